@@ -1,0 +1,1 @@
+//! Item indexes, module loading and the module graph, scopes and name resolution.

@@ -1,0 +1,1 @@
+//! Provider schemas as data: the one source of truth the checker and the providers both read.

@@ -1,0 +1,2 @@
+//! The skel command-line tool.
+fn main() {}

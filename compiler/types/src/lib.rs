@@ -1,0 +1,1 @@
+//! Type inference and checking of modules against provider schemas and stdlib signatures.

@@ -1,0 +1,15 @@
+//! The type and value model shared by the checker, the stdlib, provider schemas and the runtime.
+//!
+//! Types follow Terraform's type system (cty): primitive `string`, `number`, `bool`; collection
+//! `list`, `set`, `map`; structural `tuple` and `object`; and the dynamic pseudo-type `any`,
+//! which the checker also uses as the "error" type that stops diagnostics from cascading.
+
+mod convert;
+mod number;
+mod ty;
+mod value;
+
+pub use convert::{conversion, unify, Conversion};
+pub use number::Number;
+pub use ty::{ObjectType, Type};
+pub use value::Value;
