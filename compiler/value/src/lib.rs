@@ -5,11 +5,13 @@
 //! which the checker also uses as the "error" type that stops diagnostics from cascading.
 
 mod convert;
+mod convert_value;
 mod number;
 mod ty;
 mod value;
 
 pub use convert::{conversion, unify, Conversion};
+pub use convert_value::{convert, number_to_string, parse_number, ConvertError, PathStep};
 pub use number::Number;
 pub use ty::{ObjectType, Type};
 pub use value::Value;
