@@ -1,0 +1,87 @@
+//! The registry of diagnostic codes: one kebab-case name, severity and summary each.
+//! `docs/diagnostics.md` documents every code with an example, and a test keeps the two in step.
+
+macro_rules! codes {
+    ($($variant:ident = $name:literal, $severity:ident, $summary:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The kebab-case name shown to users (`unresolved-reference`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// What the code is about, in one line.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+
+            pub fn default_severity(self) -> super::Severity {
+                match self {
+                    $(Code::$variant => super::Severity::$severity,)*
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Code> {
+                match name {
+                    $($name => Some(Code::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    SyntaxError = "syntax-error", Error, "The text is not valid skel (HCL native) syntax.";
+    UnknownBlockType = "unknown-block-type", Error, "A block type that is not allowed where it appears.";
+    InvalidBlockLabels = "invalid-block-labels", Error, "A block has the wrong number of labels.";
+    DuplicateDefinition = "duplicate-definition", Error, "Two definitions share one name in a module (or two attributes in one body).";
+    UnresolvedReference = "unresolved-reference", Error, "A reference names something that is not defined.";
+    UnknownResourceType = "unknown-resource-type", Error, "A resource type no provider schema defines.";
+    UnknownDataSource = "unknown-data-source", Error, "A data source type no provider schema defines.";
+    UnknownArgument = "unknown-argument", Error, "An argument or nested block the schema does not define.";
+    MissingArgument = "missing-argument", Error, "A required argument or nested block is missing.";
+    ComputedArgument = "computed-argument", Error, "An attribute the provider computes was set in configuration.";
+    BlockCount = "block-count", Error, "A nested block appears fewer or more times than the schema allows.";
+    TypeMismatch = "type-mismatch", Error, "A value's type does not convert to the type required there.";
+    UnknownAttribute = "unknown-attribute", Error, "An attribute access names an attribute the object does not have.";
+    InvalidIndex = "invalid-index", Error, "An index applied to a value that cannot be indexed, or with a key of the wrong type.";
+    InvalidOperand = "invalid-operand", Error, "An operator applied to operands of types it does not accept.";
+    InconsistentConditional = "inconsistent-conditional", Error, "The two results of a conditional have types with no common type.";
+    UnknownFunction = "unknown-function", Error, "A call to a function that does not exist.";
+    FunctionArity = "function-arity", Error, "A function called with too few or too many arguments.";
+    FunctionArgument = "function-argument", Error, "A function argument of a type the function does not accept.";
+    InvalidTypeConstraint = "invalid-type-constraint", Error, "A `type` that is not a valid type constraint.";
+    CountAndForEach = "count-and-for-each", Error, "`count` and `for_each` set on one block.";
+    InvalidCount = "invalid-count", Error, "`count` is not a whole, non-negative number.";
+    InvalidForEach = "invalid-for-each", Error, "`for_each` is not a map or a set of strings.";
+    CountOutOfContext = "count-out-of-context", Error, "`count.index` used where the block has no `count`.";
+    EachOutOfContext = "each-out-of-context", Error, "`each.key`/`each.value` used where the block has no `for_each`.";
+    SelfOutOfContext = "self-out-of-context", Error, "`self` used outside a provisioner or connection block.";
+    ReferenceCycle = "reference-cycle", Error, "Definitions that depend on each other in a cycle.";
+    ModuleNotFound = "module-not-found", Error, "A module `source` that is not an existing local directory.";
+    MissingModuleInput = "missing-module-input", Error, "A module call does not set a variable of the module that has no default.";
+    UnknownModuleInput = "unknown-module-input", Error, "A module call sets an argument the module declares no variable for.";
+    UnknownModuleOutput = "unknown-module-output", Error, "A reference to an output the module does not declare.";
+    InvalidVariableDefault = "invalid-variable-default", Error, "A variable's default does not match its declared type.";
+    InvalidVariableValue = "invalid-variable-value", Error, "A value given with -var, -var-file or a .skelvars file is invalid or of the wrong type.";
+    InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
+    UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
+    InvalidMetaArgument = "invalid-meta-argument", Error, "A meta-argument (`depends_on`, `lifecycle`, `provider`, …) with an invalid value.";
+    InvalidExpression = "invalid-expression", Error, "An expression that is not allowed in this position (for example, not a reference in `depends_on`).";
+    SensitiveOutput = "sensitive-output", Error, "An output shows a sensitive value without being declared `sensitive`.";
+    DeprecatedBlock = "deprecated-block", Warning, "A `terraform` block, accepted as an alias of `skel`.";
+    ImplicitConversion = "implicit-conversion", Warning, "A string literal silently converted to a number or bool.";
+    CountIndexShift = "count-index-shift", Warning, "`count` over the length of a list whose order may change: removing an element replaces the ones after it.";
+}

@@ -1,0 +1,296 @@
+//! The per-module index of definitions, built from block headers only.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use skel_db::{did_you_mean_for, Code, Db, Diagnostic, Directory, File, ItemRef};
+use skel_syntax::{Block, Item, TextRange};
+
+/// The kinds of top-level blocks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DefKind {
+    Variable,
+    Locals,
+    Resource,
+    Data,
+    Module,
+    Output,
+    Provider,
+    /// `skel { }`, or the `terraform { }` alias.
+    Settings,
+}
+
+impl DefKind {
+    pub fn from_block_type(name: &str) -> Option<DefKind> {
+        Some(match name {
+            "variable" => DefKind::Variable,
+            "locals" => DefKind::Locals,
+            "resource" => DefKind::Resource,
+            "data" => DefKind::Data,
+            "module" => DefKind::Module,
+            "output" => DefKind::Output,
+            "provider" => DefKind::Provider,
+            "skel" | "terraform" => DefKind::Settings,
+            _ => return None,
+        })
+    }
+
+    /// How many labels the block takes, and what they are called (for messages).
+    pub fn labels(self) -> &'static [&'static str] {
+        match self {
+            DefKind::Variable => &["name"],
+            DefKind::Locals | DefKind::Settings => &[],
+            DefKind::Resource | DefKind::Data => &["type", "name"],
+            DefKind::Module => &["name"],
+            DefKind::Output => &["name"],
+            DefKind::Provider => &["name"],
+        }
+    }
+}
+
+pub const TOP_LEVEL_BLOCKS: &[&str] = &[
+    "variable", "locals", "resource", "data", "module", "output", "provider", "skel",
+];
+
+/// A named definition: where it is and the range of its name (item-relative).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Definition {
+    pub item: ItemRef,
+    pub name_range: TextRange,
+}
+
+/// One local value: the `locals` block it is in, and its attribute's position in that block.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct LocalDef {
+    pub item: ItemRef,
+    pub attr: u32,
+    pub name_range: TextRange,
+}
+
+/// Everything a module defines, by name, in source order.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct ModuleIndex {
+    pub files: Vec<File>,
+    pub variables: IndexMap<String, Definition>,
+    pub locals: IndexMap<String, LocalDef>,
+    /// Keyed by `(type, name)`.
+    pub resources: IndexMap<(String, String), Definition>,
+    pub data: IndexMap<(String, String), Definition>,
+    pub modules: IndexMap<String, Definition>,
+    pub outputs: IndexMap<String, Definition>,
+    /// Provider configurations keyed by `(name, alias)`; the alias is read from the body.
+    pub providers: IndexMap<(String, Option<String>), Definition>,
+    pub settings: Vec<ItemRef>,
+    /// Every block, in order, with its kind (skips unknown block types and error items).
+    pub items: Vec<(DefKind, ItemRef)>,
+    /// Duplicate definitions, unknown block types, wrong labels.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ModuleIndex {
+    /// Every resource type declared in the module (the roots a reference may start with).
+    pub fn has_resource_type(&self, type_name: &str) -> bool {
+        self.resources.keys().any(|(t, _)| t == type_name)
+    }
+}
+
+/// The index of the module in `dir`.
+#[salsa::tracked(returns(ref))]
+pub fn module_index(db: &dyn Db, dir: Directory) -> Arc<ModuleIndex> {
+    let mut index = ModuleIndex::default();
+    for path in dir.skel_files(db).iter() {
+        let file = db.file(path);
+        index.files.push(file);
+        let parse = skel_db::parse(db, file);
+        for (i, top) in parse.file.items.iter().enumerate() {
+            let item = ItemRef {
+                file,
+                index: i as u32,
+            };
+            match &*top.item {
+                Item::Block(block) => add_block(&mut index, item, block),
+                Item::Attribute(attr) => index.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownBlockType,
+                        item.span(attr.name.range),
+                        "Arguments are not allowed at the top level of a module",
+                    )
+                    .with_span_message("this argument is outside any block")
+                    .with_help("put it inside a block, for example `locals { … }`"),
+                ),
+                Item::Error(_) => {}
+            }
+        }
+    }
+    Arc::new(index)
+}
+
+fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
+    let Some(kind) = DefKind::from_block_type(&block.ident.name) else {
+        index.diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownBlockType,
+                item.span(block.ident.range),
+                format!("Unsupported block type `{}`", block.ident.name),
+            )
+            .with_span_message("not a top-level block type")
+            .with_optional_help(did_you_mean_for(&block.ident.name, TOP_LEVEL_BLOCKS))
+            .with_note(format!(
+                "top-level blocks are {}",
+                TOP_LEVEL_BLOCKS.join(", ")
+            )),
+        );
+        return;
+    };
+    let expected = kind.labels();
+    if block.labels.len() != expected.len() {
+        let range = if block.labels.len() > expected.len() {
+            block.labels[expected.len()].range.cover(block.labels.last().map(|l| l.range).unwrap_or_default())
+        } else {
+            block.header_range()
+        };
+        let message = if expected.is_empty() {
+            format!("A `{}` block takes no labels", block.ident.name)
+        } else {
+            format!(
+                "A `{}` block takes {} label{}: {}",
+                block.ident.name,
+                expected.len(),
+                if expected.len() == 1 { "" } else { "s" },
+                expected.join(", ")
+            )
+        };
+        index.diagnostics.push(
+            Diagnostic::new(Code::InvalidBlockLabels, item.span(range), message).with_help(
+                match kind {
+                    DefKind::Resource => "write `resource \"TYPE\" \"NAME\" { … }`",
+                    DefKind::Data => "write `data \"TYPE\" \"NAME\" { … }`",
+                    DefKind::Locals | DefKind::Settings => "remove the labels",
+                    _ => "give the block exactly one name label",
+                },
+            ),
+        );
+        if block.labels.len() < expected.len() {
+            return;
+        }
+    }
+    if kind == DefKind::Settings && block.ident.name == "terraform" {
+        index.diagnostics.push(
+            Diagnostic::new(
+                Code::DeprecatedBlock,
+                item.span(block.ident.range),
+                "`terraform` block accepted as an alias of `skel`",
+            )
+            .with_help("rename the block to `skel`"),
+        );
+    }
+    index.items.push((kind, item));
+    let label = |i: usize| block.labels[i].value.clone();
+    let name_range = block.labels.last().map(|l| l.range).unwrap_or(block.ident.range);
+    let def = Definition { item, name_range };
+    match kind {
+        DefKind::Variable => insert(&mut index.variables, label(0), def, "variable", &mut index.diagnostics),
+        DefKind::Output => insert(&mut index.outputs, label(0), def, "output", &mut index.diagnostics),
+        DefKind::Module => insert(&mut index.modules, label(0), def, "module call", &mut index.diagnostics),
+        DefKind::Resource => insert(&mut index.resources, (label(0), label(1)), def, "resource", &mut index.diagnostics),
+        DefKind::Data => insert(&mut index.data, (label(0), label(1)), def, "data source", &mut index.diagnostics),
+        DefKind::Provider => {
+            let alias = block
+                .body
+                .attribute("alias")
+                .and_then(|a| a.expr.as_literal_string());
+            insert(&mut index.providers, (label(0), alias), def, "provider configuration", &mut index.diagnostics)
+        }
+        DefKind::Settings => index.settings.push(item),
+        DefKind::Locals => {
+            for (attr_index, entry) in block.body.items.iter().enumerate() {
+                match entry {
+                    skel_syntax::Item::Attribute(attr) => {
+                        let name = attr.name.name.clone();
+                        if let Some(first) = index.locals.get(&name) {
+                            index.diagnostics.push(duplicate(
+                                "local value",
+                                &name,
+                                item.span(attr.name.range),
+                                first.item.span(first.name_range),
+                            ));
+                        } else {
+                            index.locals.insert(
+                                name,
+                                LocalDef {
+                                    item,
+                                    attr: attr_index as u32,
+                                    name_range: attr.name.range,
+                                },
+                            );
+                        }
+                    }
+                    skel_syntax::Item::Block(inner) => index.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownBlockType,
+                            item.span(inner.ident.range),
+                            "Blocks are not allowed inside `locals`",
+                        )
+                        .with_help("a local value is written `name = expression`"),
+                    ),
+                    skel_syntax::Item::Error(_) => {}
+                }
+            }
+        }
+    }
+}
+
+fn insert<K: std::hash::Hash + Eq + KeyName>(
+    map: &mut IndexMap<K, Definition>,
+    key: K,
+    def: Definition,
+    what: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(first) = map.get(&key) {
+        diagnostics.push(duplicate(
+            what,
+            &key.key_name(),
+            def.item.span(def.name_range),
+            first.item.span(first.name_range),
+        ));
+    } else {
+        map.insert(key, def);
+    }
+}
+
+fn duplicate(what: &str, name: &str, span: skel_db::Span, first: skel_db::Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateDefinition,
+        span,
+        format!("Duplicate {what} `{name}`"),
+    )
+    .with_span_message("defined again here")
+    .with_label(first, "first defined here")
+    .with_help(format!("rename or remove one of the two; each {what} name must be unique in a module"))
+}
+
+trait KeyName {
+    fn key_name(&self) -> String;
+}
+
+impl KeyName for String {
+    fn key_name(&self) -> String {
+        self.clone()
+    }
+}
+
+impl KeyName for (String, String) {
+    fn key_name(&self) -> String {
+        format!("{}.{}", self.0, self.1)
+    }
+}
+
+impl KeyName for (String, Option<String>) {
+    fn key_name(&self) -> String {
+        match &self.1 {
+            Some(alias) => format!("{}.{}", self.0, alias),
+            None => self.0.clone(),
+        }
+    }
+}
