@@ -141,7 +141,6 @@ impl<'a> Parser<'a> {
     }
 
     /// An object attribute's type; the second part is `Some(default)` when it is `optional(…)`.
-    #[allow(clippy::type_complexity)]
     fn object_attr_type(&mut self) -> Result<(Type, Option<Option<Value>>), String> {
         self.skip_ws();
         if let Some(after) = self.rest().strip_prefix("optional") {
