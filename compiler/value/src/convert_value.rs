@@ -198,9 +198,9 @@ fn to_bool(value: &Value) -> Result<Value, ConvertError> {
 }
 
 fn sequence<'a>(value: &'a Value, want: &str) -> Result<&'a [Value], ConvertError> {
-    value.as_sequence().ok_or_else(|| {
-        ConvertError::new(format!("a {want} is required, got {}", kind_of(value)))
-    })
+    value
+        .as_sequence()
+        .ok_or_else(|| ConvertError::new(format!("a {want} is required, got {}", kind_of(value))))
 }
 
 fn mapping<'a>(value: &'a Value, want: &str) -> Result<&'a BTreeMap<String, Value>, ConvertError> {
@@ -351,7 +351,10 @@ mod tests {
         let err = convert(&bad, &ty).unwrap_err();
         assert_eq!(err.path_string(), "[\"a\"][0]");
         let missing = Value::Object(BTreeMap::new());
-        assert!(convert(&missing, &ty).unwrap_err().message.contains("\"a\""));
+        assert!(convert(&missing, &ty)
+            .unwrap_err()
+            .message
+            .contains("\"a\""));
     }
 
     #[test]
