@@ -4,9 +4,16 @@
 //! pest stays private to this crate so the parser technology can change without touching callers.
 
 pub mod ast;
+mod build;
+mod format;
+mod parser;
+mod recover;
+mod scanner;
+mod template;
 mod text;
 
 pub use ast::*;
+pub use format::format;
 pub use text::{TextRange, TextSize};
 
 /// A syntax error with its absolute range.
@@ -28,6 +35,11 @@ pub struct Parse {
 
 /// Parse a whole file. Never fails and never panics.
 pub fn parse(text: &str) -> Parse {
-    let _ = text;
-    Parse::default()
+    recover::parse(text)
+}
+
+/// Parse a standalone expression (a `-var` value, a type constraint). Ranges are relative to
+/// the start of `text`. Never panics; on a syntax error the expression is [`ExprKind::Error`].
+pub fn parse_expr(text: &str) -> (Expr, Vec<SyntaxError>) {
+    recover::parse_expr(text)
 }
