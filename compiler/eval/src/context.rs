@@ -1,0 +1,87 @@
+//! The real-file-system [`Context`]: `file` reads from disk, `templatefile` parses the
+//! template with `skel_syntax` and evaluates it with the given variables as its scope.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use skel_stdlib::Context;
+use skel_syntax::{ExprKind, Item};
+use skel_value::Value;
+
+/// File functions resolve relative paths against `base_dir` (the module directory).
+#[derive(Clone, Debug, Default)]
+pub struct FsContext {
+    pub base_dir: PathBuf,
+}
+
+impl FsContext {
+    pub fn new(base_dir: impl Into<PathBuf>) -> FsContext {
+        FsContext {
+            base_dir: base_dir.into(),
+        }
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        let p = std::path::Path::new(path);
+        if p.is_absolute() || self.base_dir.as_os_str().is_empty() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+const MARKER: &str = "__SKEL_TEMPLATE_END__";
+
+impl Context for FsContext {
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.resolve(path)).map_err(|e| format!("cannot read {path:?}: {e}"))
+    }
+
+    fn file_exists(&self, path: &str) -> Result<bool, String> {
+        let p = self.resolve(path);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => Err(format!("{path:?} is a directory, not a file")),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(format!("cannot stat {path:?}: {e}")),
+        }
+    }
+
+    fn render_template(&self, text: &str, vars: &Value) -> Result<String, String> {
+        if text.lines().any(|l| l.trim() == MARKER) {
+            return Err("the template contains a reserved marker line".into());
+        }
+        // A template file is parsed as the body of a heredoc, which has the same syntax.
+        let source = format!("t = <<{MARKER}\n{text}\n{MARKER}\n");
+        let parse = skel_syntax::parse(&source);
+        if let Some(err) = parse.errors.first() {
+            return Err(err.message.clone());
+        }
+        let expr = parse
+            .file
+            .items
+            .first()
+            .and_then(|top| match &*top.item {
+                Item::Attribute(a) => Some(a.expr.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| "the template could not be parsed".to_string())?;
+        let ExprKind::Template(template) = &expr.kind else {
+            return Err("the template could not be parsed".into());
+        };
+        let scope: BTreeMap<String, Value> = vars.as_mapping().cloned().unwrap_or_default();
+        let value = crate::eval_template(template, &scope, self).map_err(|e| e.message)?;
+        match value {
+            // The heredoc adds one newline before its closing marker.
+            Value::String(mut s) => {
+                if s.ends_with('\n') {
+                    s.pop();
+                }
+                Ok(s)
+            }
+            Value::Unknown(_) => Err("the template refers to values known only after apply".into()),
+            other => Ok(other.to_string()),
+        }
+    }
+}
