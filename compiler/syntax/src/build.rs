@@ -59,11 +59,13 @@ impl Builder {
     }
 
     fn attribute(&mut self, pair: P) -> Attribute {
-        let range = self.range(&pair);
+        // pest spans of rules ending in an optional part include trailing whitespace and
+        // comments, so ranges of such rules are rebuilt from their children.
         let mut it = pair.into_inner();
         let name = self.ident(&it.next().expect("attribute name"));
         let _assign = it.next();
         let expr = self.expr(it.next().expect("attribute value"), 0);
+        let range = name.range.cover(expr.range);
         Attribute { name, expr, range }
     }
 
@@ -322,7 +324,8 @@ impl Builder {
                         if name.name.contains("::") {
                             self.error_rel("expected `(` after a provider function name", name.range);
                         }
-                        ExprKind::Variable(name)
+                        let r = name.range;
+                        return Expr::new(ExprKind::Variable(name), r);
                     }
                 }
             }
@@ -355,7 +358,8 @@ impl Builder {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => idents.push(self.ident(&p)),
-                _ => coll = Some(self.expr(p, depth)),
+                Rule::expr => coll = Some(self.expr(p, depth)),
+                _ => {}
             }
         }
         let value_var = idents.pop().expect("value var");
@@ -375,8 +379,9 @@ impl Builder {
             match p.as_rule() {
                 Rule::ellipsis => grouping = true,
                 Rule::for_cond => {
-                    let c = p.into_inner().next().expect("cond");
-                    cond = Some(Box::new(self.expr(c, depth)));
+                    if let Some(c) = p.into_inner().find(|c| c.as_rule() == Rule::expr) {
+                        cond = Some(Box::new(self.expr(c, depth)));
+                    }
                 }
                 _ => exprs.push(self.expr(p, depth)),
             }

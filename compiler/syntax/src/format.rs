@@ -1,3 +1,462 @@
-//! The formatter (placeholder).
-use crate::SyntaxError;
-pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> { Ok(text.to_string()) }
+//! The canonical formatter (`terraform fmt` style), printing from the AST, the comments and the
+//! original text.
+//!
+//! Layout rules: two-space indent, `=` aligned in runs of single-line attributes, one space
+//! around binary operators, at most one blank line, comments kept in place. Templates, heredocs
+//! and multi-line expressions other than tuples and objects are printed verbatim. Safety net:
+//! when an item's comments were not all printed (a comment in an unusual place), the item is
+//! printed verbatim instead, so formatting never loses text.
+
+use crate::ast::*;
+use crate::{parse, SyntaxError};
+
+/// Formats a file; refuses (returning the errors) when it has syntax errors.
+pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
+    let parsed = parse(text);
+    if !parsed.errors.is_empty() {
+        return Err(parsed.errors);
+    }
+    let mut f = Fmt {
+        text,
+        comments: &parsed.file.comments,
+        next: 0,
+        out: String::new(),
+    };
+    let items: Vec<(u32, &Item)> = parsed.file.items.iter().map(|t| (t.offset, &*t.item)).collect();
+    f.body(&items, 0, text.len() as u32);
+    let mut out = f.out.trim_end().to_string();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+struct Fmt<'a> {
+    text: &'a str,
+    comments: &'a [Comment],
+    /// The first comment not printed yet.
+    next: usize,
+    out: String,
+}
+
+fn pad(indent: usize) -> String {
+    "  ".repeat(indent)
+}
+
+impl<'a> Fmt<'a> {
+    fn src(&self, r: TextRange) -> &'a str {
+        self.text.get(r.as_usize_range()).unwrap_or("")
+    }
+
+    fn newlines_between(&self, a: u32, b: u32) -> usize {
+        if a >= b {
+            return 0;
+        }
+        self.src(TextRange::new(a, b)).bytes().filter(|&c| c == b'\n').count()
+    }
+
+    /// Skips comments inside `r` (they are printed as part of verbatim text).
+    fn consume_within(&mut self, r: TextRange) {
+        while self.next < self.comments.len() && self.comments[self.next].range.start() < r.end() {
+            self.next += 1;
+        }
+    }
+
+    fn has_comment_in(&self, r: TextRange) -> bool {
+        let k = self.comments.partition_point(|c| c.range.start() < r.start());
+        self.comments.get(k).is_some_and(|c| c.range.start() < r.end())
+    }
+
+    /// Whether a comment starts on a line of its own between `a` and `b`.
+    fn own_line_comment_between(&self, a: u32, b: u32) -> bool {
+        let from = self.line_end(a);
+        from < b && self.has_comment_in(TextRange::new(from, b))
+    }
+
+    /// Prints own-line comments that start before `limit`, with blank lines kept.
+    fn comments_before(&mut self, limit: u32, indent: usize, prev_end: &mut Option<u32>) {
+        while self.next < self.comments.len() && self.comments[self.next].range.start() < limit {
+            let c = &self.comments[self.next];
+            if let Some(p) = *prev_end {
+                if self.newlines_between(p, c.range.start()) >= 2 {
+                    self.out.push('\n');
+                }
+            }
+            self.out.push_str(&pad(indent));
+            self.out.push_str(c.text.trim_end());
+            self.out.push('\n');
+            *prev_end = Some(c.range.end());
+            self.next += 1;
+        }
+    }
+
+    /// Appends comments on the same line after `end`.
+    fn trailing(&mut self, end: u32) -> u32 {
+        let mut end_at = end;
+        while self.next < self.comments.len() {
+            let c = &self.comments[self.next];
+            if c.range.start() < end || self.src(TextRange::new(end, c.range.start())).contains('\n') {
+                break;
+            }
+            self.out.push(' ');
+            self.out.push_str(c.text.trim_end());
+            end_at = c.range.end();
+            self.next += 1;
+        }
+        end_at
+    }
+
+    /// Prints body items (`base` is each item's absolute offset) up to `end`.
+    fn body(&mut self, items: &[(u32, &Item)], indent: usize, end: u32) {
+        let mut prev_end: Option<u32> = None;
+        let mut i = 0;
+        while i < items.len() {
+            let (base, item) = items[i];
+            let r = item.range().shifted(base);
+            self.comments_before(r.start(), indent, &mut prev_end);
+            if let Some(p) = prev_end {
+                if self.newlines_between(p, r.start()) >= 2 {
+                    self.out.push('\n');
+                }
+            }
+            // A run of single-line attributes, aligned on `=`.
+            let mut j = i;
+            let mut printed = Vec::new();
+            while j < items.len() {
+                let (b, Item::Attribute(a)) = items[j] else { break };
+                let ar = a.range.shifted(b);
+                if j > i {
+                    let prev = items[j - 1].1.range().shifted(items[j - 1].0);
+                    if self.newlines_between(prev.end(), ar.start()) != 1
+                        || self.own_line_comment_between(prev.end(), ar.start())
+                    {
+                        break;
+                    }
+                }
+                if self.has_comment_in(ar) {
+                    break;
+                }
+                let mark = self.next;
+                let value = self.expr(&a.expr, b, indent);
+                if value.contains('\n') {
+                    self.next = mark;
+                    break;
+                }
+                printed.push((a, b, value));
+                j += 1;
+            }
+            if printed.is_empty() {
+                let mark = (self.out.len(), self.next);
+                self.item(item, base, indent);
+                let all_printed = self.comments[self.next..].iter().all(|c| c.range.start() >= r.end());
+                if !all_printed {
+                    self.out.truncate(mark.0);
+                    self.next = mark.1;
+                    self.out.push_str(&pad(indent));
+                    self.out.push_str(self.src(r));
+                    self.consume_within(r);
+                }
+                let e = self.trailing(r.end());
+                self.out.push('\n');
+                prev_end = Some(e);
+                i += 1;
+                continue;
+            }
+            let width = printed.iter().map(|(a, _, _)| a.name.name.chars().count()).max().unwrap_or(0);
+            for (a, b, value) in printed {
+                let ar = a.range.shifted(b);
+                self.consume_within(ar);
+                let name = &a.name.name;
+                let fill = width - name.chars().count();
+                self.out.push_str(&format!("{}{}{} = {}", pad(indent), name, " ".repeat(fill), value));
+                let e = self.trailing(ar.end());
+                self.out.push('\n');
+                prev_end = Some(e);
+            }
+            i = j;
+        }
+        let mut p = prev_end;
+        self.comments_before(end, indent, &mut p);
+    }
+
+    fn line_end(&self, from: u32) -> u32 {
+        let rest = self.text.get(from as usize..).unwrap_or("");
+        from + rest.find('\n').unwrap_or(rest.len()) as u32
+    }
+
+    fn item(&mut self, item: &Item, base: u32, indent: usize) {
+        match item {
+            Item::Attribute(a) => {
+                let value = self.expr(&a.expr, base, indent);
+                self.out.push_str(&format!("{}{} = {}", pad(indent), a.name.name, value));
+            }
+            Item::Block(b) => self.block(b, base, indent),
+            Item::Error(r) => {
+                let r = r.shifted(base);
+                self.out.push_str(&pad(indent));
+                self.out.push_str(self.src(r));
+            }
+        }
+    }
+
+    fn block(&mut self, b: &Block, base: u32, indent: usize) {
+        let mut head = format!("{}{}", pad(indent), b.ident.name);
+        for l in &b.labels {
+            head.push(' ');
+            if l.quoted {
+                head.push_str(self.src(l.range.shifted(base)));
+            } else {
+                head.push_str(&l.value);
+            }
+        }
+        self.out.push_str(&head);
+        let body_range = b.body_range.shifted(base);
+        let one_line = !self.src(body_range).contains('\n');
+        if b.body.items.is_empty() && !self.has_comment_in(body_range) {
+            self.out.push_str(" {}");
+            return;
+        }
+        if one_line && b.body.items.len() == 1 && !self.has_comment_in(body_range) {
+            if let Item::Attribute(a) = &b.body.items[0] {
+                let value = self.expr(&a.expr, base, indent);
+                if !value.contains('\n') {
+                    self.out.push_str(&format!(" {{ {} = {} }}", a.name.name, value));
+                    return;
+                }
+            }
+        }
+        self.out.push_str(" {\n");
+        let items: Vec<(u32, &Item)> = b.body.items.iter().map(|i| (base, i)).collect();
+        self.body(&items, indent + 1, body_range.end().saturating_sub(1));
+        self.out.push_str(&pad(indent));
+        self.out.push('}');
+    }
+
+    /// The text of an expression; `base` is the absolute offset of its top-level item.
+    fn expr(&mut self, e: &Expr, base: u32, indent: usize) -> String {
+        let abs = e.range.shifted(base);
+        let src = self.src(abs);
+        let multi = src.contains('\n');
+        match &e.kind {
+            ExprKind::Tuple(items) if multi && !items.is_empty() => {
+                return self.multi_tuple(items, base, indent, abs);
+            }
+            ExprKind::Object(items) if multi && !items.is_empty() => {
+                return self.multi_object(items, base, indent, abs);
+            }
+            ExprKind::Template(_) => {
+                let s = src.to_string();
+                self.consume_within(abs);
+                return s;
+            }
+            _ if multi || self.has_comment_in(abs) => {
+                let s = src.to_string();
+                self.consume_within(abs);
+                return s;
+            }
+            _ => {}
+        }
+        self.flat(e, base, false)
+    }
+
+    /// A single-line expression without comments, canonically spaced.
+    fn flat(&mut self, e: &Expr, base: u32, full_splat: bool) -> String {
+        let f = |s: &mut Self, x: &Expr| s.flat(x, base, full_splat);
+        match &e.kind {
+            ExprKind::Null => "null".into(),
+            ExprKind::Bool(v) => v.to_string(),
+            ExprKind::Number(n) => n.clone(),
+            ExprKind::Template(_) | ExprKind::Error => self.src(e.range.shifted(base)).to_string(),
+            ExprKind::Variable(v) => v.name.clone(),
+            ExprKind::SplatItem => if full_splat { "[*]" } else { ".*" }.into(),
+            ExprKind::Tuple(items) => {
+                let parts: Vec<String> = items.iter().map(|x| f(self, x)).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            ExprKind::Object(items) => {
+                if items.is_empty() {
+                    return "{}".into();
+                }
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| {
+                        let sep = if i.colon { ":" } else { " =" };
+                        format!("{}{} {}", f(self, &i.key), sep, f(self, &i.value))
+                    })
+                    .collect();
+                format!("{{ {} }}", parts.join(", "))
+            }
+            ExprKind::Call { name, args, expand_final } => {
+                let parts: Vec<String> = args.iter().map(|x| f(self, x)).collect();
+                let dots = if *expand_final { "..." } else { "" };
+                format!("{}({}{})", name.name, parts.join(", "), dots)
+            }
+            ExprKind::GetAttr { expr, name } => format!("{}.{}", f(self, expr), name.name),
+            ExprKind::Index { expr, index } => {
+                let legacy = index.range.start() > 0
+                    && self.text.as_bytes().get((index.range.start() + base - 1) as usize) == Some(&b'.');
+                if legacy && matches!(index.kind, ExprKind::Number(_)) {
+                    format!("{}.{}", f(self, expr), f(self, index))
+                } else {
+                    format!("{}[{}]", f(self, expr), f(self, index))
+                }
+            }
+            ExprKind::Splat { expr, full, each } => {
+                let source = f(self, expr);
+                format!("{}{}", source, self.flat(each, base, *full))
+            }
+            ExprKind::Unary { op, expr } => {
+                let op = if *op == UnaryOp::Neg { "-" } else { "!" };
+                format!("{}{}", op, f(self, expr))
+            }
+            ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", f(self, lhs), op.as_str(), f(self, rhs)),
+            ExprKind::Conditional { cond, then, other } => {
+                format!("{} ? {} : {}", f(self, cond), f(self, then), f(self, other))
+            }
+            ExprKind::Parens(x) => format!("({})", f(self, x)),
+            ExprKind::ForTuple { key_var, value_var, collection, value, cond } => {
+                let mut s = format!("[{} {} : {}", for_vars(key_var, value_var), f(self, collection), f(self, value));
+                if let Some(c) = cond {
+                    s.push_str(&format!(" if {}", f(self, c)));
+                }
+                s.push(']');
+                s
+            }
+            ExprKind::ForObject { key_var, value_var, collection, key, value, grouping, cond } => {
+                let mut s = format!(
+                    "{{{} {} : {} => {}{}",
+                    for_vars(key_var, value_var),
+                    f(self, collection),
+                    f(self, key),
+                    f(self, value),
+                    if *grouping { "..." } else { "" }
+                );
+                if let Some(c) = cond {
+                    s.push_str(&format!(" if {}", f(self, c)));
+                }
+                s.push('}');
+                s
+            }
+        }
+    }
+
+    fn multi_tuple(&mut self, items: &[Expr], base: u32, indent: usize, abs: TextRange) -> String {
+        let outer = std::mem::take(&mut self.out);
+        self.out.push_str("[\n");
+        let mut prev_end = None;
+        for x in items {
+            let r = x.range.shifted(base);
+            self.comments_before(r.start(), indent + 1, &mut prev_end);
+            let v = self.expr(x, base, indent + 1);
+            self.out.push_str(&pad(indent + 1));
+            self.out.push_str(&v);
+            if ends_with_heredoc(x) {
+                self.out.push('\n');
+                self.out.push_str(&pad(indent + 1));
+            }
+            self.out.push(',');
+            let comma = self.src(TextRange::new(r.end(), abs.end())).find(',');
+            let after = comma.map(|k| r.end() + k as u32 + 1).filter(|&p| self.newlines_between(r.end(), p) == 0);
+            let e = self.trailing(after.unwrap_or(r.end()));
+            self.out.push('\n');
+            prev_end = Some(e);
+        }
+        self.comments_before(abs.end(), indent + 1, &mut prev_end);
+        self.out.push_str(&pad(indent));
+        self.out.push(']');
+        std::mem::replace(&mut self.out, outer)
+    }
+
+    fn multi_object(&mut self, items: &[ObjectItem], base: u32, indent: usize, abs: TextRange) -> String {
+        let outer = std::mem::take(&mut self.out);
+        self.out.push_str("{\n");
+        let mut prev_end: Option<u32> = None;
+        let mut i = 0;
+        while i < items.len() {
+            // A run of single-line `=` items, aligned.
+            let mut run: Vec<(String, String, TextRange, bool)> = Vec::new();
+            let mut j = i;
+            while j < items.len() {
+                let it = &items[j];
+                let r = it.key.range.cover(it.value.range).shifted(base);
+                if j > i {
+                    let prev = run.last().map(|x| x.2).unwrap_or(r);
+                    if self.newlines_between(prev.end(), r.start()) != 1
+                        || self.own_line_comment_between(prev.end(), r.start())
+                    {
+                        break;
+                    }
+                }
+                if j == i {
+                    self.comments_before(r.start(), indent + 1, &mut prev_end);
+                    if let Some(p) = prev_end {
+                        if self.newlines_between(p, r.start()) >= 2 {
+                            self.out.push('\n');
+                        }
+                    }
+                }
+                if self.has_comment_in(r) {
+                    if j > i {
+                        break;
+                    }
+                    let s = self.src(r).to_string();
+                    self.consume_within(r);
+                    run.push((s, String::new(), r, true));
+                    j += 1;
+                    break;
+                }
+                let key = self.expr(&it.key, base, indent + 1);
+                let value = self.expr(&it.value, base, indent + 1);
+                let single = !value.contains('\n') && !it.colon;
+                if !single && j > i {
+                    break;
+                }
+                run.push((key, format!("{}{}", if it.colon { ": " } else { "= " }, value), r, !single));
+                j += 1;
+                if !single {
+                    break;
+                }
+            }
+            let width = run.iter().filter(|x| !x.3).map(|x| x.0.chars().count()).max().unwrap_or(0);
+            for (key, value, r, raw) in run {
+                self.out.push_str(&pad(indent + 1));
+                if raw && value.is_empty() {
+                    self.out.push_str(&key);
+                } else if raw {
+                    self.out.push_str(&format!("{}{}{}", key, if value.starts_with(':') { "" } else { " " }, value));
+                } else {
+                    let fill = width - key.chars().count();
+                    self.out.push_str(&format!("{}{} {}", key, " ".repeat(fill), value));
+                }
+                let comma = self.src(TextRange::new(r.end(), abs.end())).find(',');
+                let after = comma.map(|k| r.end() + k as u32 + 1).filter(|&p| self.newlines_between(r.end(), p) == 0);
+                let e = self.trailing(after.unwrap_or(r.end()));
+                self.out.push('\n');
+                prev_end = Some(e);
+            }
+            i = j;
+        }
+        self.comments_before(abs.end(), indent + 1, &mut prev_end);
+        self.out.push_str(&pad(indent));
+        self.out.push('}');
+        std::mem::replace(&mut self.out, outer)
+    }
+}
+
+fn for_vars(key: &Option<Ident>, value: &Ident) -> String {
+    match key {
+        Some(k) => format!("for {}, {} in", k.name, value.name),
+        None => format!("for {} in", value.name),
+    }
+}
+
+/// Whether the expression's text ends with a heredoc's closing marker.
+fn ends_with_heredoc(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Template(t) => matches!(t.kind, TemplateKind::Heredoc { .. }),
+        ExprKind::Binary { rhs, .. } => ends_with_heredoc(rhs),
+        ExprKind::Conditional { other, .. } => ends_with_heredoc(other),
+        ExprKind::Unary { expr, .. } => ends_with_heredoc(expr),
+        _ => false,
+    }
+}

@@ -115,7 +115,8 @@ impl Builder {
                 Rule::strip_l => strip.left = true,
                 Rule::strip_r => strip.right = true,
                 Rule::ident => idents.push(self.ident(&c)),
-                _ => expr = Some(self.expr(c, depth + 1)),
+                Rule::expr => expr = Some(self.expr(c, depth + 1)),
+                _ => {}
             }
         }
         let expr = expr.unwrap_or(Expr::new(ExprKind::Error, range));
