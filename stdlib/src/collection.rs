@@ -29,7 +29,7 @@ pub(crate) fn functions() -> Vec<Function> {
             Ok(Value::Bool(seq_arg(a, 0)?.iter().all(|v| *v == Value::Bool(true))))
         }),
         func("anytrue", "Returns true if any element of the list is true.", vec![p("list", Type::list(Type::Bool))], ret_bool, |a, _| {
-            Ok(Value::Bool(seq_arg(a, 0)?.iter().any(|v| *v == Value::Bool(true))))
+            Ok(Value::Bool(seq_arg(a, 0)?.contains(&Value::Bool(true))))
         }),
         func("chunklist", "Splits a list into lists of at most the given size.", vec![p("list", list_any()), p("size", Type::Number)], |ts| Ok(Type::list(Type::list(seq_elem(&ts[0], 0, "list")?))), chunklist),
         coalesce,

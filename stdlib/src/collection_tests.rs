@@ -238,8 +238,14 @@ fn reverse_slice_sort_sum_matchkeys() {
 #[test]
 fn maps() {
     let m = map(&[("b", n(2.0)), ("a", n(1.0))]);
-    assert_eq!(call("keys", &[m.clone()]), Ok(strs(&["a", "b"])));
-    assert_eq!(call("values", &[m.clone()]), Ok(list(vec![n(1.0), n(2.0)])));
+    assert_eq!(
+        call("keys", std::slice::from_ref(&m)),
+        Ok(strs(&["a", "b"]))
+    );
+    assert_eq!(
+        call("values", std::slice::from_ref(&m)),
+        Ok(list(vec![n(1.0), n(2.0)]))
+    );
     assert_eq!(call("keys", &[obj(&[("x", T)])]), Ok(tuple(vec![s("x")])));
     assert_eq!(
         ty("keys", &[Type::map(Type::Number)]),

@@ -142,7 +142,7 @@ mod tests {
     fn collections() {
         let t = Value::Tuple(vec![s("a"), Value::number(1), s("a")]);
         assert_eq!(
-            call("tolist", &[t.clone()]),
+            call("tolist", std::slice::from_ref(&t)),
             Ok(Value::List(vec![s("a"), s("1"), s("a")]))
         );
         assert_eq!(call("toset", &[t]), Ok(Value::Set(vec![s("1"), s("a")])));

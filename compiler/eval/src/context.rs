@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use skel_stdlib::Context;
-use skel_syntax::{ExprKind, Item};
+use skel_syntax::{ExprKind, Item, TemplatePart};
 use skel_value::Value;
 
 /// File functions resolve relative paths against `base_dir` (the module directory).
@@ -35,7 +35,8 @@ const MARKER: &str = "__SKEL_TEMPLATE_END__";
 
 impl Context for FsContext {
     fn read_file(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.resolve(path)).map_err(|e| format!("cannot read {path:?}: {e}"))
+        std::fs::read_to_string(self.resolve(path))
+            .map_err(|e| format!("cannot read {path:?}: {e}"))
     }
 
     fn file_exists(&self, path: &str) -> Result<bool, String> {
@@ -67,19 +68,19 @@ impl Context for FsContext {
                 _ => None,
             })
             .ok_or_else(|| "the template could not be parsed".to_string())?;
-        let ExprKind::Template(template) = &expr.kind else {
+        let ExprKind::Template(mut template) = expr.kind else {
             return Err("the template could not be parsed".into());
         };
-        let scope: BTreeMap<String, Value> = vars.as_mapping().cloned().unwrap_or_default();
-        let value = crate::eval_template(template, &scope, self).map_err(|e| e.message)?;
-        match value {
-            // The heredoc adds one newline before its closing marker.
-            Value::String(mut s) => {
-                if s.ends_with('\n') {
-                    s.pop();
-                }
-                Ok(s)
+        // The heredoc adds one newline before its closing marker: drop it from the last literal.
+        if let Some(TemplatePart::Literal { value, .. }) = template.parts.last_mut() {
+            if value.ends_with('\n') {
+                value.pop();
             }
+        }
+        let scope: BTreeMap<String, Value> = vars.as_mapping().cloned().unwrap_or_default();
+        let value = crate::eval_template(&template, &scope, self).map_err(|e| e.message)?;
+        match value {
+            Value::String(s) => Ok(s),
             Value::Unknown(_) => Err("the template refers to values known only after apply".into()),
             other => Ok(other.to_string()),
         }

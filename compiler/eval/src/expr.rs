@@ -45,9 +45,12 @@ impl<'a> Evaluator<'a> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name.name) {
             return Ok(v.clone());
         }
-        self.scope
-            .lookup(&name.name)
-            .ok_or_else(|| EvalError::new(format!("reference to undeclared name {:?}", name.name), name.range))
+        self.scope.lookup(&name.name).ok_or_else(|| {
+            EvalError::new(
+                format!("reference to undeclared name {:?}", name.name),
+                name.range,
+            )
+        })
     }
 
     pub(crate) fn eval(&mut self, expr: &Expr) -> Result<Value, EvalError> {
@@ -61,9 +64,17 @@ impl<'a> Evaluator<'a> {
             },
             ExprKind::Template(t) => template::render(self, &t.parts, range),
             ExprKind::Variable(name) => self.lookup(name),
-            ExprKind::Tuple(items) => items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>().map(Value::Tuple),
+            ExprKind::Tuple(items) => items
+                .iter()
+                .map(|e| self.eval(e))
+                .collect::<Result<_, _>>()
+                .map(Value::Tuple),
             ExprKind::Object(items) => self.object(items),
-            ExprKind::Call { name, args, expand_final } => self.call(name, args, *expand_final, range),
+            ExprKind::Call {
+                name,
+                args,
+                expand_final,
+            } => self.call(name, args, *expand_final, range),
             ExprKind::GetAttr { expr, name } => {
                 let v = self.eval(expr)?;
                 get_attr(&v, &name.name, name.range)
@@ -85,12 +96,36 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
             ExprKind::Conditional { cond, then, other } => self.conditional(cond, then, other),
-            ExprKind::ForTuple { key_var, value_var, collection, value, cond } => {
-                self.for_tuple(key_var.as_ref(), value_var, collection, value, cond.as_deref())
-            }
-            ExprKind::ForObject { key_var, value_var, collection, key, value, grouping, cond } => {
-                self.for_object(key_var.as_ref(), value_var, collection, key, value, *grouping, cond.as_deref())
-            }
+            ExprKind::ForTuple {
+                key_var,
+                value_var,
+                collection,
+                value,
+                cond,
+            } => self.for_tuple(
+                key_var.as_ref(),
+                value_var,
+                collection,
+                value,
+                cond.as_deref(),
+            ),
+            ExprKind::ForObject {
+                key_var,
+                value_var,
+                collection,
+                key,
+                value,
+                grouping,
+                cond,
+            } => self.for_object(
+                key_var.as_ref(),
+                value_var,
+                collection,
+                key,
+                value,
+                *grouping,
+                cond.as_deref(),
+            ),
             ExprKind::Parens(inner) => self.eval(inner),
             ExprKind::Error => err("invalid expression", range),
         }
@@ -115,12 +150,25 @@ impl<'a> Evaluator<'a> {
                 Err(e) => return err(format!("invalid object key: {}", e.message), item.key.range),
             }
         }
-        Ok(if unknown { Value::Unknown(Type::Dynamic) } else { Value::Object(out) })
+        Ok(if unknown {
+            Value::Unknown(Type::Dynamic)
+        } else {
+            Value::Object(out)
+        })
     }
 
-    fn call(&mut self, name: &Ident, args: &[Expr], expand_final: bool, range: TextRange) -> Result<Value, EvalError> {
+    fn call(
+        &mut self,
+        name: &Ident,
+        args: &[Expr],
+        expand_final: bool,
+        range: TextRange,
+    ) -> Result<Value, EvalError> {
         let Some(f) = skel_stdlib::lookup(&name.name) else {
-            return err(format!("call to unknown function {:?}", name.name), name.range);
+            return err(
+                format!("call to unknown function {:?}", name.name),
+                name.range,
+            );
         };
         match f.name {
             "try" => return self.call_try(args, range),
@@ -142,8 +190,15 @@ impl<'a> Evaluator<'a> {
             if expand_final && i + 1 == args.len() {
                 match &v {
                     Value::Unknown(_) => return Ok(Value::Unknown(Type::Dynamic)),
-                    Value::List(items) | Value::Set(items) | Value::Tuple(items) => values.extend(items.iter().cloned()),
-                    _ => return err("the final argument of an expanded call must be a list, set or tuple", a.range),
+                    Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+                        values.extend(items.iter().cloned())
+                    }
+                    _ => {
+                        return err(
+                            "the final argument of an expanded call must be a list, set or tuple",
+                            a.range,
+                        )
+                    }
                 }
             } else {
                 values.push(v);
@@ -151,7 +206,9 @@ impl<'a> Evaluator<'a> {
         }
         skel_stdlib::call(f, &values, self.ctx).map_err(|e| {
             let at = match e.arg {
-                Some(i) if !expand_final || i + 1 < args.len() => args.get(i).map_or(range, |a| a.range),
+                Some(i) if !expand_final || i + 1 < args.len() => {
+                    args.get(i).map_or(range, |a| a.range)
+                }
                 _ => range,
             };
             EvalError::new(format!("error in {}(): {}", f.name, e.message), at)
@@ -168,7 +225,13 @@ impl<'a> Evaluator<'a> {
             }
         }
         Err(match last {
-            Some(e) => EvalError::new(format!("no expression given to try() succeeded; the last error was: {}", e.message), range),
+            Some(e) => EvalError::new(
+                format!(
+                    "no expression given to try() succeeded; the last error was: {}",
+                    e.message
+                ),
+                range,
+            ),
             None => EvalError::new("try() requires at least one argument", range),
         })
     }
@@ -190,7 +253,11 @@ impl<'a> Evaluator<'a> {
             self.splat.pop();
             out.push(r?);
         }
-        Ok(if as_list { Value::List(out) } else { Value::Tuple(out) })
+        Ok(if as_list {
+            Value::List(out)
+        } else {
+            Value::Tuple(out)
+        })
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Value, EvalError> {
@@ -237,16 +304,34 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The `(key, value)` pairs a `for` iterates, or `None` when the collection is unknown.
-    pub(crate) fn iterate(&self, v: &Value, range: TextRange) -> Result<Option<Vec<(Value, Value)>>, EvalError> {
+    pub(crate) fn iterate(
+        &self,
+        v: &Value,
+        range: TextRange,
+    ) -> Result<Option<Vec<(Value, Value)>>, EvalError> {
         match v {
             Value::Null => err("cannot iterate over a null value", range),
             Value::Unknown(_) => Ok(None),
             Value::List(items) | Value::Tuple(items) => Ok(Some(
-                items.iter().enumerate().map(|(i, v)| (Value::Number(Number(i as f64)), v.clone())).collect(),
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Number(Number(i as f64)), v.clone()))
+                    .collect(),
             )),
             Value::Set(items) => Ok(Some(items.iter().map(|v| (v.clone(), v.clone())).collect())),
-            Value::Map(m) | Value::Object(m) => Ok(Some(m.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect())),
-            other => err(format!("a {} value cannot be iterated; a collection is required", other.type_of()), range),
+            Value::Map(m) | Value::Object(m) => Ok(Some(
+                m.iter()
+                    .map(|(k, v)| (Value::String(k.clone()), v.clone()))
+                    .collect(),
+            )),
+            other => err(
+                format!(
+                    "a {} value cannot be iterated; a collection is required",
+                    other.type_of()
+                ),
+                range,
+            ),
         }
     }
 
@@ -271,7 +356,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn for_tuple(&mut self, key_var: Option<&Ident>, value_var: &Ident, collection: &Expr, value: &Expr, cond: Option<&Expr>) -> Result<Value, EvalError> {
+    fn for_tuple(
+        &mut self,
+        key_var: Option<&Ident>,
+        value_var: &Ident,
+        collection: &Expr,
+        value: &Expr,
+        cond: Option<&Expr>,
+    ) -> Result<Value, EvalError> {
         let coll = self.eval(collection)?;
         let Some(pairs) = self.iterate(&coll, collection.range)? else {
             return Ok(Value::Unknown(Type::Dynamic));
@@ -297,7 +389,16 @@ impl<'a> Evaluator<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn for_object(&mut self, key_var: Option<&Ident>, value_var: &Ident, collection: &Expr, key: &Expr, value: &Expr, grouping: bool, cond: Option<&Expr>) -> Result<Value, EvalError> {
+    fn for_object(
+        &mut self,
+        key_var: Option<&Ident>,
+        value_var: &Ident,
+        collection: &Expr,
+        key: &Expr,
+        value: &Expr,
+        grouping: bool,
+        cond: Option<&Expr>,
+    ) -> Result<Value, EvalError> {
         let coll = self.eval(collection)?;
         let Some(pairs) = self.iterate(&coll, collection.range)? else {
             return Ok(Value::Unknown(Type::Dynamic));
@@ -323,21 +424,34 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::String(s)) => s,
                 Ok(Value::Unknown(_)) => return Ok(Value::Unknown(Type::Dynamic)),
                 Ok(_) => return err("for-expression key must not be null", key.range),
-                Err(e) => return err(format!("invalid for-expression key: {}", e.message), key.range),
+                Err(e) => {
+                    return err(
+                        format!("invalid for-expression key: {}", e.message),
+                        key.range,
+                    )
+                }
             };
             if grouping {
                 groups.entry(k).or_default().push(vv);
-            } else if out.contains_key(&k) {
-                return err(
-                    format!("duplicate object key {k:?}; add \"...\" after the value expression to group values with the same key"),
-                    key.range,
-                );
             } else {
-                out.insert(k, vv);
+                match out.entry(k) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        return err(
+                            format!("duplicate object key {:?}; add \"...\" after the value expression to group values with the same key", e.key()),
+                            key.range,
+                        );
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(vv);
+                    }
+                }
             }
         }
         if grouping {
-            out = groups.into_iter().map(|(k, vs)| (k, Value::Tuple(vs))).collect();
+            out = groups
+                .into_iter()
+                .map(|(k, vs)| (k, Value::Tuple(vs)))
+                .collect();
         }
         Ok(Value::Object(out))
     }
@@ -346,17 +460,37 @@ impl<'a> Evaluator<'a> {
 /// `value.name`
 pub(crate) fn get_attr(v: &Value, name: &str, range: TextRange) -> Result<Value, EvalError> {
     match v {
-        Value::Object(m) => m.get(name).cloned().ok_or_else(|| EvalError::new(format!("this object does not have an attribute named {name:?}"), range)),
-        Value::Map(m) => m.get(name).cloned().ok_or_else(|| EvalError::new(format!("this map does not have an element with the key {name:?}"), range)),
-        Value::Unknown(Type::Object(o)) => Ok(Value::Unknown(o.attrs.get(name).cloned().unwrap_or(Type::Dynamic))),
+        Value::Object(m) => m.get(name).cloned().ok_or_else(|| {
+            EvalError::new(
+                format!("this object does not have an attribute named {name:?}"),
+                range,
+            )
+        }),
+        Value::Map(m) => m.get(name).cloned().ok_or_else(|| {
+            EvalError::new(
+                format!("this map does not have an element with the key {name:?}"),
+                range,
+            )
+        }),
+        Value::Unknown(Type::Object(o)) => Ok(Value::Unknown(
+            o.attrs.get(name).cloned().unwrap_or(Type::Dynamic),
+        )),
         Value::Unknown(Type::Map(e)) => Ok(Value::Unknown((**e).clone())),
         Value::Unknown(_) => Ok(Value::Unknown(Type::Dynamic)),
-        Value::Null => err(format!("attempt to get attribute {name:?} from a null value"), range),
-        Value::List(_) | Value::Set(_) | Value::Tuple(_) => err(
-            format!("a list does not have attributes; to get {name:?} of every element use [*].{name}"),
+        Value::Null => err(
+            format!("attempt to get attribute {name:?} from a null value"),
             range,
         ),
-        other => err(format!("a {} value does not have attributes", other.type_of()), range),
+        Value::List(_) | Value::Set(_) | Value::Tuple(_) => err(
+            format!(
+                "a list does not have attributes; to get {name:?} of every element use [*].{name}"
+            ),
+            range,
+        ),
+        other => err(
+            format!("a {} value does not have attributes", other.type_of()),
+            range,
+        ),
     }
 }
 
@@ -375,9 +509,19 @@ pub(crate) fn index_value(v: &Value, index: &Value, range: TextRange) -> Result<
             let n = match convert(index, &Type::Number) {
                 Ok(Value::Number(n)) => n,
                 Ok(_) => return Ok(Value::Unknown(Type::Dynamic)),
-                Err(_) => return err(format!("a number is required to index a list, got {index}"), range),
+                Err(_) => {
+                    return err(
+                        format!("a number is required to index a list, got {index}"),
+                        range,
+                    )
+                }
             };
-            let i = n.as_i64().filter(|i| *i >= 0).ok_or_else(|| EvalError::new(format!("invalid index {n}: a non-negative whole number is required"), range))?;
+            let i = n.as_i64().filter(|i| *i >= 0).ok_or_else(|| {
+                EvalError::new(
+                    format!("invalid index {n}: a non-negative whole number is required"),
+                    range,
+                )
+            })?;
             items.get(i as usize).cloned().ok_or_else(|| {
                 EvalError::new(format!("invalid index: the index {i} is out of range for a sequence of {} elements", items.len()), range)
             })
@@ -386,11 +530,29 @@ pub(crate) fn index_value(v: &Value, index: &Value, range: TextRange) -> Result<
             let key = match convert(index, &Type::String) {
                 Ok(Value::String(s)) => s,
                 Ok(_) => return Ok(Value::Unknown(Type::Dynamic)),
-                Err(_) => return err(format!("a string is required to index a map, got {index}"), range),
+                Err(_) => {
+                    return err(
+                        format!("a string is required to index a map, got {index}"),
+                        range,
+                    )
+                }
             };
-            m.get(&key).cloned().ok_or_else(|| EvalError::new(format!("the given key {key:?} does not identify an element of this collection"), range))
+            m.get(&key).cloned().ok_or_else(|| {
+                EvalError::new(
+                    format!(
+                        "the given key {key:?} does not identify an element of this collection"
+                    ),
+                    range,
+                )
+            })
         }
-        Value::Set(_) => err("elements of a set cannot be accessed by index; convert it with tolist() first", range),
-        other => err(format!("a {} value cannot be indexed", other.type_of()), range),
+        Value::Set(_) => err(
+            "elements of a set cannot be accessed by index; convert it with tolist() first",
+            range,
+        ),
+        other => err(
+            format!("a {} value cannot be indexed", other.type_of()),
+            range,
+        ),
     }
 }

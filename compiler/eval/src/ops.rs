@@ -9,24 +9,36 @@ use crate::EvalError;
 /// An operand converted to a number, `None` when it is unknown.
 fn number(v: &Value, op: &str, range: TextRange) -> Result<Option<f64>, EvalError> {
     if v.is_null() {
-        return Err(EvalError::new(format!("invalid operand for {op}: operand must not be null"), range));
+        return Err(EvalError::new(
+            format!("invalid operand for {op}: operand must not be null"),
+            range,
+        ));
     }
     match convert(v, &Type::Number) {
         Ok(Value::Number(n)) => Ok(Some(n.0)),
         Ok(_) => Ok(None),
-        Err(e) => Err(EvalError::new(format!("invalid operand for {op}: {}", e.message), range)),
+        Err(e) => Err(EvalError::new(
+            format!("invalid operand for {op}: {}", e.message),
+            range,
+        )),
     }
 }
 
 /// An operand converted to a bool, `None` when it is unknown.
 pub(crate) fn boolean(v: &Value, what: &str, range: TextRange) -> Result<Option<bool>, EvalError> {
     if v.is_null() {
-        return Err(EvalError::new(format!("invalid {what}: value must not be null"), range));
+        return Err(EvalError::new(
+            format!("invalid {what}: value must not be null"),
+            range,
+        ));
     }
     match convert(v, &Type::Bool) {
         Ok(Value::Bool(b)) => Ok(Some(b)),
         Ok(_) => Ok(None),
-        Err(e) => Err(EvalError::new(format!("invalid {what}: {}", e.message), range)),
+        Err(e) => Err(EvalError::new(
+            format!("invalid {what}: {}", e.message),
+            range,
+        )),
     }
 }
 
@@ -65,8 +77,12 @@ pub(crate) fn binary(
             let r = boolean(rhs, &format!("operand for {sym}"), rrange)?;
             Ok(match (op, l, r) {
                 (BinaryOp::Or, Some(true), _) | (BinaryOp::Or, _, Some(true)) => Value::Bool(true),
-                (BinaryOp::And, Some(false), _) | (BinaryOp::And, _, Some(false)) => Value::Bool(false),
-                (_, Some(a), Some(b)) => Value::Bool(if op == BinaryOp::Or { a || b } else { a && b }),
+                (BinaryOp::And, Some(false), _) | (BinaryOp::And, _, Some(false)) => {
+                    Value::Bool(false)
+                }
+                (_, Some(a), Some(b)) => {
+                    Value::Bool(if op == BinaryOp::Or { a || b } else { a && b })
+                }
                 _ => Value::Unknown(Type::Bool),
             })
         }
@@ -74,7 +90,10 @@ pub(crate) fn binary(
             let l = number(lhs, sym, lrange)?;
             let r = number(rhs, sym, rrange)?;
             let (Some(a), Some(b)) = (l, r) else {
-                let ty = if matches!(op, BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq) {
+                let ty = if matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq
+                ) {
                     Type::Bool
                 } else {
                     Type::Number
@@ -92,9 +111,15 @@ pub(crate) fn binary(
                 BinaryOp::Mul => n(a * b),
                 BinaryOp::Div if b == 0.0 => Err(EvalError::new("cannot divide by zero", rrange)),
                 BinaryOp::Div => n(a / b),
-                BinaryOp::Mod if b == 0.0 => Err(EvalError::new("cannot take the remainder of a division by zero", rrange)),
+                BinaryOp::Mod if b == 0.0 => Err(EvalError::new(
+                    "cannot take the remainder of a division by zero",
+                    rrange,
+                )),
                 BinaryOp::Mod => n(a % b),
-                _ => Err(EvalError::new(format!("unsupported operator {sym}"), lrange)),
+                _ => Err(EvalError::new(
+                    format!("unsupported operator {sym}"),
+                    lrange,
+                )),
             }
         }
     }
@@ -108,7 +133,10 @@ pub(crate) fn equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q))
         }
         (Value::Map(x) | Value::Object(x), Value::Map(y) | Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && equal(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && equal(v1, v2))
         }
         _ => a == b,
     }

@@ -9,14 +9,22 @@ use crate::EvalError;
 
 /// Render template parts to a string value. A template that is exactly one interpolation
 /// (`"${x}"`) yields the interpolated value itself, unconverted.
-pub(crate) fn render(ev: &mut Evaluator<'_>, parts: &[TemplatePart], _range: TextRange) -> Result<Value, EvalError> {
+pub(crate) fn render(
+    ev: &mut Evaluator<'_>,
+    parts: &[TemplatePart],
+    _range: TextRange,
+) -> Result<Value, EvalError> {
     if let [TemplatePart::Interpolation { expr, .. }] = parts {
         return ev.eval(expr);
     }
     let mut out = String::new();
     let mut unknown = false;
     render_parts(ev, parts, false, false, &mut out, &mut unknown)?;
-    Ok(if unknown { Value::Unknown(Type::String) } else { Value::String(out) })
+    Ok(if unknown {
+        Value::Unknown(Type::String)
+    } else {
+        Value::String(out)
+    })
 }
 
 /// The strip marker on the left of a part's opening (`${~`, `%{~`).
@@ -24,7 +32,9 @@ fn strips_before(part: &TemplatePart) -> bool {
     match part {
         TemplatePart::Literal { .. } => false,
         TemplatePart::Interpolation { strip, .. } => strip.left,
-        TemplatePart::If { strips, .. } | TemplatePart::For { strips, .. } => strips.first().is_some_and(|s| s.left),
+        TemplatePart::If { strips, .. } | TemplatePart::For { strips, .. } => {
+            strips.first().is_some_and(|s| s.left)
+        }
     }
 }
 
@@ -33,7 +43,9 @@ fn strips_after(part: &TemplatePart) -> bool {
     match part {
         TemplatePart::Literal { .. } => false,
         TemplatePart::Interpolation { strip, .. } => strip.right,
-        TemplatePart::If { strips, .. } | TemplatePart::For { strips, .. } => strips.last().is_some_and(|s| s.right),
+        TemplatePart::If { strips, .. } | TemplatePart::For { strips, .. } => {
+            strips.last().is_some_and(|s| s.right)
+        }
     }
 }
 
@@ -52,8 +64,16 @@ fn render_parts(
     for (i, part) in parts.iter().enumerate() {
         match part {
             TemplatePart::Literal { value, .. } => {
-                let trim_start = if i == 0 { lead } else { strips_after(&parts[i - 1]) };
-                let trim_end = if i + 1 == parts.len() { trail } else { strips_before(&parts[i + 1]) };
+                let trim_start = if i == 0 {
+                    lead
+                } else {
+                    strips_after(&parts[i - 1])
+                };
+                let trim_end = if i + 1 == parts.len() {
+                    trail
+                } else {
+                    strips_before(&parts[i + 1])
+                };
                 let mut text = value.as_str();
                 if trim_start {
                     text = text.trim_start();
@@ -68,17 +88,31 @@ fn render_parts(
                 match convert(&v, &Type::String) {
                     Ok(Value::String(s)) => out.push_str(&s),
                     Ok(Value::Unknown(_)) => *unknown = true,
-                    Ok(_) => return Err(EvalError::new("cannot include a null value in a string template", expr.range)),
+                    Ok(_) => {
+                        return Err(EvalError::new(
+                            "cannot include a null value in a string template",
+                            expr.range,
+                        ))
+                    }
                     Err(_) if v.has_unknown() => *unknown = true,
                     Err(_) => {
                         return Err(EvalError::new(
-                            format!("cannot include a {} value in a string template; a string is required", v.type_of().kind_name()),
+                            format!(
+                            "cannot include a {} value in a string template; a string is required",
+                            v.type_of().kind_name()
+                        ),
                             expr.range,
                         ))
                     }
                 }
             }
-            TemplatePart::If { cond, then, other, strips, .. } => {
+            TemplatePart::If {
+                cond,
+                then,
+                other,
+                strips,
+                ..
+            } => {
                 let c = ev.eval(cond)?;
                 let Some(c) = boolean(&c, "template condition", cond.range)? else {
                     *unknown = true;
@@ -87,13 +121,24 @@ fn render_parts(
                 let has_else = other.is_some();
                 let end = strip_at(strips, if has_else { 2 } else { 1 });
                 if c {
-                    let trail = if has_else { strip_at(strips, 1).left } else { end.left };
+                    let trail = if has_else {
+                        strip_at(strips, 1).left
+                    } else {
+                        end.left
+                    };
                     render_parts(ev, then, strip_at(strips, 0).right, trail, out, unknown)?;
                 } else if let Some(other) = other {
                     render_parts(ev, other, strip_at(strips, 1).right, end.left, out, unknown)?;
                 }
             }
-            TemplatePart::For { key_var, value_var, collection, body, strips, .. } => {
+            TemplatePart::For {
+                key_var,
+                value_var,
+                collection,
+                body,
+                strips,
+                ..
+            } => {
                 let coll = ev.eval(collection)?;
                 let Some(pairs) = ev.iterate(&coll, collection.range)? else {
                     *unknown = true;
