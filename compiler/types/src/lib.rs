@@ -1,1 +1,22 @@
 //! Type inference and checking of modules against provider schemas and stdlib signatures.
+//!
+//! Entry points: [`check_module`] (every diagnostic of one module) and [`check_project`] (the
+//! module tree under a root, with `-var` values). Diagnostics are data returned from queries.
+
+mod body;
+mod constant;
+mod constraint;
+mod graph;
+mod infer;
+mod items;
+mod meta;
+mod project;
+mod queries;
+
+pub use constant::constant_value;
+pub use constraint::{type_from_expr, ConstraintError};
+pub use infer::{InferCtx, RefPolicy};
+pub use items::{accepts, check_item};
+pub use meta::{connection_schema, provisioner_schema};
+pub use project::{check_module, check_project, modules_in_tree, ProjectInput, VarValue};
+pub use queries::{infer_local, infer_output, local_type, module_call_dir, module_call_type, module_output_types, resource_type, variable_type};

@@ -1,0 +1,146 @@
+//! Reference cycles between locals, resources, data sources and module calls of one module.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use skel_db::{Code, Db, Diagnostic, Directory, Span};
+use skel_syntax::{Body, Expr, ExprKind, Item};
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+enum Node {
+    Local(String),
+    Resource(String, String),
+    Data(String, String),
+    Module(String),
+}
+
+impl Node {
+    fn address(&self) -> String {
+        match self {
+            Node::Local(n) => format!("local.{n}"),
+            Node::Resource(t, n) => format!("{t}.{n}"),
+            Node::Data(t, n) => format!("data.{t}.{n}"),
+            Node::Module(n) => format!("module.{n}"),
+        }
+    }
+}
+
+/// One diagnostic per reference cycle in the module in `dir`.
+#[salsa::tracked(returns(clone))]
+pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
+    let index = skel_hir::module_index(db, dir);
+    let mut nodes: Vec<(Node, Span)> = Vec::new();
+    let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
+    let mut add = |node: Node, span: Span, exprs: Vec<&Expr>, edges: &mut HashMap<Node, Vec<Node>>| {
+        let mut deps = Vec::new();
+        for e in exprs {
+            e.walk(&mut |sub| {
+                if let Some(dep) = reference_node(sub) {
+                    deps.push(dep);
+                }
+            });
+        }
+        deps.sort();
+        deps.dedup();
+        edges.insert(node.clone(), deps);
+        nodes.push((node, span));
+    };
+    for (name, def) in &index.locals {
+        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else { continue };
+        let Item::Block(block) = &*ast else { continue };
+        if let Some(Item::Attribute(attr)) = block.body.items.get(def.attr as usize) {
+            add(Node::Local(name.clone()), def.item.span(def.name_range), vec![&attr.expr], &mut edges);
+        }
+    }
+    let blocks = index
+        .resources
+        .iter()
+        .map(|((t, n), d)| (Node::Resource(t.clone(), n.clone()), d))
+        .chain(index.data.iter().map(|((t, n), d)| (Node::Data(t.clone(), n.clone()), d)))
+        .chain(index.modules.iter().map(|(n, d)| (Node::Module(n.clone()), d)));
+    for (node, def) in blocks {
+        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else { continue };
+        let Item::Block(block) = &*ast else { continue };
+        let mut exprs = Vec::new();
+        body_exprs(&block.body, &mut exprs);
+        add(node, def.item.span(def.name_range), exprs, &mut edges);
+    }
+    // Keep only edges to nodes that exist.
+    let known: HashMap<Node, Span> = nodes.iter().cloned().collect();
+    for deps in edges.values_mut() {
+        deps.retain(|d| known.contains_key(d));
+    }
+    let mut reported: std::collections::HashSet<Node> = Default::default();
+    let mut diagnostics = Vec::new();
+    for (start, span) in &nodes {
+        if reported.contains(start) {
+            continue;
+        }
+        if let Some(path) = find_cycle(start, &edges) {
+            let chain = path.iter().chain(std::iter::once(start)).map(Node::address).collect::<Vec<_>>().join(" → ");
+            let mut d = Diagnostic::new(Code::ReferenceCycle, *span, if path.len() == 1 { "Self-referential definition" } else { "Reference cycle" })
+                .with_span_message(chain)
+                .with_help("break the cycle: one of these must not depend on the others");
+            for node in path.iter().skip(1) {
+                if let Some(s) = known.get(node) {
+                    d = d.with_label(*s, format!("`{}` is part of the cycle", node.address()));
+                }
+            }
+            reported.extend(path);
+            diagnostics.push(d);
+        }
+    }
+    Arc::new(diagnostics)
+}
+
+/// The expressions of a body that create dependencies: everything except provisioners and
+/// connections (which run after the resource exists and may use `self`).
+fn body_exprs<'a>(body: &'a Body, out: &mut Vec<&'a Expr>) {
+    for item in &body.items {
+        match item {
+            Item::Attribute(a) => out.push(&a.expr),
+            Item::Block(b) if matches!(b.ident.name.as_str(), "provisioner" | "connection" | "lifecycle") => {}
+            Item::Block(b) => body_exprs(&b.body, out),
+            Item::Error(_) => {}
+        }
+    }
+}
+
+fn reference_node(expr: &Expr) -> Option<Node> {
+    let ExprKind::GetAttr { expr: inner, name } = &expr.kind else { return None };
+    match &inner.kind {
+        ExprKind::Variable(root) => Some(match root.name.as_str() {
+            "local" => Node::Local(name.name.clone()),
+            "module" => Node::Module(name.name.clone()),
+            "var" | "path" | "count" | "each" | "self" | "data" | "terraform" | "skel" => return None,
+            t => Node::Resource(t.to_string(), name.name.clone()),
+        }),
+        ExprKind::GetAttr { expr: data, name: type_name } => match &data.kind {
+            ExprKind::Variable(root) if root.name == "data" => Some(Node::Data(type_name.name.clone(), name.name.clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A path from `start` back to itself (the nodes in order, starting with `start`), if any.
+fn find_cycle(start: &Node, edges: &HashMap<Node, Vec<Node>>) -> Option<Vec<Node>> {
+    let mut path = vec![start.clone()];
+    let mut seen = std::collections::HashSet::new();
+    fn dfs(node: &Node, start: &Node, edges: &HashMap<Node, Vec<Node>>, path: &mut Vec<Node>, seen: &mut std::collections::HashSet<Node>) -> bool {
+        for next in edges.get(node).into_iter().flatten() {
+            if next == start {
+                return true;
+            }
+            if seen.insert(next.clone()) {
+                path.push(next.clone());
+                if dfs(next, start, edges, path, seen) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+    dfs(start, start, edges, &mut path, &mut seen).then_some(path)
+}

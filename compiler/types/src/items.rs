@@ -1,0 +1,402 @@
+//! Checking one top-level item by kind: variable, locals, resource, data, module, output,
+//! provider and the settings block.
+
+use std::sync::Arc;
+
+use skel_db::{did_you_mean, Code, Db, Diagnostic, File, ItemRef};
+use skel_hir::DefKind;
+use skel_schema::BlockSchema;
+use skel_syntax::{Block, Item};
+use skel_value::{conversion, Conversion, Type};
+
+use crate::body::Meta;
+use crate::constant::{constant_value, non_constant_reason};
+use crate::infer::{InferCtx, RefPolicy};
+use crate::queries;
+
+/// The diagnostics of one top-level item. Keyed by the item, so editing one block re-runs
+/// only its own check (and the checks of items whose inputs' types changed).
+#[salsa::tracked(returns(clone))]
+pub fn check_item(db: &dyn Db, file: File, index: u32) -> Arc<Vec<Diagnostic>> {
+    let Some(item) = skel_db::item_ast(db, file, index) else {
+        return Arc::default();
+    };
+    let Item::Block(block) = &*item else {
+        return Arc::default();
+    };
+    let Some(kind) = DefKind::from_block_type(&block.ident.name) else {
+        return Arc::default();
+    };
+    if block.labels.len() < kind.labels().len() {
+        return Arc::default(); // reported by the module index
+    }
+    let item_ref = ItemRef { file, index };
+    let mut ctx = InferCtx::new(db, item_ref);
+    match kind {
+        DefKind::Variable => ctx.check_variable(block),
+        DefKind::Locals => {
+            for (attr, entry) in block.body.items.iter().enumerate() {
+                if matches!(entry, Item::Attribute(_)) {
+                    ctx.diagnostics.extend(queries::infer_local(db, file, index, attr as u32).1.iter().cloned());
+                }
+            }
+        }
+        DefKind::Resource | DefKind::Data => ctx.check_resource(block, kind),
+        DefKind::Module => ctx.check_module_call(block),
+        DefKind::Output => ctx.check_output(block, file, index),
+        DefKind::Provider => ctx.check_provider(block),
+        DefKind::Settings => ctx.check_settings(block),
+    }
+    Arc::new(ctx.diagnostics)
+}
+
+impl InferCtx<'_> {
+    fn check_variable(&mut self, block: &Block) {
+        let name = block.label(0).unwrap_or_default().to_string();
+        let mut declared = Type::Dynamic;
+        for attr in block.body.attributes() {
+            match attr.name.name.as_str() {
+                "type" => match crate::constraint::type_from_expr(&attr.expr) {
+                    Ok(t) => declared = t,
+                    Err(e) => {
+                        self.error(Code::InvalidTypeConstraint, e.range, "Invalid type constraint")
+                            .with_span_message(e.message)
+                            .help = e.help;
+                    }
+                },
+                "description" => {
+                    self.expect(&attr.expr, &Type::String, "`description`");
+                }
+                "sensitive" | "nullable" | "ephemeral" => {
+                    self.expect(&attr.expr, &Type::Bool, &format!("`{}`", attr.name.name));
+                }
+                "default" => {}
+                other => {
+                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in a variable"))
+                        .help = did_you_mean(other, ["type", "default", "description", "sensitive", "nullable", "ephemeral"])
+                        .or_else(|| Some("a variable takes `type`, `default`, `description`, `sensitive`, `nullable` and `validation` blocks".into()));
+                }
+            }
+        }
+        if let Some(default) = block.body.attribute("default") {
+            match constant_value(&default.expr) {
+                Some(value) => {
+                    let nullable = block.body.attribute("nullable").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(true);
+                    if !(value.is_null() && nullable) {
+                        if let Err(e) = skel_value::convert(&value, &declared) {
+                            self.error(Code::InvalidVariableDefault, default.expr.range, "Invalid default value for variable")
+                                .with_span_message(format!("this default is not a {declared}: {e}"))
+                                .help = Some("change the default or the `type`".into());
+                        }
+                    }
+                }
+                None => {
+                    let saved = std::mem::replace(&mut self.policy, RefPolicy::None);
+                    self.infer(&default.expr);
+                    self.policy = saved;
+                    if !self.diagnostics.iter().any(|d| d.code == Code::InvalidVariableDefault) {
+                        self.error(Code::InvalidVariableDefault, default.expr.range, "Invalid default value for variable")
+                            .with_span_message(non_constant_reason(&default.expr))
+                            .help = Some("a default must be a literal value; compute derived values in `locals`".into());
+                    }
+                }
+            }
+        }
+        for inner in block.body.blocks() {
+            if inner.ident.name != "validation" {
+                self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in a variable", inner.ident.name))
+                    .help = Some("a variable takes only `validation` blocks".into());
+                continue;
+            }
+            let saved = std::mem::replace(&mut self.policy, RefPolicy::OnlyVariable(name.clone()));
+            self.check_condition_block(inner);
+            self.policy = saved;
+        }
+    }
+
+    fn check_resource(&mut self, block: &Block, kind: DefKind) {
+        let type_name = block.label(0).unwrap_or_default();
+        let (schema, meta) = if kind == DefKind::Resource {
+            (skel_schema::resource(type_name), Meta::Resource)
+        } else {
+            (skel_schema::data_source(type_name), Meta::Data)
+        };
+        self.check_repetition(&block.body);
+        let Some(schema) = schema else {
+            let (code, what, all) = if kind == DefKind::Resource {
+                (Code::UnknownResourceType, "resource", skel_schema::all_resource_types())
+            } else {
+                (Code::UnknownDataSource, "data source", skel_schema::all_data_source_types())
+            };
+            let label = &block.labels[0];
+            let provider = skel_schema::provider_for_type(type_name);
+            self.error(code, label.range, format!("Unknown {what} type `{type_name}`"))
+                .with_span_message(format!("no provider defines this {what} type"))
+                .help = did_you_mean(type_name, all.iter().copied()).or_else(|| {
+                    skel_schema::provider(provider).map(|p| {
+                        let names: Vec<&str> = if kind == DefKind::Resource { p.resources.keys().map(String::as_str).collect() } else { p.data_sources.keys().map(String::as_str).collect() };
+                        format!("provider `{provider}` has: {}", names.join(", "))
+                    })
+                });
+            // Still check the expressions for unresolved references and type errors.
+            for attr in block.body.attributes() {
+                self.infer(&attr.expr);
+            }
+            return;
+        };
+        let self_type = schema.computed_object_type();
+        self.check_body(&block.body, &schema.block, meta, block.header_range());
+        self.check_meta_arguments(&block.body, &schema.block, meta, &self_type);
+    }
+
+    fn check_module_call(&mut self, block: &Block) {
+        self.check_repetition(&block.body);
+        let source = block.body.attribute("source");
+        let child = match source {
+            None => {
+                self.error(Code::MissingArgument, block.header_range(), "Missing `source` in module call")
+                    .help = Some("set `source = \"./modules/NAME\"` to a directory of .skel files".into());
+                None
+            }
+            Some(attr) => match attr.expr.as_literal_string() {
+                None => {
+                    self.error(Code::InvalidExpression, attr.expr.range, "A module `source` must be a literal string");
+                    None
+                }
+                Some(text) => match skel_hir::resolve_module_source(self.db, self.dir, &text) {
+                    None => {
+                        self.error(Code::ModuleNotFound, attr.expr.range, "Unsupported module source")
+                            .with_span_message("only local paths are supported")
+                            .help = Some("use a path starting with `./` or `../`".into());
+                        None
+                    }
+                    Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
+                        let what = if dir.exists(self.db) { "has no .skel files" } else { "does not exist" };
+                        let shown = dir.path(self.db).display().to_string();
+                        self.error(Code::ModuleNotFound, attr.expr.range, "Module source not found")
+                            .with_span_message(format!("`{shown}` {what}"));
+                        None
+                    }
+                    Some(dir) => {
+                        if self.module_reaches(dir, self.dir) {
+                            self.error(Code::ReferenceCycle, attr.expr.range, "Module calls itself")
+                                .with_span_message("this module is reached again through its own calls")
+                                .help = Some("modules must form a tree; move shared parts into a third module".into());
+                            None
+                        } else {
+                            Some(dir)
+                        }
+                    }
+                },
+            },
+        };
+        if let Some(deps) = block.body.attribute("depends_on") {
+            self.check_depends_on(&deps.expr);
+        }
+        if let Some(providers) = block.body.attribute("providers") {
+            match &providers.expr.kind {
+                skel_syntax::ExprKind::Object(items) => {
+                    for item in items {
+                        self.check_provider_ref(&item.value);
+                    }
+                }
+                _ => {
+                    self.error(Code::InvalidMetaArgument, providers.expr.range, "`providers` must be an object like `{ aws = aws.west }`");
+                }
+            }
+        }
+        for inner in block.body.blocks() {
+            self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in a module call", inner.ident.name))
+                .help = Some("module inputs are arguments: `name = value`".into());
+        }
+        let meta = ["source", "version", "count", "for_each", "depends_on", "providers"];
+        let Some(child) = child else {
+            for attr in block.body.attributes().filter(|a| !meta.contains(&a.name.name.as_str())) {
+                self.infer(&attr.expr);
+            }
+            return;
+        };
+        let child_index = skel_hir::module_index(self.db, child).clone();
+        for attr in block.body.attributes() {
+            let name = attr.name.name.as_str();
+            if meta.contains(&name) {
+                continue;
+            }
+            match child_index.variables.get(name) {
+                Some(def) => {
+                    let want = queries::variable_type(self.db, def.item.file, def.item.index);
+                    self.expect(&attr.expr, &want, &format!("module input `{name}`"));
+                }
+                None => {
+                    self.infer(&attr.expr);
+                    self.error(Code::UnknownModuleInput, attr.name.range, format!("Module has no variable `{name}`"))
+                        .with_span_message("this argument is not an input of the module")
+                        .help = did_you_mean(name, child_index.variables.keys().map(String::as_str))
+                        .or_else(|| Some(format!("declare `variable \"{name}\" {{}}` in the module, or remove the argument")));
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for (name, def) in &child_index.variables {
+            if block.body.attribute(name).is_some() {
+                continue;
+            }
+            let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else { continue };
+            let Item::Block(var_block) = &*ast else { continue };
+            if var_block.body.attribute("default").is_none() {
+                missing.push((name.clone(), def.item.span(def.name_range)));
+            }
+        }
+        if !missing.is_empty() {
+            let names = missing.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+            let mut d = self.error(Code::MissingModuleInput, block.header_range(), format!("Missing required module input{}", if missing.len() == 1 { "" } else { "s" }));
+            d.span_message = format!("{names} must be set");
+            d.help = Some(format!("add {}", missing.iter().map(|(n, _)| format!("`{n} = …`")).collect::<Vec<_>>().join(", ")));
+            for (name, span) in missing {
+                d.labels.push(skel_db::Label { span, message: format!("`{name}` declared here without a default") });
+            }
+        }
+    }
+
+    /// Whether `target` is reachable from `from` through module calls.
+    fn module_reaches(&self, from: skel_db::Directory, target: skel_db::Directory) -> bool {
+        let mut stack = vec![from];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(dir) = stack.pop() {
+            if dir == target {
+                return true;
+            }
+            if seen.insert(dir) {
+                stack.extend(skel_hir::module_sources(self.db, dir).iter().copied());
+            }
+        }
+        false
+    }
+
+    fn check_output(&mut self, block: &Block, file: File, index: u32) {
+        match block.body.attribute("value") {
+            Some(_) => self.diagnostics.extend(queries::infer_output(self.db, file, index).1.iter().cloned()),
+            None => {
+                self.error(Code::MissingArgument, block.header_range(), "Missing `value` in output")
+                    .help = Some("set `value = …` to the value to export".into());
+            }
+        }
+        for attr in block.body.attributes() {
+            match attr.name.name.as_str() {
+                "value" => {}
+                "description" => {
+                    self.expect(&attr.expr, &Type::String, "`description`");
+                }
+                "sensitive" | "ephemeral" => {
+                    self.expect(&attr.expr, &Type::Bool, "`sensitive`");
+                }
+                "depends_on" => self.check_depends_on(&attr.expr),
+                other => {
+                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in an output"))
+                        .help = did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
+                }
+            }
+        }
+        for inner in block.body.blocks() {
+            if inner.ident.name == "precondition" {
+                self.check_condition_block(inner);
+            } else {
+                self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in an output", inner.ident.name));
+            }
+        }
+        self.check_sensitive_output(block);
+    }
+
+    /// An output that shows a sensitive variable must itself be `sensitive = true`.
+    fn check_sensitive_output(&mut self, block: &Block) {
+        let declared = block.body.attribute("sensitive").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(false);
+        let Some(value) = block.body.attribute("value") else { return };
+        if declared {
+            return;
+        }
+        let mut sensitive_ref = None;
+        value.expr.walk(&mut |e| {
+            if let Some((root, steps)) = e.as_traversal() {
+                if let (Some(skel_syntax::Step::Attr(name)), "var") = (steps.first(), root.name.as_str()) {
+                    if sensitive_ref.is_none() && self.variable_is_sensitive(&name.name) {
+                        sensitive_ref = Some((e.range, name.name.clone()));
+                    }
+                }
+            }
+        });
+        if let Some((range, name)) = sensitive_ref {
+            self.error(Code::SensitiveOutput, range, "Output refers to a sensitive value")
+                .with_span_message(format!("`var.{name}` is declared sensitive"))
+                .help = Some("add `sensitive = true` to the output so the value stays redacted".into());
+        }
+    }
+
+    fn variable_is_sensitive(&self, name: &str) -> bool {
+        let Some(def) = self.index.variables.get(name) else { return false };
+        let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else { return false };
+        let Item::Block(b) = &*ast else { return false };
+        b.body.attribute("sensitive").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(false)
+    }
+
+    fn check_provider(&mut self, block: &Block) {
+        let name = block.label(0).unwrap_or_default();
+        let Some(provider) = skel_schema::provider(name) else {
+            let names: Vec<&str> = skel_schema::providers().iter().map(|p| p.name.as_str()).collect();
+            self.error(Code::UnknownProvider, block.labels[0].range, format!("Unknown provider `{name}`"))
+                .help = did_you_mean(name, names.iter().copied()).or_else(|| Some(format!("available providers: {}", names.join(", "))));
+            return;
+        };
+        let mut schema: BlockSchema = provider.config.clone();
+        for (arg, ty, doc) in [
+            ("alias", Type::String, "A name for this configuration, referred to as `NAME.ALIAS`."),
+            ("parallelism", Type::Number, "At most this many operations at once through this provider configuration."),
+        ] {
+            schema.attributes.insert(
+                arg.into(),
+                skel_schema::AttributeSchema { ty, required: false, optional: true, computed: false, sensitive: false, force_new: false, description: doc.into(), default: None },
+            );
+        }
+        self.check_body(&block.body, &schema, Meta::None, block.header_range());
+    }
+
+    fn check_settings(&mut self, block: &Block) {
+        for attr in block.body.attributes() {
+            match attr.name.name.as_str() {
+                "required_version" => {
+                    self.expect(&attr.expr, &Type::String, "`required_version`");
+                }
+                "experiments" => {}
+                other => {
+                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in the settings block"))
+                        .help = did_you_mean(other, ["required_version", "experiments"]);
+                }
+            }
+        }
+        for inner in block.body.blocks() {
+            match inner.ident.name.as_str() {
+                "required_providers" => {
+                    for attr in inner.body.attributes() {
+                        let ok = match &attr.expr.kind {
+                            skel_syntax::ExprKind::Object(_) => true,
+                            skel_syntax::ExprKind::Template(_) => true,
+                            _ => false,
+                        };
+                        if !ok {
+                            self.error(Code::TypeMismatch, attr.expr.range, "A required provider is `{ source = \"…\", version = \"…\" }`");
+                        }
+                    }
+                }
+                "backend" | "cloud" | "provider_meta" => {}
+                other => {
+                    self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{other}` in the settings block"))
+                        .help = did_you_mean(other, ["required_providers", "backend"]);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `found` can be used where `want` is required (used by the CLI for `-var` values).
+pub fn accepts(found: &Type, want: &Type) -> bool {
+    conversion(found, want) != Conversion::Impossible
+}

@@ -1,0 +1,137 @@
+//! Checking a whole project: the module tree under a root directory, and the values given for
+//! the root module's variables (`-var`, `-var-file`, `*.skelvars`, environment).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use skel_db::{did_you_mean, Code, Db, Diagnostic, Directory, File, Span};
+use skel_syntax::{Item, TextRange};
+use skel_value::{Type, Value};
+
+use crate::constant::{constant_value, non_constant_reason};
+
+/// Every diagnostic of the module in `dir`: syntax errors, the index's, each item's and cycles.
+#[salsa::tracked(returns(clone))]
+pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
+    let index = skel_hir::module_index(db, dir);
+    let mut out = Vec::new();
+    for &file in &index.files {
+        let parse = skel_db::parse(db, file);
+        for error in &parse.errors {
+            out.push(
+                Diagnostic::new(Code::SyntaxError, Span::absolute(file, error.range), error.message.clone())
+                    .with_optional_help(error.help.clone()),
+            );
+        }
+        for i in 0..parse.file.items.len() {
+            out.extend(crate::items::check_item(db, file, i as u32).iter().cloned());
+        }
+    }
+    out.extend(index.diagnostics.iter().cloned());
+    out.extend(crate::graph::module_cycles(db, dir).iter().cloned());
+    Arc::new(out)
+}
+
+/// The module in `root` and every module it calls, transitively, each once, root first.
+pub fn modules_in_tree(db: &dyn Db, root: Directory) -> Vec<Directory> {
+    let mut seen = HashSet::new();
+    let mut order = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        if !seen.insert(dir) {
+            continue;
+        }
+        order.push(dir);
+        let children = skel_hir::module_sources(db, dir);
+        stack.extend(children.iter().rev().copied().filter(|d| d.exists(db)));
+    }
+    order
+}
+
+/// A value given for a root variable.
+#[derive(Clone, Debug)]
+pub enum VarValue {
+    /// `-var name=value` or `SKEL_VAR_name`: `file` is a synthetic file holding the raw text.
+    /// Primitive variables take it as a string; others parse it as an expression.
+    Raw { name: String, file: File },
+    /// `name = expr` at top-level item `item` of a `.skelvars` / `-var-file` file.
+    FromFile { file: File, item: u32 },
+}
+
+/// The inputs of a project check.
+pub struct ProjectInput {
+    pub root: Directory,
+    pub vars: Vec<VarValue>,
+}
+
+/// Every diagnostic of the project: each module of the tree and the variable values.
+pub fn check_project(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for dir in modules_in_tree(db, input.root) {
+        out.extend(check_module(db, dir).iter().cloned());
+    }
+    out.extend(check_var_values(db, input));
+    out
+}
+
+fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
+    let index = skel_hir::module_index(db, input.root);
+    let mut out = Vec::new();
+    for var in &input.vars {
+        match var {
+            VarValue::Raw { name, file } => {
+                let text = file.text(db).as_deref().unwrap_or("").to_string();
+                let span = Span::absolute(*file, TextRange::new(0, text.len() as u32));
+                let Some(want) = declared(db, &index, name, span, &mut out) else { continue };
+                let value = if want.is_primitive() || want.is_dynamic() {
+                    Ok(Value::String(text.clone()))
+                } else {
+                    let (expr, errors) = skel_syntax::parse_expr(&text);
+                    match errors.first() {
+                        Some(e) => Err(format!("not a valid expression: {}", e.message)),
+                        None => constant_value(&expr).ok_or_else(|| non_constant_reason(&expr).to_string()),
+                    }
+                };
+                check_value(value, &want, name, span, &mut out);
+            }
+            VarValue::FromFile { file, item } => {
+                let parse = skel_db::parse(db, *file);
+                let Some(top) = parse.file.items.get(*item as usize) else { continue };
+                let Item::Attribute(attr) = &*top.item else {
+                    out.push(Diagnostic::new(Code::InvalidVariableValue, Span::in_item(*file, *item, top.item.range()), "Variable files contain only `name = value` assignments"));
+                    continue;
+                };
+                let span = Span::in_item(*file, *item, attr.expr.range);
+                let name_span = Span::in_item(*file, *item, attr.name.range);
+                let Some(want) = declared(db, &index, &attr.name.name, name_span, &mut out) else { continue };
+                let value = constant_value(&attr.expr).ok_or_else(|| non_constant_reason(&attr.expr).to_string());
+                check_value(value, &want, &attr.name.name, span, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn declared(db: &dyn Db, index: &skel_hir::ModuleIndex, name: &str, span: Span, out: &mut Vec<Diagnostic>) -> Option<Type> {
+    match index.variables.get(name) {
+        Some(def) => Some(crate::queries::variable_type(db, def.item.file, def.item.index)),
+        None => {
+            out.push(
+                Diagnostic::new(Code::InvalidVariableValue, span, format!("Value for undeclared variable `{name}`"))
+                    .with_optional_help(did_you_mean(name, index.variables.keys().map(String::as_str))),
+            );
+            None
+        }
+    }
+}
+
+fn check_value(value: Result<Value, String>, want: &Type, name: &str, span: Span, out: &mut Vec<Diagnostic>) {
+    let result = value.and_then(|v| skel_value::convert(&v, want).map(|_| ()).map_err(|e| e.to_string()));
+    if let Err(message) = result {
+        out.push(
+            Diagnostic::new(Code::InvalidVariableValue, span, format!("Invalid value for variable `{name}`"))
+                .with_span_message(message)
+                .with_help(format!("the variable's type is {want}")),
+        );
+    }
+}
