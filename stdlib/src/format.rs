@@ -124,6 +124,9 @@ pub(crate) fn format_str(fmt: &str, args: &[Value]) -> Result<String, CallError>
             i += 1;
             spec.precision = Some(digits(&mut i).unwrap_or(0));
         }
+        if spec.width.unwrap_or(0) > 10_000 || spec.precision.unwrap_or(0) > 10_000 {
+            return Err(CallError::at(0, "format width or precision is too large"));
+        }
         let Some(&verb) = chars.get(i) else {
             return Err(CallError::at(
                 0,
@@ -352,6 +355,7 @@ mod tests {
         assert!(fmt("%z", vec![n(1.0)]).is_err());
         assert!(fmt("%", vec![]).is_err());
         assert!(fmt("%[0]s", vec![s("a")]).is_err());
+        assert!(fmt("%99999999d", vec![n(1.0)]).is_err());
         assert!(fmt("%s", vec![Value::Null]).is_err());
         assert_eq!(
             fmt("%s", vec![Value::Unknown(Type::String)]),

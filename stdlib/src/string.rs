@@ -21,7 +21,7 @@ pub(crate) fn functions() -> Vec<Function> {
             Ok(Value::Bool(str_arg(a, 0)?.ends_with(str_arg(a, 1)?)))
         }),
         func("indent", "Adds the given number of spaces to the start of every line but the first.", vec![p("spaces", Type::Number), p("str", s())], ret_string, |a, _| {
-            let n = int_arg(a, 0)?.max(0) as usize;
+            let n = int_arg(a, 0)?.clamp(0, 10_000) as usize;
             let pad = format!("\n{}", " ".repeat(n));
             Ok(Value::String(str_arg(a, 1)?.replace('\n', &pad)))
         }),
