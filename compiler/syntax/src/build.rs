@@ -338,11 +338,15 @@ impl Builder {
     fn object_item(&mut self, pair: P, depth: u32) -> ObjectItem {
         let mut it = pair.into_inner();
         let key_pair = it.next().expect("key");
-        let key_text = key_pair.as_str().to_string();
         let mut key = self.binary(key_pair, depth);
-        if matches!(key.kind, ExprKind::Bool(_) | ExprKind::Null) {
+        let keyword = match key.kind {
+            ExprKind::Bool(b) => Some(b.to_string()),
+            ExprKind::Null => Some("null".to_string()),
+            _ => None,
+        };
+        if let Some(name) = keyword {
             key.kind = ExprKind::Variable(Ident {
-                name: key_text,
+                name,
                 range: key.range,
             });
         }

@@ -128,7 +128,7 @@ impl Ctx<'_> {
                 let abs = TextRange::from(start..end);
                 let scanner_saw_it = self.scan_errors.iter().any(|r| abs.contains_range(*r) || r.start() as usize == end);
                 if self.errors.len() == n_errors && !scanner_saw_it {
-                    self.errors.push(pest_error(&e, t, start));
+                    self.errors.push(pest_error(&e, self.norm, start));
                 }
                 item
             }
@@ -194,7 +194,7 @@ impl Ctx<'_> {
 }
 
 /// A human message for a pest error; `t` is the text given to pest, starting at `abs`.
-fn pest_error(e: &pest::error::Error<Rule>, t: &str, abs: usize) -> SyntaxError {
+fn pest_error(e: &pest::error::Error<Rule>, full: &str, abs: usize) -> SyntaxError {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -203,7 +203,7 @@ fn pest_error(e: &pest::error::Error<Rule>, t: &str, abs: usize) -> SyntaxError 
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
-    let found = describe(t, pos);
+    let found = describe(full, abs + pos);
     let is_expr = |r: &Rule| {
         matches!(
             r,
@@ -249,7 +249,7 @@ fn pest_error(e: &pest::error::Error<Rule>, t: &str, abs: usize) -> SyntaxError 
     } else {
         format!("unexpected {found}")
     };
-    let len = found_len(t, pos);
+    let len = found_len(full, abs + pos);
     SyntaxError {
         message,
         range: TextRange::from(abs + pos..abs + pos + len),

@@ -24,8 +24,6 @@ pub(crate) struct ItemSpan {
     pub end: usize,
     /// The nesting reached inside the item (brackets, templates, directives, pending `?`).
     pub depth: u32,
-    /// Whether the item reached the end of the text with an opener still unclosed.
-    pub unclosed: bool,
 }
 
 pub(crate) struct Scan {
@@ -190,7 +188,6 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                                 start,
                                 end: last_end,
                                 depth: depth_max,
-                                unclosed: false,
                             });
                         }
                     }
@@ -305,11 +302,16 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
         s.errors.push(err(msg, range(o.pos, (o.pos + len).min(n))));
     }
     if let Some(start) = item_start {
+        // An unclosed item extends to the end of the text, so its errors fall inside it.
+        let end = if unclosed {
+            text.trim_end().len()
+        } else {
+            last_end
+        };
         s.items.push(ItemSpan {
             start,
-            end: last_end.max(start),
+            end: end.max(start),
             depth: depth_max,
-            unclosed,
         });
     }
     s
