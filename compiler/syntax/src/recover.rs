@@ -203,6 +203,8 @@ fn pest_error(e: &pest::error::Error<Rule>, full: &str, abs: usize) -> SyntaxErr
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
+    let rest = full.get(abs + pos..).unwrap_or("");
+    let pos = pos + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
     let found = describe(full, abs + pos);
     let is_expr = |r: &Rule| {
         matches!(
