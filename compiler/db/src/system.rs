@@ -91,9 +91,7 @@ impl System for MemorySystem {
     }
 
     fn is_dir(&self, path: &Path) -> bool {
-        self.lock()
-            .keys()
-            .any(|p| p != path && p.starts_with(path))
+        self.lock().keys().any(|p| p != path && p.starts_with(path))
     }
 
     fn is_file(&self, path: &Path) -> bool {

@@ -145,7 +145,9 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
     let expected = kind.labels();
     if block.labels.len() != expected.len() {
         let range = if block.labels.len() > expected.len() {
-            block.labels[expected.len()].range.cover(block.labels.last().map(|l| l.range).unwrap_or_default())
+            block.labels[expected.len()]
+                .range
+                .cover(block.labels.last().map(|l| l.range).unwrap_or_default())
         } else {
             block.header_range()
         };
@@ -186,20 +188,60 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
     }
     index.items.push((kind, item));
     let label = |i: usize| block.labels[i].value.clone();
-    let name_range = block.labels.last().map(|l| l.range).unwrap_or(block.ident.range);
+    let name_range = block
+        .labels
+        .last()
+        .map(|l| l.range)
+        .unwrap_or(block.ident.range);
     let def = Definition { item, name_range };
     match kind {
-        DefKind::Variable => insert(&mut index.variables, label(0), def, "variable", &mut index.diagnostics),
-        DefKind::Output => insert(&mut index.outputs, label(0), def, "output", &mut index.diagnostics),
-        DefKind::Module => insert(&mut index.modules, label(0), def, "module call", &mut index.diagnostics),
-        DefKind::Resource => insert(&mut index.resources, (label(0), label(1)), def, "resource", &mut index.diagnostics),
-        DefKind::Data => insert(&mut index.data, (label(0), label(1)), def, "data source", &mut index.diagnostics),
+        DefKind::Variable => insert(
+            &mut index.variables,
+            label(0),
+            def,
+            "variable",
+            &mut index.diagnostics,
+        ),
+        DefKind::Output => insert(
+            &mut index.outputs,
+            label(0),
+            def,
+            "output",
+            &mut index.diagnostics,
+        ),
+        DefKind::Module => insert(
+            &mut index.modules,
+            label(0),
+            def,
+            "module call",
+            &mut index.diagnostics,
+        ),
+        DefKind::Resource => insert(
+            &mut index.resources,
+            (label(0), label(1)),
+            def,
+            "resource",
+            &mut index.diagnostics,
+        ),
+        DefKind::Data => insert(
+            &mut index.data,
+            (label(0), label(1)),
+            def,
+            "data source",
+            &mut index.diagnostics,
+        ),
         DefKind::Provider => {
             let alias = block
                 .body
                 .attribute("alias")
                 .and_then(|a| a.expr.as_literal_string());
-            insert(&mut index.providers, (label(0), alias), def, "provider configuration", &mut index.diagnostics)
+            insert(
+                &mut index.providers,
+                (label(0), alias),
+                def,
+                "provider configuration",
+                &mut index.diagnostics,
+            )
         }
         DefKind::Settings => index.settings.push(item),
         DefKind::Locals => {
@@ -267,7 +309,9 @@ fn duplicate(what: &str, name: &str, span: skel_db::Span, first: skel_db::Span) 
     )
     .with_span_message("defined again here")
     .with_label(first, "first defined here")
-    .with_help(format!("rename or remove one of the two; each {what} name must be unique in a module"))
+    .with_help(format!(
+        "rename or remove one of the two; each {what} name must be unique in a module"
+    ))
 }
 
 trait KeyName {

@@ -8,8 +8,10 @@
 mod index;
 mod paths;
 
-pub use index::{module_index, Definition, DefKind, LocalDef, ModuleIndex};
-pub use paths::{module_call_source, module_sources, normalize_path, resolve_module_source, ModuleSource};
+pub use index::{module_index, DefKind, Definition, LocalDef, ModuleIndex};
+pub use paths::{
+    module_call_source, module_sources, normalize_path, resolve_module_source, ModuleSource,
+};
 
 use skel_db::{Db, File};
 

@@ -22,15 +22,26 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let cwd = std::env::current_dir().unwrap_or_default();
-    let resolved: Vec<Resolved> = diagnostics.iter().map(|d| Resolved::new(&db, d, &cwd)).collect();
+    let resolved: Vec<Resolved> = diagnostics
+        .iter()
+        .map(|d| Resolved::new(&db, d, &cwd))
+        .collect();
     render::print(&resolved, args.format, !args.no_color)?;
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
 /// Check the project rooted at `root`, returning diagnostics sorted by file and position.
-pub fn check_dir(db: &SkelDatabase, root: &Path, vars: &[String], var_files: &[std::path::PathBuf]) -> anyhow::Result<Vec<skel_db::Diagnostic>> {
+pub fn check_dir(
+    db: &SkelDatabase,
+    root: &Path,
+    vars: &[String],
+    var_files: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<skel_db::Diagnostic>> {
     let vars = crate::vars::collect(db, root, vars, var_files)?;
-    let input = ProjectInput { root: db.directory(root), vars };
+    let input = ProjectInput {
+        root: db.directory(root),
+        vars,
+    };
     let mut diagnostics = skel_types::check_project(db, &input);
     let mut keyed: Vec<(Arc<Path>, u32, skel_db::Diagnostic)> = diagnostics
         .drain(..)

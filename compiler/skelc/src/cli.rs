@@ -4,7 +4,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(clap::Parser, Debug)]
-#[command(name = "skelc", version, about = "skel: statically typed infrastructure as code")]
+#[command(
+    name = "skelc",
+    version,
+    about = "skel: statically typed infrastructure as code"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -7,7 +7,11 @@ use anyhow::Context;
 use crate::cli::FmtArgs;
 
 pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
-    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let mut files = Vec::new();
     for root in &roots {
         if root.is_dir() {
@@ -21,7 +25,8 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     let mut unformatted = 0;
     let mut failed = false;
     for path in files {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         match skel_syntax::format(&text) {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
@@ -41,12 +46,24 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
                 for e in errors {
                     let index = skel_db::LineIndex::new(&text);
                     let at = index.line_col(e.range.start());
-                    eprintln!("{}:{}:{}: error[syntax-error]: {}", path.display(), at.line, at.column, e.message);
+                    eprintln!(
+                        "{}:{}:{}: error[syntax-error]: {}",
+                        path.display(),
+                        at.line,
+                        at.column,
+                        e.message
+                    );
                 }
             }
         }
     }
-    Ok(if failed { 2 } else if args.check && unformatted > 0 { 1 } else { 0 })
+    Ok(if failed {
+        2
+    } else if args.check && unformatted > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
@@ -57,11 +74,17 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if recursive && !hidden {
                 collect(&path, recursive, out)?;
             }
-        } else if path.extension().is_some_and(|e| e == "skel" || e == "skelvars") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "skel" || e == "skelvars")
+        {
             out.push(path);
         }
     }

@@ -30,8 +30,12 @@ impl InferCtx<'_> {
         let mut seen: HashMap<&str, TextRange> = HashMap::new();
         for attr in body.attributes() {
             if let Some(first) = seen.insert(&attr.name.name, attr.name.range) {
-                self.error(Code::DuplicateDefinition, attr.name.range, format!("Duplicate argument `{}`", attr.name.name))
-                    .with_label_here(first, "first set here");
+                self.error(
+                    Code::DuplicateDefinition,
+                    attr.name.range,
+                    format!("Duplicate argument `{}`", attr.name.name),
+                )
+                .with_label_here(first, "first set here");
                 continue;
             }
             if meta != Meta::None && RESOURCE_META_ATTRS.contains(&attr.name.name.as_str()) {
@@ -50,7 +54,11 @@ impl InferCtx<'_> {
             }
             if meta != Meta::None && RESOURCE_META_BLOCKS.contains(&name) {
                 if meta == Meta::Data && name != "lifecycle" {
-                    self.error(Code::UnknownBlockType, block.ident.range, format!("Data sources have no `{name}` blocks"));
+                    self.error(
+                        Code::UnknownBlockType,
+                        block.ident.range,
+                        format!("Data sources have no `{name}` blocks"),
+                    );
                 }
                 continue; // checked by check_meta_arguments
             }
@@ -59,14 +67,25 @@ impl InferCtx<'_> {
                     counts.entry(name).or_default().0 += 1;
                     let want_labels = usize::from(nested.nesting == Nesting::Map);
                     if block.labels.len() != want_labels {
-                        self.error(Code::InvalidBlockLabels, block.header_range(), format!("A `{name}` block takes {want_labels} label{}", if want_labels == 1 { "" } else { "s" }));
+                        self.error(
+                            Code::InvalidBlockLabels,
+                            block.header_range(),
+                            format!(
+                                "A `{name}` block takes {want_labels} label{}",
+                                if want_labels == 1 { "" } else { "s" }
+                            ),
+                        );
                     }
                     self.check_body(&block.body, &nested.block, Meta::None, block.ident.range);
                 }
                 None => {
                     let is_attr = schema.attribute(name).is_some();
                     let candidates = schema.blocks.keys().map(String::as_str);
-                    let mut e = self.error(Code::UnknownArgument, block.ident.range, format!("Unsupported block type `{name}`"));
+                    let mut e = self.error(
+                        Code::UnknownArgument,
+                        block.ident.range,
+                        format!("Unsupported block type `{name}`"),
+                    );
                     e.span_message = "no block of this type is expected here".into();
                     e.help = if is_attr {
                         Some(format!("`{name}` is an argument: write `{name} = …`"))
@@ -83,10 +102,28 @@ impl InferCtx<'_> {
             .filter(|n| body.attribute(n).is_none())
             .collect();
         if !missing.is_empty() {
-            let list = missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-            self.error(Code::MissingArgument, header, format!("Missing required argument{}", if missing.len() == 1 { "" } else { "s" }))
-                .with_span_message(format!("{list} must be set"))
-                .help = Some(format!("add {}", missing.iter().map(|n| format!("`{n} = …`")).collect::<Vec<_>>().join(", ")));
+            let list = missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.error(
+                Code::MissingArgument,
+                header,
+                format!(
+                    "Missing required argument{}",
+                    if missing.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .with_span_message(format!("{list} must be set"))
+            .help = Some(format!(
+                "add {}",
+                missing
+                    .iter()
+                    .map(|n| format!("`{n} = …`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         for (name, nested) in &schema.blocks {
             let (count, dynamic) = counts.get(name.as_str()).copied().unwrap_or_default();
@@ -94,12 +131,28 @@ impl InferCtx<'_> {
                 continue;
             }
             if count < nested.min_items {
-                self.error(Code::MissingArgument, header, format!("Missing required block `{name}`"))
-                    .with_span_message(format!("at least {} `{name}` block{} required", nested.min_items, if nested.min_items == 1 { " is" } else { "s are" }))
-                    .help = Some(format!("add `{name} {{ … }}`"));
+                self.error(
+                    Code::MissingArgument,
+                    header,
+                    format!("Missing required block `{name}`"),
+                )
+                .with_span_message(format!(
+                    "at least {} `{name}` block{} required",
+                    nested.min_items,
+                    if nested.min_items == 1 {
+                        " is"
+                    } else {
+                        "s are"
+                    }
+                ))
+                .help = Some(format!("add `{name} {{ … }}`"));
             }
             if let Some(max) = nested.max_items.filter(|m| count > *m) {
-                let extra = body.blocks_of(name).nth(max as usize).map(|b| b.ident.range).unwrap_or(header);
+                let extra = body
+                    .blocks_of(name)
+                    .nth(max as usize)
+                    .map(|b| b.ident.range)
+                    .unwrap_or(header);
                 self.error(Code::BlockCount, extra, format!("Too many `{name}` blocks"))
                     .with_span_message(format!("at most {max} allowed, found {count}"));
             }
@@ -111,9 +164,13 @@ impl InferCtx<'_> {
         match schema.attribute(name) {
             Some(a) if a.is_computed_only() => {
                 self.infer(&attr.expr);
-                self.error(Code::ComputedArgument, attr.name.range, format!("`{name}` is computed by the provider"))
-                    .with_span_message("this attribute can be read but not set")
-                    .help = Some("remove the argument; refer to the value after apply instead".into());
+                self.error(
+                    Code::ComputedArgument,
+                    attr.name.range,
+                    format!("`{name}` is computed by the provider"),
+                )
+                .with_span_message("this attribute can be read but not set")
+                .help = Some("remove the argument; refer to the value after apply instead".into());
             }
             Some(a) => {
                 let ty = a.ty.clone();
@@ -121,12 +178,23 @@ impl InferCtx<'_> {
             }
             None => {
                 self.infer(&attr.expr);
-                let mut e = self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{name}`"));
+                let mut e = self.error(
+                    Code::UnknownArgument,
+                    attr.name.range,
+                    format!("Unsupported argument `{name}`"),
+                );
                 e.span_message = "no argument of this name is expected here".into();
                 e.help = if schema.block(name).is_some() {
                     Some(format!("`{name}` is a block: write `{name} {{ … }}`"))
                 } else {
-                    did_you_mean(name, schema.attributes.iter().filter(|(_, a)| a.is_argument()).map(|(k, _)| k.as_str()))
+                    did_you_mean(
+                        name,
+                        schema
+                            .attributes
+                            .iter()
+                            .filter(|(_, a)| a.is_argument())
+                            .map(|(k, _)| k.as_str()),
+                    )
                 };
             }
         }
@@ -136,13 +204,21 @@ impl InferCtx<'_> {
     /// Returns the nested block type it generates when that type exists.
     fn check_dynamic<'s>(&mut self, block: &Block, schema: &'s BlockSchema) -> Option<&'s str> {
         let Some(label) = block.labels.first() else {
-            self.error(Code::InvalidBlockLabels, block.ident.range, "A `dynamic` block takes one label: the block type to generate");
+            self.error(
+                Code::InvalidBlockLabels,
+                block.ident.range,
+                "A `dynamic` block takes one label: the block type to generate",
+            );
             return None;
         };
         let target = schema.blocks.get_key_value(label.value.as_str());
         if target.is_none() {
-            self.error(Code::UnknownArgument, label.range, format!("Unsupported block type `{}`", label.value))
-                .help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str));
+            self.error(
+                Code::UnknownArgument,
+                label.range,
+                format!("Unsupported block type `{}`", label.value),
+            )
+            .help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str));
         }
         let mut iterator = label.value.clone();
         let mut for_each = None;
@@ -152,7 +228,11 @@ impl InferCtx<'_> {
                 "iterator" => match &attr.expr.kind {
                     ExprKind::Variable(ident) => iterator = ident.name.clone(),
                     _ => {
-                        self.error(Code::InvalidExpression, attr.expr.range, "`iterator` must be a plain name");
+                        self.error(
+                            Code::InvalidExpression,
+                            attr.expr.range,
+                            "`iterator` must be a plain name",
+                        );
                     }
                 },
                 "labels" => {
@@ -167,21 +247,38 @@ impl InferCtx<'_> {
         let (key, value) = match for_each {
             Some(expr) => self.iteration(expr),
             None => {
-                self.error(Code::MissingArgument, block.header_range(), "Missing `for_each` in dynamic block");
+                self.error(
+                    Code::MissingArgument,
+                    block.header_range(),
+                    "Missing `for_each` in dynamic block",
+                );
                 (Type::Dynamic, Type::Dynamic)
             }
         };
         let contents: Vec<&Block> = block.body.blocks_of("content").collect();
         for other in block.body.blocks().filter(|b| b.ident.name != "content") {
-            self.error(Code::UnknownBlockType, other.ident.range, "A dynamic block takes only a `content` block");
+            self.error(
+                Code::UnknownBlockType,
+                other.ident.range,
+                "A dynamic block takes only a `content` block",
+            );
         }
         if contents.is_empty() {
-            self.error(Code::MissingArgument, block.header_range(), "Missing `content` block in dynamic block");
+            self.error(
+                Code::MissingArgument,
+                block.header_range(),
+                "Missing `content` block in dynamic block",
+            );
         }
         self.push_scope(&iterator, Type::object([("key", key), ("value", value)]));
         for content in contents {
             match target {
-                Some((_, nested)) => self.check_body(&content.body, &nested.block, Meta::None, content.ident.range),
+                Some((_, nested)) => self.check_body(
+                    &content.body,
+                    &nested.block,
+                    Meta::None,
+                    content.ident.range,
+                ),
                 None => content.body.attributes().for_each(|a| {
                     self.infer(&a.expr);
                 }),
@@ -207,10 +304,10 @@ impl InferCtx<'_> {
                     self.error(Code::InvalidCount, c.expr.range, "Invalid `count`")
                         .with_span_message(format!("expected a number, found {found}"))
                         .help = if matches!(found, Type::List(_) | Type::Tuple(_) | Type::Set(_)) {
-                            Some("to make one instance per element use `for_each = toset(…)`, or `count = length(…)`".into())
-                        } else {
-                            None
-                        };
+                        Some("to make one instance per element use `for_each = toset(…)`, or `count = length(…)`".into())
+                    } else {
+                        None
+                    };
                 }
                 _ => {
                     if let Some(n) = c.expr.number_value().or_else(|| negative_literal(&c.expr)) {
@@ -256,14 +353,21 @@ impl InferCtx<'_> {
     /// `count = length(var.list)` makes instances by position: removing an element in the middle
     /// replaces every instance after it (Terraform issues #14275, #18767). Suggest `for_each`.
     fn warn_count_over_list(&mut self, expr: &Expr) {
-        let ExprKind::Call { name, args, .. } = &expr.kind else { return };
+        let ExprKind::Call { name, args, .. } = &expr.kind else {
+            return;
+        };
         if name.name != "length" || args.len() != 1 {
             return;
         }
         let before = self.diagnostics.len();
         let ty = self.infer(&args[0]);
         self.diagnostics.truncate(before);
-        if matches!(ty, Type::List(_) | Type::Tuple(_)) && self.diagnostics.iter().all(|d| d.code != Code::CountIndexShift) {
+        if matches!(ty, Type::List(_) | Type::Tuple(_))
+            && self
+                .diagnostics
+                .iter()
+                .all(|d| d.code != Code::CountIndexShift)
+        {
             self.error(Code::CountIndexShift, expr.range, "`count` over a list's length")
                 .with_span_message("instances are identified by position in the list")
                 .help = Some("removing an element replaces every instance after it; prefer `for_each = toset(…)` keyed by value".into());
@@ -273,7 +377,10 @@ impl InferCtx<'_> {
 
 fn negative_literal(expr: &Expr) -> Option<f64> {
     match &expr.kind {
-        ExprKind::Unary { op: skel_syntax::UnaryOp::Neg, expr } => expr.number_value().map(|n| -n),
+        ExprKind::Unary {
+            op: skel_syntax::UnaryOp::Neg,
+            expr,
+        } => expr.number_value().map(|n| -n),
         _ => None,
     }
 }

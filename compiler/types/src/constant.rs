@@ -13,7 +13,9 @@ pub fn constant_value(expr: &Expr) -> Option<Value> {
         ExprKind::Bool(b) => Value::Bool(*b),
         ExprKind::Number(_) => Value::Number(Number(expr.number_value()?)),
         ExprKind::Template(t) => Value::String(t.as_literal()?),
-        ExprKind::Tuple(items) => Value::Tuple(items.iter().map(constant_value).collect::<Option<_>>()?),
+        ExprKind::Tuple(items) => {
+            Value::Tuple(items.iter().map(constant_value).collect::<Option<_>>()?)
+        }
         ExprKind::Object(items) => {
             let mut map = BTreeMap::new();
             for item in items {

@@ -132,14 +132,23 @@ fn optional(expr: &Expr) -> Result<Option<(Type, Option<Value>)>, ConstraintErro
         [ty, default] => {
             let ty = read(ty, false)?;
             let value = crate::constant::constant_value(default).ok_or_else(|| {
-                err(default.range, "an optional attribute's default must be a constant value")
+                err(
+                    default.range,
+                    "an optional attribute's default must be a constant value",
+                )
             })?;
             let value = skel_value::convert(&value, &ty).map_err(|e| {
-                err(default.range, format!("default value does not match the attribute type {ty}: {e}"))
+                err(
+                    default.range,
+                    format!("default value does not match the attribute type {ty}: {e}"),
+                )
             })?;
             Ok(Some((ty, Some(value))))
         }
-        _ => Err(err(expr.range, "`optional` takes a type and an optional default value")),
+        _ => Err(err(
+            expr.range,
+            "`optional` takes a type and an optional default value",
+        )),
     }
 }
 

@@ -31,35 +31,55 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     let index = skel_hir::module_index(db, dir);
     let mut nodes: Vec<(Node, Span)> = Vec::new();
     let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
-    let mut add = |node: Node, span: Span, exprs: Vec<&Expr>, edges: &mut HashMap<Node, Vec<Node>>| {
-        let mut deps = Vec::new();
-        for e in exprs {
-            e.walk(&mut |sub| {
-                if let Some(dep) = reference_node(sub) {
-                    deps.push(dep);
-                }
-            });
-        }
-        deps.sort();
-        deps.dedup();
-        edges.insert(node.clone(), deps);
-        nodes.push((node, span));
-    };
+    let mut add =
+        |node: Node, span: Span, exprs: Vec<&Expr>, edges: &mut HashMap<Node, Vec<Node>>| {
+            let mut deps = Vec::new();
+            for e in exprs {
+                e.walk(&mut |sub| {
+                    if let Some(dep) = reference_node(sub) {
+                        deps.push(dep);
+                    }
+                });
+            }
+            deps.sort();
+            deps.dedup();
+            edges.insert(node.clone(), deps);
+            nodes.push((node, span));
+        };
     for (name, def) in &index.locals {
-        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else { continue };
+        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else {
+            continue;
+        };
         let Item::Block(block) = &*ast else { continue };
         if let Some(Item::Attribute(attr)) = block.body.items.get(def.attr as usize) {
-            add(Node::Local(name.clone()), def.item.span(def.name_range), vec![&attr.expr], &mut edges);
+            add(
+                Node::Local(name.clone()),
+                def.item.span(def.name_range),
+                vec![&attr.expr],
+                &mut edges,
+            );
         }
     }
     let blocks = index
         .resources
         .iter()
         .map(|((t, n), d)| (Node::Resource(t.clone(), n.clone()), d))
-        .chain(index.data.iter().map(|((t, n), d)| (Node::Data(t.clone(), n.clone()), d)))
-        .chain(index.modules.iter().map(|(n, d)| (Node::Module(n.clone()), d)));
+        .chain(
+            index
+                .data
+                .iter()
+                .map(|((t, n), d)| (Node::Data(t.clone(), n.clone()), d)),
+        )
+        .chain(
+            index
+                .modules
+                .iter()
+                .map(|(n, d)| (Node::Module(n.clone()), d)),
+        );
     for (node, def) in blocks {
-        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else { continue };
+        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else {
+            continue;
+        };
         let Item::Block(block) = &*ast else { continue };
         let mut exprs = Vec::new();
         body_exprs(&block.body, &mut exprs);
@@ -77,10 +97,23 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
             continue;
         }
         if let Some(path) = find_cycle(start, &edges) {
-            let chain = path.iter().chain(std::iter::once(start)).map(Node::address).collect::<Vec<_>>().join(" → ");
-            let mut d = Diagnostic::new(Code::ReferenceCycle, *span, if path.len() == 1 { "Self-referential definition" } else { "Reference cycle" })
-                .with_span_message(chain)
-                .with_help("break the cycle: one of these must not depend on the others");
+            let chain = path
+                .iter()
+                .chain(std::iter::once(start))
+                .map(Node::address)
+                .collect::<Vec<_>>()
+                .join(" → ");
+            let mut d = Diagnostic::new(
+                Code::ReferenceCycle,
+                *span,
+                if path.len() == 1 {
+                    "Self-referential definition"
+                } else {
+                    "Reference cycle"
+                },
+            )
+            .with_span_message(chain)
+            .with_help("break the cycle: one of these must not depend on the others");
             for node in path.iter().skip(1) {
                 if let Some(s) = known.get(node) {
                     d = d.with_label(*s, format!("`{}` is part of the cycle", node.address()));
@@ -99,7 +132,11 @@ fn body_exprs<'a>(body: &'a Body, out: &mut Vec<&'a Expr>) {
     for item in &body.items {
         match item {
             Item::Attribute(a) => out.push(&a.expr),
-            Item::Block(b) if matches!(b.ident.name.as_str(), "provisioner" | "connection" | "lifecycle") => {}
+            Item::Block(b)
+                if matches!(
+                    b.ident.name.as_str(),
+                    "provisioner" | "connection" | "lifecycle"
+                ) => {}
             Item::Block(b) => body_exprs(&b.body, out),
             Item::Error(_) => {}
         }
@@ -107,16 +144,25 @@ fn body_exprs<'a>(body: &'a Body, out: &mut Vec<&'a Expr>) {
 }
 
 fn reference_node(expr: &Expr) -> Option<Node> {
-    let ExprKind::GetAttr { expr: inner, name } = &expr.kind else { return None };
+    let ExprKind::GetAttr { expr: inner, name } = &expr.kind else {
+        return None;
+    };
     match &inner.kind {
         ExprKind::Variable(root) => Some(match root.name.as_str() {
             "local" => Node::Local(name.name.clone()),
             "module" => Node::Module(name.name.clone()),
-            "var" | "path" | "count" | "each" | "self" | "data" | "terraform" | "skel" => return None,
+            "var" | "path" | "count" | "each" | "self" | "data" | "terraform" | "skel" => {
+                return None
+            }
             t => Node::Resource(t.to_string(), name.name.clone()),
         }),
-        ExprKind::GetAttr { expr: data, name: type_name } => match &data.kind {
-            ExprKind::Variable(root) if root.name == "data" => Some(Node::Data(type_name.name.clone(), name.name.clone())),
+        ExprKind::GetAttr {
+            expr: data,
+            name: type_name,
+        } => match &data.kind {
+            ExprKind::Variable(root) if root.name == "data" => {
+                Some(Node::Data(type_name.name.clone(), name.name.clone()))
+            }
             _ => None,
         },
         _ => None,
@@ -127,7 +173,13 @@ fn reference_node(expr: &Expr) -> Option<Node> {
 fn find_cycle(start: &Node, edges: &HashMap<Node, Vec<Node>>) -> Option<Vec<Node>> {
     let mut path = vec![start.clone()];
     let mut seen = std::collections::HashSet::new();
-    fn dfs(node: &Node, start: &Node, edges: &HashMap<Node, Vec<Node>>, path: &mut Vec<Node>, seen: &mut std::collections::HashSet<Node>) -> bool {
+    fn dfs(
+        node: &Node,
+        start: &Node,
+        edges: &HashMap<Node, Vec<Node>>,
+        path: &mut Vec<Node>,
+        seen: &mut std::collections::HashSet<Node>,
+    ) -> bool {
         for next in edges.get(node).into_iter().flatten() {
             if next == start {
                 return true;

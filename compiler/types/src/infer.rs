@@ -44,7 +44,18 @@ pub struct InferCtx<'db> {
     pub policy: RefPolicy,
 }
 
-const REFERENCE_ROOTS: &[&str] = &["var", "local", "module", "data", "path", "count", "each", "self", "terraform", "skel"];
+const REFERENCE_ROOTS: &[&str] = &[
+    "var",
+    "local",
+    "module",
+    "data",
+    "path",
+    "count",
+    "each",
+    "self",
+    "terraform",
+    "skel",
+];
 
 impl<'db> InferCtx<'db> {
     pub fn new(db: &'db dyn Db, item: ItemRef) -> Self {
@@ -72,7 +83,12 @@ impl<'db> InferCtx<'db> {
     }
 
     /// Record a diagnostic at `range` (item-relative) and return it for adding details.
-    pub fn error(&mut self, code: Code, range: TextRange, message: impl Into<String>) -> DiagMut<'_> {
+    pub fn error(
+        &mut self,
+        code: Code,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> DiagMut<'_> {
         let diagnostic = Diagnostic::new(code, self.span(range), message);
         self.diagnostics.push(diagnostic);
         DiagMut(self.diagnostics.last_mut().expect("just pushed"), self.item)
@@ -99,9 +115,13 @@ impl<'db> InferCtx<'db> {
         match conversion(found, expected) {
             Conversion::Impossible => {
                 let help = conversion_hint(found, expected);
-                self.error(Code::TypeMismatch, expr.range, format!("Incorrect type for {what}"))
-                    .with_span_message(format!("expected {expected}, found {found}"))
-                    .help = help;
+                self.error(
+                    Code::TypeMismatch,
+                    expr.range,
+                    format!("Incorrect type for {what}"),
+                )
+                .with_span_message(format!("expected {expected}, found {found}"))
+                .help = help;
             }
             Conversion::Unsafe if matches!(expected, Type::Number | Type::Bool) => {
                 if let Some(text) = expr.as_literal_string() {
@@ -110,12 +130,24 @@ impl<'db> InferCtx<'db> {
                         _ => text == "true" || text == "false",
                     };
                     if converts {
-                        self.error(Code::ImplicitConversion, expr.range, format!("String literal converted to {expected}"))
-                            .with_span_message(format!("the string \"{text}\" becomes the {expected} {text}"))
-                            .help = Some(format!("write `{text}` without quotes"));
+                        self.error(
+                            Code::ImplicitConversion,
+                            expr.range,
+                            format!("String literal converted to {expected}"),
+                        )
+                        .with_span_message(format!(
+                            "the string \"{text}\" becomes the {expected} {text}"
+                        ))
+                        .help = Some(format!("write `{text}` without quotes"));
                     } else {
-                        self.error(Code::TypeMismatch, expr.range, format!("Incorrect type for {what}"))
-                            .with_span_message(format!("expected {expected}, and \"{text}\" is not a {expected}"));
+                        self.error(
+                            Code::TypeMismatch,
+                            expr.range,
+                            format!("Incorrect type for {what}"),
+                        )
+                        .with_span_message(format!(
+                            "expected {expected}, and \"{text}\" is not a {expected}"
+                        ));
                     }
                 }
             }
@@ -136,7 +168,11 @@ impl<'db> InferCtx<'db> {
             ExprKind::Variable(ident) => self.variable(ident),
             ExprKind::Tuple(items) => Type::Tuple(items.iter().map(|e| self.infer(e)).collect()),
             ExprKind::Object(items) => self.object(items),
-            ExprKind::Call { name, args, expand_final } => self.call(expr, name, args, *expand_final),
+            ExprKind::Call {
+                name,
+                args,
+                expand_final,
+            } => self.call(expr, name, args, *expand_final),
             ExprKind::GetAttr { expr: inner, name } => {
                 if let Some(ty) = self.reference(expr) {
                     return ty;
@@ -152,7 +188,9 @@ impl<'db> InferCtx<'db> {
                 let key = self.infer(index);
                 self.index(&base, index, &key, expr.range)
             }
-            ExprKind::Splat { expr: inner, each, .. } => {
+            ExprKind::Splat {
+                expr: inner, each, ..
+            } => {
                 let base = self.infer(inner);
                 self.splat(&base, each)
             }
@@ -183,7 +221,13 @@ impl<'db> InferCtx<'db> {
                     }
                 }
             }
-            ExprKind::ForTuple { key_var, value_var, collection, value, cond } => {
+            ExprKind::ForTuple {
+                key_var,
+                value_var,
+                collection,
+                value,
+                cond,
+            } => {
                 let (k, v) = self.iteration(collection);
                 self.bind_iteration(key_var.as_ref(), value_var, k, v);
                 if let Some(c) = cond {
@@ -193,7 +237,15 @@ impl<'db> InferCtx<'db> {
                 self.unbind_iteration(key_var.as_ref());
                 Type::list(elem)
             }
-            ExprKind::ForObject { key_var, value_var, collection, key, value, grouping, cond } => {
+            ExprKind::ForObject {
+                key_var,
+                value_var,
+                collection,
+                key,
+                value,
+                grouping,
+                cond,
+            } => {
                 let (k, v) = self.iteration(collection);
                 self.bind_iteration(key_var.as_ref(), value_var, k, v);
                 if let Some(c) = cond {
@@ -220,22 +272,38 @@ impl<'db> InferCtx<'db> {
                 TemplatePart::Interpolation { expr, .. } => {
                     let found = self.infer(expr);
                     if !found.is_primitive() && !found.is_dynamic() {
-                        self.error(Code::TypeMismatch, expr.range, "Invalid template interpolation value")
-                            .with_span_message(format!("a string template can include a string, number or bool, not {found}"))
-                            .help = Some(match found {
-                                Type::List(_) | Type::Set(_) | Type::Tuple(_) => "join the elements first: `join(\",\", …)`".into(),
-                                _ => "use jsonencode(…) to include a structured value".into(),
-                            });
+                        self.error(
+                            Code::TypeMismatch,
+                            expr.range,
+                            "Invalid template interpolation value",
+                        )
+                        .with_span_message(format!(
+                            "a string template can include a string, number or bool, not {found}"
+                        ))
+                        .help = Some(match found {
+                            Type::List(_) | Type::Set(_) | Type::Tuple(_) => {
+                                "join the elements first: `join(\",\", …)`".into()
+                            }
+                            _ => "use jsonencode(…) to include a structured value".into(),
+                        });
                     }
                 }
-                TemplatePart::If { cond, then, other, .. } => {
+                TemplatePart::If {
+                    cond, then, other, ..
+                } => {
                     self.expect(cond, &Type::Bool, "the `%{if}` condition");
                     self.template_parts(then);
                     if let Some(o) = other {
                         self.template_parts(o);
                     }
                 }
-                TemplatePart::For { key_var, value_var, collection, body, .. } => {
+                TemplatePart::For {
+                    key_var,
+                    value_var,
+                    collection,
+                    body,
+                    ..
+                } => {
                     let (k, v) = self.iteration(collection);
                     self.bind_iteration(key_var.as_ref(), value_var, k, v);
                     self.template_parts(body);
@@ -272,8 +340,14 @@ impl<'db> InferCtx<'db> {
             }
             Type::Dynamic => (Type::Dynamic, Type::Dynamic),
             other => {
-                self.error(Code::TypeMismatch, collection.range, "Iteration over a value that is not a collection")
-                    .with_span_message(format!("expected a list, set, map, tuple or object, found {other}"));
+                self.error(
+                    Code::TypeMismatch,
+                    collection.range,
+                    "Iteration over a value that is not a collection",
+                )
+                .with_span_message(format!(
+                    "expected a list, set, map, tuple or object, found {other}"
+                ));
                 (Type::Dynamic, Type::Dynamic)
             }
         }
@@ -289,7 +363,11 @@ impl<'db> InferCtx<'db> {
             match crate::constraint::object_key(&item.key) {
                 Some(key) => {
                     if attrs.insert(key.clone(), value).is_some() {
-                        self.error(Code::DuplicateDefinition, item.key.range, format!("Duplicate object key `{key}`"));
+                        self.error(
+                            Code::DuplicateDefinition,
+                            item.key.range,
+                            format!("Duplicate object key `{key}`"),
+                        );
                     }
                 }
                 None => {
@@ -308,8 +386,12 @@ impl<'db> InferCtx<'db> {
     fn operand(&mut self, expr: &Expr, found: &Type, want: &Type, op: &str) {
         match conversion(found, want) {
             Conversion::Impossible => {
-                self.error(Code::InvalidOperand, expr.range, format!("Invalid operand for `{op}`"))
-                    .with_span_message(format!("expected {want}, found {found}"));
+                self.error(
+                    Code::InvalidOperand,
+                    expr.range,
+                    format!("Invalid operand for `{op}`"),
+                )
+                .with_span_message(format!("expected {want}, found {found}"));
             }
             Conversion::Unsafe => self.check_conversion(expr, found, want, "an operand"),
             _ => {}
@@ -320,21 +402,31 @@ impl<'db> InferCtx<'db> {
         let a = self.infer(lhs);
         let b = self.infer(rhs);
         let (operand, result) = match op {
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => (Some(Type::Number), Type::Number),
-            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => (Some(Type::Number), Type::Bool),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                (Some(Type::Number), Type::Number)
+            }
+            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+                (Some(Type::Number), Type::Bool)
+            }
             BinaryOp::And | BinaryOp::Or => (Some(Type::Bool), Type::Bool),
             BinaryOp::Eq | BinaryOp::NotEq => (None, Type::Bool),
         };
         if let Some(want) = operand {
-            if op == BinaryOp::Add && matches!((&a, &b), (Type::String, _) | (_, Type::String))
+            if op == BinaryOp::Add
+                && matches!((&a, &b), (Type::String, _) | (_, Type::String))
                 && (lhs.as_literal_string().is_none() || rhs.as_literal_string().is_none())
-                && (conversion(&a, &Type::Number) != Conversion::Safe || conversion(&b, &Type::Number) != Conversion::Safe)
+                && (conversion(&a, &Type::Number) != Conversion::Safe
+                    || conversion(&b, &Type::Number) != Conversion::Safe)
                 && (!matches!(a, Type::String) || lhs.as_literal_string().is_none())
                 && (!matches!(b, Type::String) || rhs.as_literal_string().is_none())
             {
                 // `"a" + var.s` is a common mistake from other languages: say so.
-                self.error(Code::InvalidOperand, lhs.range.cover(rhs.range), "`+` adds numbers; it does not join strings")
-                    .help = Some("use a template: \"${a}${b}\"".into());
+                self.error(
+                    Code::InvalidOperand,
+                    lhs.range.cover(rhs.range),
+                    "`+` adds numbers; it does not join strings",
+                )
+                .help = Some("use a template: \"${a}${b}\"".into());
                 return result;
             }
             self.operand(lhs, &a, &want, op.as_str());
@@ -348,8 +440,12 @@ impl<'db> InferCtx<'db> {
             for arg in args {
                 self.infer(arg);
             }
-            self.error(Code::UnknownFunction, name.range, format!("Call to unknown function `{}`", name.name))
-                .help = did_you_mean(&name.name, skel_stdlib::all().iter().map(|f| f.name));
+            self.error(
+                Code::UnknownFunction,
+                name.range,
+                format!("Call to unknown function `{}`", name.name),
+            )
+            .help = did_you_mean(&name.name, skel_stdlib::all().iter().map(|f| f.name));
             return Type::Dynamic;
         };
         let catches = matches!(function.name, "try" | "can");
@@ -363,25 +459,47 @@ impl<'db> InferCtx<'db> {
         if expand_final {
             // The expanded list's length is not known statically: check the fixed arguments only.
             if let Some(last) = types.last() {
-                if !matches!(last, Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Dynamic) {
-                    self.error(Code::FunctionArgument, args[args.len() - 1].range, "Only a list, set or tuple can be expanded with `...`")
-                        .with_span_message(format!("this is {last}"));
+                if !matches!(
+                    last,
+                    Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Dynamic
+                ) {
+                    self.error(
+                        Code::FunctionArgument,
+                        args[args.len() - 1].range,
+                        "Only a list, set or tuple can be expanded with `...`",
+                    )
+                    .with_span_message(format!("this is {last}"));
                 }
             }
             return Type::Dynamic;
         }
         let min = function.params.len();
-        let max = if function.variadic.is_some() { usize::MAX } else { min };
+        let max = if function.variadic.is_some() {
+            usize::MAX
+        } else {
+            min
+        };
         if args.len() < min || args.len() > max {
             let expected = if max == usize::MAX {
                 format!("at least {min}")
             } else {
                 min.to_string()
             };
-            let range = if args.len() > max { args[max].range.cover(args[args.len() - 1].range) } else { expr.range };
-            self.error(Code::FunctionArity, range, format!("Wrong number of arguments to `{}`", function.name))
-                .with_span_message(format!("expected {expected}, found {}", args.len()))
-                .help = Some(format!("signature: {}", skel_stdlib::signature_string(function)));
+            let range = if args.len() > max {
+                args[max].range.cover(args[args.len() - 1].range)
+            } else {
+                expr.range
+            };
+            self.error(
+                Code::FunctionArity,
+                range,
+                format!("Wrong number of arguments to `{}`", function.name),
+            )
+            .with_span_message(format!("expected {expected}, found {}", args.len()))
+            .help = Some(format!(
+                "signature: {}",
+                skel_stdlib::signature_string(function)
+            ));
             return Type::Dynamic;
         }
         match skel_stdlib::check_call(function, &types) {
@@ -389,7 +507,9 @@ impl<'db> InferCtx<'db> {
                 // Warn where a string literal argument silently becomes a number or bool.
                 for (i, arg) in args.iter().enumerate() {
                     if let Some(param) = skel_stdlib::param_for(function, i) {
-                        if matches!(param.ty, Type::Number | Type::Bool) && conversion(&types[i], &param.ty) == Conversion::Unsafe {
+                        if matches!(param.ty, Type::Number | Type::Bool)
+                            && conversion(&types[i], &param.ty) == Conversion::Unsafe
+                        {
                             let what = format!("argument `{}`", param.name);
                             self.check_conversion(arg, &types[i], &param.ty.clone(), &what);
                         }
@@ -398,10 +518,21 @@ impl<'db> InferCtx<'db> {
                 ty
             }
             Err(e) => {
-                let range = e.arg.and_then(|i| args.get(i)).map(|a| a.range).unwrap_or(expr.range);
-                self.error(Code::FunctionArgument, range, format!("Invalid argument to `{}`", function.name))
-                    .with_span_message(e.message)
-                    .help = Some(format!("signature: {}", skel_stdlib::signature_string(function)));
+                let range = e
+                    .arg
+                    .and_then(|i| args.get(i))
+                    .map(|a| a.range)
+                    .unwrap_or(expr.range);
+                self.error(
+                    Code::FunctionArgument,
+                    range,
+                    format!("Invalid argument to `{}`", function.name),
+                )
+                .with_span_message(e.message)
+                .help = Some(format!(
+                    "signature: {}",
+                    skel_stdlib::signature_string(function)
+                ));
                 Type::Dynamic
             }
         }
@@ -422,37 +553,70 @@ impl<'db> InferCtx<'db> {
                     return Type::Dynamic;
                 }
                 let help = did_you_mean(&name.name, o.attrs.keys().map(String::as_str));
-                if let Some((_, module)) = self.module_objects.iter().find(|(t, _)| t == base).cloned() {
-                    self.error(Code::UnknownModuleOutput, name.range, format!("Module `{module}` has no output `{}`", name.name))
-                        .with_note(format!("its outputs are: {}", list_names(o.attrs.keys())))
-                        .help = help;
+                if let Some((_, module)) =
+                    self.module_objects.iter().find(|(t, _)| t == base).cloned()
+                {
+                    self.error(
+                        Code::UnknownModuleOutput,
+                        name.range,
+                        format!("Module `{module}` has no output `{}`", name.name),
+                    )
+                    .with_note(format!("its outputs are: {}", list_names(o.attrs.keys())))
+                    .help = help;
                 } else {
-                    self.error(Code::UnknownAttribute, name.range, format!("Unsupported attribute `{}`", name.name))
-                        .with_span_message("this object has no attribute of that name")
-                        .help = help;
+                    self.error(
+                        Code::UnknownAttribute,
+                        name.range,
+                        format!("Unsupported attribute `{}`", name.name),
+                    )
+                    .with_span_message("this object has no attribute of that name")
+                    .help = help;
                 }
                 Type::Dynamic
             }
             Type::Map(e) => (**e).clone(),
             Type::List(e) | Type::Set(e) if !self.catchable() => {
-                let mut hint = format!("to take `{}` from every element use a splat: `…[*].{}`", name.name, name.name);
+                let mut hint = format!(
+                    "to take `{}` from every element use a splat: `…[*].{}`",
+                    name.name, name.name
+                );
                 if matches!(**e, Type::Object(_)) && self.is_counted_reference(base_expr) {
                     hint = format!("this resource has `count`; pick an instance (`…[count.index].{0}`, `…[0].{0}`) or all of them (`…[*].{0}`)", name.name);
                 }
-                self.error(Code::UnknownAttribute, name.range, format!("Can't access attribute `{}` on a {}", name.name, base.kind_name()))
-                    .with_span_message(format!("this value is {base}"))
-                    .help = Some(hint);
+                self.error(
+                    Code::UnknownAttribute,
+                    name.range,
+                    format!(
+                        "Can't access attribute `{}` on a {}",
+                        name.name,
+                        base.kind_name()
+                    ),
+                )
+                .with_span_message(format!("this value is {base}"))
+                .help = Some(hint);
                 Type::Dynamic
             }
             Type::Tuple(_) if !self.catchable() => {
-                self.error(Code::UnknownAttribute, name.range, format!("Can't access attribute `{}` on a tuple", name.name))
-                    .help = Some(format!("use an index or a splat: `…[*].{}`", name.name));
+                self.error(
+                    Code::UnknownAttribute,
+                    name.range,
+                    format!("Can't access attribute `{}` on a tuple", name.name),
+                )
+                .help = Some(format!("use an index or a splat: `…[*].{}`", name.name));
                 Type::Dynamic
             }
             _ if self.catchable() => Type::Dynamic,
             other => {
-                self.error(Code::UnknownAttribute, name.range, format!("Can't access attribute `{}` on a {}", name.name, other.kind_name()))
-                    .with_span_message(format!("this value is {other}"));
+                self.error(
+                    Code::UnknownAttribute,
+                    name.range,
+                    format!(
+                        "Can't access attribute `{}` on a {}",
+                        name.name,
+                        other.kind_name()
+                    ),
+                )
+                .with_span_message(format!("this value is {other}"));
                 Type::Dynamic
             }
         }
@@ -474,10 +638,16 @@ impl<'db> InferCtx<'db> {
             Type::Tuple(ts) => {
                 self.index_key(index, key, &Type::Number);
                 match literal_number {
-                    Some(n) if n >= 0.0 && (n as usize) < ts.len() && n.fract() == 0.0 => ts[n as usize].clone(),
+                    Some(n) if n >= 0.0 && (n as usize) < ts.len() && n.fract() == 0.0 => {
+                        ts[n as usize].clone()
+                    }
                     Some(n) if !self.catchable() => {
                         self.error(Code::InvalidIndex, index.range, "Index out of range")
-                            .with_span_message(format!("index {n} of a tuple with {} element{}", ts.len(), if ts.len() == 1 { "" } else { "s" }));
+                            .with_span_message(format!(
+                                "index {n} of a tuple with {} element{}",
+                                ts.len(),
+                                if ts.len() == 1 { "" } else { "s" }
+                            ));
                         Type::Dynamic
                     }
                     _ => unify(ts).unwrap_or(Type::Dynamic),
@@ -494,8 +664,12 @@ impl<'db> InferCtx<'db> {
                         Some(t) => t.clone(),
                         None if self.catchable() => Type::Dynamic,
                         None => {
-                            self.error(Code::UnknownAttribute, index.range, format!("Object has no attribute `{name}`"))
-                                .help = did_you_mean(&name, o.attrs.keys().map(String::as_str));
+                            self.error(
+                                Code::UnknownAttribute,
+                                index.range,
+                                format!("Object has no attribute `{name}`"),
+                            )
+                            .help = did_you_mean(&name, o.attrs.keys().map(String::as_str));
                             Type::Dynamic
                         }
                     },
@@ -508,13 +682,19 @@ impl<'db> InferCtx<'db> {
             Type::Set(_) => {
                 self.error(Code::InvalidIndex, range, "Sets cannot be indexed")
                     .with_span_message("elements of a set have no index or key")
-                    .help = Some("convert it first with tolist(…), or iterate with a for expression".into());
+                    .help = Some(
+                    "convert it first with tolist(…), or iterate with a for expression".into(),
+                );
                 Type::Dynamic
             }
             other => {
                 if !self.catchable() {
-                    self.error(Code::InvalidIndex, range, format!("A {} cannot be indexed", other.kind_name()))
-                        .with_span_message(format!("this value is {other}"));
+                    self.error(
+                        Code::InvalidIndex,
+                        range,
+                        format!("A {} cannot be indexed", other.kind_name()),
+                    )
+                    .with_span_message(format!("this value is {other}"));
                 }
                 Type::Dynamic
             }
@@ -561,24 +741,48 @@ impl<'db> InferCtx<'db> {
                     Type::Dynamic
                 }
             },
-            "var" | "local" | "module" | "data" | "path" | "count" | "each" | "terraform" | "skel" => {
-                self.error(Code::UnresolvedReference, ident.range, format!("Incomplete reference `{}`", ident.name))
-                    .help = Some(format!("`{}` must be followed by an attribute name, like `{}.name`", ident.name, ident.name));
+            "var" | "local" | "module" | "data" | "path" | "count" | "each" | "terraform"
+            | "skel" => {
+                self.error(
+                    Code::UnresolvedReference,
+                    ident.range,
+                    format!("Incomplete reference `{}`", ident.name),
+                )
+                .help = Some(format!(
+                    "`{}` must be followed by an attribute name, like `{}.name`",
+                    ident.name, ident.name
+                ));
                 Type::Dynamic
             }
             name if self.index.has_resource_type(name) || skel_schema::resource(name).is_some() => {
-                self.error(Code::UnresolvedReference, ident.range, "Incomplete resource reference")
-                    .help = Some(format!("a resource is referred to by type and name: `{name}.NAME`"));
+                self.error(
+                    Code::UnresolvedReference,
+                    ident.range,
+                    "Incomplete resource reference",
+                )
+                .help = Some(format!(
+                    "a resource is referred to by type and name: `{name}.NAME`"
+                ));
                 Type::Dynamic
             }
             name => {
-                let mut candidates: Vec<&str> = self.scopes.iter().map(|(n, _)| n.as_str()).collect();
+                let mut candidates: Vec<&str> =
+                    self.scopes.iter().map(|(n, _)| n.as_str()).collect();
                 candidates.extend(REFERENCE_ROOTS);
-                let types: Vec<String> = self.index.resources.keys().map(|(t, _)| t.clone()).collect();
+                let types: Vec<String> = self
+                    .index
+                    .resources
+                    .keys()
+                    .map(|(t, _)| t.clone())
+                    .collect();
                 candidates.extend(types.iter().map(String::as_str));
-                self.error(Code::UnresolvedReference, ident.range, format!("Unknown name `{name}`"))
-                    .with_span_message("not a variable, local, resource or bound name")
-                    .help = did_you_mean(name, candidates);
+                self.error(
+                    Code::UnresolvedReference,
+                    ident.range,
+                    format!("Unknown name `{name}`"),
+                )
+                .with_span_message("not a variable, local, resource or bound name")
+                .help = did_you_mean(name, candidates);
                 Type::Dynamic
             }
         }
@@ -590,15 +794,25 @@ impl<'db> InferCtx<'db> {
             RefPolicy::OnlyVariable(own) if var_name == Some(own.as_str()) => true,
             RefPolicy::OnlyVariable(own) => {
                 let own = own.clone();
-                self.error(Code::InvalidValidationReference, range, "Invalid reference in variable validation")
-                    .with_span_message(format!("{what} cannot be used here"))
-                    .help = Some(format!("a validation condition may only refer to `var.{own}`"));
+                self.error(
+                    Code::InvalidValidationReference,
+                    range,
+                    "Invalid reference in variable validation",
+                )
+                .with_span_message(format!("{what} cannot be used here"))
+                .help = Some(format!(
+                    "a validation condition may only refer to `var.{own}`"
+                ));
                 false
             }
             RefPolicy::None => {
-                self.error(Code::InvalidVariableDefault, range, "Variables may not be used here")
-                    .with_span_message(format!("{what} is not a constant"))
-                    .help = Some("a default must be a literal value".into());
+                self.error(
+                    Code::InvalidVariableDefault,
+                    range,
+                    "Variables may not be used here",
+                )
+                .with_span_message(format!("{what} is not a constant"))
+                .help = Some("a default must be a literal value".into());
                 false
             }
         }
@@ -613,8 +827,13 @@ impl<'db> InferCtx<'db> {
         let root = match &inner.kind {
             ExprKind::Variable(root) => root,
             // `data.TYPE.NAME`
-            ExprKind::GetAttr { expr: data, name: type_name } => {
-                let ExprKind::Variable(root) = &data.kind else { return None };
+            ExprKind::GetAttr {
+                expr: data,
+                name: type_name,
+            } => {
+                let ExprKind::Variable(root) = &data.kind else {
+                    return None;
+                };
                 if root.name != "data" || self.scopes.iter().any(|(n, _)| n == "data") {
                     return None;
                 }
@@ -625,9 +844,24 @@ impl<'db> InferCtx<'db> {
                 return Some(match self.index.data.get(&key) {
                     Some(def) => queries::resource_type(self.db, def.item.file, def.item.index),
                     None => {
-                        let names: Vec<String> = self.index.data.keys().map(|(t, n)| format!("{t}.{n}")).collect();
-                        self.error(Code::UnresolvedReference, expr.range, format!("Reference to undeclared data source `data.{}.{}`", key.0, key.1))
-                            .help = did_you_mean(&format!("{}.{}", key.0, key.1), names.iter().map(String::as_str));
+                        let names: Vec<String> = self
+                            .index
+                            .data
+                            .keys()
+                            .map(|(t, n)| format!("{t}.{n}"))
+                            .collect();
+                        self.error(
+                            Code::UnresolvedReference,
+                            expr.range,
+                            format!(
+                                "Reference to undeclared data source `data.{}.{}`",
+                                key.0, key.1
+                            ),
+                        )
+                        .help = did_you_mean(
+                            &format!("{}.{}", key.0, key.1),
+                            names.iter().map(String::as_str),
+                        );
                         Type::Dynamic
                     }
                 });
@@ -646,9 +880,17 @@ impl<'db> InferCtx<'db> {
                 match self.index.variables.get(attr) {
                     Some(def) => queries::variable_type(self.db, def.item.file, def.item.index),
                     None => {
-                        self.error(Code::UnresolvedReference, expr.range, format!("Reference to undeclared variable `var.{attr}`"))
-                            .help = did_you_mean(attr, self.index.variables.keys().map(String::as_str))
-                            .or_else(|| Some(format!("declare it: `variable \"{attr}\" {{ type = string }}`")));
+                        self.error(
+                            Code::UnresolvedReference,
+                            expr.range,
+                            format!("Reference to undeclared variable `var.{attr}`"),
+                        )
+                        .help = did_you_mean(attr, self.index.variables.keys().map(String::as_str))
+                            .or_else(|| {
+                                Some(format!(
+                                    "declare it: `variable \"{attr}\" {{ type = string }}`"
+                                ))
+                            });
                         Type::Dynamic
                     }
                 }
@@ -658,10 +900,16 @@ impl<'db> InferCtx<'db> {
                     return Some(Type::Dynamic);
                 }
                 match self.index.locals.get(attr) {
-                    Some(def) => queries::local_type(self.db, def.item.file, def.item.index, def.attr),
+                    Some(def) => {
+                        queries::local_type(self.db, def.item.file, def.item.index, def.attr)
+                    }
                     None => {
-                        self.error(Code::UnresolvedReference, expr.range, format!("Reference to undeclared local value `local.{attr}`"))
-                            .help = did_you_mean(attr, self.index.locals.keys().map(String::as_str));
+                        self.error(
+                            Code::UnresolvedReference,
+                            expr.range,
+                            format!("Reference to undeclared local value `local.{attr}`"),
+                        )
+                        .help = did_you_mean(attr, self.index.locals.keys().map(String::as_str));
                         Type::Dynamic
                     }
                 }
@@ -681,8 +929,12 @@ impl<'db> InferCtx<'db> {
                         ty
                     }
                     None => {
-                        self.error(Code::UnresolvedReference, expr.range, format!("Reference to undeclared module `module.{attr}`"))
-                            .help = did_you_mean(attr, self.index.modules.keys().map(String::as_str));
+                        self.error(
+                            Code::UnresolvedReference,
+                            expr.range,
+                            format!("Reference to undeclared module `module.{attr}`"),
+                        )
+                        .help = did_you_mean(attr, self.index.modules.keys().map(String::as_str));
                         Type::Dynamic
                     }
                 }
@@ -690,23 +942,35 @@ impl<'db> InferCtx<'db> {
             "path" => match attr {
                 "module" | "root" | "cwd" => Type::String,
                 _ => {
-                    self.error(Code::UnresolvedReference, name.range, format!("Unknown attribute `path.{attr}`"))
-                        .help = Some("`path` has `module`, `root` and `cwd`".into());
+                    self.error(
+                        Code::UnresolvedReference,
+                        name.range,
+                        format!("Unknown attribute `path.{attr}`"),
+                    )
+                    .help = Some("`path` has `module`, `root` and `cwd`".into());
                     Type::Dynamic
                 }
             },
             "terraform" | "skel" => match attr {
                 "workspace" => Type::String,
                 _ => {
-                    self.error(Code::UnresolvedReference, name.range, format!("Unknown attribute `{}.{attr}`", root.name))
-                        .help = Some(format!("`{}` has only `workspace`", root.name));
+                    self.error(
+                        Code::UnresolvedReference,
+                        name.range,
+                        format!("Unknown attribute `{}.{attr}`", root.name),
+                    )
+                    .help = Some(format!("`{}` has only `workspace`", root.name));
                     Type::Dynamic
                 }
             },
             "count" => {
                 if attr != "index" {
-                    self.error(Code::UnresolvedReference, name.range, format!("Unknown attribute `count.{attr}`"))
-                        .help = Some("`count` has only `index`".into());
+                    self.error(
+                        Code::UnresolvedReference,
+                        name.range,
+                        format!("Unknown attribute `count.{attr}`"),
+                    )
+                    .help = Some("`count` has only `index`".into());
                     return Some(Type::Dynamic);
                 }
                 if !self.has_count {
@@ -725,8 +989,12 @@ impl<'db> InferCtx<'db> {
                     "key" => Type::String,
                     "value" => value,
                     _ => {
-                        self.error(Code::UnresolvedReference, name.range, format!("Unknown attribute `each.{attr}`"))
-                            .help = Some("`each` has `key` and `value`".into());
+                        self.error(
+                            Code::UnresolvedReference,
+                            name.range,
+                            format!("Unknown attribute `each.{attr}`"),
+                        )
+                        .help = Some("`each` has `key` and `value`".into());
                         Type::Dynamic
                     }
                 }
@@ -740,10 +1008,22 @@ impl<'db> InferCtx<'db> {
                         }
                         queries::resource_type(self.db, def.item.file, def.item.index)
                     }
-                    None if self.index.has_resource_type(type_name) || skel_schema::resource(type_name).is_some() => {
-                        let names: Vec<&str> = self.index.resources.keys().filter(|(t, _)| t == type_name).map(|(_, n)| n.as_str()).collect();
-                        self.error(Code::UnresolvedReference, expr.range, format!("Reference to undeclared resource `{type_name}.{attr}`"))
-                            .help = did_you_mean(attr, names);
+                    None if self.index.has_resource_type(type_name)
+                        || skel_schema::resource(type_name).is_some() =>
+                    {
+                        let names: Vec<&str> = self
+                            .index
+                            .resources
+                            .keys()
+                            .filter(|(t, _)| t == type_name)
+                            .map(|(_, n)| n.as_str())
+                            .collect();
+                        self.error(
+                            Code::UnresolvedReference,
+                            expr.range,
+                            format!("Reference to undeclared resource `{type_name}.{attr}`"),
+                        )
+                        .help = did_you_mean(attr, names);
                         Type::Dynamic
                     }
                     // Not a reference root: the plain variable path reports it.
@@ -765,7 +1045,10 @@ impl DiagMut<'_> {
     }
 
     pub fn with_label(self, span: skel_db::Span, message: impl Into<String>) -> Self {
-        self.0.labels.push(skel_db::Label { span, message: message.into() });
+        self.0.labels.push(skel_db::Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -806,10 +1089,16 @@ fn list_names<'a>(names: impl Iterator<Item = &'a String>) -> String {
 /// A hint for a common type mismatch.
 fn conversion_hint(found: &Type, expected: &Type) -> Option<String> {
     match (found, expected) {
-        (Type::List(_) | Type::Tuple(_) | Type::Set(_), Type::String) => Some("pick one element with an index (`x[0]`) or join them: `join(\",\", x)`".into()),
+        (Type::List(_) | Type::Tuple(_) | Type::Set(_), Type::String) => {
+            Some("pick one element with an index (`x[0]`) or join them: `join(\",\", x)`".into())
+        }
         (Type::String, Type::List(_) | Type::Set(_)) => Some("wrap it in brackets: `[x]`".into()),
-        (Type::Tuple(_) | Type::List(_), Type::Map(_) | Type::Object(_)) => Some("build an object with `{ for … : k => v }`".into()),
-        (Type::Object(_) | Type::Map(_), Type::String) => Some("use jsonencode(…) to turn a structure into a string".into()),
+        (Type::Tuple(_) | Type::List(_), Type::Map(_) | Type::Object(_)) => {
+            Some("build an object with `{ for … : k => v }`".into())
+        }
+        (Type::Object(_) | Type::Map(_), Type::String) => {
+            Some("use jsonencode(…) to turn a structure into a string".into())
+        }
         _ => None,
     }
 }

@@ -37,7 +37,12 @@ pub fn check_item(db: &dyn Db, file: File, index: u32) -> Arc<Vec<Diagnostic>> {
         DefKind::Locals => {
             for (attr, entry) in block.body.items.iter().enumerate() {
                 if matches!(entry, Item::Attribute(_)) {
-                    ctx.diagnostics.extend(queries::infer_local(db, file, index, attr as u32).1.iter().cloned());
+                    ctx.diagnostics.extend(
+                        queries::infer_local(db, file, index, attr as u32)
+                            .1
+                            .iter()
+                            .cloned(),
+                    );
                 }
             }
         }
@@ -59,9 +64,13 @@ impl InferCtx<'_> {
                 "type" => match crate::constraint::type_from_expr(&attr.expr) {
                     Ok(t) => declared = t,
                     Err(e) => {
-                        self.error(Code::InvalidTypeConstraint, e.range, "Invalid type constraint")
-                            .with_span_message(e.message)
-                            .help = e.help;
+                        self.error(
+                            Code::InvalidTypeConstraint,
+                            e.range,
+                            "Invalid type constraint",
+                        )
+                        .with_span_message(e.message)
+                        .help = e.help;
                     }
                 },
                 "description" => {
@@ -81,12 +90,21 @@ impl InferCtx<'_> {
         if let Some(default) = block.body.attribute("default") {
             match constant_value(&default.expr) {
                 Some(value) => {
-                    let nullable = block.body.attribute("nullable").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(true);
+                    let nullable = block
+                        .body
+                        .attribute("nullable")
+                        .and_then(|a| constant_value(&a.expr))
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(true);
                     if !(value.is_null() && nullable) {
                         if let Err(e) = skel_value::convert(&value, &declared) {
-                            self.error(Code::InvalidVariableDefault, default.expr.range, "Invalid default value for variable")
-                                .with_span_message(format!("this default is not a {declared}: {e}"))
-                                .help = Some("change the default or the `type`".into());
+                            self.error(
+                                Code::InvalidVariableDefault,
+                                default.expr.range,
+                                "Invalid default value for variable",
+                            )
+                            .with_span_message(format!("this default is not a {declared}: {e}"))
+                            .help = Some("change the default or the `type`".into());
                         }
                     }
                 }
@@ -94,18 +112,33 @@ impl InferCtx<'_> {
                     let saved = std::mem::replace(&mut self.policy, RefPolicy::None);
                     self.infer(&default.expr);
                     self.policy = saved;
-                    if !self.diagnostics.iter().any(|d| d.code == Code::InvalidVariableDefault) {
-                        self.error(Code::InvalidVariableDefault, default.expr.range, "Invalid default value for variable")
-                            .with_span_message(non_constant_reason(&default.expr))
-                            .help = Some("a default must be a literal value; compute derived values in `locals`".into());
+                    if !self
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.code == Code::InvalidVariableDefault)
+                    {
+                        self.error(
+                            Code::InvalidVariableDefault,
+                            default.expr.range,
+                            "Invalid default value for variable",
+                        )
+                        .with_span_message(non_constant_reason(&default.expr))
+                        .help = Some(
+                            "a default must be a literal value; compute derived values in `locals`"
+                                .into(),
+                        );
                     }
                 }
             }
         }
         for inner in block.body.blocks() {
             if inner.ident.name != "validation" {
-                self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in a variable", inner.ident.name))
-                    .help = Some("a variable takes only `validation` blocks".into());
+                self.error(
+                    Code::UnknownBlockType,
+                    inner.ident.range,
+                    format!("Unsupported block `{}` in a variable", inner.ident.name),
+                )
+                .help = Some("a variable takes only `validation` blocks".into());
                 continue;
             }
             let saved = std::mem::replace(&mut self.policy, RefPolicy::OnlyVariable(name.clone()));
@@ -124,20 +157,36 @@ impl InferCtx<'_> {
         self.check_repetition(&block.body);
         let Some(schema) = schema else {
             let (code, what, all) = if kind == DefKind::Resource {
-                (Code::UnknownResourceType, "resource", skel_schema::all_resource_types())
+                (
+                    Code::UnknownResourceType,
+                    "resource",
+                    skel_schema::all_resource_types(),
+                )
             } else {
-                (Code::UnknownDataSource, "data source", skel_schema::all_data_source_types())
+                (
+                    Code::UnknownDataSource,
+                    "data source",
+                    skel_schema::all_data_source_types(),
+                )
             };
             let label = &block.labels[0];
             let provider = skel_schema::provider_for_type(type_name);
-            self.error(code, label.range, format!("Unknown {what} type `{type_name}`"))
-                .with_span_message(format!("no provider defines this {what} type"))
-                .help = did_you_mean(type_name, all.iter().copied()).or_else(|| {
-                    skel_schema::provider(provider).map(|p| {
-                        let names: Vec<&str> = if kind == DefKind::Resource { p.resources.keys().map(String::as_str).collect() } else { p.data_sources.keys().map(String::as_str).collect() };
-                        format!("provider `{provider}` has: {}", names.join(", "))
-                    })
-                });
+            self.error(
+                code,
+                label.range,
+                format!("Unknown {what} type `{type_name}`"),
+            )
+            .with_span_message(format!("no provider defines this {what} type"))
+            .help = did_you_mean(type_name, all.iter().copied()).or_else(|| {
+                skel_schema::provider(provider).map(|p| {
+                    let names: Vec<&str> = if kind == DefKind::Resource {
+                        p.resources.keys().map(String::as_str).collect()
+                    } else {
+                        p.data_sources.keys().map(String::as_str).collect()
+                    };
+                    format!("provider `{provider}` has: {}", names.join(", "))
+                })
+            });
             // Still check the expressions for unresolved references and type errors.
             for attr in block.body.attributes() {
                 self.infer(&attr.expr);
@@ -154,41 +203,64 @@ impl InferCtx<'_> {
         let source = block.body.attribute("source");
         let child = match source {
             None => {
-                self.error(Code::MissingArgument, block.header_range(), "Missing `source` in module call")
-                    .help = Some("set `source = \"./modules/NAME\"` to a directory of .skel files".into());
+                self.error(
+                    Code::MissingArgument,
+                    block.header_range(),
+                    "Missing `source` in module call",
+                )
+                .help =
+                    Some("set `source = \"./modules/NAME\"` to a directory of .skel files".into());
                 None
             }
-            Some(attr) => match attr.expr.as_literal_string() {
-                None => {
-                    self.error(Code::InvalidExpression, attr.expr.range, "A module `source` must be a literal string");
-                    None
-                }
-                Some(text) => match skel_hir::resolve_module_source(self.db, self.dir, &text) {
+            Some(attr) => {
+                match attr.expr.as_literal_string() {
                     None => {
-                        self.error(Code::ModuleNotFound, attr.expr.range, "Unsupported module source")
+                        self.error(
+                            Code::InvalidExpression,
+                            attr.expr.range,
+                            "A module `source` must be a literal string",
+                        );
+                        None
+                    }
+                    Some(text) => match skel_hir::resolve_module_source(self.db, self.dir, &text) {
+                        None => {
+                            self.error(
+                                Code::ModuleNotFound,
+                                attr.expr.range,
+                                "Unsupported module source",
+                            )
                             .with_span_message("only local paths are supported")
                             .help = Some("use a path starting with `./` or `../`".into());
-                        None
-                    }
-                    Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
-                        let what = if dir.exists(self.db) { "has no .skel files" } else { "does not exist" };
-                        let shown = dir.path(self.db).display().to_string();
-                        self.error(Code::ModuleNotFound, attr.expr.range, "Module source not found")
+                            None
+                        }
+                        Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
+                            let what = if dir.exists(self.db) {
+                                "has no .skel files"
+                            } else {
+                                "does not exist"
+                            };
+                            let shown = dir.path(self.db).display().to_string();
+                            self.error(
+                                Code::ModuleNotFound,
+                                attr.expr.range,
+                                "Module source not found",
+                            )
                             .with_span_message(format!("`{shown}` {what}"));
-                        None
-                    }
-                    Some(dir) => {
-                        if self.module_reaches(dir, self.dir) {
-                            self.error(Code::ReferenceCycle, attr.expr.range, "Module calls itself")
+                            None
+                        }
+                        Some(dir) => {
+                            if self.module_reaches(dir, self.dir) {
+                                self.error(Code::ReferenceCycle, attr.expr.range, "Module calls itself")
                                 .with_span_message("this module is reached again through its own calls")
                                 .help = Some("modules must form a tree; move shared parts into a third module".into());
-                            None
-                        } else {
-                            Some(dir)
+                                None
+                            } else {
+                                Some(dir)
+                            }
                         }
-                    }
-                },
-            },
+                    },
+                }
+            }
         };
         if let Some(deps) = block.body.attribute("depends_on") {
             self.check_depends_on(&deps.expr);
@@ -201,17 +273,36 @@ impl InferCtx<'_> {
                     }
                 }
                 _ => {
-                    self.error(Code::InvalidMetaArgument, providers.expr.range, "`providers` must be an object like `{ aws = aws.west }`");
+                    self.error(
+                        Code::InvalidMetaArgument,
+                        providers.expr.range,
+                        "`providers` must be an object like `{ aws = aws.west }`",
+                    );
                 }
             }
         }
         for inner in block.body.blocks() {
-            self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in a module call", inner.ident.name))
-                .help = Some("module inputs are arguments: `name = value`".into());
+            self.error(
+                Code::UnknownBlockType,
+                inner.ident.range,
+                format!("Unsupported block `{}` in a module call", inner.ident.name),
+            )
+            .help = Some("module inputs are arguments: `name = value`".into());
         }
-        let meta = ["source", "version", "count", "for_each", "depends_on", "providers"];
+        let meta = [
+            "source",
+            "version",
+            "count",
+            "for_each",
+            "depends_on",
+            "providers",
+        ];
         let Some(child) = child else {
-            for attr in block.body.attributes().filter(|a| !meta.contains(&a.name.name.as_str())) {
+            for attr in block
+                .body
+                .attributes()
+                .filter(|a| !meta.contains(&a.name.name.as_str()))
+            {
                 self.infer(&attr.expr);
             }
             return;
@@ -241,19 +332,44 @@ impl InferCtx<'_> {
             if block.body.attribute(name).is_some() {
                 continue;
             }
-            let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else { continue };
-            let Item::Block(var_block) = &*ast else { continue };
+            let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else {
+                continue;
+            };
+            let Item::Block(var_block) = &*ast else {
+                continue;
+            };
             if var_block.body.attribute("default").is_none() {
                 missing.push((name.clone(), def.item.span(def.name_range)));
             }
         }
         if !missing.is_empty() {
-            let names = missing.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-            let mut d = self.error(Code::MissingModuleInput, block.header_range(), format!("Missing required module input{}", if missing.len() == 1 { "" } else { "s" }));
+            let names = missing
+                .iter()
+                .map(|(n, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut d = self.error(
+                Code::MissingModuleInput,
+                block.header_range(),
+                format!(
+                    "Missing required module input{}",
+                    if missing.len() == 1 { "" } else { "s" }
+                ),
+            );
             d.span_message = format!("{names} must be set");
-            d.help = Some(format!("add {}", missing.iter().map(|(n, _)| format!("`{n} = …`")).collect::<Vec<_>>().join(", ")));
+            d.help = Some(format!(
+                "add {}",
+                missing
+                    .iter()
+                    .map(|(n, _)| format!("`{n} = …`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
             for (name, span) in missing {
-                d.labels.push(skel_db::Label { span, message: format!("`{name}` declared here without a default") });
+                d.labels.push(skel_db::Label {
+                    span,
+                    message: format!("`{name}` declared here without a default"),
+                });
             }
         }
     }
@@ -275,10 +391,19 @@ impl InferCtx<'_> {
 
     fn check_output(&mut self, block: &Block, file: File, index: u32) {
         match block.body.attribute("value") {
-            Some(_) => self.diagnostics.extend(queries::infer_output(self.db, file, index).1.iter().cloned()),
+            Some(_) => self.diagnostics.extend(
+                queries::infer_output(self.db, file, index)
+                    .1
+                    .iter()
+                    .cloned(),
+            ),
             None => {
-                self.error(Code::MissingArgument, block.header_range(), "Missing `value` in output")
-                    .help = Some("set `value = …` to the value to export".into());
+                self.error(
+                    Code::MissingArgument,
+                    block.header_range(),
+                    "Missing `value` in output",
+                )
+                .help = Some("set `value = …` to the value to export".into());
             }
         }
         for attr in block.body.attributes() {
@@ -292,8 +417,13 @@ impl InferCtx<'_> {
                 }
                 "depends_on" => self.check_depends_on(&attr.expr),
                 other => {
-                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in an output"))
-                        .help = did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
+                    self.error(
+                        Code::UnknownArgument,
+                        attr.name.range,
+                        format!("Unsupported argument `{other}` in an output"),
+                    )
+                    .help =
+                        did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
                 }
             }
         }
@@ -301,7 +431,11 @@ impl InferCtx<'_> {
             if inner.ident.name == "precondition" {
                 self.check_condition_block(inner);
             } else {
-                self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in an output", inner.ident.name));
+                self.error(
+                    Code::UnknownBlockType,
+                    inner.ident.range,
+                    format!("Unsupported block `{}` in an output", inner.ident.name),
+                );
             }
         }
         self.check_sensitive_output(block);
@@ -309,15 +443,24 @@ impl InferCtx<'_> {
 
     /// An output that shows a sensitive variable must itself be `sensitive = true`.
     fn check_sensitive_output(&mut self, block: &Block) {
-        let declared = block.body.attribute("sensitive").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(false);
-        let Some(value) = block.body.attribute("value") else { return };
+        let declared = block
+            .body
+            .attribute("sensitive")
+            .and_then(|a| constant_value(&a.expr))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let Some(value) = block.body.attribute("value") else {
+            return;
+        };
         if declared {
             return;
         }
         let mut sensitive_ref = None;
         value.expr.walk(&mut |e| {
             if let Some((root, steps)) = e.as_traversal() {
-                if let (Some(skel_syntax::Step::Attr(name)), "var") = (steps.first(), root.name.as_str()) {
+                if let (Some(skel_syntax::Step::Attr(name)), "var") =
+                    (steps.first(), root.name.as_str())
+                {
                     if sensitive_ref.is_none() && self.variable_is_sensitive(&name.name) {
                         sensitive_ref = Some((e.range, name.name.clone()));
                     }
@@ -325,35 +468,72 @@ impl InferCtx<'_> {
             }
         });
         if let Some((range, name)) = sensitive_ref {
-            self.error(Code::SensitiveOutput, range, "Output refers to a sensitive value")
-                .with_span_message(format!("`var.{name}` is declared sensitive"))
-                .help = Some("add `sensitive = true` to the output so the value stays redacted".into());
+            self.error(
+                Code::SensitiveOutput,
+                range,
+                "Output refers to a sensitive value",
+            )
+            .with_span_message(format!("`var.{name}` is declared sensitive"))
+            .help = Some("add `sensitive = true` to the output so the value stays redacted".into());
         }
     }
 
     fn variable_is_sensitive(&self, name: &str) -> bool {
-        let Some(def) = self.index.variables.get(name) else { return false };
-        let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else { return false };
+        let Some(def) = self.index.variables.get(name) else {
+            return false;
+        };
+        let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else {
+            return false;
+        };
         let Item::Block(b) = &*ast else { return false };
-        b.body.attribute("sensitive").and_then(|a| constant_value(&a.expr)).and_then(|v| v.as_bool()).unwrap_or(false)
+        b.body
+            .attribute("sensitive")
+            .and_then(|a| constant_value(&a.expr))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
     }
 
     fn check_provider(&mut self, block: &Block) {
         let name = block.label(0).unwrap_or_default();
         let Some(provider) = skel_schema::provider(name) else {
-            let names: Vec<&str> = skel_schema::providers().iter().map(|p| p.name.as_str()).collect();
-            self.error(Code::UnknownProvider, block.labels[0].range, format!("Unknown provider `{name}`"))
-                .help = did_you_mean(name, names.iter().copied()).or_else(|| Some(format!("available providers: {}", names.join(", "))));
+            let names: Vec<&str> = skel_schema::providers()
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            self.error(
+                Code::UnknownProvider,
+                block.labels[0].range,
+                format!("Unknown provider `{name}`"),
+            )
+            .help = did_you_mean(name, names.iter().copied())
+                .or_else(|| Some(format!("available providers: {}", names.join(", "))));
             return;
         };
         let mut schema: BlockSchema = provider.config.clone();
         for (arg, ty, doc) in [
-            ("alias", Type::String, "A name for this configuration, referred to as `NAME.ALIAS`."),
-            ("parallelism", Type::Number, "At most this many operations at once through this provider configuration."),
+            (
+                "alias",
+                Type::String,
+                "A name for this configuration, referred to as `NAME.ALIAS`.",
+            ),
+            (
+                "parallelism",
+                Type::Number,
+                "At most this many operations at once through this provider configuration.",
+            ),
         ] {
             schema.attributes.insert(
                 arg.into(),
-                skel_schema::AttributeSchema { ty, required: false, optional: true, computed: false, sensitive: false, force_new: false, description: doc.into(), default: None },
+                skel_schema::AttributeSchema {
+                    ty,
+                    required: false,
+                    optional: true,
+                    computed: false,
+                    sensitive: false,
+                    force_new: false,
+                    description: doc.into(),
+                    default: None,
+                },
             );
         }
         self.check_body(&block.body, &schema, Meta::None, block.header_range());
@@ -367,8 +547,12 @@ impl InferCtx<'_> {
                 }
                 "experiments" => {}
                 other => {
-                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in the settings block"))
-                        .help = did_you_mean(other, ["required_version", "experiments"]);
+                    self.error(
+                        Code::UnknownArgument,
+                        attr.name.range,
+                        format!("Unsupported argument `{other}` in the settings block"),
+                    )
+                    .help = did_you_mean(other, ["required_version", "experiments"]);
                 }
             }
         }
@@ -376,20 +560,27 @@ impl InferCtx<'_> {
             match inner.ident.name.as_str() {
                 "required_providers" => {
                     for attr in inner.body.attributes() {
-                        let ok = match &attr.expr.kind {
-                            skel_syntax::ExprKind::Object(_) => true,
-                            skel_syntax::ExprKind::Template(_) => true,
-                            _ => false,
-                        };
+                        let ok = matches!(
+                            &attr.expr.kind,
+                            skel_syntax::ExprKind::Object(_) | skel_syntax::ExprKind::Template(_)
+                        );
                         if !ok {
-                            self.error(Code::TypeMismatch, attr.expr.range, "A required provider is `{ source = \"…\", version = \"…\" }`");
+                            self.error(
+                                Code::TypeMismatch,
+                                attr.expr.range,
+                                "A required provider is `{ source = \"…\", version = \"…\" }`",
+                            );
                         }
                     }
                 }
                 "backend" | "cloud" | "provider_meta" => {}
                 other => {
-                    self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{other}` in the settings block"))
-                        .help = did_you_mean(other, ["required_providers", "backend"]);
+                    self.error(
+                        Code::UnknownBlockType,
+                        inner.ident.range,
+                        format!("Unsupported block `{other}` in the settings block"),
+                    )
+                    .help = did_you_mean(other, ["required_providers", "backend"]);
                 }
             }
         }

@@ -41,21 +41,71 @@ pub fn connection_schema() -> &'static BlockSchema {
     static SCHEMA: OnceLock<BlockSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         schema(&[
-            ("type", Type::String, false, "Connection type: `ssh` (default)."),
+            (
+                "type",
+                Type::String,
+                false,
+                "Connection type: `ssh` (default).",
+            ),
             ("host", Type::String, true, "The address to connect to."),
             ("port", Type::Number, false, "The port (22)."),
             ("user", Type::String, false, "The user to log in as (root)."),
             ("password", Type::String, false, "The password."),
-            ("private_key", Type::String, false, "The private key's contents, e.g. file(\"~/.ssh/id_ed25519\")."),
-            ("certificate", Type::String, false, "A signed certificate for the key."),
+            (
+                "private_key",
+                Type::String,
+                false,
+                "The private key's contents, e.g. file(\"~/.ssh/id_ed25519\").",
+            ),
+            (
+                "certificate",
+                Type::String,
+                false,
+                "A signed certificate for the key.",
+            ),
             ("agent", Type::Bool, false, "Use the SSH agent."),
-            ("host_key", Type::String, false, "The expected public host key."),
-            ("timeout", Type::String, false, "How long to wait for the connection (5m)."),
-            ("script_path", Type::String, false, "Where remote scripts are uploaded."),
-            ("bastion_host", Type::String, false, "A bastion host to connect through."),
-            ("bastion_user", Type::String, false, "The user on the bastion host."),
-            ("bastion_port", Type::Number, false, "The port of the bastion host."),
-            ("bastion_private_key", Type::String, false, "The private key for the bastion host."),
+            (
+                "host_key",
+                Type::String,
+                false,
+                "The expected public host key.",
+            ),
+            (
+                "timeout",
+                Type::String,
+                false,
+                "How long to wait for the connection (5m).",
+            ),
+            (
+                "script_path",
+                Type::String,
+                false,
+                "Where remote scripts are uploaded.",
+            ),
+            (
+                "bastion_host",
+                Type::String,
+                false,
+                "A bastion host to connect through.",
+            ),
+            (
+                "bastion_user",
+                Type::String,
+                false,
+                "The user on the bastion host.",
+            ),
+            (
+                "bastion_port",
+                Type::Number,
+                false,
+                "The port of the bastion host.",
+            ),
+            (
+                "bastion_private_key",
+                Type::String,
+                false,
+                "The private key for the bastion host.",
+            ),
         ])
     })
 }
@@ -64,30 +114,90 @@ pub fn connection_schema() -> &'static BlockSchema {
 pub fn provisioner_schema(kind: &str) -> Option<&'static BlockSchema> {
     static SCHEMAS: OnceLock<BTreeMap<&'static str, BlockSchema>> = OnceLock::new();
     let common = |mut s: BlockSchema| {
-        s.attributes.insert("when".into(), attr(Type::String, false, "`create` (default) or `destroy`."));
-        s.attributes.insert("on_failure".into(), attr(Type::String, false, "`fail` (default) or `continue`."));
+        s.attributes.insert(
+            "when".into(),
+            attr(Type::String, false, "`create` (default) or `destroy`."),
+        );
+        s.attributes.insert(
+            "on_failure".into(),
+            attr(Type::String, false, "`fail` (default) or `continue`."),
+        );
         s
     };
     SCHEMAS
         .get_or_init(|| {
             BTreeMap::from([
-                ("local-exec", common(schema(&[
-                    ("command", Type::String, true, "The command to run on the machine running skel."),
-                    ("working_dir", Type::String, false, "The directory to run it in."),
-                    ("interpreter", Type::list(Type::String), false, "The interpreter and its arguments."),
-                    ("environment", Type::map(Type::String), false, "Extra environment variables."),
-                    ("quiet", Type::Bool, false, "Do not print the command."),
-                ]))),
-                ("remote-exec", common(schema(&[
-                    ("inline", Type::list(Type::String), false, "Commands to run in order on the remote machine."),
-                    ("script", Type::String, false, "A local script to upload and run."),
-                    ("scripts", Type::list(Type::String), false, "Local scripts to upload and run in order."),
-                ]))),
-                ("file", common(schema(&[
-                    ("source", Type::String, false, "A local file or directory to upload."),
-                    ("content", Type::String, false, "Content to upload instead of a file."),
-                    ("destination", Type::String, true, "The remote path."),
-                ]))),
+                (
+                    "local-exec",
+                    common(schema(&[
+                        (
+                            "command",
+                            Type::String,
+                            true,
+                            "The command to run on the machine running skel.",
+                        ),
+                        (
+                            "working_dir",
+                            Type::String,
+                            false,
+                            "The directory to run it in.",
+                        ),
+                        (
+                            "interpreter",
+                            Type::list(Type::String),
+                            false,
+                            "The interpreter and its arguments.",
+                        ),
+                        (
+                            "environment",
+                            Type::map(Type::String),
+                            false,
+                            "Extra environment variables.",
+                        ),
+                        ("quiet", Type::Bool, false, "Do not print the command."),
+                    ])),
+                ),
+                (
+                    "remote-exec",
+                    common(schema(&[
+                        (
+                            "inline",
+                            Type::list(Type::String),
+                            false,
+                            "Commands to run in order on the remote machine.",
+                        ),
+                        (
+                            "script",
+                            Type::String,
+                            false,
+                            "A local script to upload and run.",
+                        ),
+                        (
+                            "scripts",
+                            Type::list(Type::String),
+                            false,
+                            "Local scripts to upload and run in order.",
+                        ),
+                    ])),
+                ),
+                (
+                    "file",
+                    common(schema(&[
+                        (
+                            "source",
+                            Type::String,
+                            false,
+                            "A local file or directory to upload.",
+                        ),
+                        (
+                            "content",
+                            Type::String,
+                            false,
+                            "Content to upload instead of a file.",
+                        ),
+                        ("destination", Type::String, true, "The remote path."),
+                    ])),
+                ),
             ])
         })
         .get(kind)
@@ -98,10 +208,30 @@ fn lifecycle_schema() -> &'static BlockSchema {
     static SCHEMA: OnceLock<BlockSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         schema(&[
-            ("create_before_destroy", Type::Bool, false, "Create the replacement before destroying the old object."),
-            ("prevent_destroy", Type::Bool, false, "Fail any plan that would destroy this object."),
-            ("ignore_changes", Type::Dynamic, false, "Arguments whose changes are ignored after creation, or `all`."),
-            ("replace_triggered_by", Type::Dynamic, false, "Replace this resource when any of these change."),
+            (
+                "create_before_destroy",
+                Type::Bool,
+                false,
+                "Create the replacement before destroying the old object.",
+            ),
+            (
+                "prevent_destroy",
+                Type::Bool,
+                false,
+                "Fail any plan that would destroy this object.",
+            ),
+            (
+                "ignore_changes",
+                Type::Dynamic,
+                false,
+                "Arguments whose changes are ignored after creation, or `all`.",
+            ),
+            (
+                "replace_triggered_by",
+                Type::Dynamic,
+                false,
+                "Replace this resource when any of these change.",
+            ),
         ])
     })
 }
@@ -109,7 +239,13 @@ fn lifecycle_schema() -> &'static BlockSchema {
 impl InferCtx<'_> {
     /// Check the meta-arguments of a resource or data block (not `count`/`for_each`, which
     /// `check_repetition` handled first).
-    pub fn check_meta_arguments(&mut self, body: &Body, resource_schema: &BlockSchema, meta: Meta, self_type: &Type) {
+    pub fn check_meta_arguments(
+        &mut self,
+        body: &Body,
+        resource_schema: &BlockSchema,
+        meta: Meta,
+        self_type: &Type,
+    ) {
         if let Some(deps) = body.attribute("depends_on") {
             self.check_depends_on(&deps.expr);
         }
@@ -122,7 +258,12 @@ impl InferCtx<'_> {
                 "provisioner" if meta == Meta::Resource => self.check_provisioner(block, self_type),
                 "connection" if meta == Meta::Resource => {
                     self.self_type = Some(self_type.clone());
-                    self.check_body(&block.body, connection_schema(), Meta::None, block.ident.range);
+                    self.check_body(
+                        &block.body,
+                        connection_schema(),
+                        Meta::None,
+                        block.ident.range,
+                    );
                     self.self_type = None;
                 }
                 _ => {}
@@ -133,8 +274,12 @@ impl InferCtx<'_> {
     /// `depends_on = [aws_vpc.main, module.net, data.x.y]`: static references only.
     pub fn check_depends_on(&mut self, expr: &Expr) {
         let ExprKind::Tuple(items) = &expr.kind else {
-            self.error(Code::InvalidMetaArgument, expr.range, "`depends_on` must be a list of references")
-                .help = Some("write `depends_on = [aws_vpc.main, module.network]`".into());
+            self.error(
+                Code::InvalidMetaArgument,
+                expr.range,
+                "`depends_on` must be a list of references",
+            )
+            .help = Some("write `depends_on = [aws_vpc.main, module.network]`".into());
             return;
         };
         for item in items {
@@ -148,9 +293,15 @@ impl InferCtx<'_> {
                 None => false,
             };
             if !valid {
-                self.error(Code::InvalidMetaArgument, item.range, "Invalid `depends_on` entry")
-                    .with_span_message("expected a reference to a resource, data source or module")
-                    .help = Some("depend on a whole object, like `aws_instance.web` or `module.network`".into());
+                self.error(
+                    Code::InvalidMetaArgument,
+                    item.range,
+                    "Invalid `depends_on` entry",
+                )
+                .with_span_message("expected a reference to a resource, data source or module")
+                .help = Some(
+                    "depend on a whole object, like `aws_instance.web` or `module.network`".into(),
+                );
                 continue;
             }
             self.infer(item);
@@ -160,35 +311,66 @@ impl InferCtx<'_> {
     /// `provider = aws.west`: the configuration must be declared in this module.
     pub fn check_provider_ref(&mut self, expr: &Expr) {
         let Some((root, steps)) = expr.as_traversal() else {
-            self.error(Code::InvalidMetaArgument, expr.range, "`provider` must be a provider reference like `aws` or `aws.west`");
+            self.error(
+                Code::InvalidMetaArgument,
+                expr.range,
+                "`provider` must be a provider reference like `aws` or `aws.west`",
+            );
             return;
         };
         let alias = match steps.as_slice() {
             [] => None,
             [skel_syntax::Step::Attr(a)] => Some(a.name.clone()),
             _ => {
-                self.error(Code::InvalidMetaArgument, expr.range, "`provider` must be a provider reference like `aws` or `aws.west`");
+                self.error(
+                    Code::InvalidMetaArgument,
+                    expr.range,
+                    "`provider` must be a provider reference like `aws` or `aws.west`",
+                );
                 return;
             }
         };
         let Some(alias) = alias else { return };
         let key = (root.name.clone(), Some(alias.clone()));
-        if self.index.providers.contains_key(&key) || self.declared_configuration_alias(&root.name, &alias) {
+        if self.index.providers.contains_key(&key)
+            || self.declared_configuration_alias(&root.name, &alias)
+        {
             return;
         }
-        let known: Vec<String> = self.index.providers.keys().filter_map(|(n, a)| a.as_ref().map(|a| format!("{n}.{a}"))).collect();
-        self.error(Code::UnknownProvider, expr.range, format!("Unknown provider configuration `{}.{alias}`", root.name))
-            .with_span_message("no `provider` block with this alias in this module")
-            .help = did_you_mean(&format!("{}.{alias}", root.name), known.iter().map(String::as_str))
-                .or_else(|| Some(format!("declare it: `provider \"{}\" {{ alias = \"{alias}\" }}`", root.name)));
+        let known: Vec<String> = self
+            .index
+            .providers
+            .keys()
+            .filter_map(|(n, a)| a.as_ref().map(|a| format!("{n}.{a}")))
+            .collect();
+        self.error(
+            Code::UnknownProvider,
+            expr.range,
+            format!("Unknown provider configuration `{}.{alias}`", root.name),
+        )
+        .with_span_message("no `provider` block with this alias in this module")
+        .help = did_you_mean(
+            &format!("{}.{alias}", root.name),
+            known.iter().map(String::as_str),
+        )
+        .or_else(|| {
+            Some(format!(
+                "declare it: `provider \"{}\" {{ alias = \"{alias}\" }}`",
+                root.name
+            ))
+        });
     }
 
     /// Whether the module's settings block lists `name.alias` in `configuration_aliases`.
     fn declared_configuration_alias(&self, name: &str, alias: &str) -> bool {
         let wanted = format!("{name}.{alias}");
         self.index.settings.iter().any(|item| {
-            let Some(ast) = skel_db::item_ast(self.db, item.file, item.index) else { return false };
-            let skel_syntax::Item::Block(block) = &*ast else { return false };
+            let Some(ast) = skel_db::item_ast(self.db, item.file, item.index) else {
+                return false;
+            };
+            let skel_syntax::Item::Block(block) = &*ast else {
+                return false;
+            };
             let mut found = false;
             for rp in block.body.blocks_of("required_providers") {
                 for a in rp.body.attributes() {
@@ -214,30 +396,46 @@ impl InferCtx<'_> {
                 "create_before_destroy" | "prevent_destroy" => {
                     self.expect(&attr.expr, &Type::Bool, &format!("`{}`", attr.name.name));
                 }
-                "ignore_changes" => match &attr.expr.kind {
-                    ExprKind::Variable(v) if v.name == "all" => {}
-                    ExprKind::Tuple(items) => {
-                        for item in items {
-                            let name = match item.as_traversal() {
-                                Some((root, _)) => Some(root),
-                                None => None,
-                            };
-                            match name {
-                                Some(root) if resource_schema.attribute(&root.name).is_some() || resource_schema.block(&root.name).is_some() || resource_schema.attributes.is_empty() => {}
-                                Some(root) => {
-                                    self.error(Code::UnknownArgument, item.range, format!("`ignore_changes` names unknown argument `{}`", root.name))
-                                        .help = did_you_mean(&root.name, resource_schema.attributes.keys().map(String::as_str));
-                                }
-                                None => {
-                                    self.error(Code::InvalidMetaArgument, item.range, "`ignore_changes` takes argument names, like `[tags, ami]`");
+                "ignore_changes" => {
+                    match &attr.expr.kind {
+                        ExprKind::Variable(v) if v.name == "all" => {}
+                        ExprKind::Tuple(items) => {
+                            for item in items {
+                                let name = item.as_traversal().map(|(root, _)| root);
+                                match name {
+                                    Some(root)
+                                        if resource_schema.attribute(&root.name).is_some()
+                                            || resource_schema.block(&root.name).is_some()
+                                            || resource_schema.attributes.is_empty() => {}
+                                    Some(root) => {
+                                        self.error(
+                                            Code::UnknownArgument,
+                                            item.range,
+                                            format!(
+                                                "`ignore_changes` names unknown argument `{}`",
+                                                root.name
+                                            ),
+                                        )
+                                        .help = did_you_mean(
+                                            &root.name,
+                                            resource_schema.attributes.keys().map(String::as_str),
+                                        );
+                                    }
+                                    None => {
+                                        self.error(Code::InvalidMetaArgument, item.range, "`ignore_changes` takes argument names, like `[tags, ami]`");
+                                    }
                                 }
                             }
                         }
+                        _ => {
+                            self.error(
+                                Code::InvalidMetaArgument,
+                                attr.expr.range,
+                                "`ignore_changes` must be a list of argument names or `all`",
+                            );
+                        }
                     }
-                    _ => {
-                        self.error(Code::InvalidMetaArgument, attr.expr.range, "`ignore_changes` must be a list of argument names or `all`");
-                    }
-                },
+                }
                 "replace_triggered_by" => match &attr.expr.kind {
                     ExprKind::Tuple(items) => {
                         for item in items {
@@ -249,18 +447,30 @@ impl InferCtx<'_> {
                         }
                     }
                     _ => {
-                        self.error(Code::InvalidMetaArgument, attr.expr.range, "`replace_triggered_by` must be a list of references");
+                        self.error(
+                            Code::InvalidMetaArgument,
+                            attr.expr.range,
+                            "`replace_triggered_by` must be a list of references",
+                        );
                     }
                 },
                 other => {
-                    self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in `lifecycle`"))
-                        .help = did_you_mean(other, schema.attributes.keys().map(String::as_str));
+                    self.error(
+                        Code::UnknownArgument,
+                        attr.name.range,
+                        format!("Unsupported argument `{other}` in `lifecycle`"),
+                    )
+                    .help = did_you_mean(other, schema.attributes.keys().map(String::as_str));
                 }
             }
         }
         for inner in block.body.blocks() {
             if !matches!(inner.ident.name.as_str(), "precondition" | "postcondition") {
-                self.error(Code::UnknownBlockType, inner.ident.range, format!("Unsupported block `{}` in `lifecycle`", inner.ident.name));
+                self.error(
+                    Code::UnknownBlockType,
+                    inner.ident.range,
+                    format!("Unsupported block `{}` in `lifecycle`", inner.ident.name),
+                );
                 continue;
             }
             self.check_condition_block(inner);
@@ -275,7 +485,11 @@ impl InferCtx<'_> {
                 self.expect(&c.expr, &Type::Bool, "`condition`");
             }
             None => {
-                self.error(Code::MissingArgument, block.ident.range, "Missing `condition`");
+                self.error(
+                    Code::MissingArgument,
+                    block.ident.range,
+                    "Missing `condition`",
+                );
             }
         }
         match block.body.attribute("error_message") {
@@ -285,36 +499,60 @@ impl InferCtx<'_> {
                 self.policy = saved;
             }
             None => {
-                self.error(Code::MissingArgument, block.ident.range, "Missing `error_message`");
+                self.error(
+                    Code::MissingArgument,
+                    block.ident.range,
+                    "Missing `error_message`",
+                );
             }
         }
         for attr in block.body.attributes() {
             if !matches!(attr.name.name.as_str(), "condition" | "error_message") {
-                self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{}`", attr.name.name))
-                    .help = Some("a condition block takes `condition` and `error_message`".into());
+                self.error(
+                    Code::UnknownArgument,
+                    attr.name.range,
+                    format!("Unsupported argument `{}`", attr.name.name),
+                )
+                .help = Some("a condition block takes `condition` and `error_message`".into());
             }
         }
     }
 
     fn check_provisioner(&mut self, block: &Block, self_type: &Type) {
         let Some(kind) = block.labels.first() else {
-            self.error(Code::InvalidBlockLabels, block.ident.range, "A `provisioner` block takes one label: its type")
-                .help = Some("`provisioner \"remote-exec\" { … }`, `\"local-exec\"` or `\"file\"`".into());
+            self.error(
+                Code::InvalidBlockLabels,
+                block.ident.range,
+                "A `provisioner` block takes one label: its type",
+            )
+            .help =
+                Some("`provisioner \"remote-exec\" { … }`, `\"local-exec\"` or `\"file\"`".into());
             return;
         };
         self.self_type = Some(self_type.clone());
         match provisioner_schema(&kind.value) {
             Some(schema) => {
                 let mut body = block.body.clone();
-                body.items.retain(|i| !matches!(i, skel_syntax::Item::Block(b) if b.ident.name == "connection"));
+                body.items.retain(
+                    |i| !matches!(i, skel_syntax::Item::Block(b) if b.ident.name == "connection"),
+                );
                 self.check_body(&body, schema, Meta::None, block.ident.range);
                 for connection in block.body.blocks_of("connection") {
-                    self.check_body(&connection.body, connection_schema(), Meta::None, connection.ident.range);
+                    self.check_body(
+                        &connection.body,
+                        connection_schema(),
+                        Meta::None,
+                        connection.ident.range,
+                    );
                 }
             }
             None => {
-                self.error(Code::UnknownBlockType, kind.range, format!("Unknown provisioner `{}`", kind.value))
-                    .help = did_you_mean(&kind.value, ["local-exec", "remote-exec", "file"]);
+                self.error(
+                    Code::UnknownBlockType,
+                    kind.range,
+                    format!("Unknown provisioner `{}`", kind.value),
+                )
+                .help = did_you_mean(&kind.value, ["local-exec", "remote-exec", "file"]);
             }
         }
         self.self_type = None;

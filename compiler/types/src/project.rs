@@ -19,8 +19,12 @@ pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
         let parse = skel_db::parse(db, file);
         for error in &parse.errors {
             out.push(
-                Diagnostic::new(Code::SyntaxError, Span::absolute(file, error.range), error.message.clone())
-                    .with_optional_help(error.help.clone()),
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    Span::absolute(file, error.range),
+                    error.message.clone(),
+                )
+                .with_optional_help(error.help.clone()),
             );
         }
         for i in 0..parse.file.items.len() {
@@ -82,29 +86,41 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
             VarValue::Raw { name, file } => {
                 let text = file.text(db).as_deref().unwrap_or("").to_string();
                 let span = Span::absolute(*file, TextRange::new(0, text.len() as u32));
-                let Some(want) = declared(db, &index, name, span, &mut out) else { continue };
+                let Some(want) = declared(db, index, name, span, &mut out) else {
+                    continue;
+                };
                 let value = if want.is_primitive() || want.is_dynamic() {
                     Ok(Value::String(text.clone()))
                 } else {
                     let (expr, errors) = skel_syntax::parse_expr(&text);
                     match errors.first() {
                         Some(e) => Err(format!("not a valid expression: {}", e.message)),
-                        None => constant_value(&expr).ok_or_else(|| non_constant_reason(&expr).to_string()),
+                        None => constant_value(&expr)
+                            .ok_or_else(|| non_constant_reason(&expr).to_string()),
                     }
                 };
                 check_value(value, &want, name, span, &mut out);
             }
             VarValue::FromFile { file, item } => {
                 let parse = skel_db::parse(db, *file);
-                let Some(top) = parse.file.items.get(*item as usize) else { continue };
+                let Some(top) = parse.file.items.get(*item as usize) else {
+                    continue;
+                };
                 let Item::Attribute(attr) = &*top.item else {
-                    out.push(Diagnostic::new(Code::InvalidVariableValue, Span::in_item(*file, *item, top.item.range()), "Variable files contain only `name = value` assignments"));
+                    out.push(Diagnostic::new(
+                        Code::InvalidVariableValue,
+                        Span::in_item(*file, *item, top.item.range()),
+                        "Variable files contain only `name = value` assignments",
+                    ));
                     continue;
                 };
                 let span = Span::in_item(*file, *item, attr.expr.range);
                 let name_span = Span::in_item(*file, *item, attr.name.range);
-                let Some(want) = declared(db, &index, &attr.name.name, name_span, &mut out) else { continue };
-                let value = constant_value(&attr.expr).ok_or_else(|| non_constant_reason(&attr.expr).to_string());
+                let Some(want) = declared(db, index, &attr.name.name, name_span, &mut out) else {
+                    continue;
+                };
+                let value = constant_value(&attr.expr)
+                    .ok_or_else(|| non_constant_reason(&attr.expr).to_string());
                 check_value(value, &want, &attr.name.name, span, &mut out);
             }
         }
@@ -112,26 +128,57 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
     out
 }
 
-fn declared(db: &dyn Db, index: &skel_hir::ModuleIndex, name: &str, span: Span, out: &mut Vec<Diagnostic>) -> Option<Type> {
+fn declared(
+    db: &dyn Db,
+    index: &skel_hir::ModuleIndex,
+    name: &str,
+    span: Span,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Type> {
     match index.variables.get(name) {
-        Some(def) => Some(crate::queries::variable_type(db, def.item.file, def.item.index)),
+        Some(def) => Some(crate::queries::variable_type(
+            db,
+            def.item.file,
+            def.item.index,
+        )),
         None => {
             out.push(
-                Diagnostic::new(Code::InvalidVariableValue, span, format!("Value for undeclared variable `{name}`"))
-                    .with_optional_help(did_you_mean(name, index.variables.keys().map(String::as_str))),
+                Diagnostic::new(
+                    Code::InvalidVariableValue,
+                    span,
+                    format!("Value for undeclared variable `{name}`"),
+                )
+                .with_optional_help(did_you_mean(
+                    name,
+                    index.variables.keys().map(String::as_str),
+                )),
             );
             None
         }
     }
 }
 
-fn check_value(value: Result<Value, String>, want: &Type, name: &str, span: Span, out: &mut Vec<Diagnostic>) {
-    let result = value.and_then(|v| skel_value::convert(&v, want).map(|_| ()).map_err(|e| e.to_string()));
+fn check_value(
+    value: Result<Value, String>,
+    want: &Type,
+    name: &str,
+    span: Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let result = value.and_then(|v| {
+        skel_value::convert(&v, want)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
     if let Err(message) = result {
         out.push(
-            Diagnostic::new(Code::InvalidVariableValue, span, format!("Invalid value for variable `{name}`"))
-                .with_span_message(message)
-                .with_help(format!("the variable's type is {want}")),
+            Diagnostic::new(
+                Code::InvalidVariableValue,
+                span,
+                format!("Invalid value for variable `{name}`"),
+            )
+            .with_span_message(message)
+            .with_help(format!("the variable's type is {want}")),
         );
     }
 }

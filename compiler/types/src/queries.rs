@@ -50,7 +50,13 @@ pub fn infer_local(db: &dyn Db, file: File, index: u32, attr: u32) -> Arc<(Type,
     Arc::new((ty, ctx.diagnostics))
 }
 
-fn local_cycle(_db: &dyn Db, _id: salsa::Id, _file: File, _index: u32, _attr: u32) -> Arc<(Type, Vec<Diagnostic>)> {
+fn local_cycle(
+    _db: &dyn Db,
+    _id: salsa::Id,
+    _file: File,
+    _index: u32,
+    _attr: u32,
+) -> Arc<(Type, Vec<Diagnostic>)> {
     // The cycle itself is reported by the module graph check.
     Arc::new((Type::Dynamic, Vec::new()))
 }
@@ -72,7 +78,9 @@ pub fn resource_type(db: &dyn Db, file: File, index: u32) -> Type {
         ("data", Some(t)) => skel_schema::data_source(t),
         _ => None,
     };
-    let object = schema.map(|s| s.computed_object_type()).unwrap_or(Type::Dynamic);
+    let object = schema
+        .map(|s| s.computed_object_type())
+        .unwrap_or(Type::Dynamic);
     wrap_repetition(block, object)
 }
 
@@ -92,7 +100,10 @@ pub fn module_output_types(db: &dyn Db, dir: Directory) -> Arc<IndexMap<String, 
     let index = skel_hir::module_index(db, dir);
     let mut out = IndexMap::new();
     for (name, def) in &index.outputs {
-        out.insert(name.clone(), infer_output(db, def.item.file, def.item.index).0.clone());
+        out.insert(
+            name.clone(),
+            infer_output(db, def.item.file, def.item.index).0.clone(),
+        );
     }
     Arc::new(out)
 }
@@ -115,7 +126,12 @@ pub fn infer_output(db: &dyn Db, file: File, index: u32) -> Arc<(Type, Vec<Diagn
     Arc::new((ty, ctx.diagnostics))
 }
 
-fn output_cycle(_db: &dyn Db, _id: salsa::Id, _file: File, _index: u32) -> Arc<(Type, Vec<Diagnostic>)> {
+fn output_cycle(
+    _db: &dyn Db,
+    _id: salsa::Id,
+    _file: File,
+    _index: u32,
+) -> Arc<(Type, Vec<Diagnostic>)> {
     Arc::new((Type::Dynamic, Vec::new()))
 }
 

@@ -13,7 +13,9 @@ fn executed(db: &SkelDatabase, query: &str) -> usize {
 }
 
 fn log_count(log: &[String], query: &str) -> usize {
-    log.iter().filter(|e| e.starts_with(&format!("{query}("))).count()
+    log.iter()
+        .filter(|e| e.starts_with(&format!("{query}(")))
+        .count()
 }
 
 const MAIN: &str = r#"
@@ -51,15 +53,30 @@ fn editing_one_attribute_rechecks_only_that_block() {
     assert_eq!(executed(&db, "check_item"), 0);
 
     // Lengthen a value inside resource "a": every block after it moves, none of them changes.
-    system.write("/p/main.skel", MAIN.replace("\"a-${var.env}\"", "\"a-longer-${var.env}\""));
+    system.write(
+        "/p/main.skel",
+        MAIN.replace("\"a-${var.env}\"", "\"a-longer-${var.env}\""),
+    );
     let file = db.file(Path::new("/p/main.skel"));
     skel_db::refresh_file(&mut db, file);
     let after = skel_types::check_module(&db, root);
     assert!(after.is_empty(), "{after:?}");
     let log = db.take_execution_log();
-    assert_eq!(log_count(&log, "parse"), 1, "the file is parsed again: {log:?}");
-    assert_eq!(log_count(&log, "check_item"), 1, "only the edited block is re-checked: {log:?}");
-    assert_eq!(log_count(&log, "infer_local"), 0, "the local is not re-inferred: {log:?}");
+    assert_eq!(
+        log_count(&log, "parse"),
+        1,
+        "the file is parsed again: {log:?}"
+    );
+    assert_eq!(
+        log_count(&log, "check_item"),
+        1,
+        "only the edited block is re-checked: {log:?}"
+    );
+    assert_eq!(
+        log_count(&log, "infer_local"),
+        0,
+        "the local is not re-inferred: {log:?}"
+    );
     // `c` reads the type of `b`; `b` did not change, so neither its type nor `c` is recomputed.
     assert_eq!(log_count(&log, "resource_type"), 0, "{log:?}");
 }
@@ -74,7 +91,11 @@ fn a_type_change_rechecks_the_users_of_the_changed_definition() {
     db.enable_execution_log();
 
     // The variable's type changes: the local and resource "a" that use it are re-checked.
-    system.write("/p/main.skel", MAIN.replace("type    = string", "type    = list(string)").replace("default = \"prod\"", "default = []"));
+    system.write(
+        "/p/main.skel",
+        MAIN.replace("type    = string", "type    = list(string)")
+            .replace("default = \"prod\"", "default = []"),
+    );
     let file = db.file(Path::new("/p/main.skel"));
     skel_db::refresh_file(&mut db, file);
     let after = skel_types::check_module(&db, root);
@@ -103,8 +124,14 @@ output "vpc" {
 }
 "#,
     );
-    system.write("/p/net/main.skel", "output \"vpc_id\" {\n  value = \"vpc-1\"\n}\n");
-    system.write("/p/dns/main.skel", "output \"zone\" {\n  value = \"z\"\n}\n");
+    system.write(
+        "/p/net/main.skel",
+        "output \"vpc_id\" {\n  value = \"vpc-1\"\n}\n",
+    );
+    system.write(
+        "/p/dns/main.skel",
+        "output \"zone\" {\n  value = \"z\"\n}\n",
+    );
     let mut db = SkelDatabase::new(system.clone());
     let root = db.directory(Path::new("/p"));
     let input = skel_types::ProjectInput { root, vars: vec![] };
@@ -112,7 +139,10 @@ output "vpc" {
     db.enable_execution_log();
 
     // The child's output becomes a list: the caller's use of it is now a type error.
-    system.write("/p/net/main.skel", "output \"vpc_id\" {\n  value = [\"vpc-1\"]\n}\n");
+    system.write(
+        "/p/net/main.skel",
+        "output \"vpc_id\" {\n  value = [\"vpc-1\"]\n}\n",
+    );
     let net_file = db.file(Path::new("/p/net/main.skel"));
     skel_db::refresh_file(&mut db, net_file);
     let input = skel_types::ProjectInput { root, vars: vec![] };
@@ -123,7 +153,15 @@ output "vpc" {
     let log = db.take_execution_log();
     // Re-run: the child's module check, the root's module check, and the root's output block.
     assert_eq!(log_count(&log, "check_module"), 2, "{log:?}");
-    assert_eq!(log_count(&log, "module_output_types"), 1, "only the edited module's outputs: {log:?}");
+    assert_eq!(
+        log_count(&log, "module_output_types"),
+        1,
+        "only the edited module's outputs: {log:?}"
+    );
     // The unrelated module's items were not re-checked; the root's module calls were not either.
-    assert_eq!(log_count(&log, "check_item"), 2, "the child's output and the root's output: {log:?}");
+    assert_eq!(
+        log_count(&log, "check_item"),
+        2,
+        "the child's output and the root's output: {log:?}"
+    );
 }

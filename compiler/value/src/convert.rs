@@ -144,7 +144,10 @@ pub fn unify(types: &[Type]) -> Option<Type> {
             Some(Type::Tuple(elems?))
         }
         Type::Object(first_obj) => {
-            if known.iter().all(|t| matches!(t, Type::Object(o) if o.attrs.keys().eq(first_obj.attrs.keys()))) {
+            if known
+                .iter()
+                .all(|t| matches!(t, Type::Object(o) if o.attrs.keys().eq(first_obj.attrs.keys())))
+            {
                 let mut attrs = std::collections::BTreeMap::new();
                 for name in first_obj.attrs.keys() {
                     let column: Vec<Type> = known
@@ -167,7 +170,10 @@ pub fn unify(types: &[Type]) -> Option<Type> {
                     _ => vec![],
                 })
                 .collect();
-            if known.iter().all(|t| matches!(t, Type::Object(_) | Type::Map(_))) {
+            if known
+                .iter()
+                .all(|t| matches!(t, Type::Object(_) | Type::Map(_)))
+            {
                 unify(&all).map(Type::map)
             } else {
                 None
@@ -185,20 +191,33 @@ mod tests {
     fn primitive_conversions() {
         assert_eq!(conversion(&Type::Number, &Type::String), Conversion::Safe);
         assert_eq!(conversion(&Type::String, &Type::Number), Conversion::Unsafe);
-        assert_eq!(conversion(&Type::Bool, &Type::Number), Conversion::Impossible);
+        assert_eq!(
+            conversion(&Type::Bool, &Type::Number),
+            Conversion::Impossible
+        );
         assert_eq!(conversion(&Type::String, &Type::Dynamic), Conversion::Exact);
     }
 
     #[test]
     fn structural_conversions() {
         let tuple = Type::Tuple(vec![Type::String, Type::Number]);
-        assert_eq!(conversion(&tuple, &Type::list(Type::String)), Conversion::Safe);
-        assert_eq!(conversion(&tuple, &Type::list(Type::Bool)), Conversion::Impossible);
+        assert_eq!(
+            conversion(&tuple, &Type::list(Type::String)),
+            Conversion::Safe
+        );
+        assert_eq!(
+            conversion(&tuple, &Type::list(Type::Bool)),
+            Conversion::Impossible
+        );
         let obj = Type::object([("a", Type::String)]);
         let want = Type::object([("a", Type::String), ("b", Type::Number)]);
         assert_eq!(conversion(&obj, &want), Conversion::Impossible);
         let mut optional = ObjectType::new(
-            [("a".to_string(), Type::String), ("b".to_string(), Type::Number)].into(),
+            [
+                ("a".to_string(), Type::String),
+                ("b".to_string(), Type::Number),
+            ]
+            .into(),
         );
         optional.optional.insert("b".into(), None);
         assert_eq!(conversion(&obj, &Type::Object(optional)), Conversion::Safe);

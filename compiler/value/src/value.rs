@@ -153,9 +153,9 @@ impl Value {
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
                 serde_json::Value::Array(v.iter().map(Value::to_json).collect())
             }
-            Value::Map(m) | Value::Object(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) | Value::Object(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }

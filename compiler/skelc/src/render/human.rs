@@ -35,7 +35,9 @@ impl miette::Diagnostic for Report {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -47,12 +49,17 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
 fn span(loc: &Location) -> SourceSpan {
-    SourceSpan::new((loc.range.start() as usize).into(), loc.range.len() as usize)
+    SourceSpan::new(
+        (loc.range.start() as usize).into(),
+        loc.range.len() as usize,
+    )
 }
 
 fn source(loc: &Location) -> NamedSource<String> {
@@ -102,7 +109,10 @@ fn report(d: &Resolved) -> Report {
 }
 
 pub fn render(diagnostics: &[Resolved], color: bool) -> String {
-    let theme = if color && std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none() {
+    let theme = if color
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none()
+    {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
@@ -113,12 +123,19 @@ pub fn render(diagnostics: &[Resolved], color: bool) -> String {
         let _ = handler.render_report(&mut out, &report(d));
         out.push('\n');
     }
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     if diagnostics.is_empty() {
         out.push_str("no problems found\n");
     } else {
-        out.push_str(&format!("{errors} error{}, {warnings} warning{}\n", if errors == 1 { "" } else { "s" }, if warnings == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            "{errors} error{}, {warnings} warning{}\n",
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        ));
     }
     out
 }

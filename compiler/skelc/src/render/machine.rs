@@ -6,7 +6,10 @@ use skel_db::Severity;
 use super::Resolved;
 
 fn counts(diagnostics: &[Resolved]) -> (usize, usize) {
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors, diagnostics.len() - errors)
 }
 
@@ -38,12 +41,17 @@ pub fn json(diagnostics: &[Resolved]) -> String {
         })
         .collect();
     let doc = json!({ "diagnostics": items, "errors": errors, "warnings": warnings });
-    format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
 }
 
 /// Escape data for a GitHub workflow command (`%`, CR, LF; and `,`/`:` in properties).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -128,5 +136,8 @@ pub fn sarif(diagnostics: &[Resolved]) -> String {
             "results": results,
         }]
     });
-    format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
 }

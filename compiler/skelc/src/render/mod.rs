@@ -37,11 +37,23 @@ impl Location {
         let file = span.file;
         let text: Arc<str> = file.text(db).clone().unwrap_or_else(|| Arc::from(""));
         let range = span.resolve(db);
-        let range = TextRange::new(range.start().min(text.len() as u32), range.end().min(text.len() as u32));
+        let range = TextRange::new(
+            range.start().min(text.len() as u32),
+            range.end().min(text.len() as u32),
+        );
         let index = skel_db::line_index(db, file);
         let path = file.path(db);
-        let shown = path.strip_prefix(cwd).map(Path::to_path_buf).unwrap_or_else(|_| path.clone());
-        Location { path: shown, text, range, start: index.line_col(range.start()), end: index.line_col(range.end()) }
+        let shown = path
+            .strip_prefix(cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.clone());
+        Location {
+            path: shown,
+            text,
+            range,
+            start: index.line_col(range.start()),
+            end: index.line_col(range.end()),
+        }
     }
 }
 
@@ -53,7 +65,11 @@ impl Resolved {
             message: d.message.clone(),
             primary: Location::new(db, &d.span, cwd),
             span_message: d.span_message.clone(),
-            labels: d.labels.iter().map(|l| (Location::new(db, &l.span, cwd), l.message.clone())).collect(),
+            labels: d
+                .labels
+                .iter()
+                .map(|l| (Location::new(db, &l.span, cwd), l.message.clone()))
+                .collect(),
             notes: d.notes.clone(),
             help: d.help.clone(),
         }
