@@ -313,9 +313,13 @@ fn computed_object_type_nesting() {
     else {
         panic!()
     };
-    // metadata is a single block: an object, not a list.
-    let Type::Object(meta) = &o.attrs["metadata"] else {
+    // metadata is a list of at most one block, as in terraform-provider-kubernetes, so ported
+    // code's `x.metadata[0].name` keeps working.
+    let Type::List(meta) = &o.attrs["metadata"] else {
         panic!("metadata")
+    };
+    let Type::Object(meta) = &**meta else {
+        panic!("metadata element")
     };
     assert_eq!(meta.attrs["uid"], Type::String);
     assert!(matches!(&o.attrs["spec"], Type::List(_)));
