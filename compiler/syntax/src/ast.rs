@@ -179,9 +179,15 @@ pub enum ExprKind {
         expand_final: bool,
     },
     /// `expr.name`
-    GetAttr { expr: Box<Expr>, name: Ident },
+    GetAttr {
+        expr: Box<Expr>,
+        name: Ident,
+    },
     /// `expr[index]`, and the legacy `expr.0`, which is stored as an index with a number.
-    Index { expr: Box<Expr>, index: Box<Expr> },
+    Index {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `expr[*].a.b` (full) or `expr.*.a.b` (attribute-only); `each` is the traversal applied
     /// to every element, with [`ExprKind::SplatItem`] at its root.
     Splat {
@@ -191,7 +197,10 @@ pub enum ExprKind {
     },
     /// The element an attribute of a splat applies to; only appears as the root of a splat's `each`.
     SplatItem,
-    Unary { op: UnaryOp, expr: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
     Binary {
         op: BinaryOp,
         lhs: Box<Expr>,
@@ -427,9 +436,9 @@ impl Expr {
                 i.value.walk(f);
             }),
             ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk(f)),
-            ExprKind::GetAttr { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Parens(expr) => {
-                expr.walk(f)
-            }
+            ExprKind::GetAttr { expr, .. }
+            | ExprKind::Unary { expr, .. }
+            | ExprKind::Parens(expr) => expr.walk(f),
             ExprKind::Index { expr, index } => {
                 expr.walk(f);
                 index.walk(f);

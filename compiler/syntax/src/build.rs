@@ -172,7 +172,10 @@ impl Builder {
         let mut it = rest.into_iter();
         while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
             let op = bin_op(op.as_str());
-            while ops.last().is_some_and(|top| top.precedence() >= op.precedence()) {
+            while ops
+                .last()
+                .is_some_and(|top| top.precedence() >= op.precedence())
+            {
                 reduce(&mut out, &mut ops);
             }
             ops.push(op);
@@ -268,7 +271,10 @@ impl Builder {
                             name: self.ident(&inner),
                         }
                     } else {
-                        let index = Expr::new(ExprKind::Number(inner.as_str().to_string()), self.range(&inner));
+                        let index = Expr::new(
+                            ExprKind::Number(inner.as_str().to_string()),
+                            self.range(&inner),
+                        );
                         ExprKind::Index {
                             expr: Box::new(old),
                             index: Box::new(index),
@@ -298,8 +304,14 @@ impl Builder {
                 let inner = pair.into_inner().next().expect("inner");
                 ExprKind::Parens(Box::new(self.expr(inner, depth + 1)))
             }
-            Rule::tuple => ExprKind::Tuple(pair.into_inner().map(|e| self.expr(e, depth + 1)).collect()),
-            Rule::object => ExprKind::Object(pair.into_inner().map(|i| self.object_item(i, depth + 1)).collect()),
+            Rule::tuple => {
+                ExprKind::Tuple(pair.into_inner().map(|e| self.expr(e, depth + 1)).collect())
+            }
+            Rule::object => ExprKind::Object(
+                pair.into_inner()
+                    .map(|i| self.object_item(i, depth + 1))
+                    .collect(),
+            ),
             Rule::call_or_var => {
                 let mut it = pair.into_inner();
                 let name = self.ident(&it.next().expect("name"));
@@ -322,7 +334,10 @@ impl Builder {
                     }
                     None => {
                         if name.name.contains("::") {
-                            self.error_rel("expected `(` after a provider function name", name.range);
+                            self.error_rel(
+                                "expected `(` after a provider function name",
+                                name.range,
+                            );
                         }
                         let r = name.range;
                         return Expr::new(ExprKind::Variable(name), r);

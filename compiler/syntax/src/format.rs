@@ -22,7 +22,12 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
         next: 0,
         out: String::new(),
     };
-    let items: Vec<(u32, &Item)> = parsed.file.items.iter().map(|t| (t.offset, &*t.item)).collect();
+    let items: Vec<(u32, &Item)> = parsed
+        .file
+        .items
+        .iter()
+        .map(|t| (t.offset, &*t.item))
+        .collect();
     f.body(&items, 0, text.len() as u32);
     let mut out = f.out.trim_end().to_string();
     if !out.is_empty() {
@@ -52,7 +57,10 @@ impl<'a> Fmt<'a> {
         if a >= b {
             return 0;
         }
-        self.src(TextRange::new(a, b)).bytes().filter(|&c| c == b'\n').count()
+        self.src(TextRange::new(a, b))
+            .bytes()
+            .filter(|&c| c == b'\n')
+            .count()
     }
 
     /// Skips comments inside `r` (they are printed as part of verbatim text).
@@ -63,8 +71,12 @@ impl<'a> Fmt<'a> {
     }
 
     fn has_comment_in(&self, r: TextRange) -> bool {
-        let k = self.comments.partition_point(|c| c.range.start() < r.start());
-        self.comments.get(k).is_some_and(|c| c.range.start() < r.end())
+        let k = self
+            .comments
+            .partition_point(|c| c.range.start() < r.start());
+        self.comments
+            .get(k)
+            .is_some_and(|c| c.range.start() < r.end())
     }
 
     /// Whether a comment starts on a line of its own between `a` and `b`.
@@ -95,7 +107,11 @@ impl<'a> Fmt<'a> {
         let mut end_at = end;
         while self.next < self.comments.len() {
             let c = &self.comments[self.next];
-            if c.range.start() < end || self.src(TextRange::new(end, c.range.start())).contains('\n') {
+            if c.range.start() < end
+                || self
+                    .src(TextRange::new(end, c.range.start()))
+                    .contains('\n')
+            {
                 break;
             }
             self.out.push(' ');
@@ -123,7 +139,9 @@ impl<'a> Fmt<'a> {
             let mut j = i;
             let mut printed = Vec::new();
             while j < items.len() {
-                let (b, Item::Attribute(a)) = items[j] else { break };
+                let (b, Item::Attribute(a)) = items[j] else {
+                    break;
+                };
                 let ar = a.range.shifted(b);
                 if j > i {
                     let prev = items[j - 1].1.range().shifted(items[j - 1].0);
@@ -148,7 +166,9 @@ impl<'a> Fmt<'a> {
             if printed.is_empty() {
                 let mark = (self.out.len(), self.next);
                 self.item(item, base, indent);
-                let all_printed = self.comments[self.next..].iter().all(|c| c.range.start() >= r.end());
+                let all_printed = self.comments[self.next..]
+                    .iter()
+                    .all(|c| c.range.start() >= r.end());
                 if !all_printed {
                     self.out.truncate(mark.0);
                     self.next = mark.1;
@@ -162,13 +182,23 @@ impl<'a> Fmt<'a> {
                 i += 1;
                 continue;
             }
-            let width = printed.iter().map(|(a, _, _)| a.name.name.chars().count()).max().unwrap_or(0);
+            let width = printed
+                .iter()
+                .map(|(a, _, _)| a.name.name.chars().count())
+                .max()
+                .unwrap_or(0);
             for (a, b, value) in printed {
                 let ar = a.range.shifted(b);
                 self.consume_within(ar);
                 let name = &a.name.name;
                 let fill = width - name.chars().count();
-                self.out.push_str(&format!("{}{}{} = {}", pad(indent), name, " ".repeat(fill), value));
+                self.out.push_str(&format!(
+                    "{}{}{} = {}",
+                    pad(indent),
+                    name,
+                    " ".repeat(fill),
+                    value
+                ));
                 let e = self.trailing(ar.end());
                 self.out.push('\n');
                 prev_end = Some(e);
@@ -188,7 +218,8 @@ impl<'a> Fmt<'a> {
         match item {
             Item::Attribute(a) => {
                 let value = self.expr(&a.expr, base, indent);
-                self.out.push_str(&format!("{}{} = {}", pad(indent), a.name.name, value));
+                self.out
+                    .push_str(&format!("{}{} = {}", pad(indent), a.name.name, value));
             }
             Item::Block(b) => self.block(b, base, indent),
             Item::Error(r) => {
@@ -220,7 +251,8 @@ impl<'a> Fmt<'a> {
             if let Item::Attribute(a) = &b.body.items[0] {
                 let value = self.expr(&a.expr, base, indent);
                 if !value.contains('\n') {
-                    self.out.push_str(&format!(" {{ {} = {} }}", a.name.name, value));
+                    self.out
+                        .push_str(&format!(" {{ {} = {} }}", a.name.name, value));
                     return;
                 }
             }
@@ -286,7 +318,11 @@ impl<'a> Fmt<'a> {
                     .collect();
                 format!("{{ {} }}", parts.join(", "))
             }
-            ExprKind::Call { name, args, expand_final } => {
+            ExprKind::Call {
+                name,
+                args,
+                expand_final,
+            } => {
                 let parts: Vec<String> = args.iter().map(|x| f(self, x)).collect();
                 let dots = if *expand_final { "..." } else { "" };
                 format!("{}({}{})", name.name, parts.join(", "), dots)
@@ -294,7 +330,11 @@ impl<'a> Fmt<'a> {
             ExprKind::GetAttr { expr, name } => format!("{}.{}", f(self, expr), name.name),
             ExprKind::Index { expr, index } => {
                 let legacy = index.range.start() > 0
-                    && self.text.as_bytes().get((index.range.start() + base - 1) as usize) == Some(&b'.');
+                    && self
+                        .text
+                        .as_bytes()
+                        .get((index.range.start() + base - 1) as usize)
+                        == Some(&b'.');
                 if legacy && matches!(index.kind, ExprKind::Number(_)) {
                     format!("{}.{}", f(self, expr), f(self, index))
                 } else {
@@ -309,20 +349,41 @@ impl<'a> Fmt<'a> {
                 let op = if *op == UnaryOp::Neg { "-" } else { "!" };
                 format!("{}{}", op, f(self, expr))
             }
-            ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", f(self, lhs), op.as_str(), f(self, rhs)),
+            ExprKind::Binary { op, lhs, rhs } => {
+                format!("{} {} {}", f(self, lhs), op.as_str(), f(self, rhs))
+            }
             ExprKind::Conditional { cond, then, other } => {
                 format!("{} ? {} : {}", f(self, cond), f(self, then), f(self, other))
             }
             ExprKind::Parens(x) => format!("({})", f(self, x)),
-            ExprKind::ForTuple { key_var, value_var, collection, value, cond } => {
-                let mut s = format!("[{} {} : {}", for_vars(key_var, value_var), f(self, collection), f(self, value));
+            ExprKind::ForTuple {
+                key_var,
+                value_var,
+                collection,
+                value,
+                cond,
+            } => {
+                let mut s = format!(
+                    "[{} {} : {}",
+                    for_vars(key_var, value_var),
+                    f(self, collection),
+                    f(self, value)
+                );
                 if let Some(c) = cond {
                     s.push_str(&format!(" if {}", f(self, c)));
                 }
                 s.push(']');
                 s
             }
-            ExprKind::ForObject { key_var, value_var, collection, key, value, grouping, cond } => {
+            ExprKind::ForObject {
+                key_var,
+                value_var,
+                collection,
+                key,
+                value,
+                grouping,
+                cond,
+            } => {
                 let mut s = format!(
                     "{{{} {} : {} => {}{}",
                     for_vars(key_var, value_var),
@@ -356,7 +417,9 @@ impl<'a> Fmt<'a> {
             }
             self.out.push(',');
             let comma = self.src(TextRange::new(r.end(), abs.end())).find(',');
-            let after = comma.map(|k| r.end() + k as u32 + 1).filter(|&p| self.newlines_between(r.end(), p) == 0);
+            let after = comma
+                .map(|k| r.end() + k as u32 + 1)
+                .filter(|&p| self.newlines_between(r.end(), p) == 0);
             let e = self.trailing(after.unwrap_or(r.end()));
             self.out.push('\n');
             prev_end = Some(e);
@@ -367,7 +430,13 @@ impl<'a> Fmt<'a> {
         std::mem::replace(&mut self.out, outer)
     }
 
-    fn multi_object(&mut self, items: &[ObjectItem], base: u32, indent: usize, abs: TextRange) -> String {
+    fn multi_object(
+        &mut self,
+        items: &[ObjectItem],
+        base: u32,
+        indent: usize,
+        abs: TextRange,
+    ) -> String {
         let outer = std::mem::take(&mut self.out);
         self.out.push_str("{\n");
         let mut prev_end: Option<u32> = None;
@@ -411,25 +480,43 @@ impl<'a> Fmt<'a> {
                 if !single && j > i {
                     break;
                 }
-                run.push((key, format!("{}{}", if it.colon { ": " } else { "= " }, value), r, !single));
+                run.push((
+                    key,
+                    format!("{}{}", if it.colon { ": " } else { "= " }, value),
+                    r,
+                    !single,
+                ));
                 j += 1;
                 if !single {
                     break;
                 }
             }
-            let width = run.iter().filter(|x| !x.3).map(|x| x.0.chars().count()).max().unwrap_or(0);
+            let width = run
+                .iter()
+                .filter(|x| !x.3)
+                .map(|x| x.0.chars().count())
+                .max()
+                .unwrap_or(0);
             for (key, value, r, raw) in run {
                 self.out.push_str(&pad(indent + 1));
                 if raw && value.is_empty() {
                     self.out.push_str(&key);
                 } else if raw {
-                    self.out.push_str(&format!("{}{}{}", key, if value.starts_with(':') { "" } else { " " }, value));
+                    self.out.push_str(&format!(
+                        "{}{}{}",
+                        key,
+                        if value.starts_with(':') { "" } else { " " },
+                        value
+                    ));
                 } else {
                     let fill = width - key.chars().count();
-                    self.out.push_str(&format!("{}{} {}", key, " ".repeat(fill), value));
+                    self.out
+                        .push_str(&format!("{}{} {}", key, " ".repeat(fill), value));
                 }
                 let comma = self.src(TextRange::new(r.end(), abs.end())).find(',');
-                let after = comma.map(|k| r.end() + k as u32 + 1).filter(|&p| self.newlines_between(r.end(), p) == 0);
+                let after = comma
+                    .map(|k| r.end() + k as u32 + 1)
+                    .filter(|&p| self.newlines_between(r.end(), p) == 0);
                 let e = self.trailing(after.unwrap_or(r.end()));
                 self.out.push('\n');
                 prev_end = Some(e);

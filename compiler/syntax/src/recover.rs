@@ -65,7 +65,9 @@ pub(crate) fn parse_expr(text: &str) -> (Expr, Vec<SyntaxError>) {
     match HclParser::parse(Rule::expr_only, &norm) {
         Ok(mut pairs) => {
             let mut b = Builder::new(0, 0);
-            let inner = pairs.next().and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr));
+            let inner = pairs
+                .next()
+                .and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::expr));
             let expr = match inner {
                 Some(p) => b.expr(p, 0),
                 None => whole,
@@ -120,13 +122,18 @@ impl Ctx<'_> {
             }
             Err(e) => {
                 let n_errors = self.errors.len();
-                let item = if depth < MAX_RECOVERY_DEPTH && HclParser::parse(Rule::block_head, t).is_ok() {
+                let item = if depth < MAX_RECOVERY_DEPTH
+                    && HclParser::parse(Rule::block_head, t).is_ok()
+                {
                     self.recover_block(item_abs, start, end, depth)
                 } else {
                     Item::Error(rel)
                 };
                 let abs = TextRange::from(start..end);
-                let scanner_saw_it = self.scan_errors.iter().any(|r| abs.contains_range(*r) || r.start() as usize == end);
+                let scanner_saw_it = self
+                    .scan_errors
+                    .iter()
+                    .any(|r| abs.contains_range(*r) || r.start() as usize == end);
                 if self.errors.len() == n_errors && !scanner_saw_it {
                     self.errors.push(pest_error(&e, self.norm, start));
                 }
@@ -173,7 +180,10 @@ impl Ctx<'_> {
                 if !rest.trim().is_empty() {
                     let at = close + (rest.len() - rest.trim_start().len());
                     self.errors.push(SyntaxError {
-                        message: format!("expected a newline after the block, found {}", describe(self.norm, at)),
+                        message: format!(
+                            "expected a newline after the block, found {}",
+                            describe(self.norm, at)
+                        ),
                         range: TextRange::from(at..end),
                         help: None,
                     });

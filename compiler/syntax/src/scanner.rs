@@ -39,7 +39,9 @@ pub(crate) struct Scan {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ctx {
     /// A body: newlines end attributes. `expr` is set after `=` until the end of the line.
-    Body { expr: bool },
+    Body {
+        expr: bool,
+    },
     /// An object constructor: newlines separate items.
     Object,
     /// `(`, `[` or `{for`: newlines are ignored. Holds the closing byte.
@@ -47,7 +49,9 @@ enum Ctx {
     /// `${` or `%{` inside a template: newlines are ignored, `}` closes.
     Interp,
     Quoted,
-    Heredoc { line_start: bool },
+    Heredoc {
+        line_start: bool,
+    },
 }
 
 /// What the text being scanned is.
@@ -108,10 +112,13 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                     }
                     b'\\' => i += 2,
                     b'\n' | b'\r' => {
-                        s.errors.push(err("unterminated string", range(stack[top].pos, i)));
+                        s.errors
+                            .push(err("unterminated string", range(stack[top].pos, i)));
                         stack.pop();
                     }
-                    b'$' | b'%' if bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b'{') => {
+                    b'$' | b'%'
+                        if bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b'{') =>
+                    {
                         i += 3
                     }
                     b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
@@ -119,7 +126,11 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                             let d = directive_delta(bytes, i + 2, &mut extra_depth);
                             extra_depth += d;
                         }
-                        stack.push(Opener { ctx: Ctx::Interp, pos: i, marker: None });
+                        stack.push(Opener {
+                            ctx: Ctx::Interp,
+                            pos: i,
+                            marker: None,
+                        });
                         i += 2;
                     }
                     _ => i += 1,
@@ -150,7 +161,9 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                         stack[top].ctx = Ctx::Heredoc { line_start: true };
                         i += 1;
                     }
-                    b'$' | b'%' if bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b'{') => {
+                    b'$' | b'%'
+                        if bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b'{') =>
+                    {
                         i += 3
                     }
                     b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
@@ -158,7 +171,11 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                             let d = directive_delta(bytes, i + 2, &mut extra_depth);
                             extra_depth += d;
                         }
-                        stack.push(Opener { ctx: Ctx::Interp, pos: i, marker: None });
+                        stack.push(Opener {
+                            ctx: Ctx::Interp,
+                            pos: i,
+                            marker: None,
+                        });
                         i += 2;
                     }
                     _ => i += 1,
@@ -225,16 +242,38 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                 }
                 let mut opened: Option<Opener> = None;
                 match b {
-                    b'"' => opened = Some(Opener { ctx: Ctx::Quoted, pos: i, marker: None }),
-                    b'(' => opened = Some(Opener { ctx: Ctx::Group(b')'), pos: i, marker: None }),
-                    b'[' => opened = Some(Opener { ctx: Ctx::Group(b']'), pos: i, marker: None }),
+                    b'"' => {
+                        opened = Some(Opener {
+                            ctx: Ctx::Quoted,
+                            pos: i,
+                            marker: None,
+                        })
+                    }
+                    b'(' => {
+                        opened = Some(Opener {
+                            ctx: Ctx::Group(b')'),
+                            pos: i,
+                            marker: None,
+                        })
+                    }
+                    b'[' => {
+                        opened = Some(Opener {
+                            ctx: Ctx::Group(b']'),
+                            pos: i,
+                            marker: None,
+                        })
+                    }
                     b'{' => {
                         let c = match ctx {
                             Ctx::Body { expr: false } => Ctx::Body { expr: false },
                             _ if starts_for(bytes, i + 1) => Ctx::Group(b'}'),
                             _ => Ctx::Object,
                         };
-                        opened = Some(Opener { ctx: c, pos: i, marker: None });
+                        opened = Some(Opener {
+                            ctx: c,
+                            pos: i,
+                            marker: None,
+                        });
                     }
                     b'=' if matches!(ctx, Ctx::Body { expr: false })
                         && !matches!(bytes.get(i + 1), Some(b'=') | Some(b'>')) =>
@@ -264,7 +303,8 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                             (_, Ctx::Group(close)) => close == b,
                             _ => false,
                         };
-                        if let Some(k) = (1..stack.len()).rev().find(|&k| matches_ctx(stack[k].ctx)) {
+                        if let Some(k) = (1..stack.len()).rev().find(|&k| matches_ctx(stack[k].ctx))
+                        {
                             if matches!(stack[k].ctx, Ctx::Interp) && k == stack.len() - 1 {
                                 stack.pop();
                                 i += 1;
@@ -368,7 +408,9 @@ fn heredoc_start(bytes: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
         i += 1;
     }
     let start = i;
-    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-') {
+    while i < bytes.len()
+        && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+    {
         i += 1;
     }
     if i == start || bytes[start].is_ascii_digit() {

@@ -10,13 +10,40 @@ use crate::parser::Rule;
 
 /// A flat template token, before directives are nested.
 enum Tok {
-    Lit { value: String, raw: String, range: TextRange },
-    Interp { expr: Expr, strip: Strip, range: TextRange },
-    If { cond: Expr, strip: Strip, range: TextRange },
-    Else { strip: Strip, range: TextRange },
-    EndIf { strip: Strip, range: TextRange },
-    For { key: Option<Ident>, value: Ident, coll: Expr, strip: Strip, range: TextRange },
-    EndFor { strip: Strip, range: TextRange },
+    Lit {
+        value: String,
+        raw: String,
+        range: TextRange,
+    },
+    Interp {
+        expr: Expr,
+        strip: Strip,
+        range: TextRange,
+    },
+    If {
+        cond: Expr,
+        strip: Strip,
+        range: TextRange,
+    },
+    Else {
+        strip: Strip,
+        range: TextRange,
+    },
+    EndIf {
+        strip: Strip,
+        range: TextRange,
+    },
+    For {
+        key: Option<Ident>,
+        value: Ident,
+        coll: Expr,
+        strip: Strip,
+        range: TextRange,
+    },
+    EndFor {
+        strip: Strip,
+        range: TextRange,
+    },
 }
 
 impl Tok {
@@ -73,7 +100,12 @@ impl Builder {
                     let range = self.range(&p);
                     let raw = p.as_str();
                     let value = raw.replace("$${", "${").replace("%%{", "%{");
-                    if let Some(Tok::Lit { value: v, raw: r, range: rg }) = toks.last_mut() {
+                    if let Some(Tok::Lit {
+                        value: v,
+                        raw: r,
+                        range: rg,
+                    }) = toks.last_mut()
+                    {
                         v.push_str(&value);
                         r.push_str(raw);
                         *rg = rg.cover(range);
@@ -122,7 +154,11 @@ impl Builder {
         let expr = expr.unwrap_or(Expr::new(ExprKind::Error, range));
         match rule {
             Rule::interp => Tok::Interp { expr, strip, range },
-            Rule::dir_if => Tok::If { cond: expr, strip, range },
+            Rule::dir_if => Tok::If {
+                cond: expr,
+                strip,
+                range,
+            },
             Rule::dir_else => Tok::Else { strip, range },
             Rule::dir_endif => Tok::EndIf { strip, range },
             Rule::dir_endfor => Tok::EndFor { strip, range },
@@ -196,7 +232,9 @@ impl Builder {
         for tok in toks {
             let part = match tok {
                 Tok::Lit { value, raw, range } => TemplatePart::Literal { value, raw, range },
-                Tok::Interp { expr, strip, range } => TemplatePart::Interpolation { expr, strip, range },
+                Tok::Interp { expr, strip, range } => {
+                    TemplatePart::Interpolation { expr, strip, range }
+                }
                 Tok::If { cond, strip, range } => {
                     frames.push(Frame::If {
                         cond,
@@ -207,7 +245,13 @@ impl Builder {
                     });
                     continue;
                 }
-                Tok::For { key, value, coll, strip, range } => {
+                Tok::For {
+                    key,
+                    value,
+                    coll,
+                    strip,
+                    range,
+                } => {
                     frames.push(Frame::For {
                         key,
                         value,
@@ -231,14 +275,21 @@ impl Builder {
                 Tok::EndIf { strip, range } | Tok::EndFor { strip, range } => {
                     let want_if = matches!(tok, Tok::EndIf { .. });
                     match frames.last() {
-                        Some(Frame::If { .. }) if !want_if => self.error_rel("expected `%{endif}`", range),
-                        Some(Frame::For { .. }) if want_if => self.error_rel("expected `%{endfor}`", range),
+                        Some(Frame::If { .. }) if !want_if => {
+                            self.error_rel("expected `%{endif}`", range)
+                        }
+                        Some(Frame::For { .. }) if want_if => {
+                            self.error_rel("expected `%{endfor}`", range)
+                        }
                         _ => {}
                     }
                     match frames.pop() {
                         Some(frame) => close_frame(frame, strip, range),
                         None => {
-                            self.error_rel("unexpected end directive without `%{if}` or `%{for}`", range);
+                            self.error_rel(
+                                "unexpected end directive without `%{if}` or `%{for}`",
+                                range,
+                            );
                             continue;
                         }
                     }

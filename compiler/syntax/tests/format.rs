@@ -31,7 +31,8 @@ fn multi_line_objects_and_tuples() {
 
 #[test]
 fn heredocs_and_templates_verbatim() {
-    let src = "a = <<-EOT\n    x ${ y }\n  EOT\nb = \"${ x  }\"\nc = [\n  <<EOT\nz\nEOT\n  , 1\n]\n";
+    let src =
+        "a = <<-EOT\n    x ${ y }\n  EOT\nb = \"${ x  }\"\nc = [\n  <<EOT\nz\nEOT\n  , 1\n]\n";
     let once = fmt(src);
     assert!(once.contains("a = <<-EOT\n    x ${ y }\n  EOT\n"));
     assert!(once.contains("b = \"${ x  }\""));
@@ -89,7 +90,11 @@ fn round_trip_and_idempotency_on_valid_corpus() {
         assert!(original.errors.is_empty(), "{name}: {:?}", original.errors);
         let once = fmt(&src);
         let reparsed = parse(&once);
-        assert!(reparsed.errors.is_empty(), "{name}: {:?}\n{once}", reparsed.errors);
+        assert!(
+            reparsed.errors.is_empty(),
+            "{name}: {:?}\n{once}",
+            reparsed.errors
+        );
         assert_eq!(tree(&reparsed), tree(&original), "{name}:\n{once}");
         assert_eq!(fmt(&once), once, "{name} is not idempotent");
         n += 1;

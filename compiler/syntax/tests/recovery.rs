@@ -10,8 +10,14 @@ fn typing_inside_a_block_keeps_the_block() {
     let src = "resource \"x\" \"y\" {\n  name = \"a\"\n  ami = \n  size = 2\n}\n";
     let p = parse(src);
     assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
-    assert_eq!(p.errors[0].message, "expected an expression, found a newline");
-    assert_eq!(file(&p), "resource \"x\" \"y\" { name = (tpl \"a\"); ERROR; size = 2 }");
+    assert_eq!(
+        p.errors[0].message,
+        "expected an expression, found a newline"
+    );
+    assert_eq!(
+        file(&p),
+        "resource \"x\" \"y\" { name = (tpl \"a\"); ERROR; size = 2 }"
+    );
     let p = parse("resource \"x\" \"y\" { ami = }\n");
     assert_eq!(p.errors[0].message, "expected an expression, found `}`");
     assert_eq!(p.errors[0].range, TextRange::new(25, 26));
@@ -32,7 +38,9 @@ fn nested_block_errors_recover_inside() {
     let src = "a {\n  b {\n    ok = 1\n    bad = [\n  }\n  after = 2\n}\n";
     let p = parse(src);
     assert!(!p.errors.is_empty());
-    let Item::Block(a) = &*p.file.items[0].item else { panic!("{:?}", p.file.items) };
+    let Item::Block(a) = &*p.file.items[0].item else {
+        panic!("{:?}", p.file.items)
+    };
     assert_eq!(a.ident.name, "a");
 }
 
@@ -43,7 +51,10 @@ fn unclosed_brace_at_eof() {
     assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
     assert_eq!(p.errors[0].message, "unclosed `{`");
     assert_eq!(p.errors[0].range, TextRange::new(17, 18));
-    assert_eq!(file(&p), "resource \"x\" \"y\" { a = 1; b = (tpl \"two\") }");
+    assert_eq!(
+        file(&p),
+        "resource \"x\" \"y\" { a = 1; b = (tpl \"two\") }"
+    );
 }
 
 #[test]
@@ -61,11 +72,26 @@ fn scanner_errors_are_human() {
 
 #[test]
 fn messages_never_name_pest_rules() {
-    for src in ["a", "a b", "a \"b\"", "= 1", "a = 1 2", "a = {b}", "a = [1 2]", "a { b = 1 } c", "a = f(", "}"] {
+    for src in [
+        "a",
+        "a b",
+        "a \"b\"",
+        "= 1",
+        "a = 1 2",
+        "a = {b}",
+        "a = [1 2]",
+        "a { b = 1 } c",
+        "a = f(",
+        "}",
+    ] {
         let p = parse(src);
         assert!(!p.errors.is_empty(), "{src}");
         for e in &p.errors {
-            assert!(!e.message.contains('_') && !e.message.contains("Rule"), "{src}: {}", e.message);
+            assert!(
+                !e.message.contains('_') && !e.message.contains("Rule"),
+                "{src}: {}",
+                e.message
+            );
         }
     }
 }

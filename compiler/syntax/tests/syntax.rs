@@ -40,7 +40,10 @@ fn conditionals() {
     check("a ? b : c", "(? a b c)");
     check("a ? b : c ? d : e", "(? a b (? c d e))");
     check("a ? b ? c : d : e", "(? a (? b c d) e)");
-    check("x == 1 ? \"a\" : \"b\"", "(? (== x 1) (tpl \"a\") (tpl \"b\"))");
+    check(
+        "x == 1 ? \"a\" : \"b\"",
+        "(? (== x 1) (tpl \"a\") (tpl \"b\"))",
+    );
 }
 
 #[test]
@@ -51,7 +54,10 @@ fn traversals_and_splats() {
     check("a[*].b[0]", "(splat[*] a ([] (. @ b) 0))");
     check("a.*.b.c", "(splat.* a (. (. @ b) c))");
     check("a.*.b[0]", "([] (splat.* a (. @ b)) 0)");
-    check("aws_instance.web[*].id", "(splat[*] (. aws_instance web) (. @ id))");
+    check(
+        "aws_instance.web[*].id",
+        "(splat[*] (. aws_instance web) (. @ id))",
+    );
 }
 
 #[test]
@@ -71,7 +77,10 @@ fn tuples_and_objects() {
     check("[\n  1,\n  2\n]", "[1 2]");
     check("{}", "{}");
     check("{ a = 1, b = 2 }", "{a=1 b=2}");
-    check("{\n  a = 1\n  \"b\" : 2,\n  (c) = 3\n}", "{a=1 (tpl \"b\"):2 (paren c)=3}");
+    check(
+        "{\n  a = 1\n  \"b\" : 2,\n  (c) = 3\n}",
+        "{a=1 (tpl \"b\"):2 (paren c)=3}",
+    );
     check("{ null = 1 }", "{null=1}");
     check("{ a = [1,\n 2] }", "{a=[1 2]}");
 }
@@ -79,9 +88,15 @@ fn tuples_and_objects() {
 #[test]
 fn for_expressions() {
     check("[for v in xs : v]", "(for[] v xs v)");
-    check("[for k, v in m : \"${k}\" if v]", "(for[] k,v m (tpl ${k}) if v)");
+    check(
+        "[for k, v in m : \"${k}\" if v]",
+        "(for[] k,v m (tpl ${k}) if v)",
+    );
     check("{for k, v in m : k => v}", "(for{} k,v m k v)");
-    check("{for k, v in m : v => k... if k != \"\"}", "(for{} k,v m v k... if (!= k (tpl )))");
+    check(
+        "{for k, v in m : v => k... if k != \"\"}",
+        "(for{} k,v m v k... if (!= k (tpl )))",
+    );
     check("[\n  for x in xs :\n  x\n]", "(for[] x xs x)");
 }
 
@@ -98,15 +113,27 @@ fn strings_and_escapes() {
 
 #[test]
 fn template_directives() {
-    check(r#""%{if a}yes%{else}no%{endif}""#, "(tpl (if a [\"yes\"] else [\"no\"]))");
-    check(r#""%{for k, v in m}${k}%{endfor}""#, "(tpl (for k,v m [${k}]))");
+    check(
+        r#""%{if a}yes%{else}no%{endif}""#,
+        "(tpl (if a [\"yes\"] else [\"no\"]))",
+    );
+    check(
+        r#""%{for k, v in m}${k}%{endfor}""#,
+        "(tpl (for k,v m [${k}]))",
+    );
     check(r#""%{ if a ~} x %{~ endif }""#, "(tpl (if a [\"x\"]))");
 }
 
 #[test]
 fn heredocs() {
-    check("<<EOT\nhello\n  ${name}\nEOT", "(heredoc EOT \"hello\\n  \" ${name} \"\\n\")");
-    check("<<-EOT\n    a\n      b\n    EOT", "(heredoc EOT- \"a\\n  b\\n\")");
+    check(
+        "<<EOT\nhello\n  ${name}\nEOT",
+        "(heredoc EOT \"hello\\n  \" ${name} \"\\n\")",
+    );
+    check(
+        "<<-EOT\n    a\n      b\n    EOT",
+        "(heredoc EOT- \"a\\n  b\\n\")",
+    );
     check("<<EOT\nEOT", "(heredoc EOT )");
     let p = parse("a = <<EOT\nx\nEOT\nb = 1\n");
     assert!(p.errors.is_empty(), "{:?}", p.errors);
@@ -140,7 +167,10 @@ fn ranges_are_relative_to_the_top_item() {
     assert_eq!(b.range, TextRange::new(0, 15));
     let a = b.body.attribute("c").unwrap();
     assert_eq!(a.range, TextRange::new(6, 13));
-    assert_eq!(&src[a.expr.range.shifted(top.offset).as_usize_range()], "d.e");
+    assert_eq!(
+        &src[a.expr.range.shifted(top.offset).as_usize_range()],
+        "d.e"
+    );
     assert_eq!(top.absolute_range(), TextRange::new(7, 22));
 }
 
@@ -164,5 +194,8 @@ fn standalone_expressions() {
     assert_eq!(e.range, TextRange::new(0, 12));
     let (e, errors) = parse_expr("1 +");
     assert_eq!(e.kind, ExprKind::Error);
-    assert_eq!(errors[0].message, "expected an expression, found end of file");
+    assert_eq!(
+        errors[0].message,
+        "expected an expression, found end of file"
+    );
 }
