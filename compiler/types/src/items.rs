@@ -97,14 +97,23 @@ impl InferCtx<'_> {
                         .and_then(|v| v.as_bool())
                         .unwrap_or(true);
                     if !(value.is_null() && nullable) {
-                        if let Err(e) = skel_value::convert(&value, &declared) {
-                            self.error(
-                                Code::InvalidVariableDefault,
-                                default.expr.range,
-                                "Invalid default value for variable",
-                            )
-                            .with_span_message(format!("this default is not a {declared}: {e}"))
-                            .help = Some("change the default or the `type`".into());
+                        match skel_value::convert(&value, &declared) {
+                            Err(e) => {
+                                self.error(
+                                    Code::InvalidVariableDefault,
+                                    default.expr.range,
+                                    "Invalid default value for variable",
+                                )
+                                .with_span_message(format!("this default is not a {declared}: {e}"))
+                                .help = Some("change the default or the `type`".into());
+                            }
+                            Ok(converted) => {
+                                let span = self.span(default.expr.range);
+                                let failures = crate::validate::validation_diagnostics(
+                                    self.db, self.item, &converted, span, &name,
+                                );
+                                self.diagnostics.extend(failures);
+                            }
                         }
                     }
                 }
@@ -317,6 +326,16 @@ impl InferCtx<'_> {
                 Some(def) => {
                     let want = queries::variable_type(self.db, def.item.file, def.item.index);
                     self.expect(&attr.expr, &want, &format!("module input `{name}`"));
+                    // A constant input can be validated against the child's conditions now.
+                    if let Some(value) = crate::constant::constant_value(&attr.expr) {
+                        if let Ok(value) = skel_value::convert(&value, &want) {
+                            let span = self.span(attr.expr.range);
+                            let failures = crate::validate::validation_diagnostics(
+                                self.db, def.item, &value, span, name,
+                            );
+                            self.diagnostics.extend(failures);
+                        }
+                    }
                 }
                 None => {
                     self.infer(&attr.expr);

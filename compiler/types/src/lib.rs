@@ -12,6 +12,7 @@ mod items;
 mod meta;
 mod project;
 mod queries;
+mod validate;
 
 pub use constant::constant_value;
 pub use constraint::{type_from_expr, ConstraintError};
@@ -23,3 +24,4 @@ pub use queries::{
     infer_local, infer_output, local_type, module_call_dir, module_call_type, module_output_types,
     resource_type, variable_type,
 };
+pub use validate::{failed_validations, validation_diagnostics};

@@ -86,7 +86,7 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
             VarValue::Raw { name, file } => {
                 let text = file.text(db).as_deref().unwrap_or("").to_string();
                 let span = Span::absolute(*file, TextRange::new(0, text.len() as u32));
-                let Some(want) = declared(db, index, name, span, &mut out) else {
+                let Some((want, def)) = declared(db, index, name, span, &mut out) else {
                     continue;
                 };
                 let value = if want.is_primitive() || want.is_dynamic() {
@@ -99,7 +99,7 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
                             .ok_or_else(|| non_constant_reason(&expr).to_string()),
                     }
                 };
-                check_value(value, &want, name, span, &mut out);
+                check_value(db, value, &want, def, name, span, &mut out);
             }
             VarValue::FromFile { file, item } => {
                 let parse = skel_db::parse(db, *file);
@@ -116,12 +116,13 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
                 };
                 let span = Span::in_item(*file, *item, attr.expr.range);
                 let name_span = Span::in_item(*file, *item, attr.name.range);
-                let Some(want) = declared(db, index, &attr.name.name, name_span, &mut out) else {
+                let Some((want, def)) = declared(db, index, &attr.name.name, name_span, &mut out)
+                else {
                     continue;
                 };
                 let value = constant_value(&attr.expr)
                     .ok_or_else(|| non_constant_reason(&attr.expr).to_string());
-                check_value(value, &want, &attr.name.name, span, &mut out);
+                check_value(db, value, &want, def, &attr.name.name, span, &mut out);
             }
         }
     }
@@ -134,12 +135,11 @@ fn declared(
     name: &str,
     span: Span,
     out: &mut Vec<Diagnostic>,
-) -> Option<Type> {
+) -> Option<(Type, skel_db::ItemRef)> {
     match index.variables.get(name) {
-        Some(def) => Some(crate::queries::variable_type(
-            db,
-            def.item.file,
-            def.item.index,
+        Some(def) => Some((
+            crate::queries::variable_type(db, def.item.file, def.item.index),
+            def.item,
         )),
         None => {
             out.push(
@@ -158,18 +158,22 @@ fn declared(
     }
 }
 
+/// Check a variable value against its type, then against its validation conditions.
 fn check_value(
+    db: &dyn Db,
     value: Result<Value, String>,
     want: &Type,
+    def: skel_db::ItemRef,
     name: &str,
     span: Span,
     out: &mut Vec<Diagnostic>,
 ) {
-    let result = value.and_then(|v| {
-        skel_value::convert(&v, want)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
+    let result = value.and_then(|v| skel_value::convert(&v, want).map_err(|e| e.to_string()));
+    if let Ok(value) = &result {
+        out.extend(crate::validate::validation_diagnostics(
+            db, def, value, span, name,
+        ));
+    }
     if let Err(message) = result {
         out.push(
             Diagnostic::new(

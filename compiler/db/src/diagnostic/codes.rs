@@ -76,6 +76,7 @@ codes! {
     UnknownModuleOutput = "unknown-module-output", Error, "A reference to an output the module does not declare.";
     InvalidVariableDefault = "invalid-variable-default", Error, "A variable's default does not match its declared type.";
     InvalidVariableValue = "invalid-variable-value", Error, "A value given with -var, -var-file or a .skelvars file is invalid or of the wrong type.";
+    ValidationFailed = "validation-failed", Error, "A known value fails its variable's `validation` condition.";
     InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
     UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
     InvalidMetaArgument = "invalid-meta-argument", Error, "A meta-argument (`depends_on`, `lifecycle`, `provider`, …) with an invalid value.";

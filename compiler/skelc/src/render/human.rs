@@ -77,7 +77,7 @@ fn report(d: &Resolved) -> Report {
             labels.push(LabeledSpan::new_with_span(Some(message.clone()), span(loc)));
         } else {
             related.push(Report {
-                code: String::new(),
+                code: "note".to_string(),
                 severity: miette::Severity::Advice,
                 message: message.clone(),
                 source: source(loc),
