@@ -34,8 +34,6 @@ pub struct InferCtx<'db> {
     splat_items: Vec<Type>,
     /// Inside `try(…)`/`can(…)`: errors about attributes and indexes are caught at evaluation.
     in_try: u32,
-    /// Object types of module calls, so a missing attribute is reported as an unknown output.
-    module_objects: Vec<(Type, String)>,
     pub has_count: bool,
     /// The element type of `for_each` when the block has one.
     pub each_value: Option<Type>,
@@ -70,7 +68,6 @@ impl<'db> InferCtx<'db> {
             scopes: Vec::new(),
             splat_items: Vec::new(),
             in_try: 0,
-            module_objects: Vec::new(),
             has_count: false,
             each_value: None,
             self_type: None,
@@ -553,9 +550,7 @@ impl<'db> InferCtx<'db> {
                     return Type::Dynamic;
                 }
                 let help = did_you_mean(&name.name, o.attrs.keys().map(String::as_str));
-                if let Some((_, module)) =
-                    self.module_objects.iter().find(|(t, _)| t == base).cloned()
-                {
+                if let Some(module) = module_call_name(base_expr) {
                     self.error(
                         Code::UnknownModuleOutput,
                         name.range,
@@ -919,15 +914,7 @@ impl<'db> InferCtx<'db> {
                     return Some(Type::Dynamic);
                 }
                 match self.index.modules.get(attr) {
-                    Some(def) => {
-                        let ty = queries::module_call_type(self.db, def.item.file, def.item.index);
-                        let object = match &ty {
-                            Type::List(e) | Type::Map(e) => (**e).clone(),
-                            t => t.clone(),
-                        };
-                        self.module_objects.push((object, attr.to_string()));
-                        ty
-                    }
+                    Some(def) => queries::module_call_type(self.db, def.item.file, def.item.index),
                     None => {
                         self.error(
                             Code::UnresolvedReference,
@@ -1032,6 +1019,19 @@ impl<'db> InferCtx<'db> {
             }
         };
         Some(ty)
+    }
+}
+
+/// The module name when `expr` is `module.NAME` or one of its instances `module.NAME[key]`,
+/// so a missing attribute on it is reported as an unknown output of that module.
+fn module_call_name(expr: &Expr) -> Option<&str> {
+    match &expr.kind {
+        ExprKind::GetAttr { expr: root, name } => match &root.kind {
+            ExprKind::Variable(v) if v.name == "module" => Some(&name.name),
+            _ => None,
+        },
+        ExprKind::Index { expr, .. } => module_call_name(expr),
+        _ => None,
     }
 }
 
