@@ -1,0 +1,116 @@
+//! Change sets: one action per resource instance, what a plan shows and an apply executes.
+
+use serde::{Deserialize, Serialize};
+use skel_value::Value;
+
+use crate::InstanceAddr;
+
+/// What happens to one resource instance (OpenTofu's `plans.Action`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    /// A data source read during apply (its configuration depends on unknown values).
+    Read,
+    Update,
+    DeleteThenCreate,
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// The marker shown in plan output.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub addr: InstanceAddr,
+    pub action: Action,
+    /// The provider configuration, as recorded in state.
+    pub provider: String,
+    /// The prior state's attributes (`None` for a create).
+    pub prior: Option<serde_json::Value>,
+    /// The planned new value, with unknowns for what only apply can tell (`None` for a delete).
+    pub planned: Option<Value>,
+    /// Attribute paths whose change forces the replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires_replace: Vec<Vec<String>>,
+    /// Why, when it is not obvious: "no longer in configuration", "tainted", "replace_triggered_by".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Attribute paths whose values are sensitive (redacted when shown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_paths: Vec<Vec<String>>,
+    /// Instances this one depends on (applied first; destroyed after).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<InstanceAddr>,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<serde_json::Value>,
+    /// `Unknown` when known only after apply.
+    pub after: Option<Value>,
+    pub sensitive: bool,
+}
+
+/// The result of planning: every instance's action, planned against one state version.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ChangeSet {
+    /// The serial and lineage of the state this was planned against; applying a saved plan
+    /// refuses when the state has moved on.
+    pub state_serial: u64,
+    pub state_lineage: String,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Vec<OutputChange>,
+    /// A destroy plan (`skelc destroy`).
+    #[serde(default)]
+    pub destroy: bool,
+}
+
+impl ChangeSet {
+    /// (to add, to change, to destroy), counting a replacement as one add and one destroy.
+    pub fn summary(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for c in &self.changes {
+            match c.action {
+                Action::Create => counts.0 += 1,
+                Action::Update => counts.1 += 1,
+                Action::Delete => counts.2 += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    counts.0 += 1;
+                    counts.2 += 1;
+                }
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        counts
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.before.as_ref() != o.after.as_ref().map(Value::to_json).as_ref())
+    }
+}

@@ -1,0 +1,208 @@
+//! The lowered configuration: what the runtime evaluates and walks. Produced from a checked
+//! module tree by `skel_lower`. Expressions stay as AST (`skel_syntax::Expr`) and are
+//! evaluated by the runtime with `skel_eval` once the values they reference are known; their
+//! static references are listed so the runtime can build its dependency graph without
+//! re-walking them.
+
+use std::path::PathBuf;
+
+use skel_syntax::{Body, Expr};
+use skel_value::{Type, Value};
+
+use crate::ResourceMode;
+
+/// Where a block or expression is in the source, for error messages (1-based line/column).
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct SourceLocation {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// An index into [`Config::modules`]; the root module is 0.
+pub type ModuleId = usize;
+
+/// Every module of the configuration. A module called twice from different places appears
+/// once: module *instances* are created by the runtime when it expands calls.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub modules: Vec<ModuleConfig>,
+}
+
+impl Config {
+    pub const ROOT: ModuleId = 0;
+
+    pub fn root(&self) -> &ModuleConfig {
+        &self.modules[Self::ROOT]
+    }
+}
+
+/// A static reference from one object of a module to another of the same module: the edges
+/// of the dependency graph.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Reference {
+    Variable(String),
+    Local(String),
+    Resource {
+        mode: ResourceMode,
+        type_name: String,
+        name: String,
+    },
+    /// `module.NAME` (any of its outputs).
+    Module(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct ModuleConfig {
+    pub dir: PathBuf,
+    pub variables: Vec<VariableConfig>,
+    pub locals: Vec<LocalConfig>,
+    /// Managed resources and data sources, in source order.
+    pub resources: Vec<ResourceConfig>,
+    pub module_calls: Vec<ModuleCall>,
+    pub outputs: Vec<OutputConfig>,
+    pub providers: Vec<ProviderConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: Expr,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct VariableConfig {
+    pub name: String,
+    /// `any` when no type is declared.
+    pub ty: Type,
+    /// The default, already converted to `ty`; `None` means the variable is required.
+    pub default: Option<Value>,
+    pub sensitive: bool,
+    pub nullable: bool,
+    pub description: Option<String>,
+    pub validations: Vec<Validation>,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub name: String,
+    pub expr: Expr,
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
+}
+
+/// Which provider configuration a resource uses: a provider name and an optional alias, as
+/// seen from the resource's module (`aws`, `aws.west`).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ProviderRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(alias) => write!(f, "{}.{alias}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub enum IgnoreChanges {
+    #[default]
+    None,
+    All,
+    /// Top-level argument names.
+    Attributes(Vec<String>),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub ignore_changes: IgnoreChanges,
+    /// References whose change replaces this resource.
+    pub replace_triggered_by: Vec<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Provisioner {
+    /// `local-exec`, `remote-exec` or `file`.
+    pub kind: String,
+    /// Arguments, evaluated with `self` bound to the resource instance.
+    pub body: Body,
+    /// The provisioner's own `connection` block, else the resource's.
+    pub connection: Option<Body>,
+    pub when_destroy: bool,
+    pub on_failure_continue: bool,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResourceConfig {
+    pub mode: ResourceMode,
+    pub type_name: String,
+    pub name: String,
+    pub provider: ProviderRef,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    /// The arguments and nested blocks (including `dynamic` blocks), without meta-arguments
+    /// (`count`, `for_each`, `provider`, `depends_on`, `lifecycle`, `provisioner`, `connection`).
+    pub body: Body,
+    /// Explicit `depends_on` entries.
+    pub depends_on: Vec<Reference>,
+    /// Every static reference: body, count/for_each, depends_on.
+    pub references: Vec<Reference>,
+    pub lifecycle: Lifecycle,
+    pub provisioners: Vec<Provisioner>,
+    /// The resource-level `connection` block.
+    pub connection: Option<Body>,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    pub module: ModuleId,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    /// Input arguments by variable name.
+    pub inputs: Vec<(String, Expr)>,
+    /// `providers = { aws = aws.west }`: the child's provider name → the parent's configuration.
+    pub providers: Vec<(ProviderRef, ProviderRef)>,
+    pub depends_on: Vec<Reference>,
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutputConfig {
+    pub name: String,
+    pub expr: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub depends_on: Vec<Reference>,
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub alias: Option<String>,
+    /// Arguments, without `alias` and `parallelism`.
+    pub body: Body,
+    /// At most this many concurrent operations through this configuration.
+    pub parallelism: Option<u32>,
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
+}

@@ -1,0 +1,75 @@
+//! The state file model (`docs/state-format.md`): versioned JSON with a serial and a lineage,
+//! each resource instance's attributes, and the outputs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::InstanceAddr;
+
+/// The current state format version. Newer versions are refused, older ones upgraded.
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Incremented on every write; a saved plan records it and refuses a changed state.
+    pub serial: u64,
+    /// A random id fixed when the state is created; distinguishes unrelated states.
+    pub lineage: String,
+    #[serde(default)]
+    pub resources: BTreeMap<InstanceAddr, ResourceInstanceState>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputState>,
+}
+
+impl State {
+    pub fn new(lineage: impl Into<String>) -> State {
+        State {
+            version: STATE_FORMAT_VERSION,
+            serial: 0,
+            lineage: lineage.into(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStatus {
+    #[default]
+    Ready,
+    /// Created, but a provisioner failed: replaced on the next apply.
+    Tainted,
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ResourceInstanceState {
+    /// The provider configuration that manages it, e.g. `aws` or `aws.west` (module-relative
+    /// configurations are written `module.net.aws`).
+    pub provider: String,
+    /// The attributes as JSON (known values only); typed by the resource schema.
+    pub attributes: serde_json::Value,
+    /// Paths of attributes that are sensitive (`["password"]`, `["data","key"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_paths: Vec<Vec<String>>,
+    /// Addresses this instance depended on when it was last applied (for destroy order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
+    #[serde(default, skip_serializing_if = "is_ready")]
+    pub status: InstanceStatus,
+}
+
+fn is_ready(status: &InstanceStatus) -> bool {
+    *status == InstanceStatus::Ready
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct OutputState {
+    pub value: serde_json::Value,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}

@@ -1,0 +1,128 @@
+//! The Provider trait every provider implements: schema, validate, plan, apply, read (batched),
+//! import and crash recovery. Values cross this boundary as `skel_value::Value` typed by the
+//! resource's schema (`skel_schema`), the same data the checker reads.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use skel_value::Value;
+
+/// An attribute path, e.g. `["root_block_device", "0", "volume_size"]`.
+pub type AttrPath = Vec<String>;
+
+/// What went wrong in a provider call. Messages are complete sentences for the user; they
+/// never contain sensitive values.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The configuration is invalid (bad CIDR, missing argument the schema cannot express).
+    #[error("{0}")]
+    InvalidConfig(String),
+    /// Credentials missing, expired or rejected.
+    #[error("{0}")]
+    Auth(String),
+    /// The endpoint cannot be reached.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The API answered with an error.
+    #[error("{0}")]
+    Api(String),
+    /// The call was cancelled (Ctrl-C) before it completed.
+    #[error("cancelled")]
+    Cancelled,
+    /// A provisioner failed.
+    #[error("{0}")]
+    Provisioner(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Plan one instance: compare the prior state with the desired configuration.
+#[derive(Clone, Debug)]
+pub struct PlanRequest<'a> {
+    pub type_name: &'a str,
+    /// The current object (`None` when it does not exist yet).
+    pub prior: Option<&'a Value>,
+    /// The configuration as evaluated (may contain unknowns), an object typed by the schema.
+    pub config: &'a Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanResponse {
+    /// The planned new object: configuration values, prior values of computed attributes that
+    /// will not change, and unknowns for values only apply can tell.
+    pub planned: Value,
+    /// Attribute paths whose change cannot be made in place.
+    pub requires_replace: Vec<AttrPath>,
+}
+
+/// Apply one change: create (`prior` None), update, or delete (`planned` None).
+#[derive(Clone, Debug)]
+pub struct ApplyRequest<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a Value>,
+    pub planned: Option<&'a Value>,
+    /// The instance address, for tagging created objects so a crashed apply can find them
+    /// again (see [`Provider::recover`]).
+    pub address: &'a str,
+}
+
+/// A provider configured for one `provider` block.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The provider's name (`aws`, `null`).
+    fn name(&self) -> &str;
+
+    /// Checks beyond the schema's types (e.g. a CIDR's syntax); errors are messages.
+    fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        let _ = (type_name, config);
+        Vec::new()
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError>;
+
+    /// Make the change; returns the new object (`Value::Null` after a delete).
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError>;
+
+    /// Read the current object; `None` when it no longer exists.
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError>;
+
+    /// Read many objects of one type at once (one API call where the API allows). The default
+    /// reads them one by one.
+    async fn read_batch(
+        &self,
+        type_name: &str,
+        states: &[Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        let mut out = Vec::with_capacity(states.len());
+        for state in states {
+            out.push(self.read(type_name, state).await?);
+        }
+        Ok(out)
+    }
+
+    /// Read a data source.
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError>;
+
+    /// The object with this id, for `skelc import`.
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
+
+    /// After a crash between "about to create" and "created" in the journal: find the object a
+    /// create for `address` may have made (by tag, name or client token), so nothing created is
+    /// ever forgotten. `Ok(None)` when nothing was created.
+    async fn recover(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        address: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let _ = (type_name, planned, address);
+        Ok(None)
+    }
+}
+
+/// Creates a configured provider from a `provider` block's evaluated arguments.
+pub trait ProviderFactory: Send + Sync {
+    fn name(&self) -> &str;
+    fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError>;
+}
