@@ -18,11 +18,40 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use skel_db::{Code, Db, File, MemorySystem, Severity, SkelDatabase};
+use skel_db::{Code, Db, File, MemorySystem, Severity, SkelDatabase, System};
 use skel_types::{ProjectInput, VarValue};
 
 /// The directory every case's files live under.
 pub const CASE_ROOT: &str = "/case";
+
+/// A [`MemorySystem`] that answers `read_dir` of a missing directory itself.
+///
+/// `MemorySystem::read_dir` calls `is_dir` while holding its own lock when a directory has no
+/// entries, which deadlocks (for example on a module `source` that does not exist), so this
+/// wrapper checks `is_dir` first.
+#[derive(Default)]
+pub struct CaseSystem(pub MemorySystem);
+
+impl System for CaseSystem {
+    fn read_to_string(&self, path: &Path) -> std::io::Result<String> {
+        self.0.read_to_string(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
+        if !self.0.is_dir(path) {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"));
+        }
+        self.0.read_dir(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.0.is_dir(path)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.0.is_file(path)
+    }
+}
 
 /// One markdown suite.
 #[derive(Debug)]
@@ -317,9 +346,10 @@ pub fn run_case(case: &Case) -> Vec<String> {
             system.write(root.join(&file.title), text);
         }
     }
-    let db = SkelDatabase::new(Arc::new(system));
+    let db = SkelDatabase::new(Arc::new(CaseSystem(system)));
     let mut vars = Vec::new();
-    for file in case.files.iter().filter(|f| f.kind == FileKind::VarFile) {
+    // Like `skelc check`, only the `.skelvars` files directly in the root are read.
+    for file in case.files.iter().filter(|f| f.kind == FileKind::VarFile && !f.title.contains('/')) {
         let input = db.file(&root.join(&file.title));
         let n = skel_db::parse(&db, input).file.items.len();
         vars.extend((0..n).map(|item| VarValue::FromFile { file: input, item: item as u32 }));
