@@ -39,7 +39,10 @@ impl System for CaseSystem {
 
     fn read_dir(&self, path: &Path) -> std::io::Result<Vec<PathBuf>> {
         if !self.0.is_dir(path) {
-            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such directory",
+            ));
         }
         self.0.read_dir(path)
     }
@@ -114,7 +117,8 @@ pub struct Actual {
 impl Suite {
     /// Read and parse a markdown suite.
     pub fn load(path: &Path) -> Suite {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let mut suite = parse_markdown(&text);
         suite.path = path.to_path_buf();
         suite
@@ -134,11 +138,16 @@ pub fn parse_markdown(text: &str) -> Suite {
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
         if let Some((marker, file)) = &mut fence {
-            if line.trim_start().starts_with(marker.as_str()) && line.trim() .chars().all(|c| c == '`') {
+            if line.trim_start().starts_with(marker.as_str())
+                && line.trim().chars().all(|c| c == '`')
+            {
                 if let Some(file) = file.take() {
                     match &mut current {
                         Some(case) => case.files.push(file),
-                        None => suite.errors.push(format!("line {}: a `skel` block outside a `##` section", file.md_line - 1)),
+                        None => suite.errors.push(format!(
+                            "line {}: a `skel` block outside a `##` section",
+                            file.md_line - 1
+                        )),
                     }
                 }
                 fence = None;
@@ -193,7 +202,12 @@ pub fn parse_markdown(text: &str) -> Suite {
             headings.push((level, title));
             if level >= 2 {
                 current = Some(Case {
-                    name: headings.iter().filter(|(l, _)| *l >= 2).map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" > "),
+                    name: headings
+                        .iter()
+                        .filter(|(l, _)| *l >= 2)
+                        .map(|(_, t)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" > "),
                     line: lineno,
                     files: Vec::new(),
                 });
@@ -201,7 +215,9 @@ pub fn parse_markdown(text: &str) -> Suite {
         }
     }
     if fence.is_some() {
-        suite.errors.push("unclosed code fence at end of file".into());
+        suite
+            .errors
+            .push("unclosed code fence at end of file".into());
     }
     if let Some(case) = current.take() {
         if !case.files.is_empty() {
@@ -217,7 +233,9 @@ fn parse_title(options: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     let Some(rest) = options.strip_prefix("title=\"") else {
-        return Err(format!("unknown fence options `{options}` (expected `title=\"path\"`)"));
+        return Err(format!(
+            "unknown fence options `{options}` (expected `title=\"path\"`)"
+        ));
     };
     let Some((title, tail)) = rest.split_once('"') else {
         return Err(format!("unterminated title in `{options}`"));
@@ -226,7 +244,9 @@ fn parse_title(options: &str) -> Result<Option<String>, String> {
         return Err(format!("unknown fence options after the title: `{tail}`"));
     }
     if title.is_empty() || title.starts_with('/') || title.split('/').any(|c| c == "..") {
-        return Err(format!("title `{title}` must be a relative path inside the case"));
+        return Err(format!(
+            "title `{title}` must be a relative path inside the case"
+        ));
     }
     Ok(Some(title.to_string()))
 }
@@ -267,7 +287,9 @@ pub fn parse_assertions(line: &str) -> Result<Vec<Assertion>, String> {
             rest = &r[end + 1..];
         } else if let Some(r) = rest.strip_prefix('"') {
             let end = r.find('"').ok_or("unclosed `\"` in assertion")?;
-            let last = out.last_mut().ok_or("a message substring before any `[code]`")?;
+            let last = out
+                .last_mut()
+                .ok_or("a message substring before any `[code]`")?;
             if last.message.is_some() {
                 return Err("two message substrings for one code".into());
             }
@@ -306,7 +328,10 @@ pub fn run_case(case: &Case) -> Vec<String> {
     let mut cli_vars: Vec<(String, String, String, usize)> = Vec::new();
     for file in &case.files {
         if file.kind != FileKind::CliVars && !seen_titles.insert(file.title.clone()) {
-            problems.push(format!("two blocks for file `{}`: give them distinct `title=\"…\"`", file.title));
+            problems.push(format!(
+                "two blocks for file `{}`: give them distinct `title=\"…\"`",
+                file.title
+            ));
         }
         let mut text = String::new();
         for (i, line) in file.text.lines().enumerate() {
@@ -320,7 +345,9 @@ pub fn run_case(case: &Case) -> Vec<String> {
                 }
             };
             let key_title = match file.kind {
-                FileKind::CliVars => format!("<-var {}>", content.split('=').next().unwrap_or("").trim()),
+                FileKind::CliVars => {
+                    format!("<-var {}>", content.split('=').next().unwrap_or("").trim())
+                }
                 _ => file.title.clone(),
             };
             if file.kind == FileKind::CliVars {
@@ -328,8 +355,16 @@ pub fn run_case(case: &Case) -> Vec<String> {
                     continue;
                 }
                 match content.split_once('=') {
-                    Some((name, value)) => cli_vars.push((name.trim().to_string(), value.trim_end().to_string(), key_title.clone(), line_no)),
-                    None => problems.push(format!("{}:{line_no}: a `vars` line must be NAME=VALUE", file.title)),
+                    Some((name, value)) => cli_vars.push((
+                        name.trim().to_string(),
+                        value.trim_end().to_string(),
+                        key_title.clone(),
+                        line_no,
+                    )),
+                    None => problems.push(format!(
+                        "{}:{line_no}: a `vars` line must be NAME=VALUE",
+                        file.title
+                    )),
                 }
                 if !asserts.is_empty() {
                     expected.entry((key_title, 1)).or_default().extend(asserts);
@@ -337,7 +372,10 @@ pub fn run_case(case: &Case) -> Vec<String> {
                 continue;
             }
             if !asserts.is_empty() {
-                expected.entry((key_title, line_no)).or_default().extend(asserts);
+                expected
+                    .entry((key_title, line_no))
+                    .or_default()
+                    .extend(asserts);
             }
             text.push_str(line);
             text.push('\n');
@@ -349,14 +387,24 @@ pub fn run_case(case: &Case) -> Vec<String> {
     let db = SkelDatabase::new(Arc::new(CaseSystem(system)));
     let mut vars = Vec::new();
     // Like `skelc check`, only the `.skelvars` files directly in the root are read.
-    for file in case.files.iter().filter(|f| f.kind == FileKind::VarFile && !f.title.contains('/')) {
+    for file in case
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::VarFile && !f.title.contains('/'))
+    {
         let input = db.file(&root.join(&file.title));
         let n = skel_db::parse(&db, input).file.items.len();
-        vars.extend((0..n).map(|item| VarValue::FromFile { file: input, item: item as u32 }));
+        vars.extend((0..n).map(|item| VarValue::FromFile {
+            file: input,
+            item: item as u32,
+        }));
     }
     for (name, value, title, _) in &cli_vars {
         let file = File::new(&db, PathBuf::from(title), Some(Arc::from(value.as_str())));
-        vars.push(VarValue::Raw { name: name.clone(), file });
+        vars.push(VarValue::Raw {
+            name: name.clone(),
+            file,
+        });
     }
     let input = ProjectInput {
         root: db.directory(&root),
@@ -378,7 +426,9 @@ pub fn run_case(case: &Case) -> Vec<String> {
                         && d.line == *line
                         && d.code.as_str() == a.code
                         && d.severity == a.severity
-                        && a.message.as_ref().is_none_or(|m| d.text.contains(m.as_str()))
+                        && a.message
+                            .as_ref()
+                            .is_none_or(|m| d.text.contains(m.as_str()))
                 })
             });
             match found {
@@ -388,7 +438,11 @@ pub fn run_case(case: &Case) -> Vec<String> {
         }
     }
     for (title, line, a) in missing {
-        let mut s = format!("{title}:{line}: expected {}: [{}]", a.severity.as_str(), a.code);
+        let mut s = format!(
+            "{title}:{line}: expected {}: [{}]",
+            a.severity.as_str(),
+            a.code
+        );
         if let Some(m) = &a.message {
             let _ = write!(s, " \"{m}\"");
         }
@@ -410,7 +464,11 @@ pub fn run_case(case: &Case) -> Vec<String> {
 }
 
 /// Diagnostics as (file title relative to `root`, line, …), sorted and deduplicated as `skelc check` does.
-pub fn resolve(db: &SkelDatabase, root: &Path, diagnostics: Vec<skel_db::Diagnostic>) -> Vec<Actual> {
+pub fn resolve(
+    db: &SkelDatabase,
+    root: &Path,
+    diagnostics: Vec<skel_db::Diagnostic>,
+) -> Vec<Actual> {
     let mut keyed: Vec<(PathBuf, u32, skel_db::Diagnostic)> = diagnostics
         .into_iter()
         .map(|d| (d.span.file.path(db).clone(), d.span.resolve(db).start(), d))
@@ -421,9 +479,15 @@ pub fn resolve(db: &SkelDatabase, root: &Path, diagnostics: Vec<skel_db::Diagnos
         .into_iter()
         .map(|(path, start, d)| {
             let lc = skel_db::line_index(db, d.span.file).line_col(start);
-            let file = path.strip_prefix(root).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string());
+            let file = path
+                .strip_prefix(root)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| path.display().to_string());
             let mut text = d.message.clone();
-            for part in [Some(&d.span_message), d.help.as_ref()].into_iter().flatten() {
+            for part in [Some(&d.span_message), d.help.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 if !part.is_empty() {
                     text.push_str(" | ");
                     text.push_str(part);
@@ -443,7 +507,11 @@ pub fn resolve(db: &SkelDatabase, root: &Path, diagnostics: Vec<skel_db::Diagnos
 
 /// Run every case of a suite; returns one report per failing case (and per markdown error).
 pub fn run_suite(suite: &Suite, filter: Option<&str>) -> (usize, Vec<String>) {
-    let mut failures: Vec<String> = suite.errors.iter().map(|e| format!("{}: {e}", suite.path.display())).collect();
+    let mut failures: Vec<String> = suite
+        .errors
+        .iter()
+        .map(|e| format!("{}: {e}", suite.path.display()))
+        .collect();
     let mut ran = 0;
     for case in &suite.cases {
         if filter.is_some_and(|f| !format!("{}: {}", suite.path.display(), case.name).contains(f)) {
@@ -452,7 +520,12 @@ pub fn run_suite(suite: &Suite, filter: Option<&str>) -> (usize, Vec<String>) {
         ran += 1;
         let problems = run_case(case);
         if !problems.is_empty() {
-            let mut report = format!("{}:{}: case `{}`", suite.path.display(), case.line, case.name);
+            let mut report = format!(
+                "{}:{}: case `{}`",
+                suite.path.display(),
+                case.line,
+                case.name
+            );
             for p in problems {
                 let _ = write!(report, "\n    {p}");
             }
@@ -482,7 +555,9 @@ pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

@@ -13,10 +13,15 @@ fn projects(dir: &Path, modules: &Path, out: &mut Vec<PathBuf>) {
     if dir.starts_with(modules) {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
-    if entries.iter().any(|p| p.is_file() && p.extension().is_some_and(|e| e == "skel")) {
+    if entries
+        .iter()
+        .any(|p| p.is_file() && p.extension().is_some_and(|e| e == "skel"))
+    {
         out.push(dir.to_path_buf());
     }
     for entry in entries.iter().filter(|p| p.is_dir()) {
@@ -29,7 +34,11 @@ fn examples_check_clean() {
     let examples = workspace_root().join("examples");
     let mut dirs = Vec::new();
     projects(&examples, &examples.join("modules"), &mut dirs);
-    assert!(!dirs.is_empty(), "no example projects under {}", examples.display());
+    assert!(
+        !dirs.is_empty(),
+        "no example projects under {}",
+        examples.display()
+    );
     let mut report = Vec::new();
     for dir in &dirs {
         let db = SkelDatabase::default();
@@ -51,5 +60,10 @@ fn examples_check_clean() {
             ));
         }
     }
-    assert!(report.is_empty(), "examples have {} diagnostics:\n  {}", report.len(), report.join("\n  "));
+    assert!(
+        report.is_empty(),
+        "examples have {} diagnostics:\n  {}",
+        report.len(),
+        report.join("\n  ")
+    );
 }

@@ -27,7 +27,11 @@ fn mdtest() {
     }
     assert!(total > 0 || filter.is_some(), "no mdtest cases found");
     if !failures.is_empty() {
-        panic!("{} of {total} mdtest cases failed:\n\n{}\n", failures.len(), failures.join("\n\n"));
+        panic!(
+            "{} of {total} mdtest cases failed:\n\n{}\n",
+            failures.len(),
+            failures.join("\n\n")
+        );
     }
     println!("{total} mdtest cases passed");
 }
@@ -39,8 +43,15 @@ fn every_code_is_covered() {
     for path in mdtest::markdown_files(&root.join("tests/mdtest")) {
         covered.extend(mdtest::asserted_codes(&Suite::load(&path)));
     }
-    let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !covered.contains(*c)).collect();
-    assert!(missing.is_empty(), "codes without an assertion in tests/mdtest: {missing:?}");
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without an assertion in tests/mdtest: {missing:?}"
+    );
 }
 
 #[test]
@@ -83,7 +94,10 @@ fn every_stdlib_function_is_used() {
             })
         })
         .collect();
-    assert!(unused.is_empty(), "stdlib functions no case in tests/mdtest/functions.md calls: {unused:?}");
+    assert!(
+        unused.is_empty(),
+        "stdlib functions no case in tests/mdtest/functions.md calls: {unused:?}"
+    );
 }
 
 #[test]
@@ -93,6 +107,8 @@ fn assertion_syntax() {
     assert_eq!(a.len(), 3);
     assert_eq!(a[0].message.as_deref(), Some("expected string"));
     assert_eq!(a[2].severity, Severity::Warning);
-    assert!(mdtest::parse_assertions("x = 1 # just a comment").unwrap().is_empty());
+    assert!(mdtest::parse_assertions("x = 1 # just a comment")
+        .unwrap()
+        .is_empty());
     assert!(mdtest::parse_assertions("x = 1 # error: [no-such-code]").is_err());
 }
