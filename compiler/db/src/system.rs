@@ -74,8 +74,8 @@ impl System for MemorySystem {
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
-        let files = self.lock();
-        let mut entries: Vec<PathBuf> = files
+        let mut entries: Vec<PathBuf> = self
+            .lock()
             .keys()
             .filter_map(|p| {
                 let rest = p.strip_prefix(path).ok()?;
@@ -84,6 +84,7 @@ impl System for MemorySystem {
             })
             .collect();
         entries.dedup();
+        // `is_dir` takes the lock again: the guard above is already dropped.
         if entries.is_empty() && !self.is_dir(path) {
             return Err(io::Error::new(io::ErrorKind::NotFound, "no such directory"));
         }
@@ -96,5 +97,24 @@ impl System for MemorySystem {
 
     fn is_file(&self, path: &Path) -> bool {
         self.lock().contains_key(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_system_lists_and_reports_missing_directories() {
+        let system = MemorySystem::new();
+        system.write("/p/main.skel", "x");
+        system.write("/p/sub/a.skel", "y");
+        assert_eq!(
+            system.read_dir(Path::new("/p")).unwrap(),
+            [PathBuf::from("/p/main.skel"), PathBuf::from("/p/sub")]
+        );
+        assert!(system.is_dir(Path::new("/p/sub")));
+        // A missing directory is an error, not a hang (the lock is not held twice).
+        assert!(system.read_dir(Path::new("/p/missing")).is_err());
     }
 }

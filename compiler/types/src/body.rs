@@ -320,9 +320,11 @@ impl InferCtx<'_> {
                 }
             }
             self.warn_count_over_list(&c.expr);
+            self.check_known_at_plan(&c.expr, Code::InvalidCount, "count");
             self.has_count = true;
         }
         if let Some(f) = for_each {
+            self.check_known_at_plan(&f.expr, Code::InvalidForEach, "for_each");
             let found = self.infer(&f.expr);
             let value = match &found {
                 Type::Map(e) => Some((**e).clone()),
@@ -347,6 +349,45 @@ impl InferCtx<'_> {
                     self.each_value = Some(Type::Dynamic);
                 }
             }
+        }
+    }
+
+    /// `count`/`for_each` must be known when planning: report a reference to an attribute the
+    /// provider computes at apply (`random_integer.r.result`, `aws_instance.x.id`).
+    fn check_known_at_plan(&mut self, expr: &Expr, code: Code, what: &str) {
+        let mut found = None;
+        expr.walk(&mut |e| {
+            if found.is_some() {
+                return;
+            }
+            let Some((root, steps)) = e.as_traversal() else {
+                return;
+            };
+            let mut attrs = steps.iter().filter_map(|s| match s {
+                skel_syntax::Step::Attr(a) => Some(a.name.as_str()),
+                skel_syntax::Step::Index(_) => None,
+            });
+            let (Some(name), Some(attr)) = (attrs.next(), attrs.next()) else {
+                return;
+            };
+            if !self
+                .index
+                .resources
+                .contains_key(&(root.name.clone(), name.to_string()))
+            {
+                return;
+            }
+            let computed = skel_schema::resource(&root.name)
+                .and_then(|s| s.block.attribute(attr))
+                .is_some_and(|a| a.is_computed_only());
+            if computed {
+                found = Some((e.range, format!("{}.{name}.{attr}", root.name)));
+            }
+        });
+        if let Some((range, reference)) = found {
+            self.error(code, range, format!("`{what}` depends on a value known only after apply"))
+                .with_span_message(format!("`{reference}` is computed by the provider when the resource is created"))
+                .help = Some(format!("`{what}` must be known when planning: derive it from variables or locals, or apply the resource it depends on first"));
         }
     }
 

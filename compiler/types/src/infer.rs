@@ -158,10 +158,18 @@ impl<'db> InferCtx<'db> {
             ExprKind::Null => Type::Dynamic,
             ExprKind::Bool(_) => Type::Bool,
             ExprKind::Number(_) => Type::Number,
-            ExprKind::Template(t) => {
-                self.template_parts(&t.parts);
-                Type::String
-            }
+            ExprKind::Template(t) => match t.parts.as_slice() {
+                // `"${x}"` alone is `x` itself, of its own type (HCL's rule).
+                [TemplatePart::Interpolation { expr, .. }]
+                    if t.kind == skel_syntax::TemplateKind::Quoted =>
+                {
+                    self.infer(expr)
+                }
+                parts => {
+                    self.template_parts(parts);
+                    Type::String
+                }
+            },
             ExprKind::Variable(ident) => self.variable(ident),
             ExprKind::Tuple(items) => Type::Tuple(items.iter().map(|e| self.infer(e)).collect()),
             ExprKind::Object(items) => self.object(items),
@@ -183,7 +191,7 @@ impl<'db> InferCtx<'db> {
                 }
                 let base = self.infer(inner);
                 let key = self.infer(index);
-                self.index(&base, index, &key, expr.range)
+                self.index(&base, inner, index, &key, expr.range)
             }
             ExprKind::Splat {
                 expr: inner, each, ..
@@ -617,11 +625,31 @@ impl<'db> InferCtx<'db> {
         }
     }
 
+    /// `TYPE.NAME` for a declared resource without count/for_each.
+    fn is_plain_resource_reference(&self, expr: &Expr) -> bool {
+        let ExprKind::GetAttr { expr: inner, name } = &expr.kind else {
+            return false;
+        };
+        let ExprKind::Variable(v) = &inner.kind else {
+            return false;
+        };
+        self.index
+            .resources
+            .contains_key(&(v.name.clone(), name.name.clone()))
+    }
+
     fn is_counted_reference(&self, expr: &Expr) -> bool {
         matches!(&expr.kind, ExprKind::GetAttr { expr: inner, .. } if matches!(&inner.kind, ExprKind::Variable(v) if self.index.has_resource_type(&v.name)))
     }
 
-    fn index(&mut self, base: &Type, index: &Expr, key: &Type, range: TextRange) -> Type {
+    fn index(
+        &mut self,
+        base: &Type,
+        base_expr: &Expr,
+        index: &Expr,
+        key: &Type,
+        range: TextRange,
+    ) -> Type {
         let literal_number = index.number_value();
         let literal_string = index.as_literal_string();
         match base {
@@ -651,6 +679,20 @@ impl<'db> InferCtx<'db> {
             Type::Map(e) => {
                 self.index_key(index, key, &Type::String);
                 (**e).clone()
+            }
+            Type::Object(_) if literal_number.is_some() && !self.catchable() => {
+                let hint = if self.is_plain_resource_reference(base_expr) {
+                    "this resource has no `count` or `for_each`, so it is one object: refer to it without an index"
+                } else {
+                    "an object is indexed by attribute name, like `x[\"name\"]`"
+                };
+                self.error(
+                    Code::InvalidIndex,
+                    index.range,
+                    "An object cannot be indexed by a number",
+                )
+                .help = Some(hint.into());
+                Type::Dynamic
             }
             Type::Object(o) => {
                 self.index_key(index, key, &Type::String);
@@ -697,6 +739,16 @@ impl<'db> InferCtx<'db> {
     }
 
     fn index_key(&mut self, index: &Expr, key: &Type, want: &Type) {
+        let literal_not_number = *want == Type::Number
+            && index
+                .as_literal_string()
+                .is_some_and(|s| s.trim().parse::<f64>().is_err());
+        if literal_not_number {
+            self.error(Code::InvalidIndex, index.range, "Invalid index key")
+                .with_span_message("a list or tuple is indexed by a whole number")
+                .help = Some("use a map (or an object) to look values up by name".into());
+            return;
+        }
         if conversion(key, want) == Conversion::Impossible {
             self.error(Code::InvalidIndex, index.range, "Invalid index key")
                 .with_span_message(format!("expected {want}, found {key}"));

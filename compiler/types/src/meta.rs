@@ -533,9 +533,36 @@ impl InferCtx<'_> {
         match provisioner_schema(&kind.value) {
             Some(schema) => {
                 let mut body = block.body.clone();
-                body.items.retain(
-                    |i| !matches!(i, skel_syntax::Item::Block(b) if b.ident.name == "connection"),
-                );
+                body.items.retain(|i| match i {
+                    skel_syntax::Item::Block(b) => b.ident.name != "connection",
+                    // `when = destroy` and `on_failure = continue` take keywords, checked here.
+                    skel_syntax::Item::Attribute(a) => {
+                        !matches!(a.name.name.as_str(), "when" | "on_failure")
+                    }
+                    skel_syntax::Item::Error(_) => true,
+                });
+                for attr in block.body.attributes() {
+                    let allowed: &[&str] = match attr.name.name.as_str() {
+                        "when" => &["create", "destroy"],
+                        "on_failure" => &["fail", "continue"],
+                        _ => continue,
+                    };
+                    let word = match &attr.expr.kind {
+                        skel_syntax::ExprKind::Variable(v) => Some(v.name.clone()),
+                        _ => attr.expr.as_literal_string(),
+                    };
+                    if !word.as_deref().is_some_and(|w| allowed.contains(&w)) {
+                        self.error(
+                            Code::InvalidMetaArgument,
+                            attr.expr.range,
+                            format!("Invalid `{}`", attr.name.name),
+                        )
+                        .help = Some(format!(
+                            "write `{} = {}` or `{}`",
+                            attr.name.name, allowed[0], allowed[1]
+                        ));
+                    }
+                }
                 self.check_body(&body, schema, Meta::None, block.ident.range);
                 for connection in block.body.blocks_of("connection") {
                     self.check_body(

@@ -138,7 +138,7 @@ fn declared(
 ) -> Option<(Type, skel_db::ItemRef)> {
     match index.variables.get(name) {
         Some(def) => Some((
-            crate::queries::variable_type(db, def.item.file, def.item.index),
+            crate::queries::variable_constraint(db, def.item.file, def.item.index),
             def.item,
         )),
         None => {

@@ -23,9 +23,28 @@ pub(crate) fn as_block(item: &Item) -> &Block {
     }
 }
 
-/// The declared type of a variable (`any` without a `type`, or when the type is invalid).
+/// The type of `var.NAME` where it is used: the declared type, or without a `type` the type of
+/// the default (`any` when there is neither, or when the type is invalid).
 #[salsa::tracked(returns(clone))]
 pub fn variable_type(db: &dyn Db, file: File, index: u32) -> Type {
+    let Some(item) = block_of(db, file, index) else {
+        return Type::Dynamic;
+    };
+    let body = &as_block(&item).body;
+    match body.attribute("type") {
+        Some(a) => crate::constraint::type_from_expr(&a.expr).unwrap_or(Type::Dynamic),
+        None => body
+            .attribute("default")
+            .and_then(|d| crate::constant::constant_value(&d.expr))
+            .filter(|v| !v.is_null())
+            .map(|v| v.type_of())
+            .unwrap_or(Type::Dynamic),
+    }
+}
+
+/// The type constraint values given for a variable must meet: the declared `type`, or `any`.
+#[salsa::tracked(returns(clone))]
+pub fn variable_constraint(db: &dyn Db, file: File, index: u32) -> Type {
     let Some(item) = block_of(db, file, index) else {
         return Type::Dynamic;
     };
