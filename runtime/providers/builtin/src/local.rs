@@ -1,0 +1,406 @@
+//! The `local` provider: `local_file` and `local_sensitive_file` (files written at apply time,
+//! read back to detect drift) and the `local_file` data source.
+//!
+//! Reading a file whose content changed on disk returns the state with the new content, so the
+//! next plan replaces it; a file that is gone reads as `None` (it will be created again). A file
+//! written from `source` or holding bytes that are not UTF-8 cannot show its new content in a
+//! string attribute and reads as gone instead, as Terraform's local provider does.
+
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+use skel_provider::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+};
+use skel_schema::BlockSchema;
+use skel_value::Value;
+
+use crate::common::{
+    complete_object, data_source_schema, default_value, get, get_str, hex, plan_resource,
+    planned_object, resource_schema, set,
+};
+
+const NAME: &str = "local";
+
+/// The arguments that can give a file its content, in order of precedence.
+const CONTENT_ARGS: [&str; 4] = ["content", "content_base64", "sensitive_content", "source"];
+
+/// Creates the `local` provider (it takes no configuration).
+pub struct LocalFactory;
+
+impl ProviderFactory for LocalFactory {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn configure(&self, _config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
+        Ok(Arc::new(LocalProvider))
+    }
+}
+
+/// The configured `local` provider.
+pub struct LocalProvider;
+
+/// The computed digest attributes of `bytes`, by attribute name.
+pub fn digests(bytes: &[u8]) -> BTreeMap<String, Value> {
+    let sha1 = hex(&Sha1::digest(bytes));
+    let sha256 = Sha256::digest(bytes);
+    let sha512 = Sha512::digest(bytes);
+    BTreeMap::from([
+        ("id".to_string(), Value::string(sha1.clone())),
+        ("content_md5".to_string(), Value::string(hex(&Md5::digest(bytes)))),
+        ("content_sha1".to_string(), Value::string(sha1)),
+        ("content_sha256".to_string(), Value::string(hex(&sha256))),
+        (
+            "content_base64sha256".to_string(),
+            Value::string(STANDARD.encode(sha256)),
+        ),
+        ("content_sha512".to_string(), Value::string(hex(&sha512))),
+        (
+            "content_base64sha512".to_string(),
+            Value::string(STANDARD.encode(sha512)),
+        ),
+    ])
+}
+
+/// Parses octal permission bits such as `"0644"` or `"755"`.
+pub fn parse_mode(text: &str) -> Option<u32> {
+    if !(3..=4).contains(&text.len()) || !text.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    u32::from_str_radix(text, 8).ok()
+}
+
+fn mode_arg(type_name: &str, obj: &Value, name: &str) -> Result<Option<u32>, ProviderError> {
+    match get_str(obj, name) {
+        None => Ok(None),
+        Some(text) => parse_mode(text).map(Some).ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "{type_name}: `{name}` must be octal permission bits such as \"0644\", not {text:?}."
+            ))
+        }),
+    }
+}
+
+/// Which argument of the object gives the content (the first one set).
+fn content_arg(obj: &Value) -> Option<&'static str> {
+    CONTENT_ARGS
+        .into_iter()
+        .find(|name| !get(obj, name).is_null())
+}
+
+/// The bytes the configuration asks for.
+async fn desired_content(type_name: &str, obj: &Value) -> Result<Vec<u8>, ProviderError> {
+    let Some(arg) = content_arg(obj) else {
+        return Err(ProviderError::InvalidConfig(format!(
+            "{type_name}: one of `content`, `content_base64`, `source`{} must be set.",
+            if type_name == "local_file" {
+                " or `sensitive_content`"
+            } else {
+                ""
+            }
+        )));
+    };
+    let Some(text) = get_str(obj, arg) else {
+        return Err(ProviderError::InvalidConfig(format!(
+            "{type_name}: `{arg}` is not known at apply time."
+        )));
+    };
+    match arg {
+        "content_base64" => STANDARD.decode(text.trim()).map_err(|_| {
+            ProviderError::InvalidConfig(format!(
+                "{type_name}: `content_base64` is not valid base64."
+            ))
+        }),
+        "source" => tokio::fs::read(text).await.map_err(|e| {
+            ProviderError::Api(format!(
+                "{type_name}: could not read the source file `{text}`: {e}."
+            ))
+        }),
+        _ => Ok(text.as_bytes().to_vec()),
+    }
+}
+
+fn io_error(type_name: &str, what: &str, path: &Path, e: &std::io::Error) -> ProviderError {
+    ProviderError::Api(format!(
+        "{type_name}: could not {what} `{}`: {e}.",
+        path.display()
+    ))
+}
+
+/// Creates the missing parent directories of `file` with permission bits `mode`.
+async fn create_parents(type_name: &str, file: &Path, mode: u32) -> Result<(), ProviderError> {
+    let mut missing: Vec<PathBuf> = Vec::new();
+    let mut dir = file.parent();
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        if tokio::fs::symlink_metadata(d).await.is_ok() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        dir = d.parent();
+    }
+    for d in missing.iter().rev() {
+        match tokio::fs::create_dir(d).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(type_name, "create the directory", d, &e)),
+        }
+        tokio::fs::set_permissions(d, std::fs::Permissions::from_mode(mode))
+            .await
+            .map_err(|e| io_error(type_name, "set the permissions of", d, &e))?;
+    }
+    Ok(())
+}
+
+/// Writes the file the planned object describes and returns the new state.
+async fn write_file(
+    block: &BlockSchema,
+    type_name: &str,
+    planned: &Value,
+) -> Result<Value, ProviderError> {
+    let Some(filename) = get_str(planned, "filename") else {
+        return Err(ProviderError::InvalidConfig(format!(
+            "{type_name}: `filename` must be set."
+        )));
+    };
+    let path = Path::new(filename);
+    let bytes = desired_content(type_name, planned).await?;
+    let file_mode = mode_arg(type_name, planned, "file_permission")?.unwrap_or(0o777);
+    let dir_mode = mode_arg(type_name, planned, "directory_permission")?.unwrap_or(0o777);
+    create_parents(type_name, path, dir_mode).await?;
+    tokio::fs::write(path, &bytes)
+        .await
+        .map_err(|e| io_error(type_name, "write", path, &e))?;
+    tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(file_mode))
+        .await
+        .map_err(|e| io_error(type_name, "set the permissions of", path, &e))?;
+    Ok(state_with_digests(block, planned, &bytes))
+}
+
+/// The planned object with its computed attributes set from the content `bytes`.
+fn state_with_digests(block: &BlockSchema, planned: &Value, bytes: &[u8]) -> Value {
+    let mut values: BTreeMap<String, Value> = planned.as_mapping().cloned().unwrap_or_default();
+    values.extend(digests(bytes));
+    complete_object(block, values)
+}
+
+/// The state adjusted to what is on disk: `None` when the file is gone (or changed in a way the
+/// state cannot express), else the state with the disk's content and permission bits.
+async fn state_from_disk(
+    block: &BlockSchema,
+    type_name: &str,
+    state: &Value,
+) -> Result<Option<Value>, ProviderError> {
+    let Some(filename) = get_str(state, "filename") else {
+        return Ok(None);
+    };
+    let path = Path::new(filename);
+    let bytes = match tokio::fs::read(path).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(type_name, "read", path, &e)),
+    };
+    let mut out = state.clone();
+    let digests = digests(&bytes);
+    if get(state, "id") != &digests["id"] {
+        let arg = content_arg(state).unwrap_or("content");
+        let new_value = match arg {
+            "content_base64" => Value::string(STANDARD.encode(&bytes)),
+            "source" => return Ok(None),
+            _ => match String::from_utf8(bytes.clone()) {
+                Ok(text) => Value::string(text),
+                Err(_) => return Ok(None),
+            },
+        };
+        set(&mut out, arg, new_value);
+        for (k, v) in digests {
+            set(&mut out, &k, v);
+        }
+    }
+    if let Ok(meta) = tokio::fs::metadata(path).await {
+        let on_disk = meta.permissions().mode() & 0o7777;
+        let recorded = get_str(state, "file_permission").and_then(parse_mode);
+        if recorded.is_some_and(|m| m != on_disk) {
+            set(
+                &mut out,
+                "file_permission",
+                Value::string(format!("{on_disk:04o}")),
+            );
+        }
+    }
+    Ok(Some(complete_object(
+        block,
+        out.as_mapping().cloned().unwrap_or_default(),
+    )))
+}
+
+#[async_trait]
+impl Provider for LocalProvider {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        let mut errors = Vec::new();
+        if resource_schema(NAME, type_name).is_err() {
+            return errors;
+        }
+        let set_args: Vec<&str> = CONTENT_ARGS
+            .into_iter()
+            .filter(|a| !get(config, a).is_null())
+            .collect();
+        match set_args.len() {
+            0 => errors.push(format!(
+                "{type_name}: one of `content`, `content_base64`, `source`{} must be set.",
+                if type_name == "local_file" {
+                    " or `sensitive_content`"
+                } else {
+                    ""
+                }
+            )),
+            1 => {}
+            _ => errors.push(format!(
+                "{type_name}: only one of {} may be set.",
+                set_args
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+        for name in ["file_permission", "directory_permission"] {
+            if let Err(e) = mode_arg(type_name, config, name) {
+                errors.push(e.to_string());
+            }
+        }
+        if let Some(text) = get_str(config, "content_base64") {
+            if STANDARD.decode(text.trim()).is_err() {
+                errors.push(format!(
+                    "{type_name}: `content_base64` is not valid base64."
+                ));
+            }
+        }
+        errors
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let schema = resource_schema(NAME, request.type_name)?;
+        Ok(plan_resource(&schema.block, request.prior, request.config))
+    }
+
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
+        let schema = resource_schema(NAME, request.type_name)?;
+        let Some(planned) = request.planned.filter(|p| !p.is_null()) else {
+            // Delete: remove the file; one that is already gone is fine.
+            if let Some(filename) = request.prior.and_then(|p| get_str(p, "filename")) {
+                let path = Path::new(filename);
+                match tokio::fs::remove_file(path).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(request.type_name, "delete", path, &e)),
+                }
+            }
+            return Ok(Value::Null);
+        };
+        let planned = planned_object(Some(planned), request.type_name)?;
+        write_file(&schema.block, request.type_name, planned).await
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let schema = resource_schema(NAME, type_name)?;
+        state_from_disk(&schema.block, type_name, state).await
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        let schema = data_source_schema(NAME, type_name)?;
+        let Some(filename) = get_str(config, "filename") else {
+            return Err(ProviderError::InvalidConfig(format!(
+                "data.{type_name}: `filename` must be set."
+            )));
+        };
+        let path = Path::new(filename);
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| io_error(&format!("data.{type_name}"), "read", path, &e))?;
+        let mut values = digests(&bytes);
+        values.insert("filename".into(), Value::string(filename));
+        values.insert(
+            "content".into(),
+            Value::string(String::from_utf8_lossy(&bytes).into_owned()),
+        );
+        values.insert("content_base64".into(), Value::string(STANDARD.encode(&bytes)));
+        Ok(complete_object(&schema.block, values))
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let schema = resource_schema(NAME, type_name)?;
+        let path = Path::new(id);
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| io_error(type_name, "read", path, &e))?;
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| io_error(type_name, "read", path, &e))?;
+        let mut values = digests(&bytes);
+        values.insert("filename".into(), Value::string(id));
+        match String::from_utf8(bytes.clone()) {
+            Ok(text) => values.insert("content".into(), Value::string(text)),
+            Err(_) => values.insert("content_base64".into(), Value::string(STANDARD.encode(&bytes))),
+        };
+        values.insert(
+            "file_permission".into(),
+            Value::string(format!("{:04o}", meta.permissions().mode() & 0o7777)),
+        );
+        if let Some(attr) = schema.block.attribute("directory_permission") {
+            values.insert("directory_permission".into(), default_value(attr));
+        }
+        Ok(complete_object(&schema.block, values))
+    }
+
+    async fn recover(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        _address: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let schema = resource_schema(NAME, type_name)?;
+        let Some(filename) = get_str(planned, "filename") else {
+            return Ok(None);
+        };
+        let path = Path::new(filename);
+        let bytes = match tokio::fs::read(path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(type_name, "read", path, &e)),
+        };
+        // The create got as far as writing (some of) the file. Record what is there: when it
+        // is not the planned content the next plan sees the difference and writes it again.
+        let planned_bytes = desired_content(type_name, planned).await.ok();
+        let mut values: BTreeMap<String, Value> =
+            planned.as_mapping().cloned().unwrap_or_default();
+        let arg = content_arg(planned).unwrap_or("content");
+        if arg != "source" && planned_bytes.as_deref() != Some(bytes.as_slice()) {
+            let value = match (arg, String::from_utf8(bytes.clone())) {
+                ("content_base64", _) | (_, Err(_)) => {
+                    values.remove(arg);
+                    ("content_base64", Value::string(STANDARD.encode(&bytes)))
+                }
+                (_, Ok(text)) => (arg, Value::string(text)),
+            };
+            if schema.block.attribute(value.0).is_some() {
+                values.insert(value.0.to_string(), value.1);
+            }
+        }
+        values.extend(digests(&bytes));
+        Ok(Some(complete_object(&schema.block, values)))
+    }
+}
