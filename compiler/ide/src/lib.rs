@@ -5,6 +5,20 @@
 //! Every position and range is an absolute byte offset into the file's current text; the
 //! language server converts to and from UTF-16 line/column.
 
+mod actions;
+mod completion;
+mod goto;
+mod hints;
+mod hover;
+mod references;
+mod rename;
+mod resolve;
+mod scan;
+mod symbols;
+#[cfg(test)]
+mod tests;
+mod tokens;
+
 use skel_db::{Db, Diagnostic, File};
 use skel_syntax::{TextRange, TextSize};
 
@@ -155,67 +169,60 @@ pub fn file_diagnostics(db: &dyn Db, file: File) -> Vec<Diagnostic> {
 }
 
 pub fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> {
-    let _ = (db, position);
-    None
+    hover::hover(db, position)
 }
 
 pub fn completions(db: &dyn Db, position: FilePosition) -> Vec<CompletionItem> {
-    let _ = (db, position);
-    Vec::new()
+    completion::completions(db, position)
 }
 
 pub fn goto_definition(db: &dyn Db, position: FilePosition) -> Vec<NavigationTarget> {
-    let _ = (db, position);
-    Vec::new()
+    goto::goto_definition(db, position)
 }
 
 /// Every reference to the definition at `position` (across modules), optionally with the
 /// declaration itself.
-pub fn references(db: &dyn Db, position: FilePosition, include_declaration: bool) -> Vec<(File, TextRange)> {
-    let _ = (db, position, include_declaration);
-    Vec::new()
+pub fn references(
+    db: &dyn Db,
+    position: FilePosition,
+    include_declaration: bool,
+) -> Vec<(File, TextRange)> {
+    references::references(db, position, include_declaration)
 }
 
 /// The range of the name that would be renamed, or why renaming here is refused.
 pub fn prepare_rename(db: &dyn Db, position: FilePosition) -> Result<TextRange, String> {
-    let _ = (db, position);
-    Err("nothing to rename here".into())
+    rename::prepare_rename(db, position)
 }
 
 /// Rename the definition at `position` and every reference, across modules; refuses with a
 /// reason when unsafe (invalid identifier, name already taken, not a renameable symbol).
 pub fn rename(db: &dyn Db, position: FilePosition, new_name: &str) -> Result<SourceChange, String> {
-    let _ = (db, position, new_name);
-    Err("nothing to rename here".into())
+    rename::rename(db, position, new_name)
 }
 
 pub fn document_symbols(db: &dyn Db, file: File) -> Vec<DocumentSymbol> {
-    let _ = (db, file);
-    Vec::new()
+    symbols::document_symbols(db, file)
 }
 
 /// Symbols of the given files matching `query` (case-insensitive subsequence).
 pub fn workspace_symbols(db: &dyn Db, files: &[File], query: &str) -> Vec<NavigationTarget> {
-    let _ = (db, files, query);
-    Vec::new()
+    symbols::workspace_symbols(db, files, query)
 }
 
 /// Semantic tokens of a file, in order, non-overlapping.
 pub fn semantic_tokens(db: &dyn Db, file: File) -> Vec<SemanticToken> {
-    let _ = (db, file);
-    Vec::new()
+    tokens::semantic_tokens(db, file)
 }
 
 /// Inferred types of locals and module outputs.
 pub fn inlay_hints(db: &dyn Db, file: File, range: TextRange) -> Vec<InlayHint> {
-    let _ = (db, file, range);
-    Vec::new()
+    hints::inlay_hints(db, file, range)
 }
 
 /// Quick fixes for the diagnostics overlapping `range` (did-you-mean replacements, …).
 pub fn code_actions(db: &dyn Db, file: File, range: TextRange) -> Vec<CodeAction> {
-    let _ = (db, file, range);
-    Vec::new()
+    actions::code_actions(db, file, range)
 }
 
 /// The whole-file edit that formats `file`, `None` if it has syntax errors or is formatted.

@@ -1,0 +1,514 @@
+//! Hover: the type of the expression or reference under the cursor, with documentation from
+//! variable and output descriptions, provider schemas and the stdlib.
+
+use skel_db::{Db, ItemRef};
+use skel_schema::{AttributeSchema, BlockSchema};
+use skel_syntax::{Block, Expr, ExprKind, Item, TemplatePart, TextRange};
+use skel_types::InferCtx;
+use skel_value::Type;
+
+use crate::resolve::{self, Node, Symbol};
+use crate::{FilePosition, HoverResult};
+
+pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> {
+    let file = position.file;
+    let offset = position.offset;
+    let parse = skel_db::parse(db, file);
+    let (index, top) = resolve::top_at(parse, offset)?;
+    if let Some(r) = resolve::symbol_at(db, file, offset) {
+        if let Some(markdown) = symbol_hover(db, &r.symbol) {
+            return Some(HoverResult {
+                markdown,
+                range: r.hit,
+            });
+        }
+    }
+    let rel = offset - top.offset;
+    let abs = |r: TextRange| r.shifted(top.offset);
+    match resolve::node_at(&top.item, rel)? {
+        Node::BlockIdent(path) => {
+            let b = *path.last()?;
+            let md = if path.len() == 1 {
+                format!(
+                    "```skel\n{}\n```\n\n{}",
+                    b.ident.name,
+                    block_doc(&b.ident.name)?
+                )
+            } else {
+                let parent = resolve::schema_of_path(&path[..path.len() - 1])?;
+                let nested = parent.block(&b.ident.name)?;
+                nested_block_doc(&b.ident.name, nested)
+            };
+            Some(HoverResult {
+                markdown: md,
+                range: abs(b.ident.range),
+            })
+        }
+        Node::Label(path, i) => {
+            let b = *path.first()?;
+            if path.len() != 1 || i != 0 {
+                return None;
+            }
+            let ty = b.label(0)?;
+            let markdown = match b.ident.name.as_str() {
+                "resource" => type_doc("resource", ty, skel_schema::resource(ty)?),
+                "data" => type_doc("data", ty, skel_schema::data_source(ty)?),
+                "provider" => {
+                    let p = skel_schema::provider(ty)?;
+                    format!(
+                        "```skel\nprovider \"{ty}\"\n```\n\n{} resource types, {} data sources",
+                        p.resources.len(),
+                        p.data_sources.len()
+                    )
+                }
+                _ => return None,
+            };
+            Some(HoverResult {
+                markdown,
+                range: abs(b.labels[0].range),
+            })
+        }
+        Node::AttrName(path, attr) => {
+            let name = &attr.name.name;
+            let markdown = match path.first().map(|b| b.ident.name.as_str()) {
+                Some("locals") => return None,
+                _ => {
+                    let schema = resolve::schema_of_path(&path)?;
+                    attribute_doc(name, schema.attribute(name)?)
+                }
+            };
+            Some(HoverResult {
+                markdown,
+                range: abs(attr.name.range),
+            })
+        }
+        Node::Expr(path, attr, expr) => {
+            let ty = infer_in_item(db, ItemRef { file, index }, &path, &attr.expr, expr)?;
+            let range = abs(expr.range);
+            Some(HoverResult {
+                markdown: format!("```skel\n{}\n```", short_type(&ty, 400)),
+                range,
+            })
+        }
+    }
+}
+
+fn block_doc(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "variable" => "An input variable of the module: `var.NAME`.",
+        "locals" => "Local values: named expressions, `local.NAME`.",
+        "resource" => "A managed resource: `TYPE.NAME`.",
+        "data" => "A data source, read during planning: `data.TYPE.NAME`.",
+        "module" => "A module call: `module.NAME.OUTPUT`.",
+        "output" => "An output value of the module.",
+        "provider" => "A provider configuration.",
+        "skel" | "terraform" => "Settings of the configuration.",
+        _ => return None,
+    })
+}
+
+fn nested_block_doc(name: &str, nested: &skel_schema::NestedBlockSchema) -> String {
+    let mut md = format!(
+        "```skel\n{name} {{ … }}\n```\n\nnested block ({:?}, {}..{})",
+        nested.nesting,
+        nested.min_items,
+        nested
+            .max_items
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "∞".into())
+    )
+    .to_lowercase();
+    if nested.force_new {
+        md.push_str("\n\n**forces replacement**");
+    }
+    if !nested.block.description.is_empty() {
+        md.push_str("\n\n");
+        md.push_str(&nested.block.description);
+    }
+    md
+}
+
+fn type_doc(kind: &str, ty: &str, schema: &skel_schema::ResourceSchema) -> String {
+    format!(
+        "```skel\n{kind} \"{ty}\"\n```\n\nprovider `{}`\n\n{}",
+        skel_schema::provider_for_type(ty),
+        schema.description
+    )
+}
+
+/// Markdown for one schema attribute.
+pub(crate) fn attribute_doc(name: &str, a: &AttributeSchema) -> String {
+    let mut md = format!("```skel\n{name}: {}\n```\n\n{}", a.ty, attribute_flags(a));
+    if a.force_new {
+        md.push_str(" · **forces replacement**");
+    }
+    if !a.description.is_empty() {
+        md.push_str("\n\n");
+        md.push_str(&a.description);
+    }
+    md
+}
+
+pub(crate) fn attribute_flags(a: &AttributeSchema) -> String {
+    let mut flags = Vec::new();
+    if a.required {
+        flags.push("required");
+    } else if a.optional {
+        flags.push("optional");
+    }
+    if a.computed {
+        flags.push("computed");
+    }
+    if a.sensitive {
+        flags.push("sensitive");
+    }
+    flags.join(", ")
+}
+
+fn description_of(block: &Block) -> Option<String> {
+    block
+        .body
+        .attribute("description")
+        .and_then(|a| a.expr.as_literal_string())
+}
+
+fn def_block(db: &dyn Db, item: ItemRef) -> Option<Block> {
+    let top = resolve::top_of(db, item)?;
+    match &*top.item {
+        Item::Block(b) => Some(b.clone()),
+        _ => None,
+    }
+}
+
+fn with_description(mut md: String, description: Option<String>) -> String {
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        md.push_str("\n\n");
+        md.push_str(&d);
+    }
+    md
+}
+
+pub(crate) fn symbol_hover(db: &dyn Db, symbol: &Symbol) -> Option<String> {
+    Some(match symbol {
+        Symbol::Variable { dir, name } => {
+            let index = skel_hir::module_index(db, *dir);
+            let def = index.variables.get(name)?;
+            let ty = skel_types::variable_type(db, def.item.file, def.item.index);
+            let block = def_block(db, def.item)?;
+            let mut md = format!("```skel\nvariable \"{name}\": {ty}\n```");
+            if let Some(d) = block.body.attribute("default") {
+                let top = resolve::top_of(db, def.item)?;
+                let text = def.item.file.text(db).clone().unwrap_or_default();
+                let source = text
+                    .get(d.expr.range.shifted(top.offset).as_usize_range())
+                    .unwrap_or("");
+                if !source.is_empty() && source.len() <= 200 && !source.contains('\n') {
+                    md.push_str(&format!("\n\ndefault: `{source}`"));
+                }
+            }
+            with_description(md, description_of(&block))
+        }
+        Symbol::Local { dir, name } => {
+            let index = skel_hir::module_index(db, *dir);
+            let def = index.locals.get(name)?;
+            let ty = skel_types::local_type(db, def.item.file, def.item.index, def.attr);
+            format!("```skel\nlocal.{name}: {}\n```", short_type(&ty, 400))
+        }
+        Symbol::Resource { dir, ty, name } | Symbol::Data { dir, ty, name } => {
+            let data = matches!(symbol, Symbol::Data { .. });
+            let index = skel_hir::module_index(db, *dir);
+            let key = (ty.clone(), name.clone());
+            let def = if data {
+                index.data.get(&key)
+            } else {
+                index.resources.get(&key)
+            }?;
+            let kind = if data { "data" } else { "resource" };
+            let mut md = format!("```skel\n{kind} \"{ty}\" \"{name}\"\n```");
+            let schema = if data {
+                skel_schema::data_source(ty)
+            } else {
+                skel_schema::resource(ty)
+            };
+            let rty = skel_types::resource_type(db, def.item.file, def.item.index);
+            match rty {
+                Type::List(_) => md.push_str("\n\nrepeated with `count`: a list of instances"),
+                Type::Map(_) => md.push_str("\n\nrepeated with `for_each`: a map of instances"),
+                _ => {}
+            }
+            if let Some(s) = schema {
+                md.push_str(&format!(
+                    "\n\nprovider `{}`\n\n{}",
+                    skel_schema::provider_for_type(ty),
+                    s.description
+                ));
+            }
+            md
+        }
+        Symbol::ModuleCall { dir, name } => {
+            let index = skel_hir::module_index(db, *dir);
+            let def = index.modules.get(name)?;
+            let mut md = format!("```skel\nmodule \"{name}\"\n```");
+            if let Some(child) = skel_types::module_call_dir(db, def.item.file, def.item.index) {
+                md.push_str(&format!("\n\nsource: `{}`", child.path(db).display()));
+                let outputs = skel_types::module_output_types(db, child);
+                if !outputs.is_empty() {
+                    md.push_str("\n\nOutputs:");
+                    for (k, t) in outputs.iter() {
+                        md.push_str(&format!("\n- `{k}`: `{}`", short_type(t, 120)));
+                    }
+                }
+            }
+            md
+        }
+        Symbol::Output { dir, name } => {
+            let index = skel_hir::module_index(db, *dir);
+            let def = index.outputs.get(name)?;
+            let ty = skel_types::infer_output(db, def.item.file, def.item.index)
+                .0
+                .clone();
+            let block = def_block(db, def.item)?;
+            let md = format!("```skel\noutput \"{name}\": {}\n```", short_type(&ty, 400));
+            with_description(md, description_of(&block))
+        }
+        Symbol::ResourceAttr { data, ty, attr } => {
+            let schema = if *data {
+                skel_schema::data_source(ty)
+            } else {
+                skel_schema::resource(ty)
+            }?;
+            attr_or_block_doc(&schema.block, attr)?
+        }
+        Symbol::Function(name) => {
+            let f = skel_stdlib::lookup(name)?;
+            format!(
+                "```skel\n{}\n```\n\n{}",
+                skel_stdlib::signature_string(f),
+                f.description
+            )
+        }
+        Symbol::Builtin { root, attr } => {
+            let (ty, doc) = match (root.as_str(), attr.as_str()) {
+                ("count", "index") => ("number", "The index of this instance (0-based)."),
+                ("each", "key") => ("string", "The key of this `for_each` instance."),
+                ("each", "value") => ("any", "The value of this `for_each` instance."),
+                ("path", "module") => ("string", "The directory of the current module."),
+                ("path", "root") => ("string", "The directory of the root module."),
+                ("path", "cwd") => ("string", "The working directory."),
+                (_, "workspace") => ("string", "The name of the current workspace."),
+                _ => return None,
+            };
+            format!("```skel\n{root}.{attr}: {ty}\n```\n\n{doc}")
+        }
+    })
+}
+
+fn attr_or_block_doc(schema: &BlockSchema, attr: &str) -> Option<String> {
+    if let Some(a) = schema.attribute(attr) {
+        return Some(attribute_doc(attr, a));
+    }
+    let b = schema.block(attr)?;
+    Some(format!(
+        "```skel\n{attr}: {}\n```\n\n{}",
+        short_type(&b.computed_type(), 400),
+        nested_block_doc(attr, b)
+    ))
+}
+
+/// A type, objects abbreviated as `{a: string, b: number}`, cut at `max` characters.
+pub(crate) fn short_type(ty: &Type, max: usize) -> String {
+    let mut s = abbreviate(ty);
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+fn abbreviate(ty: &Type) -> String {
+    match ty {
+        Type::Object(o) => {
+            let fields: Vec<String> = o
+                .attrs
+                .iter()
+                .map(|(k, t)| format!("{k}: {}", abbreviate(t)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Type::List(t) => format!("list({})", abbreviate(t)),
+        Type::Set(t) => format!("set({})", abbreviate(t)),
+        Type::Map(t) => format!("map({})", abbreviate(t)),
+        Type::Tuple(ts) => format!(
+            "tuple([{}])",
+            ts.iter().map(abbreviate).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Infer the type of `target` (inside `root`, an attribute's value in `path`) in the context
+/// of its item: repetition (`count`/`for_each`), dynamic-block iterators, for-expression names.
+pub(crate) fn infer_in_item(
+    db: &dyn Db,
+    item: ItemRef,
+    path: &[&Block],
+    root: &Expr,
+    target: &Expr,
+) -> Option<Type> {
+    let mut ctx = InferCtx::new(db, item);
+    if let Some(top) = path.first() {
+        if matches!(top.ident.name.as_str(), "resource" | "data" | "module") {
+            ctx.check_repetition(&top.body);
+        }
+    }
+    for b in path.iter().skip(1) {
+        if b.ident.name == "dynamic" {
+            let iterator = b
+                .body
+                .attribute("iterator")
+                .and_then(|a| match &a.expr.kind {
+                    ExprKind::Variable(i) => Some(i.name.clone()),
+                    _ => None,
+                })
+                .or_else(|| b.label(0).map(str::to_string));
+            let (k, v) = match b.body.attribute("for_each") {
+                Some(fe) => ctx.iteration(&fe.expr),
+                None => (Type::Dynamic, Type::Dynamic),
+            };
+            if let Some(it) = iterator {
+                ctx.push_scope(&it, Type::object([("key", k), ("value", v)]));
+            }
+        }
+    }
+    infer_to(&mut ctx, root, target).or_else(|| Some(ctx.infer(target)))
+}
+
+fn infer_to(ctx: &mut InferCtx<'_>, e: &Expr, target: &Expr) -> Option<Type> {
+    if std::ptr::eq(e, target) {
+        return Some(ctx.infer(e));
+    }
+    if !e.range.contains_range(target.range) {
+        return None;
+    }
+    let (key_var, value_var, collection, rest): (_, _, _, Vec<&Expr>) = match &e.kind {
+        ExprKind::ForTuple {
+            key_var,
+            value_var,
+            collection,
+            value,
+            cond,
+        } => (
+            key_var,
+            value_var,
+            collection,
+            std::iter::once(&**value).chain(cond.as_deref()).collect(),
+        ),
+        ExprKind::ForObject {
+            key_var,
+            value_var,
+            collection,
+            key,
+            value,
+            cond,
+            ..
+        } => (
+            key_var,
+            value_var,
+            collection,
+            [&**key, &**value]
+                .into_iter()
+                .chain(cond.as_deref())
+                .collect(),
+        ),
+        ExprKind::Template(t) => return infer_parts(ctx, &t.parts, target),
+        _ => {
+            let mut found = None;
+            for child in children(e) {
+                if let Some(t) = infer_to(ctx, child, target) {
+                    found = Some(t);
+                    break;
+                }
+            }
+            return found;
+        }
+    };
+    if let Some(t) = infer_to(ctx, collection, target) {
+        return Some(t);
+    }
+    let (k, v) = ctx.iteration(collection);
+    bind(ctx, key_var.as_ref(), value_var, k, v);
+    let found = rest.into_iter().find_map(|x| infer_to(ctx, x, target));
+    unbind(ctx, key_var.as_ref());
+    found
+}
+
+fn bind(
+    ctx: &mut InferCtx<'_>,
+    k: Option<&skel_syntax::Ident>,
+    v: &skel_syntax::Ident,
+    kt: Type,
+    vt: Type,
+) {
+    if let Some(k) = k {
+        ctx.push_scope(&k.name, kt);
+    }
+    ctx.push_scope(&v.name, vt);
+}
+
+fn unbind(ctx: &mut InferCtx<'_>, k: Option<&skel_syntax::Ident>) {
+    ctx.pop_scope();
+    if k.is_some() {
+        ctx.pop_scope();
+    }
+}
+
+fn infer_parts(ctx: &mut InferCtx<'_>, parts: &[TemplatePart], target: &Expr) -> Option<Type> {
+    for part in parts {
+        let found = match part {
+            TemplatePart::Literal { .. } => None,
+            TemplatePart::Interpolation { expr, .. } => infer_to(ctx, expr, target),
+            TemplatePart::If {
+                cond, then, other, ..
+            } => infer_to(ctx, cond, target)
+                .or_else(|| infer_parts(ctx, then, target))
+                .or_else(|| other.as_ref().and_then(|o| infer_parts(ctx, o, target))),
+            TemplatePart::For {
+                key_var,
+                value_var,
+                collection,
+                body,
+                ..
+            } => infer_to(ctx, collection, target).or_else(|| {
+                let (k, v) = ctx.iteration(collection);
+                bind(ctx, key_var.as_ref(), value_var, k, v);
+                let t = infer_parts(ctx, body, target);
+                unbind(ctx, key_var.as_ref());
+                t
+            }),
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Tuple(items) => items.iter().collect(),
+        ExprKind::Object(items) => items.iter().flat_map(|i| [&i.key, &i.value]).collect(),
+        ExprKind::Call { args, .. } => args.iter().collect(),
+        ExprKind::GetAttr { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Parens(expr) => {
+            vec![expr]
+        }
+        ExprKind::Index { expr, index } => vec![expr, index],
+        ExprKind::Splat { expr, .. } => vec![expr],
+        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+        ExprKind::Conditional { cond, then, other } => vec![cond, then, other],
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,346 @@
+//! Completion, rename, semantic tokens, inlay hints and code actions.
+
+use super::nav::{project_at, with_cursor, PROJECT};
+use super::{fixture, Fixture};
+use crate::CompletionKind;
+
+/// Labels (with detail) of the completions, in sort order, first `n`.
+fn completion_labels(f: &Fixture, n: usize) -> Vec<String> {
+    let mut items = crate::completions(f.db(), f.pos());
+    items.sort_by(|a, b| {
+        a.sort_text
+            .as_ref()
+            .unwrap_or(&a.label)
+            .cmp(b.sort_text.as_ref().unwrap_or(&b.label))
+    });
+    items
+        .iter()
+        .take(n)
+        .map(|i| match &i.detail {
+            Some(d) => format!("{} : {d}", i.label),
+            None => i.label.clone(),
+        })
+        .collect()
+}
+
+fn check_completions(text: &str, n: usize, expect: &[&str]) {
+    let f = fixture(text);
+    assert_eq!(completion_labels(&f, n), expect);
+}
+
+#[test]
+fn completes_top_level_blocks_with_snippets() {
+    let f = fixture("$0\n");
+    let items = crate::completions(f.db(), f.pos());
+    let resource = items
+        .iter()
+        .find(|i| i.label == "resource")
+        .expect("resource");
+    assert_eq!(
+        resource.insert_text,
+        "resource \"${1:type}\" \"${2:name}\" {\n  $0\n}"
+    );
+    assert!(resource.is_snippet);
+    assert_eq!(items.len(), 8);
+}
+
+#[test]
+fn completes_resource_types_in_first_label() {
+    let f = fixture("resource \"aws_v$0\n");
+    let items = crate::completions(f.db(), f.pos());
+    let vpc = items
+        .iter()
+        .find(|i| i.label == "aws_vpc")
+        .expect("aws_vpc");
+    assert_eq!(f.slice(f.pos().file, vpc.replace_range), "aws_v");
+    assert_eq!(vpc.kind, CompletionKind::ResourceType);
+    let f = fixture("data \"$0\" \"x\" {}\n");
+    let labels: Vec<String> = crate::completions(f.db(), f.pos())
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert!(labels.contains(&"aws_region".to_string()), "{labels:?}");
+}
+
+#[test]
+fn completes_arguments_required_first_excluding_set() {
+    check_completions(
+        "resource \"aws_instance\" \"x\" {\n  ami = \"a\"\n  $0\n}\n",
+        3,
+        &[
+            "instance_type : string (required)",
+            "associate_public_ip_address : bool (optional, computed)",
+            "availability_zone : string (optional, computed)",
+        ],
+    );
+    let f = fixture("resource \"aws_instance\" \"x\" {\n  $0\n}\n");
+    let items = crate::completions(f.db(), f.pos());
+    let ami = items.iter().find(|i| i.label == "ami").expect("ami");
+    assert_eq!(ami.insert_text, "ami = $0");
+    assert_eq!(ami.sort_text.as_deref(), Some("0_ami"));
+    let block = items
+        .iter()
+        .find(|i| i.label == "root_block_device")
+        .expect("block");
+    assert_eq!(block.insert_text, "root_block_device {\n  $0\n}");
+    assert!(items.iter().any(|i| i.label == "lifecycle"));
+    // Nested block bodies.
+    check_completions(
+        "resource \"aws_instance\" \"x\" {\n  root_block_device {\n    $0\n  }\n}\n",
+        2,
+        &[
+            "delete_on_termination : bool (optional)",
+            "encrypted : bool (optional, computed)",
+        ],
+    );
+}
+
+#[test]
+fn completes_module_inputs() {
+    // Already-set arguments are not offered again.
+    let f = project_at("  cidr   = \"10.0.0.0/16\"\n$0}");
+    let labels = completion_labels(&f, 100);
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.starts_with("cidr") || l.starts_with("source")),
+        "{labels:?}"
+    );
+    assert_eq!(labels.first().map(String::as_str), Some("count"));
+    let text = with_cursor(PROJECT, "  cidr   = \"10.0.0.0/16\"\n$0");
+    let text = text.replace("  cidr   = \"10.0.0.0/16\"\n", "");
+    let f = fixture(&text);
+    assert_eq!(completion_labels(&f, 1), ["cidr : string (required)"]);
+}
+
+#[test]
+fn completes_references_after_dot() {
+    // `var.` alone does not parse: the scan still finds the context.
+    let with = |needle: &str, insert: &str| {
+        let text = PROJECT.replacen(needle, insert, 1);
+        fixture(&text)
+    };
+    let f = with("ami           = \"ami-123\"", "ami           = var.$0");
+    assert_eq!(completion_labels(&f, 5), ["region : string"]);
+    let f = with("ami           = \"ami-123\"", "ami           = local.$0");
+    assert_eq!(
+        completion_labels(&f, 5),
+        ["name : string", "ports : list(string)"]
+    );
+    let f = with("ami           = \"ami-123\"", "ami           = module.$0");
+    assert_eq!(completion_labels(&f, 5), ["vpc : ./modules/vpc"]);
+    let f = with(
+        "ami           = \"ami-123\"",
+        "ami           = module.vpc.$0",
+    );
+    assert_eq!(
+        completion_labels(&f, 5),
+        ["subnet_ids : tuple([string])", "vpc_id : string"]
+    );
+    let f = with(
+        "value = aws_instance.web.public_ip",
+        "value = aws_instance.web.a$0",
+    );
+    let labels = completion_labels(&f, 100);
+    assert!(labels.contains(&"arn : string".to_string()), "{labels:?}");
+    let f = with("value = aws_instance.web.public_ip", "value = path.$0");
+    assert_eq!(
+        completion_labels(&f, 5),
+        ["cwd : string", "module : string", "root : string"]
+    );
+}
+
+#[test]
+fn completes_data_each_count() {
+    let text = r#"
+        data "aws_region" "current" {}
+        resource "aws_instance" "x" {
+          for_each = toset(["a"])
+          count_x = 1
+          ami = data.$0
+        }
+        "#;
+    check_completions(text, 5, &["aws_region"]);
+    check_completions(
+        &text.replace("data.$0", "data.aws_region.$0"),
+        5,
+        &["current : data.aws_region.current"],
+    );
+    check_completions(
+        &text.replace("data.$0", "each.$0"),
+        5,
+        &["key : string", "value"],
+    );
+    check_completions(&text.replace("data.$0", "count.$0"), 5, &["index : number"]);
+    let f = fixture(&text.replace("data.$0", "up$0"));
+    let items = crate::completions(f.db(), f.pos());
+    let upper = items.iter().find(|i| i.label == "upper").expect("upper");
+    assert_eq!(upper.detail.as_deref(), Some("upper(str: string) string"));
+    assert!(items.iter().any(|i| i.label == "each"));
+    assert_eq!(f.slice(f.pos().file, upper.replace_range), "up");
+}
+
+#[test]
+fn completion_after_non_ascii_text() {
+    let f = fixture("variable \"x\" {}\nlocals {\n  s = \"héllo wörld ✓\"\n  t = var.$0\n}\n");
+    assert_eq!(completion_labels(&f, 5), ["x : any"]);
+    let f = fixture("locals {\n  s = \"é✓ ${var.x$0}\"\n}\nvariable \"x\" { type = number }\n");
+    let hover = crate::hover(f.db(), f.pos()).expect("hover");
+    assert_eq!(f.slice(f.pos().file, hover.range), "var.x");
+}
+
+fn edits(f: &Fixture, change: &crate::SourceChange) -> Vec<String> {
+    let mut out = Vec::new();
+    for (file, edits) in &change.edits {
+        for e in edits {
+            out.push(format!("{} -> {}", f.show(*file, e.range), e.new_text));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn rename_variable_across_modules() {
+    let f = project_at("cidr_block = var.ci$0dr");
+    assert_eq!(
+        crate::prepare_rename(f.db(), f.pos()).map(|r| f.slice(f.pos().file, r)),
+        Ok("cidr".into())
+    );
+    let change = crate::rename(f.db(), f.pos(), "cidr_range").expect("rename");
+    assert_eq!(
+        edits(&f, &change),
+        [
+            "/root/main.skel@237..241 \"cidr\" -> cidr_range",
+            "/root/modules/vpc/main.skel@10..14 \"cidr\" -> cidr_range",
+            "/root/modules/vpc/main.skel@83..87 \"cidr\" -> cidr_range",
+        ]
+    );
+}
+
+#[test]
+fn rename_output_and_resource() {
+    let f = project_at("module.vpc.subnet_i$0ds");
+    let change = crate::rename(f.db(), f.pos(), "subnets").expect("rename");
+    assert_eq!(
+        edits(&f, &change),
+        [
+            "/root/main.skel@380..390 \"subnet_ids\" -> subnets",
+            "/root/modules/vpc/main.skel@180..190 \"subnet_ids\" -> subnets",
+        ]
+    );
+    let f = project_at("resource \"aws_instance\" \"w$0eb\"");
+    let change = crate::rename(f.db(), f.pos(), "app").expect("rename");
+    assert_eq!(
+        edits(&f, &change),
+        [
+            "/root/main.skel@287..290 \"web\" -> app",
+            "/root/main.skel@480..483 \"web\" -> app",
+        ]
+    );
+}
+
+#[test]
+fn rename_refusals() {
+    let f = project_at("${var.reg$0ion}");
+    assert_eq!(
+        crate::rename(f.db(), f.pos(), "1bad"),
+        Err("`1bad` is not a valid identifier".into())
+    );
+    let f = project_at("output \"subnet_$0ids\"");
+    assert_eq!(
+        crate::rename(f.db(), f.pos(), "vpc_id"),
+        Err("an output named `vpc_id` already exists".into())
+    );
+    let f = project_at("up$0per(");
+    assert!(crate::prepare_rename(f.db(), f.pos()).is_err());
+    let f = project_at("ty$0pe        = string");
+    assert_eq!(
+        crate::prepare_rename(f.db(), f.pos()),
+        Err("nothing to rename here".into())
+    );
+    // A use inside a block with a syntax error.
+    let f =
+        fixture("variable \"x\" {}\nlocals { a = var.x$0 }\noutput \"o\" { value = var.x + }\n");
+    let err = crate::rename(f.db(), f.pos(), "y").unwrap_err();
+    assert!(err.contains("syntax errors"), "{err}");
+}
+
+#[test]
+fn semantic_tokens_of_a_small_file() {
+    let f = fixture("# c\nresource \"aws_vpc\" \"v\" {\n  cidr_block = \"${var.x}/16\"\n  tags = { n = upper(\"a\") }\n  count = 2\n}\n");
+    let got: Vec<String> = crate::semantic_tokens(f.db(), f.files[0])
+        .iter()
+        .map(|t| {
+            format!(
+                "{:?}{} {}",
+                t.kind,
+                if t.declaration { "(decl)" } else { "" },
+                f.slice(f.files[0], t.range)
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Comment # c",
+            "BlockType resource",
+            "Type \"aws_vpc\"",
+            "Label(decl) \"v\"",
+            "Property cidr_block",
+            "String \"",
+            "Variable var",
+            "Property x",
+            "String /16\"",
+            "Property tags",
+            "Property n",
+            "Function upper",
+            "String \"a\"",
+            "Property count",
+            "Number 2",
+        ]
+    );
+}
+
+#[test]
+fn inlay_hints_for_locals_and_module_calls() {
+    let f = project_at("variable \"region\"$0");
+    let file = f.pos().file;
+    let len = file.text(f.db()).as_ref().map_or(0, |t| t.len()) as u32;
+    let got: Vec<String> = crate::inlay_hints(f.db(), file, skel_syntax::TextRange::new(0, len))
+        .iter()
+        .map(|h| {
+            format!(
+                "{}{}",
+                f.slice(file, skel_syntax::TextRange::new(h.offset - 4, h.offset)),
+                h.label
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "name: string",
+            "orts: list(string)",
+            "vpc\": {subnet_ids: tuple([string]), vpc_id: string}",
+        ]
+    );
+}
+
+#[test]
+fn code_action_fixes_typo() {
+    let f = fixture("variable \"region\" {}\noutput \"o\" { value = var.regoin$0 }\n");
+    let range = skel_syntax::TextRange::empty(f.pos().offset);
+    let actions = crate::code_actions(f.db(), f.pos().file, range);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].title, "Change to `region`");
+    assert_eq!(actions[0].fixes, Some("unresolved-reference"));
+    assert_eq!(
+        edits(&f, &actions[0].edit),
+        ["/main.skel@46..52 \"regoin\" -> region"]
+    );
+    let f = fixture("resource \"aws_instance\" \"x\" {\n  ami = \"a\"\n  instance_type = \"t\"\n  subnt_id = \"s\"$0\n}\n");
+    let actions = crate::code_actions(f.db(), f.pos().file, skel_syntax::TextRange::new(0, 200));
+    let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["Change to `subnet_id`"]);
+}
