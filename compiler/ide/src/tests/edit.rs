@@ -344,3 +344,47 @@ fn code_action_fixes_typo() {
     let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
     assert_eq!(titles, ["Change to `subnet_id`"]);
 }
+
+#[test]
+fn completes_in_unclosed_blocks_and_interpolations() {
+    check_completions(
+        "variable \"v\" {}\nresource \"aws_vpc\" \"x\" {\n  cidr_block = \"a\"\n  $0",
+        1,
+        &["assign_generated_ipv6_cidr_block : bool (optional)"],
+    );
+    check_completions(
+        "variable \"v\" {}\nlocals {\n  a = \"x-${var.$0}\"\n}\n",
+        5,
+        &["v : any"],
+    );
+    check_completions(
+        "locals {\n  obj = { a = 1, b = \"x\" }\n  c = local.obj.$0\n}\n",
+        5,
+        &["a : number", "b : string"],
+    );
+    // Nothing inside comments or plain strings.
+    check_completions("# var.$0\n", 5, &[]);
+    check_completions("locals {\n  a = \"hello $0\"\n}\n", 5, &[]);
+}
+
+#[test]
+fn rename_local_and_module_call() {
+    let f = project_at("upper(local.na$0me)");
+    let change = crate::rename(f.db(), f.pos(), "app_name").expect("rename");
+    assert_eq!(
+        edits(&f, &change),
+        [
+            "/root/main.skel@118..122 \"name\" -> app_name",
+            "/root/main.skel@433..437 \"name\" -> app_name",
+        ]
+    );
+    let f = project_at("module \"v$0pc\"");
+    let change = crate::rename(f.db(), f.pos(), "network").expect("rename");
+    assert_eq!(
+        edits(&f, &change),
+        [
+            "/root/main.skel@201..204 \"vpc\" -> network",
+            "/root/main.skel@376..379 \"vpc\" -> network",
+        ]
+    );
+}
