@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use skel_db::Db;
 use skel_syntax::TextRange;
 
 use super::fixture;
@@ -66,5 +67,40 @@ fn never_panics_on_odd_inputs() {
         "locals { a = [for x in [1] : x.] }\n/* unterminated",
     ] {
         run_everywhere(text);
+    }
+}
+
+/// The real examples on disk: every feature at many offsets, and references from a child
+/// module's output into the calling example.
+#[test]
+fn examples_on_disk() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let root = skel_hir::normalize_path(&root);
+    let db = skel_db::SkelDatabase::default();
+    let main = db.file(&root.join("walking-skeleton/main.skel"));
+    let text = main.text(&db).clone().expect("example text");
+    let len = text.len() as u32;
+    crate::semantic_tokens(&db, main);
+    crate::document_symbols(&db, main);
+    crate::inlay_hints(&db, main, TextRange::new(0, len));
+    assert!(crate::file_diagnostics(&db, main).is_empty());
+    for offset in (0..len).step_by(5) {
+        let position = FilePosition { file: main, offset };
+        crate::hover(&db, position);
+        crate::completions(&db, position);
+        crate::goto_definition(&db, position);
+    }
+    let vpc = db.file(&root.join("modules/vpc/outputs.skel"));
+    let vpc_text = vpc.text(&db).clone().unwrap_or_default();
+    if let Some(at) = vpc_text.find("output \"vpc_id\"") {
+        let position = FilePosition {
+            file: vpc,
+            offset: at as u32 + 9,
+        };
+        let refs = crate::references(&db, position, false);
+        assert!(
+            refs.iter().any(|(f, _)| *f == main),
+            "module.vpc.vpc_id in the caller: {refs:?}"
+        );
     }
 }
