@@ -57,6 +57,10 @@ pub struct ResourceChange {
     /// Attribute paths whose values are sensitive (redacted when shown).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive_paths: Vec<Vec<String>>,
+    /// A delete of a deposed object (an old object left by an interrupted
+    /// create-before-destroy replacement), not of the instance's current object.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deposed: bool,
     /// Instances this one depends on (applied first; destroyed after).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<InstanceAddr>,

@@ -61,6 +61,10 @@ pub struct ResourceInstanceState {
     pub create_before_destroy: bool,
     #[serde(default, skip_serializing_if = "is_ready")]
     pub status: InstanceStatus,
+    /// Objects replaced with `create_before_destroy` whose deletion has not happened yet
+    /// (an interrupted replacement): the next apply deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<serde_json::Value>,
 }
 
 fn is_ready(status: &InstanceStatus) -> bool {

@@ -7,6 +7,7 @@
 mod load;
 mod model;
 mod parse_type;
+mod provisioners;
 
 pub use load::{load_str, DATA_FILES};
 pub use model::{
@@ -15,6 +16,7 @@ pub use model::{
     ResourceSchema,
 };
 pub use parse_type::parse_type;
+pub use provisioners::{connection_schema, provisioner_schema};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,172 @@
+//! Evaluating a block body against its schema into an object value: arguments converted to
+//! their types, unset arguments given their defaults, nested blocks (static and `dynamic`)
+//! collected by nesting mode.
+
+use std::collections::BTreeMap;
+
+use skel_eval::{EvalError, Scope};
+use skel_schema::{BlockSchema, Nesting};
+use skel_syntax::{Block, Body, ExprKind};
+use skel_value::{convert, Value};
+
+/// A scope with extra names bound on top (a dynamic block's iterator).
+struct Layered<'a> {
+    base: &'a dyn Scope,
+    name: &'a str,
+    value: Value,
+}
+
+impl Scope for Layered<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if name == self.name {
+            Some(self.value.clone())
+        } else {
+            self.base.lookup(name)
+        }
+    }
+}
+
+/// The object value of `body` under `schema`. Computed-only attributes are null (the provider
+/// fills them in when planning).
+pub fn eval_body(
+    body: &Body,
+    schema: &BlockSchema,
+    scope: &dyn Scope,
+    ctx: &dyn skel_stdlib::Context,
+) -> Result<Value, EvalError> {
+    let mut object = BTreeMap::new();
+    for (name, attr) in &schema.attributes {
+        let value = match body.attribute(name) {
+            Some(a) if attr.is_argument() => {
+                let v = skel_eval::eval_with(&a.expr, scope, ctx)?;
+                convert(&v, &attr.ty)
+                    .map_err(|e| EvalError::new(format!("argument `{name}`: {e}"), a.expr.range))?
+            }
+            _ => match (&attr.default, attr.is_argument()) {
+                (Some(default), true) => {
+                    convert(&Value::from_json(default), &attr.ty).unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            },
+        };
+        object.insert(name.clone(), value);
+    }
+    for (name, nested) in &schema.blocks {
+        let mut items: Vec<(Option<String>, Value)> = Vec::new();
+        let mut unknown = false;
+        for block in body.blocks_of(name) {
+            items.push((
+                block.labels.first().map(|l| l.value.clone()),
+                eval_body(&block.body, &nested.block, scope, ctx)?,
+            ));
+        }
+        for dynamic in body
+            .blocks_of("dynamic")
+            .filter(|b| b.label(0) == Some(name.as_str()))
+        {
+            match expand_dynamic(dynamic, &nested.block, scope, ctx)? {
+                Some(generated) => items.extend(generated),
+                None => unknown = true,
+            }
+        }
+        let value = if unknown {
+            Value::Unknown(nested.computed_type())
+        } else {
+            match nested.nesting {
+                Nesting::Single => items
+                    .into_iter()
+                    .next()
+                    .map(|(_, v)| v)
+                    .unwrap_or(Value::Null),
+                Nesting::List => Value::List(items.into_iter().map(|(_, v)| v).collect()),
+                Nesting::Set => Value::set(items.into_iter().map(|(_, v)| v).collect()),
+                Nesting::Map => Value::Map(
+                    items
+                        .into_iter()
+                        .map(|(k, v)| (k.unwrap_or_default(), v))
+                        .collect(),
+                ),
+            }
+        };
+        object.insert(name.clone(), value);
+    }
+    Ok(Value::Object(object))
+}
+
+/// A generated block: its label (for map nesting) and its object value.
+type Generated = (Option<String>, Value);
+
+/// The blocks a `dynamic` block generates, or `None` when its `for_each` is not known yet.
+fn expand_dynamic(
+    dynamic: &Block,
+    schema: &BlockSchema,
+    scope: &dyn Scope,
+    ctx: &dyn skel_stdlib::Context,
+) -> Result<Option<Vec<Generated>>, EvalError> {
+    let name = dynamic.label(0).unwrap_or_default();
+    let Some(for_each) = dynamic.body.attribute("for_each") else {
+        return Err(EvalError::new(
+            "a dynamic block needs `for_each`",
+            dynamic.header_range(),
+        ));
+    };
+    let iterator = match dynamic.body.attribute("iterator").map(|a| &a.expr.kind) {
+        Some(ExprKind::Variable(ident)) => ident.name.clone(),
+        _ => name.to_string(),
+    };
+    let collection = skel_eval::eval_with(&for_each.expr, scope, ctx)?;
+    if !collection.is_known() {
+        return Ok(None);
+    }
+    let entries: Vec<(Value, Value)> = match &collection {
+        Value::List(v) | Value::Tuple(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (Value::number(i as i64), e.clone()))
+            .collect(),
+        Value::Set(v) => v.iter().map(|e| (e.clone(), e.clone())).collect(),
+        Value::Map(m) | Value::Object(m) => m
+            .iter()
+            .map(|(k, e)| (Value::string(k.clone()), e.clone()))
+            .collect(),
+        Value::Null => Vec::new(),
+        other => {
+            return Err(EvalError::new(
+                format!(
+                    "dynamic block `for_each` must be a collection, not {}",
+                    other.type_of()
+                ),
+                for_each.expr.range,
+            ));
+        }
+    };
+    let Some(content) = dynamic.body.blocks_of("content").next() else {
+        return Err(EvalError::new(
+            "a dynamic block needs a `content` block",
+            dynamic.header_range(),
+        ));
+    };
+    let labels = dynamic.body.attribute("labels");
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let layered = Layered {
+            base: scope,
+            name: &iterator,
+            value: Value::Object(BTreeMap::from([
+                ("key".to_string(), key),
+                ("value".to_string(), value),
+            ])),
+        };
+        let label = match labels {
+            Some(l) => match skel_eval::eval_with(&l.expr, &layered, ctx)? {
+                Value::List(v) | Value::Tuple(v) => {
+                    v.first().and_then(|x| x.as_str().map(str::to_string))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        out.push((label, eval_body(&content.body, schema, &layered, ctx)?));
+    }
+    Ok(Some(out))
+}

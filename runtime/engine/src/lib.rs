@@ -1,0 +1,18 @@
+//! The engine: evaluation of the lowered configuration, planning against state, and the
+//! parallel apply walk. It reads only plain data (`skel_plan_ir`), talks to providers through
+//! the `Provider` trait, persists through a `StateSink`, and reports through an `Observer`;
+//! it never prints and never touches the state file itself.
+
+mod apply;
+mod body;
+mod error;
+mod observer;
+mod plan;
+mod providers;
+mod world;
+
+pub use apply::{apply, ApplyOptions, ApplyReport, Cancel, Phase, Provisioners, StateSink};
+pub use error::{EngineError, Errors};
+pub use observer::{Observer, Silent};
+pub use plan::{plan, Drift, PlanOptions, Planned};
+pub use providers::ProviderRegistry;

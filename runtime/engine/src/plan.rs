@@ -1,0 +1,729 @@
+//! Planning: refresh the prior state, evaluate the configuration module instance by module
+//! instance in dependency order, ask each resource's provider what would change, and collect
+//! one action per instance (plus deletes for instances no longer configured).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use skel_plan_ir::{
+    Action, ChangeSet, Config, IgnoreChanges, InstanceAddr, InstanceStatus, ModuleInstance,
+    OutputChange, ResourceAddr, ResourceChange, ResourceConfig, ResourceMode, State,
+};
+use skel_provider::PlanRequest;
+use skel_value::{convert, Value};
+
+use crate::observer::Observer;
+use crate::providers::{resolve, site_from_key, ProviderCache, ProviderRegistry};
+use crate::world::{NodeKey, Repeat, Repetition, World};
+use crate::{EngineError, Errors};
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Plan to destroy everything in state.
+    pub destroy: bool,
+    /// Read every instance back through its provider first (drift detection).
+    pub refresh: bool,
+    /// Root variable values given by the user (`-var`, files, environment).
+    pub variables: BTreeMap<String, Value>,
+}
+
+/// Drift found while refreshing: an attribute the configuration manages changed outside skel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    pub addr: InstanceAddr,
+    /// `None` when the object is gone.
+    pub attributes: Option<Vec<String>>,
+}
+
+/// A plan and everything needed to apply it in the same process.
+pub struct Planned {
+    pub changes: ChangeSet,
+    /// The state after refresh (what the plan compared against).
+    pub prior: State,
+    pub drift: Vec<Drift>,
+    pub(crate) world: World,
+    pub(crate) providers: ProviderCache,
+}
+
+/// The object type of a resource or data source's schema.
+pub(crate) fn schema_for(
+    mode: ResourceMode,
+    type_name: &str,
+) -> Result<&'static skel_schema::ResourceSchema, EngineError> {
+    let schema = match mode {
+        ResourceMode::Managed => skel_schema::resource(type_name),
+        ResourceMode::Data => skel_schema::data_source(type_name),
+    };
+    schema.ok_or_else(|| EngineError::new(format!("no provider schema for `{type_name}`")))
+}
+
+/// A state entry's attributes as a value typed by the schema.
+pub(crate) fn typed_state(
+    addr: &InstanceAddr,
+    attributes: &serde_json::Value,
+) -> Result<Value, EngineError> {
+    let schema = schema_for(addr.resource.mode, &addr.resource.type_name)?;
+    convert(
+        &Value::from_json(attributes),
+        &schema.computed_object_type(),
+    )
+    .map_err(|e| {
+        EngineError::new(format!(
+            "the state of this instance does not match its schema: {e}"
+        ))
+        .at(addr.to_string(), None)
+    })
+}
+
+pub async fn plan(
+    config: Arc<Config>,
+    state: &State,
+    registry: &ProviderRegistry,
+    options: &PlanOptions,
+    observer: &dyn Observer,
+) -> Result<Planned, Errors> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let world = World::new(config.clone(), &options.variables, cwd).map_err(Errors)?;
+    let mut planner = Planner {
+        world,
+        registry,
+        providers: ProviderCache::default(),
+        prior: state.clone(),
+        prior_values: HashMap::new(),
+        changes: Vec::new(),
+        errors: Vec::new(),
+        seen: BTreeSet::new(),
+    };
+    for (addr, instance) in &state.resources {
+        match typed_state(addr, &instance.attributes) {
+            Ok(v) => {
+                planner.prior_values.insert(addr.clone(), v);
+            }
+            Err(e) => planner.errors.push(e),
+        }
+    }
+    let drift = if options.refresh && !state.resources.is_empty() {
+        observer.refresh_started(state.resources.len());
+        planner.refresh().await
+    } else {
+        Vec::new()
+    };
+    if !options.destroy {
+        planner.plan_module(ModuleInstance::root()).await;
+    }
+    planner.plan_orphans(options.destroy);
+    if !planner.errors.is_empty() {
+        return Err(Errors(planner.errors));
+    }
+    let outputs = planner.outputs(options.destroy);
+    let changes = ChangeSet {
+        state_serial: state.serial,
+        state_lineage: state.lineage.clone(),
+        changes: planner.changes,
+        outputs,
+        destroy: options.destroy,
+    };
+    Ok(Planned {
+        changes,
+        prior: planner.prior,
+        drift,
+        world: planner.world,
+        providers: planner.providers,
+    })
+}
+
+struct Planner<'a> {
+    world: World,
+    registry: &'a ProviderRegistry,
+    providers: ProviderCache,
+    /// The state after refresh.
+    prior: State,
+    prior_values: HashMap<InstanceAddr, Value>,
+    changes: Vec<ResourceChange>,
+    errors: Vec<EngineError>,
+    /// Instances the configuration declares.
+    seen: BTreeSet<InstanceAddr>,
+}
+
+impl Planner<'_> {
+    /// Read every instance in state back through its provider, one batch per provider and type.
+    async fn refresh(&mut self) -> Vec<Drift> {
+        let mut groups: BTreeMap<(String, String), Vec<InstanceAddr>> = BTreeMap::new();
+        for (addr, instance) in &self.prior.resources {
+            if addr.resource.mode == ResourceMode::Managed && self.prior_values.contains_key(addr) {
+                groups
+                    .entry((instance.provider.clone(), addr.resource.type_name.clone()))
+                    .or_default()
+                    .push(addr.clone());
+            }
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for ((provider_key, type_name), addrs) in groups {
+            let site = match site_from_key(&self.world, &provider_key) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            let configured = match self.providers.get(&mut self.world, self.registry, &site) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            let states: Vec<Value> = addrs.iter().map(|a| self.prior_values[a].clone()).collect();
+            tasks.spawn(async move {
+                let result = configured.provider.read_batch(&type_name, &states).await;
+                (addrs, result)
+            });
+        }
+        let mut drift = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((addrs, result)) = joined else {
+                continue;
+            };
+            match result {
+                Err(e) => self.errors.push(
+                    EngineError::new(format!("refreshing: {e}")).at(addrs[0].to_string(), None),
+                ),
+                Ok(values) => {
+                    for (addr, value) in addrs.into_iter().zip(values) {
+                        match value {
+                            None => {
+                                self.prior.resources.remove(&addr);
+                                self.prior_values.remove(&addr);
+                                drift.push(Drift {
+                                    addr,
+                                    attributes: None,
+                                });
+                            }
+                            Some(new) => {
+                                let old = &self.prior_values[&addr];
+                                if *old != new {
+                                    let changed = changed_attributes(old, &new);
+                                    if let Some(entry) = self.prior.resources.get_mut(&addr) {
+                                        entry.attributes = new.to_json();
+                                    }
+                                    drift.push(Drift {
+                                        addr: addr.clone(),
+                                        attributes: Some(changed),
+                                    });
+                                    self.prior_values.insert(addr, new);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        drift.sort_by(|a, b| a.addr.cmp(&b.addr));
+        drift
+    }
+
+    /// Plan one module instance: its nodes in dependency order, recursing into module calls.
+    fn plan_module(
+        &mut self,
+        mi: ModuleInstance,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+        Box::pin(async move {
+            let module = self.world.module_of(&mi).clone();
+            let order = match topological_order(&module) {
+                Ok(o) => o,
+                Err(e) => {
+                    self.errors.push(e);
+                    return;
+                }
+            };
+            for node in order {
+                match &node {
+                    NodeKey::Resource(mode, type_name, name) => {
+                        let Some(rc) = module.resources.iter().find(|r| {
+                            r.mode == *mode && &r.type_name == type_name && &r.name == name
+                        }) else {
+                            continue;
+                        };
+                        self.plan_resource(&mi, rc).await;
+                    }
+                    NodeKey::Call(name) => {
+                        let Some(index) = module.module_calls.iter().position(|c| &c.name == name)
+                        else {
+                            continue;
+                        };
+                        let call = &module.module_calls[index];
+                        let what = format!("module `{name}`");
+                        match self.world.expand(
+                            &mi,
+                            &call.references,
+                            call.count.as_ref(),
+                            call.for_each.as_ref(),
+                            &what,
+                        ) {
+                            Err(message) => self.errors.push(EngineError::new(message).at(
+                                mi.child(name, skel_plan_ir::InstanceKey::None).to_string(),
+                                Some(&call.location),
+                            )),
+                            Ok((repetition, keys)) => {
+                                self.world
+                                    .calls
+                                    .insert((mi.clone(), name.clone()), (repetition, keys.clone()));
+                                for (key, each) in keys {
+                                    let child = self.world.add_instance(&mi, index, key, each);
+                                    self.plan_module(child).await;
+                                }
+                                if let Err(e) = self.world.node(&(mi.clone(), node.clone())) {
+                                    self.errors.push(e);
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        if let Err(e) = self.world.node(&(mi.clone(), node.clone())) {
+                            self.errors.push(e);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    async fn plan_resource(&mut self, mi: &ModuleInstance, rc: &ResourceConfig) {
+        let addr = ResourceAddr {
+            module: mi.clone(),
+            mode: rc.mode,
+            type_name: rc.type_name.clone(),
+            name: rc.name.clone(),
+        };
+        let schema = match schema_for(rc.mode, &rc.type_name) {
+            Ok(s) => s,
+            Err(e) => return self.errors.push(e.at(addr.to_string(), Some(&rc.location))),
+        };
+        let (repetition, keys) = match self.world.expand(
+            mi,
+            &rc.references,
+            rc.count.as_ref(),
+            rc.for_each.as_ref(),
+            &format!("`{addr}`"),
+        ) {
+            Ok(k) => k,
+            Err(message) => {
+                return self
+                    .errors
+                    .push(EngineError::new(message).at(addr.to_string(), Some(&rc.location)))
+            }
+        };
+        self.world.set_expansion(
+            mi,
+            rc.mode,
+            &rc.type_name,
+            &rc.name,
+            repetition,
+            keys.clone(),
+        );
+        let site = match resolve(&self.world, mi, &rc.provider) {
+            Ok(s) => s,
+            Err(e) => return self.errors.push(e.at(addr.to_string(), Some(&rc.location))),
+        };
+        let configured = match self.providers.get(&mut self.world, self.registry, &site) {
+            Ok(c) => c,
+            Err(e) => return self.errors.push(e.at(addr.to_string(), Some(&rc.location))),
+        };
+        for (key, each) in &keys {
+            let instance = addr.instance(key.clone());
+            self.seen.insert(instance.clone());
+            let repeat = (repetition != Repetition::Single).then_some(Repeat {
+                key,
+                each_value: each.as_ref(),
+            });
+            let evaluated =
+                self.world
+                    .scope(mi, &rc.references, repeat, None)
+                    .and_then(|(scope, deps, _)| {
+                        crate::body::eval_body(
+                            &rc.body,
+                            &schema.block,
+                            &scope,
+                            &self.world.context(mi),
+                        )
+                        .map(|v| (v, deps))
+                        .map_err(|e| EngineError::new(e.message))
+                    });
+            let (mut config, deps) = match evaluated {
+                Ok(x) => x,
+                Err(e) => {
+                    self.errors
+                        .push(e.at(instance.to_string(), Some(&rc.location)));
+                    continue;
+                }
+            };
+            for message in configured.provider.validate(&rc.type_name, &config) {
+                self.errors
+                    .push(EngineError::new(message).at(instance.to_string(), Some(&rc.location)));
+            }
+            let dependencies: Vec<InstanceAddr> =
+                deps.into_iter().filter(|d| *d != instance).collect();
+            let sensitive_paths = sensitive_paths(schema);
+            if rc.mode == ResourceMode::Data {
+                let pending = dependencies.iter().any(|d| {
+                    self.changes
+                        .iter()
+                        .any(|c| &c.addr == d && c.action != Action::NoOp)
+                });
+                let value = if config.is_known() && !pending {
+                    match configured.provider.read_data(&rc.type_name, &config).await {
+                        Ok(v) => v,
+                        Err(e) => {
+                            self.errors.push(
+                                EngineError::new(format!("reading data source: {e}"))
+                                    .at(instance.to_string(), Some(&rc.location)),
+                            );
+                            continue;
+                        }
+                    }
+                } else {
+                    self.changes.push(ResourceChange {
+                        addr: instance.clone(),
+                        action: Action::Read,
+                        provider: site.key(),
+                        prior: None,
+                        planned: Some(Value::Unknown(schema.computed_object_type())),
+                        requires_replace: Vec::new(),
+                        reason: Some(
+                            "its configuration depends on values known only after apply".into(),
+                        ),
+                        sensitive_paths,
+                        deposed: false,
+                        dependencies,
+                    });
+                    Value::Unknown(schema.computed_object_type())
+                };
+                self.world.set_instance_value(&instance, value);
+                continue;
+            }
+            let prior_value = self.prior_values.get(&instance).cloned();
+            let prior_state = self.prior.resources.get(&instance).cloned();
+            let tainted = prior_state
+                .as_ref()
+                .is_some_and(|s| s.status == InstanceStatus::Tainted);
+            if let (Some(prior), IgnoreChanges::All | IgnoreChanges::Attributes(_)) =
+                (&prior_value, &rc.lifecycle.ignore_changes)
+            {
+                apply_ignore_changes(&mut config, prior, &rc.lifecycle.ignore_changes, schema);
+            }
+            let response = match configured
+                .provider
+                .plan(PlanRequest {
+                    type_name: &rc.type_name,
+                    prior: prior_value.as_ref(),
+                    config: &config,
+                })
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    self.errors.push(
+                        EngineError::new(format!("planning: {e}"))
+                            .at(instance.to_string(), Some(&rc.location)),
+                    );
+                    continue;
+                }
+            };
+            let mut reason = None;
+            let mut replace = !response.requires_replace.is_empty() || tainted;
+            if tainted {
+                reason = Some("tainted: a provisioner failed when it was created".to_string());
+            }
+            if prior_value.is_some() && !replace && !rc.lifecycle.replace_triggered_by.is_empty() {
+                if let Some(trigger) = self.triggered(mi, rc, repeat_of(key, each)) {
+                    replace = true;
+                    reason = Some(format!("replace_triggered_by: `{trigger}` changes"));
+                }
+            }
+            let action = match &prior_value {
+                None => Action::Create,
+                Some(_) if replace && rc.lifecycle.create_before_destroy => {
+                    Action::CreateThenDelete
+                }
+                Some(_) if replace => Action::DeleteThenCreate,
+                Some(prior) if *prior == response.planned => Action::NoOp,
+                Some(_) => Action::Update,
+            };
+            if action.is_replace() && rc.lifecycle.prevent_destroy {
+                self.errors.push(
+                    EngineError::new("this plan would destroy an object that has `prevent_destroy = true`")
+                        .at(instance.to_string(), Some(&rc.location))
+                        .with_help("remove `prevent_destroy` if the replacement is intended, or undo the change that forces it"),
+                );
+                continue;
+            }
+            self.world
+                .set_instance_value(&instance, response.planned.clone());
+            self.changes.push(ResourceChange {
+                addr: instance,
+                action,
+                provider: site.key(),
+                prior: prior_state.map(|s| s.attributes),
+                planned: Some(response.planned),
+                requires_replace: response.requires_replace,
+                reason,
+                sensitive_paths,
+                deposed: false,
+                dependencies,
+            });
+        }
+    }
+
+    /// The first `replace_triggered_by` reference whose instances change in this plan.
+    fn triggered(
+        &mut self,
+        mi: &ModuleInstance,
+        rc: &ResourceConfig,
+        repeat: Option<Repeat<'_>>,
+    ) -> Option<String> {
+        let (_, deps, _) = self.world.scope(mi, &rc.references, repeat, None).ok()?;
+        let _ = deps;
+        for expr in &rc.lifecycle.replace_triggered_by {
+            let Some((root, steps)) = expr.as_traversal() else {
+                continue;
+            };
+            let Some(skel_syntax::Step::Attr(name)) = steps.first() else {
+                continue;
+            };
+            let changed = self.changes.iter().any(|c| {
+                c.addr.resource.module == *mi
+                    && c.addr.resource.type_name == root.name
+                    && c.addr.resource.name == name.name
+                    && c.action != Action::NoOp
+            });
+            if changed {
+                return Some(format!("{}.{}", root.name, name.name));
+            }
+        }
+        None
+    }
+
+    /// Instances in state that the configuration no longer declares (or all, to destroy).
+    fn plan_orphans(&mut self, destroy: bool) {
+        for (addr, instance) in &self.prior.resources {
+            if addr.resource.mode == ResourceMode::Data {
+                continue;
+            }
+            let dependencies: Vec<InstanceAddr> = instance
+                .dependencies
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect();
+            for old in &instance.deposed {
+                self.changes.push(ResourceChange {
+                    addr: addr.clone(),
+                    action: Action::Delete,
+                    provider: instance.provider.clone(),
+                    prior: Some(old.clone()),
+                    planned: None,
+                    requires_replace: Vec::new(),
+                    reason: Some("deposed: the old object of an interrupted create-before-destroy replacement".into()),
+                    sensitive_paths: instance.sensitive_paths.clone(),
+                    deposed: true,
+                    dependencies: dependencies.clone(),
+                });
+            }
+            if !destroy && self.seen.contains(addr) {
+                continue;
+            }
+            self.changes.push(ResourceChange {
+                addr: addr.clone(),
+                action: Action::Delete,
+                provider: instance.provider.clone(),
+                prior: Some(instance.attributes.clone()),
+                planned: None,
+                requires_replace: Vec::new(),
+                reason: (!destroy).then(|| "no longer in the configuration".to_string()),
+                sensitive_paths: instance.sensitive_paths.clone(),
+                deposed: false,
+                dependencies,
+            });
+        }
+        self.changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    }
+
+    fn outputs(&mut self, destroy: bool) -> Vec<OutputChange> {
+        let mut out = Vec::new();
+        let root = self.world.config.root().clone();
+        for output in &root.outputs {
+            let before = self
+                .prior
+                .outputs
+                .get(&output.name)
+                .map(|o| o.value.clone());
+            let after = if destroy {
+                None
+            } else {
+                match self
+                    .world
+                    .node(&(ModuleInstance::root(), NodeKey::Output(output.name.clone())))
+                {
+                    Ok((v, _)) => Some(v),
+                    Err(e) => {
+                        self.errors.push(e);
+                        None
+                    }
+                }
+            };
+            out.push(OutputChange {
+                name: output.name.clone(),
+                before,
+                after,
+                sensitive: output.sensitive,
+            });
+        }
+        for (name, state) in &self.prior.outputs {
+            if !root.outputs.iter().any(|o| &o.name == name) {
+                out.push(OutputChange {
+                    name: name.clone(),
+                    before: Some(state.value.clone()),
+                    after: None,
+                    sensitive: state.sensitive,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn repeat_of<'a>(
+    key: &'a skel_plan_ir::InstanceKey,
+    each: &'a Option<Value>,
+) -> Option<Repeat<'a>> {
+    (!key.is_none()).then_some(Repeat {
+        key,
+        each_value: each.as_ref(),
+    })
+}
+
+/// Top-level attributes that differ between two objects.
+pub(crate) fn changed_attributes(old: &Value, new: &Value) -> Vec<String> {
+    match (old.as_mapping(), new.as_mapping()) {
+        (Some(a), Some(b)) => {
+            let mut names: BTreeSet<&String> = a.keys().collect();
+            names.extend(b.keys());
+            names
+                .into_iter()
+                .filter(|k| a.get(*k) != b.get(*k))
+                .cloned()
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Replace ignored arguments of `config` with their prior values.
+fn apply_ignore_changes(
+    config: &mut Value,
+    prior: &Value,
+    ignore: &IgnoreChanges,
+    schema: &skel_schema::ResourceSchema,
+) {
+    let (Value::Object(config), Some(prior)) = (config, prior.as_mapping()) else {
+        return;
+    };
+    let names: Vec<String> = match ignore {
+        IgnoreChanges::None => return,
+        IgnoreChanges::All => schema
+            .block
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.is_argument())
+            .map(|(k, _)| k.clone())
+            .chain(schema.block.blocks.keys().cloned())
+            .collect(),
+        IgnoreChanges::Attributes(names) => names.clone(),
+    };
+    for name in names {
+        if let Some(v) = prior.get(&name) {
+            config.insert(name, v.clone());
+        }
+    }
+}
+
+/// Top-level sensitive attribute paths of a schema.
+fn sensitive_paths(schema: &skel_schema::ResourceSchema) -> Vec<Vec<String>> {
+    schema
+        .block
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.sensitive)
+        .map(|(k, _)| vec![k.clone()])
+        .collect()
+}
+
+/// The nodes of a module in an order where every node comes after what it references.
+pub(crate) fn topological_order(
+    module: &skel_plan_ir::ModuleConfig,
+) -> Result<Vec<NodeKey>, EngineError> {
+    let mut nodes: Vec<(NodeKey, Vec<NodeKey>)> = Vec::new();
+    let refs =
+        |r: &[skel_plan_ir::Reference]| r.iter().map(NodeKey::from_reference).collect::<Vec<_>>();
+    for v in &module.variables {
+        nodes.push((NodeKey::Var(v.name.clone()), Vec::new()));
+    }
+    for l in &module.locals {
+        nodes.push((NodeKey::Local(l.name.clone()), refs(&l.references)));
+    }
+    for r in &module.resources {
+        nodes.push((
+            NodeKey::Resource(r.mode, r.type_name.clone(), r.name.clone()),
+            refs(&r.references),
+        ));
+    }
+    for c in &module.module_calls {
+        nodes.push((NodeKey::Call(c.name.clone()), refs(&c.references)));
+    }
+    for o in &module.outputs {
+        nodes.push((NodeKey::Output(o.name.clone()), refs(&o.references)));
+    }
+    let known: BTreeSet<NodeKey> = nodes.iter().map(|(k, _)| k.clone()).collect();
+    let mut indegree: BTreeMap<NodeKey, usize> = BTreeMap::new();
+    let mut dependents: BTreeMap<NodeKey, Vec<NodeKey>> = BTreeMap::new();
+    for (node, deps) in &nodes {
+        let deps: BTreeSet<&NodeKey> = deps
+            .iter()
+            .filter(|d| known.contains(*d) && *d != node)
+            .collect();
+        indegree.insert(node.clone(), deps.len());
+        for d in deps {
+            dependents.entry(d.clone()).or_default().push(node.clone());
+        }
+    }
+    // Kahn's algorithm, keeping source order among ready nodes.
+    let position: BTreeMap<NodeKey, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.clone(), i))
+        .collect();
+    let mut ready: BTreeSet<(usize, NodeKey)> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(k, _)| (position[k], k.clone()))
+        .collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(first) = ready.iter().next().cloned() {
+        ready.remove(&first);
+        let node = first.1;
+        for d in dependents.get(&node).cloned().unwrap_or_default() {
+            let n = indegree.get_mut(&d).expect("known node");
+            *n -= 1;
+            if *n == 0 {
+                ready.insert((position[&d], d));
+            }
+        }
+        order.push(node);
+    }
+    if order.len() != nodes.len() {
+        return Err(EngineError::new(format!(
+            "the module in {} has a dependency cycle",
+            module.dir.display()
+        )));
+    }
+    Ok(order)
+}

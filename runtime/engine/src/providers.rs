@@ -1,0 +1,228 @@
+//! Provider configurations: which `provider` block serves a resource (through module calls'
+//! `providers` maps and inheritance of default configurations), configured once on first use.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use skel_plan_ir::{ModuleInstance, ProviderRef};
+use skel_provider::{Provider, ProviderFactory};
+use skel_value::Value;
+use tokio::sync::Semaphore;
+
+use crate::world::World;
+use crate::EngineError;
+
+/// The provider factories available to a run, by provider name.
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    factories: HashMap<String, Arc<dyn ProviderFactory>>,
+}
+
+impl ProviderRegistry {
+    pub fn new(factories: impl IntoIterator<Item = Arc<dyn ProviderFactory>>) -> Self {
+        ProviderRegistry {
+            factories: factories
+                .into_iter()
+                .map(|f| (f.name().to_string(), f))
+                .collect(),
+        }
+    }
+
+    pub fn factory(&self, name: &str) -> Option<&Arc<dyn ProviderFactory>> {
+        self.factories.get(name)
+    }
+}
+
+/// A configured provider and its concurrency limit.
+#[derive(Clone)]
+pub struct Configured {
+    pub provider: Arc<dyn Provider>,
+    /// The `parallelism` of its `provider` block, if any.
+    pub limit: Option<Arc<Semaphore>>,
+}
+
+/// Where a provider configuration is declared.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct ProviderSite {
+    pub module: ModuleInstance,
+    pub provider: ProviderRef,
+    /// Index into the module's `providers`, or `None` for an implicit empty configuration.
+    pub block: Option<usize>,
+}
+
+impl ProviderSite {
+    /// The key recorded in state: `aws`, `aws.west`, `module.net.aws`.
+    pub fn key(&self) -> String {
+        if self.module.is_root() {
+            self.provider.to_string()
+        } else {
+            format!("{}.{}", self.module, self.provider)
+        }
+    }
+}
+
+/// Resolve the configuration serving `provider` as seen from module instance `mi`.
+pub fn resolve(
+    world: &World,
+    mi: &ModuleInstance,
+    provider: &ProviderRef,
+) -> Result<ProviderSite, EngineError> {
+    let module = world.module_of(mi);
+    if let Some(i) = module
+        .providers
+        .iter()
+        .position(|p| p.name == provider.name && p.alias == provider.alias)
+    {
+        return Ok(ProviderSite {
+            module: mi.clone(),
+            provider: provider.clone(),
+            block: Some(i),
+        });
+    }
+    let parent = world.instances.get(mi).and_then(|i| i.parent.clone());
+    match parent {
+        Some((parent, call_index, _, _)) => {
+            let call = &world.module_of(&parent).module_calls[call_index];
+            if let Some((_, passed)) = call.providers.iter().find(|(child, _)| child == provider) {
+                return resolve(world, &parent, passed);
+            }
+            if provider.alias.is_none() {
+                return resolve(world, &parent, provider);
+            }
+            Err(EngineError::new(format!("module `{mi}` needs the provider configuration `{provider}`, and its call does not pass one")).with_help(format!("add `providers = {{ {provider} = … }}` to the module call")))
+        }
+        None if provider.alias.is_none() => Ok(ProviderSite {
+            module: mi.clone(),
+            provider: provider.clone(),
+            block: None,
+        }),
+        None => Err(EngineError::new(format!(
+            "no `provider \"{}\"` block with alias `{}`",
+            provider.name,
+            provider.alias.as_deref().unwrap_or_default()
+        ))),
+    }
+}
+
+/// Parse a state provider key back into a site (for refreshing and deleting orphans).
+pub fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> {
+    let mut module = ModuleInstance::root();
+    let mut rest = key;
+    if key.starts_with("module.") {
+        // `module.NAME[KEY]….PROVIDER[.ALIAS]`: parse the module path with the address parser.
+        let end = find_module_end(key)
+            .ok_or_else(|| EngineError::new(format!("invalid provider key `{key}` in state")))?;
+        let addr: skel_plan_ir::InstanceAddr = format!("{}.x.y", &key[..end])
+            .parse()
+            .map_err(|_| EngineError::new(format!("invalid provider key `{key}` in state")))?;
+        module = addr.resource.module;
+        rest = &key[end + 1..];
+    }
+    let provider = match rest.split_once('.') {
+        Some((name, alias)) => ProviderRef {
+            name: name.to_string(),
+            alias: Some(alias.to_string()),
+        },
+        None => ProviderRef {
+            name: rest.to_string(),
+            alias: None,
+        },
+    };
+    if !world.instances.contains_key(&module) {
+        // The module instance is gone from the configuration: use an implicit configuration.
+        return Ok(ProviderSite {
+            module,
+            provider,
+            block: None,
+        });
+    }
+    resolve(world, &module, &provider)
+}
+
+/// The byte index of the `.` ending the last `module.NAME[KEY]` segment of a provider key.
+fn find_module_end(text: &str) -> Option<usize> {
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    let mut end = None;
+    while text[i..].starts_with("module.") {
+        i += "module.".len();
+        while i < bytes.len()
+            && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
+        {
+            i += 1;
+        }
+        if i < bytes.len() && bytes[i] == b'[' {
+            let close = text[i..].find(']')? + i;
+            i = close + 1;
+        }
+        if i >= bytes.len() || bytes[i] != b'.' {
+            return None;
+        }
+        end = Some(i);
+        i += 1;
+    }
+    end
+}
+
+/// Configured providers, created on first use.
+#[derive(Default)]
+pub struct ProviderCache {
+    configured: HashMap<String, Configured>,
+}
+
+impl ProviderCache {
+    pub fn get(
+        &mut self,
+        world: &mut World,
+        registry: &ProviderRegistry,
+        site: &ProviderSite,
+    ) -> Result<Configured, EngineError> {
+        let key = site.key();
+        if let Some(c) = self.configured.get(&key) {
+            return Ok(c.clone());
+        }
+        let factory = registry.factory(&site.provider.name).ok_or_else(|| {
+            EngineError::new(format!(
+                "no provider named `{}` is available",
+                site.provider.name
+            ))
+            .with_help("skel ships the `null`, `local` and `random` providers in this build")
+        })?;
+        let (config, parallelism) = match site.block {
+            Some(i) => {
+                let block = world.module_of(&site.module).providers[i].clone();
+                let schema = skel_schema::provider(&site.provider.name)
+                    .map(|p| p.config.clone())
+                    .unwrap_or_default();
+                let (scope, _, _) = world.scope(&site.module, &block.references, None, None)?;
+                let value = crate::body::eval_body(
+                    &block.body,
+                    &schema,
+                    &scope,
+                    &world.context(&site.module),
+                )
+                .map_err(|e| {
+                    EngineError::new(format!("provider configuration: {}", e.message))
+                        .at(format!("provider.{}", site.key()), Some(&block.location))
+                })?;
+                if !value.is_known() {
+                    return Err(EngineError::new(
+                        "the provider configuration depends on values known only after apply",
+                    )
+                    .at(format!("provider.{}", site.key()), Some(&block.location)));
+                }
+                (value, block.parallelism)
+            }
+            None => (Value::Object(Default::default()), None),
+        };
+        let provider = factory
+            .configure(&config)
+            .map_err(|e| EngineError::new(format!("configuring provider `{key}`: {e}")))?;
+        let configured = Configured {
+            provider,
+            limit: parallelism.map(|n| Arc::new(Semaphore::new(n.max(1) as usize))),
+        };
+        self.configured.insert(key, configured.clone());
+        Ok(configured)
+    }
+}

@@ -1,0 +1,691 @@
+//! The evaluation world: every module instance's variables, locals, resources, module calls and
+//! outputs as nodes with cached values, evaluated on demand and re-evaluated when a resource
+//! they depend on gets its applied value.
+//!
+//! Values of resource nodes are set from outside (planned values while planning, applied values
+//! while applying); everything else is computed from expressions. Each node also carries the
+//! set of resource instances its value depends on: that is how instance-level dependencies of
+//! the change set are found, through locals, variables and module outputs alike.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use skel_eval::Scope;
+use skel_plan_ir::{
+    Config, InstanceAddr, InstanceKey, ModuleConfig, ModuleId, ModuleInstance, Reference,
+    ResourceAddr, ResourceMode,
+};
+use skel_value::{convert, Type, Value};
+
+use crate::EngineError;
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum NodeKey {
+    Var(String),
+    Local(String),
+    Resource(ResourceMode, String, String),
+    Call(String),
+    Output(String),
+}
+
+impl NodeKey {
+    pub fn from_reference(r: &Reference) -> NodeKey {
+        match r {
+            Reference::Variable(n) => NodeKey::Var(n.clone()),
+            Reference::Local(n) => NodeKey::Local(n.clone()),
+            Reference::Resource {
+                mode,
+                type_name,
+                name,
+            } => NodeKey::Resource(*mode, type_name.clone(), name.clone()),
+            Reference::Module(n) => NodeKey::Call(n.clone()),
+        }
+    }
+}
+
+pub type NodeId = (ModuleInstance, NodeKey);
+
+/// Instance keys in order, each with its `each.value` for `for_each`.
+pub type Keys = Vec<(InstanceKey, Option<Value>)>;
+
+/// How a resource or module call repeats.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Repetition {
+    Single,
+    Count,
+    ForEach,
+}
+
+/// The expanded instances of one resource and their current values.
+#[derive(Clone, Debug)]
+pub struct Expanded {
+    pub repetition: Repetition,
+    pub keys: Keys,
+    pub values: BTreeMap<InstanceKey, Value>,
+}
+
+/// One module instance: which module, and how it was called.
+#[derive(Clone, Debug)]
+pub struct InstanceInfo {
+    pub module: ModuleId,
+    /// The calling module instance, the call's index in its module, and this instance's key
+    /// with its `each.value`.
+    pub parent: Option<(ModuleInstance, usize, InstanceKey, Option<Value>)>,
+}
+
+pub struct World {
+    pub config: Arc<Config>,
+    pub cwd: PathBuf,
+    pub instances: BTreeMap<ModuleInstance, InstanceInfo>,
+    root_vars: BTreeMap<String, Value>,
+    values: HashMap<NodeId, (Value, Arc<BTreeSet<InstanceAddr>>)>,
+    dirty: HashSet<NodeId>,
+    node_deps: HashMap<NodeId, Vec<NodeId>>,
+    dependents: HashMap<NodeId, Vec<NodeId>>,
+    pub resources: HashMap<(ModuleInstance, ResourceMode, String, String), Expanded>,
+    /// Module call instances: (calling instance, call name) → (repetition, keys).
+    pub calls: HashMap<(ModuleInstance, String), (Repetition, Keys)>,
+}
+
+/// A plain scope of root names.
+pub struct MapScope(pub BTreeMap<String, Value>);
+
+impl Scope for MapScope {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.0.get(name).cloned()
+    }
+}
+
+/// `count.index` / `each.key` / `each.value` for one instance.
+#[derive(Clone, Debug)]
+pub struct Repeat<'a> {
+    pub key: &'a InstanceKey,
+    pub each_value: Option<&'a Value>,
+}
+
+impl World {
+    /// A world for `config` with the root module's variable values (already given by the
+    /// user; defaults are applied here) — validation conditions are checked here too.
+    pub fn new(
+        config: Arc<Config>,
+        given: &BTreeMap<String, Value>,
+        cwd: PathBuf,
+    ) -> Result<World, Vec<EngineError>> {
+        let mut world = World {
+            config,
+            cwd,
+            instances: BTreeMap::new(),
+            root_vars: BTreeMap::new(),
+            values: HashMap::new(),
+            dirty: HashSet::new(),
+            node_deps: HashMap::new(),
+            dependents: HashMap::new(),
+            resources: HashMap::new(),
+            calls: HashMap::new(),
+        };
+        world.instances.insert(
+            ModuleInstance::root(),
+            InstanceInfo {
+                module: Config::ROOT,
+                parent: None,
+            },
+        );
+        let mut errors = Vec::new();
+        let root = world.config.root().clone();
+        for var in &root.variables {
+            let value = match given.get(&var.name) {
+                Some(v) => match convert(v, &var.ty) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.push(
+                            EngineError::new(format!(
+                                "Invalid value for variable `{}`: {e}",
+                                var.name
+                            ))
+                            .at(format!("var.{}", var.name), Some(&var.location)),
+                        );
+                        continue;
+                    }
+                },
+                None => match &var.default {
+                    Some(d) => d.clone(),
+                    None => {
+                        errors.push(
+                            EngineError::new(format!("No value for required variable `{}`", var.name))
+                                .at(format!("var.{}", var.name), Some(&var.location))
+                                .with_help(format!("set it with `-var {}=…`, a `.skelvars` file or the SKEL_VAR_{} environment variable", var.name, var.name)),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Err(e) = world.validate(&root, &var.name, &value) {
+                errors.push(e);
+                continue;
+            }
+            world.root_vars.insert(var.name.clone(), value);
+        }
+        if errors.is_empty() {
+            Ok(world)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate(
+        &self,
+        module: &ModuleConfig,
+        name: &str,
+        value: &Value,
+    ) -> Result<(), EngineError> {
+        let Some(var) = module.variables.iter().find(|v| v.name == name) else {
+            return Ok(());
+        };
+        let scope = MapScope(BTreeMap::from([(
+            "var".to_string(),
+            Value::Object(BTreeMap::from([(name.to_string(), value.clone())])),
+        )]));
+        for validation in &var.validations {
+            let ok = skel_eval::eval_with(&validation.condition, &scope, &skel_stdlib::NoContext);
+            if let Ok(Value::Bool(false)) = ok {
+                let message = match skel_eval::eval_with(
+                    &validation.error_message,
+                    &scope,
+                    &skel_stdlib::NoContext,
+                ) {
+                    Ok(Value::String(s)) => s,
+                    _ => "the validation condition is false".to_string(),
+                };
+                return Err(EngineError::new(format!(
+                    "Invalid value for variable `{name}`: {message}"
+                ))
+                .at(format!("var.{name}"), Some(&validation.location)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn module_of(&self, mi: &ModuleInstance) -> &ModuleConfig {
+        let id = self
+            .instances
+            .get(mi)
+            .map(|i| i.module)
+            .unwrap_or(Config::ROOT);
+        &self.config.modules[id]
+    }
+
+    /// Register a child module instance (a call expanded to this key).
+    pub fn add_instance(
+        &mut self,
+        parent: &ModuleInstance,
+        call_index: usize,
+        key: InstanceKey,
+        each: Option<Value>,
+    ) -> ModuleInstance {
+        let call = &self.module_of(parent).module_calls[call_index];
+        let child = parent.child(&call.name, key.clone());
+        let module = call.module;
+        self.instances.insert(
+            child.clone(),
+            InstanceInfo {
+                module,
+                parent: Some((parent.clone(), call_index, key, each)),
+            },
+        );
+        child
+    }
+
+    fn depend(&mut self, node: &NodeId, on: Vec<NodeId>) {
+        for dep in &on {
+            let list = self.dependents.entry(dep.clone()).or_default();
+            if !list.contains(node) {
+                list.push(node.clone());
+            }
+        }
+        self.node_deps.insert(node.clone(), on);
+    }
+
+    /// Mark everything that depends on `node` for re-evaluation.
+    pub fn invalidate(&mut self, node: &NodeId) {
+        let mut stack = vec![node.clone()];
+        while let Some(n) = stack.pop() {
+            if let Some(list) = self.dependents.get(&n) {
+                for d in list.clone() {
+                    if self.dirty.insert(d.clone()) {
+                        stack.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Set the expansion of a resource (its instance keys), before any instance value.
+    pub fn set_expansion(
+        &mut self,
+        mi: &ModuleInstance,
+        mode: ResourceMode,
+        type_name: &str,
+        name: &str,
+        repetition: Repetition,
+        keys: Keys,
+    ) {
+        let id = (
+            mi.clone(),
+            NodeKey::Resource(mode, type_name.to_string(), name.to_string()),
+        );
+        self.resources.insert(
+            (mi.clone(), mode, type_name.to_string(), name.to_string()),
+            Expanded {
+                repetition,
+                keys,
+                values: BTreeMap::new(),
+            },
+        );
+        self.dirty.insert(id.clone());
+        self.invalidate(&id);
+    }
+
+    /// Set one resource instance's value (planned or applied).
+    pub fn set_instance_value(&mut self, addr: &InstanceAddr, value: Value) {
+        let r = &addr.resource;
+        let key = (
+            r.module.clone(),
+            r.mode,
+            r.type_name.clone(),
+            r.name.clone(),
+        );
+        if let Some(expanded) = self.resources.get_mut(&key) {
+            expanded.values.insert(addr.key.clone(), value);
+        }
+        let id = (
+            r.module.clone(),
+            NodeKey::Resource(r.mode, r.type_name.clone(), r.name.clone()),
+        );
+        self.dirty.insert(id.clone());
+        self.invalidate(&id);
+    }
+
+    /// The value of a node and the instances it depends on, evaluating it if needed.
+    pub fn node(
+        &mut self,
+        id: &NodeId,
+    ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
+        if !self.dirty.contains(id) {
+            if let Some(v) = self.values.get(id) {
+                return Ok(v.clone());
+            }
+        }
+        let computed = self.compute(id)?;
+        self.dirty.remove(id);
+        self.values.insert(id.clone(), computed.clone());
+        Ok(computed)
+    }
+
+    fn compute(
+        &mut self,
+        id: &NodeId,
+    ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
+        let (mi, key) = id;
+        let module = self.module_of(mi).clone();
+        match key {
+            NodeKey::Var(name) => self.compute_var(mi, &module, name),
+            NodeKey::Local(name) => {
+                let Some(local) = module.locals.iter().find(|l| &l.name == name) else {
+                    return Err(EngineError::new(format!("unknown local value `{name}`")));
+                };
+                let (scope, deps, nodes) = self.scope(mi, &local.references, None, None)?;
+                self.depend(id, nodes);
+                let value =
+                    skel_eval::eval_with(&local.expr, &scope, &self.context(mi)).map_err(|e| {
+                        EngineError::new(e.message)
+                            .at(format!("local.{name}"), Some(&local.location))
+                    })?;
+                Ok((value, Arc::new(deps)))
+            }
+            NodeKey::Output(name) => {
+                let Some(output) = module.outputs.iter().find(|o| &o.name == name) else {
+                    return Err(EngineError::new(format!("unknown output `{name}`")));
+                };
+                let (scope, deps, nodes) = self.scope(mi, &output.references, None, None)?;
+                self.depend(id, nodes);
+                let value =
+                    skel_eval::eval_with(&output.expr, &scope, &self.context(mi)).map_err(|e| {
+                        EngineError::new(e.message)
+                            .at(format!("output.{name}"), Some(&output.location))
+                    })?;
+                Ok((value, Arc::new(deps)))
+            }
+            NodeKey::Resource(mode, type_name, name) => {
+                let addr = ResourceAddr {
+                    module: mi.clone(),
+                    mode: *mode,
+                    type_name: type_name.clone(),
+                    name: name.clone(),
+                };
+                let object_type = match mode {
+                    ResourceMode::Managed => skel_schema::resource(type_name),
+                    ResourceMode::Data => skel_schema::data_source(type_name),
+                }
+                .map(|s| s.computed_object_type())
+                .unwrap_or(Type::Dynamic);
+                let Some(expanded) =
+                    self.resources
+                        .get(&(mi.clone(), *mode, type_name.clone(), name.clone()))
+                else {
+                    return Ok((Value::Unknown(Type::Dynamic), Arc::default()));
+                };
+                let instance = |k: &InstanceKey| {
+                    expanded
+                        .values
+                        .get(k)
+                        .cloned()
+                        .unwrap_or_else(|| Value::Unknown(object_type.clone()))
+                };
+                let deps: BTreeSet<InstanceAddr> = expanded
+                    .keys
+                    .iter()
+                    .map(|(k, _)| addr.instance(k.clone()))
+                    .collect();
+                let value = match expanded.repetition {
+                    Repetition::Single => expanded
+                        .keys
+                        .first()
+                        .map(|(k, _)| instance(k))
+                        .unwrap_or(Value::Null),
+                    Repetition::Count => {
+                        Value::Tuple(expanded.keys.iter().map(|(k, _)| instance(k)).collect())
+                    }
+                    Repetition::ForEach => Value::Object(
+                        expanded
+                            .keys
+                            .iter()
+                            .filter_map(|(k, _)| match k {
+                                InstanceKey::Str(s) => Some((s.clone(), instance(k))),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
+                };
+                Ok((value, Arc::new(deps)))
+            }
+            NodeKey::Call(name) => {
+                let Some((repetition, keys)) = self.calls.get(&(mi.clone(), name.clone())).cloned()
+                else {
+                    return Ok((Value::Unknown(Type::Dynamic), Arc::default()));
+                };
+                let Some(call_index) = module.module_calls.iter().position(|c| &c.name == name)
+                else {
+                    return Err(EngineError::new(format!("unknown module call `{name}`")));
+                };
+                let child_module = module.module_calls[call_index].module;
+                let outputs: Vec<String> = self.config.modules[child_module]
+                    .outputs
+                    .iter()
+                    .map(|o| o.name.clone())
+                    .collect();
+                let mut deps = BTreeSet::new();
+                let mut nodes = Vec::new();
+                let mut objects = Vec::new();
+                for (key, _) in &keys {
+                    let child = mi.child(name, key.clone());
+                    let mut object = BTreeMap::new();
+                    for out in &outputs {
+                        let node = (child.clone(), NodeKey::Output(out.clone()));
+                        let (v, d) = self.node(&node)?;
+                        deps.extend(d.iter().cloned());
+                        object.insert(out.clone(), v);
+                        nodes.push(node);
+                    }
+                    objects.push((key.clone(), Value::Object(object)));
+                }
+                self.depend(id, nodes);
+                let value = match repetition {
+                    Repetition::Single => objects
+                        .into_iter()
+                        .next()
+                        .map(|(_, v)| v)
+                        .unwrap_or(Value::Null),
+                    Repetition::Count => {
+                        Value::Tuple(objects.into_iter().map(|(_, v)| v).collect())
+                    }
+                    Repetition::ForEach => Value::Object(
+                        objects
+                            .into_iter()
+                            .filter_map(|(k, v)| match k {
+                                InstanceKey::Str(s) => Some((s, v)),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
+                };
+                Ok((value, Arc::new(deps)))
+            }
+        }
+    }
+
+    fn compute_var(
+        &mut self,
+        mi: &ModuleInstance,
+        module: &ModuleConfig,
+        name: &str,
+    ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
+        let Some(var) = module.variables.iter().find(|v| v.name == name) else {
+            return Err(EngineError::new(format!("unknown variable `{name}`")));
+        };
+        let info = self.instances.get(mi).cloned();
+        let Some((parent, call_index, key, each)) = info.and_then(|i| i.parent) else {
+            let value = self.root_vars.get(name).cloned().unwrap_or(Value::Null);
+            return Ok((value, Arc::default()));
+        };
+        let parent_module = self.module_of(&parent).clone();
+        let call = &parent_module.module_calls[call_index];
+        let Some((_, expr)) = call.inputs.iter().find(|(n, _)| n == name) else {
+            return Ok((var.default.clone().unwrap_or(Value::Null), Arc::default()));
+        };
+        let repeat = Repeat {
+            key: &key,
+            each_value: each.as_ref(),
+        };
+        let (scope, deps, nodes) = self.scope(&parent, &call.references, Some(repeat), None)?;
+        self.depend(&(mi.clone(), NodeKey::Var(name.to_string())), nodes);
+        let address = format!("{}", mi);
+        let value = skel_eval::eval_with(expr, &scope, &self.context(&parent)).map_err(|e| {
+            EngineError::new(format!("module input `{name}`: {}", e.message))
+                .at(address.clone(), Some(&call.location))
+        })?;
+        let value = convert(&value, &var.ty).map_err(|e| {
+            EngineError::new(format!("module input `{name}`: {e}"))
+                .at(address.clone(), Some(&call.location))
+        })?;
+        if value.is_known() {
+            self.validate(module, name, &value)
+                .map_err(|e| e.at(address, Some(&call.location)))?;
+        }
+        Ok((value, Arc::new(deps)))
+    }
+
+    /// The file-function context for expressions of a module instance (paths relative to the
+    /// working directory, as in Terraform).
+    pub fn context(&self, _mi: &ModuleInstance) -> skel_eval::FsContext {
+        skel_eval::FsContext::new(self.cwd.clone())
+    }
+
+    /// The scope for evaluating an expression of module instance `mi` that makes `references`,
+    /// with `count`/`each` for one instance and `self` for provisioners. Returns the scope, the
+    /// instances the value will depend on, and the nodes read.
+    pub fn scope(
+        &mut self,
+        mi: &ModuleInstance,
+        references: &[Reference],
+        repeat: Option<Repeat<'_>>,
+        self_value: Option<Value>,
+    ) -> Result<(MapScope, BTreeSet<InstanceAddr>, Vec<NodeId>), EngineError> {
+        let mut roots: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut deps = BTreeSet::new();
+        let mut nodes = Vec::new();
+        for r in references {
+            let node = (mi.clone(), NodeKey::from_reference(r));
+            let (value, d) = self.node(&node)?;
+            deps.extend(d.iter().cloned());
+            nodes.push(node);
+            match r {
+                Reference::Variable(n) => roots
+                    .entry("var".into())
+                    .or_default()
+                    .insert(n.clone(), value),
+                Reference::Local(n) => roots
+                    .entry("local".into())
+                    .or_default()
+                    .insert(n.clone(), value),
+                Reference::Module(n) => roots
+                    .entry("module".into())
+                    .or_default()
+                    .insert(n.clone(), value),
+                Reference::Resource {
+                    mode: ResourceMode::Managed,
+                    type_name,
+                    name,
+                } => roots
+                    .entry(type_name.clone())
+                    .or_default()
+                    .insert(name.clone(), value),
+                Reference::Resource {
+                    mode: ResourceMode::Data,
+                    type_name,
+                    name,
+                } => data
+                    .entry(type_name.clone())
+                    .or_default()
+                    .insert(name.clone(), value),
+            };
+        }
+        let mut scope: BTreeMap<String, Value> = roots
+            .into_iter()
+            .map(|(k, v)| (k, Value::Object(v)))
+            .collect();
+        if !data.is_empty() {
+            scope.insert(
+                "data".into(),
+                Value::Object(
+                    data.into_iter()
+                        .map(|(k, v)| (k, Value::Object(v)))
+                        .collect(),
+                ),
+            );
+        }
+        let module_dir = self.module_of(mi).dir.display().to_string();
+        let root_dir = self.config.root().dir.display().to_string();
+        scope.insert(
+            "path".into(),
+            Value::Object(BTreeMap::from([
+                ("module".into(), Value::string(module_dir)),
+                ("root".into(), Value::string(root_dir)),
+                ("cwd".into(), Value::string(self.cwd.display().to_string())),
+            ])),
+        );
+        let workspace = Value::Object(BTreeMap::from([(
+            "workspace".into(),
+            Value::string("default"),
+        )]));
+        scope.insert("terraform".into(), workspace.clone());
+        scope.insert("skel".into(), workspace);
+        if let Some(repeat) = repeat {
+            match repeat.key {
+                InstanceKey::Int(i) => {
+                    scope.insert(
+                        "count".into(),
+                        Value::Object(BTreeMap::from([("index".into(), Value::number(*i))])),
+                    );
+                }
+                InstanceKey::Str(k) => {
+                    scope.insert(
+                        "each".into(),
+                        Value::Object(BTreeMap::from([
+                            ("key".into(), Value::string(k.clone())),
+                            (
+                                "value".into(),
+                                repeat
+                                    .each_value
+                                    .cloned()
+                                    .unwrap_or_else(|| Value::string(k.clone())),
+                            ),
+                        ])),
+                    );
+                }
+                InstanceKey::None => {}
+            }
+        }
+        if let Some(v) = self_value {
+            scope.insert("self".into(), v);
+        }
+        Ok((MapScope(scope), deps, nodes))
+    }
+
+    /// Evaluate `count` / `for_each` into instance keys. Both must be known while planning.
+    pub fn expand(
+        &mut self,
+        mi: &ModuleInstance,
+        references: &[Reference],
+        count: Option<&skel_syntax::Expr>,
+        for_each: Option<&skel_syntax::Expr>,
+        what: &str,
+    ) -> Result<(Repetition, Keys), String> {
+        let (scope, _, _) = self
+            .scope(mi, references, None, None)
+            .map_err(|e| e.message)?;
+        let ctx = self.context(mi);
+        if let Some(expr) = count {
+            let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            if !value.is_known() {
+                return Err(format!("the `count` of {what} depends on values known only after apply; apply the resources it depends on first (with -target) or use a value known at plan time"));
+            }
+            let n =
+                match convert(&value, &Type::Number)
+                    .ok()
+                    .and_then(|v| v.as_number())
+                {
+                    Some(n) if n.is_integer() && n.0 >= 0.0 => n.0 as i64,
+                    _ => return Err(format!(
+                        "the `count` of {what} must be a whole number, zero or more; it is {value}"
+                    )),
+                };
+            return Ok((
+                Repetition::Count,
+                (0..n).map(|i| (InstanceKey::Int(i), None)).collect(),
+            ));
+        }
+        if let Some(expr) = for_each {
+            let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            if !value.is_known() {
+                return Err(format!("the `for_each` of {what} depends on values known only after apply; its keys must be known at plan time"));
+            }
+            let keys = match value {
+                Value::Map(m) | Value::Object(m) => m
+                    .into_iter()
+                    .map(|(k, v)| (InstanceKey::Str(k), Some(v)))
+                    .collect(),
+                Value::Set(v) => {
+                    let mut keys = Vec::new();
+                    for e in v {
+                        match e {
+                            Value::String(s) => keys.push((InstanceKey::Str(s.clone()), Some(Value::String(s)))),
+                            other => return Err(format!("the `for_each` set of {what} must contain strings; it contains {other}")),
+                        }
+                    }
+                    keys
+                }
+                Value::Null => return Err(format!("the `for_each` of {what} is null")),
+                other => {
+                    return Err(format!(
+                        "the `for_each` of {what} must be a map or a set of strings; it is a {}",
+                        other.type_of().kind_name()
+                    ))
+                }
+            };
+            return Ok((Repetition::ForEach, keys));
+        }
+        Ok((Repetition::Single, vec![(InstanceKey::None, None)]))
+    }
+}
