@@ -1,0 +1,167 @@
+//! The one error type of the state store. Every message names the file involved and says
+//! whether anything was changed (nothing ever is when an error is returned), never a value.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::lock::LockInfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A file-system operation failed (unreadable file, full disk, permissions).
+    #[error("could not {action} {}: {error}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        error: io::Error,
+    },
+
+    /// The state file is not valid JSON or not a valid state.
+    #[error(
+        "the state file {} is corrupt: {detail}. It was left untouched; {}",
+        path.display(),
+        backup_hint(path, backup.as_deref())
+    )]
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+        /// The backup file, when one exists.
+        backup: Option<PathBuf>,
+    },
+
+    /// The state file was written by a newer skelc.
+    #[error(
+        "the state file {} has format version {found}, but this skelc supports versions up to \
+         {supported}: upgrade skelc. The file was left untouched.",
+        path.display()
+    )]
+    NewerVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+
+    /// Another process (or another handle in this one) holds the lock.
+    #[error("{}", locked_message(path, info.as_deref()))]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it; `None` when the lock file could not be read.
+        info: Option<Box<LockInfo>>,
+    },
+
+    /// `force_unlock` was given an id that is not the current lock's.
+    #[error(
+        "refusing to force-unlock {}: the lock's id is {}, not `{given}`. Nothing was changed.",
+        path.display(),
+        actual.as_deref().map_or("unreadable".to_string(), |id| format!("`{id}`"))
+    )]
+    LockIdMismatch {
+        path: PathBuf,
+        given: String,
+        actual: Option<String>,
+    },
+
+    /// `force_unlock` found no lock.
+    #[error("the state is not locked: {} does not exist", path.display())]
+    NotLocked { path: PathBuf },
+
+    /// A write or journal was attempted with a lock of a different directory.
+    #[error(
+        "the lock held is for {}, not for the state in {}; nothing was written",
+        lock_dir.display(),
+        state_dir.display()
+    )]
+    WrongLock {
+        lock_dir: PathBuf,
+        state_dir: PathBuf,
+    },
+
+    /// The state file changed since this run read it.
+    #[error(
+        "the state file {} now has serial {found}, but this run read serial {expected}: another \
+         process wrote it. Nothing was written; run the command again.",
+        path.display()
+    )]
+    StaleWrite {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+
+    /// The state file on disk belongs to a different state (another lineage).
+    #[error(
+        "the state file {} has lineage {found}, but the state being written has lineage \
+         {expected}: they are different states. Nothing was written.",
+        path.display()
+    )]
+    LineageMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// A journal left by an earlier run must be recovered before a new one begins.
+    #[error(
+        "an unfinished journal from an earlier run exists at {}: its changes must be recovered \
+         before a new run starts",
+        path.display()
+    )]
+    JournalPending { path: PathBuf },
+
+    /// A journal line other than the last one is unreadable.
+    #[error(
+        "the journal {} is corrupt at line {line}: {detail}. It was left untouched.",
+        path.display()
+    )]
+    CorruptJournal {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+}
+
+impl StateError {
+    pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StateError {
+        let path = path.to_path_buf();
+        move |error| StateError::Io {
+            action,
+            path,
+            error,
+        }
+    }
+}
+
+fn backup_hint(path: &Path, backup: Option<&Path>) -> String {
+    match backup {
+        Some(backup) => format!(
+            "the previous version is in {} (copy it over {} to go back to it)",
+            backup.display(),
+            path.display()
+        ),
+        None => "there is no backup".to_string(),
+    }
+}
+
+fn locked_message(path: &Path, info: Option<&LockInfo>) -> String {
+    match info {
+        Some(info) => format!(
+            "the state is locked by {} (pid {} on host {}) for `{}` since {} (lock file {}, lock \
+             id {}). Wait for that run to finish. If no skelc is running there, release the lock \
+             with `skelc force-unlock {}`.",
+            info.who,
+            info.pid,
+            info.host(),
+            info.operation,
+            info.created,
+            path.display(),
+            info.id,
+            info.id
+        ),
+        None => format!(
+            "the state is locked by another process, whose lock file {} could not be read. Wait \
+             for that run to finish.",
+            path.display()
+        ),
+    }
+}

@@ -1,0 +1,315 @@
+//! The write-ahead journal: JSON Lines, one fsynced line per event, recording each provider
+//! call's intent before it is made and its result after, so a run killed at any moment leaves
+//! enough behind to reconcile the state ([`crate::reconcile_plan`]).
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use skel_plan_ir::{InstanceAddr, State};
+
+use crate::fsutil::{make_private, private_options, read_optional, sync_dir};
+use crate::lock::LockGuard;
+use crate::{StateError, JOURNAL_FILE};
+
+/// The journal's own format version, in its first line.
+pub const JOURNAL_FORMAT_VERSION: u32 = 1;
+
+/// The provider call an intent announces.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalAction {
+    Create,
+    Update,
+    Delete,
+    /// A data source read (no side effects).
+    Read,
+}
+
+impl JournalAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalAction::Create => "create",
+            JournalAction::Update => "update",
+            JournalAction::Delete => "delete",
+            JournalAction::Read => "read",
+        }
+    }
+}
+
+/// The first line: which run, against which state.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct JournalBegin {
+    pub format: u32,
+    pub run_id: String,
+    pub lineage: String,
+    /// The state serial the run started from.
+    pub serial: u64,
+    pub pid: u32,
+    pub created: String,
+}
+
+/// Written, and fsynced, before a provider call.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct JournalIntent {
+    /// Unique within the run ([`Journal::next_seq`]); pairs the intent with its result.
+    pub seq: u64,
+    pub addr: InstanceAddr,
+    pub action: JournalAction,
+    /// The provider configuration, as recorded in state (`aws`, `aws.west`).
+    pub provider: String,
+    /// The object before the call (`None` for a plain create).
+    pub prior: Option<Value>,
+    /// The planned new object (`None` for a delete).
+    pub planned: Option<Value>,
+    /// Create-before-destroy bookkeeping (the state's `deposed` objects). On a create: this is
+    /// a replacement whose old object, `prior`, becomes deposed once the new one exists. On a
+    /// delete: the object deleted is the deposed `prior`, not the instance's current object.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deposed: bool,
+    /// Kept so a recovered object enters state with the right metadata.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_paths: Vec<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+}
+
+/// How a provider call ended.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The new object; `None` when it no longer exists (after a delete).
+    Ok {
+        new_state: Option<Value>,
+    },
+    Err {
+        message: String,
+    },
+}
+
+/// Written, and fsynced, after a provider call returns.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct JournalResult {
+    pub seq: u64,
+    pub addr: InstanceAddr,
+    pub outcome: Outcome,
+}
+
+/// One journal line.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JournalEntry {
+    Begin(JournalBegin),
+    Intent(JournalIntent),
+    Result(JournalResult),
+    /// The state was written with this serial, including every result above this line.
+    Checkpoint {
+        serial: u64,
+    },
+}
+
+/// The journal of the running apply. Shareable between threads (`&self` methods).
+#[derive(Debug)]
+pub struct Journal {
+    file: Mutex<File>,
+    path: PathBuf,
+    dir: PathBuf,
+    next_seq: AtomicU64,
+}
+
+impl Journal {
+    /// Start the journal of a run against `state` (as read under `lock`). Refused with
+    /// [`StateError::JournalPending`] while an earlier run's journal exists: recover it first.
+    pub fn begin(lock: &LockGuard, run_id: &str, state: &State) -> Result<Journal, StateError> {
+        let dir = lock.dir().to_path_buf();
+        let path = dir.join(JOURNAL_FILE);
+        let file = match private_options().append(true).create_new(true).open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StateError::JournalPending { path })
+            }
+            Err(error) => {
+                return Err(StateError::Io {
+                    action: "create the journal",
+                    path,
+                    error,
+                })
+            }
+        };
+        make_private(&file).map_err(StateError::io("create the journal", &path))?;
+        sync_dir(&dir)?;
+        let journal = Journal {
+            file: Mutex::new(file),
+            path,
+            dir,
+            next_seq: AtomicU64::new(1),
+        };
+        journal.append(&JournalEntry::Begin(JournalBegin {
+            format: JOURNAL_FORMAT_VERSION,
+            run_id: run_id.to_string(),
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            pid: std::process::id(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }))?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A fresh sequence number for the next intent.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Record, durably, that a provider call is about to be made. Call it before the call and
+    /// do not make the call if this fails.
+    pub fn intent(&self, intent: &JournalIntent) -> Result<(), StateError> {
+        self.append(&JournalEntry::Intent(intent.clone()))
+    }
+
+    /// Record, durably, how a provider call ended.
+    pub fn result(&self, result: &JournalResult) -> Result<(), StateError> {
+        self.append(&JournalEntry::Result(result.clone()))
+    }
+
+    /// Record that the state was written with `serial` and holds every result recorded so far.
+    pub fn checkpoint(&self, serial: u64) -> Result<(), StateError> {
+        self.append(&JournalEntry::Checkpoint { serial })
+    }
+
+    /// The run is over and its final state written: remove the journal.
+    pub fn commit(self) -> Result<(), StateError> {
+        fs::remove_file(&self.path).map_err(StateError::io("remove the journal", &self.path))?;
+        sync_dir(&self.dir)
+    }
+
+    /// Remove an earlier run's journal once its recovery has been written to state.
+    pub fn discard(lock: &LockGuard) -> Result<(), StateError> {
+        let path = lock.dir().join(JOURNAL_FILE);
+        match fs::remove_file(&path) {
+            Ok(()) => sync_dir(lock.dir()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(StateError::Io {
+                action: "remove the journal",
+                path,
+                error,
+            }),
+        }
+    }
+
+    /// The journal an earlier run left in `dir`, or `None`. A torn last line (the process died
+    /// while writing it) is ignored; any other unreadable line is [`StateError::CorruptJournal`].
+    pub fn pending(dir: &Path) -> Result<Option<PendingJournal>, StateError> {
+        let path = dir.join(JOURNAL_FILE);
+        let Some(bytes) = read_optional(&path)? else {
+            return Ok(None);
+        };
+        parse_journal(path, &bytes).map(Some)
+    }
+
+    fn append(&self, entry: &JournalEntry) -> Result<(), StateError> {
+        let mut line = serde_json::to_vec(entry).map_err(|error| StateError::Io {
+            action: "serialize a journal entry for",
+            path: self.path.clone(),
+            error: error.into(),
+        })?;
+        line.push(b'\n');
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        file.write_all(&line)
+            .and_then(|()| file.sync_data())
+            .map_err(StateError::io("write the journal", &self.path))
+    }
+}
+
+/// An earlier run's journal, as far as it was written.
+#[derive(Clone, PartialEq, Debug)]
+pub struct PendingJournal {
+    pub path: PathBuf,
+    /// `None` when the run died before its first line was complete.
+    pub begin: Option<JournalBegin>,
+    /// Every complete entry, in file order.
+    pub entries: Vec<JournalEntry>,
+    /// Whether an incomplete last line was ignored.
+    pub torn_tail: bool,
+}
+
+impl PendingJournal {
+    pub fn intents(&self) -> impl Iterator<Item = &JournalIntent> {
+        self.entries.iter().filter_map(|entry| match entry {
+            JournalEntry::Intent(intent) => Some(intent),
+            _ => None,
+        })
+    }
+
+    pub fn results(&self) -> impl Iterator<Item = &JournalResult> {
+        self.entries.iter().filter_map(|entry| match entry {
+            JournalEntry::Result(result) => Some(result),
+            _ => None,
+        })
+    }
+
+    /// Intents with no result: the call may or may not have happened.
+    pub fn in_doubt(&self) -> Vec<&JournalIntent> {
+        let done: std::collections::BTreeSet<u64> = self.results().map(|r| r.seq).collect();
+        self.intents()
+            .filter(|intent| !done.contains(&intent.seq))
+            .collect()
+    }
+
+    /// The serial of the last state write the run recorded.
+    pub fn last_checkpoint(&self) -> Option<u64> {
+        self.entries.iter().rev().find_map(|entry| match entry {
+            JournalEntry::Checkpoint { serial } => Some(*serial),
+            _ => None,
+        })
+    }
+
+    /// No provider call was ever announced: nothing to recover, just discard it.
+    pub fn is_empty(&self) -> bool {
+        self.intents().next().is_none()
+    }
+}
+
+fn parse_journal(path: PathBuf, bytes: &[u8]) -> Result<PendingJournal, StateError> {
+    let lines: Vec<(usize, &[u8])> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| line.iter().any(|b| !b.is_ascii_whitespace() && *b != 0))
+        .collect();
+    let mut entries = Vec::new();
+    let mut torn_tail = false;
+    for (index, (line_idx, line)) in lines.iter().enumerate() {
+        match serde_json::from_slice::<JournalEntry>(line) {
+            Ok(entry) => entries.push(entry),
+            // Each line is fsynced before the next is written, so only the last can be torn.
+            Err(_) if index + 1 == lines.len() => torn_tail = true,
+            Err(error) => {
+                return Err(StateError::CorruptJournal {
+                    path,
+                    line: line_idx + 1,
+                    detail: error.to_string(),
+                })
+            }
+        }
+    }
+    let begin = match entries.first() {
+        Some(JournalEntry::Begin(begin)) => Some(begin.clone()),
+        _ => None,
+    };
+    Ok(PendingJournal {
+        path,
+        begin,
+        entries,
+        torn_tail,
+    })
+}

@@ -1,0 +1,336 @@
+//! Recovery from an unfinished journal, as pure logic: [`reconcile_plan`] says which journaled
+//! results go straight into state and which in-doubt calls the engine must check through the
+//! provider; [`apply_recovered`] folds the answers into the state and says what was recovered.
+//!
+//! The invariant: no object a provider may have created is ever forgotten. An in-doubt create
+//! is looked for ([`Recovery::RecoverCreate`]); the old object of a create-before-destroy
+//! replacement stays in the instance's `deposed` list until its delete is known to have
+//! happened, so the next apply destroys it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde_json::Value;
+use skel_plan_ir::{InstanceAddr, InstanceStatus, ResourceInstanceState, State};
+
+use crate::journal::{JournalAction, JournalEntry, JournalIntent, Outcome, PendingJournal};
+
+/// One step of a recovery, for one journaled intent.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Recovery {
+    /// The call finished and its result was journaled but is not in state: apply it. No
+    /// provider call needed.
+    Apply {
+        intent: JournalIntent,
+        /// The object after the call; `None` when it no longer exists.
+        object: Option<Value>,
+    },
+    /// A create may or may not have happened. Ask
+    /// `Provider::recover(addr.resource.type_name, intent.planned, addr.to_string())` and pass
+    /// its answer (`Some(object)` or `None`) to [`apply_recovered`] under `intent.seq`.
+    RecoverCreate { intent: JournalIntent },
+    /// An update or delete may or may not have happened. Ask
+    /// `Provider::read(addr.resource.type_name, intent.prior)` and pass its answer to
+    /// [`apply_recovered`] under `intent.seq`. With `intent.deposed` the object is a deposed
+    /// one: without an answer it simply stays deposed (the next apply deletes it).
+    ReadBack { intent: JournalIntent },
+    /// The delete of a deposed object finished: drop it from the instance's `deposed` list. No
+    /// provider call needed.
+    DropDeposed { intent: JournalIntent },
+}
+
+impl Recovery {
+    pub fn intent(&self) -> &JournalIntent {
+        match self {
+            Recovery::Apply { intent, .. }
+            | Recovery::RecoverCreate { intent }
+            | Recovery::ReadBack { intent }
+            | Recovery::DropDeposed { intent } => intent,
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.intent().seq
+    }
+
+    pub fn addr(&self) -> &InstanceAddr {
+        &self.intent().addr
+    }
+
+    /// Whether the engine must ask the provider before [`apply_recovered`].
+    pub fn needs_provider(&self) -> bool {
+        matches!(
+            self,
+            Recovery::RecoverCreate { .. } | Recovery::ReadBack { .. }
+        )
+    }
+}
+
+/// What to do about `pending`, given the state as currently on disk. Pure: no provider calls,
+/// no IO. The steps come in journal sequence order.
+///
+/// Results recorded before the run's last checkpoint are already in state (when the state's
+/// serial has reached that checkpoint) and are skipped; every later result is applied. A call
+/// that failed or has no result is checked through the provider. Data source reads without a
+/// result need nothing (they have no side effects). Applying a result twice gives the same
+/// state, so a recovery that itself crashes can simply run again.
+pub fn reconcile_plan(pending: &PendingJournal, state: &State) -> Vec<Recovery> {
+    let mut results = HashMap::new();
+    let mut applied_before = 0;
+    for (position, entry) in pending.entries.iter().enumerate() {
+        match entry {
+            JournalEntry::Result(result) => {
+                results.insert(result.seq, (position, &result.outcome));
+            }
+            JournalEntry::Checkpoint { serial } if state.serial >= *serial => {
+                applied_before = position;
+            }
+            _ => {}
+        }
+    }
+    let mut intents: Vec<&JournalIntent> = pending.intents().collect();
+    intents.sort_by_key(|intent| intent.seq);
+
+    let mut steps = Vec::new();
+    for intent in intents {
+        let result = results.get(&intent.seq).copied();
+        if result.is_some_and(|(position, _)| position < applied_before) {
+            continue;
+        }
+        let intent = intent.clone();
+        let step = match (result.map(|(_, outcome)| outcome), intent.action) {
+            (Some(Outcome::Ok { .. }), JournalAction::Delete) if intent.deposed => {
+                Some(Recovery::DropDeposed { intent })
+            }
+            (Some(Outcome::Ok { new_state }), _) => Some(Recovery::Apply {
+                object: new_state.clone(),
+                intent,
+            }),
+            (_, JournalAction::Read) => None,
+            (_, JournalAction::Create) => Some(Recovery::RecoverCreate { intent }),
+            (_, JournalAction::Update | JournalAction::Delete) => {
+                Some(Recovery::ReadBack { intent })
+            }
+        };
+        steps.extend(step);
+    }
+    steps
+}
+
+/// One line of "what was recovered", naming the address and action, never a value.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RecoveryNote {
+    pub addr: InstanceAddr,
+    pub action: JournalAction,
+    pub message: String,
+}
+
+impl fmt::Display for RecoveryNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.addr, self.message)
+    }
+}
+
+/// An object that may still exist but could not be recorded in state (a deposed object of an
+/// instance no longer in state): the engine must destroy it or tell the user.
+#[derive(Clone, PartialEq, Debug)]
+pub struct DeposedObject {
+    pub addr: InstanceAddr,
+    pub provider: String,
+    pub object: Value,
+}
+
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct RecoveryReport {
+    /// What was recovered, one note per step, for the user.
+    pub notes: Vec<RecoveryNote>,
+    /// Objects that may exist but have no place in state; normally empty.
+    pub orphaned: Vec<DeposedObject>,
+    /// Steps that needed a provider answer the engine did not give: their state was left as it
+    /// was, and the journal must be kept until they are resolved.
+    pub unresolved: Vec<InstanceAddr>,
+}
+
+impl RecoveryReport {
+    /// Every step was resolved: the state can be written and the journal discarded.
+    pub fn is_complete(&self) -> bool {
+        self.unresolved.is_empty()
+    }
+}
+
+/// Fold a recovery into `state`. `answers` holds the provider's answer for each step that
+/// [`needs_provider`](Recovery::needs_provider), keyed by [`Recovery::seq`]: `Some(object)` when
+/// the object exists, `None` when it does not.
+pub fn apply_recovered(
+    state: &mut State,
+    plan: &[Recovery],
+    answers: &BTreeMap<u64, Option<Value>>,
+) -> RecoveryReport {
+    let mut report = RecoveryReport::default();
+    let mut unresolved = BTreeSet::new();
+    for step in plan {
+        let intent = step.intent();
+        let verb = intent.action.as_str();
+        let answer = answers.get(&intent.seq);
+        let message = match step {
+            Recovery::Apply {
+                object: Some(object),
+                ..
+            } => {
+                upsert(state, intent, object.clone());
+                format!(
+                    "the {verb} had finished before the interruption; its result is now in state"
+                )
+            }
+            Recovery::Apply { object: None, .. } => {
+                state.resources.remove(&intent.addr);
+                format!(
+                    "the {verb} had finished before the interruption; the object is gone and was \
+                     removed from state"
+                )
+            }
+            Recovery::RecoverCreate { .. } => match answer {
+                Some(Some(object)) => {
+                    upsert(state, intent, object.clone());
+                    "the create was interrupted; the provider found the object it made, now in \
+                     state"
+                        .to_string()
+                }
+                Some(None) => {
+                    "the create was interrupted before it made anything; nothing to recover"
+                        .to_string()
+                }
+                None => {
+                    unresolved.insert(intent.addr.clone());
+                    "the create was interrupted and the provider was not asked whether it made \
+                     the object; state left as it was"
+                        .to_string()
+                }
+            },
+            Recovery::ReadBack { .. } if intent.deposed => match answer {
+                Some(None) => {
+                    drop_deposed(state, intent);
+                    "the delete of a deposed object was interrupted; the object is gone".to_string()
+                }
+                Some(Some(object)) => {
+                    keep_deposed(state, intent, Some(object.clone()), &mut report);
+                    "the delete of a deposed object was interrupted; it still exists and stays \
+                     deposed, to be destroyed by the next apply"
+                        .to_string()
+                }
+                None => {
+                    keep_deposed(state, intent, None, &mut report);
+                    "the delete of a deposed object was interrupted; it stays deposed, to be \
+                     destroyed by the next apply"
+                        .to_string()
+                }
+            },
+            Recovery::ReadBack { .. } => match answer {
+                Some(Some(object)) => {
+                    upsert(state, intent, object.clone());
+                    format!("the {verb} was interrupted; the object was read back into state")
+                }
+                Some(None) => {
+                    state.resources.remove(&intent.addr);
+                    format!(
+                        "the {verb} was interrupted; the object no longer exists and was removed \
+                         from state"
+                    )
+                }
+                None => {
+                    unresolved.insert(intent.addr.clone());
+                    format!(
+                        "the {verb} was interrupted and the object was not read back; state left \
+                         as it was"
+                    )
+                }
+            },
+            Recovery::DropDeposed { .. } => {
+                drop_deposed(state, intent);
+                "the delete of a deposed object had finished before the interruption".to_string()
+            }
+        };
+        report.notes.push(RecoveryNote {
+            addr: intent.addr.clone(),
+            action: intent.action,
+            message,
+        });
+    }
+    report.unresolved = unresolved.into_iter().collect();
+    report
+}
+
+/// Put `object` in state as the instance's current object, keeping its deposed objects and
+/// adding the replaced one for a create-before-destroy create.
+fn upsert(state: &mut State, intent: &JournalIntent, object: Value) {
+    let replaced = match (intent.action, intent.deposed, &intent.prior) {
+        (JournalAction::Create, true, Some(prior)) => Some(prior.clone()),
+        _ => None,
+    };
+    let entry = state
+        .resources
+        .entry(intent.addr.clone())
+        .or_insert_with(|| ResourceInstanceState {
+            provider: intent.provider.clone(),
+            attributes: Value::Null,
+            sensitive_paths: Vec::new(),
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            status: InstanceStatus::Ready,
+            deposed: Vec::new(),
+        });
+    entry.attributes = object;
+    entry.provider = intent.provider.clone();
+    if !intent.sensitive_paths.is_empty() {
+        entry.sensitive_paths = intent.sensitive_paths.clone();
+    }
+    if !intent.dependencies.is_empty() {
+        entry.dependencies = intent.dependencies.clone();
+    }
+    if let Some(old) = replaced {
+        entry.create_before_destroy = true;
+        if !entry.deposed.contains(&old) {
+            entry.deposed.push(old);
+        }
+    }
+}
+
+fn drop_deposed(state: &mut State, intent: &JournalIntent) {
+    if let (Some(entry), Some(old)) = (state.resources.get_mut(&intent.addr), &intent.prior) {
+        entry.deposed.retain(|deposed| deposed != old);
+    }
+}
+
+/// Keep the deposed object `intent.prior` (refreshed to `read` when given) in state.
+fn keep_deposed(
+    state: &mut State,
+    intent: &JournalIntent,
+    read: Option<Value>,
+    report: &mut RecoveryReport,
+) {
+    let Some(old) = intent.prior.clone() else {
+        return;
+    };
+    let object = read.unwrap_or_else(|| old.clone());
+    match state.resources.get_mut(&intent.addr) {
+        Some(entry) => match entry.deposed.iter_mut().find(|d| **d == old) {
+            Some(slot) => *slot = object,
+            None => entry.deposed.push(object),
+        },
+        None => report.orphaned.push(DeposedObject {
+            addr: intent.addr.clone(),
+            provider: intent.provider.clone(),
+            object,
+        }),
+    }
+}
+
+impl PendingJournal {
+    /// Whether this journal belongs to `state` (same lineage). A journal of another lineage
+    /// must not be applied to it.
+    pub fn matches(&self, state: &State) -> bool {
+        self.begin
+            .as_ref()
+            .is_none_or(|begin| begin.lineage == state.lineage)
+    }
+}

@@ -1,0 +1,310 @@
+//! The state file: reading (with version checks and upgrades) and the atomic write procedure
+//! (temp file, fsync, backup, rename, directory fsync).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use skel_plan_ir::{State, STATE_FORMAT_VERSION};
+
+use crate::fsutil::{read_optional, sync_dir, write_new_file};
+use crate::journal::{Journal, PendingJournal};
+use crate::lock::LockGuard;
+use crate::{StateError, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, STATE_FILE};
+
+/// Prefix of the temp files a write creates next to the state; a crash can leave one behind,
+/// and the next lock holder removes it.
+pub(crate) const TEMP_PREFIX: &str = "skel.state.json.tmp-";
+
+/// Upgrade steps: `(from, step)` turns a state of format version `from` into `from + 1`.
+/// Version 1 is the first format, so there are none yet; add one per new version.
+type UpgradeStep = fn(Value) -> Result<Value, String>;
+const UPGRADES: &[(u64, UpgradeStep)] = &[];
+
+/// The state of one directory: `skel.state.json` and its backup, lock and journal.
+#[derive(Clone, Debug)]
+pub struct StateStore {
+    dir: PathBuf,
+}
+
+impl StateStore {
+    /// The store in `dir`, which is created if missing. Nothing is read or locked yet.
+    pub fn open(dir: &Path) -> Result<StateStore, StateError> {
+        fs::create_dir_all(dir).map_err(StateError::io("create the directory", dir))?;
+        let dir = fs::canonicalize(dir).map_err(StateError::io("open the directory", dir))?;
+        Ok(StateStore { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE_FILE)
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        self.dir.join(BACKUP_FILE)
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.join(JOURNAL_FILE)
+    }
+
+    /// The current state. A missing file gives a new empty state (fresh lineage, serial 0, or
+    /// the lineage of an unfinished journal) that is not written until the first
+    /// [`write`](Self::write). An older format is upgraded in
+    /// memory; a newer one, or a corrupt file, is an error and the file is left untouched.
+    pub fn read(&self) -> Result<State, StateError> {
+        let path = self.state_path();
+        match read_optional(&path)? {
+            Some(bytes) => parse_state(&path, &bytes, self.existing_backup()),
+            None => Ok(self.new_state()),
+        }
+    }
+
+    /// The state before its first write. If a run crashed before that write, its journal names
+    /// the lineage the run used, and recovery must continue that lineage.
+    fn new_state(&self) -> State {
+        let begun = Journal::pending(&self.dir)
+            .ok()
+            .flatten()
+            .and_then(|pending| pending.begin);
+        match begun {
+            Some(begin) => {
+                let mut state = State::new(begin.lineage);
+                state.serial = begin.serial;
+                state
+            }
+            None => State::new(uuid::Uuid::new_v4().to_string()),
+        }
+    }
+
+    /// The backup (the state before the last write), if there is one.
+    pub fn read_backup(&self) -> Result<Option<State>, StateError> {
+        let path = self.backup_path();
+        match read_optional(&path)? {
+            Some(bytes) => parse_state(&path, &bytes, None).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Write `state` atomically, keeping the previous file as the backup, and return the new
+    /// serial (also stored in `state.serial`; `state.version` becomes the current version).
+    ///
+    /// Refused, with nothing written, when `lock` is not this store's lock, when the file on disk
+    /// is unreadable, corrupt or newer, belongs to another lineage, or has a serial other than
+    /// `state.serial` (someone else wrote it since it was read).
+    pub fn write(&self, lock: &LockGuard, state: &mut State) -> Result<u64, StateError> {
+        self.check_lock(lock)?;
+        let path = self.state_path();
+        let current = read_optional(&path)?;
+        let serial = match &current {
+            Some(bytes) => {
+                let header = parse_header(&path, bytes, self.existing_backup())?;
+                if header.lineage != state.lineage {
+                    return Err(StateError::LineageMismatch {
+                        path,
+                        expected: state.lineage.clone(),
+                        found: header.lineage,
+                    });
+                }
+                if header.serial != state.serial {
+                    return Err(StateError::StaleWrite {
+                        path,
+                        expected: state.serial,
+                        found: header.serial,
+                    });
+                }
+                header.serial + 1
+            }
+            None => state.serial + 1,
+        };
+
+        let text = render(state, serial)?;
+        let temp = self.temp_path();
+        write_new_file(&temp, text.as_bytes())?;
+        let finish = || -> Result<(), StateError> {
+            if let Some(previous) = &current {
+                // Copy, not rename: the state file must exist at every moment, or a crash
+                // here would make the next run start from an empty state.
+                let backup_temp = self.temp_path();
+                write_new_file(&backup_temp, previous)?;
+                let backup = self.backup_path();
+                fs::rename(&backup_temp, &backup).map_err(|error| {
+                    let _ = fs::remove_file(&backup_temp);
+                    StateError::Io {
+                        action: "replace the backup",
+                        path: backup,
+                        error,
+                    }
+                })?;
+            }
+            fs::rename(&temp, &path).map_err(StateError::io("replace the state file", &path))?;
+            sync_dir(&self.dir)
+        };
+        if let Err(error) = finish() {
+            let _ = fs::remove_file(&temp);
+            return Err(error);
+        }
+        state.serial = serial;
+        state.version = STATE_FORMAT_VERSION;
+        Ok(serial)
+    }
+
+    /// The unfinished journal of an earlier run, if any (see [`Journal::pending`]).
+    pub fn pending_journal(&self) -> Result<Option<PendingJournal>, StateError> {
+        Journal::pending(&self.dir)
+    }
+
+    pub(crate) fn check_lock(&self, lock: &LockGuard) -> Result<(), StateError> {
+        if lock.dir() == self.dir {
+            Ok(())
+        } else {
+            Err(StateError::WrongLock {
+                lock_dir: lock.dir().to_path_buf(),
+                state_dir: self.dir.clone(),
+            })
+        }
+    }
+
+    fn existing_backup(&self) -> Option<PathBuf> {
+        let backup = self.backup_path();
+        backup.exists().then_some(backup)
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        self.dir
+            .join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()))
+    }
+}
+
+/// Parse a state file's bytes: syntax, then the version, then upgrades, then the model.
+fn parse_state(path: &Path, bytes: &[u8], backup: Option<PathBuf>) -> Result<State, StateError> {
+    let corrupt = |detail: String| StateError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+        backup: backup.clone(),
+    };
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|error| corrupt(format!("it is not valid JSON ({error})")))?;
+    let version = value
+        .get("version")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| corrupt("it has no numeric format `version`".to_string()))?;
+    check_version(path, version)?;
+    let value = upgrade(value, version).map_err(&corrupt)?;
+    serde_json::from_value(value)
+        .map_err(|error| corrupt(format!("it is not a valid state ({error})")))
+}
+
+fn check_version(path: &Path, version: u64) -> Result<(), StateError> {
+    if version > u64::from(STATE_FORMAT_VERSION) {
+        return Err(StateError::NewerVersion {
+            path: path.to_path_buf(),
+            found: version,
+            supported: STATE_FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn upgrade(mut value: Value, from: u64) -> Result<Value, String> {
+    let mut version = from;
+    while version < u64::from(STATE_FORMAT_VERSION) {
+        let (_, step) = UPGRADES
+            .iter()
+            .find(|(step_from, _)| *step_from == version)
+            .ok_or_else(|| format!("format version {version} is unknown (the first is 1)"))?;
+        value = step(value)?;
+        version += 1;
+    }
+    if let Some(object) = value.as_object_mut() {
+        object.insert("version".into(), Value::from(STATE_FORMAT_VERSION));
+    }
+    Ok(value)
+}
+
+/// What a write checks of the file it replaces; the rest is validated but not kept.
+#[derive(Deserialize)]
+struct Header {
+    version: Option<u64>,
+    serial: Option<u64>,
+    lineage: Option<String>,
+}
+
+struct CheckedHeader {
+    serial: u64,
+    lineage: String,
+}
+
+fn parse_header(
+    path: &Path,
+    bytes: &[u8],
+    backup: Option<PathBuf>,
+) -> Result<CheckedHeader, StateError> {
+    let corrupt = |detail: String| StateError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+        backup: backup.clone(),
+    };
+    let header: Header = serde_json::from_slice(bytes)
+        .map_err(|error| corrupt(format!("it is not a valid state ({error})")))?;
+    let version = header
+        .version
+        .ok_or_else(|| corrupt("it has no numeric format `version`".to_string()))?;
+    check_version(path, version)?;
+    match (header.serial, header.lineage) {
+        (Some(serial), Some(lineage)) => Ok(CheckedHeader { serial, lineage }),
+        _ => Err(corrupt("it has no `serial` or no `lineage`".to_string())),
+    }
+}
+
+/// Pretty JSON with attribute and output objects' keys sorted, so equal states give equal
+/// files and diffs stay small; a trailing newline.
+fn render(state: &State, serial: u64) -> Result<String, StateError> {
+    let to_io = |error: serde_json::Error| StateError::Io {
+        action: "serialize",
+        path: PathBuf::from(STATE_FILE),
+        error: error.into(),
+    };
+    let mut doc = serde_json::to_value(state).map_err(to_io)?;
+    if let Some(object) = doc.as_object_mut() {
+        object.insert("version".into(), Value::from(STATE_FORMAT_VERSION));
+        object.insert("serial".into(), Value::from(serial));
+        for (section, field) in [("resources", "attributes"), ("outputs", "value")] {
+            if let Some(Value::Object(entries)) = object.get_mut(section) {
+                for entry in entries.values_mut() {
+                    if let Some(inner) = entry.get_mut(field) {
+                        *inner = sorted(inner.take());
+                    }
+                }
+            }
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&doc).map_err(to_io)?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect::<Map<String, Value>>(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
