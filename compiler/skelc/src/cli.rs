@@ -20,6 +20,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Rewrite files in the canonical format.
     Fmt(FmtArgs),
+    /// Run the language server on stdin/stdout.
+    Lsp,
 }
 
 #[derive(clap::Args, Debug)]

@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod fmt;
+mod lsp;
 mod render;
 mod vars;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         cli::Command::Check(args) => check::run(args),
         cli::Command::Fmt(args) => fmt::run(args),
+        cli::Command::Lsp => lsp::run(),
     });
     match result {
         Ok(Ok(code)) => ExitCode::from(code),

@@ -1,0 +1,375 @@
+//! The session actor: one thread that owns the mutable database and applies document events
+//! strictly in the order the client sent them, then re-checks the affected modules and
+//! publishes their diagnostics.
+//!
+//! It runs on its own OS thread rather than a tokio worker because setting a salsa input blocks
+//! until every snapshot is dropped (snapshots are cancelled and unwind quickly, but the wait
+//! must not stall the async runtime). Read requests ask it for a snapshot through the same
+//! channel, so a request always sees every edit sent before it. Between two module checks the
+//! actor looks at its queue again, so edits and requests never wait for a whole workspace check.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use skel_db::{Db, Directory, SkelDatabase};
+use tokio::sync::{mpsc, oneshot};
+use tower_lsp::lsp_types::{self as lsp, FileChangeType, TextDocumentContentChangeEvent, Url};
+
+use crate::diagnostics::{module_diagnostics, with_dependents};
+use crate::position::{apply_changes, Encoding};
+use crate::snapshot::{path_to_uri, Snapshot};
+use crate::system::{Overlay, OverlaySystem};
+
+pub enum Event {
+    Initialize {
+        roots: Vec<PathBuf>,
+        encoding: Encoding,
+    },
+    /// The client is ready: check every module under the roots.
+    Initialized,
+    Open {
+        path: PathBuf,
+        text: String,
+        version: i32,
+    },
+    Change {
+        path: PathBuf,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+    },
+    Save {
+        path: PathBuf,
+    },
+    Close {
+        path: PathBuf,
+    },
+    /// Files created, changed or deleted on disk (watched files, or file operations).
+    Disk(Vec<(PathBuf, FileChangeType)>),
+    Snapshot(oneshot::Sender<Snapshot>),
+}
+
+/// A `publishDiagnostics` notification to send.
+pub struct Publish {
+    pub uri: Url,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+    pub version: Option<i32>,
+}
+
+/// Start the actor thread.
+pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSender<Publish>) {
+    let overlay = Overlay::default();
+    let system = OverlaySystem {
+        overlay: overlay.clone(),
+    };
+    let session = Session {
+        db: SkelDatabase::new(Arc::new(system)),
+        overlay,
+        encoding: Encoding::Utf16,
+        roots: Vec::new(),
+        known_dirs: BTreeSet::new(),
+        known_cache: None,
+        versions: HashMap::new(),
+        published: HashMap::new(),
+        dirty: VecDeque::new(),
+        force: HashSet::new(),
+        publish,
+    };
+    std::thread::Builder::new()
+        .name("skel-session".into())
+        .spawn(move || session.run(events))
+        .expect("cannot start the session thread");
+}
+
+struct Session {
+    db: SkelDatabase,
+    overlay: Overlay,
+    encoding: Encoding,
+    roots: Vec<PathBuf>,
+    known_dirs: BTreeSet<PathBuf>,
+    known_cache: Option<Arc<[PathBuf]>>,
+    versions: HashMap<PathBuf, i32>,
+    /// What was last published per file, to skip identical republishing for unchanged files.
+    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// Modules to re-check, in order (the edited module before its callers).
+    dirty: VecDeque<PathBuf>,
+    /// Files whose diagnostics are published even when unchanged (they were just edited).
+    force: HashSet<PathBuf>,
+    publish: mpsc::UnboundedSender<Publish>,
+}
+
+impl Session {
+    fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
+        loop {
+            let event = if self.dirty.is_empty() {
+                match events.blocking_recv() {
+                    Some(event) => event,
+                    None => return,
+                }
+            } else {
+                match events.try_recv() {
+                    Ok(event) => event,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        if let Some(dir) = self.dirty.pop_front() {
+                            self.guarded("checking a module", |s| s.check_dir(&dir));
+                        }
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => return,
+                }
+            };
+            self.guarded("handling an event", |s| s.handle(event));
+        }
+    }
+
+    /// Run `f`, surviving a panic (logged to stderr; the client sees stale diagnostics at worst).
+    fn guarded(&mut self, what: &str, f: impl FnOnce(&mut Self)) {
+        if std::panic::catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+            eprintln!("skel lsp: internal error while {what}");
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Initialize { roots, encoding } => {
+                self.roots = roots.iter().map(|r| skel_hir::normalize_path(r)).collect();
+                self.encoding = encoding;
+            }
+            Event::Initialized => {
+                for root in self.roots.clone() {
+                    for dir in module_dirs_under(&root) {
+                        self.add_known(dir.clone());
+                        self.mark_dirty(dir);
+                    }
+                }
+            }
+            Event::Open {
+                path,
+                text,
+                version,
+            } => {
+                self.versions.insert(path.clone(), version);
+                self.overlay.set(path.clone(), Arc::from(text));
+                self.file_changed(&path, true);
+            }
+            Event::Change {
+                path,
+                version,
+                changes,
+            } => {
+                self.versions.insert(path.clone(), version);
+                let old = self
+                    .overlay
+                    .get(&path)
+                    .or_else(|| std::fs::read_to_string(&path).ok().map(Arc::from))
+                    .unwrap_or_else(|| Arc::from(""));
+                let new = apply_changes(&old, changes, self.encoding);
+                self.overlay.set(path.clone(), Arc::from(new));
+                self.file_changed(&path, false);
+            }
+            Event::Save { path } => {
+                self.force.insert(path.clone());
+                if let Some(dir) = path.parent() {
+                    self.enqueue_with_dependents(dir);
+                }
+            }
+            Event::Close { path } => {
+                self.versions.remove(&path);
+                self.overlay.remove(&path);
+                self.file_changed(&path, true);
+                if !self.in_roots(&path) {
+                    if let Some(dir) = path.parent() {
+                        self.forget_dir(dir);
+                    }
+                }
+            }
+            Event::Disk(changes) => {
+                for (path, kind) in changes {
+                    if self.overlay.contains(&path) {
+                        continue; // the open buffer wins until it is closed
+                    }
+                    if kind == FileChangeType::DELETED {
+                        // Maybe a whole directory: re-list every known module inside it.
+                        let inside: Vec<PathBuf> = self
+                            .known_dirs
+                            .iter()
+                            .filter(|d| d.starts_with(&path))
+                            .cloned()
+                            .collect();
+                        for dir in inside {
+                            self.refresh_dir(&dir);
+                            self.enqueue_with_dependents(&dir);
+                        }
+                    }
+                    if path.extension().is_some_and(|e| e == "skel") {
+                        self.file_changed(&path, false);
+                    }
+                }
+            }
+            Event::Snapshot(reply) => {
+                let known_dirs = self
+                    .known_cache
+                    .get_or_insert_with(|| self.known_dirs.iter().cloned().collect())
+                    .clone();
+                let _ = reply.send(Snapshot {
+                    db: self.db.clone(),
+                    encoding: self.encoding,
+                    known_dirs,
+                });
+            }
+        }
+    }
+
+    fn in_roots(&self, path: &Path) -> bool {
+        self.roots.iter().any(|root| path.starts_with(root))
+    }
+
+    fn add_known(&mut self, dir: PathBuf) {
+        if self.known_dirs.insert(dir) {
+            self.known_cache = None;
+        }
+    }
+
+    fn refresh_dir(&mut self, dir: &Path) {
+        let input = self.db.directory(dir);
+        skel_db::refresh_directory(&mut self.db, input);
+    }
+
+    /// A file's text may differ from the database's (an open buffer or the disk): update the
+    /// input, the directory listing (it may have appeared or gone), and queue its module.
+    fn file_changed(&mut self, path: &Path, relist: bool) {
+        let existed = self.db.files().existing_file(path);
+        let file = self.db.file(path);
+        if existed.is_some() {
+            skel_db::refresh_file(&mut self.db, file);
+        }
+        let Some(dir) = path.parent() else { return };
+        let listed = self
+            .db
+            .files()
+            .existing_directory(dir)
+            .is_some_and(|d| d.skel_files(&self.db).iter().any(|p| p == path));
+        if relist || listed != file.text(&self.db).is_some() {
+            self.refresh_dir(dir);
+        }
+        if self.overlay.contains(path) || self.in_roots(path) {
+            self.add_known(dir.to_path_buf());
+        }
+        self.force.insert(path.to_path_buf());
+        self.enqueue_with_dependents(dir);
+    }
+
+    fn enqueue_with_dependents(&mut self, dir: &Path) {
+        let known: Vec<Directory> = self
+            .known_dirs
+            .iter()
+            .map(|d| self.db.directory(d))
+            .collect();
+        let changed = self.db.directory(dir);
+        for dir in with_dependents(&self.db, &known, &[changed]) {
+            let path = dir.path(&self.db).clone();
+            self.mark_dirty(path);
+        }
+    }
+
+    fn mark_dirty(&mut self, dir: PathBuf) {
+        if !self.dirty.contains(&dir) {
+            self.dirty.push_back(dir);
+        }
+    }
+
+    /// Stop tracking a module outside the workspace whose last open file was closed.
+    fn forget_dir(&mut self, dir: &Path) {
+        if self.versions.keys().any(|p| p.parent() == Some(dir)) {
+            return;
+        }
+        if self.known_dirs.remove(dir) {
+            self.known_cache = None;
+        }
+        self.dirty.retain(|d| d != dir);
+        self.clear_published(dir, &HashSet::new());
+    }
+
+    /// Publish empty diagnostics for files in `dir` that had some and are not in `keep`.
+    fn clear_published(&mut self, dir: &Path, keep: &HashSet<PathBuf>) {
+        let stale: Vec<PathBuf> = self
+            .published
+            .keys()
+            .filter(|p| p.parent() == Some(dir) && !keep.contains(*p))
+            .cloned()
+            .collect();
+        for path in stale {
+            self.published.remove(&path);
+            self.send(&path, Vec::new());
+        }
+    }
+
+    fn check_dir(&mut self, dir_path: &Path) {
+        let dir = self.db.directory(dir_path);
+        if !dir.exists(&self.db) && !self.overlay_has_children(dir_path) {
+            if self.known_dirs.remove(dir_path) {
+                self.known_cache = None;
+            }
+            self.clear_published(dir_path, &HashSet::new());
+            return;
+        }
+        let by_file = module_diagnostics(&self.db, dir, self.encoding);
+        let keep: HashSet<PathBuf> = by_file.keys().cloned().collect();
+        for (path, diagnostics) in by_file {
+            let forced = self.force.remove(&path);
+            if !forced && self.published.get(&path) == Some(&diagnostics) {
+                continue;
+            }
+            self.send(&path, diagnostics.clone());
+            self.published.insert(path, diagnostics);
+        }
+        self.clear_published(dir_path, &keep);
+        self.force.retain(|p| p.parent() != Some(dir_path));
+    }
+
+    fn overlay_has_children(&self, dir: &Path) -> bool {
+        self.versions.keys().any(|p| p.parent() == Some(dir))
+    }
+
+    fn send(&self, path: &Path, diagnostics: Vec<lsp::Diagnostic>) {
+        if let Some(uri) = path_to_uri(path) {
+            let _ = self.publish.send(Publish {
+                uri,
+                diagnostics,
+                version: self.versions.get(path).copied(),
+            });
+        }
+    }
+}
+
+/// Every directory under `root` holding `.skel` files (skipping hidden and build directories).
+fn module_dirs_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut has_skel = false;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                        stack.push(path);
+                    }
+                }
+                Ok(_) => has_skel |= name.ends_with(".skel"),
+                Err(_) => {}
+            }
+        }
+        if has_skel {
+            out.push(dir);
+        }
+    }
+    out.sort();
+    out
+}
