@@ -57,7 +57,10 @@ pub fn digests(bytes: &[u8]) -> BTreeMap<String, Value> {
     let sha512 = Sha512::digest(bytes);
     BTreeMap::from([
         ("id".to_string(), Value::string(sha1.clone())),
-        ("content_md5".to_string(), Value::string(hex(&Md5::digest(bytes)))),
+        (
+            "content_md5".to_string(),
+            Value::string(hex(&Md5::digest(bytes))),
+        ),
         ("content_sha1".to_string(), Value::string(sha1)),
         ("content_sha256".to_string(), Value::string(hex(&sha256))),
         (
@@ -211,7 +214,7 @@ async fn state_from_disk(
     };
     let mut out = state.clone();
     let digests = digests(&bytes);
-    if get(state, "id") != &digests["id"] {
+    if digests.get("id") != Some(get(state, "id")) {
         let arg = content_arg(state).unwrap_or("content");
         let new_value = match arg {
             "content_base64" => Value::string(STANDARD.encode(&bytes)),
@@ -337,7 +340,10 @@ impl Provider for LocalProvider {
             "content".into(),
             Value::string(String::from_utf8_lossy(&bytes).into_owned()),
         );
-        values.insert("content_base64".into(), Value::string(STANDARD.encode(&bytes)));
+        values.insert(
+            "content_base64".into(),
+            Value::string(STANDARD.encode(&bytes)),
+        );
         Ok(complete_object(&schema.block, values))
     }
 
@@ -354,7 +360,10 @@ impl Provider for LocalProvider {
         values.insert("filename".into(), Value::string(id));
         match String::from_utf8(bytes.clone()) {
             Ok(text) => values.insert("content".into(), Value::string(text)),
-            Err(_) => values.insert("content_base64".into(), Value::string(STANDARD.encode(&bytes))),
+            Err(_) => values.insert(
+                "content_base64".into(),
+                Value::string(STANDARD.encode(&bytes)),
+            ),
         };
         values.insert(
             "file_permission".into(),
@@ -385,8 +394,7 @@ impl Provider for LocalProvider {
         // The create got as far as writing (some of) the file. Record what is there: when it
         // is not the planned content the next plan sees the difference and writes it again.
         let planned_bytes = desired_content(type_name, planned).await.ok();
-        let mut values: BTreeMap<String, Value> =
-            planned.as_mapping().cloned().unwrap_or_default();
+        let mut values: BTreeMap<String, Value> = planned.as_mapping().cloned().unwrap_or_default();
         let arg = content_arg(planned).unwrap_or("content");
         if arg != "source" && planned_bytes.as_deref() != Some(bytes.as_slice()) {
             let value = match (arg, String::from_utf8(bytes.clone())) {

@@ -20,8 +20,8 @@ use skel_schema::BlockSchema;
 use skel_value::Value;
 
 use crate::common::{
-    complete_object, default_value, get, get_bool, get_str, hex, plan_resource,
-    planned_object, resource_schema, set,
+    complete_object, default_value, get, get_bool, get_str, hex, plan_resource, planned_object,
+    resource_schema, set,
 };
 use crate::words::{ADJECTIVES, ADVERBS, NAMES};
 
@@ -35,6 +35,10 @@ const NUMERIC: &str = "0123456789";
 
 /// The bcrypt cost of `random_password.bcrypt_hash` (Go's `bcrypt.DefaultCost`, as Terraform).
 const BCRYPT_COST: u32 = 10;
+
+/// The largest `byte_length`, `length` a random value may have (a guard against typos such as
+/// `1e9` that would exhaust memory).
+const MAX_LENGTH: i64 = 1 << 20;
 
 /// Creates the `random` provider (it takes no configuration).
 pub struct RandomFactory;
@@ -100,7 +104,10 @@ fn id_values(prefix: &str, bytes: &[u8]) -> BTreeMap<String, Value> {
         ("id".to_string(), Value::string(b64_url.clone())),
         ("b64_url".to_string(), Value::string(b64_url)),
         ("b64_std".to_string(), Value::string(STANDARD.encode(bytes))),
-        ("hex".to_string(), Value::string(format!("{prefix}{}", hex(bytes)))),
+        (
+            "hex".to_string(),
+            Value::string(format!("{prefix}{}", hex(bytes))),
+        ),
         (
             "dec".to_string(),
             Value::string(format!("{prefix}{}", bytes_to_decimal(bytes))),
@@ -135,13 +142,19 @@ fn string_params(type_name: &str, obj: &Value) -> Result<StringParams, ProviderE
     let flag = |name: &str| get_bool(obj, name).unwrap_or(true);
     let count = |name: &str| -> Result<usize, ProviderError> {
         let n = int_arg(type_name, obj, name)?.unwrap_or(0);
-        usize::try_from(n).map_err(|_| invalid(type_name, format!("`{name}` must not be negative.")))
+        usize::try_from(n)
+            .map_err(|_| invalid(type_name, format!("`{name}` must not be negative.")))
     };
     let length = required_int(type_name, obj, "length")?;
     let length = usize::try_from(length)
         .ok()
-        .filter(|l| *l >= 1)
-        .ok_or_else(|| invalid(type_name, "`length` must be at least 1."))?;
+        .filter(|l| (1..=MAX_LENGTH as usize).contains(l))
+        .ok_or_else(|| {
+            invalid(
+                type_name,
+                format!("`length` must be between 1 and {MAX_LENGTH}."),
+            )
+        })?;
     let special: Vec<char> = match get_str(obj, "override_special") {
         Some(s) if !s.is_empty() => s.chars().collect(),
         _ => DEFAULT_SPECIAL.chars().collect(),
@@ -166,7 +179,9 @@ fn string_params(type_name: &str, obj: &Value) -> Result<StringParams, ProviderE
         (numeric, count("min_numeric")?),
         (special, count("min_special")?),
     ];
-    let required: usize = minimums.iter().map(|(_, n)| n).sum();
+    let required = minimums
+        .iter()
+        .fold(0usize, |sum, (_, n)| sum.saturating_add(*n));
     if required > length {
         return Err(invalid(
             type_name,
@@ -227,22 +242,23 @@ fn check(type_name: &str, obj: &Value) -> Result<(), ProviderError> {
     match type_name {
         "random_id" => {
             if let Some(n) = int_arg(type_name, obj, "byte_length")? {
-                if n < 1 {
-                    return Err(invalid(type_name, "`byte_length` must be at least 1."));
+                if !(1..=MAX_LENGTH).contains(&n) {
+                    return Err(invalid(
+                        type_name,
+                        format!("`byte_length` must be between 1 and {MAX_LENGTH}."),
+                    ));
                 }
             }
         }
         "random_pet" => {
             if let Some(n) = int_arg(type_name, obj, "length")? {
-                if n < 1 {
-                    return Err(invalid(type_name, "`length` must be at least 1."));
+                if !(1..=1000).contains(&n) {
+                    return Err(invalid(type_name, "`length` must be between 1 and 1000."));
                 }
             }
         }
-        "random_string" | "random_password" => {
-            if get(obj, "length").as_number().is_some() {
-                string_params(type_name, obj)?;
-            }
+        "random_string" | "random_password" if get(obj, "length").as_number().is_some() => {
+            string_params(type_name, obj)?;
         }
         "random_integer" => {
             let min = int_arg(type_name, obj, "min")?;
@@ -311,7 +327,10 @@ fn generate(type_name: &str, planned: &Value) -> Result<BTreeMap<String, Value>,
                 ("result".to_string(), Value::number(result)),
             ]))
         }
-        other => Err(invalid(other, "not a resource type of the random provider.")),
+        other => Err(invalid(
+            other,
+            "not a resource type of the random provider.",
+        )),
     }
 }
 
@@ -332,9 +351,7 @@ fn import_values(
 ) -> Result<BTreeMap<String, Value>, ProviderError> {
     let mut values = defaults(block);
     let bad = |what: &str| {
-        ProviderError::InvalidConfig(format!(
-            "{type_name}: the import id must be {what}."
-        ))
+        ProviderError::InvalidConfig(format!("{type_name}: the import id must be {what}."))
     };
     match type_name {
         "random_id" => {
@@ -370,7 +387,10 @@ fn import_values(
                 values.insert("id".into(), Value::string(id));
             } else {
                 values.insert("id".into(), Value::string("none"));
-                values.insert("bcrypt_hash".into(), Value::string(bcrypt_hash(type_name, id)?));
+                values.insert(
+                    "bcrypt_hash".into(),
+                    Value::string(bcrypt_hash(type_name, id)?),
+                );
             }
         }
         "random_integer" => {
@@ -378,7 +398,11 @@ fn import_values(
             if !(3..=4).contains(&parts.len()) {
                 return Err(bad("`result,min,max` or `result,min,max,seed`"));
             }
-            let int = |s: &str| s.trim().parse::<i64>().map_err(|_| bad("`result,min,max[,seed]` with whole numbers"));
+            let int = |s: &str| {
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| bad("`result,min,max[,seed]` with whole numbers"))
+            };
             let (result, min, max) = (int(parts[0])?, int(parts[1])?, int(parts[2])?);
             if !(min..=max).contains(&result) {
                 return Err(bad("a result between min and max"));
@@ -391,7 +415,12 @@ fn import_values(
             values.insert("result".into(), Value::number(result));
             values.insert("id".into(), Value::string(result.to_string()));
         }
-        other => return Err(invalid(other, "not a resource type of the random provider.")),
+        other => {
+            return Err(invalid(
+                other,
+                "not a resource type of the random provider.",
+            ))
+        }
     }
     Ok(values)
 }
@@ -442,7 +471,10 @@ impl Provider for RandomProvider {
     }
 
     async fn read_data(&self, type_name: &str, _config: &Value) -> Result<Value, ProviderError> {
-        Err(invalid(type_name, "the random provider has no data sources."))
+        Err(invalid(
+            type_name,
+            "the random provider has no data sources.",
+        ))
     }
 
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {

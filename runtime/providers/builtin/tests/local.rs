@@ -55,7 +55,10 @@ async fn create_read_drift_and_delete() {
     assert_eq!(attr_str(&state, "content_sha512").len(), 128);
 
     // Unchanged on disk: read returns the state, the plan is empty.
-    assert_eq!(p.read("local_file", &state).await.unwrap(), Some(state.clone()));
+    assert_eq!(
+        p.read("local_file", &state).await.unwrap(),
+        Some(state.clone())
+    );
     let again = plan(&p, "local_file", Some(&state), &cfg).await;
     assert!(again.requires_replace.is_empty());
     assert_eq!(again.planned, state);
@@ -79,9 +82,15 @@ async fn create_read_drift_and_delete() {
     // Delete removes the file; deleting a missing file is fine.
     let state = create(&p, "local_file", &cfg).await;
     assert!(path.exists());
-    assert_eq!(apply(&p, "local_file", Some(&state), None).await, Value::Null);
+    assert_eq!(
+        apply(&p, "local_file", Some(&state), None).await,
+        Value::Null
+    );
     assert!(!path.exists());
-    assert_eq!(apply(&p, "local_file", Some(&state), None).await, Value::Null);
+    assert_eq!(
+        apply(&p, "local_file", Some(&state), None).await,
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -124,7 +133,11 @@ async fn permission_bits() {
     assert_eq!(mode(&path2), 0o700);
     assert_eq!(mode(&dir.path().join("sensitive")), 0o700);
 
-    let bad = file_config("local_file", &path, &[("content", s("x")), ("file_permission", s("rw"))]);
+    let bad = file_config(
+        "local_file",
+        &path,
+        &[("content", s("x")), ("file_permission", s("rw"))],
+    );
     let errors = p.validate("local_file", &bad);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("file_permission"));
@@ -145,7 +158,10 @@ async fn content_sources() {
     assert_eq!(std::fs::read(&bin).unwrap(), vec![0u8, 159, 255]);
     std::fs::write(&bin, [1u8, 2]).unwrap();
     let drifted = p.read("local_file", &state).await.unwrap().unwrap();
-    assert_eq!(attr_str(&drifted, "content_base64"), STANDARD.encode([1u8, 2]));
+    assert_eq!(
+        attr_str(&drifted, "content_base64"),
+        STANDARD.encode([1u8, 2])
+    );
 
     let sens = dir.path().join("sens");
     let cfg = file_config("local_file", &sens, &[("sensitive_content", s("pw"))]);
@@ -155,7 +171,11 @@ async fn content_sources() {
     let src = dir.path().join("src.txt");
     std::fs::write(&src, "from source").unwrap();
     let copy = dir.path().join("copy.txt");
-    let cfg = file_config("local_file", &copy, &[("source", s(&src.to_string_lossy()))]);
+    let cfg = file_config(
+        "local_file",
+        &copy,
+        &[("source", s(&src.to_string_lossy()))],
+    );
     let state = create(&p, "local_file", &cfg).await;
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "from source");
     // A copied file that changed on disk reads as gone (it will be copied again).
@@ -165,7 +185,11 @@ async fn content_sources() {
     // Exactly one content argument.
     let none = file_config("local_file", &copy, &[]);
     assert_eq!(p.validate("local_file", &none).len(), 1);
-    let two = file_config("local_file", &copy, &[("content", s("a")), ("source", s("b"))]);
+    let two = file_config(
+        "local_file",
+        &copy,
+        &[("content", s("a")), ("source", s("b"))],
+    );
     assert_eq!(p.validate("local_file", &two).len(), 1);
     let one = file_config("local_file", &copy, &[("content", s("a"))]);
     assert!(p.validate("local_file", &one).is_empty());
@@ -193,7 +217,11 @@ async fn import_by_filename() {
         &[("content", s("data")), ("file_permission", s("0644"))],
     );
     let replan = plan(&p, "local_file", Some(&imported), &cfg).await;
-    assert!(replan.requires_replace.is_empty(), "{:?}", replan.requires_replace);
+    assert!(
+        replan.requires_replace.is_empty(),
+        "{:?}",
+        replan.requires_replace
+    );
     assert!(p
         .import("local_file", &dir.path().join("missing").to_string_lossy())
         .await
@@ -210,7 +238,9 @@ async fn recover_after_a_crashed_create() {
 
     // Nothing was written.
     assert_eq!(
-        p.recover("local_file", &planned, "local_file.x").await.unwrap(),
+        p.recover("local_file", &planned, "local_file.x")
+            .await
+            .unwrap(),
         None
     );
 

@@ -18,7 +18,8 @@ fn args(pairs: &[(&str, Value)]) -> Value {
 
 async fn run(args: &Value) -> (Result<(), ProviderError>, Vec<String>) {
     let mut lines = Vec::new();
-    let result = provisioners::run("local-exec", args, None, &mut |l| lines.push(l.to_string())).await;
+    let result =
+        provisioners::run("local-exec", args, None, &mut |l| lines.push(l.to_string())).await;
     (result, lines)
 }
 
@@ -60,10 +61,7 @@ async fn environment_and_working_dir() {
     let (r, lines) = run(&args(&[
         ("command", Value::string("echo \"$SKEL_A|$SKEL_B\"; pwd")),
         ("environment", env),
-        (
-            "working_dir",
-            Value::string(dir.path().to_string_lossy()),
-        ),
+        ("working_dir", Value::string(dir.path().to_string_lossy())),
     ]))
     .await;
     r.unwrap();
@@ -96,7 +94,10 @@ async fn custom_interpreter() {
     ]))
     .await;
     let msg = r.unwrap_err().to_string();
-    assert!(msg.contains("could not start `/nonexistent/interpreter`"), "{msg}");
+    assert!(
+        msg.contains("could not start `/nonexistent/interpreter`"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]

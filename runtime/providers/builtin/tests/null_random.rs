@@ -18,7 +18,10 @@ async fn null_resource_lifecycle() {
     assert!(matches!(attr(&planned.planned, "id"), Value::Unknown(_)));
     let state = apply(&p, "null_resource", None, Some(&planned.planned)).await;
     let id = attr_str(&state, "id");
-    assert!(!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()), "{id}");
+    assert!(
+        !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
+        "{id}"
+    );
     assert_eq!(attr(&state, "triggers"), &map(&[("a", "1")]));
 
     // Same triggers: nothing changes.
@@ -32,7 +35,10 @@ async fn null_resource_lifecycle() {
     assert_eq!(replan.requires_replace, vec![vec!["triggers".to_string()]]);
     assert!(matches!(attr(&replan.planned, "id"), Value::Unknown(_)));
 
-    assert_eq!(p.read("null_resource", &state).await.unwrap(), Some(state.clone()));
+    assert_eq!(
+        p.read("null_resource", &state).await.unwrap(),
+        Some(state.clone())
+    );
     let deleted = apply(&p, "null_resource", Some(&state), None).await;
     assert_eq!(deleted, Value::Null);
 
@@ -80,13 +86,13 @@ async fn unknown_type_is_an_error() {
 #[tokio::test]
 async fn random_id_values_and_encodings() {
     let p = provider("random");
-    let cfg = config(
-        "random_id",
-        &[("byte_length", n(8)), ("prefix", s("pre-"))],
-    );
+    let cfg = config("random_id", &[("byte_length", n(8)), ("prefix", s("pre-"))]);
     let planned = plan(&p, "random_id", None, &cfg).await;
     for k in ["id", "hex", "dec", "b64_std", "b64_url"] {
-        assert!(matches!(attr(&planned.planned, k), Value::Unknown(_)), "{k}");
+        assert!(
+            matches!(attr(&planned.planned, k), Value::Unknown(_)),
+            "{k}"
+        );
     }
     let state = apply(&p, "random_id", None, Some(&planned.planned)).await;
     let bytes = URL_SAFE_NO_PAD.decode(attr_str(&state, "b64_url")).unwrap();
@@ -112,10 +118,7 @@ fn big_decimal_conversion() {
     assert_eq!(bytes_to_decimal(&[0, 0]), "0");
     assert_eq!(bytes_to_decimal(&[1, 0]), "256");
     assert_eq!(bytes_to_decimal(&[0xff; 8]), u64::MAX.to_string());
-    assert_eq!(
-        bytes_to_decimal(&[0xff; 16]),
-        u128::MAX.to_string(),
-    );
+    assert_eq!(bytes_to_decimal(&[0xff; 16]), u128::MAX.to_string(),);
 }
 
 #[tokio::test]
@@ -150,7 +153,10 @@ async fn random_values_are_stable_until_keepers_change() {
             vec![vec!["keepers".to_string()]],
             "{ty}"
         );
-        assert!(matches!(attr(&replan.planned, "id"), Value::Unknown(_)), "{ty}");
+        assert!(
+            matches!(attr(&replan.planned, "id"), Value::Unknown(_)),
+            "{ty}"
+        );
         let replaced = apply(&p, ty, Some(&state), Some(&replan.planned)).await;
         assert_eq!(attr(&replaced, "keepers"), &map(&[("ami", "a-2")]));
 
@@ -169,7 +175,12 @@ async fn random_values_are_stable_until_keepers_change() {
 #[tokio::test]
 async fn changed_parameters_force_replacement() {
     let p = provider("random");
-    let state = create(&p, "random_string", &config("random_string", &[("length", n(8))])).await;
+    let state = create(
+        &p,
+        "random_string",
+        &config("random_string", &[("length", n(8))]),
+    )
+    .await;
     let cfg = config(
         "random_string",
         &[("length", n(8)), ("special", Value::Bool(false))],
@@ -191,13 +202,20 @@ async fn changed_parameters_force_replacement() {
 #[tokio::test]
 async fn plan_fills_defaults() {
     let p = provider("random");
-    let planned = plan(&p, "random_string", None, &config("random_string", &[("length", n(5))]))
-        .await
-        .planned;
+    let planned = plan(
+        &p,
+        "random_string",
+        None,
+        &config("random_string", &[("length", n(5))]),
+    )
+    .await
+    .planned;
     assert_eq!(attr(&planned, "special"), &Value::Bool(true));
     assert_eq!(attr(&planned, "min_upper"), &n(0));
     assert_eq!(attr(&planned, "override_special"), &Value::Null);
-    let pet = plan(&p, "random_pet", None, &config("random_pet", &[])).await.planned;
+    let pet = plan(&p, "random_pet", None, &config("random_pet", &[]))
+        .await
+        .planned;
     assert_eq!(attr(&pet, "length"), &n(2));
     assert_eq!(attr_str(&pet, "separator"), "-");
 }
@@ -209,14 +227,20 @@ async fn random_pet_shapes() {
     assert_eq!(attr_str(&state, "id").split('-').count(), 2);
     let cfg = config(
         "random_pet",
-        &[("length", n(4)), ("separator", s("_")), ("prefix", s("dev"))],
+        &[
+            ("length", n(4)),
+            ("separator", s("_")),
+            ("prefix", s("dev")),
+        ],
     );
     let state = create(&p, "random_pet", &cfg).await;
     let id = attr_str(&state, "id");
     let words: Vec<&str> = id.split('_').collect();
     assert_eq!(words.len(), 5, "{id}");
     assert_eq!(words[0], "dev");
-    assert!(words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase())));
+    assert!(words
+        .iter()
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase())));
 
     let imported = p.import("random_pet", "happy-cat").await.unwrap();
     assert_conforms(block("random_pet"), &imported);
@@ -242,10 +266,16 @@ async fn random_string_character_classes() {
         let r = attr_str(&state, "result");
         assert_eq!(r.chars().count(), 16);
         assert_eq!(attr_str(&state, "id"), r);
-        assert!(r.chars().filter(char::is_ascii_uppercase).count() >= 3, "{r}");
+        assert!(
+            r.chars().filter(char::is_ascii_uppercase).count() >= 3,
+            "{r}"
+        );
         assert!(r.chars().filter(char::is_ascii_digit).count() >= 4, "{r}");
         assert!(r.chars().filter(|c| *c == '#').count() >= 2, "{r}");
-        assert!(r.chars().all(|c| c.is_ascii_alphanumeric() || c == '#'), "{r}");
+        assert!(
+            r.chars().all(|c| c.is_ascii_alphanumeric() || c == '#'),
+            "{r}"
+        );
     }
     let cfg = config(
         "random_string",
@@ -257,7 +287,9 @@ async fn random_string_character_classes() {
         ],
     );
     let state = create(&p, "random_string", &cfg).await;
-    assert!(attr_str(&state, "result").chars().all(|c| c.is_ascii_lowercase()));
+    assert!(attr_str(&state, "result")
+        .chars()
+        .all(|c| c.is_ascii_lowercase()));
 
     let cfg = config("random_string", &[("length", n(200))]);
     let state = create(&p, "random_string", &cfg).await;
@@ -307,7 +339,12 @@ async fn random_string_invalid_parameters() {
 #[tokio::test]
 async fn random_password_is_hashed_and_imported() {
     let p = provider("random");
-    let state = create(&p, "random_password", &config("random_password", &[("length", n(20))])).await;
+    let state = create(
+        &p,
+        "random_password",
+        &config("random_password", &[("length", n(20))]),
+    )
+    .await;
     let result = attr_str(&state, "result");
     assert_eq!(result.chars().count(), 20);
     assert_eq!(attr_str(&state, "id"), "none");
@@ -338,7 +375,11 @@ async fn random_integer_range_seed_and_import() {
             &config("random_integer", &[("min", n(-3)), ("max", n(3))]),
         )
         .await;
-        let r = attr(&state, "result").as_number().unwrap().as_i64().unwrap();
+        let r = attr(&state, "result")
+            .as_number()
+            .unwrap()
+            .as_i64()
+            .unwrap();
         assert!((-3..=3).contains(&r));
         assert_eq!(attr_str(&state, "id"), r.to_string());
     }

@@ -92,10 +92,9 @@ pub(super) async fn run(args: &Value, output: &mut dyn FnMut(&str)) -> Result<()
     }
     out_lines.finish(output);
     err_lines.finish(output);
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| ProviderError::Provisioner(format!("local-exec: waiting for the command failed: {e}.")))?;
+    let status = child.wait().await.map_err(|e| {
+        ProviderError::Provisioner(format!("local-exec: waiting for the command failed: {e}."))
+    })?;
     if status.success() {
         return Ok(());
     }

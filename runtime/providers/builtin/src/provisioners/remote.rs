@@ -231,7 +231,11 @@ pub(super) async fn remote_exec(
         }
         to_run.push(("the inline commands".into(), text.into_bytes(), true));
     }
-    for path in script.map(|s| vec![s.to_string()]).or(scripts).unwrap_or_default() {
+    for path in script
+        .map(|s| vec![s.to_string()])
+        .or(scripts)
+        .unwrap_or_default()
+    {
         let bytes = tokio::fs::read(&path).await.map_err(|e| {
             ProviderError::Provisioner(format!(
                 "remote-exec: could not read the local script `{path}`: {e}."

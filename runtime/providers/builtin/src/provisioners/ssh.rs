@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::{Certificate, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::keys::{
+    Certificate, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
+};
 use russh::ChannelMsg;
 use skel_provider::ProviderError;
 use skel_value::Value;
@@ -43,7 +45,10 @@ impl std::fmt::Debug for Connection {
             .field("port", &self.port)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "(sensitive)"))
-            .field("private_key", &self.private_key.as_ref().map(|_| "(sensitive)"))
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "(sensitive)"),
+            )
             .field("host_key", &self.host_key)
             .field("timeout", &self.timeout)
             .finish()
@@ -114,11 +119,9 @@ impl Connection {
                 .and_then(|p| u16::try_from(p).ok())
                 .filter(|p| *p > 0)
                 .ok_or_else(|| invalid(format!("connection: `port` must be 1–65535, not {n}.")))?,
-            Value::String(s) => s
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| invalid(format!("connection: `port` must be 1–65535, not {s:?}.")))?,
+            Value::String(s) => s.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                invalid(format!("connection: `port` must be 1–65535, not {s:?}."))
+            })?,
             _ => return Err(invalid("connection: `port` must be a number.".into())),
         };
         let user = get_str(v, "user").unwrap_or("root").to_string();
@@ -281,12 +284,14 @@ fn parse_certificate(conn: &Connection) -> Result<Option<Certificate>, ProviderE
     let Some(text) = conn.certificate.as_deref() else {
         return Ok(None);
     };
-    Certificate::from_openssh(text.trim()).map(Some).map_err(|_| {
-        invalid(format!(
-            "connection to {}: `certificate` is not an OpenSSH certificate.",
-            conn.target()
-        ))
-    })
+    Certificate::from_openssh(text.trim())
+        .map(Some)
+        .map_err(|_| {
+            invalid(format!(
+                "connection to {}: `certificate` is not an OpenSSH certificate.",
+                conn.target()
+            ))
+        })
 }
 
 fn describe_io(e: &std::io::Error) -> String {
