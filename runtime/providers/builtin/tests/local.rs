@@ -290,3 +290,32 @@ async fn data_local_file() {
     let err = p.read_data("local_file", &missing).await.unwrap_err();
     assert!(err.to_string().contains("/nonexistent/skel/file"), "{err}");
 }
+
+#[tokio::test]
+async fn local_sensitive_file_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("creds");
+    let p = provider("local");
+    let ty = "local_sensitive_file";
+    let cfg = file_config(ty, &path, &[("content", s("token"))]);
+    let state = create(&p, ty, &cfg).await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "token");
+    assert_eq!(p.read(ty, &state).await.unwrap(), Some(state.clone()));
+    let again = plan(&p, ty, Some(&state), &cfg).await;
+    assert_eq!(again.planned, state);
+    assert!(again.requires_replace.is_empty());
+
+    std::fs::write(&path, "other").unwrap();
+    let drifted = p.read(ty, &state).await.unwrap().unwrap();
+    assert_eq!(attr_str(&drifted, "content"), "other");
+    let replan = plan(&p, ty, Some(&drifted), &cfg).await;
+    assert_eq!(replan.requires_replace, vec![vec!["content".to_string()]]);
+
+    let imported = p.import(ty, &path.to_string_lossy()).await.unwrap();
+    assert_conforms(block(ty), &imported);
+    assert_eq!(attr_str(&imported, "directory_permission"), "0700");
+
+    assert_eq!(apply(&p, ty, Some(&state), None).await, Value::Null);
+    assert!(!path.exists());
+    assert_eq!(p.read(ty, &state).await.unwrap(), None);
+}
