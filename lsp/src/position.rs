@@ -131,11 +131,11 @@ mod tests {
     #[test]
     fn edits_count_utf16_units_by_default() {
         let text = "a = \"é😀\" + x\nb = 1\n";
-        // `x` is after `"é😀" + `: é is 1 unit, 😀 is 2 units, so column 11.
-        let out = apply_changes(text, vec![change(0, 11, 0, 12, "y")], Encoding::Utf16);
+        // `x` is after `a = "é😀" + `: é is 1 unit, 😀 is 2 units, so column 12.
+        let out = apply_changes(text, vec![change(0, 12, 0, 13, "y")], Encoding::Utf16);
         assert_eq!(out, "a = \"é😀\" + y\nb = 1\n");
-        // In UTF-8, é is 2 bytes and 😀 is 4: column 14.
-        let out = apply_changes(text, vec![change(0, 14, 0, 15, "z")], Encoding::Utf8);
+        // In UTF-8, é is 2 bytes and 😀 is 4: column 15.
+        let out = apply_changes(text, vec![change(0, 15, 0, 16, "z")], Encoding::Utf8);
         assert_eq!(out, "a = \"é😀\" + z\nb = 1\n");
     }
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Drive `skelc lsp` over stdio on a generated workspace and time it.
+
+usage: driver.py SKELC WORKSPACE [N]
+
+Measures: initial diagnostics for every .skel file after `initialized`; didChange (a
+one-character edit inside a resource body) -> publishDiagnostics for that file, p50/p95 over N
+edits; hover and completion p50/p95 over N requests; the server's RSS (now and peak). Prints a
+table and exits 1 if a target is missed."""
+import json, os, subprocess, sys, threading, time, queue
+
+skelc, ws = sys.argv[1], os.path.abspath(sys.argv[2])
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+TARGETS = {"initial": 300.0, "edit": 15.0, "hover": 10.0, "completion": 10.0, "rss": 150.0}
+
+proc = subprocess.Popen([skelc, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+inbox = queue.Queue()
+
+
+def reader():
+    out = proc.stdout
+    while True:
+        length = None
+        while True:
+            line = out.readline()
+            if not line:
+                return
+            line = line.strip()
+            if not line:
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        inbox.put((time.perf_counter(), json.loads(out.read(length))))
+
+
+threading.Thread(target=reader, daemon=True).start()
+next_id = [0]
+
+
+def send(msg):
+    body = json.dumps(msg).encode()
+    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    proc.stdin.flush()
+
+
+def notify(method, params):
+    send({"jsonrpc": "2.0", "method": method, "params": params})
+
+
+def wait(pred, timeout=60):
+    deadline = time.perf_counter() + timeout
+    while True:
+        t, msg = inbox.get(timeout=max(0.001, deadline - time.perf_counter()))
+        if "id" in msg and "method" in msg:  # a request from the server: accept it
+            send({"jsonrpc": "2.0", "id": msg["id"], "result": None})
+            continue
+        if pred(msg):
+            return t, msg
+
+
+def request(method, params):
+    next_id[0] += 1
+    rid = next_id[0]
+    t0 = time.perf_counter()
+    send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+    t1, msg = wait(lambda m: m.get("id") == rid and "method" not in m)
+    if "error" in msg:
+        sys.exit(f"{method} failed: {msg['error']}")
+    return (t1 - t0) * 1000, msg.get("result")
+
+
+def uri(path):
+    return "file://" + path
+
+
+def is_publish(msg, u=None):
+    return msg.get("method") == "textDocument/publishDiagnostics" and (
+        u is None or msg["params"]["uri"] == u)
+
+
+skel_files = sorted(uri(os.path.join(d, f)) for d, _, fs in os.walk(ws) for f in fs
+                    if f.endswith(".skel"))
+request("initialize", {"processId": os.getpid(), "rootUri": uri(ws),
+                       "workspaceFolders": [{"uri": uri(ws), "name": "bench"}],
+                       "capabilities": {}})
+t0 = time.perf_counter()
+notify("initialized", {})
+seen, t_last, n_diags = set(), t0, 0
+while seen != set(skel_files):
+    t_last, msg = wait(is_publish)
+    seen.add(msg["params"]["uri"])
+    n_diags += len(msg["params"]["diagnostics"])
+initial = (t_last - t0) * 1000
+
+svc = os.path.join(ws, "modules/svc/main.skel")
+text = open(svc).read()
+lines = text.split("\n")
+edit_line = next(i for i, l in enumerate(lines) if l.strip().startswith('name = "${local.full}'))
+col = lines[edit_line].index('"') + 1
+notify("textDocument/didOpen", {"textDocument": {"uri": uri(svc), "languageId": "skel",
+                                                 "version": 1, "text": text}})
+wait(lambda m: is_publish(m, uri(svc)))
+
+
+def p(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+edits = []
+for i in range(n):
+    insert = i % 2 == 0
+    rng = {"start": {"line": edit_line, "character": col},
+           "end": {"line": edit_line, "character": col if insert else col + 1}}
+    t = time.perf_counter()
+    notify("textDocument/didChange", {
+        "textDocument": {"uri": uri(svc), "version": i + 2},
+        "contentChanges": [{"range": rng, "text": "x" if insert else ""}]})
+    t1, msg = wait(lambda m: is_publish(m, uri(svc)) and m["params"].get("version") == i + 2)
+    edits.append((t1 - t) * 1000)
+
+at_local = lines[edit_line].index("local.full") + 7
+hovers, completions = [], []
+for _ in range(n):
+    ms, result = request("textDocument/hover", {"textDocument": {"uri": uri(svc)},
+                                                "position": {"line": edit_line, "character": at_local}})
+    hovers.append(ms)
+env_line = next(i for i, l in enumerate(lines) if "local.labels" in l)
+after_dot = lines[env_line].index("local.") + len("local.")
+for _ in range(n):
+    ms, result = request("textDocument/completion", {
+        "textDocument": {"uri": uri(svc)},
+        "position": {"line": env_line, "character": after_dot},
+        "context": {"triggerKind": 2, "triggerCharacter": "."}})
+    completions.append(ms)
+
+
+def status(field):
+    for line in open(f"/proc/{proc.pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+rss, peak = status("VmRSS"), status("VmHWM")
+request("shutdown", None)
+notify("exit", None)
+proc.wait(timeout=10)
+
+rows = [
+    ("initial diagnostics (%d files, %d diagnostics)" % (len(skel_files), n_diags), initial,
+     TARGETS["initial"], "ms"),
+    ("didChange -> publishDiagnostics p95 (p50 %.2f)" % p(edits, 0.5), p(edits, 0.95),
+     TARGETS["edit"], "ms"),
+    ("hover p95 (p50 %.2f)" % p(hovers, 0.5), p(hovers, 0.95), TARGETS["hover"], "ms"),
+    ("completion p95 (p50 %.2f)" % p(completions, 0.5), p(completions, 0.95),
+     TARGETS["completion"], "ms"),
+    ("server RSS (peak %.1f)" % peak, rss, TARGETS["rss"], "MB"),
+]
+print(f"| {'measure':<52} | {'value':>9} | {'target':>8} | ok |")
+print(f"|{'-' * 54}|{'-' * 11}|{'-' * 10}|----|")
+failed = False
+for name, value, target, unit in rows:
+    ok = value <= target
+    failed |= not ok
+    print(f"| {name:<52} | {value:7.2f}{unit} | {target:6.0f}{unit} | {'yes' if ok else 'NO '} |")
+sys.exit(1 if failed else 0)
