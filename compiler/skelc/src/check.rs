@@ -16,7 +16,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         bail!("{} is not a directory", args.dir.display());
     }
     let db = SkelDatabase::default();
-    let diagnostics = check_dir(&db, &root, &args.vars, &args.var_files)?;
+    let diagnostics = check_dir(&db, &root, &args.vars.vars, &args.vars.var_files)?;
     if diagnostics.is_empty() && db.directory(&root).skel_files(&db).is_empty() {
         bail!("no .skel files in {}", args.dir.display());
     }

@@ -57,7 +57,7 @@ pub trait Provisioners: Send + Sync {
         kind: &str,
         args: &Value,
         connection: Option<&Value>,
-        output: &(dyn Fn(&str) + Send + Sync),
+        output: &(dyn for<'l> Fn(&'l str) + Send + Sync),
     ) -> Result<(), ProviderError>;
 }
 

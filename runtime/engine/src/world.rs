@@ -641,16 +641,17 @@ impl World {
             if !value.is_known() {
                 return Err(format!("the `count` of {what} depends on values known only after apply; apply the resources it depends on first (with -target) or use a value known at plan time"));
             }
-            let n =
-                match convert(&value, &Type::Number)
-                    .ok()
-                    .and_then(|v| v.as_number())
-                {
-                    Some(n) if n.is_integer() && n.0 >= 0.0 => n.0 as i64,
-                    _ => return Err(format!(
+            let n = match convert(&value, &Type::Number)
+                .ok()
+                .and_then(|v| v.as_number())
+            {
+                Some(n) if n.is_integer() && n.0 >= 0.0 => n.0 as i64,
+                _ => {
+                    return Err(format!(
                         "the `count` of {what} must be a whole number, zero or more; it is {value}"
-                    )),
-                };
+                    ))
+                }
+            };
             return Ok((
                 Repetition::Count,
                 (0..n).map(|i| (InstanceKey::Int(i), None)).collect(),

@@ -10,8 +10,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use skel_db::{Db, MemorySystem, SkelDatabase};
 use skel_plan_ir::{Action, ChangeSet, Config, InstanceAddr, ResourceChange, State};
-use skel_provider::{ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory};
-use skel_runtime::{apply, plan, ApplyOptions, Cancel, Phase, PlanOptions, ProviderRegistry, Silent, StateSink};
+use skel_provider::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+};
+use skel_runtime::{
+    apply, plan, ApplyOptions, Cancel, Phase, PlanOptions, ProviderRegistry, Silent, StateSink,
+};
 use skel_value::{Type, Value};
 
 /// Lower an in-memory project (checked first: it must have no errors).
@@ -22,7 +26,8 @@ fn config(files: &[(&str, &str)]) -> Arc<Config> {
     }
     let db = SkelDatabase::new(system);
     let root = db.directory(Path::new("/p"));
-    let diagnostics = skel_types::check_project(&db, &skel_types::ProjectInput { root, vars: vec![] });
+    let diagnostics =
+        skel_types::check_project(&db, &skel_types::ProjectInput { root, vars: vec![] });
     let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:?}");
     Arc::new(skel_lower::lower(&db, root).expect("lowers"))
@@ -54,11 +59,17 @@ impl ProviderFactory for Mock {
 struct MockProvider(Arc<Script>);
 
 fn obj(id: Value, triggers: Value) -> Value {
-    Value::Object(BTreeMap::from([("id".to_string(), id), ("triggers".to_string(), triggers)]))
+    Value::Object(BTreeMap::from([
+        ("id".to_string(), id),
+        ("triggers".to_string(), triggers),
+    ]))
 }
 
 fn field(v: &Value, name: &str) -> Value {
-    v.as_mapping().and_then(|m| m.get(name)).cloned().unwrap_or(Value::Null)
+    v.as_mapping()
+        .and_then(|m| m.get(name))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -70,9 +81,18 @@ impl Provider for MockProvider {
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let triggers = field(request.config, "triggers");
         Ok(match request.prior {
-            None => PlanResponse { planned: obj(Value::Unknown(Type::String), triggers), requires_replace: vec![] },
-            Some(prior) if field(prior, "triggers") == triggers => PlanResponse { planned: prior.clone(), requires_replace: vec![] },
-            Some(_) => PlanResponse { planned: obj(Value::Unknown(Type::String), triggers), requires_replace: vec![vec!["triggers".into()]] },
+            None => PlanResponse {
+                planned: obj(Value::Unknown(Type::String), triggers),
+                requires_replace: vec![],
+            },
+            Some(prior) if field(prior, "triggers") == triggers => PlanResponse {
+                planned: prior.clone(),
+                requires_replace: vec![],
+            },
+            Some(_) => PlanResponse {
+                planned: obj(Value::Unknown(Type::String), triggers),
+                requires_replace: vec![vec!["triggers".into()]],
+            },
         })
     }
 
@@ -83,15 +103,30 @@ impl Provider for MockProvider {
         let delay = *script.delay.lock().unwrap();
         tokio::time::sleep(delay).await;
         script.running.fetch_sub(1, Ordering::SeqCst);
-        let verb = if request.planned.is_none() { "delete" } else { "create" };
-        script.log.lock().unwrap().push(format!("{verb} {}", request.address));
+        let verb = if request.planned.is_none() {
+            "delete"
+        } else {
+            "create"
+        };
+        script
+            .log
+            .lock()
+            .unwrap()
+            .push(format!("{verb} {}", request.address));
         if script.fail.lock().unwrap().contains(request.address) {
-            return Err(ProviderError::Api(format!("scripted failure for {}", request.address)));
+            return Err(ProviderError::Api(format!(
+                "scripted failure for {}",
+                request.address
+            )));
         }
         match request.planned {
             None => {
                 let id = field(request.prior.unwrap(), "id");
-                script.remote.lock().unwrap().remove(id.as_str().unwrap_or_default());
+                script
+                    .remote
+                    .lock()
+                    .unwrap()
+                    .remove(id.as_str().unwrap_or_default());
                 Ok(Value::Null)
             }
             Some(planned) => {
@@ -105,7 +140,13 @@ impl Provider for MockProvider {
 
     async fn read(&self, _type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
         let id = field(state, "id");
-        Ok(self.0.remote.lock().unwrap().get(id.as_str().unwrap_or_default()).cloned())
+        Ok(self
+            .0
+            .remote
+            .lock()
+            .unwrap()
+            .get(id.as_str().unwrap_or_default())
+            .cloned())
     }
 
     async fn read_data(&self, _type_name: &str, config: &Value) -> Result<Value, ProviderError> {
@@ -125,11 +166,22 @@ struct MemorySink {
 
 impl StateSink for MemorySink {
     fn intent(&self, seq: u64, change: &ResourceChange, phase: Phase) -> Result<(), String> {
-        self.events.lock().unwrap().push(format!("intent {seq} {phase:?} {}", change.addr));
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("intent {seq} {phase:?} {}", change.addr));
         Ok(())
     }
-    fn result(&self, seq: u64, addr: &InstanceAddr, outcome: Result<Option<&serde_json::Value>, &str>) -> Result<(), String> {
-        self.events.lock().unwrap().push(format!("result {seq} {addr} {}", if outcome.is_ok() { "ok" } else { "err" }));
+    fn result(
+        &self,
+        seq: u64,
+        addr: &InstanceAddr,
+        outcome: Result<Option<&serde_json::Value>, &str>,
+    ) -> Result<(), String> {
+        self.events.lock().unwrap().push(format!(
+            "result {seq} {addr} {}",
+            if outcome.is_ok() { "ok" } else { "err" }
+        ));
         Ok(())
     }
     fn checkpoint(&self, _state: &State) -> Result<(), String> {
@@ -146,16 +198,39 @@ struct Run {
 impl Run {
     fn new() -> Run {
         let script = Arc::new(Script::default());
-        let registry = ProviderRegistry::new([Arc::new(Mock(script.clone())) as Arc<dyn ProviderFactory>]);
+        let registry =
+            ProviderRegistry::new([Arc::new(Mock(script.clone())) as Arc<dyn ProviderFactory>]);
         Run { script, registry }
     }
 
     async fn plan(&self, config: &Arc<Config>, state: &State) -> skel_runtime::Planned {
-        plan(config.clone(), state, &self.registry, &PlanOptions { refresh: true, ..Default::default() }, &Silent).await.expect("plans")
+        plan(
+            config.clone(),
+            state,
+            &self.registry,
+            &PlanOptions {
+                refresh: true,
+                ..Default::default()
+            },
+            &Silent,
+        )
+        .await
+        .expect("plans")
     }
 
-    async fn apply(&self, planned: skel_runtime::Planned, options: ApplyOptions) -> skel_runtime::ApplyReport {
-        apply(planned, &self.registry, Arc::new(MemorySink::default()), Arc::new(Silent), options).await
+    async fn apply(
+        &self,
+        planned: skel_runtime::Planned,
+        options: ApplyOptions,
+    ) -> skel_runtime::ApplyReport {
+        apply(
+            planned,
+            &self.registry,
+            Arc::new(MemorySink::default()),
+            Arc::new(Silent),
+            options,
+        )
+        .await
     }
 
     fn log(&self) -> Vec<String> {
@@ -164,7 +239,11 @@ impl Run {
 }
 
 fn actions(changes: &ChangeSet) -> Vec<(String, Action)> {
-    changes.changes.iter().map(|c| (c.addr.to_string(), c.action)).collect()
+    changes
+        .changes
+        .iter()
+        .map(|c| (c.addr.to_string(), c.action))
+        .collect()
 }
 
 const CHAIN: &str = r#"
@@ -190,27 +269,73 @@ async fn applies_in_dependency_order_and_values_flow() {
     let run = Run::new();
     let config = config(&[("main.skel", CHAIN)]);
     let planned = run.plan(&config, &State::new("l")).await;
-    assert_eq!(actions(&planned.changes).iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Create; 3]);
-    let c = planned.changes.changes.iter().find(|c| c.addr.to_string() == "null_resource.c").unwrap();
-    assert_eq!(c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(), ["null_resource.b"], "through the local");
+    assert_eq!(
+        actions(&planned.changes)
+            .iter()
+            .map(|(_, a)| *a)
+            .collect::<Vec<_>>(),
+        [Action::Create; 3]
+    );
+    let c = planned
+        .changes
+        .changes
+        .iter()
+        .find(|c| c.addr.to_string() == "null_resource.c")
+        .unwrap();
+    assert_eq!(
+        c.dependencies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["null_resource.b"],
+        "through the local"
+    );
     let report = run.apply(planned, ApplyOptions::default()).await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
-    assert_eq!(run.log(), ["create null_resource.a", "create null_resource.b", "create null_resource.c"]);
+    assert_eq!(
+        run.log(),
+        [
+            "create null_resource.a",
+            "create null_resource.b",
+            "create null_resource.c"
+        ]
+    );
     let b_id = report.state.resources[&"null_resource.b".parse().unwrap()].attributes["id"].clone();
-    assert_eq!(report.state.resources[&"null_resource.c".parse().unwrap()].attributes["triggers"]["b"], b_id);
-    assert_eq!(report.state.outputs["c"].value, b_id, "outputs hold applied values");
+    assert_eq!(
+        report.state.resources[&"null_resource.c".parse().unwrap()].attributes["triggers"]["b"],
+        b_id
+    );
+    assert_eq!(
+        report.state.outputs["c"].value, b_id,
+        "outputs hold applied values"
+    );
     // A second plan is a no-op.
     let again = run.plan(&config, &report.state).await;
-    assert!(!again.changes.has_changes(), "{:?}", actions(&again.changes));
+    assert!(
+        !again.changes.has_changes(),
+        "{:?}",
+        actions(&again.changes)
+    );
 }
 
 #[tokio::test]
 async fn parallelism_limit_is_respected() {
     let run = Run::new();
     *run.script.delay.lock().unwrap() = Duration::from_millis(30);
-    let config = config(&[("main.skel", "resource \"null_resource\" \"n\" {\n  count = 12\n}\n")]);
+    let config = config(&[(
+        "main.skel",
+        "resource \"null_resource\" \"n\" {\n  count = 12\n}\n",
+    )]);
     let planned = run.plan(&config, &State::new("l")).await;
-    let report = run.apply(planned, ApplyOptions { parallelism: 3, ..Default::default() }).await;
+    let report = run
+        .apply(
+            planned,
+            ApplyOptions {
+                parallelism: 3,
+                ..Default::default()
+            },
+        )
+        .await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
     assert_eq!(report.applied, 12);
     let max = run.script.max_running.load(Ordering::SeqCst);
@@ -223,19 +348,37 @@ async fn provider_parallelism_limits_its_own_operations() {
     *run.script.delay.lock().unwrap() = Duration::from_millis(30);
     let config = config(&[("main.skel", "provider \"null\" {\n  parallelism = 1\n}\nresource \"null_resource\" \"n\" {\n  count = 5\n}\n")]);
     let planned = run.plan(&config, &State::new("l")).await;
-    let report = run.apply(planned, ApplyOptions { parallelism: 10, ..Default::default() }).await;
+    let report = run
+        .apply(
+            planned,
+            ApplyOptions {
+                parallelism: 10,
+                ..Default::default()
+            },
+        )
+        .await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
     assert_eq!(run.script.max_running.load(Ordering::SeqCst), 1);
 }
 
 async fn replace_order(lifecycle: &str) -> (Action, Vec<String>) {
     let run = Run::new();
-    let v1 = format!("resource \"null_resource\" \"r\" {{\n  triggers = {{ v = \"1\" }}\n  {lifecycle}\n}}\n");
-    let report = run.apply(run.plan(&config(&[("main.skel", &v1)]), &State::new("l")).await, ApplyOptions::default()).await;
+    let v1 = format!(
+        "resource \"null_resource\" \"r\" {{\n  triggers = {{ v = \"1\" }}\n  {lifecycle}\n}}\n"
+    );
+    let report = run
+        .apply(
+            run.plan(&config(&[("main.skel", &v1)]), &State::new("l"))
+                .await,
+            ApplyOptions::default(),
+        )
+        .await;
     assert!(report.errors.0.is_empty());
     run.script.log.lock().unwrap().clear();
     let v2 = v1.replace("\"1\"", "\"2\"");
-    let planned = run.plan(&config(&[("main.skel", &v2)]), &report.state).await;
+    let planned = run
+        .plan(&config(&[("main.skel", &v2)]), &report.state)
+        .await;
     let action = planned.changes.changes[0].action;
     let report = run.apply(planned, ApplyOptions::default()).await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
@@ -262,19 +405,42 @@ async fn create_before_destroy_creates_first() {
 #[tokio::test]
 async fn a_failure_skips_dependents_and_independent_branches_complete() {
     let run = Run::new();
-    run.script.fail.lock().unwrap().insert("null_resource.a".into());
-    let config = config(&[("main.skel", &format!("{CHAIN}\nresource \"null_resource\" \"other\" {{}}\n"))]);
+    run.script
+        .fail
+        .lock()
+        .unwrap()
+        .insert("null_resource.a".into());
+    let config = config(&[(
+        "main.skel",
+        &format!("{CHAIN}\nresource \"null_resource\" \"other\" {{}}\n"),
+    )]);
     let planned = run.plan(&config, &State::new("l")).await;
     let report = run.apply(planned, ApplyOptions::default()).await;
     assert_eq!(report.errors.0.len(), 1, "{}", report.errors);
     let error = &report.errors.0[0];
     assert_eq!(error.address.as_deref(), Some("null_resource.a"));
-    assert!(error.message.contains("scripted failure"), "{}", error.message);
-    assert!(error.location.as_ref().is_some_and(|l| l.line == 2), "{:?}", error.location);
+    assert!(
+        error.message.contains("scripted failure"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.location.as_ref().is_some_and(|l| l.line == 2),
+        "{:?}",
+        error.location
+    );
     assert_eq!(report.skipped, 2, "b and c depend on a");
-    assert!(run.log().contains(&"create null_resource.other".to_string()));
-    assert!(report.state.resources.contains_key(&"null_resource.other".parse().unwrap()));
-    assert!(!report.state.resources.contains_key(&"null_resource.a".parse().unwrap()));
+    assert!(run
+        .log()
+        .contains(&"create null_resource.other".to_string()));
+    assert!(report
+        .state
+        .resources
+        .contains_key(&"null_resource.other".parse().unwrap()));
+    assert!(!report
+        .state
+        .resources
+        .contains_key(&"null_resource.a".parse().unwrap()));
 }
 
 #[tokio::test]
@@ -284,7 +450,15 @@ async fn cancellation_starts_nothing_new() {
     let planned = run.plan(&config, &State::new("l")).await;
     let cancel = Arc::new(Cancel::default());
     cancel.request();
-    let report = run.apply(planned, ApplyOptions { cancel, ..Default::default() }).await;
+    let report = run
+        .apply(
+            planned,
+            ApplyOptions {
+                cancel,
+                ..Default::default()
+            },
+        )
+        .await;
     assert!(report.cancelled);
     assert_eq!(report.applied, 0);
     assert!(run.log().is_empty());
@@ -294,32 +468,80 @@ async fn cancellation_starts_nothing_new() {
 async fn refresh_detects_drift_and_deleted_objects() {
     let run = Run::new();
     let config = config(&[("main.skel", "resource \"null_resource\" \"a\" {\n  triggers = { v = \"1\" }\n}\nresource \"null_resource\" \"b\" {}\n")]);
-    let report = run.apply(run.plan(&config, &State::new("l")).await, ApplyOptions::default()).await;
+    let report = run
+        .apply(
+            run.plan(&config, &State::new("l")).await,
+            ApplyOptions::default(),
+        )
+        .await;
     // Out of band: a's triggers change, b disappears.
     {
         let mut remote = run.script.remote.lock().unwrap();
-        let a_id = report.state.resources[&"null_resource.a".parse().unwrap()].attributes["id"].as_str().unwrap().to_string();
-        let b_id = report.state.resources[&"null_resource.b".parse().unwrap()].attributes["id"].as_str().unwrap().to_string();
-        remote.insert(a_id.clone(), obj(Value::string(a_id), Value::Map(BTreeMap::from([("v".into(), Value::string("9"))]))));
+        let a_id = report.state.resources[&"null_resource.a".parse().unwrap()].attributes["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let b_id = report.state.resources[&"null_resource.b".parse().unwrap()].attributes["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        remote.insert(
+            a_id.clone(),
+            obj(
+                Value::string(a_id),
+                Value::Map(BTreeMap::from([("v".into(), Value::string("9"))])),
+            ),
+        );
         remote.remove(&b_id);
     }
     let planned = run.plan(&config, &report.state).await;
     assert_eq!(planned.drift.len(), 2);
-    assert_eq!(planned.drift[0].attributes.as_deref(), Some(&["triggers".to_string()][..]));
+    assert_eq!(
+        planned.drift[0].attributes.as_deref(),
+        Some(&["triggers".to_string()][..])
+    );
     assert_eq!(planned.drift[1].attributes, None);
-    assert_eq!(actions(&planned.changes), [("null_resource.a".into(), Action::DeleteThenCreate), ("null_resource.b".into(), Action::Create)]);
+    assert_eq!(
+        actions(&planned.changes),
+        [
+            ("null_resource.a".into(), Action::DeleteThenCreate),
+            ("null_resource.b".into(), Action::Create)
+        ]
+    );
 }
 
 #[tokio::test]
 async fn orphans_are_deleted_after_their_dependents() {
     let run = Run::new();
-    let report = run.apply(run.plan(&config(&[("main.skel", CHAIN)]), &State::new("l")).await, ApplyOptions::default()).await;
+    let report = run
+        .apply(
+            run.plan(&config(&[("main.skel", CHAIN)]), &State::new("l"))
+                .await,
+            ApplyOptions::default(),
+        )
+        .await;
     run.script.log.lock().unwrap().clear();
-    let planned = run.plan(&config(&[("main.skel", "output \"x\" {\n  value = 1\n}\n")]), &report.state).await;
-    assert!(planned.changes.changes.iter().all(|c| c.action == Action::Delete && c.reason.is_some()));
+    let planned = run
+        .plan(
+            &config(&[("main.skel", "output \"x\" {\n  value = 1\n}\n")]),
+            &report.state,
+        )
+        .await;
+    assert!(planned
+        .changes
+        .changes
+        .iter()
+        .all(|c| c.action == Action::Delete && c.reason.is_some()));
     let report = run.apply(planned, ApplyOptions::default()).await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
-    assert_eq!(run.log(), ["delete null_resource.c", "delete null_resource.b", "delete null_resource.a"]);
+    assert_eq!(
+        run.log(),
+        [
+            "delete null_resource.c",
+            "delete null_resource.b",
+            "delete null_resource.a"
+        ]
+    );
     assert!(report.state.resources.is_empty());
 }
 
@@ -327,9 +549,22 @@ async fn orphans_are_deleted_after_their_dependents() {
 async fn prevent_destroy_fails_the_plan() {
     let run = Run::new();
     let v1 = "resource \"null_resource\" \"r\" {\n  triggers = { v = \"1\" }\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n";
-    let report = run.apply(run.plan(&config(&[("main.skel", v1)]), &State::new("l")).await, ApplyOptions::default()).await;
+    let report = run
+        .apply(
+            run.plan(&config(&[("main.skel", v1)]), &State::new("l"))
+                .await,
+            ApplyOptions::default(),
+        )
+        .await;
     let v2 = v1.replace("\"1\"", "\"2\"");
-    let result = plan(config(&[("main.skel", &v2)]), &report.state, &run.registry, &PlanOptions::default(), &Silent).await;
+    let result = plan(
+        config(&[("main.skel", &v2)]),
+        &report.state,
+        &run.registry,
+        &PlanOptions::default(),
+        &Silent,
+    )
+    .await;
     let errors = result.err().expect("plan fails");
     assert!(errors.0[0].message.contains("prevent_destroy"), "{errors}");
     assert_eq!(errors.0[0].address.as_deref(), Some("null_resource.r"));
@@ -339,10 +574,29 @@ async fn prevent_destroy_fails_the_plan() {
 async fn missing_required_variable_is_a_clear_error() {
     let run = Run::new();
     let config = config(&[("main.skel", "variable \"name\" {\n  type = string\n}\nresource \"null_resource\" \"r\" {\n  triggers = { n = var.name }\n}\n")]);
-    let errors = plan(config.clone(), &State::new("l"), &run.registry, &PlanOptions::default(), &Silent).await.err().expect("fails");
-    assert!(errors.0[0].message.contains("No value for required variable `name`"), "{errors}");
-    let options = PlanOptions { variables: BTreeMap::from([("name".to_string(), Value::string("x"))]), ..Default::default() };
-    let planned = plan(config, &State::new("l"), &run.registry, &options, &Silent).await.expect("plans with the value");
+    let errors = plan(
+        config.clone(),
+        &State::new("l"),
+        &run.registry,
+        &PlanOptions::default(),
+        &Silent,
+    )
+    .await
+    .err()
+    .expect("fails");
+    assert!(
+        errors.0[0]
+            .message
+            .contains("No value for required variable `name`"),
+        "{errors}"
+    );
+    let options = PlanOptions {
+        variables: BTreeMap::from([("name".to_string(), Value::string("x"))]),
+        ..Default::default()
+    };
+    let planned = plan(config, &State::new("l"), &run.registry, &options, &Silent)
+        .await
+        .expect("plans with the value");
     assert_eq!(planned.changes.changes.len(), 1);
 }
 
@@ -354,9 +608,25 @@ async fn count_and_for_each_expand_and_modules_instantiate() {
         ("svc/main.skel", "variable \"name\" {\n  type = string\n}\nresource \"null_resource\" \"n\" {\n  for_each = toset([\"a\", \"b\"])\n  triggers = { n = \"${var.name}-${each.key}\" }\n}\noutput \"ids\" {\n  value = [for n in null_resource.n : n.triggers[\"n\"]]\n}\n"),
     ]);
     let planned = run.plan(&config, &State::new("l")).await;
-    let addrs: Vec<String> = planned.changes.changes.iter().map(|c| c.addr.to_string()).collect();
-    assert_eq!(addrs, ["module.svc[0].null_resource.n[\"a\"]", "module.svc[0].null_resource.n[\"b\"]", "module.svc[1].null_resource.n[\"a\"]", "module.svc[1].null_resource.n[\"b\"]"]);
+    let addrs: Vec<String> = planned
+        .changes
+        .changes
+        .iter()
+        .map(|c| c.addr.to_string())
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            "module.svc[0].null_resource.n[\"a\"]",
+            "module.svc[0].null_resource.n[\"b\"]",
+            "module.svc[1].null_resource.n[\"a\"]",
+            "module.svc[1].null_resource.n[\"b\"]"
+        ]
+    );
     let report = run.apply(planned, ApplyOptions::default()).await;
     assert!(report.errors.0.is_empty(), "{}", report.errors);
-    assert_eq!(report.state.outputs["ids"].value, serde_json::json!([["s0-a", "s0-b"], ["s1-a", "s1-b"]]));
+    assert_eq!(
+        report.state.outputs["ids"].value,
+        serde_json::json!([["s0-a", "s0-b"], ["s1-a", "s1-b"]])
+    );
 }

@@ -2,6 +2,9 @@
 
 mod human;
 mod machine;
+pub mod plan;
+pub mod plan_json;
+pub mod redact;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

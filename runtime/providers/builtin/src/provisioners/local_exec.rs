@@ -14,7 +14,10 @@ use crate::common::get;
 
 const KIND: &str = "local-exec";
 
-pub(super) async fn run(args: &Value, output: &mut dyn FnMut(&str)) -> Result<(), ProviderError> {
+pub(super) async fn run(
+    args: &Value,
+    output: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), ProviderError> {
     let Some(command) = string_arg(args, "command") else {
         return Err(ProviderError::InvalidConfig(
             "local-exec: `command` must be set.".into(),

@@ -27,7 +27,7 @@ pub async fn run(
     kind: &str,
     args: &Value,
     connection: Option<&Value>,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     match kind {
         "local-exec" => local_exec::run(args, output).await,
@@ -60,7 +60,7 @@ pub(crate) struct Lines {
 
 impl Lines {
     /// Feeds bytes; every complete line goes to `output`.
-    pub(crate) fn push(&mut self, bytes: &[u8], output: &mut dyn FnMut(&str)) {
+    pub(crate) fn push(&mut self, bytes: &[u8], output: &mut (dyn FnMut(&str) + Send)) {
         for &b in bytes {
             if b == b'\n' {
                 self.emit(output);
@@ -71,13 +71,13 @@ impl Lines {
     }
 
     /// Emits the last, unterminated line if there is one.
-    pub(crate) fn finish(&mut self, output: &mut dyn FnMut(&str)) {
+    pub(crate) fn finish(&mut self, output: &mut (dyn FnMut(&str) + Send)) {
         if !self.partial.is_empty() {
             self.emit(output);
         }
     }
 
-    fn emit(&mut self, output: &mut dyn FnMut(&str)) {
+    fn emit(&mut self, output: &mut (dyn FnMut(&str) + Send)) {
         let mut line = String::from_utf8_lossy(&self.partial).into_owned();
         self.partial.clear();
         if line.ends_with('\r') {

@@ -36,7 +36,7 @@ async fn must_run(
     what: &str,
     command: &str,
     stdin: Option<&[u8]>,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     let result = session.exec(command, stdin, output).await?;
     if result.success() {
@@ -53,7 +53,7 @@ async fn upload_bytes(
     bytes: &[u8],
     path: &str,
     into_dir_name: Option<&str>,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     let dest = sh_quote(path);
     let command = match into_dir_name {
@@ -86,7 +86,7 @@ async fn upload_dir(
     session: &Session,
     dir: &Path,
     dest: &str,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     let mut pending: Vec<(PathBuf, String)> = vec![(dir.to_path_buf(), dest.to_string())];
     while let Some((local, remote)) = pending.pop() {
@@ -137,7 +137,7 @@ async fn upload_dir(
 pub(super) async fn file(
     args: &Value,
     conn: &Connection,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     let Some(destination) = string_arg(args, "destination") else {
         return Err(ProviderError::InvalidConfig(
@@ -206,7 +206,7 @@ pub(super) async fn file(
 pub(super) async fn remote_exec(
     args: &Value,
     conn: &Connection,
-    output: &mut dyn FnMut(&str),
+    output: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), ProviderError> {
     const KIND: &str = "remote-exec";
     let inline = strings_arg(KIND, args, "inline")?;

@@ -438,7 +438,7 @@ impl Session {
         &self,
         command: &str,
         stdin: Option<&[u8]>,
-        output: &mut dyn FnMut(&str),
+        output: &mut (dyn FnMut(&str) + Send),
     ) -> Result<ExecResult, ProviderError> {
         let lost = |e: russh::Error| {
             ProviderError::Unreachable(format!(

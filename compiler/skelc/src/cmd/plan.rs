@@ -1,0 +1,171 @@
+//! `skelc plan`: show what `skelc run` would change; `-out FILE` saves the plan so that
+//! `skelc run FILE` applies exactly it; `--json` prints the documented plan format.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use skel_plan_ir::ChangeSet;
+use skel_runtime::{plan, PlanOptions, Planned};
+use skel_value::Value;
+
+use crate::cli::PlanArgs;
+use crate::glue;
+use crate::render::redact::Redactor;
+
+/// A saved plan: what to apply, and against which state.
+#[derive(Serialize, Deserialize)]
+pub struct PlanFile {
+    pub format_version: u32,
+    /// The root module's directory.
+    pub root: std::path::PathBuf,
+    pub variables: BTreeMap<String, Value>,
+    pub changes: ChangeSet,
+}
+
+pub const PLAN_FILE_VERSION: u32 = 1;
+
+pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
+    let project = match super::load_or_exit(&args.dir, &args.vars) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let registry = glue::registry();
+    let rt = glue::runtime()?;
+    rt.block_on(async {
+        let mut locked = glue::lock_state(&project.root, "plan")?;
+        glue::recover(&mut locked, &registry).await?;
+        let options = PlanOptions {
+            destroy: args.destroy,
+            refresh: !args.no_refresh,
+            variables: project.variables.clone(),
+        };
+        let redactor = Redactor::new(
+            &project.config,
+            &project.variables,
+            Some(&locked.state),
+            None,
+        );
+        let progress = glue::Progress::new(redactor.clone());
+        let planned = match plan(
+            project.config.clone(),
+            &locked.state,
+            &registry,
+            &options,
+            &progress,
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(errors) => {
+                super::print_errors(&errors, &redactor);
+                return Ok(1);
+            }
+        };
+        drop(progress);
+        let redactor = Redactor::new(
+            &project.config,
+            &project.variables,
+            Some(&locked.state),
+            Some(&planned.changes),
+        );
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::render::plan_json::to_json(
+                    &planned.changes,
+                    &redactor
+                ))?
+            );
+        } else {
+            print_drift(&planned, &redactor);
+            print!(
+                "{}",
+                crate::render::plan::render(&planned.changes, &redactor)
+            );
+        }
+        if let Some(out) = &args.out {
+            save(out, &project.root, &project.variables, &planned.changes)?;
+            if !args.json {
+                println!(
+                    "\nSaved the plan to {}. Apply exactly it with: skelc run {}",
+                    out.display(),
+                    out.display()
+                );
+            }
+        }
+        Ok(if args.detailed_exitcode && planned.changes.has_changes() {
+            2
+        } else {
+            0
+        })
+    })
+}
+
+pub fn print_drift(planned: &Planned, redactor: &Redactor) {
+    if planned.drift.is_empty() {
+        return;
+    }
+    println!("Objects changed outside skel since the last run:");
+    for d in &planned.drift {
+        match &d.attributes {
+            None => println!("  # {} was deleted outside skel", d.addr),
+            Some(attrs) => println!(
+                "  # {} changed outside skel: {}",
+                d.addr,
+                redactor.redact(&attrs.join(", "))
+            ),
+        }
+    }
+    println!();
+}
+
+/// Write a plan file, readable only by its owner (it holds planned values, secrets included).
+fn save(
+    path: &Path,
+    root: &Path,
+    variables: &BTreeMap<String, Value>,
+    changes: &ChangeSet,
+) -> anyhow::Result<()> {
+    let file = PlanFile {
+        format_version: PLAN_FILE_VERSION,
+        root: root.to_path_buf(),
+        variables: variables.clone(),
+        changes: changes.clone(),
+    };
+    let text = serde_json::to_string(&file)?;
+    use std::io::Write;
+    #[cfg(unix)]
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+    }
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(not(unix))]
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+pub fn load_plan_file(path: &Path) -> anyhow::Result<PlanFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: PlanFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a skel plan file", path.display()))?;
+    if file.format_version != PLAN_FILE_VERSION {
+        anyhow::bail!(
+            "{} was written by another version of skel (plan format {}); make a new plan",
+            path.display(),
+            file.format_version
+        );
+    }
+    Ok(file)
+}

@@ -1,0 +1,59 @@
+//! `skelc refresh`: read every object back through its provider and record what changed
+//! outside skel in state (no configuration change is applied).
+
+use skel_runtime::{plan, PlanOptions};
+
+use crate::cli::RefreshArgs;
+use crate::glue;
+use crate::render::redact::Redactor;
+
+pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
+    let project = match super::load_or_exit(&args.dir, &args.vars) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let registry = glue::registry();
+    glue::runtime()?.block_on(async {
+        let mut locked = glue::lock_state(&project.root, "refresh")?;
+        glue::recover(&mut locked, &registry).await?;
+        let redactor = Redactor::new(
+            &project.config,
+            &project.variables,
+            Some(&locked.state),
+            None,
+        );
+        let options = PlanOptions {
+            destroy: false,
+            refresh: true,
+            variables: project.variables.clone(),
+        };
+        let planned = match plan(
+            project.config.clone(),
+            &locked.state,
+            &registry,
+            &options,
+            &skel_runtime::Silent,
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(errors) => {
+                super::print_errors(&errors, &redactor);
+                return Ok(1);
+            }
+        };
+        super::plan::print_drift(&planned, &redactor);
+        if planned.drift.is_empty() {
+            println!("No changes outside skel.");
+            return Ok(0);
+        }
+        let mut state = planned.prior.clone();
+        state.serial = locked.state.serial;
+        locked.store.write(&locked.lock, &mut state)?;
+        println!(
+            "State updated with {} change(s) found outside skel.",
+            planned.drift.len()
+        );
+        Ok(0)
+    })
+}

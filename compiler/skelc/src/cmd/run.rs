@@ -1,0 +1,246 @@
+//! `skelc run`: check → plan → show → confirm → apply exactly that change set. With a saved
+//! plan file, re-plan and refuse if anything moved since the plan was made.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use skel_plan_ir::Action;
+use skel_runtime::{apply, plan, ApplyOptions, Cancel, PlanOptions, Planned, ProviderRegistry};
+
+use crate::cli::{ApplyArgs, RunArgs};
+use crate::glue::{self, JournalSink, Locked};
+use crate::project::Project;
+use crate::render::redact::Redactor;
+
+pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+    if args.target.is_file() {
+        return run_saved(args);
+    }
+    let project = match super::load_or_exit(&args.target, &args.vars) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    plan_and_apply(project, &args.apply, false)
+}
+
+/// Plan (or plan a destroy), show it, confirm, apply.
+pub fn plan_and_apply(project: Project, args: &ApplyArgs, destroy: bool) -> anyhow::Result<u8> {
+    let registry = glue::registry();
+    let rt = glue::runtime()?;
+    rt.block_on(async {
+        let mut locked = glue::lock_state(&project.root, if destroy { "destroy" } else { "run" })?;
+        glue::recover(&mut locked, &registry).await?;
+        let options = PlanOptions {
+            destroy,
+            refresh: !args.no_refresh,
+            variables: project.variables.clone(),
+        };
+        let redactor = Redactor::new(
+            &project.config,
+            &project.variables,
+            Some(&locked.state),
+            None,
+        );
+        let progress = glue::Progress::new(redactor.clone());
+        let planned = match plan(
+            project.config.clone(),
+            &locked.state,
+            &registry,
+            &options,
+            &progress,
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(errors) => {
+                super::print_errors(&errors, &redactor);
+                return Ok(1);
+            }
+        };
+        drop(progress);
+        show_and_apply(&project, locked, planned, &registry, args).await
+    })
+}
+
+async fn show_and_apply(
+    project: &Project,
+    mut locked: Locked,
+    planned: Planned,
+    registry: &ProviderRegistry,
+    args: &ApplyArgs,
+) -> anyhow::Result<u8> {
+    let redactor = Redactor::new(
+        &project.config,
+        &project.variables,
+        Some(&locked.state),
+        Some(&planned.changes),
+    );
+    super::plan::print_drift(&planned, &redactor);
+    print!(
+        "{}",
+        crate::render::plan::render(&planned.changes, &redactor)
+    );
+    if !planned.changes.has_changes() {
+        // Still record refreshed objects (drift) and outputs.
+        if !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
+            return finish(locked, planned, registry, args, redactor, true).await;
+        }
+        return Ok(0);
+    }
+    if !args.auto_approve && !confirm()? {
+        println!("Apply cancelled.");
+        return Ok(1);
+    }
+    let _ = &mut locked;
+    finish(locked, planned, registry, args, redactor, false).await
+}
+
+fn outputs_differ(planned: &Planned, locked: &Locked) -> bool {
+    planned.changes.outputs.iter().any(|o| {
+        locked.state.outputs.get(&o.name).map(|s| &s.value)
+            != o.after.as_ref().map(|v| v.to_json()).as_ref()
+    })
+}
+
+async fn finish(
+    locked: Locked,
+    planned: Planned,
+    registry: &ProviderRegistry,
+    args: &ApplyArgs,
+    redactor: Redactor,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let (add, change, destroy) = planned.changes.summary();
+    let sink = Arc::new(JournalSink::begin(&locked)?);
+    let cancel = Arc::new(Cancel::default());
+    glue::install_ctrl_c(cancel.clone());
+    let progress = Arc::new(glue::Progress::new(redactor.clone()));
+    let options = ApplyOptions {
+        parallelism: args.parallelism,
+        cancel,
+        provisioners: Some(Arc::new(glue::BuiltinProvisioners)),
+        ..Default::default()
+    };
+    let report = apply(planned, registry, sink.clone(), progress.clone(), options).await;
+    drop(progress);
+    // `apply` wrote the final state through the sink; the journal is no longer needed once
+    // that write succeeded.
+    let saved = report.errors.0.iter().all(|e| {
+        !e.message.starts_with("saving state") && !e.message.starts_with("writing the journal")
+    });
+    if saved {
+        sink.commit()?;
+    }
+    drop(locked);
+    if !report.errors.0.is_empty() {
+        super::print_errors(&report.errors, &redactor);
+        eprintln!(
+            "\nApply failed: {} operation(s) done, {} not started; state records what was done.",
+            report.applied, report.skipped
+        );
+        return Ok(1);
+    }
+    if report.cancelled {
+        eprintln!("\nApply interrupted: {} operation(s) done, {} not started; state records what was done.", report.applied, report.skipped);
+        return Ok(1);
+    }
+    if !quiet {
+        println!(
+            "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+        );
+    }
+    let outputs = &report.state.outputs;
+    if !outputs.is_empty() {
+        println!("\nOutputs:\n");
+        for (name, output) in outputs {
+            let value = if output.sensitive {
+                "(sensitive value)".to_string()
+            } else {
+                crate::render::plan::value_text(
+                    &skel_value::Value::from_json(&output.value),
+                    0,
+                    &redactor,
+                )
+            };
+            println!("{name} = {value}");
+        }
+    }
+    Ok(0)
+}
+
+fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("standard input is not a terminal, so the plan cannot be confirmed; pass --auto-approve to apply without asking");
+    }
+    print!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+/// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
+fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
+    let saved = super::plan::load_plan_file(&args.target)?;
+    let registry = glue::registry();
+    let project = match super::load_or_exit(&saved.root, &Default::default()) {
+        Ok(mut p) => {
+            p.variables = saved.variables.clone();
+            p
+        }
+        Err(code) => return code,
+    };
+    let rt = glue::runtime()?;
+    rt.block_on(async {
+        let mut locked = glue::lock_state(&project.root, "run")?;
+        glue::recover(&mut locked, &registry).await?;
+        if locked.state.serial != saved.changes.state_serial || locked.state.lineage != saved.changes.state_lineage {
+            eprintln!(
+                "error: the state changed since this plan was made (plan: serial {}, state: serial {}); make a new plan with `skelc plan -out FILE`",
+                saved.changes.state_serial, locked.state.serial
+            );
+            return Ok(1);
+        }
+        let options = PlanOptions { destroy: saved.changes.destroy, refresh: !args.apply.no_refresh, variables: project.variables.clone() };
+        let redactor = Redactor::new(&project.config, &project.variables, Some(&locked.state), None);
+        let planned = match plan(project.config.clone(), &locked.state, &registry, &options, &skel_runtime::Silent).await {
+            Ok(p) => p,
+            Err(errors) => {
+                super::print_errors(&errors, &redactor);
+                return Ok(1);
+            }
+        };
+        if let Some(difference) = differs(&saved.changes, &planned.changes) {
+            eprintln!("error: the configuration or the real objects changed since this plan was made: {difference}; make a new plan");
+            return Ok(1);
+        }
+        let apply_args = ApplyArgs { auto_approve: true, ..args.apply.clone() };
+        show_and_apply(&project, locked, planned, &registry, &apply_args).await
+    })
+}
+
+/// The first difference between a saved change set and a fresh one, if any.
+fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> Option<String> {
+    let significant = |c: &&skel_plan_ir::ResourceChange| c.action != Action::NoOp;
+    let a: Vec<_> = saved.changes.iter().filter(significant).collect();
+    let b: Vec<_> = fresh.changes.iter().filter(significant).collect();
+    if a.len() != b.len() {
+        return Some(format!(
+            "the plan had {} change(s), now there are {}",
+            a.len(),
+            b.len()
+        ));
+    }
+    for (x, y) in a.iter().zip(&b) {
+        if x.addr != y.addr || x.action != y.action {
+            return Some(format!(
+                "`{}` would now be {:?} instead of {:?}",
+                y.addr, y.action, x.action
+            ));
+        }
+        if x.planned != y.planned && x.planned.as_ref().is_some_and(|p| p.is_known()) {
+            return Some(format!("`{}` would now get different values", y.addr));
+        }
+    }
+    None
+}

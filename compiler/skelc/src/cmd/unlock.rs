@@ -1,0 +1,14 @@
+//! `skelc force-unlock ID`: remove a lock left behind, after checking its id.
+
+use crate::cli::UnlockArgs;
+
+pub fn run(args: UnlockArgs) -> anyhow::Result<u8> {
+    let dir = std::path::absolute(&args.dir)?;
+    let store = skel_state::StateStore::open(&dir)?;
+    let info = store.force_unlock(&args.id)?;
+    println!(
+        "Unlocked the state (lock {} held by {} for `{}`, pid {}).",
+        info.id, info.who, info.operation, info.pid
+    );
+    Ok(0)
+}

@@ -1,0 +1,272 @@
+//! Rendering a change set for people: `+ ~ - -/+` markers, changed attributes with context,
+//! `(known after apply)`, `# forces replacement`, `(sensitive value)`, and the summary line.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use skel_plan_ir::{Action, ChangeSet, ResourceChange};
+use skel_value::Value;
+
+use super::redact::Redactor;
+
+const UNKNOWN: &str = "(known after apply)";
+const SENSITIVE: &str = "(sensitive value)";
+
+/// The whole plan as text.
+pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
+    let mut out = String::new();
+    let shown: Vec<&ResourceChange> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if shown.is_empty() && !outputs_change(changes) {
+        out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        return out;
+    }
+    if !shown.is_empty() {
+        out.push_str("skel will perform the following actions:\n\n");
+    }
+    for change in shown {
+        render_change(&mut out, change, redactor);
+        out.push('\n');
+    }
+    let (add, change, destroy) = changes.summary();
+    if add + change + destroy > 0 || changes.changes.iter().any(|c| c.action == Action::Read) {
+        let _ = writeln!(
+            out,
+            "Plan: {add} to add, {change} to change, {destroy} to destroy."
+        );
+    }
+    if outputs_change(changes) {
+        out.push_str("\nChanges to outputs:\n");
+        for o in &changes.outputs {
+            let before = o.before.as_ref().map(Value::from_json);
+            if before.as_ref() == o.after.as_ref() {
+                continue;
+            }
+            let show = |v: &Value| {
+                if o.sensitive {
+                    SENSITIVE.to_string()
+                } else {
+                    value_text(v, 2, redactor)
+                }
+            };
+            match (&before, &o.after) {
+                (None, Some(after)) => {
+                    let _ = writeln!(out, "  + {} = {}", o.name, show(after));
+                }
+                (Some(before), None) => {
+                    let _ = writeln!(out, "  - {} = {} -> null", o.name, show(before));
+                }
+                (Some(before), Some(after)) => {
+                    let _ = writeln!(out, "  ~ {} = {} -> {}", o.name, show(before), show(after));
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    out
+}
+
+fn outputs_change(changes: &ChangeSet) -> bool {
+    changes
+        .outputs
+        .iter()
+        .any(|o| o.before.as_ref().map(Value::from_json) != o.after)
+}
+
+fn headline(change: &ResourceChange) -> String {
+    let addr = &change.addr;
+    let what = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Delete if change.deposed => "(deposed object) will be destroyed",
+        Action::Delete => "will be destroyed",
+        Action::DeleteThenCreate => "must be replaced",
+        Action::CreateThenDelete => "must be replaced, the new object created first",
+        Action::Read => "will be read during apply",
+        Action::NoOp => "is unchanged",
+    };
+    format!("  # {addr} {what}")
+}
+
+fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor) {
+    let _ = writeln!(out, "{}", headline(change));
+    if let Some(reason) = &change.reason {
+        let _ = writeln!(out, "  # ({reason})");
+    }
+    let r = &change.addr.resource;
+    let kind = if r.mode == skel_plan_ir::ResourceMode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    let symbol = change.action.symbol();
+    let _ = writeln!(
+        out,
+        "{symbol:>3} {kind} \"{}\" \"{}\" {{",
+        r.type_name, r.name
+    );
+    let before = change.prior.as_ref().map(Value::from_json);
+    let after = change.planned.clone();
+    let sensitive: BTreeSet<&str> = change
+        .sensitive_paths
+        .iter()
+        .filter_map(|p| p.first().map(String::as_str))
+        .collect();
+    let forces: BTreeSet<&str> = change
+        .requires_replace
+        .iter()
+        .filter_map(|p| p.first().map(String::as_str))
+        .collect();
+    let empty = std::collections::BTreeMap::new();
+    let before_map = before
+        .as_ref()
+        .and_then(Value::as_mapping)
+        .unwrap_or(&empty);
+    let after_map = after.as_ref().and_then(Value::as_mapping).unwrap_or(&empty);
+    let mut names: BTreeSet<&String> = before_map.keys().collect();
+    names.extend(after_map.keys());
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+    let mut hidden = 0;
+    for name in names {
+        let b = before_map.get(name).filter(|v| !v.is_null());
+        let a = after_map.get(name).filter(|v| !v.is_null());
+        let marker = match change.action {
+            Action::Create | Action::Read => "+ ",
+            Action::Delete => "- ",
+            _ => "",
+        };
+        let show = |v: &Value| {
+            if sensitive.contains(name.as_str()) {
+                SENSITIVE.to_string()
+            } else {
+                marked_value_text(v, 6, redactor, marker)
+            }
+        };
+        let note = if forces.contains(name.as_str()) {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        let line = match (change.action, b, a) {
+            (Action::Create | Action::Read, _, Some(a)) => {
+                Some(format!("      + {name:<width$} = {}", show(a)))
+            }
+            (Action::Delete, Some(b), _) => {
+                Some(format!("      - {name:<width$} = {} -> null", show(b)))
+            }
+            (_, Some(b), Some(a)) if b != a => Some(format!(
+                "      ~ {name:<width$} = {} -> {}{note}",
+                show(b),
+                show(a)
+            )),
+            (_, None, Some(a))
+                if matches!(
+                    change.action,
+                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                ) =>
+            {
+                Some(format!("      + {name:<width$} = {}{note}", show(a)))
+            }
+            (_, Some(b), None)
+                if matches!(
+                    change.action,
+                    Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                ) =>
+            {
+                Some(format!(
+                    "      - {name:<width$} = {} -> null{note}",
+                    show(b)
+                ))
+            }
+            (_, Some(b), Some(_)) if name == "id" => {
+                Some(format!("        {name:<width$} = {}", show(b)))
+            }
+            (_, Some(_), Some(_)) => {
+                hidden += 1;
+                None
+            }
+            _ => None,
+        };
+        if let Some(line) = line {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "        # ({hidden} unchanged attribute{} hidden)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+    out.push_str("    }\n");
+}
+
+/// A value in HCL-like syntax; nested structures indented by `indent` spaces.
+pub fn value_text(value: &Value, indent: usize, redactor: &Redactor) -> String {
+    marked_value_text(value, indent, redactor, "")
+}
+
+/// Like [`value_text`], with `marker` (`+ `, `- `) before each nested entry.
+pub fn marked_value_text(
+    value: &Value,
+    indent: usize,
+    redactor: &Redactor,
+    marker: &str,
+) -> String {
+    match value {
+        Value::Unknown(_) => UNKNOWN.to_string(),
+        Value::Null => "null".to_string(),
+        Value::String(s) if redactor.is_secret(s) => SENSITIVE.to_string(),
+        Value::String(s) if s.contains('\n') => {
+            let mut out = String::from("<<-EOT\n");
+            for line in s.lines() {
+                let _ = writeln!(out, "{:indent$}  {line}", "");
+            }
+            let _ = write!(out, "{:indent$}EOT", "");
+            out
+        }
+        Value::String(s) => format!("{s:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+            if v.is_empty() {
+                return "[]".into();
+            }
+            let mut out = String::from("[\n");
+            for e in v {
+                let _ = writeln!(
+                    out,
+                    "{:w$}{marker}{},",
+                    "",
+                    marked_value_text(e, indent + 4, redactor, marker),
+                    w = indent + 4
+                );
+            }
+            let _ = write!(out, "{:w$}]", "", w = indent + marker.len());
+            out
+        }
+        Value::Map(m) | Value::Object(m) => {
+            if m.is_empty() {
+                return "{}".into();
+            }
+            let width = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
+            let mut out = String::from("{\n");
+            for (k, e) in m {
+                let key = format!("{k:?}");
+                let _ = writeln!(
+                    out,
+                    "{:w$}{marker}{key:<width$} = {}",
+                    "",
+                    marked_value_text(e, indent + 4, redactor, marker),
+                    w = indent + 4
+                );
+            }
+            let _ = write!(out, "{:w$}}}", "", w = indent + marker.len());
+            out
+        }
+    }
+}
