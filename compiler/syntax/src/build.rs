@@ -11,7 +11,7 @@ use crate::SyntaxError;
 
 /// Deeper expression trees than this become [`ExprKind::Error`] (long `a.b.c…` or `1+1+…`
 /// chains would otherwise make drops and walks recurse too deep).
-const MAX_EXPR_DEPTH: u32 = 200;
+pub(crate) const MAX_EXPR_DEPTH: u32 = 200;
 
 pub(crate) struct Builder {
     pub base: u32,
@@ -429,7 +429,7 @@ impl Builder {
     }
 }
 
-fn bin_op(s: &str) -> BinaryOp {
+pub(crate) fn bin_op(s: &str) -> BinaryOp {
     match s {
         "||" => BinaryOp::Or,
         "&&" => BinaryOp::And,
@@ -447,7 +447,7 @@ fn bin_op(s: &str) -> BinaryOp {
     }
 }
 
-fn reduce(out: &mut Vec<Expr>, ops: &mut Vec<BinaryOp>) {
+pub(crate) fn reduce(out: &mut Vec<Expr>, ops: &mut Vec<BinaryOp>) {
     let (Some(op), Some(rhs), Some(lhs)) = (ops.pop(), out.pop(), out.pop()) else {
         return;
     };
@@ -462,7 +462,7 @@ fn reduce(out: &mut Vec<Expr>, ops: &mut Vec<BinaryOp>) {
     ));
 }
 
-fn finish_splat((source, full, each): (Expr, bool, Expr)) -> Expr {
+pub(crate) fn finish_splat((source, full, each): (Expr, bool, Expr)) -> Expr {
     let range = source.range.cover(each.range);
     Expr::new(
         ExprKind::Splat {

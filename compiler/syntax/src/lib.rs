@@ -1,10 +1,15 @@
 //! The HCL-compatible skel syntax: a pest grammar behind a resilient parser, the AST and the formatter.
 //!
 //! `parse(text)` never fails: it returns a [`Parse`] with the tree and every syntax error found.
-//! pest stays private to this crate so the parser technology can change without touching callers.
+//! Each top-level item is parsed by a hand-written fast parser (`fast`); when that fails, the
+//! pest grammar, which is the executable specification, parses the item again and reports the
+//! errors. pest stays private to this crate so the parser technology can change without
+//! touching callers.
 
 pub mod ast;
 mod build;
+mod differential;
+mod fast;
 mod format;
 mod parser;
 mod recover;
@@ -13,6 +18,8 @@ mod template;
 mod text;
 
 pub use ast::*;
+#[doc(hidden)]
+pub use differential::{check_equivalence, Counts as DifferentialCounts};
 pub use format::format;
 pub use text::{TextRange, TextSize};
 
@@ -36,6 +43,12 @@ pub struct Parse {
 /// Parse a whole file. Never fails and never panics.
 pub fn parse(text: &str) -> Parse {
     recover::parse(text)
+}
+
+/// [`parse`] without the fast path: every item goes through pest. For differential tests.
+#[doc(hidden)]
+pub fn parse_with_pest_only(text: &str) -> Parse {
+    recover::parse_with(text, false)
 }
 
 /// Parse a standalone expression (a `-var` value, a type constraint). Ranges are relative to

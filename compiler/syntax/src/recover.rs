@@ -6,6 +6,7 @@ use pest::Parser;
 
 use crate::ast::*;
 use crate::build::Builder;
+use crate::fast;
 use crate::parser::{HclParser, Rule};
 use crate::scanner::{self, ItemSpan, Mode, MAX_DEPTH};
 use crate::{Parse, SyntaxError};
@@ -14,6 +15,8 @@ use crate::{Parse, SyntaxError};
 const MAX_RECOVERY_DEPTH: u32 = 32;
 
 struct Ctx<'a> {
+    /// Whether to try the hand-written parser before pest for each top-level item.
+    fast: bool,
     text: &'a str,
     norm: &'a str,
     errors: Vec<SyntaxError>,
@@ -22,9 +25,14 @@ struct Ctx<'a> {
 }
 
 pub(crate) fn parse(text: &str) -> Parse {
+    parse_with(text, true)
+}
+
+pub(crate) fn parse_with(text: &str, fast: bool) -> Parse {
     let scan = scanner::scan(text, 0, Mode::File);
     let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
     let mut cx = Ctx {
+        fast,
         text,
         norm: &norm,
         scan_errors: scan.errors.iter().map(|e| e.range).collect(),
@@ -62,6 +70,9 @@ pub(crate) fn parse_expr(text: &str) -> (Expr, Vec<SyntaxError>) {
         return (whole, errors);
     }
     let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
+    if let Some(expr) = fast::parse_expr(&norm) {
+        return (expr, errors);
+    }
     match HclParser::parse(Rule::expr_only, &norm) {
         Ok(mut pairs) => {
             let mut b = Builder::new(0, 0);
@@ -98,6 +109,11 @@ impl Ctx<'_> {
         if span.depth > MAX_DEPTH {
             self.errors.push(too_deep(TextRange::from(start..end)));
             return Item::Error(TextRange::from(0..end - start));
+        }
+        if self.fast {
+            if let Some(item) = self.norm.get(start..end).and_then(fast::parse_item) {
+                return item;
+            }
         }
         self.item_at(start, start, end, 0)
     }

@@ -8,8 +8,8 @@ use crate::ast::*;
 use crate::build::{Builder, P};
 use crate::parser::Rule;
 
-/// A flat template token, before directives are nested.
-enum Tok {
+/// A flat template token, before directives are nested (shared with the hand-written parser).
+pub(crate) enum Tok {
     Lit {
         value: String,
         raw: String,
@@ -180,141 +180,158 @@ impl Builder {
 
     /// The value of a quoted literal: escapes resolved.
     pub(crate) fn unescape(&mut self, p: &P) -> String {
-        let raw = p.as_str();
-        if !raw.contains(['\\', '$', '%']) {
-            return raw.to_string();
-        }
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => out.push('\n'),
-                    Some((_, 'r')) => out.push('\r'),
-                    Some((_, 't')) => out.push('\t'),
-                    Some((_, '"')) => out.push('"'),
-                    Some((_, '\\')) => out.push('\\'),
-                    Some((_, u @ ('u' | 'U'))) => {
-                        let len = if u == 'u' { 4 } else { 8 };
-                        let hex = raw.get(i + 2..i + 2 + len).unwrap_or("");
-                        for _ in 0..len {
-                            chars.next();
-                        }
-                        match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
-                            Some(ch) => out.push(ch),
-                            None => {
-                                let start = self.range(p).start() + i as u32;
-                                let r = TextRange::new(start, start + 2 + hex.len() as u32);
-                                self.error_rel("invalid unicode escape", r);
-                                out.push('\u{FFFD}');
-                            }
-                        }
-                    }
-                    _ => {}
-                },
-                '$' | '%' if raw[i + 1..].starts_with(&format!("{c}{{")) => {
-                    out.push(c);
-                    out.push('{');
-                    chars.next();
-                    chars.next();
-                }
-                _ => out.push(c),
-            }
+        let start = self.range(p).start();
+        let mut bad = Vec::new();
+        let out = unescape_raw(p.as_str(), &mut |i, len| bad.push((i, len)));
+        for (i, len) in bad {
+            let s = start + i as u32;
+            self.error_rel(
+                "invalid unicode escape",
+                TextRange::new(s, s + 2 + len as u32),
+            );
         }
         out
     }
 
     /// Nests directives and applies strip markers.
-    fn nest(&mut self, mut toks: Vec<Tok>) -> Vec<TemplatePart> {
-        apply_strips(&mut toks);
-        let mut root: Vec<TemplatePart> = Vec::new();
-        let mut frames: Vec<Frame> = Vec::new();
-        for tok in toks {
-            let part = match tok {
-                Tok::Lit { value, raw, range } => TemplatePart::Literal { value, raw, range },
-                Tok::Interp { expr, strip, range } => {
-                    TemplatePart::Interpolation { expr, strip, range }
+    fn nest(&mut self, toks: Vec<Tok>) -> Vec<TemplatePart> {
+        nest_toks(toks, &mut |m, r| self.error_rel(m, r))
+    }
+}
+
+/// The value of a quoted literal: escapes resolved. `bad(i, hex_len)` is called for an invalid
+/// unicode escape at byte `i` of `raw`.
+pub(crate) fn unescape_raw(raw: &str, bad: &mut dyn FnMut(usize, usize)) -> String {
+    if !raw.contains(['\\', '$', '%']) {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, '"')) => out.push('"'),
+                Some((_, '\\')) => out.push('\\'),
+                Some((_, u @ ('u' | 'U'))) => {
+                    let len = if u == 'u' { 4 } else { 8 };
+                    let hex = raw.get(i + 2..i + 2 + len).unwrap_or("");
+                    for _ in 0..len {
+                        chars.next();
+                    }
+                    match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) => out.push(ch),
+                        None => {
+                            bad(i, hex.len());
+                            out.push('\u{FFFD}');
+                        }
+                    }
                 }
-                Tok::If { cond, strip, range } => {
-                    frames.push(Frame::If {
-                        cond,
-                        then: Vec::new(),
-                        other: None,
-                        strips: vec![strip],
-                        start: range,
-                    });
-                    continue;
-                }
-                Tok::For {
+                _ => {}
+            },
+            '$' | '%' if raw[i + 1..].starts_with(c) && raw[i + 2..].starts_with('{') => {
+                out.push(c);
+                out.push('{');
+                chars.next();
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Nests directives and applies strip markers; `error` receives messages for misnested directives.
+pub(crate) fn nest_toks(
+    mut toks: Vec<Tok>,
+    error: &mut dyn FnMut(&'static str, TextRange),
+) -> Vec<TemplatePart> {
+    apply_strips(&mut toks);
+    let mut root: Vec<TemplatePart> = Vec::new();
+    let mut frames: Vec<Frame> = Vec::new();
+    for tok in toks {
+        let part = match tok {
+            Tok::Lit { value, raw, range } => TemplatePart::Literal { value, raw, range },
+            Tok::Interp { expr, strip, range } => {
+                TemplatePart::Interpolation { expr, strip, range }
+            }
+            Tok::If { cond, strip, range } => {
+                frames.push(Frame::If {
+                    cond,
+                    then: Vec::new(),
+                    other: None,
+                    strips: vec![strip],
+                    start: range,
+                });
+                continue;
+            }
+            Tok::For {
+                key,
+                value,
+                coll,
+                strip,
+                range,
+            } => {
+                frames.push(Frame::For {
                     key,
                     value,
                     coll,
-                    strip,
-                    range,
-                } => {
-                    frames.push(Frame::For {
-                        key,
-                        value,
-                        coll,
-                        body: Vec::new(),
-                        strips: vec![strip],
-                        start: range,
-                    });
-                    continue;
-                }
-                Tok::Else { strip, range } => {
-                    match frames.last_mut() {
-                        Some(Frame::If { other, strips, .. }) if other.is_none() => {
-                            *other = Some(Vec::new());
-                            strips.push(strip);
-                        }
-                        _ => self.error_rel("unexpected `%{else}`", range),
-                    }
-                    continue;
-                }
-                Tok::EndIf { strip, range } | Tok::EndFor { strip, range } => {
-                    let want_if = matches!(tok, Tok::EndIf { .. });
-                    match frames.last() {
-                        Some(Frame::If { .. }) if !want_if => {
-                            self.error_rel("expected `%{endif}`", range)
-                        }
-                        Some(Frame::For { .. }) if want_if => {
-                            self.error_rel("expected `%{endfor}`", range)
-                        }
-                        _ => {}
-                    }
-                    match frames.pop() {
-                        Some(frame) => close_frame(frame, strip, range),
-                        None => {
-                            self.error_rel(
-                                "unexpected end directive without `%{if}` or `%{for}`",
-                                range,
-                            );
-                            continue;
-                        }
-                    }
-                }
-            };
-            match frames.last_mut() {
-                Some(Frame::If { then, other, .. }) => other.as_mut().unwrap_or(then).push(part),
-                Some(Frame::For { body, .. }) => body.push(part),
-                None => root.push(part),
+                    body: Vec::new(),
+                    strips: vec![strip],
+                    start: range,
+                });
+                continue;
             }
-        }
-        while let Some(frame) = frames.pop() {
-            let start = match &frame {
-                Frame::If { start, .. } | Frame::For { start, .. } => *start,
-            };
-            self.error_rel("unclosed template directive", start);
-            let part = close_frame(frame, Strip::default(), start);
-            match frames.last_mut() {
-                Some(Frame::If { then, other, .. }) => other.as_mut().unwrap_or(then).push(part),
-                Some(Frame::For { body, .. }) => body.push(part),
-                None => root.push(part),
+            Tok::Else { strip, range } => {
+                match frames.last_mut() {
+                    Some(Frame::If { other, strips, .. }) if other.is_none() => {
+                        *other = Some(Vec::new());
+                        strips.push(strip);
+                    }
+                    _ => error("unexpected `%{else}`", range),
+                }
+                continue;
             }
+            Tok::EndIf { strip, range } | Tok::EndFor { strip, range } => {
+                let want_if = matches!(tok, Tok::EndIf { .. });
+                match frames.last() {
+                    Some(Frame::If { .. }) if !want_if => error("expected `%{endif}`", range),
+                    Some(Frame::For { .. }) if want_if => error("expected `%{endfor}`", range),
+                    _ => {}
+                }
+                match frames.pop() {
+                    Some(frame) => close_frame(frame, strip, range),
+                    None => {
+                        error(
+                            "unexpected end directive without `%{if}` or `%{for}`",
+                            range,
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        match frames.last_mut() {
+            Some(Frame::If { then, other, .. }) => other.as_mut().unwrap_or(then).push(part),
+            Some(Frame::For { body, .. }) => body.push(part),
+            None => root.push(part),
         }
-        root
     }
+    while let Some(frame) = frames.pop() {
+        let start = match &frame {
+            Frame::If { start, .. } | Frame::For { start, .. } => *start,
+        };
+        error("unclosed template directive", start);
+        let part = close_frame(frame, Strip::default(), start);
+        match frames.last_mut() {
+            Some(Frame::If { then, other, .. }) => other.as_mut().unwrap_or(then).push(part),
+            Some(Frame::For { body, .. }) => body.push(part),
+            None => root.push(part),
+        }
+    }
+    root
 }
 
 fn close_frame(frame: Frame, strip: Strip, end: TextRange) -> TemplatePart {
@@ -375,7 +392,7 @@ fn apply_strips(toks: &mut [Tok]) {
 }
 
 /// `<<-`: remove the smallest indentation of the non-blank lines from every line.
-fn dedent(toks: &mut [Tok]) {
+pub(crate) fn dedent(toks: &mut [Tok]) {
     let mut min = usize::MAX;
     let mut line_start = true;
     for tok in toks.iter() {
