@@ -44,7 +44,10 @@ def send(msg):
 
 
 def notify(method, params):
-    send({"jsonrpc": "2.0", "method": method, "params": params})
+    msg = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        msg["params"] = params
+    send(msg)
 
 
 def wait(pred, timeout=60):
@@ -62,7 +65,10 @@ def request(method, params):
     next_id[0] += 1
     rid = next_id[0]
     t0 = time.perf_counter()
-    send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+    msg = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        msg["params"] = params
+    send(msg)
     t1, msg = wait(lambda m: m.get("id") == rid and "method" not in m)
     if "error" in msg:
         sys.exit(f"{method} failed: {msg['error']}")

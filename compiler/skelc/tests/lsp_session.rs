@@ -149,9 +149,9 @@ fn requests_answer_well_formed() {
 
     let hover = server.request("textDocument/hover", at(&main, 7, 16));
     if !hover.is_null() {
-        assert!(hover["contents"]["value"]
-            .as_str()
-            .is_some_and(|s| !s.is_empty()));
+        let markdown = hover["contents"]["value"].as_str().unwrap_or_default();
+        assert!(markdown.contains("region"), "{hover}");
+        assert_eq!(hover["range"]["start"]["line"], 7);
     }
 
     let definition = server.request("textDocument/definition", at(&main, 7, 16));
@@ -188,6 +188,7 @@ fn requests_answer_well_formed() {
     let rename = server.request_raw("textDocument/rename", params);
     if let Some(changes) = rename.get("result").and_then(|r| r.get("changes")) {
         assert!(changes.get(uri(&variables)).is_some(), "{changes}");
+        assert_eq!(changes[uri(&main)][0]["newText"], "aws_region", "{changes}");
     } else {
         assert!(rename.get("result").is_some() || rename["error"]["message"].is_string());
     }
