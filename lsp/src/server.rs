@@ -51,22 +51,29 @@ impl Backend {
         let outcome = tokio::task::spawn_blocking(move || {
             // The snapshot is dropped on this thread when the closure returns.
             let snapshot = snapshot;
-            std::panic::catch_unwind(AssertUnwindSafe(|| {
-                salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snapshot)))
-            }))
+            guarded(|| f(&snapshot))
         })
         .await;
-        match outcome {
-            Ok(Ok(Ok(result))) => result,
-            Ok(Ok(Err(_cancelled))) => Err(Error {
-                code: ErrorCode::ContentModified,
-                message: "the document changed while answering".into(),
-                data: None,
-            }),
-            Ok(Err(_)) | Err(_) => Err(internal_error(
-                "skel hit an internal error answering this request (a bug)",
-            )),
-        }
+        outcome.unwrap_or_else(|_| Err(internal_error("the request's thread was lost")))
+    }
+}
+
+/// Run a request: a salsa cancellation (an input changed meanwhile) answers `ContentModified`,
+/// any other panic an internal error; neither takes the server down.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        salsa::Cancelled::catch(AssertUnwindSafe(f))
+    }));
+    match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(_cancelled)) => Err(Error {
+            code: ErrorCode::ContentModified,
+            message: "the document changed while answering".into(),
+            data: None,
+        }),
+        Err(_) => Err(internal_error(
+            "skel hit an internal error answering this request (a bug)",
+        )),
     }
 }
 
@@ -288,5 +295,20 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         self.read(move |s| Ok(requests::code_actions::code_actions(s, params)))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_and_cancellations_become_error_responses() {
+        assert_eq!(guarded(|| Ok(1)), Ok(1));
+        let cancelled: Result<()> =
+            guarded(|| std::panic::resume_unwind(Box::new(salsa::Cancelled::PendingWrite)));
+        assert_eq!(cancelled.unwrap_err().code, ErrorCode::ContentModified);
+        let panicked: Result<()> = guarded(|| panic!("a bug"));
+        assert_eq!(panicked.unwrap_err().code, ErrorCode::InternalError);
     }
 }
