@@ -160,10 +160,14 @@ impl<'db> InferCtx<'db> {
             ExprKind::Number(_) => Type::Number,
             ExprKind::Template(t) => match t.parts.as_slice() {
                 // `"${x}"` alone is `x` itself, of its own type (HCL's rule).
-                [TemplatePart::Interpolation { expr, .. }]
+                [TemplatePart::Interpolation { expr: inner, .. }]
                     if t.kind == skel_syntax::TemplateKind::Quoted =>
                 {
-                    self.infer(expr)
+                    let ty = self.infer(inner);
+                    self.error(Code::RedundantInterpolation, expr.range, "Redundant interpolation")
+                        .with_span_message("a string that is only one interpolation is that value itself")
+                        .help = Some("drop the quotes and `${}`; to convert to a string on purpose use `tostring(…)`".into());
+                    ty
                 }
                 parts => {
                     self.template_parts(parts);
@@ -414,7 +418,15 @@ impl<'db> InferCtx<'db> {
                 (Some(Type::Number), Type::Bool)
             }
             BinaryOp::And | BinaryOp::Or => (Some(Type::Bool), Type::Bool),
-            BinaryOp::Eq | BinaryOp::NotEq => (None, Type::Bool),
+            BinaryOp::Eq | BinaryOp::NotEq => {
+                if never_equal(&a, &b) {
+                    let always = if op == BinaryOp::Eq { "false" } else { "true" };
+                    self.error(Code::IncomparableValues, lhs.range.cover(rhs.range), format!("This comparison is always {always}"))
+                        .with_span_message(format!("a {a} is never equal to a {b}"))
+                        .help = Some("`==` compares type and value; convert one side first, e.g. `tostring(…)` or `tonumber(…)`".into());
+                }
+                (None, Type::Bool)
+            }
         };
         if let Some(want) = operand {
             if op == BinaryOp::Add
@@ -1136,6 +1148,19 @@ fn list_names<'a>(names: impl Iterator<Item = &'a String>) -> String {
     } else {
         v.join(", ")
     }
+}
+
+/// Whether values of these two types can never compare equal (both known, different kinds).
+fn never_equal(a: &Type, b: &Type) -> bool {
+    let kind = |t: &Type| match t {
+        Type::Dynamic => None,
+        Type::String => Some(0),
+        Type::Number => Some(1),
+        Type::Bool => Some(2),
+        Type::List(_) | Type::Tuple(_) | Type::Set(_) => Some(3),
+        Type::Map(_) | Type::Object(_) => Some(4),
+    };
+    matches!((kind(a), kind(b)), (Some(x), Some(y)) if x != y)
 }
 
 /// A hint for a common type mismatch.

@@ -62,7 +62,10 @@ impl InferCtx<'_> {
         for attr in block.body.attributes() {
             match attr.name.name.as_str() {
                 "type" => match crate::constraint::type_from_expr(&attr.expr) {
-                    Ok(t) => declared = t,
+                    Ok(t) => {
+                        declared = t;
+                        self.warn_legacy_types(&attr.expr);
+                    }
                     Err(e) => {
                         self.error(
                             Code::InvalidTypeConstraint,
@@ -153,6 +156,40 @@ impl InferCtx<'_> {
             let saved = std::mem::replace(&mut self.policy, RefPolicy::OnlyVariable(name.clone()));
             self.check_condition_block(inner);
             self.policy = saved;
+        }
+    }
+
+    /// Terraform 0.11 spellings in a type constraint: bare `list`/`map`/`set`, quoted names.
+    fn warn_legacy_types(&mut self, expr: &skel_syntax::Expr) {
+        use skel_syntax::ExprKind;
+        match &expr.kind {
+            ExprKind::Variable(v) if matches!(v.name.as_str(), "list" | "map" | "set") => {
+                self.error(Code::LegacyType, expr.range, "Legacy type constraint")
+                    .with_span_message(format!("`{0}` alone means `{0}(any)`", v.name))
+                    .help = Some(format!("write `{}(TYPE)` with the element type", v.name));
+            }
+            ExprKind::Template(t) => {
+                let name = t.as_literal().unwrap_or_default();
+                self.error(Code::LegacyType, expr.range, "Legacy type constraint")
+                    .with_span_message(format!("the quoted type `\"{name}\"`"))
+                    .help =
+                    Some("write the type without quotes, e.g. `string` or `list(string)`".into());
+            }
+            ExprKind::Call { name, args, .. } => {
+                // `optional(T, default)`: only `T` is a type; the default is a value.
+                let types = if name.name == "optional" {
+                    &args[..args.len().min(1)]
+                } else {
+                    &args[..]
+                };
+                for arg in types {
+                    self.warn_legacy_types(arg);
+                }
+            }
+            ExprKind::Tuple(items) => items.iter().for_each(|e| self.warn_legacy_types(e)),
+            ExprKind::Object(items) => items.iter().for_each(|i| self.warn_legacy_types(&i.value)),
+            ExprKind::Parens(inner) => self.warn_legacy_types(inner),
+            _ => {}
         }
     }
 

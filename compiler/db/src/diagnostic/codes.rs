@@ -84,5 +84,8 @@ codes! {
     SensitiveOutput = "sensitive-output", Error, "An output shows a sensitive value without being declared `sensitive`.";
     DeprecatedBlock = "deprecated-block", Warning, "A `terraform` block, accepted as an alias of `skel`.";
     ImplicitConversion = "implicit-conversion", Warning, "A string literal silently converted to a number or bool.";
+    RedundantInterpolation = "redundant-interpolation", Warning, "A string that is only `\"${x}\"`: the quotes and `${}` add nothing.";
+    IncomparableValues = "incomparable-values", Warning, "`==`/`!=` between values whose types can never be equal, so the result is always the same.";
+    LegacyType = "legacy-type", Warning, "A Terraform 0.11 type constraint: a bare `list`/`map`/`set` or a quoted type name.";
     CountIndexShift = "count-index-shift", Warning, "`count` over the length of a list whose order may change: removing an element replaces the ones after it.";
 }
