@@ -202,14 +202,28 @@ impl Planner<'_> {
                             Some(new) => {
                                 let old = &self.prior_values[&addr];
                                 if *old != new {
-                                    let changed = changed_attributes(old, &new);
+                                    // Report drift only in arguments the configuration manages,
+                                    // not in attributes the provider computes.
+                                    let schema =
+                                        schema_for(ResourceMode::Managed, &addr.resource.type_name)
+                                            .ok();
+                                    let changed: Vec<String> = changed_attributes(old, &new)
+                                        .into_iter()
+                                        .filter(|a| {
+                                            schema.is_none_or(|s| {
+                                                s.block.attribute(a).is_none_or(|x| x.is_argument())
+                                            })
+                                        })
+                                        .collect();
                                     if let Some(entry) = self.prior.resources.get_mut(&addr) {
                                         entry.attributes = new.to_json();
                                     }
-                                    drift.push(Drift {
-                                        addr: addr.clone(),
-                                        attributes: Some(changed),
-                                    });
+                                    if !changed.is_empty() {
+                                        drift.push(Drift {
+                                            addr: addr.clone(),
+                                            attributes: Some(changed),
+                                        });
+                                    }
                                     self.prior_values.insert(addr, new);
                                 }
                             }
