@@ -1,4 +1,5 @@
-//! Fuzz target: parse and format arbitrary UTF-8 without panicking; formatting is idempotent.
+//! Fuzz target: parse and format arbitrary UTF-8 without panicking; formatting is idempotent;
+//! the hand-written fast parser and pest (the specification) agree on every top-level item.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(e.range.end() as usize <= text.len());
         }
         let _ = skel_syntax::parse_expr(text);
+        if let Err(e) = skel_syntax::check_equivalence(text) {
+            panic!("fast parser and pest disagree: {e}");
+        }
         if let Ok(once) = skel_syntax::format(text) {
             let twice = skel_syntax::format(&once).expect("formatted output parses");
             assert_eq!(once, twice, "format is not idempotent");

@@ -25,7 +25,7 @@ pub struct Counts {
 pub fn check_equivalence(text: &str) -> Result<Counts, String> {
     let mut counts = Counts::default();
     let scan = scanner::scan(text, 0, Mode::File);
-    let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
+    let norm = scan.normalized(text);
     for span in &scan.items {
         if span.depth > MAX_DEPTH {
             continue;
@@ -39,7 +39,7 @@ pub fn check_equivalence(text: &str) -> Result<Counts, String> {
     }
     let scan = scanner::scan(text, 0, Mode::Expr);
     if scan.items.iter().all(|s| s.depth <= MAX_DEPTH) {
-        let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
+        let norm = scan.normalized(text);
         let want = pest_expr(&norm);
         let got = fast::parse_expr(&norm);
         compare(&norm, want, got, &mut counts)?;

@@ -15,8 +15,6 @@ use crate::{Parse, SyntaxError};
 const MAX_RECOVERY_DEPTH: u32 = 32;
 
 struct Ctx<'a> {
-    /// Whether to try the hand-written parser before pest for each top-level item.
-    fast: bool,
     text: &'a str,
     norm: &'a str,
     errors: Vec<SyntaxError>,
@@ -30,26 +28,50 @@ pub(crate) fn parse(text: &str) -> Parse {
 
 pub(crate) fn parse_with(text: &str, fast: bool) -> Parse {
     let scan = scanner::scan(text, 0, Mode::File);
-    let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
-    let mut cx = Ctx {
-        fast,
-        text,
-        norm: &norm,
-        scan_errors: scan.errors.iter().map(|e| e.range).collect(),
-        errors: scan.errors,
-    };
-    let items = scan
-        .items
-        .iter()
-        .map(|span| {
-            let item = cx.top_item(*span);
-            TopItem {
-                offset: span.start as TextSize,
-                item: std::sync::Arc::new(item),
+    // The fast path first: it needs the normalized text of an item only when the item has
+    // ignored newlines, and then only that item's.
+    let mut items: Vec<Option<Item>> = Vec::with_capacity(scan.items.len());
+    let mut soft = &scan.soft[..];
+    for span in &scan.items {
+        let item = if fast && span.depth <= MAX_DEPTH {
+            let skip = soft.partition_point(|&p| (p as usize) < span.start);
+            soft = &soft[skip..];
+            let inside = soft.partition_point(|&p| (p as usize) < span.end);
+            match text.get(span.start..span.end) {
+                Some(t) if inside == 0 => fast::parse_item(t),
+                Some(t) => fast::parse_item(&scanner::normalize(t, span.start, &soft[..inside])),
+                None => None,
             }
+        } else {
+            None
+        };
+        items.push(item);
+    }
+    let mut errors = scan.errors.clone();
+    if items.iter().any(Option::is_none) {
+        // The pest path for the rest, on the normalized text.
+        let norm = scan.normalized(text);
+        let mut cx = Ctx {
+            text,
+            norm: &norm,
+            scan_errors: scan.errors.iter().map(|e| e.range).collect(),
+            errors: Vec::new(),
+        };
+        for (slot, span) in items.iter_mut().zip(&scan.items) {
+            if slot.is_none() {
+                *slot = Some(cx.top_item(*span));
+            }
+        }
+        errors.extend(cx.errors);
+    }
+    let items = items
+        .into_iter()
+        .zip(&scan.items)
+        .map(|(item, span)| TopItem {
+            offset: span.start as TextSize,
+            item: std::sync::Arc::new(item.unwrap_or(Item::Error(TextRange::from(0..0)))),
         })
         .collect();
-    let mut errors = cx.errors;
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     errors.dedup();
     Parse {
@@ -63,13 +85,13 @@ pub(crate) fn parse_with(text: &str, fast: bool) -> Parse {
 
 pub(crate) fn parse_expr(text: &str) -> (Expr, Vec<SyntaxError>) {
     let scan = scanner::scan(text, 0, Mode::Expr);
+    let norm = scan.normalized(text);
     let mut errors = scan.errors;
     let whole = Expr::new(ExprKind::Error, TextRange::from(0..text.len()));
     if scan.items.iter().any(|s| s.depth > MAX_DEPTH) {
         errors.push(too_deep(TextRange::from(0..text.len())));
         return (whole, errors);
     }
-    let norm = String::from_utf8(scan.norm).unwrap_or_else(|_| text.to_string());
     if let Some(expr) = fast::parse_expr(&norm) {
         return (expr, errors);
     }
@@ -109,11 +131,6 @@ impl Ctx<'_> {
         if span.depth > MAX_DEPTH {
             self.errors.push(too_deep(TextRange::from(start..end)));
             return Item::Error(TextRange::from(0..end - start));
-        }
-        if self.fast {
-            if let Some(item) = self.norm.get(start..end).and_then(fast::parse_item) {
-                return item;
-            }
         }
         self.item_at(start, start, end, 0)
     }

@@ -27,8 +27,9 @@ pub(crate) struct ItemSpan {
 }
 
 pub(crate) struct Scan {
-    /// The text with ignored newlines replaced by [`SOFT_NEWLINE`]; same length as the input.
-    pub norm: Vec<u8>,
+    /// Where the ignored newline bytes are (`\n`, and `\r` before it), in order; see
+    /// [`Scan::normalized`].
+    pub soft: Vec<u32>,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
     pub items: Vec<ItemSpan>,
@@ -76,7 +77,7 @@ struct Opener {
 pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     let bytes = text.as_bytes();
     let mut s = Scan {
-        norm: bytes.to_vec(),
+        soft: Vec::new(),
         comments: Vec::new(),
         errors: Vec::new(),
         items: Vec::new(),
@@ -190,13 +191,13 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
             b' ' | b'\t' => i += 1,
             b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
                 if soft {
-                    s.norm[i] = SOFT_NEWLINE;
+                    s.soft.push(i as u32);
                 }
                 i += 1;
             }
             b'\n' => {
                 if soft {
-                    s.norm[i] = SOFT_NEWLINE;
+                    s.soft.push(i as u32);
                 } else if let Ctx::Body { .. } = ctx {
                     stack[top].ctx = Ctx::Body { expr: false };
                     if top == 0 {
@@ -355,6 +356,29 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
         });
     }
     s
+}
+
+impl Scan {
+    /// The scanned text with ignored newlines replaced by [`SOFT_NEWLINE`] (same length).
+    pub(crate) fn normalized(&self, text: &str) -> String {
+        normalize(text, 0, &self.soft)
+    }
+}
+
+/// `text` (which starts at offset `base` of the scanned text) with the soft newlines of `soft`
+/// that fall inside it replaced by [`SOFT_NEWLINE`].
+pub(crate) fn normalize(text: &str, base: usize, soft: &[u32]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &p in soft {
+        if let Some(b) = (p as usize)
+            .checked_sub(base)
+            .and_then(|i| bytes.get_mut(i))
+        {
+            *b = SOFT_NEWLINE;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII, so the text stays UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 fn err(message: &str, range: TextRange) -> SyntaxError {

@@ -249,7 +249,7 @@ pub(crate) fn nest_toks(
     error: &mut dyn FnMut(&'static str, TextRange),
 ) -> Vec<TemplatePart> {
     apply_strips(&mut toks);
-    let mut root: Vec<TemplatePart> = Vec::new();
+    let mut root: Vec<TemplatePart> = Vec::with_capacity(toks.len());
     let mut frames: Vec<Frame> = Vec::new();
     for tok in toks {
         let part = match tok {

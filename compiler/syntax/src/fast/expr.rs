@@ -127,8 +127,12 @@ impl Parser<'_> {
     /// The `(bin_op ~ unary)*` part of `binary`, when an operator follows.
     #[inline(never)]
     fn binary_tail(&mut self, first: (Expr, Need)) -> Option<(Expr, Need)> {
-        let mut rest: Vec<(BinaryOp, Expr)> = Vec::new();
+        // The builder's operator-precedence fold, done as operands arrive.
         let mut max_need = first.1;
+        let mut out = Vec::with_capacity(4);
+        out.push(first.0);
+        let mut ops: Vec<BinaryOp> = Vec::with_capacity(4);
+        let mut n = 1u32;
         loop {
             let save = self.pos;
             self.skip();
@@ -138,29 +142,16 @@ impl Parser<'_> {
             };
             self.pos += len;
             self.skip();
-            match self.unary() {
-                Some((e, n)) => {
-                    max_need = max_need.max(n);
-                    rest.push((op, e));
-                }
-                None => {
-                    self.pos = save;
-                    break;
-                }
+            let Some((rhs, rn)) = self.unary() else {
+                self.pos = save;
+                break;
+            };
+            n += 1;
+            if n > MAX_EXPR_DEPTH {
+                self.bad = true;
+                return None;
             }
-        }
-        if rest.is_empty() {
-            return Some(first);
-        }
-        let n = rest.len() as u32 + 1;
-        if n > MAX_EXPR_DEPTH {
-            self.bad = true;
-            return None;
-        }
-        let mut out = Vec::with_capacity(rest.len() + 1);
-        out.push(first.0);
-        let mut ops: Vec<BinaryOp> = Vec::new();
-        for (op, rhs) in rest {
+            max_need = max_need.max(rn);
             while ops
                 .last()
                 .is_some_and(|top| top.precedence() >= op.precedence())
@@ -174,7 +165,8 @@ impl Parser<'_> {
             reduce(&mut out, &mut ops);
         }
         let e = out.pop()?;
-        Some((e, n + max_need))
+        let need = if n == 1 { max_need } else { n + max_need };
+        Some((e, need))
     }
 
     /// `unary = { unary_op* ~ postfix }`

@@ -52,7 +52,7 @@ impl Parser<'_> {
     /// `string = ${ "\"" ~ (q_lit | interp | directive)* ~ "\"" }`
     pub(super) fn quoted(&mut self) -> Option<(Template, Need)> {
         self.pos += 1;
-        let mut toks = Vec::new();
+        let mut toks = Vec::with_capacity(1);
         let mut need = 0;
         loop {
             let start = self.pos;
