@@ -126,11 +126,12 @@ for i in range(n):
     edits.append((t1 - t) * 1000)
 
 at_local = lines[edit_line].index("local.full") + 7
-hovers, completions = [], []
+hovers, completions, answered = [], [], {"hover": 0, "completion": 0}
 for _ in range(n):
     ms, result = request("textDocument/hover", {"textDocument": {"uri": uri(svc)},
                                                 "position": {"line": edit_line, "character": at_local}})
     hovers.append(ms)
+    answered["hover"] += bool(result)
 env_line = next(i for i, l in enumerate(lines) if "local.labels" in l)
 after_dot = lines[env_line].index("local.") + len("local.")
 for _ in range(n):
@@ -139,6 +140,7 @@ for _ in range(n):
         "position": {"line": env_line, "character": after_dot},
         "context": {"triggerKind": 2, "triggerCharacter": "."}})
     completions.append(ms)
+    answered["completion"] += bool(result)
 
 
 def status(field):
@@ -158,8 +160,9 @@ rows = [
      TARGETS["initial"], "ms"),
     ("didChange -> publishDiagnostics p95 (p50 %.2f)" % p(edits, 0.5), p(edits, 0.95),
      TARGETS["edit"], "ms"),
-    ("hover p95 (p50 %.2f)" % p(hovers, 0.5), p(hovers, 0.95), TARGETS["hover"], "ms"),
-    ("completion p95 (p50 %.2f)" % p(completions, 0.5), p(completions, 0.95),
+    ("hover p95 (p50 %.2f, %d/%d non-empty)" % (p(hovers, 0.5), answered["hover"], n), p(hovers, 0.95), TARGETS["hover"], "ms"),
+    ("completion p95 (p50 %.2f, %d/%d non-empty)" % (p(completions, 0.5),
+                                                     answered["completion"], n), p(completions, 0.95),
      TARGETS["completion"], "ms"),
     ("server RSS (peak %.1f)" % peak, rss, TARGETS["rss"], "MB"),
 ]
