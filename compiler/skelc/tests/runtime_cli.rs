@@ -1084,3 +1084,20 @@ fn plan_json_follows_the_documented_shape() {
         assert!(c["after"].is_null());
     }
 }
+
+/// BUG: `render/plan_json.rs` `to_json` collects the value-redacted paths of `before` and of
+/// `after` into one `sensitive` list without deduplicating, so an unchanged secret-bearing
+/// attribute is listed twice (`[["sensitive_content"], ["content"], ["content"]]`).
+#[test]
+fn plan_json_lists_each_sensitive_path_once() {
+    let (_tmp, dir) = project(&fixture("small"));
+    ok(&dir, &["run", d(&dir), "--auto-approve"]);
+    let out = ok(&dir, &["plan", d(&dir), "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for c in plan["resource_changes"].as_array().unwrap() {
+        let paths = c["sensitive"].as_array().unwrap();
+        let unique: std::collections::BTreeSet<String> =
+            paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(unique.len(), paths.len(), "duplicate sensitive paths: {c}");
+    }
+}
