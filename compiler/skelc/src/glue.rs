@@ -141,6 +141,8 @@ fn provider_name(key: &str) -> &str {
 
 /// The engine's `StateSink`: a write-ahead journal plus periodic state writes.
 pub struct JournalSink {
+    /// Marks attributes holding sensitive values as sensitive in the state written.
+    redactor: Redactor,
     store: StateStore,
     lock: Arc<LockGuard>,
     journal: Mutex<Option<Journal>>,
@@ -149,10 +151,11 @@ pub struct JournalSink {
 }
 
 impl JournalSink {
-    pub fn begin(locked: &Locked) -> anyhow::Result<JournalSink> {
+    pub fn begin(locked: &Locked, redactor: Redactor) -> anyhow::Result<JournalSink> {
         let run_id = uuid::Uuid::new_v4().to_string();
         let journal = Journal::begin(&locked.lock, &run_id, &locked.state)?;
         Ok(JournalSink {
+            redactor,
             store: StateStore::open(locked.store.dir())?,
             lock: locked.lock.clone(),
             journal: Mutex::new(Some(journal)),
@@ -243,6 +246,7 @@ impl StateSink for JournalSink {
         let mut serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
         let mut copy = state.clone();
         copy.serial = *serial;
+        self.redactor.mark_state(&mut copy);
         let written = self
             .store
             .write(&self.lock, &mut copy)

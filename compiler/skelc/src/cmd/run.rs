@@ -111,7 +111,7 @@ async fn finish(
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let (add, change, destroy) = planned.changes.summary();
-    let sink = Arc::new(JournalSink::begin(&locked)?);
+    let sink = Arc::new(JournalSink::begin(&locked, redactor.clone())?);
     let cancel = Arc::new(Cancel::default());
     glue::install_ctrl_c(cancel.clone());
     let progress = Arc::new(glue::Progress::new(redactor.clone()));
@@ -194,6 +194,10 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
     rt.block_on(async {
         let mut locked = glue::lock_state(&project.root, "run")?;
         glue::recover(&mut locked, &registry).await?;
+        // A plan made before any state existed applies to a directory that still has none.
+        if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.state_path().exists() {
+            locked.state.lineage = saved.changes.state_lineage.clone();
+        }
         if locked.state.serial != saved.changes.state_serial || locked.state.lineage != saved.changes.state_lineage {
             eprintln!(
                 "error: the state changed since this plan was made (plan: serial {}, state: serial {}); make a new plan with `skelc plan -out FILE`",

@@ -21,7 +21,10 @@ fn split(
             Json::Null
         }
         Value::String(s) if redactor.is_secret(s) => {
-            sensitive.push(Json::Array(path.clone()));
+            let p = Json::Array(path.clone());
+            if !sensitive.contains(&p) {
+                sensitive.push(p);
+            }
             Json::Null
         }
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => Json::Array(

@@ -74,6 +74,35 @@ impl Redactor {
         }
     }
 
+    /// Record, in each instance's `sensitive_paths`, the top-level attributes whose values hold
+    /// a secret, so later reads of state (`skelc state show`, plans) keep them redacted even
+    /// without the variable values that made them.
+    pub fn mark_state(&self, state: &mut State) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        for instance in state.resources.values_mut() {
+            let Some(attributes) = instance.attributes.as_object() else {
+                continue;
+            };
+            for (name, value) in attributes {
+                let path = vec![name.clone()];
+                if !instance.sensitive_paths.contains(&path) && self.json_has_secret(value) {
+                    instance.sensitive_paths.push(path);
+                }
+            }
+        }
+    }
+
+    fn json_has_secret(&self, value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => self.is_secret(s),
+            serde_json::Value::Array(a) => a.iter().any(|v| self.json_has_secret(v)),
+            serde_json::Value::Object(m) => m.values().any(|v| self.json_has_secret(v)),
+            _ => false,
+        }
+    }
+
     pub fn is_secret(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| text.contains(s.as_str()))
     }
