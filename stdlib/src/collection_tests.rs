@@ -2,16 +2,11 @@
 
 use skel_value::{Type, Value};
 
-use crate::{call_by_name, check_call, lookup, CallError, NoContext};
+use crate::testutil::{call, s};
+use crate::{check_call, lookup};
 
-fn call(name: &str, args: &[Value]) -> Result<Value, CallError> {
-    call_by_name(name, args, &NoContext)
-}
 fn ty(name: &str, args: &[Type]) -> Result<Type, crate::TypeError> {
     check_call(lookup(name).unwrap(), args)
-}
-fn s(v: &str) -> Value {
-    Value::string(v)
 }
 fn n(v: f64) -> Value {
     Value::number(v)

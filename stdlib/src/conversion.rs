@@ -116,15 +116,9 @@ pub(crate) fn functions() -> Vec<Function> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, check_call, lookup, NoContext};
+    use crate::testutil::{call, s};
+    use crate::{check_call, lookup};
     use skel_value::{Type, Value};
-
-    fn call(name: &str, args: &[Value]) -> Result<Value, crate::CallError> {
-        call_by_name(name, args, &NoContext)
-    }
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
 
     #[test]
     fn primitives() {

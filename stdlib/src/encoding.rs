@@ -141,15 +141,8 @@ fn from_yaml(y: &serde_yaml::Value) -> Result<Value, CallError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, NoContext};
+    use crate::testutil::{call, s};
     use skel_value::Value;
-
-    fn call(name: &str, args: &[Value]) -> Result<Value, crate::CallError> {
-        call_by_name(name, args, &NoContext)
-    }
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
 
     #[test]
     fn base64() {

@@ -24,6 +24,8 @@ mod network;
 mod numeric;
 mod sets;
 mod string;
+#[cfg(test)]
+mod testutil;
 mod util;
 
 pub use format::format_value;

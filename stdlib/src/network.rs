@@ -225,15 +225,9 @@ pub(crate) fn functions() -> Vec<Function> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, NoContext};
+    use crate::testutil::{call, s};
     use skel_value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<Value, crate::CallError> {
-        call_by_name(name, args, &NoContext)
-    }
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
     fn n(v: i64) -> Value {
         Value::number(v)
     }

@@ -135,12 +135,9 @@ fn parseint(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, NoContext};
+    use crate::testutil::call;
     use skel_value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<Value, crate::CallError> {
-        call_by_name(name, args, &NoContext)
-    }
     fn n(v: f64) -> Value {
         Value::number(v)
     }

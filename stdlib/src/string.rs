@@ -213,15 +213,9 @@ fn replace(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, NoContext};
+    use crate::testutil::{call, s};
     use skel_value::Value;
 
-    fn call(name: &str, args: &[Value]) -> Result<Value, crate::CallError> {
-        call_by_name(name, args, &NoContext)
-    }
-    fn s(v: &str) -> Value {
-        Value::string(v)
-    }
     fn list(items: &[&str]) -> Value {
         Value::List(items.iter().map(|i| s(i)).collect())
     }
