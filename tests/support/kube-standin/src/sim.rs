@@ -1,0 +1,270 @@
+//! What the control plane would do: defaulting, a little validation, and the simulated status
+//! (deployment rollouts, load-balancer ingress, namespace phase).
+
+use serde_json::{json, Value};
+
+use crate::store::{ApiError, Kind, Store};
+
+fn default(obj: &mut Value, key: &str, value: Value) {
+    if let Some(m) = obj.as_object_mut() {
+        if m.get(key).is_none_or(Value::is_null) {
+            m.insert(key.to_string(), value);
+        }
+    }
+}
+
+fn default_container(c: &mut Value) {
+    let image = c["image"].as_str().unwrap_or("");
+    let latest =
+        image.ends_with(":latest") || !image.rsplit('/').next().unwrap_or("").contains(':');
+    default(
+        c,
+        "imagePullPolicy",
+        json!(if latest { "Always" } else { "IfNotPresent" }),
+    );
+    default(c, "terminationMessagePath", json!("/dev/termination-log"));
+    default(c, "terminationMessagePolicy", json!("File"));
+    if let Some(ports) = c["ports"].as_array_mut() {
+        for p in ports {
+            default(p, "protocol", json!("TCP"));
+        }
+    }
+}
+
+/// Fills in the defaults the API server would (only where the field is absent).
+pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: &mut Value) {
+    match (kind.group.as_str(), kind.kind.as_str()) {
+        ("", "Secret") => default(obj, "type", json!("Opaque")),
+        ("apps", "Deployment") => {
+            let spec = &mut obj["spec"];
+            default(spec, "replicas", json!(1));
+            default(spec, "revisionHistoryLimit", json!(10));
+            default(spec, "progressDeadlineSeconds", json!(600));
+            default(
+                spec,
+                "strategy",
+                json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+            );
+            let pod = &mut spec["template"]["spec"];
+            default(pod, "restartPolicy", json!("Always"));
+            default(pod, "dnsPolicy", json!("ClusterFirst"));
+            default(pod, "terminationGracePeriodSeconds", json!(30));
+            default(pod, "schedulerName", json!("default-scheduler"));
+            default(pod, "securityContext", json!({}));
+            for list in ["containers", "initContainers"] {
+                if let Some(cs) = pod[list].as_array_mut() {
+                    cs.iter_mut().for_each(default_container);
+                }
+            }
+        }
+        ("", "Service") => {
+            let spec = &mut obj["spec"];
+            default(spec, "type", json!("ClusterIP"));
+            default(spec, "sessionAffinity", json!("None"));
+            default(spec, "internalTrafficPolicy", json!("Cluster"));
+            let ty = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
+            if ty != "ExternalName" {
+                let ip = match old.and_then(|o| o["spec"]["clusterIP"].as_str()) {
+                    Some(ip) => ip.to_string(),
+                    None => {
+                        store.next_ip += 1;
+                        format!("10.96.{}.{}", store.next_ip / 250, store.next_ip % 250)
+                    }
+                };
+                default(spec, "clusterIP", json!(ip));
+                let ip = spec["clusterIP"].clone();
+                default(spec, "clusterIPs", json!([ip]));
+            }
+            let node_ports = ty == "NodePort" || ty == "LoadBalancer";
+            if node_ports {
+                default(spec, "externalTrafficPolicy", json!("Cluster"));
+            }
+            let old_ports = old.map(|o| o["spec"]["ports"].clone()).unwrap_or_default();
+            if let Some(ports) = spec["ports"].as_array_mut() {
+                for p in ports {
+                    default(p, "protocol", json!("TCP"));
+                    let port = p["port"].clone();
+                    default(p, "targetPort", port.clone());
+                    if node_ports {
+                        let kept = old_ports
+                            .as_array()
+                            .and_then(|o| o.iter().find(|q| q["port"] == port))
+                            .map(|q| q["nodePort"].clone())
+                            .filter(|n| !n.is_null());
+                        let np = kept.unwrap_or_else(|| {
+                            store.next_node_port += 1;
+                            json!(store.next_node_port)
+                        });
+                        default(p, "nodePort", np);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The validation the typed resources rely on (422 `Invalid`).
+pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Result<(), ApiError> {
+    let valid_name = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if !valid_name {
+        return Err(ApiError::invalid(kind, name, "metadata.name", &format!(
+            "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'")));
+    }
+    match kind.kind.as_str() {
+        "Deployment" if kind.group == "apps" => {
+            let selector = &obj["spec"]["selector"];
+            let Some(match_labels) = selector["matchLabels"].as_object() else {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.selector",
+                    "Required value",
+                ));
+            };
+            let labels = &obj["spec"]["template"]["metadata"]["labels"];
+            if match_labels.iter().any(|(k, v)| &labels[k] != v) {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.template.metadata.labels",
+                    &format!(
+                        "Invalid value: {labels}: `selector` does not match template `labels`"
+                    ),
+                ));
+            }
+            if old.is_some_and(|o| &o["spec"]["selector"] != selector) {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.selector",
+                    &format!("Invalid value: {selector}: field is immutable"),
+                ));
+            }
+            let containers = obj["spec"]["template"]["spec"]["containers"].as_array();
+            if containers.is_none_or(Vec::is_empty) {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.template.spec.containers",
+                    "Required value",
+                ));
+            }
+        }
+        "Service" if kind.group.is_empty() => {
+            let old_ip = old.and_then(|o| o["spec"]["clusterIP"].as_str());
+            if old_ip.is_some_and(|ip| obj["spec"]["clusterIP"].as_str() != Some(ip)) {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.clusterIP",
+                    "Invalid value: field is immutable",
+                ));
+            }
+        }
+        "ConfigMap" | "Secret" if kind.group.is_empty() => {
+            if let Some(old) = old.filter(|o| o["immutable"] == json!(true)) {
+                if old["data"] != obj["data"] || old["binaryData"] != obj["binaryData"] {
+                    return Err(ApiError::invalid(
+                        kind,
+                        name,
+                        "data",
+                        "Forbidden: field is immutable when `immutable` is set",
+                    ));
+                }
+            }
+            if kind.kind == "Secret" {
+                if let Some(data) = obj["data"].as_object() {
+                    use base64::Engine;
+                    for (k, v) in data {
+                        let ok = v.as_str().is_some_and(|s| {
+                            base64::engine::general_purpose::STANDARD.decode(s).is_ok()
+                        });
+                        if !ok {
+                            return Err(ApiError::invalid(
+                                kind,
+                                name,
+                                &format!("data[{k}]"),
+                                "Invalid value: illegal base64 data",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The status a new or changed object has at once.
+pub fn initial_status(kind: &Kind, obj: &mut Value) {
+    match kind.kind.as_str() {
+        "Namespace" => default(obj, "status", json!({"phase": "Active"})),
+        "Service" => default(obj, "status", json!({"loadBalancer": {}})),
+        "Deployment" => default(obj, "status", json!({})),
+        _ => {}
+    }
+}
+
+/// Whether the object's status changes a little later (rollout, load balancer).
+pub fn needs_settling(kind: &Kind, old: Option<&Value>, new: &Value) -> bool {
+    match kind.kind.as_str() {
+        "Deployment" => {
+            old.is_none_or(|o| o["metadata"]["generation"] != new["metadata"]["generation"])
+        }
+        "Service" => {
+            new["spec"]["type"] == json!("LoadBalancer")
+                && new["status"]["loadBalancer"]["ingress"].is_null()
+        }
+        _ => false,
+    }
+}
+
+/// The status once the simulated controllers have acted.
+pub fn settle(plural: &str, obj: &mut Value) {
+    match plural {
+        "deployments" => {
+            let generation = obj["metadata"]["generation"].clone();
+            let replicas = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+            let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let containers = obj["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let failing = containers
+                .iter()
+                .any(|c| c["image"].as_str().is_some_and(|i| i.starts_with("fail:")));
+            let time = crate::store::now();
+            obj["status"] = if failing {
+                json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
+                    "unavailableReplicas": replicas, "conditions": [
+                    {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
+                     "message": "Deployment does not have minimum availability.", "lastUpdateTime": time, "lastTransitionTime": time},
+                    {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                     "message": format!("ReplicaSet \"{name}-5d8f7c9b6\" has timed out progressing."), "lastUpdateTime": time, "lastTransitionTime": time}]})
+            } else {
+                json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
+                    "readyReplicas": replicas, "availableReplicas": replicas, "conditions": [
+                    {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+                     "message": "Deployment has minimum availability.", "lastUpdateTime": time, "lastTransitionTime": time},
+                    {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+                     "message": format!("ReplicaSet \"{name}-5d8f7c9b6\" has successfully progressed."), "lastUpdateTime": time, "lastTransitionTime": time}]})
+            };
+            if replicas == 0 {
+                obj["status"] = json!({"observedGeneration": generation, "conditions": obj["status"]["conditions"].clone()});
+            }
+        }
+        "services" => {
+            obj["status"] =
+                json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10", "ipMode": "VIP"}]}});
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,667 @@
+//! The object store: the kind registry and discovery documents, CRUD with `resourceVersion`
+//! and optimistic concurrency, merge patch, `dryRun`, deletion and `Status` errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use crate::{apply, sim, Options};
+
+/// A kind the stand-in serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl Kind {
+    pub fn new(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) -> Kind {
+        Kind {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+            namespaced,
+        }
+    }
+
+    /// `v1` or `apps/v1`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `Deployment.apps` or `ConfigMap`, as the API server names kinds in messages.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    fn resource_json(&self) -> Value {
+        json!({
+            "name": self.plural,
+            "singularName": self.kind.to_lowercase(),
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": ["create", "delete", "get", "list", "patch", "update"],
+        })
+    }
+}
+
+/// An error answered as a `Status` body.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: json!({}),
+        }
+    }
+
+    pub fn not_found(kind: &Kind, name: &str) -> ApiError {
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", kind.qualified()),
+        )
+        .with_details(json!({"name": name, "group": kind.group, "kind": kind.plural}))
+    }
+
+    pub fn invalid(kind: &Kind, name: &str, field: &str, why: &str) -> ApiError {
+        let message = format!("{field}: {why}");
+        ApiError::new(
+            422,
+            "Invalid",
+            format!(
+                "{}.{} \"{name}\" is invalid: {message}",
+                kind.kind, kind.group
+            )
+            .replace(". \"", " \""),
+        )
+        .with_details(json!({
+            "name": name, "group": kind.group, "kind": kind.kind,
+            "causes": [{"reason": "FieldValueInvalid", "message": message, "field": field}],
+        }))
+    }
+
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// The `Status` body.
+    pub fn status(&self) -> Value {
+        json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": self.message, "reason": self.reason, "details": self.details, "code": self.code,
+        })
+    }
+}
+
+/// One request, parsed from the URL.
+#[derive(Debug, Default)]
+pub struct Request {
+    pub method: String,
+    pub group: String,
+    pub version: String,
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+    pub query: HashMap<String, String>,
+    pub content_type: String,
+    pub user_agent: String,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    fn dry_run(&self) -> bool {
+        self.query.get("dryRun").is_some_and(|v| v == "All")
+    }
+
+    fn manager(&self) -> String {
+        match self.query.get("fieldManager") {
+            Some(m) if !m.is_empty() => m.clone(),
+            _ => self
+                .user_agent
+                .split('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("unknown")
+                .to_string(),
+        }
+    }
+}
+
+type Key = (String, String, String, String);
+
+struct Entry {
+    obj: Value,
+    settle_at: Option<Instant>,
+    delete_at: Option<Instant>,
+}
+
+/// All objects, by (group, plural, namespace, name).
+pub struct Store {
+    pub(crate) options: Options,
+    objects: BTreeMap<Key, Entry>,
+    revision: u64,
+    pub(crate) next_ip: u32,
+    pub(crate) next_node_port: u32,
+}
+
+impl Store {
+    pub fn new(options: Options) -> Store {
+        let mut store = Store {
+            options,
+            objects: BTreeMap::new(),
+            revision: 1,
+            next_ip: 10,
+            next_node_port: 30000,
+        };
+        for ns in ["default", "kube-system", "kube-public"] {
+            let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            let req = Request {
+                method: "POST".into(),
+                version: "v1".into(),
+                plural: "namespaces".into(),
+                user_agent: "kube-apiserver".into(),
+                body: body.to_string().into_bytes(),
+                ..Request::default()
+            };
+            let _ = store.handle(&req);
+        }
+        store
+    }
+
+    /// The discovery document at `/api`, `/api/v1`, `/apis` or `/apis/{group}/{version}`.
+    pub fn discovery(&self, path: &[&str]) -> Option<Value> {
+        let kinds = &self.options.kinds;
+        let list = |group: &str, version: &str| {
+            let resources: Vec<Value> = kinds
+                .iter()
+                .filter(|k| k.group == group && k.version == version)
+                .map(Kind::resource_json)
+                .collect();
+            let gv = Kind::new(group, version, "", "", false).api_version();
+            (!resources.is_empty()).then(|| {
+                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+            })
+        };
+        match path {
+            ["api"] => Some(json!({"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
+            ["api", "v1"] => list("", "v1"),
+            ["apis"] => {
+                let mut groups: Vec<Value> = Vec::new();
+                let mut seen: Vec<&str> = Vec::new();
+                for k in kinds.iter().filter(|k| !k.group.is_empty()) {
+                    if seen.contains(&k.group.as_str()) {
+                        continue;
+                    }
+                    seen.push(&k.group);
+                    let gv = json!({"groupVersion": k.api_version(), "version": k.version});
+                    groups.push(
+                        json!({"name": k.group, "versions": [gv.clone()], "preferredVersion": gv}),
+                    );
+                }
+                Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
+            }
+            ["apis", group, version] => list(group, version),
+            _ => None,
+        }
+    }
+
+    fn kind(&self, req: &Request) -> Result<Kind, ApiError> {
+        self.options
+            .kinds
+            .iter()
+            .find(|k| k.group == req.group && k.version == req.version && k.plural == req.plural)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                )
+            })
+    }
+
+    fn bump(&mut self) -> String {
+        self.revision += 1;
+        self.revision.to_string()
+    }
+
+    /// The stored object, if any.
+    pub fn get(
+        &self,
+        api_version: &str,
+        plural: &str,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        let key = (
+            group.to_string(),
+            plural.to_string(),
+            ns.unwrap_or("").to_string(),
+            name.to_string(),
+        );
+        self.objects.get(&key).map(|e| e.obj.clone())
+    }
+
+    /// Applies simulated status changes and finishes terminations whose time has come.
+    pub fn settle(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, e)| e.settle_at.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let rv = self.bump();
+            if let Some(e) = self.objects.get_mut(&key) {
+                e.settle_at = None;
+                sim::settle(&key.1, &mut e.obj);
+                e.obj["metadata"]["resourceVersion"] = json!(rv);
+            }
+        }
+        let gone: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, e)| e.delete_at.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            self.objects.remove(&key);
+            if key.1 == "namespaces" {
+                self.objects.retain(|k, _| k.2 != key.3);
+            }
+        }
+    }
+
+    /// Answers one resource request: the status code and body.
+    pub fn handle(&mut self, req: &Request) -> Result<(u16, Value), ApiError> {
+        self.settle();
+        let kind = self.kind(req)?;
+        if kind.namespaced != req.namespace.is_some()
+            && !(req.name.is_none() && req.method == "GET")
+        {
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
+        }
+        let ns = req.namespace.clone().unwrap_or_default();
+        match (req.method.as_str(), &req.name) {
+            ("GET", None) => Ok((200, self.list(&kind, req))),
+            ("GET", Some(name)) => {
+                let key = (kind.group.clone(), kind.plural.clone(), ns, name.clone());
+                let entry = self
+                    .objects
+                    .get(&key)
+                    .ok_or_else(|| ApiError::not_found(&kind, name))?;
+                Ok((200, entry.obj.clone()))
+            }
+            ("POST", None) => {
+                let body = parse_json(&req.body)?;
+                let name = body["metadata"]["name"].as_str().map(str::to_string);
+                let name = match (name, body["metadata"]["generateName"].as_str()) {
+                    (Some(n), _) => n,
+                    (None, Some(prefix)) => {
+                        format!("{prefix}{:05x}", self.revision * 7919 % 0xfffff)
+                    }
+                    (None, None) => {
+                        return Err(ApiError::invalid(
+                            &kind,
+                            "",
+                            "metadata.name",
+                            "Required value: name or generateName is required",
+                        ))
+                    }
+                };
+                self.write(&kind, req, &ns, &name, |_| Ok(Write::Create(body)))
+            }
+            ("PUT", Some(name)) => {
+                let body = parse_json(&req.body)?;
+                self.write(&kind, req, &ns, name, |old| {
+                    check_version(&kind, name, old, &body)?;
+                    Ok(Write::Update(body))
+                })
+            }
+            ("PATCH", Some(name)) => {
+                let name = name.clone();
+                if req.content_type.starts_with("application/apply-patch") {
+                    let intent: Value = serde_yaml::from_slice(&req.body).map_err(|e| {
+                        ApiError::new(400, "BadRequest", format!("error decoding YAML: {e}"))
+                    })?;
+                    let force = req.query.get("force").is_some_and(|f| f == "true");
+                    return self.write(&kind, req, &ns, &name, |_| Ok(Write::Apply(intent, force)));
+                }
+                let patch = parse_json(&req.body)?;
+                self.write(&kind, req, &ns, &name, |old| {
+                    let Some(old) = old else {
+                        return Err(ApiError::not_found(&kind, &name));
+                    };
+                    check_version(&kind, &name, Some(old), &patch)?;
+                    let mut new = old.clone();
+                    merge_patch(&mut new, &patch);
+                    Ok(Write::Update(new))
+                })
+            }
+            ("DELETE", Some(name)) => self.delete(&kind, &ns, name, req.dry_run()),
+            _ => Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                format!("{} is not supported here", req.method),
+            )),
+        }
+    }
+
+    fn list(&self, kind: &Kind, req: &Request) -> Value {
+        let selector: Vec<(&str, &str)> = req
+            .query
+            .get("labelSelector")
+            .map(|s| s.split(',').filter_map(|p| p.split_once('=')).collect())
+            .unwrap_or_default();
+        let items: Vec<Value> = self
+            .objects
+            .iter()
+            .filter(|(k, _)| k.0 == kind.group && k.1 == kind.plural)
+            .filter(|(k, _)| req.namespace.as_ref().is_none_or(|ns| &k.2 == ns))
+            .filter(|(_, e)| {
+                selector.iter().all(|(l, v)| {
+                    e.obj["metadata"]["labels"][*l].as_str() == Some(v.trim_start_matches('='))
+                })
+            })
+            .map(|(_, e)| {
+                let mut item = e.obj.clone();
+                if let Some(m) = item.as_object_mut() {
+                    m.remove("apiVersion");
+                    m.remove("kind");
+                }
+                item
+            })
+            .collect();
+        json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(),
+            "metadata": {"resourceVersion": self.revision.to_string()}, "items": items})
+    }
+
+    fn write(
+        &mut self,
+        kind: &Kind,
+        req: &Request,
+        ns: &str,
+        name: &str,
+        change: impl FnOnce(Option<&Value>) -> Result<Write, ApiError>,
+    ) -> Result<(u16, Value), ApiError> {
+        if kind.namespaced {
+            let ns_key = (
+                String::new(),
+                "namespaces".to_string(),
+                String::new(),
+                ns.to_string(),
+            );
+            match self.objects.get(&ns_key) {
+                None => {
+                    return Err(ApiError::new(404, "NotFound", format!("namespaces \"{ns}\" not found"))
+                        .with_details(json!({"name": ns, "kind": "namespaces"})))
+                }
+                Some(e) if e.delete_at.is_some() => {
+                    return Err(ApiError::new(403, "Forbidden", format!(
+                        "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        kind.qualified())))
+                }
+                Some(_) => {}
+            }
+        }
+        let key = (
+            kind.group.clone(),
+            kind.plural.clone(),
+            ns.to_string(),
+            name.to_string(),
+        );
+        let old_obj = self.objects.get(&key).map(|e| e.obj.clone());
+        let old = old_obj.as_ref();
+        if old.is_some_and(|o| !o["metadata"]["deletionTimestamp"].is_null()) {
+            return Err(ApiError::new(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": the object is being deleted",
+                    kind.qualified()
+                ),
+            ));
+        }
+        let manager = req.manager();
+        let mut new = match change(old)? {
+            Write::Create(body) => {
+                if old.is_some() {
+                    return Err(ApiError::new(
+                        409,
+                        "AlreadyExists",
+                        format!("{} \"{name}\" already exists", kind.qualified()),
+                    )
+                    .with_details(
+                        json!({"name": name, "group": kind.group, "kind": kind.plural}),
+                    ));
+                }
+                let mut new = strip(body);
+                apply::record_update(None, &mut new, &manager, &kind.api_version());
+                new
+            }
+            Write::Update(body) => {
+                let Some(old) = old else {
+                    return Err(ApiError::not_found(kind, name));
+                };
+                let mut new = strip(body);
+                new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
+                apply::record_update(Some(old), &mut new, &manager, &kind.api_version());
+                new
+            }
+            Write::Apply(intent, force) => apply::apply(kind, old, intent, &manager, force)?,
+        };
+        let created = old.is_none();
+        new["apiVersion"] = json!(kind.api_version());
+        new["kind"] = json!(kind.kind);
+        let meta = &mut new["metadata"];
+        meta["name"] = json!(name);
+        if kind.namespaced {
+            meta["namespace"] = json!(ns);
+        } else if let Some(m) = meta.as_object_mut() {
+            m.remove("namespace");
+        }
+        sim::default_object(self, kind, old, &mut new);
+        sim::validate(kind, name, old, &new)?;
+        if let Some(old) = old {
+            for field in ["uid", "creationTimestamp", "generation", "resourceVersion"] {
+                new["metadata"][field] = old["metadata"][field].clone();
+            }
+            new["status"] = old["status"].clone();
+            if new == *old {
+                return Ok((200, new));
+            }
+            if without_meta(&new) != without_meta(old) {
+                let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+                new["metadata"]["generation"] = json!(generation);
+            }
+        } else {
+            new["metadata"]["uid"] = json!(format!(
+                "{:08x}-0000-4000-8000-{:012x}",
+                self.revision,
+                self.revision * 31
+            ));
+            new["metadata"]["creationTimestamp"] = json!(now());
+            new["metadata"]["generation"] = json!(1);
+        }
+        if let Some(status) = new.as_object_mut().and_then(|m| m.get("status")) {
+            if status.is_null() {
+                new.as_object_mut().map(|m| m.remove("status"));
+            }
+        }
+        sim::initial_status(kind, &mut new);
+        if req.dry_run() {
+            return Ok((if created { 201 } else { 200 }, new));
+        }
+        new["metadata"]["resourceVersion"] = json!(self.bump());
+        let settle_at = sim::needs_settling(kind, old, &new)
+            .then(|| Instant::now() + self.options.settle_delay);
+        self.objects.insert(
+            key,
+            Entry {
+                obj: new.clone(),
+                settle_at,
+                delete_at: None,
+            },
+        );
+        Ok((if created { 201 } else { 200 }, new))
+    }
+
+    fn delete(
+        &mut self,
+        kind: &Kind,
+        ns: &str,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<(u16, Value), ApiError> {
+        let key = (
+            kind.group.clone(),
+            kind.plural.clone(),
+            ns.to_string(),
+            name.to_string(),
+        );
+        let Some(entry) = self.objects.get(&key) else {
+            return Err(ApiError::not_found(kind, name));
+        };
+        if dry_run {
+            return Ok((200, entry.obj.clone()));
+        }
+        if kind.plural == "namespaces" {
+            let when = Instant::now() + self.options.terminating_delay;
+            let rv = self.bump();
+            let Some(entry) = self.objects.get_mut(&key) else {
+                return Err(ApiError::not_found(kind, name));
+            };
+            if entry.delete_at.is_none() {
+                entry.delete_at = Some(when);
+                entry.obj["metadata"]["deletionTimestamp"] = json!(now());
+                entry.obj["metadata"]["resourceVersion"] = json!(rv);
+                entry.obj["status"] = json!({"phase": "Terminating"});
+            }
+            return Ok((200, entry.obj.clone()));
+        }
+        let entry = self.objects.remove(&key).map(|e| e.obj).unwrap_or_default();
+        self.bump();
+        Ok((200, entry))
+    }
+}
+
+enum Write {
+    Create(Value),
+    Update(Value),
+    Apply(Value, bool),
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "BadRequest",
+            format!("the body of the request was in an unknown format: {e}"),
+        )
+    })
+}
+
+/// 409 when the body names a `resourceVersion` other than the stored one.
+fn check_version(
+    kind: &Kind,
+    name: &str,
+    old: Option<&Value>,
+    body: &Value,
+) -> Result<(), ApiError> {
+    let (Some(old), Some(sent)) = (old, body["metadata"]["resourceVersion"].as_str()) else {
+        return Ok(());
+    };
+    if old["metadata"]["resourceVersion"].as_str() == Some(sent) {
+        return Ok(());
+    }
+    Err(ApiError::new(409, "Conflict", format!(
+        "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+        kind.qualified()))
+    .with_details(json!({"name": name, "group": kind.group, "kind": kind.plural})))
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in patch {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// The body without what clients cannot set (server-owned metadata and status).
+fn strip(mut body: Value) -> Value {
+    if let Some(m) = body["metadata"].as_object_mut() {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "resourceVersion",
+            "managedFields",
+            "deletionTimestamp",
+        ] {
+            m.remove(f);
+        }
+    }
+    if let Some(m) = body.as_object_mut() {
+        m.remove("status");
+    }
+    body
+}
+
+fn without_meta(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    o
+}
+
+/// The current time as the API formats it.
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
