@@ -21,9 +21,21 @@ pub struct Counts {
 /// Parses every top-level item of `text` (and `text` as a standalone expression) with both
 /// parsers. When pest succeeds without errors the fast parser must build an equal tree; when
 /// pest fails the fast parser must fail too, so the fallback is taken. Also checks that the
-/// public `parse` equals the pest-only parse.
+/// public `parse` equals the pest-only parse, and that the scanner agrees with its
+/// byte-at-a-time reference in every mode.
 pub fn check_equivalence(text: &str) -> Result<Counts, String> {
     let mut counts = Counts::default();
+    for mode in [Mode::File, Mode::Body, Mode::Expr] {
+        let (fast, reference) = (
+            scanner::scan(text, 3, mode),
+            scanner::reference::scan(text, 3, mode),
+        );
+        if fast != reference {
+            return Err(format!(
+                "the scanner differs from its reference for {text:?}:\n{fast:#?}\nvs\n{reference:#?}"
+            ));
+        }
+    }
     let scan = scanner::scan(text, 0, Mode::File);
     let norm = scan.normalized(text);
     for span in &scan.items {

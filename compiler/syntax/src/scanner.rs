@@ -7,9 +7,63 @@
 //! constructors, so those ignored newlines are replaced by `\x0B` (same byte length, so every
 //! offset is unchanged) and the pest grammar treats `\x0B` as whitespace.
 
+pub(crate) mod reference;
+
 use crate::ast::{Comment, CommentKind};
 use crate::text::TextRange;
 use crate::SyntaxError;
+
+/// Code bytes that only extend the current token (identifier characters, most operators,
+/// non-ASCII): a run of them is skipped at once.
+const PLAIN: u8 = 0;
+/// `' '` and `'\t'`.
+const BLANK: u8 = 1;
+/// Everything the code contexts must look at one by one.
+const SPECIAL: u8 = 2;
+
+/// The class of each byte in code contexts (bodies, objects, groups, interpolations).
+static CODE_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    t[b' ' as usize] = BLANK;
+    t[b'\t' as usize] = BLANK;
+    let special = b"\r\n#/\"([{=?:<)]}";
+    let mut k = 0;
+    while k < special.len() {
+        t[special[k] as usize] = SPECIAL;
+        k += 1;
+    }
+    t
+};
+
+/// The bytes a quoted string must look at: its end, escapes, line ends and template openers.
+static QUOTED_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let stop = b"\"\\\n\r$%";
+    let mut k = 0;
+    while k < stop.len() {
+        t[stop[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
+/// Where the run of bytes that are not in `stop` starting at `i` ends.
+#[inline]
+fn skip_until(bytes: &[u8], mut i: usize, stop: &[bool; 256]) -> usize {
+    while i < bytes.len() && !stop[bytes[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// Where the run of code bytes of class `class` starting at `i` ends.
+#[inline]
+fn skip_class(bytes: &[u8], mut i: usize, class: u8) -> usize {
+    while i < bytes.len() && CODE_CLASS[bytes[i] as usize] == class {
+        i += 1;
+    }
+    i
+}
 
 /// Deeper nesting than this is refused, so pest and the tree walkers cannot overflow the stack.
 pub(crate) const MAX_DEPTH: u32 = 100;
@@ -18,7 +72,7 @@ pub(crate) const MAX_DEPTH: u32 = 100;
 pub(crate) const SOFT_NEWLINE: u8 = 0x0B;
 
 /// One item found in a body: `start..end` covers its tokens, without surrounding trivia.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct ItemSpan {
     pub start: usize,
     pub end: usize,
@@ -26,6 +80,7 @@ pub(crate) struct ItemSpan {
     pub depth: u32,
 }
 
+#[derive(PartialEq, Eq, Debug)]
 pub(crate) struct Scan {
     /// Where the ignored newline bytes are (`\n`, and `\r` before it), in order; see
     /// [`Scan::normalized`].
@@ -38,7 +93,7 @@ pub(crate) struct Scan {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Ctx {
+pub(crate) enum Ctx {
     /// A body: newlines end attributes. `expr` is set after `=` until the end of the line.
     Body {
         expr: bool,
@@ -66,14 +121,16 @@ pub(crate) enum Mode {
     Expr,
 }
 
-struct Opener {
+pub(crate) struct Opener {
     ctx: Ctx,
     pos: usize,
     /// For heredocs: the marker and the index where it is in the text.
     marker: Option<(usize, usize)>,
 }
 
-/// Scans `text`; every range it reports is shifted by `base`.
+/// Scans `text`; every range it reports is shifted by `base`. Runs of bytes that change
+/// nothing but the position (inside strings, heredoc lines, comments, identifiers, blanks)
+/// are skipped at once; [`reference::scan`] is the byte-at-a-time specification.
 pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     let bytes = text.as_bytes();
     let mut s = Scan {
@@ -105,6 +162,10 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
         let ctx = stack[top].ctx;
         match ctx {
             Ctx::Quoted => {
+                if !QUOTED_STOP[b as usize] {
+                    i = skip_until(bytes, i + 1, &QUOTED_STOP);
+                    continue;
+                }
                 match b {
                     b'"' => {
                         stack.pop();
@@ -157,6 +218,11 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                     }
                     stack[top].ctx = Ctx::Heredoc { line_start: false };
                 }
+                if !matches!(b, b'\n' | b'$' | b'%') {
+                    i += 1 + memchr::memchr3(b'\n', b'$', b'%', &bytes[i + 1..])
+                        .unwrap_or(n - i - 1);
+                    continue;
+                }
                 match b {
                     b'\n' => {
                         stack[top].ctx = Ctx::Heredoc { line_start: true };
@@ -188,7 +254,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
         // Code contexts: bodies, objects, groups and interpolations.
         let soft = matches!(ctx, Ctx::Group(_) | Ctx::Interp);
         match b {
-            b' ' | b'\t' => i += 1,
+            b' ' | b'\t' => i = skip_class(bytes, i + 1, BLANK),
             b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
                 if soft {
                     s.soft.push(i as u32);
@@ -217,7 +283,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                 i = line_comment(text, i, base, CommentKind::DoubleSlash, &mut s)
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = match text[i + 2..].find("*/") {
+                let end = match memchr::memmem::find(&bytes[i + 2..], b"*/") {
                     Some(k) => i + 2 + k + 2,
                     None => {
                         s.errors.push(err("unterminated comment", range(i, n)));
@@ -230,6 +296,16 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
                     text: text[i..end].to_string(),
                 });
                 i = end;
+            }
+            _ if CODE_CLASS[b as usize] == PLAIN => {
+                if top == 0 && item_start.is_none() {
+                    item_start = Some(i);
+                    depth_max = 0;
+                    extra_depth = 0;
+                }
+                // Valid UTF-8 and ASCII-only special bytes: the run ends on a char boundary.
+                i = skip_class(bytes, i + 1, PLAIN);
+                last_end = i;
             }
             _ => {
                 if top == 0 && b == b'}' && mode == Mode::Body {
@@ -381,7 +457,7 @@ pub(crate) fn normalize(text: &str, base: usize, soft: &[u32]) -> String {
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
-fn err(message: &str, range: TextRange) -> SyntaxError {
+pub(crate) fn err(message: &str, range: TextRange) -> SyntaxError {
     SyntaxError {
         message: message.to_string(),
         range,
@@ -389,7 +465,7 @@ fn err(message: &str, range: TextRange) -> SyntaxError {
     }
 }
 
-fn utf8_len(b: u8) -> usize {
+pub(crate) fn utf8_len(b: u8) -> usize {
     match b {
         0xF0..=0xFF => 4,
         0xE0..=0xEF => 3,
@@ -398,12 +474,15 @@ fn utf8_len(b: u8) -> usize {
     }
 }
 
-fn line_comment(text: &str, i: usize, base: usize, kind: CommentKind, s: &mut Scan) -> usize {
+pub(crate) fn line_comment(
+    text: &str,
+    i: usize,
+    base: usize,
+    kind: CommentKind,
+    s: &mut Scan,
+) -> usize {
     let bytes = text.as_bytes();
-    let mut end = i;
-    while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != SOFT_NEWLINE {
-        end += 1;
-    }
+    let end = i + memchr::memchr2(b'\n', SOFT_NEWLINE, &bytes[i..]).unwrap_or(bytes.len() - i);
     let text_end = if end > i && bytes[end - 1] == b'\r' && end < bytes.len() {
         end - 1
     } else {
@@ -418,7 +497,7 @@ fn line_comment(text: &str, i: usize, base: usize, kind: CommentKind, s: &mut Sc
 }
 
 /// Whether `{` at `i - 1` starts a `for` expression.
-fn starts_for(bytes: &[u8], mut i: usize) -> bool {
+pub(crate) fn starts_for(bytes: &[u8], mut i: usize) -> bool {
     while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }
@@ -427,7 +506,7 @@ fn starts_for(bytes: &[u8], mut i: usize) -> bool {
 }
 
 /// After `<<` at `i`: `-`? marker newline. Returns the marker range and where the body starts.
-fn heredoc_start(bytes: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
+pub(crate) fn heredoc_start(bytes: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
     if bytes.get(i) == Some(&b'-') {
         i += 1;
     }
@@ -451,7 +530,7 @@ fn heredoc_start(bytes: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
 }
 
 /// Directive nesting: `%{if`/`%{for` open, `%{endif`/`%{endfor` close.
-fn directive_delta(bytes: &[u8], mut i: usize, depth: &mut u32) -> u32 {
+pub(crate) fn directive_delta(bytes: &[u8], mut i: usize, depth: &mut u32) -> u32 {
     while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'~') {
         i += 1;
     }
