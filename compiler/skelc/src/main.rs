@@ -12,6 +12,9 @@ mod vars;
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 0 success, 1 diagnostics (or changes with `--check`), 2 usage or unreadable
 /// input, 101 internal error.
 fn main() -> ExitCode {

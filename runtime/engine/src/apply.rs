@@ -314,8 +314,10 @@ pub async fn apply(
 
 /// Root outputs into state: all of them after a complete apply, the known ones otherwise.
 fn update_outputs(shared: &mut Shared, complete: bool, errors: &mut Vec<EngineError>) {
-    let root = shared.world.config.modules.first().cloned();
-    let Some(root) = root else { return };
+    let config = shared.world.config.clone();
+    let Some(root) = config.modules.first() else {
+        return;
+    };
     let names: Vec<String> = root.outputs.iter().map(|o| o.name.clone()).collect();
     shared.state.outputs.retain(|name, _| names.contains(name));
     for output in &root.outputs {
@@ -403,20 +405,17 @@ fn prepare(
         _ => None,
     };
     let mi = &addr.resource.module;
-    let rc = world
-        .instances
-        .get(mi)
-        .map(|i| world.config.modules[i.module].clone())
-        .and_then(|m| {
-            m.resources
-                .iter()
-                .find(|r| {
-                    r.mode == addr.resource.mode
-                        && r.type_name == addr.resource.type_name
-                        && r.name == addr.resource.name
-                })
-                .cloned()
-        });
+    let rc = world.instances.get(mi).and_then(|i| {
+        world.config.modules[i.module]
+            .resources
+            .iter()
+            .find(|r| {
+                r.mode == addr.resource.mode
+                    && r.type_name == addr.resource.type_name
+                    && r.name == addr.resource.name
+            })
+            .cloned()
+    });
     let site = match &rc {
         Some(rc) if phase == Phase::Apply => resolve(world, mi, &rc.provider)?,
         _ => site_from_key(world, &change.provider)?,
@@ -753,20 +752,17 @@ async fn run_step_inner(
                 let mut shared = ctx.lock();
                 let Shared { world, .. } = &mut *shared;
                 let mi = addr.resource.module.clone();
-                let rc = world
-                    .instances
-                    .get(&mi)
-                    .map(|i| world.config.modules[i.module].clone())
-                    .and_then(|m| {
-                        m.resources
-                            .iter()
-                            .find(|r| {
-                                r.mode == ResourceMode::Managed
-                                    && r.type_name == addr.resource.type_name
-                                    && r.name == addr.resource.name
-                            })
-                            .cloned()
-                    });
+                let rc = world.instances.get(&mi).and_then(|i| {
+                    world.config.modules[i.module]
+                        .resources
+                        .iter()
+                        .find(|r| {
+                            r.mode == ResourceMode::Managed
+                                && r.type_name == addr.resource.type_name
+                                && r.name == addr.resource.name
+                        })
+                        .cloned()
+                });
                 let mut provs = Vec::new();
                 if let Some(rc) = rc {
                     for prov in rc.provisioners.iter().filter(|p| !p.when_destroy) {

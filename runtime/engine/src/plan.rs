@@ -242,8 +242,9 @@ impl Planner<'_> {
         mi: ModuleInstance,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
         Box::pin(async move {
-            let module = self.world.module_of(&mi).clone();
-            let order = match topological_order(&module) {
+            let config = self.world.config.clone();
+            let module = &config.modules[self.world.module_id(&mi)];
+            let order = match topological_order(module) {
                 Ok(o) => o,
                 Err(e) => {
                     self.errors.push(e);
@@ -563,7 +564,8 @@ impl Planner<'_> {
 
     fn outputs(&mut self, destroy: bool) -> Vec<OutputChange> {
         let mut out = Vec::new();
-        let root = self.world.config.root().clone();
+        let config = self.world.config.clone();
+        let root = config.root();
         for output in &root.outputs {
             let before = self
                 .prior

@@ -132,7 +132,8 @@ impl World {
             },
         );
         let mut errors = Vec::new();
-        let root = world.config.root().clone();
+        let config = world.config.clone();
+        let root = config.root();
         for var in &root.variables {
             let value = match given.get(&var.name) {
                 Some(v) => match convert(v, &var.ty) {
@@ -160,7 +161,7 @@ impl World {
                     }
                 },
             };
-            if let Err(e) = world.validate(&root, &var.name, &value) {
+            if let Err(e) = world.validate(root, &var.name, &value) {
                 errors.push(e);
                 continue;
             }
@@ -204,6 +205,14 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// The module a module instance is an instance of.
+    pub fn module_id(&self, mi: &ModuleInstance) -> ModuleId {
+        self.instances
+            .get(mi)
+            .map(|i| i.module)
+            .unwrap_or(Config::ROOT)
     }
 
     pub fn module_of(&self, mi: &ModuleInstance) -> &ModuleConfig {
@@ -327,9 +336,11 @@ impl World {
         id: &NodeId,
     ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
         let (mi, key) = id;
-        let module = self.module_of(mi).clone();
+        // Borrow the module through a clone of the `Arc`, not by copying the module.
+        let config = self.config.clone();
+        let module = &config.modules[self.module_id(mi)];
         match key {
-            NodeKey::Var(name) => self.compute_var(mi, &module, name),
+            NodeKey::Var(name) => self.compute_var(mi, module, name),
             NodeKey::Local(name) => {
                 let Some(local) = module.locals.iter().find(|l| &l.name == name) else {
                     return Err(EngineError::new(format!("unknown local value `{name}`")));
@@ -478,8 +489,8 @@ impl World {
             let value = self.root_vars.get(name).cloned().unwrap_or(Value::Null);
             return Ok((value, Arc::default()));
         };
-        let parent_module = self.module_of(&parent).clone();
-        let call = &parent_module.module_calls[call_index];
+        let config = self.config.clone();
+        let call = &config.modules[self.module_id(&parent)].module_calls[call_index];
         let Some((_, expr)) = call.inputs.iter().find(|(n, _)| n == name) else {
             return Ok((var.default.clone().unwrap_or(Value::Null), Arc::default()));
         };

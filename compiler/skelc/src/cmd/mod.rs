@@ -47,3 +47,49 @@ pub(crate) fn print_errors(
         }
     }
 }
+
+/// Lock the state, recover an interrupted run, and plan. `Ok(Err(1))` when planning failed (the
+/// errors are printed, redacted).
+pub(crate) async fn lock_and_plan(
+    project: &Project,
+    registry: &skel_runtime::ProviderRegistry,
+    operation: &str,
+    options: skel_runtime::PlanOptions,
+    show_progress: bool,
+) -> anyhow::Result<Result<(crate::glue::Locked, skel_runtime::Planned), u8>> {
+    let mut locked = crate::glue::lock_state(&project.root, operation)?;
+    crate::glue::recover(&mut locked, registry).await?;
+    let redactor = crate::render::redact::Redactor::new(
+        &project.config,
+        &project.variables,
+        Some(&locked.state),
+        None,
+    );
+    let result = if show_progress {
+        let progress = crate::glue::Progress::new(redactor.clone());
+        skel_runtime::plan(
+            project.config.clone(),
+            &locked.state,
+            registry,
+            &options,
+            &progress,
+        )
+        .await
+    } else {
+        skel_runtime::plan(
+            project.config.clone(),
+            &locked.state,
+            registry,
+            &options,
+            &skel_runtime::Silent,
+        )
+        .await
+    };
+    match result {
+        Ok(planned) => Ok(Ok((locked, planned))),
+        Err(errors) => {
+            print_errors(&errors, &redactor);
+            Ok(Err(1))
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use skel_plan_ir::ChangeSet;
-use skel_runtime::{plan, PlanOptions, Planned};
+use skel_runtime::{PlanOptions, Planned};
 use skel_value::Value;
 
 use crate::cli::PlanArgs;
@@ -34,36 +34,16 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let mut locked = glue::lock_state(&project.root, "plan")?;
-        glue::recover(&mut locked, &registry).await?;
         let options = PlanOptions {
             destroy: args.destroy,
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
         };
-        let redactor = Redactor::new(
-            &project.config,
-            &project.variables,
-            Some(&locked.state),
-            None,
-        );
-        let progress = glue::Progress::new(redactor.clone());
-        let planned = match plan(
-            project.config.clone(),
-            &locked.state,
-            &registry,
-            &options,
-            &progress,
-        )
-        .await
-        {
-            Ok(p) => p,
-            Err(errors) => {
-                super::print_errors(&errors, &redactor);
-                return Ok(1);
-            }
-        };
-        drop(progress);
+        let (locked, planned) =
+            match super::lock_and_plan(&project, &registry, "plan", options, true).await? {
+                Ok(x) => x,
+                Err(code) => return Ok(code),
+            };
         let redactor = Redactor::new(
             &project.config,
             &project.variables,

@@ -1,7 +1,7 @@
 //! `skelc refresh`: read every object back through its provider and record what changed
 //! outside skel in state (no configuration change is applied).
 
-use skel_runtime::{plan, PlanOptions};
+use skel_runtime::PlanOptions;
 
 use crate::cli::RefreshArgs;
 use crate::glue;
@@ -14,34 +14,22 @@ pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
     };
     let registry = glue::registry();
     glue::runtime()?.block_on(async {
-        let mut locked = glue::lock_state(&project.root, "refresh")?;
-        glue::recover(&mut locked, &registry).await?;
+        let options = PlanOptions {
+            destroy: false,
+            refresh: true,
+            variables: project.variables.clone(),
+        };
+        let (locked, planned) =
+            match super::lock_and_plan(&project, &registry, "refresh", options, false).await? {
+                Ok(x) => x,
+                Err(code) => return Ok(code),
+            };
         let redactor = Redactor::new(
             &project.config,
             &project.variables,
             Some(&locked.state),
             None,
         );
-        let options = PlanOptions {
-            destroy: false,
-            refresh: true,
-            variables: project.variables.clone(),
-        };
-        let planned = match plan(
-            project.config.clone(),
-            &locked.state,
-            &registry,
-            &options,
-            &skel_runtime::Silent,
-        )
-        .await
-        {
-            Ok(p) => p,
-            Err(errors) => {
-                super::print_errors(&errors, &redactor);
-                return Ok(1);
-            }
-        };
         super::plan::print_drift(&planned, &redactor);
         if planned.drift.is_empty() {
             println!("No changes outside skel.");

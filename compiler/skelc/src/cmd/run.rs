@@ -28,36 +28,17 @@ pub fn plan_and_apply(project: Project, args: &ApplyArgs, destroy: bool) -> anyh
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let mut locked = glue::lock_state(&project.root, if destroy { "destroy" } else { "run" })?;
-        glue::recover(&mut locked, &registry).await?;
         let options = PlanOptions {
             destroy,
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
         };
-        let redactor = Redactor::new(
-            &project.config,
-            &project.variables,
-            Some(&locked.state),
-            None,
-        );
-        let progress = glue::Progress::new(redactor.clone());
-        let planned = match plan(
-            project.config.clone(),
-            &locked.state,
-            &registry,
-            &options,
-            &progress,
-        )
-        .await
-        {
-            Ok(p) => p,
-            Err(errors) => {
-                super::print_errors(&errors, &redactor);
-                return Ok(1);
-            }
-        };
-        drop(progress);
+        let operation = if destroy { "destroy" } else { "run" };
+        let (locked, planned) =
+            match super::lock_and_plan(&project, &registry, operation, options, true).await? {
+                Ok(x) => x,
+                Err(code) => return Ok(code),
+            };
         show_and_apply(&project, locked, planned, &registry, args).await
     })
 }
