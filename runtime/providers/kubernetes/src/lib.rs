@@ -1,1 +1,559 @@
-//! The kubernetes provider.
+//! The `kubernetes` provider, on kube-rs: `kubernetes_namespace`, `kubernetes_deployment`,
+//! `kubernetes_service`, `kubernetes_config_map`, `kubernetes_secret` and `kubernetes_manifest`.
+//!
+//! Every change is a server-side apply with field manager `skel` (the typed resources force
+//! conflicts: they own the fields they declare; `kubernetes_manifest` follows its
+//! `field_manager` block and reports a 409 with the fields and the other manager). What the
+//! configuration no longer sets is removed from the object, because server-side apply removes
+//! fields a manager stops sending. Plans diff the schema-shaped configuration against the state
+//! read from the live object (restricted to the fields skel manages; see [`ownership`]).
+//! Waits: deployment rollout, LoadBalancer ingress, deletion until gone; `timeouts` apply.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value as Json;
+use skel_provider::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+};
+use skel_schema::{BlockSchema, ResourceSchema};
+use skel_value::Value;
+
+pub mod api;
+pub mod config;
+pub mod convert;
+pub mod manifest;
+pub mod ownership;
+pub mod plan;
+pub mod typed;
+
+use api::{Kube, Target};
+
+const NAME: &str = "kubernetes";
+/// The field manager of the typed resources (and the manifest default).
+pub const MANAGER: &str = "skel";
+
+/// Creates the `kubernetes` provider.
+pub struct KubernetesFactory;
+
+impl ProviderFactory for KubernetesFactory {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
+        let settings = config::Settings::from_config(config)?;
+        Ok(Arc::new(KubernetesProvider {
+            kube: Kube::new(settings),
+        }))
+    }
+}
+
+/// The configured provider.
+pub struct KubernetesProvider {
+    kube: Kube,
+}
+
+fn schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
+    skel_schema::provider(NAME)
+        .and_then(|p| p.resources.get(type_name))
+        .ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "The kubernetes provider has no resource type `{type_name}`."
+            ))
+        })
+}
+
+fn attr<'a>(v: &'a Value, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.as_mapping().and_then(|m| m.get(name)).unwrap_or(&NULL)
+}
+
+/// The first item of a list block.
+fn first<'a>(v: &'a Value, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    attr(v, name)
+        .as_sequence()
+        .and_then(|l| l.first())
+        .unwrap_or(&NULL)
+}
+
+/// The `timeouts.<which>` duration, else `default`.
+fn timeout(state: &Value, which: &str, default: Duration) -> Result<Duration, ProviderError> {
+    match attr(attr(state, "timeouts"), which).as_str() {
+        None => Ok(default),
+        Some(text) => api::parse_duration(text).ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "timeouts.{which} must be a duration such as \"30s\", \"10m\" or \"1h30m\", not {text:?}."
+            ))
+        }),
+    }
+}
+
+/// A name for `generate_name`: the prefix and five random characters.
+fn generated_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut n = nanos ^ u128::from(std::process::id()) << 32;
+    let suffix: String = (0..5)
+        .map(|_| {
+            let c = alphabet[(n % alphabet.len() as u128) as usize] as char;
+            n /= alphabet.len() as u128;
+            c
+        })
+        .collect();
+    format!("{prefix}{suffix}")
+}
+
+impl KubernetesProvider {
+    /// (target, namespace, name) of a typed resource's state.
+    fn locate(
+        &self,
+        type_name: &str,
+        state: &Value,
+    ) -> Result<(Target, Option<String>, String), ProviderError> {
+        let target = typed::target(type_name).ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "The kubernetes provider has no resource type `{type_name}`."
+            ))
+        })?;
+        let meta = typed::metadata(state);
+        let name = typed::text(meta, "name").map(str::to_string);
+        let name = match name {
+            Some(n) => n,
+            None => match typed::text(meta, "generate_name") {
+                Some(prefix) => generated_name(prefix),
+                None => {
+                    return Err(ProviderError::InvalidConfig(format!(
+                        "{type_name}: `metadata.name` or `metadata.generate_name` must be set."
+                    )))
+                }
+            },
+        };
+        let ns = target.namespaced.then(|| {
+            typed::text(meta, "namespace")
+                .unwrap_or("default")
+                .to_string()
+        });
+        Ok((target, ns, name))
+    }
+
+    /// The state of a live typed object, relative to `prior`.
+    fn typed_state(
+        &self,
+        type_name: &str,
+        block: &BlockSchema,
+        live: &Json,
+        prior: Option<&Value>,
+        target: &Target,
+    ) -> Value {
+        let prior_json = prior.map(|p| typed::body(type_name, block, p, target));
+        let restricted = ownership::restrict(live, prior_json.as_ref(), MANAGER);
+        let mut state = typed::state(type_name, block, &restricted, prior);
+        let full = typed::state(type_name, block, live, prior);
+        fill_computed(block, &mut state, &full);
+        state
+    }
+
+    async fn apply_typed(
+        &self,
+        type_name: &str,
+        block: &BlockSchema,
+        planned: &Value,
+        creating: bool,
+    ) -> Result<Value, ProviderError> {
+        let (target, ns, name) = self.locate(type_name, planned)?;
+        let mut planned = planned.clone();
+        set_name(&mut planned, &name);
+        let body = typed::body(type_name, block, &planned, &target);
+        let ns = ns.as_deref();
+        self.kube
+            .apply(&target, ns, &name, &body, MANAGER, true)
+            .await?;
+        let which = if creating { "create" } else { "update" };
+        if type_name == "kubernetes_deployment"
+            && attr(&planned, "wait_for_rollout").as_bool() != Some(false)
+        {
+            let limit = timeout(&planned, which, Duration::from_secs(600))?;
+            let mut last = String::new();
+            let waited = self
+                .kube
+                .wait_for(&target, ns, &name, limit, "the rollout", |obj| match obj {
+                    None => Ok(false),
+                    Some(o) => {
+                        last = typed::show_conditions(o);
+                        typed::rollout_done(o)
+                    }
+                })
+                .await;
+            if let Err(ProviderError::Api(m)) = &waited {
+                if m.starts_with("Timed out") {
+                    return Err(ProviderError::Api(format!("{m} Conditions: {last}")));
+                }
+            }
+            waited?;
+        }
+        let spec = first(&planned, "spec");
+        let lb = attr(spec, "type").as_str() == Some("LoadBalancer");
+        if type_name == "kubernetes_service"
+            && lb
+            && attr(&planned, "wait_for_load_balancer").as_bool() != Some(false)
+        {
+            let limit = timeout(&planned, "create", Duration::from_secs(600))?;
+            self.kube
+                .wait_for(
+                    &target,
+                    ns,
+                    &name,
+                    limit,
+                    "a load-balancer ingress",
+                    |obj| Ok(obj.is_some_and(typed::has_ingress)),
+                )
+                .await?;
+        }
+        let live = self.kube.get(&target, ns, &name).await?.ok_or_else(|| {
+            ProviderError::Api(format!(
+                "{} disappeared right after it was applied.",
+                api::describe(&target, ns, &name)
+            ))
+        })?;
+        Ok(self.typed_state(type_name, block, &live, Some(&planned), &target))
+    }
+
+    async fn delete(
+        &self,
+        target: &Target,
+        ns: Option<&str>,
+        name: &str,
+        state: &Value,
+    ) -> Result<Value, ProviderError> {
+        self.kube.delete(target, ns, name).await?;
+        let limit = timeout(state, "delete", Duration::from_secs(300))?;
+        self.kube
+            .wait_for(target, ns, name, limit, "the deletion", |obj| {
+                Ok(obj.is_none())
+            })
+            .await?;
+        Ok(Value::Null)
+    }
+
+    async fn manifest_target(
+        &self,
+        body: &Json,
+    ) -> Result<(Target, Option<String>, String), ProviderError> {
+        let (av, kind, ns, name) = manifest::identity(body);
+        let target = self.kube.discover(&av, &kind).await?;
+        let ns = target
+            .namespaced
+            .then(|| ns.unwrap_or_else(|| "default".into()));
+        Ok((target, ns, name))
+    }
+
+    fn manifest_state(
+        &self,
+        base: &Value,
+        shape: &Json,
+        live: &Json,
+        target: &Target,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Value {
+        let mut fields = base.as_mapping().cloned().unwrap_or_default();
+        fields.insert(
+            "manifest".into(),
+            Value::from_json(&manifest::project(shape, live)),
+        );
+        fields.insert("object".into(), manifest::object(live));
+        let av = target.resource.api_version.clone();
+        fields.insert(
+            "id".into(),
+            Value::string(manifest::id(&av, &target.resource.kind, ns, name)),
+        );
+        Value::Object(fields)
+    }
+
+    async fn apply_manifest(&self, planned: &Value) -> Result<Value, ProviderError> {
+        let body = manifest::body(attr(planned, "manifest"))?;
+        let (target, ns, name) = self.manifest_target(&body).await?;
+        let fm = first(planned, "field_manager");
+        let manager = attr(fm, "name").as_str().unwrap_or(MANAGER).to_string();
+        let force = attr(fm, "force_conflicts").as_bool().unwrap_or(false);
+        let ns = ns.as_deref();
+        self.kube
+            .apply(&target, ns, &name, &body, &manager, force)
+            .await?;
+        let wait = first(planned, "wait");
+        let live = if wait.is_null() {
+            self.kube.get(&target, ns, &name).await?
+        } else {
+            let limit = timeout(planned, "create", Duration::from_secs(600))?;
+            self.kube
+                .wait_for(
+                    &target,
+                    ns,
+                    &name,
+                    limit,
+                    "the wait conditions",
+                    |obj| match obj {
+                        None => Ok(false),
+                        Some(o) => manifest::wait_satisfied(wait, o),
+                    },
+                )
+                .await?
+        };
+        let live = live.ok_or_else(|| {
+            ProviderError::Api(format!(
+                "{} disappeared right after it was applied.",
+                api::describe(&target, ns, &name)
+            ))
+        })?;
+        Ok(self.manifest_state(planned, &body, &live, &target, ns, &name))
+    }
+}
+
+/// Optional+computed attributes the server chose (`cluster_ip`, `node_port`) are kept even
+/// though no manager owns them.
+fn fill_computed(block: &BlockSchema, state: &mut Value, full: &Value) {
+    let Value::Object(fields) = state else { return };
+    for (name, a) in &block.attributes {
+        if a.computed && a.optional {
+            if let Some(v) = fields.get_mut(name).filter(|v| v.is_null()) {
+                *v = attr(full, name).clone();
+            }
+        }
+    }
+    for (name, nested) in &block.blocks {
+        let Some(Value::List(items)) = fields.get_mut(name) else {
+            continue;
+        };
+        let Some(full_items) = attr(full, name).as_sequence() else {
+            continue;
+        };
+        for (item, f) in items.iter_mut().zip(full_items) {
+            fill_computed(&nested.block, item, f);
+        }
+    }
+}
+
+fn set_name(state: &mut Value, name: &str) {
+    if let Value::Object(top) = state {
+        if let Some(Value::List(meta)) = top.get_mut("metadata") {
+            if let Some(Value::Object(m)) = meta.first_mut() {
+                m.insert("name".into(), Value::string(name));
+            }
+        }
+    }
+}
+
+fn immutable_change(prior: &Value, planned: &Value) -> bool {
+    attr(prior, "immutable").as_bool() == Some(true)
+        && ["data", "binary_data", "immutable"]
+            .iter()
+            .any(|k| !plan::same(attr(prior, k), attr(planned, k)))
+}
+
+#[async_trait]
+impl Provider for KubernetesProvider {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let block = &schema(request.type_name)?.block;
+        let prior = request.prior.filter(|p| !p.is_null());
+        let mut response = plan::plan(block, prior, request.config);
+        let Some(prior) = prior else {
+            return Ok(response);
+        };
+        if response.planned.is_null() {
+            return Ok(response);
+        }
+        match request.type_name {
+            "kubernetes_config_map" | "kubernetes_secret"
+                if immutable_change(prior, &response.planned) =>
+            {
+                response.requires_replace.push(vec!["data".into()]);
+                response.planned = plan::plan_block(block, request.config, None, true);
+            }
+            "kubernetes_manifest" => {
+                let new = attr(&response.planned, "manifest").to_json();
+                let old = attr(prior, "manifest").to_json();
+                let (a, b) = (manifest::identity(&new), manifest::identity(&old));
+                let unknown = attr(&response.planned, "manifest").has_unknown();
+                if !unknown
+                    && (a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2))
+                {
+                    response.requires_replace.push(vec!["manifest".into()]);
+                }
+                if unknown
+                    || !plan::same(attr(&response.planned, "manifest"), attr(prior, "manifest"))
+                {
+                    if let Value::Object(m) = &mut response.planned {
+                        m.insert("object".into(), manifest::unknown_object());
+                        if !response.requires_replace.is_empty() {
+                            m.insert("id".into(), Value::Unknown(skel_value::Type::String));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(response)
+    }
+
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
+        let type_name = request.type_name;
+        let block = &schema(type_name)?.block;
+        let prior = request.prior.filter(|p| !p.is_null());
+        let planned = request.planned.filter(|p| !p.is_null());
+        match (planned, prior) {
+            (None, None) => Ok(Value::Null),
+            (None, Some(prior)) if type_name == "kubernetes_manifest" => {
+                let body = manifest::body(attr(prior, "manifest"))?;
+                let (target, ns, name) = self.manifest_target(&body).await?;
+                self.delete(&target, ns.as_deref(), &name, prior).await
+            }
+            (None, Some(prior)) => {
+                let (target, ns, name) = self.locate(type_name, prior)?;
+                self.delete(&target, ns.as_deref(), &name, prior).await
+            }
+            (Some(planned), _) if type_name == "kubernetes_manifest" => {
+                self.apply_manifest(planned).await
+            }
+            (Some(planned), prior) => {
+                self.apply_typed(type_name, block, planned, prior.is_none())
+                    .await
+            }
+        }
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let block = &schema(type_name)?.block;
+        if type_name == "kubernetes_manifest" {
+            let body = manifest::body(attr(state, "manifest"))?;
+            let (target, ns, name) = self.manifest_target(&body).await?;
+            let live = self.kube.get(&target, ns.as_deref(), &name).await?;
+            return Ok(
+                live.map(|l| self.manifest_state(state, &body, &l, &target, ns.as_deref(), &name))
+            );
+        }
+        let (target, ns, name) = self.locate(type_name, state)?;
+        let live = self.kube.get(&target, ns.as_deref(), &name).await?;
+        Ok(live.map(|l| self.typed_state(type_name, block, &l, Some(state), &target)))
+    }
+
+    async fn read_batch(
+        &self,
+        type_name: &str,
+        states: &[Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        let Some(target) = typed::target(type_name) else {
+            let mut out = Vec::with_capacity(states.len());
+            for s in states {
+                out.push(self.read(type_name, s).await?);
+            }
+            return Ok(out);
+        };
+        let block = &schema(type_name)?.block;
+        let mut by_ns: BTreeMap<Option<String>, BTreeMap<String, Json>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(states.len());
+        for state in states {
+            let (_, ns, name) = self.locate(type_name, state)?;
+            if !by_ns.contains_key(&ns) {
+                let items = self.kube.list(&target, ns.as_deref()).await?;
+                let named = items
+                    .into_iter()
+                    .filter_map(|i| Some((i["metadata"]["name"].as_str()?.to_string(), i)))
+                    .collect();
+                by_ns.insert(ns.clone(), named);
+            }
+            let live = by_ns.get(&ns).and_then(|m| m.get(&name));
+            out.push(live.map(|l| {
+                // List items carry no apiVersion/kind; the state does not need them.
+                self.typed_state(type_name, block, l, Some(state), &target)
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        let block = &skel_schema::provider(NAME)
+            .and_then(|p| p.data_sources.get(type_name))
+            .ok_or_else(|| {
+                ProviderError::InvalidConfig(format!(
+                    "The kubernetes provider has no data source `{type_name}`."
+                ))
+            })?
+            .block;
+        let (target, ns, name) = self.locate(type_name, config)?;
+        let live = self
+            .kube
+            .get(&target, ns.as_deref(), &name)
+            .await?
+            .ok_or_else(|| {
+                ProviderError::Api(format!(
+                    "{type_name}: {} does not exist.",
+                    api::describe(&target, ns.as_deref(), &name)
+                ))
+            })?;
+        Ok(typed::state(type_name, block, &live, Some(config)))
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let block = &schema(type_name)?.block;
+        if type_name == "kubernetes_manifest" {
+            let (av, kind, ns, name) = manifest::parse_id(id)?;
+            let target = self.kube.discover(&av, &kind).await?;
+            let ns = target
+                .namespaced
+                .then(|| ns.unwrap_or_else(|| "default".into()));
+            let live = self
+                .kube
+                .get(&target, ns.as_deref(), &name)
+                .await?
+                .ok_or_else(|| not_found(type_name, id))?;
+            let shape = manifest::imported_manifest(&live);
+            let base = typed::state(type_name, block, &Json::Null, None);
+            return Ok(self.manifest_state(&base, &shape, &live, &target, ns.as_deref(), &name));
+        }
+        let target = typed::target(type_name).ok_or_else(|| not_found(type_name, id))?;
+        let (ns, name) = match (target.namespaced, id.split_once('/')) {
+            (true, Some((ns, name))) => (Some(ns.to_string()), name.to_string()),
+            (true, None) => (Some("default".to_string()), id.to_string()),
+            (false, _) => (None, id.to_string()),
+        };
+        let live = self
+            .kube
+            .get(&target, ns.as_deref(), &name)
+            .await?
+            .ok_or_else(|| not_found(type_name, id))?;
+        Ok(self.typed_state(type_name, block, &live, None, &target))
+    }
+
+    async fn recover(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        _address: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        if type_name == "kubernetes_manifest" {
+            return self.read(type_name, planned).await;
+        }
+        if typed::text(typed::metadata(planned), "name").is_none() {
+            // A generated name cannot be found again.
+            return Ok(None);
+        }
+        self.read(type_name, planned).await
+    }
+}
+
+fn not_found(type_name: &str, id: &str) -> ProviderError {
+    ProviderError::Api(format!(
+        "Cannot import {type_name} {id:?}: no such object in the cluster."
+    ))
+}
