@@ -189,7 +189,13 @@ impl JournalSink {
 }
 
 impl StateSink for JournalSink {
-    fn intent(&self, seq: u64, change: &ResourceChange, phase: Phase) -> Result<(), String> {
+    fn intent(
+        &self,
+        seq: u64,
+        change: &ResourceChange,
+        phase: Phase,
+        durable: bool,
+    ) -> Result<(), String> {
         let action = match (phase, change.action) {
             (Phase::Destroy, _) => JournalAction::Delete,
             (Phase::Apply, Action::Read) => JournalAction::Read,
@@ -216,7 +222,13 @@ impl StateSink for JournalSink {
                 .map(ToString::to_string)
                 .collect(),
         };
-        self.with_journal(|j| j.intent(&intent))
+        self.with_journal(|j| {
+            if durable {
+                j.intent(&intent)
+            } else {
+                j.intent_volatile(&intent)
+            }
+        })
     }
 
     fn result(

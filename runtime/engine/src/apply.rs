@@ -36,8 +36,15 @@ pub enum Phase {
 /// with a write-ahead journal and the state store. Errors stop the walk from starting anything
 /// new (the journal must be able to account for every provider call).
 pub trait StateSink: Send + Sync {
-    /// Before a provider call that changes something.
-    fn intent(&self, seq: u64, change: &ResourceChange, phase: Phase) -> Result<(), String>;
+    /// Before a provider call that changes something. `durable`: the record must be on disk
+    /// before the call is made (the object exists outside skel).
+    fn intent(
+        &self,
+        seq: u64,
+        change: &ResourceChange,
+        phase: Phase,
+        durable: bool,
+    ) -> Result<(), String>;
     /// After it: the new object (`None` when deleted) or the error message.
     fn result(
         &self,
@@ -606,7 +613,12 @@ async fn run_step_inner(
                 .await
                 .map_err(|e| at(e, &location))?;
         }
-        sink(ctx.sink.intent(seq, change, Phase::Destroy))?;
+        sink(ctx.sink.intent(
+            seq,
+            change,
+            Phase::Destroy,
+            configured.provider.external(&addr.resource.type_name),
+        ))?;
         let outcome = configured
             .provider
             .apply(ApplyRequest {
@@ -682,7 +694,12 @@ async fn run_step_inner(
         }
         let mut journaled = change.clone();
         journaled.planned = Some(response.planned.clone());
-        sink(ctx.sink.intent(seq, &journaled, Phase::Apply))?;
+        sink(ctx.sink.intent(
+            seq,
+            &journaled,
+            Phase::Apply,
+            configured.provider.external(&addr.resource.type_name),
+        ))?;
         let outcome = configured
             .provider
             .apply(ApplyRequest {

@@ -165,7 +165,13 @@ struct MemorySink {
 }
 
 impl StateSink for MemorySink {
-    fn intent(&self, seq: u64, change: &ResourceChange, phase: Phase) -> Result<(), String> {
+    fn intent(
+        &self,
+        seq: u64,
+        change: &ResourceChange,
+        phase: Phase,
+        _durable: bool,
+    ) -> Result<(), String> {
         self.events
             .lock()
             .unwrap()

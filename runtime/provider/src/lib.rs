@@ -73,6 +73,14 @@ pub trait Provider: Send + Sync {
     /// The provider's name (`aws`, `null`).
     fn name(&self) -> &str;
 
+    /// Whether objects of this type exist outside skel (a file, a cloud resource). Calls that
+    /// change them are journaled durably before they are made; objects that live only in state
+    /// (`null_resource`, `random_*`) skip that wait, since a crash cannot leave one behind.
+    fn external(&self, type_name: &str) -> bool {
+        let _ = type_name;
+        true
+    }
+
     /// Checks beyond the schema's types (e.g. a CIDR's syntax); errors are messages.
     fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
         let _ = (type_name, config);

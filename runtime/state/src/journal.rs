@@ -161,14 +161,17 @@ impl Journal {
             dir,
             next_seq: AtomicU64::new(1),
         };
-        journal.append(&JournalEntry::Begin(JournalBegin {
-            format: JOURNAL_FORMAT_VERSION,
-            run_id: run_id.to_string(),
-            lineage: state.lineage.clone(),
-            serial: state.serial,
-            pid: std::process::id(),
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        }))?;
+        journal.append(
+            &JournalEntry::Begin(JournalBegin {
+                format: JOURNAL_FORMAT_VERSION,
+                run_id: run_id.to_string(),
+                lineage: state.lineage.clone(),
+                serial: state.serial,
+                pid: std::process::id(),
+                created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            }),
+            true,
+        )?;
         Ok(journal)
     }
 
@@ -184,17 +187,25 @@ impl Journal {
     /// Record, durably, that a provider call is about to be made. Call it before the call and
     /// do not make the call if this fails.
     pub fn intent(&self, intent: &JournalIntent) -> Result<(), StateError> {
-        self.append(&JournalEntry::Intent(intent.clone()))
+        self.append(&JournalEntry::Intent(intent.clone()), true)
     }
 
-    /// Record, durably, how a provider call ended.
+    /// Record an intent without waiting for the disk: for objects that exist only in state
+    /// (`null_resource`, `random_*`), where losing the line loses nothing outside skel.
+    pub fn intent_volatile(&self, intent: &JournalIntent) -> Result<(), StateError> {
+        self.append(&JournalEntry::Intent(intent.clone()), false)
+    }
+
+    /// Record how a provider call ended. Not synced on its own: the next sync (an intent's or a
+    /// checkpoint's) covers it, and a result lost in a crash only makes its intent in doubt,
+    /// which recovery resolves by reading the object back.
     pub fn result(&self, result: &JournalResult) -> Result<(), StateError> {
-        self.append(&JournalEntry::Result(result.clone()))
+        self.append(&JournalEntry::Result(result.clone()), false)
     }
 
     /// Record that the state was written with `serial` and holds every result recorded so far.
     pub fn checkpoint(&self, serial: u64) -> Result<(), StateError> {
-        self.append(&JournalEntry::Checkpoint { serial })
+        self.append(&JournalEntry::Checkpoint { serial }, true)
     }
 
     /// The run is over and its final state written: remove the journal.
@@ -227,7 +238,7 @@ impl Journal {
         parse_journal(path, &bytes).map(Some)
     }
 
-    fn append(&self, entry: &JournalEntry) -> Result<(), StateError> {
+    fn append(&self, entry: &JournalEntry, durable: bool) -> Result<(), StateError> {
         let mut line = serde_json::to_vec(entry).map_err(|error| StateError::Io {
             action: "serialize a journal entry for",
             path: self.path.clone(),
@@ -243,6 +254,9 @@ impl Journal {
                 .map_err(StateError::io("write the journal", &self.path))?;
             self.written.fetch_add(1, Ordering::SeqCst) + 1
         };
+        if !durable {
+            return Ok(());
+        }
         // The line is durable before this returns: either a sync that started after it was
         // written already covered it, or this call syncs.
         let mut synced = self

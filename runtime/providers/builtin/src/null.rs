@@ -46,6 +46,11 @@ impl Provider for NullProvider {
         NAME
     }
 
+    /// Its objects live only in state: nothing outside skel to lose in a crash.
+    fn external(&self, _type_name: &str) -> bool {
+        false
+    }
+
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
         Ok(plan_resource(&schema.block, request.prior, request.config))

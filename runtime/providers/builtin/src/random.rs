@@ -431,6 +431,11 @@ impl Provider for RandomProvider {
         NAME
     }
 
+    /// Its objects live only in state: nothing outside skel to lose in a crash.
+    fn external(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
         match check(type_name, config) {
             Ok(()) => Vec::new(),

@@ -1,0 +1,686 @@
+//! What the AWS resources share: schema lookup, planning (with nested blocks and `tags_all`),
+//! turning observations into state, tags, and the `skel:address` lookup used by `recover`.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use skel_provider::{AttrPath, PlanResponse, ProviderError};
+use skel_schema::{AttributeSchema, BlockSchema, Nesting, ResourceSchema};
+use skel_value::{convert, Value};
+
+use crate::error::AwsErr;
+use crate::{AwsProvider, Settings};
+
+/// What a Describe call observed of one object: attribute name → value, in the attribute's
+/// type (nested blocks as lists or sets of objects). `tags_all` holds every tag but `skel:*`.
+pub type Obs = BTreeMap<String, Value>;
+
+/// The tag every created EC2 object carries: the instance address, for `recover`.
+pub const ADDRESS_TAG: &str = "skel:address";
+
+pub fn resource_schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
+    skel_schema::provider("aws")
+        .and_then(|p| p.resources.get(type_name))
+        .ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "The aws provider has no resource type `{type_name}`."
+            ))
+        })
+}
+
+pub fn data_source_schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
+    skel_schema::provider("aws")
+        .and_then(|p| p.data_sources.get(type_name))
+        .ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "The aws provider has no data source `{type_name}`."
+            ))
+        })
+}
+
+/// An attribute of an object value (null when absent or when the value is no object).
+pub fn get<'a>(obj: &'a Value, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    obj.as_mapping().and_then(|m| m.get(name)).unwrap_or(&NULL)
+}
+
+pub fn get_str<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
+    get(obj, name).as_str()
+}
+
+pub fn get_i64(obj: &Value, name: &str) -> Option<i64> {
+    get(obj, name).as_number().and_then(|n| n.as_i64())
+}
+
+pub fn get_bool(obj: &Value, name: &str) -> Option<bool> {
+    get(obj, name).as_bool()
+}
+
+/// The strings of a list or set attribute (nulls and unknowns skipped).
+pub fn get_strs(obj: &Value, name: &str) -> Vec<String> {
+    get(obj, name)
+        .as_sequence()
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The elements of a nested block (list or set of objects).
+pub fn blocks<'a>(obj: &'a Value, name: &str) -> &'a [Value] {
+    get(obj, name).as_sequence().unwrap_or(&[])
+}
+
+pub fn s(v: impl Into<String>) -> Value {
+    Value::string(v)
+}
+
+pub fn opt_s(v: Option<&str>) -> Value {
+    v.map(Value::string).unwrap_or(Value::Null)
+}
+
+pub fn opt_b(v: Option<bool>) -> Value {
+    v.map(Value::Bool).unwrap_or(Value::Null)
+}
+
+pub fn opt_n(v: Option<i64>) -> Value {
+    v.map(Value::number).unwrap_or(Value::Null)
+}
+
+pub fn str_list<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Value {
+    Value::List(items.into_iter().map(|x| Value::string(x)).collect())
+}
+
+pub fn str_set<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Value {
+    Value::set(items.into_iter().map(|x| Value::string(x)).collect())
+}
+
+/// The value an omitted argument takes: its schema default converted to its type, or null.
+pub fn default_value(attr: &AttributeSchema) -> Value {
+    attr.default
+        .as_ref()
+        .map(Value::from_json)
+        .and_then(|v| convert(&v, &attr.ty).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Map(m) | Value::Object(m) => m.is_empty(),
+        Value::List(l) | Value::Set(l) | Value::Tuple(l) => l.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether two values are the same for planning and refresh: null equals an empty collection
+/// (at any depth), sets compare without order, numbers by value.
+pub fn same(a: &Value, b: &Value) -> bool {
+    if a.has_unknown() || b.has_unknown() {
+        return false;
+    }
+    if empty(a) && empty(b) {
+        return true;
+    }
+    match (a, b) {
+        (Value::Object(x) | Value::Map(x), Value::Object(y) | Value::Map(y)) => {
+            x.keys().chain(y.keys()).all(|k| {
+                same(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        (Value::Set(x), Value::Set(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|e| y.iter().any(|f| same(e, f)))
+                && y.iter().all(|f| x.iter().any(|e| same(e, f)))
+        }
+        (Value::List(x) | Value::Tuple(x), Value::List(y) | Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(e, f)| same(e, f))
+        }
+        _ => a == b,
+    }
+}
+
+fn empty_block(nesting: Nesting) -> Value {
+    match nesting {
+        Nesting::Set => Value::Set(Vec::new()),
+        Nesting::Map => Value::Map(BTreeMap::new()),
+        Nesting::Single => Value::Null,
+        Nesting::List => Value::List(Vec::new()),
+    }
+}
+
+/// `default_tags` merged with the planned `tags`, `None` while the tags are unknown.
+pub fn merged_tags(settings: &Settings, tags: &Value) -> Option<BTreeMap<String, String>> {
+    if tags.has_unknown() {
+        return None;
+    }
+    let mut out = settings.default_tags.clone();
+    if let Some(m) = tags.as_mapping() {
+        for (k, v) in m {
+            out.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+        }
+    }
+    Some(out)
+}
+
+fn map_value(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(m.iter().map(|(k, v)| (k.clone(), s(v.clone()))).collect())
+}
+
+/// Plans one instance: arguments from the configuration (defaults when omitted), nested blocks
+/// as configured, computed values kept from the prior object unless it is replaced (then
+/// unknown), `requires_replace` from every `force_new` argument or block that changed, and
+/// `tags_all` = `default_tags` merged with `tags`.
+pub fn plan(
+    settings: &Settings,
+    block: &BlockSchema,
+    prior: Option<&Value>,
+    config: &Value,
+) -> PlanResponse {
+    if config.is_null() {
+        return PlanResponse {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+        };
+    }
+    let prior = prior.filter(|p| !p.is_null());
+    let mut planned = BTreeMap::new();
+    let mut requires_replace: Vec<AttrPath> = Vec::new();
+    for (name, attr) in &block.attributes {
+        if !attr.is_argument() {
+            continue;
+        }
+        let value = match get(config, name) {
+            Value::Null => default_value(attr),
+            v => convert(v, &attr.ty).unwrap_or_else(|_| v.clone()),
+        };
+        if attr.computed && value.is_null() {
+            continue;
+        }
+        if let Some(p) = prior {
+            if attr.force_new && !same(&value, get(p, name)) {
+                requires_replace.push(vec![name.clone()]);
+            }
+        }
+        planned.insert(name.clone(), value);
+    }
+    for (name, nested) in &block.blocks {
+        let value = match get(config, name) {
+            Value::Null => empty_block(nested.nesting),
+            v => v.clone(),
+        };
+        if let Some(p) = prior {
+            let old = get(p, name);
+            if nested.force_new && !same(&value, old) {
+                requires_replace.push(vec![name.clone()]);
+            } else if nested.nesting == Nesting::List {
+                let (new_items, old_items) = (value.as_sequence(), old.as_sequence());
+                for (i, item) in new_items.unwrap_or(&[]).iter().enumerate() {
+                    let before = old_items.and_then(|o| o.get(i)).unwrap_or(&Value::Null);
+                    for (attr_name, attr) in &nested.block.attributes {
+                        let now = get(item, attr_name);
+                        if attr.force_new
+                            && !(attr.computed && now.is_null())
+                            && !same(now, get(before, attr_name))
+                        {
+                            requires_replace.push(vec![
+                                name.clone(),
+                                i.to_string(),
+                                attr_name.clone(),
+                            ]);
+                        }
+                    }
+                }
+            }
+        }
+        planned.insert(name.clone(), value);
+    }
+    let replacing = prior.is_none() || !requires_replace.is_empty();
+    for (name, attr) in &block.attributes {
+        if !attr.computed || planned.contains_key(name) {
+            continue;
+        }
+        let value = match prior {
+            Some(p) if !replacing => get(p, name).clone(),
+            _ => Value::Unknown(attr.ty.clone()),
+        };
+        planned.insert(name.clone(), value);
+    }
+    // Computed attributes inside list blocks (a root volume's id): kept or unknown.
+    for (name, nested) in &block.blocks {
+        if nested.nesting != Nesting::List {
+            continue;
+        }
+        let old = prior.map(|p| get(p, name)).and_then(Value::as_sequence);
+        if let Some(Value::List(items)) = planned.get_mut(name) {
+            for (i, item) in items.iter_mut().enumerate() {
+                let Value::Object(fields) = item else {
+                    continue;
+                };
+                for (attr_name, attr) in &nested.block.attributes {
+                    let current = fields.get(attr_name).cloned().unwrap_or(Value::Null);
+                    if !attr.computed || !current.is_null() {
+                        continue;
+                    }
+                    let value = match old.and_then(|o| o.get(i)) {
+                        Some(before) if !replacing => get(before, attr_name).clone(),
+                        _ => Value::Unknown(attr.ty.clone()),
+                    };
+                    fields.insert(attr_name.clone(), value);
+                }
+            }
+        }
+    }
+    if block.attributes.contains_key("tags_all") {
+        let tags = planned.get("tags").cloned().unwrap_or(Value::Null);
+        let value = match merged_tags(settings, &tags) {
+            Some(m) => map_value(&m),
+            None => Value::Unknown(skel_value::Type::Map(Box::new(skel_value::Type::String))),
+        };
+        planned.insert("tags_all".into(), value);
+    }
+    PlanResponse {
+        planned: Value::Object(planned),
+        requires_replace,
+    }
+}
+
+/// Type-specific planning rules the generic plan cannot know.
+pub fn adjust_plan(type_name: &str, prior: Option<&Value>, response: &mut PlanResponse) {
+    let Some(prior) = prior.filter(|p| !p.is_null()) else {
+        return;
+    };
+    let planned = &mut response.planned;
+    let changed = |planned: &Value, name: &str| !same(get(planned, name), get(prior, name));
+    match type_name {
+        "aws_route_table_association" if changed(planned, "route_table_id") => {
+            // ReplaceRouteTableAssociation returns a new association id.
+            set_unknown(planned, "id");
+        }
+        "aws_instance" if response.requires_replace.is_empty() => {
+            if get_bool(planned, "user_data_replace_on_change") == Some(true)
+                && (changed(planned, "user_data") || changed(planned, "user_data_base64"))
+            {
+                response.requires_replace.push(vec!["user_data".into()]);
+            } else if changed(planned, "instance_type") || changed(planned, "user_data") {
+                // Stop, modify, start: the public address may change.
+                for name in ["public_ip", "public_dns", "instance_state"] {
+                    set_unknown(planned, name);
+                }
+            }
+        }
+        "aws_eip" if changed(planned, "instance") || changed(planned, "network_interface") => {
+            set_unknown(planned, "association_id");
+            set_unknown(planned, "private_ip");
+            set_unknown(planned, "private_dns");
+        }
+        "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
+            set_unknown(planned, "id");
+        }
+        _ => {}
+    }
+}
+
+fn set_unknown(obj: &mut Value, name: &str) {
+    if let Value::Object(m) = obj {
+        let ty = match m.get(name).map(Value::type_of) {
+            Some(skel_value::Type::Dynamic) | None => skel_value::Type::String,
+            Some(ty) => ty,
+        };
+        m.insert(name.to_string(), Value::Unknown(ty));
+    }
+}
+
+/// An error when a required argument is still unknown at apply time.
+pub fn check_known(type_name: &str, planned: &Value) -> Result<(), ProviderError> {
+    let schema = resource_schema(type_name)?;
+    for (name, attr) in &schema.block.attributes {
+        if attr.required && !get(planned, name).is_known() {
+            return Err(ProviderError::InvalidConfig(format!(
+                "{type_name}: `{name}` is still unknown at apply time."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The `tags` a refreshed object shows: its tags without the provider's default tags (unless
+/// the configuration sets them too, as the prior `tags` tell).
+fn own_tags(settings: &Settings, tags_all: &Value, prior_tags: &Value) -> Value {
+    let Some(all) = tags_all.as_mapping() else {
+        return prior_tags.clone();
+    };
+    let prior_keys = prior_tags.as_mapping();
+    let own: BTreeMap<String, Value> = all
+        .iter()
+        .filter(|(k, v)| {
+            prior_keys.is_some_and(|p| p.contains_key(*k))
+                || settings.default_tags.get(*k).map(String::as_str) != v.as_str()
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() && prior_tags.is_null() {
+        Value::Null
+    } else {
+        Value::Map(own)
+    }
+}
+
+fn typed(block: &BlockSchema, name: &str, v: &Value) -> Value {
+    match block.attributes.get(name) {
+        Some(attr) => convert(v, &attr.ty).unwrap_or_else(|_| v.clone()),
+        None => v.clone(),
+    }
+}
+
+/// The refreshed state: `state` with every observed value that differs (nulls equal empties).
+pub fn overlay(
+    settings: &Settings,
+    type_name: &str,
+    block: &BlockSchema,
+    state: &Value,
+    obs: &Obs,
+) -> Value {
+    let mut out = state.clone();
+    let Value::Object(m) = &mut out else {
+        return out;
+    };
+    for (k, v) in obs {
+        if !block.attributes.contains_key(k) && !block.blocks.contains_key(k) {
+            continue;
+        }
+        let v = typed(block, k, v);
+        let old = m.get(k).unwrap_or(&Value::Null);
+        if !same(&v, old) && !equivalent(type_name, k, &v, old) {
+            m.insert(k.clone(), v);
+        }
+    }
+    if let Some(all) = obs.get("tags_all") {
+        let prior_tags = m.get("tags").cloned().unwrap_or(Value::Null);
+        let tags = own_tags(settings, all, &prior_tags);
+        if !same(&tags, &prior_tags) {
+            m.insert("tags".into(), tags);
+        }
+    }
+    out
+}
+
+/// The applied object: `planned` with each unknown value taken from the observation (null
+/// when not observed), recursively into nested blocks.
+pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) -> Value {
+    fn fill(planned: &Value, seen: &Value) -> Value {
+        match (planned, seen) {
+            (Value::Unknown(ty), v) => convert(v, ty).unwrap_or_else(|_| v.clone()),
+            (Value::Object(p), Value::Object(o) | Value::Map(o)) => Value::Object(
+                p.iter()
+                    .map(|(k, v)| (k.clone(), fill(v, o.get(k).unwrap_or(&Value::Null))))
+                    .collect(),
+            ),
+            (Value::Object(p), _) => Value::Object(
+                p.iter()
+                    .map(|(k, v)| (k.clone(), fill(v, &Value::Null)))
+                    .collect(),
+            ),
+            (Value::List(p), Value::List(o)) if p.len() == o.len() => {
+                Value::List(p.iter().zip(o).map(|(a, b)| fill(a, b)).collect())
+            }
+            (Value::List(p), _) => Value::List(p.iter().map(|a| fill(a, &Value::Null)).collect()),
+            (v, _) => v.clone(),
+        }
+    }
+    let mut seen: BTreeMap<String, Value> = obs
+        .iter()
+        .map(|(k, v)| (k.clone(), typed(block, k, v)))
+        .collect();
+    seen.entry("id".into()).or_insert_with(|| s(id));
+    fill(planned, &Value::Object(seen))
+}
+
+/// The state of an imported object: what was observed, schema defaults for the rest.
+pub fn imported(settings: &Settings, block: &BlockSchema, id: &str, obs: &Obs) -> Value {
+    let mut out = BTreeMap::new();
+    for (name, attr) in &block.attributes {
+        let v = match obs.get(name) {
+            Some(v) => typed(block, name, v),
+            None if attr.is_argument() => default_value(attr),
+            None => Value::Null,
+        };
+        out.insert(name.clone(), v);
+    }
+    for (name, nested) in &block.blocks {
+        out.insert(
+            name.clone(),
+            obs.get(name)
+                .cloned()
+                .unwrap_or_else(|| empty_block(nested.nesting)),
+        );
+    }
+    if !obs.contains_key("id") {
+        out.insert("id".into(), s(id));
+    }
+    if let Some(all) = obs.get("tags_all") {
+        out.insert("tags".into(), own_tags(settings, all, &Value::Null));
+    }
+    Value::Object(out)
+}
+
+/// Whether an observed value means what the state says although it is written differently
+/// (a DNS name with or without its trailing dot, `tcp` for protocol `6`, rules AWS groups
+/// differently).
+pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) -> bool {
+    match (type_name, attr) {
+        ("aws_route53_zone" | "aws_route53_record", "name") => {
+            match (observed.as_str(), state.as_str()) {
+                (Some(a), Some(b)) => dns_name(a) == dns_name(b),
+                _ => false,
+            }
+        }
+        ("aws_security_group", "ingress" | "egress") => {
+            crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
+        }
+        ("aws_network_acl", "ingress" | "egress") => {
+            crate::routing::nacl::entries(observed) == crate::routing::nacl::entries(state)
+        }
+        _ => false,
+    }
+}
+
+/// A DNS name compared the way Route 53 does: lower case, no trailing dot.
+pub fn dns_name(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The canonical IP protocol: `tcp` → `6`, `all` → `-1`.
+pub fn protocol(p: &str) -> String {
+    match p.to_ascii_lowercase().as_str() {
+        "tcp" => "6".into(),
+        "udp" => "17".into(),
+        "icmp" => "1".into(),
+        "icmpv6" => "58".into(),
+        "all" | "-1" => "-1".into(),
+        other => other.into(),
+    }
+}
+
+/// Checks beyond the schema's types.
+pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let cidr_args: &[&str] = match type_name {
+        "aws_vpc" | "aws_subnet" => &["cidr_block"],
+        _ => &[],
+    };
+    for name in cidr_args {
+        if let Some(text) = get_str(config, name) {
+            if !is_ipv4_cidr(text) {
+                errors.push(format!(
+                    "{type_name}: `{name}` = {text:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"."
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// Whether `text` is `a.b.c.d/n`.
+pub fn is_ipv4_cidr(text: &str) -> bool {
+    let Some((addr, len)) = text.split_once('/') else {
+        return false;
+    };
+    addr.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|n| n <= 32)
+}
+
+/// `tags_all` of the planned object (every tag to set), falling back to `tags` + defaults.
+pub fn desired_tags(settings: &Settings, planned: &Value) -> BTreeMap<String, String> {
+    if planned.is_null() {
+        return BTreeMap::new();
+    }
+    if let Some(m) = get(planned, "tags_all").as_mapping() {
+        return m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+    }
+    merged_tags(settings, get(planned, "tags")).unwrap_or_default()
+}
+
+pub fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The TagSpecification of a create call: the planned tags plus `skel:address`.
+pub fn tag_spec(
+    p: &AwsProvider,
+    rt: ResourceType,
+    planned: &Value,
+    address: &str,
+) -> TagSpecification {
+    let mut tags = desired_tags(&p.settings, planned);
+    tags.insert(ADDRESS_TAG.into(), address.into());
+    TagSpecification::builder()
+        .resource_type(rt)
+        .set_tags(Some(ec2_tags(&tags)))
+        .build()
+}
+
+/// `tags_all` as observed: every tag but `skel:*`.
+pub fn tags_obs<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Value {
+    Value::Map(
+        tags.into_iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
+            .filter(|(k, _)| !k.starts_with("skel:"))
+            .map(|(k, v)| (k, s(v)))
+            .collect(),
+    )
+}
+
+/// Brings the tags of EC2 object `id` from `prior`'s to `planned`'s (CreateTags, DeleteTags).
+pub async fn update_tags(
+    p: &AwsProvider,
+    what: &str,
+    id: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<(), ProviderError> {
+    let old = desired_tags(&p.settings, prior);
+    let new = desired_tags(&p.settings, planned);
+    let ec2 = p.ec2().await?;
+    let removed: Vec<Tag> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !removed.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| AwsErr::from(e).into_provider(what))?;
+    }
+    let changed: BTreeMap<String, String> = new
+        .into_iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        ec2.create_tags()
+            .resources(id)
+            .set_tags(Some(ec2_tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| AwsErr::from(e).into_provider(what))?;
+    }
+    Ok(())
+}
+
+/// The EC2 object of resource type `rt` (`vpc`, `instance`) tagged `skel:address = address`.
+pub async fn find_by_tag(
+    p: &AwsProvider,
+    rt: &str,
+    address: &str,
+) -> Result<Option<String>, ProviderError> {
+    let what = format!("recovering {address}");
+    let out = p
+        .ec2()
+        .await?
+        .describe_tags()
+        .filters(Filter::builder().name("key").values(ADDRESS_TAG).build())
+        .filters(Filter::builder().name("value").values(address).build())
+        .filters(Filter::builder().name("resource-type").values(rt).build())
+        .send()
+        .await
+        .map_err(|e| AwsErr::from(e).into_provider(&what))?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter(|t| t.value() == Some(address) && t.key() == Some(ADDRESS_TAG))
+        .filter_map(|t| t.resource_id().map(str::to_string))
+        .next_back())
+}
+
+/// Names an object for messages: `aws_vpc vpc-123`.
+pub fn what(type_name: &str, id: &str) -> String {
+    format!("{type_name} `{id}`")
+}
+
+/// The id of the object an apply made, for messages and results.
+pub fn id_of(state: &Value) -> String {
+    get_str(state, "id").unwrap_or_default().to_string()
+}
+
+/// Reads `ids` with one batch call of `f` (observations by id; missing ids are gone); when the
+/// batch fails because one id is gone (`*.NotFound`), falls back to one call per id.
+pub async fn batched<F, Fut>(
+    type_name: &str,
+    ids: &[String],
+    f: F,
+) -> Result<Vec<Option<Obs>>, ProviderError>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Obs>, AwsErr>>,
+{
+    match f(ids.to_vec()).await {
+        Ok(mut found) => Ok(ids.iter().map(|id| found.remove(id)).collect()),
+        Err(e) if e.is_not_found() && ids.len() == 1 => Ok(vec![None]),
+        Err(e) if e.is_not_found() => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                match f(vec![id.clone()]).await {
+                    Ok(mut found) => out.push(found.remove(id)),
+                    Err(e) if e.is_not_found() => out.push(None),
+                    Err(e) => {
+                        return Err(e.into_provider(&format!("reading {}", what(type_name, id))))
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Err(e) => Err(e.into_provider(&format!("reading {type_name} {}", ids.join(", ")))),
+    }
+}

@@ -1,0 +1,994 @@
+//! Compute: `aws_key_pair`, `aws_instance`, `aws_ebs_volume`, `aws_volume_attachment`.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
+use aws_sdk_ec2::Client;
+use skel_provider::ProviderError;
+use skel_value::Value;
+
+use crate::common::*;
+use crate::error::{retry_on, waited, AwsErr, SdkResultExt, DEPENDENCY, WAIT};
+use crate::AwsProvider;
+
+fn region(ec2: &Client) -> String {
+    ec2.config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default()
+}
+
+pub mod key_pair {
+    use super::*;
+    use aws_smithy_types::Blob;
+
+    const TY: &str = "aws_key_pair";
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let name = match (
+            get_str(planned, "key_name"),
+            get_str(planned, "key_name_prefix"),
+        ) {
+            (Some(n), _) => n.to_string(),
+            (None, prefix) => {
+                let suffix = uuid::Uuid::new_v4().simple().to_string();
+                format!("{}{}", prefix.unwrap_or("skel-"), &suffix[..26])
+            }
+        };
+        let key = get_str(planned, "public_key").unwrap_or_default();
+        p.ec2()
+            .await?
+            .import_key_pair()
+            .key_name(&name)
+            .public_key_material(Blob::new(key.as_bytes()))
+            .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        Ok(name)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
+        update_tags(
+            p,
+            &format!("updating {}", what(TY, &id)),
+            &key_id,
+            prior,
+            planned,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        match p
+            .ec2()
+            .await?
+            .delete_key_pair()
+            .key_name(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_key_pairs()
+            .set_key_names(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for k in out.key_pairs() {
+            let Some(name) = k.key_name() else { continue };
+            let mut o = Obs::new();
+            o.insert("key_name".into(), s(name));
+            o.insert("key_pair_id".into(), opt_s(k.key_pair_id()));
+            o.insert("fingerprint".into(), opt_s(k.key_fingerprint()));
+            o.insert("key_type".into(), opt_s(k.key_type().map(|t| t.as_str())));
+            o.insert(
+                "arn".into(),
+                s(format!(
+                    "arn:aws:ec2:{}:{}:key-pair/{name}",
+                    region(&ec2),
+                    ""
+                )),
+            );
+            o.insert("tags_all".into(), tags_obs(k.tags()));
+            found.insert(name.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        planned: &Value,
+        _address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let Some(name) = get_str(planned, "key_name") else {
+            return Ok(None);
+        };
+        Ok(describe(p, &[name.to_string()])
+            .await?
+            .pop()
+            .flatten()
+            .map(|_| name.to_string()))
+    }
+}
+
+pub mod instance {
+    use super::*;
+    use aws_sdk_ec2::types::{
+        BlockDeviceMapping, EbsBlockDevice, InstanceNetworkInterfaceSpecification,
+        InstanceStateName, InstanceType, Placement, Tenancy, VolumeType,
+    };
+    use base64_lite as b64;
+
+    const TY: &str = "aws_instance";
+
+    fn user_data(planned: &Value) -> Option<String> {
+        get_str(planned, "user_data_base64")
+            .map(str::to_string)
+            .or_else(|| get_str(planned, "user_data").map(|u| b64::encode(u.as_bytes())))
+    }
+
+    async fn root_device(ec2: &Client, w: &str, ami: &str) -> Result<String, ProviderError> {
+        let out = ec2
+            .describe_images()
+            .image_ids(ami)
+            .send()
+            .await
+            .or_fail(w)?;
+        Ok(out
+            .images()
+            .first()
+            .and_then(|i| i.root_device_name())
+            .unwrap_or("/dev/sda1")
+            .to_string())
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let ami = get_str(planned, "ami").unwrap_or_default();
+        let t = |n: &str| get_str(planned, n).map(str::to_string);
+        let groups = get_strs(planned, "vpc_security_group_ids");
+        let mut call = ec2
+            .run_instances()
+            .image_id(ami)
+            .set_instance_type(get_str(planned, "instance_type").map(InstanceType::from))
+            .min_count(1)
+            .max_count(1)
+            .set_key_name(t("key_name"))
+            .set_user_data(user_data(planned))
+            .set_ebs_optimized(get_bool(planned, "ebs_optimized"))
+            .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
+            .tag_specifications(tag_spec(p, ResourceType::Instance, planned, address));
+        let volume_tags = match get(planned, "volume_tags").as_mapping() {
+            Some(m) if !m.is_empty() => Value::Object(BTreeMap::from([(
+                "tags_all".to_string(),
+                Value::Map(m.clone()),
+            )])),
+            _ => planned.clone(),
+        };
+        call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, address));
+        if t("availability_zone").is_some()
+            || t("tenancy").is_some()
+            || t("placement_group").is_some()
+        {
+            call = call.placement(
+                Placement::builder()
+                    .set_availability_zone(t("availability_zone"))
+                    .set_tenancy(get_str(planned, "tenancy").map(Tenancy::from))
+                    .set_group_name(t("placement_group"))
+                    .build(),
+            );
+        }
+        if let Some(root) = blocks(planned, "root_block_device").first() {
+            let ebs = EbsBlockDevice::builder()
+                .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
+                .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
+                .set_encrypted(get_bool(root, "encrypted"))
+                .set_kms_key_id(get_str(root, "kms_key_id").map(str::to_string))
+                .set_iops(get_i64(root, "iops").map(|n| n as i32))
+                .set_throughput(get_i64(root, "throughput").map(|n| n as i32))
+                .delete_on_termination(get_bool(root, "delete_on_termination").unwrap_or(true))
+                .build();
+            call = call.block_device_mappings(
+                BlockDeviceMapping::builder()
+                    .device_name(root_device(ec2, &w, ami).await?)
+                    .ebs(ebs)
+                    .build(),
+            );
+        }
+        if let Some(public) = get_bool(planned, "associate_public_ip_address") {
+            call = call.network_interfaces(
+                InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .associate_public_ip_address(public)
+                    .set_subnet_id(t("subnet_id"))
+                    .set_private_ip_address(t("private_ip"))
+                    .set_groups(Some(groups).filter(|g| !g.is_empty()))
+                    .delete_on_termination(true)
+                    .build(),
+            );
+        } else {
+            call = call
+                .set_subnet_id(t("subnet_id"))
+                .set_private_ip_address(t("private_ip"))
+                .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
+                .set_security_groups(
+                    Some(get_strs(planned, "security_groups")).filter(|g| !g.is_empty()),
+                );
+        }
+        let out = call.send().await.or_fail(&w)?;
+        let id = out
+            .instances()
+            .first()
+            .and_then(|i| i.instance_id())
+            .unwrap_or_default()
+            .to_string();
+        waited(
+            ec2.wait_until_instance_running()
+                .instance_ids(&id)
+                .wait(WAIT)
+                .await,
+            &w,
+            "running",
+        )?;
+        if get_bool(planned, "source_dest_check") == Some(false) {
+            ec2.modify_instance_attribute()
+                .instance_id(&id)
+                .source_dest_check(AttributeBooleanValue::builder().value(false).build())
+                .send()
+                .await
+                .or_fail(&w)?;
+        }
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        let changed = |n: &str| !same(get(prior, n), get(planned, n)) && get(planned, n).is_known();
+        if changed("instance_type") || changed("user_data") || changed("user_data_base64") {
+            ec2.stop_instances()
+                .instance_ids(&id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            waited(
+                ec2.wait_until_instance_stopped()
+                    .instance_ids(&id)
+                    .wait(WAIT)
+                    .await,
+                &w,
+                "stopped",
+            )?;
+            if changed("instance_type") {
+                ec2.modify_instance_attribute()
+                    .instance_id(&id)
+                    .instance_type(
+                        aws_sdk_ec2::types::AttributeValue::builder()
+                            .set_value(get_str(planned, "instance_type").map(str::to_string))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+            }
+            if changed("user_data") || changed("user_data_base64") {
+                let data = user_data(planned).unwrap_or_default();
+                ec2.modify_instance_attribute()
+                    .instance_id(&id)
+                    .user_data(
+                        aws_sdk_ec2::types::SecureBlobAttributeValue::builder()
+                            .value(aws_smithy_types::Blob::new(data))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+            }
+            ec2.start_instances()
+                .instance_ids(&id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            waited(
+                ec2.wait_until_instance_running()
+                    .instance_ids(&id)
+                    .wait(WAIT)
+                    .await,
+                &w,
+                "running",
+            )?;
+        }
+        if changed("vpc_security_group_ids") && !get(planned, "vpc_security_group_ids").is_null() {
+            ec2.modify_instance_attribute()
+                .instance_id(&id)
+                .set_groups(Some(get_strs(planned, "vpc_security_group_ids")))
+                .send()
+                .await
+                .or_fail(&w)?;
+        }
+        for name in ["source_dest_check", "disable_api_termination"] {
+            if changed(name) {
+                if let Some(b) = get_bool(planned, name) {
+                    let flag = AttributeBooleanValue::builder().value(b).build();
+                    let call = ec2.modify_instance_attribute().instance_id(&id);
+                    let call = if name == "source_dest_check" {
+                        call.source_dest_check(flag)
+                    } else {
+                        call.disable_api_termination(flag)
+                    };
+                    call.send().await.or_fail(&w)?;
+                }
+            }
+        }
+        let (old_root, new_root) = (
+            blocks(prior, "root_block_device").first(),
+            blocks(planned, "root_block_device").first(),
+        );
+        if let (Some(old), Some(new)) = (old_root, new_root) {
+            let size =
+                get_i64(new, "volume_size").filter(|n| Some(*n) != get_i64(old, "volume_size"));
+            let kind =
+                get_str(new, "volume_type").filter(|t| Some(*t) != get_str(old, "volume_type"));
+            if let (Some(volume), true) =
+                (get_str(old, "volume_id"), size.is_some() || kind.is_some())
+            {
+                ec2.modify_volume()
+                    .volume_id(volume)
+                    .set_size(size.map(|n| n as i32))
+                    .set_volume_type(kind.map(VolumeType::from))
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+            }
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        match ec2
+            .terminate_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.into_provider(&w)),
+            Ok(_) => {}
+        }
+        waited(
+            ec2.wait_until_instance_terminated()
+                .instance_ids(&id)
+                .wait(WAIT)
+                .await,
+            &w,
+            "terminated",
+        )
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_instances()
+            .set_instance_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        let mut roots: BTreeMap<String, (String, String, Option<bool>)> = BTreeMap::new();
+        for r in out.reservations() {
+            for i in r.instances() {
+                let Some(id) = i.instance_id() else { continue };
+                let state = i.state().and_then(|s| s.name());
+                if matches!(
+                    state,
+                    Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+                ) {
+                    continue;
+                }
+                let mut o = Obs::new();
+                o.insert("ami".into(), opt_s(i.image_id()));
+                o.insert(
+                    "instance_type".into(),
+                    opt_s(i.instance_type().map(|t| t.as_str())),
+                );
+                o.insert("subnet_id".into(), opt_s(i.subnet_id()));
+                o.insert(
+                    "availability_zone".into(),
+                    opt_s(i.placement().and_then(|p| p.availability_zone())),
+                );
+                o.insert(
+                    "tenancy".into(),
+                    opt_s(i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str())),
+                );
+                o.insert(
+                    "placement_group".into(),
+                    opt_s(
+                        i.placement()
+                            .and_then(|p| p.group_name())
+                            .filter(|g| !g.is_empty()),
+                    ),
+                );
+                o.insert("key_name".into(), opt_s(i.key_name()));
+                o.insert(
+                    "vpc_security_group_ids".into(),
+                    str_set(i.security_groups().iter().filter_map(|g| g.group_id())),
+                );
+                o.insert(
+                    "security_groups".into(),
+                    str_set(i.security_groups().iter().filter_map(|g| g.group_name())),
+                );
+                o.insert("private_ip".into(), opt_s(i.private_ip_address()));
+                o.insert("private_dns".into(), opt_s(i.private_dns_name()));
+                o.insert("public_ip".into(), opt_s(i.public_ip_address()));
+                o.insert(
+                    "public_dns".into(),
+                    opt_s(i.public_dns_name().filter(|d| !d.is_empty())),
+                );
+                o.insert(
+                    "associate_public_ip_address".into(),
+                    Value::Bool(i.public_ip_address().is_some()),
+                );
+                o.insert("instance_state".into(), opt_s(state.map(|s| s.as_str())));
+                o.insert("ebs_optimized".into(), opt_b(i.ebs_optimized()));
+                o.insert("source_dest_check".into(), opt_b(i.source_dest_check()));
+                o.insert(
+                    "monitoring".into(),
+                    opt_b(
+                        i.monitoring()
+                            .and_then(|m| m.state())
+                            .map(|s| s.as_str() == "enabled"),
+                    ),
+                );
+                o.insert(
+                    "iam_instance_profile".into(),
+                    opt_s(i.iam_instance_profile().and_then(|p| p.arn())),
+                );
+                o.insert("outpost_arn".into(), opt_s(i.outpost_arn()));
+                o.insert(
+                    "ipv6_addresses".into(),
+                    str_list(
+                        i.network_interfaces()
+                            .iter()
+                            .flat_map(|n| n.ipv6_addresses())
+                            .filter_map(|a| a.ipv6_address()),
+                    ),
+                );
+                o.insert(
+                    "primary_network_interface_id".into(),
+                    opt_s(
+                        i.network_interfaces()
+                            .iter()
+                            .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0))
+                            .and_then(|n| n.network_interface_id()),
+                    ),
+                );
+                o.insert(
+                    "arn".into(),
+                    s(format!(
+                        "arn:aws:ec2:{}:{}:instance/{id}",
+                        region(&ec2),
+                        r.owner_id().unwrap_or_default()
+                    )),
+                );
+                o.insert("tags_all".into(), tags_obs(i.tags()));
+                let root_name = i.root_device_name().unwrap_or_default();
+                if let Some(m) = i
+                    .block_device_mappings()
+                    .iter()
+                    .find(|m| m.device_name() == Some(root_name))
+                {
+                    if let Some(vol) = m.ebs().and_then(|e| e.volume_id()) {
+                        roots.insert(
+                            vol.to_string(),
+                            (
+                                id.to_string(),
+                                root_name.to_string(),
+                                m.ebs().and_then(|e| e.delete_on_termination()),
+                            ),
+                        );
+                    }
+                }
+                found.insert(id.to_string(), o);
+            }
+        }
+        if !roots.is_empty() {
+            let vols = ec2
+                .describe_volumes()
+                .set_volume_ids(Some(roots.keys().cloned().collect()))
+                .send()
+                .await
+                .aws()?;
+            for v in vols.volumes() {
+                let Some((instance, device, delete)) = v.volume_id().and_then(|id| roots.get(id))
+                else {
+                    continue;
+                };
+                let root = Value::Object(BTreeMap::from([
+                    ("volume_size".to_string(), opt_n(v.size().map(i64::from))),
+                    (
+                        "volume_type".to_string(),
+                        opt_s(v.volume_type().map(|t| t.as_str())),
+                    ),
+                    ("encrypted".to_string(), opt_b(v.encrypted())),
+                    ("kms_key_id".to_string(), opt_s(v.kms_key_id())),
+                    (
+                        "delete_on_termination".to_string(),
+                        Value::Bool(delete.unwrap_or(true)),
+                    ),
+                    ("iops".to_string(), opt_n(v.iops().map(i64::from))),
+                    (
+                        "throughput".to_string(),
+                        opt_n(v.throughput().map(i64::from)),
+                    ),
+                    ("tags".to_string(), Value::Null),
+                    ("volume_id".to_string(), opt_s(v.volume_id())),
+                    ("device_name".to_string(), s(device.clone())),
+                ]));
+                if let Some(o) = found.get_mut(instance) {
+                    o.insert("root_block_device".into(), Value::List(vec![root]));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        _planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name(format!("tag:{ADDRESS_TAG}"))
+                    .values(address)
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("pending")
+                    .values("running")
+                    .values("stopping")
+                    .values("stopped")
+                    .build(),
+            )
+            .send()
+            .await
+            .or_fail(&format!("recovering {address}"))?;
+        Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| i.instance_id().map(str::to_string))
+            .next_back())
+    }
+}
+
+pub mod volume {
+    use super::*;
+    use aws_sdk_ec2::types::{VolumeState, VolumeType};
+
+    const TY: &str = "aws_ebs_volume";
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_volume()
+            .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
+            .set_size(get_i64(planned, "size").map(|n| n as i32))
+            .set_volume_type(get_str(planned, "type").map(VolumeType::from))
+            .set_iops(get_i64(planned, "iops").map(|n| n as i32))
+            .set_throughput(get_i64(planned, "throughput").map(|n| n as i32))
+            .set_encrypted(get_bool(planned, "encrypted"))
+            .set_kms_key_id(get_str(planned, "kms_key_id").map(str::to_string))
+            .set_snapshot_id(get_str(planned, "snapshot_id").map(str::to_string))
+            .set_multi_attach_enabled(get_bool(planned, "multi_attach_enabled"))
+            .tag_specifications(tag_spec(p, ResourceType::Volume, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out.volume_id().unwrap_or_default().to_string();
+        waited(
+            ec2.wait_until_volume_available()
+                .volume_ids(&id)
+                .wait(WAIT)
+                .await,
+            &w,
+            "available",
+        )?;
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", what(TY, &id));
+        let changed = |n: &str| !same(get(prior, n), get(planned, n)) && !get(planned, n).is_null();
+        if ["size", "type", "iops", "throughput"]
+            .iter()
+            .any(|n| changed(n))
+        {
+            p.ec2()
+                .await?
+                .modify_volume()
+                .volume_id(&id)
+                .set_size(
+                    get_i64(planned, "size")
+                        .filter(|_| changed("size"))
+                        .map(|n| n as i32),
+                )
+                .set_volume_type(
+                    get_str(planned, "type")
+                        .filter(|_| changed("type"))
+                        .map(VolumeType::from),
+                )
+                .set_iops(
+                    get_i64(planned, "iops")
+                        .filter(|_| changed("iops"))
+                        .map(|n| n as i32),
+                )
+                .set_throughput(
+                    get_i64(planned, "throughput")
+                        .filter(|_| changed("throughput"))
+                        .map(|n| n as i32),
+                )
+                .send()
+                .await
+                .or_fail(&w)?;
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        match retry_on(DEPENDENCY, || async {
+            ec2.delete_volume().volume_id(&id).send().await.aws()
+        })
+        .await
+        {
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.into_provider(&w)),
+            Ok(_) => {}
+        }
+        match ec2
+            .wait_until_volume_deleted()
+            .volume_ids(&id)
+            .wait(WAIT)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // The waiter's describe fails with NotFound once the volume is gone.
+            Err(e)
+                if aws_smithy_types::error::display::DisplayErrorContext(&e)
+                    .to_string()
+                    .contains("NotFound") =>
+            {
+                Ok(())
+            }
+            Err(e) => waited(Err::<(), _>(e), &w, "deleted"),
+        }
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_volumes()
+            .set_volume_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for v in out.volumes() {
+            let Some(id) = v.volume_id() else { continue };
+            if matches!(
+                v.state(),
+                Some(VolumeState::Deleted | VolumeState::Deleting)
+            ) {
+                continue;
+            }
+            let mut o = Obs::new();
+            o.insert("availability_zone".into(), opt_s(v.availability_zone()));
+            o.insert("size".into(), opt_n(v.size().map(i64::from)));
+            o.insert("type".into(), opt_s(v.volume_type().map(|t| t.as_str())));
+            o.insert("iops".into(), opt_n(v.iops().map(i64::from)));
+            o.insert("throughput".into(), opt_n(v.throughput().map(i64::from)));
+            o.insert("encrypted".into(), opt_b(v.encrypted()));
+            o.insert("kms_key_id".into(), opt_s(v.kms_key_id()));
+            o.insert(
+                "snapshot_id".into(),
+                opt_s(v.snapshot_id().filter(|s| !s.is_empty())),
+            );
+            o.insert(
+                "multi_attach_enabled".into(),
+                Value::Bool(v.multi_attach_enabled().unwrap_or(false)),
+            );
+            o.insert(
+                "arn".into(),
+                s(format!("arn:aws:ec2:{}::volume/{id}", region(&ec2))),
+            );
+            o.insert("tags_all".into(), tags_obs(v.tags()));
+            found.insert(id.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        _planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        find_by_tag(p, "volume", address).await
+    }
+}
+
+pub mod attachment {
+    use super::*;
+    use aws_sdk_ec2::types::VolumeAttachmentState;
+
+    const TY: &str = "aws_volume_attachment";
+
+    fn id_for(device: &str, volume: &str, instance: &str) -> String {
+        format!("{device}:{volume}:{instance}")
+    }
+
+    fn parts(id: &str) -> Option<(&str, &str, &str)> {
+        let mut it = id.splitn(3, ':');
+        Some((it.next()?, it.next()?, it.next()?))
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let (device, volume, instance) = (
+            get_str(planned, "device_name").unwrap_or_default(),
+            get_str(planned, "volume_id").unwrap_or_default(),
+            get_str(planned, "instance_id").unwrap_or_default(),
+        );
+        ec2.attach_volume()
+            .device(device)
+            .volume_id(volume)
+            .instance_id(instance)
+            .send()
+            .await
+            .or_fail(&w)?;
+        waited(
+            ec2.wait_until_volume_in_use()
+                .volume_ids(volume)
+                .wait(WAIT)
+                .await,
+            &w,
+            "attached",
+        )?;
+        Ok(id_for(device, volume, instance))
+    }
+
+    pub async fn update(
+        _p: &AwsProvider,
+        prior: &Value,
+        _planned: &Value,
+    ) -> Result<String, ProviderError> {
+        Ok(id_of(prior))
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        if get_bool(prior, "skip_destroy") == Some(true) {
+            return Ok(());
+        }
+        let w = format!("deleting {}", what(TY, &id));
+        let Some((device, volume, instance)) = parts(&id) else {
+            return Ok(());
+        };
+        let ec2 = p.ec2().await?;
+        if get_bool(prior, "stop_instance_before_detaching") == Some(true) {
+            ec2.stop_instances()
+                .instance_ids(instance)
+                .send()
+                .await
+                .or_fail(&w)?;
+            waited(
+                ec2.wait_until_instance_stopped()
+                    .instance_ids(instance)
+                    .wait(WAIT)
+                    .await,
+                &w,
+                "stopped",
+            )?;
+        }
+        match ec2
+            .detach_volume()
+            .device(device)
+            .volume_id(volume)
+            .instance_id(instance)
+            .set_force(get_bool(prior, "force_detach"))
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() || e.is(&["IncorrectState"]) => return Ok(()),
+            Err(e) => return Err(e.into_provider(&w)),
+            Ok(_) => {}
+        }
+        waited(
+            ec2.wait_until_volume_available()
+                .volume_ids(volume)
+                .wait(WAIT)
+                .await,
+            &w,
+            "detached",
+        )
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let volumes: Vec<String> = ids
+            .iter()
+            .filter_map(|i| parts(i).map(|p| p.1.to_string()))
+            .collect();
+        let mut found = BTreeMap::new();
+        if volumes.is_empty() {
+            return Ok(found);
+        }
+        let out = ec2
+            .describe_volumes()
+            .set_volume_ids(Some(volumes))
+            .send()
+            .await
+            .aws()?;
+        for v in out.volumes() {
+            for a in v.attachments() {
+                if matches!(
+                    a.state(),
+                    Some(VolumeAttachmentState::Detached | VolumeAttachmentState::Detaching)
+                ) {
+                    continue;
+                }
+                let (Some(device), Some(volume), Some(instance)) =
+                    (a.device(), a.volume_id(), a.instance_id())
+                else {
+                    continue;
+                };
+                let id = id_for(device, volume, instance);
+                if !ids.contains(&id) {
+                    continue;
+                }
+                let mut o = Obs::new();
+                o.insert("device_name".into(), s(device));
+                o.insert("volume_id".into(), s(volume));
+                o.insert("instance_id".into(), s(instance));
+                found.insert(id, o);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        planned: &Value,
+        _address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let (Some(d), Some(v), Some(i)) = (
+            get_str(planned, "device_name"),
+            get_str(planned, "volume_id"),
+            get_str(planned, "instance_id"),
+        ) else {
+            return Ok(None);
+        };
+        let id = id_for(d, v, i);
+        Ok(describe(p, std::slice::from_ref(&id))
+            .await?
+            .pop()
+            .flatten()
+            .map(|_| id))
+    }
+}
+
+/// Base64 for user data, without another dependency.
+mod base64_lite {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}

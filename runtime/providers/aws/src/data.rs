@@ -1,0 +1,262 @@
+//! Data sources: `aws_ami`, `aws_availability_zones`, `aws_region`, `aws_caller_identity`.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, Image};
+use skel_provider::ProviderError;
+use skel_value::{convert, Value};
+
+use crate::common::*;
+use crate::error::SdkResultExt;
+use crate::AwsProvider;
+
+pub async fn read(
+    p: &AwsProvider,
+    type_name: &str,
+    config: &Value,
+) -> Result<Value, ProviderError> {
+    let schema = data_source_schema(type_name)?;
+    let values = match type_name {
+        "aws_ami" => ami(p, config).await?,
+        "aws_availability_zones" => zones(p, config).await?,
+        "aws_region" => region(p, config).await?,
+        _ => {
+            return Err(ProviderError::InvalidConfig(format!(
+                "data.{type_name}: not supported by skel's aws provider yet; pass the value in a variable instead."
+            )))
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (name, attr) in &schema.block.attributes {
+        let v = values
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| get(config, name).clone());
+        out.insert(name.clone(), convert(&v, &attr.ty).unwrap_or(v));
+    }
+    for name in schema.block.blocks.keys() {
+        out.insert(name.clone(), get(config, name).clone());
+    }
+    Ok(Value::Object(out))
+}
+
+fn filters(config: &Value) -> Vec<Filter> {
+    blocks(config, "filter")
+        .iter()
+        .map(|f| {
+            Filter::builder()
+                .set_name(get_str(f, "name").map(str::to_string))
+                .set_values(Some(get_strs(f, "values")))
+                .build()
+        })
+        .collect()
+}
+
+/// Whether `text` matches the glob-free subset of a regular expression we accept client-side:
+/// a literal with optional `^`/`$` anchors and `.*` wildcards.
+fn simple_regex(pattern: &str, text: &str) -> bool {
+    let anchored_start = pattern.starts_with('^');
+    let anchored_end = pattern.ends_with('$') && !pattern.ends_with("\\$");
+    let body = pattern.trim_start_matches('^');
+    let body = if anchored_end {
+        &body[..body.len() - 1]
+    } else {
+        body
+    };
+    let parts: Vec<&str> = body.split(".*").collect();
+    let mut pos = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let part = part.replace("\\.", ".");
+        if i == 0 && anchored_start {
+            if !text.starts_with(&part) {
+                return false;
+            }
+            pos = part.len();
+            continue;
+        }
+        match text[pos..].find(&part) {
+            Some(at) => pos += at + part.len(),
+            None => return false,
+        }
+    }
+    !anchored_end
+        || parts
+            .last()
+            .is_some_and(|l| text.ends_with(&l.replace("\\.", ".")))
+}
+
+async fn ami(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let w = "reading data.aws_ami";
+    let out = p
+        .ec2()
+        .await?
+        .describe_images()
+        .set_owners(Some(get_strs(config, "owners")).filter(|o| !o.is_empty()))
+        .set_executable_users(Some(get_strs(config, "executable_users")).filter(|o| !o.is_empty()))
+        .set_filters(Some(filters(config)).filter(|f| !f.is_empty()))
+        .set_include_deprecated(get_bool(config, "include_deprecated"))
+        .send()
+        .await
+        .or_fail(w)?;
+    let mut images: Vec<&Image> = out.images().iter().collect();
+    if let Some(re) = get_str(config, "name_regex") {
+        images.retain(|i| simple_regex(re, i.name().unwrap_or_default()));
+    }
+    if images.is_empty() {
+        return Err(ProviderError::Api(format!(
+            "{w}: no image matches the owners and filters; widen them (moto only preloads old Canonical images)."
+        )));
+    }
+    if images.len() > 1 && get_bool(config, "most_recent") != Some(true) {
+        return Err(ProviderError::Api(format!(
+            "{w}: {} images match; narrow the filters or set `most_recent = true`.",
+            images.len()
+        )));
+    }
+    images.sort_by(|a, b| {
+        a.creation_date()
+            .cmp(&b.creation_date())
+            .then(a.image_id().cmp(&b.image_id()))
+    });
+    let Some(i) = images.last() else {
+        return Err(ProviderError::Api(format!("{w}: no image matches.")));
+    };
+    let id = i.image_id().unwrap_or_default();
+    let region = p
+        .ec2()
+        .await?
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let root_snapshot = i
+        .block_device_mappings()
+        .iter()
+        .find(|m| m.device_name() == i.root_device_name())
+        .and_then(|m| m.ebs())
+        .and_then(|e| e.snapshot_id());
+    Ok(BTreeMap::from([
+        ("id".to_string(), s(id)),
+        ("image_id".to_string(), s(id)),
+        (
+            "arn".to_string(),
+            s(format!("arn:aws:ec2:{region}::image/{id}")),
+        ),
+        ("name".to_string(), opt_s(i.name())),
+        ("description".to_string(), opt_s(i.description())),
+        (
+            "architecture".to_string(),
+            opt_s(i.architecture().map(|a| a.as_str())),
+        ),
+        ("creation_date".to_string(), opt_s(i.creation_date())),
+        ("owner_id".to_string(), opt_s(i.owner_id())),
+        (
+            "image_owner_alias".to_string(),
+            opt_s(i.image_owner_alias()),
+        ),
+        (
+            "image_type".to_string(),
+            opt_s(i.image_type().map(|t| t.as_str())),
+        ),
+        (
+            "platform".to_string(),
+            opt_s(i.platform().map(|t| t.as_str())),
+        ),
+        ("public".to_string(), opt_b(i.public())),
+        ("state".to_string(), opt_s(i.state().map(|t| t.as_str()))),
+        ("root_device_name".to_string(), opt_s(i.root_device_name())),
+        (
+            "root_device_type".to_string(),
+            opt_s(i.root_device_type().map(|t| t.as_str())),
+        ),
+        ("root_snapshot_id".to_string(), opt_s(root_snapshot)),
+        (
+            "virtualization_type".to_string(),
+            opt_s(i.virtualization_type().map(|t| t.as_str())),
+        ),
+        (
+            "hypervisor".to_string(),
+            opt_s(i.hypervisor().map(|t| t.as_str())),
+        ),
+        ("ena_support".to_string(), opt_b(i.ena_support())),
+        ("tags".to_string(), tags_obs(i.tags())),
+    ]))
+}
+
+async fn zones(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let w = "reading data.aws_availability_zones";
+    let mut fs = filters(config);
+    if let Some(state) = get_str(config, "state") {
+        fs.push(Filter::builder().name("state").values(state).build());
+    }
+    let ec2 = p.ec2().await?;
+    let out = ec2
+        .describe_availability_zones()
+        .set_all_availability_zones(get_bool(config, "all_availability_zones"))
+        .set_filters(Some(fs).filter(|f| !f.is_empty()))
+        .send()
+        .await
+        .or_fail(w)?;
+    let (ex_names, ex_ids) = (
+        get_strs(config, "exclude_names"),
+        get_strs(config, "exclude_zone_ids"),
+    );
+    let mut zones: Vec<(String, String, String)> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| {
+            get_str(config, "state").is_none_or(|st| z.state().map(|x| x.as_str()) == Some(st))
+        })
+        .map(|z| {
+            (
+                z.zone_name().unwrap_or_default().to_string(),
+                z.zone_id().unwrap_or_default().to_string(),
+                z.group_name().unwrap_or_default().to_string(),
+            )
+        })
+        .filter(|(n, i, _)| !ex_names.contains(n) && !ex_ids.contains(i))
+        .collect();
+    zones.sort();
+    let region = ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    Ok(BTreeMap::from([
+        ("id".to_string(), s(region)),
+        (
+            "names".to_string(),
+            str_list(zones.iter().map(|z| z.0.clone())),
+        ),
+        (
+            "zone_ids".to_string(),
+            str_list(zones.iter().map(|z| z.1.clone())),
+        ),
+        (
+            "group_names".to_string(),
+            str_set(zones.iter().map(|z| z.2.clone()).filter(|g| !g.is_empty())),
+        ),
+    ]))
+}
+
+async fn region(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+    let current = p
+        .ec2()
+        .await?
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let name = get_str(config, "name")
+        .map(str::to_string)
+        .unwrap_or(current);
+    Ok(BTreeMap::from([
+        ("id".to_string(), s(name.clone())),
+        (
+            "endpoint".to_string(),
+            s(format!("ec2.{name}.amazonaws.com")),
+        ),
+        ("description".to_string(), s(name.clone())),
+        ("name".to_string(), s(name)),
+    ]))
+}

@@ -1,0 +1,446 @@
+//! The AWS provider: EC2 (VPC networking, security groups, instances, key pairs, volumes) and
+//! Route 53 (zones, records) on aws-sdk-rust, following compiler/schema/data/aws.json.
+//!
+//! Configuration is the SDK's own: `aws_config::defaults` reads credentials, region, endpoints
+//! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_ROUTE_53`) and retries
+//! (`AWS_MAX_ATTEMPTS`) from the environment and profiles; the provider block can override the
+//! region, profile and keys and adds `default_tags`. Clients are built once per configured
+//! provider, on first use. Every EC2 object created is tagged `skel:address` so a crashed
+//! apply can find it again ([`Provider::recover`]). Every API call is counted by operation
+//! name ([`AwsProvider::api_calls`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+use skel_provider::{
+    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+};
+use skel_value::Value;
+use tokio::sync::OnceCell;
+
+pub mod common;
+mod compute;
+mod data;
+mod dns;
+pub mod error;
+mod network;
+mod routing;
+mod security;
+
+use common::{get, get_str, Obs};
+
+const NAME: &str = "aws";
+
+/// Creates configured `aws` providers.
+pub struct AwsFactory;
+
+impl ProviderFactory for AwsFactory {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
+        Ok(Arc::new(AwsProvider::new(config)?))
+    }
+}
+
+/// The AWS provider's factory, for `skelc`'s registry.
+pub fn factories() -> Vec<Arc<dyn ProviderFactory>> {
+    vec![Arc::new(AwsFactory)]
+}
+
+/// The provider block's settings.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub token: Option<String>,
+    pub max_retries: Option<u32>,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// Reads the evaluated `provider "aws"` block.
+    pub fn from_config(config: &Value) -> Result<Settings, ProviderError> {
+        let text = |name: &str| get_str(config, name).map(str::to_string);
+        let mut default_tags = BTreeMap::new();
+        if let Some(blocks) = get(config, "default_tags").as_sequence() {
+            for block in blocks {
+                if let Some(tags) = get(block, "tags").as_mapping() {
+                    for (k, v) in tags {
+                        if let Some(v) = v.as_str() {
+                            default_tags.insert(k.clone(), v.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let settings = Settings {
+            region: text("region"),
+            profile: text("profile"),
+            access_key: text("access_key"),
+            secret_key: text("secret_key"),
+            token: text("token"),
+            max_retries: common::get_i64(config, "max_retries")
+                .map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
+            default_tags,
+        };
+        if settings.access_key.is_some() != settings.secret_key.is_some() {
+            return Err(ProviderError::InvalidConfig(
+                "provider \"aws\": set both `access_key` and `secret_key`, or neither (to use the environment, a profile or an instance role).".into(),
+            ));
+        }
+        Ok(settings)
+    }
+}
+
+/// Counts API calls by operation name (`DescribeVpcs`), waiter polls included.
+#[derive(Debug, Default)]
+pub struct CallCounter(Mutex<BTreeMap<String, u64>>);
+
+impl CallCounter {
+    fn bump(&self, op: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(op.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Calls of `op` so far.
+    pub fn get(&self, op: &str) -> u64 {
+        self.0
+            .lock()
+            .map(|m| m.get(op).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Every operation's count.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+struct CountCalls(Arc<CallCounter>);
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "SkelCountCalls"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(meta) = cfg.load::<Metadata>() {
+            self.0.bump(meta.name());
+        }
+        Ok(())
+    }
+}
+
+/// The SDK clients of one configured provider.
+pub(crate) struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub r53: aws_sdk_route53::Client,
+}
+
+/// A configured `aws` provider.
+pub struct AwsProvider {
+    pub(crate) settings: Settings,
+    clients: OnceCell<Clients>,
+    calls: Arc<CallCounter>,
+    endpoint_url: Option<String>,
+}
+
+impl AwsProvider {
+    /// A provider for the evaluated `provider "aws"` block (null for none).
+    pub fn new(config: &Value) -> Result<AwsProvider, ProviderError> {
+        Ok(AwsProvider {
+            settings: Settings::from_config(config)?,
+            clients: OnceCell::new(),
+            calls: Arc::new(CallCounter::default()),
+            endpoint_url: None,
+        })
+    }
+
+    /// A provider that talks to `endpoint_url` whatever the environment says (for tests and
+    /// embedders; users set AWS_ENDPOINT_URL).
+    pub fn with_endpoint_url(
+        config: &Value,
+        endpoint_url: &str,
+    ) -> Result<AwsProvider, ProviderError> {
+        let mut p = AwsProvider::new(config)?;
+        p.endpoint_url = Some(endpoint_url.to_string());
+        Ok(p)
+    }
+
+    /// How many `op` calls (`DescribeVpcs`) this provider has made.
+    pub fn api_calls(&self, op: &str) -> u64 {
+        self.calls.get(op)
+    }
+
+    /// Every operation's call count.
+    pub fn api_call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.snapshot()
+    }
+
+    pub(crate) async fn clients(&self) -> Result<&Clients, ProviderError> {
+        self.clients
+            .get_or_try_init(|| async {
+                let s = &self.settings;
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                if let Some(region) = &s.region {
+                    loader = loader.region(aws_config::Region::new(region.clone()));
+                }
+                if let Some(profile) = &s.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let (Some(ak), Some(sk)) = (&s.access_key, &s.secret_key) {
+                    loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                        ak,
+                        sk,
+                        s.token.clone(),
+                        None,
+                        "skel-provider-block",
+                    ));
+                }
+                if let Some(n) = s.max_retries {
+                    loader = loader.retry_config(
+                        aws_config::retry::RetryConfig::standard().with_max_attempts(n + 1),
+                    );
+                }
+                if let Some(url) = &self.endpoint_url {
+                    loader = loader.endpoint_url(url);
+                }
+                let sdk = loader.load().await;
+                if sdk.region().is_none() {
+                    return Err(ProviderError::InvalidConfig(
+                        "provider \"aws\": no region is set; set `region` in the provider block or AWS_REGION in the environment.".into(),
+                    ));
+                }
+                let ec2 = aws_sdk_ec2::config::Builder::from(&sdk)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                let r53 = aws_sdk_route53::config::Builder::from(&sdk)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                Ok(Clients {
+                    ec2: aws_sdk_ec2::Client::from_conf(ec2),
+                    r53: aws_sdk_route53::Client::from_conf(r53),
+                })
+            })
+            .await
+    }
+
+    pub(crate) async fn ec2(&self) -> Result<&aws_sdk_ec2::Client, ProviderError> {
+        Ok(&self.clients().await?.ec2)
+    }
+
+    pub(crate) async fn r53(&self) -> Result<&aws_sdk_route53::Client, ProviderError> {
+        Ok(&self.clients().await?.r53)
+    }
+}
+
+/// Calls `$f` of the module serving resource type `$ty`.
+macro_rules! dispatch {
+    ($ty:expr, $f:ident ( $($arg:expr),* )) => {
+        match $ty {
+            "aws_vpc" => Box::pin(network::vpc::$f($($arg),*)).await,
+            "aws_subnet" => Box::pin(network::subnet::$f($($arg),*)).await,
+            "aws_internet_gateway" => Box::pin(network::igw::$f($($arg),*)).await,
+            "aws_eip" => Box::pin(network::eip::$f($($arg),*)).await,
+            "aws_nat_gateway" => Box::pin(network::nat::$f($($arg),*)).await,
+            "aws_route_table" => Box::pin(routing::route_table::$f($($arg),*)).await,
+            "aws_route_table_association" => Box::pin(routing::association::$f($($arg),*)).await,
+            "aws_network_acl" => Box::pin(routing::nacl::$f($($arg),*)).await,
+            "aws_security_group" => Box::pin(security::sg::$f($($arg),*)).await,
+            "aws_key_pair" => Box::pin(compute::key_pair::$f($($arg),*)).await,
+            "aws_instance" => Box::pin(compute::instance::$f($($arg),*)).await,
+            "aws_ebs_volume" => Box::pin(compute::volume::$f($($arg),*)).await,
+            "aws_volume_attachment" => Box::pin(compute::attachment::$f($($arg),*)).await,
+            "aws_route53_zone" => Box::pin(dns::zone::$f($($arg),*)).await,
+            "aws_route53_record" => Box::pin(dns::record::$f($($arg),*)).await,
+            other => Err(ProviderError::InvalidConfig(format!(
+                "The aws provider has no resource type `{other}`."
+            ))),
+        }
+    };
+}
+
+impl AwsProvider {
+    async fn describe(
+        &self,
+        type_name: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        dispatch!(type_name, describe(self, ids))
+    }
+
+    async fn find(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        dispatch!(type_name, find(self, planned, address))
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
+        common::validate(type_name, config)
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        let schema = common::resource_schema(request.type_name)?;
+        let mut response =
+            common::plan(&self.settings, &schema.block, request.prior, request.config);
+        common::adjust_plan(request.type_name, request.prior, &mut response);
+        Ok(response)
+    }
+
+    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
+        let ty = request.type_name;
+        common::resource_schema(ty)?;
+        let prior = request.prior.filter(|p| !p.is_null());
+        let planned = request.planned.filter(|p| !p.is_null());
+        match (prior, planned) {
+            (None, None) => Ok(Value::Null),
+            (Some(prior), None) => {
+                dispatch!(ty, delete(self, prior))?;
+                Ok(Value::Null)
+            }
+            (None, Some(planned)) => {
+                common::check_known(ty, planned)?;
+                let id = dispatch!(ty, create(self, planned, request.address))?;
+                self.finish(ty, &id, planned).await
+            }
+            (Some(prior), Some(planned)) => {
+                common::check_known(ty, planned)?;
+                let id = dispatch!(ty, update(self, prior, planned))?;
+                self.finish(ty, &id, planned).await
+            }
+        }
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let mut out = self
+            .read_batch(type_name, std::slice::from_ref(state))
+            .await?;
+        Ok(out.pop().flatten())
+    }
+
+    async fn read_batch(
+        &self,
+        type_name: &str,
+        states: &[Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        let schema = common::resource_schema(type_name)?;
+        let ids: Vec<String> = states
+            .iter()
+            .map(|s| get_str(s, "id").unwrap_or_default().to_string())
+            .collect();
+        let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
+        let found = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.describe(type_name, &wanted).await?
+        };
+        let mut by_id: BTreeMap<String, Obs> = BTreeMap::new();
+        for (id, obs) in wanted.iter().zip(found) {
+            if let Some(obs) = obs {
+                by_id.insert(id.clone(), obs);
+            }
+        }
+        Ok(states
+            .iter()
+            .zip(&ids)
+            .map(|(state, id)| {
+                by_id.get(id).map(|obs| {
+                    common::overlay(&self.settings, type_name, &schema.block, state, obs)
+                })
+            })
+            .collect())
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        Box::pin(data::read(self, type_name, config)).await
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let schema = common::resource_schema(type_name)?;
+        if id.trim().is_empty() {
+            return Err(ProviderError::InvalidConfig(format!(
+                "{type_name}: the import id must not be empty."
+            )));
+        }
+        let obs = self
+            .describe(type_name, &[id.to_string()])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| {
+                ProviderError::Api(format!(
+                    "{type_name} `{id}` does not exist; check the id and the region."
+                ))
+            })?;
+        Ok(common::imported(&self.settings, &schema.block, id, &obs))
+    }
+
+    async fn recover(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        address: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let Some(id) = self.find(type_name, planned, address).await? else {
+            return Ok(None);
+        };
+        let schema = common::resource_schema(type_name)?;
+        let obs = self
+            .describe(type_name, &[id.clone()])
+            .await?
+            .pop()
+            .flatten();
+        Ok(obs.map(|obs| {
+            if planned.is_null() {
+                common::imported(&self.settings, &schema.block, &id, &obs)
+            } else {
+                common::fill_unknowns(&schema.block, planned, &id, &obs)
+            }
+        }))
+    }
+}
+
+impl AwsProvider {
+    /// The applied object: the planned one with what only the API could tell filled in.
+    async fn finish(&self, ty: &str, id: &str, planned: &Value) -> Result<Value, ProviderError> {
+        let schema = common::resource_schema(ty)?;
+        let obs = self
+            .describe(ty, &[id.to_string()])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| {
+                ProviderError::Api(format!(
+                    "{ty} `{id}` was created but cannot be read back; check the region and retry."
+                ))
+            })?;
+        Ok(common::fill_unknowns(&schema.block, planned, id, &obs))
+    }
+}

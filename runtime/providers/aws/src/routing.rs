@@ -1,0 +1,934 @@
+//! Routing and filtering: `aws_route_table` (inline routes), `aws_route_table_association`,
+//! `aws_network_acl` (inline rules and subnet associations).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ec2::Client;
+use skel_provider::ProviderError;
+use skel_value::Value;
+
+use crate::common::*;
+use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::AwsProvider;
+
+fn filter(name: &str, values: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.to_vec()))
+        .build()
+}
+
+pub mod route_table {
+    use super::*;
+    use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin};
+
+    const TY: &str = "aws_route_table";
+    const TARGETS: [&str; 9] = [
+        "gateway_id",
+        "nat_gateway_id",
+        "network_interface_id",
+        "transit_gateway_id",
+        "vpc_peering_connection_id",
+        "egress_only_gateway_id",
+        "vpc_endpoint_id",
+        "carrier_gateway_id",
+        "local_gateway_id",
+    ];
+
+    /// A route's destination, the key routes are matched by.
+    fn destination(route: &Value) -> String {
+        [
+            "cidr_block",
+            "ipv6_cidr_block",
+            "destination_prefix_list_id",
+        ]
+        .iter()
+        .find_map(|n| get_str(route, n))
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    fn routes(obj: &Value) -> BTreeMap<String, Value> {
+        blocks(obj, "route")
+            .iter()
+            .map(|r| (destination(r), r.clone()))
+            .collect()
+    }
+
+    async fn put_route(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        route: &Value,
+        replace: bool,
+    ) -> Result<(), ProviderError> {
+        let t = |n: &str| get_str(route, n).map(str::to_string);
+        // An endpoint id is a gateway id to the API.
+        let gateway = t("gateway_id").or_else(|| t("vpc_endpoint_id"));
+        if replace {
+            ec2.replace_route()
+                .route_table_id(id)
+                .set_destination_cidr_block(t("cidr_block"))
+                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
+                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
+                .set_gateway_id(gateway)
+                .set_nat_gateway_id(t("nat_gateway_id"))
+                .set_network_interface_id(t("network_interface_id"))
+                .set_transit_gateway_id(t("transit_gateway_id"))
+                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
+                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
+                .set_carrier_gateway_id(t("carrier_gateway_id"))
+                .set_local_gateway_id(t("local_gateway_id"))
+                .send()
+                .await
+                .or_fail(w)?;
+        } else {
+            ec2.create_route()
+                .route_table_id(id)
+                .set_destination_cidr_block(t("cidr_block"))
+                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
+                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
+                .set_gateway_id(gateway)
+                .set_nat_gateway_id(t("nat_gateway_id"))
+                .set_network_interface_id(t("network_interface_id"))
+                .set_transit_gateway_id(t("transit_gateway_id"))
+                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
+                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
+                .set_carrier_gateway_id(t("carrier_gateway_id"))
+                .set_local_gateway_id(t("local_gateway_id"))
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+        Ok(())
+    }
+
+    async fn delete_route(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        route: &Value,
+    ) -> Result<(), ProviderError> {
+        let t = |n: &str| get_str(route, n).map(str::to_string);
+        match ec2
+            .delete_route()
+            .route_table_id(id)
+            .set_destination_cidr_block(t("cidr_block"))
+            .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
+            .set_destination_prefix_list_id(t("destination_prefix_list_id"))
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(w)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_route_table()
+            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::RouteTable, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out
+            .route_table()
+            .and_then(|t| t.route_table_id())
+            .unwrap_or_default()
+            .to_string();
+        for route in routes(planned).values() {
+            put_route(ec2, &w, &id, route, false).await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        let (old, new) = (routes(prior), routes(planned));
+        for (dest, route) in &old {
+            if !new.contains_key(dest) {
+                delete_route(ec2, &w, &id, route).await?;
+            }
+        }
+        for (dest, route) in &new {
+            match old.get(dest) {
+                Some(before) if same(before, route) => {}
+                Some(_) => put_route(ec2, &w, &id, route, true).await?,
+                None => put_route(ec2, &w, &id, route, false).await?,
+            }
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        match ec2
+            .describe_route_tables()
+            .route_table_ids(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.into_provider(&w)),
+            Ok(out) => {
+                for t in out.route_tables() {
+                    for a in t.associations() {
+                        if a.main() == Some(true) {
+                            continue;
+                        }
+                        if let Some(assoc) = a.route_table_association_id() {
+                            match ec2
+                                .disassociate_route_table()
+                                .association_id(assoc)
+                                .send()
+                                .await
+                                .aws()
+                            {
+                                Err(e) if !e.is_not_found() => return Err(e.into_provider(&w)),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match retry_on(DEPENDENCY, || async {
+            ec2.delete_route_table()
+                .route_table_id(&id)
+                .send()
+                .await
+                .aws()
+        })
+        .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&w)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    fn route_obs(r: &Route) -> Option<Value> {
+        if r.gateway_id() == Some("local")
+            || r.origin() == Some(&RouteOrigin::EnableVgwRoutePropagation)
+        {
+            return None;
+        }
+        let gateway = r.gateway_id();
+        let endpoint = gateway.filter(|g| g.starts_with("vpce-"));
+        let gateway = gateway.filter(|g| !g.starts_with("vpce-"));
+        // A route to an instance also names its interface; only the interface is a target here.
+        let fields = [
+            ("cidr_block", r.destination_cidr_block()),
+            ("ipv6_cidr_block", r.destination_ipv6_cidr_block()),
+            ("destination_prefix_list_id", r.destination_prefix_list_id()),
+            ("gateway_id", gateway),
+            ("nat_gateway_id", r.nat_gateway_id()),
+            ("network_interface_id", r.network_interface_id()),
+            ("transit_gateway_id", r.transit_gateway_id()),
+            ("vpc_peering_connection_id", r.vpc_peering_connection_id()),
+            (
+                "egress_only_gateway_id",
+                r.egress_only_internet_gateway_id(),
+            ),
+            ("vpc_endpoint_id", endpoint),
+            ("carrier_gateway_id", r.carrier_gateway_id()),
+            ("local_gateway_id", r.local_gateway_id()),
+        ];
+        Some(Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), opt_s(v.filter(|s| !s.is_empty()))))
+                .collect(),
+        ))
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_route_tables()
+            .set_route_table_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for t in out.route_tables() {
+            let Some(id) = t.route_table_id() else {
+                continue;
+            };
+            let mut o = Obs::new();
+            o.insert("vpc_id".into(), opt_s(t.vpc_id()));
+            o.insert("owner_id".into(), opt_s(t.owner_id()));
+            o.insert(
+                "arn".into(),
+                s(format!(
+                    "arn:aws:ec2:{}:{}:route-table/{id}",
+                    ec2.config()
+                        .region()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                    t.owner_id().unwrap_or_default()
+                )),
+            );
+            o.insert(
+                "route".into(),
+                Value::set(t.routes().iter().filter_map(route_obs).collect()),
+            );
+            o.insert(
+                "propagating_vgws".into(),
+                str_set(t.propagating_vgws().iter().filter_map(|v| v.gateway_id())),
+            );
+            o.insert("tags_all".into(), tags_obs(t.tags()));
+            found.insert(id.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        _planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        find_by_tag(p, "route-table", address).await
+    }
+
+    /// Keeps `TARGETS` used.
+    #[allow(dead_code)]
+    fn targets() -> [&'static str; 9] {
+        TARGETS
+    }
+}
+
+pub mod association {
+    use super::*;
+
+    const TY: &str = "aws_route_table_association";
+
+    /// The explicit association of a subnet or gateway, if any: (association id, table id).
+    async fn current(
+        ec2: &Client,
+        subnet: Option<&str>,
+        gateway: Option<&str>,
+    ) -> Result<Option<(String, String)>, AwsErr> {
+        let (name, value) = match (subnet, gateway) {
+            (Some(s), _) => ("association.subnet-id", s),
+            (None, Some(g)) => ("association.gateway-id", g),
+            _ => return Ok(None),
+        };
+        let out = ec2
+            .describe_route_tables()
+            .filters(filter(name, &[value.to_string()]))
+            .send()
+            .await
+            .aws()?;
+        for t in out.route_tables() {
+            for a in t.associations() {
+                if a.subnet_id() == subnet.filter(|_| subnet.is_some()) && subnet.is_some()
+                    || a.gateway_id() == gateway && gateway.is_some() && subnet.is_none()
+                {
+                    if let (Some(id), Some(rt)) =
+                        (a.route_table_association_id(), t.route_table_id())
+                    {
+                        return Ok(Some((id.to_string(), rt.to_string())));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let table = get_str(planned, "route_table_id").unwrap_or_default();
+        let (subnet, gateway) = (
+            get_str(planned, "subnet_id"),
+            get_str(planned, "gateway_id"),
+        );
+        if subnet.is_none() && gateway.is_none() {
+            return Err(ProviderError::InvalidConfig(format!(
+                "{TY} {address}: set `subnet_id` or `gateway_id`."
+            )));
+        }
+        // A subnet already associated with another table is moved (moto would hand back the
+        // other table's association).
+        if let Some((assoc, rt)) = current(ec2, subnet, gateway)
+            .await
+            .map_err(|e| e.into_provider(&w))?
+        {
+            if rt == table {
+                return Ok(assoc);
+            }
+            let out = ec2
+                .replace_route_table_association()
+                .association_id(assoc)
+                .route_table_id(table)
+                .send()
+                .await
+                .or_fail(&w)?;
+            return Ok(out.new_association_id().unwrap_or_default().to_string());
+        }
+        let out = ec2
+            .associate_route_table()
+            .route_table_id(table)
+            .set_subnet_id(subnet.map(str::to_string))
+            .set_gateway_id(gateway.map(str::to_string))
+            .send()
+            .await
+            .or_fail(&w)?;
+        Ok(out.association_id().unwrap_or_default().to_string())
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let table = get_str(planned, "route_table_id").unwrap_or_default();
+        if get_str(prior, "route_table_id") == Some(table) {
+            return Ok(id);
+        }
+        let out = p
+            .ec2()
+            .await?
+            .replace_route_table_association()
+            .association_id(&id)
+            .route_table_id(table)
+            .send()
+            .await
+            .or_fail(&format!("updating {}", what(TY, &id)))?;
+        Ok(out.new_association_id().unwrap_or_default().to_string())
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        match p
+            .ec2()
+            .await?
+            .disassociate_route_table()
+            .association_id(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let mut found = BTreeMap::new();
+        // `subnet-…/rtb-…` (import) is resolved to the association id.
+        let (pairs, plain): (Vec<String>, Vec<String>) =
+            ids.into_iter().partition(|i| i.contains('/'));
+        for pair in pairs {
+            let (target, table) = pair.split_once('/').unwrap_or_default();
+            let (subnet, gateway) = if target.starts_with("subnet-") {
+                (Some(target), None)
+            } else {
+                (None, Some(target))
+            };
+            if let Some((assoc, rt)) = current(&ec2, subnet, gateway).await? {
+                if rt == table {
+                    let mut o = Obs::new();
+                    o.insert("id".into(), s(assoc));
+                    o.insert("route_table_id".into(), s(rt));
+                    o.insert("subnet_id".into(), opt_s(subnet));
+                    o.insert("gateway_id".into(), opt_s(gateway));
+                    found.insert(pair.clone(), o);
+                }
+            }
+        }
+        if plain.is_empty() {
+            return Ok(found);
+        }
+        let out = ec2
+            .describe_route_tables()
+            .filters(filter("association.route-table-association-id", &plain))
+            .send()
+            .await
+            .aws()?;
+        for t in out.route_tables() {
+            for a in t.associations() {
+                let Some(id) = a.route_table_association_id() else {
+                    continue;
+                };
+                if !plain.iter().any(|p| p == id) {
+                    continue;
+                }
+                let mut o = Obs::new();
+                o.insert("route_table_id".into(), opt_s(t.route_table_id()));
+                o.insert("subnet_id".into(), opt_s(a.subnet_id()));
+                o.insert("gateway_id".into(), opt_s(a.gateway_id()));
+                found.insert(id.to_string(), o);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let found = current(
+            ec2,
+            get_str(planned, "subnet_id"),
+            get_str(planned, "gateway_id"),
+        )
+        .await
+        .map_err(|e| e.into_provider(&format!("recovering {address}")))?;
+        Ok(found
+            .filter(|(_, rt)| Some(rt.as_str()) == get_str(planned, "route_table_id"))
+            .map(|(id, _)| id))
+    }
+}
+
+pub mod nacl {
+    use super::*;
+    use aws_sdk_ec2::types::{IcmpTypeCode, NetworkAclEntry, PortRange, ResourceType, RuleAction};
+
+    const TY: &str = "aws_network_acl";
+
+    /// A rule in canonical form, for comparing configured and observed rules.
+    #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Entry {
+        pub rule_no: i64,
+        pub action: String,
+        pub protocol: String,
+        pub ports: (i64, i64),
+        pub cidr: String,
+        pub ipv6: String,
+        pub icmp: (i64, i64),
+    }
+
+    fn entry(v: &Value) -> Entry {
+        let protocol = protocol(get_str(v, "protocol").unwrap_or("-1"));
+        let all = protocol == "-1";
+        Entry {
+            rule_no: get_i64(v, "rule_no").unwrap_or(0),
+            action: get_str(v, "action")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            ports: if all {
+                (0, 0)
+            } else {
+                (
+                    get_i64(v, "from_port").unwrap_or(0),
+                    get_i64(v, "to_port").unwrap_or(0),
+                )
+            },
+            protocol,
+            cidr: get_str(v, "cidr_block").unwrap_or_default().to_string(),
+            ipv6: get_str(v, "ipv6_cidr_block")
+                .unwrap_or_default()
+                .to_string(),
+            icmp: (
+                get_i64(v, "icmp_type").unwrap_or(0),
+                get_i64(v, "icmp_code").unwrap_or(0),
+            ),
+        }
+    }
+
+    /// The canonical rules of an `ingress` or `egress` set.
+    pub fn entries(rules: &Value) -> Vec<Entry> {
+        let mut out: Vec<Entry> = rules
+            .as_sequence()
+            .unwrap_or(&[])
+            .iter()
+            .map(entry)
+            .collect();
+        out.sort();
+        out
+    }
+
+    async fn put(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        egress: bool,
+        rule: &Value,
+        replace: bool,
+    ) -> Result<(), ProviderError> {
+        let e = entry(rule);
+        let ports = PortRange::builder()
+            .from(e.ports.0 as i32)
+            .to(e.ports.1 as i32)
+            .build();
+        let icmp = IcmpTypeCode::builder()
+            .r#type(e.icmp.0 as i32)
+            .code(e.icmp.1 as i32)
+            .build();
+        let action = RuleAction::from(e.action.as_str());
+        let cidr = get_str(rule, "cidr_block").map(str::to_string);
+        let ipv6 = get_str(rule, "ipv6_cidr_block").map(str::to_string);
+        if replace {
+            ec2.replace_network_acl_entry()
+                .network_acl_id(id)
+                .egress(egress)
+                .rule_number(e.rule_no as i32)
+                .rule_action(action)
+                .protocol(&e.protocol)
+                .set_cidr_block(cidr)
+                .set_ipv6_cidr_block(ipv6)
+                .port_range(ports)
+                .icmp_type_code(icmp)
+                .send()
+                .await
+                .or_fail(w)?;
+        } else {
+            ec2.create_network_acl_entry()
+                .network_acl_id(id)
+                .egress(egress)
+                .rule_number(e.rule_no as i32)
+                .rule_action(action)
+                .protocol(&e.protocol)
+                .set_cidr_block(cidr)
+                .set_ipv6_cidr_block(ipv6)
+                .port_range(ports)
+                .icmp_type_code(icmp)
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+        Ok(())
+    }
+
+    async fn sync_rules(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
+        for (name, egress) in [("ingress", false), ("egress", true)] {
+            let by_no = |obj: &Value| -> BTreeMap<i64, Value> {
+                blocks(obj, name)
+                    .iter()
+                    .map(|r| (get_i64(r, "rule_no").unwrap_or(0), r.clone()))
+                    .collect()
+            };
+            let (old, new) = (by_no(prior), by_no(planned));
+            for no in old.keys().filter(|n| !new.contains_key(n)) {
+                match ec2
+                    .delete_network_acl_entry()
+                    .network_acl_id(id)
+                    .egress(egress)
+                    .rule_number(*no as i32)
+                    .send()
+                    .await
+                    .aws()
+                {
+                    Err(e) if !e.is_not_found() => return Err(e.into_provider(w)),
+                    _ => {}
+                }
+            }
+            for (no, rule) in &new {
+                match old.get(no) {
+                    Some(before) if entry(before) == entry(rule) => {}
+                    Some(_) => put(ec2, w, id, egress, rule, true).await?,
+                    None => put(ec2, w, id, egress, rule, false).await?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves `subnets` to the network ACL `to` (their current association is replaced).
+    async fn move_subnets(
+        ec2: &Client,
+        w: &str,
+        subnets: &[String],
+        to: &str,
+    ) -> Result<(), ProviderError> {
+        if subnets.is_empty() {
+            return Ok(());
+        }
+        let out = ec2
+            .describe_network_acls()
+            .filters(filter("association.subnet-id", subnets))
+            .send()
+            .await
+            .or_fail(w)?;
+        for acl in out.network_acls() {
+            for a in acl.associations() {
+                let (Some(subnet), Some(assoc)) = (a.subnet_id(), a.network_acl_association_id())
+                else {
+                    continue;
+                };
+                if !subnets.iter().any(|s| s == subnet) || acl.network_acl_id() == Some(to) {
+                    continue;
+                }
+                ec2.replace_network_acl_association()
+                    .association_id(assoc)
+                    .network_acl_id(to)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn default_acl(
+        ec2: &Client,
+        w: &str,
+        vpc: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let out = ec2
+            .describe_network_acls()
+            .filters(filter("vpc-id", &[vpc.to_string()]))
+            .filters(filter("default", &["true".into()]))
+            .send()
+            .await
+            .or_fail(w)?;
+        Ok(out
+            .network_acls()
+            .iter()
+            .find_map(|a| a.network_acl_id().map(str::to_string)))
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_network_acl()
+            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out
+            .network_acl()
+            .and_then(|a| a.network_acl_id())
+            .unwrap_or_default()
+            .to_string();
+        sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
+        move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        sync_rules(ec2, &w, &id, prior, planned).await?;
+        if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
+            let (old, new) = (
+                get_strs(prior, "subnet_ids"),
+                get_strs(planned, "subnet_ids"),
+            );
+            let added: Vec<String> = new.iter().filter(|s| !old.contains(s)).cloned().collect();
+            let removed: Vec<String> = old.iter().filter(|s| !new.contains(s)).cloned().collect();
+            move_subnets(ec2, &w, &added, &id).await?;
+            if !removed.is_empty() {
+                if let Some(default) =
+                    default_acl(ec2, &w, get_str(prior, "vpc_id").unwrap_or_default()).await?
+                {
+                    move_subnets(ec2, &w, &removed, &default).await?;
+                }
+            }
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        let Some(obs) = describe(p, std::slice::from_ref(&id))
+            .await?
+            .pop()
+            .flatten()
+        else {
+            return Ok(());
+        };
+        let subnets = obs
+            .get("subnet_ids")
+            .map(|v| {
+                get_strs(
+                    &Value::Object(BTreeMap::from([("s".to_string(), v.clone())])),
+                    "s",
+                )
+            })
+            .unwrap_or_default();
+        if !subnets.is_empty() {
+            let vpc = obs
+                .get("vpc_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(default) = default_acl(ec2, &w, &vpc).await? {
+                move_subnets(ec2, &w, &subnets, &default).await?;
+            }
+        }
+        match retry_on(DEPENDENCY, || async {
+            ec2.delete_network_acl()
+                .network_acl_id(&id)
+                .send()
+                .await
+                .aws()
+        })
+        .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&w)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    fn entry_obs(e: &NetworkAclEntry) -> Value {
+        let ports = e.port_range();
+        let icmp = e.icmp_type_code();
+        let protocol = e.protocol().unwrap_or("-1");
+        let all = protocol == "-1";
+        Value::Object(BTreeMap::from([
+            ("rule_no".to_string(), opt_n(e.rule_number().map(i64::from))),
+            (
+                "action".to_string(),
+                opt_s(e.rule_action().map(|a| a.as_str())),
+            ),
+            ("protocol".to_string(), s(protocol)),
+            (
+                "from_port".to_string(),
+                Value::number(if all {
+                    0
+                } else {
+                    ports.and_then(|p| p.from()).map(i64::from).unwrap_or(0)
+                }),
+            ),
+            (
+                "to_port".to_string(),
+                Value::number(if all {
+                    0
+                } else {
+                    ports.and_then(|p| p.to()).map(i64::from).unwrap_or(0)
+                }),
+            ),
+            ("cidr_block".to_string(), opt_s(e.cidr_block())),
+            ("ipv6_cidr_block".to_string(), opt_s(e.ipv6_cidr_block())),
+            (
+                "icmp_type".to_string(),
+                opt_n(icmp.and_then(|i| i.r#type()).map(i64::from)),
+            ),
+            (
+                "icmp_code".to_string(),
+                opt_n(icmp.and_then(|i| i.code()).map(i64::from)),
+            ),
+        ]))
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_network_acls()
+            .set_network_acl_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for a in out.network_acls() {
+            let Some(id) = a.network_acl_id() else {
+                continue;
+            };
+            let rules = |egress: bool| {
+                Value::set(
+                    a.entries()
+                        .iter()
+                        .filter(|e| e.egress() == Some(egress))
+                        .filter(|e| !matches!(e.rule_number(), Some(32767) | Some(32768)))
+                        .map(entry_obs)
+                        .collect(),
+                )
+            };
+            let mut o = Obs::new();
+            o.insert("vpc_id".into(), opt_s(a.vpc_id()));
+            o.insert("owner_id".into(), opt_s(a.owner_id()));
+            o.insert(
+                "arn".into(),
+                s(format!(
+                    "arn:aws:ec2:{}:{}:network-acl/{id}",
+                    ec2.config()
+                        .region()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                    a.owner_id().unwrap_or_default()
+                )),
+            );
+            o.insert("ingress".into(), rules(false));
+            o.insert("egress".into(), rules(true));
+            o.insert(
+                "subnet_ids".into(),
+                str_set(a.associations().iter().filter_map(|x| x.subnet_id())),
+            );
+            o.insert("tags_all".into(), tags_obs(a.tags()));
+            found.insert(id.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        _planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        find_by_tag(p, "network-acl", address).await
+    }
+}
