@@ -422,14 +422,11 @@ impl Parser<'_> {
     /// `lit_true | lit_false | lit_null | call_or_var`
     fn word(&mut self) -> Option<(Expr, Need)> {
         let start = self.pos;
-        let kind = if self.keyword(b"true") {
-            ExprKind::Bool(true)
-        } else if self.keyword(b"false") {
-            ExprKind::Bool(false)
-        } else if self.keyword(b"null") {
-            ExprKind::Null
-        } else {
-            return self.call_or_var();
+        let kind = match self.peek() {
+            Some(b't') if self.keyword(b"true") => ExprKind::Bool(true),
+            Some(b'f') if self.keyword(b"false") => ExprKind::Bool(false),
+            Some(b'n') if self.keyword(b"null") => ExprKind::Null,
+            _ => return self.call_or_var(),
         };
         Some((Expr::new(kind, self.range(start)), 0))
     }
@@ -467,9 +464,13 @@ impl Parser<'_> {
     fn call_or_var(&mut self) -> Option<(Expr, Need)> {
         let start = self.pos;
         let mut end = self.ident_end(start)?;
-        while self.b[end..].starts_with(b"::") {
+        let mut namespaced = false;
+        while self.b.get(end) == Some(&b':') && self.b.get(end + 1) == Some(&b':') {
             match self.ident_end(end + 2) {
-                Some(e) => end = e,
+                Some(e) => {
+                    end = e;
+                    namespaced = true;
+                }
                 None => break,
             }
         }
@@ -497,7 +498,7 @@ impl Parser<'_> {
             }
         }
         self.pos = save;
-        if name.name.contains("::") {
+        if namespaced {
             self.bad = true;
         }
         let r = name.range;

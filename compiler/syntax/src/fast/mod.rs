@@ -79,9 +79,11 @@ impl<'a> Parser<'a> {
         self.b.get(self.pos).copied()
     }
 
+    /// Whether `s` (a short constant) is at the current position; compared byte by byte so
+    /// it compiles to a few comparisons rather than a `memcmp` call.
     #[inline]
     fn at(&self, s: &[u8]) -> bool {
-        self.b[self.pos..].starts_with(s)
+        starts_with(&self.b[self.pos..], s)
     }
 
     #[inline]
@@ -102,9 +104,19 @@ impl<'a> Parser<'a> {
         TextRange::new(start as u32, self.pos as u32)
     }
 
-    /// Implicit whitespace: `(WHITESPACE | COMMENT)*`.
+    /// Implicit whitespace: `(WHITESPACE | COMMENT)*`. Most calls find a token right away:
+    /// that check is inlined, the loop is not.
     #[inline]
     fn skip(&mut self) {
+        if let Some(&c) = self.b.get(self.pos) {
+            if matches!(c, b' ' | b'\t' | 0x0B | b'#' | b'/') {
+                self.skip_slow();
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn skip_slow(&mut self) {
         let b = self.b;
         let n = b.len();
         while self.pos < n {
@@ -127,14 +139,15 @@ impl<'a> Parser<'a> {
     fn line_comment(&mut self) {
         let b = self.b;
         let mut i = self.pos + 1;
-        while i < b.len() {
-            match b[i] {
-                b'\n' | 0x0B => break,
-                b'\r' if b.get(i + 1) == Some(&b'\n') => break,
-                _ => i += 1,
+        while let Some(k) = memchr::memchr3(b'\n', 0x0B, b'\r', &b[i..]) {
+            i += k;
+            if b[i] != b'\r' || b.get(i + 1) == Some(&b'\n') {
+                self.pos = i;
+                return;
             }
+            i += 1;
         }
-        self.pos = i;
+        self.pos = b.len();
     }
 
     /// One `nl`: `"\r\n" | "\n"`.
@@ -217,6 +230,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A keyword rule like `kw_for = @{ "for" ~ !ident_cont }`.
+    #[inline]
     fn keyword(&mut self, kw: &[u8]) -> bool {
         if self.at(kw) && !self.cont_at(self.pos + kw.len()) {
             self.pos += kw.len();
@@ -254,7 +268,7 @@ impl<'a> Parser<'a> {
                 range,
             }));
         }
-        let mut labels = Vec::new();
+        let mut labels = Vec::with_capacity(2);
         loop {
             let save = self.pos;
             match self.label() {
@@ -273,7 +287,7 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.skip_nl();
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(4);
         loop {
             if self.eat(b'}') {
                 break;
@@ -319,6 +333,12 @@ impl<'a> Parser<'a> {
             range: self.range(start),
         })
     }
+}
+
+/// `hay.starts_with(s)` for a short constant `s`, without a `memcmp` call.
+#[inline(always)]
+fn starts_with(hay: &[u8], s: &[u8]) -> bool {
+    hay.len() >= s.len() && s.iter().zip(hay).all(|(a, b)| a == b)
 }
 
 /// The first occurrence of `needle` in `hay`.

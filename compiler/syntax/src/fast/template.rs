@@ -52,6 +52,9 @@ impl Parser<'_> {
     /// `string = ${ "\"" ~ (q_lit | interp | directive)* ~ "\"" }`
     pub(super) fn quoted(&mut self) -> Option<(Template, Need)> {
         self.pos += 1;
+        if let Some(t) = self.plain_quoted() {
+            return Some((t, 0));
+        }
         let mut toks = Vec::with_capacity(1);
         let mut need = 0;
         loop {
@@ -89,6 +92,39 @@ impl Parser<'_> {
             },
             need,
         ))
+    }
+
+    /// The common case of `quoted`, after the opening quote: a literal without escapes,
+    /// `$${`/`%%{` or template openers, then the closing quote. Builds the single literal
+    /// part directly (what `nest_toks` makes of one literal token without strips).
+    #[inline]
+    fn plain_quoted(&mut self) -> Option<Template> {
+        let start = self.pos;
+        let b = self.b;
+        let k = memchr::memchr3(b'"', b'\\', b'\n', &b[start..])?;
+        let end = start + k;
+        if b[end] != b'"' {
+            return None;
+        }
+        let raw = &b[start..end];
+        if memchr::memchr3(b'$', b'%', b'\r', raw).is_some() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if end > start {
+            let raw = &self.src[start..end];
+            parts.reserve_exact(1);
+            parts.push(TemplatePart::Literal {
+                value: raw.to_string(),
+                raw: raw.to_string(),
+                range: TextRange::new(start as u32, end as u32),
+            });
+        }
+        self.pos = end + 1;
+        Some(Template {
+            parts,
+            kind: TemplateKind::Quoted,
+        })
     }
 
     fn nest(&mut self, toks: Vec<Tok>) -> Vec<TemplatePart> {
