@@ -413,7 +413,7 @@ impl Provider for AwsProvider {
         };
         let schema = common::resource_schema(type_name)?;
         let obs = self
-            .describe(type_name, &[id.clone()])
+            .describe(type_name, std::slice::from_ref(&id))
             .await?
             .pop()
             .flatten();

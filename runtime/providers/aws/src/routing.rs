@@ -24,17 +24,6 @@ pub mod route_table {
     use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin};
 
     const TY: &str = "aws_route_table";
-    const TARGETS: [&str; 9] = [
-        "gateway_id",
-        "nat_gateway_id",
-        "network_interface_id",
-        "transit_gateway_id",
-        "vpc_peering_connection_id",
-        "egress_only_gateway_id",
-        "vpc_endpoint_id",
-        "carrier_gateway_id",
-        "local_gateway_id",
-    ];
 
     /// A route's destination, the key routes are matched by.
     fn destination(route: &Value) -> String {
@@ -316,12 +305,6 @@ pub mod route_table {
         address: &str,
     ) -> Result<Option<String>, ProviderError> {
         find_by_tag(p, "route-table", address).await
-    }
-
-    /// Keeps `TARGETS` used.
-    #[allow(dead_code)]
-    fn targets() -> [&'static str; 9] {
-        TARGETS
     }
 }
 

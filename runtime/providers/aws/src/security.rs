@@ -93,11 +93,13 @@ fn permission(t: &Tuple) -> IpPermission {
     .build()
 }
 
+/// (protocol, from, to, description): what one observed rule object groups sources by.
+type RuleKey = (String, i64, i64, String);
+
 /// Rules as observed, one object per (protocol, ports, description) with its sources.
 fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
-    let mut grouped: BTreeMap<(String, i64, i64, String), BTreeMap<&'static str, Vec<String>>> =
-        BTreeMap::new();
-    let mut selfs: BTreeSet<(String, i64, i64, String)> = BTreeSet::new();
+    let mut grouped: BTreeMap<RuleKey, BTreeMap<&'static str, Vec<String>>> = BTreeMap::new();
+    let mut selfs: BTreeSet<RuleKey> = BTreeSet::new();
     for p in perms {
         let proto = p.ip_protocol().unwrap_or("-1").to_string();
         let all = protocol(&proto) == "-1";
