@@ -416,7 +416,8 @@ impl Planner<'_> {
                 self.world.set_instance_value(&instance, value);
                 continue;
             }
-            let prior_value = self.prior_values.get(&instance).cloned();
+            // Each instance is planned once: take its prior value rather than copy it.
+            let prior_value = self.prior_values.remove(&instance);
             let prior_state = self.prior.resources.get(&instance).cloned();
             let tainted = prior_state
                 .as_ref()
