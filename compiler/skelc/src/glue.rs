@@ -18,7 +18,11 @@ use skel_value::Value;
 use crate::render::redact::Redactor;
 
 pub fn registry() -> ProviderRegistry {
-    ProviderRegistry::new(skel_provider_builtin::factories())
+    ProviderRegistry::new(
+        skel_provider_builtin::factories()
+            .into_iter()
+            .chain(skel_provider_aws::factories()),
+    )
 }
 
 /// A multi-threaded tokio runtime for one command.

@@ -484,7 +484,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
         ("aws_network_acl", "ingress" | "egress") => {
-            crate::routing::nacl::entries(observed) == crate::routing::nacl::entries(state)
+            crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
         _ => false,
     }

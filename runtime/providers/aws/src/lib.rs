@@ -24,14 +24,17 @@ use skel_provider::{
 use skel_value::Value;
 use tokio::sync::OnceCell;
 
+mod acl;
 pub mod common;
 mod compute;
 mod data;
 mod dns;
 pub mod error;
+mod gateways;
 mod network;
 mod routing;
 mod security;
+mod storage;
 
 use common::{get, get_str, Obs};
 
@@ -258,16 +261,16 @@ macro_rules! dispatch {
             "aws_vpc" => Box::pin(network::vpc::$f($($arg),*)).await,
             "aws_subnet" => Box::pin(network::subnet::$f($($arg),*)).await,
             "aws_internet_gateway" => Box::pin(network::igw::$f($($arg),*)).await,
-            "aws_eip" => Box::pin(network::eip::$f($($arg),*)).await,
-            "aws_nat_gateway" => Box::pin(network::nat::$f($($arg),*)).await,
+            "aws_eip" => Box::pin(gateways::eip::$f($($arg),*)).await,
+            "aws_nat_gateway" => Box::pin(gateways::nat::$f($($arg),*)).await,
             "aws_route_table" => Box::pin(routing::route_table::$f($($arg),*)).await,
             "aws_route_table_association" => Box::pin(routing::association::$f($($arg),*)).await,
-            "aws_network_acl" => Box::pin(routing::nacl::$f($($arg),*)).await,
+            "aws_network_acl" => Box::pin(acl::nacl::$f($($arg),*)).await,
             "aws_security_group" => Box::pin(security::sg::$f($($arg),*)).await,
-            "aws_key_pair" => Box::pin(compute::key_pair::$f($($arg),*)).await,
+            "aws_key_pair" => Box::pin(security::key_pair::$f($($arg),*)).await,
             "aws_instance" => Box::pin(compute::instance::$f($($arg),*)).await,
-            "aws_ebs_volume" => Box::pin(compute::volume::$f($($arg),*)).await,
-            "aws_volume_attachment" => Box::pin(compute::attachment::$f($($arg),*)).await,
+            "aws_ebs_volume" => Box::pin(storage::volume::$f($($arg),*)).await,
+            "aws_volume_attachment" => Box::pin(storage::attachment::$f($($arg),*)).await,
             "aws_route53_zone" => Box::pin(dns::zone::$f($($arg),*)).await,
             "aws_route53_record" => Box::pin(dns::record::$f($($arg),*)).await,
             other => Err(ProviderError::InvalidConfig(format!(

@@ -1,4 +1,4 @@
-//! `aws_security_group` with inline `ingress`/`egress` rules. Rules are compared as atomic
+//! Access: `aws_key_pair`, and `aws_security_group` with inline `ingress`/`egress` rules. Rules are compared as atomic
 //! tuples (protocol, ports, one source, description), because AWS groups the sources of rules
 //! with the same ports into one permission however the configuration splits them.
 
@@ -411,5 +411,130 @@ pub mod sg {
         address: &str,
     ) -> Result<Option<String>, ProviderError> {
         find_by_tag(p, "security-group", address).await
+    }
+}
+
+pub mod key_pair {
+    use super::*;
+    use crate::network::region;
+    use aws_sdk_ec2::types::ResourceType;
+    use aws_smithy_types::Blob;
+
+    const TY: &str = "aws_key_pair";
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let name = match (
+            get_str(planned, "key_name"),
+            get_str(planned, "key_name_prefix"),
+        ) {
+            (Some(n), _) => n.to_string(),
+            (None, prefix) => {
+                let suffix = uuid::Uuid::new_v4().simple().to_string();
+                format!("{}{}", prefix.unwrap_or("skel-"), &suffix[..26])
+            }
+        };
+        let key = get_str(planned, "public_key").unwrap_or_default();
+        p.ec2()
+            .await?
+            .import_key_pair()
+            .key_name(&name)
+            .public_key_material(Blob::new(key.as_bytes()))
+            .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        Ok(name)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
+        update_tags(
+            p,
+            &format!("updating {}", what(TY, &id)),
+            &key_id,
+            prior,
+            planned,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        match p
+            .ec2()
+            .await?
+            .delete_key_pair()
+            .key_name(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_key_pairs()
+            .set_key_names(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for k in out.key_pairs() {
+            let Some(name) = k.key_name() else { continue };
+            let mut o = Obs::new();
+            o.insert("key_name".into(), s(name));
+            o.insert("key_pair_id".into(), opt_s(k.key_pair_id()));
+            o.insert("fingerprint".into(), opt_s(k.key_fingerprint()));
+            o.insert("key_type".into(), opt_s(k.key_type().map(|t| t.as_str())));
+            o.insert(
+                "arn".into(),
+                s(format!(
+                    "arn:aws:ec2:{}:{}:key-pair/{name}",
+                    region(&ec2),
+                    ""
+                )),
+            );
+            o.insert("tags_all".into(), tags_obs(k.tags()));
+            found.insert(name.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        planned: &Value,
+        _address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let Some(name) = get_str(planned, "key_name") else {
+            return Ok(None);
+        };
+        Ok(describe(p, &[name.to_string()])
+            .await?
+            .pop()
+            .flatten()
+            .map(|_| name.to_string()))
     }
 }

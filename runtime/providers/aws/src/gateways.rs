@@ -1,0 +1,367 @@
+//! Gateways and addresses: `aws_eip` and `aws_nat_gateway`.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::Client;
+use skel_provider::ProviderError;
+use skel_value::Value;
+
+use crate::common::*;
+use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::network::{arn, filter, region};
+use crate::AwsProvider;
+
+pub mod eip {
+    use super::*;
+    use aws_sdk_ec2::types::{DomainType, ResourceType};
+
+    const TY: &str = "aws_eip";
+
+    async fn associate(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
+        let instance = get_str(planned, "instance");
+        let eni = get_str(planned, "network_interface");
+        if instance.is_none() && eni.is_none() {
+            return Ok(());
+        }
+        ec2.associate_address()
+            .allocation_id(id)
+            .set_instance_id(instance.map(str::to_string))
+            .set_network_interface_id(eni.map(str::to_string))
+            .set_private_ip_address(
+                get_str(planned, "associate_with_private_ip").map(str::to_string),
+            )
+            .send()
+            .await
+            .or_fail(w)?;
+        Ok(())
+    }
+
+    async fn disassociate(
+        ec2: &Client,
+        w: &str,
+        association: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        let Some(association) = association else {
+            return Ok(());
+        };
+        match ec2
+            .disassociate_address()
+            .association_id(association)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(w)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .allocate_address()
+            .domain(DomainType::from(
+                get_str(planned, "domain").unwrap_or("vpc"),
+            ))
+            .set_public_ipv4_pool(get_str(planned, "public_ipv4_pool").map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out.allocation_id().unwrap_or_default().to_string();
+        associate(ec2, &w, &id, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        let moved = ["instance", "network_interface", "associate_with_private_ip"]
+            .iter()
+            .any(|n| !same(get(prior, n), get(planned, n)) && !get(planned, n).has_unknown());
+        if moved {
+            disassociate(ec2, &w, get_str(prior, "association_id")).await?;
+            associate(ec2, &w, &id, planned).await?;
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        disassociate(ec2, &w, get_str(prior, "association_id")).await?;
+        match retry_on(DEPENDENCY, || async {
+            ec2.release_address().allocation_id(&id).send().await.aws()
+        })
+        .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into_provider(&w)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_addresses()
+            .set_allocation_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for a in out.addresses() {
+            let Some(id) = a.allocation_id() else {
+                continue;
+            };
+            let mut o = Obs::new();
+            o.insert("allocation_id".into(), s(id));
+            o.insert("domain".into(), opt_s(a.domain().map(|d| d.as_str())));
+            o.insert(
+                "instance".into(),
+                opt_s(a.instance_id().filter(|i| !i.is_empty())),
+            );
+            o.insert("network_interface".into(), opt_s(a.network_interface_id()));
+            o.insert("association_id".into(), opt_s(a.association_id()));
+            o.insert("public_ip".into(), opt_s(a.public_ip()));
+            o.insert("private_ip".into(), opt_s(a.private_ip_address()));
+            o.insert("public_ipv4_pool".into(), opt_s(a.public_ipv4_pool()));
+            o.insert("carrier_ip".into(), opt_s(a.carrier_ip()));
+            o.insert("customer_owned_ip".into(), opt_s(a.customer_owned_ip()));
+            o.insert(
+                "public_dns".into(),
+                opt_s(a.public_ip().map(|ip| public_dns(&ec2, ip)).as_deref()),
+            );
+            o.insert("arn".into(), arn(&ec2, None, "elastic-ip", id));
+            o.insert("tags_all".into(), tags_obs(a.tags()));
+            found.insert(id.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    pub async fn find(
+        p: &AwsProvider,
+        _planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        find_by_tag(p, "elastic-ip", address).await
+    }
+}
+
+/// The public DNS name AWS gives an address (`ec2-1-2-3-4.compute-1.amazonaws.com`).
+pub fn public_dns(ec2: &Client, ip: &str) -> String {
+    let region = region(ec2);
+    let dashed = ip.replace('.', "-");
+    if region == "us-east-1" {
+        format!("ec2-{dashed}.compute-1.amazonaws.com")
+    } else {
+        format!("ec2-{dashed}.{region}.compute.amazonaws.com")
+    }
+}
+
+pub mod nat {
+    use super::*;
+    use aws_sdk_ec2::client::Waiters;
+    use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
+
+    const TY: &str = "aws_nat_gateway";
+
+    pub async fn create(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {address}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_nat_gateway()
+            .set_subnet_id(get_str(planned, "subnet_id").map(str::to_string))
+            .set_allocation_id(get_str(planned, "allocation_id").map(str::to_string))
+            .set_connectivity_type(
+                get_str(planned, "connectivity_type").map(ConnectivityType::from),
+            )
+            .set_private_ip_address(get_str(planned, "private_ip").map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::Natgateway, planned, address))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out
+            .nat_gateway()
+            .and_then(|n| n.nat_gateway_id())
+            .unwrap_or_default()
+            .to_string();
+        crate::error::waited(
+            ec2.wait_until_nat_gateway_available()
+                .nat_gateway_ids(&id)
+                .wait(crate::error::WAIT)
+                .await,
+            &w,
+            "available",
+        )?;
+        Ok(id)
+    }
+
+    pub async fn update(
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        update_tags(
+            p,
+            &format!("updating {}", what(TY, &id)),
+            &id,
+            prior,
+            planned,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", what(TY, &id));
+        let ec2 = p.ec2().await?;
+        // moto answers HTTP 500 for unknown ids: check it exists first.
+        if describe(p, std::slice::from_ref(&id))
+            .await?
+            .pop()
+            .flatten()
+            .is_none()
+        {
+            return Ok(());
+        }
+        match ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(&id)
+            .send()
+            .await
+            .aws()
+        {
+            Err(e) if e.is_not_found() || e.is(&["NatGatewayNotFound"]) => return Ok(()),
+            Err(e) => return Err(e.into_provider(&w)),
+            Ok(_) => {}
+        }
+        crate::error::waited(
+            ec2.wait_until_nat_gateway_deleted()
+                .nat_gateway_ids(&id)
+                .wait(crate::error::WAIT)
+                .await,
+            &w,
+            "deleted",
+        )
+    }
+
+    async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
+        let out = ec2
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(Some(ids))
+            .send()
+            .await
+            .aws()?;
+        let mut found = BTreeMap::new();
+        for n in out.nat_gateways() {
+            let Some(id) = n.nat_gateway_id() else {
+                continue;
+            };
+            if matches!(
+                n.state(),
+                Some(
+                    NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed
+                )
+            ) {
+                continue;
+            }
+            let a = n.nat_gateway_addresses().first();
+            let mut o = Obs::new();
+            o.insert("subnet_id".into(), opt_s(n.subnet_id()));
+            o.insert(
+                "allocation_id".into(),
+                opt_s(a.and_then(|a| a.allocation_id())),
+            );
+            o.insert(
+                "connectivity_type".into(),
+                opt_s(n.connectivity_type().map(|c| c.as_str())),
+            );
+            o.insert("private_ip".into(), opt_s(a.and_then(|a| a.private_ip())));
+            o.insert("public_ip".into(), opt_s(a.and_then(|a| a.public_ip())));
+            o.insert(
+                "network_interface_id".into(),
+                opt_s(a.and_then(|a| a.network_interface_id())),
+            );
+            o.insert(
+                "association_id".into(),
+                opt_s(a.and_then(|a| a.association_id())),
+            );
+            o.insert("tags_all".into(), tags_obs(n.tags()));
+            found.insert(id.to_string(), o);
+        }
+        Ok(found)
+    }
+
+    pub async fn describe(
+        p: &AwsProvider,
+        ids: &[String],
+    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+    }
+
+    /// moto ignores tag filters on NAT gateways: list the subnet's and match tags here.
+    pub async fn find(
+        p: &AwsProvider,
+        planned: &Value,
+        address: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let mut call = ec2.describe_nat_gateways();
+        if let Some(subnet) = get_str(planned, "subnet_id") {
+            call = call.filter(filter("subnet-id", &[subnet.to_string()]));
+        }
+        let out = call
+            .send()
+            .await
+            .or_fail(&format!("recovering {address}"))?;
+        Ok(out
+            .nat_gateways()
+            .iter()
+            .filter(|n| {
+                !matches!(
+                    n.state(),
+                    Some(NatGatewayState::Deleted | NatGatewayState::Failed)
+                )
+            })
+            .filter(|n| {
+                n.tags()
+                    .iter()
+                    .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address))
+            })
+            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+            .next_back())
+    }
+}
