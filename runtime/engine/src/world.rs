@@ -670,7 +670,14 @@ impl World {
         }
         if let Some(expr) = for_each {
             let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
-            if !value.is_known() {
+            // Only the keys must be known: a map of objects still being created (`for_each =
+            // aws_subnet.public`) has known keys and unknown values, which become `each.value`.
+            let keys_known = match &value {
+                Value::Map(_) | Value::Object(_) => true,
+                Value::Set(elements) => elements.iter().all(Value::is_known),
+                other => other.is_known(),
+            };
+            if !keys_known {
                 return Err(format!("the `for_each` of {what} depends on values known only after apply; its keys must be known at plan time"));
             }
             let keys = match value {

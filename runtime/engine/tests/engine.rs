@@ -636,3 +636,36 @@ async fn count_and_for_each_expand_and_modules_instantiate() {
         serde_json::json!([["s0-a", "s0-b"], ["s1-a", "s1-b"]])
     );
 }
+
+#[tokio::test]
+async fn for_each_over_resources_being_created_needs_only_known_keys() {
+    let run = Run::new();
+    let config = config(&[(
+        "main.skel",
+        "resource \"null_resource\" \"a\" {\n  for_each = toset([\"x\", \"y\"])\n}\nresource \"null_resource\" \"b\" {\n  for_each = null_resource.a\n  triggers = { id = each.value.id }\n}\n",
+    )]);
+    let planned = run.plan(&config, &State::new("l")).await;
+    let addrs: Vec<String> = planned
+        .changes
+        .changes
+        .iter()
+        .map(|c| c.addr.to_string())
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            "null_resource.a[\"x\"]",
+            "null_resource.a[\"y\"]",
+            "null_resource.b[\"x\"]",
+            "null_resource.b[\"y\"]"
+        ]
+    );
+    let report = run.apply(planned, ApplyOptions::default()).await;
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    let a_x = &report.state.resources[&"null_resource.a[\"x\"]".parse().unwrap()].attributes["id"];
+    assert_eq!(
+        &report.state.resources[&"null_resource.b[\"x\"]".parse().unwrap()].attributes["triggers"]
+            ["id"],
+        a_x
+    );
+}

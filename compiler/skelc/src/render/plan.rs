@@ -41,10 +41,10 @@ pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
     if outputs_change(changes) {
         out.push_str("\nChanges to outputs:\n");
         for o in &changes.outputs {
-            let before = o.before.as_ref().map(Value::from_json);
-            if before.as_ref() == o.after.as_ref() {
+            if !output_changes(o) {
                 continue;
             }
+            let before = o.before.as_ref().map(Value::from_json);
             let show = |v: &Value| {
                 if o.sensitive {
                     SENSITIVE.to_string()
@@ -69,11 +69,14 @@ pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
     out
 }
 
+/// Whether any output changes, comparing as JSON (state holds JSON, which does not tell lists
+/// from tuples).
 fn outputs_change(changes: &ChangeSet) -> bool {
-    changes
-        .outputs
-        .iter()
-        .any(|o| o.before.as_ref().map(Value::from_json) != o.after)
+    changes.outputs.iter().any(output_changes)
+}
+
+fn output_changes(o: &skel_plan_ir::OutputChange) -> bool {
+    o.before.as_ref() != o.after.as_ref().map(Value::to_json).as_ref()
 }
 
 fn headline(change: &ResourceChange) -> String {
