@@ -462,12 +462,28 @@ fn prepare(
         addr.resource.type_name.clone(),
         addr.resource.name.clone(),
     );
-    let each = world.resources.get(&key).and_then(|e| {
+    let mut each = world.resources.get(&key).and_then(|e| {
         e.keys
             .iter()
             .find(|(k, _)| *k == addr.key)
             .and_then(|(_, v)| v.clone())
     });
+    // `each.value` may have held values unknown at plan time (a map of resources being
+    // created): evaluate `for_each` again now that they are known.
+    if each.as_ref().is_some_and(|v| !v.is_known()) {
+        if let Ok((_, keys)) = world.expand(
+            mi,
+            &rc.references,
+            None,
+            rc.for_each.as_ref(),
+            &addr.to_string(),
+        ) {
+            each = keys
+                .into_iter()
+                .find(|(k, _)| *k == addr.key)
+                .and_then(|(_, v)| v);
+        }
+    }
     let repeat = (!addr.key.is_none()).then_some(Repeat {
         key: &addr.key,
         each_value: each.as_ref(),
