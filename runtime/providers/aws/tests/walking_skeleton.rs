@@ -134,8 +134,8 @@ fn walking_skeleton_against_moto() {
     // at plan time but whose values are not); iterate over the subnets' known CIDR keys instead.
     // Drop this once the engine takes known keys with unknown values.
     let vpc_main = tmp.path().join("examples/modules/vpc/main.skel");
-    let text = std::fs::read_to_string(&vpc_main).unwrap();
-    let patched = text
+    let source = std::fs::read_to_string(&vpc_main).unwrap();
+    let patched = source
         .replace(
             "for_each = aws_subnet.public\n\n  subnet_id      = each.value.id",
             "for_each = local.public_subnets\n\n  subnet_id      = aws_subnet.public[each.key].id",
