@@ -60,6 +60,10 @@ impl Kube {
         self.client
             .get_or_try_init(|| async {
                 let config = self.settings.kube_config().await?;
+                // With the AWS SDK in the same binary, rustls has both crypto back ends and
+                // cannot pick one itself: choose ring (kube's) explicitly. Failing means one is
+                // already installed, which is as good.
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 Client::try_from(config).map_err(|e| {
                     ProviderError::InvalidConfig(format!(
                         "Could not set up the Kubernetes client: {e}."
