@@ -51,7 +51,11 @@ fn child_entry() {
         intent.provider = "fake".into();
         journal.intent(&intent).unwrap();
         let object = json!({ "id": index });
-        fs::write(object_path(&dir, index), object.to_string()).unwrap();
+        // Like a real API, an object either exists whole or not at all: write and rename.
+        let path = object_path(&dir, index);
+        let temp = dir.join(format!("object-{index}.tmp"));
+        fs::write(&temp, object.to_string()).unwrap();
+        fs::rename(&temp, &path).unwrap();
         let result = common::ok(seq, &address, Some(object.clone()));
         journal.result(&result).unwrap();
         state.resources.insert(

@@ -44,6 +44,8 @@ impl ProviderFactory for KubernetesFactory {
     }
 
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
+        // Both rustls crypto back ends are linked (the AWS SDK brings the other): pick ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let settings = config::Settings::from_config(config)?;
         Ok(Arc::new(KubernetesProvider {
             kube: Kube::new(settings),
