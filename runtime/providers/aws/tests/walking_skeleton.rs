@@ -130,21 +130,6 @@ fn walking_skeleton_against_moto() {
     let moto = start_moto(&tmp.path().join("moto"));
     copy_dir(&repo().join("examples"), &tmp.path().join("examples"));
     let dir = tmp.path().join("examples/walking-skeleton");
-    // The engine does not yet accept `for_each = aws_subnet.public` (a map whose keys are known
-    // at plan time but whose values are not); iterate over the subnets' known CIDR keys instead.
-    // Drop this once the engine takes known keys with unknown values.
-    let vpc_main = tmp.path().join("examples/modules/vpc/main.skel");
-    let source = std::fs::read_to_string(&vpc_main).unwrap();
-    let patched = source
-        .replace(
-            "for_each = aws_subnet.public\n\n  subnet_id      = each.value.id",
-            "for_each = local.public_subnets\n\n  subnet_id      = aws_subnet.public[each.key].id",
-        )
-        .replace(
-            "for_each = aws_subnet.private\n\n  subnet_id      = each.value.id",
-            "for_each = local.private_subnets\n\n  subnet_id      = aws_subnet.private[each.key].id",
-        );
-    std::fs::write(&vpc_main, &patched).unwrap();
 
     let mut args = vec!["run", "--auto-approve"];
     args.extend(VARS);
