@@ -21,7 +21,8 @@ pub fn registry() -> ProviderRegistry {
     ProviderRegistry::new(
         skel_provider_builtin::factories()
             .into_iter()
-            .chain(skel_provider_aws::factories()),
+            .chain(skel_provider_aws::factories())
+            .chain(skel_provider_kubernetes::factories()),
     )
 }
 

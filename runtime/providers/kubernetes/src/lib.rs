@@ -38,6 +38,11 @@ pub const MANAGER: &str = "skel";
 /// Creates the `kubernetes` provider.
 pub struct KubernetesFactory;
 
+/// The factories this crate provides, for the provider registry.
+pub fn factories() -> Vec<Arc<dyn ProviderFactory>> {
+    vec![Arc::new(KubernetesFactory)]
+}
+
 impl ProviderFactory for KubernetesFactory {
     fn name(&self) -> &str {
         NAME
