@@ -1,0 +1,846 @@
+//! End to end: the real `skelc` binary applies, re-plans, changes and destroys the Kubernetes
+//! examples (`ipsvc-kubernetes`, `blue-green`, `canary`) and a few small configurations against
+//! the stand-in API server (`tests/support/kube-standin`, started in-process on a free loopback
+//! port), checking the objects through the stand-in's HTTP API rather than skel's state:
+//! plans with exactly the expected changes (`plan --json`), drift from out-of-band edits and
+//! deletes, `skelc import`, secrets never printed, data sources, and clean messages when the
+//! cluster is not configured, unreachable or rejects the token.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value as Json};
+use skel_kube_standin::StandIn;
+
+const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
+
+/// One finished `skelc` invocation.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A stand-in API server and a kubeconfig pointing at it, in a home directory of its own (so
+/// no `~/.kube/config` of the machine is ever read).
+struct Cluster {
+    standin: StandIn,
+    home: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+fn cluster() -> Cluster {
+    let standin = skel_kube_standin::start().expect("start the stand-in");
+    let home = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = home.path().join("kubeconfig");
+    standin
+        .write_kubeconfig(&kubeconfig, None)
+        .expect("write the kubeconfig");
+    Cluster {
+        standin,
+        home,
+        kubeconfig,
+    }
+}
+
+impl Cluster {
+    fn url(&self) -> &str {
+        self.standin.url()
+    }
+
+    /// `GET path` on the stand-in: the status code and the body.
+    fn get(&self, path: &str) -> (u16, Json) {
+        skel_kube_standin::client::request(self.url(), "GET", path, "application/json", "")
+            .expect("GET from the stand-in")
+    }
+
+    /// The object at `path`, which must exist.
+    fn object(&self, path: &str) -> Json {
+        let (code, body) = self.get(path);
+        assert_eq!(code, 200, "GET {path}: {body}");
+        body
+    }
+
+    fn assert_gone(&self, path: &str) {
+        let (code, body) = self.get(path);
+        assert_eq!(code, 404, "GET {path} after destroy: {body}");
+    }
+
+    /// A write as `kubectl` would make it (merge patch, create or delete).
+    fn send(&self, method: &str, path: &str, content_type: &str, body: &Json) -> Json {
+        let (code, answer) = skel_kube_standin::client::request(
+            self.url(),
+            method,
+            path,
+            content_type,
+            &body.to_string(),
+        )
+        .expect("request to the stand-in");
+        assert!(
+            (200..300).contains(&code),
+            "{method} {path}: {code} {answer}"
+        );
+        answer
+    }
+
+    /// Runs `skelc ARGS` in `dir` with this cluster's kubeconfig.
+    fn skelc(&self, dir: &Path, args: &[&str]) -> Out {
+        let mut cmd = base_command(dir, args, self.home.path());
+        cmd.env("KUBECONFIG", &self.kubeconfig);
+        run(cmd, args)
+    }
+
+    fn ok(&self, dir: &Path, args: &[&str]) -> Out {
+        let out = self.skelc(dir, args);
+        assert_eq!(out.code, 0, "skelc {args:?} failed: {out:?}");
+        out
+    }
+
+    /// `skelc plan --json ARGS`, parsed.
+    fn plan_json(&self, dir: &Path, args: &[&str]) -> Json {
+        let mut all = vec!["plan", "--json"];
+        all.extend_from_slice(args);
+        let out = self.ok(dir, &all);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("plan JSON: {e}: {out:?}"))
+    }
+}
+
+/// `skelc ARGS` in `dir` with `home` as HOME and no Kubernetes settings from the environment.
+fn base_command(dir: &Path, args: &[&str], home: &Path) -> Command {
+    let mut cmd = Command::new(SKELC);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(mut cmd: Command, args: &[&str]) -> Out {
+    let output = cmd.output().expect("skelc runs");
+    let out = Out {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_ne!(out.code, 101, "skelc {args:?} panicked: {out:?}");
+    assert!(
+        !out.stderr.contains("panicked at"),
+        "skelc {args:?} panicked: {out:?}"
+    );
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create dir");
+    for entry in fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A copy of `examples/<name>` in a fresh temp directory (no state).
+fn example(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join(name);
+    copy_dir(&source, &dir);
+    (tmp, dir)
+}
+
+/// A temp directory holding `main.skel` with `config`.
+fn project(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("root");
+    fs::create_dir_all(&dir).expect("create dir");
+    fs::write(dir.join("main.skel"), config).expect("write main.skel");
+    (tmp, dir)
+}
+
+fn b64(text: &[u8]) -> String {
+    use std::fmt::Write;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let _ = out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One planned change: the action, the attribute paths whose known value changes, and the
+/// paths that become unknown.
+#[derive(Debug)]
+struct Change {
+    action: String,
+    changed: BTreeSet<String>,
+    unknown: BTreeSet<String>,
+}
+
+fn show_path(path: &[Json]) -> String {
+    path.iter()
+        .map(|step| match step {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The leaf paths where `before` and `after` differ (lists of different lengths, and values of
+/// different shapes, are one leaf).
+fn diff(before: &Json, after: &Json, path: &mut Vec<Json>, out: &mut BTreeSet<String>) {
+    match (before, after) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                path.push(Json::String(key.clone()));
+                diff(
+                    a.get(key).unwrap_or(&Json::Null),
+                    b.get(key).unwrap_or(&Json::Null),
+                    path,
+                    out,
+                );
+                path.pop();
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                path.push(json!(i));
+                diff(x, y, path, out);
+                path.pop();
+            }
+        }
+        (a, b) if a != b => {
+            out.insert(show_path(path));
+        }
+        _ => {}
+    }
+}
+
+/// Every resource change of a `plan --json` document that is not a no-op, by address.
+fn changes(plan: &Json) -> std::collections::BTreeMap<String, Change> {
+    let mut out = std::collections::BTreeMap::new();
+    for rc in plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+    {
+        let action = rc["action"].as_str().expect("action").to_string();
+        if action == "no_op" {
+            continue;
+        }
+        let unknown: BTreeSet<String> = rc["after_unknown"]
+            .as_array()
+            .expect("after_unknown")
+            .iter()
+            .map(|p| show_path(p.as_array().expect("path")))
+            .collect();
+        let mut changed = BTreeSet::new();
+        diff(&rc["before"], &rc["after"], &mut Vec::new(), &mut changed);
+        changed.retain(|p| !unknown.contains(p));
+        let address = rc["address"].as_str().expect("address").to_string();
+        out.insert(
+            address,
+            Change {
+                action,
+                changed,
+                unknown,
+            },
+        );
+    }
+    out
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The metadata the server rewrites on every change: unknown in any update's plan.
+fn server_metadata() -> BTreeSet<String> {
+    set(&["metadata.0.generation", "metadata.0.resource_version"])
+}
+
+/// An in-place update changing exactly `paths` (plus the server-maintained metadata).
+fn assert_update(change: Option<&Change>, paths: &[&str]) {
+    let change = change.expect("a planned change");
+    assert_eq!(change.action, "update", "{change:?}");
+    assert_eq!(change.changed, set(paths), "{change:?}");
+    assert!(
+        change.unknown.is_subset(&server_metadata()),
+        "only server metadata may become unknown: {change:?}"
+    );
+}
+
+const IPSVC_DEPLOYMENT: &str = "/apis/apps/v1/namespaces/ipsvc/deployments/ipsvc";
+const IPSVC_SERVICE: &str = "/api/v1/namespaces/ipsvc/services/ipsvc";
+const IPSVC_SECRET: &str = "/api/v1/namespaces/ipsvc/secrets/ipsvc-token";
+const IPSVC_CONFIG_MAP: &str = "/api/v1/namespaces/ipsvc/configmaps/ipsvc-code";
+const IPSVC_NAMESPACE: &str = "/api/v1/namespaces/ipsvc";
+const TOKEN: &str = "ipsvc-t0ken-n0t-for-printing";
+
+#[test]
+fn ipsvc_applies_plans_no_changes_and_destroys() {
+    let c = cluster();
+    let (_tmp, dir) = example("ipsvc-kubernetes");
+    let token_var = format!("api_token={TOKEN}");
+    let vars = ["-var", token_var.as_str(), "-var", "replicas=3"];
+
+    let run = c.ok(&dir, &[&["run", "--auto-approve"][..], &vars].concat());
+    assert!(
+        run.stdout
+            .contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("node_port = 30800"), "{run:?}");
+    assert!(
+        !run.all().contains(TOKEN) && !run.all().contains(&b64(TOKEN.as_bytes())),
+        "the token leaked: {run:?}"
+    );
+
+    let deployment = c.object(IPSVC_DEPLOYMENT);
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert_eq!(
+        deployment["spec"]["selector"]["matchLabels"],
+        json!({"app": "ipsvc"})
+    );
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "python:3.12-alpine");
+    assert_eq!(container["ports"][0]["containerPort"], 8000);
+    assert_eq!(deployment["status"]["readyReplicas"], 3, "rolled out");
+    let service = c.object(IPSVC_SERVICE);
+    assert_eq!(service["spec"]["type"], "NodePort");
+    assert_eq!(service["spec"]["selector"], json!({"app": "ipsvc"}));
+    assert_eq!(service["spec"]["ports"][0]["nodePort"], 30800);
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], 8000);
+    let secret = c.object(IPSVC_SECRET);
+    assert_eq!(secret["data"]["token"], b64(TOKEN.as_bytes()));
+    let code = c.object(IPSVC_CONFIG_MAP);
+    assert!(code["data"]["server.py"]
+        .as_str()
+        .is_some_and(|s| s.contains("def ")));
+
+    let again = c.skelc(
+        &dir,
+        &[&["plan", "--detailed-exitcode"][..], &vars].concat(),
+    );
+    assert_eq!(again.code, 0, "a second plan has no changes: {again:?}");
+    assert!(again.stdout.contains("No changes."), "{again:?}");
+
+    let destroy = c.ok(&dir, &[&["destroy", "--auto-approve"][..], &vars].concat());
+    assert!(destroy.stdout.contains("5 destroyed"), "{destroy:?}");
+    assert!(!destroy.all().contains(TOKEN), "{destroy:?}");
+    for path in [
+        IPSVC_DEPLOYMENT,
+        IPSVC_SERVICE,
+        IPSVC_SECRET,
+        IPSVC_CONFIG_MAP,
+        IPSVC_NAMESPACE,
+    ] {
+        c.assert_gone(path);
+    }
+}
+
+const WEB_SERVICE: &str = "/api/v1/namespaces/default/services/web";
+
+fn deployment_path(name: &str) -> String {
+    format!("/apis/apps/v1/namespaces/default/deployments/{name}")
+}
+
+#[test]
+fn blue_green_switch_is_one_in_place_selector_change() {
+    let c = cluster();
+    let (_tmp, dir) = example("blue-green");
+    c.ok(&dir, &["run", "--auto-approve"]);
+    assert_eq!(
+        c.object(WEB_SERVICE)["spec"]["selector"],
+        json!({"app": "web", "version": "blue"})
+    );
+    for colour in ["blue", "green"] {
+        let d = c.object(&deployment_path(&format!("web-{colour}")));
+        assert_eq!(d["metadata"]["labels"]["version"], colour);
+        assert_eq!(d["spec"]["replicas"], 3);
+    }
+
+    let plan = c.plan_json(&dir, &["-var", "live=green", "-out", "switch.plan"]);
+    let planned = changes(&plan);
+    assert_eq!(
+        planned.keys().collect::<Vec<_>>(),
+        vec!["kubernetes_service.app"],
+        "only the service changes: {planned:#?}"
+    );
+    assert_update(
+        planned.get("kubernetes_service.app"),
+        &["spec.0.selector.version"],
+    );
+    assert_eq!(
+        plan["summary"],
+        json!({"add": 0, "change": 1, "destroy": 0, "read": 0})
+    );
+
+    let applied = c.ok(&dir, &["run", "switch.plan"]);
+    assert!(
+        applied.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{applied:?}"
+    );
+    assert_eq!(
+        c.object(WEB_SERVICE)["spec"]["selector"],
+        json!({"app": "web", "version": "green"})
+    );
+    let settled = c.skelc(&dir, &["plan", "--detailed-exitcode", "-var", "live=green"]);
+    assert_eq!(settled.code, 0, "{settled:?}");
+    let output = c.ok(&dir, &["output", "live"]);
+    assert!(output.stdout.contains("default/web-green"), "{output:?}");
+}
+
+#[test]
+fn canary_percentage_changes_only_replicas() {
+    let c = cluster();
+    let (_tmp, dir) = example("canary");
+    c.ok(&dir, &["run", "--auto-approve"]);
+    assert_eq!(
+        c.object(&deployment_path("web-stable"))["spec"]["replicas"],
+        9
+    );
+    assert_eq!(
+        c.object(&deployment_path("web-canary"))["spec"]["replicas"],
+        1
+    );
+
+    let plan = c.plan_json(&dir, &["-var", "canary_percent=30"]);
+    let planned = changes(&plan);
+    assert_eq!(planned.len(), 2, "{planned:#?}");
+    for track in ["stable", "canary"] {
+        assert_update(
+            planned.get(&format!("kubernetes_deployment.track[\"{track}\"]")),
+            &["spec.0.replicas"],
+        );
+    }
+
+    c.ok(
+        &dir,
+        &["run", "--auto-approve", "-var", "canary_percent=30"],
+    );
+    let stable = c.object(&deployment_path("web-stable"));
+    let canary = c.object(&deployment_path("web-canary"));
+    assert_eq!(stable["spec"]["replicas"], 7);
+    assert_eq!(canary["spec"]["replicas"], 3);
+    assert_eq!(canary["status"]["availableReplicas"], 3, "rolled out");
+    assert_eq!(
+        canary["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginxinc/nginx-unprivileged:1.27-alpine"
+    );
+}
+
+#[test]
+fn out_of_band_scale_is_drift_and_out_of_band_delete_plans_a_create() {
+    let c = cluster();
+    let (_tmp, dir) = example("canary");
+    c.ok(&dir, &["run", "--auto-approve"]);
+
+    // `kubectl scale` as another field manager.
+    c.send(
+        "PATCH",
+        &format!(
+            "{}?fieldManager=kubectl-scale",
+            deployment_path("web-stable")
+        ),
+        "application/merge-patch+json",
+        &json!({"spec": {"replicas": 2}}),
+    );
+    let drift = c.skelc(&dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(drift.code, 2, "drift is a change: {drift:?}");
+    let plan = c.plan_json(&dir, &[]);
+    let planned = changes(&plan);
+    assert_eq!(planned.len(), 1, "{planned:#?}");
+    let stable = "kubernetes_deployment.track[\"stable\"]";
+    assert_update(planned.get(stable), &["spec.0.replicas"]);
+    let rc = plan["resource_changes"]
+        .as_array()
+        .and_then(|all| all.iter().find(|rc| rc["address"] == stable))
+        .expect("the stable track's change");
+    assert_eq!(rc["before"]["spec"][0]["replicas"], 2);
+    assert_eq!(rc["after"]["spec"][0]["replicas"], 9);
+    c.ok(&dir, &["run", "--auto-approve"]);
+    assert_eq!(
+        c.object(&deployment_path("web-stable"))["spec"]["replicas"],
+        9
+    );
+
+    // `kubectl delete deployment web-canary`.
+    c.send(
+        "DELETE",
+        &deployment_path("web-canary"),
+        "application/json",
+        &json!({}),
+    );
+    let plan = c.plan_json(&dir, &[]);
+    let planned = changes(&plan);
+    assert_eq!(planned.len(), 1, "{planned:#?}");
+    let canary = &planned["kubernetes_deployment.track[\"canary\"]"];
+    assert_eq!(canary.action, "create");
+    c.ok(&dir, &["run", "--auto-approve"]);
+    assert_eq!(
+        c.object(&deployment_path("web-canary"))["spec"]["replicas"],
+        1
+    );
+    let settled = c.skelc(&dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(settled.code, 0, "{settled:?}");
+}
+
+#[test]
+fn import_deployments_and_service_through_the_cli() {
+    let c = cluster();
+    let (_applied_tmp, applied) = example("blue-green");
+    c.ok(&applied, &["run", "--auto-approve"]);
+
+    // A second copy of the configuration, without state, adopts the same objects.
+    let (_tmp, dir) = example("blue-green");
+    for (address, id) in [
+        ("kubernetes_deployment.app[\"blue\"]", "default/web-blue"),
+        ("kubernetes_deployment.app[\"green\"]", "web-green"),
+        ("kubernetes_service.app", "default/web"),
+    ] {
+        let out = c.ok(&dir, &["import", address, id]);
+        assert!(out.all().contains("Imported"), "{out:?}");
+    }
+    let listed = c.ok(&dir, &["state", "list"]);
+    for address in [
+        "kubernetes_deployment.app[\"blue\"]",
+        "kubernetes_deployment.app[\"green\"]",
+        "kubernetes_service.app",
+    ] {
+        assert!(listed.stdout.contains(address), "{listed:?}");
+    }
+    // The imported objects match the configuration; only the outputs are new to this state.
+    let plan = c.plan_json(&dir, &[]);
+    let planned = changes(&plan);
+    assert!(planned.is_empty(), "{planned:#?}");
+    assert_eq!(
+        plan["summary"],
+        json!({"add": 0, "change": 0, "destroy": 0, "read": 0})
+    );
+
+    // An object that does not exist is a clean error, and state keeps nothing for it.
+    c.ok(&dir, &["state", "rm", "kubernetes_service.app"]);
+    let missing = c.skelc(
+        &dir,
+        &["import", "kubernetes_service.app", "default/nothing-here"],
+    );
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(missing.stderr.contains("no such object"), "{missing:?}");
+    let listed = c.ok(&dir, &["state", "list"]);
+    assert!(
+        !listed.stdout.contains("kubernetes_service.app"),
+        "{listed:?}"
+    );
+}
+
+const PASSWORD: &str = "plain-literal-pw-0451";
+const READ_PASSWORD: &str = "read-from-the-cluster-pw-1138";
+/// Bytes that are not UTF-8, base64-encoded: `binary_data` keeps them as they are.
+const BLOB: &str = "AAEC/w==";
+
+/// Out-of-band objects the data sources read: a namespace `team` with a label, a config map
+/// and a secret in it.
+fn seed_team(c: &Cluster) {
+    c.send(
+        "POST",
+        "/api/v1/namespaces",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "team", "labels": {"owner": "platform"}}}),
+    );
+    c.send(
+        "POST",
+        "/api/v1/namespaces/team/configmaps",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "settings"}, "data": {"greeting": "hello from team"}}),
+    );
+    c.send(
+        "POST",
+        "/api/v1/namespaces/team/secrets",
+        "application/json",
+        &json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"},
+                "data": {"password": b64(READ_PASSWORD.as_bytes())}}),
+    );
+}
+
+const SECRETS_CONFIG: &str = r#"
+variable "host" {
+  type = string
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+variable "password" {
+  type    = string
+  default = "plain-literal-pw-0451"
+}
+
+provider "kubernetes" {
+  host  = var.host
+  token = var.token
+}
+
+data "kubernetes_namespace" "team" {
+  metadata {
+    name = "team"
+  }
+}
+
+data "kubernetes_config_map" "settings" {
+  metadata {
+    name      = "settings"
+    namespace = data.kubernetes_namespace.team.id
+  }
+}
+
+data "kubernetes_secret" "creds" {
+  metadata {
+    name      = "creds"
+    namespace = "team"
+  }
+}
+
+resource "kubernetes_config_map" "copy" {
+  metadata {
+    name      = "settings-copy"
+    namespace = data.kubernetes_namespace.team.id
+    labels    = data.kubernetes_namespace.team.metadata[0].labels
+  }
+  data = data.kubernetes_config_map.settings.data
+}
+
+resource "kubernetes_secret" "literal" {
+  metadata {
+    name      = "literal"
+    namespace = "team"
+  }
+  data = {
+    password = var.password
+  }
+  binary_data = {
+    blob = "AAEC/w=="
+  }
+}
+
+resource "kubernetes_secret" "copy" {
+  metadata {
+    name      = "creds-copy"
+    namespace = "team"
+  }
+  data = data.kubernetes_secret.creds.data
+}
+
+output "greeting" {
+  value = data.kubernetes_config_map.settings.data["greeting"]
+}
+
+output "team_owner" {
+  value = data.kubernetes_namespace.team.metadata[0].labels["owner"]
+}
+"#;
+
+#[test]
+fn secrets_are_never_printed_and_data_sources_read_live_objects() {
+    let standin = skel_kube_standin::start_with(skel_kube_standin::Options {
+        token: Some("team-token".into()),
+        ..Default::default()
+    })
+    .expect("start the stand-in");
+    standin.set_token(None);
+    let home = tempfile::tempdir().expect("tempdir");
+    let c = Cluster {
+        kubeconfig: home.path().join("unused"),
+        standin,
+        home,
+    };
+    seed_team(&c);
+    c.standin.set_token(Some("team-token"));
+    let (_tmp, dir) = project(SECRETS_CONFIG);
+    let host = format!("host={}", c.url());
+    let vars = ["-var", host.as_str(), "-var", "token=team-token"];
+    let secrets = [
+        PASSWORD.to_string(),
+        b64(PASSWORD.as_bytes()),
+        READ_PASSWORD.to_string(),
+        b64(READ_PASSWORD.as_bytes()),
+    ];
+    let assert_hidden = |out: &Out| {
+        for secret in &secrets {
+            assert!(
+                !out.all().contains(secret.as_str()),
+                "{secret} leaked: {out:?}"
+            );
+        }
+    };
+
+    // The explicit host/token configuration; a wrong token is a clean 401 message.
+    let rejected = c.skelc(&dir, &["plan", "-var", &host, "-var", "token=wrong"]);
+    assert_eq!(rejected.code, 1, "{rejected:?}");
+    assert!(
+        rejected.stderr.contains("rejected the credentials"),
+        "{rejected:?}"
+    );
+
+    let plan = c.ok(&dir, &[&["plan"][..], &vars].concat());
+    assert_hidden(&plan);
+    assert!(plan.stdout.contains("(sensitive value)"), "{plan:?}");
+    let json_plan = c.ok(&dir, &[&["plan", "--json"][..], &vars].concat());
+    assert_hidden(&json_plan);
+
+    let run = c.ok(&dir, &[&["run", "--auto-approve"][..], &vars].concat());
+    assert_hidden(&run);
+    assert!(
+        run.stdout.contains("greeting = \"hello from team\""),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("team_owner = \"platform\""), "{run:?}");
+
+    let literal = c
+        .standin
+        .object("v1", "secrets", Some("team"), "literal")
+        .expect("the literal secret");
+    assert_eq!(literal["data"]["password"], b64(PASSWORD.as_bytes()));
+    assert_eq!(literal["data"]["blob"], BLOB);
+    let copy = c
+        .standin
+        .object("v1", "secrets", Some("team"), "creds-copy")
+        .expect("the copied secret");
+    assert_eq!(copy["data"]["password"], b64(READ_PASSWORD.as_bytes()));
+    let config_copy = c
+        .standin
+        .object("v1", "configmaps", Some("team"), "settings-copy")
+        .expect("the copied config map");
+    assert_eq!(config_copy["data"]["greeting"], "hello from team");
+    assert_eq!(config_copy["metadata"]["labels"]["owner"], "platform");
+
+    let again = c.skelc(
+        &dir,
+        &[&["plan", "--detailed-exitcode"][..], &vars].concat(),
+    );
+    assert_eq!(
+        again.code, 0,
+        "binary data stays binary, no diff: {again:?}"
+    );
+    let state = fs::read_to_string(dir.join("skel.state.json")).expect("state");
+    assert!(state.contains(BLOB), "binary_data is kept base64 in state");
+
+    // A new password: an in-place update whose values are never shown.
+    let changed = c.ok(
+        &dir,
+        &[
+            &["run", "--auto-approve"][..],
+            &vars,
+            &["-var", "password=rotated-pw-2001"],
+        ]
+        .concat(),
+    );
+    assert!(changed.stdout.contains("1 changed"), "{changed:?}");
+    assert!(!changed.all().contains("rotated-pw-2001"), "{changed:?}");
+    assert_hidden(&changed);
+    let literal = c
+        .standin
+        .object("v1", "secrets", Some("team"), "literal")
+        .expect("the literal secret");
+    assert_eq!(literal["data"]["password"], b64(b"rotated-pw-2001"));
+    assert_eq!(literal["data"]["blob"], BLOB);
+}
+
+const CONFIG_MAP_ONLY: &str = r#"
+resource "kubernetes_config_map" "c" {
+  metadata {
+    name = "c"
+  }
+  data = {
+    a = "b"
+  }
+}
+"#;
+
+#[test]
+fn unconfigured_and_unreachable_clusters_are_clean_errors() {
+    // No kubeconfig anywhere and not inside a cluster.
+    let home = tempfile::tempdir().expect("tempdir");
+    let (_tmp, dir) = project(CONFIG_MAP_ONLY);
+    let out = run(
+        base_command(&dir, &["run", "--auto-approve"], home.path()),
+        &["run"],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("No Kubernetes configuration found"),
+        "{out:?}"
+    );
+
+    // Applied, then the cluster goes away: the refresh of the next plan says so.
+    let c = cluster();
+    c.ok(&dir, &["run", "--auto-approve"]);
+    let Cluster {
+        standin,
+        home,
+        kubeconfig,
+    } = c;
+    drop(standin);
+    let mut cmd = base_command(&dir, &["plan"], home.path());
+    cmd.env("KUBECONFIG", &kubeconfig);
+    let out = run(cmd, &["plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("Cannot reach the Kubernetes API"),
+        "{out:?}"
+    );
+
+    // A kubeconfig that is not YAML.
+    fs::write(&kubeconfig, "{{{ not a kubeconfig").expect("write");
+    let mut cmd = base_command(&dir, &["plan"], home.path());
+    cmd.env("KUBECONFIG", &kubeconfig);
+    let out = run(cmd, &["plan"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("Could not read the kubeconfig"),
+        "{out:?}"
+    );
+}
