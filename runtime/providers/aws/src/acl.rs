@@ -298,19 +298,17 @@ pub mod nacl {
                 move_subnets(ec2, &w, &subnets, &default).await?;
             }
         }
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_network_acl()
-                .network_acl_id(&id)
-                .send()
-                .await
-                .aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_network_acl()
+                    .network_acl_id(&id)
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     fn entry_obs(e: &NetworkAclEntry) -> Value {
@@ -381,14 +379,7 @@ pub mod nacl {
             o.insert("owner_id".into(), opt_s(a.owner_id()));
             o.insert(
                 "arn".into(),
-                s(format!(
-                    "arn:aws:ec2:{}:{}:network-acl/{id}",
-                    ec2.config()
-                        .region()
-                        .map(|r| r.to_string())
-                        .unwrap_or_default(),
-                    a.owner_id().unwrap_or_default()
-                )),
+                crate::network::arn(&ec2, a.owner_id(), "network-acl", id),
             );
             o.insert("ingress".into(), rules(false));
             o.insert("egress".into(), rules(true));
@@ -406,8 +397,7 @@ pub mod nacl {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(

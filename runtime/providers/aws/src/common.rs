@@ -483,6 +483,10 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
         ("aws_security_group", "ingress" | "egress") => {
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
+        // Without a `root_block_device` block the root volume is AWS's choice, not managed.
+        ("aws_instance", "root_block_device") => {
+            state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown()
+        }
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
@@ -683,4 +687,29 @@ where
         }
         Err(e) => Err(e.into_provider(&format!("reading {type_name} {}", ids.join(", ")))),
     }
+}
+
+/// The outcome of a delete call: an object that is already gone counts as deleted.
+pub fn deleted<T>(result: Result<T, AwsErr>, what: &str) -> Result<(), ProviderError> {
+    match result {
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.into_provider(what)),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Reads EC2 objects of `type_name` with `read` (observations by id): one batch call, per-id
+/// calls when the batch fails on a gone id ([`batched`]).
+pub async fn describe_ec2<F, Fut>(
+    p: &AwsProvider,
+    type_name: &str,
+    ids: &[String],
+    read: F,
+) -> Result<Vec<Option<Obs>>, ProviderError>
+where
+    F: Fn(aws_sdk_ec2::Client, Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Obs>, AwsErr>>,
+{
+    let ec2 = p.ec2().await?;
+    batched(type_name, ids, |ids| read(ec2.clone(), ids)).await
 }

@@ -468,8 +468,7 @@ pub mod instance {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(

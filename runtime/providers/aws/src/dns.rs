@@ -378,13 +378,29 @@ pub mod record {
 
     /// The full record name: `name` with the zone's name appended unless it already ends in it.
     async fn full_name(
-        r53: &Client,
+        p: &AwsProvider,
         w: &str,
         zone: &str,
         name: &str,
     ) -> Result<String, ProviderError> {
-        let out = r53.get_hosted_zone().id(zone).send().await.or_fail(w)?;
-        let zone_name = dns_name(out.hosted_zone().map(|z| z.name()).unwrap_or_default());
+        let zone_name = match p.dns.zone_name(zone) {
+            Some(n) => n,
+            None => {
+                let out = p
+                    .r53()
+                    .await?
+                    .get_hosted_zone()
+                    .id(zone)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+                let n = dns_name(out.hosted_zone().map(|z| z.name()).unwrap_or_default());
+                if !n.is_empty() {
+                    p.dns.remember_zone_name(zone, &n);
+                }
+                n
+            }
+        };
         let n = dns_name(name);
         Ok(
             if n == zone_name || n.ends_with(&format!(".{zone_name}")) || zone_name.is_empty() {
@@ -449,34 +465,15 @@ pub mod record {
             .map_err(|e| ProviderError::InvalidConfig(format!("{TY}: {e}.")))
     }
 
+    /// Applies `changes` to `zone`, batched with the other record changes of the moment.
     async fn change(
-        r53: &Client,
+        p: &AwsProvider,
         w: &str,
         zone: &str,
         changes: Vec<(ChangeAction, ResourceRecordSet)>,
     ) -> Result<(), ProviderError> {
-        let changes: Vec<Change> = changes
-            .into_iter()
-            .filter_map(|(a, r)| {
-                Change::builder()
-                    .action(a)
-                    .resource_record_set(r)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        let batch = ChangeBatch::builder()
-            .set_changes(Some(changes))
-            .build()
-            .map_err(|e| ProviderError::Other(format!("{w}: {e}.")))?;
-        let out = r53
-            .change_resource_record_sets()
-            .hosted_zone_id(zone)
-            .change_batch(batch)
-            .send()
-            .await
-            .or_fail(w)?;
-        wait_insync(r53, w, out.change_info().map(|c| c.id())).await
+        let r53 = p.r53().await?;
+        p.dns.submit(r53, zone, w, changes).await
     }
 
     pub async fn create(
@@ -485,9 +482,8 @@ pub mod record {
         address: &str,
     ) -> Result<String, ProviderError> {
         let w = format!("creating {TY} {address}");
-        let r53 = p.r53().await?;
         let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
-        let name = full_name(r53, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
+        let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
         let set = record_set(planned, &name)?;
         let ty = set.r#type().as_str().to_string();
         let set_id = get_str(planned, "set_identifier");
@@ -503,7 +499,7 @@ pub mod record {
                 "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."
             )));
         }
-        change(r53, &w, &zone, vec![(ChangeAction::Upsert, set)]).await?;
+        change(p, &w, &zone, vec![(ChangeAction::Upsert, set)]).await?;
         Ok(id)
     }
 
@@ -514,9 +510,8 @@ pub mod record {
     ) -> Result<String, ProviderError> {
         let old_id = id_of(prior);
         let w = format!("updating {}", what(TY, &old_id));
-        let r53 = p.r53().await?;
         let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
-        let name = full_name(r53, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
+        let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
         let set = record_set(planned, &name)?;
         let id = id_for(
             &zone,
@@ -527,11 +522,11 @@ pub mod record {
         let mut changes = Vec::new();
         if id != old_id {
             let old_name =
-                full_name(r53, &w, &zone, get_str(prior, "name").unwrap_or_default()).await?;
+                full_name(p, &w, &zone, get_str(prior, "name").unwrap_or_default()).await?;
             changes.push((ChangeAction::Delete, record_set(prior, &old_name)?));
         }
         changes.push((ChangeAction::Upsert, set));
-        change(r53, &w, &zone, changes).await?;
+        change(p, &w, &zone, changes).await?;
         Ok(id)
     }
 
@@ -559,7 +554,7 @@ pub mod record {
             return Ok(());
         }
         change(
-            r53,
+            p,
             &w,
             &zone,
             current
@@ -690,9 +685,8 @@ pub mod record {
         ) else {
             return Ok(None);
         };
-        let r53 = p.r53().await?;
         let zone = bare(zone);
-        let name = full_name(r53, "recovering a record", &zone, name).await?;
+        let name = full_name(p, "recovering a record", &zone, name).await?;
         let id = id_for(&zone, &name, ty, get_str(planned, "set_identifier"));
         Ok(describe(p, std::slice::from_ref(&id))
             .await?

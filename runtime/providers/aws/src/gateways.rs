@@ -49,17 +49,14 @@ pub mod eip {
         let Some(association) = association else {
             return Ok(());
         };
-        match ec2
-            .disassociate_address()
-            .association_id(association)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            ec2.disassociate_address()
+                .association_id(association)
+                .send()
+                .await
+                .aws(),
+            w,
+        )
     }
 
     pub async fn create(
@@ -108,15 +105,13 @@ pub mod eip {
         let w = format!("deleting {}", what(TY, &id));
         let ec2 = p.ec2().await?;
         disassociate(ec2, &w, get_str(prior, "association_id")).await?;
-        match retry_on(DEPENDENCY, || async {
-            ec2.release_address().allocation_id(&id).send().await.aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.release_address().allocation_id(&id).send().await.aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -160,8 +155,7 @@ pub mod eip {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(
@@ -328,8 +322,7 @@ pub mod nat {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     /// moto ignores tag filters on NAT gateways: list the subnet's and match tags here.

@@ -25,6 +25,7 @@ use skel_value::Value;
 use tokio::sync::OnceCell;
 
 mod acl;
+mod batch;
 pub mod common;
 mod compute;
 mod data;
@@ -105,20 +106,55 @@ impl Settings {
     }
 }
 
-/// Counts API calls by operation name (`DescribeVpcs`), waiter polls included.
+/// Counts API calls by operation name (`DescribeVpcs`), waiter polls included. With
+/// `SKEL_AWS_CALL_LOG=FILE` in the environment each call is also appended to FILE as one line
+/// (`<milliseconds since the epoch> <operation>`), for benchmarks and for seeing what a command
+/// asked of AWS.
 #[derive(Debug, Default)]
-pub struct CallCounter(Mutex<BTreeMap<String, u64>>);
+pub struct CallCounter {
+    counts: Mutex<BTreeMap<String, u64>>,
+    log: Option<Mutex<std::fs::File>>,
+}
+
+/// The environment variable naming the call log.
+pub const CALL_LOG_ENV: &str = "SKEL_AWS_CALL_LOG";
 
 impl CallCounter {
+    fn from_env() -> CallCounter {
+        let log = std::env::var_os(CALL_LOG_ENV)
+            .filter(|p| !p.is_empty())
+            .and_then(|path| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .ok()
+            })
+            .map(Mutex::new);
+        CallCounter {
+            counts: Mutex::default(),
+            log,
+        }
+    }
+
     fn bump(&self, op: &str) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.counts.lock() {
             *m.entry(op.to_string()).or_default() += 1;
+        }
+        if let Some(Ok(mut file)) = self.log.as_ref().map(Mutex::lock) {
+            use std::io::Write;
+            let ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            // A lost line only skews a count; it must never fail the call.
+            let _ = writeln!(file, "{ms} {op}");
         }
     }
 
     /// Calls of `op` so far.
     pub fn get(&self, op: &str) -> u64 {
-        self.0
+        self.counts
             .lock()
             .map(|m| m.get(op).copied().unwrap_or(0))
             .unwrap_or(0)
@@ -126,7 +162,7 @@ impl CallCounter {
 
     /// Every operation's count.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+        self.counts.lock().map(|m| m.clone()).unwrap_or_default()
     }
 }
 
@@ -163,6 +199,8 @@ pub struct AwsProvider {
     clients: OnceCell<Clients>,
     calls: Arc<CallCounter>,
     endpoint_url: Option<String>,
+    /// Route 53 record changes waiting to be sent together.
+    pub(crate) dns: Arc<batch::Batcher>,
 }
 
 impl AwsProvider {
@@ -171,8 +209,9 @@ impl AwsProvider {
         Ok(AwsProvider {
             settings: Settings::from_config(config)?,
             clients: OnceCell::new(),
-            calls: Arc::new(CallCounter::default()),
+            calls: Arc::new(CallCounter::from_env()),
             endpoint_url: None,
+            dns: Arc::default(),
         })
     }
 

@@ -129,15 +129,13 @@ pub mod vpc {
         let id = id_of(prior);
         let w = format!("deleting {}", what(TY, &id));
         let ec2 = p.ec2().await?;
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_vpc().vpc_id(&id).send().await.aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_vpc().vpc_id(&id).send().await.aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -250,8 +248,7 @@ pub mod vpc {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(
@@ -343,15 +340,13 @@ pub mod subnet {
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
         let ec2 = p.ec2().await?;
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_subnet().subnet_id(&id).send().await.aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_subnet().subnet_id(&id).send().await.aws()
+            })
+            .await,
+            &format!("deleting {}", what(TY, &id)),
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -407,8 +402,7 @@ pub mod subnet {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(
@@ -517,19 +511,17 @@ pub mod igw {
         for vpc in &attached {
             detach(ec2, &w, &id, vpc).await?;
         }
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_internet_gateway()
-                .internet_gateway_id(&id)
-                .send()
-                .await
-                .aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_internet_gateway()
+                    .internet_gateway_id(&id)
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -564,8 +556,7 @@ pub mod igw {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(

@@ -2,21 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::*;
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::network::filter;
 use crate::AwsProvider;
-
-fn filter(name: &str, values: &[String]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.to_vec()))
-        .build()
-}
 
 pub mod route_table {
     use super::*;
@@ -99,20 +92,17 @@ pub mod route_table {
         route: &Value,
     ) -> Result<(), ProviderError> {
         let t = |n: &str| get_str(route, n).map(str::to_string);
-        match ec2
-            .delete_route()
-            .route_table_id(id)
-            .set_destination_cidr_block(t("cidr_block"))
-            .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
-            .set_destination_prefix_list_id(t("destination_prefix_list_id"))
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            ec2.delete_route()
+                .route_table_id(id)
+                .set_destination_cidr_block(t("cidr_block"))
+                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
+                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
+                .send()
+                .await
+                .aws(),
+            w,
+        )
     }
 
     pub async fn create(
@@ -200,19 +190,17 @@ pub mod route_table {
                 }
             }
         }
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_route_table()
-                .route_table_id(&id)
-                .send()
-                .await
-                .aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_route_table()
+                    .route_table_id(&id)
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     fn route_obs(r: &Route) -> Option<Value> {
@@ -267,14 +255,7 @@ pub mod route_table {
             o.insert("owner_id".into(), opt_s(t.owner_id()));
             o.insert(
                 "arn".into(),
-                s(format!(
-                    "arn:aws:ec2:{}:{}:route-table/{id}",
-                    ec2.config()
-                        .region()
-                        .map(|r| r.to_string())
-                        .unwrap_or_default(),
-                    t.owner_id().unwrap_or_default()
-                )),
+                crate::network::arn(&ec2, t.owner_id(), "route-table", id),
             );
             o.insert(
                 "route".into(),
@@ -294,8 +275,7 @@ pub mod route_table {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(
@@ -415,19 +395,16 @@ pub mod association {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        match p
-            .ec2()
-            .await?
-            .disassociate_route_table()
-            .association_id(&id)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            p.ec2()
+                .await?
+                .disassociate_route_table()
+                .association_id(&id)
+                .send()
+                .await
+                .aws(),
+            &format!("deleting {}", what(TY, &id)),
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -484,8 +461,7 @@ pub mod association {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(

@@ -349,15 +349,13 @@ pub mod sg {
         if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
             sync(ec2, &w, &id, prior, &Value::Null).await?;
         }
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_security_group().group_id(&id).send().await.aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&w)),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            retry_on(DEPENDENCY, || async {
+                ec2.delete_security_group().group_id(&id).send().await.aws()
+            })
+            .await,
+            &w,
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -401,8 +399,7 @@ pub mod sg {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(
@@ -471,19 +468,16 @@ pub mod key_pair {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        match p
-            .ec2()
-            .await?
-            .delete_key_pair()
-            .key_name(&id)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into_provider(&format!("deleting {}", what(TY, &id)))),
-            Ok(_) => Ok(()),
-        }
+        deleted(
+            p.ec2()
+                .await?
+                .delete_key_pair()
+                .key_name(&id)
+                .send()
+                .await
+                .aws(),
+            &format!("deleting {}", what(TY, &id)),
+        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -519,8 +513,7 @@ pub mod key_pair {
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        batched(TY, ids, |ids| read(ec2.clone(), ids)).await
+        describe_ec2(p, TY, ids, read).await
     }
 
     pub async fn find(

@@ -286,3 +286,71 @@ pub async fn ubuntu(p: &AwsProvider) -> String {
     let ami = p.read_data("aws_ami", &cfg).await.expect("ami");
     str_of(&ami, "id")
 }
+
+/// A stand-in AWS endpoint on 127.0.0.1 that answers every request with one canned response
+/// (an AWS error document, or an HTML page for an unimplemented call) and counts the requests.
+pub struct FakeAws {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub bodies: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeAws {
+    /// Answers `status` with `body` (`content_type`) until the test binary exits.
+    pub fn start(status: u16, content_type: &'static str, body: String) -> FakeAws {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let bodies = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (count, seen) = (requests.clone(), bodies.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut request = vec![0u8; length];
+                let _ = reader.read_exact(&mut request);
+                count.fetch_add(1, Ordering::SeqCst);
+                if let Ok(mut b) = seen.lock() {
+                    b.push(String::from_utf8_lossy(&request).into_owned());
+                }
+                let reply = format!(
+                    "HTTP/1.1 {status} Canned\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        FakeAws {
+            url,
+            requests,
+            bodies,
+        }
+    }
+
+    /// An EC2 (query protocol) error document with `code`.
+    pub fn ec2_error(status: u16, code: &str) -> FakeAws {
+        FakeAws::start(
+            status,
+            "text/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>canned {code} answer</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
+            ),
+        )
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,201 @@
+//! Route 53 record changes batched by zone: changes that arrive within a short window go to
+//! `ChangeResourceRecordSets` as one atomic change batch and share one wait for INSYNC. A
+//! batch that Route 53 rejects is retried change by change, so each error names its record.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet};
+use aws_sdk_route53::Client;
+use skel_provider::ProviderError;
+use tokio::sync::oneshot;
+
+use crate::error::{AwsErr, SdkResultExt};
+
+/// How long the first change of a batch waits for others to join it.
+const WINDOW: Duration = Duration::from_millis(40);
+
+/// Route 53 allows 1,000 record values per change batch; an UPSERT counts twice.
+const MAX_VALUES: usize = 1000;
+
+type Changes = Vec<(ChangeAction, ResourceRecordSet)>;
+
+struct Pending {
+    what: String,
+    changes: Changes,
+    done: oneshot::Sender<Result<(), ProviderError>>,
+}
+
+/// The changes waiting for each zone, and the zone names seen (they never change).
+#[derive(Default)]
+pub struct Batcher {
+    pending: Mutex<BTreeMap<String, Vec<Pending>>>,
+    zone_names: Mutex<BTreeMap<String, String>>,
+}
+
+impl Batcher {
+    /// The name of zone `zone`, if it was looked up before.
+    pub fn zone_name(&self, zone: &str) -> Option<String> {
+        self.zone_names.lock().ok()?.get(zone).cloned()
+    }
+
+    pub fn remember_zone_name(&self, zone: &str, name: &str) {
+        if let Ok(mut m) = self.zone_names.lock() {
+            m.insert(zone.to_string(), name.to_string());
+        }
+    }
+
+    /// Applies `changes` to `zone` together with whatever else arrives for the zone meanwhile;
+    /// returns once they are INSYNC. `what` names the resource and the action for errors.
+    pub async fn submit(
+        self: &Arc<Self>,
+        r53: &Client,
+        zone: &str,
+        what: &str,
+        changes: Changes,
+    ) -> Result<(), ProviderError> {
+        let (done, result) = oneshot::channel();
+        let first = {
+            let mut pending = self
+                .pending
+                .lock()
+                .map_err(|_| ProviderError::Other(format!("{what}: internal lock poisoned.")))?;
+            let queue = pending.entry(zone.to_string()).or_default();
+            queue.push(Pending {
+                what: what.to_string(),
+                changes,
+                done,
+            });
+            queue.len() == 1
+        };
+        if first {
+            // A task of its own, so the batch goes out even if this caller is dropped.
+            let (me, r53, zone) = (self.clone(), r53.clone(), zone.to_string());
+            tokio::spawn(async move {
+                tokio::time::sleep(WINDOW).await;
+                let batch = me
+                    .pending
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.remove(&zone))
+                    .unwrap_or_default();
+                flush(&r53, &zone, batch).await;
+            });
+        }
+        result.await.unwrap_or_else(|_| {
+            Err(ProviderError::Other(format!(
+                "{what}: the Route 53 change batch was abandoned; retry."
+            )))
+        })
+    }
+}
+
+fn weight(changes: &Changes) -> usize {
+    changes
+        .iter()
+        .map(|(action, set)| {
+            let values = set.resource_records().len().max(1);
+            if *action == ChangeAction::Upsert {
+                values * 2
+            } else {
+                values
+            }
+        })
+        .sum()
+}
+
+/// Sends `batch` in as few change batches as the limit allows; answers every caller.
+async fn flush(r53: &Client, zone: &str, batch: Vec<Pending>) {
+    let mut group: Vec<Pending> = Vec::new();
+    let mut size = 0;
+    for p in batch {
+        let w = weight(&p.changes);
+        if !group.is_empty() && size + w > MAX_VALUES {
+            send_group(r53, zone, std::mem::take(&mut group)).await;
+            size = 0;
+        }
+        size += w;
+        group.push(p);
+    }
+    if !group.is_empty() {
+        send_group(r53, zone, group).await;
+    }
+}
+
+async fn send_group(r53: &Client, zone: &str, group: Vec<Pending>) {
+    if group.len() > 1 {
+        let all: Changes = group.iter().flat_map(|p| p.changes.clone()).collect();
+        match send(r53, zone, all).await {
+            Ok(()) => {
+                for p in group {
+                    let _ = p.done.send(Ok(()));
+                }
+                return;
+            }
+            // Credentials, network: every change would fail alike.
+            Err(e) if e.code.is_none() || e.kind != crate::error::ErrKind::Service => {
+                for p in group {
+                    let _ = p.done.send(Err(e.clone().into_provider(&p.what)));
+                }
+                return;
+            }
+            // One change spoiled the atomic batch: find out which, one by one.
+            Err(_) => {}
+        }
+    }
+    for p in group {
+        let result = send(r53, zone, p.changes)
+            .await
+            .map_err(|e| e.into_provider(&p.what));
+        let _ = p.done.send(result);
+    }
+}
+
+/// One `ChangeResourceRecordSets` call, then `GetChange` until INSYNC (ten minutes at most).
+async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), AwsErr> {
+    let changes: Vec<Change> = changes
+        .into_iter()
+        .filter_map(|(a, r)| {
+            Change::builder()
+                .action(a)
+                .resource_record_set(r)
+                .build()
+                .ok()
+        })
+        .collect();
+    let batch = ChangeBatch::builder()
+        .set_changes(Some(changes))
+        .build()
+        .map_err(|e| AwsErr {
+            kind: crate::error::ErrKind::Other,
+            code: None,
+            message: e.to_string(),
+            status: None,
+        })?;
+    let out = r53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await
+        .aws()?;
+    let Some(change) = out.change_info().map(|c| c.id().to_string()) else {
+        return Ok(());
+    };
+    let mut delay = Duration::from_millis(500);
+    for _ in 0..120 {
+        let out = r53.get_change().id(&change).send().await.aws()?;
+        if out.change_info().map(|c| c.status()) == Some(&ChangeStatus::Insync) {
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+    Err(AwsErr {
+        kind: crate::error::ErrKind::Other,
+        code: None,
+        message: "the change did not reach INSYNC in ten minutes; check Route 53".into(),
+        status: None,
+    })
+}
