@@ -367,6 +367,12 @@ fn ipsvc_applies_plans_no_changes_and_destroys() {
     let destroy = c.ok(&dir, &[&["destroy", "--auto-approve"][..], &vars].concat());
     assert!(destroy.stdout.contains("5 destroyed"), "{destroy:?}");
     assert!(!destroy.all().contains(TOKEN), "{destroy:?}");
+    assert!(!destroy.stdout.contains("Outputs:"), "{destroy:?}");
+    let outputs = c.ok(&dir, &["output"]);
+    assert!(
+        outputs.stdout.contains("No outputs in state"),
+        "no outputs after destroy: {outputs:?}"
+    );
     for path in [
         IPSVC_DEPLOYMENT,
         IPSVC_SERVICE,

@@ -213,6 +213,7 @@ pub async fn apply(
         providers,
         ..
     } = planned;
+    let destroy = changes.destroy;
     let changes = Arc::new(changes.changes);
     let (steps, after) = build_steps(&changes);
     let mut indegree: HashMap<StepId, usize> = steps.iter().map(|s| (*s, 0)).collect();
@@ -306,7 +307,13 @@ pub async fn apply(
     let cancelled = options.cancel.is_requested();
     // Every task has been joined: nothing else holds the lock now.
     let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
-    update_outputs(&mut shared, errors.is_empty() && skipped == 0, &mut errors);
+    let complete = errors.is_empty() && skipped == 0;
+    if !destroy {
+        update_outputs(&mut shared, complete, &mut errors);
+    } else if complete {
+        // Everything is gone, so are the outputs; a partial destroy keeps them.
+        shared.state.outputs.clear();
+    }
     if let Err(e) = sink.checkpoint(&shared.state) {
         errors.push(EngineError::new(format!("saving state: {e}")));
     }

@@ -552,6 +552,41 @@ async fn orphans_are_deleted_after_their_dependents() {
 }
 
 #[tokio::test]
+async fn a_complete_destroy_leaves_no_outputs() {
+    let run = Run::new();
+    let config = config(&[("main.skel", CHAIN)]);
+    let report = run
+        .apply(
+            run.plan(&config, &State::new("l")).await,
+            ApplyOptions::default(),
+        )
+        .await;
+    assert!(report.state.outputs.contains_key("c"));
+    let planned = plan(
+        config.clone(),
+        &report.state,
+        &run.registry,
+        &PlanOptions {
+            refresh: true,
+            destroy: true,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .await
+    .expect("plans");
+    assert!(planned.changes.outputs.iter().all(|o| o.after.is_none()));
+    let report = run.apply(planned, ApplyOptions::default()).await;
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    assert!(report.state.resources.is_empty());
+    assert!(
+        report.state.outputs.is_empty(),
+        "outputs of destroyed objects are gone: {:?}",
+        report.state.outputs
+    );
+}
+
+#[tokio::test]
 async fn prevent_destroy_fails_the_plan() {
     let run = Run::new();
     let v1 = "resource \"null_resource\" \"r\" {\n  triggers = { v = \"1\" }\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n";
