@@ -850,3 +850,62 @@ fn unconfigured_and_unreachable_clusters_are_clean_errors() {
         "{out:?}"
     );
 }
+
+/// The walking skeleton's Kubernetes part (`examples/modules/k8s-api`), called the way
+/// `examples/walking-skeleton/kubernetes.skel` calls it, without the AWS part.
+const SKELETON_API_ROOT: &str = r#"
+module "k8s_api" {
+  source = "../modules/k8s-api"
+  count  = 1
+
+  name        = "skeleton-api"
+  namespace   = "skeleton"
+  public_fqdn = "api.skeleton.internal"
+}
+
+output "api_node_port" {
+  value = one(module.k8s_api[*].node_port)
+}
+
+output "api_cluster_url" {
+  value = one(module.k8s_api[*].cluster_url)
+}
+"#;
+
+#[test]
+fn walking_skeleton_api_module_applies_and_destroys() {
+    let c = cluster();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/modules/k8s-api"),
+        &tmp.path().join("modules/k8s-api"),
+    );
+    let dir = tmp.path().join("root");
+    fs::create_dir_all(&dir).expect("create dir");
+    fs::write(dir.join("main.skel"), SKELETON_API_ROOT).expect("write main.skel");
+
+    let run = c.ok(&dir, &["run", "--auto-approve"]);
+    assert!(run.stdout.contains("3 added"), "{run:?}");
+    assert!(run.stdout.contains("api_node_port = 30880"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("api_cluster_url = \"http://skeleton-api.skeleton.svc.cluster.local/\""),
+        "{run:?}"
+    );
+    let deployment = c.object("/apis/apps/v1/namespaces/skeleton/deployments/skeleton-api");
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["env"],
+        json!([{"name": "PUBLIC_FQDN", "value": "api.skeleton.internal"}])
+    );
+    assert_eq!(deployment["status"]["availableReplicas"], 2, "rolled out");
+    let service = c.object("/api/v1/namespaces/skeleton/services/skeleton-api");
+    assert_eq!(service["spec"]["selector"], json!({"app": "skeleton-api"}));
+    assert_eq!(service["spec"]["ports"][0]["nodePort"], 30880);
+
+    let again = c.skelc(&dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    c.ok(&dir, &["destroy", "--auto-approve"]);
+    c.assert_gone("/apis/apps/v1/namespaces/skeleton/deployments/skeleton-api");
+    c.assert_gone("/api/v1/namespaces/skeleton");
+}
