@@ -31,6 +31,13 @@ impl ProviderRegistry {
     pub fn factory(&self, name: &str) -> Option<&Arc<dyn ProviderFactory>> {
         self.factories.get(name)
     }
+
+    /// The provider names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.factories.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 /// A configured provider and its concurrency limit.
@@ -186,7 +193,15 @@ impl ProviderCache {
                 "no provider named `{}` is available",
                 site.provider.name
             ))
-            .with_help("skel ships the `null`, `local` and `random` providers in this build")
+            .with_help(format!(
+                "this build has the providers {}",
+                registry
+                    .names()
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         })?;
         let (config, parallelism) = match site.block {
             Some(i) => {

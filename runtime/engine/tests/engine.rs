@@ -587,6 +587,28 @@ async fn a_complete_destroy_leaves_no_outputs() {
 }
 
 #[tokio::test]
+async fn a_provider_missing_from_the_build_names_the_ones_it_has() {
+    let run = Run::new();
+    let result = plan(
+        config(&[("main.skel", "resource \"random_pet\" \"p\" {}\n")]),
+        &State::new("l"),
+        &run.registry,
+        &PlanOptions::default(),
+        &Silent,
+    )
+    .await;
+    let errors = result.err().expect("plan fails");
+    assert!(
+        errors.0[0].message.contains("no provider named `random`"),
+        "{errors}"
+    );
+    assert_eq!(
+        errors.0[0].help.as_deref(),
+        Some("this build has the providers `null`")
+    );
+}
+
+#[tokio::test]
 async fn prevent_destroy_fails_the_plan() {
     let run = Run::new();
     let v1 = "resource \"null_resource\" \"r\" {\n  triggers = { v = \"1\" }\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n";
