@@ -33,6 +33,13 @@ struct Case {
     import_id: Option<String>,
 }
 
+/// A case's configurations: create, update in place (with its marker), replacement.
+type Changes = (
+    Value,
+    Option<(Value, String)>,
+    Option<(Value, &'static str)>,
+);
+
 const UPDATED: &str = "skel-updated";
 const DRIFTED: &str = "skel-drifted";
 
@@ -176,248 +183,246 @@ async fn deps(p: &AwsProvider) -> Deps {
 
 async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
     let mut import_id = None;
-    let (create, update, replace): (Value, Option<(Value, String)>, Option<(Value, &str)>) =
-        match ty {
-            "aws_vpc" => {
-                let a = config(
-                    "aws_vpc",
-                    vec![("cidr_block", s("10.30.0.0/16")), ("tags", named("a"))],
-                );
-                let b = with(
-                    &a,
+    let (create, update, replace): Changes = match ty {
+        "aws_vpc" => {
+            let a = config(
+                "aws_vpc",
+                vec![("cidr_block", s("10.30.0.0/16")), ("tags", named("a"))],
+            );
+            let b = with(
+                &a,
+                vec![
+                    ("enable_dns_hostnames", Value::Bool(true)),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = with(&b, vec![("cidr_block", s("10.31.0.0/16"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "cidr_block")))
+        }
+        "aws_subnet" => {
+            let a = config(
+                "aws_subnet",
+                vec![
+                    ("vpc_id", s(&d.vpc)),
+                    ("cidr_block", s("10.20.10.0/24")),
+                    ("availability_zone", s("us-east-1a")),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![
+                    ("map_public_ip_on_launch", Value::Bool(true)),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = with(&b, vec![("availability_zone", s("us-east-1c"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "availability_zone")))
+        }
+        "aws_internet_gateway" => {
+            // Every argument is updated in place: there is no replacement.
+            let a = config(
+                "aws_internet_gateway",
+                vec![("vpc_id", s(&d.vpc2)), ("tags", named("a"))],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            (a, Some((b, UPDATED.into())), None)
+        }
+        "aws_eip" => {
+            let a = config("aws_eip", vec![("domain", s("vpc")), ("tags", named("a"))]);
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("domain", s("standard"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "domain")))
+        }
+        "aws_nat_gateway" => {
+            let a = config(
+                "aws_nat_gateway",
+                vec![
+                    ("subnet_id", s(&d.subnet_a)),
+                    ("allocation_id", s(&d.eip)),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("subnet_id", s(&d.subnet_b))]);
+            (a, Some((b, UPDATED.into())), Some((r, "subnet_id")))
+        }
+        "aws_route_table" => {
+            let route = |cidr: &str| obj(vec![("cidr_block", s(cidr)), ("gateway_id", s(&d.igw))]);
+            let a = config(
+                "aws_route_table",
+                vec![
+                    ("vpc_id", s(&d.vpc)),
+                    ("route", Value::set(vec![route("0.0.0.0/0")])),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![
+                    (
+                        "route",
+                        Value::set(vec![route("0.0.0.0/0"), route("192.168.0.0/16")]),
+                    ),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = with(
+                &config("aws_route_table", vec![("vpc_id", s(&d.vpc2))]),
+                vec![],
+            );
+            (a, Some((b, "192.168.0.0/16".into())), Some((r, "vpc_id")))
+        }
+        "aws_route_table_association" => {
+            let a = config(
+                "aws_route_table_association",
+                vec![("route_table_id", s(&d.rt)), ("subnet_id", s(&d.subnet_a))],
+            );
+            let b = with(&a, vec![("route_table_id", s(&d.rt2))]);
+            let r = with(&b, vec![("subnet_id", s(&d.subnet_b))]);
+            import_id = Some(format!("{}/{}", d.subnet_a, d.rt2));
+            (a, Some((b, d.rt2.clone())), Some((r, "subnet_id")))
+        }
+        "aws_network_acl" => {
+            let a = config(
+                "aws_network_acl",
+                vec![
+                    ("vpc_id", s(&d.vpc)),
+                    ("subnet_ids", Value::set(vec![s(&d.subnet_a)])),
+                    ("ingress", Value::set(vec![acl_rule(100, "tcp", 22)])),
+                    ("egress", Value::set(vec![acl_rule(100, "-1", 0)])),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![
+                    (
+                        "ingress",
+                        Value::set(vec![acl_rule(100, "tcp", 22), acl_rule(110, "tcp", 443)]),
+                    ),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = config("aws_network_acl", vec![("vpc_id", s(&d.vpc2))]);
+            (a, Some((b, UPDATED.into())), Some((r, "vpc_id")))
+        }
+        "aws_security_group" => {
+            let a = config(
+                "aws_security_group",
+                vec![
+                    ("name", s("matrix")),
+                    ("description", s("matrix group")),
+                    ("vpc_id", s(&d.vpc)),
+                    ("ingress", Value::set(vec![sg_rule("tcp", 22, "SSH")])),
+                    ("egress", Value::set(vec![sg_rule("-1", 0, "out")])),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![
+                    (
+                        "ingress",
+                        Value::set(vec![sg_rule("tcp", 22, "SSH"), sg_rule("tcp", 80, "HTTP")]),
+                    ),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = with(&b, vec![("description", s("another"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "description")))
+        }
+        "aws_key_pair" => {
+            let a = config(
+                "aws_key_pair",
+                vec![
+                    ("key_name", s("matrix")),
+                    ("public_key", s(PUBLIC_KEY)),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("key_name", s("matrix2"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "key_name")))
+        }
+        "aws_instance" => {
+            let ami = ubuntu(p).await;
+            let a = config(
+                "aws_instance",
+                vec![
+                    ("ami", s(&ami)),
+                    ("instance_type", s("t3.micro")),
+                    ("subnet_id", s(&d.subnet_a)),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![("instance_type", s("t3.small")), ("tags", named(UPDATED))],
+            );
+            let r = with(&b, vec![("private_ip", s("10.20.1.50"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "private_ip")))
+        }
+        "aws_ebs_volume" => {
+            let a = config(
+                "aws_ebs_volume",
+                vec![
+                    ("availability_zone", s("us-east-1a")),
+                    ("size", n(10)),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("size", n(12)), ("tags", named(UPDATED))]);
+            let r = with(&b, vec![("availability_zone", s("us-east-1b"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "availability_zone")))
+        }
+        "aws_volume_attachment" => {
+            // Every argument forces replacement: there is no in-place update.
+            let a = config(
+                "aws_volume_attachment",
+                vec![
+                    ("device_name", s("/dev/sdh")),
+                    ("volume_id", s(&d.volume)),
+                    ("instance_id", s(&d.instance)),
+                ],
+            );
+            let r = with(&a, vec![("device_name", s("/dev/sdj"))]);
+            (a, None, Some((r, "device_name")))
+        }
+        "aws_route53_zone" => {
+            let a = config(
+                "aws_route53_zone",
+                vec![
+                    ("name", s("matrix.test")),
+                    ("comment", s("a")),
+                    ("force_destroy", Value::Bool(true)),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("comment", s(UPDATED))]);
+            let r = with(&b, vec![("name", s("other.test"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "name")))
+        }
+        "aws_route53_record" => {
+            let rec = |name: &str, ttl: i64, ip: &str| {
+                config(
+                    "aws_route53_record",
                     vec![
-                        ("enable_dns_hostnames", Value::Bool(true)),
-                        ("tags", named(UPDATED)),
+                        ("zone_id", s(&d.zone)),
+                        ("name", s(name)),
+                        ("type", s("A")),
+                        ("ttl", n(ttl)),
+                        ("records", Value::set(vec![s(ip)])),
                     ],
-                );
-                let r = with(&b, vec![("cidr_block", s("10.31.0.0/16"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "cidr_block")))
-            }
-            "aws_subnet" => {
-                let a = config(
-                    "aws_subnet",
-                    vec![
-                        ("vpc_id", s(&d.vpc)),
-                        ("cidr_block", s("10.20.10.0/24")),
-                        ("availability_zone", s("us-east-1a")),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(
-                    &a,
-                    vec![
-                        ("map_public_ip_on_launch", Value::Bool(true)),
-                        ("tags", named(UPDATED)),
-                    ],
-                );
-                let r = with(&b, vec![("availability_zone", s("us-east-1c"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "availability_zone")))
-            }
-            "aws_internet_gateway" => {
-                // Every argument is updated in place: there is no replacement.
-                let a = config(
-                    "aws_internet_gateway",
-                    vec![("vpc_id", s(&d.vpc2)), ("tags", named("a"))],
-                );
-                let b = with(&a, vec![("tags", named(UPDATED))]);
-                (a, Some((b, UPDATED.into())), None)
-            }
-            "aws_eip" => {
-                let a = config("aws_eip", vec![("domain", s("vpc")), ("tags", named("a"))]);
-                let b = with(&a, vec![("tags", named(UPDATED))]);
-                let r = with(&b, vec![("domain", s("standard"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "domain")))
-            }
-            "aws_nat_gateway" => {
-                let a = config(
-                    "aws_nat_gateway",
-                    vec![
-                        ("subnet_id", s(&d.subnet_a)),
-                        ("allocation_id", s(&d.eip)),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(&a, vec![("tags", named(UPDATED))]);
-                let r = with(&b, vec![("subnet_id", s(&d.subnet_b))]);
-                (a, Some((b, UPDATED.into())), Some((r, "subnet_id")))
-            }
-            "aws_route_table" => {
-                let route =
-                    |cidr: &str| obj(vec![("cidr_block", s(cidr)), ("gateway_id", s(&d.igw))]);
-                let a = config(
-                    "aws_route_table",
-                    vec![
-                        ("vpc_id", s(&d.vpc)),
-                        ("route", Value::set(vec![route("0.0.0.0/0")])),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(
-                    &a,
-                    vec![
-                        (
-                            "route",
-                            Value::set(vec![route("0.0.0.0/0"), route("192.168.0.0/16")]),
-                        ),
-                        ("tags", named(UPDATED)),
-                    ],
-                );
-                let r = with(
-                    &config("aws_route_table", vec![("vpc_id", s(&d.vpc2))]),
-                    vec![],
-                );
-                (a, Some((b, "192.168.0.0/16".into())), Some((r, "vpc_id")))
-            }
-            "aws_route_table_association" => {
-                let a = config(
-                    "aws_route_table_association",
-                    vec![("route_table_id", s(&d.rt)), ("subnet_id", s(&d.subnet_a))],
-                );
-                let b = with(&a, vec![("route_table_id", s(&d.rt2))]);
-                let r = with(&b, vec![("subnet_id", s(&d.subnet_b))]);
-                import_id = Some(format!("{}/{}", d.subnet_a, d.rt2));
-                (a, Some((b, d.rt2.clone())), Some((r, "subnet_id")))
-            }
-            "aws_network_acl" => {
-                let a = config(
-                    "aws_network_acl",
-                    vec![
-                        ("vpc_id", s(&d.vpc)),
-                        ("subnet_ids", Value::set(vec![s(&d.subnet_a)])),
-                        ("ingress", Value::set(vec![acl_rule(100, "tcp", 22)])),
-                        ("egress", Value::set(vec![acl_rule(100, "-1", 0)])),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(
-                    &a,
-                    vec![
-                        (
-                            "ingress",
-                            Value::set(vec![acl_rule(100, "tcp", 22), acl_rule(110, "tcp", 443)]),
-                        ),
-                        ("tags", named(UPDATED)),
-                    ],
-                );
-                let r = config("aws_network_acl", vec![("vpc_id", s(&d.vpc2))]);
-                (a, Some((b, UPDATED.into())), Some((r, "vpc_id")))
-            }
-            "aws_security_group" => {
-                let a = config(
-                    "aws_security_group",
-                    vec![
-                        ("name", s("matrix")),
-                        ("description", s("matrix group")),
-                        ("vpc_id", s(&d.vpc)),
-                        ("ingress", Value::set(vec![sg_rule("tcp", 22, "SSH")])),
-                        ("egress", Value::set(vec![sg_rule("-1", 0, "out")])),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(
-                    &a,
-                    vec![
-                        (
-                            "ingress",
-                            Value::set(vec![sg_rule("tcp", 22, "SSH"), sg_rule("tcp", 80, "HTTP")]),
-                        ),
-                        ("tags", named(UPDATED)),
-                    ],
-                );
-                let r = with(&b, vec![("description", s("another"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "description")))
-            }
-            "aws_key_pair" => {
-                let a = config(
-                    "aws_key_pair",
-                    vec![
-                        ("key_name", s("matrix")),
-                        ("public_key", s(PUBLIC_KEY)),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(&a, vec![("tags", named(UPDATED))]);
-                let r = with(&b, vec![("key_name", s("matrix2"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "key_name")))
-            }
-            "aws_instance" => {
-                let ami = ubuntu(p).await;
-                let a = config(
-                    "aws_instance",
-                    vec![
-                        ("ami", s(&ami)),
-                        ("instance_type", s("t3.micro")),
-                        ("subnet_id", s(&d.subnet_a)),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(
-                    &a,
-                    vec![("instance_type", s("t3.small")), ("tags", named(UPDATED))],
-                );
-                let r = with(&b, vec![("private_ip", s("10.20.1.50"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "private_ip")))
-            }
-            "aws_ebs_volume" => {
-                let a = config(
-                    "aws_ebs_volume",
-                    vec![
-                        ("availability_zone", s("us-east-1a")),
-                        ("size", n(10)),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(&a, vec![("size", n(12)), ("tags", named(UPDATED))]);
-                let r = with(&b, vec![("availability_zone", s("us-east-1b"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "availability_zone")))
-            }
-            "aws_volume_attachment" => {
-                // Every argument forces replacement: there is no in-place update.
-                let a = config(
-                    "aws_volume_attachment",
-                    vec![
-                        ("device_name", s("/dev/sdh")),
-                        ("volume_id", s(&d.volume)),
-                        ("instance_id", s(&d.instance)),
-                    ],
-                );
-                let r = with(&a, vec![("device_name", s("/dev/sdj"))]);
-                (a, None, Some((r, "device_name")))
-            }
-            "aws_route53_zone" => {
-                let a = config(
-                    "aws_route53_zone",
-                    vec![
-                        ("name", s("matrix.test")),
-                        ("comment", s("a")),
-                        ("force_destroy", Value::Bool(true)),
-                        ("tags", named("a")),
-                    ],
-                );
-                let b = with(&a, vec![("comment", s(UPDATED))]);
-                let r = with(&b, vec![("name", s("other.test"))]);
-                (a, Some((b, UPDATED.into())), Some((r, "name")))
-            }
-            "aws_route53_record" => {
-                let rec = |name: &str, ttl: i64, ip: &str| {
-                    config(
-                        "aws_route53_record",
-                        vec![
-                            ("zone_id", s(&d.zone)),
-                            ("name", s(name)),
-                            ("type", s("A")),
-                            ("ttl", n(ttl)),
-                            ("records", Value::set(vec![s(ip)])),
-                        ],
-                    )
-                };
-                let a = rec("www.deps.test", 60, "10.0.0.1");
-                let b = rec("www.deps.test", 300, "10.0.0.77");
-                let r = rec("api.deps.test", 300, "10.0.0.77");
-                (a, Some((b, "10.0.0.77".into())), Some((r, "name")))
-            }
-            other => panic!("no lifecycle case for {other}"),
-        };
+                )
+            };
+            let a = rec("www.deps.test", 60, "10.0.0.1");
+            let b = rec("www.deps.test", 300, "10.0.0.77");
+            let r = rec("api.deps.test", 300, "10.0.0.77");
+            (a, Some((b, "10.0.0.77".into())), Some((r, "name")))
+        }
+        other => panic!("no lifecycle case for {other}"),
+    };
     Case {
         create,
         update,
