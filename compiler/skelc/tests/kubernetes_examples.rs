@@ -793,6 +793,28 @@ fn secrets_are_never_printed_and_data_sources_read_live_objects() {
         .expect("the literal secret");
     assert_eq!(literal["data"]["password"], b64(b"rotated-pw-2001"));
     assert_eq!(literal["data"]["blob"], BLOB);
+
+    // `skelc import` configures the provider from its block (host and token), as plans do.
+    c.ok(&dir, &["state", "rm", "kubernetes_secret.copy"]);
+    let imported = c.ok(
+        &dir,
+        &[
+            &["import", "kubernetes_secret.copy", "team/creds-copy"][..],
+            &vars,
+        ]
+        .concat(),
+    );
+    assert_hidden(&imported);
+    let again = c.skelc(
+        &dir,
+        &[
+            &["plan", "--detailed-exitcode"][..],
+            &vars,
+            &["-var", "password=rotated-pw-2001"],
+        ]
+        .concat(),
+    );
+    assert_eq!(again.code, 0, "the imported secret matches: {again:?}");
 }
 
 const CONFIG_MAP_ONLY: &str = r#"
@@ -854,6 +876,14 @@ fn unconfigured_and_unreachable_clusters_are_clean_errors() {
 /// The walking skeleton's Kubernetes part (`examples/modules/k8s-api`), called the way
 /// `examples/walking-skeleton/kubernetes.skel` calls it, without the AWS part.
 const SKELETON_API_ROOT: &str = r#"
+variable "kubeconfig_path" {
+  type = string
+}
+
+provider "kubernetes" {
+  config_path = var.kubeconfig_path
+}
+
 module "k8s_api" {
   source = "../modules/k8s-api"
   count  = 1
@@ -884,13 +914,28 @@ fn walking_skeleton_api_module_applies_and_destroys() {
     fs::create_dir_all(&dir).expect("create dir");
     fs::write(dir.join("main.skel"), SKELETON_API_ROOT).expect("write main.skel");
 
-    let run = c.ok(&dir, &["run", "--auto-approve"]);
-    assert!(run.stdout.contains("3 added"), "{run:?}");
-    assert!(run.stdout.contains("api_node_port = 30880"), "{run:?}");
+    // The kubeconfig comes only through the provider block's `config_path`, never KUBECONFIG.
+    let kc_var = format!("kubeconfig_path={}", c.kubeconfig.display());
+    let skelc = |args: &[&str]| {
+        let all = [args, &["-var", kc_var.as_str()][..]].concat();
+        run(base_command(&dir, &all, c.home.path()), &all)
+    };
+    let ok = |args: &[&str]| {
+        let out = skelc(args);
+        assert_eq!(out.code, 0, "skelc {args:?} failed: {out:?}");
+        out
+    };
+    let applied = ok(&["run", "--auto-approve"]);
+    assert!(applied.stdout.contains("3 added"), "{applied:?}");
     assert!(
-        run.stdout
+        applied.stdout.contains("api_node_port = 30880"),
+        "{applied:?}"
+    );
+    assert!(
+        applied
+            .stdout
             .contains("api_cluster_url = \"http://skeleton-api.skeleton.svc.cluster.local/\""),
-        "{run:?}"
+        "{applied:?}"
     );
     let deployment = c.object("/apis/apps/v1/namespaces/skeleton/deployments/skeleton-api");
     assert_eq!(deployment["spec"]["replicas"], 2);
@@ -903,9 +948,19 @@ fn walking_skeleton_api_module_applies_and_destroys() {
     assert_eq!(service["spec"]["selector"], json!({"app": "skeleton-api"}));
     assert_eq!(service["spec"]["ports"][0]["nodePort"], 30880);
 
-    let again = c.skelc(&dir, &["plan", "--detailed-exitcode"]);
+    let again = skelc(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
-    c.ok(&dir, &["destroy", "--auto-approve"]);
+
+    // Import inside the module: the root block (inherited by the module) configures it.
+    let service = "module.k8s_api[0].kubernetes_service.api";
+    c.ok(&dir, &["state", "rm", service]);
+    let imported = ok(&["import", service, "skeleton/skeleton-api"]);
+    assert!(imported.stdout.contains("Imported"), "{imported:?}");
+    let plan = ok(&["plan", "--json"]);
+    let plan: Json = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    assert!(changes(&plan).is_empty(), "{plan:#}");
+
+    ok(&["destroy", "--auto-approve"]);
     c.assert_gone("/apis/apps/v1/namespaces/skeleton/deployments/skeleton-api");
     c.assert_gone("/api/v1/namespaces/skeleton");
 }

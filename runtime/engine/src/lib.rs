@@ -15,4 +15,4 @@ pub use apply::{apply, ApplyOptions, ApplyReport, Cancel, Phase, Provisioners, S
 pub use error::{EngineError, Errors};
 pub use observer::{Observer, Silent};
 pub use plan::{plan, Drift, PlanOptions, Planned};
-pub use providers::ProviderRegistry;
+pub use providers::{configure_provider, ProviderRegistry};

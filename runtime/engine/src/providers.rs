@@ -136,7 +136,12 @@ pub fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineErr
         },
     };
     if !world.instances.contains_key(&module) {
-        // The module instance is gone from the configuration: use an implicit configuration.
+        // Not expanded (yet: refresh comes before expansion, and import never expands), or
+        // gone from the configuration. Follow the module calls statically to the root block
+        // the module inherits or is passed; otherwise use an implicit configuration.
+        if let Some(root_ref) = inherited_from_root(&world.config, &module, &provider) {
+            return resolve(world, &ModuleInstance::root(), &root_ref);
+        }
         return Ok(ProviderSite {
             module,
             provider,
@@ -169,6 +174,68 @@ fn find_module_end(text: &str) -> Option<usize> {
         i += 1;
     }
     end
+}
+
+/// The provider serving the state key `key` (`aws`, `aws.west`, `module.net.aws`), configured
+/// from its `provider` block with the root `variables`, outside a plan: for `skelc import` and
+/// crash recovery. Module instances are not expanded, so a block declared inside a module
+/// cannot be evaluated: such keys get the provider's default configuration.
+pub fn configure_provider(
+    config: Arc<skel_plan_ir::Config>,
+    variables: &std::collections::BTreeMap<String, Value>,
+    registry: &ProviderRegistry,
+    key: &str,
+) -> Result<Arc<dyn Provider>, EngineError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut world = World::new(config, variables, cwd).map_err(|errors| {
+        errors
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| EngineError::new("the root variables are invalid"))
+    })?;
+    let site = site_from_key(&world, key)?;
+    Ok(ProviderCache::default()
+        .get(&mut world, registry, &site)?
+        .provider)
+}
+
+/// The root configuration a module instance's `provider` resolves to, when no module on the
+/// way declares its own block for it (`None` otherwise, or when a call does not exist).
+fn inherited_from_root(
+    config: &skel_plan_ir::Config,
+    module: &ModuleInstance,
+    provider: &ProviderRef,
+) -> Option<ProviderRef> {
+    // The chain of (calling module, call index) from the root down to `module`.
+    let mut chain = Vec::new();
+    let mut current = skel_plan_ir::Config::ROOT;
+    for (name, _) in &module.0 {
+        let index = config.modules[current]
+            .module_calls
+            .iter()
+            .position(|c| &c.name == name)?;
+        chain.push((current, index));
+        current = config.modules[current].module_calls[index].module;
+    }
+    let mut wanted = provider.clone();
+    let mut inner = current;
+    for (parent, index) in chain.into_iter().rev() {
+        let declared = config.modules[inner]
+            .providers
+            .iter()
+            .any(|p| p.name == wanted.name && p.alias == wanted.alias);
+        if declared {
+            return None;
+        }
+        let call = &config.modules[parent].module_calls[index];
+        match call.providers.iter().find(|(child, _)| *child == wanted) {
+            Some((_, passed)) => wanted = passed.clone(),
+            None if wanted.alias.is_none() => {}
+            None => return None,
+        }
+        inner = parent;
+    }
+    Some(wanted)
 }
 
 /// Configured providers, created on first use.

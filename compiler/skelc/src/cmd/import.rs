@@ -1,7 +1,6 @@
 //! `skelc import ADDR ID`: adopt an existing object into state under a configured address.
 
 use skel_plan_ir::{InstanceAddr, ResourceInstanceState, ResourceMode};
-use skel_value::Value;
 
 use crate::cli::ImportArgs;
 use crate::glue;
@@ -37,12 +36,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         if locked.state.resources.contains_key(&addr) {
             anyhow::bail!("`{addr}` is already in state; remove it first with `skelc state rm {addr}` if you mean to re-import it");
         }
-        let provider_name = resource.provider.name.clone();
-        let factory = registry.factory(&provider_name).ok_or_else(|| anyhow::anyhow!("no provider named `{provider_name}`"))?;
-        let provider = factory.configure(&Value::Object(Default::default()))?;
+        let key = if addr.resource.module.is_root() { resource.provider.to_string() } else { format!("{}.{}", addr.resource.module, resource.provider) };
+        // Configured from its `provider` block (a kubeconfig path, a host, a region…).
+        let provider = skel_runtime::configure_provider(project.config.clone(), &project.variables, &registry, &key)
+            .map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
         let object = provider.import(&addr.resource.type_name, &args.id).await.map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
         let schema = skel_schema::resource(&addr.resource.type_name).ok_or_else(|| anyhow::anyhow!("no schema for `{}`", addr.resource.type_name))?;
-        let key = if addr.resource.module.is_root() { resource.provider.to_string() } else { format!("{}.{}", addr.resource.module, resource.provider) };
         locked.state.resources.insert(
             addr.clone(),
             ResourceInstanceState {
