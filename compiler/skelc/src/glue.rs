@@ -60,7 +60,11 @@ pub fn lock_state(dir: &std::path::Path, operation: &str) -> anyhow::Result<Lock
 
 /// Recover an interrupted run's journal, if there is one: read the affected objects back
 /// through their providers, fold the answers into state, write it, and say what happened.
-pub async fn recover(locked: &mut Locked, registry: &ProviderRegistry) -> anyhow::Result<()> {
+pub async fn recover(
+    locked: &mut Locked,
+    registry: &ProviderRegistry,
+    project: &crate::project::Project,
+) -> anyhow::Result<()> {
     let Some(pending) = locked.store.pending_journal()? else {
         return Ok(());
     };
@@ -73,7 +77,7 @@ pub async fn recover(locked: &mut Locked, registry: &ProviderRegistry) -> anyhow
     let mut answers: BTreeMap<u64, Option<serde_json::Value>> = BTreeMap::new();
     for step in plan.iter().filter(|s| s.needs_provider()) {
         let intent = step.intent();
-        let provider = provider_for(registry, &intent.provider)?;
+        let provider = provider_for(registry, project, &intent.provider)?;
         let type_name = &intent.addr.resource.type_name;
         let typed = |json: &Option<serde_json::Value>| -> Option<Value> {
             let schema = skel_schema::resource(type_name)?;
@@ -120,28 +124,15 @@ pub async fn recover(locked: &mut Locked, registry: &ProviderRegistry) -> anyhow
     Ok(())
 }
 
+/// The provider of a state key, configured from its `provider` block (a kubeconfig path, a
+/// host, a region…) as the plan would.
 fn provider_for(
     registry: &ProviderRegistry,
+    project: &crate::project::Project,
     key: &str,
 ) -> anyhow::Result<Arc<dyn skel_provider::Provider>> {
-    let name = provider_name(key);
-    let factory = registry
-        .factory(name)
-        .ok_or_else(|| anyhow::anyhow!("no provider `{name}` to recover `{key}` objects"))?;
-    Ok(factory.configure(&Value::Object(Default::default()))?)
-}
-
-/// The provider name of a state provider key: `module.net[0].aws.west` → `aws`.
-fn provider_name(key: &str) -> &str {
-    let mut parts = key.split('.');
-    while let Some(part) = parts.next() {
-        if part == "module" {
-            parts.next();
-            continue;
-        }
-        return part;
-    }
-    key
+    skel_runtime::configure_provider(project.config.clone(), &project.variables, registry, key)
+        .map_err(|e| anyhow::anyhow!("configuring provider `{key}` to recover its objects: {e}"))
 }
 
 /// The engine's `StateSink`: a write-ahead journal plus periodic state writes.

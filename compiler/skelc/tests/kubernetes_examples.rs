@@ -964,3 +964,102 @@ fn walking_skeleton_api_module_applies_and_destroys() {
     c.assert_gone("/apis/apps/v1/namespaces/skeleton/deployments/skeleton-api");
     c.assert_gone("/api/v1/namespaces/skeleton");
 }
+
+const SLOW_ROLLOUT: &str = r#"
+variable "host" {
+  type = string
+}
+
+provider "kubernetes" {
+  host = var.host
+}
+
+resource "kubernetes_deployment" "stuck" {
+  metadata {
+    name = "stuck"
+  }
+  spec {
+    selector {
+      match_labels = {
+        app = "stuck"
+      }
+    }
+    template {
+      metadata {
+        labels = {
+          app = "stuck"
+        }
+      }
+      spec {
+        container {
+          name  = "stuck"
+          image = "nginx:1.27"
+        }
+      }
+    }
+  }
+  timeouts {
+    create = "1m"
+  }
+}
+"#;
+
+#[test]
+fn a_run_killed_during_a_rollout_is_recovered_through_the_configured_provider() {
+    // Rollouts take a minute here, so the run is still waiting when it is killed.
+    let standin = skel_kube_standin::start_with(skel_kube_standin::Options {
+        settle_delay: std::time::Duration::from_secs(60),
+        ..Default::default()
+    })
+    .expect("start the stand-in");
+    let home = tempfile::tempdir().expect("tempdir");
+    let c = Cluster {
+        kubeconfig: home.path().join("unused"),
+        standin,
+        home,
+    };
+    let (_tmp, dir) = project(SLOW_ROLLOUT);
+    let host = format!("host={}", c.url());
+    // The cluster is reachable only through the provider block's `host`, never KUBECONFIG.
+    let args = ["run", "--auto-approve", "-var", host.as_str()];
+    let mut child = base_command(&dir, &args, c.home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start skelc run");
+    let path = deployment_path("stuck");
+    let started = std::time::Instant::now();
+    while c.get(&path).0 != 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the deployment never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // skelc now waits for a rollout that never completes: kill it mid-apply.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().expect("kill skelc");
+    let _ = child.wait();
+
+    let plan = run(
+        base_command(&dir, &["plan", "-var", host.as_str()], c.home.path()),
+        &["plan"],
+    );
+    assert!(
+        plan.stderr.contains("reconciling its journal"),
+        "the journal is reconciled: {plan:?}"
+    );
+    assert!(
+        !plan.stderr.contains("could not check"),
+        "the provider was configured from its block: {plan:?}"
+    );
+    assert_ne!(plan.code, 1, "{plan:?}");
+    let listed = run(
+        base_command(&dir, &["state", "list"], c.home.path()),
+        &["state"],
+    );
+    assert!(
+        listed.stdout.contains("kubernetes_deployment.stuck"),
+        "the object created before the kill is in state: {listed:?}"
+    );
+}

@@ -58,7 +58,7 @@ pub(crate) async fn lock_and_plan(
     show_progress: bool,
 ) -> anyhow::Result<Result<(crate::glue::Locked, skel_runtime::Planned), u8>> {
     let mut locked = crate::glue::lock_state(&project.root, operation)?;
-    crate::glue::recover(&mut locked, registry).await?;
+    crate::glue::recover(&mut locked, registry, project).await?;
     let redactor = crate::render::redact::Redactor::new(
         &project.config,
         &project.variables,

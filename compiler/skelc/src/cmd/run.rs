@@ -174,7 +174,7 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
     let rt = glue::runtime()?;
     rt.block_on(async {
         let mut locked = glue::lock_state(&project.root, "run")?;
-        glue::recover(&mut locked, &registry).await?;
+        glue::recover(&mut locked, &registry, &project).await?;
         // A plan made before any state existed applies to a directory that still has none.
         if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.state_path().exists() {
             locked.state.lineage = saved.changes.state_lineage.clone();
