@@ -18,12 +18,13 @@ use skel_value::Value;
 use crate::render::redact::Redactor;
 
 pub fn registry() -> ProviderRegistry {
-    ProviderRegistry::new(
-        skel_provider_builtin::factories()
-            .into_iter()
-            .chain(skel_provider_aws::factories())
-            .chain(skel_provider_kubernetes::factories()),
-    )
+    #[allow(unused_mut)]
+    let mut factories = skel_provider_builtin::factories();
+    #[cfg(feature = "aws")]
+    factories.extend(skel_provider_aws::factories());
+    #[cfg(feature = "kubernetes")]
+    factories.extend(skel_provider_kubernetes::factories());
+    ProviderRegistry::new(factories)
 }
 
 /// A multi-threaded tokio runtime for one command.
