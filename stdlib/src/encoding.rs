@@ -1,6 +1,7 @@
 //! Encoding functions: base64, JSON, YAML and URL encoding.
 
 use base64::Engine;
+use skel_value::ValueMap;
 use skel_value::{Number, Type, Value};
 
 use crate::util::{arg, func, p, pn, ret_dynamic, ret_string, str_arg};
@@ -122,7 +123,7 @@ fn from_yaml(y: &serde_yaml::Value) -> Result<Value, CallError> {
             Value::Tuple(items.iter().map(from_yaml).collect::<Result<_, _>>()?)
         }
         serde_yaml::Value::Mapping(m) => {
-            let mut out = std::collections::BTreeMap::new();
+            let mut out = ValueMap::new();
             for (k, v) in m {
                 let key = match from_yaml(k)? {
                     Value::String(s) => s,

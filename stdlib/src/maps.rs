@@ -1,5 +1,6 @@
 //! Map and object functions: keys, lookup, merge, transpose, values, zipmap.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use skel_value::{convert, unify, ObjectType, Type, Value};
@@ -166,7 +167,7 @@ fn merge_type(ts: &[Type]) -> Result<Type, TypeError> {
 }
 
 fn merge(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     let mut all_maps = true;
     for (i, a) in args.iter().enumerate() {
         match a {
@@ -187,10 +188,10 @@ fn merge(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
     if all_maps {
         let types: Vec<Type> = out.values().map(Value::type_of).collect();
         if let Some(elem) = unify(&types) {
-            return convert(&Value::Map(out), &Type::map(elem))
+            return convert(&Value::Map(out.into()), &Type::map(elem))
                 .map_err(|e| CallError::new(e.to_string()));
         }
-        return Ok(Value::Object(out));
+        return Ok(Value::Object(out.into()));
     }
     Ok(Value::Object(out))
 }
@@ -205,7 +206,7 @@ fn zipmap(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
             values.len()
         )));
     }
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     for (k, v) in keys.iter().zip(values) {
         let Value::String(k) = k else {
             return Err(CallError::at(0, "keys must not be null"));
@@ -213,7 +214,7 @@ fn zipmap(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
         out.insert(k.clone(), v.clone());
     }
     Ok(if matches!(arg(args, 1)?, Value::Tuple(_)) {
-        Value::Object(out)
+        Value::Object(out.into())
     } else {
         Value::Map(out)
     })

@@ -1,6 +1,6 @@
 //! String functions: case, trimming, splitting and joining, substrings and regular expressions.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use regex::Regex;
 use skel_value::{Type, Value};
@@ -156,7 +156,7 @@ fn match_value(re: &Regex, caps: &regex::Captures<'_>) -> Result<Value, CallErro
             .map_or(Value::Null, |m| Value::string(m.as_str()))
     };
     if names.iter().all(Option::is_some) {
-        let mut obj = BTreeMap::new();
+        let mut obj = ValueMap::new();
         for (i, name) in names.iter().enumerate() {
             obj.insert(name.unwrap_or_default().to_string(), group(i + 1));
         }

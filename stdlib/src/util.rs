@@ -1,6 +1,6 @@
 //! Helpers shared by the function families: building definitions, reading arguments, type rules.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use skel_value::{unify, Number, Type, Value};
 
@@ -111,7 +111,7 @@ pub(crate) fn seq_arg(args: &[Value], i: usize) -> Result<&[Value], CallError> {
         .ok_or_else(|| CallError::at(i, format!("a list is required, got {v}")))
 }
 
-pub(crate) fn map_arg(args: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, CallError> {
+pub(crate) fn map_arg(args: &[Value], i: usize) -> Result<&ValueMap, CallError> {
     let v = arg(args, i)?;
     v.as_mapping()
         .ok_or_else(|| CallError::at(i, format!("a map is required, got {v}")))

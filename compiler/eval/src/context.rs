@@ -1,7 +1,6 @@
 //! The real-file-system [`Context`]: `file` reads from disk, `templatefile` parses the
 //! template with `skel_syntax` and evaluates it with the given variables as its scope.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use skel_stdlib::Context;
@@ -77,7 +76,7 @@ impl Context for FsContext {
                 value.pop();
             }
         }
-        let scope: BTreeMap<String, Value> = vars.as_mapping().cloned().unwrap_or_default();
+        let scope: skel_value::ValueMap = vars.as_mapping().cloned().unwrap_or_default();
         let value = crate::eval_template(&template, &scope, self).map_err(|e| e.message)?;
         match value {
             Value::String(s) => Ok(s),

@@ -1,5 +1,6 @@
 //! The evaluator proper: one method per expression kind.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use skel_stdlib::Context;
@@ -132,7 +133,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn object(&mut self, items: &[ObjectItem]) -> Result<Value, EvalError> {
-        let mut out = BTreeMap::new();
+        let mut out = ValueMap::new();
         let mut unknown = false;
         for item in items {
             let key = match &item.key.kind {
@@ -403,7 +404,7 @@ impl<'a> Evaluator<'a> {
         let Some(pairs) = self.iterate(&coll, collection.range)? else {
             return Ok(Value::Unknown(Type::Dynamic));
         };
-        let mut out: BTreeMap<String, Value> = BTreeMap::new();
+        let mut entries: Vec<(String, Value)> = Vec::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
             let n = self.bind(key_var, value_var, k, v);
@@ -434,26 +435,24 @@ impl<'a> Evaluator<'a> {
             if grouping {
                 groups.entry(k).or_default().push(vv);
             } else {
-                match out.entry(k) {
-                    std::collections::btree_map::Entry::Occupied(e) => {
-                        return err(
-                            format!("duplicate object key {:?}; add \"...\" after the value expression to group values with the same key", e.key()),
-                            key.range,
-                        );
-                    }
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(vv);
-                    }
-                }
+                entries.push((k, vv));
             }
         }
         if grouping {
-            out = groups
-                .into_iter()
-                .map(|(k, vs)| (k, Value::Tuple(vs)))
-                .collect();
+            return Ok(Value::Object(
+                groups
+                    .into_iter()
+                    .map(|(k, vs)| (k, Value::Tuple(vs)))
+                    .collect(),
+            ));
         }
-        Ok(Value::Object(out))
+        match ValueMap::from_unique(entries) {
+            Ok(out) => Ok(Value::Object(out)),
+            Err(duplicate) => err(
+                format!("duplicate object key {duplicate:?}; add \"...\" after the value expression to group values with the same key"),
+                key.range,
+            ),
+        }
     }
 }
 

@@ -32,6 +32,12 @@ impl Scope for BTreeMap<String, Value> {
     }
 }
 
+impl Scope for skel_value::ValueMap {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.get(name).cloned()
+    }
+}
+
 /// A scope with no names.
 pub struct EmptyScope;
 

@@ -713,18 +713,22 @@ fn every_example_lowers() {
                 .iter()
                 .map(|c| (c.name.as_str(), c.module))
                 .collect();
-            assert_eq!(calls, [("vpc", 1), ("nodes", 2)]);
-            assert_eq!(config.modules.len(), 3);
-            assert!(config.modules[1].dir.ends_with("modules/vpc"));
-            assert!(config.modules[2].dir.ends_with("modules/ec2-node"));
-            let nodes = &m.module_calls[1];
+            // Files load in name order: kubernetes.skel (the k8s_api call) before main.skel.
+            assert_eq!(calls, [("k8s_api", 1), ("vpc", 2), ("nodes", 3)]);
+            assert_eq!(config.modules.len(), 4);
+            assert!(config.modules[1].dir.ends_with("modules/k8s-api"));
+            assert!(config.modules[2].dir.ends_with("modules/vpc"));
+            assert!(config.modules[3].dir.ends_with("modules/ec2-node"));
+            let k8s = &m.module_calls[0];
+            assert!(k8s.count.is_some(), "the Kubernetes part is optional");
+            let nodes = &m.module_calls[2];
             assert_eq!(nodes.depends_on, [module("vpc")]);
             assert!(nodes.references.contains(&module("vpc")));
             assert!(nodes.references.contains(&data("aws_ami", "ubuntu")));
             assert!(nodes
                 .references
                 .contains(&managed("aws_key_pair", "deployer")));
-            let ec2 = &config.modules[2];
+            let ec2 = &config.modules[3];
             let sg = resource(ec2, "aws_security_group", "node");
             assert!(sg.lifecycle.create_before_destroy);
             assert_eq!(
@@ -745,7 +749,7 @@ fn every_example_lowers() {
                 node.lifecycle.ignore_changes,
                 IgnoreChanges::Attributes(vec!["ami".into()])
             );
-            let vpc_vars = &config.modules[1].variables;
+            let vpc_vars = &config.modules[2].variables;
             assert!(vpc_vars.iter().any(|v| !v.nullable));
             assert!(vpc_vars.iter().any(|v| !v.validations.is_empty()));
         }

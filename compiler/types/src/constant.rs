@@ -1,7 +1,7 @@
 //! Constant values of literal expressions: variable defaults, `optional` defaults and `-var` values,
 //! which Terraform requires to be literal (no references, no function calls).
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use skel_syntax::{Expr, ExprKind, UnaryOp};
 use skel_value::{Number, Value};
@@ -17,7 +17,7 @@ pub fn constant_value(expr: &Expr) -> Option<Value> {
             Value::Tuple(items.iter().map(constant_value).collect::<Option<_>>()?)
         }
         ExprKind::Object(items) => {
-            let mut map = BTreeMap::new();
+            let mut map = ValueMap::new();
             for item in items {
                 let key = match &item.key.kind {
                     ExprKind::Variable(ident) => ident.name.clone(),

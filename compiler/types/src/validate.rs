@@ -1,6 +1,7 @@
 //! Running variables' `validation` conditions on values known while checking: `-var` values,
 //! variable files, defaults, and constant module inputs. Terraform only finds these at plan.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use skel_db::{Code, Db, Diagnostic, ItemRef, Span};
@@ -28,7 +29,7 @@ pub fn failed_validations(db: &dyn Db, var_item: ItemRef, value: &Value) -> Vec<
     };
     let scope: BTreeMap<String, Value> = BTreeMap::from([(
         "var".to_string(),
-        Value::Object(BTreeMap::from([(name.to_string(), value.clone())])),
+        Value::Object(ValueMap::from([(name.to_string(), value.clone())])),
     )]);
     let ctx = skel_stdlib::NoContext;
     let mut out = Vec::new();

@@ -1,9 +1,8 @@
 //! Value-level conversion to a type, following Terraform's (cty's) conversion rules.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::{unify, Number, ObjectType, Type, Value};
+use crate::{unify, Number, ObjectType, Type, Value, ValueMap};
 
 /// One step of the path to the part of a value that failed to convert.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -203,7 +202,7 @@ fn sequence<'a>(value: &'a Value, want: &str) -> Result<&'a [Value], ConvertErro
         .ok_or_else(|| ConvertError::new(format!("a {want} is required, got {}", kind_of(value))))
 }
 
-fn mapping<'a>(value: &'a Value, want: &str) -> Result<&'a BTreeMap<String, Value>, ConvertError> {
+fn mapping<'a>(value: &'a Value, want: &str) -> Result<&'a ValueMap, ConvertError> {
     value.as_mapping().ok_or_else(|| {
         let article = if want.starts_with('o') { "an" } else { "a" };
         ConvertError::new(format!(
@@ -235,8 +234,8 @@ fn convert_elems(elems: &[Value], elem: &Type) -> Result<Vec<Value>, ConvertErro
         .collect()
 }
 
-fn to_object(entries: &BTreeMap<String, Value>, obj: &ObjectType) -> Result<Value, ConvertError> {
-    let mut out = BTreeMap::new();
+fn to_object(entries: &ValueMap, obj: &ObjectType) -> Result<Value, ConvertError> {
+    let mut out = ValueMap::new();
     for (name, ty) in &obj.attrs {
         let given = entries.get(name).filter(|v| !v.is_null());
         let converted = match (given, obj.optional.get(name)) {
@@ -350,7 +349,7 @@ mod tests {
         let bad = Value::Map([("a".into(), Value::Tuple(vec![s("x")]))].into());
         let err = convert(&bad, &ty).unwrap_err();
         assert_eq!(err.path_string(), "[\"a\"][0]");
-        let missing = Value::Object(BTreeMap::new());
+        let missing = Value::Object(ValueMap::new());
         assert!(convert(&missing, &ty)
             .unwrap_err()
             .message

@@ -6,12 +6,14 @@
 
 mod convert;
 mod convert_value;
+mod map;
 mod number;
 mod ty;
 mod value;
 
 pub use convert::{conversion, unify, Conversion};
 pub use convert_value::{convert, number_to_string, parse_number, ConvertError, PathStep};
+pub use map::ValueMap;
 pub use number::Number;
 pub use ty::{ObjectType, Type};
 pub use value::Value;

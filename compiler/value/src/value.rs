@@ -1,9 +1,8 @@
 //! Values: what expressions evaluate to, what variables hold and what state records.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::{Number, ObjectType, Type};
+use crate::{Number, ObjectType, Type, ValueMap};
 
 /// A value. `Unknown` is a value known only after apply (a provider-computed attribute), of a
 /// known type. Sets keep their elements sorted and deduplicated; maps and objects are ordered by
@@ -17,9 +16,9 @@ pub enum Value {
     String(String),
     List(Vec<Value>),
     Set(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
     Tuple(Vec<Value>),
-    Object(BTreeMap<String, Value>),
+    Object(ValueMap),
     Unknown(Type),
 }
 
@@ -97,7 +96,7 @@ impl Value {
     }
 
     /// Entries of a map or object.
-    pub fn as_mapping(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_mapping(&self) -> Option<&ValueMap> {
         match self {
             Value::Map(m) | Value::Object(m) => Some(m),
             _ => None,

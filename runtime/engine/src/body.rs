@@ -2,7 +2,7 @@
 //! their types, unset arguments given their defaults, nested blocks (static and `dynamic`)
 //! collected by nesting mode.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use skel_eval::{EvalError, Scope};
 use skel_schema::{BlockSchema, Nesting};
@@ -34,7 +34,7 @@ pub fn eval_body(
     scope: &dyn Scope,
     ctx: &dyn skel_stdlib::Context,
 ) -> Result<Value, EvalError> {
-    let mut object = BTreeMap::new();
+    let mut object = ValueMap::new();
     for (name, attr) in &schema.attributes {
         let value = match body.attribute(name) {
             Some(a) if attr.is_argument() => {
@@ -152,7 +152,7 @@ fn expand_dynamic(
         let layered = Layered {
             base: scope,
             name: &iterator,
-            value: Value::Object(BTreeMap::from([
+            value: Value::Object(ValueMap::from([
                 ("key".to_string(), key),
                 ("value".to_string(), value),
             ])),

@@ -7,6 +7,7 @@
 //! set of resource instances its value depends on: that is how instance-level dependencies of
 //! the change set are found, through locals, variables and module outputs alike.
 
+use skel_value::ValueMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -185,7 +186,7 @@ impl World {
         };
         let scope = MapScope(BTreeMap::from([(
             "var".to_string(),
-            Value::Object(BTreeMap::from([(name.to_string(), value.clone())])),
+            Value::Object(ValueMap::from([(name.to_string(), value.clone())])),
         )]));
         for validation in &var.validations {
             let ok = skel_eval::eval_with(&validation.condition, &scope, &skel_stdlib::NoContext);
@@ -440,7 +441,7 @@ impl World {
                 let mut objects = Vec::new();
                 for (key, _) in &keys {
                     let child = mi.child(name, key.clone());
-                    let mut object = BTreeMap::new();
+                    let mut object = ValueMap::new();
                     for out in &outputs {
                         let node = (child.clone(), NodeKey::Output(out.clone()));
                         let (v, d) = self.node(&node)?;
@@ -532,8 +533,8 @@ impl World {
         repeat: Option<Repeat<'_>>,
         self_value: Option<Value>,
     ) -> Result<(MapScope, BTreeSet<InstanceAddr>, Vec<NodeId>), EngineError> {
-        let mut roots: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
-        let mut data: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        let mut roots: BTreeMap<String, ValueMap> = BTreeMap::new();
+        let mut data: BTreeMap<String, ValueMap> = BTreeMap::new();
         let mut deps = BTreeSet::new();
         let mut nodes = Vec::new();
         for r in references {
@@ -590,13 +591,13 @@ impl World {
         let root_dir = self.config.root().dir.display().to_string();
         scope.insert(
             "path".into(),
-            Value::Object(BTreeMap::from([
+            Value::Object(ValueMap::from([
                 ("module".into(), Value::string(module_dir)),
                 ("root".into(), Value::string(root_dir)),
                 ("cwd".into(), Value::string(self.cwd.display().to_string())),
             ])),
         );
-        let workspace = Value::Object(BTreeMap::from([(
+        let workspace = Value::Object(ValueMap::from([(
             "workspace".into(),
             Value::string("default"),
         )]));
@@ -607,13 +608,13 @@ impl World {
                 InstanceKey::Int(i) => {
                     scope.insert(
                         "count".into(),
-                        Value::Object(BTreeMap::from([("index".into(), Value::number(*i))])),
+                        Value::Object(ValueMap::from([("index".into(), Value::number(*i))])),
                     );
                 }
                 InstanceKey::Str(k) => {
                     scope.insert(
                         "each".into(),
-                        Value::Object(BTreeMap::from([
+                        Value::Object(ValueMap::from([
                             ("key".into(), Value::string(k.clone())),
                             (
                                 "value".into(),

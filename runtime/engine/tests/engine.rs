@@ -1,6 +1,7 @@
 //! Engine tests with a scripted mock provider: ordering, parallelism, replacement,
 //! create-before-destroy, partial failure, cancellation, drift, orphans, prevent_destroy.
 
+use skel_value::ValueMap;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +60,7 @@ impl ProviderFactory for Mock {
 struct MockProvider(Arc<Script>);
 
 fn obj(id: Value, triggers: Value) -> Value {
-    Value::Object(BTreeMap::from([
+    Value::Object(ValueMap::from([
         ("id".to_string(), id),
         ("triggers".to_string(), triggers),
     ]))
@@ -495,7 +496,7 @@ async fn refresh_detects_drift_and_deleted_objects() {
             a_id.clone(),
             obj(
                 Value::string(a_id),
-                Value::Map(BTreeMap::from([("v".into(), Value::string("9"))])),
+                Value::Map(ValueMap::from([("v".into(), Value::string("9"))])),
             ),
         );
         remote.remove(&b_id);

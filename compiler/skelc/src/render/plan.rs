@@ -123,7 +123,7 @@ fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor)
         .iter()
         .filter_map(|p| p.first().map(String::as_str))
         .collect();
-    let empty = std::collections::BTreeMap::new();
+    let empty = skel_value::ValueMap::new();
     let before_map = before
         .as_ref()
         .and_then(Value::as_mapping)

@@ -1,5 +1,6 @@
 //! Network ACLs: `aws_network_acl` with inline rules and subnet associations.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client;
@@ -283,7 +284,7 @@ pub mod nacl {
             .get("subnet_ids")
             .map(|v| {
                 get_strs(
-                    &Value::Object(BTreeMap::from([("s".to_string(), v.clone())])),
+                    &Value::Object(ValueMap::from([("s".to_string(), v.clone())])),
                     "s",
                 )
             })
@@ -316,7 +317,7 @@ pub mod nacl {
         let icmp = e.icmp_type_code();
         let protocol = e.protocol().unwrap_or("-1");
         let all = protocol == "-1";
-        Value::Object(BTreeMap::from([
+        Value::Object(ValueMap::from([
             ("rule_no".to_string(), opt_n(e.rule_number().map(i64::from))),
             (
                 "action".to_string(),

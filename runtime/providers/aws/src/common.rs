@@ -1,6 +1,7 @@
 //! What the AWS resources share: schema lookup, planning (with nested blocks and `tags_all`),
 //! turning observations into state, tags, and the `skel:address` lookup used by `recover`.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
@@ -13,7 +14,7 @@ use crate::{AwsProvider, Settings};
 
 /// What a Describe call observed of one object: attribute name → value, in the attribute's
 /// type (nested blocks as lists or sets of objects). `tags_all` holds every tag but `skel:*`.
-pub type Obs = BTreeMap<String, Value>;
+pub type Obs = ValueMap;
 
 /// The tag every created EC2 object carries: the instance address, for `recover`.
 pub const ADDRESS_TAG: &str = "skel:address";
@@ -148,7 +149,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
 fn empty_block(nesting: Nesting) -> Value {
     match nesting {
         Nesting::Set => Value::Set(Vec::new()),
-        Nesting::Map => Value::Map(BTreeMap::new()),
+        Nesting::Map => Value::Map(ValueMap::new()),
         Nesting::Single => Value::Null,
         Nesting::List => Value::List(Vec::new()),
     }
@@ -189,7 +190,7 @@ pub fn plan(
         };
     }
     let prior = prior.filter(|p| !p.is_null());
-    let mut planned = BTreeMap::new();
+    let mut planned = ValueMap::new();
     let mut requires_replace: Vec<AttrPath> = Vec::new();
     for (name, attr) in &block.attributes {
         if !attr.is_argument() {
@@ -356,7 +357,7 @@ fn own_tags(settings: &Settings, tags_all: &Value, prior_tags: &Value) -> Value 
         return prior_tags.clone();
     };
     let prior_keys = prior_tags.as_mapping();
-    let own: BTreeMap<String, Value> = all
+    let own: ValueMap = all
         .iter()
         .filter(|(k, v)| {
             prior_keys.is_some_and(|p| p.contains_key(*k))
@@ -433,7 +434,7 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
             (v, _) => v.clone(),
         }
     }
-    let mut seen: BTreeMap<String, Value> = obs
+    let mut seen: ValueMap = obs
         .iter()
         .map(|(k, v)| (k.clone(), typed(block, k, v)))
         .collect();
@@ -443,7 +444,7 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
 
 /// The state of an imported object: what was observed, schema defaults for the rest.
 pub fn imported(settings: &Settings, block: &BlockSchema, id: &str, obs: &Obs) -> Value {
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     for (name, attr) in &block.attributes {
         let v = match obs.get(name) {
             Some(v) => typed(block, name, v),

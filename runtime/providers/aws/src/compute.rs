@@ -1,5 +1,6 @@
 //! Compute: `aws_instance`.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::client::Waiters;
@@ -72,7 +73,7 @@ pub mod instance {
             .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
             .tag_specifications(tag_spec(p, ResourceType::Instance, planned, address));
         let volume_tags = match get(planned, "volume_tags").as_mapping() {
-            Some(m) if !m.is_empty() => Value::Object(BTreeMap::from([(
+            Some(m) if !m.is_empty() => Value::Object(ValueMap::from([(
                 "tags_all".to_string(),
                 Value::Map(m.clone()),
             )])),
@@ -435,7 +436,7 @@ pub mod instance {
                 else {
                     continue;
                 };
-                let root = Value::Object(BTreeMap::from([
+                let root = Value::Object(ValueMap::from([
                     ("volume_size".to_string(), opt_n(v.size().map(i64::from))),
                     (
                         "volume_type".to_string(),

@@ -1,6 +1,6 @@
 //! Data sources: `aws_ami`, `aws_availability_zones`, `aws_region`, `aws_caller_identity`.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use aws_sdk_ec2::types::{Filter, Image};
 use skel_provider::ProviderError;
@@ -26,7 +26,7 @@ pub async fn read(
             )))
         }
     };
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     for (name, attr) in &schema.block.attributes {
         let v = values
             .get(name)
@@ -85,7 +85,7 @@ fn simple_regex(pattern: &str, text: &str) -> bool {
             .is_some_and(|l| text.ends_with(&l.replace("\\.", ".")))
 }
 
-async fn ami(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+async fn ami(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderError> {
     let w = "reading data.aws_ami";
     let out = p
         .ec2()
@@ -135,7 +135,7 @@ async fn ami(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>,
         .find(|m| m.device_name() == i.root_device_name())
         .and_then(|m| m.ebs())
         .and_then(|e| e.snapshot_id());
-    Ok(BTreeMap::from([
+    Ok(ValueMap::from([
         ("id".to_string(), s(id)),
         ("image_id".to_string(), s(id)),
         (
@@ -183,7 +183,7 @@ async fn ami(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>,
     ]))
 }
 
-async fn zones(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+async fn zones(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderError> {
     let w = "reading data.aws_availability_zones";
     let mut fs = filters(config);
     if let Some(state) = get_str(config, "state") {
@@ -222,7 +222,7 @@ async fn zones(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value
         .region()
         .map(|r| r.to_string())
         .unwrap_or_default();
-    Ok(BTreeMap::from([
+    Ok(ValueMap::from([
         ("id".to_string(), s(region)),
         (
             "names".to_string(),
@@ -239,7 +239,7 @@ async fn zones(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value
     ]))
 }
 
-async fn region(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+async fn region(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderError> {
     let current = p
         .ec2()
         .await?
@@ -250,7 +250,7 @@ async fn region(p: &AwsProvider, config: &Value) -> Result<BTreeMap<String, Valu
     let name = get_str(config, "name")
         .map(str::to_string)
         .unwrap_or(current);
-    Ok(BTreeMap::from([
+    Ok(ValueMap::from([
         ("id".to_string(), s(name.clone())),
         (
             "endpoint".to_string(),

@@ -1,5 +1,6 @@
 //! Route 53: `aws_route53_zone` and `aws_route53_record`.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -221,7 +222,7 @@ pub mod zone {
                     out.vpcs()
                         .iter()
                         .map(|v| {
-                            Value::Object(BTreeMap::from([
+                            Value::Object(ValueMap::from([
                                 ("vpc_id".to_string(), opt_s(v.vpc_id())),
                                 (
                                     "vpc_region".to_string(),
@@ -263,7 +264,7 @@ pub mod zone {
         }
         for o in found.values_mut() {
             o.entry("tags_all".into())
-                .or_insert_with(|| Value::Map(BTreeMap::new()));
+                .or_insert_with(|| Value::Map(ValueMap::new()));
         }
         Ok(found)
     }

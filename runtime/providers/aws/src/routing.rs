@@ -1,5 +1,6 @@
 //! Routing: `aws_route_table` (inline routes) and `aws_route_table_association`.
 
+use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client;
@@ -30,7 +31,7 @@ pub mod route_table {
         .to_string()
     }
 
-    fn routes(obj: &Value) -> BTreeMap<String, Value> {
+    fn routes(obj: &Value) -> ValueMap {
         blocks(obj, "route")
             .iter()
             .map(|r| (destination(r), r.clone()))

@@ -2,6 +2,7 @@
 //! tuples (protocol, ports, one source, description), because AWS groups the sources of rules
 //! with the same ports into one permission however the configuration splits them.
 
+use skel_value::ValueMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
@@ -165,7 +166,7 @@ fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
                         .map(|v| str_list(v.clone()))
                         .unwrap_or(Value::Null)
                 };
-                Value::Object(BTreeMap::from([
+                Value::Object(ValueMap::from([
                     ("protocol".to_string(), s(proto)),
                     ("from_port".to_string(), Value::number(from)),
                     ("to_port".to_string(), Value::number(to)),
@@ -315,14 +316,14 @@ pub mod sg {
             .or_fail(&w)?;
         let id = out.group_id().unwrap_or_default().to_string();
         // A VPC group starts with an allow-all egress rule: only declared rules stay.
-        let default_egress = Value::set(vec![Value::Object(BTreeMap::from([
+        let default_egress = Value::set(vec![Value::Object(ValueMap::from([
             ("protocol".to_string(), s("-1")),
             ("from_port".to_string(), Value::number(0)),
             ("to_port".to_string(), Value::number(0)),
             ("cidr_blocks".to_string(), str_list(["0.0.0.0/0"])),
         ]))]);
         let initial = if vpc.is_some() {
-            Value::Object(BTreeMap::from([("egress".to_string(), default_egress)]))
+            Value::Object(ValueMap::from([("egress".to_string(), default_egress)]))
         } else {
             Value::Null
         };

@@ -1,6 +1,6 @@
 //! What the built-in resources share: schema lookup, the generic plan, attribute accessors.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use skel_provider::{AttrPath, PlanResponse, ProviderError};
 use skel_schema::{AttributeSchema, BlockSchema, ResourceSchema};
@@ -103,7 +103,7 @@ pub fn plan_resource(block: &BlockSchema, prior: Option<&Value>, config: &Value)
         };
     }
     let prior = prior.filter(|p| !p.is_null());
-    let mut planned = BTreeMap::new();
+    let mut planned = ValueMap::new();
     let mut requires_replace: Vec<AttrPath> = Vec::new();
     for (name, attr) in &block.attributes {
         if !attr.is_argument() {
@@ -140,8 +140,8 @@ pub fn plan_resource(block: &BlockSchema, prior: Option<&Value>, config: &Value)
 
 /// Builds an object with every attribute of `block`: the given values converted to their
 /// attribute types, null for the rest.
-pub fn complete_object(block: &BlockSchema, mut values: BTreeMap<String, Value>) -> Value {
-    let mut out = BTreeMap::new();
+pub fn complete_object(block: &BlockSchema, mut values: ValueMap) -> Value {
+    let mut out = ValueMap::new();
     for (name, attr) in &block.attributes {
         let v = values.remove(name).unwrap_or(Value::Null);
         let v = convert(&v, &attr.ty).unwrap_or(v);

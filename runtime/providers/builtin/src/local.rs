@@ -6,7 +6,7 @@
 //! written from `source` or holding bytes that are not UTF-8 cannot show its new content in a
 //! string attribute and reads as gone instead, as Terraform's local provider does.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -51,11 +51,11 @@ impl ProviderFactory for LocalFactory {
 pub struct LocalProvider;
 
 /// The computed digest attributes of `bytes`, by attribute name.
-pub fn digests(bytes: &[u8]) -> BTreeMap<String, Value> {
+pub fn digests(bytes: &[u8]) -> ValueMap {
     let sha1 = hex(&Sha1::digest(bytes));
     let sha256 = Sha256::digest(bytes);
     let sha512 = Sha512::digest(bytes);
-    BTreeMap::from([
+    ValueMap::from([
         ("id".to_string(), Value::string(sha1.clone())),
         (
             "content_md5".to_string(),
@@ -191,7 +191,7 @@ async fn write_file(
 
 /// The planned object with its computed attributes set from the content `bytes`.
 fn state_with_digests(block: &BlockSchema, planned: &Value, bytes: &[u8]) -> Value {
-    let mut values: BTreeMap<String, Value> = planned.as_mapping().cloned().unwrap_or_default();
+    let mut values: ValueMap = planned.as_mapping().cloned().unwrap_or_default();
     values.extend(digests(bytes));
     complete_object(block, values)
 }
@@ -394,7 +394,7 @@ impl Provider for LocalProvider {
         // The create got as far as writing (some of) the file. Record what is there: when it
         // is not the planned content the next plan sees the difference and writes it again.
         let planned_bytes = desired_content(type_name, planned).await.ok();
-        let mut values: BTreeMap<String, Value> = planned.as_mapping().cloned().unwrap_or_default();
+        let mut values: ValueMap = planned.as_mapping().cloned().unwrap_or_default();
         let arg = content_arg(planned).unwrap_or("content");
         if arg != "source" && planned_bytes.as_deref() != Some(bytes.as_slice()) {
             let value = match (arg, String::from_utf8(bytes.clone())) {

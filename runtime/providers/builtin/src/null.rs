@@ -1,7 +1,7 @@
 //! The `null` provider: `null_resource` (a random id, replaced when `triggers` change) and the
 //! `null_data_source` data source (echoes `inputs` as `outputs`).
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -80,7 +80,7 @@ impl Provider for NullProvider {
             Value::Null => Value::string("default"),
             v => v.clone(),
         };
-        let values = BTreeMap::from([
+        let values = ValueMap::from([
             ("inputs".to_string(), inputs.clone()),
             ("outputs".to_string(), inputs),
             ("has_computed_default".to_string(), computed_default),
@@ -99,7 +99,7 @@ impl Provider for NullProvider {
         }
         Ok(complete_object(
             &schema.block,
-            BTreeMap::from([("id".to_string(), Value::string(id))]),
+            ValueMap::from([("id".to_string(), Value::string(id))]),
         ))
     }
 }

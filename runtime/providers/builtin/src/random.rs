@@ -3,7 +3,7 @@
 //! (`rand::rng()`, a CSPRNG seeded from the OS) and kept in state; every argument forces a new
 //! value when it changes, `keepers` included.
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -98,9 +98,9 @@ pub fn bytes_to_decimal(bytes: &[u8]) -> String {
 }
 
 /// The computed attributes of a `random_id` for these bytes.
-fn id_values(prefix: &str, bytes: &[u8]) -> BTreeMap<String, Value> {
+fn id_values(prefix: &str, bytes: &[u8]) -> ValueMap {
     let b64_url = URL_SAFE_NO_PAD.encode(bytes);
-    BTreeMap::from([
+    ValueMap::from([
         ("id".to_string(), Value::string(b64_url.clone())),
         ("b64_url".to_string(), Value::string(b64_url)),
         ("b64_std".to_string(), Value::string(STANDARD.encode(bytes))),
@@ -278,7 +278,7 @@ fn check(type_name: &str, obj: &Value) -> Result<(), ProviderError> {
 }
 
 /// Generates the computed attributes of a new instance from its planned arguments.
-fn generate(type_name: &str, planned: &Value) -> Result<BTreeMap<String, Value>, ProviderError> {
+fn generate(type_name: &str, planned: &Value) -> Result<ValueMap, ProviderError> {
     check(type_name, planned)?;
     let mut rng = rand::rng();
     match type_name {
@@ -295,18 +295,18 @@ fn generate(type_name: &str, planned: &Value) -> Result<BTreeMap<String, Value>,
             if let Some(prefix) = get_str(planned, "prefix") {
                 name = format!("{prefix}{separator}{name}");
             }
-            Ok(BTreeMap::from([("id".to_string(), Value::string(name))]))
+            Ok(ValueMap::from([("id".to_string(), Value::string(name))]))
         }
         "random_string" => {
             let result = random_string(&mut rng, &string_params(type_name, planned)?);
-            Ok(BTreeMap::from([
+            Ok(ValueMap::from([
                 ("id".to_string(), Value::string(result.clone())),
                 ("result".to_string(), Value::string(result)),
             ]))
         }
         "random_password" => {
             let result = random_string(&mut rng, &string_params(type_name, planned)?);
-            Ok(BTreeMap::from([
+            Ok(ValueMap::from([
                 ("id".to_string(), Value::string("none")),
                 (
                     "bcrypt_hash".to_string(),
@@ -322,7 +322,7 @@ fn generate(type_name: &str, planned: &Value) -> Result<BTreeMap<String, Value>,
                 Some(seed) => seeded_rng(seed).random_range(min..=max),
                 None => rng.random_range(min..=max),
             };
-            Ok(BTreeMap::from([
+            Ok(ValueMap::from([
                 ("id".to_string(), Value::string(result.to_string())),
                 ("result".to_string(), Value::number(result)),
             ]))
@@ -335,7 +335,7 @@ fn generate(type_name: &str, planned: &Value) -> Result<BTreeMap<String, Value>,
 }
 
 /// The arguments with their schema defaults, for an imported object.
-fn defaults(block: &BlockSchema) -> BTreeMap<String, Value> {
+fn defaults(block: &BlockSchema) -> ValueMap {
     block
         .attributes
         .iter()
@@ -348,7 +348,7 @@ fn import_values(
     type_name: &str,
     block: &BlockSchema,
     id: &str,
-) -> Result<BTreeMap<String, Value>, ProviderError> {
+) -> Result<ValueMap, ProviderError> {
     let mut values = defaults(block);
     let bad = |what: &str| {
         ProviderError::InvalidConfig(format!("{type_name}: the import id must be {what}."))

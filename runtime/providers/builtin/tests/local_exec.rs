@@ -1,11 +1,10 @@
 //! The `local-exec` provisioner: output streaming, exit codes, environment, interpreter and
 //! working directory.
 
-use std::collections::BTreeMap;
-
 use skel_provider::ProviderError;
 use skel_provider_builtin::provisioners::{self, parse_duration};
 use skel_value::Value;
+use skel_value::ValueMap;
 
 fn args(pairs: &[(&str, Value)]) -> Value {
     Value::Object(
@@ -54,7 +53,7 @@ async fn failure_reports_exit_code_and_stderr() {
 #[tokio::test]
 async fn environment_and_working_dir() {
     let dir = tempfile::tempdir().unwrap();
-    let env = Value::Map(BTreeMap::from([
+    let env = Value::Map(ValueMap::from([
         ("SKEL_A".to_string(), Value::string("alpha")),
         ("SKEL_B".to_string(), Value::string("two words")),
     ]));

@@ -60,7 +60,7 @@ impl Sshd {
     }
 
     fn connection(&self, extra: &[(&str, Value)]) -> Value {
-        let mut m = std::collections::BTreeMap::from([
+        let mut m = skel_value::ValueMap::from([
             ("type".to_string(), Value::string("ssh")),
             ("host".to_string(), Value::string("127.0.0.1")),
             ("port".to_string(), Value::number(i64::from(self.port))),

@@ -160,7 +160,7 @@ pub fn to_json(block: &BlockSchema, value: &Value, skip: &[&str]) -> Map<String,
 
 /// The schema value of a JSON object (every attribute of `block`; `skip` ones null).
 pub fn from_json(block: &BlockSchema, json: &Json, skip: &[&str]) -> Value {
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = skel_value::ValueMap::new();
     for (name, attr) in &block.attributes {
         let v = if skip.contains(&name.as_str()) {
             Value::Null

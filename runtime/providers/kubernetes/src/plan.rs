@@ -4,11 +4,10 @@
 //! changed. The diff the plan shows is this schema-shaped object against the state read from
 //! the live object (see `ownership`), not a server dry-run.
 
-use std::collections::BTreeMap;
-
 use skel_provider::{AttrPath, PlanResponse};
 use skel_schema::BlockSchema;
 use skel_value::Value;
+use skel_value::ValueMap;
 
 /// Whether two values are the same for planning: null equals an empty collection.
 pub fn same(a: &Value, b: &Value) -> bool {
@@ -56,7 +55,7 @@ pub fn plan_block(
         return config.clone();
     }
     let prior = if replacing { None } else { prior };
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     for (name, attr) in &block.attributes {
         let configured = field(Some(config), name).cloned().unwrap_or(Value::Null);
         let from_prior = || match field(prior, name) {

@@ -2,7 +2,7 @@
 //! `_secret`): their kinds, the object a state stands for, the state of a live object, and the
 //! waits (rollout, load-balancer ingress).
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -118,15 +118,15 @@ pub fn state(type_name: &str, block: &BlockSchema, live: &Json, prior: Option<&V
             .into_iter()
             .flatten()
             .map(|i| {
-                Value::Object(BTreeMap::from([
+                Value::Object(ValueMap::from([
                     ("hostname".into(), Value::from_json(&i["hostname"])),
                     ("ip".into(), Value::from_json(&i["ip"])),
                 ]))
             })
             .collect();
-        let status = Value::List(vec![Value::Object(BTreeMap::from([(
+        let status = Value::List(vec![Value::Object(ValueMap::from([(
             "load_balancer".into(),
-            Value::List(vec![Value::Object(BTreeMap::from([(
+            Value::List(vec![Value::Object(ValueMap::from([(
                 "ingress".into(),
                 Value::List(ingress),
             )]))]),
@@ -140,15 +140,15 @@ pub fn state(type_name: &str, block: &BlockSchema, live: &Json, prior: Option<&V
 
 /// Secret `data` from the live base64: keys the prior state had in `binary_data` stay base64
 /// there; the rest is decoded into `data` (or kept in `binary_data` when not UTF-8).
-fn secret_data(fields: &mut BTreeMap<String, Value>, live: &Json, prior: Option<&Value>) {
+fn secret_data(fields: &mut ValueMap, live: &Json, prior: Option<&Value>) {
     let binary_keys: Vec<String> = prior
         .and_then(|p| p.as_mapping())
         .and_then(|m| m.get("binary_data"))
         .and_then(|b| b.as_mapping())
         .map(|b| b.keys().cloned().collect())
         .unwrap_or_default();
-    let mut data = BTreeMap::new();
-    let mut binary = BTreeMap::new();
+    let mut data = ValueMap::new();
+    let mut binary = ValueMap::new();
     for (k, v) in live["data"].as_object().into_iter().flatten() {
         let encoded = v.as_str().unwrap_or_default();
         let decoded = STANDARD
@@ -164,7 +164,7 @@ fn secret_data(fields: &mut BTreeMap<String, Value>, live: &Json, prior: Option<
             }
         }
     }
-    let as_map = |m: BTreeMap<String, Value>| {
+    let as_map = |m: ValueMap| {
         if m.is_empty() {
             Value::Null
         } else {

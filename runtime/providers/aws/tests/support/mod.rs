@@ -3,6 +3,7 @@
 //! check every step the way the engine would.
 #![allow(dead_code, unused_imports)]
 
+pub use skel_value::ValueMap;
 pub use std::collections::BTreeMap;
 pub use std::path::PathBuf;
 pub use std::process::Command;
@@ -107,7 +108,7 @@ pub fn provider() -> AwsProvider {
 /// The configuration as the engine gives it: every attribute and block of the schema.
 pub fn config(ty: &str, values: Vec<(&str, Value)>) -> Value {
     let schema = skel_schema::resource(ty).expect("schema");
-    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    let mut m: ValueMap = ValueMap::new();
     for (name, attr) in &schema.block.attributes {
         if attr.is_argument() {
             let d = attr

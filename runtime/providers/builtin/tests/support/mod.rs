@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 use std::sync::Arc;
 
 use skel_provider::{ApplyRequest, PlanRequest, PlanResponse, Provider};
@@ -17,7 +17,7 @@ pub fn provider(name: &str) -> Arc<dyn Provider> {
         .find(|f| f.name() == name)
         .expect("factory exists");
     factory
-        .configure(&Value::Object(BTreeMap::new()))
+        .configure(&Value::Object(ValueMap::new()))
         .expect("configures")
 }
 
@@ -49,7 +49,7 @@ pub fn map(pairs: &[(&str, &str)]) -> Value {
 /// A configuration object as the engine passes it: every attribute of the schema present, the
 /// given ones set and the rest null.
 pub fn config_of(block: &BlockSchema, pairs: &[(&str, Value)]) -> Value {
-    let mut m: BTreeMap<String, Value> = block
+    let mut m: ValueMap = block
         .attributes
         .keys()
         .map(|k| (k.clone(), Value::Null))

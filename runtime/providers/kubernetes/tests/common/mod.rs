@@ -5,7 +5,7 @@
 
 pub mod scenarios;
 
-use std::collections::BTreeMap;
+use skel_value::ValueMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -15,7 +15,7 @@ use skel_value::{convert, Value};
 
 /// The provider configured with the kubeconfig at `path`.
 pub fn provider(path: &std::path::Path) -> Arc<dyn Provider> {
-    let config = Value::Object(BTreeMap::from([(
+    let config = Value::Object(ValueMap::from([(
         "config_path".to_string(),
         Value::string(path.display().to_string()),
     )]));
@@ -25,7 +25,7 @@ pub fn provider(path: &std::path::Path) -> Arc<dyn Provider> {
 }
 
 fn fill(block: &BlockSchema, json: &Json) -> Value {
-    let mut out = BTreeMap::new();
+    let mut out = ValueMap::new();
     for (name, attr) in &block.attributes {
         let v = match json.get(name) {
             Some(j) if !j.is_null() => {
