@@ -44,7 +44,8 @@ pub struct ResourceChange {
     pub action: Action,
     /// The provider configuration, as recorded in state.
     pub provider: String,
-    /// The prior state's attributes (`None` for a create).
+    /// The prior state's attributes (`None` for a create, and for a no-op, whose prior
+    /// attributes are its `planned` value).
     pub prior: Option<serde_json::Value>,
     /// The planned new value, with unknowns for what only apply can tell (`None` for a delete).
     pub planned: Option<Value>,

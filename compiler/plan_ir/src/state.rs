@@ -49,7 +49,9 @@ pub struct ResourceInstanceState {
     /// The provider configuration that manages it, e.g. `aws` or `aws.west` (module-relative
     /// configurations are written `module.net.aws`).
     pub provider: String,
-    /// The attributes as JSON (known values only); typed by the resource schema.
+    /// The attributes as JSON (known values only); typed by the resource schema. Written with
+    /// object keys sorted, so the file does not depend on the order a provider built them in.
+    #[serde(serialize_with = "sorted_json")]
     pub attributes: serde_json::Value,
     /// Paths of attributes that are sensitive (`["password"]`, `["data","key"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -63,7 +65,11 @@ pub struct ResourceInstanceState {
     pub status: InstanceStatus,
     /// Objects replaced with `create_before_destroy` whose deletion has not happened yet
     /// (an interrupted replacement): the next apply deletes them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "sorted_json_list"
+    )]
     pub deposed: Vec<serde_json::Value>,
 }
 
@@ -73,7 +79,50 @@ fn is_ready(status: &InstanceStatus) -> bool {
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct OutputState {
+    #[serde(serialize_with = "sorted_json")]
     pub value: serde_json::Value,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+}
+
+/// Serializes a JSON value with the keys of every object in sorted order, without copying it.
+struct Sorted<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    out.serialize_entry(key, &Sorted(value))?;
+                }
+                out.end()
+            }
+            serde_json::Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&Sorted(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+fn sorted_json<S: serde::Serializer>(
+    value: &serde_json::Value,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    Sorted(value).serialize(serializer)
+}
+
+fn sorted_json_list<S: serde::Serializer>(
+    values: &[serde_json::Value],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(values.iter().map(Sorted))
 }

@@ -253,13 +253,15 @@ impl StateSink for JournalSink {
 
     fn checkpoint(&self, state: &State) -> Result<(), String> {
         let mut serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
-        let mut copy = state.clone();
-        copy.serial = *serial;
-        self.redactor.mark_state(&mut copy);
-        let written = self
-            .store
-            .write(&self.lock, &mut copy)
-            .map_err(|e| e.to_string())?;
+        // Write the engine's state as it is; copy it only when secrets must be marked in it.
+        let written = if self.redactor.marks(state) {
+            let mut copy = state.clone();
+            self.redactor.mark_state(&mut copy);
+            self.store.write_snapshot(&self.lock, &copy, *serial)
+        } else {
+            self.store.write_snapshot(&self.lock, state, *serial)
+        }
+        .map_err(|e| e.to_string())?;
         *serial = written;
         self.with_journal(|j| j.checkpoint(written))
     }

@@ -418,9 +418,10 @@ impl Planner<'_> {
             }
             // Each instance is planned once: take its prior value rather than copy it.
             let prior_value = self.prior_values.remove(&instance);
-            let prior_state = self.prior.resources.get(&instance).cloned();
-            let tainted = prior_state
-                .as_ref()
+            let tainted = self
+                .prior
+                .resources
+                .get(&instance)
                 .is_some_and(|s| s.status == InstanceStatus::Tainted);
             if let (Some(prior), IgnoreChanges::All | IgnoreChanges::Attributes(_)) =
                 (&prior_value, &rc.lifecycle.ignore_changes)
@@ -475,11 +476,20 @@ impl Planner<'_> {
             }
             self.world
                 .set_instance_value(&instance, response.planned.clone());
+            // A no-op's prior attributes equal its planned value: not kept twice.
+            let prior = if action == Action::NoOp {
+                None
+            } else {
+                self.prior
+                    .resources
+                    .get(&instance)
+                    .map(|s| s.attributes.clone())
+            };
             self.changes.push(ResourceChange {
                 addr: instance,
                 action,
                 provider: site.key(),
-                prior: prior_state.map(|s| s.attributes),
+                prior,
                 planned: Some(response.planned),
                 requires_replace: response.requires_replace,
                 reason,

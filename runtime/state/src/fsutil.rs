@@ -35,10 +35,21 @@ pub(crate) fn make_private(file: &File) -> io::Result<()> {
 
 /// Create `path` (which must not exist), write `bytes`, fsync. Removes the file on failure.
 pub(crate) fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    write_new_file_with(path, |w| w.write_all(bytes))
+}
+
+/// Create `path` (which must not exist), let `fill` write it through a buffer, fsync. Removes
+/// the file on failure.
+pub(crate) fn write_new_file_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), StateError> {
     let result = (|| {
-        let mut file = private_options().write(true).create_new(true).open(path)?;
+        let file = private_options().write(true).create_new(true).open(path)?;
         make_private(&file)?;
-        file.write_all(bytes)?;
+        let mut buffered = io::BufWriter::with_capacity(64 * 1024, file);
+        fill(&mut buffered)?;
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()
     })();
     result.map_err(|error| {

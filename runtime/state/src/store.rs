@@ -5,10 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use skel_plan_ir::{State, STATE_FORMAT_VERSION};
 
-use crate::fsutil::{read_optional, sync_dir, write_new_file};
+use crate::fsutil::{read_optional, sync_dir, write_new_file, write_new_file_with};
 use crate::journal::{Journal, PendingJournal};
 use crate::lock::LockGuard;
 use crate::{StateError, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, STATE_FILE};
@@ -101,6 +101,22 @@ impl StateStore {
     /// is unreadable, corrupt or newer, belongs to another lineage, or has a serial other than
     /// `state.serial` (someone else wrote it since it was read).
     pub fn write(&self, lock: &LockGuard, state: &mut State) -> Result<u64, StateError> {
+        let serial = self.write_snapshot(lock, state, state.serial)?;
+        state.serial = serial;
+        state.version = STATE_FORMAT_VERSION;
+        Ok(serial)
+    }
+
+    /// Write `state` as the successor of the file on disk, which must have serial
+    /// `on_disk_serial` (the serial in `state` itself is ignored), without changing `state`:
+    /// the engine's checkpoints write the state they are working on as it is, with no copy.
+    /// Returns the serial written.
+    pub fn write_snapshot(
+        &self,
+        lock: &LockGuard,
+        state: &State,
+        on_disk_serial: u64,
+    ) -> Result<u64, StateError> {
         self.check_lock(lock)?;
         let path = self.state_path();
         let current = read_optional(&path)?;
@@ -114,21 +130,20 @@ impl StateStore {
                         found: header.lineage,
                     });
                 }
-                if header.serial != state.serial {
+                if header.serial != on_disk_serial {
                     return Err(StateError::StaleWrite {
                         path,
-                        expected: state.serial,
+                        expected: on_disk_serial,
                         found: header.serial,
                     });
                 }
                 header.serial + 1
             }
-            None => state.serial + 1,
+            None => on_disk_serial + 1,
         };
 
-        let text = render(state, serial)?;
         let temp = self.temp_path();
-        write_new_file(&temp, text.as_bytes())?;
+        write_new_file_with(&temp, |w| render(w, state, serial))?;
         let finish = || -> Result<(), StateError> {
             if let Some(previous) = &current {
                 // Copy, not rename: the state file must exist at every moment, or a crash
@@ -152,8 +167,6 @@ impl StateStore {
             let _ = fs::remove_file(&temp);
             return Err(error);
         }
-        state.serial = serial;
-        state.version = STATE_FORMAT_VERSION;
         Ok(serial)
     }
 
@@ -267,44 +280,28 @@ fn parse_header(
 
 /// Pretty JSON with attribute and output objects' keys sorted, so equal states give equal
 /// files and diffs stay small; a trailing newline.
-fn render(state: &State, serial: u64) -> Result<String, StateError> {
-    let to_io = |error: serde_json::Error| StateError::Io {
-        action: "serialize",
-        path: PathBuf::from(STATE_FILE),
-        error: error.into(),
+/// The state document, streamed: the current format version and `serial` in place of the
+/// state's own, attribute objects with sorted keys (see `skel_plan_ir::State`), pretty-printed
+/// with a final newline.
+fn render(out: &mut dyn std::io::Write, state: &State, serial: u64) -> std::io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        version: u32,
+        serial: u64,
+        lineage: &'a str,
+        resources: &'a std::collections::BTreeMap<
+            skel_plan_ir::InstanceAddr,
+            skel_plan_ir::ResourceInstanceState,
+        >,
+        outputs: &'a std::collections::BTreeMap<String, skel_plan_ir::OutputState>,
+    }
+    let document = Document {
+        version: STATE_FORMAT_VERSION,
+        serial,
+        lineage: &state.lineage,
+        resources: &state.resources,
+        outputs: &state.outputs,
     };
-    let mut doc = serde_json::to_value(state).map_err(to_io)?;
-    if let Some(object) = doc.as_object_mut() {
-        object.insert("version".into(), Value::from(STATE_FORMAT_VERSION));
-        object.insert("serial".into(), Value::from(serial));
-        for (section, field) in [("resources", "attributes"), ("outputs", "value")] {
-            if let Some(Value::Object(entries)) = object.get_mut(section) {
-                for entry in entries.values_mut() {
-                    if let Some(inner) = entry.get_mut(field) {
-                        *inner = sorted(inner.take());
-                    }
-                }
-            }
-        }
-    }
-    let mut text = serde_json::to_string_pretty(&doc).map_err(to_io)?;
-    text.push('\n');
-    Ok(text)
-}
-
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(key, value)| (key, sorted(value)))
-                    .collect::<Map<String, Value>>(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
-    }
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    out.write_all(b"\n")
 }

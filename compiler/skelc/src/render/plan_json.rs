@@ -69,7 +69,11 @@ pub fn to_json(changes: &ChangeSet, redactor: &Redactor) -> Json {
                     j
                 })
             };
-            let before = strip(c.prior.as_ref().map(Value::from_json));
+            // A no-op keeps no copy of its prior attributes: they are its planned value.
+            let before = match (&c.prior, c.action) {
+                (None, skel_plan_ir::Action::NoOp) => strip(c.planned.clone()),
+                (prior, _) => strip(prior.as_ref().map(Value::from_json)),
+            };
             let after = strip(c.planned.clone());
             json!({
                 "address": c.addr.to_string(),

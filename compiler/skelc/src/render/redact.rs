@@ -77,6 +77,22 @@ impl Redactor {
     /// Record, in each instance's `sensitive_paths`, the top-level attributes whose values hold
     /// a secret, so later reads of state (`skelc state show`, plans) keep them redacted even
     /// without the variable values that made them.
+    /// Whether [`Redactor::mark_state`] would mark anything in `state`.
+    pub fn marks(&self, state: &State) -> bool {
+        !self.secrets.is_empty()
+            && state.resources.values().any(|instance| {
+                instance.attributes.as_object().is_some_and(|attributes| {
+                    attributes.iter().any(|(name, value)| {
+                        !instance
+                            .sensitive_paths
+                            .iter()
+                            .any(|p| p.len() == 1 && &p[0] == name)
+                            && self.json_has_secret(value)
+                    })
+                })
+            })
+    }
+
     pub fn mark_state(&self, state: &mut State) {
         if self.secrets.is_empty() {
             return;
