@@ -360,7 +360,7 @@ fn own_tags(settings: &Settings, tags_all: &Value, prior_tags: &Value) -> Value 
     let own: ValueMap = all
         .iter()
         .filter(|(k, v)| {
-            prior_keys.is_some_and(|p| p.contains_key(*k))
+            prior_keys.is_some_and(|p| p.contains_key(k))
                 || settings.default_tags.get(*k).map(String::as_str) != v.as_str()
         })
         .map(|(k, v)| (k.clone(), v.clone()))
