@@ -40,7 +40,8 @@ impl State {
 pub enum InstanceStatus {
     #[default]
     Ready,
-    /// Created, but a provisioner failed: replaced on the next apply.
+    /// Created, but a provisioner failed or it did not become ready (a rollout or wait failed):
+    /// replaced on the next apply.
     Tainted,
 }
 

@@ -732,15 +732,18 @@ async fn run_step_inner(
                 address: &addr.to_string(),
             })
             .await;
-        let new = match outcome {
-            Ok(v) => v,
+        let verb = if prior.is_some() {
+            "updating"
+        } else {
+            "creating"
+        };
+        // A change made whose object did not become ready: recorded like a success (a create
+        // as tainted), then reported.
+        let (new, not_ready) = match outcome {
+            Ok(v) => (v, None),
+            Err(ProviderError::NotReady { object, message }) => (*object, Some(message)),
             Err(e) => {
                 sink(ctx.sink.result(seq, addr, Err(&e.to_string())))?;
-                let verb = if prior.is_some() {
-                    "updating"
-                } else {
-                    "creating"
-                };
                 return Err(StepError::Engine(at(
                     EngineError::new(format!("{verb}: {e}")),
                     &location,
@@ -750,6 +753,11 @@ async fn run_step_inner(
         let new_json = new.to_json();
         sink(ctx.sink.result(seq, addr, Ok(Some(&new_json))))?;
         let consistent = compatible(&response.planned, &new, &mut Vec::new());
+        let status = if not_ready.is_some() && prior.is_none() {
+            InstanceStatus::Tainted
+        } else {
+            InstanceStatus::Ready
+        };
         {
             let mut shared = ctx.lock();
             let old = shared.state.resources.get(addr).cloned();
@@ -777,12 +785,28 @@ async fn run_step_inner(
                         .map(ToString::to_string)
                         .collect(),
                     create_before_destroy: change.action == Action::CreateThenDelete,
-                    status: InstanceStatus::Ready,
+                    status,
                     deposed,
                 },
             );
             shared.world.set_instance_value(addr, new.clone());
-            maybe_checkpoint(ctx, &mut shared)?;
+            if not_ready.is_some() {
+                // Make the taint durable now: the journal's result line cannot carry it.
+                checkpoint_now(ctx, &mut shared)?;
+            } else {
+                maybe_checkpoint(ctx, &mut shared)?;
+            }
+        }
+        if let Some(message) = not_ready {
+            let what = if prior.is_none() {
+                "the object was created and is recorded in state as tainted: it will be replaced on the next apply"
+            } else {
+                "the object was changed and its new state is recorded"
+            };
+            return Err(StepError::Engine(at(
+                EngineError::new(format!("{verb}: {message}\n{what}")),
+                &location,
+            )));
         }
         if let Err(path) = consistent {
             return Err(StepError::Engine(at(EngineError::new(format!("the provider returned a result that differs from its plan at {path} (a provider bug); the new object is recorded in state")), &location)));
@@ -827,6 +851,7 @@ async fn run_step_inner(
                     if let Some(entry) = shared.state.resources.get_mut(addr) {
                         entry.status = InstanceStatus::Tainted;
                     }
+                    checkpoint_now(ctx, &mut shared)?;
                     return Err(StepError::Engine(at(EngineError::new(format!("{}; the resource is marked tainted and will be replaced on the next apply", e.message)), &location)));
                 }
             }
@@ -862,10 +887,17 @@ async fn run_provisioner(
 
 fn maybe_checkpoint(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {
     if shared.last_checkpoint.elapsed() >= ctx.checkpoint_every {
-        ctx.sink
-            .checkpoint(&shared.state)
-            .map_err(|e| StepError::Sink(EngineError::new(format!("saving state: {e}"))))?;
-        shared.last_checkpoint = Instant::now();
+        checkpoint_now(ctx, shared)?;
     }
+    Ok(())
+}
+
+/// Persist the state at once (a taint must not wait for the next checkpoint: recovering from
+/// the journal alone would bring the object back as ready).
+fn checkpoint_now(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {
+    ctx.sink
+        .checkpoint(&shared.state)
+        .map_err(|e| StepError::Sink(EngineError::new(format!("saving state: {e}"))))?;
+    shared.last_checkpoint = Instant::now();
     Ok(())
 }

@@ -428,7 +428,7 @@ impl Planner<'_> {
             {
                 apply_ignore_changes(&mut config, prior, &rc.lifecycle.ignore_changes, schema);
             }
-            let response = match configured
+            let mut response = match configured
                 .provider
                 .plan(PlanRequest {
                     type_name: &rc.type_name,
@@ -449,12 +449,34 @@ impl Planner<'_> {
             let mut reason = None;
             let mut replace = !response.requires_replace.is_empty() || tainted;
             if tainted {
-                reason = Some("tainted: a provisioner failed when it was created".to_string());
+                reason = Some("tainted: its creation did not complete (a provisioner failed or it did not become ready)".to_string());
             }
             if prior_value.is_some() && !replace && !rc.lifecycle.replace_triggered_by.is_empty() {
                 if let Some(trigger) = self.triggered(mi, rc, repeat_of(key, each)) {
                     replace = true;
                     reason = Some(format!("replace_triggered_by: `{trigger}` changes"));
+                }
+            }
+            // A replacement the provider did not ask for (tainted, replace_triggered_by) creates
+            // a new object: plan it as a create, as apply will.
+            if replace && prior_value.is_some() && response.requires_replace.is_empty() {
+                match configured
+                    .provider
+                    .plan(PlanRequest {
+                        type_name: &rc.type_name,
+                        prior: None,
+                        config: &config,
+                    })
+                    .await
+                {
+                    Ok(r) => response.planned = r.planned,
+                    Err(e) => {
+                        self.errors.push(
+                            EngineError::new(format!("planning: {e}"))
+                                .at(instance.to_string(), Some(&rc.location)),
+                        );
+                        continue;
+                    }
                 }
             }
             let action = match &prior_value {

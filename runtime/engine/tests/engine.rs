@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use skel_db::{Db, MemorySystem, SkelDatabase};
-use skel_plan_ir::{Action, ChangeSet, Config, InstanceAddr, ResourceChange, State};
+use skel_plan_ir::{
+    Action, ChangeSet, Config, InstanceAddr, InstanceStatus, ResourceChange, State,
+};
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
@@ -38,6 +40,8 @@ fn config(files: &[(&str, &str)]) -> Arc<Config> {
 struct Script {
     log: Mutex<Vec<String>>,
     fail: Mutex<HashSet<String>>,
+    /// Addresses whose create makes the object and then reports it did not become ready.
+    not_ready: Mutex<HashSet<String>>,
     delay: Mutex<Duration>,
     running: AtomicUsize,
     max_running: AtomicUsize,
@@ -134,6 +138,12 @@ impl Provider for MockProvider {
                 let id = script.next_id.fetch_add(1, Ordering::SeqCst).to_string();
                 let value = obj(Value::string(id.clone()), field(planned, "triggers"));
                 script.remote.lock().unwrap().insert(id, value.clone());
+                if script.not_ready.lock().unwrap().contains(request.address) {
+                    return Err(ProviderError::not_ready(
+                        value,
+                        format!("scripted rollout failure for {}", request.address),
+                    ));
+                }
                 Ok(value)
             }
         }
@@ -448,6 +458,79 @@ async fn a_failure_skips_dependents_and_independent_branches_complete() {
         .state
         .resources
         .contains_key(&"null_resource.a".parse().unwrap()));
+}
+
+#[tokio::test]
+async fn a_create_that_does_not_become_ready_is_recorded_tainted_and_replaced_next() {
+    let run = Run::new();
+    run.script
+        .not_ready
+        .lock()
+        .unwrap()
+        .insert("null_resource.a".into());
+    let config = config(&[("main.skel", CHAIN)]);
+    let planned = run.plan(&config, &State::new("l")).await;
+    let sink = Arc::new(MemorySink::default());
+    let report = apply(
+        planned,
+        &run.registry,
+        sink.clone(),
+        Arc::new(Silent),
+        ApplyOptions::default(),
+    )
+    .await;
+    assert_eq!(report.errors.0.len(), 1, "{}", report.errors);
+    let error = &report.errors.0[0];
+    assert_eq!(error.address.as_deref(), Some("null_resource.a"));
+    assert!(
+        error
+            .message
+            .contains("creating: scripted rollout failure for null_resource.a")
+            && error.message.contains("tainted"),
+        "{}",
+        error.message
+    );
+    assert_eq!(report.skipped, 2, "b and c depend on a");
+    let a: InstanceAddr = "null_resource.a".parse().unwrap();
+    let entry = report.state.resources.get(&a).expect("a is in state");
+    assert_eq!(entry.status, InstanceStatus::Tainted);
+    let id = entry.attributes["id"].as_str().expect("an id").to_string();
+    assert!(run.script.remote.lock().unwrap().contains_key(&id));
+    // The journal has the object as created, and the taint was written at once (a checkpoint
+    // before the final one).
+    let events = sink.events.lock().unwrap().clone();
+    assert!(
+        events.contains(&"result 0 null_resource.a ok".to_string()),
+        "{events:?}"
+    );
+    assert_eq!(sink.checkpoints.load(Ordering::SeqCst), 2);
+
+    run.script.not_ready.lock().unwrap().clear();
+    let planned = run.plan(&config, &report.state).await;
+    let change = planned
+        .changes
+        .changes
+        .iter()
+        .find(|c| c.addr == a)
+        .expect("a change for a");
+    assert_eq!(change.action, Action::DeleteThenCreate);
+    assert!(
+        change
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("tainted")),
+        "{:?}",
+        change.reason
+    );
+    let report = run.apply(planned, ApplyOptions::default()).await;
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    let entry = report.state.resources.get(&a).expect("a is in state");
+    assert_eq!(entry.status, InstanceStatus::Ready);
+    assert!(
+        !run.script.remote.lock().unwrap().contains_key(&id),
+        "the tainted object was deleted"
+    );
+    assert_eq!(report.state.resources.len(), 3);
 }
 
 #[tokio::test]

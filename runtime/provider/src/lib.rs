@@ -35,6 +35,22 @@ pub enum ProviderError {
     /// Anything else.
     #[error("{0}")]
     Other(String),
+    /// The change was made and the object exists, but it did not become ready afterwards (a
+    /// rollout failed, a wait timed out). `object` is its state as read after the failure. The
+    /// engine records it — a create as tainted, replaced on the next apply — and reports
+    /// `message`, so nothing created is forgotten.
+    #[error("{message}")]
+    NotReady { object: Box<Value>, message: String },
+}
+
+impl ProviderError {
+    /// A change that was made but whose object did not become ready (see [`Self::NotReady`]).
+    pub fn not_ready(object: Value, message: impl Into<String>) -> Self {
+        ProviderError::NotReady {
+            object: Box::new(object),
+            message: message.into(),
+        }
+    }
 }
 
 /// Plan one instance: compare the prior state with the desired configuration.
@@ -89,7 +105,8 @@ pub trait Provider: Send + Sync {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError>;
 
-    /// Make the change; returns the new object (`Value::Null` after a delete).
+    /// Make the change; returns the new object (`Value::Null` after a delete). When the change
+    /// was made but a wait after it failed, return [`ProviderError::NotReady`] with the object.
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError>;
 
     /// Read the current object; `None` when it no longer exists.
