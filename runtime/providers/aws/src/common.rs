@@ -477,7 +477,12 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
     match (type_name, attr) {
         ("aws_route53_zone" | "aws_route53_record", "name") => {
             match (observed.as_str(), state.as_str()) {
-                (Some(a), Some(b)) => dns_name(a) == dns_name(b),
+                (Some(a), Some(b)) => {
+                    let (a, b) = (dns_name(a), dns_name(b));
+                    // A record's name may be relative to its zone (`www` for www.example.com):
+                    // the record was found by its id, which holds the full name.
+                    a == b || (type_name == "aws_route53_record" && a.starts_with(&format!("{b}.")))
+                }
                 _ => false,
             }
         }

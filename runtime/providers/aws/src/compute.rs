@@ -2,6 +2,9 @@
 
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
@@ -12,6 +15,26 @@ use skel_value::Value;
 use crate::common::*;
 use crate::error::{waited, AwsErr, SdkResultExt, WAIT};
 use crate::AwsProvider;
+
+/// The root device name of each AMI used by this provider (`DescribeImages` once per AMI id,
+/// however many instances launch from it; concurrent creates wait for the first lookup). A
+/// failed lookup is not cached.
+#[derive(Default)]
+pub(crate) struct RootDevices(Mutex<BTreeMap<String, Arc<OnceCell<String>>>>);
+
+impl RootDevices {
+    async fn get<F, Fut>(&self, ami: &str, lookup: F) -> Result<String, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, ProviderError>>,
+    {
+        let cell = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(ami.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(lookup).await.cloned()
+    }
+}
 
 fn region(ec2: &Client) -> String {
     ec2.config()
@@ -36,19 +59,28 @@ pub mod instance {
             .or_else(|| get_str(planned, "user_data").map(|u| b64::encode(u.as_bytes())))
     }
 
-    async fn root_device(ec2: &Client, w: &str, ami: &str) -> Result<String, ProviderError> {
-        let out = ec2
-            .describe_images()
-            .image_ids(ami)
-            .send()
+    async fn root_device(
+        p: &AwsProvider,
+        ec2: &Client,
+        w: &str,
+        ami: &str,
+    ) -> Result<String, ProviderError> {
+        p.root_devices
+            .get(ami, || async {
+                let out = ec2
+                    .describe_images()
+                    .image_ids(ami)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+                Ok(out
+                    .images()
+                    .first()
+                    .and_then(|i| i.root_device_name())
+                    .unwrap_or("/dev/sda1")
+                    .to_string())
+            })
             .await
-            .or_fail(w)?;
-        Ok(out
-            .images()
-            .first()
-            .and_then(|i| i.root_device_name())
-            .unwrap_or("/dev/sda1")
-            .to_string())
     }
 
     pub async fn create(
@@ -104,7 +136,7 @@ pub mod instance {
                 .build();
             call = call.block_device_mappings(
                 BlockDeviceMapping::builder()
-                    .device_name(root_device(ec2, &w, ami).await?)
+                    .device_name(root_device(p, ec2, &w, ami).await?)
                     .ebs(ebs)
                     .build(),
             );

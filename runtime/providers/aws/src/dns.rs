@@ -359,6 +359,66 @@ pub mod record {
         }
     }
 
+    /// Whether `zone` holds a record set `name`/`ty` (with `set_id`): one
+    /// `ListResourceRecordSets` page starting at that name and type, not the whole zone. A zone
+    /// that does not exist holds nothing (the change then reports it).
+    async fn exists(
+        r53: &Client,
+        zone: &str,
+        name: &str,
+        ty: &str,
+        set_id: Option<&str>,
+    ) -> Result<bool, AwsErr> {
+        let mut start = Some((name.to_string(), RrType::from(ty), None::<String>));
+        while let Some((start_name, start_type, start_set)) = start.take() {
+            let page = match r53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone)
+                .start_record_name(start_name)
+                .start_record_type(start_type)
+                .set_start_record_identifier(start_set)
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if e.is_not_found() => return Ok(false),
+                other => other?,
+            };
+            for r in page.resource_record_sets() {
+                if dns_name(r.name()) != name || r.r#type().as_str() != ty {
+                    // Sorted by name and type: past the ones that could match.
+                    return Ok(false);
+                }
+                if r.set_identifier() == set_id {
+                    return Ok(true);
+                }
+            }
+            // More sets of this name and type (set identifiers) on the next page.
+            if let (true, Some(n), Some(t)) = (
+                page.is_truncated(),
+                page.next_record_name(),
+                page.next_record_type(),
+            ) {
+                start = Some((
+                    n.to_string(),
+                    t.clone(),
+                    page.next_record_identifier().map(str::to_string),
+                ));
+            }
+        }
+        Ok(false)
+    }
+
+    /// The observation of a record set just written with `planned`: Route 53 stores a change
+    /// exactly as sent, so the apply needs no read-back listing of the zone. `None` for an id
+    /// that is not a record id.
+    pub fn written(planned: &Value, id: &str) -> Result<Option<Obs>, ProviderError> {
+        let Some((zone, name, ..)) = parts(id) else {
+            return Ok(None);
+        };
+        Ok(Some(obs_of(&zone, &record_set(planned, &name)?)))
+    }
+
     /// (zone, name, type, set identifier) of an id `Z123_www.example.com_A[_set]`.
     fn parts(id: &str) -> Option<(String, String, String, Option<String>)> {
         let mut it = id.splitn(4, '_');
@@ -490,11 +550,9 @@ pub mod record {
         let set_id = get_str(planned, "set_identifier");
         let id = id_for(&zone, &name, &ty, set_id);
         if get_bool(planned, "allow_overwrite") != Some(true)
-            && describe(p, std::slice::from_ref(&id))
-                .await?
-                .pop()
-                .flatten()
-                .is_some()
+            && exists(p.r53().await?, &zone, &name, &ty, set_id)
+                .await
+                .map_err(|e| e.into_provider(&w))?
         {
             return Err(ProviderError::Api(format!(
                 "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."

@@ -201,6 +201,8 @@ pub struct AwsProvider {
     endpoint_url: Option<String>,
     /// Route 53 record changes waiting to be sent together.
     pub(crate) dns: Arc<batch::Batcher>,
+    /// Root device names of the AMIs instances were launched from, by AMI id.
+    pub(crate) root_devices: compute::RootDevices,
 }
 
 impl AwsProvider {
@@ -212,6 +214,7 @@ impl AwsProvider {
             calls: Arc::new(CallCounter::from_env()),
             endpoint_url: None,
             dns: Arc::default(),
+            root_devices: compute::RootDevices::default(),
         })
     }
 
@@ -473,16 +476,20 @@ impl AwsProvider {
     /// The applied object: the planned one with what only the API could tell filled in.
     async fn finish(&self, ty: &str, id: &str, planned: &Value) -> Result<Value, ProviderError> {
         let schema = common::resource_schema(ty)?;
-        let obs = self
-            .describe(ty, &[id.to_string()])
-            .await?
-            .pop()
-            .flatten()
-            .ok_or_else(|| {
-                ProviderError::Api(format!(
-                    "{ty} `{id}` was created but cannot be read back; check the region and retry."
-                ))
-            })?;
+        // A Route 53 record set is stored as sent (and the change waited for): no listing.
+        let written = match ty {
+            "aws_route53_record" => dns::record::written(planned, id)?,
+            _ => None,
+        };
+        let obs = match written {
+            Some(obs) => Some(obs),
+            None => self.describe(ty, &[id.to_string()]).await?.pop().flatten(),
+        }
+        .ok_or_else(|| {
+            ProviderError::Api(format!(
+                "{ty} `{id}` was created but cannot be read back; check the region and retry."
+            ))
+        })?;
         Ok(common::fill_unknowns(&schema.block, planned, id, &obs))
     }
 }

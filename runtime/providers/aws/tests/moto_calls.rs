@@ -1,7 +1,8 @@
 //! API calls counted (through the provider's SDK interceptor) against moto: a no-op refresh
 //! reads each resource type with a fixed number of calls whatever the number of objects, at
-//! most two per type (VPCs aside: their DNS attributes are one call per VPC and attribute), and
-//! Route 53 record changes made at the same time go out as one change batch.
+//! most two per type (VPCs aside: their DNS attributes are one call per VPC and attribute),
+//! Route 53 record changes made at the same time go out as one change batch, instances launched
+//! from one AMI look its root device up once, and a record create lists its name once.
 
 mod support;
 
@@ -370,4 +371,215 @@ async fn a_bad_change_fails_alone() {
         }
     }
     assert_eq!(ok, 3);
+}
+
+/// A root block device (every attribute of the block, as the engine gives it).
+fn root_volume(size: i64) -> Value {
+    Value::List(vec![obj(vec![
+        ("volume_size", n(size)),
+        ("volume_type", Value::Null),
+        ("encrypted", Value::Null),
+        ("kms_key_id", Value::Null),
+        ("delete_on_termination", Value::Bool(true)),
+        ("iops", Value::Null),
+        ("throughput", Value::Null),
+        ("tags", Value::Null),
+        ("volume_id", Value::Null),
+        ("device_name", Value::Null),
+    ])])
+}
+
+#[tokio::test]
+async fn instances_of_one_ami_look_up_its_root_device_once() {
+    let _m = moto();
+    let p = Arc::new(provider());
+    let ami = ubuntu(&p).await;
+    const INSTANCES: usize = 6;
+    let before = p.api_call_counts();
+    // Launched at the same moment: the first lookup is shared, not repeated.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..INSTANCES {
+        let (p, ami) = (p.clone(), ami.clone());
+        tasks.spawn(async move {
+            let cfg = config(
+                "aws_instance",
+                vec![
+                    ("ami", s(&ami)),
+                    ("instance_type", s("t3.micro")),
+                    ("root_block_device", root_volume(10 + i as i64)),
+                ],
+            );
+            let planned = plan(&p, "aws_instance", None, &cfg).await.planned;
+            p.apply(ApplyRequest {
+                type_name: "aws_instance",
+                prior: None,
+                planned: Some(&planned),
+                address: &format!("aws_instance.n[{i}]"),
+            })
+            .await
+            .expect("create instance")
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        ids.push(str_of(&done.expect("task"), "id"));
+    }
+    let delta = |op: &str, before: &BTreeMap<String, u64>| {
+        p.api_calls(op) - before.get(op).copied().unwrap_or(0)
+    };
+    assert_eq!(delta("RunInstances", &before), INSTANCES as u64);
+    assert_eq!(
+        delta("DescribeImages", &before),
+        1,
+        "{INSTANCES} instances of one AMI"
+    );
+    // One more, later: still cached.
+    let again = p.api_call_counts();
+    let cfg = config(
+        "aws_instance",
+        vec![
+            ("ami", s(&ami)),
+            ("instance_type", s("t3.micro")),
+            ("root_block_device", root_volume(8)),
+        ],
+    );
+    let planned = plan(&p, "aws_instance", None, &cfg).await.planned;
+    apply(&p, "aws_instance", None, Some(&planned))
+        .await
+        .expect("create instance");
+    assert_eq!(delta("DescribeImages", &again), 0);
+
+    // The cached device name is the AMI's: every root volume is attached there.
+    let images = ec2()
+        .await
+        .describe_images()
+        .image_ids(&ami)
+        .send()
+        .await
+        .unwrap();
+    let device = images.images()[0].root_device_name().unwrap().to_string();
+    let seen = ec2()
+        .await
+        .describe_instances()
+        .set_instance_ids(Some(ids))
+        .send()
+        .await
+        .unwrap();
+    let instances: Vec<_> = seen
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(instances.len(), INSTANCES);
+    for i in instances {
+        assert_eq!(i.root_device_name(), Some(device.as_str()));
+        assert!(
+            i.block_device_mappings()
+                .iter()
+                .any(|m| m.device_name() == Some(device.as_str())),
+            "no volume at the root device {device}: {:?}",
+            i.block_device_mappings()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_create_lists_its_name_once_and_refuses_an_existing_one() {
+    let _m = moto();
+    let p = provider();
+    let zone = create(
+        &p,
+        "aws_route53_zone",
+        &config(
+            "aws_route53_zone",
+            vec![
+                ("name", s("once.test")),
+                ("force_destroy", Value::Bool(true)),
+            ],
+        ),
+    )
+    .await;
+    let zone_id = str_of(&zone, "zone_id");
+    let record = |name: &str, value: &str| {
+        config(
+            "aws_route53_record",
+            vec![
+                ("zone_id", s(&zone_id)),
+                ("name", s(name)),
+                ("type", s("A")),
+                ("ttl", n(60)),
+                ("records", Value::set(vec![s(value)])),
+            ],
+        )
+    };
+    let before = p.api_call_counts();
+    let planned = plan(&p, "aws_route53_record", None, &record("www", "10.3.0.1"))
+        .await
+        .planned;
+    let state = apply(&p, "aws_route53_record", None, Some(&planned))
+        .await
+        .expect("create record");
+    let after = p.api_call_counts();
+    let delta =
+        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+    assert_eq!(delta("ListResourceRecordSets"), 1, "{after:?}");
+    assert_eq!(delta("ChangeResourceRecordSets"), 1);
+    // What apply returned is what a read finds.
+    assert_eq!(str_of(&state, "fqdn"), "www.once.test");
+    assert_eq!(str_of(&state, "id"), format!("{zone_id}_www.once.test_A"));
+    let read = p
+        .read("aws_route53_record", &state)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(read, state, "a relative record name reads as drift");
+    let again = plan(
+        &p,
+        "aws_route53_record",
+        Some(&read),
+        &record("www", "10.3.0.1"),
+    )
+    .await;
+    assert_eq!(again.planned, read, "re-plan of a relative record name");
+
+    // The same name and type again (other values) is refused, and so is a name that sorts
+    // right after an existing one only if it really exists: `www2` is created.
+    let planned = plan(&p, "aws_route53_record", None, &record("www", "10.3.0.2"))
+        .await
+        .planned;
+    let err = apply(&p, "aws_route53_record", None, Some(&planned))
+        .await
+        .expect_err("a second www A record");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let planned = plan(&p, "aws_route53_record", None, &record("www2", "10.3.0.3"))
+        .await
+        .planned;
+    apply(&p, "aws_route53_record", None, Some(&planned))
+        .await
+        .expect("create www2");
+    let sets = r53()
+        .await
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .send()
+        .await
+        .unwrap();
+    let www: Vec<_> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name().starts_with("www"))
+        .map(|r| {
+            (
+                r.name().to_string(),
+                r.resource_records()[0].value().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        www,
+        [
+            ("www.once.test.".to_string(), "10.3.0.1".to_string()),
+            ("www2.once.test.".to_string(), "10.3.0.3".to_string()),
+        ]
+    );
 }
