@@ -7,7 +7,9 @@
 //! configuration no longer sets is removed from the object, because server-side apply removes
 //! fields a manager stops sending. Plans diff the schema-shaped configuration against the state
 //! read from the live object (restricted to the fields skel manages; see [`ownership`]).
-//! Waits: deployment rollout, LoadBalancer ingress, deletion until gone; `timeouts` apply.
+//! Waits: deployment rollout, LoadBalancer ingress, deletion until gone; `timeouts` apply. A
+//! wait that fails after the object was applied returns [`ProviderError::NotReady`] with the
+//! object as read then, so the engine records it (a create as tainted).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -182,15 +184,49 @@ impl KubernetesProvider {
         self.kube
             .apply(&target, ns, &name, &body, MANAGER, true)
             .await?;
+        match self
+            .wait_typed(type_name, &planned, creating, &target, ns, &name)
+            .await
+        {
+            Ok(()) => {
+                let live = self.kube.get(&target, ns, &name).await?.ok_or_else(|| {
+                    ProviderError::Api(format!(
+                        "{} disappeared right after it was applied.",
+                        api::describe(&target, ns, &name)
+                    ))
+                })?;
+                Ok(self.typed_state(type_name, block, &live, Some(&planned), &target))
+            }
+            Err(e) => {
+                let (live, message) = self.live_after(e, &target, ns, &name).await?;
+                Err(ProviderError::not_ready(
+                    self.typed_state(type_name, block, &live, Some(&planned), &target),
+                    message,
+                ))
+            }
+        }
+    }
+
+    /// The waits after a typed object was applied: a deployment's rollout, a LoadBalancer
+    /// service's ingress.
+    async fn wait_typed(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        creating: bool,
+        target: &Target,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<(), ProviderError> {
         let which = if creating { "create" } else { "update" };
         if type_name == "kubernetes_deployment"
-            && attr(&planned, "wait_for_rollout").as_bool() != Some(false)
+            && attr(planned, "wait_for_rollout").as_bool() != Some(false)
         {
-            let limit = timeout(&planned, which, Duration::from_secs(600))?;
+            let limit = timeout(planned, which, Duration::from_secs(600))?;
             let mut last = String::new();
             let waited = self
                 .kube
-                .wait_for(&target, ns, &name, limit, "the rollout", |obj| match obj {
+                .wait_for(target, ns, name, limit, "the rollout", |obj| match obj {
                     None => Ok(false),
                     Some(o) => {
                         last = typed::show_conditions(o);
@@ -205,31 +241,35 @@ impl KubernetesProvider {
             }
             waited?;
         }
-        let spec = first(&planned, "spec");
+        let spec = first(planned, "spec");
         let lb = attr(spec, "type").as_str() == Some("LoadBalancer");
         if type_name == "kubernetes_service"
             && lb
-            && attr(&planned, "wait_for_load_balancer").as_bool() != Some(false)
+            && attr(planned, "wait_for_load_balancer").as_bool() != Some(false)
         {
-            let limit = timeout(&planned, "create", Duration::from_secs(600))?;
+            let limit = timeout(planned, "create", Duration::from_secs(600))?;
             self.kube
-                .wait_for(
-                    &target,
-                    ns,
-                    &name,
-                    limit,
-                    "a load-balancer ingress",
-                    |obj| Ok(obj.is_some_and(typed::has_ingress)),
-                )
+                .wait_for(target, ns, name, limit, "a load-balancer ingress", |obj| {
+                    Ok(obj.is_some_and(typed::has_ingress))
+                })
                 .await?;
         }
-        let live = self.kube.get(&target, ns, &name).await?.ok_or_else(|| {
-            ProviderError::Api(format!(
-                "{} disappeared right after it was applied.",
-                api::describe(&target, ns, &name)
-            ))
-        })?;
-        Ok(self.typed_state(type_name, block, &live, Some(&planned), &target))
+        Ok(())
+    }
+
+    /// A wait after a successful apply failed: the object as it is now, to be recorded with
+    /// [`ProviderError::NotReady`]; the wait's error when it cannot be read (gone, unreachable).
+    async fn live_after(
+        &self,
+        failed: ProviderError,
+        target: &Target,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<(Json, String), ProviderError> {
+        match self.kube.get(target, ns, name).await {
+            Ok(Some(live)) => Ok((live, failed.to_string())),
+            _ => Err(failed),
+        }
     }
 
     async fn delete(
@@ -299,7 +339,8 @@ impl KubernetesProvider {
             self.kube.get(&target, ns, &name).await?
         } else {
             let limit = timeout(planned, "create", Duration::from_secs(600))?;
-            self.kube
+            let waited = self
+                .kube
                 .wait_for(
                     &target,
                     ns,
@@ -311,7 +352,15 @@ impl KubernetesProvider {
                         Some(o) => manifest::wait_satisfied(wait, o),
                     },
                 )
-                .await?
+                .await;
+            match waited {
+                Ok(live) => live,
+                Err(e) => {
+                    let (live, message) = self.live_after(e, &target, ns, &name).await?;
+                    let state = self.manifest_state(planned, &body, &live, &target, ns, &name);
+                    return Err(ProviderError::not_ready(state, message));
+                }
+            }
         };
         let live = live.ok_or_else(|| {
             ProviderError::Api(format!(
