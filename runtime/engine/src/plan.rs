@@ -658,7 +658,7 @@ pub(crate) fn changed_attributes(old: &Value, new: &Value) -> Vec<String> {
             names.extend(b.keys());
             names
                 .into_iter()
-                .filter(|k| a.get(*k) != b.get(*k))
+                .filter(|k| a.get(k) != b.get(k))
                 .cloned()
                 .collect()
         }

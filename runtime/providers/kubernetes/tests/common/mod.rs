@@ -137,7 +137,7 @@ pub fn at<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     for step in path {
         cur = match cur {
             Value::List(l) | Value::Tuple(l) => step.parse::<usize>().ok().and_then(|i| l.get(i)),
-            other => other.as_mapping().and_then(|m| m.get(*step)),
+            other => other.as_mapping().and_then(|m| m.get(step)),
         }
         .unwrap_or(&NULL);
     }
