@@ -5,7 +5,8 @@
 //! plans with exactly the expected changes (`plan --json`), drift from out-of-band edits and
 //! deletes, `skelc import`, secrets never printed, data sources, the walking skeleton's
 //! `modules/k8s-api`, recovery of a run killed mid-rollout, and clean messages when the cluster
-//! is not configured, unreachable or rejects the token. Helpers live in `kube_support/`.
+//! is not configured, unreachable or rejects the token. Helpers live in `kube_support/`, with
+//! the tests of objects that never become ready (`kube_support/not_ready.rs`).
 
 mod kube_support;
 
