@@ -188,10 +188,10 @@ fn merge(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
     if all_maps {
         let types: Vec<Type> = out.values().map(Value::type_of).collect();
         if let Some(elem) = unify(&types) {
-            return convert(&Value::Map(out.into()), &Type::map(elem))
+            return convert(&Value::Map(out), &Type::map(elem))
                 .map_err(|e| CallError::new(e.to_string()));
         }
-        return Ok(Value::Object(out.into()));
+        return Ok(Value::Object(out));
     }
     Ok(Value::Object(out))
 }
@@ -214,7 +214,7 @@ fn zipmap(args: &[Value], _: &dyn Context) -> Result<Value, CallError> {
         out.insert(k.clone(), v.clone());
     }
     Ok(if matches!(arg(args, 1)?, Value::Tuple(_)) {
-        Value::Object(out.into())
+        Value::Object(out)
     } else {
         Value::Map(out)
     })
