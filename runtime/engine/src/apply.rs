@@ -745,7 +745,7 @@ async fn run_step_inner(
             Err(e) => {
                 sink(ctx.sink.result(seq, addr, Err(&e.to_string())))?;
                 return Err(StepError::Engine(at(
-                    EngineError::new(format!("{verb}: {e}")),
+                    EngineError::new(with_verb(verb, &e.to_string())),
                     &location,
                 )));
             }
@@ -804,7 +804,7 @@ async fn run_step_inner(
                 "the object was changed and its new state is recorded"
             };
             return Err(StepError::Engine(at(
-                EngineError::new(format!("{verb}: {message}\n{what}")),
+                EngineError::new(format!("{}\n{what}", with_verb(verb, &message))),
                 &location,
             )));
         }
@@ -900,4 +900,14 @@ fn checkpoint_now(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepErro
         .map_err(|e| StepError::Sink(EngineError::new(format!("saving state: {e}"))))?;
     shared.last_checkpoint = Instant::now();
     Ok(())
+}
+
+/// `verb: message`, unless the provider's message already says what it was doing
+/// ("creating aws_subnet …"): the error reads once, not "creating: creating …".
+fn with_verb(verb: &str, message: &str) -> String {
+    if message.starts_with(verb) {
+        message.to_string()
+    } else {
+        format!("{verb}: {message}")
+    }
 }
