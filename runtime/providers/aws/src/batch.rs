@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
 use aws_sdk_route53::Client;
 use skel_provider::ProviderError;
 use tokio::sync::oneshot;
 
-use crate::error::{AwsErr, SdkResultExt};
+use crate::error::{AwsErr, SdkResultExt, WaitFailed};
 
 /// How long the first change of a batch waits for others to join it.
 const WINDOW: Duration = Duration::from_millis(40);
@@ -24,7 +24,54 @@ type Changes = Vec<(ChangeAction, ResourceRecordSet)>;
 struct Pending {
     what: String,
     changes: Changes,
-    done: oneshot::Sender<Result<(), ProviderError>>,
+    done: oneshot::Sender<Result<(), Failure>>,
+}
+
+/// Why a submitted change did not complete.
+#[derive(Debug)]
+pub enum Failure {
+    /// The change was not made.
+    Failed(ProviderError),
+    /// Route 53 accepted the change but it was not seen INSYNC: the record set is written.
+    Unsynced(WaitFailed),
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        Failure::Failed(e)
+    }
+}
+
+impl Failure {
+    /// The plain error, for callers that do not record the object (deletes).
+    pub fn into_error(self) -> ProviderError {
+        match self {
+            Failure::Failed(e) => e,
+            Failure::Unsynced(w) => w.into_error(),
+        }
+    }
+}
+
+/// Why one `ChangeResourceRecordSets` call and its wait did not complete.
+enum SendErr {
+    /// The call failed: nothing was changed.
+    Rejected(AwsErr),
+    /// The change was accepted; the wait for INSYNC failed (why, and the status last seen).
+    Unsynced(String, Option<String>),
+}
+
+impl SendErr {
+    fn into_failure(self, what: &str) -> Failure {
+        match self {
+            SendErr::Rejected(e) => Failure::Failed(e.into_provider(what)),
+            SendErr::Unsynced(detail, seen) => Failure::Unsynced(WaitFailed {
+                what: what.to_string(),
+                until: "INSYNC".into(),
+                detail,
+                seen,
+            }),
+        }
+    }
 }
 
 /// The changes waiting for each zone, and the zone names seen (they never change).
@@ -54,7 +101,7 @@ impl Batcher {
         zone: &str,
         what: &str,
         changes: Changes,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<(), Failure> {
         let (done, result) = oneshot::channel();
         let first = {
             let mut pending = self
@@ -84,9 +131,9 @@ impl Batcher {
             });
         }
         result.await.unwrap_or_else(|_| {
-            Err(ProviderError::Other(format!(
+            Err(Failure::Failed(ProviderError::Other(format!(
                 "{what}: the Route 53 change batch was abandoned; retry."
-            )))
+            ))))
         })
     }
 }
@@ -134,26 +181,37 @@ async fn send_group(r53: &Client, zone: &str, group: Vec<Pending>) {
                 return;
             }
             // Credentials, network: every change would fail alike.
-            Err(e) if e.code.is_none() || e.kind != crate::error::ErrKind::Service => {
+            Err(SendErr::Rejected(e))
+                if e.code.is_none() || e.kind != crate::error::ErrKind::Service =>
+            {
                 for p in group {
-                    let _ = p.done.send(Err(e.clone().into_provider(&p.what)));
+                    let failed = SendErr::Rejected(e.clone()).into_failure(&p.what);
+                    let _ = p.done.send(Err(failed));
+                }
+                return;
+            }
+            // The batch was made (atomically) but not seen INSYNC: every change is written.
+            Err(SendErr::Unsynced(detail, seen)) => {
+                for p in group {
+                    let failed = SendErr::Unsynced(detail.clone(), seen.clone());
+                    let _ = p.done.send(Err(failed.into_failure(&p.what)));
                 }
                 return;
             }
             // One change spoiled the atomic batch: find out which, one by one.
-            Err(_) => {}
+            Err(SendErr::Rejected(_)) => {}
         }
     }
     for p in group {
         let result = send(r53, zone, p.changes)
             .await
-            .map_err(|e| e.into_provider(&p.what));
+            .map_err(|e| e.into_failure(&p.what));
         let _ = p.done.send(result);
     }
 }
 
 /// One `ChangeResourceRecordSets` call, then `GetChange` until INSYNC (ten minutes at most).
-async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), AwsErr> {
+async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), SendErr> {
     let changes: Vec<Change> = changes
         .into_iter()
         .filter_map(|(a, r)| {
@@ -167,11 +225,13 @@ async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), AwsErr> 
     let batch = ChangeBatch::builder()
         .set_changes(Some(changes))
         .build()
-        .map_err(|e| AwsErr {
-            kind: crate::error::ErrKind::Other,
-            code: None,
-            message: e.to_string(),
-            status: None,
+        .map_err(|e| {
+            SendErr::Rejected(AwsErr {
+                kind: crate::error::ErrKind::Other,
+                code: None,
+                message: e.to_string(),
+                status: None,
+            })
         })?;
     let out = r53
         .change_resource_record_sets()
@@ -179,23 +239,12 @@ async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), AwsErr> 
         .change_batch(batch)
         .send()
         .await
-        .aws()?;
+        .aws()
+        .map_err(SendErr::Rejected)?;
     let Some(change) = out.change_info().map(|c| c.id().to_string()) else {
         return Ok(());
     };
-    let mut delay = Duration::from_millis(500);
-    for _ in 0..120 {
-        let out = r53.get_change().id(&change).send().await.aws()?;
-        if out.change_info().map(|c| c.status()) == Some(&ChangeStatus::Insync) {
-            return Ok(());
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
-    Err(AwsErr {
-        kind: crate::error::ErrKind::Other,
-        code: None,
-        message: "the change did not reach INSYNC in ten minutes; check Route 53".into(),
-        status: None,
-    })
+    crate::dns::poll_insync(r53, &change)
+        .await
+        .map_err(|(detail, seen)| SendErr::Unsynced(detail, seen))
 }

@@ -16,6 +16,10 @@ use crate::{AwsProvider, Settings};
 /// type (nested blocks as lists or sets of objects). `tags_all` holds every tag but `skel:*`.
 pub type Obs = ValueMap;
 
+/// The observation key holding an object's lifecycle state as AWS reports it (`pending`), for
+/// messages about waits; not an attribute, so refresh and apply ignore it.
+pub const STATUS: &str = "_status";
+
 /// The tag every created EC2 object carries: the instance address, for `recover`.
 pub const ADDRESS_TAG: &str = "skel:address";
 

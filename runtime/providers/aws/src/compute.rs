@@ -13,7 +13,7 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::*;
-use crate::error::{waited, AwsErr, SdkResultExt, WAIT};
+use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WAIT};
 use crate::AwsProvider;
 
 /// The root device name of each AMI used by this provider (`DescribeImages` once per AMI id,
@@ -168,14 +168,15 @@ pub mod instance {
             .and_then(|i| i.instance_id())
             .unwrap_or_default()
             .to_string();
-        waited(
-            ec2.wait_until_instance_running()
-                .instance_ids(&id)
-                .wait(WAIT)
-                .await,
-            &w,
-            "running",
-        )?;
+        if let Err(e) = ec2
+            .wait_until_instance_running()
+            .instance_ids(&id)
+            .wait(WAIT)
+            .await
+        {
+            let failed = WaitFailed::new(&w, "running", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         if get_bool(planned, "source_dest_check") == Some(false) {
             ec2.modify_instance_attribute()
                 .instance_id(&id)
@@ -240,14 +241,15 @@ pub mod instance {
                 .send()
                 .await
                 .or_fail(&w)?;
-            waited(
-                ec2.wait_until_instance_running()
-                    .instance_ids(&id)
-                    .wait(WAIT)
-                    .await,
-                &w,
-                "running",
-            )?;
+            if let Err(e) = ec2
+                .wait_until_instance_running()
+                .instance_ids(&id)
+                .wait(WAIT)
+                .await
+            {
+                let failed = WaitFailed::new(&w, "running again", e);
+                return Err(p.not_ready(TY, &id, planned, failed).await);
+            }
         }
         if changed("vpc_security_group_ids") && !get(planned, "vpc_security_group_ids").is_null() {
             ec2.modify_instance_attribute()
@@ -394,6 +396,7 @@ pub mod instance {
                     Value::Bool(i.public_ip_address().is_some()),
                 );
                 o.insert("instance_state".into(), opt_s(state.map(|s| s.as_str())));
+                o.insert(STATUS.into(), opt_s(state.map(|s| s.as_str())));
                 o.insert("ebs_optimized".into(), opt_b(i.ebs_optimized()));
                 o.insert("source_dest_check".into(), opt_b(i.source_dest_check()));
                 o.insert(

@@ -12,8 +12,9 @@ use aws_sdk_route53::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
+use crate::batch::Failure;
 use crate::common::*;
-use crate::error::{AwsErr, SdkResultExt};
+use crate::error::{AwsErr, SdkResultExt, WaitFailed};
 use crate::AwsProvider;
 
 /// The zone id without its `/hostedzone/` prefix.
@@ -21,21 +22,49 @@ fn bare(id: &str) -> String {
     id.trim_start_matches("/hostedzone/").to_string()
 }
 
-/// Waits until a change is INSYNC (`GetChange`), for up to ten minutes.
-async fn wait_insync(r53: &Client, w: &str, change: Option<&str>) -> Result<(), ProviderError> {
-    let Some(change) = change else { return Ok(()) };
+/// Polls `GetChange` until change `change` is INSYNC, for up to ten minutes; on failure, why
+/// and the change's status last seen (`change C123 PENDING`).
+pub(crate) async fn poll_insync(
+    r53: &Client,
+    change: &str,
+) -> Result<(), (String, Option<String>)> {
     let mut delay = Duration::from_millis(500);
+    let mut seen = None;
     for _ in 0..120 {
-        let out = r53.get_change().id(change).send().await.or_fail(w)?;
-        if out.change_info().map(|c| c.status()) == Some(&ChangeStatus::Insync) {
-            return Ok(());
+        match r53.get_change().id(change).send().await.aws() {
+            Ok(out) => {
+                let status = out.change_info().map(|c| c.status().clone());
+                if status == Some(ChangeStatus::Insync) {
+                    return Ok(());
+                }
+                seen = status.map(|s| format!("change {change} {}", s.as_str()));
+            }
+            Err(e) => {
+                let message = e.message.trim().trim_end_matches('.').to_string();
+                let why = match e.code {
+                    Some(code) => format!("GetChange failed: {code}: {message}"),
+                    None => format!("GetChange failed: {message}"),
+                };
+                return Err((why, seen));
+            }
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
     }
-    Err(ProviderError::Api(format!(
-        "{w}: the change did not reach INSYNC in ten minutes; check Route 53 and retry."
-    )))
+    Err(("the change was not INSYNC after ten minutes".into(), seen))
+}
+
+/// Waits until a change is INSYNC, for up to ten minutes; `w` names the resource and action.
+async fn wait_insync(r53: &Client, w: &str, change: Option<&str>) -> Result<(), WaitFailed> {
+    let Some(change) = change else { return Ok(()) };
+    poll_insync(r53, change)
+        .await
+        .map_err(|(detail, seen)| WaitFailed {
+            what: w.to_string(),
+            until: "INSYNC".into(),
+            detail,
+            seen,
+        })
 }
 
 pub mod zone {
@@ -113,7 +142,9 @@ pub mod zone {
         }
         let out = call.send().await.or_fail(&w)?;
         let id = bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
-        wait_insync(r53, &w, out.change_info().map(|c| c.id())).await?;
+        if let Err(failed) = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await {
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         set_tags(p, &w, &id, &Value::Null, planned, Some(address)).await?;
         Ok(id)
     }
@@ -175,7 +206,9 @@ pub mod zone {
                     .send()
                     .await
                     .or_fail(&w)?;
-                wait_insync(r53, &w, out.change_info().map(|c| c.id())).await?;
+                wait_insync(r53, &w, out.change_info().map(|c| c.id()))
+                    .await
+                    .map_err(WaitFailed::into_error)?;
             }
         }
         match r53.delete_hosted_zone().id(&id).send().await.aws() {
@@ -532,9 +565,24 @@ pub mod record {
         w: &str,
         zone: &str,
         changes: Vec<(ChangeAction, ResourceRecordSet)>,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<(), Failure> {
         let r53 = p.r53().await?;
         p.dns.submit(r53, zone, w, changes).await
+    }
+
+    /// The result of a create or update whose change was submitted: the id, or the record set
+    /// as written ([`ProviderError::NotReady`]) when the change was made but not seen INSYNC.
+    async fn changed(
+        p: &AwsProvider,
+        id: String,
+        planned: &Value,
+        result: Result<(), Failure>,
+    ) -> Result<String, ProviderError> {
+        match result {
+            Ok(()) => Ok(id),
+            Err(Failure::Failed(e)) => Err(e),
+            Err(Failure::Unsynced(failed)) => Err(p.not_ready(TY, &id, planned, failed).await),
+        }
     }
 
     pub async fn create(
@@ -558,8 +606,8 @@ pub mod record {
                 "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."
             )));
         }
-        change(p, &w, &zone, vec![(ChangeAction::Upsert, set)]).await?;
-        Ok(id)
+        let result = change(p, &w, &zone, vec![(ChangeAction::Upsert, set)]).await;
+        changed(p, id, planned, result).await
     }
 
     pub async fn update(
@@ -585,8 +633,8 @@ pub mod record {
             changes.push((ChangeAction::Delete, record_set(prior, &old_name)?));
         }
         changes.push((ChangeAction::Upsert, set));
-        change(p, &w, &zone, changes).await?;
-        Ok(id)
+        let result = change(p, &w, &zone, changes).await;
+        changed(p, id, planned, result).await
     }
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
@@ -622,6 +670,7 @@ pub mod record {
                 .collect(),
         )
         .await
+        .map_err(Failure::into_error)
     }
 
     fn obs_of(zone: &str, r: &ResourceRecordSet) -> Obs {

@@ -222,12 +222,64 @@ pub fn waited<T, E: std::error::Error + Send + Sync + 'static>(
     what: &str,
     state: &str,
 ) -> Result<(), ProviderError> {
-    result.map(|_| ()).map_err(|e| {
+    result
+        .map(|_| ())
+        .map_err(|e| WaitFailed::new(what, state, e).into_error())
+}
+
+/// A wait that failed after a change was made: what was awaited and why it failed. A create or
+/// update turns it into [`ProviderError::NotReady`] with the object as it is now
+/// ([`AwsProvider::not_ready`](crate::AwsProvider::not_ready)); a delete into a plain error.
+#[derive(Clone, Debug)]
+pub struct WaitFailed {
+    /// The resource and the action (`creating aws_instance web`).
+    pub what: String,
+    /// The state awaited (`running`).
+    pub until: String,
+    /// Why the wait ended (the waiter's error).
+    pub detail: String,
+    /// The state last seen, when the wait itself knows it.
+    pub seen: Option<String>,
+}
+
+impl WaitFailed {
+    pub fn new<E: std::error::Error + Send + Sync + 'static>(
+        what: &str,
+        until: &str,
+        e: E,
+    ) -> Self {
+        WaitFailed {
+            what: what.to_string(),
+            until: until.to_string(),
+            detail: short(&DisplayErrorContext(&e).to_string()),
+            seen: None,
+        }
+    }
+
+    /// The error when the object cannot be recorded (a delete, or it cannot be read back).
+    pub fn into_error(self) -> ProviderError {
+        let seen = self
+            .seen
+            .map(|s| format!("; last seen {s}"))
+            .unwrap_or_default();
         ProviderError::Api(format!(
-            "{what}: waiting until it is {state} failed ({}); check it in the AWS console and retry.",
-            short(&DisplayErrorContext(&e).to_string())
+            "{}: waiting until it is {} failed ({}{seen}); check it in the AWS console and retry.",
+            self.what, self.until, self.detail
         ))
-    })
+    }
+
+    /// The message of a [`ProviderError::NotReady`] for `object` (`aws_instance \`i-123\``),
+    /// seen in state `seen`.
+    pub fn not_ready_message(&self, object: &str, seen: Option<&str>) -> String {
+        let seen = seen
+            .or(self.seen.as_deref())
+            .map(|s| format!("; AWS reports it as {s}"))
+            .unwrap_or_default();
+        format!(
+            "{}: {object} was made but did not become {} ({}{seen}); check it in the AWS console (a quota, capacity or configuration problem) before applying again.",
+            self.what, self.until, self.detail
+        )
+    }
 }
 
 /// How long waiters wait.

@@ -209,14 +209,15 @@ pub mod nat {
             .and_then(|n| n.nat_gateway_id())
             .unwrap_or_default()
             .to_string();
-        crate::error::waited(
-            ec2.wait_until_nat_gateway_available()
-                .nat_gateway_ids(&id)
-                .wait(crate::error::WAIT)
-                .await,
-            &w,
-            "available",
-        )?;
+        if let Err(e) = ec2
+            .wait_until_nat_gateway_available()
+            .nat_gateway_ids(&id)
+            .wait(crate::error::WAIT)
+            .await
+        {
+            let failed = crate::error::WaitFailed::new(&w, "available", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         Ok(id)
     }
 
@@ -293,6 +294,11 @@ pub mod nat {
             }
             let a = n.nat_gateway_addresses().first();
             let mut o = Obs::new();
+            let status = match (n.state(), n.failure_message()) {
+                (Some(st), Some(why)) => Some(format!("{} ({why})", st.as_str())),
+                (st, _) => st.map(|s| s.as_str().to_string()),
+            };
+            o.insert(STATUS.into(), opt_s(status.as_deref()));
             o.insert("subnet_id".into(), opt_s(n.subnet_id()));
             o.insert(
                 "allocation_id".into(),

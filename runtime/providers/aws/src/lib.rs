@@ -473,6 +473,41 @@ impl Provider for AwsProvider {
 }
 
 impl AwsProvider {
+    /// A wait after a create or update of `ty` `id` failed: the object as it is now (read back,
+    /// `planned` with what was observed), as [`ProviderError::NotReady`] so the engine records
+    /// it instead of forgetting it; the wait's own error when it cannot be read back (gone,
+    /// unreachable).
+    pub(crate) async fn not_ready(
+        &self,
+        ty: &str,
+        id: &str,
+        planned: &Value,
+        failed: error::WaitFailed,
+    ) -> ProviderError {
+        let Ok(schema) = common::resource_schema(ty) else {
+            return failed.into_error();
+        };
+        let written = match ty {
+            "aws_route53_record" => dns::record::written(planned, id).ok().flatten(),
+            _ => None,
+        };
+        let obs = match written {
+            Some(obs) => obs,
+            None => match self.describe(ty, &[id.to_string()]).await {
+                Ok(mut found) => match found.pop().flatten() {
+                    Some(obs) => obs,
+                    None => return failed.into_error(),
+                },
+                Err(_) => return failed.into_error(),
+            },
+        };
+        let seen = obs.get(common::STATUS).and_then(Value::as_str);
+        let filled = common::fill_unknowns(&schema.block, planned, id, &obs);
+        let state = common::overlay(&self.settings, ty, &schema.block, &filled, &obs);
+        let message = failed.not_ready_message(&common::what(ty, id), seen);
+        ProviderError::not_ready(state, message)
+    }
+
     /// The applied object: the planned one with what only the API could tell filled in.
     async fn finish(&self, ty: &str, id: &str, planned: &Value) -> Result<Value, ProviderError> {
         let schema = common::resource_schema(ty)?;

@@ -68,14 +68,15 @@ pub mod vpc {
             .and_then(|v| v.vpc_id())
             .unwrap_or_default()
             .to_string();
-        crate::error::waited(
-            ec2.wait_until_vpc_available()
-                .vpc_ids(&id)
-                .wait(crate::error::WAIT)
-                .await,
-            &w,
-            "available",
-        )?;
+        if let Err(e) = ec2
+            .wait_until_vpc_available()
+            .vpc_ids(&id)
+            .wait(crate::error::WAIT)
+            .await
+        {
+            let failed = crate::error::WaitFailed::new(&w, "available", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         if get_bool(planned, "enable_dns_support") == Some(false) {
             set_attr(ec2, &w, &id, "enable_dns_support", false).await?;
         }
@@ -149,6 +150,7 @@ pub mod vpc {
         for v in out.vpcs() {
             let Some(id) = v.vpc_id() else { continue };
             let mut o = Obs::new();
+            o.insert(STATUS.into(), opt_s(v.state().map(|s| s.as_str())));
             o.insert("cidr_block".into(), opt_s(v.cidr_block()));
             o.insert(
                 "instance_tenancy".into(),
@@ -290,14 +292,15 @@ pub mod subnet {
             .and_then(|v| v.subnet_id())
             .unwrap_or_default()
             .to_string();
-        crate::error::waited(
-            ec2.wait_until_subnet_available()
-                .subnet_ids(&id)
-                .wait(crate::error::WAIT)
-                .await,
-            &w,
-            "available",
-        )?;
+        if let Err(e) = ec2
+            .wait_until_subnet_available()
+            .subnet_ids(&id)
+            .wait(crate::error::WAIT)
+            .await
+        {
+            let failed = crate::error::WaitFailed::new(&w, "available", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         set_flags(ec2, &w, &id, &Value::Null, planned).await?;
         Ok(id)
     }
@@ -360,6 +363,7 @@ pub mod subnet {
         for v in out.subnets() {
             let Some(id) = v.subnet_id() else { continue };
             let mut o = Obs::new();
+            o.insert(STATUS.into(), opt_s(v.state().map(|s| s.as_str())));
             o.insert("vpc_id".into(), opt_s(v.vpc_id()));
             o.insert("cidr_block".into(), opt_s(v.cidr_block()));
             o.insert("availability_zone".into(), opt_s(v.availability_zone()));

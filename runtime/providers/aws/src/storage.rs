@@ -9,7 +9,7 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::*;
-use crate::error::{retry_on, waited, AwsErr, SdkResultExt, DEPENDENCY, WAIT};
+use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaitFailed, DEPENDENCY, WAIT};
 use crate::network::region;
 use crate::AwsProvider;
 
@@ -42,14 +42,15 @@ pub mod volume {
             .await
             .or_fail(&w)?;
         let id = out.volume_id().unwrap_or_default().to_string();
-        waited(
-            ec2.wait_until_volume_available()
-                .volume_ids(&id)
-                .wait(WAIT)
-                .await,
-            &w,
-            "available",
-        )?;
+        if let Err(e) = ec2
+            .wait_until_volume_available()
+            .volume_ids(&id)
+            .wait(WAIT)
+            .await
+        {
+            let failed = WaitFailed::new(&w, "available", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
         Ok(id)
     }
 
@@ -146,6 +147,7 @@ pub mod volume {
                 continue;
             }
             let mut o = Obs::new();
+            o.insert(STATUS.into(), opt_s(v.state().map(|s| s.as_str())));
             o.insert("availability_zone".into(), opt_s(v.availability_zone()));
             o.insert("size".into(), opt_n(v.size().map(i64::from)));
             o.insert("type".into(), opt_s(v.volume_type().map(|t| t.as_str())));
@@ -221,15 +223,17 @@ pub mod attachment {
             .send()
             .await
             .or_fail(&w)?;
-        waited(
-            ec2.wait_until_volume_in_use()
-                .volume_ids(volume)
-                .wait(WAIT)
-                .await,
-            &w,
-            "attached",
-        )?;
-        Ok(id_for(device, volume, instance))
+        let id = id_for(device, volume, instance);
+        if let Err(e) = ec2
+            .wait_until_volume_in_use()
+            .volume_ids(volume)
+            .wait(WAIT)
+            .await
+        {
+            let failed = WaitFailed::new(&w, "attached", e);
+            return Err(p.not_ready(TY, &id, planned, failed).await);
+        }
+        Ok(id)
     }
 
     pub async fn update(
@@ -322,6 +326,7 @@ pub mod attachment {
                     continue;
                 }
                 let mut o = Obs::new();
+                o.insert(STATUS.into(), opt_s(a.state().map(|s| s.as_str())));
                 o.insert("device_name".into(), s(device));
                 o.insert("volume_id".into(), s(volume));
                 o.insert("instance_id".into(), s(instance));
