@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use skel_provider::ProviderError;
 
@@ -217,11 +218,14 @@ where
 }
 
 /// The result of a waiter, as a user's error naming what was awaited.
-pub fn waited<T, E: std::error::Error + Send + Sync + 'static>(
-    result: Result<T, E>,
+pub fn waited<T, O, E>(
+    result: Result<T, WaiterError<O, E>>,
     what: &str,
     state: &str,
-) -> Result<(), ProviderError> {
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     result
         .map(|_| ())
         .map_err(|e| WaitFailed::new(what, state, e).into_error())
@@ -243,15 +247,33 @@ pub struct WaitFailed {
 }
 
 impl WaitFailed {
-    pub fn new<E: std::error::Error + Send + Sync + 'static>(
-        what: &str,
-        until: &str,
-        e: E,
-    ) -> Self {
+    /// From a waiter's error: why the wait ended, in words.
+    pub fn new<O, E>(what: &str, until: &str, e: WaiterError<O, E>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let detail = match e {
+            WaiterError::ExceededMaxWait(ctx) => format!(
+                "it was still not {until} after {} seconds",
+                ctx.elapsed().as_secs()
+            ),
+            WaiterError::FailureState(_) => {
+                format!("it reached a state from which it cannot become {until}")
+            }
+            WaiterError::OperationFailed(inner) => {
+                let e = AwsErr::from(inner.into_error());
+                let message = short(e.message.trim().trim_end_matches('.'));
+                match e.code {
+                    Some(code) => format!("checking its state failed: {code}: {message}"),
+                    None => format!("checking its state failed: {message}"),
+                }
+            }
+            other => short(&other.to_string()),
+        };
         WaitFailed {
             what: what.to_string(),
             until: until.to_string(),
-            detail: short(&DisplayErrorContext(&e).to_string()),
+            detail,
             seen: None,
         }
     }
