@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use skel_plan_ir::{ChangeSet, Config, State};
+use skel_plan_ir::{ChangeSet, Config, ResourceInstanceState, State};
 use skel_value::Value;
 
 #[derive(Default, Clone)]
@@ -74,39 +74,45 @@ impl Redactor {
         }
     }
 
-    /// Record, in each instance's `sensitive_paths`, the top-level attributes whose values hold
-    /// a secret, so later reads of state (`skelc state show`, plans) keep them redacted even
-    /// without the variable values that made them.
-    /// Whether [`Redactor::mark_state`] would mark anything in `state`.
-    pub fn marks(&self, state: &State) -> bool {
-        !self.secrets.is_empty()
-            && state.resources.values().any(|instance| {
-                instance.attributes.as_object().is_some_and(|attributes| {
-                    attributes.iter().any(|(name, value)| {
-                        !instance
-                            .sensitive_paths
-                            .iter()
-                            .any(|p| p.len() == 1 && &p[0] == name)
-                            && self.json_has_secret(value)
-                    })
-                })
+    /// The top-level attributes of `instance` that hold a secret but are not yet among its
+    /// `sensitive_paths`.
+    fn unmarked<'a>(
+        &'a self,
+        instance: &'a ResourceInstanceState,
+    ) -> impl Iterator<Item = &'a String> + 'a {
+        let attributes = instance
+            .attributes
+            .as_object()
+            .filter(|_| !self.secrets.is_empty());
+        attributes
+            .into_iter()
+            .flatten()
+            .filter_map(move |(name, value)| {
+                let marked = instance
+                    .sensitive_paths
+                    .iter()
+                    .any(|p| p.len() == 1 && &p[0] == name);
+                (!marked && self.json_has_secret(value)).then_some(name)
             })
     }
 
+    /// Whether [`Redactor::mark_state`] would mark anything in `state`.
+    pub fn marks(&self, state: &State) -> bool {
+        state
+            .resources
+            .values()
+            .any(|instance| self.unmarked(instance).next().is_some())
+    }
+
+    /// Record, in each instance's `sensitive_paths`, the top-level attributes whose values hold
+    /// a secret, so later reads of state (`skelc state show`, plans) keep them redacted even
+    /// without the variable values that made them.
     pub fn mark_state(&self, state: &mut State) {
-        if self.secrets.is_empty() {
-            return;
-        }
         for instance in state.resources.values_mut() {
-            let Some(attributes) = instance.attributes.as_object() else {
-                continue;
-            };
-            for (name, value) in attributes {
-                let path = vec![name.clone()];
-                if !instance.sensitive_paths.contains(&path) && self.json_has_secret(value) {
-                    instance.sensitive_paths.push(path);
-                }
-            }
+            let names: Vec<String> = self.unmarked(instance).cloned().collect();
+            instance
+                .sensitive_paths
+                .extend(names.into_iter().map(|name| vec![name]));
         }
     }
 
