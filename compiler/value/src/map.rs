@@ -9,7 +9,6 @@
 //!
 //! The API follows `BTreeMap`'s, so code reads the same.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::Value;
@@ -277,20 +276,6 @@ impl<const N: usize> From<[(String, Value); N]> for ValueMap {
     }
 }
 
-impl From<BTreeMap<String, Value>> for ValueMap {
-    fn from(map: BTreeMap<String, Value>) -> Self {
-        ValueMap {
-            entries: map.into_iter().collect(),
-        }
-    }
-}
-
-impl From<ValueMap> for BTreeMap<String, Value> {
-    fn from(map: ValueMap) -> Self {
-        map.entries.into_iter().collect()
-    }
-}
-
 impl IntoIterator for ValueMap {
     type Item = (String, Value);
     type IntoIter = std::vec::IntoIter<(String, Value)>;
@@ -380,8 +365,6 @@ mod tests {
         let keys: Vec<&String> = m.keys().collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(m.get("b"), Some(&s("3")));
-        let as_btree: BTreeMap<String, Value> = m.clone().into();
-        assert_eq!(ValueMap::from(as_btree), m);
     }
 
     #[test]
