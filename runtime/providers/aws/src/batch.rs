@@ -74,25 +74,13 @@ impl SendErr {
     }
 }
 
-/// The changes waiting for each zone, and the zone names seen (they never change).
+/// The changes waiting for each zone.
 #[derive(Default)]
 pub struct Batcher {
     pending: Mutex<BTreeMap<String, Vec<Pending>>>,
-    zone_names: Mutex<BTreeMap<String, String>>,
 }
 
 impl Batcher {
-    /// The name of zone `zone`, if it was looked up before.
-    pub fn zone_name(&self, zone: &str) -> Option<String> {
-        self.zone_names.lock().ok()?.get(zone).cloned()
-    }
-
-    pub fn remember_zone_name(&self, zone: &str, name: &str) {
-        if let Ok(mut m) = self.zone_names.lock() {
-            m.insert(zone.to_string(), name.to_string());
-        }
-    }
-
     /// Applies `changes` to `zone` together with whatever else arrives for the zone meanwhile;
     /// returns once they are INSYNC. `what` names the resource and the action for errors.
     pub async fn submit(

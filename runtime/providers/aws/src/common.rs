@@ -709,7 +709,8 @@ pub fn deleted<T>(result: Result<T, AwsErr>, what: &str) -> Result<(), ProviderE
 }
 
 /// Reads EC2 objects of `type_name` with `read` (observations by id): one batch call, per-id
-/// calls when the batch fails on a gone id ([`batched`]).
+/// calls when the batch fails on a gone id ([`batched`]). Reads of the same type that arrive
+/// while one is in flight go out together as the next call (see [`crate::coalesce`]).
 pub async fn describe_ec2<F, Fut>(
     p: &AwsProvider,
     type_name: &str,
@@ -717,9 +718,40 @@ pub async fn describe_ec2<F, Fut>(
     read: F,
 ) -> Result<Vec<Option<Obs>>, ProviderError>
 where
-    F: Fn(aws_sdk_ec2::Client, Vec<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<BTreeMap<String, Obs>, AwsErr>>,
+    F: Fn(aws_sdk_ec2::Client, Vec<String>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<BTreeMap<String, Obs>, AwsErr>> + Send + 'static,
 {
-    let ec2 = p.ec2().await?;
-    batched(type_name, ids, |ids| read(ec2.clone(), ids)).await
+    let ec2 = p.ec2().await?.clone();
+    let ty = type_name.to_string();
+    let run = move |queries: Vec<Vec<String>>| {
+        let (ec2, read, ty) = (ec2.clone(), read.clone(), ty.clone());
+        async move {
+            let mut all: Vec<String> = queries.iter().flatten().cloned().collect();
+            all.sort();
+            all.dedup();
+            match batched(&ty, &all, |ids| read(ec2.clone(), ids)).await {
+                Ok(found) => {
+                    let by_id: BTreeMap<&String, Obs> = all
+                        .iter()
+                        .zip(found)
+                        .filter_map(|(id, obs)| Some((id, obs?)))
+                        .collect();
+                    queries
+                        .iter()
+                        .map(|q| Ok(q.iter().map(|id| by_id.get(id).cloned()).collect()))
+                        .collect()
+                }
+                Err(e) => queries.iter().map(|_| Err(e.clone())).collect(),
+            }
+        }
+    };
+    p.reads
+        .call(type_name, ids.to_vec(), run)
+        .await
+        .unwrap_or_else(|| {
+            Err(ProviderError::Api(format!(
+                "reading {type_name} {}: the read was lost (an internal error); retry.",
+                ids.join(", ")
+            )))
+        })
 }

@@ -2,9 +2,7 @@
 
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
-use tokio::sync::OnceCell;
+use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
@@ -16,26 +14,6 @@ use crate::common::*;
 use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WAIT};
 use crate::AwsProvider;
 
-/// The root device name of each AMI used by this provider (`DescribeImages` once per AMI id,
-/// however many instances launch from it; concurrent creates wait for the first lookup). A
-/// failed lookup is not cached.
-#[derive(Default)]
-pub(crate) struct RootDevices(Mutex<BTreeMap<String, Arc<OnceCell<String>>>>);
-
-impl RootDevices {
-    async fn get<F, Fut>(&self, ami: &str, lookup: F) -> Result<String, ProviderError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<String, ProviderError>>,
-    {
-        let cell = {
-            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(ami.to_string()).or_default().clone()
-        };
-        cell.get_or_try_init(lookup).await.cloned()
-    }
-}
-
 fn region(ec2: &Client) -> String {
     ec2.config()
         .region()
@@ -46,8 +24,8 @@ fn region(ec2: &Client) -> String {
 pub mod instance {
     use super::*;
     use aws_sdk_ec2::types::{
-        BlockDeviceMapping, EbsBlockDevice, InstanceNetworkInterfaceSpecification,
-        InstanceStateName, InstanceType, Placement, Tenancy, VolumeType,
+        BlockDeviceMapping, EbsBlockDevice, InstanceNetworkInterfaceSpecification, InstanceType,
+        Placement, Tenancy, VolumeType,
     };
     use base64_lite as b64;
 
@@ -168,15 +146,10 @@ pub mod instance {
             .and_then(|i| i.instance_id())
             .unwrap_or_default()
             .to_string();
-        if let Err(e) = ec2
-            .wait_until_instance_running()
-            .instance_ids(&id)
-            .wait(WAIT)
-            .await
-        {
-            let failed = WaitFailed::new(&w, "running", e);
-            return Err(p.not_ready(TY, &id, planned, failed).await);
-        }
+        let running = match wait_for(p, &w, &id, RUNNING).await {
+            Ok(obs) => obs,
+            Err(failed) => return Err(p.not_ready(TY, &id, planned, failed).await),
+        };
         if get_bool(planned, "source_dest_check") == Some(false) {
             ec2.modify_instance_attribute()
                 .instance_id(&id)
@@ -184,8 +157,95 @@ pub mod instance {
                 .send()
                 .await
                 .or_fail(&w)?;
+        } else if let Some(obs) = running {
+            // What the wait saw is the object as created: the apply needs no other read.
+            p.seen.put(TY, &id, obs);
         }
         Ok(id)
+    }
+
+    /// A state an instance is awaited in, as the SDK's waiters define it.
+    struct Awaited {
+        /// The state awaited (`running`).
+        until: &'static str,
+        /// States from which it cannot get there.
+        fails: &'static [&'static str],
+        /// Whether an instance no longer listed has arrived (a terminated one soon is not).
+        gone_arrives: bool,
+    }
+
+    const RUNNING: Awaited = Awaited {
+        until: "running",
+        fails: &["stopping", "shutting-down", "terminated"],
+        gone_arrives: false,
+    };
+
+    const TERMINATED: Awaited = Awaited {
+        until: "terminated",
+        fails: &["pending", "stopping"],
+        gone_arrives: true,
+    };
+
+    /// Waits until instance `id` is in the state `a` awaits, as the SDK's waiter does (an
+    /// instance not listed yet may just be new; failure states end the wait), but through the
+    /// provider's merged reads, so instances created or terminated at the same time share each
+    /// poll's `DescribeInstances`. Returns the instance as last observed (`None`: gone).
+    async fn wait_for(
+        p: &AwsProvider,
+        w: &str,
+        id: &str,
+        a: Awaited,
+    ) -> Result<Option<Obs>, WaitFailed> {
+        let start = Instant::now();
+        let mut delay = Duration::from_secs(1);
+        loop {
+            match describe_ec2(p, TY, &[id.to_string()], read).await {
+                Err(e) => {
+                    return Err(WaitFailed::ended(
+                        w,
+                        a.until,
+                        format!("checking its state failed: {e}"),
+                        None,
+                    ))
+                }
+                Ok(mut found) => match found.pop().flatten() {
+                    None if a.gone_arrives => return Ok(None),
+                    None => {}
+                    Some(obs) => {
+                        let state = obs.get(STATUS).and_then(Value::as_str).unwrap_or_default();
+                        if state == a.until {
+                            return Ok(Some(obs));
+                        }
+                        if a.fails.contains(&state) {
+                            return Err(WaitFailed::ended(
+                                w,
+                                a.until,
+                                format!(
+                                    "it reached a state from which it cannot become {}",
+                                    a.until
+                                ),
+                                Some(state.to_string()),
+                            ));
+                        }
+                    }
+                },
+            }
+            let waited = start.elapsed();
+            if waited >= WAIT {
+                return Err(WaitFailed::ended(
+                    w,
+                    a.until,
+                    format!(
+                        "it was still not {} after {} seconds",
+                        a.until,
+                        waited.as_secs()
+                    ),
+                    None,
+                ));
+            }
+            tokio::time::sleep(delay.min(WAIT - waited)).await;
+            delay = (delay * 2).min(Duration::from_secs(15));
+        }
     }
 
     pub async fn update(
@@ -301,28 +361,44 @@ pub mod instance {
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
         let w = format!("deleting {}", what(TY, &id));
-        let ec2 = p.ec2().await?;
-        match ec2
-            .terminate_instances()
-            .instance_ids(&id)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e.into_provider(&w)),
-            Ok(_) => {}
+        let ec2 = p.ec2().await?.clone();
+        // Terminations that arrive while one is in flight go out together.
+        let run = move |ids: Vec<String>| {
+            let ec2 = ec2.clone();
+            async move {
+                let terminate =
+                    |ids: Vec<String>| ec2.terminate_instances().set_instance_ids(Some(ids)).send();
+                match terminate(ids.clone()).await.aws() {
+                    Ok(_) => ids.iter().map(|_| Ok(())).collect(),
+                    // One gone instance fails the whole call: each on its own then.
+                    Err(e) if e.is_not_found() && ids.len() > 1 => {
+                        let mut out = Vec::with_capacity(ids.len());
+                        for id in &ids {
+                            out.push(terminate(vec![id.clone()]).await.aws().map(|_| ()));
+                        }
+                        out
+                    }
+                    Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
+                }
+            }
+        };
+        match p.terminations.call(TY, id.clone(), run).await {
+            Some(Err(e)) if e.is_not_found() => return Ok(()),
+            Some(Err(e)) => return Err(e.into_provider(&w)),
+            Some(Ok(())) => {}
+            None => {
+                return Err(ProviderError::Api(format!(
+                    "{w}: the TerminateInstances call was lost (an internal error); retry."
+                )))
+            }
         }
-        waited(
-            ec2.wait_until_instance_terminated()
-                .instance_ids(&id)
-                .wait(WAIT)
-                .await,
-            &w,
-            "terminated",
-        )
+        wait_for(p, &w, &id, TERMINATED)
+            .await
+            .map(|_| ())
+            .map_err(WaitFailed::into_error)
     }
 
+    /// Every instance of `ids` AWS still lists, terminated ones too (with their [`STATUS`]).
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
         let out = ec2
             .describe_instances()
@@ -336,12 +412,6 @@ pub mod instance {
             for i in r.instances() {
                 let Some(id) = i.instance_id() else { continue };
                 let state = i.state().and_then(|s| s.name());
-                if matches!(
-                    state,
-                    Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
-                ) {
-                    continue;
-                }
                 let mut o = Obs::new();
                 o.insert("ami".into(), opt_s(i.image_id()));
                 o.insert(
@@ -500,11 +570,22 @@ pub mod instance {
         Ok(found)
     }
 
+    /// The instances by id; a terminated or terminating instance counts as gone.
     pub async fn describe(
         p: &AwsProvider,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
+        let mut found = describe_ec2(p, TY, ids, read).await?;
+        for obs in &mut found {
+            let state = obs
+                .as_ref()
+                .and_then(|o| o.get(STATUS))
+                .and_then(Value::as_str);
+            if matches!(state, Some("terminated" | "shutting-down")) {
+                *obs = None;
+            }
+        }
+        Ok(found)
     }
 
     pub async fn find(

@@ -17,6 +17,12 @@ use crate::common::*;
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
 use crate::AwsProvider;
 
+/// Lookups of record sets, merged per hosted zone (see `record::current`).
+pub(crate) type RecordSets = crate::coalesce::Coalescer<
+    (String, String, Option<String>),
+    Result<Vec<ResourceRecordSet>, AwsErr>,
+>;
+
 /// The zone id without its `/hostedzone/` prefix.
 fn bare(id: &str) -> String {
     id.trim_start_matches("/hostedzone/").to_string()
@@ -142,6 +148,9 @@ pub mod zone {
         }
         let out = call.send().await.or_fail(&w)?;
         let id = bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
+        if let Some(name) = out.hosted_zone().map(|z| dns_name(z.name())) {
+            p.zone_names.insert(&id, name);
+        }
         if let Err(failed) = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await {
             return Err(p.not_ready(TY, &id, planned, failed).await);
         }
@@ -361,6 +370,9 @@ pub mod record {
 
     const TY: &str = "aws_route53_record";
 
+    /// A lookup of the record sets with a name, a type and a set identifier.
+    type SetQuery = (String, String, Option<String>);
+
     /// Every record set of a zone (`ListResourceRecordSets`, following `next_record_*`).
     pub async fn list(r53: &Client, zone: &str) -> Result<Vec<ResourceRecordSet>, AwsErr> {
         let mut out = Vec::new();
@@ -392,19 +404,18 @@ pub mod record {
         }
     }
 
-    /// Whether `zone` holds a record set `name`/`ty` (with `set_id`): one
-    /// `ListResourceRecordSets` page starting at that name and type, not the whole zone. A zone
-    /// that does not exist holds nothing (the change then reports it).
-    async fn exists(
+    /// The record sets `name`/`ty` of `zone` (every set identifier): one
+    /// `ListResourceRecordSets` page starting at that name and type, not the whole zone.
+    async fn sets_named(
         r53: &Client,
         zone: &str,
         name: &str,
         ty: &str,
-        set_id: Option<&str>,
-    ) -> Result<bool, AwsErr> {
+    ) -> Result<Vec<ResourceRecordSet>, AwsErr> {
+        let mut out = Vec::new();
         let mut start = Some((name.to_string(), RrType::from(ty), None::<String>));
         while let Some((start_name, start_type, start_set)) = start.take() {
-            let page = match r53
+            let page = r53
                 .list_resource_record_sets()
                 .hosted_zone_id(zone)
                 .start_record_name(start_name)
@@ -412,19 +423,13 @@ pub mod record {
                 .set_start_record_identifier(start_set)
                 .send()
                 .await
-                .aws()
-            {
-                Err(e) if e.is_not_found() => return Ok(false),
-                other => other?,
-            };
+                .aws()?;
             for r in page.resource_record_sets() {
                 if dns_name(r.name()) != name || r.r#type().as_str() != ty {
                     // Sorted by name and type: past the ones that could match.
-                    return Ok(false);
+                    return Ok(out);
                 }
-                if r.set_identifier() == set_id {
-                    return Ok(true);
-                }
+                out.push(r.clone());
             }
             // More sets of this name and type (set identifiers) on the next page.
             if let (true, Some(n), Some(t)) = (
@@ -439,7 +444,52 @@ pub mod record {
                 ));
             }
         }
-        Ok(false)
+        Ok(out)
+    }
+
+    /// The record sets `name`/`ty`/`set_id` of `zone` as they are now (none when the zone is
+    /// gone). Lookups in one zone that arrive while one is in flight are answered by one
+    /// listing of the zone: the record creates and deletes of an apply share a few listings.
+    async fn current(
+        p: &AwsProvider,
+        w: &str,
+        zone: &str,
+        (name, ty, set_id): (&str, &str, Option<&str>),
+    ) -> Result<Vec<ResourceRecordSet>, ProviderError> {
+        let r53 = p.r53().await?.clone();
+        let zone_id = zone.to_string();
+        let run = move |queries: Vec<SetQuery>| {
+            let (r53, zone) = (r53.clone(), zone_id.clone());
+            async move {
+                let listed = match queries.as_slice() {
+                    [(name, ty, _)] => sets_named(&r53, &zone, name, ty).await,
+                    _ => list(&r53, &zone).await,
+                };
+                queries
+                    .iter()
+                    .map(|(name, ty, set_id)| match &listed {
+                        Err(e) if e.is_not_found() => Ok(Vec::new()),
+                        Err(e) => Err(e.clone()),
+                        Ok(sets) => Ok(sets
+                            .iter()
+                            .filter(|r| {
+                                dns_name(r.name()) == *name
+                                    && r.r#type().as_str() == ty
+                                    && r.set_identifier() == set_id.as_deref()
+                            })
+                            .cloned()
+                            .collect()),
+                    })
+                    .collect()
+            }
+        };
+        let query = (name.to_string(), ty.to_string(), set_id.map(str::to_string));
+        match p.record_sets.call(zone, query, run).await {
+            Some(result) => result.map_err(|e| e.into_provider(w)),
+            None => Err(ProviderError::Api(format!(
+                "{w}: listing the record sets of zone {zone} was lost (an internal error); retry."
+            ))),
+        }
     }
 
     /// The observation of a record set just written with `planned`: Route 53 stores a change
@@ -477,9 +527,9 @@ pub mod record {
         zone: &str,
         name: &str,
     ) -> Result<String, ProviderError> {
-        let zone_name = match p.dns.zone_name(zone) {
-            Some(n) => n,
-            None => {
+        let zone_name = p
+            .zone_names
+            .get(zone, || async {
                 let out = p
                     .r53()
                     .await?
@@ -488,13 +538,11 @@ pub mod record {
                     .send()
                     .await
                     .or_fail(w)?;
-                let n = dns_name(out.hosted_zone().map(|z| z.name()).unwrap_or_default());
-                if !n.is_empty() {
-                    p.dns.remember_zone_name(zone, &n);
-                }
-                n
-            }
-        };
+                Ok::<_, ProviderError>(dns_name(
+                    out.hosted_zone().map(|z| z.name()).unwrap_or_default(),
+                ))
+            })
+            .await?;
         let n = dns_name(name);
         Ok(
             if n == zone_name || n.ends_with(&format!(".{zone_name}")) || zone_name.is_empty() {
@@ -598,9 +646,9 @@ pub mod record {
         let set_id = get_str(planned, "set_identifier");
         let id = id_for(&zone, &name, &ty, set_id);
         if get_bool(planned, "allow_overwrite") != Some(true)
-            && exists(p.r53().await?, &zone, &name, &ty, set_id)
-                .await
-                .map_err(|e| e.into_provider(&w))?
+            && !current(p, &w, &zone, (&name, &ty, set_id))
+                .await?
+                .is_empty()
         {
             return Err(ProviderError::Api(format!(
                 "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."
@@ -640,23 +688,11 @@ pub mod record {
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
         let w = format!("deleting {}", what(TY, &id));
-        let r53 = p.r53().await?;
         // Delete what is there now: Route 53 wants the exact current values.
         let Some((zone, name, ty, set_id)) = parts(&id) else {
             return Ok(());
         };
-        let sets = match list(r53, &zone).await {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other.map_err(|e| e.into_provider(&w))?,
-        };
-        let current: Vec<ResourceRecordSet> = sets
-            .into_iter()
-            .filter(|r| {
-                dns_name(r.name()) == name
-                    && r.r#type().as_str() == ty
-                    && r.set_identifier() == set_id.as_deref()
-            })
-            .collect();
+        let current = current(p, &w, &zone, (&name, &ty, set_id.as_deref())).await?;
         if current.is_empty() {
             return Ok(());
         }

@@ -278,6 +278,16 @@ impl WaitFailed {
         }
     }
 
+    /// From a wait of our own: why it ended (`detail`) and the state last seen.
+    pub fn ended(what: &str, until: &str, detail: String, seen: Option<String>) -> Self {
+        WaitFailed {
+            what: what.to_string(),
+            until: until.to_string(),
+            detail,
+            seen,
+        }
+    }
+
     /// The error when the object cannot be recorded (a delete, or it cannot be read back).
     pub fn into_error(self) -> ProviderError {
         let seen = self

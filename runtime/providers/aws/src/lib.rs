@@ -26,6 +26,7 @@ use tokio::sync::OnceCell;
 
 mod acl;
 mod batch;
+mod coalesce;
 pub mod common;
 mod compute;
 mod data;
@@ -202,7 +203,18 @@ pub struct AwsProvider {
     /// Route 53 record changes waiting to be sent together.
     pub(crate) dns: Arc<batch::Batcher>,
     /// Root device names of the AMIs instances were launched from, by AMI id.
-    pub(crate) root_devices: compute::RootDevices,
+    pub(crate) root_devices: coalesce::OnceMap<String>,
+    /// Names of hosted zones, by zone id.
+    pub(crate) zone_names: coalesce::OnceMap<String>,
+    /// Concurrent EC2 reads of one resource type, merged into one Describe call.
+    pub(crate) reads:
+        coalesce::Coalescer<Vec<String>, Result<Vec<Option<common::Obs>>, ProviderError>>,
+    /// Concurrent lookups of record sets in one hosted zone, merged into one listing.
+    pub(crate) record_sets: dns::RecordSets,
+    /// Concurrent instance terminations, merged into one `TerminateInstances`.
+    pub(crate) terminations: coalesce::Coalescer<String, Result<(), error::AwsErr>>,
+    /// Objects a wait has just read in their final state, for the apply's read-back.
+    pub(crate) seen: coalesce::Seen,
 }
 
 impl AwsProvider {
@@ -214,7 +226,12 @@ impl AwsProvider {
             calls: Arc::new(CallCounter::from_env()),
             endpoint_url: None,
             dns: Arc::default(),
-            root_devices: compute::RootDevices::default(),
+            root_devices: Default::default(),
+            zone_names: Default::default(),
+            reads: Default::default(),
+            record_sets: Default::default(),
+            terminations: Default::default(),
+            seen: Default::default(),
         })
     }
 
@@ -516,7 +533,7 @@ impl AwsProvider {
             "aws_route53_record" => dns::record::written(planned, id)?,
             _ => None,
         };
-        let obs = match written {
+        let obs = match written.or_else(|| self.seen.take(ty, id)) {
             Some(obs) => Some(obs),
             None => self.describe(ty, &[id.to_string()]).await?.pop().flatten(),
         }

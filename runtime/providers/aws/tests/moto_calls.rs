@@ -2,7 +2,8 @@
 //! reads each resource type with a fixed number of calls whatever the number of objects, at
 //! most two per type (VPCs aside: their DNS attributes are one call per VPC and attribute),
 //! Route 53 record changes made at the same time go out as one change batch, instances launched
-//! from one AMI look its root device up once, and a record create lists its name once.
+//! from one AMI look its root device up once (and their waits and terminations share calls),
+//! and a record create lists its name once (concurrent ones share listings).
 
 mod support;
 
@@ -254,6 +255,14 @@ async fn route53_record_changes_share_a_change_batch() {
         "{RECORDS} records created at once took {changes} ChangeResourceRecordSets calls"
     );
     assert!(delta("GetChange", &before) <= RECORDS as u64 / 4);
+    // Each create checks that its name is free; checks that arrive while a listing is in
+    // flight share the next one. The zone's name is known from its create.
+    let listings = delta("ListResourceRecordSets", &before);
+    assert!(
+        listings <= RECORDS as u64 / 2,
+        "{RECORDS} record creates listed the zone {listings} times"
+    );
+    assert_eq!(delta("GetHostedZone", &before), 0);
 
     // Through the API: every record is there with its value.
     let sets = r53()
@@ -293,6 +302,11 @@ async fn route53_record_changes_share_a_change_batch() {
         done.expect("task");
     }
     assert!(delta("ChangeResourceRecordSets", &before) <= RECORDS as u64 / 4);
+    let listings = delta("ListResourceRecordSets", &before);
+    assert!(
+        listings <= RECORDS as u64 / 2,
+        "{RECORDS} record deletes listed the zone {listings} times"
+    );
     let left = r53()
         .await
         .list_resource_record_sets()
@@ -420,10 +434,11 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
             .expect("create instance")
         });
     }
-    let mut ids = Vec::new();
+    let mut states = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        ids.push(str_of(&done.expect("task"), "id"));
+        states.push(done.expect("task"));
     }
+    let ids: Vec<String> = states.iter().map(|s| str_of(s, "id")).collect();
     let delta = |op: &str, before: &BTreeMap<String, u64>| {
         p.api_calls(op) - before.get(op).copied().unwrap_or(0)
     };
@@ -433,6 +448,12 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
         1,
         "{INSTANCES} instances of one AMI"
     );
+    // The waits for `running` poll together, and what the wait saw is the read-back: at most
+    // one DescribeInstances (and one DescribeVolumes) per instance, not a wait plus a read.
+    for op in ["DescribeInstances", "DescribeVolumes"] {
+        let n = delta(op, &before);
+        assert!(n <= INSTANCES as u64, "{INSTANCES} instances: {n} {op}");
+    }
     // One more, later: still cached.
     let again = p.api_call_counts();
     let cfg = config(
@@ -461,7 +482,7 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
     let seen = ec2()
         .await
         .describe_instances()
-        .set_instance_ids(Some(ids))
+        .set_instance_ids(Some(ids.clone()))
         .send()
         .await
         .unwrap();
@@ -479,6 +500,52 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
                 .any(|m| m.device_name() == Some(device.as_str())),
             "no volume at the root device {device}: {:?}",
             i.block_device_mappings()
+        );
+    }
+
+    // Deleted at the same moment: terminations that arrive while one is in flight go out as
+    // one call, and the waits for `terminated` poll together.
+    let before = p.api_call_counts();
+    let mut tasks = tokio::task::JoinSet::new();
+    for state in states {
+        let p = p.clone();
+        tasks.spawn(async move {
+            p.apply(ApplyRequest {
+                type_name: "aws_instance",
+                prior: Some(&state),
+                planned: None,
+                address: "aws_instance.n",
+            })
+            .await
+            .expect("delete instance")
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+    let terminations = delta("TerminateInstances", &before);
+    assert!(
+        terminations < INSTANCES as u64,
+        "{INSTANCES} deletes took {terminations} TerminateInstances"
+    );
+    let polls = delta("DescribeInstances", &before);
+    assert!(
+        polls <= INSTANCES as u64,
+        "{INSTANCES} deletes: {polls} polls"
+    );
+    let seen = ec2()
+        .await
+        .describe_instances()
+        .set_instance_ids(Some(ids))
+        .send()
+        .await
+        .unwrap();
+    for i in seen.reservations().iter().flat_map(|r| r.instances()) {
+        assert_eq!(
+            i.state().and_then(|s| s.name()).map(|n| n.as_str()),
+            Some("terminated"),
+            "{:?}",
+            i.instance_id()
         );
     }
 }
