@@ -58,6 +58,9 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             }
         }
         ("", "Service") => {
+            if let Some(old) = old {
+                drop_type_dependent_fields(old, obj);
+            }
             let spec = &mut obj["spec"];
             default(spec, "type", json!("ClusterIP"));
             default(spec, "sessionAffinity", json!("None"));
@@ -101,6 +104,67 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             }
         }
         _ => {}
+    }
+}
+
+fn service_type(obj: &Value) -> &str {
+    obj["spec"]["type"].as_str().unwrap_or("ClusterIP")
+}
+
+fn has_node_ports(obj: &Value) -> bool {
+    matches!(service_type(obj), "NodePort" | "LoadBalancer")
+}
+
+/// Reachable from outside the cluster: what an external traffic policy is for.
+fn externally_accessible(obj: &Value) -> bool {
+    has_node_ports(obj)
+        || (service_type(obj) == "ClusterIP"
+            && obj["spec"]["externalIPs"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()))
+}
+
+/// What the API server's service strategy does when an update changes the type: fields the
+/// new type cannot have are wiped when the request left them as they were (node ports, the
+/// external traffic policy; the cluster IPs when moving to ExternalName). A request that
+/// changed them keeps them, and validation rejects it.
+fn drop_type_dependent_fields(old: &Value, obj: &mut Value) {
+    let spec = &obj["spec"];
+    if service_type(old) != "ExternalName"
+        && service_type(obj) == "ExternalName"
+        && spec["clusterIP"] == old["spec"]["clusterIP"]
+    {
+        if let Some(s) = obj["spec"].as_object_mut() {
+            s.remove("clusterIP");
+            s.remove("clusterIPs");
+        }
+    }
+    let node_ports = |o: &Value| -> Vec<Value> {
+        o["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["nodePort"].clone())
+            .filter(|n| !n.is_null())
+            .collect()
+    };
+    let old_ports = node_ports(old);
+    let same_node_ports = node_ports(obj).iter().all(|n| old_ports.contains(n));
+    if has_node_ports(old) && !has_node_ports(obj) && same_node_ports {
+        for p in obj["spec"]["ports"].as_array_mut().into_iter().flatten() {
+            if let Some(p) = p.as_object_mut() {
+                p.remove("nodePort");
+            }
+        }
+    }
+    let policy = obj["spec"]["externalTrafficPolicy"].clone();
+    if externally_accessible(old)
+        && !externally_accessible(obj)
+        && policy == old["spec"]["externalTrafficPolicy"]
+    {
+        if let Some(s) = obj["spec"].as_object_mut() {
+            s.remove("externalTrafficPolicy");
+        }
     }
 }
 
@@ -158,7 +222,31 @@ pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Re
             }
         }
         "Service" if kind.group.is_empty() => {
-            let old_ip = old.and_then(|o| o["spec"]["clusterIP"].as_str());
+            let ty = service_type(obj);
+            if !has_node_ports(obj) {
+                let ports = obj["spec"]["ports"].as_array().into_iter().flatten();
+                if let Some(i) = ports.into_iter().position(|p| !p["nodePort"].is_null()) {
+                    return Err(ApiError::invalid(
+                        kind,
+                        name,
+                        &format!("spec.ports[{i}].nodePort"),
+                        &format!("Forbidden: may not be used when `type` is '{ty}'"),
+                    ));
+                }
+            }
+            let policy = &obj["spec"]["externalTrafficPolicy"];
+            if !externally_accessible(obj) && !policy.is_null() {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "spec.externalTrafficPolicy",
+                    &format!("Invalid value: {policy}: may only be set for externally-accessible services"),
+                ));
+            }
+            // The cluster IP is immutable while both types have one.
+            let old_ip = old
+                .filter(|o| service_type(o) != "ExternalName" && ty != "ExternalName")
+                .and_then(|o| o["spec"]["clusterIP"].as_str());
             if old_ip.is_some_and(|ip| obj["spec"]["clusterIP"].as_str() != Some(ip)) {
                 return Err(ApiError::invalid(
                     kind,
@@ -176,6 +264,24 @@ pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Re
                         name,
                         "data",
                         "Forbidden: field is immutable when `immutable` is set",
+                    ));
+                }
+                if obj["immutable"] != json!(true) {
+                    return Err(ApiError::invalid(
+                        kind,
+                        name,
+                        "immutable",
+                        "Forbidden: field is immutable when `immutable` is set",
+                    ));
+                }
+            }
+            if let Some(old) = old.filter(|_| kind.kind == "Secret") {
+                if old["type"] != obj["type"] {
+                    return Err(ApiError::invalid(
+                        kind,
+                        name,
+                        "type",
+                        &format!("Invalid value: {}: field is immutable", obj["type"]),
                     ));
                 }
             }
@@ -207,6 +313,10 @@ pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Re
 pub fn initial_status(kind: &Kind, obj: &mut Value) {
     match kind.kind.as_str() {
         "Namespace" => default(obj, "status", json!({"phase": "Active"})),
+        // Only a LoadBalancer keeps its ingress (the strategy clears it on a type change).
+        "Service" if obj["spec"]["type"] != json!("LoadBalancer") => {
+            obj["status"] = json!({"loadBalancer": {}});
+        }
         "Service" => default(obj, "status", json!({"loadBalancer": {}})),
         "Deployment" => default(obj, "status", json!({})),
         _ => {}

@@ -239,3 +239,119 @@ fn services_namespaces_and_auth() {
     s.set_token(Some("secret"));
     assert_eq!(call(s.url(), "GET", CM, JSON, Value::Null).0, 401);
 }
+
+#[test]
+fn secret_type_and_immutable_flags_cannot_change() {
+    let s = skel_kube_standin::start().expect("start");
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "data": {"k": "dg=="}, "immutable": true});
+    assert_eq!(call(s.url(), "POST", secrets, JSON, secret).0, 201);
+    let path = format!("{secrets}/s");
+    let (code, status) = call(
+        s.url(),
+        "PATCH",
+        &path,
+        MERGE,
+        json!({"type": "skel.dev/x"}),
+    );
+    assert_eq!((code, status["reason"].clone()), (422, json!("Invalid")));
+    assert_eq!(status["details"]["causes"][0]["field"], "type");
+    let (code, status) = call(s.url(), "PATCH", &path, MERGE, json!({"immutable": false}));
+    assert_eq!((code, status["reason"].clone()), (422, json!("Invalid")));
+    assert_eq!(status["details"]["causes"][0]["field"], "immutable");
+    let (code, status) = call(s.url(), "PATCH", &path, MERGE, json!({"immutable": null}));
+    assert_eq!(
+        (code, status["details"]["causes"][0]["field"].clone()),
+        (422, json!("immutable"))
+    );
+    let (_, stored) = call(s.url(), "GET", &path, JSON, Value::Null);
+    assert_eq!(
+        (stored["type"].clone(), stored["immutable"].clone()),
+        (json!("Opaque"), json!(true))
+    );
+}
+
+#[test]
+fn service_type_changes_wipe_what_the_new_type_cannot_have() {
+    let s = skel_kube_standin::start().expect("start");
+    let path = "/api/v1/namespaces/default/services/np";
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "np"},
+        "spec": {"type": "NodePort", "ports": [{"port": 80}]}});
+    let (code, created) = call(
+        s.url(),
+        "POST",
+        "/api/v1/namespaces/default/services",
+        JSON,
+        svc,
+    );
+    assert_eq!(code, 201);
+    let node_port = created["spec"]["ports"][0]["nodePort"].clone();
+    assert!(node_port.is_number());
+    assert_eq!(created["spec"]["externalTrafficPolicy"], "Cluster");
+    // A new node port on a ClusterIP service is rejected; the allocated ones left as they were
+    // are wiped, as is the external traffic policy.
+    let (code, status) = call(
+        s.url(),
+        "PATCH",
+        path,
+        MERGE,
+        json!({"spec": {"type": "ClusterIP", "ports": [{"port": 80, "nodePort": 31999}]}}),
+    );
+    assert_eq!(
+        (code, status["details"]["causes"][0]["field"].clone()),
+        (422, json!("spec.ports[0].nodePort"))
+    );
+    let (code, status) = call(
+        s.url(),
+        "PATCH",
+        path,
+        MERGE,
+        json!({"spec": {"type": "ClusterIP", "externalTrafficPolicy": "Local"}}),
+    );
+    assert_eq!(
+        (code, status["details"]["causes"][0]["field"].clone()),
+        (422, json!("spec.externalTrafficPolicy"))
+    );
+    let (code, changed) = call(
+        s.url(),
+        "PATCH",
+        path,
+        MERGE,
+        json!({"spec": {"type": "ClusterIP"}}),
+    );
+    assert_eq!(code, 200, "{changed}");
+    assert!(
+        changed["spec"]["ports"][0]["nodePort"].is_null(),
+        "{changed}"
+    );
+    assert!(
+        changed["spec"]["externalTrafficPolicy"].is_null(),
+        "{changed}"
+    );
+    assert_eq!(changed["spec"]["clusterIP"], created["spec"]["clusterIP"]);
+    // A load balancer's ingress goes when it stops being one.
+    let (code, _) = call(
+        s.url(),
+        "PATCH",
+        path,
+        MERGE,
+        json!({"spec": {"type": "LoadBalancer"}}),
+    );
+    assert_eq!(code, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, lb) = call(s.url(), "GET", path, JSON, Value::Null);
+    assert_eq!(
+        lb["status"]["loadBalancer"]["ingress"][0]["ip"],
+        "203.0.113.10"
+    );
+    let (code, back) = call(
+        s.url(),
+        "PATCH",
+        path,
+        MERGE,
+        json!({"spec": {"type": "ClusterIP"}}),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(back["status"], json!({"loadBalancer": {}}), "{back}");
+}
