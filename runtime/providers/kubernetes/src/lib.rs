@@ -396,6 +396,69 @@ fn fill_computed(block: &BlockSchema, state: &mut Value, full: &Value) {
     }
 }
 
+/// The `spec[0]` object of a planned value, to change.
+fn spec_mut(planned: &mut Value) -> Option<&mut skel_value::ValueMap> {
+    let Value::Object(top) = planned else {
+        return None;
+    };
+    match top.get_mut("spec") {
+        Some(Value::List(items)) => match items.first_mut() {
+            Some(Value::Object(spec)) => Some(spec),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A service whose type changes in place: the API server allocates what the new type needs
+/// (node ports, the external traffic policy; a cluster IP when leaving ExternalName) and wipes
+/// what it cannot have, and a LoadBalancer's ingress goes when it stops being one. What the
+/// configuration leaves to the server is therefore unknown until applied, and is not sent
+/// (a value carried over from the prior state would be kept, or rejected, for the new type).
+fn plan_service_type_change(
+    block: &BlockSchema,
+    prior: &Value,
+    config: &Value,
+    planned: &mut Value,
+) {
+    let ty = |v: &Value| {
+        attr(first(v, "spec"), "type")
+            .as_str()
+            .unwrap_or("ClusterIP")
+            .to_string()
+    };
+    let (old, new) = (ty(prior), ty(planned));
+    if old == new {
+        return;
+    }
+    let configured = first(config, "spec");
+    let configured_ports = attr(configured, "port").as_sequence();
+    let Some(spec) = spec_mut(planned) else {
+        return;
+    };
+    let unknown_string = Value::Unknown(skel_value::Type::String);
+    if attr(configured, "external_traffic_policy").is_null() {
+        spec.insert("external_traffic_policy".into(), unknown_string.clone());
+    }
+    if (old == "ExternalName" || new == "ExternalName") && attr(configured, "cluster_ip").is_null()
+    {
+        spec.insert("cluster_ip".into(), unknown_string);
+    }
+    if let Some(Value::List(ports)) = spec.get_mut("port") {
+        for (i, port) in ports.iter_mut().enumerate() {
+            let set = configured_ports
+                .and_then(|c| c.get(i))
+                .is_some_and(|c| !attr(c, "node_port").is_null());
+            if let (Value::Object(port), false) = (port, set) {
+                port.insert("node_port".into(), Value::Unknown(skel_value::Type::Number));
+            }
+        }
+    }
+    if let (Value::Object(top), Some(status)) = (planned, block.attribute("status")) {
+        top.insert("status".into(), Value::Unknown(status.ty.clone()));
+    }
+}
+
 fn set_name(state: &mut Value, name: &str) {
     if let Value::Object(top) = state {
         if let Some(Value::List(meta)) = top.get_mut("metadata") {
@@ -435,6 +498,9 @@ impl Provider for KubernetesProvider {
             {
                 response.requires_replace.push(vec!["data".into()]);
                 response.planned = plan::plan_block(block, request.config, None, true);
+            }
+            "kubernetes_service" if response.requires_replace.is_empty() => {
+                plan_service_type_change(block, prior, request.config, &mut response.planned);
             }
             "kubernetes_manifest" => {
                 let new = attr(&response.planned, "manifest").to_json();

@@ -184,7 +184,31 @@ async fn service_gets_cluster_ip_and_load_balancer_ingress() {
         at(&imported, &["spec", "0", "type"]).as_str(),
         Some("LoadBalancer")
     );
-    destroy(&p, t, &s2).await.expect("delete");
+    // No longer a load balancer, in place: the ingress, node ports and external traffic
+    // policy go (converge checks the result against the plan).
+    let mut cluster_ip = cfg("green").to_json();
+    cluster_ip["spec"][0]["type"] = json!("ClusterIP");
+    let cluster_ip = config(t, cluster_ip);
+    let s3 = converge(&p, t, Some(&s2), &cluster_ip)
+        .await
+        .expect("to ClusterIP");
+    assert_eq!(
+        at(&s3, &["spec", "0", "cluster_ip"]),
+        at(&s2, &["spec", "0", "cluster_ip"])
+    );
+    assert!(at(&s3, &["spec", "0", "port", "0", "node_port"]).is_null());
+    assert!(at(&s3, &["spec", "0", "external_traffic_policy"]).is_null());
+    assert_eq!(
+        at(&s3, &["status", "0", "load_balancer", "0", "ingress"]).to_json(),
+        json!([])
+    );
+    let live = e
+        .standin
+        .object("v1", "services", Some("default"), "web")
+        .expect("stored");
+    assert_eq!(live["status"], json!({"loadBalancer": {}}), "{live}");
+    assert!(no_changes(&p, t, &s3, &cluster_ip).await, "{s3}");
+    destroy(&p, t, &s3).await.expect("delete");
 }
 
 #[tokio::test]

@@ -62,7 +62,40 @@ pub fn config(type_name: &str, json: Json) -> Value {
     fill(&schema.block, &json)
 }
 
-/// Plans and applies `config` over `prior`; the new state.
+/// Where `actual` differs from a value `planned` knows (the engine's check of every apply
+/// result against its plan: a difference is a provider bug).
+fn incompatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Option<String> {
+    match (planned, actual) {
+        (Value::Unknown(_), _) => None,
+        (Value::Object(a) | Value::Map(a), Value::Object(b) | Value::Map(b)) => {
+            a.iter().find_map(|(k, v)| {
+                path.push(k.clone());
+                let found = incompatible(v, b.get(k).unwrap_or(&Value::Null), path);
+                path.pop();
+                found
+            })
+        }
+        (Value::List(a) | Value::Tuple(a), Value::List(b) | Value::Tuple(b))
+            if a.len() == b.len() =>
+        {
+            a.iter().zip(b).enumerate().find_map(|(i, (x, y))| {
+                path.push(i.to_string());
+                let found = incompatible(x, y, path);
+                path.pop();
+                found
+            })
+        }
+        (a, b) if a == b => None,
+        (Value::Set(a), Value::Set(_)) if a.iter().any(|v| !v.is_known()) => None,
+        _ => Some(format!(
+            "{}: planned {planned}, got {actual}",
+            path.join(".")
+        )),
+    }
+}
+
+/// Plans and applies `config` over `prior` as the engine does (a replacement deletes first),
+/// and checks the result agrees with the plan as the engine does; the new state.
 pub async fn converge(
     p: &Arc<dyn Provider>,
     type_name: &str,
@@ -88,13 +121,18 @@ pub async fn converge(
         .await?;
         None
     };
-    p.apply(ApplyRequest {
-        type_name,
-        prior,
-        planned: Some(&plan.planned),
-        address: "test",
-    })
-    .await
+    let new = p
+        .apply(ApplyRequest {
+            type_name,
+            prior,
+            planned: Some(&plan.planned),
+            address: "test",
+        })
+        .await?;
+    if let Some(at) = incompatible(&plan.planned, &new, &mut Vec::new()) {
+        panic!("{type_name}: the apply result differs from its plan at {at}");
+    }
+    Ok(new)
 }
 
 /// Whether planning `config` over `state` changes nothing.
