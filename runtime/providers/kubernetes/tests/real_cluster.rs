@@ -1,10 +1,11 @@
 //! The stand-in scenarios against a real cluster, only when `SKEL_TEST_KUBECONFIG` names a
 //! kubeconfig (docs/kubernetes-standin.md: kind or k3s). Without it the suite passes by checking
-//! the variable is unset. Each run works in a fresh namespace it deletes afterwards.
+//! the variable is unset. Each run works in a fresh namespace it deletes afterwards, and then
+//! runs the per-type matrix (`common/matrix.rs`) in two more.
 
 mod common;
 
-use common::{config, converge, destroy, provider, scenarios};
+use common::{config, converge, destroy, matrix, provider, scenarios};
 use serde_json::json;
 
 #[tokio::test]
@@ -39,6 +40,28 @@ async fn real_cluster_scenarios() {
     scenarios::manifest_conflict(&p, &c, &ns).await;
     let err = scenarios::unknown_kind(&p).await;
     assert!(err.to_string().contains("Gadget"), "{err}");
+
+    let other = format!("{ns}-b");
+    let other_cfg = config("kubernetes_namespace", json!({"metadata": {"name": other}}));
+    let other_state = converge(&p, "kubernetes_namespace", None, &other_cfg)
+        .await
+        .expect("the second namespace");
+    let env = matrix::Env {
+        ns: &ns,
+        other_ns: &other,
+        images: ["registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10"],
+    };
+    let live = matrix::Live {
+        client: &c,
+        standin: None,
+    };
+    for type_name in matrix::TYPES {
+        let case = matrix::case(type_name, env).expect("a matrix case");
+        matrix::run(&p, &live, &case).await;
+    }
+    destroy(&p, "kubernetes_namespace", &other_state)
+        .await
+        .expect("delete the second namespace");
     destroy(&p, "kubernetes_namespace", &ns_state)
         .await
         .expect("delete the namespace");

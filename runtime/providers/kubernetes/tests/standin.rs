@@ -1,6 +1,6 @@
-//! The provider against the stand-in API server (tests/support/kube-standin): every resource
-//! type's create/update/replace/drift/delete/import, server-side apply conflicts, rollout
-//! waits and failures, load-balancer waits, and the messages for an unreachable cluster,
+//! The provider against the stand-in API server (tests/support/kube-standin): scenarios beyond
+//! the per-type matrix (`tests/matrix.rs`): server-side apply conflicts, rollout waits and
+//! failures, load-balancer waits, secret encoding, and the messages for an unreachable cluster,
 //! expired credentials, forbidden requests and unknown kinds.
 
 mod common;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod matrix;
 pub mod scenarios;
 
 use skel_value::ValueMap;
