@@ -1,20 +1,16 @@
-//! Route 53 record changes batched by zone: changes that arrive within a short window go to
-//! `ChangeResourceRecordSets` as one atomic change batch and share one wait for INSYNC. A
-//! batch that Route 53 rejects is retried change by change, so each error names its record.
-
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+//! Route 53 record changes batched by zone: a change for a zone with no change call in flight
+//! goes out at once; changes that arrive while one is in flight go out together right after it
+//! as one atomic change batch (see [`crate::coalesce`]), and share one wait for INSYNC (which
+//! does not hold up the next batch). A batch that Route 53 rejects is retried change by change,
+//! so each error names its record.
 
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecordSet};
 use aws_sdk_route53::Client;
 use skel_provider::ProviderError;
 use tokio::sync::oneshot;
 
+use crate::coalesce::Coalescer;
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
-
-/// How long the first change of a batch waits for others to join it.
-const WINDOW: Duration = Duration::from_millis(40);
 
 /// Route 53 allows 1,000 record values per change batch; an UPSERT counts twice.
 const MAX_VALUES: usize = 1000;
@@ -52,72 +48,40 @@ impl Failure {
     }
 }
 
-/// Why one `ChangeResourceRecordSets` call and its wait did not complete.
-enum SendErr {
-    /// The call failed: nothing was changed.
-    Rejected(AwsErr),
-    /// The change was accepted; the wait for INSYNC failed (why, and the status last seen).
-    Unsynced(String, Option<String>),
-}
-
-impl SendErr {
-    fn into_failure(self, what: &str) -> Failure {
-        match self {
-            SendErr::Rejected(e) => Failure::Failed(e.into_provider(what)),
-            SendErr::Unsynced(detail, seen) => Failure::Unsynced(WaitFailed {
-                what: what.to_string(),
-                until: "INSYNC".into(),
-                detail,
-                seen,
-            }),
-        }
-    }
-}
-
-/// The changes waiting for each zone.
+/// The change calls of each zone, merging the changes that wait for one.
 #[derive(Default)]
 pub struct Batcher {
-    pending: Mutex<BTreeMap<String, Vec<Pending>>>,
+    calls: Coalescer<Pending, ()>,
 }
 
 impl Batcher {
     /// Applies `changes` to `zone` together with whatever else arrives for the zone meanwhile;
     /// returns once they are INSYNC. `what` names the resource and the action for errors.
     pub async fn submit(
-        self: &Arc<Self>,
+        &self,
         r53: &Client,
         zone: &str,
         what: &str,
         changes: Changes,
     ) -> Result<(), Failure> {
         let (done, result) = oneshot::channel();
-        let first = {
-            let mut pending = self
-                .pending
-                .lock()
-                .map_err(|_| ProviderError::Other(format!("{what}: internal lock poisoned.")))?;
-            let queue = pending.entry(zone.to_string()).or_default();
-            queue.push(Pending {
-                what: what.to_string(),
-                changes,
-                done,
-            });
-            queue.len() == 1
+        let pending = Pending {
+            what: what.to_string(),
+            changes,
+            done,
         };
-        if first {
-            // A task of its own, so the batch goes out even if this caller is dropped.
-            let (me, r53, zone) = (self.clone(), r53.clone(), zone.to_string());
-            tokio::spawn(async move {
-                tokio::time::sleep(WINDOW).await;
-                let batch = me
-                    .pending
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.remove(&zone))
-                    .unwrap_or_default();
+        let (r53, zone_id) = (r53.clone(), zone.to_string());
+        let run = move |batch: Vec<Pending>| {
+            let (r53, zone) = (r53.clone(), zone_id.clone());
+            async move {
+                let n = batch.len();
                 flush(&r53, &zone, batch).await;
-            });
-        }
+                vec![(); n]
+            }
+        };
+        // Answered through `done` once INSYNC; the call itself returns when the change call
+        // is made.
+        let _ = self.calls.call(zone, pending, run).await;
         result.await.unwrap_or_else(|_| {
             Err(Failure::Failed(ProviderError::Other(format!(
                 "{what}: the Route 53 change batch was abandoned; retry."
@@ -162,44 +126,55 @@ async fn send_group(r53: &Client, zone: &str, group: Vec<Pending>) {
     if group.len() > 1 {
         let all: Changes = group.iter().flat_map(|p| p.changes.clone()).collect();
         match send(r53, zone, all).await {
-            Ok(()) => {
-                for p in group {
-                    let _ = p.done.send(Ok(()));
-                }
-                return;
-            }
+            Ok(change) => return answer_when_insync(r53, change, group),
             // Credentials, network: every change would fail alike.
-            Err(SendErr::Rejected(e))
-                if e.code.is_none() || e.kind != crate::error::ErrKind::Service =>
-            {
+            Err(e) if e.code.is_none() || e.kind != crate::error::ErrKind::Service => {
                 for p in group {
-                    let failed = SendErr::Rejected(e.clone()).into_failure(&p.what);
-                    let _ = p.done.send(Err(failed));
-                }
-                return;
-            }
-            // The batch was made (atomically) but not seen INSYNC: every change is written.
-            Err(SendErr::Unsynced(detail, seen)) => {
-                for p in group {
-                    let failed = SendErr::Unsynced(detail.clone(), seen.clone());
-                    let _ = p.done.send(Err(failed.into_failure(&p.what)));
+                    let _ = p
+                        .done
+                        .send(Err(Failure::Failed(e.clone().into_provider(&p.what))));
                 }
                 return;
             }
             // One change spoiled the atomic batch: find out which, one by one.
-            Err(SendErr::Rejected(_)) => {}
+            Err(_) => {}
         }
     }
     for p in group {
-        let result = send(r53, zone, p.changes)
-            .await
-            .map_err(|e| e.into_failure(&p.what));
-        let _ = p.done.send(result);
+        match send(r53, zone, p.changes.clone()).await {
+            Ok(change) => answer_when_insync(r53, change, vec![p]),
+            Err(e) => {
+                let _ = p.done.send(Err(Failure::Failed(e.into_provider(&p.what))));
+            }
+        }
     }
 }
 
-/// One `ChangeResourceRecordSets` call, then `GetChange` until INSYNC (ten minutes at most).
-async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), SendErr> {
+/// Answers `group` once `change` is INSYNC (or the wait failed: the changes are written), in a
+/// task of its own so the zone's next change call need not wait for it.
+fn answer_when_insync(r53: &Client, change: Option<String>, group: Vec<Pending>) {
+    let r53 = r53.clone();
+    tokio::spawn(async move {
+        let synced = match change {
+            Some(change) => crate::dns::poll_insync(&r53, &change).await,
+            None => Ok(()),
+        };
+        for p in group {
+            let answer = synced.clone().map_err(|(detail, seen)| {
+                Failure::Unsynced(WaitFailed {
+                    what: p.what.clone(),
+                    until: "INSYNC".into(),
+                    detail,
+                    seen,
+                })
+            });
+            let _ = p.done.send(answer);
+        }
+    });
+}
+
+/// One `ChangeResourceRecordSets` call: the id of the change to wait for.
+async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<Option<String>, AwsErr> {
     let changes: Vec<Change> = changes
         .into_iter()
         .filter_map(|(a, r)| {
@@ -213,13 +188,11 @@ async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), SendErr>
     let batch = ChangeBatch::builder()
         .set_changes(Some(changes))
         .build()
-        .map_err(|e| {
-            SendErr::Rejected(AwsErr {
-                kind: crate::error::ErrKind::Other,
-                code: None,
-                message: e.to_string(),
-                status: None,
-            })
+        .map_err(|e| AwsErr {
+            kind: crate::error::ErrKind::Other,
+            code: None,
+            message: e.to_string(),
+            status: None,
         })?;
     let out = r53
         .change_resource_record_sets()
@@ -227,12 +200,6 @@ async fn send(r53: &Client, zone: &str, changes: Changes) -> Result<(), SendErr>
         .change_batch(batch)
         .send()
         .await
-        .aws()
-        .map_err(SendErr::Rejected)?;
-    let Some(change) = out.change_info().map(|c| c.id().to_string()) else {
-        return Ok(());
-    };
-    crate::dns::poll_insync(r53, &change)
-        .await
-        .map_err(|(detail, seen)| SendErr::Unsynced(detail, seen))
+        .aws()?;
+    Ok(out.change_info().map(|c| c.id().to_string()))
 }
