@@ -11,6 +11,27 @@ use std::sync::Arc;
 
 use support::*;
 
+/// Deletes every object of `states` (of type `ty`) at the same moment, as an apply would.
+async fn delete_at_once(p: &Arc<AwsProvider>, ty: &'static str, states: Vec<Value>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for state in states {
+        let p = p.clone();
+        tasks.spawn(async move {
+            p.apply(ApplyRequest {
+                type_name: ty,
+                prior: Some(&state),
+                planned: None,
+                address: &format!("{ty}.n"),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("delete {ty}: {e}"))
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+}
+
 /// The calls `read_batch(ty, states)` makes, by operation; every object must be found.
 async fn refresh_calls(p: &AwsProvider, ty: &str, states: &[Value]) -> BTreeMap<String, u64> {
     let before = p.api_call_counts();
@@ -284,23 +305,7 @@ async fn route53_record_changes_share_a_change_batch() {
 
     // Deleting them at once is batched too.
     let before = p.api_call_counts();
-    let mut tasks = tokio::task::JoinSet::new();
-    for state in states {
-        let p = p.clone();
-        tasks.spawn(async move {
-            p.apply(ApplyRequest {
-                type_name: "aws_route53_record",
-                prior: Some(&state),
-                planned: None,
-                address: "aws_route53_record.n",
-            })
-            .await
-            .expect("delete record")
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.expect("task");
-    }
+    delete_at_once(&p, "aws_route53_record", states).await;
     assert!(delta("ChangeResourceRecordSets", &before) <= RECORDS as u64 / 4);
     let listings = delta("ListResourceRecordSets", &before);
     assert!(
@@ -506,23 +511,7 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
     // Deleted at the same moment: terminations that arrive while one is in flight go out as
     // one call, and the waits for `terminated` poll together.
     let before = p.api_call_counts();
-    let mut tasks = tokio::task::JoinSet::new();
-    for state in states {
-        let p = p.clone();
-        tasks.spawn(async move {
-            p.apply(ApplyRequest {
-                type_name: "aws_instance",
-                prior: Some(&state),
-                planned: None,
-                address: "aws_instance.n",
-            })
-            .await
-            .expect("delete instance")
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.expect("task");
-    }
+    delete_at_once(&p, "aws_instance", states).await;
     let terminations = delta("TerminateInstances", &before);
     assert!(
         terminations < INSTANCES as u64,
