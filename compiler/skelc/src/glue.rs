@@ -233,10 +233,12 @@ impl StateSink for JournalSink {
         seq: u64,
         addr: &InstanceAddr,
         outcome: Result<Option<&serde_json::Value>, &str>,
+        tainted: bool,
     ) -> Result<(), String> {
         let outcome = match outcome {
             Ok(v) => Outcome::Ok {
                 new_state: v.cloned(),
+                tainted,
             },
             Err(message) => Outcome::Err {
                 message: message.to_string(),

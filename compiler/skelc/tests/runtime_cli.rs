@@ -1101,3 +1101,39 @@ fn plan_json_lists_each_sensitive_path_once() {
         assert_eq!(unique.len(), paths.len(), "duplicate sensitive paths: {c}");
     }
 }
+
+/// A run killed while a new object's creation provisioner runs: the object exists and its
+/// journal result is written, but it is not complete. The next command recovers it as tainted
+/// (never as finished), and the plan after that replaces it.
+#[test]
+fn a_run_killed_during_a_provisioner_recovers_the_object_as_tainted() {
+    let config = "resource \"null_resource\" \"slow\" {\n  provisioner \"local-exec\" {\n    command = \"touch ${path.module}/started && sleep 20\"\n  }\n}\n";
+    let (_tmp, dir) = project(config);
+    let started = dir.join("started");
+    let mut run = command(&dir, &["run", d(&dir), "--auto-approve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn skelc run");
+    let start = Instant::now();
+    while !started.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the provisioner never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // `Child::kill` sends SIGKILL on Unix: no chance to write anything more.
+    run.kill().expect("kill skelc");
+    run.wait().expect("wait for skelc");
+
+    let plan = skelc(&dir, &["plan", d(&dir), "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "the tainted object is replaced: {plan:?}");
+    assert!(plan.stderr.contains("Recovered"), "{plan:?}");
+    assert!(plan.stderr.contains("tainted"), "{plan:?}");
+    assert!(plan.stdout.contains("null_resource.slow"), "{plan:?}");
+    assert!(plan.stdout.contains("tainted"), "{plan:?}");
+    let state = state_json(&dir);
+    let resources = state["resources"].to_string();
+    assert!(resources.contains("\"tainted\""), "{state}");
+}

@@ -45,12 +45,15 @@ pub trait StateSink: Send + Sync {
         phase: Phase,
         durable: bool,
     ) -> Result<(), String>;
-    /// After it: the new object (`None` when deleted) or the error message.
+    /// After it: the new object (`None` when deleted) or the error message; `tainted` when
+    /// the object is not complete yet (not ready, or creation provisioners still to run). A
+    /// second result for the same `seq` supersedes the first.
     fn result(
         &self,
         seq: u64,
         addr: &InstanceAddr,
         outcome: Result<Option<&serde_json::Value>, &str>,
+        tainted: bool,
     ) -> Result<(), String>;
     /// Persist the state (called every few seconds and at the end).
     fn checkpoint(&self, state: &State) -> Result<(), String>;
@@ -653,7 +656,7 @@ async fn run_step_inner(
             .await;
         match outcome {
             Ok(_) => {
-                sink(ctx.sink.result(seq, addr, Ok(None)))?;
+                sink(ctx.sink.result(seq, addr, Ok(None), false))?;
                 let mut shared = ctx.lock();
                 if change.deposed || change.action == Action::CreateThenDelete {
                     if let Some(entry) = shared.state.resources.get_mut(addr) {
@@ -668,7 +671,7 @@ async fn run_step_inner(
                 Ok(())
             }
             Err(e) => {
-                sink(ctx.sink.result(seq, addr, Err(&e.to_string())))?;
+                sink(ctx.sink.result(seq, addr, Err(&e.to_string()), false))?;
                 Err(StepError::Engine(at(
                     EngineError::new(format!("deleting: {e}")),
                     &location,
@@ -743,7 +746,7 @@ async fn run_step_inner(
             Ok(v) => (v, None),
             Err(ProviderError::NotReady { object, message }) => (*object, Some(message)),
             Err(e) => {
-                sink(ctx.sink.result(seq, addr, Err(&e.to_string())))?;
+                sink(ctx.sink.result(seq, addr, Err(&e.to_string()), false))?;
                 return Err(StepError::Engine(at(
                     EngineError::new(with_verb(verb, &e.to_string())),
                     &location,
@@ -751,7 +754,19 @@ async fn run_step_inner(
             }
         };
         let new_json = new.to_json();
-        sink(ctx.sink.result(seq, addr, Ok(Some(&new_json))))?;
+        // Until a new object is ready and its creation provisioners have run, the journal
+        // records it as tainted: a crash before then recovers it as tainted (to be replaced),
+        // never as a finished object.
+        let provisioned = prior.is_none()
+            && not_ready.is_none()
+            && resource_config(&ctx.lock().world, addr)
+                .is_some_and(|rc| rc.provisioners.iter().any(|p| !p.when_destroy));
+        let journal_tainted = (not_ready.is_some() && prior.is_none()) || provisioned;
+        sink(
+            ctx.sink
+                .result(seq, addr, Ok(Some(&new_json)), journal_tainted),
+        )?;
+        let finished_json = provisioned.then(|| new_json.clone());
         let consistent = compatible(&response.planned, &new, &mut Vec::new());
         let status = if not_ready.is_some() && prior.is_none() {
             InstanceStatus::Tainted
@@ -791,7 +806,7 @@ async fn run_step_inner(
             );
             shared.world.set_instance_value(addr, new.clone());
             if not_ready.is_some() {
-                // Make the taint durable now: the journal's result line cannot carry it.
+                // The journal has the taint too; the state file gets it at once all the same.
                 checkpoint_now(ctx, &mut shared)?;
             } else {
                 maybe_checkpoint(ctx, &mut shared)?;
@@ -816,17 +831,7 @@ async fn run_step_inner(
                 let mut shared = ctx.lock();
                 let Shared { world, .. } = &mut *shared;
                 let mi = addr.resource.module.clone();
-                let rc = world.instances.get(&mi).and_then(|i| {
-                    world.config.modules[i.module]
-                        .resources
-                        .iter()
-                        .find(|r| {
-                            r.mode == ResourceMode::Managed
-                                && r.type_name == addr.resource.type_name
-                                && r.name == addr.resource.name
-                        })
-                        .cloned()
-                });
+                let rc = resource_config(world, addr).cloned();
                 let mut provs = Vec::new();
                 if let Some(rc) = rc {
                     for prov in rc.provisioners.iter().filter(|p| !p.when_destroy) {
@@ -855,9 +860,26 @@ async fn run_step_inner(
                     return Err(StepError::Engine(at(EngineError::new(format!("{}; the resource is marked tainted and will be replaced on the next apply", e.message)), &location)));
                 }
             }
+            if let Some(finished) = &finished_json {
+                // Every provisioner ran: the object is complete.
+                sink(ctx.sink.result(seq, addr, Ok(Some(finished)), false))?;
+            }
         }
         Ok(())
     }
+}
+
+/// The configuration of the managed resource `addr` is an instance of (for its provisioners).
+fn resource_config<'w>(
+    world: &'w World,
+    addr: &InstanceAddr,
+) -> Option<&'w skel_plan_ir::ResourceConfig> {
+    let i = world.instances.get(&addr.resource.module)?;
+    world.config.modules[i.module].resources.iter().find(|r| {
+        r.mode == ResourceMode::Managed
+            && r.type_name == addr.resource.type_name
+            && r.name == addr.resource.name
+    })
 }
 
 async fn run_provisioner(

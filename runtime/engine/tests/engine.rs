@@ -194,10 +194,15 @@ impl StateSink for MemorySink {
         seq: u64,
         addr: &InstanceAddr,
         outcome: Result<Option<&serde_json::Value>, &str>,
+        tainted: bool,
     ) -> Result<(), String> {
         self.events.lock().unwrap().push(format!(
             "result {seq} {addr} {}",
-            if outcome.is_ok() { "ok" } else { "err" }
+            match (outcome.is_ok(), tainted) {
+                (true, false) => "ok",
+                (true, true) => "ok tainted",
+                (false, _) => "err",
+            }
         ));
         Ok(())
     }
@@ -496,11 +501,11 @@ async fn a_create_that_does_not_become_ready_is_recorded_tainted_and_replaced_ne
     assert_eq!(entry.status, InstanceStatus::Tainted);
     let id = entry.attributes["id"].as_str().expect("an id").to_string();
     assert!(run.script.remote.lock().unwrap().contains_key(&id));
-    // The journal has the object as created, and the taint was written at once (a checkpoint
-    // before the final one).
+    // The journal has the object as created and tainted, and the taint was written to state at
+    // once (a checkpoint before the final one).
     let events = sink.events.lock().unwrap().clone();
     assert!(
-        events.contains(&"result 0 null_resource.a ok".to_string()),
+        events.contains(&"result 0 null_resource.a ok tainted".to_string()),
         "{events:?}"
     );
     assert_eq!(sink.checkpoints.load(Ordering::SeqCst), 2);

@@ -85,6 +85,11 @@ pub enum Outcome {
     /// The new object; `None` when it no longer exists (after a delete).
     Ok {
         new_state: Option<Value>,
+        /// The object was made but is not complete (it did not become ready, or its creation
+        /// provisioners have not all run): recovered into state as tainted, so the next apply
+        /// replaces it. A later result line for the same call clears it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        tainted: bool,
     },
     Err {
         message: String,

@@ -24,6 +24,8 @@ pub enum Recovery {
         intent: JournalIntent,
         /// The object after the call; `None` when it no longer exists.
         object: Option<Value>,
+        /// Recorded as tainted (see [`Outcome::Ok`]).
+        tainted: bool,
     },
     /// A create may or may not have happened. Ask
     /// `Provider::recover(addr.resource.type_name, intent.planned, addr.to_string())` and pass
@@ -102,8 +104,9 @@ pub fn reconcile_plan(pending: &PendingJournal, state: &State) -> Vec<Recovery> 
             (Some(Outcome::Ok { .. }), JournalAction::Delete) if intent.deposed => {
                 Some(Recovery::DropDeposed { intent })
             }
-            (Some(Outcome::Ok { new_state }), _) => Some(Recovery::Apply {
+            (Some(Outcome::Ok { new_state, tainted }), _) => Some(Recovery::Apply {
                 object: new_state.clone(),
+                tainted: *tainted,
                 intent,
             }),
             (_, JournalAction::Read) => None,
@@ -175,12 +178,29 @@ pub fn apply_recovered(
         let message = match step {
             Recovery::Apply {
                 object: Some(object),
+                tainted,
                 ..
             } => {
                 upsert(state, intent, object.clone());
-                format!(
-                    "the {verb} had finished before the interruption; its result is now in state"
-                )
+                if let Some(entry) = state.resources.get_mut(&intent.addr) {
+                    entry.status = if *tainted {
+                        InstanceStatus::Tainted
+                    } else {
+                        InstanceStatus::Ready
+                    };
+                }
+                if *tainted {
+                    format!(
+                        "the {verb} had made the object before the interruption but it was not \
+                         complete (not ready, or provisioners not run); it is in state as \
+                         tainted and will be replaced on the next apply"
+                    )
+                } else {
+                    format!(
+                        "the {verb} had finished before the interruption; its result is now in \
+                         state"
+                    )
+                }
             }
             Recovery::Apply { object: None, .. } => {
                 state.resources.remove(&intent.addr);

@@ -88,7 +88,10 @@ fn child_entry() {
                 .result(&JournalResult {
                     seq,
                     addr: victim_addr.clone(),
-                    outcome: Outcome::Ok { new_state: None },
+                    outcome: Outcome::Ok {
+                        new_state: None,
+                        tainted: false,
+                    },
                 })
                 .unwrap();
             state.resources.remove(&victim_addr);

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use common::{addr, intent, ok};
 use serde_json::json;
-use skel_plan_ir::{ResourceInstanceState, State};
+use skel_plan_ir::{InstanceStatus, ResourceInstanceState, State};
 use skel_state::{
     apply_recovered, reconcile_plan, Journal, JournalAction, JournalEntry, JournalResult, Outcome,
     Recovery, StateError, StateStore,
@@ -373,4 +373,49 @@ fn a_run_that_crashed_before_its_first_write_keeps_its_lineage() {
     let again = store.read().unwrap();
     assert_eq!(again.lineage, state.lineage);
     assert!(store.pending_journal().unwrap().unwrap().matches(&again));
+}
+
+/// A create journaled as tainted (made, but not ready or its provisioners not yet run) is
+/// recovered as tainted, so the next apply replaces it; a later result line for the same call
+/// (the provisioners all ran) supersedes it and the object is recovered as finished.
+#[test]
+fn a_result_journaled_as_tainted_is_recovered_tainted_until_superseded() {
+    let create = intent(1, "null_resource.a", JournalAction::Create);
+    let made = json!({ "id": "made" });
+    let mut tainted = ok(1, "null_resource.a", Some(made.clone()));
+    tainted.outcome = Outcome::Ok {
+        new_state: Some(made.clone()),
+        tainted: true,
+    };
+    let state = State::new("L");
+    let status = |state: &State| state.resources[&addr("null_resource.a")].status;
+
+    let pending = pending_with(&[
+        JournalEntry::Intent(create.clone()),
+        JournalEntry::Result(tainted.clone()),
+    ]);
+    let plan = reconcile_plan(&pending, &state);
+    let mut recovered = state.clone();
+    let report = apply_recovered(&mut recovered, &plan, &BTreeMap::new());
+    assert!(report.is_complete());
+    assert_eq!(status(&recovered), InstanceStatus::Tainted);
+    assert_eq!(
+        recovered.resources[&addr("null_resource.a")].attributes,
+        made
+    );
+    assert!(
+        report.notes[0].message.contains("tainted"),
+        "{:?}",
+        report.notes
+    );
+
+    let pending = pending_with(&[
+        JournalEntry::Intent(create),
+        JournalEntry::Result(tainted),
+        JournalEntry::Result(ok(1, "null_resource.a", Some(made))),
+    ]);
+    let plan = reconcile_plan(&pending, &state);
+    let mut recovered = state.clone();
+    apply_recovered(&mut recovered, &plan, &BTreeMap::new());
+    assert_eq!(status(&recovered), InstanceStatus::Ready);
 }

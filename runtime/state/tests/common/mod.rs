@@ -38,7 +38,10 @@ pub fn ok(seq: u64, address: &str, new_state: Option<Value>) -> JournalResult {
     JournalResult {
         seq,
         addr: addr(address),
-        outcome: Outcome::Ok { new_state },
+        outcome: Outcome::Ok {
+            new_state,
+            tainted: false,
+        },
     }
 }
 
