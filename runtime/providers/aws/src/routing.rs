@@ -434,9 +434,31 @@ pub mod association {
         if plain.is_empty() {
             return Ok(found);
         }
+        by_association(&ec2, &plain, &mut found).await?;
+        // With several ids, moto matches only a route table whose association ids are a subset
+        // or a superset of them (AWS: any of them); ask for the ones it missed one by one.
+        let missed: Vec<String> = plain
+            .iter()
+            .filter(|id| !found.contains_key(*id))
+            .cloned()
+            .collect();
+        if plain.len() > 1 {
+            for id in missed {
+                by_association(&ec2, std::slice::from_ref(&id), &mut found).await?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The associations `ids` as DescribeRouteTables (filtered by association id) lists them.
+    async fn by_association(
+        ec2: &Client,
+        ids: &[String],
+        found: &mut BTreeMap<String, Obs>,
+    ) -> Result<(), AwsErr> {
         let out = ec2
             .describe_route_tables()
-            .filters(filter("association.route-table-association-id", &plain))
+            .filters(filter("association.route-table-association-id", ids))
             .send()
             .await
             .aws()?;
@@ -445,7 +467,7 @@ pub mod association {
                 let Some(id) = a.route_table_association_id() else {
                     continue;
                 };
-                if !plain.iter().any(|p| p == id) {
+                if !ids.iter().any(|p| p == id) {
                     continue;
                 }
                 let mut o = Obs::new();
@@ -455,7 +477,7 @@ pub mod association {
                 found.insert(id.to_string(), o);
             }
         }
-        Ok(found)
+        Ok(())
     }
 
     pub async fn describe(

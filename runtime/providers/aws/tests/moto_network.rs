@@ -492,3 +492,100 @@ async fn eip_and_nat_lifecycle() {
     destroy(&p, "aws_internet_gateway", &igw).await;
     destroy(&p, "aws_vpc", &v).await;
 }
+
+/// Reads and moves that name several associations or subnets spread over different tables
+/// and ACLs in one filter (as merged reads do): AWS matches any of the values; moto only an
+/// object whose set is a subset or a superset of them, so the provider asks for what a merged
+/// call missed. Every association is read back, every subnet moved.
+#[tokio::test]
+async fn filters_over_several_tables_and_acls_find_every_object() {
+    let _m = moto();
+    let p = provider();
+    let sdk = ec2().await;
+    let vpc = vpc(&p, "10.7.0.0/16").await;
+    let vpc_id = str_of(&vpc, "id");
+    let mut subnets = Vec::new();
+    for i in 0..4 {
+        let subnet = create(
+            &p,
+            "aws_subnet",
+            &config(
+                "aws_subnet",
+                vec![
+                    ("vpc_id", s(&vpc_id)),
+                    ("cidr_block", s(&format!("10.7.{i}.0/24"))),
+                ],
+            ),
+        )
+        .await;
+        subnets.push(str_of(&subnet, "id"));
+    }
+    let table = || config("aws_route_table", vec![("vpc_id", s(&vpc_id))]);
+    let (rt1, rt2) = (
+        create(&p, "aws_route_table", &table()).await,
+        create(&p, "aws_route_table", &table()).await,
+    );
+    // rt1 holds subnets 0 and 1, rt2 subnet 2.
+    let mut assocs = Vec::new();
+    for (subnet, rt) in [
+        (&subnets[0], &rt1),
+        (&subnets[1], &rt1),
+        (&subnets[2], &rt2),
+    ] {
+        let cfg = config(
+            "aws_route_table_association",
+            vec![
+                ("route_table_id", s(&str_of(rt, "id"))),
+                ("subnet_id", s(subnet)),
+            ],
+        );
+        assocs.push(create(&p, "aws_route_table_association", &cfg).await);
+    }
+    // One of rt1's two associations and rt2's: neither a subset nor a superset of rt1's.
+    let wanted = [assocs[0].clone(), assocs[2].clone()];
+    let read = p
+        .read_batch("aws_route_table_association", &wanted)
+        .await
+        .expect("read");
+    for (state, found) in wanted.iter().zip(&read) {
+        let found = found
+            .as_ref()
+            .unwrap_or_else(|| panic!("{state:?} not read"));
+        assert_eq!(
+            str_of(found, "route_table_id"),
+            str_of(state, "route_table_id")
+        );
+    }
+
+    // An ACL takes subnet 3, then another ACL takes subnets 0 and 3: subnet 0 comes from the
+    // default ACL (which holds 0, 1 and 2), subnet 3 from the first ACL.
+    let acl = |subnets: Vec<&String>| {
+        config(
+            "aws_network_acl",
+            vec![
+                ("vpc_id", s(&vpc_id)),
+                (
+                    "subnet_ids",
+                    Value::set(subnets.into_iter().map(|x| s(x)).collect()),
+                ),
+            ],
+        )
+    };
+    create(&p, "aws_network_acl", &acl(vec![&subnets[3]])).await;
+    let second = create(&p, "aws_network_acl", &acl(vec![&subnets[0], &subnets[3]])).await;
+    let seen = sdk
+        .describe_network_acls()
+        .network_acl_ids(str_of(&second, "id"))
+        .send()
+        .await
+        .unwrap();
+    let mut held: Vec<&str> = seen.network_acls()[0]
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id())
+        .collect();
+    held.sort();
+    let mut expected = vec![subnets[0].as_str(), subnets[3].as_str()];
+    expected.sort();
+    assert_eq!(held, expected);
+}
