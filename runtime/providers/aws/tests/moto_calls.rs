@@ -92,19 +92,7 @@ async fn no_op_refresh_calls_do_not_grow_with_the_objects() {
     let zone_id = str_of(&zone, "zone_id");
     by_type.insert("aws_route53_zone", vec![zone]);
     for i in 0..3 {
-        let subnet = create(
-            &p,
-            "aws_subnet",
-            &config(
-                "aws_subnet",
-                vec![
-                    ("vpc_id", s(&vpc_id)),
-                    ("cidr_block", s(&format!("10.40.{i}.0/24"))),
-                    ("availability_zone", s("us-east-1a")),
-                ],
-            ),
-        )
-        .await;
+        let subnet = subnet(&p, &vpc_id, &format!("10.40.{i}.0/24"), Some("us-east-1a")).await;
         let subnet_id = str_of(&subnet, "id");
         by_type.entry("aws_subnet").or_default().push(subnet);
         let assoc = create(

@@ -506,18 +506,7 @@ async fn filters_over_several_tables_and_acls_find_every_object() {
     let vpc_id = str_of(&vpc, "id");
     let mut subnets = Vec::new();
     for i in 0..4 {
-        let subnet = create(
-            &p,
-            "aws_subnet",
-            &config(
-                "aws_subnet",
-                vec![
-                    ("vpc_id", s(&vpc_id)),
-                    ("cidr_block", s(&format!("10.7.{i}.0/24"))),
-                ],
-            ),
-        )
-        .await;
+        let subnet = subnet(&p, &vpc_id, &format!("10.7.{i}.0/24"), None).await;
         subnets.push(str_of(&subnet, "id"));
     }
     let table = || config("aws_route_table", vec![("vpc_id", s(&vpc_id))]);

@@ -262,6 +262,15 @@ pub async fn vpc(p: &AwsProvider, cidr: &str) -> Value {
     .await
 }
 
+/// A subnet `cidr` of VPC `vpc_id`, in `az` when given.
+pub async fn subnet(p: &AwsProvider, vpc_id: &str, cidr: &str, az: Option<&str>) -> Value {
+    let mut values = vec![("vpc_id", s(vpc_id)), ("cidr_block", s(cidr))];
+    if let Some(az) = az {
+        values.push(("availability_zone", s(az)));
+    }
+    create(p, "aws_subnet", &config("aws_subnet", values)).await
+}
+
 pub const PUBLIC_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID6OBvzQ/91A2z/Trx9IB5QbSXD3fXbBBhMjT5T24b+2 skel-demo";
 
