@@ -290,6 +290,45 @@ fn import_deployments_and_service_through_the_cli() {
     );
 }
 
+/// A module that declares its own `provider "kubernetes"` block (the kubeconfig from its
+/// input), with no kubeconfig in the environment (none is found there): `skelc import` of a
+/// resource in an instance of it, the refresh of a later plan and the destroy all use that
+/// block, as the plan does.
+#[test]
+fn import_into_a_module_uses_the_modules_own_provider_block() {
+    let c = cluster();
+    let kubeconfig = c.kubeconfig.to_str().expect("utf-8 path").to_string();
+    let root = format!(
+        "module \"team\" {{\n  source     = \"./team\"\n  for_each   = toset([\"a\"])\n  kubeconfig = \"{kubeconfig}\"\n}}\n"
+    );
+    let module = "variable \"kubeconfig\" {\n  type = string\n}\n\nprovider \"kubernetes\" {\n  config_path = var.kubeconfig\n}\n\nresource \"kubernetes_namespace\" \"team\" {\n  metadata {\n    name = \"team-a\"\n  }\n}\n";
+    let (_applied_tmp, applied) = project(&root);
+    fs::create_dir_all(applied.join("team")).expect("module dir");
+    fs::write(applied.join("team/main.skel"), module).expect("module");
+    let no_env = |dir: &Path, args: &[&str]| run(base_command(dir, args, c.home.path()), args);
+    let out = no_env(&applied, &["run", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    c.object("/api/v1/namespaces/team-a");
+
+    // A copy without state adopts the namespace through the module's provider block.
+    let (_tmp, dir) = project(&root);
+    fs::create_dir_all(dir.join("team")).expect("module dir");
+    fs::write(dir.join("team/main.skel"), module).expect("module");
+    let address = "module.team[\"a\"].kubernetes_namespace.team";
+    let imported = no_env(&dir, &["import", address, "team-a"]);
+    assert_eq!(imported.code, 0, "{imported:?}");
+    assert!(imported.all().contains("Imported"), "{imported:?}");
+    let plan = no_env(&dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "the imported namespace matches: {plan:?}");
+
+    // Refresh (before modules are expanded) and destroy use the module's block too.
+    let again = no_env(&applied, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let destroyed = no_env(&applied, &["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
+    c.assert_gone("/api/v1/namespaces/team-a");
+}
+
 const PASSWORD: &str = "plain-literal-pw-0451";
 const READ_PASSWORD: &str = "read-from-the-cluster-pw-1138";
 /// Bytes that are not UTF-8, base64-encoded: `binary_data` keeps them as they are.

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 use crate::observer::Observer;
 use crate::plan::{schema_for, typed_state, Planned};
-use crate::providers::{resolve, site_from_key, Configured, ProviderCache, ProviderRegistry};
+use crate::providers::{configured_from_key, resolve, Configured, ProviderCache, ProviderRegistry};
 use crate::world::{NodeKey, Repeat, World};
 use crate::{EngineError, Errors};
 
@@ -433,11 +433,13 @@ fn prepare(
             })
             .cloned()
     });
-    let site = match &rc {
-        Some(rc) if phase == Phase::Apply => resolve(world, mi, &rc.provider)?,
-        _ => site_from_key(world, &change.provider)?,
+    let configured = match &rc {
+        Some(rc) if phase == Phase::Apply => {
+            let site = resolve(world, mi, &rc.provider)?;
+            providers.get(world, &ctx.registry, &site)?
+        }
+        _ => configured_from_key(world, providers, &ctx.registry, &change.provider)?,
     };
-    let configured = providers.get(world, &ctx.registry, &site)?;
     let Some(rc) =
         rc.filter(|_| phase == Phase::Apply || change.action != Action::Delete || !change.deposed)
     else {

@@ -13,7 +13,7 @@ use skel_provider::PlanRequest;
 use skel_value::{convert, Value};
 
 use crate::observer::Observer;
-use crate::providers::{resolve, site_from_key, ProviderCache, ProviderRegistry};
+use crate::providers::{configured_from_key, resolve, ProviderCache, ProviderRegistry};
 use crate::world::{NodeKey, Repeat, Repetition, World};
 use crate::{EngineError, Errors};
 
@@ -159,14 +159,12 @@ impl Planner<'_> {
         }
         let mut tasks = tokio::task::JoinSet::new();
         for ((provider_key, type_name), addrs) in groups {
-            let site = match site_from_key(&self.world, &provider_key) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.errors.push(e);
-                    continue;
-                }
-            };
-            let configured = match self.providers.get(&mut self.world, self.registry, &site) {
+            let configured = match configured_from_key(
+                &mut self.world,
+                &mut self.providers,
+                self.registry,
+                &provider_key,
+            ) {
                 Ok(c) => c,
                 Err(e) => {
                     self.errors.push(e);

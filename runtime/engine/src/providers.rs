@@ -113,6 +113,26 @@ pub fn resolve(
 
 /// Parse a state provider key back into a site (for refreshing and deleting orphans).
 pub fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> {
+    let (module, provider) = parse_key(key)?;
+    if !world.instances.contains_key(&module) {
+        // Not expanded (yet: refresh comes before expansion, and import never expands), or
+        // gone from the configuration. Follow the module calls statically to the root block
+        // the module inherits or is passed; otherwise use an implicit configuration.
+        if let Some(root_ref) = inherited_from_root(&world.config, &module, &provider) {
+            return resolve(world, &ModuleInstance::root(), &root_ref);
+        }
+        return Ok(ProviderSite {
+            module,
+            provider,
+            block: None,
+        });
+    }
+    resolve(world, &module, &provider)
+}
+
+/// The module instance and the provider reference of a provider key in state
+/// (`module.app["a"].aws.west`).
+fn parse_key(key: &str) -> Result<(ModuleInstance, ProviderRef), EngineError> {
     let mut module = ModuleInstance::root();
     let mut rest = key;
     if key.starts_with("module.") {
@@ -135,20 +155,7 @@ pub fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineErr
             alias: None,
         },
     };
-    if !world.instances.contains_key(&module) {
-        // Not expanded (yet: refresh comes before expansion, and import never expands), or
-        // gone from the configuration. Follow the module calls statically to the root block
-        // the module inherits or is passed; otherwise use an implicit configuration.
-        if let Some(root_ref) = inherited_from_root(&world.config, &module, &provider) {
-            return resolve(world, &ModuleInstance::root(), &root_ref);
-        }
-        return Ok(ProviderSite {
-            module,
-            provider,
-            block: None,
-        });
-    }
-    resolve(world, &module, &provider)
+    Ok((module, provider))
 }
 
 /// The byte index of the `.` ending the last `module.NAME[KEY]` segment of a provider key.
@@ -193,10 +200,52 @@ pub fn configure_provider(
             .next()
             .unwrap_or_else(|| EngineError::new("the root variables are invalid"))
     })?;
-    let site = site_from_key(&world, key)?;
-    Ok(ProviderCache::default()
-        .get(&mut world, registry, &site)?
-        .provider)
+    Ok(configured_from_key(&mut world, &mut ProviderCache::default(), registry, key)?.provider)
+}
+
+/// The provider of a state key, configured from its `provider` block, before (or without) the
+/// module instances being expanded: refresh, import, recovery, deletes of orphans. A module
+/// instance that is not expanded yet but declares its own `provider` block has the block
+/// evaluated in that module (in a scratch world with the instances the key names registered,
+/// by their keys as state has them), as the plan would, not replaced by an implicit
+/// configuration.
+pub fn configured_from_key(
+    world: &mut World,
+    providers: &mut ProviderCache,
+    registry: &ProviderRegistry,
+    key: &str,
+) -> Result<Configured, EngineError> {
+    let site = site_from_key(world, key)?;
+    if site.block.is_none() && !site.module.is_root() && !world.instances.contains_key(&site.module)
+    {
+        let mut scratch = world.scratch();
+        if register_path(&mut scratch, &site.module) {
+            if let Ok(own) = resolve(&scratch, &site.module, &site.provider) {
+                if own.block.is_some() {
+                    return providers.get(&mut scratch, registry, &own);
+                }
+            }
+        }
+    }
+    providers.get(world, registry, &site)
+}
+
+/// Registers the module instances of `module` in `world` along its path from the root; false
+/// when a call on the way is not in the configuration (any more).
+fn register_path(world: &mut World, module: &ModuleInstance) -> bool {
+    let mut current = ModuleInstance::root();
+    for (name, key) in &module.0 {
+        let Some(index) = world
+            .module_of(&current)
+            .module_calls
+            .iter()
+            .position(|c| &c.name == name)
+        else {
+            return false;
+        };
+        current = world.add_instance(&current, index, key.clone(), None);
+    }
+    true
 }
 
 /// The root configuration a module instance's `provider` resolves to, when no module on the

@@ -175,6 +175,31 @@ impl World {
         }
     }
 
+    /// A world with the same configuration and root variables but nothing evaluated or
+    /// expanded yet (for evaluating one provider block apart from a plan's world).
+    pub fn scratch(&self) -> World {
+        let mut world = World {
+            config: self.config.clone(),
+            cwd: self.cwd.clone(),
+            instances: BTreeMap::new(),
+            root_vars: self.root_vars.clone(),
+            values: HashMap::new(),
+            dirty: HashSet::new(),
+            node_deps: HashMap::new(),
+            dependents: HashMap::new(),
+            resources: HashMap::new(),
+            calls: HashMap::new(),
+        };
+        world.instances.insert(
+            ModuleInstance::root(),
+            InstanceInfo {
+                module: Config::ROOT,
+                parent: None,
+            },
+        );
+        world
+    }
+
     fn validate(
         &self,
         module: &ModuleConfig,
