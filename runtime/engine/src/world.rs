@@ -113,25 +113,7 @@ impl World {
         given: &BTreeMap<String, Value>,
         cwd: PathBuf,
     ) -> Result<World, Vec<EngineError>> {
-        let mut world = World {
-            config,
-            cwd,
-            instances: BTreeMap::new(),
-            root_vars: BTreeMap::new(),
-            values: HashMap::new(),
-            dirty: HashSet::new(),
-            node_deps: HashMap::new(),
-            dependents: HashMap::new(),
-            resources: HashMap::new(),
-            calls: HashMap::new(),
-        };
-        world.instances.insert(
-            ModuleInstance::root(),
-            InstanceInfo {
-                module: Config::ROOT,
-                parent: None,
-            },
-        );
+        let mut world = World::empty(config, cwd, BTreeMap::new());
         let mut errors = Vec::new();
         let config = world.config.clone();
         let root = config.root();
@@ -178,11 +160,20 @@ impl World {
     /// A world with the same configuration and root variables but nothing evaluated or
     /// expanded yet (for evaluating one provider block apart from a plan's world).
     pub fn scratch(&self) -> World {
+        World::empty(
+            self.config.clone(),
+            self.cwd.clone(),
+            self.root_vars.clone(),
+        )
+    }
+
+    /// A world with only the root module instance.
+    fn empty(config: Arc<Config>, cwd: PathBuf, root_vars: BTreeMap<String, Value>) -> World {
         let mut world = World {
-            config: self.config.clone(),
-            cwd: self.cwd.clone(),
+            config,
+            cwd,
             instances: BTreeMap::new(),
-            root_vars: self.root_vars.clone(),
+            root_vars,
             values: HashMap::new(),
             dirty: HashSet::new(),
             node_deps: HashMap::new(),
