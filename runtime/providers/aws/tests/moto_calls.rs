@@ -11,6 +11,36 @@ use std::sync::Arc;
 
 use support::*;
 
+/// Creates every `(address, config)` of type `ty` at the same moment, as an apply would: the
+/// results in the order given.
+async fn create_at_once(
+    p: &Arc<AwsProvider>,
+    ty: &'static str,
+    creates: Vec<(String, Value)>,
+) -> Vec<Result<Value, ProviderError>> {
+    let tasks: Vec<_> = creates
+        .into_iter()
+        .map(|(address, cfg)| {
+            let p = p.clone();
+            tokio::spawn(async move {
+                let planned = plan(&p, ty, None, &cfg).await.planned;
+                p.apply(ApplyRequest {
+                    type_name: ty,
+                    prior: None,
+                    planned: Some(&planned),
+                    address: &address,
+                })
+                .await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}
+
 /// Deletes every object of `states` (of type `ty`) at the same moment, as an apply would.
 async fn delete_at_once(p: &Arc<AwsProvider>, ty: &'static str, states: Vec<Value>) {
     let mut tasks = tokio::task::JoinSet::new();
@@ -77,18 +107,7 @@ async fn no_op_refresh_calls_do_not_grow_with_the_objects() {
             vec![("name", s(name)), ("vpc_id", s(&vpc_id))],
         )
     };
-    let zone = create(
-        &p,
-        "aws_route53_zone",
-        &config(
-            "aws_route53_zone",
-            vec![
-                ("name", s("calls.test")),
-                ("force_destroy", Value::Bool(true)),
-            ],
-        ),
-    )
-    .await;
+    let zone = zone(&p, "calls.test").await;
     let zone_id = str_of(&zone, "zone_id");
     by_type.insert("aws_route53_zone", vec![zone]);
     for i in 0..3 {
@@ -209,25 +228,12 @@ async fn no_op_refresh_calls_do_not_grow_with_the_objects() {
 async fn route53_record_changes_share_a_change_batch() {
     let _m = moto();
     let p = Arc::new(provider());
-    let zone = create(
-        &p,
-        "aws_route53_zone",
-        &config(
-            "aws_route53_zone",
-            vec![
-                ("name", s("batch.test")),
-                ("force_destroy", Value::Bool(true)),
-            ],
-        ),
-    )
-    .await;
+    let zone = zone(&p, "batch.test").await;
     let zone_id = str_of(&zone, "zone_id");
     const RECORDS: usize = 20;
     let before = p.api_call_counts();
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..RECORDS {
-        let (p, zone_id) = (p.clone(), zone_id.clone());
-        tasks.spawn(async move {
+    let creates = (0..RECORDS)
+        .map(|i| {
             let cfg = config(
                 "aws_route53_record",
                 vec![
@@ -238,21 +244,14 @@ async fn route53_record_changes_share_a_change_batch() {
                     ("records", Value::set(vec![s(&format!("10.1.0.{i}"))])),
                 ],
             );
-            let planned = plan(&p, "aws_route53_record", None, &cfg).await.planned;
-            p.apply(ApplyRequest {
-                type_name: "aws_route53_record",
-                prior: None,
-                planned: Some(&planned),
-                address: &format!("aws_route53_record.n[{i}]"),
-            })
-            .await
-            .expect("create record")
-        });
-    }
-    let mut states = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        states.push(done.expect("task"));
-    }
+            (format!("aws_route53_record.n[{i}]"), cfg)
+        })
+        .collect();
+    let states: Vec<Value> = create_at_once(&p, "aws_route53_record", creates)
+        .await
+        .into_iter()
+        .map(|r| r.expect("create record"))
+        .collect();
     let delta = |op: &str, before: &BTreeMap<String, u64>| {
         p.api_calls(op) - before.get(op).copied().unwrap_or(0)
     };
@@ -274,17 +273,10 @@ async fn route53_record_changes_share_a_change_batch() {
     assert_eq!(delta("GetHostedZone", &before), 0);
 
     // Through the API: every record is there with its value.
-    let sets = r53()
-        .await
-        .list_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .send()
-        .await
-        .unwrap();
+    let sets = record_sets(&zone_id).await;
     for i in 0..RECORDS {
         let name = format!("n{i}.batch.test.");
         let set = sets
-            .resource_record_sets()
             .iter()
             .find(|r| r.name() == name)
             .unwrap_or_else(|| panic!("{name} missing"));
@@ -300,17 +292,9 @@ async fn route53_record_changes_share_a_change_batch() {
         listings <= RECORDS as u64 / 2,
         "{RECORDS} record deletes listed the zone {listings} times"
     );
-    let left = r53()
-        .await
-        .list_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .send()
-        .await
-        .unwrap();
+    let left = record_sets(&zone_id).await;
     assert!(
-        left.resource_record_sets()
-            .iter()
-            .all(|r| !r.name().starts_with('n')),
+        left.iter().all(|r| !r.name().starts_with('n')),
         "records left after delete"
     );
 }
@@ -319,52 +303,30 @@ async fn route53_record_changes_share_a_change_batch() {
 async fn a_bad_change_fails_alone() {
     let _m = moto();
     let p = Arc::new(provider());
-    let zone = create(
-        &p,
-        "aws_route53_zone",
-        &config(
-            "aws_route53_zone",
-            vec![
-                ("name", s("bad.test")),
-                ("force_destroy", Value::Bool(true)),
-            ],
-        ),
-    )
-    .await;
+    let zone = zone(&p, "bad.test").await;
     let zone_id = str_of(&zone, "zone_id");
     // Three good records and one into a zone that does not exist, at the same moment.
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, zone) in [&zone_id, &zone_id, &zone_id, &"ZNOSUCHZONE000".to_string()]
+    let creates = [&zone_id, &zone_id, &zone_id, &"ZNOSUCHZONE000".to_string()]
         .into_iter()
         .enumerate()
-    {
-        let (p, zone) = (p.clone(), zone.clone());
-        tasks.spawn(async move {
+        .map(|(i, zone)| {
             let cfg = config(
                 "aws_route53_record",
                 vec![
-                    ("zone_id", s(&zone)),
+                    ("zone_id", s(zone)),
                     ("name", s(&format!("r{i}.bad.test"))),
                     ("type", s("A")),
                     ("ttl", n(60)),
                     ("records", Value::set(vec![s("10.2.0.1")])),
                 ],
             );
-            let planned = plan(&p, "aws_route53_record", None, &cfg).await.planned;
-            let r = p
-                .apply(ApplyRequest {
-                    type_name: "aws_route53_record",
-                    prior: None,
-                    planned: Some(&planned),
-                    address: &format!("aws_route53_record.r[{i}]"),
-                })
-                .await;
-            (i, r)
-        });
-    }
+            (format!("aws_route53_record.r[{i}]"), cfg)
+        })
+        .collect();
+    let results = create_at_once(&p, "aws_route53_record", creates).await;
     let mut ok = 0;
-    while let Some(done) = tasks.join_next().await {
-        match done.expect("task") {
+    for done in results.into_iter().enumerate() {
+        match done {
             (3, Err(e)) => {
                 let text = e.to_string();
                 assert!(text.contains("aws_route53_record.r[3]"), "{text}");
@@ -380,22 +342,6 @@ async fn a_bad_change_fails_alone() {
     assert_eq!(ok, 3);
 }
 
-/// A root block device (every attribute of the block, as the engine gives it).
-fn root_volume(size: i64) -> Value {
-    Value::List(vec![obj(vec![
-        ("volume_size", n(size)),
-        ("volume_type", Value::Null),
-        ("encrypted", Value::Null),
-        ("kms_key_id", Value::Null),
-        ("delete_on_termination", Value::Bool(true)),
-        ("iops", Value::Null),
-        ("throughput", Value::Null),
-        ("tags", Value::Null),
-        ("volume_id", Value::Null),
-        ("device_name", Value::Null),
-    ])])
-}
-
 #[tokio::test]
 async fn instances_of_one_ami_look_up_its_root_device_once() {
     let _m = moto();
@@ -404,10 +350,8 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
     const INSTANCES: usize = 6;
     let before = p.api_call_counts();
     // Launched at the same moment: the first lookup is shared, not repeated.
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..INSTANCES {
-        let (p, ami) = (p.clone(), ami.clone());
-        tasks.spawn(async move {
+    let creates = (0..INSTANCES)
+        .map(|i| {
             let cfg = config(
                 "aws_instance",
                 vec![
@@ -416,21 +360,14 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
                     ("root_block_device", root_volume(10 + i as i64)),
                 ],
             );
-            let planned = plan(&p, "aws_instance", None, &cfg).await.planned;
-            p.apply(ApplyRequest {
-                type_name: "aws_instance",
-                prior: None,
-                planned: Some(&planned),
-                address: &format!("aws_instance.n[{i}]"),
-            })
-            .await
-            .expect("create instance")
-        });
-    }
-    let mut states = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        states.push(done.expect("task"));
-    }
+            (format!("aws_instance.n[{i}]"), cfg)
+        })
+        .collect();
+    let states: Vec<Value> = create_at_once(&p, "aws_instance", creates)
+        .await
+        .into_iter()
+        .map(|r| r.expect("create instance"))
+        .collect();
     let ids: Vec<String> = states.iter().map(|s| str_of(s, "id")).collect();
     let delta = |op: &str, before: &BTreeMap<String, u64>| {
         p.api_calls(op) - before.get(op).copied().unwrap_or(0)
@@ -531,18 +468,7 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
 async fn a_record_create_lists_its_name_once_and_refuses_an_existing_one() {
     let _m = moto();
     let p = provider();
-    let zone = create(
-        &p,
-        "aws_route53_zone",
-        &config(
-            "aws_route53_zone",
-            vec![
-                ("name", s("once.test")),
-                ("force_destroy", Value::Bool(true)),
-            ],
-        ),
-    )
-    .await;
+    let zone = zone(&p, "once.test").await;
     let zone_id = str_of(&zone, "zone_id");
     let record = |name: &str, value: &str| {
         config(
@@ -601,15 +527,8 @@ async fn a_record_create_lists_its_name_once_and_refuses_an_existing_one() {
     apply(&p, "aws_route53_record", None, Some(&planned))
         .await
         .expect("create www2");
-    let sets = r53()
-        .await
-        .list_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .send()
-        .await
-        .unwrap();
+    let sets = record_sets(&zone_id).await;
     let www: Vec<_> = sets
-        .resource_record_sets()
         .iter()
         .filter(|r| r.name().starts_with("www"))
         .map(|r| {

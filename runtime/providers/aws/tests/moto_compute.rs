@@ -156,20 +156,6 @@ async fn compute_lifecycle() {
     .await;
     let ami = ubuntu(&p).await;
     assert!(ami.starts_with("ami-"));
-    let root = |size: i64| {
-        Value::List(vec![obj(vec![
-            ("volume_size", n(size)),
-            ("volume_type", Value::Null),
-            ("encrypted", Value::Null),
-            ("kms_key_id", Value::Null),
-            ("delete_on_termination", Value::Bool(true)),
-            ("iops", Value::Null),
-            ("throughput", Value::Null),
-            ("tags", Value::Null),
-            ("volume_id", Value::Null),
-            ("device_name", Value::Null),
-        ])])
-    };
     let icfg = |ty: &str, size: i64, name: &str| {
         config(
             "aws_instance",
@@ -179,7 +165,7 @@ async fn compute_lifecycle() {
                 ("subnet_id", s(&str_of(&subnet, "id"))),
                 ("key_name", s("deployer")),
                 ("associate_public_ip_address", Value::Bool(true)),
-                ("root_block_device", root(size)),
+                ("root_block_device", root_volume(size)),
                 ("tags", tags(&[("Name", name)])),
             ],
         )

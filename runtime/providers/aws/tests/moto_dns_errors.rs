@@ -64,14 +64,8 @@ async fn route53_lifecycle() {
     .await;
     assert_eq!(str_of(&rec, "fqdn"), "www.example.test");
     let rec = update(&p, "aws_route53_record", &rec, &rcfg(&["10.0.0.3"], 300)).await;
-    let sets = sdk
-        .list_resource_record_sets()
-        .hosted_zone_id(&zid)
-        .send()
-        .await
-        .unwrap();
+    let sets = record_sets(&zid).await;
     let www: Vec<_> = sets
-        .resource_record_sets()
         .iter()
         .filter(|r| r.name().starts_with("www"))
         .collect();

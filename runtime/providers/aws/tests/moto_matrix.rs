@@ -151,21 +151,7 @@ async fn deps(p: &AwsProvider) -> Deps {
         .await,
         "id",
     );
-    let zone = str_of(
-        &create(
-            p,
-            "aws_route53_zone",
-            &config(
-                "aws_route53_zone",
-                vec![
-                    ("name", s("deps.test")),
-                    ("force_destroy", Value::Bool(true)),
-                ],
-            ),
-        )
-        .await,
-        "zone_id",
-    );
+    let zone = str_of(&zone(p, "deps.test").await, "zone_id");
     Deps {
         vpc,
         vpc2,

@@ -271,6 +271,48 @@ pub async fn subnet(p: &AwsProvider, vpc_id: &str, cidr: &str, az: Option<&str>)
     create(p, "aws_subnet", &config("aws_subnet", values)).await
 }
 
+/// A Route 53 zone `name` that may be destroyed with its records.
+pub async fn zone(p: &AwsProvider, name: &str) -> Value {
+    create(
+        p,
+        "aws_route53_zone",
+        &config(
+            "aws_route53_zone",
+            vec![("name", s(name)), ("force_destroy", Value::Bool(true))],
+        ),
+    )
+    .await
+}
+
+/// Every record set of zone `zone_id`, as the API lists them (one page).
+pub async fn record_sets(zone_id: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+    r53()
+        .await
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .expect("ListResourceRecordSets")
+        .resource_record_sets()
+        .to_vec()
+}
+
+/// A root block device of `size` GiB (every attribute of the block, as the engine gives it).
+pub fn root_volume(size: i64) -> Value {
+    Value::List(vec![obj(vec![
+        ("volume_size", n(size)),
+        ("volume_type", Value::Null),
+        ("encrypted", Value::Null),
+        ("kms_key_id", Value::Null),
+        ("delete_on_termination", Value::Bool(true)),
+        ("iops", Value::Null),
+        ("throughput", Value::Null),
+        ("tags", Value::Null),
+        ("volume_id", Value::Null),
+        ("device_name", Value::Null),
+    ])])
+}
+
 pub const PUBLIC_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID6OBvzQ/91A2z/Trx9IB5QbSXD3fXbBBhMjT5T24b+2 skel-demo";
 
