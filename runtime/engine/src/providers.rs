@@ -111,23 +111,18 @@ pub fn resolve(
     }
 }
 
-/// Parse a state provider key back into a site (for refreshing and deleting orphans).
-pub fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> {
+/// The site of a state provider key in `world`: resolved when its module instance is expanded,
+/// else the key's own module and provider with no block (see [`configured_from_key`]).
+fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> {
     let (module, provider) = parse_key(key)?;
-    if !world.instances.contains_key(&module) {
-        // Not expanded (yet: refresh comes before expansion, and import never expands), or
-        // gone from the configuration. Follow the module calls statically to the root block
-        // the module inherits or is passed; otherwise use an implicit configuration.
-        if let Some(root_ref) = inherited_from_root(&world.config, &module, &provider) {
-            return resolve(world, &ModuleInstance::root(), &root_ref);
-        }
-        return Ok(ProviderSite {
-            module,
-            provider,
-            block: None,
-        });
+    if world.instances.contains_key(&module) {
+        return resolve(world, &module, &provider);
     }
-    resolve(world, &module, &provider)
+    Ok(ProviderSite {
+        module,
+        provider,
+        block: None,
+    })
 }
 
 /// The module instance and the provider reference of a provider key in state
@@ -205,10 +200,11 @@ pub fn configure_provider(
 
 /// The provider of a state key, configured from its `provider` block, before (or without) the
 /// module instances being expanded: refresh, import, recovery, deletes of orphans. A module
-/// instance that is not expanded yet but declares its own `provider` block has the block
-/// evaluated in that module (in a scratch world with the instances the key names registered,
-/// by their keys as state has them), as the plan would, not replaced by an implicit
-/// configuration.
+/// instance not expanded (yet: refresh comes before expansion; import and recovery never
+/// expand) is registered by the keys state has for it in a scratch world and resolved there as
+/// the plan would: the module's own block, the one its call passes, or the root block it
+/// inherits. A module call gone from the configuration, or a reference that does not resolve,
+/// gets an implicit configuration.
 pub fn configured_from_key(
     world: &mut World,
     providers: &mut ProviderCache,
@@ -216,14 +212,11 @@ pub fn configured_from_key(
     key: &str,
 ) -> Result<Configured, EngineError> {
     let site = site_from_key(world, key)?;
-    if site.block.is_none() && !site.module.is_root() && !world.instances.contains_key(&site.module)
-    {
+    if !world.instances.contains_key(&site.module) {
         let mut scratch = world.scratch();
         if register_path(&mut scratch, &site.module) {
-            if let Ok(own) = resolve(&scratch, &site.module, &site.provider) {
-                if own.block.is_some() {
-                    return providers.get(&mut scratch, registry, &own);
-                }
+            if let Ok(resolved) = resolve(&scratch, &site.module, &site.provider) {
+                return providers.get(&mut scratch, registry, &resolved);
             }
         }
     }
@@ -246,45 +239,6 @@ fn register_path(world: &mut World, module: &ModuleInstance) -> bool {
         current = world.add_instance(&current, index, key.clone(), None);
     }
     true
-}
-
-/// The root configuration a module instance's `provider` resolves to, when no module on the
-/// way declares its own block for it (`None` otherwise, or when a call does not exist).
-fn inherited_from_root(
-    config: &skel_plan_ir::Config,
-    module: &ModuleInstance,
-    provider: &ProviderRef,
-) -> Option<ProviderRef> {
-    // The chain of (calling module, call index) from the root down to `module`.
-    let mut chain = Vec::new();
-    let mut current = skel_plan_ir::Config::ROOT;
-    for (name, _) in &module.0 {
-        let index = config.modules[current]
-            .module_calls
-            .iter()
-            .position(|c| &c.name == name)?;
-        chain.push((current, index));
-        current = config.modules[current].module_calls[index].module;
-    }
-    let mut wanted = provider.clone();
-    let mut inner = current;
-    for (parent, index) in chain.into_iter().rev() {
-        let declared = config.modules[inner]
-            .providers
-            .iter()
-            .any(|p| p.name == wanted.name && p.alias == wanted.alias);
-        if declared {
-            return None;
-        }
-        let call = &config.modules[parent].module_calls[index];
-        match call.providers.iter().find(|(child, _)| *child == wanted) {
-            Some((_, passed)) => wanted = passed.clone(),
-            None if wanted.alias.is_none() => {}
-            None => return None,
-        }
-        inner = parent;
-    }
-    Some(wanted)
 }
 
 /// Configured providers, created on first use.
