@@ -17,11 +17,12 @@ use crate::common::*;
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
 use crate::AwsProvider;
 
+/// A lookup of the record sets with a name, a type and a set identifier.
+type SetQuery = (String, String, Option<String>);
+
 /// Lookups of record sets, merged per hosted zone (see `record::current`).
-pub(crate) type RecordSets = crate::coalesce::Coalescer<
-    (String, String, Option<String>),
-    Result<Vec<ResourceRecordSet>, AwsErr>,
->;
+pub(crate) type RecordSets =
+    crate::coalesce::Coalescer<SetQuery, Result<Vec<ResourceRecordSet>, AwsErr>>;
 
 /// The zone id without its `/hostedzone/` prefix.
 fn bare(id: &str) -> String {
@@ -369,9 +370,6 @@ pub mod record {
     use super::*;
 
     const TY: &str = "aws_route53_record";
-
-    /// A lookup of the record sets with a name, a type and a set identifier.
-    type SetQuery = (String, String, Option<String>);
 
     /// Every record set of a zone (`ListResourceRecordSets`, following `next_record_*`).
     pub async fn list(r53: &Client, zone: &str) -> Result<Vec<ResourceRecordSet>, AwsErr> {
