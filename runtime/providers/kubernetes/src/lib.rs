@@ -7,7 +7,8 @@
 //! configuration no longer sets is removed from the object, because server-side apply removes
 //! fields a manager stops sending. Plans diff the schema-shaped configuration against the state
 //! read from the live object (restricted to the fields skel manages; see [`ownership`]).
-//! Waits: deployment rollout, LoadBalancer ingress, deletion until gone; `timeouts` apply. A
+//! Waits: deployment rollout, LoadBalancer ingress, a new namespace's default service account
+//! (opt-in), a service-account-token secret's token, deletion until gone; `timeouts` apply. A
 //! wait that fails after the object was applied returns [`ProviderError::NotReady`] with the
 //! object as read then, so the engine records it (a create as tainted).
 
@@ -166,6 +167,11 @@ impl KubernetesProvider {
         let mut state = typed::state(type_name, block, &restricted, prior);
         let full = typed::state(type_name, block, live, prior);
         fill_computed(block, &mut state, &full);
+        if type_name == "kubernetes_secret" && typed::is_service_account_token(&state) {
+            // The token controller's `token`, `ca.crt` and `namespace` are what such a secret
+            // is read for: they belong in the state although skel never applies them.
+            typed::add_controller_data(&mut state, &full);
+        }
         state
     }
 
@@ -208,7 +214,8 @@ impl KubernetesProvider {
     }
 
     /// The waits after a typed object was applied: a deployment's rollout, a LoadBalancer
-    /// service's ingress.
+    /// service's ingress, a new namespace's `default` service account (when asked for), a new
+    /// service-account-token secret's token.
     async fn wait_typed(
         &self,
         type_name: &str,
@@ -240,6 +247,44 @@ impl KubernetesProvider {
                 }
             }
             waited?;
+        }
+        if type_name == "kubernetes_namespace"
+            && creating
+            && attr(planned, "wait_for_default_service_account").as_bool() == Some(true)
+        {
+            let limit = timeout(planned, "create", Duration::from_secs(600))?;
+            let accounts = Target::fixed("v1", "ServiceAccount", "serviceaccounts", true);
+            self.kube
+                .wait_for(
+                    &accounts,
+                    Some(name),
+                    "default",
+                    limit,
+                    "the default service account",
+                    |obj| Ok(obj.is_some()),
+                )
+                .await?;
+        }
+        if type_name == "kubernetes_secret"
+            && creating
+            && typed::is_service_account_token(planned)
+            && attr(planned, "wait_for_service_account_token").as_bool() != Some(false)
+        {
+            let limit = timeout(planned, "create", Duration::from_secs(600))?;
+            self.kube
+                .wait_for(
+                    target,
+                    ns,
+                    name,
+                    limit,
+                    "the service-account token",
+                    |obj| {
+                        Ok(obj.is_some_and(|o| {
+                            o["data"]["token"].as_str().is_some_and(|t| !t.is_empty())
+                        }))
+                    },
+                )
+                .await?;
         }
         let spec = first(planned, "spec");
         let lb = attr(spec, "type").as_str() == Some("LoadBalancer");
@@ -459,6 +504,18 @@ fn plan_service_type_change(
     }
 }
 
+/// A new service-account-token secret's `data` is what the token controller writes: known
+/// after apply.
+fn token_data_unknown(type_name: &str, mut response: PlanResponse) -> PlanResponse {
+    if type_name == "kubernetes_secret" && typed::is_service_account_token(&response.planned) {
+        if let Value::Object(m) = &mut response.planned {
+            let ty = skel_value::Type::Map(Box::new(skel_value::Type::String));
+            m.insert("data".into(), Value::Unknown(ty));
+        }
+    }
+    response
+}
+
 fn set_name(state: &mut Value, name: &str) {
     if let Value::Object(top) = state {
         if let Some(Value::List(meta)) = top.get_mut("metadata") {
@@ -485,9 +542,19 @@ impl Provider for KubernetesProvider {
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let block = &schema(request.type_name)?.block;
         let prior = request.prior.filter(|p| !p.is_null());
-        let mut response = plan::plan(block, prior, request.config);
+        let mut response = match prior {
+            Some(prior)
+                if request.type_name == "kubernetes_secret"
+                    && typed::is_service_account_token(request.config) =>
+            {
+                let mut config = request.config.clone();
+                typed::add_controller_data(&mut config, prior);
+                plan::plan(block, Some(prior), &config)
+            }
+            _ => plan::plan(block, prior, request.config),
+        };
         let Some(prior) = prior else {
-            return Ok(response);
+            return Ok(token_data_unknown(request.type_name, response));
         };
         if response.planned.is_null() {
             return Ok(response);
@@ -525,7 +592,10 @@ impl Provider for KubernetesProvider {
             }
             _ => {}
         }
-        Ok(response)
+        if response.requires_replace.is_empty() {
+            return Ok(response);
+        }
+        Ok(token_data_unknown(request.type_name, response))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {

@@ -52,8 +52,14 @@ pub fn body(type_name: &str, block: &BlockSchema, state: &Value, target: &Target
     obj.insert("apiVersion".into(), json!(target.resource.api_version));
     obj.insert("kind".into(), json!(target.resource.kind));
     if type_name == "kubernetes_secret" {
+        let token = is_service_account_token(state);
         let mut data = serde_json::Map::new();
         if let Some(Json::Object(plain)) = obj.remove("data") {
+            // The token controller's keys stay the controller's: applying them would make skel
+            // their co-owner.
+            let plain = plain
+                .into_iter()
+                .filter(|(k, _)| !(token && CONTROLLER_DATA.contains(&k.as_str())));
             for (k, v) in plain {
                 let text = v.as_str().unwrap_or_default();
                 data.insert(k, json!(STANDARD.encode(text)));
@@ -136,6 +142,48 @@ pub fn state(type_name: &str, block: &BlockSchema, live: &Json, prior: Option<&V
         fields.insert("status".into(), status);
     }
     v
+}
+
+/// The type of secret whose data the token controller fills in.
+const SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
+
+/// The keys of a service-account-token secret's `data` that the token controller writes.
+const CONTROLLER_DATA: [&str; 3] = ["token", "ca.crt", "namespace"];
+
+/// Whether a secret's state (or plan) is of type `kubernetes.io/service-account-token`.
+pub fn is_service_account_token(state: &Value) -> bool {
+    text(state, "type") == Some(SERVICE_ACCOUNT_TOKEN)
+}
+
+/// Copies the token controller's `data` keys of `from` into `to` where `to` has none of its
+/// own; `data` that is unknown is left alone. The state of a service-account-token secret
+/// carries the token, CA and namespace the controller wrote (`from` = the live object), and its
+/// plan keeps those of the prior state (`from` = prior): the configuration does not set them,
+/// and applying never removes them.
+pub fn add_controller_data(to: &mut Value, from: &Value) {
+    let Some(source) = from
+        .as_mapping()
+        .and_then(|m| m.get("data"))
+        .and_then(Value::as_mapping)
+    else {
+        return;
+    };
+    let Value::Object(fields) = to else { return };
+    let data = fields.entry("data".to_string()).or_insert(Value::Null);
+    if data.is_null() {
+        *data = Value::Map(ValueMap::new());
+    }
+    let Value::Map(target) = data else { return };
+    for key in CONTROLLER_DATA {
+        if let Some(v) = source.get(key) {
+            if !target.contains_key(key) {
+                target.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    if target.is_empty() {
+        *data = Value::Null;
+    }
 }
 
 /// Secret `data` from the live base64: keys the prior state had in `binary_data` stay base64

@@ -311,3 +311,112 @@ async fn unreachable_expired_and_forbidden_messages() {
         .expect_err("forbidden");
     assert!(err.to_string().starts_with("Forbidden while"), "{err}");
 }
+
+#[tokio::test]
+async fn namespace_waits_for_its_default_service_account() {
+    let e = env(None);
+    let p = provider(&e.kubeconfig);
+    let t = "kubernetes_namespace";
+    let cfg = config(
+        t,
+        json!({"metadata": {"name": "team"}, "wait_for_default_service_account": true}),
+    );
+    let s = converge(&p, t, None, &cfg).await.expect("create");
+    // The controller adds the account a little after the namespace: only a wait sees it here.
+    assert!(
+        e.standin
+            .object("v1", "serviceaccounts", Some("team"), "default")
+            .is_some(),
+        "the apply returned before the default service account existed"
+    );
+    assert!(no_changes(&p, t, &s, &cfg).await, "{s}");
+    destroy(&p, t, &s).await.expect("delete");
+}
+
+#[tokio::test]
+async fn service_account_token_secret_waits_for_and_keeps_the_token() {
+    let e = env(None);
+    let p = provider(&e.kubeconfig);
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}});
+    let (code, _) = skel_kube_standin::client::request(
+        e.standin.url(),
+        "POST",
+        "/api/v1/namespaces/default/serviceaccounts",
+        "application/json",
+        &account.to_string(),
+    )
+    .expect("create the service account");
+    assert_eq!(code, 201);
+    let t = "kubernetes_secret";
+    let secret = |labels: serde_json::Value| {
+        config(
+            t,
+            json!({"metadata": {"name": "robot-token", "labels": labels,
+                "annotations": {"kubernetes.io/service-account.name": "robot"}},
+                "type": "kubernetes.io/service-account-token"}),
+        )
+    };
+    let cfg = secret(json!({"team": "a"}));
+    let s = converge(&p, t, None, &cfg).await.expect("create");
+    let token = at(&s, &["data", "token"]).as_str().unwrap_or_default();
+    assert!(token.contains("robot"), "the token is in the state: {s}");
+    assert_eq!(at(&s, &["data", "namespace"]).as_str(), Some("default"));
+    assert!(at(&s, &["data", "ca.crt"]).as_str().is_some(), "{s}");
+    assert!(no_changes(&p, t, &s, &cfg).await, "{s}");
+
+    // A change elsewhere keeps the token, and skel never becomes an owner of it.
+    let cfg2 = secret(json!({"team": "b"}));
+    assert!(!no_changes(&p, t, &s, &cfg2).await);
+    let s2 = converge(&p, t, Some(&s), &cfg2).await.expect("update");
+    assert_eq!(at(&s2, &["data", "token"]).as_str(), Some(token));
+    let live = e
+        .standin
+        .object("v1", "secrets", Some("default"), "robot-token")
+        .expect("stored");
+    let skel_owns_data = live["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|m| m["manager"] == "skel" && m["fieldsV1"].get("f:data").is_some());
+    assert!(!skel_owns_data, "{live}");
+    assert!(no_changes(&p, t, &s2, &cfg2).await, "{s2}");
+
+    let imported = p.import(t, "default/robot-token").await.expect("import");
+    assert_eq!(at(&imported, &["data", "token"]).as_str(), Some(token));
+    destroy(&p, t, &s2).await.expect("delete");
+}
+
+#[tokio::test]
+async fn a_token_that_never_comes_times_out_and_keeps_the_secret() {
+    let e = env(None);
+    let p = provider(&e.kubeconfig);
+    let t = "kubernetes_secret";
+    let cfg = config(
+        t,
+        json!({"metadata": {"name": "orphan-token",
+            "annotations": {"kubernetes.io/service-account.name": "nobody"}},
+            "type": "kubernetes.io/service-account-token",
+            "timeouts": {"create": "1s"}}),
+    );
+    match converge(&p, t, None, &cfg).await {
+        Err(ProviderError::NotReady { object, message }) => {
+            assert!(
+                message.contains("Timed out after 1s waiting for the service-account token"),
+                "{message}"
+            );
+            assert_eq!(at(&object, &["id"]).as_str(), Some("default/orphan-token"));
+        }
+        other => panic!("expected a timeout with the secret kept, got {other:?}"),
+    }
+    // Without the wait the same secret is created without waiting for a token that never comes.
+    let cfg = config(
+        t,
+        json!({"metadata": {"name": "orphan-token-2",
+            "annotations": {"kubernetes.io/service-account.name": "nobody"}},
+            "type": "kubernetes.io/service-account-token",
+            "wait_for_service_account_token": false}),
+    );
+    let s = converge(&p, t, None, &cfg).await.expect("create");
+    assert_eq!(at(&s, &["id"]).as_str(), Some("default/orphan-token-2"));
+}

@@ -1,9 +1,13 @@
 //! What the control plane would do: defaulting, a little validation, and the simulated status
-//! (deployment rollouts, load-balancer ingress, namespace phase).
+//! (deployment rollouts, load-balancer ingress, namespace phase); when the controllers that
+//! act on other objects (default service accounts, service-account tokens) are due.
 
 use serde_json::{json, Value};
 
 use crate::store::{ApiError, Kind, Store};
+
+/// The type of a secret the token controller fills in.
+const SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
 
 fn default(obj: &mut Value, key: &str, value: Value) {
     if let Some(m) = obj.as_object_mut() {
@@ -285,6 +289,19 @@ pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Re
                     ));
                 }
             }
+            if kind.kind == "Secret"
+                && obj["type"] == json!(SERVICE_ACCOUNT_TOKEN)
+                && obj["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+            {
+                return Err(ApiError::invalid(
+                    kind,
+                    name,
+                    "metadata.annotations[kubernetes.io/service-account.name]",
+                    "Required value",
+                ));
+            }
             if kind.kind == "Secret" {
                 if let Some(data) = obj["data"].as_object() {
                     use base64::Engine;
@@ -333,6 +350,10 @@ pub fn needs_settling(kind: &Kind, old: Option<&Value>, new: &Value) -> bool {
             new["spec"]["type"] == json!("LoadBalancer")
                 && new["status"]["loadBalancer"]["ingress"].is_null()
         }
+        // The service-account controller adds the namespace's `default` account.
+        "Namespace" => old.is_none(),
+        // The token controller fills in the token.
+        "Secret" => new["type"] == json!(SERVICE_ACCOUNT_TOKEN) && new["data"]["token"].is_null(),
         _ => false,
     }
 }

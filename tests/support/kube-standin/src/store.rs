@@ -154,6 +154,10 @@ impl Request {
 
 type Key = (String, String, String, String);
 
+/// The cluster CA the token controller puts into service-account-token secrets.
+const STANDIN_CA: &str =
+    "-----BEGIN CERTIFICATE-----\nc2tlbCBrdWJlIHN0YW5kLWluIENB\n-----END CERTIFICATE-----\n";
+
 struct Entry {
     obj: Value,
     settle_at: Option<Instant>,
@@ -180,17 +184,22 @@ impl Store {
         };
         for ns in ["default", "kube-system", "kube-public"] {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            let req = Request {
-                method: "POST".into(),
-                version: "v1".into(),
-                plural: "namespaces".into(),
-                user_agent: "kube-apiserver".into(),
-                body: body.to_string().into_bytes(),
-                ..Request::default()
-            };
-            let _ = store.handle(&req);
+            let _ = store.handle(&Store::internal("kube-apiserver", "namespaces", None, body));
         }
         store
+    }
+
+    /// A create request made by the stand-in itself (its apiserver or a simulated controller).
+    fn internal(manager: &str, plural: &str, namespace: Option<&str>, body: Value) -> Request {
+        Request {
+            method: "POST".into(),
+            version: "v1".into(),
+            plural: plural.into(),
+            namespace: namespace.map(str::to_string),
+            user_agent: manager.into(),
+            body: body.to_string().into_bytes(),
+            ..Request::default()
+        }
     }
 
     /// The discovery document at `/api`, `/api/v1`, `/apis` or `/apis/{group}/{version}`.
@@ -279,11 +288,19 @@ impl Store {
             .map(|(k, _)| k.clone())
             .collect();
         for key in due {
-            let rv = self.bump();
             if let Some(e) = self.objects.get_mut(&key) {
                 e.settle_at = None;
-                sim::settle(&key.1, &mut e.obj);
-                e.obj["metadata"]["resourceVersion"] = json!(rv);
+            }
+            match key.1.as_str() {
+                "namespaces" => self.create_default_service_account(&key.3),
+                "secrets" => self.fill_service_account_token(&key),
+                _ => {
+                    let rv = self.bump();
+                    if let Some(e) = self.objects.get_mut(&key) {
+                        sim::settle(&key.1, &mut e.obj);
+                        e.obj["metadata"]["resourceVersion"] = json!(rv);
+                    }
+                }
             }
         }
         let gone: Vec<Key> = self
@@ -297,6 +314,61 @@ impl Store {
             if key.1 == "namespaces" {
                 self.objects.retain(|k, _| k.2 != key.3);
             }
+        }
+    }
+
+    /// The service-account controller: every namespace gets a `default` service account a
+    /// little after it is created.
+    fn create_default_service_account(&mut self, ns: &str) {
+        let body = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "default", "namespace": ns}});
+        let req = Store::internal("kube-controller-manager", "serviceaccounts", Some(ns), body);
+        // AlreadyExists (made by a client first) or a namespace being deleted: nothing to do.
+        let _ = self.handle(&req);
+    }
+
+    /// The token controller: a `kubernetes.io/service-account-token` secret gets `token`,
+    /// `ca.crt` and `namespace` once the service account it names exists. Unlike a real
+    /// cluster, which deletes a secret naming a missing account, the stand-in keeps waiting.
+    fn fill_service_account_token(&mut self, key: &Key) {
+        let Some(secret) = self.objects.get(key).map(|e| e.obj.clone()) else {
+            return;
+        };
+        let account = secret["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let sa_key = (
+            String::new(),
+            "serviceaccounts".to_string(),
+            key.2.clone(),
+            account.clone(),
+        );
+        let Some(uid) = self
+            .objects
+            .get(&sa_key)
+            .map(|e| e.obj["metadata"]["uid"].clone())
+        else {
+            let retry = Instant::now() + self.options.settle_delay;
+            if let Some(e) = self.objects.get_mut(key) {
+                e.settle_at = Some(retry);
+            }
+            return;
+        };
+        use base64::Engine;
+        let b64 = |s: &str| json!(base64::engine::general_purpose::STANDARD.encode(s));
+        let mut new = secret.clone();
+        new["metadata"]["annotations"]["kubernetes.io/service-account.uid"] = uid;
+        new["data"]["token"] = b64(&format!(
+            "eyJhbGciOiJSUzI1NiJ9.standin-token-for-{}-{account}.c2lnbmF0dXJl",
+            key.2
+        ));
+        new["data"]["ca.crt"] = b64(STANDIN_CA);
+        new["data"]["namespace"] = b64(&key.2);
+        apply::record_update(Some(&secret), &mut new, "kube-controller-manager", "v1");
+        new["metadata"]["resourceVersion"] = json!(self.bump());
+        if let Some(e) = self.objects.get_mut(key) {
+            e.obj = new;
         }
     }
 

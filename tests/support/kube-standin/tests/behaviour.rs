@@ -355,3 +355,84 @@ fn service_type_changes_wipe_what_the_new_type_cannot_have() {
     assert_eq!(code, 200);
     assert_eq!(back["status"], json!({"loadBalancer": {}}), "{back}");
 }
+
+#[test]
+fn controllers_add_default_service_accounts_and_fill_tokens() {
+    // A long delay, so that "not yet" holds however slow the machine is.
+    let delay = Duration::from_millis(1000);
+    let s = skel_kube_standin::start_with(skel_kube_standin::Options {
+        settle_delay: delay,
+        ..Default::default()
+    })
+    .expect("start");
+    let later = || std::thread::sleep(delay * 2);
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    assert_eq!(call(s.url(), "POST", "/api/v1/namespaces", JSON, ns).0, 201);
+    let default_sa = "/api/v1/namespaces/team/serviceaccounts/default";
+    // Like kube-controller-manager, the account comes a little after the namespace.
+    assert_eq!(call(s.url(), "GET", default_sa, JSON, Value::Null).0, 404);
+    later();
+    let (code, sa) = call(s.url(), "GET", default_sa, JSON, Value::Null);
+    assert_eq!(code, 200, "{sa}");
+    assert_eq!(sa["metadata"]["namespace"], "team");
+
+    let secrets = "/api/v1/namespaces/team/secrets";
+    let token_secret = |name: &str, account: Option<&str>| {
+        let annotations = match account {
+            Some(a) => json!({"kubernetes.io/service-account.name": a}),
+            None => json!({}),
+        };
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+            "metadata": {"name": name, "annotations": annotations}})
+    };
+    let (code, status) = call(s.url(), "POST", secrets, JSON, token_secret("bare", None));
+    assert_eq!(code, 422, "{status}");
+    assert!(status["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("kubernetes.io/service-account.name")));
+
+    // A secret naming a missing account waits for it; once it exists, the token is filled in.
+    let (code, _) = call(
+        s.url(),
+        "POST",
+        secrets,
+        JSON,
+        token_secret("robot-token", Some("robot")),
+    );
+    assert_eq!(code, 201);
+    later();
+    let path = format!("{secrets}/robot-token");
+    let (_, waiting) = call(s.url(), "GET", &path, JSON, Value::Null);
+    assert!(waiting["data"]["token"].is_null(), "{waiting}");
+    let robot =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}});
+    let (code, robot) = call(
+        s.url(),
+        "POST",
+        "/api/v1/namespaces/team/serviceaccounts",
+        JSON,
+        robot,
+    );
+    assert_eq!(code, 201);
+    later();
+    let (_, filled) = call(s.url(), "GET", &path, JSON, Value::Null);
+    use base64::Engine;
+    let decode = |v: &Value| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .expect("base64");
+        String::from_utf8(bytes).expect("utf-8")
+    };
+    assert!(
+        decode(&filled["data"]["token"]).contains("robot"),
+        "{filled}"
+    );
+    assert_eq!(decode(&filled["data"]["namespace"]), "team");
+    assert_eq!(
+        filled["metadata"]["annotations"]["kubernetes.io/service-account.uid"],
+        robot["metadata"]["uid"]
+    );
+    assert!(filled["metadata"]["managedFields"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|f| f["manager"] == "kube-controller-manager")));
+}
