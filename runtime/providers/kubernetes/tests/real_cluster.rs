@@ -1,22 +1,56 @@
-//! The stand-in scenarios against a real cluster, only when `SKEL_TEST_KUBECONFIG` names a
-//! kubeconfig (docs/kubernetes-standin.md: kind or k3s). Without it the suite passes by checking
-//! the variable is unset. Each run works in a fresh namespace it deletes afterwards, and then
-//! runs the per-type matrix (`common/matrix.rs`) in two more.
+//! The stand-in scenarios and the per-type matrix against a real cluster when
+//! `SKEL_TEST_KUBECONFIG` names a kubeconfig (docs/kubernetes-standin.md: kind or k3s). Without
+//! it the same suite runs against the stand-in, so the code a real-cluster run takes is always
+//! exercised. Each run works in a fresh namespace it deletes afterwards, and runs the matrix
+//! (`common/matrix.rs`) in two more.
 
 mod common;
+
+use std::path::Path;
 
 use common::{config, converge, destroy, matrix, provider, scenarios};
 use serde_json::json;
 
+/// Images: one that runs, one that never becomes available, and a second that runs.
+struct Images {
+    good: &'static str,
+    failing: &'static str,
+    next: &'static str,
+}
+
 #[tokio::test]
 async fn real_cluster_scenarios() {
-    let Some(path) = std::env::var_os("SKEL_TEST_KUBECONFIG") else {
-        assert!(std::env::var_os("SKEL_TEST_KUBECONFIG").is_none());
-        return;
+    if let Some(path) = std::env::var_os("SKEL_TEST_KUBECONFIG") {
+        // An image that cannot be pulled never becomes available: the short timeout fails the
+        // wait.
+        let images = Images {
+            good: "registry.k8s.io/pause:3.9",
+            failing: "registry.invalid/none:0",
+            next: "registry.k8s.io/pause:3.10",
+        };
+        return run(Path::new(&path), None, images).await;
+    }
+    eprintln!(
+        "SKEL_TEST_KUBECONFIG is not set: running the real-cluster suite against the stand-in \
+         (docs/kubernetes-standin.md says how to run it against kind or k3s)"
+    );
+    let standin = skel_kube_standin::start().expect("start the stand-in");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("config");
+    standin
+        .write_kubeconfig(&kubeconfig, None)
+        .expect("kubeconfig");
+    let images = Images {
+        good: "nginx:1.27",
+        failing: "fail:nginx",
+        next: "nginx:1.28",
     };
-    let path = std::path::PathBuf::from(path);
-    let p = provider(&path);
-    let c = scenarios::client(&path).await;
+    run(&kubeconfig, Some(&standin), images).await;
+}
+
+async fn run(path: &Path, standin: Option<&skel_kube_standin::StandIn>, images: Images) {
+    let p = provider(path);
+    let c = scenarios::client(path).await;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -28,15 +62,7 @@ async fn real_cluster_scenarios() {
         .expect("namespace");
     scenarios::config_map_lifecycle(&p, &c, &ns).await;
     scenarios::secret_base64(&p, &ns).await;
-    // An image that cannot be pulled never becomes available: the short timeout fails the wait.
-    scenarios::deployment_rollout(
-        &p,
-        &c,
-        &ns,
-        "registry.k8s.io/pause:3.9",
-        "registry.invalid/none:0",
-    )
-    .await;
+    scenarios::deployment_rollout(&p, &c, &ns, images.good, images.failing).await;
     scenarios::manifest_conflict(&p, &c, &ns).await;
     let err = scenarios::unknown_kind(&p).await;
     assert!(err.to_string().contains("Gadget"), "{err}");
@@ -49,11 +75,11 @@ async fn real_cluster_scenarios() {
     let env = matrix::Env {
         ns: &ns,
         other_ns: &other,
-        images: ["registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10"],
+        images: [images.good, images.next],
     };
     let live = matrix::Live {
         client: &c,
-        standin: None,
+        standin,
     };
     for type_name in matrix::TYPES {
         let case = matrix::case(type_name, env).expect("a matrix case");
