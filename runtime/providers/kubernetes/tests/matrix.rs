@@ -17,14 +17,9 @@ const ENV: matrix::Env<'static> = matrix::Env {
 };
 
 async fn lifecycle(type_name: &str) {
-    let standin = skel_kube_standin::start().expect("start the stand-in");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("config");
-    standin
-        .write_kubeconfig(&kubeconfig, None)
-        .expect("kubeconfig");
-    let p = common::provider(&kubeconfig);
-    let client = common::scenarios::client(&kubeconfig).await;
+    let e = common::standin(None);
+    let p = common::provider(&e.kubeconfig);
+    let client = common::scenarios::client(&e.kubeconfig).await;
     let other = common::config(
         "kubernetes_namespace",
         serde_json::json!({"metadata": {"name": ENV.other_ns}}),
@@ -34,7 +29,7 @@ async fn lifecycle(type_name: &str) {
         .expect("the other namespace");
     let live = matrix::Live {
         client: &client,
-        standin: Some(&standin),
+        standin: Some(&e.standin),
     };
     let case =
         matrix::case(type_name, ENV).unwrap_or_else(|| panic!("no matrix case for {type_name}"));

@@ -34,18 +34,13 @@ async fn real_cluster_scenarios() {
         "SKEL_TEST_KUBECONFIG is not set: running the real-cluster suite against the stand-in \
          (docs/kubernetes-standin.md says how to run it against kind or k3s)"
     );
-    let standin = skel_kube_standin::start().expect("start the stand-in");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("config");
-    standin
-        .write_kubeconfig(&kubeconfig, None)
-        .expect("kubeconfig");
+    let e = common::standin(None);
     let images = Images {
         good: "nginx:1.27",
         failing: "fail:nginx",
         next: "nginx:1.28",
     };
-    run(&kubeconfig, Some(&standin), images).await;
+    run(&e.kubeconfig, Some(&e.standin), images).await;
 }
 
 async fn run(path: &Path, standin: Option<&skel_kube_standin::StandIn>, images: Images) {

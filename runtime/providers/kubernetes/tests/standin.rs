@@ -9,28 +9,8 @@ use common::{at, config, converge, destroy, no_changes, provider, scenarios};
 use serde_json::json;
 use skel_provider::ProviderError;
 
-struct Env {
-    standin: skel_kube_standin::StandIn,
-    _dir: tempfile::TempDir,
-    kubeconfig: std::path::PathBuf,
-}
-
-fn env(token: Option<&str>) -> Env {
-    let options = skel_kube_standin::Options {
-        token: token.map(str::to_string),
-        ..Default::default()
-    };
-    let standin = skel_kube_standin::start_with(options).expect("start the stand-in");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("config");
-    standin
-        .write_kubeconfig(&kubeconfig, token)
-        .expect("kubeconfig");
-    Env {
-        standin,
-        _dir: dir,
-        kubeconfig,
-    }
+fn env(token: Option<&str>) -> common::Env {
+    common::standin(token)
 }
 
 #[tokio::test]

@@ -14,6 +14,32 @@ use skel_provider::{ApplyRequest, PlanRequest, Provider, ProviderError, Provider
 use skel_schema::{BlockSchema, Nesting};
 use skel_value::{convert, Value};
 
+/// A running stand-in with a kubeconfig for it (in a temporary directory kept as long as this).
+pub struct Env {
+    pub standin: skel_kube_standin::StandIn,
+    _dir: tempfile::TempDir,
+    pub kubeconfig: std::path::PathBuf,
+}
+
+/// Starts the stand-in; with `token`, requests must carry it and the kubeconfig does.
+pub fn standin(token: Option<&str>) -> Env {
+    let options = skel_kube_standin::Options {
+        token: token.map(str::to_string),
+        ..Default::default()
+    };
+    let standin = skel_kube_standin::start_with(options).expect("start the stand-in");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("config");
+    standin
+        .write_kubeconfig(&kubeconfig, token)
+        .expect("kubeconfig");
+    Env {
+        standin,
+        _dir: dir,
+        kubeconfig,
+    }
+}
+
 /// The provider configured with the kubeconfig at `path`.
 pub fn provider(path: &std::path::Path) -> Arc<dyn Provider> {
     let config = Value::Object(ValueMap::from([(
