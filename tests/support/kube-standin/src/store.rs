@@ -322,9 +322,18 @@ impl Store {
     fn create_default_service_account(&mut self, ns: &str) {
         let body = json!({"apiVersion": "v1", "kind": "ServiceAccount",
             "metadata": {"name": "default", "namespace": ns}});
-        let req = Store::internal("kube-controller-manager", "serviceaccounts", Some(ns), body);
-        // AlreadyExists (made by a client first) or a namespace being deleted: nothing to do.
-        let _ = self.handle(&req);
+        let req = Store::internal(
+            "kube-controller-manager",
+            "serviceaccounts",
+            Some(ns),
+            body.clone(),
+        );
+        // Written directly, not through `handle`, which would settle again from inside
+        // `settle`. AlreadyExists (a client made it first) or a namespace being deleted: nothing
+        // to do.
+        if let Ok(kind) = self.kind(&req) {
+            let _ = self.write(&kind, &req, ns, "default", |_| Ok(Write::Create(body)));
+        }
     }
 
     /// The token controller: a `kubernetes.io/service-account-token` secret gets `token`,
