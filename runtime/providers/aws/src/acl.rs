@@ -9,7 +9,7 @@ use skel_value::Value;
 
 use crate::common::*;
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
-use crate::network::filter;
+use crate::network::{filter, list_by_set_filter};
 use crate::AwsProvider;
 
 pub mod nacl {
@@ -172,31 +172,22 @@ pub mod nacl {
         if subnets.is_empty() {
             return Ok(());
         }
-        let list = |subnets: Vec<String>| {
-            ec2.describe_network_acls()
+        let list = |subnets: Vec<String>| async move {
+            let out = ec2
+                .describe_network_acls()
                 .filters(filter("association.subnet-id", &subnets))
                 .send()
+                .await
+                .or_fail(w)?;
+            Ok::<_, ProviderError>(out.network_acls.unwrap_or_default())
         };
-        let mut acls = list(subnets.to_vec()).await.or_fail(w)?.network_acls;
-        // With several subnets, moto matches only an ACL whose subnets are a subset or a
-        // superset of them (AWS: any of them); ask for the ones it missed one by one.
-        if subnets.len() > 1 {
-            let listed = |acls: &Option<Vec<aws_sdk_ec2::types::NetworkAcl>>, subnet: &str| {
-                acls.iter().flatten().any(|acl| {
-                    acl.associations()
-                        .iter()
-                        .any(|a| a.subnet_id() == Some(subnet))
-                })
-            };
-            for subnet in subnets {
-                if !listed(&acls, subnet) {
-                    let more = list(vec![subnet.clone()]).await.or_fail(w)?.network_acls;
-                    acls.get_or_insert_with(Vec::new)
-                        .extend(more.unwrap_or_default());
-                }
-            }
-        }
-        for acl in acls.iter().flatten() {
+        let acls = list_by_set_filter(subnets, list, |acl, subnet| {
+            acl.associations()
+                .iter()
+                .any(|a| a.subnet_id() == Some(subnet))
+        })
+        .await?;
+        for acl in &acls {
             for a in acl.associations() {
                 let (Some(subnet), Some(assoc)) = (a.subnet_id(), a.network_acl_association_id())
                 else {

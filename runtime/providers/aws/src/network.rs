@@ -37,6 +37,29 @@ pub(crate) fn filter(name: &str, values: &[String]) -> Filter {
         .build()
 }
 
+/// The objects `list` finds with a filter over a set-valued attribute (association ids, ACL
+/// subnets) for `values`. With several values moto matches only an object whose set is a
+/// subset or a superset of them (AWS: any of them), so each value that `has` finds in none of
+/// the objects listed so far is asked for again on its own.
+pub(crate) async fn list_by_set_filter<T, E, Fut>(
+    values: &[String],
+    list: impl Fn(Vec<String>) -> Fut,
+    has: impl Fn(&T, &str) -> bool,
+) -> Result<Vec<T>, E>
+where
+    Fut: std::future::Future<Output = Result<Vec<T>, E>>,
+{
+    let mut found = list(values.to_vec()).await?;
+    if values.len() > 1 {
+        for value in values {
+            if !found.iter().any(|o| has(o, value)) {
+                found.extend(list(vec![value.clone()]).await?);
+            }
+        }
+    }
+    Ok(found)
+}
+
 pub mod vpc {
     use super::*;
     use aws_sdk_ec2::client::Waiters;

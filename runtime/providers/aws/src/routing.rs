@@ -9,7 +9,7 @@ use skel_value::Value;
 
 use crate::common::*;
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
-use crate::network::filter;
+use crate::network::{filter, list_by_set_filter};
 use crate::AwsProvider;
 
 pub mod route_table {
@@ -434,40 +434,30 @@ pub mod association {
         if plain.is_empty() {
             return Ok(found);
         }
-        by_association(&ec2, &plain, &mut found).await?;
-        // With several ids, moto matches only a route table whose association ids are a subset
-        // or a superset of them (AWS: any of them); ask for the ones it missed one by one.
-        let missed: Vec<String> = plain
-            .iter()
-            .filter(|id| !found.contains_key(*id))
-            .cloned()
-            .collect();
-        if plain.len() > 1 {
-            for id in missed {
-                by_association(&ec2, std::slice::from_ref(&id), &mut found).await?;
+        let list = |ids: Vec<String>| {
+            let ec2 = &ec2;
+            async move {
+                let out = ec2
+                    .describe_route_tables()
+                    .filters(filter("association.route-table-association-id", &ids))
+                    .send()
+                    .await
+                    .aws()?;
+                Ok::<_, AwsErr>(out.route_tables.unwrap_or_default())
             }
-        }
-        Ok(found)
-    }
-
-    /// The associations `ids` as DescribeRouteTables (filtered by association id) lists them.
-    async fn by_association(
-        ec2: &Client,
-        ids: &[String],
-        found: &mut BTreeMap<String, Obs>,
-    ) -> Result<(), AwsErr> {
-        let out = ec2
-            .describe_route_tables()
-            .filters(filter("association.route-table-association-id", ids))
-            .send()
-            .await
-            .aws()?;
-        for t in out.route_tables() {
+        };
+        let tables = list_by_set_filter(&plain, list, |t, id| {
+            t.associations()
+                .iter()
+                .any(|a| a.route_table_association_id() == Some(id))
+        })
+        .await?;
+        for t in &tables {
             for a in t.associations() {
                 let Some(id) = a.route_table_association_id() else {
                     continue;
                 };
-                if !ids.iter().any(|p| p == id) {
+                if !plain.iter().any(|p| p == id) {
                     continue;
                 }
                 let mut o = Obs::new();
@@ -477,7 +467,7 @@ pub mod association {
                 found.insert(id.to_string(), o);
             }
         }
-        Ok(())
+        Ok(found)
     }
 
     pub async fn describe(
