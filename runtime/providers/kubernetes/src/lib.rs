@@ -504,14 +504,59 @@ fn plan_service_type_change(
     }
 }
 
-/// A new service-account-token secret's `data` is what the token controller writes: known
-/// after apply.
-fn token_data_unknown(type_name: &str, mut response: PlanResponse) -> PlanResponse {
-    if type_name == "kubernetes_secret" && typed::is_service_account_token(&response.planned) {
-        if let Value::Object(m) = &mut response.planned {
-            let ty = skel_value::Type::Map(Box::new(skel_value::Type::String));
-            m.insert("data".into(), Value::Unknown(ty));
+/// The plan of one typed object or manifest over its `prior` state.
+fn plan_object(
+    block: &BlockSchema,
+    type_name: &str,
+    prior: Option<&Value>,
+    config: &Value,
+) -> PlanResponse {
+    let mut response = match prior {
+        Some(prior)
+            if type_name == "kubernetes_secret" && typed::is_service_account_token(config) =>
+        {
+            let mut config = config.clone();
+            typed::add_controller_data(&mut config, prior);
+            plan::plan(block, Some(prior), &config)
         }
+        _ => plan::plan(block, prior, config),
+    };
+    let Some(prior) = prior else {
+        return response;
+    };
+    if response.planned.is_null() {
+        return response;
+    }
+    match type_name {
+        "kubernetes_config_map" | "kubernetes_secret"
+            if immutable_change(prior, &response.planned) =>
+        {
+            response.requires_replace.push(vec!["data".into()]);
+            response.planned = plan::plan_block(block, config, None, true);
+        }
+        "kubernetes_service" if response.requires_replace.is_empty() => {
+            plan_service_type_change(block, prior, config, &mut response.planned);
+        }
+        "kubernetes_manifest" => {
+            let new = attr(&response.planned, "manifest").to_json();
+            let old = attr(prior, "manifest").to_json();
+            let (a, b) = (manifest::identity(&new), manifest::identity(&old));
+            let unknown = attr(&response.planned, "manifest").has_unknown();
+            if !unknown && (a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2))
+            {
+                response.requires_replace.push(vec!["manifest".into()]);
+            }
+            if unknown || !plan::same(attr(&response.planned, "manifest"), attr(prior, "manifest"))
+            {
+                if let Value::Object(m) = &mut response.planned {
+                    m.insert("object".into(), manifest::unknown_object());
+                    if !response.requires_replace.is_empty() {
+                        m.insert("id".into(), Value::Unknown(skel_value::Type::String));
+                    }
+                }
+            }
+        }
+        _ => {}
     }
     response
 }
@@ -542,60 +587,19 @@ impl Provider for KubernetesProvider {
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let block = &schema(request.type_name)?.block;
         let prior = request.prior.filter(|p| !p.is_null());
-        let mut response = match prior {
-            Some(prior)
-                if request.type_name == "kubernetes_secret"
-                    && typed::is_service_account_token(request.config) =>
-            {
-                let mut config = request.config.clone();
-                typed::add_controller_data(&mut config, prior);
-                plan::plan(block, Some(prior), &config)
+        let mut response = plan_object(block, request.type_name, prior, request.config);
+        let creates = prior.is_none() || !response.requires_replace.is_empty();
+        if creates
+            && request.type_name == "kubernetes_secret"
+            && typed::is_service_account_token(&response.planned)
+        {
+            // A new token secret's data is what the token controller writes: known after apply.
+            if let Value::Object(m) = &mut response.planned {
+                let ty = skel_value::Type::Map(Box::new(skel_value::Type::String));
+                m.insert("data".into(), Value::Unknown(ty));
             }
-            _ => plan::plan(block, prior, request.config),
-        };
-        let Some(prior) = prior else {
-            return Ok(token_data_unknown(request.type_name, response));
-        };
-        if response.planned.is_null() {
-            return Ok(response);
         }
-        match request.type_name {
-            "kubernetes_config_map" | "kubernetes_secret"
-                if immutable_change(prior, &response.planned) =>
-            {
-                response.requires_replace.push(vec!["data".into()]);
-                response.planned = plan::plan_block(block, request.config, None, true);
-            }
-            "kubernetes_service" if response.requires_replace.is_empty() => {
-                plan_service_type_change(block, prior, request.config, &mut response.planned);
-            }
-            "kubernetes_manifest" => {
-                let new = attr(&response.planned, "manifest").to_json();
-                let old = attr(prior, "manifest").to_json();
-                let (a, b) = (manifest::identity(&new), manifest::identity(&old));
-                let unknown = attr(&response.planned, "manifest").has_unknown();
-                if !unknown
-                    && (a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2))
-                {
-                    response.requires_replace.push(vec!["manifest".into()]);
-                }
-                if unknown
-                    || !plan::same(attr(&response.planned, "manifest"), attr(prior, "manifest"))
-                {
-                    if let Value::Object(m) = &mut response.planned {
-                        m.insert("object".into(), manifest::unknown_object());
-                        if !response.requires_replace.is_empty() {
-                            m.insert("id".into(), Value::Unknown(skel_value::Type::String));
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-        if response.requires_replace.is_empty() {
-            return Ok(response);
-        }
-        Ok(token_data_unknown(request.type_name, response))
+        Ok(response)
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
