@@ -252,25 +252,22 @@ async fn route53_record_changes_share_a_change_batch() {
         .into_iter()
         .map(|r| r.expect("create record"))
         .collect();
-    let delta = |op: &str, before: &BTreeMap<String, u64>| {
-        p.api_calls(op) - before.get(op).copied().unwrap_or(0)
-    };
-    let changes = delta("ChangeResourceRecordSets", &before);
+    let changes = calls_since(&p, "ChangeResourceRecordSets", &before);
     // Unbatched this would be one call per record; each create first reads the zone, so the
     // changes reach the batcher over a few windows.
     assert!(
         changes <= RECORDS as u64 / 4,
         "{RECORDS} records created at once took {changes} ChangeResourceRecordSets calls"
     );
-    assert!(delta("GetChange", &before) <= RECORDS as u64 / 4);
+    assert!(calls_since(&p, "GetChange", &before) <= RECORDS as u64 / 4);
     // Each create checks that its name is free; checks that arrive while a listing is in
     // flight share the next one. The zone's name is known from its create.
-    let listings = delta("ListResourceRecordSets", &before);
+    let listings = calls_since(&p, "ListResourceRecordSets", &before);
     assert!(
         listings <= RECORDS as u64 / 2,
         "{RECORDS} record creates listed the zone {listings} times"
     );
-    assert_eq!(delta("GetHostedZone", &before), 0);
+    assert_eq!(calls_since(&p, "GetHostedZone", &before), 0);
 
     // Through the API: every record is there with its value.
     let sets = record_sets(&zone_id).await;
@@ -286,8 +283,8 @@ async fn route53_record_changes_share_a_change_batch() {
     // Deleting them at once is batched too.
     let before = p.api_call_counts();
     delete_at_once(&p, "aws_route53_record", states).await;
-    assert!(delta("ChangeResourceRecordSets", &before) <= RECORDS as u64 / 4);
-    let listings = delta("ListResourceRecordSets", &before);
+    assert!(calls_since(&p, "ChangeResourceRecordSets", &before) <= RECORDS as u64 / 4);
+    let listings = calls_since(&p, "ListResourceRecordSets", &before);
     assert!(
         listings <= RECORDS as u64 / 2,
         "{RECORDS} record deletes listed the zone {listings} times"
@@ -369,19 +366,16 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
         .map(|r| r.expect("create instance"))
         .collect();
     let ids: Vec<String> = states.iter().map(|s| str_of(s, "id")).collect();
-    let delta = |op: &str, before: &BTreeMap<String, u64>| {
-        p.api_calls(op) - before.get(op).copied().unwrap_or(0)
-    };
-    assert_eq!(delta("RunInstances", &before), INSTANCES as u64);
+    assert_eq!(calls_since(&p, "RunInstances", &before), INSTANCES as u64);
     assert_eq!(
-        delta("DescribeImages", &before),
+        calls_since(&p, "DescribeImages", &before),
         1,
         "{INSTANCES} instances of one AMI"
     );
     // The waits for `running` poll together, and what the wait saw is the read-back: at most
     // one DescribeInstances (and one DescribeVolumes) per instance, not a wait plus a read.
     for op in ["DescribeInstances", "DescribeVolumes"] {
-        let n = delta(op, &before);
+        let n = calls_since(&p, op, &before);
         assert!(n <= INSTANCES as u64, "{INSTANCES} instances: {n} {op}");
     }
     // One more, later: still cached.
@@ -398,7 +392,7 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
     apply(&p, "aws_instance", None, Some(&planned))
         .await
         .expect("create instance");
-    assert_eq!(delta("DescribeImages", &again), 0);
+    assert_eq!(calls_since(&p, "DescribeImages", &again), 0);
 
     // The cached device name is the AMI's: every root volume is attached there.
     let images = ec2()
@@ -437,12 +431,12 @@ async fn instances_of_one_ami_look_up_its_root_device_once() {
     // one call, and the waits for `terminated` poll together.
     let before = p.api_call_counts();
     delete_at_once(&p, "aws_instance", states).await;
-    let terminations = delta("TerminateInstances", &before);
+    let terminations = calls_since(&p, "TerminateInstances", &before);
     assert!(
         terminations < INSTANCES as u64,
         "{INSTANCES} deletes took {terminations} TerminateInstances"
     );
-    let polls = delta("DescribeInstances", &before);
+    let polls = calls_since(&p, "DescribeInstances", &before);
     assert!(
         polls <= INSTANCES as u64,
         "{INSTANCES} deletes: {polls} polls"
@@ -489,11 +483,13 @@ async fn a_record_create_lists_its_name_once_and_refuses_an_existing_one() {
     let state = apply(&p, "aws_route53_record", None, Some(&planned))
         .await
         .expect("create record");
-    let after = p.api_call_counts();
-    let delta =
-        |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
-    assert_eq!(delta("ListResourceRecordSets"), 1, "{after:?}");
-    assert_eq!(delta("ChangeResourceRecordSets"), 1);
+    assert_eq!(
+        calls_since(&p, "ListResourceRecordSets", &before),
+        1,
+        "{:?}",
+        p.api_call_counts()
+    );
+    assert_eq!(calls_since(&p, "ChangeResourceRecordSets", &before), 1);
     // What apply returned is what a read finds.
     assert_eq!(str_of(&state, "fqdn"), "www.once.test");
     assert_eq!(str_of(&state, "id"), format!("{zone_id}_www.once.test_A"));

@@ -97,6 +97,11 @@ pub fn str_of(v: &Value, k: &str) -> String {
     get(v, k).as_str().unwrap_or_default().to_string()
 }
 
+/// How many `op` calls `p` has made since `before` (an [`AwsProvider::api_call_counts`]).
+pub fn calls_since(p: &AwsProvider, op: &str, before: &BTreeMap<String, u64>) -> u64 {
+    p.api_calls(op) - before.get(op).copied().unwrap_or(0)
+}
+
 pub fn provider() -> AwsProvider {
     AwsProvider::new(&obj(vec![(
         "default_tags",

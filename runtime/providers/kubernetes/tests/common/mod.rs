@@ -14,6 +14,19 @@ use skel_provider::{ApplyRequest, PlanRequest, Provider, ProviderError, Provider
 use skel_schema::{BlockSchema, Nesting};
 use skel_value::{convert, Value};
 
+/// Where a deployment's state holds its first container's image.
+pub const CONTAINER_IMAGE: [&str; 9] = [
+    "spec",
+    "0",
+    "template",
+    "0",
+    "spec",
+    "0",
+    "container",
+    "0",
+    "image",
+];
+
 /// A running stand-in with a kubeconfig for it (in a temporary directory kept as long as this).
 pub struct Env {
     pub standin: skel_kube_standin::StandIn,

@@ -167,24 +167,7 @@ pub async fn deployment_rollout(
     let s1 = converge(p, t, None, &v1)
         .await
         .expect("create waits for the rollout");
-    assert_eq!(
-        at(
-            &s1,
-            &[
-                "spec",
-                "0",
-                "template",
-                "0",
-                "spec",
-                "0",
-                "container",
-                "0",
-                "image"
-            ]
-        )
-        .as_str(),
-        Some(image)
-    );
+    assert_eq!(at(&s1, &super::CONTAINER_IMAGE).as_str(), Some(image));
     assert!(no_changes(p, t, &s1, &v1).await, "{s1}");
     let v2 = deployment(ns, image, 3);
     let s2 = converge(p, t, Some(&s1), &v2).await.expect("scale");

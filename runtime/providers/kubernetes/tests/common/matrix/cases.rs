@@ -123,17 +123,7 @@ pub(super) fn deployment(ns: &str, images: [&str; 2]) -> Case {
             (
                 // A merge patch replaces the whole container list.
                 json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "edited:1"}]}}}}),
-                vec![
-                    "spec",
-                    "0",
-                    "template",
-                    "0",
-                    "spec",
-                    "0",
-                    "container",
-                    "0",
-                    "image",
-                ],
+                crate::common::CONTAINER_IMAGE.to_vec(),
                 json!("edited:1"),
             ),
             (
