@@ -586,6 +586,10 @@ impl Provider for KubernetesProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let block = &schema(request.type_name)?.block;
+        // A malformed timeout is a configuration error now, not after the object exists.
+        for which in ["create", "update", "delete"] {
+            timeout(request.config, which, Duration::ZERO)?;
+        }
         let prior = request.prior.filter(|p| !p.is_null());
         let mut response = plan_object(block, request.type_name, prior, request.config);
         let creates = prior.is_none() || !response.requires_replace.is_empty();

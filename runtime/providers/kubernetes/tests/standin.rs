@@ -400,3 +400,31 @@ async fn a_token_that_never_comes_times_out_and_keeps_the_secret() {
     let s = converge(&p, t, None, &cfg).await.expect("create");
     assert_eq!(at(&s, &["id"]).as_str(), Some("default/orphan-token-2"));
 }
+
+#[tokio::test]
+async fn a_malformed_timeout_fails_the_plan_before_anything_is_created() {
+    let e = env(None);
+    let p = provider(&e.kubeconfig);
+    let t = "kubernetes_secret";
+    let cfg = config(
+        t,
+        json!({"metadata": {"name": "late"}, "data": {"k": "v"}, "timeouts": {"create": "soon"}}),
+    );
+    let err = p
+        .plan(skel_provider::PlanRequest {
+            type_name: t,
+            prior: None,
+            config: &cfg,
+        })
+        .await
+        .expect_err("a plan with timeouts.create = \"soon\"");
+    assert!(
+        matches!(&err, ProviderError::InvalidConfig(m)
+            if m.contains("timeouts.create must be a duration") && m.contains("\"soon\"")),
+        "{err:?}"
+    );
+    assert!(e
+        .standin
+        .object("v1", "secrets", Some("default"), "late")
+        .is_none());
+}
