@@ -6,6 +6,7 @@
 mod apply;
 mod body;
 mod error;
+mod marks;
 mod observer;
 mod plan;
 mod providers;

@@ -362,7 +362,7 @@ impl Planner<'_> {
                         .map(|v| (v, deps))
                         .map_err(|e| EngineError::new(e.message))
                     });
-            let (mut config, deps) = match evaluated {
+            let (marked, deps) = match evaluated {
                 Ok(x) => x,
                 Err(e) => {
                     self.errors
@@ -370,13 +370,21 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            for message in configured.provider.validate(&rc.type_name, &config) {
+            if let Err(e) = crate::marks::persistable(&marked) {
                 self.errors
-                    .push(EngineError::new(message).at(instance.to_string(), Some(&rc.location)));
+                    .push(e.at(instance.to_string(), Some(&rc.location)));
+                continue;
+            }
+            // The provider sees the configuration unmarked; where the marks were is kept.
+            let (mut config, config_paths) = marked.clone().unmark_deep_with_paths();
+            let scrub = |message: &str| crate::marks::scrub(message, &marked);
+            for message in configured.provider.validate(&rc.type_name, &config) {
+                self.errors.push(
+                    EngineError::new(scrub(&message)).at(instance.to_string(), Some(&rc.location)),
+                );
             }
             let dependencies: Vec<InstanceAddr> =
                 deps.into_iter().filter(|d| *d != instance).collect();
-            let sensitive_paths = sensitive_paths(schema);
             if rc.mode == ResourceMode::Data {
                 let pending = dependencies.iter().any(|d| {
                     self.changes
@@ -385,16 +393,18 @@ impl Planner<'_> {
                 });
                 let value = if config.is_known() && !pending {
                     match configured.provider.read_data(&rc.type_name, &config).await {
-                        Ok(v) => v,
+                        Ok(v) => crate::marks::remark(v, &config_paths, &schema.block).0,
                         Err(e) => {
                             self.errors.push(
-                                EngineError::new(format!("reading data source: {e}"))
+                                EngineError::new(scrub(&format!("reading data source: {e}")))
                                     .at(instance.to_string(), Some(&rc.location)),
                             );
                             continue;
                         }
                     }
                 } else {
+                    let mut sensitive_paths = sensitive_paths(schema);
+                    sensitive_paths.extend(config_paths.iter().map(|(p, _)| p.clone()));
                     self.changes.push(ResourceChange {
                         addr: instance.clone(),
                         action: Action::Read,
@@ -406,6 +416,7 @@ impl Planner<'_> {
                             "its configuration depends on values known only after apply".into(),
                         ),
                         sensitive_paths,
+                        prior_sensitive_paths: Vec::new(),
                         deposed: false,
                         dependencies,
                     });
@@ -438,7 +449,7 @@ impl Planner<'_> {
                 Ok(r) => r,
                 Err(e) => {
                     self.errors.push(
-                        EngineError::new(format!("planning: {e}"))
+                        EngineError::new(scrub(&format!("planning: {e}")))
                             .at(instance.to_string(), Some(&rc.location)),
                     );
                     continue;
@@ -470,7 +481,7 @@ impl Planner<'_> {
                     Ok(r) => response.planned = r.planned,
                     Err(e) => {
                         self.errors.push(
-                            EngineError::new(format!("planning: {e}"))
+                            EngineError::new(scrub(&format!("planning: {e}")))
                                 .at(instance.to_string(), Some(&rc.location)),
                         );
                         continue;
@@ -494,16 +505,18 @@ impl Planner<'_> {
                 );
                 continue;
             }
-            self.world
-                .set_instance_value(&instance, response.planned.clone());
+            let (planned_marked, sensitive_paths) =
+                crate::marks::remark(response.planned.clone(), &config_paths, &schema.block);
+            self.world.set_instance_value(&instance, planned_marked);
             // A no-op's prior attributes equal its planned value: not kept twice.
+            let prior_state = self.prior.resources.get(&instance);
+            let prior_sensitive_paths = prior_state
+                .map(|s| s.sensitive_paths.clone())
+                .unwrap_or_default();
             let prior = if action == Action::NoOp {
                 None
             } else {
-                self.prior
-                    .resources
-                    .get(&instance)
-                    .map(|s| s.attributes.clone())
+                prior_state.map(|s| s.attributes.clone())
             };
             self.changes.push(ResourceChange {
                 addr: instance,
@@ -514,6 +527,7 @@ impl Planner<'_> {
                 requires_replace: response.requires_replace,
                 reason,
                 sensitive_paths,
+                prior_sensitive_paths,
                 deposed: false,
                 dependencies,
             });
@@ -570,6 +584,7 @@ impl Planner<'_> {
                     requires_replace: Vec::new(),
                     reason: Some("deposed: the old object of an interrupted create-before-destroy replacement".into()),
                     sensitive_paths: instance.sensitive_paths.clone(),
+                    prior_sensitive_paths: instance.sensitive_paths.clone(),
                     deposed: true,
                     dependencies: dependencies.clone(),
                 });
@@ -586,6 +601,7 @@ impl Planner<'_> {
                 requires_replace: Vec::new(),
                 reason: (!destroy).then(|| "no longer in the configuration".to_string()),
                 sensitive_paths: instance.sensitive_paths.clone(),
+                prior_sensitive_paths: instance.sensitive_paths.clone(),
                 deposed: false,
                 dependencies,
             });
@@ -609,19 +625,28 @@ impl Planner<'_> {
                 match self
                     .world
                     .node(&(ModuleInstance::root(), NodeKey::Output(output.name.clone())))
+                    .and_then(|(v, _)| crate::marks::root_output(output, v))
                 {
-                    Ok((v, _)) => Some(v),
+                    Ok(v) => Some(v),
                     Err(e) => {
                         self.errors.push(e);
                         None
                     }
                 }
             };
+            // Shown only when neither declared sensitive nor derived from a sensitive value.
+            let sensitive = output.sensitive
+                || after.as_ref().is_some_and(|v| v.is_sensitive())
+                || self
+                    .prior
+                    .outputs
+                    .get(&output.name)
+                    .is_some_and(|o| o.sensitive);
             out.push(OutputChange {
                 name: output.name.clone(),
                 before,
-                after,
-                sensitive: output.sensitive,
+                after: after.map(|v| v.unmark_deep().0),
+                sensitive,
             });
         }
         for (name, state) in &self.prior.outputs {

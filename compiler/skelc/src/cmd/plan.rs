@@ -12,7 +12,6 @@ use skel_value::Value;
 
 use crate::cli::PlanArgs;
 use crate::glue;
-use crate::render::redact::Redactor;
 
 /// A saved plan: what to apply, and against which state.
 #[derive(Serialize, Deserialize)]
@@ -20,7 +19,12 @@ pub struct PlanFile {
     pub format_version: u32,
     /// The root module's directory.
     pub root: std::path::PathBuf,
+    /// The root variables' values, except ephemeral ones: those are never saved.
     pub variables: BTreeMap<String, Value>,
+    /// Ephemeral root variables given when the plan was made: `skelc run FILE` needs their
+    /// values again (from `-var`, `SKEL_VAR_…`, a variable file or a prompt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ephemeral_variables: Vec<String>,
     pub changes: ChangeSet,
 }
 
@@ -39,34 +43,24 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
         };
-        let (locked, planned) =
+        let (_locked, planned) =
             match super::lock_and_plan(&project, &registry, "plan", options, true).await? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
-        let redactor = Redactor::new(
-            &project.config,
-            &project.variables,
-            Some(&locked.state),
-            Some(&planned.changes),
-        );
         if args.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&crate::render::plan_json::to_json(
-                    &planned.changes,
-                    &redactor
+                    &planned.changes
                 ))?
             );
         } else {
-            print_drift(&planned, &redactor);
-            print!(
-                "{}",
-                crate::render::plan::render(&planned.changes, &redactor)
-            );
+            print_drift(&planned);
+            print!("{}", crate::render::plan::render(&planned.changes));
         }
         if let Some(out) = &args.out {
-            save(out, &project.root, &project.variables, &planned.changes)?;
+            save(out, &project, &planned.changes)?;
             if !args.json {
                 println!(
                     "\nSaved the plan to {}. Apply exactly it with: skelc run {}",
@@ -83,7 +77,8 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn print_drift(planned: &Planned, redactor: &Redactor) {
+/// Which objects changed outside skel, and which of their arguments (names only).
+pub fn print_drift(planned: &Planned) {
     if planned.drift.is_empty() {
         return;
     }
@@ -94,24 +89,34 @@ pub fn print_drift(planned: &Planned, redactor: &Redactor) {
             Some(attrs) => println!(
                 "  # {} changed outside skel: {}",
                 d.addr,
-                redactor.redact(&attrs.join(", "))
+                attrs.join(", ")
             ),
         }
     }
     println!();
 }
 
-/// Write a plan file, readable only by its owner (it holds planned values, secrets included).
-fn save(
-    path: &Path,
-    root: &Path,
-    variables: &BTreeMap<String, Value>,
-    changes: &ChangeSet,
-) -> anyhow::Result<()> {
+/// Write a plan file, readable only by its owner (it holds planned values, secrets included;
+/// ephemeral variables' values are left out and only named).
+fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> anyhow::Result<()> {
+    let ephemeral: Vec<String> = project
+        .config
+        .root()
+        .variables
+        .iter()
+        .filter(|v| v.ephemeral && project.variables.contains_key(&v.name))
+        .map(|v| v.name.clone())
+        .collect();
     let file = PlanFile {
         format_version: PLAN_FILE_VERSION,
-        root: root.to_path_buf(),
-        variables: variables.clone(),
+        root: project.root.clone(),
+        variables: project
+            .variables
+            .iter()
+            .filter(|(name, _)| !ephemeral.contains(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ephemeral_variables: ephemeral,
         changes: changes.clone(),
     };
     let text = serde_json::to_string(&file)?;

@@ -4,7 +4,7 @@ mod human;
 mod machine;
 pub mod plan;
 pub mod plan_json;
-pub mod redact;
+pub mod sensitive;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
