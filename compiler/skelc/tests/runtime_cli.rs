@@ -495,7 +495,10 @@ fn outputs_list_name_and_json() {
     let raw = ok(&dir, &["output", "--raw", "secret_out", "--dir", d(&dir)]);
     assert_eq!(raw.stdout, format!("{SECRET}\n"));
     let shown = ok(&dir, &["output", "--show-sensitive", "--dir", d(&dir)]);
-    assert!(shown.stdout.contains(&format!("secret_out = \"{SECRET}\"")), "{shown:?}");
+    assert!(
+        shown.stdout.contains(&format!("secret_out = \"{SECRET}\"")),
+        "{shown:?}"
+    );
 
     let json = ok(&dir, &["output", "--json", "--dir", d(&dir)]);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();

@@ -33,6 +33,14 @@ pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     }
     out.extend(index.diagnostics.iter().cloned());
     out.extend(crate::graph::module_cycles(db, dir).iter().cloned());
+    // The module alone: what its own declarations make sensitive (a project check adds what
+    // its callers pass in).
+    out.extend(
+        crate::sensitivity::module_sensitivity(db, dir)
+            .iter()
+            .filter(|d| index.files.contains(&d.span.file))
+            .cloned(),
+    );
     Arc::new(out)
 }
 
@@ -74,6 +82,12 @@ pub fn check_project(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
     for dir in modules_in_tree(db, input.root) {
         out.extend(check_module(db, dir).iter().cloned());
     }
+    out.extend(
+        crate::sensitivity::project_sensitivity(db, input.root)
+            .iter()
+            .cloned(),
+    );
+    crate::sensitivity::dedup(&mut out);
     out.extend(check_var_values(db, input));
     out
 }

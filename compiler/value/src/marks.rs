@@ -26,6 +26,14 @@ impl Marks {
         self.0 == 0
     }
 
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u8) -> Marks {
+        Marks(bits & (Marks::SENSITIVE.0 | Marks::EPHEMERAL.0))
+    }
+
     pub fn contains(self, other: Marks) -> bool {
         self.0 & other.0 == other.0 && !other.is_empty()
     }

@@ -933,7 +933,12 @@ async fn run_provisioner(
         }
     };
     runner
-        .run(&prov.kind, &plain_args, plain_connection.as_deref(), &output)
+        .run(
+            &prov.kind,
+            &plain_args,
+            plain_connection.as_deref(),
+            &output,
+        )
         .await
         .map_err(|e| {
             let message = if hidden {

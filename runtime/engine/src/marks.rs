@@ -35,9 +35,7 @@ pub(crate) fn mark_schema(value: Value, schema: &BlockSchema) -> Value {
         let taken = std::mem::replace(v, Value::Null);
         *v = match nested.nesting {
             Nesting::Single => mark_schema(taken, &nested.block),
-            Nesting::List | Nesting::Set | Nesting::Map => {
-                mark_elements(taken, &nested.block)
-            }
+            Nesting::List | Nesting::Set | Nesting::Map => mark_elements(taken, &nested.block),
         };
     }
     Value::Object(object).mark(own)

@@ -51,9 +51,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::render::plan_json::to_json(
-                    &planned.changes
-                ))?
+                serde_json::to_string_pretty(&crate::render::plan_json::to_json(&planned.changes))?
             );
         } else {
             print_drift(&planned);
@@ -86,11 +84,7 @@ pub fn print_drift(planned: &Planned) {
     for d in &planned.drift {
         match &d.attributes {
             None => println!("  # {} was deleted outside skel", d.addr),
-            Some(attrs) => println!(
-                "  # {} changed outside skel: {}",
-                d.addr,
-                attrs.join(", ")
-            ),
+            Some(attrs) => println!("  # {} changed outside skel: {}", d.addr, attrs.join(", ")),
         }
     }
     println!();

@@ -25,8 +25,12 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
                 &instance.sensitive_paths,
             );
             let schema = match addr.resource.mode {
-                skel_plan_ir::ResourceMode::Managed => skel_schema::resource(&addr.resource.type_name),
-                skel_plan_ir::ResourceMode::Data => skel_schema::data_source(&addr.resource.type_name),
+                skel_plan_ir::ResourceMode::Managed => {
+                    skel_schema::resource(&addr.resource.type_name)
+                }
+                skel_plan_ir::ResourceMode::Data => {
+                    skel_schema::data_source(&addr.resource.type_name)
+                }
             };
             if let Some(schema) = schema {
                 let paths: Vec<Vec<String>> = schema

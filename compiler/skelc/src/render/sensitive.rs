@@ -20,11 +20,9 @@ pub fn shown_json(value: &Value) -> Json {
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
             Json::Array(v.iter().map(shown_json).collect())
         }
-        Value::Map(m) | Value::Object(m) => Json::Object(
-            m.iter()
-                .map(|(k, e)| (k.clone(), shown_json(e)))
-                .collect(),
-        ),
+        Value::Map(m) | Value::Object(m) => {
+            Json::Object(m.iter().map(|(k, e)| (k.clone(), shown_json(e))).collect())
+        }
         other => other.to_json(),
     }
 }
