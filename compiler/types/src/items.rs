@@ -542,6 +542,7 @@ impl InferCtx<'_> {
                     computed: false,
                     sensitive: false,
                     force_new: false,
+                    derived_from: Vec::new(),
                     description: doc.into(),
                     default: None,
                 },

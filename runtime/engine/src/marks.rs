@@ -28,6 +28,18 @@ pub(crate) fn mark_schema(value: Value, schema: &BlockSchema) -> Value {
             }
         }
     }
+    // A digest of sensitive content is as sensitive as the content.
+    for (name, attr) in &schema.attributes {
+        let from = attr
+            .derived_from
+            .iter()
+            .filter_map(|source| object.get(source))
+            .fold(Marks::NONE, |acc, v| acc | v.deep_marks());
+        if let Some(v) = object.get_mut(name).filter(|_| !from.is_empty()) {
+            let taken = std::mem::replace(v, Value::Null);
+            *v = taken.mark(from);
+        }
+    }
     for (name, nested) in &schema.blocks {
         let Some(v) = object.get_mut(name) else {
             continue;

@@ -347,6 +347,20 @@ impl<'a, 'db> Module<'a, 'db> {
                 attrs.insert(name.clone(), s.join(Sens::whole(Marks::SENSITIVE, why)));
             }
         }
+        // A digest of sensitive content is as sensitive as the content.
+        for (name, attr) in &schema.attributes {
+            let from = attr
+                .derived_from
+                .iter()
+                .filter_map(|source| attrs.get(source))
+                .cloned()
+                .fold(Sens::None, Sens::join)
+                .collapse();
+            if !from.is_none() {
+                let s = attrs.remove(name).unwrap_or_default();
+                attrs.insert(name.clone(), s.join(from));
+            }
+        }
         for (name, nested) in &schema.blocks {
             let inner_path = format!("{path}.{name}");
             let mut s = Sens::None;
