@@ -433,3 +433,147 @@ resource "null_resource" "p" {
     );
     assert_hidden(&out, "run with a failing provisioner", &[MULTI]);
 }
+
+/// A password stored in a Kubernetes secret, read by a data source.
+const K8S_PW: &str = "K8sPw-Tq4Lz8Rn2Vb6";
+const K8S_TOKEN: &str = "team-t0ken-Xy12Wq";
+
+const K8S_CONFIG: &str = r#"
+variable "host" {
+  type = string
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+provider "kubernetes" {
+  host  = var.host
+  token = var.token
+}
+
+data "kubernetes_secret" "db" {
+  metadata {
+    name      = "db"
+    namespace = "team"
+  }
+}
+
+locals {
+  password = data.kubernetes_secret.db.data["password"]
+  dsn      = "postgres://app:${local.password}@db.team:5432/app"
+}
+
+resource "null_resource" "uses" {
+  triggers = {
+    dsn    = local.dsn
+    b64    = base64encode(local.password)
+    upper  = upper(local.password)
+    prefix = substr(local.password, 0, 7)
+    json   = jsonencode({ password = local.password })
+  }
+}
+
+resource "kubernetes_config_map" "app" {
+  metadata {
+    name      = "app"
+    namespace = "team"
+  }
+  data = {
+    dsn = local.dsn
+  }
+}
+
+output "dsn" {
+  value     = local.dsn
+  sensitive = true
+}
+
+output "secret_name" {
+  value = data.kubernetes_secret.db.metadata[0].name
+}
+"#;
+
+/// A secret read from the cluster by a data source (at plan time) is sensitive by its schema,
+/// in every value derived from it: nothing prints it.
+#[test]
+fn a_secret_read_by_a_data_source_is_never_printed() {
+    use base64::Engine;
+    let standin = skel_kube_standin::start_with(skel_kube_standin::Options {
+        token: Some(K8S_TOKEN.into()),
+        ..Default::default()
+    })
+    .expect("start the stand-in");
+    let send = |path: &str, body: serde_json::Value| {
+        standin.set_token(None);
+        let (code, answer) = skel_kube_standin::client::request(
+            standin.url(),
+            "POST",
+            path,
+            "application/json",
+            &body.to_string(),
+        )
+        .expect("request");
+        standin.set_token(Some(K8S_TOKEN));
+        assert!((200..300).contains(&code), "{path}: {code} {answer}");
+    };
+    send(
+        "/api/v1/namespaces",
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(K8S_PW);
+    send(
+        "/api/v1/namespaces/team/secrets",
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                           "data": {"password": encoded}}),
+    );
+    let (_tmp, dir) = project(K8S_CONFIG);
+    let r = Runner { dir, env: vec![] };
+    let host = format!("host={}", standin.url());
+    let token = format!("token={K8S_TOKEN}");
+    let vars = ["-var", host.as_str(), "-var", token.as_str()];
+    let with = |args: &[&'static str]| -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string())
+            .chain(vars.iter().map(|v| v.to_string()))
+            .collect()
+    };
+    let go = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        r.ok(&args)
+    };
+    let secrets = [K8S_PW, K8S_TOKEN];
+    assert_hidden(&go(with(&["check"])), "check", &secrets);
+    let plan = go(with(&["plan"]));
+    assert!(plan.stdout.contains("(sensitive value)"), "{plan:?}");
+    assert_hidden(&plan, "plan", &secrets);
+    assert_hidden(&go(with(&["plan", "--json"])), "plan --json", &secrets);
+    let run = go(with(&["run", "--auto-approve"]));
+    assert!(run.stdout.contains("secret_name = \"db\""), "{run:?}");
+    assert_hidden(&run, "run", &secrets);
+    // It really flowed: the config map holds the connection string.
+    let map = standin
+        .object("v1", "configmaps", Some("team"), "app")
+        .expect("the config map");
+    assert!(
+        map["data"]["dsn"]
+            .as_str()
+            .is_some_and(|d| d.contains(K8S_PW)),
+        "{map}"
+    );
+    assert_hidden(&go(with(&["plan"])), "plan after run", &secrets);
+    assert_hidden(&r.ok(&["output"]), "output", &secrets);
+    assert_hidden(&r.ok(&["output", "--json"]), "output --json", &secrets);
+    assert_hidden(&r.ok(&["output", "dsn"]), "output dsn", &secrets);
+    for addr in ["null_resource.uses", "kubernetes_config_map.app"] {
+        let shown = r.ok(&["state", "show", addr]);
+        assert!(shown.stdout.contains("(sensitive value)"), "{shown:?}");
+        assert_hidden(&shown, &format!("state show {addr}"), &secrets);
+    }
+    assert_hidden(
+        &go(with(&["destroy", "--auto-approve"])),
+        "destroy",
+        &secrets,
+    );
+}
