@@ -347,3 +347,39 @@ fn mark_entry(m: &mut crate::ValueMap, key: &str, rest: &[String], marks: Marks)
         *e = mark_at(taken, rest, marks);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Type;
+
+    /// Marks cost no memory on values that have none: the variant is no wider than the others
+    /// (an unknown value's `Type` is the widest), so `Value` did not grow.
+    #[test]
+    fn a_mark_does_not_widen_values() {
+        assert!(
+            std::mem::size_of::<Value>() <= std::mem::size_of::<Type>() + 8,
+            "Value is {} bytes",
+            std::mem::size_of::<Value>()
+        );
+        assert!(std::mem::size_of::<(Box<Value>, Marks)>() <= 16);
+    }
+
+    #[test]
+    fn marks_merge_and_paths_reach_into_lists() {
+        let v = Value::string("a").sensitive().mark(Marks::EPHEMERAL);
+        assert_eq!(v.marks(), Marks::SENSITIVE | Marks::EPHEMERAL);
+        assert!(matches!(&v, Value::Marked(inner, _) if inner.marks().is_empty()));
+        let list = Value::List(vec![Value::string("x"), Value::string("y")]);
+        let marked = list.mark_paths(&[vec!["1".to_string()]], Marks::SENSITIVE);
+        assert_eq!(
+            marked.marked_paths(),
+            vec![(vec!["1".to_string()], Marks::SENSITIVE)]
+        );
+        // A path through a missing part marks the deepest part that exists.
+        let obj = Value::Object([("a".to_string(), Value::string("x"))].into());
+        let marked = obj.mark_paths(&[vec!["a".into(), "b".into()]], Marks::SENSITIVE);
+        assert!(marked.is_sensitive());
+        assert_eq!(format!("{marked}"), "{a = (sensitive value)}");
+    }
+}

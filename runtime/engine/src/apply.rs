@@ -920,8 +920,9 @@ async fn run_provisioner(
     let observer = ctx.observer.clone();
     let addr_for_output = addr.clone();
     // A provisioner whose configuration holds a sensitive value may print it in any form (a
-    // line at a time, encoded, …): its output is not shown at all, as in Terraform.
-    let hidden = args.is_sensitive() || connection.is_some_and(Value::is_sensitive);
+    // line at a time, encoded, …): its output is not shown at all, as in Terraform. (The
+    // connection's secrets, a password or a key, are not something it prints.)
+    let hidden = args.is_sensitive();
     let plain_args = args.unmarked_deep();
     let plain_connection = connection.map(Value::unmarked_deep);
     if hidden {
