@@ -10,7 +10,7 @@ mod leak_support;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use leak_support::{assert_hidden, assert_no_file_holds, project, Runner};
+use leak_support::{assert_hidden, project, Runner};
 
 const TOKEN: &str = "eph-T0ken-Zr8Kq3Wm5Vx";
 
@@ -205,4 +205,36 @@ output "t" {
     assert_eq!(run.code, 1, "{run:?}");
     assert_no_file_holds(&dir, &[TOKEN]);
     assert!(!dir.join("skel.state.json").exists());
+}
+
+/// Asserts that no form of `secrets` is in the bytes of any file under `dir`; returns how many
+/// files were read.
+fn assert_no_file_holds(dir: &std::path::Path, secrets: &[&str]) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = fs::read(&path).expect("read file");
+            n += 1;
+            for secret in secrets {
+                for form in leak_support::forms(secret) {
+                    assert!(
+                        !contains(&bytes, form.as_bytes()),
+                        "{} holds {form:?} (a form of {secret:?})",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    n
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }

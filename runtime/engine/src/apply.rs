@@ -706,13 +706,13 @@ async fn run_step_inner(
             .map_err(|e| at(e, &location))?;
         crate::marks::persistable(&config).map_err(|e| at(e, &location))?;
         // Providers see plain values; the marks come back on what they return, by path.
-        let marked = config;
-        let (config, config_paths) = marked.clone().unmark_deep_with_paths();
-        let scrub = |message: String| crate::marks::scrub(&message, &marked);
+        let split = crate::marks::Split::new(config);
+        let (config, config_paths) = (&split.plain, &split.paths);
+        let scrub = |message: String| split.scrub(&message);
         if change.action == Action::Read {
             let value = configured
                 .provider
-                .read_data(&addr.resource.type_name, &config)
+                .read_data(&addr.resource.type_name, config)
                 .await
                 .map_err(|e| {
                     at(
@@ -720,7 +720,7 @@ async fn run_step_inner(
                         &location,
                     )
                 })?;
-            let (value, _) = crate::marks::remark(value, &config_paths, &schema.block);
+            let (value, _) = crate::marks::remark(value, config_paths, &schema.block);
             ctx.lock().world.set_instance_value(addr, value);
             return Ok(());
         }
@@ -729,7 +729,7 @@ async fn run_step_inner(
             .plan(PlanRequest {
                 type_name: &addr.resource.type_name,
                 prior: prior.as_ref(),
-                config: &config,
+                config,
             })
             .await
             .map_err(|e| at(EngineError::new(scrub(format!("planning: {e}"))), &location))?;
@@ -781,7 +781,7 @@ async fn run_step_inner(
         let new_json = new.to_json();
         // What the configuration and the schema mark, for the world and the state.
         let (marked_new, sensitive_paths) =
-            crate::marks::remark(new.clone(), &config_paths, &schema.block);
+            crate::marks::remark(new.clone(), config_paths, &schema.block);
         // Until a new object is ready and its creation provisioners have run, the journal
         // records it as tainted: a crash before then recovers it as tainted (to be replaced),
         // never as a finished object.

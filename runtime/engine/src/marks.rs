@@ -82,8 +82,52 @@ pub(crate) fn remark(
         value = value.mark_paths(std::iter::once(path), *marks);
     }
     let value = mark_schema(value, schema);
-    let paths = value.marked_paths().into_iter().map(|(p, _)| p).collect();
+    let paths = if value.deep_marks().is_empty() {
+        Vec::new()
+    } else {
+        value.marked_paths().into_iter().map(|(p, _)| p).collect()
+    };
     (value, paths)
+}
+
+/// A configuration as a provider gets it: plain, with the paths its marks were at, and the
+/// marked original when it had marks (for [`scrub`]). A configuration without marks (most of
+/// them) is neither copied nor walked twice.
+pub(crate) struct Split {
+    pub plain: Value,
+    pub paths: Vec<(MarkPath, Marks)>,
+    pub marked: Option<Value>,
+}
+
+impl Split {
+    pub fn new(config: Value) -> Split {
+        if config.deep_marks().is_empty() {
+            return Split {
+                plain: config,
+                paths: Vec::new(),
+                marked: None,
+            };
+        }
+        let (plain, paths) = config.clone().unmark_deep_with_paths();
+        Split {
+            plain,
+            paths,
+            marked: Some(config),
+        }
+    }
+
+    /// `message` (a provider's) without the marked strings of the configuration.
+    pub fn scrub(&self, message: &str) -> String {
+        scrub_with(message, self.marked.as_ref())
+    }
+}
+
+/// [`scrub`] when there is a marked configuration.
+pub(crate) fn scrub_with(message: &str, marked: Option<&Value>) -> String {
+    match marked {
+        Some(marked) => scrub(message, marked),
+        None => message.to_string(),
+    }
 }
 
 /// An error when `config` (a resource's or data source's) holds an ephemeral value: it

@@ -376,8 +376,13 @@ impl Planner<'_> {
                 continue;
             }
             // The provider sees the configuration unmarked; where the marks were is kept.
-            let (mut config, config_paths) = marked.clone().unmark_deep_with_paths();
-            let scrub = |message: &str| crate::marks::scrub(message, &marked);
+            let crate::marks::Split {
+                plain: mut config,
+                paths: config_paths,
+                marked,
+            } = crate::marks::Split::new(marked);
+            let config_paths = &config_paths;
+            let scrub = |message: &str| crate::marks::scrub_with(message, marked.as_ref());
             for message in configured.provider.validate(&rc.type_name, &config) {
                 self.errors.push(
                     EngineError::new(scrub(&message)).at(instance.to_string(), Some(&rc.location)),
@@ -393,7 +398,7 @@ impl Planner<'_> {
                 });
                 let value = if config.is_known() && !pending {
                     match configured.provider.read_data(&rc.type_name, &config).await {
-                        Ok(v) => crate::marks::remark(v, &config_paths, &schema.block).0,
+                        Ok(v) => crate::marks::remark(v, config_paths, &schema.block).0,
                         Err(e) => {
                             self.errors.push(
                                 EngineError::new(scrub(&format!("reading data source: {e}")))
@@ -506,7 +511,7 @@ impl Planner<'_> {
                 continue;
             }
             let (planned_marked, sensitive_paths) =
-                crate::marks::remark(response.planned.clone(), &config_paths, &schema.block);
+                crate::marks::remark(response.planned.clone(), config_paths, &schema.block);
             self.world.set_instance_value(&instance, planned_marked);
             // A no-op's prior attributes equal its planned value: not kept twice.
             let prior_state = self.prior.resources.get(&instance);

@@ -3,7 +3,7 @@
 //! what it prints (or, for ephemeral values, in any file it writes).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use base64::Engine;
@@ -136,36 +136,4 @@ pub fn assert_hidden(out: &Out, what: &str, secrets: &[&str]) {
             );
         }
     }
-}
-
-/// Asserts that no form of `secrets` is in the bytes of any file under `dir`; returns how many
-/// files were read.
-pub fn assert_no_file_holds(dir: &Path, secrets: &[&str]) -> usize {
-    let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let bytes = fs::read(&path).expect("read file");
-            n += 1;
-            for secret in secrets {
-                for form in forms(secret) {
-                    assert!(
-                        !contains(&bytes, form.as_bytes()),
-                        "{} holds {form:?} (a form of {secret:?})",
-                        path.display()
-                    );
-                }
-            }
-        }
-    }
-    n
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
