@@ -8,6 +8,7 @@ mod body;
 mod error;
 mod marks;
 mod observer;
+mod order;
 mod plan;
 mod providers;
 mod world;

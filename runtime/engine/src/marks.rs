@@ -153,6 +153,35 @@ pub(crate) fn root_output(output: &OutputConfig, value: Value) -> Result<Value, 
     Ok(value)
 }
 
+/// Top-level sensitive attribute paths of a schema (for an object not known yet).
+pub(crate) fn schema_paths(schema: &skel_schema::ResourceSchema) -> Vec<Vec<String>> {
+    schema
+        .block
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.sensitive)
+        .map(|(k, _)| vec![k.clone()])
+        .collect()
+}
+
+/// The prior objects of `addrs` marked from the paths state recorded, for [`scrub`].
+pub(crate) fn marked_priors(
+    addrs: &[skel_plan_ir::InstanceAddr],
+    state: &skel_plan_ir::State,
+    values: &std::collections::HashMap<skel_plan_ir::InstanceAddr, Value>,
+) -> Value {
+    Value::Tuple(
+        addrs
+            .iter()
+            .filter_map(|a| {
+                let paths = &state.resources.get(a)?.sensitive_paths;
+                let value = values.get(a)?.clone();
+                Some(value.mark_paths(paths, Marks::SENSITIVE))
+            })
+            .collect(),
+    )
+}
+
 /// The last-line defence for messages a provider or provisioner wrote about a configuration
 /// holding sensitive values (an API error quoting the value it rejected): each marked string
 /// (and number) of `config` that appears in `message` is replaced by `(sensitive value)`.
