@@ -15,11 +15,13 @@ fn split(
     sensitive: &mut Vec<Json>,
 ) -> Json {
     match value {
-        Value::Marked(..) => {
+        Value::Marked(inner, _) => {
             let p = Json::Array(path.clone());
             if !sensitive.contains(&p) {
                 sensitive.push(p);
             }
+            // What is unknown inside is listed too; the value itself is not shown.
+            let _ = split(inner, path, unknown, &mut Vec::new());
             Json::Null
         }
         Value::Unknown(_) => {
