@@ -26,6 +26,6 @@ pub use queries::{
     infer_local, infer_output, local_type, module_call_dir, module_call_type, module_output_types,
     resource_type, variable_constraint, variable_type,
 };
-pub use sensitivity::{declared_marks, module_sensitivity, project_sensitivity, Sens};
+pub use sensitivity::{declared_marks, module_sensitivity, project_sensitivity};
 pub use skel_schema::{connection_schema, provisioner_schema};
 pub use validate::{failed_validations, validation_diagnostics};
