@@ -9,6 +9,7 @@ mod convert_value;
 mod map;
 mod marks;
 mod number;
+mod paths;
 mod ty;
 mod value;
 
