@@ -19,7 +19,9 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
     let mut f = Fmt {
         text,
         comments: &parsed.file.comments,
-        next: 0,
+        done: vec![false; parsed.file.comments.len()],
+        low: 0,
+        log: Vec::new(),
         out: String::new(),
     };
     let items: Vec<(u32, &Item)> = parsed
@@ -39,8 +41,12 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
 struct Fmt<'a> {
     text: &'a str,
     comments: &'a [Comment],
-    /// The first comment not printed yet.
-    next: usize,
+    /// Which comments are in the output (printed, or inside text copied verbatim).
+    done: Vec<bool>,
+    /// Every comment before this index is done.
+    low: usize,
+    /// The comments marked done, in order, so that an attempt can be undone.
+    log: Vec<usize>,
     out: String,
 }
 
@@ -63,11 +69,49 @@ impl<'a> Fmt<'a> {
             .count()
     }
 
-    /// Skips comments inside `r` (they are printed as part of verbatim text).
+    /// Marks the comments that start inside `r` as done (they are part of verbatim text).
     fn consume_within(&mut self, r: TextRange) {
-        while self.next < self.comments.len() && self.comments[self.next].range.start() < r.end() {
-            self.next += 1;
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < r.start());
+        for k in first..self.comments.len() {
+            if self.comments[k].range.start() >= r.end() {
+                break;
+            }
+            self.mark_done(k);
         }
+    }
+
+    fn mark_done(&mut self, k: usize) {
+        if !self.done[k] {
+            self.done[k] = true;
+            self.log.push(k);
+        }
+        while self.low < self.done.len() && self.done[self.low] {
+            self.low += 1;
+        }
+    }
+
+    /// Undoes every `mark_done` since `mark` (a length of `log`).
+    fn undo_to(&mut self, mark: usize) {
+        while self.log.len() > mark {
+            if let Some(k) = self.log.pop() {
+                self.done[k] = false;
+                self.low = self.low.min(k);
+            }
+        }
+    }
+
+    /// Whether every comment that starts inside `r` is done.
+    fn all_done_in(&self, r: TextRange) -> bool {
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < r.start());
+        self.comments[first..]
+            .iter()
+            .zip(&self.done[first..])
+            .take_while(|(c, _)| c.range.start() < r.end())
+            .all(|(_, &done)| done)
     }
 
     fn has_comment_in(&self, r: TextRange) -> bool {
@@ -85,10 +129,16 @@ impl<'a> Fmt<'a> {
         from < b && self.has_comment_in(TextRange::new(from, b))
     }
 
-    /// Prints own-line comments that start before `limit`, with blank lines kept.
+    /// Prints the comments not printed yet that start before `limit`, each on its own line,
+    /// with blank lines kept.
     fn comments_before(&mut self, limit: u32, indent: usize, prev_end: &mut Option<u32>) {
-        while self.next < self.comments.len() && self.comments[self.next].range.start() < limit {
-            let c = &self.comments[self.next];
+        let mut k = self.low;
+        while k < self.comments.len() && self.comments[k].range.start() < limit {
+            if self.done[k] {
+                k += 1;
+                continue;
+            }
+            let c = &self.comments[k];
             if let Some(p) = *prev_end {
                 if self.newlines_between(p, c.range.start()) >= 2 {
                     self.out.push('\n');
@@ -98,28 +148,42 @@ impl<'a> Fmt<'a> {
             self.out.push_str(c.text.trim_end());
             self.out.push('\n');
             *prev_end = Some(c.range.end());
-            self.next += 1;
+            self.mark_done(k);
+            k += 1;
         }
     }
 
-    /// Appends comments on the same line after `end`.
+    /// Appends the comments that follow `end` on the same line with only spaces before them
+    /// (a comment after more code belongs to that code).
     fn trailing(&mut self, end: u32) -> u32 {
         let mut end_at = end;
-        while self.next < self.comments.len() {
-            let c = &self.comments[self.next];
-            if c.range.start() < end
-                || self
-                    .src(TextRange::new(end, c.range.start()))
-                    .contains('\n')
-            {
+        let first = self.comments.partition_point(|c| c.range.start() < end);
+        for k in first..self.comments.len() {
+            let c = &self.comments[k];
+            let gap = self.src(TextRange::new(end_at, c.range.start()));
+            if self.done[k] || !gap.chars().all(|ch| ch == ' ' || ch == '\t') {
                 break;
             }
             self.out.push(' ');
             self.out.push_str(c.text.trim_end());
-            end_at = c.range.end();
-            self.next += 1;
+            end_at = end_at.max(c.range.end());
+            self.mark_done(k);
         }
         end_at
+    }
+
+    /// Ends the line of an opening bracket at `open`, keeping a comment that follows it on the
+    /// same line (`{ # note`) there.
+    fn after_open(&mut self, open: u32) {
+        let after = open + 1;
+        let first = self.comments.partition_point(|c| c.range.start() < after);
+        if let Some(c) = self.comments.get(first) {
+            let gap = self.src(TextRange::new(after, c.range.start()));
+            if !self.done[first] && gap.chars().all(|ch| ch == ' ' || ch == '\t') {
+                self.trailing(after);
+            }
+        }
+        self.out.push('\n');
     }
 
     /// Prints body items (`base` is each item's absolute offset) up to `end`.
@@ -154,24 +218,23 @@ impl<'a> Fmt<'a> {
                 if self.has_comment_in(ar) {
                     break;
                 }
-                let mark = self.next;
+                // Computing a value marks nothing done: the attribute has no comment inside,
+                // and a multi-line value is printed again by `item` below.
+                let mark = self.log.len();
                 let value = self.expr(&a.expr, b, indent);
+                self.undo_to(mark);
                 if value.contains('\n') {
-                    self.next = mark;
                     break;
                 }
                 printed.push((a, b, value));
                 j += 1;
             }
             if printed.is_empty() {
-                let mark = (self.out.len(), self.next);
+                let mark = (self.out.len(), self.log.len());
                 self.item(item, base, indent);
-                let all_printed = self.comments[self.next..]
-                    .iter()
-                    .all(|c| c.range.start() >= r.end());
-                if !all_printed {
+                if !self.all_done_in(r) {
                     self.out.truncate(mark.0);
-                    self.next = mark.1;
+                    self.undo_to(mark.1);
                     self.out.push_str(&pad(indent));
                     self.out.push_str(self.src(r));
                     self.consume_within(r);
@@ -257,7 +320,8 @@ impl<'a> Fmt<'a> {
                 }
             }
         }
-        self.out.push_str(" {\n");
+        self.out.push_str(" {");
+        self.after_open(body_range.start());
         let items: Vec<(u32, &Item)> = b.body.items.iter().map(|i| (base, i)).collect();
         self.body(&items, indent + 1, body_range.end().saturating_sub(1));
         self.out.push_str(&pad(indent));
@@ -403,7 +467,8 @@ impl<'a> Fmt<'a> {
 
     fn multi_tuple(&mut self, items: &[Expr], base: u32, indent: usize, abs: TextRange) -> String {
         let outer = std::mem::take(&mut self.out);
-        self.out.push_str("[\n");
+        self.out.push('[');
+        self.after_open(abs.start());
         let mut prev_end = None;
         for x in items {
             let r = x.range.shifted(base);
@@ -438,7 +503,8 @@ impl<'a> Fmt<'a> {
         abs: TextRange,
     ) -> String {
         let outer = std::mem::take(&mut self.out);
-        self.out.push_str("{\n");
+        self.out.push('{');
+        self.after_open(abs.start());
         let mut prev_end: Option<u32> = None;
         let mut i = 0;
         while i < items.len() {
@@ -449,8 +515,9 @@ impl<'a> Fmt<'a> {
                 let it = &items[j];
                 let r = it.key.range.cover(it.value.range).shifted(base);
                 if j > i {
+                    // Items on one line are split onto consecutive lines, so they align too.
                     let prev = run.last().map(|x| x.2).unwrap_or(r);
-                    if self.newlines_between(prev.end(), r.start()) != 1
+                    if self.newlines_between(prev.end(), r.start()) > 1
                         || self.own_line_comment_between(prev.end(), r.start())
                     {
                         break;
