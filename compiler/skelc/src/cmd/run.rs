@@ -11,12 +11,20 @@ use crate::cli::{ApplyArgs, RunArgs};
 use crate::glue::{self, JournalSink, Locked};
 use crate::project::Project;
 use crate::render::redact::Redactor;
+use crate::workdir;
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
-    if args.target.is_file() {
-        return run_saved(args);
+    let target = crate::cli::DirArg {
+        dir: args.target.clone(),
+        dir_option: args.dir_option.clone(),
     }
-    let project = match super::load_or_exit(&args.target, &args.vars) {
+    .get()?;
+    let path = workdir::from_command_line(&target);
+    if !path.is_dir() {
+        // A plan file (a missing one, or one that is no plan, is reported as such).
+        return run_saved(args, &path);
+    }
+    let project = match super::load_or_exit(&path, Some(&args.vars), args.apply.input.input) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -57,10 +65,14 @@ async fn show_and_apply(
         Some(&planned.changes),
     );
     super::plan::print_drift(&planned, &redactor);
-    print!(
-        "{}",
-        crate::render::plan::render(&planned.changes, &redactor)
-    );
+    if planned.changes.destroy && !planned.changes.has_changes() {
+        println!("{}", super::plan::NOTHING_TO_DESTROY);
+    } else {
+        print!(
+            "{}",
+            crate::render::plan::render(&planned.changes, &redactor)
+        );
+    }
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.
         if !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
@@ -92,6 +104,7 @@ async fn finish(
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let (add, change, destroy) = planned.changes.summary();
+    let planned_destroy = planned.changes.destroy;
     let sink = Arc::new(JournalSink::begin(&locked, redactor.clone())?);
     let cancel = Arc::new(Cancel::default());
     glue::install_ctrl_c(cancel.clone());
@@ -125,7 +138,9 @@ async fn finish(
         eprintln!("\nApply interrupted: {} operation(s) done, {} not started; state records what was done.", report.applied, report.skipped);
         return Ok(1);
     }
-    if !quiet {
+    if !quiet && planned_destroy {
+        println!("\nDestroy complete! Resources: {destroy} destroyed.");
+    } else if !quiet {
         println!(
             "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
         );
@@ -161,10 +176,11 @@ fn confirm() -> anyhow::Result<bool> {
 }
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
-fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
-    let saved = super::plan::load_plan_file(&args.target)?;
+fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
+    let saved = super::plan::load_plan_file(path)?;
     let registry = glue::registry();
-    let project = match super::load_or_exit(&saved.root, &Default::default()) {
+    // The values are the plan's; none is asked for or required again.
+    let project = match super::load_or_exit(&saved.root, None, false) {
         Ok(mut p) => {
             p.variables = saved.variables.clone();
             p
