@@ -232,8 +232,10 @@ pub struct StateArgs {
     /// The root module's directory (the same as a trailing DIR argument).
     #[arg(long = "dir", value_name = "DIR", global = true, hide = true)]
     pub dir_option: Option<PathBuf>,
-    #[command(flatten)]
-    pub lock: LockArgs,
+    /// How long to wait for the state lock when another run holds it (`30s`, `5m`, `1h`;
+    /// default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub lock_timeout: Option<Duration>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -322,6 +324,7 @@ pub struct RefreshArgs {
 #[derive(clap::Args, Debug)]
 pub struct UnlockArgs {
     /// The lock's id, as shown in the "state is locked" message.
+    #[arg(value_name = "LOCK_ID")]
     pub id: String,
     #[command(flatten)]
     pub dir: DirArg,
@@ -490,8 +493,139 @@ impl Command {
             Command::Import(a) => a.lock.lock_timeout,
             Command::Graph(a) => a.lock.lock_timeout,
             Command::Refresh(a) => a.lock.lock_timeout,
-            Command::State(a) => a.lock.lock_timeout,
+            Command::State(a) => a.lock_timeout,
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn all_longs() -> BTreeSet<String> {
+        let mut longs = BTreeSet::new();
+        long_options(&Cli::command(), &mut longs);
+        longs
+    }
+
+    fn normalized(args: &[&str]) -> Vec<String> {
+        normalize_args(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_long_option_is_accepted_with_one_dash() {
+        let longs = all_longs();
+        assert!(longs.len() >= 20, "{longs:?}");
+        for long in &longs {
+            assert_eq!(
+                normalized(&["skelc", &format!("-{long}")]),
+                ["skelc".to_string(), format!("--{long}")]
+            );
+            assert_eq!(
+                normalized(&["skelc", &format!("-{long}=x")]),
+                ["skelc".to_string(), format!("--{long}=x")]
+            );
+        }
+        // Short options, values, positionals and everything after `--` stay as they are.
+        assert_eq!(
+            normalized(&["skelc", "fmt", "-r", "-var", "x=-json", "--", "-json"]),
+            ["skelc", "fmt", "-r", "--var", "x=-json", "--", "-json"]
+        );
+        assert_eq!(
+            normalized(&["skelc", "plan", "-refresh=false", "-refresh=true"]),
+            ["skelc", "plan", "--no-refresh"]
+        );
+    }
+
+    #[test]
+    fn terraform_spellings_parse() {
+        let args = normalized(&[
+            "skelc",
+            "-chdir=infra",
+            "apply",
+            "-auto-approve",
+            "-var",
+            "a=1",
+            "-var-file=x.skelvars",
+            "-var=b=2",
+            "-lock-timeout=2m",
+            "-parallelism=3",
+            "-input=false",
+            "-no-color",
+            "-refresh=false",
+        ]);
+        let matches = Cli::command().try_get_matches_from(&args).unwrap();
+        let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap();
+        if let Some(vars) = cli.command.vars_mut() {
+            order_vars(&matches, vars);
+        }
+        assert_eq!(cli.chdir, Some(PathBuf::from("infra")));
+        assert!(cli.no_color);
+        assert_eq!(cli.command.lock_timeout(), Some(Duration::from_secs(120)));
+        let Command::Run(run) = cli.command else {
+            panic!("apply is run");
+        };
+        assert!(run.apply.auto_approve && run.apply.no_refresh && !run.apply.input.input);
+        assert_eq!(run.apply.parallelism, 3);
+        assert_eq!(
+            run.vars.in_order(),
+            [
+                VarSource::Var("a=1".into()),
+                VarSource::File("x.skelvars".into()),
+                VarSource::Var("b=2".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("1e9").is_err());
+    }
+
+    /// docs/cli.md names every command, alias and long option.
+    #[test]
+    fn the_manual_lists_every_command_alias_and_option() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cli.md");
+        let manual = std::fs::read_to_string(path).expect("docs/cli.md");
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for sub in cli.get_subcommands() {
+            let mut names: Vec<String> = vec![sub.get_name().to_string()];
+            names.extend(sub.get_all_aliases().map(str::to_string));
+            for sub2 in sub.get_subcommands() {
+                names.push(format!("{} {}", sub.get_name(), sub2.get_name()));
+            }
+            for name in names {
+                if !manual.contains(&format!("skelc {name}"))
+                    && !manual.contains(&format!("`{name}`"))
+                {
+                    missing.push(name);
+                }
+            }
+        }
+        for long in all_longs() {
+            if !manual.contains(&format!("--{long}")) {
+                missing.push(format!("--{long}"));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "docs/cli.md does not mention {missing:?}"
+        );
     }
 }
