@@ -35,14 +35,14 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 unformatted += 1;
+                let shown = crate::workdir::shown(&crate::workdir::from_command_line(&path));
                 if args.diff {
-                    let shown = crate::workdir::shown(&crate::workdir::from_command_line(&path));
                     print!(
                         "{}",
                         crate::diff::unified(&shown.display().to_string(), &text, &formatted)
                     );
                 } else {
-                    println!("{}", path.display());
+                    println!("{}", shown.display());
                 }
                 if !args.check {
                     write_atomically(&path, &formatted)?;
