@@ -9,7 +9,7 @@ use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cli_support::{d, project, skelc, state_json, SKELC};
+use cli_support::{project, skelc, state_json, SKELC};
 
 const CONFIG: &str = "variable \"greeting\" {\n  type    = string\n  default = \"hello\"\n}\n\nresource \"null_resource\" \"a\" {\n  triggers = { g = var.greeting }\n}\n\nresource \"null_resource\" \"n\" {\n  count    = 2\n  triggers = { i = count.index }\n}\n\noutput \"greeting\" {\n  value = var.greeting\n}\n";
 
