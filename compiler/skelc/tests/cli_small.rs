@@ -1,5 +1,5 @@
 //! The smaller promises, through the real `skelc`: `fmt` keeps every comment and `fmt --diff`
-//! prints a unified diff that `patch` applies; `depends_on` with an attribute is a warning with
+//! prints a unified diff that applies to the file; `depends_on` with an attribute is a warning with
 //! the fix; `graph` draws module call edges and has `--type plan`; `state show` of a resource
 //! with `count` and no index shows its instances. (`destroy`'s messages are in
 //! `runtime_cli.rs`.)
@@ -7,7 +7,6 @@
 mod cli_support;
 
 use std::fs;
-use std::process::Command;
 
 use cli_support::{d, project, skelc};
 
@@ -27,7 +26,7 @@ fn fmt_keeps_every_comment() {
 }
 
 #[test]
-fn fmt_diff_is_a_unified_diff_that_patch_applies() {
+fn fmt_diff_is_a_unified_diff_that_applies() {
     let (_tmp, dir) = project(&[("main.skel", UNFORMATTED), ("sub/other.skel", "x    = 1\n")]);
     let out = skelc(&dir, &["fmt", "--check", "--diff", "-recursive"]).run();
     assert_eq!(out.code, 1, "{out:?}");
@@ -42,33 +41,87 @@ fn fmt_diff_is_a_unified_diff_that_patch_applies() {
         ),
         "{diff}"
     );
-    // --check wrote nothing; the diff, applied by patch, gives exactly what fmt writes.
+    // --check wrote nothing; the diff, applied strictly (every hunk at its stated line, its
+    // context and removed lines matching, its counts right), gives exactly what fmt writes.
     assert_eq!(
         fs::read_to_string(dir.join("main.skel")).unwrap(),
         UNFORMATTED
     );
-    let copy = tempfile::tempdir().unwrap();
-    fs::create_dir(copy.path().join("sub")).unwrap();
-    fs::write(copy.path().join("main.skel"), UNFORMATTED).unwrap();
-    fs::write(copy.path().join("sub/other.skel"), "x    = 1\n").unwrap();
-    fs::write(copy.path().join("fmt.diff"), diff).unwrap();
-    let patched = Command::new("patch")
-        .args(["-p1", "-i", "fmt.diff"])
-        .current_dir(copy.path())
-        .output()
-        .expect("patch runs");
-    assert!(patched.status.success(), "{patched:?}");
+    let patched = apply_unified(
+        diff,
+        &[("main.skel", UNFORMATTED), ("sub/other.skel", "x    = 1\n")],
+    );
     skelc(&dir, &["fmt", "-r"]).ok();
-    for file in ["main.skel", "sub/other.skel"] {
-        assert_eq!(
-            fs::read_to_string(copy.path().join(file)).unwrap(),
-            fs::read_to_string(dir.join(file)).unwrap(),
-            "{file}"
-        );
+    for (file, text) in patched {
+        assert_eq!(text, fs::read_to_string(dir.join(&file)).unwrap(), "{file}");
     }
     // Formatted now: no diff, exit 0.
     let out = skelc(&dir, &["fmt", "--check", "--diff", "-r"]).ok();
     assert_eq!(out.stdout, "");
+}
+
+/// Applies a unified diff (as `patch -p1` does, but without fuzz) to `files`, returning each
+/// patched file. Panics where the diff does not fit.
+fn apply_unified(diff: &str, files: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = diff.lines().peekable();
+    while let Some(line) = lines.next() {
+        let old_name = line.strip_prefix("--- a/").expect("a --- a/PATH header");
+        let new_name = lines
+            .next()
+            .and_then(|l| l.strip_prefix("+++ b/"))
+            .expect("+++ b/PATH");
+        assert_eq!(old_name, new_name);
+        let original = files
+            .iter()
+            .find(|(n, _)| *n == old_name)
+            .expect("a known file")
+            .1;
+        let old: Vec<&str> = original.lines().collect();
+        let mut new: Vec<String> = Vec::new();
+        let mut at = 0;
+        while lines.peek().is_some_and(|l| l.starts_with("@@ ")) {
+            let header = lines.next().unwrap();
+            let ranges: Vec<&str> = header.trim_matches('@').split_whitespace().collect();
+            let parse = |r: &str| -> (usize, usize) {
+                let r = &r[1..];
+                match r.split_once(',') {
+                    Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
+                    None => (r.parse().unwrap(), 1),
+                }
+            };
+            let (old_start, old_len) = parse(ranges[0]);
+            let (new_start, new_len) = parse(ranges[1]);
+            let start = old_start.saturating_sub(1);
+            new.extend(old[at..start].iter().map(|l| l.to_string()));
+            assert_eq!(new.len() + 1, new_start.max(1), "{header}");
+            at = start;
+            let (mut seen_old, mut seen_new) = (0, 0);
+            while seen_old < old_len || seen_new < new_len {
+                let l = lines.next().expect("hunk line");
+                let (mark, text) = l.split_at(1);
+                match mark {
+                    " " | "-" => {
+                        assert_eq!(old[at], text, "{header}");
+                        at += 1;
+                        seen_old += 1;
+                        if mark == " " {
+                            new.push(text.to_string());
+                            seen_new += 1;
+                        }
+                    }
+                    "+" => {
+                        new.push(text.to_string());
+                        seen_new += 1;
+                    }
+                    _ => panic!("bad hunk line {l:?}"),
+                }
+            }
+        }
+        new.extend(old[at..].iter().map(|l| l.to_string()));
+        out.push((old_name.to_string(), new.join("\n") + "\n"));
+    }
+    out
 }
 
 #[test]

@@ -230,6 +230,10 @@ fn every_command_takes_the_directory_positionally_or_with_dir() {
     assert!(out.stdout.contains("Unlocked the state"), "{out:?}");
     skelc(&base, &["destroy", "infra", "--auto-approve"]).ok();
     assert!(addresses(&infra).is_empty());
+    // --chdir to a directory that does not exist: a usage error, nothing run.
+    let out = skelc(&base, &["-chdir=nope", "plan"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.starts_with("error: --chdir nope: "), "{out:?}");
     // Two different directories: refused.
     let out = skelc(&base, &["plan", "infra", "--dir", "."]).run();
     assert_eq!(out.code, 1, "{out:?}");

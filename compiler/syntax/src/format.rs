@@ -4,8 +4,9 @@
 //! Layout rules: two-space indent, `=` aligned in runs of single-line attributes, one space
 //! around binary operators, at most one blank line, comments kept in place. Templates, heredocs
 //! and multi-line expressions other than tuples and objects are printed verbatim. Safety net:
-//! when an item's comments were not all printed (a comment in an unusual place), the item is
-//! printed verbatim instead, so formatting never loses text.
+//! when an item's comments were not all printed (a comment in an unusual place), or a top-level
+//! item as printed would not parse, the item is printed verbatim instead, so formatting never
+//! loses text or breaks a file.
 
 use crate::ast::*;
 use crate::{parse, SyntaxError};
@@ -172,6 +173,41 @@ impl<'a> Fmt<'a> {
         end_at
     }
 
+    /// The block comments that start inside `gap` (between two tokens of one line: a block's
+    /// name and labels, an attribute's name and value), each with a space before it, marked
+    /// done. A line comment is left alone (it cannot be there in valid text; the item's
+    /// check then prints the item verbatim).
+    fn inline_comments(&mut self, gap: TextRange) -> String {
+        let mut out = String::new();
+        if gap.start() >= gap.end() {
+            return out;
+        }
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < gap.start());
+        for k in first..self.comments.len() {
+            let c = &self.comments[k];
+            if c.range.start() >= gap.end() {
+                break;
+            }
+            if self.done[k] || c.text.starts_with('#') || c.text.starts_with("//") {
+                continue;
+            }
+            out.push(' ');
+            out.push_str(c.text.trim_end());
+            self.mark_done(k);
+        }
+        out
+    }
+
+    /// Just after the comma that follows `from` with only whitespace before it, if one does
+    /// before `limit`.
+    fn comma_after(&self, from: u32, limit: u32) -> Option<u32> {
+        let rest = self.src(TextRange::new(from, limit));
+        let k = rest.find(|c: char| !c.is_whitespace())?;
+        rest[k..].starts_with(',').then(|| from + k as u32 + 1)
+    }
+
     /// Ends the line of an opening bracket at `open`, keeping a comment that follows it on the
     /// same line (`{ # note`) there.
     fn after_open(&mut self, open: u32) {
@@ -232,7 +268,10 @@ impl<'a> Fmt<'a> {
             if printed.is_empty() {
                 let mark = (self.out.len(), self.log.len());
                 self.item(item, base, indent);
-                if !self.all_done_in(r) {
+                // A top-level item must parse as printed (the parser rejects some layouts of
+                // heredocs inside brackets that it accepts on one line).
+                let parses = indent > 0 || parse(&self.out[mark.0..]).errors.is_empty();
+                if !self.all_done_in(r) || !parses {
                     self.out.truncate(mark.0);
                     self.undo_to(mark.1);
                     self.out.push_str(&pad(indent));
@@ -280,9 +319,11 @@ impl<'a> Fmt<'a> {
     fn item(&mut self, item: &Item, base: u32, indent: usize) {
         match item {
             Item::Attribute(a) => {
+                let gap = TextRange::new(a.name.range.end(), a.expr.range.start()).shifted(base);
+                let lead = self.inline_comments(gap);
                 let value = self.expr(&a.expr, base, indent);
                 self.out
-                    .push_str(&format!("{}{} = {}", pad(indent), a.name.name, value));
+                    .push_str(&format!("{}{} ={lead} {}", pad(indent), a.name.name, value));
             }
             Item::Block(b) => self.block(b, base, indent),
             Item::Error(r) => {
@@ -294,17 +335,22 @@ impl<'a> Fmt<'a> {
     }
 
     fn block(&mut self, b: &Block, base: u32, indent: usize) {
+        let body_range = b.body_range.shifted(base);
         let mut head = format!("{}{}", pad(indent), b.ident.name);
+        let mut prev = b.ident.range.shifted(base).end();
         for l in &b.labels {
+            let label = l.range.shifted(base);
+            head.push_str(&self.inline_comments(TextRange::new(prev, label.start())));
             head.push(' ');
             if l.quoted {
-                head.push_str(self.src(l.range.shifted(base)));
+                head.push_str(self.src(label));
             } else {
                 head.push_str(&l.value);
             }
+            prev = label.end();
         }
+        head.push_str(&self.inline_comments(TextRange::new(prev, body_range.start())));
         self.out.push_str(&head);
-        let body_range = b.body_range.shifted(base);
         let one_line = !self.src(body_range).contains('\n');
         if b.body.items.is_empty() && !self.has_comment_in(body_range) {
             self.out.push_str(" {}");
@@ -485,8 +531,11 @@ impl<'a> Fmt<'a> {
             let after = comma
                 .map(|k| r.end() + k as u32 + 1)
                 .filter(|&p| self.newlines_between(r.end(), p) == 0);
-            let e = self.trailing(after.unwrap_or(r.end()));
+            let mut e = self.trailing(after.unwrap_or(r.end()));
             self.out.push('\n');
+            if ends_with_heredoc(x) {
+                e = e.max(self.comma_after(r.end(), abs.end()).unwrap_or(e));
+            }
             prev_end = Some(e);
         }
         self.comments_before(abs.end(), indent + 1, &mut prev_end);

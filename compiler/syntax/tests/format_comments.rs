@@ -146,6 +146,11 @@ fn the_reported_trailing_comments_survive() {
         "a = [ # on the bracket's line\n  1,\n]\nb = { # and here\n  k = 1\n}\n",
         "a = [\n  \"x\", # one\n  \"y\", # two\n]\n",
         "m = {\n  a = \"x\" # one\n  b = \"y\" # two\n}\n",
+        "a = /*0*/ {\n  b = 1\n}\n",
+        "resource /*a*/ \"x\" /*b*/ \"y\" /*c*/ {\n  k /*d*/ = /*e*/ 1\n}\n",
+        "in = /*0 c */ { /*1 c */ true\t= ( { for in, x-y in 0 : -!0 => true\t} /*2 c */ + 1).a\n}\n",
+        "m = {\n  h = <<EOT\nx\nEOT\n  k = 1 # after a heredoc\n}\n",
+        "t = [local, <<EOF\nx\nEOF\n /*c*/ ]\n",
     ] {
         let once = format(text).expect("formats");
         for c in comment_texts(text) {
@@ -197,11 +202,17 @@ fn corpus_examples_and_docs_keep_every_comment() {
     assert!(blocks >= 200, "only {blocks} code blocks formatted");
 }
 
+/// 2,500 generated files; `FMT_SEEDS=N` adds N more (a longer search, run by hand:
+/// `FMT_SEEDS=100000 cargo test --release -p skel_syntax --test format_comments`).
 #[test]
 fn generated_files_keep_every_comment() {
+    let extra: u64 = std::env::var("FMT_SEEDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let mut formatted = 0;
     let mut with_comments = 0;
-    for seed in 0..2500u64 {
+    for seed in 0..2500 + extra {
         let mut g = gen::Gen::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) + 11);
         let text = number_comments(&g.file());
         if check(&format!("seed {seed}"), &text) {

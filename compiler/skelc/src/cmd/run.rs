@@ -166,7 +166,10 @@ async fn finish(
 
 fn confirm() -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("standard input is not a terminal, so the plan cannot be confirmed; pass --auto-approve to apply without asking");
+        return Err(crate::workdir::hinted(
+            "standard input is not a terminal, so the plan cannot be confirmed",
+            "pass --auto-approve to apply without asking",
+        ));
     }
     print!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
     std::io::stdout().flush()?;
@@ -196,9 +199,10 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
             locked.state.lineage = saved.changes.state_lineage.clone();
         }
         if locked.state.serial != saved.changes.state_serial || locked.state.lineage != saved.changes.state_lineage {
-            eprintln!(
-                "error: the state changed since this plan was made (plan: serial {}, state: serial {}); make a new plan with `skelc plan -out FILE`",
-                saved.changes.state_serial, locked.state.serial
+            crate::render::print_error(
+                &format!("the state changed since this plan was made (plan: serial {}, state: serial {})", saved.changes.state_serial, locked.state.serial),
+                None,
+                Some("make a new plan with `skelc plan --out FILE`"),
             );
             return Ok(1);
         }
@@ -212,7 +216,11 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
             }
         };
         if let Some(difference) = differs(&saved.changes, &planned.changes) {
-            eprintln!("error: the configuration or the real objects changed since this plan was made: {difference}; make a new plan");
+            crate::render::print_error(
+                &format!("the configuration or the real objects changed since this plan was made: {difference}"),
+                None,
+                Some("make a new plan with `skelc plan --out FILE`"),
+            );
             return Ok(1);
         }
         let apply_args = ApplyArgs { auto_approve: true, ..args.apply.clone() };
