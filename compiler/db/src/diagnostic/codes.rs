@@ -75,7 +75,7 @@ codes! {
     UnknownModuleInput = "unknown-module-input", Error, "A module call sets an argument the module declares no variable for.";
     UnknownModuleOutput = "unknown-module-output", Error, "A reference to an output the module does not declare.";
     InvalidVariableDefault = "invalid-variable-default", Error, "A variable's default does not match its declared type.";
-    InvalidVariableValue = "invalid-variable-value", Error, "A value given with -var, -var-file or a .skelvars file is invalid or of the wrong type.";
+    InvalidVariableValue = "invalid-variable-value", Error, "A value given with --var, --var-file, a variable file or the environment is invalid, of the wrong type or for an undeclared variable.";
     MissingVariableValue = "missing-variable-value", Error, "A required root variable (no `default`) has no value (`skelc check --require-vars`, `plan`, `run`).";
     ValidationFailed = "validation-failed", Error, "A known value fails its variable's `validation` condition.";
     InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
