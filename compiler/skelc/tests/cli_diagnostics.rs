@@ -204,3 +204,44 @@ fn fmt_and_usage_errors_use_the_same_format() {
         "{out:?}"
     );
 }
+
+/// The messages a Terraform user meets first, as they read (no colour).
+#[test]
+fn snapshots_of_the_messages() {
+    let (_tmp, dir) = project(&[
+        ("main.skel", BROKEN),
+        (
+            "need/main.skel",
+            "variable \"region\" {\n  type        = string\n  description = \"The region\"\n}\n\noutput \"r\" {\n  value = var.region\n}\n",
+        ),
+        (
+            "bad/main.skel",
+            "resource \"local_file\" \"bad\" {\n  filename        = \"${path.module}/x.txt\"\n  content         = \"x\"\n  file_permission = \"rw\"\n}\n",
+        ),
+    ]);
+    let mut text = String::new();
+    for args in [
+        vec!["check"],
+        vec!["plan", "need"],
+        vec!["plan", "bad"],
+        vec!["init"],
+        vec!["run", "main.skel"],
+        vec!["run", "nosuch.json"],
+        vec!["destroy", "main.skel"],
+        vec!["check", "-var", "novalue"],
+    ] {
+        let out = skelc(&dir, &args).run();
+        text.push_str(&format!(
+            "$ skelc {}\n[exit {}]\n{}{}\n",
+            args.join(" "),
+            out.code,
+            out.stdout,
+            out.stderr
+                .lines()
+                .filter(|l| !l.contains("Refreshing"))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        ));
+    }
+    insta::assert_snapshot!(text);
+}

@@ -174,6 +174,12 @@ fn every_command_takes_the_directory_positionally_or_with_dir() {
     skelc(&base, &["check", "infra"]).ok();
     skelc(&base, &["plan", "infra"]).ok();
     skelc(&base, &["graph", "infra"]).ok();
+    // Paths on the command line are relative to where skelc was started, not to DIR.
+    let out = skelc(&base, &["plan", "infra", "-out=first.plan"]).ok();
+    assert!(out.stdout.contains("skelc run first.plan"), "{out:?}");
+    assert!(base.join("first.plan").exists() && !infra.join("first.plan").exists());
+    skelc(&base, &["apply", "first.plan"]).ok();
+    assert_eq!(addresses(&infra).len(), 3);
     skelc(&base, &["run", "infra", "--auto-approve"]).ok();
     assert_eq!(addresses(&infra).len(), 3);
     // output: DIR alone, NAME DIR, --dir, --chdir.
