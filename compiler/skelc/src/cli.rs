@@ -503,9 +503,15 @@ impl Command {
 mod tests {
     use std::collections::BTreeSet;
 
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
     use clap::CommandFactory;
 
-    use super::*;
+    use super::{
+        long_options, normalize_args, order_vars, parse_duration, Cli, Command, VarSource,
+    };
 
     fn all_longs() -> BTreeSet<String> {
         let mut longs = BTreeSet::new();
