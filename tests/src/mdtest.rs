@@ -8,7 +8,8 @@
 //! - A fence ```` ```skelvars ```` holds a variable file (default title `vars.skelvars`), given
 //!   to the check as `.skelvars` values.
 //! - A fence ```` ```vars ```` holds one `-var NAME=VALUE` per line; an assertion on a line
-//!   applies to the diagnostics of that value.
+//!   applies to the diagnostics of that value. A line `--require-vars` checks as
+//!   `skelc check --require-vars` does: required variables without a value are errors.
 //! - An assertion is a trailing comment on the line where a diagnostic starts:
 //!   `# error: [code]`, `# warning: [code] "message substring"`, several per line allowed.
 //!   Every diagnostic must be asserted and every assertion matched.
@@ -326,6 +327,7 @@ pub fn run_case(case: &Case) -> Vec<String> {
     let mut seen_titles = std::collections::HashSet::new();
     // For `-var` lines: (name, value, title used for reporting, line).
     let mut cli_vars: Vec<(String, String, String, usize)> = Vec::new();
+    let mut require_vars = false;
     for file in &case.files {
         if file.kind != FileKind::CliVars && !seen_titles.insert(file.title.clone()) {
             problems.push(format!(
@@ -352,6 +354,10 @@ pub fn run_case(case: &Case) -> Vec<String> {
             };
             if file.kind == FileKind::CliVars {
                 if content.trim().is_empty() {
+                    continue;
+                }
+                if content.trim() == "--require-vars" {
+                    require_vars = true;
                     continue;
                 }
                 match content.split_once('=') {
@@ -410,7 +416,11 @@ pub fn run_case(case: &Case) -> Vec<String> {
         root: db.directory(&root),
         vars,
     };
-    let actual = resolve(&db, &root, skel_types::check_project(&db, &input));
+    let mut diagnostics = skel_types::check_project(&db, &input);
+    if require_vars {
+        diagnostics.extend(skel_types::missing_variable_diagnostics(&db, &input));
+    }
+    let actual = resolve(&db, &root, diagnostics);
 
     // Match.
     let mut unmatched: Vec<Option<Actual>> = actual.into_iter().map(Some).collect();

@@ -258,7 +258,10 @@ fn sensitive_arguments() {
 #[test]
 fn defaults() {
     let d = |ty: &str, path: &[&str]| attr(ty, path).default.clone();
-    assert_eq!(d("local_file", &["file_permission"]), Some("0777".into()));
+    // A file's permissions apply when skel creates it; an imported file keeps its own, so the
+    // schema has no default (the provider chooses when the value is not set).
+    assert_eq!(d("local_file", &["file_permission"]), None);
+    assert!(attr("local_file", &["file_permission"]).computed);
     assert_eq!(d("random_pet", &["length"]), Some(2.into()));
     assert_eq!(
         d("aws_security_group", &["description"]),

@@ -1,51 +1,55 @@
-//! `skelc check`: check a module tree and report every diagnostic.
+//! `skelc check` (alias `validate`): check a module tree and report every diagnostic.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::bail;
 use skel_db::{Db, SkelDatabase};
 use skel_types::ProjectInput;
 
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, VarArgs};
 use crate::render::{self, Resolved};
+use crate::workdir::{self, DirUse};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let root = std::path::absolute(&args.dir)?;
-    if !root.is_dir() {
-        bail!("{} is not a directory", args.dir.display());
-    }
+    let root = workdir::root_dir(&args.dir.get()?, "check", DirUse::Reads)?;
     let db = SkelDatabase::default();
-    let (diagnostics, hidden) = check_dir(&db, &root, &args.vars.vars, &args.vars.var_files)?;
-    let hidden = render::Hidden::new(&db, &hidden);
-    if diagnostics.is_empty() && db.directory(&root).skel_files(&db).is_empty() {
-        bail!("no .skel files in {}", args.dir.display());
+    if db.directory(&root).skel_files(&db).is_empty() {
+        return Err(workdir::hinted(
+            format!("no .skel files in {}", workdir::shown(&root).display()),
+            "give the directory of a root module (the `.skel` files of one module)",
+        ));
     }
+    let (diagnostics, hidden) = check_dir(&db, &root, &args.vars, args.require_vars)?;
+    let hidden = render::Hidden::new(&db, &hidden);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd = workdir::started_in();
     let resolved: Vec<Resolved> = diagnostics
         .iter()
         .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
         .collect();
-    render::print(&resolved, args.format, !args.no_color)?;
+    render::print(&resolved, args.format, true)?;
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
 /// Check the project rooted at `root`, returning diagnostics sorted by file and position, and
-/// where the values of sensitive variables are written (not to be shown).
+/// where the values of sensitive variables are written (not to be shown); with
+/// `require_vars`, required variables without a value are errors too.
 pub fn check_dir(
     db: &SkelDatabase,
     root: &Path,
-    vars: &[String],
-    var_files: &[std::path::PathBuf],
+    vars: &VarArgs,
+    require_vars: bool,
 ) -> anyhow::Result<(Vec<skel_db::Diagnostic>, Vec<skel_db::Span>)> {
-    let vars = crate::vars::collect(db, root, vars, var_files)?;
+    let vars = crate::vars::collect(db, root, vars)?;
     let input = ProjectInput {
         root: db.directory(root),
         vars,
     };
     let mut diagnostics = skel_types::check_project(db, &input);
     let hidden = skel_types::hidden_value_spans(db, &input);
+    if require_vars {
+        diagnostics.extend(skel_types::missing_variable_diagnostics(db, &input));
+    }
     let mut keyed: Vec<(Arc<Path>, u32, skel_db::Diagnostic)> = diagnostics
         .drain(..)
         .map(|d| {

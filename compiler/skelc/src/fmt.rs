@@ -1,10 +1,13 @@
-//! `skelc fmt`: rewrite `.skel` and `.skelvars` files in the canonical format.
+//! `skelc fmt`: rewrite `.skel` and `.skelvars` files in the canonical format; `--check` only
+//! reports, `--diff` prints a unified diff; syntax errors are reported as `check` reports them.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::cli::FmtArgs;
+use crate::render::{Location, Resolved};
 
 pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     let roots = if args.paths.is_empty() {
@@ -24,6 +27,7 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     }
     let mut unformatted = 0;
     let mut failed = false;
+    let cwd = crate::workdir::started_in();
     for path in files {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -31,31 +35,42 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 unformatted += 1;
-                if args.check {
-                    println!("{}", path.display());
-                    if args.diff {
-                        print_diff(&text, &formatted);
-                    }
+                let shown = crate::workdir::shown(&crate::workdir::from_command_line(&path));
+                if args.diff {
+                    print!(
+                        "{}",
+                        crate::diff::unified(&shown.display().to_string(), &text, &formatted)
+                    );
                 } else {
+                    println!("{}", shown.display());
+                }
+                if !args.check {
                     write_atomically(&path, &formatted)?;
-                    println!("{}", path.display());
                 }
             }
             Err(errors) => {
                 failed = true;
-                for e in errors {
-                    let index = skel_db::LineIndex::new(&text);
-                    let at = index.line_col(e.range.start());
-                    eprintln!(
-                        "{}:{}:{}: error[syntax-error]: {}",
-                        path.display(),
-                        at.line,
-                        at.column,
-                        e.message
-                    );
-                }
+                let text: Arc<str> = Arc::from(text);
+                let absolute = crate::workdir::from_command_line(&path);
+                let resolved: Vec<Resolved> = errors
+                    .into_iter()
+                    .map(|e| Resolved {
+                        code: skel_db::Code::SyntaxError.as_str(),
+                        severity: skel_db::Severity::Error,
+                        message: e.message,
+                        primary: Location::in_text(&absolute, text.clone(), e.range, &cwd),
+                        span_message: String::new(),
+                        labels: Vec::new(),
+                        notes: Vec::new(),
+                        help: e.help,
+                    })
+                    .collect();
+                crate::render::print(&resolved, crate::cli::Format::Human, false)?;
             }
         }
+    }
+    if failed {
+        eprintln!("Files with syntax errors were left as they are.");
     }
     Ok(if failed {
         2
@@ -100,26 +115,4 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     }
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
-}
-
-/// A minimal line diff: lines only in the original (`-`) and only in the formatted text (`+`).
-fn print_diff(old: &str, new: &str) {
-    let old: Vec<&str> = old.lines().collect();
-    let new: Vec<&str> = new.lines().collect();
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        if i < old.len() && j < new.len() && old[i] == new[j] {
-            i += 1;
-            j += 1;
-        } else if j < new.len() && !old[i.min(old.len())..].contains(&new[j]) {
-            println!("+{}", new[j]);
-            j += 1;
-        } else if i < old.len() {
-            println!("-{}", old[i]);
-            i += 1;
-        } else {
-            println!("+{}", new[j]);
-            j += 1;
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! errors, as `skelc check` does), lower it to the plan IR, and evaluate the root variable values.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,39 +34,94 @@ impl From<anyhow::Error> for LoadError {
     }
 }
 
-pub fn load(dir: &Path, vars: &VarArgs) -> Result<Project, LoadError> {
-    let root = std::path::absolute(dir).map_err(anyhow::Error::from)?;
-    if !root.is_dir() {
-        return Err(anyhow::anyhow!("{} is not a directory", dir.display()).into());
-    }
+/// Load the project whose root module is `root` (absolute). Prints its diagnostics (warnings
+/// too) on standard error. A required variable without a value is asked for when `input`
+/// allows it and standard input is a terminal, else reported with every way to set it;
+/// `vars` is `None` when the values come from a saved plan (nothing is read or required).
+/// On success, `root` is the working directory (see `workdir`).
+pub fn load(root: &Path, vars: Option<&VarArgs>, input: bool) -> Result<Project, LoadError> {
+    load_with(root, vars, input, vars.is_some())
+}
+
+/// [`load`], saying whether a required variable without a value is an error (`require`; it is
+/// not when the values come from a saved plan and `vars` may give only its ephemeral ones).
+pub fn load_with(
+    root: &Path,
+    vars: Option<&VarArgs>,
+    input: bool,
+    require: bool,
+) -> Result<Project, LoadError> {
+    let root = root.to_path_buf();
     let db = SkelDatabase::default();
-    let values = crate::vars::collect(&db, &root, &vars.vars, &vars.var_files)?;
     let directory = db.directory(&root);
     if directory.skel_files(&db).is_empty() {
-        return Err(anyhow::anyhow!("no .skel files in {}", dir.display()).into());
+        return Err(anyhow::anyhow!("no .skel files in {}", root.display()).into());
+    }
+    let mut values = match vars {
+        Some(vars) => crate::vars::collect(&db, &root, vars)?,
+        None => Vec::new(),
+    };
+    if require && input && std::io::stdin().is_terminal() {
+        let probe = ProjectInput {
+            root: directory,
+            vars: values.clone(),
+        };
+        for missing in skel_types::missing_root_variables(&db, &probe) {
+            match ask(&missing)? {
+                Some(text) => values.push(crate::vars::prompted(&db, &missing.name, &text)),
+                None => break,
+            }
+        }
     }
     let input = ProjectInput {
         root: directory,
         vars: values.clone(),
     };
-    let diagnostics = skel_types::check_project(&db, &input);
-    if diagnostics.iter().any(|d| d.is_error()) {
-        let cwd = std::env::current_dir().unwrap_or_default();
+    let mut diagnostics = skel_types::check_project(&db, &input);
+    if require {
+        diagnostics.extend(skel_types::missing_variable_diagnostics(&db, &input));
+    }
+    if !diagnostics.is_empty() {
+        let cwd = crate::workdir::started_in();
         let hidden = render::Hidden::new(&db, &skel_types::hidden_value_spans(&db, &input));
         let resolved: Vec<Resolved> = diagnostics
             .iter()
             .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
             .collect();
-        let _ = render::print(&resolved, crate::cli::Format::Human, true);
-        return Err(LoadError::Diagnostics);
+        let errors = diagnostics.iter().any(|d| d.is_error());
+        let _ = render::print(&resolved, crate::cli::Format::Human, errors);
+        if errors {
+            return Err(LoadError::Diagnostics);
+        }
     }
     let config = skel_lower::lower(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
     let variables = evaluate_vars(&db, &config, &values)?;
+    crate::workdir::enter(&root)?;
     Ok(Project {
         root,
         config: Arc::new(config),
         variables,
     })
+}
+
+/// Asks for a required variable's value on the terminal, as Terraform does; `None` at the end
+/// of input.
+fn ask(missing: &skel_types::MissingVariable) -> anyhow::Result<Option<String>> {
+    let mut stderr = std::io::stderr().lock();
+    writeln!(stderr, "var.{}", missing.name)?;
+    if let Some(description) = &missing.description {
+        writeln!(stderr, "  {description}")?;
+    }
+    write!(stderr, "\n  Enter a value: ")?;
+    stderr.flush()?;
+    drop(stderr);
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        eprintln!();
+        return Ok(None);
+    }
+    eprintln!();
+    Ok(Some(line.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 /// The values of root variables given on the command line, in files or the environment

@@ -21,18 +21,25 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 #[test]
 fn clean_module_exits_zero() {
     let out = skelc(&["check", "clean"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), "no problems found\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Human output goes to standard error; standard output stays empty.
+    assert_eq!(stderr(&out), "no problems found\n");
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]
 fn human_output_has_codes_snippets_and_help() {
     let out = skelc(&["check", "broken", "--no-color"]);
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!(stdout(&out));
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!(stderr(&out));
 }
 
 #[test]
@@ -101,7 +108,7 @@ fn sarif_is_version_2_1_0_with_rules_and_results() {
 #[test]
 fn var_values_are_checked_against_declared_types() {
     let out = skelc(&["check", "clean", "-var", "name=ok"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = skelc(&["check", "clean", "-var", "nmae=x", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -121,7 +128,7 @@ fn var_files_are_checked_with_positions() {
     )
     .unwrap();
     std::fs::write(
-        dir.path().join("prod.skelvars"),
+        dir.path().join("skel.skelvars"),
         "n = 3\nl = \"not a list\"\n",
     )
     .unwrap();
@@ -134,33 +141,35 @@ fn var_files_are_checked_with_positions() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "invalid-variable-value");
-    assert!(d["file"].as_str().unwrap().ends_with("prod.skelvars"));
+    assert!(d["file"].as_str().unwrap().ends_with("skel.skelvars"));
     assert_eq!(d["start_line"], 2);
-    // A -var of a complex type is parsed as an expression.
+    // A -var of a complex type is parsed as an expression; it replaces the file's wrong value,
+    // and only the value that wins is checked (as Terraform does).
     let out = Command::new(env!("CARGO_BIN_EXE_skelc"))
         .args(["check", "-var", "l=[\"a\", \"b\"]", "-var", "n=4"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "the skelvars file is still wrong: {}",
-        stdout(&out)
-    );
-    std::fs::write(dir.path().join("prod.skelvars"), "n = 3\n").unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_skelc"))
+        .args(["check", "-var", "l=[\"a\", \"b\"", "-var", "n=4"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(dir.path().join("skel.skelvars"), "n = 3\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_skelc"))
         .args(["check", "-var", "l=[\"a\", \"b\"]"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = Command::new(env!("CARGO_BIN_EXE_skelc"))
         .args(["check", "-var", "n=many"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
 
 #[test]

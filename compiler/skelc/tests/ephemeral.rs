@@ -200,7 +200,7 @@ output "t" {
     let out = r.skelc(&["check"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(
-        out.stdout.matches("ephemeral-value-persisted").count(),
+        out.stderr.matches("ephemeral-value-persisted").count(),
         2,
         "{out:?}"
     );

@@ -1,5 +1,5 @@
 //! The leak corpus: the real `skelc` through check, plan, plan --json, run, output (every form),
-//! state show, refresh and destroy, with secrets from `-var`, `SKEL_VAR_…`, a `*.skelvars`
+//! state show, refresh and destroy, with secrets from `-var`, `SKEL_VAR_…`, a `*.auto.skelvars`
 //! file, a `-var-file`, `random_password` (created during apply) and a Kubernetes secret read
 //! by a data source from the stand-in; every derived form of each (base64, upper case, a
 //! 7-character prefix, JSON-escaped, hashes, a sensitive number, each line of a multi-line
@@ -17,7 +17,7 @@ use leak_support::{assert_hidden, project, Out, Runner};
 const PW: &str = "Vq7\"Rk2\\Lm9Zt4Wx";
 /// From `SKEL_VAR_pw_env`.
 const PW_ENV: &str = "Ke8mPz3QvT6yNb1R";
-/// From `secrets.skelvars` (read automatically).
+/// From `secrets.auto.skelvars` (read automatically).
 const PW_FILE: &str = "Hs5dWq2LxC9vJf7G";
 /// A sensitive number, and the number derived from it.
 const PIN: &str = "8675309123";
@@ -133,7 +133,7 @@ output "gen_id" {
 fn runner() -> (tempfile::TempDir, Runner) {
     let (tmp, dir) = project(CONFIG);
     fs::write(
-        dir.join("secrets.skelvars"),
+        dir.join("secrets.auto.skelvars"),
         format!("pw_file = \"{PW_FILE}\"\n"),
     )
     .expect("write skelvars");
@@ -328,7 +328,7 @@ resource "null_resource" "x" {}
             let out = r.skelc(&args);
             assert_eq!(out.code, 1, "{source} {command}: {out:?}");
             assert!(
-                out.stdout.contains("validation-failed"),
+                out.stderr.contains("validation-failed"),
                 "{source}: {out:?}"
             );
             assert!(out.all().contains("var.pw"), "{source}: {out:?}");
@@ -336,20 +336,24 @@ resource "null_resource" "x" {}
             assert_hidden(&out, &format!("{command} with {source}"), &[PW]);
         }
     }
-    // From a `*.skelvars` file, read without being named.
-    fs::write(dir.join("secrets.skelvars"), format!("pw = {quoted}\n")).expect("write");
+    // From a `*.auto.skelvars` file, read without being named.
+    fs::write(
+        dir.join("secrets.auto.skelvars"),
+        format!("pw = {quoted}\n"),
+    )
+    .expect("write");
     let r = runner(vec![]);
     let out = r.skelc(&["check"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.all().contains("<sensitive>"), "{out:?}");
-    assert_hidden(&out, "check with *.skelvars", &[PW]);
-    fs::remove_file(dir.join("secrets.skelvars")).expect("remove");
+    assert_hidden(&out, "check with *.auto.skelvars", &[PW]);
+    fs::remove_file(dir.join("secrets.auto.skelvars")).expect("remove");
 
     // A value of the wrong type is not quoted either.
     let wrong = "notanumber-Sk3Xq9";
     let out = r.skelc(&["check", "-var", &format!("pin={wrong}"), "-var", "pw=x"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("invalid-variable-value"), "{out:?}");
+    assert!(out.stderr.contains("invalid-variable-value"), "{out:?}");
     assert_hidden(
         &out,
         "check with a sensitive value of the wrong type",
@@ -400,7 +404,7 @@ output "p" {
     let r = Runner { dir, env: vec![] };
     let out = r.skelc(&["check"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("sensitive-output"), "{out:?}");
+    assert!(out.stderr.contains("sensitive-output"), "{out:?}");
     let run = r.skelc(&["run", "--auto-approve"]);
     assert_eq!(run.code, 1, "nothing is applied: {run:?}");
     assert!(!r.dir.join("skel.state.json").exists());

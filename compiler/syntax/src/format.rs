@@ -4,8 +4,9 @@
 //! Layout rules: two-space indent, `=` aligned in runs of single-line attributes, one space
 //! around binary operators, at most one blank line, comments kept in place. Templates, heredocs
 //! and multi-line expressions other than tuples and objects are printed verbatim. Safety net:
-//! when an item's comments were not all printed (a comment in an unusual place), the item is
-//! printed verbatim instead, so formatting never loses text.
+//! when an item's comments were not all printed (a comment in an unusual place), or a top-level
+//! item as printed would not parse, the item is printed verbatim instead, so formatting never
+//! loses text or breaks a file.
 
 use crate::ast::*;
 use crate::{parse, SyntaxError};
@@ -19,7 +20,9 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
     let mut f = Fmt {
         text,
         comments: &parsed.file.comments,
-        next: 0,
+        done: vec![false; parsed.file.comments.len()],
+        low: 0,
+        log: Vec::new(),
         out: String::new(),
     };
     let items: Vec<(u32, &Item)> = parsed
@@ -39,8 +42,12 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
 struct Fmt<'a> {
     text: &'a str,
     comments: &'a [Comment],
-    /// The first comment not printed yet.
-    next: usize,
+    /// Which comments are in the output (printed, or inside text copied verbatim).
+    done: Vec<bool>,
+    /// Every comment before this index is done.
+    low: usize,
+    /// The comments marked done, in order, so that an attempt can be undone.
+    log: Vec<usize>,
     out: String,
 }
 
@@ -63,11 +70,49 @@ impl<'a> Fmt<'a> {
             .count()
     }
 
-    /// Skips comments inside `r` (they are printed as part of verbatim text).
+    /// Marks the comments that start inside `r` as done (they are part of verbatim text).
     fn consume_within(&mut self, r: TextRange) {
-        while self.next < self.comments.len() && self.comments[self.next].range.start() < r.end() {
-            self.next += 1;
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < r.start());
+        for k in first..self.comments.len() {
+            if self.comments[k].range.start() >= r.end() {
+                break;
+            }
+            self.mark_done(k);
         }
+    }
+
+    fn mark_done(&mut self, k: usize) {
+        if !self.done[k] {
+            self.done[k] = true;
+            self.log.push(k);
+        }
+        while self.low < self.done.len() && self.done[self.low] {
+            self.low += 1;
+        }
+    }
+
+    /// Undoes every `mark_done` since `mark` (a length of `log`).
+    fn undo_to(&mut self, mark: usize) {
+        while self.log.len() > mark {
+            if let Some(k) = self.log.pop() {
+                self.done[k] = false;
+                self.low = self.low.min(k);
+            }
+        }
+    }
+
+    /// Whether every comment that starts inside `r` is done.
+    fn all_done_in(&self, r: TextRange) -> bool {
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < r.start());
+        self.comments[first..]
+            .iter()
+            .zip(&self.done[first..])
+            .take_while(|(c, _)| c.range.start() < r.end())
+            .all(|(_, &done)| done)
     }
 
     fn has_comment_in(&self, r: TextRange) -> bool {
@@ -85,10 +130,16 @@ impl<'a> Fmt<'a> {
         from < b && self.has_comment_in(TextRange::new(from, b))
     }
 
-    /// Prints own-line comments that start before `limit`, with blank lines kept.
+    /// Prints the comments not printed yet that start before `limit`, each on its own line,
+    /// with blank lines kept.
     fn comments_before(&mut self, limit: u32, indent: usize, prev_end: &mut Option<u32>) {
-        while self.next < self.comments.len() && self.comments[self.next].range.start() < limit {
-            let c = &self.comments[self.next];
+        let mut k = self.low;
+        while k < self.comments.len() && self.comments[k].range.start() < limit {
+            if self.done[k] {
+                k += 1;
+                continue;
+            }
+            let c = &self.comments[k];
             if let Some(p) = *prev_end {
                 if self.newlines_between(p, c.range.start()) >= 2 {
                     self.out.push('\n');
@@ -98,28 +149,77 @@ impl<'a> Fmt<'a> {
             self.out.push_str(c.text.trim_end());
             self.out.push('\n');
             *prev_end = Some(c.range.end());
-            self.next += 1;
+            self.mark_done(k);
+            k += 1;
         }
     }
 
-    /// Appends comments on the same line after `end`.
+    /// Appends the comments that follow `end` on the same line with only spaces before them
+    /// (a comment after more code belongs to that code).
     fn trailing(&mut self, end: u32) -> u32 {
         let mut end_at = end;
-        while self.next < self.comments.len() {
-            let c = &self.comments[self.next];
-            if c.range.start() < end
-                || self
-                    .src(TextRange::new(end, c.range.start()))
-                    .contains('\n')
-            {
+        let first = self.comments.partition_point(|c| c.range.start() < end);
+        for k in first..self.comments.len() {
+            let c = &self.comments[k];
+            let gap = self.src(TextRange::new(end_at, c.range.start()));
+            if self.done[k] || !gap.chars().all(|ch| ch == ' ' || ch == '\t') {
                 break;
             }
             self.out.push(' ');
             self.out.push_str(c.text.trim_end());
-            end_at = c.range.end();
-            self.next += 1;
+            end_at = end_at.max(c.range.end());
+            self.mark_done(k);
         }
         end_at
+    }
+
+    /// The block comments that start inside `gap` (between two tokens of one line: a block's
+    /// name and labels, an attribute's name and value), each with a space before it, marked
+    /// done. A line comment is left alone (it cannot be there in valid text; the item's
+    /// check then prints the item verbatim).
+    fn inline_comments(&mut self, gap: TextRange) -> String {
+        let mut out = String::new();
+        if gap.start() >= gap.end() {
+            return out;
+        }
+        let first = self
+            .comments
+            .partition_point(|c| c.range.start() < gap.start());
+        for k in first..self.comments.len() {
+            let c = &self.comments[k];
+            if c.range.start() >= gap.end() {
+                break;
+            }
+            if self.done[k] || c.text.starts_with('#') || c.text.starts_with("//") {
+                continue;
+            }
+            out.push(' ');
+            out.push_str(c.text.trim_end());
+            self.mark_done(k);
+        }
+        out
+    }
+
+    /// Just after the comma that follows `from` with only whitespace before it, if one does
+    /// before `limit`.
+    fn comma_after(&self, from: u32, limit: u32) -> Option<u32> {
+        let rest = self.src(TextRange::new(from, limit));
+        let k = rest.find(|c: char| !c.is_whitespace())?;
+        rest[k..].starts_with(',').then(|| from + k as u32 + 1)
+    }
+
+    /// Ends the line of an opening bracket at `open`, keeping a comment that follows it on the
+    /// same line (`{ # note`) there.
+    fn after_open(&mut self, open: u32) {
+        let after = open + 1;
+        let first = self.comments.partition_point(|c| c.range.start() < after);
+        if let Some(c) = self.comments.get(first) {
+            let gap = self.src(TextRange::new(after, c.range.start()));
+            if !self.done[first] && gap.chars().all(|ch| ch == ' ' || ch == '\t') {
+                self.trailing(after);
+            }
+        }
+        self.out.push('\n');
     }
 
     /// Prints body items (`base` is each item's absolute offset) up to `end`.
@@ -154,24 +254,26 @@ impl<'a> Fmt<'a> {
                 if self.has_comment_in(ar) {
                     break;
                 }
-                let mark = self.next;
+                // Computing a value marks nothing done: the attribute has no comment inside,
+                // and a multi-line value is printed again by `item` below.
+                let mark = self.log.len();
                 let value = self.expr(&a.expr, b, indent);
+                self.undo_to(mark);
                 if value.contains('\n') {
-                    self.next = mark;
                     break;
                 }
                 printed.push((a, b, value));
                 j += 1;
             }
             if printed.is_empty() {
-                let mark = (self.out.len(), self.next);
+                let mark = (self.out.len(), self.log.len());
                 self.item(item, base, indent);
-                let all_printed = self.comments[self.next..]
-                    .iter()
-                    .all(|c| c.range.start() >= r.end());
-                if !all_printed {
+                // A top-level item must parse as printed (the parser rejects some layouts of
+                // heredocs inside brackets that it accepts on one line).
+                let parses = indent > 0 || parse(&self.out[mark.0..]).errors.is_empty();
+                if !self.all_done_in(r) || !parses {
                     self.out.truncate(mark.0);
-                    self.next = mark.1;
+                    self.undo_to(mark.1);
                     self.out.push_str(&pad(indent));
                     self.out.push_str(self.src(r));
                     self.consume_within(r);
@@ -217,9 +319,11 @@ impl<'a> Fmt<'a> {
     fn item(&mut self, item: &Item, base: u32, indent: usize) {
         match item {
             Item::Attribute(a) => {
+                let gap = TextRange::new(a.name.range.end(), a.expr.range.start()).shifted(base);
+                let lead = self.inline_comments(gap);
                 let value = self.expr(&a.expr, base, indent);
                 self.out
-                    .push_str(&format!("{}{} = {}", pad(indent), a.name.name, value));
+                    .push_str(&format!("{}{} ={lead} {}", pad(indent), a.name.name, value));
             }
             Item::Block(b) => self.block(b, base, indent),
             Item::Error(r) => {
@@ -231,17 +335,22 @@ impl<'a> Fmt<'a> {
     }
 
     fn block(&mut self, b: &Block, base: u32, indent: usize) {
+        let body_range = b.body_range.shifted(base);
         let mut head = format!("{}{}", pad(indent), b.ident.name);
+        let mut prev = b.ident.range.shifted(base).end();
         for l in &b.labels {
+            let label = l.range.shifted(base);
+            head.push_str(&self.inline_comments(TextRange::new(prev, label.start())));
             head.push(' ');
             if l.quoted {
-                head.push_str(self.src(l.range.shifted(base)));
+                head.push_str(self.src(label));
             } else {
                 head.push_str(&l.value);
             }
+            prev = label.end();
         }
+        head.push_str(&self.inline_comments(TextRange::new(prev, body_range.start())));
         self.out.push_str(&head);
-        let body_range = b.body_range.shifted(base);
         let one_line = !self.src(body_range).contains('\n');
         if b.body.items.is_empty() && !self.has_comment_in(body_range) {
             self.out.push_str(" {}");
@@ -257,7 +366,8 @@ impl<'a> Fmt<'a> {
                 }
             }
         }
-        self.out.push_str(" {\n");
+        self.out.push_str(" {");
+        self.after_open(body_range.start());
         let items: Vec<(u32, &Item)> = b.body.items.iter().map(|i| (base, i)).collect();
         self.body(&items, indent + 1, body_range.end().saturating_sub(1));
         self.out.push_str(&pad(indent));
@@ -403,7 +513,8 @@ impl<'a> Fmt<'a> {
 
     fn multi_tuple(&mut self, items: &[Expr], base: u32, indent: usize, abs: TextRange) -> String {
         let outer = std::mem::take(&mut self.out);
-        self.out.push_str("[\n");
+        self.out.push('[');
+        self.after_open(abs.start());
         let mut prev_end = None;
         for x in items {
             let r = x.range.shifted(base);
@@ -420,8 +531,11 @@ impl<'a> Fmt<'a> {
             let after = comma
                 .map(|k| r.end() + k as u32 + 1)
                 .filter(|&p| self.newlines_between(r.end(), p) == 0);
-            let e = self.trailing(after.unwrap_or(r.end()));
+            let mut e = self.trailing(after.unwrap_or(r.end()));
             self.out.push('\n');
+            if ends_with_heredoc(x) {
+                e = e.max(self.comma_after(r.end(), abs.end()).unwrap_or(e));
+            }
             prev_end = Some(e);
         }
         self.comments_before(abs.end(), indent + 1, &mut prev_end);
@@ -438,7 +552,8 @@ impl<'a> Fmt<'a> {
         abs: TextRange,
     ) -> String {
         let outer = std::mem::take(&mut self.out);
-        self.out.push_str("{\n");
+        self.out.push('{');
+        self.after_open(abs.start());
         let mut prev_end: Option<u32> = None;
         let mut i = 0;
         while i < items.len() {
@@ -449,8 +564,9 @@ impl<'a> Fmt<'a> {
                 let it = &items[j];
                 let r = it.key.range.cover(it.value.range).shifted(base);
                 if j > i {
+                    // Items on one line are split onto consecutive lines, so they align too.
                     let prev = run.last().map(|x| x.2).unwrap_or(r);
-                    if self.newlines_between(prev.end(), r.start()) != 1
+                    if self.newlines_between(prev.end(), r.start()) > 1
                         || self.own_line_comment_between(prev.end(), r.start())
                     {
                         break;

@@ -20,7 +20,9 @@ pub use constraint::{type_from_expr, ConstraintError};
 pub use infer::{InferCtx, RefPolicy};
 pub use items::{accepts, check_item};
 pub use project::{
-    check_module, check_project, hidden_value_spans, modules_in_tree, ProjectInput, VarValue,
+    check_module, check_project, hidden_value_spans, missing_root_variables,
+    missing_variable_diagnostics, modules_in_tree, ways_to_set_variable, MissingVariable,
+    ProjectInput, VarValue,
 };
 pub use queries::{
     infer_local, infer_output, local_type, module_call_dir, module_call_type, module_output_types,

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use skel_db::{did_you_mean, Code};
 use skel_schema::{connection_schema, provisioner_schema, AttributeSchema, BlockSchema};
-use skel_syntax::{Block, Body, Expr, ExprKind};
+use skel_syntax::{Block, Body, Expr, ExprKind, Step, TextRange};
 use skel_value::Type;
 
 use crate::body::Meta;
@@ -137,6 +137,18 @@ impl InferCtx<'_> {
                     "depend on a whole object, like `aws_instance.web` or `module.network`".into(),
                 );
                 continue;
+            }
+            if let Some((whole, extra)) = depends_on_object(item) {
+                let part = &item.range;
+                self.error(
+                    Code::DependsOnAttribute,
+                    TextRange::new(extra, part.end()),
+                    "`depends_on` names an attribute; the dependency is on the whole object",
+                )
+                .with_span_message("this part is ignored")
+                .help = Some(format!(
+                    "write `{whole}`: `depends_on` takes whole resources, data sources and modules"
+                ));
             }
             self.infer(item);
         }
@@ -418,4 +430,31 @@ impl InferCtx<'_> {
         }
         self.self_type = None;
     }
+}
+
+/// For a `depends_on` entry that names an attribute of the object it refers to
+/// (`null_resource.a.id`, `module.m.out`, `data.x.y.attr`, `aws_instance.web[0].id`): the
+/// object's reference (without an instance index) and where the attribute part starts (its
+/// `.`). `None` for a whole object or instance.
+fn depends_on_object(item: &Expr) -> Option<(String, u32)> {
+    let (root, steps) = item.as_traversal()?;
+    let object_steps = match root.name.as_str() {
+        "data" => 2,
+        _ => 1,
+    };
+    let mut whole = root.name.clone();
+    for step in steps.iter().take(object_steps) {
+        match step {
+            Step::Attr(name) => {
+                whole.push('.');
+                whole.push_str(&name.name);
+            }
+            Step::Index(_) => return None,
+        }
+    }
+    let attribute = steps.iter().skip(object_steps).find_map(|s| match s {
+        Step::Attr(name) => Some(name.range.start().saturating_sub(1)),
+        Step::Index(_) => None,
+    })?;
+    Some((whole, attribute))
 }

@@ -257,3 +257,89 @@ fn check_value(
         );
     }
 }
+
+/// A root variable without a `default` that no value sets.
+#[derive(Clone, Debug)]
+pub struct MissingVariable {
+    pub name: String,
+    /// The variable's `description`, when it is a plain string.
+    pub description: Option<String>,
+    pub sensitive: bool,
+    /// The variable's name in its declaration.
+    pub span: Span,
+}
+
+/// The root module's variables that need a value (no `default`) and get none from
+/// `input.vars`, in declaration order.
+pub fn missing_root_variables(db: &dyn Db, input: &ProjectInput) -> Vec<MissingVariable> {
+    let given: HashSet<String> = input
+        .vars
+        .iter()
+        .filter_map(|v| match v {
+            VarValue::Raw { name, .. } => Some(name.clone()),
+            VarValue::FromFile { file, item } => {
+                let parse = skel_db::parse(db, *file);
+                match parse.file.items.get(*item as usize).map(|t| &*t.item) {
+                    Some(Item::Attribute(a)) => Some(a.name.name.clone()),
+                    _ => None,
+                }
+            }
+        })
+        .collect();
+    let index = skel_hir::module_index(db, input.root);
+    let mut out = Vec::new();
+    for (name, def) in &index.variables {
+        if given.contains(name) {
+            continue;
+        }
+        let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else {
+            continue;
+        };
+        let Item::Block(block) = &*ast else {
+            continue;
+        };
+        if block.body.attribute("default").is_some() {
+            continue;
+        }
+        let text = |attr: &str| {
+            block
+                .body
+                .attribute(attr)
+                .and_then(|a| constant_value(&a.expr))
+        };
+        out.push(MissingVariable {
+            name: name.clone(),
+            description: text("description").and_then(|v| v.as_str().map(str::to_string)),
+            sensitive: text("sensitive").and_then(|v| v.as_bool()) == Some(true),
+            span: def.item.span(def.name_range),
+        });
+    }
+    out
+}
+
+/// Every way to give a root variable a value, for messages.
+pub fn ways_to_set_variable(name: &str) -> String {
+    format!(
+        "set it with `--var {name}=VALUE`, in `skel.skelvars` or a `*.auto.skelvars` file \
+         (`{name} = VALUE`), in a file given with `--var-file FILE`, or with the environment \
+         variable SKEL_VAR_{name} (or TF_VAR_{name}); `skelc plan` and `skelc run` ask for it \
+         when standard input is a terminal (unless `--input=false`)"
+    )
+}
+
+/// A `missing-variable-value` error for each required root variable without a value (what
+/// `skelc check --require-vars`, `plan` and `run` report).
+pub fn missing_variable_diagnostics(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
+    missing_root_variables(db, input)
+        .into_iter()
+        .map(|m| {
+            Diagnostic::new(
+                Code::MissingVariableValue,
+                m.span,
+                format!("No value for required variable `{}`", m.name),
+            )
+            .with_span_message("this variable has no `default`")
+            .with_help(ways_to_set_variable(&m.name))
+        })
+        .collect()
+}

@@ -9,7 +9,7 @@
 
 use skel_value::ValueMap;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use skel_eval::Scope;
@@ -140,7 +140,7 @@ impl World {
                         errors.push(
                             EngineError::new(format!("No value for required variable `{}`", var.name))
                                 .at(format!("var.{}", var.name), Some(&var.location))
-                                .with_help(format!("set it with `-var {}=…`, a `.skelvars` file or the SKEL_VAR_{} environment variable", var.name, var.name)),
+                                .with_help(format!("set it with `--var {}=VALUE`, in `skel.skelvars` or a `*.auto.skelvars` file, or with the SKEL_VAR_{} environment variable", var.name, var.name)),
                         );
                         continue;
                     }
@@ -612,13 +612,14 @@ impl World {
                 ),
             );
         }
-        let module_dir = self.module_of(mi).dir.display().to_string();
-        let root_dir = self.config.root().dir.display().to_string();
+        // As Terraform run in the root module's directory: `path.root` is ".", `path.module`
+        // the module's directory relative to it, so neither holds where the checkout is.
+        let module_dir = relative_dir(&self.module_of(mi).dir, &self.config.root().dir);
         scope.insert(
             "path".into(),
             Value::Object(ValueMap::from([
                 ("module".into(), Value::string(module_dir)),
-                ("root".into(), Value::string(root_dir)),
+                ("root".into(), Value::string(".")),
                 ("cwd".into(), Value::string(self.cwd.display().to_string())),
             ])),
         );
@@ -740,5 +741,54 @@ impl World {
             return Ok((Repetition::ForEach, keys));
         }
         Ok((Repetition::Single, vec![(InstanceKey::None, None)]))
+    }
+}
+
+/// `dir` relative to `base`, both absolute, computed from their components alone (`.` and
+/// `..` resolved lexically): `"."` for `base` itself, `"modules/net"` below it, `"../shared"`
+/// beside it. Always with `/`, so a value does not depend on the platform either.
+pub fn relative_dir(dir: &Path, base: &Path) -> String {
+    fn normal(p: &Path) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::Normal(s) => out.push(s.to_string_lossy().into_owned()),
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+            }
+        }
+        out
+    }
+    let (dir, base) = (normal(dir), normal(base));
+    let common = dir.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; base.len() - common];
+    parts.extend(dir[common..].iter().map(String::as_str));
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::relative_dir;
+    use std::path::Path;
+
+    #[test]
+    fn module_paths_are_relative_to_the_root() {
+        let root = Path::new("/work/infra");
+        assert_eq!(relative_dir(root, root), ".");
+        assert_eq!(
+            relative_dir(Path::new("/work/infra/./modules/net"), root),
+            "modules/net"
+        );
+        assert_eq!(
+            relative_dir(Path::new("/work/infra/../shared/m"), root),
+            "../shared/m"
+        );
+        assert_eq!(relative_dir(Path::new("/other"), root), "../../other");
     }
 }

@@ -165,6 +165,21 @@ pub trait Provider: Send + Sync {
     /// The object with this id, for `skelc import`.
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
 
+    /// Whether two values of argument `name` of a `type_name` object mean the same, though
+    /// written differently (a relative and an absolute path to one file). After an import,
+    /// skelc records the configuration's form of such a value, so the next plan shows no
+    /// change for it. The default: only equal values mean the same.
+    fn same_argument(
+        &self,
+        type_name: &str,
+        name: &str,
+        configured: &Value,
+        imported: &Value,
+    ) -> bool {
+        let _ = (type_name, name);
+        configured == imported
+    }
+
     /// After a crash between "about to create" and "created" in the journal: find the object a
     /// create for `address` may have made (by its token, a deterministic name, or the
     /// attributes that make it unique), so nothing created is ever forgotten, and read it back

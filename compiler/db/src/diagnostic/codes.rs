@@ -75,7 +75,8 @@ codes! {
     UnknownModuleInput = "unknown-module-input", Error, "A module call sets an argument the module declares no variable for.";
     UnknownModuleOutput = "unknown-module-output", Error, "A reference to an output the module does not declare.";
     InvalidVariableDefault = "invalid-variable-default", Error, "A variable's default does not match its declared type.";
-    InvalidVariableValue = "invalid-variable-value", Error, "A value given with -var, -var-file or a .skelvars file is invalid or of the wrong type.";
+    InvalidVariableValue = "invalid-variable-value", Error, "A value given with --var, --var-file, a variable file or the environment is invalid, of the wrong type or for an undeclared variable.";
+    MissingVariableValue = "missing-variable-value", Error, "A required root variable (no `default`) has no value (`skelc check --require-vars`, `plan`, `run`).";
     ValidationFailed = "validation-failed", Error, "A known value fails its variable's `validation` condition.";
     InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
     UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
@@ -91,5 +92,6 @@ codes! {
     RedundantInterpolation = "redundant-interpolation", Warning, "A string that is only `\"${x}\"`: the quotes and `${}` add nothing.";
     IncomparableValues = "incomparable-values", Warning, "`==`/`!=` between values whose types can never be equal, so the result is always the same.";
     LegacyType = "legacy-type", Warning, "A Terraform 0.11 type constraint: a bare `list`/`map`/`set` or a quoted type name.";
+    DependsOnAttribute = "depends-on-attribute", Warning, "A `depends_on` entry that names an attribute: the dependency is on the whole object.";
     CountIndexShift = "count-index-shift", Warning, "`count` over the length of a list whose order may change: removing an element replaces the ones after it.";
 }

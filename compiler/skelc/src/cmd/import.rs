@@ -1,12 +1,16 @@
-//! `skelc import ADDR ID`: adopt an existing object into state under a configured address.
+//! `skelc import ADDRESS ID [DIR]`: adopt an existing object into state under a configured
+//! address, recording what the configuration would produce where it means the same thing.
 
 use skel_plan_ir::{InstanceAddr, ResourceInstanceState, ResourceMode};
+use skel_value::Value;
 
 use crate::cli::ImportArgs;
 use crate::glue;
+use crate::workdir::{self, DirUse};
 
 pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
-    let project = match super::load_or_exit(&args.dir, &args.vars) {
+    let root = workdir::root_dir(&args.dir.get()?, "import", DirUse::Changes)?;
+    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -42,20 +46,67 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
         let object = provider.import(&addr.resource.type_name, &args.id).await.map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
         let schema = skel_schema::resource(&addr.resource.type_name).ok_or_else(|| anyhow::anyhow!("no schema for `{}`", addr.resource.type_name))?;
-        locked.state.resources.insert(
-            addr.clone(),
-            ResourceInstanceState {
-                provider: key,
-                attributes: object.to_json(),
-                sensitive_paths: schema.block.attributes.iter().filter(|(_, a)| a.sensitive).map(|(k, _)| vec![k.clone()]).collect(),
-                dependencies: Vec::new(),
-                create_before_destroy: resource.lifecycle.create_before_destroy,
-                status: Default::default(),
-                deposed: Vec::new(),
-            },
-        );
+        let mut record = ResourceInstanceState {
+            provider: key,
+            attributes: object.to_json(),
+            sensitive_paths: schema.block.attributes.iter().filter(|(_, a)| a.sensitive).map(|(k, _)| vec![k.clone()]).collect(),
+            dependencies: Vec::new(),
+            create_before_destroy: resource.lifecycle.create_before_destroy,
+            status: Default::default(),
+            deposed: Vec::new(),
+        };
+        // Arguments the configuration writes differently for the same thing (a relative path
+        // to the same file) are recorded as the configuration writes them, so the next plan
+        // shows only real differences.
+        if let Some(configured) = configured_value(&project, &registry, &locked.state, &addr, &record).await {
+            if let (Some(attributes), Some(configured)) = (record.attributes.as_object_mut(), configured.as_mapping()) {
+                for (name, attr) in &schema.block.attributes {
+                    let (Some(want), Some(have)) = (configured.get(name), attributes.get(name)) else {
+                        continue;
+                    };
+                    let have = Value::from_json(have);
+                    if attr.is_argument() && want.is_known() && *want != have && provider.same_argument(&addr.resource.type_name, name, want, &have) {
+                        attributes.insert(name.clone(), want.to_json());
+                    }
+                }
+            }
+        }
+        locked.state.resources.insert(addr.clone(), record);
         locked.store.write(&locked.lock, &mut locked.state)?;
         println!("Imported {addr} from `{}`. Run `skelc plan` to see how it differs from the configuration.", args.id);
         Ok(0)
     })
+}
+
+/// The value the configuration plans for `addr` once `record` is in state (no refresh), or
+/// `None` when that plan fails (the import then records the object as the provider gave it).
+async fn configured_value(
+    project: &crate::project::Project,
+    registry: &skel_runtime::ProviderRegistry,
+    state: &skel_plan_ir::State,
+    addr: &InstanceAddr,
+    record: &ResourceInstanceState,
+) -> Option<Value> {
+    let mut state = state.clone();
+    state.resources.insert(addr.clone(), record.clone());
+    let options = skel_runtime::PlanOptions {
+        destroy: false,
+        refresh: false,
+        variables: project.variables.clone(),
+    };
+    let planned = skel_runtime::plan(
+        project.config.clone(),
+        &state,
+        registry,
+        &options,
+        &skel_runtime::Silent,
+    )
+    .await
+    .ok()?;
+    planned
+        .changes
+        .changes
+        .into_iter()
+        .find(|c| &c.addr == addr && !c.deposed)
+        .and_then(|c| c.planned)
 }

@@ -12,36 +12,60 @@ pub mod unlock;
 
 use crate::project::{self, LoadError, Project};
 
-/// Load a project, turning "diagnostics were printed" into exit code 1.
+/// Load the project in `root` (absolute), turning "diagnostics were printed" into exit code 1.
+/// `input` allows asking for missing variable values on a terminal; `vars` is `None` for the
+/// values of a saved plan.
 pub(crate) fn load_or_exit(
-    dir: &std::path::Path,
-    vars: &crate::cli::VarArgs,
+    root: &std::path::Path,
+    vars: Option<&crate::cli::VarArgs>,
+    input: bool,
 ) -> Result<Project, anyhow::Result<u8>> {
-    match project::load(dir, vars) {
+    match project::load(root, vars, input) {
         Ok(p) => Ok(p),
         Err(LoadError::Diagnostics) => Err(Ok(1)),
         Err(LoadError::Usage(e)) => Err(Err(e)),
     }
 }
 
-/// Print engine errors, each with its address, location and help. Engine messages never hold
-/// a marked value (see `skel_runtime::EngineError`).
+/// [`load_or_exit`] for `skelc run PLANFILE`: the variable sources are read (for the ephemeral
+/// values a saved plan leaves out) but nothing is required or asked for.
+pub(crate) fn load_saved_or_exit(
+    root: &std::path::Path,
+    vars: &crate::cli::VarArgs,
+) -> Result<Project, anyhow::Result<u8>> {
+    match project::load_with(root, Some(vars), false, false) {
+        Ok(p) => Ok(p),
+        Err(LoadError::Diagnostics) => Err(Ok(1)),
+        Err(LoadError::Usage(e)) => Err(Err(e)),
+    }
+}
+
+/// Print engine errors in the diagnostics' format (`error: ADDRESS: message`, the block's
+/// snippet, the help). Engine messages never hold a marked value (see
+/// `skel_runtime::EngineError`).
 pub(crate) fn print_errors(errors: &skel_runtime::Errors) {
+    let cwd = crate::workdir::started_in();
     for e in &errors.0 {
-        let mut line = String::from("error: ");
+        let mut message = String::new();
         if let Some(addr) = &e.address {
-            line.push_str(addr);
-            line.push_str(": ");
+            message.push_str(addr);
+            message.push_str(": ");
         }
-        line.push_str(&e.message);
-        eprintln!("{line}");
-        if let Some(loc) = &e.location {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let file = loc.file.strip_prefix(&cwd).unwrap_or(&loc.file);
-            eprintln!("  --> {}:{}:{}", file.display(), loc.line, loc.column);
-        }
-        if let Some(help) = &e.help {
-            eprintln!("  help: {help}");
+        message.push_str(&e.message);
+        let location = e.location.as_ref().and_then(|loc| {
+            crate::render::Location::at_line(&loc.file, loc.line, loc.column, &cwd)
+        });
+        let text = crate::render::error_text(&message, location.as_ref(), e.help.as_deref());
+        eprint!("{text}");
+        if location.is_none() {
+            if let Some(loc) = &e.location {
+                eprintln!(
+                    "  --> {}:{}:{}",
+                    crate::workdir::shown(&loc.file).display(),
+                    loc.line,
+                    loc.column
+                );
+            }
         }
     }
 }

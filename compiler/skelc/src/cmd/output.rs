@@ -1,12 +1,26 @@
-//! `skelc output [NAME] [--json] [--raw] [--show-sensitive]`: the root module's outputs from
-//! state. A sensitive output is shown as `(sensitive value)` in every form unless it is asked
-//! for explicitly: `--raw NAME` (the bare value, as Terraform's `-raw`) or `--show-sensitive`.
+//! `skelc output [NAME] [DIR] [--json] [--raw] [--show-sensitive]`: the root module's outputs
+//! from state. A single argument that names an existing directory is the directory (`skelc
+//! output infra`); to ask for an output whose name is also a directory's, give both (`skelc
+//! output NAME .`). A sensitive output is shown as `(sensitive value)` in every form unless it
+//! is asked for explicitly: `--raw NAME` (the bare value, as Terraform's `-raw`) or
+//! `--show-sensitive`.
+
+use std::path::PathBuf;
 
 use crate::cli::OutputArgs;
 use crate::render::sensitive::SENSITIVE;
+use crate::workdir::{self, DirUse};
 
-pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
-    let dir = std::path::absolute(&args.dir)?;
+pub fn run(mut args: OutputArgs) -> anyhow::Result<u8> {
+    if args.dir.dir.is_none() && args.dir.dir_option.is_none() {
+        if let Some(name) = &args.name {
+            if workdir::from_command_line(std::path::Path::new(name)).is_dir() {
+                args.dir.dir = Some(PathBuf::from(name));
+                args.name = None;
+            }
+        }
+    }
+    let dir = workdir::root_dir(&args.dir.get()?, "output", DirUse::Reads)?;
     let store = skel_state::StateStore::open(&dir)?;
     let state = store.read()?;
     let show = |sensitive: bool, v: &serde_json::Value| {

@@ -12,6 +12,7 @@ use skel_value::Value;
 
 use crate::cli::PlanArgs;
 use crate::glue;
+use crate::workdir::{self, DirUse};
 
 /// A saved plan: what to apply, and against which state.
 #[derive(Serialize, Deserialize)]
@@ -30,8 +31,15 @@ pub struct PlanFile {
 
 pub const PLAN_FILE_VERSION: u32 = 1;
 
+/// What `destroy` and `plan --destroy` say when state holds nothing.
+pub const NOTHING_TO_DESTROY: &str =
+    "Nothing to destroy: the state holds no objects (none were created, or they are already gone).";
+
 pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
-    let project = match super::load_or_exit(&args.dir, &args.vars) {
+    let root = workdir::root_dir(&args.dir.get()?, "plan", DirUse::Reads)?;
+    // `--out` is relative to where skelc was started, not to the module's directory.
+    let out = args.out.as_deref().map(workdir::from_command_line);
+    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -55,15 +63,19 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             );
         } else {
             print_drift(&planned);
-            print!("{}", crate::render::plan::render(&planned.changes));
+            if args.destroy && !planned.changes.has_changes() {
+                println!("{NOTHING_TO_DESTROY}");
+            } else {
+                print!("{}", crate::render::plan::render(&planned.changes));
+            }
         }
-        if let Some(out) = &args.out {
+        if let (Some(out), Some(given)) = (&out, &args.out) {
             save(out, &project, &planned.changes)?;
             if !args.json {
                 println!(
                     "\nSaved the plan to {}. Apply exactly it with: skelc run {}",
-                    out.display(),
-                    out.display()
+                    given.display(),
+                    given.display()
                 );
             }
         }
@@ -134,17 +146,54 @@ fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> 
     Ok(())
 }
 
+/// Read a plan file saved by `skelc plan --out`: a clear error for a missing file, a
+/// configuration file, or a file that is not a plan.
 pub fn load_plan_file(path: &Path) -> anyhow::Result<PlanFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: PlanFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a skel plan file", path.display()))?;
-    if file.format_version != PLAN_FILE_VERSION {
+    let shown = workdir::shown(path);
+    let bytes =
+        match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(workdir::hinted(
+                format!("no such file or directory: {}", shown.display()),
+                "give a root module's directory, or a plan file written by `skelc plan --out FILE`",
+            )),
+            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", shown.display())),
+        };
+    let is_config = path
+        .extension()
+        .is_some_and(|e| e == "skel" || e == "tf" || e == "skelvars" || e == "tfvars");
+    if is_config {
+        let dir = shown
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return Err(workdir::hinted(
+            format!(
+                "{} is a configuration file, not a plan file",
+                shown.display()
+            ),
+            format!(
+                "to apply the configuration, give its directory: `skelc run {}`",
+                dir.display()
+            ),
+        ));
+    }
+    let not_a_plan = || {
+        workdir::hinted(
+            format!("{} is not a skel plan file", shown.display()),
+            "was it written by `skelc plan --out FILE`?",
+        )
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| not_a_plan())?;
+    let Some(version) = doc.get("format_version").and_then(|v| v.as_u64()) else {
+        return Err(not_a_plan());
+    };
+    if version != u64::from(PLAN_FILE_VERSION) {
         anyhow::bail!(
-            "{} was written by another version of skel (plan format {}); make a new plan",
-            path.display(),
-            file.format_version
+            "{} was written by another version of skel (plan format {version}); make a new plan",
+            shown.display(),
         );
     }
+    let file: PlanFile = serde_json::from_value(doc).map_err(|_| not_a_plan())?;
     Ok(file)
 }

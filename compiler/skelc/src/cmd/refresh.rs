@@ -5,9 +5,11 @@ use skel_runtime::PlanOptions;
 
 use crate::cli::RefreshArgs;
 use crate::glue;
+use crate::workdir::{self, DirUse};
 
 pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
-    let project = match super::load_or_exit(&args.dir, &args.vars) {
+    let root = workdir::root_dir(&args.dir.get()?, "refresh", DirUse::Changes)?;
+    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -10,12 +10,20 @@ use skel_runtime::{apply, plan, ApplyOptions, Cancel, PlanOptions, Planned, Prov
 use crate::cli::{ApplyArgs, RunArgs};
 use crate::glue::{self, JournalSink, Locked};
 use crate::project::Project;
+use crate::workdir;
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
-    if args.target.is_file() {
-        return run_saved(args);
+    let target = crate::cli::DirArg {
+        dir: args.target.clone(),
+        dir_option: args.dir_option.clone(),
     }
-    let project = match super::load_or_exit(&args.target, &args.vars) {
+    .get()?;
+    let path = workdir::from_command_line(&target);
+    if !path.is_dir() {
+        // A plan file (a missing one, or one that is no plan, is reported as such).
+        return run_saved(args, &path);
+    }
+    let project = match super::load_or_exit(&path, Some(&args.vars), args.apply.input.input) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -49,7 +57,11 @@ async fn show_and_apply(
     args: &ApplyArgs,
 ) -> anyhow::Result<u8> {
     super::plan::print_drift(&planned);
-    print!("{}", crate::render::plan::render(&planned.changes));
+    if planned.changes.destroy && !planned.changes.has_changes() {
+        println!("{}", super::plan::NOTHING_TO_DESTROY);
+    } else {
+        print!("{}", crate::render::plan::render(&planned.changes));
+    }
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.
         if !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
@@ -80,6 +92,7 @@ async fn finish(
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let (add, change, destroy) = planned.changes.summary();
+    let planned_destroy = planned.changes.destroy;
     let sink = Arc::new(JournalSink::begin(&locked)?);
     let cancel = Arc::new(Cancel::default());
     glue::install_ctrl_c(cancel.clone());
@@ -113,7 +126,9 @@ async fn finish(
         eprintln!("\nApply interrupted: {} operation(s) done, {} not started; state records what was done.", report.applied, report.skipped);
         return Ok(1);
     }
-    if !quiet {
+    if !quiet && planned_destroy {
+        println!("\nDestroy complete! Resources: {destroy} destroyed.");
+    } else if !quiet {
         println!(
             "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
         );
@@ -135,7 +150,10 @@ async fn finish(
 
 fn confirm() -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("standard input is not a terminal, so the plan cannot be confirmed; pass --auto-approve to apply without asking");
+        return Err(crate::workdir::hinted(
+            "standard input is not a terminal, so the plan cannot be confirmed",
+            "pass --auto-approve to apply without asking",
+        ));
     }
     print!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
     std::io::stdout().flush()?;
@@ -145,8 +163,8 @@ fn confirm() -> anyhow::Result<bool> {
 }
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
-fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
-    let saved = super::plan::load_plan_file(&args.target)?;
+fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
+    let saved = super::plan::load_plan_file(path)?;
     let registry = glue::registry();
     let project = match load_for_saved(&saved, &args.vars)? {
         Ok(p) => p,
@@ -161,9 +179,10 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
             locked.state.lineage = saved.changes.state_lineage.clone();
         }
         if locked.state.serial != saved.changes.state_serial || locked.state.lineage != saved.changes.state_lineage {
-            eprintln!(
-                "error: the state changed since this plan was made (plan: serial {}, state: serial {}); make a new plan with `skelc plan -out FILE`",
-                saved.changes.state_serial, locked.state.serial
+            crate::render::print_error(
+                &format!("the state changed since this plan was made (plan: serial {}, state: serial {})", saved.changes.state_serial, locked.state.serial),
+                None,
+                Some("make a new plan with `skelc plan --out FILE`"),
             );
             return Ok(1);
         }
@@ -176,7 +195,11 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
             }
         };
         if let Some(difference) = differs(&saved.changes, &planned.changes) {
-            eprintln!("error: the configuration or the real objects changed since this plan was made: {difference}; make a new plan");
+            crate::render::print_error(
+                &format!("the configuration or the real objects changed since this plan was made: {difference}"),
+                None,
+                Some("make a new plan with `skelc plan --out FILE`"),
+            );
             return Ok(1);
         }
         let apply_args = ApplyArgs { auto_approve: true, ..args.apply.clone() };
@@ -191,7 +214,7 @@ fn load_for_saved(
     saved: &super::plan::PlanFile,
     vars: &crate::cli::VarArgs,
 ) -> anyhow::Result<Result<Project, u8>> {
-    let load = |vars: &crate::cli::VarArgs| match super::load_or_exit(&saved.root, vars) {
+    let load = |vars: &crate::cli::VarArgs| match super::load_saved_or_exit(&saved.root, vars) {
         Ok(p) => Ok(Ok(p)),
         Err(Ok(code)) => Ok(Err(code)),
         Err(Err(e)) => Err(e),
@@ -206,14 +229,15 @@ fn load_for_saved(
         .filter(|name| !project.variables.contains_key(*name))
         .collect();
     if !missing.is_empty() {
-        let mut asked = vars.vars.clone();
+        // The answers come last, so they win over nothing given (they answer what was missing).
+        let mut again = vars.clone();
+        let mut ordered = vars.in_order();
         for name in missing {
-            asked.push(format!("{name}={}", ask_ephemeral(name)?));
+            let answer = format!("{name}={}", ask_ephemeral(name)?);
+            again.vars.push(answer.clone());
+            ordered.push(crate::cli::VarSource::Var(answer));
         }
-        let again = crate::cli::VarArgs {
-            vars: asked,
-            var_files: vars.var_files.clone(),
-        };
+        again.ordered = ordered;
         project = match load(&again)? {
             Ok(p) => p,
             Err(code) => return Ok(Err(code)),

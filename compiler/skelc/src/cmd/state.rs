@@ -1,29 +1,85 @@
-//! `skelc state list | show ADDR | rm ADDR | mv FROM TO`: inspect and edit state safely (under
-//! the lock, written atomically with a backup).
+//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO`, each with a trailing `[DIR]`:
+//! inspect and edit state safely (under the lock, written atomically with a backup).
 
-use crate::cli::{StateArgs, StateCommand};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{DirArg, StateArgs, StateCommand};
+use crate::workdir::{self, DirUse};
 
 pub fn run(args: StateArgs) -> anyhow::Result<u8> {
-    let dir = std::path::absolute(&args.dir)?;
-    match args.command {
-        StateCommand::List => {
+    let (command, dir_arg, usage) = match args.command {
+        StateCommand::List { dir } => (StateCommand::List { dir: None }, dir, DirUse::Reads),
+        StateCommand::Show { address, dir } => (
+            StateCommand::Show { address, dir: None },
+            dir,
+            DirUse::Reads,
+        ),
+        StateCommand::Mv { from, to, dir } => (
+            StateCommand::Mv {
+                from,
+                to,
+                dir: None,
+            },
+            dir,
+            DirUse::Changes,
+        ),
+        StateCommand::Rm { mut addresses } => {
+            // The last argument is the directory when it is one and no address.
+            let dir = match addresses.last() {
+                Some(last)
+                    if addresses.len() > 1
+                        && last.parse::<skel_plan_ir::InstanceAddr>().is_err()
+                        && workdir::from_command_line(Path::new(last)).is_dir() =>
+                {
+                    addresses.pop().map(PathBuf::from)
+                }
+                _ => None,
+            };
+            (StateCommand::Rm { addresses }, dir, DirUse::Changes)
+        }
+    };
+    let given = DirArg {
+        dir: dir_arg,
+        dir_option: args.dir_option,
+    }
+    .get()?;
+    let dir = workdir::root_dir(&given, "state", usage)?;
+    match command {
+        StateCommand::List { .. } => {
             let state = skel_state::StateStore::open(&dir)?.read()?;
             for addr in state.resources.keys() {
                 println!("{addr}");
             }
         }
-        StateCommand::Show { address } => {
+        StateCommand::Show { address, .. } => {
             let state = skel_state::StateStore::open(&dir)?.read()?;
             let addr: skel_plan_ir::InstanceAddr = address.parse()?;
-            let Some(instance) = state.resources.get(&addr) else {
-                anyhow::bail!("no `{addr}` in state; `skelc state list` shows what is there");
+            // Without an index, a resource with `count` or `for_each`: each of its instances.
+            let instances: Vec<_> = match state.resources.get_key_value(&addr) {
+                Some(found) => vec![found],
+                None if addr.key.is_none() => state
+                    .resources
+                    .iter()
+                    .filter(|(a, _)| a.resource == addr.resource)
+                    .collect(),
+                None => Vec::new(),
             };
-            // The paths state recorded, and what the schema says is sensitive (a state
-            // written before a path was recorded still hides it).
-            let mut value = crate::render::sensitive::with_paths(
-                &instance.attributes,
-                &instance.sensitive_paths,
-            );
+            if instances.is_empty() {
+                anyhow::bail!("no `{addr}` in state; `skelc state list` shows what is there");
+            }
+            if instances.len() > 1 || instances[0].0 != &addr {
+                println!(
+                    "# {addr} has {} instance(s): {}\n",
+                    instances.len(),
+                    instances
+                        .iter()
+                        .map(|(a, _)| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            // What the schema says is sensitive (a state written before a path was recorded
+            // still hides it), beside the paths each instance recorded.
             let schema = match addr.resource.mode {
                 skel_plan_ir::ResourceMode::Managed => {
                     skel_schema::resource(&addr.resource.type_name)
@@ -32,21 +88,29 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
                     skel_schema::data_source(&addr.resource.type_name)
                 }
             };
-            if let Some(schema) = schema {
-                let paths: Vec<Vec<String>> = schema
-                    .block
-                    .attributes
-                    .iter()
-                    .filter(|(_, a)| a.sensitive)
-                    .map(|(name, _)| vec![name.clone()])
-                    .collect();
-                value = value.mark_paths(&paths, skel_value::Marks::SENSITIVE);
-            }
-            let attributes = crate::render::sensitive::shown_json(&value);
-            println!("# {addr} (provider {})", instance.provider);
-            println!("{}", serde_json::to_string_pretty(&attributes)?);
-            if !instance.dependencies.is_empty() {
-                println!("# depends on: {}", instance.dependencies.join(", "));
+            let schema_paths: Vec<Vec<String>> = schema
+                .map(|schema| {
+                    schema
+                        .block
+                        .attributes
+                        .iter()
+                        .filter(|(_, a)| a.sensitive)
+                        .map(|(name, _)| vec![name.clone()])
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (addr, instance) in instances {
+                let value = crate::render::sensitive::with_paths(
+                    &instance.attributes,
+                    &instance.sensitive_paths,
+                )
+                .mark_paths(&schema_paths, skel_value::Marks::SENSITIVE);
+                let attributes = crate::render::sensitive::shown_json(&value);
+                println!("# {addr} (provider {})", instance.provider);
+                println!("{}", serde_json::to_string_pretty(&attributes)?);
+                if !instance.dependencies.is_empty() {
+                    println!("# depends on: {}", instance.dependencies.join(", "));
+                }
             }
         }
         StateCommand::Rm { addresses } => {
@@ -63,7 +127,7 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
                 addresses.len()
             );
         }
-        StateCommand::Mv { from, to } => {
+        StateCommand::Mv { from, to, .. } => {
             let mut locked = crate::glue::lock_state(&dir, "state mv")?;
             let from: skel_plan_ir::InstanceAddr = from.parse()?;
             let to: skel_plan_ir::InstanceAddr = to.parse()?;

@@ -1,9 +1,10 @@
 //! `skelc force-unlock ID`: remove a lock left behind, after checking its id.
 
 use crate::cli::UnlockArgs;
+use crate::workdir::{self, DirUse};
 
 pub fn run(args: UnlockArgs) -> anyhow::Result<u8> {
-    let dir = std::path::absolute(&args.dir)?;
+    let dir = workdir::root_dir(&args.dir.get()?, "force-unlock", DirUse::Changes)?;
     let store = skel_state::StateStore::open(&dir)?;
     let info = store.force_unlock(&args.id)?;
     println!(

@@ -1,5 +1,7 @@
-//! Human-readable diagnostics through miette: source snippets, labels, help; labels in other
-//! files become related reports.
+//! Human-readable diagnostics, rustc style: a header `error[code]: message` (or
+//! `warning[code]: …`; `error: …` for errors without a code), then miette's graphical snippet
+//! with the labels and the help beneath; a label in another file becomes a `note:` with its
+//! own snippet. The severity word is there with or without colour.
 
 use std::fmt;
 
@@ -9,28 +11,24 @@ use skel_db::Severity;
 use super::{Location, Resolved};
 
 #[derive(Debug)]
+/// What miette renders: the snippet and help of a diagnostic whose header is printed apart
+/// (so its own message is empty).
 struct Report {
-    code: String,
     severity: miette::Severity,
-    message: String,
     source: NamedSource<String>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
-    related: Vec<Report>,
 }
 
 impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
     }
 }
 
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
-    }
     fn severity(&self) -> Option<miette::Severity> {
         Some(self.severity)
     }
@@ -45,14 +43,6 @@ impl miette::Diagnostic for Report {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
     }
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            return None;
-        }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
-    }
 }
 
 fn span(loc: &Location) -> SourceSpan {
@@ -66,25 +56,68 @@ fn source(loc: &Location) -> NamedSource<String> {
     NamedSource::new(loc.path.display().to_string(), loc.text.to_string())
 }
 
-fn report(d: &Resolved) -> Report {
+/// The snippet part of a report: miette's graphical rendering without its first line (the
+/// message line, which the header replaces).
+fn snippet(report: &Report, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, report);
+    match out.split_once('\n') {
+        Some((_, rest)) => rest.to_string(),
+        None => String::new(),
+    }
+}
+
+/// `error[code]: message` (bold and coloured as rustc's when `color`).
+fn header(word: &str, code: &str, message: &str, color: bool) -> String {
+    let label = if code.is_empty() {
+        word.to_string()
+    } else {
+        format!("{word}[{code}]")
+    };
+    if !color {
+        return format!("{label}: {message}\n");
+    }
+    let tint = match word {
+        "error" => "31",
+        "warning" => "33",
+        _ => "32",
+    };
+    format!("\x1b[1;{tint}m{label}\x1b[0m\x1b[1m: {message}\x1b[0m\n")
+}
+
+fn word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn miette_severity(severity: Severity) -> miette::Severity {
+    match severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    }
+}
+
+/// One diagnostic: its header, its snippet with labels and help, then a `note:` with a
+/// snippet for each label in another file.
+fn block(d: &Resolved, color: bool) -> String {
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         (!d.span_message.is_empty()).then(|| d.span_message.clone()),
         span(&d.primary),
     )];
-    let mut related = Vec::new();
+    let mut elsewhere = Vec::new();
     for (loc, message) in &d.labels {
         if loc.path == d.primary.path {
             labels.push(LabeledSpan::new_with_span(Some(message.clone()), span(loc)));
         } else {
-            related.push(Report {
-                code: "note".to_string(),
-                severity: miette::Severity::Advice,
-                message: message.clone(),
-                source: source(loc),
-                labels: vec![LabeledSpan::new_primary_with_span(None, span(loc))],
-                help: None,
-                related: Vec::new(),
-            });
+            elsewhere.push((loc, message));
         }
     }
     let mut help = d.help.clone();
@@ -94,48 +127,84 @@ fn report(d: &Resolved) -> Report {
             None => format!("note: {note}"),
         });
     }
-    Report {
-        code: d.code.to_string(),
-        severity: match d.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        },
-        message: d.message.clone(),
+    let report = Report {
+        severity: miette_severity(d.severity),
         source: source(&d.primary),
         labels,
         help,
-        related,
+    };
+    let mut out = header(word(d.severity), d.code, &d.message, color);
+    out.push_str(&snippet(&report, color));
+    for (loc, message) in elsewhere {
+        let note = Report {
+            severity: miette::Severity::Advice,
+            source: source(loc),
+            labels: vec![LabeledSpan::new_primary_with_span(None, span(loc))],
+            help: None,
+        };
+        out.push_str(&header("note", "", message, color));
+        out.push_str(&snippet(&note, color));
     }
+    out
 }
 
+/// Every diagnostic, each followed by a blank line.
 pub fn render(diagnostics: &[Resolved], color: bool) -> String {
-    let theme = if color
-        && std::io::IsTerminal::is_terminal(&std::io::stdout())
-        && std::env::var_os("NO_COLOR").is_none()
-    {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();
     for d in diagnostics {
-        let _ = handler.render_report(&mut out, &report(d));
+        out.push_str(&block(d, color));
         out.push('\n');
     }
+    out
+}
+
+/// `N errors, M warnings`, or `no problems found`.
+pub fn summary(diagnostics: &[Resolved]) -> String {
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = diagnostics.len() - errors;
     if diagnostics.is_empty() {
-        out.push_str("no problems found\n");
-    } else {
-        out.push_str(&format!(
-            "{errors} error{}, {warnings} warning{}\n",
-            if errors == 1 { "" } else { "s" },
-            if warnings == 1 { "" } else { "s" }
-        ));
+        return "no problems found\n".to_string();
+    }
+    format!(
+        "{errors} error{}, {warnings} warning{}\n",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    )
+}
+
+/// A message without a code: the header, the snippet at `location` when there is one, the
+/// help (as miette prints it) when there is one.
+pub fn plain(
+    severity: Severity,
+    message: &str,
+    location: Option<&Location>,
+    help: Option<&str>,
+    color: bool,
+) -> String {
+    let mut out = header(word(severity), "", message, color);
+    match location {
+        Some(loc) => {
+            let report = Report {
+                severity: miette_severity(severity),
+                source: source(loc),
+                labels: vec![LabeledSpan::new_primary_with_span(None, span(loc))],
+                help: help.map(str::to_string),
+            };
+            out.push_str(&snippet(&report, color));
+        }
+        None => {
+            if let Some(help) = help {
+                let label = if color {
+                    "\x1b[36mhelp:\x1b[0m"
+                } else {
+                    "help:"
+                };
+                out.push_str(&format!("  {label} {help}\n"));
+            }
+        }
     }
     out
 }

@@ -1,4 +1,8 @@
-//! Rendering diagnostics: miette for people, JSON, GitHub annotations and SARIF for machines.
+//! Rendering diagnostics: one rustc-style format for people (`error[code]: message` with the
+//! snippet, labels and help, on standard error; `human.rs`), JSON, GitHub annotations and SARIF
+//! for machines (on standard output; `machine.rs`). Every command prints its diagnostics, and
+//! its runtime errors, through here; colour follows `--no-color`, `NO_COLOR` and whether
+//! standard error is a terminal.
 
 mod human;
 mod machine;
@@ -6,7 +10,9 @@ pub mod plan;
 pub mod plan_json;
 pub mod sensitive;
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use skel_db::{Db, Diagnostic, Severity};
@@ -99,6 +105,45 @@ impl Hidden {
 }
 
 impl Location {
+    /// A location in a file read from disk (a syntax error of `fmt`, a runtime error's block):
+    /// `range` is a byte range of `text`.
+    pub fn in_text(path: &Path, text: Arc<str>, range: TextRange, cwd: &Path) -> Location {
+        let end = (text.len() as u32).min(range.end());
+        let range = TextRange::new(range.start().min(end), end);
+        let index = skel_db::LineIndex::new(&text);
+        Location {
+            path: shown_path(path, cwd),
+            start: index.line_col(range.start()),
+            end: index.line_col(range.end()),
+            text,
+            range,
+        }
+    }
+
+    /// The rest of line `line` from `column` (both 1-based, the column in characters) in the
+    /// file at `path`, read from disk; `None` when the file cannot be read.
+    pub fn at_line(path: &Path, line: u32, column: u32, cwd: &Path) -> Option<Location> {
+        let text: Arc<str> = Arc::from(std::fs::read_to_string(path).ok()?);
+        let line_start: usize = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let line_text = text[line_start..].split('\n').next().unwrap_or("");
+        let from = line_start
+            + line_text
+                .char_indices()
+                .nth(column.saturating_sub(1) as usize)
+                .map_or(line_text.len(), |(i, _)| i);
+        let to = line_start + line_text.trim_end().len().max(from - line_start);
+        Some(Location::in_text(
+            path,
+            text.clone(),
+            TextRange::new(from as u32, to as u32),
+            cwd,
+        ))
+    }
+
     fn new(db: &dyn Db, span: &skel_db::Span, cwd: &Path, hidden: &Hidden) -> Location {
         let file = span.file;
         let real: Arc<str> = file.text(db).clone().unwrap_or_else(|| Arc::from(""));
@@ -110,19 +155,21 @@ impl Location {
         let index = skel_db::line_index(db, file);
         let (start, end) = (index.line_col(range.start()), index.line_col(range.end()));
         let (text, range) = hidden.mask(file, &real, range);
-        let path = file.path(db);
-        let shown = path
-            .strip_prefix(cwd)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| path.clone());
         Location {
-            path: shown,
+            path: shown_path(file.path(db), cwd),
             text: Arc::from(text),
             range,
             start,
             end,
         }
     }
+}
+
+/// A path as shown: relative to `cwd` when inside it.
+fn shown_path(path: &Path, cwd: &Path) -> PathBuf {
+    path.strip_prefix(cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl Resolved {
@@ -145,16 +192,58 @@ impl Resolved {
     }
 }
 
-pub fn print(diagnostics: &[Resolved], format: Format, color: bool) -> anyhow::Result<()> {
-    let out = match format {
-        Format::Human => human::render(diagnostics, color),
-        Format::Json => machine::json(diagnostics),
-        Format::Github => machine::github(diagnostics),
-        Format::Sarif => machine::sarif(diagnostics),
-    };
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Decides once whether human output uses colour: not with `--no-color`, not when the
+/// NO_COLOR environment variable is set (to anything but the empty string) or TERM is `dumb`,
+/// and only when standard error (where human output goes) is a terminal.
+pub fn init_color(no_color_option: bool) {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    let on = !no_color_option && !no_color_env && !dumb && std::io::stderr().is_terminal();
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// Whether human output uses colour (see [`init_color`]).
+pub fn color() -> bool {
+    COLOR.load(Ordering::Relaxed)
+}
+
+/// Print diagnostics: human output (with the summary line) on standard error, the machine
+/// formats on standard output. `summary` adds the "N errors, M warnings" line (and "no problems
+/// found" when there are none) to human output.
+pub fn print(diagnostics: &[Resolved], format: Format, summary: bool) -> anyhow::Result<()> {
+    match format {
+        Format::Human => {
+            let mut out = human::render(diagnostics, color());
+            if summary {
+                out.push_str(&human::summary(diagnostics));
+            }
+            let mut stderr = std::io::stderr().lock();
+            stderr.write_all(out.as_bytes())?;
+            stderr.flush()?;
+        }
+        Format::Json | Format::Github | Format::Sarif => {
+            let out = match format {
+                Format::Json => machine::json(diagnostics),
+                Format::Github => machine::github(diagnostics),
+                _ => machine::sarif(diagnostics),
+            };
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
     Ok(())
+}
+
+/// One error without a code (a runtime error, a usage error), in the same format as the
+/// diagnostics: `error: message`, the snippet when there is a location, then the help.
+pub fn error_text(message: &str, location: Option<&Location>, help: Option<&str>) -> String {
+    human::plain(Severity::Error, message, location, help, color())
+}
+
+/// Print [`error_text`] on standard error.
+pub fn print_error(message: &str, location: Option<&Location>, help: Option<&str>) {
+    eprint!("{}", error_text(message, location, help));
 }

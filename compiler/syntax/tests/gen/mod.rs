@@ -1,6 +1,8 @@
 //! A deterministic generator of valid-looking HCL: expressions, templates, heredocs, blocks,
 //! with comments, odd spacing and newlines where HCL ignores them; plus byte mutations.
 
+#![allow(dead_code)]
+
 pub struct Gen {
     state: u64,
 }

@@ -26,8 +26,8 @@ use skel_schema::BlockSchema;
 use skel_value::Value;
 
 use crate::common::{
-    complete_object, data_source_schema, default_value, get, get_str, hex, plan_resource,
-    planned_object, resource_schema, set,
+    complete_object, data_source_schema, get, get_str, hex, plan_resource, planned_object,
+    resource_schema, set,
 };
 
 const NAME: &str = "local";
@@ -82,6 +82,15 @@ pub fn parse_mode(text: &str) -> Option<u32> {
         return None;
     }
     u32::from_str_radix(text, 8).ok()
+}
+
+/// The permission bits of files and created directories when the configuration sets none.
+fn default_mode(type_name: &str) -> u32 {
+    if type_name == "local_sensitive_file" {
+        0o700
+    } else {
+        0o777
+    }
 }
 
 fn mode_arg(type_name: &str, obj: &Value, name: &str) -> Result<Option<u32>, ProviderError> {
@@ -178,8 +187,10 @@ async fn write_file(
     };
     let path = Path::new(filename);
     let bytes = desired_content(type_name, planned).await?;
-    let file_mode = mode_arg(type_name, planned, "file_permission")?.unwrap_or(0o777);
-    let dir_mode = mode_arg(type_name, planned, "directory_permission")?.unwrap_or(0o777);
+    let file_mode =
+        mode_arg(type_name, planned, "file_permission")?.unwrap_or(default_mode(type_name));
+    let dir_mode =
+        mode_arg(type_name, planned, "directory_permission")?.unwrap_or(default_mode(type_name));
     create_parents(type_name, path, dir_mode).await?;
     tokio::fs::write(path, &bytes)
         .await
@@ -298,7 +309,20 @@ impl Provider for LocalProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        Ok(plan_resource(&schema.block, request.prior, request.config))
+        let mut response = plan_resource(&schema.block, request.prior, request.config);
+        // Permissions the configuration leaves out (optional and computed): a file skel
+        // writes gets the default, an existing one keeps its own (`plan_resource` kept it).
+        if let Value::Object(planned) = &mut response.planned {
+            for name in ["file_permission", "directory_permission"] {
+                if matches!(planned.get(name), Some(Value::Unknown(_))) {
+                    planned.insert(
+                        name.into(),
+                        Value::string(format!("{:04o}", default_mode(request.type_name))),
+                    );
+                }
+            }
+        }
+        Ok(response)
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
@@ -370,10 +394,28 @@ impl Provider for LocalProvider {
             "file_permission".into(),
             Value::string(format!("{:04o}", meta.permissions().mode() & 0o7777)),
         );
-        if let Some(attr) = schema.block.attribute("directory_permission") {
-            values.insert("directory_permission".into(), default_value(attr));
+        if schema.block.attribute("directory_permission").is_some() {
+            values.insert(
+                "directory_permission".into(),
+                Value::string(format!("{:04o}", default_mode(type_name))),
+            );
         }
         Ok(complete_object(&schema.block, values))
+    }
+
+    /// `filename` and `source` name the same file when they resolve (against the working
+    /// directory) to one path: `./f.txt`, `f.txt` and `/work/f.txt` run in `/work`.
+    fn same_argument(
+        &self,
+        _type_name: &str,
+        name: &str,
+        configured: &Value,
+        imported: &Value,
+    ) -> bool {
+        match (name, configured.as_str(), imported.as_str()) {
+            ("filename" | "source", Some(a), Some(b)) => same_file(a, b),
+            _ => configured == imported,
+        }
     }
 
     async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
@@ -407,5 +449,33 @@ impl Provider for LocalProvider {
         }
         values.extend(digests(&bytes));
         Ok(Some(complete_object(&schema.block, values)))
+    }
+}
+
+/// Whether two paths name one file: equal once made absolute against the working directory
+/// and resolved (through symbolic links when both exist, else lexically).
+fn same_file(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => {
+            let lexical = |p: &str| -> Option<std::path::PathBuf> {
+                let absolute = std::path::absolute(p).ok()?;
+                let mut out = std::path::PathBuf::new();
+                for c in absolute.components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            out.pop();
+                        }
+                        std::path::Component::CurDir => {}
+                        other => out.push(other),
+                    }
+                }
+                Some(out)
+            };
+            lexical(a).is_some() && lexical(a) == lexical(b)
+        }
     }
 }

@@ -1,0 +1,85 @@
+//! Usage errors, and the hints for Terraform commands that skel spells differently or does not
+//! need (`skelc init` → "skel needs no init: …").
+
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+/// What to do instead of a Terraform command that is not a skel command (`apply` and
+/// `validate` are aliases, so they are not here).
+pub fn terraform_hint(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "init" => {
+            "Terraform's `init` installs providers and fetches modules; skel needs neither: \
+                   its providers are built in and module sources are local directories, read \
+                   where they are. Start with `skelc check`, then `skelc plan`"
+        }
+        "get" => {
+            "module sources are local directories, read where they are: there is nothing to \
+                  fetch"
+        }
+        "show" => {
+            "skel's `show` is `skelc plan` for the changes, `skelc state show ADDRESS` for \
+                   an object in state and `skelc output` for the outputs"
+        }
+        "workspace" => {
+            "skel has no workspaces: each root module directory has its own state \
+                        (skel.state.json); keep one directory per environment, each with its own \
+                        `skel.skelvars`"
+        }
+        "taint" => {
+            "skel has no `taint`: to have an object replaced, change an argument that \
+                    forces replacement, or use `lifecycle { replace_triggered_by = [...] }`"
+        }
+        "untaint" => {
+            "skel has no `untaint`: an object whose creation did not finish is tainted \
+                      and replaced by the next `skelc run`"
+        }
+        "providers" => {
+            "skel's providers are built in (null, local, random, aws, kubernetes); \
+                        `skelc check` knows their schemas"
+        }
+        "console" => {
+            "skel has no console; `skelc output` shows the outputs, and the language \
+                      server (`skelc lsp`) shows types and values on hover"
+        }
+        "login" | "logout" => {
+            "skel has no remote service to log in to; providers take \
+                               credentials from their usual places (the AWS SDK's chain, a \
+                               kubeconfig)"
+        }
+        "test" => {
+            "skel has no `test` command: `skelc check` checks the whole configuration, and \
+                   `skelc plan --detailed-exitcode` tells whether anything would change"
+        }
+        "version" => "skel's `version` is `skelc --version`",
+        "metadata" => "skel has no `metadata` command",
+        _ => return None,
+    })
+}
+
+/// Print a command-line parsing error and return its exit code: 0 for `--help` and
+/// `--version`, 2 otherwise, but 1 with `--detailed-exitcode` (where 2 means "changes").
+pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    let failure = if args.iter().any(|a| a == "--detailed-exitcode") {
+        1
+    } else {
+        2
+    };
+    if e.kind() == ErrorKind::InvalidSubcommand {
+        if let Some(ContextValue::String(name)) = e.get(ContextKind::InvalidSubcommand) {
+            if let Some(hint) = terraform_hint(name) {
+                crate::render::print_error(
+                    &format!("unrecognized subcommand '{name}'"),
+                    None,
+                    Some(hint),
+                );
+                eprintln!("\nFor more information, try 'skelc --help'.");
+                return ExitCode::from(failure);
+            }
+        }
+    }
+    let code = if e.use_stderr() { failure } else { 0 };
+    let _ = e.print();
+    ExitCode::from(code)
+}
