@@ -42,8 +42,8 @@ pub struct Locked {
     pub state: State,
 }
 
-pub fn lock_state(dir: &std::path::Path, operation: &str) -> anyhow::Result<Locked> {
-    let store = StateStore::open(dir)?;
+/// Lock `store` (see [`crate::encryption::store_for`]) and read its state.
+pub fn lock_state(store: StateStore, operation: &str) -> anyhow::Result<Locked> {
     let lock = store.lock(operation)?;
     if let Some(previous) = lock.taken_over() {
         eprintln!(
@@ -150,10 +150,12 @@ pub struct JournalSink {
 impl JournalSink {
     pub fn begin(locked: &Locked, redactor: Redactor) -> anyhow::Result<JournalSink> {
         let run_id = uuid::Uuid::new_v4().to_string();
-        let journal = Journal::begin(&locked.lock, &run_id, &locked.state)?;
+        let journal = locked
+            .store
+            .begin_journal(&locked.lock, &run_id, &locked.state)?;
         Ok(JournalSink {
             redactor,
-            store: StateStore::open(locked.store.dir())?,
+            store: locked.store.clone(),
             lock: locked.lock.clone(),
             journal: Mutex::new(Some(journal)),
             serial: Mutex::new(locked.state.serial),

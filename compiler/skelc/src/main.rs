@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod cmd;
+mod encryption;
 mod fmt;
 mod glue;
 mod lsp;

@@ -19,6 +19,8 @@ pub struct Project {
     pub root: PathBuf,
     pub config: Arc<Config>,
     pub variables: BTreeMap<String, Value>,
+    /// How its state and saved plans are encrypted (`skel { encryption { } }`).
+    pub encryption: crate::encryption::Encryptions,
 }
 
 /// Why loading stopped: diagnostics were printed (exit 1) or the input is unusable (exit 2).
@@ -60,10 +62,12 @@ pub fn load(dir: &Path, vars: &VarArgs) -> Result<Project, LoadError> {
     }
     let config = skel_lower::lower(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
     let variables = evaluate_vars(&db, &config, &values)?;
+    let encryption = crate::encryption::from_config(&config, &variables)?;
     Ok(Project {
         root,
         config: Arc::new(config),
         variables,
+        encryption,
     })
 }
 

@@ -116,6 +116,14 @@ impl StateStore {
         }
     }
 
+    /// Whether the state file exists in another form than the configured encryption writes
+    /// (plain where it is sealed, sealed with a fallback's key, sealed where it is plain): the
+    /// next write migrates it.
+    pub fn needs_rewrite(&self) -> Result<bool, StateError> {
+        Ok(read_optional(&self.state_path())?
+            .is_some_and(|bytes| !self.encryption.is_current(&bytes)))
+    }
+
     /// The backup (the state before the last write), if there is one.
     pub fn read_backup(&self) -> Result<Option<State>, StateError> {
         let path = self.backup_path();

@@ -4,7 +4,7 @@ use crate::cli::OutputArgs;
 
 pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
     let dir = std::path::absolute(&args.dir)?;
-    let store = skel_state::StateStore::open(&dir)?;
+    let store = crate::encryption::store_in(&dir, &Default::default())?;
     let state = store.read()?;
     let redact = |sensitive: bool, v: &serde_json::Value| {
         if sensitive {

@@ -66,7 +66,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             );
         }
         if let Some(out) = &args.out {
-            save(out, &project.root, &project.variables, &planned.changes)?;
+            save(out, &project, &planned.changes)?;
             if !args.json {
                 println!(
                     "\nSaved the plan to {}. Apply exactly it with: skelc run {}",
@@ -101,20 +101,40 @@ pub fn print_drift(planned: &Planned, redactor: &Redactor) {
     println!();
 }
 
-/// Write a plan file, readable only by its owner (it holds planned values, secrets included).
-fn save(
-    path: &Path,
-    root: &Path,
-    variables: &BTreeMap<String, Value>,
-    changes: &ChangeSet,
-) -> anyhow::Result<()> {
+/// Write a plan file, readable only by its owner (it holds planned values, secrets included),
+/// encrypted when `plan { }` encryption is configured. The variables the key providers read are
+/// left out: they must be given again to apply it.
+fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> anyhow::Result<()> {
+    let encryption = &project.encryption;
     let file = PlanFile {
         format_version: PLAN_FILE_VERSION,
-        root: root.to_path_buf(),
-        variables: variables.clone(),
+        root: project.root.clone(),
+        variables: project
+            .variables
+            .iter()
+            .filter(|(name, _)| !encryption.key_variables.contains(*name))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
         changes: changes.clone(),
     };
-    let text = serde_json::to_string(&file)?;
+    let plain = serde_json::to_vec(&file)?;
+    let text = if encryption.plan.encrypts() {
+        let sealed = encryption
+            .plan
+            .seal(&plain)
+            .map_err(|e| anyhow::anyhow!("cannot encrypt the plan {}: {e}", path.display()))?;
+        // The root module's directory stays readable beside the envelope: its configuration
+        // says how to decrypt the rest. The copy inside is compared with it when loading.
+        let mut envelope: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&sealed)?;
+        envelope.insert(
+            "root".into(),
+            serde_json::Value::String(project.root.display().to_string()),
+        );
+        serde_json::to_vec(&envelope)?
+    } else {
+        plain
+    };
     use std::io::Write;
     #[cfg(unix)]
     let mut f = {
@@ -130,15 +150,37 @@ fn save(
     #[cfg(not(unix))]
     let mut f =
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(&text)?;
     f.sync_all()?;
     Ok(())
 }
 
-pub fn load_plan_file(path: &Path) -> anyhow::Result<PlanFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: PlanFile = serde_json::from_str(&text)
+/// The root module directory a plan file was made for, without decrypting it.
+pub fn plan_root(path: &Path) -> anyhow::Result<std::path::PathBuf> {
+    #[derive(Deserialize)]
+    struct Root {
+        root: Option<std::path::PathBuf>,
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice::<Root>(&bytes)
+        .ok()
+        .and_then(|r| r.root)
+        .ok_or_else(|| anyhow::anyhow!("{} is not a skel plan file", path.display()))
+}
+
+/// Read a plan file, decrypting it with `encryption` (the project's plan encryption).
+pub fn load_plan_file(
+    path: &Path,
+    encryption: &skel_state::Encryption,
+) -> anyhow::Result<PlanFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = encryption.open(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the plan {}: {e}. Nothing was changed.",
+            path.display()
+        )
+    })?;
+    let file: PlanFile = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a skel plan file", path.display()))?;
     if file.format_version != PLAN_FILE_VERSION {
         anyhow::bail!(

@@ -63,7 +63,13 @@ async fn show_and_apply(
     );
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.
-        if !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
+        // A state read through a fallback method (key rotation, migration) is written again
+        // in the configured form.
+        let migrate = locked.store.needs_rewrite()?;
+        if migrate {
+            eprintln!("The state is rewritten with its configured encryption method.");
+        }
+        if migrate || !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
             return finish(locked, planned, registry, args, redactor, true).await;
         }
         return Ok(0);
@@ -162,18 +168,31 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
 fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
-    let saved = super::plan::load_plan_file(&args.target)?;
+    let root = super::plan::plan_root(&args.target)?;
     let registry = glue::registry();
-    let project = match super::load_or_exit(&saved.root, &Default::default()) {
-        Ok(mut p) => {
-            p.variables = saved.variables.clone();
-            p
-        }
+    // The configuration says how the plan is encrypted; the variables given now supply the key
+    // material, which a plan file never holds.
+    let mut project = match super::load_or_exit(&root, &args.vars) {
+        Ok(p) => p,
         Err(code) => return code,
     };
+    let saved = super::plan::load_plan_file(&args.target, &project.encryption.plan)?;
+    if saved.root != root {
+        anyhow::bail!(
+            "cannot read the plan {}: the directory recorded beside its encrypted data is not the              one inside it (the file was altered). Nothing was changed.",
+            args.target.display()
+        );
+    }
+    let mut variables = saved.variables.clone();
+    for name in &project.encryption.key_variables {
+        if let Some(value) = project.variables.get(name) {
+            variables.insert(name.clone(), value.clone());
+        }
+    }
+    project.variables = variables;
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let mut locked = glue::lock_state(&project.root, "run")?;
+        let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "run")?;
         glue::recover(&mut locked, &registry, &project).await?;
         // A plan made before any state existed applies to a directory that still has none.
         if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.state_path().exists() {

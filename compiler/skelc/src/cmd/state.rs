@@ -7,13 +7,13 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
     let dir = std::path::absolute(&args.dir)?;
     match args.command {
         StateCommand::List => {
-            let state = skel_state::StateStore::open(&dir)?.read()?;
+            let state = crate::encryption::store_in(&dir, &Default::default())?.read()?;
             for addr in state.resources.keys() {
                 println!("{addr}");
             }
         }
         StateCommand::Show { address } => {
-            let state = skel_state::StateStore::open(&dir)?.read()?;
+            let state = crate::encryption::store_in(&dir, &Default::default())?.read()?;
             let addr: skel_plan_ir::InstanceAddr = address.parse()?;
             let Some(instance) = state.resources.get(&addr) else {
                 anyhow::bail!("no `{addr}` in state; `skelc state list` shows what is there");
@@ -36,7 +36,10 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             }
         }
         StateCommand::Rm { addresses } => {
-            let mut locked = crate::glue::lock_state(&dir, "state rm")?;
+            let mut locked = crate::glue::lock_state(
+                crate::encryption::store_in(&dir, &Default::default())?,
+                "state rm",
+            )?;
             for address in &addresses {
                 let addr: skel_plan_ir::InstanceAddr = address.parse()?;
                 if locked.state.resources.remove(&addr).is_none() {
@@ -50,7 +53,10 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             );
         }
         StateCommand::Mv { from, to } => {
-            let mut locked = crate::glue::lock_state(&dir, "state mv")?;
+            let mut locked = crate::glue::lock_state(
+                crate::encryption::store_in(&dir, &Default::default())?,
+                "state mv",
+            )?;
             let from: skel_plan_ir::InstanceAddr = from.parse()?;
             let to: skel_plan_ir::InstanceAddr = to.parse()?;
             if from.resource.type_name != to.resource.type_name

@@ -33,6 +33,7 @@ mod data;
 mod dns;
 pub mod error;
 mod gateways;
+pub mod kms;
 mod network;
 mod routing;
 mod security;

@@ -147,6 +147,19 @@ impl Encryption {
         matches!(self.method, Method::AesGcm { .. })
     }
 
+    /// Whether a file's `bytes` are in the form this configuration writes: sealed by the
+    /// method's key provider, or plain when the method is unencrypted. A file read through the
+    /// fallback is not, and the next write migrates it.
+    pub fn is_current(&self, bytes: &[u8]) -> bool {
+        match (self.method.key_provider(), is_envelope(bytes)) {
+            (None, envelope) => !envelope,
+            (Some(_), false) => false,
+            (Some(keys), true) => serde_json::from_slice::<Envelope>(bytes)
+                .map(|e| e.meta.contains_key(keys.id()))
+                .unwrap_or(false),
+        }
+    }
+
     /// `plaintext` as it is written to disk: unchanged, or sealed in an envelope (one line of
     /// JSON, no newline).
     pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
