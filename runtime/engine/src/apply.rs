@@ -770,7 +770,10 @@ async fn run_step_inner(
         )?;
         let finished_json = provisioned.then(|| new_json.clone());
         let consistent = compatible(&response.planned, &new, &mut Vec::new());
-        let status = if not_ready.is_some() && prior.is_none() {
+        // An object whose creation provisioners have not all run is tainted in state too, until
+        // they have: whatever stops them (a failure, a panic, an error evaluating their
+        // arguments, a crash) leaves it to be replaced, never taken for complete.
+        let status = if (not_ready.is_some() && prior.is_none()) || provisioned {
             InstanceStatus::Tainted
         } else {
             InstanceStatus::Ready
@@ -865,6 +868,11 @@ async fn run_step_inner(
             if let Some(finished) = &finished_json {
                 // Every provisioner ran: the object is complete.
                 sink(ctx.sink.result(seq, addr, Ok(Some(finished)), false))?;
+                let mut shared = ctx.lock();
+                if let Some(entry) = shared.state.resources.get_mut(addr) {
+                    entry.status = InstanceStatus::Ready;
+                }
+                maybe_checkpoint(ctx, &mut shared)?;
             }
         }
         Ok(())
@@ -900,13 +908,27 @@ async fn run_provisioner(
     let observer = ctx.observer.clone();
     let addr_for_output = addr.clone();
     let output = move |line: &str| observer.provisioner_output(&addr_for_output, line);
-    runner
-        .run(&prov.kind, args, connection, &output)
-        .await
-        .map_err(|e| {
-            EngineError::new(format!("provisioner `{}` failed: {e}", prov.kind))
-                .at(addr.to_string(), Some(&prov.location))
-        })
+    // On a task of its own, so a provisioner that panics is a failed provisioner (its resource
+    // tainted) rather than a lost apply step.
+    let runner = runner.clone();
+    let (kind, args, connection) = (prov.kind.clone(), args.clone(), connection.cloned());
+    let joined = tokio::spawn(async move {
+        runner
+            .run(&kind, &args, connection.as_ref(), &output)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    let failure = match joined {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(message)) => message,
+        Err(e) if e.is_panic() => "it stopped unexpectedly (an internal error)".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(
+        EngineError::new(format!("provisioner `{}` failed: {failure}", prov.kind))
+            .at(addr.to_string(), Some(&prov.location)),
+    )
 }
 
 fn maybe_checkpoint(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {
