@@ -140,6 +140,45 @@ fn io_error(type_name: &str, what: &str, path: &Path, e: &std::io::Error) -> Pro
     ))
 }
 
+/// The process's file mode creation mask, as the kernel reports it (`Umask:` in
+/// `/proc/self/status`); `0o022` where it cannot be read. Read, not set: setting it to find it
+/// out would race with files other threads create.
+pub fn process_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// `file_permission` and `directory_permission` are bits before the umask, as in Terraform's
+/// local provider: the bits a file or directory actually gets.
+fn effective_mode(mode: u32) -> u32 {
+    mode & !process_umask() & 0o7777
+}
+
+/// The default permissions of a file: `sensitive_content` is private (`0600`, its directories
+/// `0700`), the rest follows the schema defaults (`0777`, less the umask).
+fn default_modes(config: &Value) -> Option<Value> {
+    let mut values = config.as_mapping()?.clone();
+    if get(config, "sensitive_content").is_null() {
+        return None;
+    }
+    for (name, mode) in [
+        ("file_permission", "0600"),
+        ("directory_permission", "0700"),
+    ] {
+        if get(config, name).is_null() {
+            values.insert(name.to_string(), Value::string(mode));
+        }
+    }
+    Some(Value::Object(values))
+}
+
 /// Creates the missing parent directories of `file` with permission bits `mode`.
 async fn create_parents(type_name: &str, file: &Path, mode: u32) -> Result<(), ProviderError> {
     let mut missing: Vec<PathBuf> = Vec::new();
@@ -152,7 +191,13 @@ async fn create_parents(type_name: &str, file: &Path, mode: u32) -> Result<(), P
         dir = d.parent();
     }
     for d in missing.iter().rev() {
-        match tokio::fs::create_dir(d).await {
+        let created = {
+            use std::os::unix::fs::DirBuilderExt;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.mode(mode);
+            builder.create(d)
+        };
+        match created {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io_error(type_name, "create the directory", d, &e)),
@@ -177,15 +222,27 @@ async fn write_file(
     };
     let path = Path::new(filename);
     let bytes = desired_content(type_name, planned).await?;
-    let file_mode = mode_arg(type_name, planned, "file_permission")?.unwrap_or(0o777);
-    let dir_mode = mode_arg(type_name, planned, "directory_permission")?.unwrap_or(0o777);
+    let file_mode =
+        effective_mode(mode_arg(type_name, planned, "file_permission")?.unwrap_or(0o777));
+    let dir_mode =
+        effective_mode(mode_arg(type_name, planned, "directory_permission")?.unwrap_or(0o777));
     create_parents(type_name, path, dir_mode).await?;
-    tokio::fs::write(path, &bytes)
-        .await
-        .map_err(|e| io_error(type_name, "write", path, &e))?;
-    tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(file_mode))
-        .await
-        .map_err(|e| io_error(type_name, "set the permissions of", path, &e))?;
+    // Created with its final mode (never wider for a moment); an existing file is narrowed
+    // before the new content goes in.
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(file_mode)
+            .open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(file_mode))?;
+        file.write_all(&bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| io_error(type_name, "write", path, &e))?;
     Ok(state_with_digests(block, planned, &bytes))
 }
 
@@ -232,7 +289,7 @@ async fn state_from_disk(
     if let Ok(meta) = tokio::fs::metadata(path).await {
         let on_disk = meta.permissions().mode() & 0o7777;
         let recorded = get_str(state, "file_permission").and_then(parse_mode);
-        if recorded.is_some_and(|m| m != on_disk) {
+        if recorded.is_some_and(|m| effective_mode(m) != on_disk) {
             set(
                 &mut out,
                 "file_permission",
@@ -297,7 +354,12 @@ impl Provider for LocalProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        Ok(plan_resource(&schema.block, request.prior, request.config))
+        let config = default_modes(request.config);
+        Ok(plan_resource(
+            &schema.block,
+            request.prior,
+            config.as_ref().unwrap_or(request.config),
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
