@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
+mod host_keys;
 mod local_exec;
 mod remote;
 pub mod ssh;
