@@ -91,6 +91,9 @@ pub struct World {
     pub resources: HashMap<(ModuleInstance, ResourceMode, String, String), Expanded>,
     /// Module call instances: (calling instance, call name) → (repetition, keys).
     pub calls: HashMap<(ModuleInstance, String), (Repetition, Keys)>,
+    /// Per module, each local's position in `locals`: finding a local by name must not cost a
+    /// scan of them all (a module of 50,000 locals would make planning quadratic).
+    local_index: Vec<HashMap<String, usize>>,
 }
 
 /// A plain scope of root names.
@@ -184,7 +187,20 @@ impl World {
             dependents: HashMap::new(),
             resources: HashMap::new(),
             calls: HashMap::new(),
+            local_index: Vec::new(),
         };
+        world.local_index = world
+            .config
+            .modules
+            .iter()
+            .map(|m| {
+                m.locals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.name.clone(), i))
+                    .collect()
+            })
+            .collect();
         world.instances.insert(
             ModuleInstance::root(),
             InstanceInfo {
@@ -226,6 +242,17 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Where a module's local of that name is in its `locals`.
+    fn local_position(&self, module: ModuleId, name: &str) -> Option<usize> {
+        self.local_index.get(module)?.get(name).copied()
+    }
+
+    /// A local of a module, by name.
+    fn local(&self, module: ModuleId, name: &str) -> Option<&skel_plan_ir::LocalConfig> {
+        let index = self.local_position(module, name)?;
+        self.config.modules.get(module)?.locals.get(index)
     }
 
     /// The module a module instance is an instance of.
@@ -420,10 +447,8 @@ impl World {
                 .collect()
         };
         match key {
-            NodeKey::Local(name) => module
-                .locals
-                .iter()
-                .find(|l| &l.name == name)
+            NodeKey::Local(name) => self
+                .local(self.module_id(mi), name)
                 .map(|l| from(mi, &l.references))
                 .unwrap_or_default(),
             NodeKey::Output(name) => module
@@ -475,7 +500,8 @@ impl World {
         match key {
             NodeKey::Var(name) => self.compute_var(mi, module, name),
             NodeKey::Local(name) => {
-                let Some(local) = module.locals.iter().find(|l| &l.name == name) else {
+                let position = self.local_position(self.module_id(mi), name);
+                let Some(local) = position.and_then(|i| module.locals.get(i)) else {
                     return Err(EngineError::new(format!("unknown local value `{name}`")));
                 };
                 let (scope, deps, nodes) = self.scope(mi, &local.references, None, None)?;

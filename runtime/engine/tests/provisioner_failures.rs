@@ -2,93 +2,18 @@
 //! resource tainted — in the state the apply returns (and checkpoints) and in the journal (the
 //! object's result stays `tainted`, with no completing result) — so the next plan replaces it.
 
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use skel_db::{Db, MemorySystem, SkelDatabase};
-use skel_plan_ir::{Action, Config, InstanceAddr, InstanceStatus, ResourceChange, State};
-use skel_provider::{
-    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
-};
+use common::{config, null_registry};
+use skel_plan_ir::{Action, InstanceAddr, InstanceStatus, ResourceChange, State};
+use skel_provider::ProviderError;
 use skel_runtime::{
-    apply, plan, ApplyOptions, Phase, PlanOptions, ProviderRegistry, Provisioners, Silent,
-    StateSink,
+    apply, plan, ApplyOptions, Phase, PlanOptions, Provisioners, Silent, StateSink,
 };
-use skel_value::{Type, Value, ValueMap};
-
-fn config(text: &str) -> Arc<Config> {
-    let system = Arc::new(MemorySystem::new());
-    system.write("/p/main.skel", text);
-    let db = SkelDatabase::new(system);
-    let root = db.directory(Path::new("/p"));
-    let diagnostics =
-        skel_types::check_project(&db, &skel_types::ProjectInput { root, vars: vec![] });
-    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    Arc::new(skel_lower::lower(&db, root).expect("lowers"))
-}
-
-/// A `null_resource` that exists only in state.
-struct Null(AtomicUsize);
-
-#[async_trait]
-impl Provider for Null {
-    fn name(&self) -> &str {
-        "null"
-    }
-
-    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
-        let planned = match request.prior {
-            Some(prior) => prior.clone(),
-            None => Value::Object(ValueMap::from([
-                ("id".to_string(), Value::Unknown(Type::String)),
-                ("triggers".to_string(), Value::Null),
-            ])),
-        };
-        Ok(PlanResponse {
-            planned,
-            requires_replace: vec![],
-        })
-    }
-
-    async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
-        Ok(match request.planned {
-            None => Value::Null,
-            Some(_) => Value::Object(ValueMap::from([
-                (
-                    "id".to_string(),
-                    Value::string(self.0.fetch_add(1, Ordering::SeqCst).to_string()),
-                ),
-                ("triggers".to_string(), Value::Null),
-            ])),
-        })
-    }
-
-    async fn read(&self, _: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
-        Ok(Some(state.clone()))
-    }
-
-    async fn read_data(&self, _: &str, config: &Value) -> Result<Value, ProviderError> {
-        Ok(config.clone())
-    }
-
-    async fn import(&self, _: &str, _: &str) -> Result<Value, ProviderError> {
-        Err(ProviderError::Other("no import".into()))
-    }
-}
-
-struct NullFactory(Arc<Null>);
-
-impl ProviderFactory for NullFactory {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn configure(&self, _: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
-        Ok(self.0.clone())
-    }
-}
+use skel_value::Value;
 
 /// `local-exec` whose `command` says what to do: `ok`, `fail` or `panic`.
 struct Scripted;
@@ -167,9 +92,7 @@ resource "null_resource" "fine" {{
 
 async fn check_tainted(command: &str) {
     let config = config(&resource(command));
-    let registry = ProviderRegistry::new([
-        Arc::new(NullFactory(Arc::new(Null(AtomicUsize::new(0))))) as Arc<dyn ProviderFactory>,
-    ]);
+    let registry = null_registry();
     let options = PlanOptions {
         refresh: true,
         ..Default::default()

@@ -161,17 +161,25 @@ fn effective_mode(mode: u32) -> u32 {
     mode & !process_umask() & 0o7777
 }
 
-/// The default permissions of a file: `sensitive_content` is private (`0600`, its directories
-/// `0700`), the rest follows the schema defaults (`0777`, less the umask).
+/// `local_file`'s permissions when not configured (its schema has no defaults, so the provider
+/// sees what was set): `0777` for both, as Terraform's local provider, but a file with
+/// `sensitive_content` is private (`0600`, its directories `0700`). Both before the umask.
+/// (`local_sensitive_file` has schema defaults, `0700`.)
 fn default_modes(config: &Value) -> Option<Value> {
     let mut values = config.as_mapping()?.clone();
-    if get(config, "sensitive_content").is_null() {
-        return None;
-    }
-    for (name, mode) in [
-        ("file_permission", "0600"),
-        ("directory_permission", "0700"),
-    ] {
+    let sensitive = !get(config, "sensitive_content").is_null();
+    let defaults = if sensitive {
+        [
+            ("file_permission", "0600"),
+            ("directory_permission", "0700"),
+        ]
+    } else {
+        [
+            ("file_permission", "0777"),
+            ("directory_permission", "0777"),
+        ]
+    };
+    for (name, mode) in defaults {
         if get(config, name).is_null() {
             values.insert(name.to_string(), Value::string(mode));
         }
@@ -354,7 +362,9 @@ impl Provider for LocalProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        let config = default_modes(request.config);
+        let config = (request.type_name == "local_file")
+            .then(|| default_modes(request.config))
+            .flatten();
         Ok(plan_resource(
             &schema.block,
             request.prior,
@@ -432,7 +442,11 @@ impl Provider for LocalProvider {
             Value::string(format!("{:04o}", meta.permissions().mode() & 0o7777)),
         );
         if let Some(attr) = schema.block.attribute("directory_permission") {
-            values.insert("directory_permission".into(), default_value(attr));
+            let default = match default_value(attr) {
+                Value::Null => Value::string("0777"),
+                set => set,
+            };
+            values.insert("directory_permission".into(), default);
         }
         Ok(complete_object(&schema.block, values))
     }
