@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use skel_plan_ir::{Action, InstanceAddr, ResourceChange, State};
-use skel_runtime::{Cancel, Observer, Phase, ProviderRegistry, StateSink};
+use skel_runtime::{Cancel, IntentInfo, Observer, Phase, ProviderRegistry, StateSink};
 use skel_state::{
     Journal, JournalAction, JournalIntent, JournalResult, LockGuard, Outcome, StateStore,
 };
@@ -88,9 +88,18 @@ pub async fn recover(
         };
         let answer = match step {
             skel_state::Recovery::RecoverCreate { .. } => {
-                let planned = typed(&intent.planned).unwrap_or(Value::Null);
+                // What was unknown at the call is unknown again: the provider fills it in from
+                // the object it finds, instead of taking the journal's `null` for the value.
+                let planned = typed(&intent.planned)
+                    .map(|p| p.with_unknowns_at(&intent.unknown))
+                    .unwrap_or(Value::Null);
                 provider
-                    .recover(type_name, &planned, &intent.addr.to_string())
+                    .recover(skel_provider::RecoverRequest {
+                        type_name,
+                        planned: &planned,
+                        address: &intent.addr.to_string(),
+                        token: intent.token.as_deref(),
+                    })
                     .await
             }
             _ => match typed(&intent.prior) {
@@ -193,7 +202,7 @@ impl StateSink for JournalSink {
         seq: u64,
         change: &ResourceChange,
         phase: Phase,
-        durable: bool,
+        info: IntentInfo<'_>,
     ) -> Result<(), String> {
         let action = match (phase, change.action) {
             (Phase::Destroy, _) => JournalAction::Delete,
@@ -212,6 +221,12 @@ impl StateSink for JournalSink {
             } else {
                 change.planned.as_ref().map(Value::to_json)
             },
+            unknown: match (phase, &change.planned) {
+                (Phase::Apply, Some(planned)) => planned.unknown_paths(),
+                _ => Vec::new(),
+            },
+            token: info.token.map(str::to_string),
+            provisioners: info.provisioners,
             deposed: (phase == Phase::Destroy && change.deposed)
                 || (phase == Phase::Apply && change.action == Action::CreateThenDelete),
             sensitive_paths: change.sensitive_paths.clone(),
@@ -222,7 +237,7 @@ impl StateSink for JournalSink {
                 .collect(),
         };
         self.with_journal(|j| {
-            if durable {
+            if info.durable {
                 j.intent(&intent)
             } else {
                 j.intent_volatile(&intent)

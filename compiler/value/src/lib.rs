@@ -8,6 +8,7 @@ mod convert;
 mod convert_value;
 mod map;
 mod number;
+mod paths;
 mod ty;
 mod value;
 

@@ -13,6 +13,7 @@ use skel_plan_ir::{
     Action, InstanceAddr, InstanceStatus, ModuleInstance, OutputState, ResourceChange,
     ResourceInstanceState, ResourceMode, State,
 };
+use skel_provider::fault::{self, When};
 use skel_provider::{ApplyRequest, PlanRequest, ProviderError};
 use skel_value::Value;
 use tokio::sync::Semaphore;
@@ -36,14 +37,13 @@ pub enum Phase {
 /// with a write-ahead journal and the state store. Errors stop the walk from starting anything
 /// new (the journal must be able to account for every provider call).
 pub trait StateSink: Send + Sync {
-    /// Before a provider call that changes something. `durable`: the record must be on disk
-    /// before the call is made (the object exists outside skel).
+    /// Before a provider call that changes something.
     fn intent(
         &self,
         seq: u64,
         change: &ResourceChange,
         phase: Phase,
-        durable: bool,
+        info: IntentInfo<'_>,
     ) -> Result<(), String>;
     /// After it: the new object (`None` when deleted) or the error message; `tainted` when
     /// the object is not complete yet (not ready, or creation provisioners still to run). A
@@ -57,6 +57,18 @@ pub trait StateSink: Send + Sync {
     ) -> Result<(), String>;
     /// Persist the state (called every few seconds and at the end).
     fn checkpoint(&self, state: &State) -> Result<(), String>;
+}
+
+/// What an intent records beside the change.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IntentInfo<'a> {
+    /// The record must be on disk before the call is made (the object exists outside skel).
+    pub durable: bool,
+    /// A create's idempotency token: the provider receives it with the call, recovery with
+    /// the intent.
+    pub token: Option<&'a str>,
+    /// A create followed by creation provisioners: an object recovery finds is tainted.
+    pub provisioners: bool,
 }
 
 /// Runs provisioners (`local-exec`, `file`, `remote-exec`).
@@ -645,7 +657,10 @@ async fn run_step_inner(
             seq,
             change,
             Phase::Destroy,
-            configured.provider.external(&addr.resource.type_name),
+            IntentInfo {
+                durable: configured.provider.external(&addr.resource.type_name),
+                ..IntentInfo::default()
+            },
         ))?;
         let outcome = configured
             .provider
@@ -654,8 +669,10 @@ async fn run_step_inner(
                 prior: prior.as_ref(),
                 planned: None,
                 address: &addr.to_string(),
+                token: None,
             })
             .await;
+        fault::point("engine", &addr.resource.type_name, When::After);
         match outcome {
             Ok(_) => {
                 sink(ctx.sink.result(seq, addr, Ok(None), false))?;
@@ -722,11 +739,21 @@ async fn run_step_inner(
         }
         let mut journaled = change.clone();
         journaled.planned = Some(response.planned.clone());
+        // A create gets an idempotency token before anything is sent: journaled with the
+        // intent, sent with the call, so recovery can find exactly what the call made.
+        let token = prior.is_none().then(|| uuid::Uuid::new_v4().to_string());
+        let has_provisioners = prior.is_none()
+            && resource_config(&ctx.lock().world, addr)
+                .is_some_and(|rc| rc.provisioners.iter().any(|p| !p.when_destroy));
         sink(ctx.sink.intent(
             seq,
             &journaled,
             Phase::Apply,
-            configured.provider.external(&addr.resource.type_name),
+            IntentInfo {
+                durable: configured.provider.external(&addr.resource.type_name),
+                token: token.as_deref(),
+                provisioners: has_provisioners,
+            },
         ))?;
         let outcome = configured
             .provider
@@ -735,8 +762,10 @@ async fn run_step_inner(
                 prior: prior.as_ref(),
                 planned: Some(&response.planned),
                 address: &addr.to_string(),
+                token: token.as_deref(),
             })
             .await;
+        fault::point("engine", &addr.resource.type_name, When::After);
         let verb = if prior.is_some() {
             "updating"
         } else {
@@ -759,10 +788,7 @@ async fn run_step_inner(
         // Until a new object is ready and its creation provisioners have run, the journal
         // records it as tainted: a crash before then recovers it as tainted (to be replaced),
         // never as a finished object.
-        let provisioned = prior.is_none()
-            && not_ready.is_none()
-            && resource_config(&ctx.lock().world, addr)
-                .is_some_and(|rc| rc.provisioners.iter().any(|p| !p.when_destroy));
+        let provisioned = has_provisioners && not_ready.is_none();
         let journal_tainted = (not_ready.is_some() && prior.is_none()) || provisioned;
         sink(
             ctx.sink

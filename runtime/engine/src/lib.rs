@@ -11,7 +11,9 @@ mod plan;
 mod providers;
 mod world;
 
-pub use apply::{apply, ApplyOptions, ApplyReport, Cancel, Phase, Provisioners, StateSink};
+pub use apply::{
+    apply, ApplyOptions, ApplyReport, Cancel, IntentInfo, Phase, Provisioners, StateSink,
+};
 pub use error::{EngineError, Errors};
 pub use observer::{Observer, Silent};
 pub use plan::{plan, Drift, PlanOptions, Planned};

@@ -17,7 +17,8 @@ use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
 use skel_runtime::{
-    apply, plan, ApplyOptions, Cancel, Phase, PlanOptions, ProviderRegistry, Silent, StateSink,
+    apply, plan, ApplyOptions, Cancel, IntentInfo, Phase, PlanOptions, ProviderRegistry, Silent,
+    StateSink,
 };
 use skel_value::{Type, Value};
 
@@ -48,6 +49,8 @@ struct Script {
     next_id: AtomicUsize,
     /// Objects that exist "remotely", by id, with their triggers.
     remote: Mutex<BTreeMap<String, Value>>,
+    /// (address, token) of every create call.
+    tokens: Mutex<Vec<(String, String)>>,
 }
 
 struct Mock(Arc<Script>);
@@ -118,6 +121,13 @@ impl Provider for MockProvider {
             .lock()
             .unwrap()
             .push(format!("{verb} {}", request.address));
+        if let Some(token) = request.token {
+            script
+                .tokens
+                .lock()
+                .unwrap()
+                .push((request.address.to_string(), token.to_string()));
+        }
         if script.fail.lock().unwrap().contains(request.address) {
             return Err(ProviderError::Api(format!(
                 "scripted failure for {}",
@@ -172,6 +182,8 @@ impl Provider for MockProvider {
 #[derive(Default)]
 struct MemorySink {
     events: Mutex<Vec<String>>,
+    /// (address, token) of every create's intent.
+    tokens: Mutex<Vec<(String, String)>>,
     checkpoints: AtomicUsize,
 }
 
@@ -181,12 +193,19 @@ impl StateSink for MemorySink {
         seq: u64,
         change: &ResourceChange,
         phase: Phase,
-        _durable: bool,
+        info: IntentInfo<'_>,
     ) -> Result<(), String> {
+        let token = info.token;
         self.events
             .lock()
             .unwrap()
             .push(format!("intent {seq} {phase:?} {}", change.addr));
+        if let Some(token) = token {
+            self.tokens
+                .lock()
+                .unwrap()
+                .push((change.addr.to_string(), token.to_string()));
+        }
         Ok(())
     }
     fn result(
@@ -285,6 +304,56 @@ output "c" {
   value = null_resource.c.triggers["b"]
 }
 "#;
+
+#[tokio::test]
+async fn each_create_sends_the_token_its_intent_journaled() {
+    let run = Run::new();
+    let config = config(&[("main.skel", CHAIN)]);
+    let planned = run.plan(&config, &State::new("l")).await;
+    let sink = Arc::new(MemorySink::default());
+    let report = apply(
+        planned,
+        &run.registry,
+        sink.clone(),
+        Arc::new(Silent),
+        ApplyOptions::default(),
+    )
+    .await;
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    let mut journaled = sink.tokens.lock().unwrap().clone();
+    let mut sent = run.script.tokens.lock().unwrap().clone();
+    journaled.sort();
+    sent.sort();
+    assert_eq!(journaled.len(), 3, "one token per create: {journaled:?}");
+    assert_eq!(
+        journaled, sent,
+        "the provider got exactly the journaled tokens"
+    );
+    let distinct: HashSet<&String> = journaled.iter().map(|(_, t)| t).collect();
+    assert_eq!(distinct.len(), 3, "tokens are unique: {journaled:?}");
+
+    // Deletes carry no token.
+    let state = report.state;
+    let empty = config_of_nothing();
+    let planned = run.plan(&empty, &state).await;
+    let sink = Arc::new(MemorySink::default());
+    let before = run.script.tokens.lock().unwrap().len();
+    let report = apply(
+        planned,
+        &run.registry,
+        sink.clone(),
+        Arc::new(Silent),
+        ApplyOptions::default(),
+    )
+    .await;
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    assert!(sink.tokens.lock().unwrap().is_empty());
+    assert_eq!(run.script.tokens.lock().unwrap().len(), before);
+}
+
+fn config_of_nothing() -> Arc<Config> {
+    config(&[("main.skel", "locals {\n  x = 1\n}\n")])
+}
 
 #[tokio::test]
 async fn applies_in_dependency_order_and_values_flow() {

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use skel_value::Value;
 
+pub mod fault;
+
 /// An attribute path, e.g. `["root_block_device", "0", "volume_size"]`.
 pub type AttrPath = Vec<String>;
 
@@ -81,6 +83,24 @@ pub struct ApplyRequest<'a> {
     /// The instance address, for tagging created objects so a crashed apply can find them
     /// again (see [`Provider::recover`]).
     pub address: &'a str,
+    /// On a create: the idempotency token the engine chose for it and journaled before this
+    /// call. Providers send it where the API takes one (EC2 `ClientToken`, Route 53
+    /// `CallerReference`) and otherwise attach it to the object (a tag) where they can, so
+    /// [`Provider::recover`] finds exactly the object this create made.
+    pub token: Option<&'a str>,
+}
+
+/// Look for the object an interrupted create may have made.
+#[derive(Clone, Debug)]
+pub struct RecoverRequest<'a> {
+    pub type_name: &'a str,
+    /// The planned object as journaled (unknown values restored as unknown); `Null` when the
+    /// journal has none.
+    pub planned: &'a Value,
+    /// The instance address (`module.vpc.aws_subnet.public[0]`).
+    pub address: &'a str,
+    /// The create's idempotency token, as journaled before the call ([`ApplyRequest::token`]).
+    pub token: Option<&'a str>,
 }
 
 /// A provider configured for one `provider` block.
@@ -133,15 +153,13 @@ pub trait Provider: Send + Sync {
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
 
     /// After a crash between "about to create" and "created" in the journal: find the object a
-    /// create for `address` may have made (by tag, name or client token), so nothing created is
-    /// ever forgotten. `Ok(None)` when nothing was created.
-    async fn recover(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        address: &str,
-    ) -> Result<Option<Value>, ProviderError> {
-        let _ = (type_name, planned, address);
+    /// create for `address` may have made (by its token, a deterministic name, or the
+    /// attributes that make it unique), so nothing created is ever forgotten, and read it back
+    /// completely. `Ok(None)` only when the provider has established that no such object
+    /// exists; when it cannot tell (several candidates), an error naming them and the
+    /// `skelc import` command that settles it.
+    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let _ = request;
         Ok(None)
     }
 }

@@ -65,8 +65,23 @@ pub struct JournalIntent {
     pub provider: String,
     /// The object before the call (`None` for a plain create).
     pub prior: Option<Value>,
-    /// The planned new object (`None` for a delete).
+    /// The planned new object (`None` for a delete). JSON has no "unknown": values known only
+    /// after apply are `null` here and listed in `unknown`.
     pub planned: Option<Value>,
+    /// Paths (attribute names and list/set/map positions) of the values in `planned` that were
+    /// unknown, so recovery can tell "to be filled in by the provider" from "null".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Vec<String>>,
+    /// A create's idempotency token, chosen before the call and sent with it (EC2
+    /// `ClientToken` and a `skel:token` tag, Route 53 `CallerReference`), so recovery finds
+    /// exactly the object that call made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A create whose object still has creation provisioners to run afterwards: if recovery
+    /// finds the object, it enters state tainted (its provisioners may not have run), as a
+    /// finished create with pending provisioners would be journaled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisioners: bool,
     /// Create-before-destroy bookkeeping (the state's `deposed` objects). On a create: this is
     /// a replacement whose old object, `prior`, becomes deposed once the new one exists. On a
     /// delete: the object deleted is the deposed `prior`, not the instance's current object.

@@ -210,8 +210,21 @@ pub fn apply_recovered(
                 )
             }
             Recovery::RecoverCreate { .. } => match answer {
+                Some(Some(object)) if intent.provisioners => {
+                    upsert(state, intent, object.clone());
+                    if let Some(entry) = state.resources.get_mut(&intent.addr) {
+                        entry.status = InstanceStatus::Tainted;
+                    }
+                    "the create was interrupted; the provider found the object it made, but its \
+                     creation provisioners did not run to the end: it is in state as tainted and \
+                     will be replaced on the next apply"
+                        .to_string()
+                }
                 Some(Some(object)) => {
                     upsert(state, intent, object.clone());
+                    if let Some(entry) = state.resources.get_mut(&intent.addr) {
+                        entry.status = InstanceStatus::Ready;
+                    }
                     "the create was interrupted; the provider found the object it made, now in \
                      state"
                         .to_string()

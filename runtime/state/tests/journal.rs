@@ -272,6 +272,30 @@ fn failed_calls_are_checked_through_the_provider() {
 }
 
 #[test]
+fn a_found_object_whose_provisioners_were_pending_is_tainted() {
+    use JournalAction::*;
+    for (provisioners, expected) in [
+        (true, InstanceStatus::Tainted),
+        (false, InstanceStatus::Ready),
+    ] {
+        let mut create = intent(1, "null_resource.a", Create);
+        create.provisioners = provisioners;
+        create.token = Some("t-1".into());
+        let pending = pending_with(&[JournalEntry::Intent(create)]);
+        let mut state = State::new("L");
+        let plan = reconcile_plan(&pending, &state);
+        let answers = BTreeMap::from([(1, Some(json!({ "id": "found" })))]);
+        let report = apply_recovered(&mut state, &plan, &answers);
+        assert!(report.is_complete());
+        assert_eq!(
+            state.resources[&addr("null_resource.a")].status,
+            expected,
+            "provisioners pending: {provisioners}"
+        );
+    }
+}
+
+#[test]
 fn create_before_destroy_never_forgets_the_old_object() {
     use JournalAction::*;
     let old = json!({ "id": "old" });

@@ -228,14 +228,15 @@ pub mod nacl {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_network_acl()
             .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, origin))
+            .set_client_token(origin.token.map(str::to_string))
             .send()
             .await
             .or_fail(&w)?;
@@ -253,6 +254,7 @@ pub mod nacl {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -413,8 +415,8 @@ pub mod nacl {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "network-acl", address).await
+        find_by_tag(p, "network-acl", origin).await
     }
 }

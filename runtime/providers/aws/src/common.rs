@@ -1,10 +1,10 @@
 //! What the AWS resources share: schema lookup, planning (with nested blocks and `tags_all`),
-//! turning observations into state, tags, and the `skel:address` lookup used by `recover`.
+//! turning observations into state, and tags (the creation protocol's tags are in `origin.rs`).
 
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use skel_provider::{AttrPath, PlanResponse, ProviderError};
 use skel_schema::{AttributeSchema, BlockSchema, Nesting, ResourceSchema};
 use skel_value::{convert, Value};
@@ -20,8 +20,7 @@ pub type Obs = ValueMap;
 /// messages about waits; not an attribute, so refresh and apply ignore it.
 pub const STATUS: &str = "_status";
 
-/// The tag every created EC2 object carries: the instance address, for `recover`.
-pub const ADDRESS_TAG: &str = "skel:address";
+pub use crate::origin::{find_by_tag, one_of, Origin, ADDRESS_TAG, TOKEN_TAG};
 
 pub fn resource_schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
     skel_schema::provider("aws")
@@ -568,15 +567,19 @@ pub fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// The TagSpecification of a create call: the planned tags plus `skel:address`.
+/// The TagSpecification of a create call: the planned tags plus `skel:address` and (with a
+/// token) `skel:token`, set atomically with the create (see [`crate::origin`]).
 pub fn tag_spec(
     p: &AwsProvider,
     rt: ResourceType,
     planned: &Value,
-    address: &str,
+    origin: &Origin<'_>,
 ) -> TagSpecification {
     let mut tags = desired_tags(&p.settings, planned);
-    tags.insert(ADDRESS_TAG.into(), address.into());
+    tags.insert(ADDRESS_TAG.into(), origin.address.into());
+    if let Some(token) = origin.token {
+        tags.insert(TOKEN_TAG.into(), token.into());
+    }
     TagSpecification::builder()
         .resource_type(rt)
         .set_tags(Some(ec2_tags(&tags)))
@@ -631,31 +634,6 @@ pub async fn update_tags(
             .map_err(|e| AwsErr::from(e).into_provider(what))?;
     }
     Ok(())
-}
-
-/// The EC2 object of resource type `rt` (`vpc`, `instance`) tagged `skel:address = address`.
-pub async fn find_by_tag(
-    p: &AwsProvider,
-    rt: &str,
-    address: &str,
-) -> Result<Option<String>, ProviderError> {
-    let what = format!("recovering {address}");
-    let out = p
-        .ec2()
-        .await?
-        .describe_tags()
-        .filters(Filter::builder().name("key").values(ADDRESS_TAG).build())
-        .filters(Filter::builder().name("value").values(address).build())
-        .filters(Filter::builder().name("resource-type").values(rt).build())
-        .send()
-        .await
-        .map_err(|e| AwsErr::from(e).into_provider(&what))?;
-    Ok(out
-        .tags()
-        .iter()
-        .filter(|t| t.value() == Some(address) && t.key() == Some(ADDRESS_TAG))
-        .filter_map(|t| t.resource_id().map(str::to_string))
-        .next_back())
 }
 
 /// Names an object for messages: `aws_vpc vpc-123`.

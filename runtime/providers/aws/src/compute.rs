@@ -64,9 +64,9 @@ pub mod instance {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let ami = get_str(planned, "ami").unwrap_or_default();
         let t = |n: &str| get_str(planned, n).map(str::to_string);
@@ -81,7 +81,8 @@ pub mod instance {
             .set_user_data(user_data(planned))
             .set_ebs_optimized(get_bool(planned, "ebs_optimized"))
             .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
-            .tag_specifications(tag_spec(p, ResourceType::Instance, planned, address));
+            .set_client_token(origin.token.map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::Instance, planned, origin));
         let volume_tags = match get(planned, "volume_tags").as_mapping() {
             Some(m) if !m.is_empty() => Value::Object(ValueMap::from([(
                 "tags_all".to_string(),
@@ -89,7 +90,7 @@ pub mod instance {
             )])),
             _ => planned.clone(),
         };
-        call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, address));
+        call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, origin));
         if t("availability_zone").is_some()
             || t("tenancy").is_some()
             || t("placement_group").is_some()
@@ -252,6 +253,7 @@ pub mod instance {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -591,15 +593,19 @@ pub mod instance {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let ec2 = p.ec2().await?;
+        let (key, value) = match origin.token {
+            Some(token) => (TOKEN_TAG, token),
+            None => (ADDRESS_TAG, origin.address),
+        };
         let out = ec2
             .describe_instances()
             .filters(
                 Filter::builder()
-                    .name(format!("tag:{ADDRESS_TAG}"))
-                    .values(address)
+                    .name(format!("tag:{key}"))
+                    .values(value)
                     .build(),
             )
             .filters(
@@ -613,13 +619,15 @@ pub mod instance {
             )
             .send()
             .await
-            .or_fail(&format!("recovering {address}"))?;
-        Ok(out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .filter_map(|i| i.instance_id().map(str::to_string))
-            .next_back())
+            .or_fail(&format!("recovering {origin}"))?;
+        one_of(
+            origin,
+            out.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter_map(|i| i.instance_id().map(str::to_string))
+                .collect(),
+        )
     }
 }
 

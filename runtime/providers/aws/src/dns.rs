@@ -79,38 +79,39 @@ pub mod zone {
 
     const TY: &str = "aws_route53_zone";
 
+    /// Brings the zone's tags from `prior`'s to `planned`'s. `skel:address` goes with the
+    /// create's tags and with every later change of them, so a zone recovered after a crash
+    /// between its create and its tags gets it when the next apply adds them.
     async fn set_tags(
         p: &AwsProvider,
         w: &str,
         id: &str,
         prior: &Value,
         planned: &Value,
-        address: Option<&str>,
+        address: &str,
     ) -> Result<(), ProviderError> {
         let old = desired_tags(&p.settings, prior);
-        let mut new = desired_tags(&p.settings, planned);
-        if let Some(address) = address {
-            new.insert(ADDRESS_TAG.into(), address.into());
-        }
+        let new = desired_tags(&p.settings, planned);
         let removed: Vec<String> = old
             .keys()
             .filter(|k| !new.contains_key(*k) && !k.starts_with("skel:"))
             .cloned()
             .collect();
-        let added: Vec<Tag> = new
+        let mut added: Vec<Tag> = new
             .iter()
             .filter(|(k, v)| old.get(*k) != Some(v))
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
-        if removed.is_empty() && added.is_empty() {
+        if removed.is_empty() && added.is_empty() && !prior.is_null() {
             return Ok(());
         }
+        added.push(Tag::builder().key(ADDRESS_TAG).value(address).build());
         p.r53()
             .await?
             .change_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
             .resource_id(id)
-            .set_add_tags(Some(added).filter(|a| !a.is_empty()))
+            .set_add_tags(Some(added))
             .set_remove_tag_keys(Some(removed).filter(|r| !r.is_empty()))
             .send()
             .await
@@ -121,15 +122,18 @@ pub mod zone {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let r53 = p.r53().await?;
         let vpcs = blocks(planned, "vpc");
         let mut call = r53
             .create_hosted_zone()
             .set_name(get_str(planned, "name").map(str::to_string))
-            .caller_reference(uuid::Uuid::new_v4().to_string())
+            .caller_reference(match origin.token {
+                Some(token) => token.to_string(),
+                None => uuid::Uuid::new_v4().to_string(),
+            })
             .hosted_zone_config(
                 HostedZoneConfig::builder()
                     .set_comment(get_str(planned, "comment").map(str::to_string))
@@ -155,7 +159,7 @@ pub mod zone {
         if let Err(failed) = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await {
             return Err(p.not_ready(TY, &id, planned, failed).await);
         }
-        set_tags(p, &w, &id, &Value::Null, planned, Some(address)).await?;
+        set_tags(p, &w, &id, &Value::Null, planned, origin.address).await?;
         Ok(id)
     }
 
@@ -163,6 +167,7 @@ pub mod zone {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -176,7 +181,7 @@ pub mod zone {
                 .await
                 .or_fail(&w)?;
         }
-        set_tags(p, &w, &id, prior, planned, None).await?;
+        set_tags(p, &w, &id, prior, planned, origin.address).await?;
         Ok(id)
     }
 
@@ -321,28 +326,55 @@ pub mod zone {
         batched(TY, &ids, |ids| read(r53.clone(), ids)).await
     }
 
-    /// The zone of this name tagged with `address` (zones are found by name, then tag).
+    /// The zone `origin`'s create made: the zone of this name whose `CallerReference` is the
+    /// create's token (or, for a journal without a token, that is tagged with the address).
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let Some(name) = get_str(planned, "name") else {
             return Ok(None);
         };
         let r53 = p.r53().await?;
-        let w = format!("recovering {address}");
-        let out = r53
-            .list_hosted_zones_by_name()
-            .dns_name(name)
-            .send()
-            .await
-            .or_fail(&w)?;
-        for z in out.hosted_zones() {
-            if dns_name(z.name()) != dns_name(name) {
-                continue;
+        let w = format!("recovering {origin}");
+        // Zones come sorted by name: page on while they still have this name.
+        let mut same_name = Vec::new();
+        let mut next: Option<(String, Option<String>)> = Some((name.to_string(), None));
+        while let Some((dns, zone_id)) = next.take() {
+            let out = r53
+                .list_hosted_zones_by_name()
+                .dns_name(dns)
+                .set_hosted_zone_id(zone_id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            let mut past = false;
+            for z in out.hosted_zones() {
+                if dns_name(z.name()) == dns_name(name) {
+                    same_name.push((bare(z.id()), z.caller_reference().to_string()));
+                } else {
+                    past = true;
+                }
             }
-            let id = bare(z.id());
+            if out.is_truncated() && !past {
+                next = out
+                    .next_dns_name()
+                    .map(|n| (n.to_string(), out.next_hosted_zone_id().map(str::to_string)));
+            }
+        }
+        if let Some(token) = origin.token {
+            return one_of(
+                origin,
+                same_name
+                    .into_iter()
+                    .filter(|(_, reference)| reference == token)
+                    .map(|(id, _)| id)
+                    .collect(),
+            );
+        }
+        let mut ours = Vec::new();
+        for (id, _) in same_name {
             let tags = r53
                 .list_tags_for_resource()
                 .resource_type(TagResourceType::Hostedzone)
@@ -350,19 +382,16 @@ pub mod zone {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let ours = tags
-                .resource_tag_set()
-                .map(|s| {
-                    s.tags()
-                        .iter()
-                        .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address))
-                })
-                .unwrap_or(false);
-            if ours {
-                return Ok(Some(id));
+            let tagged = tags.resource_tag_set().is_some_and(|s| {
+                s.tags()
+                    .iter()
+                    .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(origin.address))
+            });
+            if tagged {
+                ours.push(id);
             }
         }
-        Ok(None)
+        one_of(origin, ours)
     }
 }
 
@@ -634,9 +663,9 @@ pub mod record {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
         let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
         let set = record_set(planned, &name)?;
@@ -660,6 +689,7 @@ pub mod record {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let old_id = id_of(prior);
         let w = format!("updating {}", what(TY, &old_id));
@@ -818,7 +848,7 @@ pub mod record {
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        _address: &str,
+        _origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let (Some(zone), Some(name), Some(ty)) = (
             get_str(planned, "zone_id"),

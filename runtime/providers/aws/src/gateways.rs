@@ -62,9 +62,9 @@ pub mod eip {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .allocate_address()
@@ -72,7 +72,7 @@ pub mod eip {
                 get_str(planned, "domain").unwrap_or("vpc"),
             ))
             .set_public_ipv4_pool(get_str(planned, "public_ipv4_pool").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -85,6 +85,7 @@ pub mod eip {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -161,9 +162,9 @@ pub mod eip {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "elastic-ip", address).await
+        find_by_tag(p, "elastic-ip", origin).await
     }
 }
 
@@ -188,9 +189,9 @@ pub mod nat {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_nat_gateway()
@@ -200,7 +201,8 @@ pub mod nat {
                 get_str(planned, "connectivity_type").map(ConnectivityType::from),
             )
             .set_private_ip_address(get_str(planned, "private_ip").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::Natgateway, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::Natgateway, planned, origin))
+            .set_client_token(origin.token.map(str::to_string))
             .send()
             .await
             .or_fail(&w)?;
@@ -225,6 +227,7 @@ pub mod nat {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         update_tags(
@@ -335,18 +338,15 @@ pub mod nat {
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let ec2 = p.ec2().await?;
         let mut call = ec2.describe_nat_gateways();
         if let Some(subnet) = get_str(planned, "subnet_id") {
             call = call.filter(filter("subnet-id", &[subnet.to_string()]));
         }
-        let out = call
-            .send()
-            .await
-            .or_fail(&format!("recovering {address}"))?;
-        Ok(out
+        let out = call.send().await.or_fail(&format!("recovering {origin}"))?;
+        let found = out
             .nat_gateways()
             .iter()
             .filter(|n| {
@@ -356,11 +356,16 @@ pub mod nat {
                 )
             })
             .filter(|n| {
+                let (key, value) = match origin.token {
+                    Some(token) => (TOKEN_TAG, token),
+                    None => (ADDRESS_TAG, origin.address),
+                };
                 n.tags()
                     .iter()
-                    .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(address))
+                    .any(|t| t.key() == Some(key) && t.value() == Some(value))
             })
             .filter_map(|n| n.nat_gateway_id().map(str::to_string))
-            .next_back())
+            .collect();
+        one_of(origin, found)
     }
 }

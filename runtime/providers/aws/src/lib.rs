@@ -5,21 +5,26 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_ROUTE_53`) and retries
 //! (`AWS_MAX_ATTEMPTS`) from the environment and profiles; the provider block can override the
 //! region, profile and keys and adds `default_tags`. Clients are built once per configured
-//! provider, on first use. Every EC2 object created is tagged `skel:address` so a crashed
-//! apply can find it again ([`Provider::recover`]). Every API call is counted by operation
-//! name ([`AwsProvider::api_calls`]).
+//! provider, on first use. Every create carries the engine's idempotency token (tags in the
+//! create call, `ClientToken`, `CallerReference`: [`origin`]) so a crashed apply finds exactly
+//! the object it made ([`Provider::recover`]). Every API call is counted by operation name
+//! ([`AwsProvider::api_calls`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
 use skel_provider::{
-    ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    fault, ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    RecoverRequest,
 };
 use skel_value::Value;
 use tokio::sync::OnceCell;
@@ -35,11 +40,13 @@ pub mod error;
 mod gateways;
 pub mod kms;
 mod network;
+pub mod origin;
 mod routing;
 mod security;
 mod storage;
 
 use common::{get, get_str, Obs};
+use origin::Origin;
 
 const NAME: &str = "aws";
 
@@ -186,6 +193,39 @@ impl Intercept for CountCalls {
             self.0.bump(meta.name());
         }
         Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        fault_point(cfg, fault::When::Before);
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        fault_point(cfg, fault::When::After);
+        Ok(())
+    }
+}
+
+/// Every call that changes something is a crash point for the crash suites (a no-op in
+/// builds without the `fault-injection` feature): right before it is sent, right after its
+/// response arrives.
+fn fault_point(cfg: &ConfigBag, when: fault::When) {
+    if let Some(meta) = cfg.load::<Metadata>() {
+        let op = meta.name();
+        let reads = ["Describe", "List", "Get"];
+        if !reads.iter().any(|r| op.starts_with(r)) {
+            fault::point("aws", op, when);
+        }
     }
 }
 
@@ -353,9 +393,9 @@ impl AwsProvider {
         &self,
         type_name: &str,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        dispatch!(type_name, find(self, planned, address))
+        dispatch!(type_name, find(self, planned, origin))
     }
 }
 
@@ -390,12 +430,20 @@ impl Provider for AwsProvider {
             }
             (None, Some(planned)) => {
                 common::check_known(ty, planned)?;
-                let id = dispatch!(ty, create(self, planned, request.address))?;
+                let origin = Origin {
+                    address: request.address,
+                    token: request.token,
+                };
+                let id = dispatch!(ty, create(self, planned, &origin))?;
                 self.finish(ty, &id, planned).await
             }
             (Some(prior), Some(planned)) => {
                 common::check_known(ty, planned)?;
-                let id = dispatch!(ty, update(self, prior, planned))?;
+                let origin = Origin {
+                    address: request.address,
+                    token: None,
+                };
+                let id = dispatch!(ty, update(self, prior, planned, &origin))?;
                 self.finish(ty, &id, planned).await
             }
         }
@@ -465,13 +513,15 @@ impl Provider for AwsProvider {
         Ok(common::imported(&self.settings, &schema.block, id, &obs))
     }
 
-    async fn recover(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        address: &str,
-    ) -> Result<Option<Value>, ProviderError> {
-        let Some(id) = self.find(type_name, planned, address).await? else {
+    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let RecoverRequest {
+            type_name,
+            planned,
+            address,
+            token,
+        } = request;
+        let origin = Origin { address, token };
+        let Some(id) = self.find(type_name, planned, &origin).await? else {
             return Ok(None);
         };
         let schema = common::resource_schema(type_name)?;
@@ -480,11 +530,15 @@ impl Provider for AwsProvider {
             .await?
             .pop()
             .flatten();
+        // The object as it is, read back completely: what the plan left unknown is filled in
+        // from it, and what the create had not got to yet (a route, a rule, a tag set after
+        // the create call) is what it really is, so the next plan finishes the job.
         Ok(obs.map(|obs| {
             if planned.is_null() {
                 common::imported(&self.settings, &schema.block, &id, &obs)
             } else {
-                common::fill_unknowns(&schema.block, planned, &id, &obs)
+                let filled = common::fill_unknowns(&schema.block, planned, &id, &obs);
+                common::overlay(&self.settings, type_name, &schema.block, &filled, &obs)
             }
         }))
     }

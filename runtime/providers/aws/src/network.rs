@@ -70,9 +70,9 @@ pub mod vpc {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_vpc()
@@ -82,7 +82,7 @@ pub mod vpc {
                 planned,
                 "assign_generated_ipv6_cidr_block",
             ))
-            .tag_specifications(tag_spec(p, ResourceType::Vpc, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::Vpc, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -130,6 +130,7 @@ pub mod vpc {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -279,9 +280,9 @@ pub mod vpc {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "vpc", address).await
+        find_by_tag(p, "vpc", origin).await
     }
 }
 
@@ -295,9 +296,9 @@ pub mod subnet {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_subnet()
@@ -306,7 +307,7 @@ pub mod subnet {
             .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
             .set_availability_zone_id(get_str(planned, "availability_zone_id").map(str::to_string))
             .set_ipv6_cidr_block(get_str(planned, "ipv6_cidr_block").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::Subnet, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::Subnet, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -355,6 +356,7 @@ pub mod subnet {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -435,9 +437,9 @@ pub mod subnet {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "subnet", address).await
+        find_by_tag(p, "subnet", origin).await
     }
 }
 
@@ -477,13 +479,13 @@ pub mod igw {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_internet_gateway()
-            .tag_specifications(tag_spec(p, ResourceType::InternetGateway, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::InternetGateway, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -502,6 +504,7 @@ pub mod igw {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -589,8 +592,8 @@ pub mod igw {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "internet-gateway", address).await
+        find_by_tag(p, "internet-gateway", origin).await
     }
 }

@@ -109,14 +109,15 @@ pub mod route_table {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_route_table()
             .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::RouteTable, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::RouteTable, planned, origin))
+            .set_client_token(origin.token.map(str::to_string))
             .send()
             .await
             .or_fail(&w)?;
@@ -135,6 +136,7 @@ pub mod route_table {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -282,9 +284,9 @@ pub mod route_table {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "route-table", address).await
+        find_by_tag(p, "route-table", origin).await
     }
 }
 
@@ -329,9 +331,9 @@ pub mod association {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let table = get_str(planned, "route_table_id").unwrap_or_default();
         let (subnet, gateway) = (
@@ -340,7 +342,7 @@ pub mod association {
         );
         if subnet.is_none() && gateway.is_none() {
             return Err(ProviderError::InvalidConfig(format!(
-                "{TY} {address}: set `subnet_id` or `gateway_id`."
+                "{TY} {origin}: set `subnet_id` or `gateway_id`."
             )));
         }
         // A subnet already associated with another table is moved (moto would hand back the
@@ -376,6 +378,7 @@ pub mod association {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let table = get_str(planned, "route_table_id").unwrap_or_default();
@@ -480,7 +483,7 @@ pub mod association {
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let ec2 = p.ec2().await?;
         let found = current(
@@ -489,7 +492,7 @@ pub mod association {
             get_str(planned, "gateway_id"),
         )
         .await
-        .map_err(|e| e.into_provider(&format!("recovering {address}")))?;
+        .map_err(|e| e.into_provider(&format!("recovering {origin}")))?;
         Ok(found
             .filter(|(_, rt)| Some(rt.as_str()) == get_str(planned, "route_table_id"))
             .map(|(id, _)| id))

@@ -289,20 +289,13 @@ pub mod sg {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let name = match (get_str(planned, "name"), get_str(planned, "name_prefix")) {
             (Some(n), _) => n.to_string(),
-            (None, prefix) => {
-                let suffix = uuid::Uuid::new_v4().simple().to_string();
-                format!(
-                    "{}{}",
-                    prefix.unwrap_or("skel-"),
-                    &suffix[..26.min(suffix.len())]
-                )
-            }
+            (None, prefix) => format!("{}{}", prefix.unwrap_or("skel-"), origin.suffix(26)),
         };
         let vpc = get_str(planned, "vpc_id").map(str::to_string);
         let out = ec2
@@ -310,7 +303,7 @@ pub mod sg {
             .group_name(&name)
             .description(get_str(planned, "description").unwrap_or("Managed by skel"))
             .set_vpc_id(vpc.clone())
-            .tag_specifications(tag_spec(p, ResourceType::SecurityGroup, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::SecurityGroup, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -335,6 +328,7 @@ pub mod sg {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -406,9 +400,9 @@ pub mod sg {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "security-group", address).await
+        find_by_tag(p, "security-group", origin).await
     }
 }
 
@@ -423,26 +417,17 @@ pub mod key_pair {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
-        let name = match (
-            get_str(planned, "key_name"),
-            get_str(planned, "key_name_prefix"),
-        ) {
-            (Some(n), _) => n.to_string(),
-            (None, prefix) => {
-                let suffix = uuid::Uuid::new_v4().simple().to_string();
-                format!("{}{}", prefix.unwrap_or("skel-"), &suffix[..26])
-            }
-        };
+        let w = format!("creating {TY} {origin}");
+        let name = key_name(planned, origin);
         let key = get_str(planned, "public_key").unwrap_or_default();
         p.ec2()
             .await?
             .import_key_pair()
             .key_name(&name)
             .public_key_material(Blob::new(key.as_bytes()))
-            .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, origin))
             .send()
             .await
             .or_fail(&w)?;
@@ -453,6 +438,7 @@ pub mod key_pair {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
@@ -517,18 +503,38 @@ pub mod key_pair {
         describe_ec2(p, TY, ids, read).await
     }
 
+    /// The key's name: `key_name`, or `key_name_prefix` (default `skel-`) and a suffix from
+    /// the create's token.
+    fn key_name(planned: &Value, origin: &Origin<'_>) -> String {
+        match (
+            get_str(planned, "key_name"),
+            get_str(planned, "key_name_prefix"),
+        ) {
+            (Some(n), _) => n.to_string(),
+            (None, prefix) => format!("{}{}", prefix.unwrap_or("skel-"), origin.suffix(26)),
+        }
+    }
+
+    /// Key pairs are named: the name the create used (a generated one derives from the
+    /// token), looked up by name.
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        _address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        let Some(name) = get_str(planned, "key_name") else {
-            return Ok(None);
-        };
-        Ok(describe(p, &[name.to_string()])
+        if get_str(planned, "key_name").is_none() && origin.token.is_none() {
+            return Err(ProviderError::Other(format!(
+                "{origin}: the interrupted create used a generated key name and its journal has \
+                 no token to derive it from (written by an older skelc), so skel cannot tell \
+                 whether it made a key pair. Find the key pair tagged `{ADDRESS_TAG} = {origin}` \
+                 and import it with `skelc import {origin} NAME`."
+            )));
+        }
+        let name = key_name(planned, origin);
+        Ok(describe(p, std::slice::from_ref(&name))
             .await?
             .pop()
             .flatten()
-            .map(|_| name.to_string()))
+            .map(|_| name))
     }
 }

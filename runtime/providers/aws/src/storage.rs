@@ -22,9 +22,9 @@ pub mod volume {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let out = ec2
             .create_volume()
@@ -37,7 +37,8 @@ pub mod volume {
             .set_kms_key_id(get_str(planned, "kms_key_id").map(str::to_string))
             .set_snapshot_id(get_str(planned, "snapshot_id").map(str::to_string))
             .set_multi_attach_enabled(get_bool(planned, "multi_attach_enabled"))
-            .tag_specifications(tag_spec(p, ResourceType::Volume, planned, address))
+            .tag_specifications(tag_spec(p, ResourceType::Volume, planned, origin))
+            .set_client_token(origin.token.map(str::to_string))
             .send()
             .await
             .or_fail(&w)?;
@@ -58,6 +59,7 @@ pub mod volume {
         p: &AwsProvider,
         prior: &Value,
         planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
         let w = format!("updating {}", what(TY, &id));
@@ -183,9 +185,9 @@ pub mod volume {
     pub async fn find(
         p: &AwsProvider,
         _planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "volume", address).await
+        find_by_tag(p, "volume", origin).await
     }
 }
 
@@ -207,9 +209,9 @@ pub mod attachment {
     pub async fn create(
         p: &AwsProvider,
         planned: &Value,
-        address: &str,
+        origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {address}");
+        let w = format!("creating {TY} {origin}");
         let ec2 = p.ec2().await?;
         let (device, volume, instance) = (
             get_str(planned, "device_name").unwrap_or_default(),
@@ -240,6 +242,7 @@ pub mod attachment {
         _p: &AwsProvider,
         prior: &Value,
         _planned: &Value,
+        _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         Ok(id_of(prior))
     }
@@ -346,7 +349,7 @@ pub mod attachment {
     pub async fn find(
         p: &AwsProvider,
         planned: &Value,
-        _address: &str,
+        _origin: &Origin<'_>,
     ) -> Result<Option<String>, ProviderError> {
         let (Some(d), Some(v), Some(i)) = (
             get_str(planned, "device_name"),

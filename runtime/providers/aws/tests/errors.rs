@@ -199,7 +199,12 @@ async fn unreachable_endpoint_on_create() {
     // Recovery after such a failure asks the API and fails the same way: no guessing.
     let planned = plan(&p, "aws_vpc", None, &vpc_config()).await.planned;
     let err = p
-        .recover("aws_vpc", &planned, "aws_vpc.test")
+        .recover(skel_provider::RecoverRequest {
+            type_name: "aws_vpc",
+            planned: &planned,
+            address: "aws_vpc.test",
+            token: None,
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, ProviderError::Unreachable(_)), "{err:?}");

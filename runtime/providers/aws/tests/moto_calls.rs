@@ -29,6 +29,7 @@ async fn create_at_once(
                     prior: None,
                     planned: Some(&planned),
                     address: &address,
+                    token: None,
                 })
                 .await
             })
@@ -52,6 +53,7 @@ async fn delete_at_once(p: &Arc<AwsProvider>, ty: &'static str, states: Vec<Valu
                 prior: Some(&state),
                 planned: None,
                 address: &format!("{ty}.n"),
+                token: None,
             })
             .await
             .unwrap_or_else(|e| panic!("delete {ty}: {e}"))

@@ -89,18 +89,24 @@ async fn vpc_lifecycle() {
 
     // Recovery after a crash finds the VPC by its address tag.
     let found = p
-        .recover(
-            "aws_vpc",
-            &plan(&p, "aws_vpc", None, &cfg).await.planned,
-            "aws_vpc.test",
-        )
+        .recover(skel_provider::RecoverRequest {
+            type_name: "aws_vpc",
+            planned: &plan(&p, "aws_vpc", None, &cfg).await.planned,
+            address: "aws_vpc.test",
+            token: None,
+        })
         .await
         .unwrap();
     assert_eq!(found.map(|f| str_of(&f, "id")), Some(id.clone()));
     assert_eq!(
-        p.recover("aws_vpc", &Value::Null, "aws_vpc.other")
-            .await
-            .unwrap(),
+        p.recover(skel_provider::RecoverRequest {
+            type_name: "aws_vpc",
+            planned: &Value::Null,
+            address: "aws_vpc.other",
+            token: None
+        })
+        .await
+        .unwrap(),
         None
     );
 
@@ -476,7 +482,12 @@ async fn eip_and_nat_lifecycle() {
     .await;
     let planned = plan(&p, "aws_nat_gateway", None, &ncfg("b")).await.planned;
     let found = p
-        .recover("aws_nat_gateway", &planned, "aws_nat_gateway.test")
+        .recover(skel_provider::RecoverRequest {
+            type_name: "aws_nat_gateway",
+            planned: &planned,
+            address: "aws_nat_gateway.test",
+            token: None,
+        })
         .await
         .unwrap();
     assert_eq!(found.map(|f| str_of(&f, "id")), Some(str_of(&nat, "id")));

@@ -20,6 +20,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    RecoverRequest,
 };
 use skel_schema::BlockSchema;
 use skel_value::Value;
@@ -451,12 +452,8 @@ impl Provider for LocalProvider {
         Ok(complete_object(&schema.block, values))
     }
 
-    async fn recover(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        _address: &str,
-    ) -> Result<Option<Value>, ProviderError> {
+    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let (type_name, planned) = (request.type_name, request.planned);
         let schema = resource_schema(NAME, type_name)?;
         let Some(filename) = get_str(planned, "filename") else {
             return Ok(None);

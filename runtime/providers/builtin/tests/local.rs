@@ -262,16 +262,26 @@ async fn recover_after_a_crashed_create() {
 
     // Nothing was written.
     assert_eq!(
-        p.recover("local_file", &planned, "local_file.x")
-            .await
-            .unwrap(),
+        p.recover(skel_provider::RecoverRequest {
+            type_name: "local_file",
+            planned: &planned,
+            address: "local_file.x",
+            token: None
+        })
+        .await
+        .unwrap(),
         None
     );
 
     // The file was written with the planned content: that is the state.
     std::fs::write(&path, "planned").unwrap();
     let recovered = p
-        .recover("local_file", &planned, "local_file.x")
+        .recover(skel_provider::RecoverRequest {
+            type_name: "local_file",
+            planned: &planned,
+            address: "local_file.x",
+            token: None,
+        })
         .await
         .unwrap()
         .unwrap();
@@ -284,7 +294,12 @@ async fn recover_after_a_crashed_create() {
     // Something else is there (a partial write): recorded as is, so the next plan replaces it.
     std::fs::write(&path, "plan").unwrap();
     let recovered = p
-        .recover("local_file", &planned, "local_file.x")
+        .recover(skel_provider::RecoverRequest {
+            type_name: "local_file",
+            planned: &planned,
+            address: "local_file.x",
+            token: None,
+        })
         .await
         .unwrap()
         .unwrap();

@@ -330,6 +330,7 @@ async fn random_string_invalid_parameters() {
             prior: None,
             planned: Some(&planned.planned),
             address: "random_string.x",
+            token: None,
         })
         .await
         .unwrap_err();

@@ -11,6 +11,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::discovery::Scope;
 use kube::Client;
 use serde_json::Value as Json;
+use skel_provider::fault::{self, When};
 use skel_provider::ProviderError;
 use tokio::sync::OnceCell;
 
@@ -163,7 +164,11 @@ impl Kube {
         if force {
             params = params.force();
         }
-        match api.patch(name, &params, &Patch::Apply(body)).await {
+        let point = format!("apply {}", target.resource.kind);
+        fault::point("kubernetes", &point, When::Before);
+        let answer = api.patch(name, &params, &Patch::Apply(body)).await;
+        fault::point("kubernetes", &point, When::After);
+        match answer {
             Ok(obj) => to_json(&obj),
             Err(kube::Error::Api(s)) if s.code == 409 => Err(ProviderError::Api(format!(
                 "Server-side apply of {} conflicts with another field manager: {}{}",
@@ -187,7 +192,11 @@ impl Kube {
         name: &str,
     ) -> Result<(), ProviderError> {
         let api = self.api(self.client().await?, target, ns);
-        match api.delete(name, &DeleteParams::background()).await {
+        let point = format!("delete {}", target.resource.kind);
+        fault::point("kubernetes", &point, When::Before);
+        let answer = api.delete(name, &DeleteParams::background()).await;
+        fault::point("kubernetes", &point, When::After);
+        match answer {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
             Err(e) => Err(self.error(e, &format!("deleting {}", describe(target, ns, name)))),

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
+    RecoverRequest,
 };
 use skel_schema::{BlockSchema, ResourceSchema};
 use skel_value::Value;
@@ -100,14 +101,24 @@ fn timeout(state: &Value, which: &str, default: Duration) -> Result<Duration, Pr
     }
 }
 
-/// A name for `generate_name`: the prefix and five random characters.
-fn generated_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+/// A name for `generate_name`: the prefix and five characters. A create derives them from its
+/// idempotency token, so recovery after a crash computes the same name and finds the object;
+/// without a token they are random.
+fn generated_name(prefix: &str, token: Option<&str>) -> String {
+    let mut n: u128 = match token {
+        // FNV-1a: stable across versions and platforms, unlike the standard hasher.
+        Some(token) => u128::from(token.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })),
+        None => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            nanos ^ u128::from(std::process::id()) << 32
+        }
+    };
     let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut n = nanos ^ u128::from(std::process::id()) << 32;
     let suffix: String = (0..5)
         .map(|_| {
             let c = alphabet[(n % alphabet.len() as u128) as usize] as char;
@@ -125,6 +136,17 @@ impl KubernetesProvider {
         type_name: &str,
         state: &Value,
     ) -> Result<(Target, Option<String>, String), ProviderError> {
+        self.locate_new(type_name, state, None)
+    }
+
+    /// [`Self::locate`] for an object being created with idempotency token `token`: a
+    /// `generate_name` becomes the name the token derives.
+    fn locate_new(
+        &self,
+        type_name: &str,
+        state: &Value,
+        token: Option<&str>,
+    ) -> Result<(Target, Option<String>, String), ProviderError> {
         let target = typed::target(type_name).ok_or_else(|| {
             ProviderError::InvalidConfig(format!(
                 "The kubernetes provider has no resource type `{type_name}`."
@@ -135,7 +157,7 @@ impl KubernetesProvider {
         let name = match name {
             Some(n) => n,
             None => match typed::text(meta, "generate_name") {
-                Some(prefix) => generated_name(prefix),
+                Some(prefix) => generated_name(prefix, token),
                 None => {
                     return Err(ProviderError::InvalidConfig(format!(
                         "{type_name}: `metadata.name` or `metadata.generate_name` must be set."
@@ -179,8 +201,9 @@ impl KubernetesProvider {
         block: &BlockSchema,
         planned: &Value,
         creating: bool,
+        token: Option<&str>,
     ) -> Result<Value, ProviderError> {
-        let (target, ns, name) = self.locate(type_name, planned)?;
+        let (target, ns, name) = self.locate_new(type_name, planned, token)?;
         let mut planned = planned.clone();
         set_name(&mut planned, &name);
         let body = typed::body(type_name, block, &planned, &target);
@@ -624,7 +647,7 @@ impl Provider for KubernetesProvider {
                 self.apply_manifest(planned).await
             }
             (Some(planned), prior) => {
-                self.apply_typed(type_name, block, planned, prior.is_none())
+                self.apply_typed(type_name, block, planned, prior.is_none(), request.token)
                     .await
             }
         }
@@ -733,20 +756,31 @@ impl Provider for KubernetesProvider {
         Ok(self.typed_state(type_name, block, &live, None, &target))
     }
 
-    async fn recover(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        _address: &str,
-    ) -> Result<Option<Value>, ProviderError> {
+    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let (type_name, planned) = (request.type_name, request.planned);
         if type_name == "kubernetes_manifest" {
             return self.read(type_name, planned).await;
         }
-        if typed::text(typed::metadata(planned), "name").is_none() {
-            // A generated name cannot be found again.
-            return Ok(None);
+        if typed::text(typed::metadata(planned), "name").is_some() {
+            return self.read(type_name, planned).await;
         }
-        self.read(type_name, planned).await
+        // A generated name: the one the create's token derives.
+        let Some(token) = request.token else {
+            return Err(ProviderError::Other(format!(
+                "{}: the interrupted create used a generated name and its journal has no token \
+                 to derive it from (written by an older skelc), so skel cannot tell whether it \
+                 made an object. Look for objects named `{}…` and import the one that belongs \
+                 to {} with `skelc import {} NAMESPACE/NAME`.",
+                request.address,
+                typed::text(typed::metadata(planned), "generate_name").unwrap_or_default(),
+                request.address,
+                request.address,
+            )));
+        };
+        let (_, _, name) = self.locate_new(type_name, planned, Some(token))?;
+        let mut planned = planned.clone();
+        set_name(&mut planned, &name);
+        self.read(type_name, &planned).await
     }
 }
 

@@ -168,6 +168,7 @@ pub async fn apply(
         prior,
         planned,
         address: &format!("{ty}.test"),
+        token: None,
     })
     .await
 }

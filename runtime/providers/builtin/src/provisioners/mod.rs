@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 
+use skel_provider::fault::{self, When};
 use skel_provider::ProviderError;
 use skel_value::Value;
 
@@ -25,6 +26,25 @@ const STDERR_TAIL: usize = 10;
 
 /// Runs the provisioner `kind` (`local-exec`, `file` or `remote-exec`).
 pub async fn run(
+    kind: &str,
+    args: &Value,
+    connection: Option<&Value>,
+    output: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), ProviderError> {
+    // Crash points for the crash suites (no-ops without the `fault-injection` feature): before
+    // the provisioner starts, at each line it prints (it is running), after it finished.
+    fault::point("provisioner", kind, When::Before);
+    let during = format!("{kind} output");
+    let output = &mut |line: &str| {
+        fault::point("provisioner", &during, When::After);
+        output(line)
+    };
+    let result = run_kind(kind, args, connection, output).await;
+    fault::point("provisioner", kind, When::After);
+    result
+}
+
+async fn run_kind(
     kind: &str,
     args: &Value,
     connection: Option<&Value>,

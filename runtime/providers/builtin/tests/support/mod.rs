@@ -124,6 +124,7 @@ pub async fn apply(
             prior,
             planned,
             address: "test.address",
+            token: None,
         })
         .await
         .expect("apply succeeds");

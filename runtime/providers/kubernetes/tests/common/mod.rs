@@ -157,6 +157,7 @@ pub async fn converge(
             prior,
             planned: None,
             address: "test",
+            token: None,
         })
         .await?;
         None
@@ -167,6 +168,7 @@ pub async fn converge(
             prior,
             planned: Some(&plan.planned),
             address: "test",
+            token: None,
         })
         .await?;
     if let Some(at) = incompatible(&plan.planned, &new, &mut Vec::new()) {
@@ -204,6 +206,7 @@ pub async fn destroy(
         prior: Some(state),
         planned: None,
         address: "test",
+        token: None,
     })
     .await
 }
