@@ -509,27 +509,25 @@ fn rotation_and_migration_both_ways() {
     assert!(plan.stdout.contains("No changes"), "{plan:?}");
 
     // And back to plain: the unencrypted method, the key as fallback.
-    let back = format!(
-        r#"
-skel {{
-  encryption {{
-    key_provider "pbkdf2" "new" {{
+    let back = r#"
+skel {
+  encryption {
+    key_provider "pbkdf2" "new" {
       passphrase = var.passphrase
-    }}
-    method "aes_gcm" "new" {{
+    }
+    method "aes_gcm" "new" {
       keys = key_provider.pbkdf2.new
-    }}
-    method "unencrypted" "plain" {{}}
-    state {{
+    }
+    method "unencrypted" "plain" {}
+    state {
       method = method.unencrypted.plain
-      fallback {{
+      fallback {
         method = method.aes_gcm.new
-      }}
-    }}
-  }}
-}}
-"#
-    );
+      }
+    }
+  }
+}
+"#;
     fs::write(
         dir.join("main.skel"),
         format!("{VARIABLE}{}{back}", resources(1)),

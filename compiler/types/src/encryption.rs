@@ -10,8 +10,11 @@ use skel_value::Type;
 
 use crate::infer::InferCtx;
 
-/// Key provider types and their arguments: (name, type, required).
-const KEY_PROVIDERS: &[(&str, &[(&str, Type, bool)])] = &[
+/// An argument of a key provider: (name, type, required).
+type Argument = (&'static str, Type, bool);
+
+/// Key provider types and their arguments.
+const KEY_PROVIDERS: &[(&str, &[Argument])] = &[
     (
         "pbkdf2",
         &[

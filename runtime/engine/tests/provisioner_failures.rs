@@ -11,7 +11,7 @@ use common::{config, null_registry};
 use skel_plan_ir::{Action, InstanceAddr, InstanceStatus, ResourceChange, State};
 use skel_provider::ProviderError;
 use skel_runtime::{
-    apply, plan, ApplyOptions, Phase, PlanOptions, Provisioners, Silent, StateSink,
+    apply, plan, ApplyOptions, IntentInfo, Phase, PlanOptions, Provisioners, Silent, StateSink,
 };
 use skel_value::Value;
 
@@ -48,7 +48,13 @@ struct Journal {
 }
 
 impl StateSink for Journal {
-    fn intent(&self, _: u64, _: &ResourceChange, _: Phase, _: bool) -> Result<(), String> {
+    fn intent(
+        &self,
+        _: u64,
+        _: &ResourceChange,
+        _: Phase,
+        _: IntentInfo<'_>,
+    ) -> Result<(), String> {
         Ok(())
     }
     fn result(

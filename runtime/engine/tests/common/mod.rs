@@ -13,7 +13,7 @@ use skel_plan_ir::{InstanceAddr, ResourceChange, State};
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
-use skel_runtime::{Phase, ProviderRegistry, StateSink};
+use skel_runtime::{IntentInfo, Phase, ProviderRegistry, StateSink};
 use skel_value::{Type, Value, ValueMap};
 
 pub fn config(text: &str) -> Arc<Config> {
@@ -99,7 +99,13 @@ pub fn null_registry() -> ProviderRegistry {
 pub struct NoSink;
 
 impl StateSink for NoSink {
-    fn intent(&self, _: u64, _: &ResourceChange, _: Phase, _: bool) -> Result<(), String> {
+    fn intent(
+        &self,
+        _: u64,
+        _: &ResourceChange,
+        _: Phase,
+        _: IntentInfo<'_>,
+    ) -> Result<(), String> {
         Ok(())
     }
     fn result(
