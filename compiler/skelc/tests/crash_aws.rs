@@ -631,3 +631,66 @@ fn crash_points_are_listed_in_order() {
         ]
     );
 }
+
+/// The token in the journal's intent is the one the create sent: killed right after
+/// `RunInstances` and `CreateHostedZone` answered, the journal names tokens that moto shows as
+/// the instance's `ClientToken` and `skel:token` tag and as the zone's `CallerReference`.
+#[test]
+fn the_journaled_token_is_the_one_sent() {
+    let moto = Moto::start();
+    let env = moto.env();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (fault, address) in [
+        (
+            "aws:RunInstances:1:after",
+            "module.nodes.aws_instance.node[0]",
+        ),
+        ("aws:CreateHostedZone:1:after", "aws_route53_zone.main"),
+    ] {
+        moto.reset();
+        let dir = fresh_dir(tmp.path());
+        let killed = skelc(&dir, &env, &args("run", &[]), Some(fault), None);
+        assert!(killed.killed(), "{killed:?}");
+        let journal = std::fs::read_to_string(dir.join("skel.state.journal")).expect("journal");
+        let token = journal
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["kind"] == "intent" && e["addr"] == address)
+            .and_then(|e| e["token"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("no token journaled for {address}:\n{journal}"));
+        let url = moto.url();
+        let sent = runtime().block_on(async move {
+            let sdk = sdk(&url).await;
+            if address.contains("aws_instance") {
+                let out = aws_sdk_ec2::Client::new(&sdk)
+                    .describe_instances()
+                    .send()
+                    .await
+                    .expect("DescribeInstances");
+                let i = &out.reservations()[0].instances()[0];
+                let tag = i
+                    .tags()
+                    .iter()
+                    .find(|t| t.key() == Some("skel:token"))
+                    .and_then(|t| t.value())
+                    .map(str::to_string);
+                assert_eq!(
+                    tag,
+                    i.client_token().map(str::to_string),
+                    "tag and ClientToken"
+                );
+                tag
+            } else {
+                let out = aws_sdk_route53::Client::new(&sdk)
+                    .list_hosted_zones()
+                    .send()
+                    .await
+                    .expect("ListHostedZones");
+                out.hosted_zones()
+                    .first()
+                    .map(|z| z.caller_reference().to_string())
+            }
+        });
+        assert_eq!(sent.as_deref(), Some(token.as_str()), "{address}");
+    }
+}

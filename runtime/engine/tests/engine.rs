@@ -274,6 +274,24 @@ impl Run {
         .await
     }
 
+    /// Applies with default options into a sink the caller can read; the apply must succeed.
+    async fn apply_into(
+        &self,
+        planned: skel_runtime::Planned,
+    ) -> (skel_runtime::ApplyReport, Arc<MemorySink>) {
+        let sink = Arc::new(MemorySink::default());
+        let report = apply(
+            planned,
+            &self.registry,
+            sink.clone(),
+            Arc::new(Silent),
+            ApplyOptions::default(),
+        )
+        .await;
+        assert!(report.errors.0.is_empty(), "{}", report.errors);
+        (report, sink)
+    }
+
     fn log(&self) -> Vec<String> {
         self.script.log.lock().unwrap().clone()
     }
@@ -310,16 +328,7 @@ async fn each_create_sends_the_token_its_intent_journaled() {
     let run = Run::new();
     let config = config(&[("main.skel", CHAIN)]);
     let planned = run.plan(&config, &State::new("l")).await;
-    let sink = Arc::new(MemorySink::default());
-    let report = apply(
-        planned,
-        &run.registry,
-        sink.clone(),
-        Arc::new(Silent),
-        ApplyOptions::default(),
-    )
-    .await;
-    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    let (report, sink) = run.apply_into(planned).await;
     let mut journaled = sink.tokens.lock().unwrap().clone();
     let mut sent = run.script.tokens.lock().unwrap().clone();
     journaled.sort();
@@ -336,17 +345,8 @@ async fn each_create_sends_the_token_its_intent_journaled() {
     let state = report.state;
     let empty = config_of_nothing();
     let planned = run.plan(&empty, &state).await;
-    let sink = Arc::new(MemorySink::default());
     let before = run.script.tokens.lock().unwrap().len();
-    let report = apply(
-        planned,
-        &run.registry,
-        sink.clone(),
-        Arc::new(Silent),
-        ApplyOptions::default(),
-    )
-    .await;
-    assert!(report.errors.0.is_empty(), "{}", report.errors);
+    let (_, sink) = run.apply_into(planned).await;
     assert!(sink.tokens.lock().unwrap().is_empty());
     assert_eq!(run.script.tokens.lock().unwrap().len(), before);
 }

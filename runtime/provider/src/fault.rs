@@ -74,16 +74,7 @@ mod enabled {
                     when,
                 })
             });
-            let log = std::env::var_os("SKEL_FAULT_LOG")
-                .filter(|p| !p.is_empty())
-                .and_then(|path| {
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .ok()
-                })
-                .map(Mutex::new);
+            let log = crate::append_log_from_env("SKEL_FAULT_LOG");
             Faults {
                 target,
                 log,

@@ -9,6 +9,19 @@ use skel_value::Value;
 
 pub mod fault;
 
+/// The file named by environment variable `var`, opened for appending (created if missing), for
+/// the diagnostic logs tests and benchmarks ask for (`SKEL_AWS_CALL_LOG`, `SKEL_FAULT_LOG`);
+/// `None` when the variable is unset or empty or the file cannot be opened.
+pub fn append_log_from_env(var: &str) -> Option<std::sync::Mutex<std::fs::File>> {
+    let path = std::env::var_os(var).filter(|p| !p.is_empty())?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+        .map(std::sync::Mutex::new)
+}
+
 /// An attribute path, e.g. `["root_block_device", "0", "volume_size"]`.
 pub type AttrPath = Vec<String>;
 

@@ -130,19 +130,9 @@ pub const CALL_LOG_ENV: &str = "SKEL_AWS_CALL_LOG";
 
 impl CallCounter {
     fn from_env() -> CallCounter {
-        let log = std::env::var_os(CALL_LOG_ENV)
-            .filter(|p| !p.is_empty())
-            .and_then(|path| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .ok()
-            })
-            .map(Mutex::new);
         CallCounter {
             counts: Mutex::default(),
-            log,
+            log: skel_provider::append_log_from_env(CALL_LOG_ENV),
         }
     }
 
