@@ -260,7 +260,10 @@ fn defaults() {
     let d = |ty: &str, path: &[&str]| attr(ty, path).default.clone();
     // local_file's permissions default in the provider: 0777, or 0600 with sensitive_content.
     assert_eq!(d("local_file", &["file_permission"]), None);
-    assert_eq!(d("local_sensitive_file", &["file_permission"]), Some("0700".into()));
+    assert_eq!(
+        d("local_sensitive_file", &["file_permission"]),
+        Some("0700".into())
+    );
     assert_eq!(d("random_pet", &["length"]), Some(2.into()));
     assert_eq!(
         d("aws_security_group", &["description"]),
