@@ -250,8 +250,8 @@ pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateS
 
 #[cfg(feature = "aws")]
 mod kms {
-    //! `key_provider "aws_kms"`: KMS data keys (through `skel_provider_aws::kms`), one per
-    //! command for writing, unwrapped once per wrapped key for reading. KMS is asynchronous and
+    //! `key_provider "aws_kms"`: KMS data keys (through `skel_provider_aws::kms`), a new one for
+    //! every file written, unwrapped once per wrapped key for reading. KMS is asynchronous and
     //! the state store is not: calls run on a small runtime of their own, from a scoped thread,
     //! so they work whether or not the caller is inside the command's runtime.
 
@@ -268,7 +268,6 @@ mod kms {
         key_id: String,
         region: Option<String>,
         client: OnceLock<Result<KmsDataKeys, String>>,
-        for_writing: OnceLock<Result<(Key, Value), String>>,
         unwrapped: Mutex<HashMap<Vec<u8>, Key>>,
     }
 
@@ -300,7 +299,6 @@ mod kms {
                 key_id,
                 region,
                 client: OnceLock::new(),
-                for_writing: OnceLock::new(),
                 unwrapped: Mutex::new(HashMap::new()),
             }
         }
@@ -322,18 +320,14 @@ mod kms {
         }
 
         fn encryption_key(&self) -> Result<(Key, Value), String> {
-            self.for_writing
-                .get_or_init(|| {
-                    let client = self.client()?;
-                    let (key, wrapped) = block_on(client.generate()).map_err(|e| e.to_string())?;
-                    self.unwrapped
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(wrapped.clone(), key);
-                    let blob = base64::engine::general_purpose::STANDARD.encode(&wrapped);
-                    Ok((key, json!({ "ciphertext_blob": blob })))
-                })
-                .clone()
+            let client = self.client()?;
+            let (key, wrapped) = block_on(client.generate()).map_err(|e| e.to_string())?;
+            self.unwrapped
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(wrapped.clone(), key);
+            let blob = base64::engine::general_purpose::STANDARD.encode(&wrapped);
+            Ok((key, json!({ "ciphertext_blob": blob })))
         }
 
         fn decryption_key(&self, meta: &Value) -> Result<Key, KeyError> {

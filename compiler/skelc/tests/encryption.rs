@@ -261,6 +261,19 @@ fn round_trip_with_nothing_in_the_clear() {
     ok(&dir, &["run", "change.plan"], Some(PASSPHRASE));
     assert!(dir.join("skel.state.json.backup").exists());
     key_provider_of(&fs::read(dir.join("skel.state.json.backup")).unwrap());
+    // Every file has its own PBKDF2 salt.
+    let salt = |name: &str| {
+        envelope(&fs::read(dir.join(name)).unwrap())["meta"]["key_provider.pbkdf2.main"]["salt"]
+            .as_str()
+            .expect("a salt")
+            .to_string()
+    };
+    let salts: std::collections::BTreeSet<String> =
+        ["skel.state.json", "skel.state.json.backup", "change.plan"]
+            .into_iter()
+            .map(salt)
+            .collect();
+    assert_eq!(salts.len(), 3, "{salts:?}");
     assert_nothing_in_clear(&dir, &[MARKER, &password, PASSPHRASE, "generation"]);
     let plan = ok(&dir, &["plan", d(&dir)], Some(PASSPHRASE));
     assert!(plan.stdout.contains("No changes"), "{plan:?}");

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skel_plan_ir::{InstanceAddr, State};
 
-use crate::encryption::Encryption;
+use crate::encryption::{Encryption, FileKey};
 use crate::fsutil::{make_private, private_options, read_optional, sync_dir};
 use crate::lock::LockGuard;
 use crate::{StateError, JOURNAL_FILE};
@@ -147,8 +147,10 @@ pub struct Journal {
     path: PathBuf,
     dir: PathBuf,
     next_seq: AtomicU64,
-    /// Each line is sealed on its own, so a line is still written (and fsynced) whole or torn.
+    /// Each line is sealed on its own, so a line is still written (and fsynced) whole or torn;
+    /// all with the journal's one key (`None`: plain lines).
     encryption: Arc<Encryption>,
+    file_key: Option<FileKey>,
 }
 
 impl Journal {
@@ -167,6 +169,12 @@ impl Journal {
     ) -> Result<Journal, StateError> {
         let dir = lock.dir().to_path_buf();
         let path = dir.join(JOURNAL_FILE);
+        let file_key = encryption
+            .file_key()
+            .map_err(|detail| StateError::Encrypt {
+                path: path.clone(),
+                detail,
+            })?;
         let file = match private_options().append(true).create_new(true).open(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
@@ -193,6 +201,7 @@ impl Journal {
             path,
             dir,
             next_seq: AtomicU64::new(1),
+            file_key,
             encryption,
         };
         journal.append(
@@ -288,7 +297,7 @@ impl Journal {
         })?;
         let mut line = if self.encryption.encrypts() {
             self.encryption
-                .seal(&line)
+                .seal_with(self.file_key.as_ref(), &line)
                 .map_err(|detail| StateError::Encrypt {
                     path: self.path.clone(),
                     detail,

@@ -49,8 +49,9 @@ pub enum KeyError {
 pub trait KeyProvider: Send + Sync {
     /// `key_provider.TYPE.NAME`: the `meta` key of the files it encrypts.
     fn id(&self) -> &str;
-    /// A key for a new file, and the metadata that lets [`decryption_key`](Self::decryption_key)
-    /// find the same key again (stored in the clear, authenticated).
+    /// A new key for a new file (a fresh salt, a fresh data key), and the metadata that lets
+    /// [`decryption_key`](Self::decryption_key) find the same key again (stored in the clear,
+    /// authenticated).
     fn encryption_key(&self) -> Result<(Key, Value), String>;
     /// The key of a file whose metadata is `meta`.
     fn decryption_key(&self, meta: &Value) -> Result<Key, KeyError>;
@@ -101,6 +102,19 @@ pub struct Encryption {
     fallback: Option<Method>,
     /// Whether the configuration has an `encryption` block for this target at all.
     configured: bool,
+}
+
+/// The key of one file and the metadata that names it (see [`Encryption::file_key`]).
+#[derive(Clone)]
+pub struct FileKey {
+    key: Key,
+    meta: serde_json::Map<String, Value>,
+}
+
+impl std::fmt::Debug for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileKey").field("meta", &self.meta).finish()
+    }
 }
 
 /// The JSON envelope of an encrypted file.
@@ -160,11 +174,11 @@ impl Encryption {
         }
     }
 
-    /// `plaintext` as it is written to disk: unchanged, or sealed in an envelope (one line of
-    /// JSON, no newline).
-    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    /// A new key for one file (`None` when files are written plain): each file gets its own
+    /// salt or data key. The journal takes one for all its lines.
+    pub fn file_key(&self) -> Result<Option<FileKey>, String> {
         let Some(keys) = self.method.key_provider() else {
-            return Ok(plaintext.to_vec());
+            return Ok(None);
         };
         let (key, key_meta) = keys.encryption_key().map_err(|detail| {
             format!(
@@ -175,8 +189,24 @@ impl Encryption {
         })?;
         let mut meta = serde_json::Map::new();
         meta.insert(keys.id().to_string(), key_meta);
+        Ok(Some(FileKey { key, meta }))
+    }
+
+    /// `plaintext` as a new file holds it: unchanged, or sealed in an envelope (one line of
+    /// JSON, no newline) under a new [`FileKey`].
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+        let key = self.file_key()?;
+        self.seal_with(key.as_ref(), plaintext)
+    }
+
+    /// `plaintext` sealed with `key` (the file's), or unchanged without one.
+    pub fn seal_with(&self, key: Option<&FileKey>, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+        let Some(FileKey { key, meta }) = key else {
+            return Ok(plaintext.to_vec());
+        };
+        let meta = meta.clone();
         let aad = associated_data(ENCRYPTION_VERSION, &meta);
-        let cipher = Aes256Gcm::new(&key.into());
+        let cipher = Aes256Gcm::new(&(*key).into());
         let nonce = Nonce::generate();
         let sealed = cipher
             .encrypt(

@@ -2,7 +2,7 @@
 //! default, 600,000 iterations as OpenTofu), a random salt recorded in each file's metadata.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -40,15 +40,13 @@ struct Pbkdf2Meta {
 
 /// `key_provider "pbkdf2" "NAME" { passphrase = … }`.
 ///
-/// A command that writes derives one key, from a salt drawn for that command, and uses it for
-/// every file it writes (each with its own nonce); reading derives the key of each salt it meets
-/// once. So a run costs one or two derivations, not one per journal line.
+/// Every file written gets its own random salt, so its own key (the journal one for all its
+/// lines); a key derived or read once in a command is kept for reading the same file again.
 pub struct Pbkdf2KeyProvider {
     id: String,
     passphrase: String,
     iterations: u32,
     hash_function: HashFunction,
-    for_writing: OnceLock<Result<(Key, Value), String>>,
     derived: Mutex<HashMap<Pbkdf2Meta, Key>>,
 }
 
@@ -77,7 +75,6 @@ impl Pbkdf2KeyProvider {
             passphrase,
             iterations,
             hash_function,
-            for_writing: OnceLock::new(),
             derived: Mutex::new(HashMap::new()),
         })
     }
@@ -116,25 +113,21 @@ impl KeyProvider for Pbkdf2KeyProvider {
     }
 
     fn encryption_key(&self) -> Result<(Key, Value), String> {
-        self.for_writing
-            .get_or_init(|| {
-                let salt = random_bytes(PBKDF2_SALT_LENGTH)?;
-                let key = self.derive(&salt, self.iterations, self.hash_function);
-                let meta = Pbkdf2Meta {
-                    salt: base64::engine::general_purpose::STANDARD.encode(&salt),
-                    iterations: self.iterations,
-                    hash_function: self.hash_function,
-                    key_length: key.len(),
-                    key_check: key_check(&key),
-                };
-                let value = serde_json::to_value(&meta).map_err(|error| error.to_string())?;
-                self.derived
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(meta, key);
-                Ok((key, value))
-            })
-            .clone()
+        let salt = random_bytes(PBKDF2_SALT_LENGTH)?;
+        let key = self.derive(&salt, self.iterations, self.hash_function);
+        let meta = Pbkdf2Meta {
+            salt: base64::engine::general_purpose::STANDARD.encode(&salt),
+            iterations: self.iterations,
+            hash_function: self.hash_function,
+            key_length: key.len(),
+            key_check: key_check(&key),
+        };
+        let value = serde_json::to_value(&meta).map_err(|error| error.to_string())?;
+        self.derived
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(meta, key);
+        Ok((key, value))
     }
 
     fn decryption_key(&self, meta: &Value) -> Result<Key, KeyError> {

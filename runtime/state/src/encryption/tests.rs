@@ -36,10 +36,22 @@ fn round_trip_and_no_plaintext() {
     assert!(text.contains("\"encryption_version\":\"v0\""));
     assert!(text.contains("key_provider.pbkdf2.main"));
     assert_eq!(enc.open(&sealed).unwrap(), PLAIN);
-    // Two seals differ (fresh nonce) and both open.
+    // Two files differ (their own salt, so their own key, and nonce) and both open.
     let again = enc.seal(PLAIN).unwrap();
     assert_ne!(sealed, again);
     assert_eq!(enc.open(&again).unwrap(), PLAIN);
+    let salt = |bytes: &[u8]| {
+        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        v["meta"]["key_provider.pbkdf2.main"]["salt"].clone()
+    };
+    assert_ne!(salt(&sealed), salt(&again));
+    // One file key for many pieces (the journal's lines): one salt, still a nonce each.
+    let key = enc.file_key().unwrap();
+    let one = enc.seal_with(key.as_ref(), PLAIN).unwrap();
+    let two = enc.seal_with(key.as_ref(), PLAIN).unwrap();
+    assert_eq!(salt(&one), salt(&two));
+    assert_ne!(one, two);
+    assert_eq!(enc.open(&two).unwrap(), PLAIN);
 }
 
 #[test]
