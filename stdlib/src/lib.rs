@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use skel_value::{conversion, convert, Conversion, Type, Value};
+use skel_value::{conversion, convert, Conversion, Marks, Type, Value};
 
 mod collection;
 #[cfg(test)]
@@ -22,6 +22,7 @@ mod format;
 mod maps;
 mod network;
 mod numeric;
+mod sensitivity;
 mod sets;
 mod string;
 #[cfg(test)]
@@ -46,6 +47,10 @@ pub struct Function {
     /// Whether `call` handles unknown arguments itself instead of [`call`] returning an
     /// unknown result as soon as one argument is unknown.
     pub handles_unknown: bool,
+    /// Whether `call` sees its arguments' marks (`sensitive`, `nonsensitive`, `issensitive`).
+    /// Every other function gets them unmarked, and its result carries the marks of all of
+    /// them: a result is sensitive when any argument (or any part of one) is.
+    pub handles_marks: bool,
 }
 
 impl std::fmt::Debug for Function {
@@ -158,6 +163,7 @@ pub fn all() -> &'static [Function] {
         fs.extend(filesystem::functions());
         fs.extend(crypto::functions());
         fs.extend(datetime::functions());
+        fs.extend(sensitivity::functions());
         fs.sort_by_key(|f| f.name);
         fs
     })
@@ -247,8 +253,29 @@ pub fn check_call(f: &Function, args: &[Type]) -> Result<Type, TypeError> {
 
 /// Call a function on argument values (after `...` expansion). Converts each argument to its
 /// parameter type, rejects nulls where the parameter does not allow them, and returns an
-/// unknown value of the result type when an argument is unknown.
+/// unknown value of the result type when an argument is unknown. Marks: the arguments are
+/// unmarked, the result gets the marks of every argument, and an error about a marked
+/// argument does not repeat the function's message (it could quote the value).
 pub fn call(f: &Function, args: &[Value], ctx: &dyn Context) -> Result<Value, CallError> {
+    if f.handles_marks {
+        return call_unmarked(f, args, ctx);
+    }
+    let marks = args.iter().fold(Marks::NONE, |acc, a| acc | a.deep_marks());
+    if marks.is_empty() {
+        return call_unmarked(f, args, ctx);
+    }
+    let plain: Vec<Value> = args.iter().map(|a| a.clone().unmark_deep().0).collect();
+    match call_unmarked(f, &plain, ctx) {
+        Ok(v) => Ok(v.mark(marks)),
+        Err(e) => Err(CallError {
+            arg: e.arg,
+            message: "the call failed on a sensitive argument (the details are not shown)"
+                .to_string(),
+        }),
+    }
+}
+
+fn call_unmarked(f: &Function, args: &[Value], ctx: &dyn Context) -> Result<Value, CallError> {
     if let Some(message) = arity_error(f, args.len()) {
         return Err(CallError::new(message));
     }

@@ -44,6 +44,7 @@ pub(crate) fn func(
         call,
         impure: false,
         handles_unknown: false,
+        handles_marks: false,
     }
 }
 

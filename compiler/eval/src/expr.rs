@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use skel_stdlib::Context;
 use skel_syntax::{BinaryOp, Expr, ExprKind, Ident, ObjectItem, TextRange};
-use skel_value::{convert, unify, Number, Type, Value};
+use skel_value::{convert, unify, Marks, Number, Type, Value};
 
 use crate::ops::{binary, boolean, unary};
 use crate::{template, EvalError, Scope};
+
+/// The `(key, value)` pairs a `for` iterates.
+pub(crate) type Pairs = Vec<(Value, Value)>;
 
 pub(crate) struct Evaluator<'a> {
     scope: &'a dyn Scope,
@@ -77,13 +80,22 @@ impl<'a> Evaluator<'a> {
                 expand_final,
             } => self.call(name, args, *expand_final, range),
             ExprKind::GetAttr { expr, name } => {
-                let v = self.eval(expr)?;
-                get_attr(&v, &name.name, name.range)
+                let (v, marks) = self.eval(expr)?.into_unmarked();
+                get_attr(&v, &name.name, name.range).map(|r| r.mark(marks))
             }
             ExprKind::Index { expr, index } => {
-                let v = self.eval(expr)?;
-                let i = self.eval(index)?;
-                index_value(&v, &i, index.range)
+                let (v, marks) = self.eval(expr)?.into_unmarked();
+                let (i, key_marks) = self.eval(index)?.unmark_deep();
+                let marks = marks | key_marks;
+                match index_value(&v, &i, index.range) {
+                    Ok(r) => Ok(r.mark(marks)),
+                    // The message could quote the key or tell the length of a secret.
+                    Err(e) if !marks.is_empty() => err(
+                        "invalid index into or with a sensitive value (the details are not shown)",
+                        e.range,
+                    ),
+                    Err(e) => Err(e),
+                }
             }
             ExprKind::Splat { expr, each, .. } => self.splat(expr, each),
             ExprKind::SplatItem => self
@@ -92,8 +104,8 @@ impl<'a> Evaluator<'a> {
                 .cloned()
                 .ok_or_else(|| EvalError::new("splat item outside a splat", range)),
             ExprKind::Unary { op, expr } => {
-                let v = self.eval(expr)?;
-                unary(*op, &v, expr.range)
+                let (v, marks) = self.eval(expr)?.unmark_deep();
+                hide_error(unary(*op, &v, expr.range), marks)
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
             ExprKind::Conditional { cond, then, other } => self.conditional(cond, then, other),
@@ -135,11 +147,17 @@ impl<'a> Evaluator<'a> {
     fn object(&mut self, items: &[ObjectItem]) -> Result<Value, EvalError> {
         let mut out = ValueMap::new();
         let mut unknown = false;
+        // A marked key marks the whole object: keys cannot carry marks of their own.
+        let mut key_marks = Marks::NONE;
         for item in items {
             let key = match &item.key.kind {
                 // A bare identifier key is a literal string.
                 ExprKind::Variable(name) => Value::String(name.name.clone()),
-                _ => self.eval(&item.key)?,
+                _ => {
+                    let (key, marks) = self.eval(&item.key)?.unmark_deep();
+                    key_marks |= marks;
+                    key
+                }
             };
             let value = self.eval(&item.value)?;
             match convert(&key, &Type::String) {
@@ -155,7 +173,8 @@ impl<'a> Evaluator<'a> {
             Value::Unknown(Type::Dynamic)
         } else {
             Value::Object(out)
-        })
+        }
+        .mark(key_marks))
     }
 
     fn call(
@@ -178,19 +197,23 @@ impl<'a> Evaluator<'a> {
                     return err("can() takes exactly one argument", range);
                 };
                 return Ok(match self.eval(arg) {
-                    Ok(v) if v.has_unknown() => Value::Unknown(Type::Bool),
-                    Ok(_) => Value::Bool(true),
+                    Ok(v) if v.has_unknown() => Value::Unknown(Type::Bool).mark(v.deep_marks()),
+                    Ok(v) => Value::Bool(true).mark(v.deep_marks()),
                     Err(_) => Value::Bool(false),
                 });
             }
             _ => {}
         }
         let mut values = Vec::with_capacity(args.len());
+        // The marks of an expanded list, which its elements do not carry themselves.
+        let mut expanded_marks = Marks::NONE;
         for (i, a) in args.iter().enumerate() {
             let v = self.eval(a)?;
             if expand_final && i + 1 == args.len() {
+                let (v, marks) = v.into_unmarked();
+                expanded_marks = marks;
                 match &v {
-                    Value::Unknown(_) => return Ok(Value::Unknown(Type::Dynamic)),
+                    Value::Unknown(_) => return Ok(Value::Unknown(Type::Dynamic).mark(marks)),
                     Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                         values.extend(items.iter().cloned())
                     }
@@ -203,6 +226,11 @@ impl<'a> Evaluator<'a> {
                 }
             } else {
                 values.push(v);
+            }
+        }
+        if !expanded_marks.is_empty() {
+            for v in &mut values {
+                *v = std::mem::replace(v, Value::Null).mark(expanded_marks);
             }
         }
         skel_stdlib::call(f, &values, self.ctx).map_err(|e| {
@@ -220,7 +248,9 @@ impl<'a> Evaluator<'a> {
         let mut last = None;
         for a in args {
             match self.eval(a) {
-                Ok(v) if v.has_unknown() => return Ok(Value::Unknown(Type::Dynamic)),
+                Ok(v) if v.has_unknown() => {
+                    return Ok(Value::Unknown(Type::Dynamic).mark(v.deep_marks()))
+                }
                 Ok(v) => return Ok(v),
                 Err(e) => last = Some(e),
             }
@@ -238,10 +268,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn splat(&mut self, expr: &Expr, each: &Expr) -> Result<Value, EvalError> {
-        let source = self.eval(expr)?;
+        let (source, marks) = self.eval(expr)?.into_unmarked();
         let (items, as_list) = match source {
-            Value::Null => return Ok(Value::Tuple(Vec::new())),
-            Value::Unknown(_) => return Ok(Value::Unknown(Type::Dynamic)),
+            Value::Null => return Ok(Value::Tuple(Vec::new()).mark(marks)),
+            Value::Unknown(_) => return Ok(Value::Unknown(Type::Dynamic).mark(marks)),
             Value::List(items) | Value::Set(items) => (items, true),
             Value::Tuple(items) => (items, false),
             // A splat on a single value treats it as a one-element tuple.
@@ -249,7 +279,7 @@ impl<'a> Evaluator<'a> {
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            self.splat.push(item);
+            self.splat.push(item.mark(marks));
             let r = self.eval(each);
             self.splat.pop();
             out.push(r?);
@@ -258,24 +288,40 @@ impl<'a> Evaluator<'a> {
             Value::List(out)
         } else {
             Value::Tuple(out)
-        })
+        }
+        .mark(marks))
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Value, EvalError> {
-        let l = self.eval(lhs)?;
+        let (l, lmarks) = self.eval(lhs)?.unmark_deep();
         // `||` and `&&` skip the right operand when the left one decides.
         if matches!(op, BinaryOp::Or | BinaryOp::And) {
-            let lb = boolean(&l, &format!("operand for {}", op.as_str()), lhs.range)?;
+            let lb = hide_error(
+                boolean(&l, &format!("operand for {}", op.as_str()), lhs.range),
+                lmarks,
+            )?;
             if lb == Some(op == BinaryOp::Or) {
-                return Ok(Value::Bool(op == BinaryOp::Or));
+                return Ok(Value::Bool(op == BinaryOp::Or).mark(lmarks));
             }
         }
-        let r = self.eval(rhs)?;
-        binary(op, &l, &r, lhs.range, rhs.range)
+        let (r, rmarks) = self.eval(rhs)?.unmark_deep();
+        hide_error(binary(op, &l, &r, lhs.range, rhs.range), lmarks | rmarks)
     }
 
+    /// A marked condition marks the result: which branch was taken tells something about it.
     fn conditional(&mut self, cond: &Expr, then: &Expr, other: &Expr) -> Result<Value, EvalError> {
-        let c = self.eval(cond)?;
+        let (c, marks) = self.eval(cond)?.unmark_deep();
+        self.conditional_on(c, cond, then, other)
+            .map(|v| v.mark(marks))
+    }
+
+    fn conditional_on(
+        &mut self,
+        c: Value,
+        cond: &Expr,
+        then: &Expr,
+        other: &Expr,
+    ) -> Result<Value, EvalError> {
         let Some(c) = boolean(&c, "condition", cond.range)? else {
             let types: Vec<Type> = [then, other]
                 .iter()
@@ -287,7 +333,7 @@ impl<'a> Evaluator<'a> {
         let value = self.eval(chosen)?;
         // Both results share one type: convert the chosen one to the unified type when the
         // other branch evaluates too (`true ? 1 : "a"` is `"1"`).
-        if value.is_null() || matches!(value, Value::Unknown(_)) {
+        if value.is_null() || value.is_unknown() {
             return Ok(value);
         }
         if let Ok(alt) = self.eval(rest) {
@@ -304,12 +350,32 @@ impl<'a> Evaluator<'a> {
         Ok(value)
     }
 
-    /// The `(key, value)` pairs a `for` iterates, or `None` when the collection is unknown.
+    /// The `(key, value)` pairs a `for` iterates, or `None` when the collection is unknown,
+    /// and the marks of the collection itself. Its keys and elements carry those marks too, so
+    /// nothing computed from them (an error message included) shows them unmarked.
     pub(crate) fn iterate(
         &self,
         v: &Value,
         range: TextRange,
-    ) -> Result<Option<Vec<(Value, Value)>>, EvalError> {
+    ) -> Result<(Option<Pairs>, Marks), EvalError> {
+        let marks = v.marks();
+        let pairs = self.iterate_unmarked(v.unmarked(), range)?;
+        Ok((
+            pairs.map(|pairs| {
+                if marks.is_empty() {
+                    pairs
+                } else {
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.mark(marks), v.mark(marks)))
+                        .collect()
+                }
+            }),
+            marks,
+        ))
+    }
+
+    fn iterate_unmarked(&self, v: &Value, range: TextRange) -> Result<Option<Pairs>, EvalError> {
         match v {
             Value::Null => err("cannot iterate over a null value", range),
             Value::Unknown(_) => Ok(None),
@@ -346,12 +412,14 @@ impl<'a> Evaluator<'a> {
         n
     }
 
-    /// Whether the `if` clause keeps this element; `None` when it is unknown.
-    fn keep(&mut self, cond: Option<&Expr>) -> Result<Option<bool>, EvalError> {
+    /// Whether the `if` clause keeps this element; `None` when it is unknown. A marked
+    /// condition adds its marks to `marks` (which elements are kept tells something).
+    fn keep(&mut self, cond: Option<&Expr>, marks: &mut Marks) -> Result<Option<bool>, EvalError> {
         match cond {
             None => Ok(Some(true)),
             Some(c) => {
-                let v = self.eval(c)?;
+                let (v, m) = self.eval(c)?.unmark_deep();
+                *marks |= m;
                 boolean(&v, "for-expression condition", c.range)
             }
         }
@@ -366,14 +434,15 @@ impl<'a> Evaluator<'a> {
         cond: Option<&Expr>,
     ) -> Result<Value, EvalError> {
         let coll = self.eval(collection)?;
-        let Some(pairs) = self.iterate(&coll, collection.range)? else {
-            return Ok(Value::Unknown(Type::Dynamic));
+        let (pairs, mut marks) = self.iterate(&coll, collection.range)?;
+        let Some(pairs) = pairs else {
+            return Ok(Value::Unknown(Type::Dynamic).mark(marks));
         };
         let mut out = Vec::with_capacity(pairs.len());
         for (k, v) in pairs {
             let n = self.bind(key_var, value_var, k, v);
             let r = (|| -> Result<Option<Option<Value>>, EvalError> {
-                match self.keep(cond)? {
+                match self.keep(cond, &mut marks)? {
                     None => Ok(None),
                     Some(false) => Ok(Some(None)),
                     Some(true) => Ok(Some(Some(self.eval(value)?))),
@@ -381,12 +450,12 @@ impl<'a> Evaluator<'a> {
             })();
             self.pop_locals(n);
             match r? {
-                None => return Ok(Value::Unknown(Type::Dynamic)),
+                None => return Ok(Value::Unknown(Type::Dynamic).mark(marks)),
                 Some(Some(v)) => out.push(v),
                 Some(None) => {}
             }
         }
-        Ok(Value::Tuple(out))
+        Ok(Value::Tuple(out).mark(marks))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -401,15 +470,16 @@ impl<'a> Evaluator<'a> {
         cond: Option<&Expr>,
     ) -> Result<Value, EvalError> {
         let coll = self.eval(collection)?;
-        let Some(pairs) = self.iterate(&coll, collection.range)? else {
-            return Ok(Value::Unknown(Type::Dynamic));
+        let (pairs, mut marks) = self.iterate(&coll, collection.range)?;
+        let Some(pairs) = pairs else {
+            return Ok(Value::Unknown(Type::Dynamic).mark(marks));
         };
         let mut entries: Vec<(String, Value)> = Vec::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
             let n = self.bind(key_var, value_var, k, v);
             let r = (|| -> Result<Option<Option<(Value, Value)>>, EvalError> {
-                match self.keep(cond)? {
+                match self.keep(cond, &mut marks)? {
                     None => Ok(None),
                     Some(false) => Ok(Some(None)),
                     Some(true) => Ok(Some(Some((self.eval(key)?, self.eval(value)?)))),
@@ -417,13 +487,16 @@ impl<'a> Evaluator<'a> {
             })();
             self.pop_locals(n);
             let (kv, vv) = match r? {
-                None => return Ok(Value::Unknown(Type::Dynamic)),
+                None => return Ok(Value::Unknown(Type::Dynamic).mark(marks)),
                 Some(None) => continue,
                 Some(Some(pair)) => pair,
             };
+            // A marked key marks the whole result: keys cannot carry marks of their own.
+            let (kv, key_marks) = kv.unmark_deep();
+            marks |= key_marks;
             let k = match convert(&kv, &Type::String) {
                 Ok(Value::String(s)) => s,
-                Ok(Value::Unknown(_)) => return Ok(Value::Unknown(Type::Dynamic)),
+                Ok(Value::Unknown(_)) => return Ok(Value::Unknown(Type::Dynamic).mark(marks)),
                 Ok(_) => return err("for-expression key must not be null", key.range),
                 Err(e) => {
                     return err(
@@ -444,15 +517,50 @@ impl<'a> Evaluator<'a> {
                     .into_iter()
                     .map(|(k, vs)| (k, Value::Tuple(vs)))
                     .collect(),
-            ));
+            )
+            .mark(marks));
         }
         match ValueMap::from_unique(entries) {
-            Ok(out) => Ok(Value::Object(out)),
+            Ok(out) => Ok(Value::Object(out).mark(marks)),
+            Err(_) if !marks.is_empty() => err(
+                "duplicate object key (a sensitive value, not shown); add \"...\" after the value expression to group values with the same key",
+                key.range,
+            ),
             Err(duplicate) => err(
                 format!("duplicate object key {duplicate:?}; add \"...\" after the value expression to group values with the same key"),
                 key.range,
             ),
         }
+    }
+}
+
+/// A result computed from unmarked operands, given back their `marks`; an error about them
+/// keeps its place but not its message, which could quote the value.
+fn hide_error<T: MarkWith>(result: Result<T, EvalError>, marks: Marks) -> Result<T, EvalError> {
+    match result {
+        Ok(v) => Ok(v.mark_with(marks)),
+        Err(e) if !marks.is_empty() => err(
+            "invalid operation on a sensitive value (the details are not shown)",
+            e.range,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+/// What [`hide_error`] gives marks back to.
+trait MarkWith {
+    fn mark_with(self, marks: Marks) -> Self;
+}
+
+impl MarkWith for Value {
+    fn mark_with(self, marks: Marks) -> Value {
+        self.mark(marks)
+    }
+}
+
+impl MarkWith for Option<bool> {
+    fn mark_with(self, _: Marks) -> Option<bool> {
+        self
     }
 }
 

@@ -1,7 +1,7 @@
 //! Templates: interpolations, `%{if}` and `%{for}` directives, and `~` strip markers.
 
 use skel_syntax::{Strip, TemplatePart, TextRange};
-use skel_value::{convert, Type, Value};
+use skel_value::{convert, Marks, Type, Value};
 
 use crate::expr::Evaluator;
 use crate::ops::boolean;
@@ -17,14 +17,23 @@ pub(crate) fn render(
     if let [TemplatePart::Interpolation { expr, .. }] = parts {
         return ev.eval(expr);
     }
-    let mut out = String::new();
-    let mut unknown = false;
-    render_parts(ev, parts, false, false, &mut out, &mut unknown)?;
-    Ok(if unknown {
+    let mut out = Rendered::default();
+    render_parts(ev, parts, false, false, &mut out)?;
+    Ok(if out.unknown {
         Value::Unknown(Type::String)
     } else {
-        Value::String(out)
-    })
+        Value::String(out.text)
+    }
+    .mark(out.marks))
+}
+
+/// What rendering accumulates: the text, whether a part is unknown, and the marks of every
+/// value that went into it (an interpolation, a condition, a collection iterated).
+#[derive(Default)]
+struct Rendered {
+    text: String,
+    unknown: bool,
+    marks: Marks,
 }
 
 /// The strip marker on the left of a part's opening (`${~`, `%{~`).
@@ -58,8 +67,7 @@ fn render_parts(
     parts: &[TemplatePart],
     lead: bool,
     trail: bool,
-    out: &mut String,
-    unknown: &mut bool,
+    out: &mut Rendered,
 ) -> Result<(), EvalError> {
     for (i, part) in parts.iter().enumerate() {
         match part {
@@ -81,20 +89,21 @@ fn render_parts(
                 if trim_end {
                     text = text.trim_end();
                 }
-                out.push_str(text);
+                out.text.push_str(text);
             }
             TemplatePart::Interpolation { expr, .. } => {
-                let v = ev.eval(expr)?;
+                let (v, marks) = ev.eval(expr)?.unmark_deep();
+                out.marks |= marks;
                 match convert(&v, &Type::String) {
-                    Ok(Value::String(s)) => out.push_str(&s),
-                    Ok(Value::Unknown(_)) => *unknown = true,
+                    Ok(Value::String(s)) => out.text.push_str(&s),
+                    Ok(Value::Unknown(_)) => out.unknown = true,
                     Ok(_) => {
                         return Err(EvalError::new(
                             "cannot include a null value in a string template",
                             expr.range,
                         ))
                     }
-                    Err(_) if v.has_unknown() => *unknown = true,
+                    Err(_) if v.has_unknown() => out.unknown = true,
                     Err(_) => {
                         return Err(EvalError::new(
                             format!(
@@ -113,9 +122,10 @@ fn render_parts(
                 strips,
                 ..
             } => {
-                let c = ev.eval(cond)?;
+                let (c, marks) = ev.eval(cond)?.unmark_deep();
+                out.marks |= marks;
                 let Some(c) = boolean(&c, "template condition", cond.range)? else {
-                    *unknown = true;
+                    out.unknown = true;
                     continue;
                 };
                 let has_else = other.is_some();
@@ -126,9 +136,9 @@ fn render_parts(
                     } else {
                         end.left
                     };
-                    render_parts(ev, then, strip_at(strips, 0).right, trail, out, unknown)?;
+                    render_parts(ev, then, strip_at(strips, 0).right, trail, out)?;
                 } else if let Some(other) = other {
-                    render_parts(ev, other, strip_at(strips, 1).right, end.left, out, unknown)?;
+                    render_parts(ev, other, strip_at(strips, 1).right, end.left, out)?;
                 }
             }
             TemplatePart::For {
@@ -140,8 +150,10 @@ fn render_parts(
                 ..
             } => {
                 let coll = ev.eval(collection)?;
-                let Some(pairs) = ev.iterate(&coll, collection.range)? else {
-                    *unknown = true;
+                let (pairs, marks) = ev.iterate(&coll, collection.range)?;
+                out.marks |= marks;
+                let Some(pairs) = pairs else {
+                    out.unknown = true;
                     continue;
                 };
                 let (lead, trail) = (strip_at(strips, 0).right, strip_at(strips, 1).left);
@@ -152,7 +164,7 @@ fn render_parts(
                         n += 1;
                     }
                     ev.push_local(value_var, v);
-                    let r = render_parts(ev, body, lead, trail, out, unknown);
+                    let r = render_parts(ev, body, lead, trail, out);
                     ev.pop_locals(n);
                     r?;
                 }

@@ -196,7 +196,19 @@ pub(crate) fn symbol_hover(db: &dyn Db, symbol: &Symbol) -> Option<String> {
             let ty = skel_types::variable_type(db, def.item.file, def.item.index);
             let block = def_block(db, def.item)?;
             let mut md = format!("```skel\nvariable \"{name}\": {ty}\n```");
-            if let Some(d) = block.body.attribute("default") {
+            // A sensitive (or ephemeral) variable's default is never shown.
+            let marks = skel_types::declared_marks(db, def.item.file, def.item.index);
+            if marks.hides() {
+                let how = if marks.is_ephemeral() {
+                    "ephemeral"
+                } else {
+                    "sensitive"
+                };
+                md.push_str(&format!("\n\n{how}"));
+                if block.body.attribute("default").is_some() {
+                    md.push_str("\n\ndefault: (sensitive value)");
+                }
+            } else if let Some(d) = block.body.attribute("default") {
                 let top = resolve::top_of(db, def.item)?;
                 let text = def.item.file.text(db).clone().unwrap_or_default();
                 let source = text

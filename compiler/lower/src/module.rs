@@ -187,6 +187,7 @@ impl BlockCx<'_> {
             name,
             default,
             sensitive: self.constant_bool(body, "sensitive")?.unwrap_or(false),
+            ephemeral: self.constant_bool(body, "ephemeral")?.unwrap_or(false),
             nullable: self.constant_bool(body, "nullable")?.unwrap_or(true),
             description: self.constant_string(body, "description")?,
             validations,
@@ -538,6 +539,7 @@ impl BlockCx<'_> {
         Ok(OutputConfig {
             name,
             sensitive: self.constant_bool(body, "sensitive")?.unwrap_or(false),
+            ephemeral: self.constant_bool(body, "ephemeral")?.unwrap_or(false),
             description: self.constant_string(body, "description")?,
             expr,
             depends_on,

@@ -76,7 +76,7 @@ resource "aws_security_group" "sg" {
 }
 
 resource "aws_instance" "web" {
-  count                  = var.size
+  count                  = nonsensitive(var.size)
   provider               = aws.west
   ami                    = data.aws_ami.ubuntu.id
   instance_type          = "t3.micro"

@@ -55,9 +55,14 @@ pub struct ResourceChange {
     /// Why, when it is not obvious: "no longer in configuration", "tainted", "replace_triggered_by".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Attribute paths whose values are sensitive (redacted when shown).
+    /// Paths of the parts of `planned` that are sensitive (redacted when shown): attributes the
+    /// schema marks sensitive, and every part whose configuration was derived from a sensitive
+    /// value (list indexes as decimal numbers: `["tags", "0"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive_paths: Vec<Vec<String>>,
+    /// The same for `prior` (the paths state recorded for it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior_sensitive_paths: Vec<Vec<String>>,
     /// A delete of a deposed object (an old object left by an interrupted
     /// create-before-destroy replacement), not of the instance's current object.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -71,8 +76,10 @@ pub struct ResourceChange {
 pub struct OutputChange {
     pub name: String,
     pub before: Option<serde_json::Value>,
-    /// `Unknown` when known only after apply.
+    /// `Unknown` when known only after apply. Without marks: `sensitive` says whether it is
+    /// shown.
     pub after: Option<Value>,
+    /// Declared `sensitive = true`, or its value derives from a sensitive value.
     pub sensitive: bool,
 }
 

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use skel_syntax::{Body, Expr};
-use skel_value::{Type, Value};
+use skel_value::{Marks, Type, Value};
 
 use crate::ResourceMode;
 
@@ -87,10 +87,26 @@ pub struct VariableConfig {
     /// The default, already converted to `ty`; `None` means the variable is required.
     pub default: Option<Value>,
     pub sensitive: bool,
+    /// `ephemeral = true`: given at each run, never written to state or a saved plan.
+    pub ephemeral: bool,
     pub nullable: bool,
     pub description: Option<String>,
     pub validations: Vec<Validation>,
     pub location: SourceLocation,
+}
+
+impl VariableConfig {
+    /// The marks its values carry: sensitive, ephemeral (which is never shown either).
+    pub fn marks(&self) -> Marks {
+        let mut marks = Marks::NONE;
+        if self.sensitive {
+            marks |= Marks::SENSITIVE;
+        }
+        if self.ephemeral {
+            marks |= Marks::EPHEMERAL;
+        }
+        marks
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -191,10 +207,26 @@ pub struct OutputConfig {
     pub name: String,
     pub expr: Expr,
     pub sensitive: bool,
+    /// `ephemeral = true` (child modules only): the value is passed on, never persisted.
+    pub ephemeral: bool,
     pub description: Option<String>,
     pub depends_on: Vec<Reference>,
     pub references: Vec<Reference>,
     pub location: SourceLocation,
+}
+
+impl OutputConfig {
+    /// The marks its value carries where a parent module reads it.
+    pub fn marks(&self) -> Marks {
+        let mut marks = Marks::NONE;
+        if self.sensitive {
+            marks |= Marks::SENSITIVE;
+        }
+        if self.ephemeral {
+            marks |= Marks::EPHEMERAL;
+        }
+        marks
+    }
 }
 
 #[derive(Clone, Debug)]

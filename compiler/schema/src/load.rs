@@ -116,6 +116,8 @@ struct RawAttribute {
     description: String,
     #[serde(default)]
     default: Option<serde_json::Value>,
+    #[serde(default)]
+    derived_from: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +178,13 @@ fn convert_block(
     blocks: BTreeMap<String, RawNestedBlock>,
     path: &str,
 ) -> Result<BlockSchema, String> {
+    for (k, a) in &attributes {
+        if let Some(missing) = a.derived_from.iter().find(|d| !attributes.contains_key(*d)) {
+            return Err(format!(
+                "{path}.{k}: derived_from names `{missing}`, which is not an attribute"
+            ));
+        }
+    }
     let attributes = attributes
         .into_iter()
         .map(|(k, a)| {
@@ -191,6 +200,7 @@ fn convert_block(
                     force_new: a.force_new,
                     description: a.description,
                     default: a.default,
+                    derived_from: a.derived_from,
                 },
             ))
         })

@@ -51,6 +51,10 @@ pub struct AttributeSchema {
     pub description: String,
     /// The value used when the argument is omitted.
     pub default: Option<serde_json::Value>,
+    /// Attributes of the same block this one is computed from (a digest of the content): it
+    /// is as sensitive as they are, which the provider cannot say itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived_from: Vec<String>,
 }
 
 /// How a nested block repeats.

@@ -16,6 +16,7 @@ pub(crate) fn attr(ty: Type, required: bool, description: &str) -> AttributeSche
         computed: false,
         sensitive: false,
         force_new: false,
+        derived_from: Vec::new(),
         description: description.into(),
         default: None,
     }

@@ -16,7 +16,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         bail!("{} is not a directory", args.dir.display());
     }
     let db = SkelDatabase::default();
-    let diagnostics = check_dir(&db, &root, &args.vars.vars, &args.vars.var_files)?;
+    let (diagnostics, hidden) = check_dir(&db, &root, &args.vars.vars, &args.vars.var_files)?;
+    let hidden = render::Hidden::new(&db, &hidden);
     if diagnostics.is_empty() && db.directory(&root).skel_files(&db).is_empty() {
         bail!("no .skel files in {}", args.dir.display());
     }
@@ -24,25 +25,27 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let resolved: Vec<Resolved> = diagnostics
         .iter()
-        .map(|d| Resolved::new(&db, d, &cwd))
+        .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
         .collect();
     render::print(&resolved, args.format, !args.no_color)?;
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
-/// Check the project rooted at `root`, returning diagnostics sorted by file and position.
+/// Check the project rooted at `root`, returning diagnostics sorted by file and position, and
+/// where the values of sensitive variables are written (not to be shown).
 pub fn check_dir(
     db: &SkelDatabase,
     root: &Path,
     vars: &[String],
     var_files: &[std::path::PathBuf],
-) -> anyhow::Result<Vec<skel_db::Diagnostic>> {
+) -> anyhow::Result<(Vec<skel_db::Diagnostic>, Vec<skel_db::Span>)> {
     let vars = crate::vars::collect(db, root, vars, var_files)?;
     let input = ProjectInput {
         root: db.directory(root),
         vars,
     };
     let mut diagnostics = skel_types::check_project(db, &input);
+    let hidden = skel_types::hidden_value_spans(db, &input);
     let mut keyed: Vec<(Arc<Path>, u32, skel_db::Diagnostic)> = diagnostics
         .drain(..)
         .map(|d| {
@@ -52,5 +55,5 @@ pub fn check_dir(
         .collect();
     keyed.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     keyed.dedup_by(|a, b| a.2 == b.2);
-    Ok(keyed.into_iter().map(|(_, _, d)| d).collect())
+    Ok((keyed.into_iter().map(|(_, _, d)| d).collect(), hidden))
 }

@@ -114,13 +114,19 @@ pub struct DestroyArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct OutputArgs {
-    /// One output's name (its value is printed even when sensitive).
+    /// One output's name (a sensitive one is printed only with --raw or --show-sensitive).
     pub name: Option<String>,
     /// The root module's directory.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
     #[arg(long)]
     pub json: bool,
+    /// Print the named output's bare value (a string, number or bool), even when sensitive.
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+    /// Show sensitive values instead of `(sensitive value)`.
+    #[arg(long)]
+    pub show_sensitive: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -15,8 +15,6 @@ use skel_state::{
 };
 use skel_value::Value;
 
-use crate::render::redact::Redactor;
-
 pub fn registry() -> ProviderRegistry {
     #[allow(unused_mut)]
     let mut factories = skel_provider_builtin::factories();
@@ -147,8 +145,6 @@ fn provider_for(
 
 /// The engine's `StateSink`: a write-ahead journal plus periodic state writes.
 pub struct JournalSink {
-    /// Marks attributes holding sensitive values as sensitive in the state written.
-    redactor: Redactor,
     store: StateStore,
     lock: Arc<LockGuard>,
     journal: Mutex<Option<Journal>>,
@@ -157,13 +153,12 @@ pub struct JournalSink {
 }
 
 impl JournalSink {
-    pub fn begin(locked: &Locked, redactor: Redactor) -> anyhow::Result<JournalSink> {
+    pub fn begin(locked: &Locked) -> anyhow::Result<JournalSink> {
         let run_id = uuid::Uuid::new_v4().to_string();
         let journal = locked
             .store
             .begin_journal(&locked.lock, &run_id, &locked.state)?;
         Ok(JournalSink {
-            redactor,
             store: locked.store.clone(),
             lock: locked.lock.clone(),
             journal: Mutex::new(Some(journal)),
@@ -272,15 +267,11 @@ impl StateSink for JournalSink {
 
     fn checkpoint(&self, state: &State) -> Result<(), String> {
         let mut serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
-        // Write the engine's state as it is; copy it only when secrets must be marked in it.
-        let written = if self.redactor.marks(state) {
-            let mut copy = state.clone();
-            self.redactor.mark_state(&mut copy);
-            self.store.write_snapshot(&self.lock, &copy, *serial)
-        } else {
-            self.store.write_snapshot(&self.lock, state, *serial)
-        }
-        .map_err(|e| e.to_string())?;
+        // The engine records each instance's sensitive paths from the marks of its values.
+        let written = self
+            .store
+            .write_snapshot(&self.lock, state, *serial)
+            .map_err(|e| e.to_string())?;
         *serial = written;
         self.with_journal(|j| j.checkpoint(written))
     }
@@ -307,11 +298,13 @@ pub struct Progress {
     live: Option<indicatif::MultiProgress>,
     bars: Mutex<BTreeMap<String, indicatif::ProgressBar>>,
     total: Mutex<Option<indicatif::ProgressBar>>,
-    redactor: Redactor,
 }
 
+/// Progress lines show addresses, actions and engine messages; the engine's messages never
+/// hold a marked value (they format values with `{}`, which prints `(sensitive value)` for
+/// one), and provisioner output is suppressed when its configuration holds one.
 impl Progress {
-    pub fn new(redactor: Redactor) -> Progress {
+    pub fn new() -> Progress {
         let live = std::io::stderr()
             .is_terminal()
             .then(indicatif::MultiProgress::new);
@@ -320,12 +313,10 @@ impl Progress {
             live,
             bars: Mutex::default(),
             total: Mutex::default(),
-            redactor,
         }
     }
 
     fn line(&self, text: &str) {
-        let text = self.redactor.redact(text);
         match &self.live {
             Some(m) => {
                 let _ = m.println(text);
@@ -417,6 +408,12 @@ impl Observer for Progress {
 
     fn note(&self, message: &str) {
         self.line(message);
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
     }
 }
 

@@ -53,9 +53,10 @@ pub fn load(dir: &Path, vars: &VarArgs) -> Result<Project, LoadError> {
     let diagnostics = skel_types::check_project(&db, &input);
     if diagnostics.iter().any(|d| d.is_error()) {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let hidden = render::Hidden::new(&db, &skel_types::hidden_value_spans(&db, &input));
         let resolved: Vec<Resolved> = diagnostics
             .iter()
-            .map(|d| Resolved::new(&db, d, &cwd))
+            .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
             .collect();
         let _ = render::print(&resolved, crate::cli::Format::Human, true);
         return Err(LoadError::Diagnostics);

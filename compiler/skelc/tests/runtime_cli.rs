@@ -191,9 +191,9 @@ fn fresh_create_plan_is_rendered_and_secret_is_never_printed() {
     assert_no_secret(&destroy, "destroy");
 }
 
-/// BUG: `skelc state show` redacts only the instance's `sensitive_paths`, so an attribute
-/// computed from a sensitive variable (here `content = "password=${var.secret}"`) is printed in
-/// clear, while `plan`, `run` and `output` redact it by value.
+/// An attribute computed from a sensitive variable (here `content = "password=${var.secret}"`)
+/// is recorded among the instance's `sensitive_paths` from the marks of its value, so `skelc
+/// state show` hides it without knowing the variable.
 #[test]
 fn state_show_never_prints_a_sensitive_variable_value() {
     let (_tmp, dir) = project(&fixture("small"));
@@ -485,9 +485,20 @@ fn outputs_list_name_and_json() {
     );
     let one = ok(&dir, &["output", "pet", "--dir", d(&dir)]);
     assert_eq!(one.stdout, format!("{pet}\n"));
-    // Asking for a sensitive output by name shows it, as Terraform does.
+    // A sensitive output asked for by name stays hidden, unless asked for explicitly.
     let secret = ok(&dir, &["output", "secret_out", "--dir", d(&dir)]);
-    assert_eq!(secret.stdout, format!("{SECRET}\n"));
+    assert_eq!(secret.stdout, "(sensitive value)\n");
+    assert!(secret.stderr.contains("--raw"), "{secret:?}");
+    assert!(!secret.all().contains(SECRET), "{secret:?}");
+    let hidden = ok(&dir, &["output", "secret_out", "--json", "--dir", d(&dir)]);
+    assert!(!hidden.all().contains(SECRET), "{hidden:?}");
+    let raw = ok(&dir, &["output", "--raw", "secret_out", "--dir", d(&dir)]);
+    assert_eq!(raw.stdout, format!("{SECRET}\n"));
+    let shown = ok(&dir, &["output", "--show-sensitive", "--dir", d(&dir)]);
+    assert!(
+        shown.stdout.contains(&format!("secret_out = \"{SECRET}\"")),
+        "{shown:?}"
+    );
 
     let json = ok(&dir, &["output", "--json", "--dir", d(&dir)]);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -926,6 +937,8 @@ fn check_change_shape(c: &serde_json::Value) {
         "after",
         "after_unknown",
         "sensitive",
+        "before_sensitive",
+        "after_sensitive",
         "requires_replace",
         "deposed",
         "depends_on",
@@ -933,7 +946,7 @@ fn check_change_shape(c: &serde_json::Value) {
         assert!(c.get(key).is_some(), "resource change without `{key}`: {c}");
     }
     let obj = c.as_object().unwrap();
-    assert_eq!(obj.len(), 15, "unexpected keys: {c}");
+    assert_eq!(obj.len(), 17, "unexpected keys: {c}");
     assert!(c["after_unknown"].as_array().is_some());
     assert!(c["sensitive"].as_array().is_some());
     assert!(c["depends_on"].as_array().is_some());
@@ -1025,12 +1038,15 @@ fn plan_json_follows_the_documented_shape() {
         .as_array()
         .unwrap()
         .contains(&serde_json::json!(["content"])));
+    // As Terraform's JSON plan: `true` where sensitive, objects keep only such keys.
+    assert_eq!(secret["after_sensitive"]["content"], true, "{secret}");
+    assert_eq!(secret["after_sensitive"].get("filename"), None, "{secret}");
     let outputs = plan["output_changes"].as_array().unwrap();
     assert_eq!(
         outputs,
         &vec![
-            serde_json::json!({"name": "pet", "sensitive": false, "before": null, "after": null, "after_unknown": true}),
-            serde_json::json!({"name": "secret_out", "sensitive": true, "before": null, "after": null, "after_unknown": false}),
+            serde_json::json!({"name": "pet", "sensitive": false, "before": null, "after": null, "after_unknown": true, "before_sensitive": false, "after_sensitive": false}),
+            serde_json::json!({"name": "secret_out", "sensitive": true, "before": null, "after": null, "after_unknown": false, "before_sensitive": true, "after_sensitive": true}),
         ]
     );
 

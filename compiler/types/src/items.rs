@@ -470,7 +470,7 @@ impl InferCtx<'_> {
                     self.expect(&attr.expr, &Type::String, "`description`");
                 }
                 "sensitive" | "ephemeral" => {
-                    self.expect(&attr.expr, &Type::Bool, "`sensitive`");
+                    self.expect(&attr.expr, &Type::Bool, &format!("`{}`", attr.name.name));
                 }
                 "depends_on" => self.check_depends_on(&attr.expr),
                 other => {
@@ -479,8 +479,16 @@ impl InferCtx<'_> {
                         attr.name.range,
                         format!("Unsupported argument `{other}` in an output"),
                     )
-                    .help =
-                        did_you_mean(other, ["value", "description", "sensitive", "depends_on"]);
+                    .help = did_you_mean(
+                        other,
+                        [
+                            "value",
+                            "description",
+                            "sensitive",
+                            "ephemeral",
+                            "depends_on",
+                        ],
+                    );
                 }
             }
         }
@@ -495,144 +503,6 @@ impl InferCtx<'_> {
                 );
             }
         }
-        self.check_sensitive_output(block);
-    }
-
-    /// An output that shows a sensitive variable must itself be `sensitive = true`.
-    fn check_sensitive_output(&mut self, block: &Block) {
-        let declared = block
-            .body
-            .attribute("sensitive")
-            .and_then(|a| constant_value(&a.expr))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let Some(value) = block.body.attribute("value") else {
-            return;
-        };
-        if declared {
-            return;
-        }
-        if let Some((range, reason)) = self.sensitive_reference(&value.expr, 0) {
-            self.error(
-                Code::SensitiveOutput,
-                range,
-                "Output refers to a sensitive value",
-            )
-            .with_span_message(reason)
-            .help = Some("add `sensitive = true` to the output so the value stays redacted".into());
-        }
-    }
-
-    /// The first reference in `expr` to a sensitive value, and why it is sensitive: a sensitive
-    /// variable, a local derived from one, a sensitive attribute of a resource (by its schema)
-    /// or a sensitive output of a module.
-    fn sensitive_reference(
-        &self,
-        expr: &skel_syntax::Expr,
-        depth: u32,
-    ) -> Option<(skel_syntax::TextRange, String)> {
-        if depth > 16 {
-            return None;
-        }
-        let mut found = None;
-        expr.walk(&mut |e| {
-            if found.is_some() {
-                return;
-            }
-            let Some((root, steps)) = e.as_traversal() else {
-                return;
-            };
-            let mut attrs = steps.iter().filter_map(|s| match s {
-                skel_syntax::Step::Attr(a) => Some(a.name.as_str()),
-                skel_syntax::Step::Index(_) => None,
-            });
-            let Some(first) = attrs.next() else { return };
-            let reason = match root.name.as_str() {
-                "var" => self
-                    .variable_is_sensitive(first)
-                    .then(|| format!("`var.{first}` is declared sensitive")),
-                "local" => self.local_expr(first).and_then(|local| {
-                    self.sensitive_reference(&local, depth + 1).map(|(_, why)| {
-                        format!("`local.{first}` is derived from a sensitive value: {why}")
-                    })
-                }),
-                "module" => attrs.next().and_then(|output| {
-                    self.module_output_is_sensitive(first, output)
-                        .then(|| format!("output `{output}` of module `{first}` is sensitive"))
-                }),
-                "count" | "each" | "path" | "self" | "data" | "terraform" | "skel" => None,
-                type_name
-                    if self
-                        .index
-                        .resources
-                        .contains_key(&(type_name.to_string(), first.to_string())) =>
-                {
-                    // Only a named attribute: a walk also visits `TYPE.NAME` inside `TYPE.NAME.attr`.
-                    attrs.next().and_then(|attr| {
-                        skel_schema::resource(type_name)
-                            .and_then(|s| s.block.attribute(attr))
-                            .filter(|a| a.sensitive)
-                            .map(|_| format!("`{type_name}.{first}.{attr}` is sensitive"))
-                    })
-                }
-                _ => None,
-            };
-            if let Some(reason) = reason {
-                found = Some((e.range, reason));
-            }
-        });
-        found
-    }
-
-    /// The expression of local value `name`, if declared.
-    fn local_expr(&self, name: &str) -> Option<skel_syntax::Expr> {
-        let def = self.index.locals.get(name)?;
-        let ast = skel_db::item_ast(self.db, def.item.file, def.item.index)?;
-        let Item::Block(block) = &*ast else {
-            return None;
-        };
-        match block.body.items.get(def.attr as usize)? {
-            Item::Attribute(a) => Some(a.expr.clone()),
-            _ => None,
-        }
-    }
-
-    /// Whether output `output` of the module called `call` is declared sensitive.
-    fn module_output_is_sensitive(&self, call: &str, output: &str) -> bool {
-        let Some(def) = self.index.modules.get(call) else {
-            return false;
-        };
-        let Some(dir) = queries::module_call_dir(self.db, def.item.file, def.item.index) else {
-            return false;
-        };
-        let child = skel_hir::module_index(self.db, dir);
-        let Some(out) = child.outputs.get(output) else {
-            return false;
-        };
-        let Some(ast) = skel_db::item_ast(self.db, out.item.file, out.item.index) else {
-            return false;
-        };
-        let Item::Block(b) = &*ast else { return false };
-        b.body
-            .attribute("sensitive")
-            .and_then(|a| constant_value(&a.expr))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
-    }
-
-    fn variable_is_sensitive(&self, name: &str) -> bool {
-        let Some(def) = self.index.variables.get(name) else {
-            return false;
-        };
-        let Some(ast) = skel_db::item_ast(self.db, def.item.file, def.item.index) else {
-            return false;
-        };
-        let Item::Block(b) = &*ast else { return false };
-        b.body
-            .attribute("sensitive")
-            .and_then(|a| constant_value(&a.expr))
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
     }
 
     fn check_provider(&mut self, block: &Block) {
@@ -673,6 +543,7 @@ impl InferCtx<'_> {
                     computed: false,
                     sensitive: false,
                     force_new: false,
+                    derived_from: Vec::new(),
                     description: doc.into(),
                     default: None,
                 },

@@ -14,6 +14,7 @@ mod items;
 mod meta;
 mod project;
 mod queries;
+mod sensitivity;
 mod validate;
 
 pub use constant::constant_value;
@@ -21,10 +22,13 @@ pub use constraint::{type_from_expr, ConstraintError};
 pub use encryption::block_reference;
 pub use infer::{InferCtx, RefPolicy};
 pub use items::{accepts, check_item};
-pub use project::{check_module, check_project, modules_in_tree, ProjectInput, VarValue};
+pub use project::{
+    check_module, check_project, hidden_value_spans, modules_in_tree, ProjectInput, VarValue,
+};
 pub use queries::{
     infer_local, infer_output, local_type, module_call_dir, module_call_type, module_output_types,
     resource_type, variable_constraint, variable_type,
 };
+pub use sensitivity::{declared_marks, module_sensitivity, project_sensitivity};
 pub use skel_schema::{connection_schema, provisioner_schema};
 pub use validate::{failed_validations, validation_diagnostics};

@@ -20,6 +20,7 @@ fn attr(ty: Type, required: bool, description: &str) -> AttributeSchema {
         computed: false,
         sensitive: false,
         force_new: false,
+        derived_from: Vec::new(),
         description: description.into(),
         default: None,
     }

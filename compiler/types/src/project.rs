@@ -37,6 +37,14 @@ pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     }
     out.extend(index.diagnostics.iter().cloned());
     out.extend(crate::graph::module_cycles(db, dir).iter().cloned());
+    // The module alone: what its own declarations make sensitive (a project check adds what
+    // its callers pass in).
+    out.extend(
+        crate::sensitivity::module_sensitivity(db, dir)
+            .iter()
+            .filter(|d| index.files.contains(&d.span.file))
+            .cloned(),
+    );
     Arc::new(out)
 }
 
@@ -54,6 +62,57 @@ pub fn modules_in_tree(db: &dyn Db, root: Directory) -> Vec<Directory> {
         stack.extend(children.iter().rev().copied().filter(|d| d.exists(db)));
     }
     order
+}
+
+/// Where the values given for sensitive (or ephemeral) root variables are written: the whole
+/// text of a `-var`/`SKEL_VAR_…` value, the expression of a variable file's assignment.
+/// Diagnostics show `<sensitive>` there in their source snippets, whatever they are about.
+pub fn hidden_value_spans(db: &dyn Db, input: &ProjectInput) -> Vec<Span> {
+    let index = skel_hir::module_index(db, input.root);
+    let hidden = |name: &str| {
+        index.variables.get(name).is_some_and(|def| {
+            crate::sensitivity::declared_marks(db, def.item.file, def.item.index).hides()
+        })
+    };
+    let mut out = Vec::new();
+    for var in &input.vars {
+        match var {
+            VarValue::Raw { name, file } if hidden(name) => {
+                let len = file.text(db).as_deref().map_or(0, str::len) as u32;
+                out.push(Span::absolute(*file, TextRange::new(0, len)));
+            }
+            VarValue::Raw { .. } => {}
+            VarValue::FromFile { file, item } => {
+                let parse = skel_db::parse(db, *file);
+                let Some(top) = parse.file.items.get(*item as usize) else {
+                    continue;
+                };
+                match &*top.item {
+                    Item::Attribute(attr) if hidden(&attr.name.name) => {
+                        out.push(Span::in_item(*file, *item, attr.expr.range));
+                    }
+                    // An assignment that did not parse still holds the value: hide it all.
+                    Item::Error(range) => {
+                        let text = file.text(db).clone().unwrap_or_default();
+                        let start = (top.offset + range.start()) as usize;
+                        let end = (top.offset + range.end()) as usize;
+                        let name: String = text
+                            .get(start..end)
+                            .unwrap_or_default()
+                            .trim_start()
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                            .collect();
+                        if hidden(&name) {
+                            out.push(Span::in_item(*file, *item, *range));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A value given for a root variable.
@@ -78,6 +137,12 @@ pub fn check_project(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
     for dir in modules_in_tree(db, input.root) {
         out.extend(check_module(db, dir).iter().cloned());
     }
+    out.extend(
+        crate::sensitivity::project_sensitivity(db, input.root)
+            .iter()
+            .cloned(),
+    );
+    crate::sensitivity::dedup(&mut out);
     out.extend(check_var_values(db, input));
     out
 }
@@ -172,7 +237,13 @@ fn check_value(
     span: Span,
     out: &mut Vec<Diagnostic>,
 ) {
-    let result = value.and_then(|v| skel_value::convert(&v, want).map_err(|e| e.to_string()));
+    // A sensitive variable's value is converted marked, so no message quotes it.
+    let marks = crate::sensitivity::declared_marks(db, def.file, def.index);
+    let result = value.and_then(|v| {
+        skel_value::convert(&v.mark(marks), want)
+            .map(|v| v.unmark_deep().0)
+            .map_err(|e| e.to_string())
+    });
     if let Ok(value) = &result {
         out.extend(crate::validate::validation_diagnostics(
             db, def, value, span, name,

@@ -16,8 +16,12 @@ pub struct Failure {
 
 /// Evaluate every `validation` block of the variable at `var_item` on `value` (already
 /// converted to the variable's type). Conditions that cannot be decided statically (unknown
-/// values, evaluation errors the checker reports elsewhere) are skipped.
+/// values, evaluation errors the checker reports elsewhere) are skipped. The value carries the
+/// variable's marks: an `error_message` computed from a sensitive (or ephemeral) value is
+/// replaced by a message naming the variable.
 pub fn failed_validations(db: &dyn Db, var_item: ItemRef, value: &Value) -> Vec<Failure> {
+    let marks = crate::sensitivity::declared_marks(db, var_item.file, var_item.index);
+    let value = &value.clone().mark(marks);
     let Some(ast) = skel_db::item_ast(db, var_item.file, var_item.index) else {
         return Vec::new();
     };
@@ -38,7 +42,7 @@ pub fn failed_validations(db: &dyn Db, var_item: ItemRef, value: &Value) -> Vec<
             continue;
         };
         if !matches!(
-            skel_eval::eval_with(&condition.expr, &scope, &ctx),
+            skel_eval::eval_with(&condition.expr, &scope, &ctx).map(|v| v.unmark_deep().0),
             Ok(Value::Bool(false))
         ) {
             continue;
@@ -48,6 +52,9 @@ pub fn failed_validations(db: &dyn Db, var_item: ItemRef, value: &Value) -> Vec<
             .attribute("error_message")
             .and_then(|m| match skel_eval::eval_with(&m.expr, &scope, &ctx) {
                 Ok(Value::String(s)) => Some(s),
+                Ok(v) if v.is_sensitive() => Some(format!(
+                    "the value of `var.{name}` fails a validation condition; the error message is not shown because it refers to the sensitive value"
+                )),
                 _ => match &m.expr.kind {
                     ExprKind::Template(t) => t.as_literal(),
                     _ => None,

@@ -63,6 +63,15 @@ impl std::error::Error for ConvertError {}
 /// target type, and `any` (`Type::Dynamic`) accepts every value unchanged.
 pub fn convert(value: &Value, to: &Type) -> Result<Value, ConvertError> {
     match (value, to) {
+        // The result keeps the marks; a failure does not quote the value.
+        (Value::Marked(inner, marks), _) => match convert(inner, to) {
+            Ok(v) => Ok(v.mark(*marks)),
+            // Neither the value nor a path inside it (map keys can be secret) is shown.
+            Err(_) => Err(ConvertError::new(format!(
+                "the sensitive value does not convert to {}",
+                to.kind_name()
+            ))),
+        },
         (Value::Null, _) => Ok(Value::Null),
         (Value::Unknown(_), Type::Dynamic) => Ok(value.clone()),
         (Value::Unknown(_), _) => Ok(Value::Unknown(to.clone())),
@@ -118,6 +127,7 @@ pub fn convert(value: &Value, to: &Type) -> Result<Value, ConvertError> {
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
+        Value::Marked(inner, _) => kind_of(inner),
         Value::Unknown(t) => t.kind_name(),
         v => match v.type_of() {
             Type::String => "string",

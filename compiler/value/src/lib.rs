@@ -7,6 +7,7 @@
 mod convert;
 mod convert_value;
 mod map;
+mod marks;
 mod number;
 mod paths;
 mod ty;
@@ -15,6 +16,7 @@ mod value;
 pub use convert::{conversion, unify, Conversion};
 pub use convert_value::{convert, number_to_string, parse_number, ConvertError, PathStep};
 pub use map::ValueMap;
+pub use marks::{MarkPath, Marks};
 pub use number::Number;
 pub use ty::{ObjectType, Type};
 pub use value::Value;

@@ -11,6 +11,7 @@ impl Value {
         fn walk(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
             match v {
                 Value::Unknown(_) => out.push(path.clone()),
+                Value::Marked(inner, _) => walk(inner, path, out),
                 Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                     for (i, item) in items.iter().enumerate() {
                         path.push(i.to_string());
@@ -53,6 +54,7 @@ impl Value {
             return Some(self);
         };
         let next = match self {
+            Value::Marked(inner, _) => return inner.at_path_mut(path),
             Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                 items.get_mut(first.parse::<usize>().ok()?)?
             }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Number, ObjectType, Type, ValueMap};
+use crate::{Marks, Number, ObjectType, Type, ValueMap};
 
 /// A value. `Unknown` is a value known only after apply (a provider-computed attribute), of a
 /// known type. Sets keep their elements sorted and deduplicated; maps and objects are ordered by
@@ -20,6 +20,9 @@ pub enum Value {
     Tuple(Vec<Value>),
     Object(ValueMap),
     Unknown(Type),
+    /// A value carrying marks (sensitive, ephemeral): see [`Marks`]. Never wraps another
+    /// `Marked`, never sits inside a set (marks on set elements are hoisted to the set).
+    Marked(Box<Value>, Marks),
 }
 
 impl Value {
@@ -31,11 +34,26 @@ impl Value {
         Value::Number(n.into())
     }
 
-    /// A set from any elements: sorted and deduplicated.
-    pub fn set(mut elems: Vec<Value>) -> Value {
+    /// A set from any elements: sorted and deduplicated. Marks on elements move to the set.
+    pub fn set(elems: Vec<Value>) -> Value {
+        let (mut elems, marks) = match elems.iter().any(|e| !e.deep_marks().is_empty()) {
+            false => (elems, Marks::NONE),
+            true => {
+                let mut marks = Marks::NONE;
+                let elems = elems
+                    .into_iter()
+                    .map(|e| {
+                        let (e, m) = e.unmark_deep();
+                        marks |= m;
+                        e
+                    })
+                    .collect();
+                (elems, marks)
+            }
+        };
         elems.sort_by(Value::set_order);
         elems.dedup();
-        Value::Set(elems)
+        Value::Set(elems).mark(marks)
     }
 
     /// The order of set elements: strings and numbers sort naturally; anything else by its debug form.
@@ -48,8 +66,9 @@ impl Value {
         }
     }
 
+    /// Whether the value is null (a marked null too).
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self.unmarked(), Value::Null)
     }
 
     /// Whether the value (or anything inside it) is unknown until apply.
@@ -62,8 +81,14 @@ impl Value {
             Value::Unknown(_) => true,
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().any(Value::has_unknown),
             Value::Map(m) | Value::Object(m) => m.values().any(Value::has_unknown),
+            Value::Marked(inner, _) => inner.has_unknown(),
             _ => false,
         }
+    }
+
+    /// Whether the value is itself unknown (a marked unknown too), as opposed to holding one.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.unmarked(), Value::Unknown(_))
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -118,6 +143,7 @@ impl Value {
                 m.iter().map(|(k, v)| (k.clone(), v.type_of())).collect(),
             )),
             Value::Unknown(t) => t.clone(),
+            Value::Marked(inner, _) => inner.type_of(),
         }
     }
 
@@ -138,8 +164,11 @@ impl Value {
     }
 
     /// Convert to JSON. Unknown values become `null`; callers that care check `is_known` first.
+    /// Marks are dropped: JSON is what state and providers hold, so a caller that writes it
+    /// records the marked paths first ([`Value::marked_paths`]).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
+            Value::Marked(inner, _) => inner.to_json(),
             Value::Null | Value::Unknown(_) => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => match n.as_i64() {
@@ -193,6 +222,8 @@ impl fmt::Display for Value {
                 f.write_str("}")
             }
             Value::Unknown(_) => f.write_str("(known after apply)"),
+            // Messages format values with `{}`: a marked value never shows through them.
+            Value::Marked(..) => f.write_str("(sensitive value)"),
         }
     }
 }

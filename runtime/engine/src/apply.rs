@@ -353,13 +353,16 @@ fn update_outputs(shared: &mut Shared, complete: bool, errors: &mut Vec<EngineEr
         match shared
             .world
             .node(&(ModuleInstance::root(), NodeKey::Output(output.name.clone())))
+            .and_then(|(value, _)| crate::marks::root_output(output, value))
         {
-            Ok((value, _)) if value.is_known() => {
+            Ok(value) if value.is_known() => {
+                // A value derived from a sensitive one is saved as sensitive, declared or not.
+                let sensitive = output.sensitive || value.is_sensitive();
                 shared.state.outputs.insert(
                     output.name.clone(),
                     OutputState {
                         value: value.to_json(),
-                        sensitive: output.sensitive,
+                        sensitive,
                     },
                 );
             }
@@ -468,7 +471,13 @@ fn prepare(
         let mut provs = Vec::new();
         if let Some(p) = &prior {
             for prov in rc.provisioners.iter().filter(|p| p.when_destroy) {
-                provs.push(evaluate_provisioner(world, mi, &rc, prov, p.clone())?);
+                // `self` carries the marks state recorded for the object, and its schema's.
+                let marked = crate::marks::mark_schema(
+                    p.clone()
+                        .mark_paths(&change.prior_sensitive_paths, skel_value::Marks::SENSITIVE),
+                    &schema_for(addr.resource.mode, &addr.resource.type_name)?.block,
+                );
+                provs.push(evaluate_provisioner(world, mi, &rc, prov, marked)?);
             }
         }
         return Ok(Prepared {
@@ -690,9 +699,15 @@ async fn run_step_inner(
                 Ok(())
             }
             Err(e) => {
-                sink(ctx.sink.result(seq, addr, Err(&e.to_string()), false))?;
+                // The object's sensitive attributes, as state recorded them, are not repeated.
+                let marked = prior
+                    .clone()
+                    .unwrap_or(Value::Null)
+                    .mark_paths(&change.prior_sensitive_paths, skel_value::Marks::SENSITIVE);
+                let message = crate::marks::scrub(&e.to_string(), &marked);
+                sink(ctx.sink.result(seq, addr, Err(&message), false))?;
                 Err(StepError::Engine(at(
-                    EngineError::new(format!("deleting: {e}")),
+                    EngineError::new(format!("deleting: {message}")),
                     &location,
                 )))
             }
@@ -706,17 +721,23 @@ async fn run_step_inner(
         })?;
         let schema = schema_for(addr.resource.mode, &addr.resource.type_name)
             .map_err(|e| at(e, &location))?;
+        crate::marks::persistable(&config).map_err(|e| at(e, &location))?;
+        // Providers see plain values; the marks come back on what they return, by path.
+        let split = crate::marks::Split::new(config);
+        let (config, config_paths) = (&split.plain, &split.paths);
+        let scrub = |message: String| split.scrub(&message);
         if change.action == Action::Read {
             let value = configured
                 .provider
-                .read_data(&addr.resource.type_name, &config)
+                .read_data(&addr.resource.type_name, config)
                 .await
                 .map_err(|e| {
                     at(
-                        EngineError::new(format!("reading data source: {e}")),
+                        EngineError::new(scrub(format!("reading data source: {e}"))),
                         &location,
                     )
                 })?;
+            let (value, _) = crate::marks::remark(value, config_paths, &schema.block);
             ctx.lock().world.set_instance_value(addr, value);
             return Ok(());
         }
@@ -725,10 +746,10 @@ async fn run_step_inner(
             .plan(PlanRequest {
                 type_name: &addr.resource.type_name,
                 prior: prior.as_ref(),
-                config: &config,
+                config,
             })
             .await
-            .map_err(|e| at(EngineError::new(format!("planning: {e}")), &location))?;
+            .map_err(|e| at(EngineError::new(scrub(format!("planning: {e}"))), &location))?;
         if let Some(planned) = &change.planned {
             if let Err(path) = compatible(planned, &response.planned, &mut Vec::new()) {
                 return Err(StepError::Engine(at(
@@ -777,14 +798,19 @@ async fn run_step_inner(
             Ok(v) => (v, None),
             Err(ProviderError::NotReady { object, message }) => (*object, Some(message)),
             Err(e) => {
-                sink(ctx.sink.result(seq, addr, Err(&e.to_string()), false))?;
+                let message = scrub(e.to_string());
+                sink(ctx.sink.result(seq, addr, Err(&message), false))?;
                 return Err(StepError::Engine(at(
-                    EngineError::new(with_verb(verb, &e.to_string())),
+                    EngineError::new(with_verb(verb, &message)),
                     &location,
                 )));
             }
         };
+        let not_ready = not_ready.map(scrub);
         let new_json = new.to_json();
+        // What the configuration and the schema mark, for the world and the state.
+        let (marked_new, sensitive_paths) =
+            crate::marks::remark(new.clone(), config_paths, &schema.block);
         // Until a new object is ready and its creation provisioners have run, the journal
         // records it as tainted: a crash before then recovers it as tainted (to be replaced),
         // never as a finished object.
@@ -818,13 +844,7 @@ async fn run_step_inner(
                 ResourceInstanceState {
                     provider: change.provider.clone(),
                     attributes: new_json,
-                    sensitive_paths: schema
-                        .block
-                        .attributes
-                        .iter()
-                        .filter(|(_, a)| a.sensitive)
-                        .map(|(k, _)| vec![k.clone()])
-                        .collect(),
+                    sensitive_paths,
                     dependencies: change
                         .dependencies
                         .iter()
@@ -835,7 +855,7 @@ async fn run_step_inner(
                     deposed,
                 },
             );
-            shared.world.set_instance_value(addr, new.clone());
+            shared.world.set_instance_value(addr, marked_new.clone());
             if not_ready.is_some() {
                 // The journal has the taint too; the state file gets it at once all the same.
                 checkpoint_now(ctx, &mut shared)?;
@@ -867,7 +887,7 @@ async fn run_step_inner(
                 if let Some(rc) = rc {
                     for prov in rc.provisioners.iter().filter(|p| !p.when_destroy) {
                         provs.push(
-                            evaluate_provisioner(world, &mi, &rc, prov, new.clone())
+                            evaluate_provisioner(world, &mi, &rc, prov, marked_new.clone())
                                 .map_err(|e| at(e, &location))?,
                         );
                     }
@@ -933,20 +953,37 @@ async fn run_provisioner(
     };
     let observer = ctx.observer.clone();
     let addr_for_output = addr.clone();
-    let output = move |line: &str| observer.provisioner_output(&addr_for_output, line);
+    // A provisioner whose configuration holds a sensitive value may print it in any form (a
+    // line at a time, encoded, …): its output is not shown at all, as in Terraform. (The
+    // connection's secrets, a password or a key, are not something it prints.)
+    let hidden = args.is_sensitive();
+    let plain_args = args.unmarked_deep().into_owned();
+    let plain_connection = connection.map(|c| c.unmarked_deep().into_owned());
+    if hidden {
+        observer.provisioner_output(addr, "(output suppressed due to sensitive value in config)");
+    }
+    let output = move |line: &str| {
+        if !hidden {
+            observer.provisioner_output(&addr_for_output, line)
+        }
+    };
     // On a task of its own, so a provisioner that panics is a failed provisioner (its resource
     // tainted) rather than a lost apply step.
     let runner = runner.clone();
-    let (kind, args, connection) = (prov.kind.clone(), args.clone(), connection.cloned());
+    let kind = prov.kind.clone();
     let joined = tokio::spawn(async move {
         runner
-            .run(&kind, &args, connection.as_ref(), &output)
+            .run(&kind, &plain_args, plain_connection.as_ref(), &output)
             .await
             .map_err(|e| e.to_string())
     })
     .await;
     let failure = match joined {
         Ok(Ok(())) => return Ok(()),
+        Ok(Err(_)) if hidden => {
+            "its configuration holds a sensitive value, so its error output is not shown"
+                .to_string()
+        }
         Ok(Err(message)) => message,
         Err(e) if e.is_panic() => "it stopped unexpectedly (an internal error)".to_string(),
         Err(e) => e.to_string(),

@@ -114,7 +114,9 @@ fn expand_dynamic(
         Some(ExprKind::Variable(ident)) => ident.name.clone(),
         _ => name.to_string(),
     };
-    let collection = skel_eval::eval_with(&for_each.expr, scope, ctx)?;
+    // A sensitive collection's blocks are generated all the same, each key and value
+    // carrying its marks (so is everything built from them).
+    let (collection, marks) = skel_eval::eval_with(&for_each.expr, scope, ctx)?.into_unmarked();
     if !collection.is_known() {
         return Ok(None);
     }
@@ -149,6 +151,7 @@ fn expand_dynamic(
     let labels = dynamic.body.attribute("labels");
     let mut out = Vec::new();
     for (key, value) in entries {
+        let (key, value) = (key.mark(marks), value.mark(marks));
         let layered = Layered {
             base: scope,
             name: &iterator,
@@ -159,6 +162,13 @@ fn expand_dynamic(
         };
         let label = match labels {
             Some(l) => match skel_eval::eval_with(&l.expr, &layered, ctx)? {
+                // A label becomes a map key, which is always shown.
+                v if v.is_sensitive() => {
+                    return Err(EvalError::new(
+                        "the labels of a dynamic block cannot be derived from a sensitive value: they are shown as map keys",
+                        l.expr.range,
+                    ))
+                }
                 Value::List(v) | Value::Tuple(v) => {
                     v.first().and_then(|x| x.as_str().map(str::to_string))
                 }

@@ -6,7 +6,9 @@
 mod apply;
 mod body;
 mod error;
+mod marks;
 mod observer;
+mod order;
 mod plan;
 mod providers;
 mod world;

@@ -183,9 +183,16 @@ impl Planner<'_> {
                 continue;
             };
             match result {
-                Err(e) => self.errors.push(
-                    EngineError::new(format!("refreshing: {e}")).at(addrs[0].to_string(), None),
-                ),
+                Err(e) => {
+                    // The objects' sensitive attributes, as state recorded them, are not
+                    // repeated if the provider's message quotes them.
+                    let marked =
+                        crate::marks::marked_priors(&addrs, &self.prior, &self.prior_values);
+                    self.errors.push(
+                        EngineError::new(crate::marks::scrub(&format!("refreshing: {e}"), &marked))
+                            .at(addrs[0].to_string(), None),
+                    )
+                }
                 Ok(values) => {
                     for (addr, value) in addrs.into_iter().zip(values) {
                         match value {
@@ -242,7 +249,7 @@ impl Planner<'_> {
         Box::pin(async move {
             let config = self.world.config.clone();
             let module = &config.modules[self.world.module_id(&mi)];
-            let order = match topological_order(module) {
+            let order = match crate::order::topological_order(module) {
                 Ok(o) => o,
                 Err(e) => {
                     self.errors.push(e);
@@ -362,7 +369,7 @@ impl Planner<'_> {
                         .map(|v| (v, deps))
                         .map_err(|e| EngineError::new(e.message))
                     });
-            let (mut config, deps) = match evaluated {
+            let (marked, deps) = match evaluated {
                 Ok(x) => x,
                 Err(e) => {
                     self.errors
@@ -370,13 +377,26 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            for message in configured.provider.validate(&rc.type_name, &config) {
+            if let Err(e) = crate::marks::persistable(&marked) {
                 self.errors
-                    .push(EngineError::new(message).at(instance.to_string(), Some(&rc.location)));
+                    .push(e.at(instance.to_string(), Some(&rc.location)));
+                continue;
+            }
+            // The provider sees the configuration unmarked; where the marks were is kept.
+            let crate::marks::Split {
+                plain: mut config,
+                paths: config_paths,
+                marked,
+            } = crate::marks::Split::new(marked);
+            let config_paths = &config_paths;
+            let scrub = |message: &str| crate::marks::scrub_with(message, marked.as_ref());
+            for message in configured.provider.validate(&rc.type_name, &config) {
+                self.errors.push(
+                    EngineError::new(scrub(&message)).at(instance.to_string(), Some(&rc.location)),
+                );
             }
             let dependencies: Vec<InstanceAddr> =
                 deps.into_iter().filter(|d| *d != instance).collect();
-            let sensitive_paths = sensitive_paths(schema);
             if rc.mode == ResourceMode::Data {
                 let pending = dependencies.iter().any(|d| {
                     self.changes
@@ -385,16 +405,18 @@ impl Planner<'_> {
                 });
                 let value = if config.is_known() && !pending {
                     match configured.provider.read_data(&rc.type_name, &config).await {
-                        Ok(v) => v,
+                        Ok(v) => crate::marks::remark(v, config_paths, &schema.block).0,
                         Err(e) => {
                             self.errors.push(
-                                EngineError::new(format!("reading data source: {e}"))
+                                EngineError::new(scrub(&format!("reading data source: {e}")))
                                     .at(instance.to_string(), Some(&rc.location)),
                             );
                             continue;
                         }
                     }
                 } else {
+                    let mut sensitive_paths = crate::marks::schema_paths(schema);
+                    sensitive_paths.extend(config_paths.iter().map(|(p, _)| p.clone()));
                     self.changes.push(ResourceChange {
                         addr: instance.clone(),
                         action: Action::Read,
@@ -406,6 +428,7 @@ impl Planner<'_> {
                             "its configuration depends on values known only after apply".into(),
                         ),
                         sensitive_paths,
+                        prior_sensitive_paths: Vec::new(),
                         deposed: false,
                         dependencies,
                     });
@@ -438,7 +461,7 @@ impl Planner<'_> {
                 Ok(r) => r,
                 Err(e) => {
                     self.errors.push(
-                        EngineError::new(format!("planning: {e}"))
+                        EngineError::new(scrub(&format!("planning: {e}")))
                             .at(instance.to_string(), Some(&rc.location)),
                     );
                     continue;
@@ -470,7 +493,7 @@ impl Planner<'_> {
                     Ok(r) => response.planned = r.planned,
                     Err(e) => {
                         self.errors.push(
-                            EngineError::new(format!("planning: {e}"))
+                            EngineError::new(scrub(&format!("planning: {e}")))
                                 .at(instance.to_string(), Some(&rc.location)),
                         );
                         continue;
@@ -494,16 +517,18 @@ impl Planner<'_> {
                 );
                 continue;
             }
-            self.world
-                .set_instance_value(&instance, response.planned.clone());
+            let (planned_marked, sensitive_paths) =
+                crate::marks::remark(response.planned.clone(), config_paths, &schema.block);
+            self.world.set_instance_value(&instance, planned_marked);
             // A no-op's prior attributes equal its planned value: not kept twice.
+            let prior_state = self.prior.resources.get(&instance);
+            let prior_sensitive_paths = prior_state
+                .map(|s| s.sensitive_paths.clone())
+                .unwrap_or_default();
             let prior = if action == Action::NoOp {
                 None
             } else {
-                self.prior
-                    .resources
-                    .get(&instance)
-                    .map(|s| s.attributes.clone())
+                prior_state.map(|s| s.attributes.clone())
             };
             self.changes.push(ResourceChange {
                 addr: instance,
@@ -514,6 +539,7 @@ impl Planner<'_> {
                 requires_replace: response.requires_replace,
                 reason,
                 sensitive_paths,
+                prior_sensitive_paths,
                 deposed: false,
                 dependencies,
             });
@@ -570,6 +596,7 @@ impl Planner<'_> {
                     requires_replace: Vec::new(),
                     reason: Some("deposed: the old object of an interrupted create-before-destroy replacement".into()),
                     sensitive_paths: instance.sensitive_paths.clone(),
+                    prior_sensitive_paths: instance.sensitive_paths.clone(),
                     deposed: true,
                     dependencies: dependencies.clone(),
                 });
@@ -586,6 +613,7 @@ impl Planner<'_> {
                 requires_replace: Vec::new(),
                 reason: (!destroy).then(|| "no longer in the configuration".to_string()),
                 sensitive_paths: instance.sensitive_paths.clone(),
+                prior_sensitive_paths: instance.sensitive_paths.clone(),
                 deposed: false,
                 dependencies,
             });
@@ -609,19 +637,28 @@ impl Planner<'_> {
                 match self
                     .world
                     .node(&(ModuleInstance::root(), NodeKey::Output(output.name.clone())))
+                    .and_then(|(v, _)| crate::marks::root_output(output, v))
                 {
-                    Ok((v, _)) => Some(v),
+                    Ok(v) => Some(v),
                     Err(e) => {
                         self.errors.push(e);
                         None
                     }
                 }
             };
+            // Shown only when neither declared sensitive nor derived from a sensitive value.
+            let sensitive = output.sensitive
+                || after.as_ref().is_some_and(|v| v.is_sensitive())
+                || self
+                    .prior
+                    .outputs
+                    .get(&output.name)
+                    .is_some_and(|o| o.sensitive);
             out.push(OutputChange {
                 name: output.name.clone(),
                 before,
-                after,
-                sensitive: output.sensitive,
+                after: after.map(|v| v.unmark_deep().0),
+                sensitive,
             });
         }
         for (name, state) in &self.prior.outputs {
@@ -691,86 +728,4 @@ fn apply_ignore_changes(
             config.insert(name, v.clone());
         }
     }
-}
-
-/// Top-level sensitive attribute paths of a schema.
-fn sensitive_paths(schema: &skel_schema::ResourceSchema) -> Vec<Vec<String>> {
-    schema
-        .block
-        .attributes
-        .iter()
-        .filter(|(_, a)| a.sensitive)
-        .map(|(k, _)| vec![k.clone()])
-        .collect()
-}
-
-/// The nodes of a module in an order where every node comes after what it references.
-pub(crate) fn topological_order(
-    module: &skel_plan_ir::ModuleConfig,
-) -> Result<Vec<NodeKey>, EngineError> {
-    let mut nodes: Vec<(NodeKey, Vec<NodeKey>)> = Vec::new();
-    let refs =
-        |r: &[skel_plan_ir::Reference]| r.iter().map(NodeKey::from_reference).collect::<Vec<_>>();
-    for v in &module.variables {
-        nodes.push((NodeKey::Var(v.name.clone()), Vec::new()));
-    }
-    for l in &module.locals {
-        nodes.push((NodeKey::Local(l.name.clone()), refs(&l.references)));
-    }
-    for r in &module.resources {
-        nodes.push((
-            NodeKey::Resource(r.mode, r.type_name.clone(), r.name.clone()),
-            refs(&r.references),
-        ));
-    }
-    for c in &module.module_calls {
-        nodes.push((NodeKey::Call(c.name.clone()), refs(&c.references)));
-    }
-    for o in &module.outputs {
-        nodes.push((NodeKey::Output(o.name.clone()), refs(&o.references)));
-    }
-    let known: BTreeSet<NodeKey> = nodes.iter().map(|(k, _)| k.clone()).collect();
-    let mut indegree: BTreeMap<NodeKey, usize> = BTreeMap::new();
-    let mut dependents: BTreeMap<NodeKey, Vec<NodeKey>> = BTreeMap::new();
-    for (node, deps) in &nodes {
-        let deps: BTreeSet<&NodeKey> = deps
-            .iter()
-            .filter(|d| known.contains(*d) && *d != node)
-            .collect();
-        indegree.insert(node.clone(), deps.len());
-        for d in deps {
-            dependents.entry(d.clone()).or_default().push(node.clone());
-        }
-    }
-    // Kahn's algorithm, keeping source order among ready nodes.
-    let position: BTreeMap<NodeKey, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (k.clone(), i))
-        .collect();
-    let mut ready: BTreeSet<(usize, NodeKey)> = indegree
-        .iter()
-        .filter(|(_, d)| **d == 0)
-        .map(|(k, _)| (position[k], k.clone()))
-        .collect();
-    let mut order = Vec::with_capacity(nodes.len());
-    while let Some(first) = ready.iter().next().cloned() {
-        ready.remove(&first);
-        let node = first.1;
-        for d in dependents.get(&node).cloned().unwrap_or_default() {
-            let n = indegree.get_mut(&d).expect("known node");
-            *n -= 1;
-            if *n == 0 {
-                ready.insert((position[&d], d));
-            }
-        }
-        order.push(node);
-    }
-    if order.len() != nodes.len() {
-        return Err(EngineError::new(format!(
-            "the module in {} has a dependency cycle",
-            module.dir.display()
-        )));
-    }
-    Ok(order)
 }

@@ -300,9 +300,13 @@ impl ProviderCache {
             }
             None => (Value::Object(Default::default()), None),
         };
-        let provider = factory
-            .configure(&config)
-            .map_err(|e| EngineError::new(format!("configuring provider `{key}`: {e}")))?;
+        // Providers get plain values; a message of theirs quoting a secret is scrubbed.
+        let provider = factory.configure(&config.unmarked_deep()).map_err(|e| {
+            EngineError::new(crate::marks::scrub(
+                &format!("configuring provider `{key}`: {e}"),
+                &config,
+            ))
+        })?;
         let configured = Configured {
             provider,
             limit: parallelism.map(|n| Arc::new(Semaphore::new(n.max(1) as usize))),

@@ -125,8 +125,10 @@ impl World {
         let config = world.config.clone();
         let root = config.root();
         for var in &root.variables {
+            // Marked before anything reads it, so no message (a failed conversion, a
+            // validation's error_message) can show a sensitive value.
             let value = match given.get(&var.name) {
-                Some(v) => match convert(v, &var.ty) {
+                Some(v) => match convert(&v.clone().mark(var.marks()), &var.ty) {
                     Ok(v) => v,
                     Err(e) => {
                         errors.push(
@@ -140,7 +142,7 @@ impl World {
                     }
                 },
                 None => match &var.default {
-                    Some(d) => d.clone(),
+                    Some(d) => d.clone().mark(var.marks()),
                     None => {
                         errors.push(
                             EngineError::new(format!("No value for required variable `{}`", var.name))
@@ -225,7 +227,8 @@ impl World {
             Value::Object(ValueMap::from([(name.to_string(), value.clone())])),
         )]));
         for validation in &var.validations {
-            let ok = skel_eval::eval_with(&validation.condition, &scope, &skel_stdlib::NoContext);
+            let ok = skel_eval::eval_with(&validation.condition, &scope, &skel_stdlib::NoContext)
+                .map(|v| v.unmark_deep().0);
             if let Ok(Value::Bool(false)) = ok {
                 let message = match skel_eval::eval_with(
                     &validation.error_message,
@@ -233,6 +236,10 @@ impl World {
                     &skel_stdlib::NoContext,
                 ) {
                     Ok(Value::String(s)) => s,
+                    // A message derived from a sensitive value is not shown; the variable is named.
+                    Ok(v) if v.is_sensitive() => format!(
+                        "the value failed a validation condition; its error message is not shown because it refers to the sensitive value of `var.{name}`"
+                    ),
                     _ => "the validation condition is false".to_string(),
                 };
                 return Err(EngineError::new(format!(
@@ -524,7 +531,8 @@ impl World {
                         EngineError::new(e.message)
                             .at(format!("output.{name}"), Some(&output.location))
                     })?;
-                Ok((value, Arc::new(deps)))
+                // A module output declared sensitive (or ephemeral) is so where it is read.
+                Ok((value.mark(output.marks()), Arc::new(deps)))
             }
             NodeKey::Resource(mode, type_name, name) => {
                 let addr = ResourceAddr {
@@ -651,7 +659,8 @@ impl World {
         let config = self.config.clone();
         let call = &config.modules[self.module_id(&parent)].module_calls[call_index];
         let Some((_, expr)) = call.inputs.iter().find(|(n, _)| n == name) else {
-            return Ok((var.default.clone().unwrap_or(Value::Null), Arc::default()));
+            let value = var.default.clone().unwrap_or(Value::Null).mark(var.marks());
+            return Ok((value, Arc::default()));
         };
         let repeat = Repeat {
             key: &key,
@@ -664,7 +673,7 @@ impl World {
             EngineError::new(format!("module input `{name}`: {}", e.message))
                 .at(address.clone(), Some(&call.location))
         })?;
-        let value = convert(&value, &var.ty).map_err(|e| {
+        let value = convert(&value.mark(var.marks()), &var.ty).map_err(|e| {
             EngineError::new(format!("module input `{name}`: {e}"))
                 .at(address.clone(), Some(&call.location))
         })?;
@@ -808,6 +817,9 @@ impl World {
         let ctx = self.context(mi);
         if let Some(expr) = count {
             let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            if value.is_sensitive() {
+                return Err(format!("the `count` of {what} is derived from a sensitive value, and the number of instances would show it; use `nonsensitive(…)` if the number is not a secret"));
+            }
             if !value.is_known() {
                 return Err(format!("the `count` of {what} depends on values known only after apply; apply the resources it depends on first (with -target) or use a value known at plan time"));
             }
@@ -837,6 +849,11 @@ impl World {
         }
         if let Some(expr) = for_each {
             let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            // The keys become instance addresses, which are shown and saved: a sensitive map or
+            // set cannot give them (sensitive map values can: they are `each.value`).
+            if !value.marks().is_empty() {
+                return Err(format!("the `for_each` of {what} is derived from a sensitive value, and its keys would be shown in instance addresses; use `nonsensitive(…)` on the keys if they are not secret"));
+            }
             // Only the keys must be known: a map of objects still being created (`for_each =
             // aws_subnet.public`) has known keys and unknown values, which become `each.value`.
             let keys_known = match &value {

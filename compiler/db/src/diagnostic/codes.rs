@@ -86,6 +86,10 @@ codes! {
     InvalidMetaArgument = "invalid-meta-argument", Error, "A meta-argument (`depends_on`, `lifecycle`, `provider`, …) with an invalid value.";
     InvalidExpression = "invalid-expression", Error, "An expression that is not allowed in this position (for example, not a reference in `depends_on`).";
     SensitiveOutput = "sensitive-output", Error, "An output shows a sensitive value without being declared `sensitive`.";
+    SensitiveCount = "sensitive-count", Error, "`count` derived from a sensitive (or ephemeral) value: the number of instances would show it.";
+    SensitiveForEach = "sensitive-for-each", Error, "`for_each` keys derived from a sensitive (or ephemeral) value: instance addresses would show them.";
+    SensitiveProviderArgument = "sensitive-provider-argument", Error, "A sensitive value in a provider argument the provider does not keep secret (it shows it in messages).";
+    EphemeralValuePersisted = "ephemeral-value-persisted", Error, "An ephemeral value where it would be persisted or passed on as not ephemeral: a resource argument, an output, a module variable.";
     DeprecatedBlock = "deprecated-block", Warning, "A `terraform` block, accepted as an alias of `skel`.";
     ImplicitConversion = "implicit-conversion", Warning, "A string literal silently converted to a number or bool.";
     RedundantInterpolation = "redundant-interpolation", Warning, "A string that is only `\"${x}\"`: the quotes and `${}` add nothing.";

@@ -77,6 +77,38 @@ fn hover_variable() {
 }
 
 #[test]
+fn hover_never_shows_a_sensitive_default() {
+    for flag in ["sensitive", "ephemeral"] {
+        let text = format!(
+            "//- /root/main.skel\nvariable \"pw\" {{\n  type    = string\n  {flag} = true\n  default = \"hunter2-default\"\n}}\nlocals {{\n  url = \"db://${{var.pw}}\"\n}}\n"
+        );
+        for needle in ["${var.p$0w}", "variable \"p$0w\""] {
+            let f = fixture(&with_cursor(&text, needle));
+            let hover = crate::hover(f.db(), f.pos()).expect("a hover");
+            assert!(
+                !hover.markdown.contains("hunter2"),
+                "{needle}: {}",
+                hover.markdown
+            );
+            assert!(
+                hover.markdown.contains(flag),
+                "{needle}: {}",
+                hover.markdown
+            );
+            assert!(
+                hover.markdown.contains("(sensitive value)"),
+                "{}",
+                hover.markdown
+            );
+        }
+        // Hovering the default itself shows its type, not its text.
+        let f = fixture(&with_cursor(&text, "\"hunter2-def$0ault\""));
+        let hover = crate::hover(f.db(), f.pos()).expect("a hover");
+        assert!(!hover.markdown.contains("hunter2"), "{}", hover.markdown);
+    }
+}
+
+#[test]
 fn hover_local() {
     check_hover(
         &project_at("upper(local.na$0me)"),

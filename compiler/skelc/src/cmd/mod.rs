@@ -24,11 +24,9 @@ pub(crate) fn load_or_exit(
     }
 }
 
-/// Print engine errors, each with its address, location and help, redacted.
-pub(crate) fn print_errors(
-    errors: &skel_runtime::Errors,
-    redactor: &crate::render::redact::Redactor,
-) {
+/// Print engine errors, each with its address, location and help. Engine messages never hold
+/// a marked value (see `skel_runtime::EngineError`).
+pub(crate) fn print_errors(errors: &skel_runtime::Errors) {
     for e in &errors.0 {
         let mut line = String::from("error: ");
         if let Some(addr) = &e.address {
@@ -36,20 +34,20 @@ pub(crate) fn print_errors(
             line.push_str(": ");
         }
         line.push_str(&e.message);
-        eprintln!("{}", redactor.redact(&line));
+        eprintln!("{line}");
         if let Some(loc) = &e.location {
             let cwd = std::env::current_dir().unwrap_or_default();
             let file = loc.file.strip_prefix(&cwd).unwrap_or(&loc.file);
             eprintln!("  --> {}:{}:{}", file.display(), loc.line, loc.column);
         }
         if let Some(help) = &e.help {
-            eprintln!("  help: {}", redactor.redact(help));
+            eprintln!("  help: {help}");
         }
     }
 }
 
 /// Lock the state, recover an interrupted run, and plan. `Ok(Err(1))` when planning failed (the
-/// errors are printed, redacted).
+/// errors are printed).
 pub(crate) async fn lock_and_plan(
     project: &Project,
     registry: &skel_runtime::ProviderRegistry,
@@ -59,14 +57,8 @@ pub(crate) async fn lock_and_plan(
 ) -> anyhow::Result<Result<(crate::glue::Locked, skel_runtime::Planned), u8>> {
     let mut locked = crate::glue::lock_state(crate::encryption::store_for(project)?, operation)?;
     crate::glue::recover(&mut locked, registry, project).await?;
-    let redactor = crate::render::redact::Redactor::new(
-        &project.config,
-        &project.variables,
-        Some(&locked.state),
-        None,
-    );
     let result = if show_progress {
-        let progress = crate::glue::Progress::new(redactor.clone());
+        let progress = crate::glue::Progress::new();
         skel_runtime::plan(
             project.config.clone(),
             &locked.state,
@@ -88,7 +80,7 @@ pub(crate) async fn lock_and_plan(
     match result {
         Ok(planned) => Ok(Ok((locked, planned))),
         Err(errors) => {
-            print_errors(&errors, &redactor);
+            print_errors(&errors);
             Ok(Err(1))
         }
     }

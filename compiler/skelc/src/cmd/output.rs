@@ -1,18 +1,24 @@
-//! `skelc output [NAME] [--json]`: the root module's outputs from state.
+//! `skelc output [NAME] [--json] [--raw] [--show-sensitive]`: the root module's outputs from
+//! state. A sensitive output is shown as `(sensitive value)` in every form unless it is asked
+//! for explicitly: `--raw NAME` (the bare value, as Terraform's `-raw`) or `--show-sensitive`.
 
 use crate::cli::OutputArgs;
+use crate::render::sensitive::SENSITIVE;
 
 pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
     let dir = std::path::absolute(&args.dir)?;
     let store = crate::encryption::store_in(&dir, &Default::default())?;
     let state = store.read()?;
-    let redact = |sensitive: bool, v: &serde_json::Value| {
-        if sensitive {
-            serde_json::Value::String("(sensitive value)".into())
+    let show = |sensitive: bool, v: &serde_json::Value| {
+        if sensitive && !args.show_sensitive {
+            serde_json::Value::String(SENSITIVE.into())
         } else {
             v.clone()
         }
     };
+    if args.raw && args.name.is_none() {
+        anyhow::bail!("--raw prints one output: give its name (`skelc output --raw NAME`)");
+    }
     match &args.name {
         Some(name) => {
             let Some(output) = state.outputs.get(name) else {
@@ -30,11 +36,28 @@ pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
                     }
                 );
             };
-            // Asking for one output by name shows it, sensitive or not (as Terraform does).
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&output.value)?);
-            } else {
+            if args.raw {
+                // Asked for by name with --raw: printed as is, sensitive or not.
                 match &output.value {
+                    serde_json::Value::String(s) => println!("{s}"),
+                    v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                        println!("{v}")
+                    }
+                    _ => anyhow::bail!(
+                        "--raw prints only a string, number or bool; `{name}` is a structure: use --json --show-sensitive"
+                    ),
+                }
+                return Ok(0);
+            }
+            let hidden = output.sensitive && !args.show_sensitive;
+            if hidden {
+                eprintln!("note: `{name}` is sensitive; print it with `skelc output --raw {name}` or `--show-sensitive`");
+            }
+            let value = show(output.sensitive, &output.value);
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                match &value {
                     serde_json::Value::String(s) => println!("{s}"),
                     other => println!("{}", serde_json::to_string_pretty(other)?),
                 }
@@ -44,7 +67,12 @@ pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
             let map: serde_json::Map<String, serde_json::Value> = state
                 .outputs
                 .iter()
-                .map(|(k, o)| (k.clone(), serde_json::json!({ "value": redact(o.sensitive, &o.value), "sensitive": o.sensitive })))
+                .map(|(k, o)| {
+                    (
+                        k.clone(),
+                        serde_json::json!({ "value": show(o.sensitive, &o.value), "sensitive": o.sensitive }),
+                    )
+                })
                 .collect();
             println!("{}", serde_json::to_string_pretty(&map)?);
         }
@@ -53,8 +81,8 @@ pub fn run(args: OutputArgs) -> anyhow::Result<u8> {
                 println!("No outputs in state. Run `skelc run` first.");
             }
             for (name, o) in &state.outputs {
-                let value = if o.sensitive {
-                    "(sensitive value)".to_string()
+                let value = if o.sensitive && !args.show_sensitive {
+                    SENSITIVE.to_string()
                 } else {
                     serde_json::to_string(&o.value)?
                 };

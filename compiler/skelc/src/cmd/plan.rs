@@ -12,7 +12,6 @@ use skel_value::Value;
 
 use crate::cli::PlanArgs;
 use crate::glue;
-use crate::render::redact::Redactor;
 
 /// A saved plan: what to apply, and against which state.
 #[derive(Serialize, Deserialize)]
@@ -20,7 +19,12 @@ pub struct PlanFile {
     pub format_version: u32,
     /// The root module's directory.
     pub root: std::path::PathBuf,
+    /// The root variables' values, except ephemeral ones: those are never saved.
     pub variables: BTreeMap<String, Value>,
+    /// Ephemeral root variables given when the plan was made: `skelc run FILE` needs their
+    /// values again (from `-var`, `SKEL_VAR_…`, a variable file or a prompt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ephemeral_variables: Vec<String>,
     pub changes: ChangeSet,
 }
 
@@ -39,31 +43,19 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
         };
-        let (locked, planned) =
+        let (_locked, planned) =
             match super::lock_and_plan(&project, &registry, "plan", options, true).await? {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
-        let redactor = Redactor::new(
-            &project.config,
-            &project.variables,
-            Some(&locked.state),
-            Some(&planned.changes),
-        );
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::render::plan_json::to_json(
-                    &planned.changes,
-                    &redactor
-                ))?
+                serde_json::to_string_pretty(&crate::render::plan_json::to_json(&planned.changes))?
             );
         } else {
-            print_drift(&planned, &redactor);
-            print!(
-                "{}",
-                crate::render::plan::render(&planned.changes, &redactor)
-            );
+            print_drift(&planned);
+            print!("{}", crate::render::plan::render(&planned.changes));
         }
         if let Some(out) = &args.out {
             save(out, &project, &planned.changes)?;
@@ -83,7 +75,8 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn print_drift(planned: &Planned, redactor: &Redactor) {
+/// Which objects changed outside skel, and which of their arguments (names only).
+pub fn print_drift(planned: &Planned) {
     if planned.drift.is_empty() {
         return;
     }
@@ -91,30 +84,38 @@ pub fn print_drift(planned: &Planned, redactor: &Redactor) {
     for d in &planned.drift {
         match &d.attributes {
             None => println!("  # {} was deleted outside skel", d.addr),
-            Some(attrs) => println!(
-                "  # {} changed outside skel: {}",
-                d.addr,
-                redactor.redact(&attrs.join(", "))
-            ),
+            Some(attrs) => println!("  # {} changed outside skel: {}", d.addr, attrs.join(", ")),
         }
     }
     println!();
 }
 
 /// Write a plan file, readable only by its owner (it holds planned values, secrets included),
-/// encrypted when `plan { }` encryption is configured. The variables the key providers read are
-/// left out: they must be given again to apply it.
+/// encrypted when `plan { }` encryption is configured. Ephemeral variables' values are left out
+/// and only named; so are the variables the key providers read: both must be given again to
+/// apply it.
 fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> anyhow::Result<()> {
     let encryption = &project.encryption;
+    let ephemeral: Vec<String> = project
+        .config
+        .root()
+        .variables
+        .iter()
+        .filter(|v| v.ephemeral && project.variables.contains_key(&v.name))
+        .map(|v| v.name.clone())
+        .collect();
     let file = PlanFile {
         format_version: PLAN_FILE_VERSION,
         root: project.root.clone(),
         variables: project
             .variables
             .iter()
-            .filter(|(name, _)| !encryption.key_variables.contains(*name))
-            .map(|(name, value)| (name.clone(), value.clone()))
+            .filter(|(name, _)| {
+                !ephemeral.contains(name) && !encryption.key_variables.contains(*name)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        ephemeral_variables: ephemeral,
         changes: changes.clone(),
     };
     let plain = serde_json::to_vec(&file)?;

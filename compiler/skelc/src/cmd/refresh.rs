@@ -5,7 +5,6 @@ use skel_runtime::PlanOptions;
 
 use crate::cli::RefreshArgs;
 use crate::glue;
-use crate::render::redact::Redactor;
 
 pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
     let project = match super::load_or_exit(&args.dir, &args.vars) {
@@ -24,13 +23,7 @@ pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
-        let redactor = Redactor::new(
-            &project.config,
-            &project.variables,
-            Some(&locked.state),
-            None,
-        );
-        super::plan::print_drift(&planned, &redactor);
+        super::plan::print_drift(&planned);
         if planned.drift.is_empty() {
             println!("No changes outside skel.");
             return Ok(0);

@@ -10,7 +10,6 @@ use skel_runtime::{apply, plan, ApplyOptions, Cancel, PlanOptions, Planned, Prov
 use crate::cli::{ApplyArgs, RunArgs};
 use crate::glue::{self, JournalSink, Locked};
 use crate::project::Project;
-use crate::render::redact::Redactor;
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     if args.target.is_file() {
@@ -39,28 +38,18 @@ pub fn plan_and_apply(project: Project, args: &ApplyArgs, destroy: bool) -> anyh
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
-        show_and_apply(&project, locked, planned, &registry, args).await
+        show_and_apply(locked, planned, &registry, args).await
     })
 }
 
 async fn show_and_apply(
-    project: &Project,
     mut locked: Locked,
     planned: Planned,
     registry: &ProviderRegistry,
     args: &ApplyArgs,
 ) -> anyhow::Result<u8> {
-    let redactor = Redactor::new(
-        &project.config,
-        &project.variables,
-        Some(&locked.state),
-        Some(&planned.changes),
-    );
-    super::plan::print_drift(&planned, &redactor);
-    print!(
-        "{}",
-        crate::render::plan::render(&planned.changes, &redactor)
-    );
+    super::plan::print_drift(&planned);
+    print!("{}", crate::render::plan::render(&planned.changes));
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.
         // A state read through a fallback method (key rotation, migration) is written again
@@ -70,7 +59,7 @@ async fn show_and_apply(
             eprintln!("The state is rewritten with its configured encryption method.");
         }
         if migrate || !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
-            return finish(locked, planned, registry, args, redactor, true).await;
+            return finish(locked, planned, registry, args, true).await;
         }
         return Ok(0);
     }
@@ -79,7 +68,7 @@ async fn show_and_apply(
         return Ok(1);
     }
     let _ = &mut locked;
-    finish(locked, planned, registry, args, redactor, false).await
+    finish(locked, planned, registry, args, false).await
 }
 
 fn outputs_differ(planned: &Planned, locked: &Locked) -> bool {
@@ -94,14 +83,13 @@ async fn finish(
     planned: Planned,
     registry: &ProviderRegistry,
     args: &ApplyArgs,
-    redactor: Redactor,
     quiet: bool,
 ) -> anyhow::Result<u8> {
     let (add, change, destroy) = planned.changes.summary();
-    let sink = Arc::new(JournalSink::begin(&locked, redactor.clone())?);
+    let sink = Arc::new(JournalSink::begin(&locked)?);
     let cancel = Arc::new(Cancel::default());
     glue::install_ctrl_c(cancel.clone());
-    let progress = Arc::new(glue::Progress::new(redactor.clone()));
+    let progress = Arc::new(glue::Progress::new());
     let options = ApplyOptions {
         parallelism: args.parallelism,
         cancel,
@@ -120,7 +108,7 @@ async fn finish(
     }
     drop(locked);
     if !report.errors.0.is_empty() {
-        super::print_errors(&report.errors, &redactor);
+        super::print_errors(&report.errors);
         eprintln!(
             "\nApply failed: {} operation(s) done, {} not started; state records what was done.",
             report.applied, report.skipped
@@ -143,11 +131,7 @@ async fn finish(
             let value = if output.sensitive {
                 "(sensitive value)".to_string()
             } else {
-                crate::render::plan::value_text(
-                    &skel_value::Value::from_json(&output.value),
-                    0,
-                    &redactor,
-                )
+                crate::render::plan::value_text(&skel_value::Value::from_json(&output.value), 0)
             };
             println!("{name} = {value}");
         }
@@ -172,24 +156,27 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
     let registry = glue::registry();
     // The configuration says how the plan is encrypted; the variables given now supply the key
     // material, which a plan file never holds.
-    let mut project = match super::load_or_exit(&root, &args.vars) {
+    let keyed = match super::load_or_exit(&root, &args.vars) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let saved = super::plan::load_plan_file(&args.target, &project.encryption.plan)?;
+    let saved = super::plan::load_plan_file(&args.target, &keyed.encryption.plan)?;
     if saved.root != root {
         anyhow::bail!(
-            "cannot read the plan {}: the directory recorded beside its encrypted data is not the              one inside it (the file was altered). Nothing was changed.",
+            "cannot read the plan {}: the directory recorded beside its encrypted data is not the \
+             one inside it (the file was altered). Nothing was changed.",
             args.target.display()
         );
     }
-    let mut variables = saved.variables.clone();
-    for name in &project.encryption.key_variables {
-        if let Some(value) = project.variables.get(name) {
-            variables.insert(name.clone(), value.clone());
+    let mut project = match load_for_saved(&saved, &args.vars)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    for name in &keyed.encryption.key_variables {
+        if let Some(value) = keyed.variables.get(name) {
+            project.variables.insert(name.clone(), value.clone());
         }
     }
-    project.variables = variables;
     let rt = glue::runtime()?;
     rt.block_on(async {
         let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "run")?;
@@ -206,11 +193,10 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
         let options = PlanOptions { destroy: saved.changes.destroy, refresh: !args.apply.no_refresh, variables: project.variables.clone() };
-        let redactor = Redactor::new(&project.config, &project.variables, Some(&locked.state), None);
         let planned = match plan(project.config.clone(), &locked.state, &registry, &options, &skel_runtime::Silent).await {
             Ok(p) => p,
             Err(errors) => {
-                super::print_errors(&errors, &redactor);
+                super::print_errors(&errors);
                 return Ok(1);
             }
         };
@@ -219,8 +205,79 @@ fn run_saved(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
         let apply_args = ApplyArgs { auto_approve: true, ..args.apply.clone() };
-        show_and_apply(&project, locked, planned, &registry, &apply_args).await
+        show_and_apply(locked, planned, &registry, &apply_args).await
     })
+}
+
+/// The project of a saved plan, with the plan's variable values and, for the ephemeral
+/// variables the plan names (never saved), values given again now: `-var`, `SKEL_VAR_…`, a
+/// variable file, or asked for on a terminal.
+fn load_for_saved(
+    saved: &super::plan::PlanFile,
+    vars: &crate::cli::VarArgs,
+) -> anyhow::Result<Result<Project, u8>> {
+    let load = |vars: &crate::cli::VarArgs| match super::load_or_exit(&saved.root, vars) {
+        Ok(p) => Ok(Ok(p)),
+        Err(Ok(code)) => Ok(Err(code)),
+        Err(Err(e)) => Err(e),
+    };
+    let mut project = match load(vars)? {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let missing: Vec<&String> = saved
+        .ephemeral_variables
+        .iter()
+        .filter(|name| !project.variables.contains_key(*name))
+        .collect();
+    if !missing.is_empty() {
+        let mut asked = vars.vars.clone();
+        for name in missing {
+            asked.push(format!("{name}={}", ask_ephemeral(name)?));
+        }
+        let again = crate::cli::VarArgs {
+            vars: asked,
+            var_files: vars.var_files.clone(),
+        };
+        project = match load(&again)? {
+            Ok(p) => p,
+            Err(code) => return Ok(Err(code)),
+        };
+    }
+    let mut variables = saved.variables.clone();
+    for name in &saved.ephemeral_variables {
+        if let Some(v) = project.variables.get(name) {
+            variables.insert(name.clone(), v.clone());
+        }
+    }
+    project.variables = variables;
+    Ok(Ok(project))
+}
+
+/// An ephemeral variable's value typed on the terminal (not echoed), or an error saying how
+/// to give it.
+fn ask_ephemeral(name: &str) -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("the plan was made with the ephemeral variable `{name}`, whose value is never saved in a plan file: give it again with `-var {name}=…` or the SKEL_VAR_{name} environment variable");
+    }
+    eprint!("var.{name} is ephemeral (not saved in the plan); enter its value: ");
+    std::io::stderr().flush()?;
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let silenced = stty("-echo");
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if silenced {
+        stty("echo");
+    }
+    eprintln!();
+    read?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// The first difference between a saved change set and a fresh one, if any.

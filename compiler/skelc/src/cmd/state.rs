@@ -18,17 +18,31 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             let Some(instance) = state.resources.get(&addr) else {
                 anyhow::bail!("no `{addr}` in state; `skelc state list` shows what is there");
             };
-            let mut attributes = instance.attributes.clone();
-            for path in &instance.sensitive_paths {
-                if let (Some(first), Some(map)) = (path.first(), attributes.as_object_mut()) {
-                    if map.contains_key(first) {
-                        map.insert(
-                            first.clone(),
-                            serde_json::Value::String("(sensitive value)".into()),
-                        );
-                    }
+            // The paths state recorded, and what the schema says is sensitive (a state
+            // written before a path was recorded still hides it).
+            let mut value = crate::render::sensitive::with_paths(
+                &instance.attributes,
+                &instance.sensitive_paths,
+            );
+            let schema = match addr.resource.mode {
+                skel_plan_ir::ResourceMode::Managed => {
+                    skel_schema::resource(&addr.resource.type_name)
                 }
+                skel_plan_ir::ResourceMode::Data => {
+                    skel_schema::data_source(&addr.resource.type_name)
+                }
+            };
+            if let Some(schema) = schema {
+                let paths: Vec<Vec<String>> = schema
+                    .block
+                    .attributes
+                    .iter()
+                    .filter(|(_, a)| a.sensitive)
+                    .map(|(name, _)| vec![name.clone()])
+                    .collect();
+                value = value.mark_paths(&paths, skel_value::Marks::SENSITIVE);
             }
+            let attributes = crate::render::sensitive::shown_json(&value);
             println!("# {addr} (provider {})", instance.provider);
             println!("{}", serde_json::to_string_pretty(&attributes)?);
             if !instance.dependencies.is_empty() {

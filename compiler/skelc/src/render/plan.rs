@@ -7,13 +7,12 @@ use std::fmt::Write;
 use skel_plan_ir::{Action, ChangeSet, ResourceChange};
 use skel_value::Value;
 
-use super::redact::Redactor;
+use super::sensitive::{with_paths, SENSITIVE};
 
 const UNKNOWN: &str = "(known after apply)";
-const SENSITIVE: &str = "(sensitive value)";
 
 /// The whole plan as text.
-pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
+pub fn render(changes: &ChangeSet) -> String {
     let mut out = String::new();
     let shown: Vec<&ResourceChange> = changes
         .changes
@@ -28,7 +27,7 @@ pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
         out.push_str("skel will perform the following actions:\n\n");
     }
     for change in shown {
-        render_change(&mut out, change, redactor);
+        render_change(&mut out, change);
         out.push('\n');
     }
     let (add, change, destroy) = changes.summary();
@@ -49,7 +48,7 @@ pub fn render(changes: &ChangeSet, redactor: &Redactor) -> String {
                 if o.sensitive {
                     SENSITIVE.to_string()
                 } else {
-                    value_text(v, 2, redactor)
+                    value_text(v, 2)
                 }
             };
             match (&before, &o.after) {
@@ -94,7 +93,7 @@ fn headline(change: &ResourceChange) -> String {
     format!("  # {addr} {what}")
 }
 
-fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor) {
+fn render_change(out: &mut String, change: &ResourceChange) {
     let _ = writeln!(out, "{}", headline(change));
     if let Some(reason) = &change.reason {
         let _ = writeln!(out, "  # ({reason})");
@@ -111,13 +110,21 @@ fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor)
         "{symbol:>3} {kind} \"{}\" \"{}\" {{",
         r.type_name, r.name
     );
-    let before = change.prior.as_ref().map(Value::from_json);
-    let after = change.planned.clone();
-    let sensitive: BTreeSet<&str> = change
+    // Both sides are marked with the sensitive paths of both: a value that was or becomes
+    // sensitive is hidden on either side, so neither tells the other.
+    let paths: Vec<&Vec<String>> = change
         .sensitive_paths
         .iter()
-        .filter_map(|p| p.first().map(String::as_str))
+        .chain(&change.prior_sensitive_paths)
         .collect();
+    let before = change
+        .prior
+        .as_ref()
+        .map(|p| with_paths(p, paths.iter().copied()));
+    let after = change
+        .planned
+        .clone()
+        .map(|v| v.mark_paths(paths.iter().copied(), skel_value::Marks::SENSITIVE));
     let forces: BTreeSet<&str> = change
         .requires_replace
         .iter()
@@ -141,13 +148,7 @@ fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor)
             Action::Delete => "- ",
             _ => "",
         };
-        let show = |v: &Value| {
-            if sensitive.contains(name.as_str()) {
-                SENSITIVE.to_string()
-            } else {
-                marked_value_text(v, 6, redactor, marker)
-            }
-        };
+        let show = |v: &Value| marked_value_text(v, 6, marker);
         let note = if forces.contains(name.as_str()) {
             " # forces replacement"
         } else {
@@ -208,22 +209,18 @@ fn render_change(out: &mut String, change: &ResourceChange, redactor: &Redactor)
     out.push_str("    }\n");
 }
 
-/// A value in HCL-like syntax; nested structures indented by `indent` spaces.
-pub fn value_text(value: &Value, indent: usize, redactor: &Redactor) -> String {
-    marked_value_text(value, indent, redactor, "")
+/// A value in HCL-like syntax; nested structures indented by `indent` spaces; a marked value
+/// (or part) is `(sensitive value)`.
+pub fn value_text(value: &Value, indent: usize) -> String {
+    marked_value_text(value, indent, "")
 }
 
 /// Like [`value_text`], with `marker` (`+ `, `- `) before each nested entry.
-pub fn marked_value_text(
-    value: &Value,
-    indent: usize,
-    redactor: &Redactor,
-    marker: &str,
-) -> String {
+pub fn marked_value_text(value: &Value, indent: usize, marker: &str) -> String {
     match value {
+        Value::Marked(..) => SENSITIVE.to_string(),
         Value::Unknown(_) => UNKNOWN.to_string(),
         Value::Null => "null".to_string(),
-        Value::String(s) if redactor.is_secret(s) => SENSITIVE.to_string(),
         Value::String(s) if s.contains('\n') => {
             let mut out = String::from("<<-EOT\n");
             for line in s.lines() {
@@ -245,7 +242,7 @@ pub fn marked_value_text(
                     out,
                     "{:w$}{marker}{},",
                     "",
-                    marked_value_text(e, indent + 4, redactor, marker),
+                    marked_value_text(e, indent + 4, marker),
                     w = indent + 4
                 );
             }
@@ -264,7 +261,7 @@ pub fn marked_value_text(
                     out,
                     "{:w$}{marker}{key:<width$} = {}",
                     "",
-                    marked_value_text(e, indent + 4, redactor, marker),
+                    marked_value_text(e, indent + 4, marker),
                     w = indent + 4
                 );
             }

@@ -2,29 +2,30 @@
 
 use serde_json::{json, Map, Value as Json};
 use skel_plan_ir::{Action, ChangeSet};
-use skel_value::Value;
+use skel_value::{Marks, Value};
 
-use super::redact::Redactor;
+use super::sensitive::{sensitive_as_bool, with_paths};
 
-/// A value as JSON with unknowns as `null`, the paths of unknowns collected separately, and
-/// sensitive values replaced by `null` (their paths listed in `sensitive`).
+/// A value as JSON with unknowns and marked (sensitive) parts as `null`; the paths of
+/// unknowns and of sensitive parts collected separately.
 fn split(
     value: &Value,
     path: &mut Vec<Json>,
     unknown: &mut Vec<Json>,
-    redactor: &Redactor,
     sensitive: &mut Vec<Json>,
 ) -> Json {
     match value {
-        Value::Unknown(_) => {
-            unknown.push(Json::Array(path.clone()));
-            Json::Null
-        }
-        Value::String(s) if redactor.is_secret(s) => {
+        Value::Marked(inner, _) => {
             let p = Json::Array(path.clone());
             if !sensitive.contains(&p) {
                 sensitive.push(p);
             }
+            // What is unknown inside is listed too; the value itself is not shown.
+            let _ = split(inner, path, unknown, &mut Vec::new());
+            Json::Null
+        }
+        Value::Unknown(_) => {
+            unknown.push(Json::Array(path.clone()));
             Json::Null
         }
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => Json::Array(
@@ -32,7 +33,7 @@ fn split(
                 .enumerate()
                 .map(|(i, e)| {
                     path.push(json!(i));
-                    let out = split(e, path, unknown, redactor, sensitive);
+                    let out = split(e, path, unknown, sensitive);
                     path.pop();
                     out
                 })
@@ -42,7 +43,7 @@ fn split(
             let mut out = Map::new();
             for (k, e) in m {
                 path.push(json!(k));
-                out.insert(k.clone(), split(e, path, unknown, redactor, sensitive));
+                out.insert(k.clone(), split(e, path, unknown, sensitive));
                 path.pop();
             }
             Json::Object(out)
@@ -51,30 +52,36 @@ fn split(
     }
 }
 
-pub fn to_json(changes: &ChangeSet, redactor: &Redactor) -> Json {
+pub fn to_json(changes: &ChangeSet) -> Json {
     let resource_changes: Vec<Json> = changes
         .changes
         .iter()
         .map(|c| {
-            let mut unknown = Vec::new();
-            let mut sensitive: Vec<Json> = c.sensitive_paths.iter().map(|p| json!(p)).collect();
-            let mut strip = |v: Option<Value>| {
-                v.map(|v| {
-                    let mut j = split(&v, &mut Vec::new(), &mut unknown, redactor, &mut sensitive);
-                    for p in &c.sensitive_paths {
-                        if let (Some(first), Json::Object(m)) = (p.first(), &mut j) {
-                            m.insert(first.clone(), Json::Null);
-                        }
-                    }
-                    j
-                })
-            };
+            // Both sides hidden where either is sensitive (see render::plan).
+            let paths: Vec<&Vec<String>> = c
+                .sensitive_paths
+                .iter()
+                .chain(&c.prior_sensitive_paths)
+                .collect();
+            let mark = |v: Value| v.mark_paths(paths.iter().copied(), Marks::SENSITIVE);
             // A no-op keeps no copy of its prior attributes: they are its planned value.
             let before = match (&c.prior, c.action) {
-                (None, skel_plan_ir::Action::NoOp) => strip(c.planned.clone()),
-                (prior, _) => strip(prior.as_ref().map(Value::from_json)),
+                (None, skel_plan_ir::Action::NoOp) => c.planned.clone().map(mark),
+                (prior, _) => prior.as_ref().map(|p| with_paths(p, paths.iter().copied())),
             };
-            let after = strip(c.planned.clone());
+            let after = c.planned.clone().map(mark);
+            let mut unknown = Vec::new();
+            let mut sensitive = Vec::new();
+            let mut strip = |v: &Option<Value>| {
+                v.as_ref()
+                    .map(|v| split(v, &mut Vec::new(), &mut unknown, &mut sensitive))
+            };
+            let before_json = strip(&before);
+            let mut after_unknown = Vec::new();
+            let after_json = after
+                .as_ref()
+                .map(|v| split(v, &mut Vec::new(), &mut after_unknown, &mut sensitive));
+            let shape = |v: &Option<Value>| v.as_ref().map_or(json!(false), sensitive_as_bool);
             json!({
                 "address": c.addr.to_string(),
                 "module": c.addr.resource.module.to_string(),
@@ -84,10 +91,12 @@ pub fn to_json(changes: &ChangeSet, redactor: &Redactor) -> Json {
                 "action": c.action,
                 "reason": c.reason,
                 "provider": c.provider,
-                "before": before,
-                "after": after,
-                "after_unknown": unknown,
+                "before": before_json,
+                "after": after_json,
+                "after_unknown": after_unknown,
                 "sensitive": sensitive,
+                "before_sensitive": shape(&before),
+                "after_sensitive": shape(&after),
                 "requires_replace": c.requires_replace,
                 "deposed": c.deposed,
                 "depends_on": c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -106,6 +115,8 @@ pub fn to_json(changes: &ChangeSet, redactor: &Redactor) -> Json {
                 "before": if o.sensitive { Json::Null } else { o.before.clone().unwrap_or(Json::Null) },
                 "after": if o.sensitive { Json::Null } else { after.map(Value::to_json).unwrap_or(Json::Null) },
                 "after_unknown": after.is_some_and(|v| !v.is_known()),
+                "before_sensitive": o.sensitive,
+                "after_sensitive": o.sensitive,
             })
         })
         .collect();

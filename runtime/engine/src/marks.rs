@@ -1,0 +1,259 @@
+//! Marks at the engine's boundaries. Inside, values carry their marks (`skel_value::Marks`);
+//! providers, provisioners and state see plain values, so each crossing unmarks a value and
+//! records where its marks were (`sensitive_paths`), and each value coming back (a planned,
+//! applied or read object) is marked again from those paths and from its schema.
+
+use skel_plan_ir::OutputConfig;
+use skel_schema::{BlockSchema, Nesting};
+use skel_value::{MarkPath, Marks, Value, ValueMap};
+
+use crate::EngineError;
+
+/// `value` with the attributes `schema` declares sensitive marked, at any depth of nested
+/// blocks.
+pub(crate) fn mark_schema(value: Value, schema: &BlockSchema) -> Value {
+    let (inner, own) = value.into_unmarked();
+    let Value::Object(mut object) = inner else {
+        return inner.mark(own);
+    };
+    for (name, attr) in &schema.attributes {
+        if attr.sensitive {
+            if let Some(v) = object.get_mut(name) {
+                let taken = std::mem::replace(v, Value::Null);
+                *v = if taken.is_null() {
+                    taken
+                } else {
+                    taken.sensitive()
+                };
+            }
+        }
+    }
+    // A digest of sensitive content is as sensitive as the content.
+    for (name, attr) in &schema.attributes {
+        let from = attr
+            .derived_from
+            .iter()
+            .filter_map(|source| object.get(source))
+            .fold(Marks::NONE, |acc, v| acc | v.deep_marks());
+        if let Some(v) = object.get_mut(name).filter(|_| !from.is_empty()) {
+            let taken = std::mem::replace(v, Value::Null);
+            *v = taken.mark(from);
+        }
+    }
+    for (name, nested) in &schema.blocks {
+        let Some(v) = object.get_mut(name) else {
+            continue;
+        };
+        let taken = std::mem::replace(v, Value::Null);
+        *v = match nested.nesting {
+            Nesting::Single => mark_schema(taken, &nested.block),
+            Nesting::List | Nesting::Set | Nesting::Map => mark_elements(taken, &nested.block),
+        };
+    }
+    Value::Object(object).mark(own)
+}
+
+fn mark_elements(value: Value, schema: &BlockSchema) -> Value {
+    let (inner, own) = value.into_unmarked();
+    let marked = match inner {
+        Value::List(v) => Value::List(v.into_iter().map(|e| mark_schema(e, schema)).collect()),
+        Value::Tuple(v) => Value::Tuple(v.into_iter().map(|e| mark_schema(e, schema)).collect()),
+        // `Value::set` hoists the marks of elements to the set.
+        Value::Set(v) => Value::set(v.into_iter().map(|e| mark_schema(e, schema)).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, e)| (k, mark_schema(e, schema)))
+                .collect::<ValueMap>(),
+        ),
+        other => other,
+    };
+    marked.mark(own)
+}
+
+/// An object the provider returned (planned, applied, read), marked from the paths its
+/// configuration had marks at and from its schema; and the sensitive paths to record.
+pub(crate) fn remark(
+    plain: Value,
+    config_paths: &[(MarkPath, Marks)],
+    schema: &BlockSchema,
+) -> (Value, Vec<MarkPath>) {
+    let mut value = plain;
+    for (path, marks) in config_paths {
+        value = value.mark_paths(std::iter::once(path), *marks);
+    }
+    let value = mark_schema(value, schema);
+    let paths = if value.deep_marks().is_empty() {
+        Vec::new()
+    } else {
+        value.marked_paths().into_iter().map(|(p, _)| p).collect()
+    };
+    (value, paths)
+}
+
+/// A configuration as a provider gets it: plain, with the paths its marks were at, and the
+/// marked original when it had marks (for [`scrub`]). A configuration without marks (most of
+/// them) is neither copied nor walked twice.
+pub(crate) struct Split {
+    pub plain: Value,
+    pub paths: Vec<(MarkPath, Marks)>,
+    pub marked: Option<Value>,
+}
+
+impl Split {
+    pub fn new(config: Value) -> Split {
+        if config.deep_marks().is_empty() {
+            return Split {
+                plain: config,
+                paths: Vec::new(),
+                marked: None,
+            };
+        }
+        let (plain, paths) = config.clone().unmark_deep_with_paths();
+        Split {
+            plain,
+            paths,
+            marked: Some(config),
+        }
+    }
+
+    /// `message` (a provider's) without the marked strings of the configuration.
+    pub fn scrub(&self, message: &str) -> String {
+        scrub_with(message, self.marked.as_ref())
+    }
+}
+
+/// [`scrub`] when there is a marked configuration.
+pub(crate) fn scrub_with(message: &str, marked: Option<&Value>) -> String {
+    match marked {
+        Some(marked) => scrub(message, marked),
+        None => message.to_string(),
+    }
+}
+
+/// An error when `config` (a resource's or data source's) holds an ephemeral value: it
+/// would be saved in state or a plan.
+pub(crate) fn persistable(config: &Value) -> Result<(), EngineError> {
+    if config.deep_marks().is_ephemeral() {
+        return Err(EngineError::new(
+            "an ephemeral value cannot be used in a resource or data source argument: it would be saved in state",
+        )
+        .with_help("use ephemeral values only in provider configuration, provisioners, connections and ephemeral outputs"));
+    }
+    Ok(())
+}
+
+/// A root output's value as it may be saved: an ephemeral value cannot be.
+pub(crate) fn root_output(output: &OutputConfig, value: Value) -> Result<Value, EngineError> {
+    if output.ephemeral || value.deep_marks().is_ephemeral() {
+        return Err(EngineError::new(
+            "a root module output cannot be ephemeral: root outputs are saved in state",
+        )
+        .at(format!("output.{}", output.name), Some(&output.location)));
+    }
+    Ok(value)
+}
+
+/// Top-level sensitive attribute paths of a schema (for an object not known yet).
+pub(crate) fn schema_paths(schema: &skel_schema::ResourceSchema) -> Vec<Vec<String>> {
+    schema
+        .block
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.sensitive)
+        .map(|(k, _)| vec![k.clone()])
+        .collect()
+}
+
+/// The prior objects of `addrs` marked from the paths state recorded, for [`scrub`].
+pub(crate) fn marked_priors(
+    addrs: &[skel_plan_ir::InstanceAddr],
+    state: &skel_plan_ir::State,
+    values: &std::collections::HashMap<skel_plan_ir::InstanceAddr, Value>,
+) -> Value {
+    Value::Tuple(
+        addrs
+            .iter()
+            .filter_map(|a| {
+                let paths = &state.resources.get(a)?.sensitive_paths;
+                let value = values.get(a)?.clone();
+                Some(value.mark_paths(paths, Marks::SENSITIVE))
+            })
+            .collect(),
+    )
+}
+
+/// The last-line defence for messages a provider or provisioner wrote about a configuration
+/// holding sensitive values (an API error quoting the value it rejected): each marked string
+/// (and number) of `config` that appears in `message` is replaced by `(sensitive value)`.
+/// Everything skel itself formats is safe by construction (marked values print as
+/// `(sensitive value)`); this is only for text skel did not write.
+pub(crate) fn scrub(message: &str, config: &Value) -> String {
+    let mut secrets = Vec::new();
+    collect_secrets(config, false, &mut secrets);
+    if secrets.is_empty() {
+        return message.to_string();
+    }
+    // Longest first, so a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    let mut out = message.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "(sensitive value)");
+        }
+    }
+    out
+}
+
+fn collect_secrets(value: &Value, marked: bool, out: &mut Vec<String>) {
+    match value {
+        Value::Marked(inner, marks) => collect_secrets(inner, marked || marks.hides(), out),
+        Value::String(s) if marked && s.len() >= 3 => {
+            out.push(s.clone());
+            // Multi-line secrets appear line by line in messages too.
+            out.extend(
+                s.lines()
+                    .filter(|l| l.trim().len() >= 3)
+                    .map(str::to_string),
+            );
+        }
+        Value::Number(n) if marked => {
+            let text = n.to_string();
+            if text.len() >= 3 {
+                out.push(text);
+            }
+        }
+        Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+            v.iter().for_each(|e| collect_secrets(e, marked, out))
+        }
+        Value::Map(m) | Value::Object(m) => {
+            m.values().for_each(|e| collect_secrets(e, marked, out))
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_marks_nested_attributes_and_scrub_replaces_secrets() {
+        let schema = skel_schema::resource("random_password").expect("schema");
+        let value = Value::Object(
+            [
+                ("id".to_string(), Value::string("none")),
+                ("result".to_string(), Value::string("s3cr3t-pw")),
+            ]
+            .into(),
+        );
+        let (marked, paths) = remark(value, &[], &schema.block);
+        assert!(paths.contains(&vec!["result".to_string()]), "{paths:?}");
+        assert!(marked.is_sensitive());
+        assert_eq!(
+            scrub("bad value s3cr3t-pw given", &marked),
+            "bad value (sensitive value) given"
+        );
+        assert_eq!(scrub("id none", &marked), "id none");
+    }
+}
