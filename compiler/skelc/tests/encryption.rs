@@ -234,7 +234,11 @@ fn round_trip_with_nothing_in_the_clear() {
         Some(PASSPHRASE),
     );
     assert_eq!(marker.stdout.trim(), MARKER);
-    let pw = ok(&dir, &["output", "pw", "--dir", d(&dir)], Some(PASSPHRASE));
+    let pw = ok(
+        &dir,
+        &["output", "--raw", "pw", "--dir", d(&dir)],
+        Some(PASSPHRASE),
+    );
     let password = pw.stdout.trim().to_string();
     assert_eq!(password.len(), 24, "{pw:?}");
     let list = ok(&dir, &["state", "list", "--dir", d(&dir)], Some(PASSPHRASE));
