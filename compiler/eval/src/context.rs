@@ -11,12 +11,19 @@ use skel_value::Value;
 #[derive(Clone, Debug, Default)]
 pub struct FsContext {
     pub base_dir: PathBuf,
+    /// How many `templatefile` renderings enclose this one.
+    depth: usize,
 }
+
+/// The deepest `templatefile` nesting: a template that renders itself, directly or through
+/// others, stops here with an error instead of exhausting the stack.
+pub const MAX_TEMPLATE_DEPTH: usize = 16;
 
 impl FsContext {
     pub fn new(base_dir: impl Into<PathBuf>) -> FsContext {
         FsContext {
             base_dir: base_dir.into(),
+            depth: 0,
         }
     }
 
@@ -49,6 +56,12 @@ impl Context for FsContext {
     }
 
     fn render_template(&self, text: &str, vars: &Value) -> Result<String, String> {
+        if self.depth >= MAX_TEMPLATE_DEPTH {
+            return Err(format!(
+                "templates nest more than {MAX_TEMPLATE_DEPTH} deep: a template renders itself, \
+                 directly or through other templates"
+            ));
+        }
         if text.lines().any(|l| l.trim() == MARKER) {
             return Err("the template contains a reserved marker line".into());
         }
@@ -77,7 +90,11 @@ impl Context for FsContext {
             }
         }
         let scope: skel_value::ValueMap = vars.as_mapping().cloned().unwrap_or_default();
-        let value = crate::eval_template(&template, &scope, self).map_err(|e| e.message)?;
+        let inner = FsContext {
+            base_dir: self.base_dir.clone(),
+            depth: self.depth + 1,
+        };
+        let value = crate::eval_template(&template, &scope, &inner).map_err(|e| e.message)?;
         match value {
             Value::String(s) => Ok(s),
             Value::Unknown(_) => Err("the template refers to values known only after apply".into()),

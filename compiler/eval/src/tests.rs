@@ -270,6 +270,27 @@ fn templatefile_through_fs_context() {
 }
 
 #[test]
+fn templatefile_that_renders_itself_is_an_error_not_a_stack_overflow() {
+    let dir = std::env::temp_dir().join(format!("skel_eval_self_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("self.tpl"), "x${templatefile(\"self.tpl\", {})}").unwrap();
+    std::fs::write(dir.join("a.tpl"), "a${templatefile(\"b.tpl\", {})}").unwrap();
+    std::fs::write(dir.join("b.tpl"), "b${templatefile(\"a.tpl\", {})}").unwrap();
+    std::fs::write(dir.join("leaf.tpl"), "leaf").unwrap();
+    std::fs::write(dir.join("outer.tpl"), "<${templatefile(\"leaf.tpl\", {})}>").unwrap();
+    let ctx = FsContext::new(&dir);
+    for name in ["self.tpl", "a.tpl"] {
+        let expr = parse(&format!("templatefile(\"{name}\", {{}})"));
+        let error = eval_with(&expr, &scope(), &ctx).unwrap_err();
+        assert!(error.message.contains("renders itself"), "{name}: {error}");
+    }
+    // Templates that include other templates (without a cycle) still work.
+    let expr = parse("templatefile(\"outer.tpl\", {})");
+    assert_eq!(eval_with(&expr, &scope(), &ctx), Ok(s("<leaf>")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn hand_built_ast_and_error_expr() {
     let e = Expr::new(ExprKind::Error, TextRange::new(0, 3));
     assert_eq!(eval(&e, &scope()).unwrap_err().range, TextRange::new(0, 3));

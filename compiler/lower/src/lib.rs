@@ -19,6 +19,7 @@
 //! The caller checks the project first (`skel_types::check_project`). Lowering does not repeat
 //! the checks, but never panics: anything it cannot lower is a [`LowerError`].
 
+mod encryption;
 mod module;
 mod refs;
 
@@ -73,6 +74,7 @@ pub fn lower(db: &dyn Db, root: Directory) -> Result<Config, LowerError> {
             .push(module::lower_module(db, dir, &mut tree)?);
         next += 1;
     }
+    config.encryption = encryption::lower_encryption(db, root)?;
     Ok(config)
 }
 

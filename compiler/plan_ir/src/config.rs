@@ -33,6 +33,8 @@ pub type ModuleId = usize;
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     pub modules: Vec<ModuleConfig>,
+    /// The root module's `skel { encryption { } }`, if any (`docs/state-format.md`).
+    pub encryption: Option<crate::EncryptionConfig>,
 }
 
 impl Config {

@@ -11,6 +11,7 @@
 pub mod addr;
 pub mod change;
 pub mod config;
+pub mod encryption;
 pub mod state;
 
 pub use addr::{
@@ -22,4 +23,5 @@ pub use config::{
     OutputConfig, ProviderConfig, ProviderRef, Provisioner, Reference, ResourceConfig,
     SourceLocation, Validation, VariableConfig,
 };
+pub use encryption::{EncryptionConfig, EncryptionTarget, KeyProviderConfig, MethodConfig};
 pub use state::{InstanceStatus, OutputState, ResourceInstanceState, State, STATE_FORMAT_VERSION};

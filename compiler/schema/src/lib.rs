@@ -4,11 +4,13 @@
 //! use. Attribute types are written there as Terraform type constraints and parsed by
 //! [`parse_type`].
 
+mod duration;
 mod load;
 mod model;
 mod parse_type;
 mod provisioners;
 
+pub use duration::{parse_duration, MAX_DURATION};
 pub use load::{load_str, DATA_FILES};
 pub use model::{
     all_data_source_types, all_resource_types, data_source, provider, provider_for_type, providers,

@@ -258,10 +258,12 @@ fn sensitive_arguments() {
 #[test]
 fn defaults() {
     let d = |ty: &str, path: &[&str]| attr(ty, path).default.clone();
-    // A file's permissions apply when skel creates it; an imported file keeps its own, so the
-    // schema has no default (the provider chooses when the value is not set).
+    // A file's permissions apply when skel creates it (the provider's defaults: 0777, 0600 with
+    // sensitive_content, 0700 for local_sensitive_file); an imported file keeps its own, so
+    // the schema has no default.
     assert_eq!(d("local_file", &["file_permission"]), None);
     assert!(attr("local_file", &["file_permission"]).computed);
+    assert_eq!(d("local_sensitive_file", &["file_permission"]), None);
     assert_eq!(d("random_pet", &["length"]), Some(2.into()));
     assert_eq!(
         d("aws_security_group", &["description"]),

@@ -50,8 +50,8 @@ pub fn set_lock_timeout(timeout: Option<std::time::Duration>) {
     }
 }
 
-/// Take the lock of the state in `dir`, waiting up to the `--lock-timeout` while another
-/// process holds it.
+/// Take the lock of `store`, waiting up to the `--lock-timeout` while another process
+/// holds it.
 fn lock_waiting(store: &StateStore, operation: &str) -> anyhow::Result<LockGuard> {
     let deadline = LOCK_TIMEOUT.get().map(|t| Instant::now() + *t);
     let mut said = false;
@@ -71,8 +71,8 @@ fn lock_waiting(store: &StateStore, operation: &str) -> anyhow::Result<LockGuard
     }
 }
 
-pub fn lock_state(dir: &std::path::Path, operation: &str) -> anyhow::Result<Locked> {
-    let store = StateStore::open(dir)?;
+/// Lock `store` (see [`crate::encryption::store_for`]) and read its state.
+pub fn lock_state(store: StateStore, operation: &str) -> anyhow::Result<Locked> {
     let lock = lock_waiting(&store, operation)?;
     if let Some(previous) = lock.taken_over() {
         eprintln!(
@@ -186,9 +186,11 @@ pub struct JournalSink {
 impl JournalSink {
     pub fn begin(locked: &Locked) -> anyhow::Result<JournalSink> {
         let run_id = uuid::Uuid::new_v4().to_string();
-        let journal = Journal::begin(&locked.lock, &run_id, &locked.state)?;
+        let journal = locked
+            .store
+            .begin_journal(&locked.lock, &run_id, &locked.state)?;
         Ok(JournalSink {
-            store: StateStore::open(locked.store.dir())?,
+            store: locked.store.clone(),
             lock: locked.lock.clone(),
             journal: Mutex::new(Some(journal)),
             serial: Mutex::new(locked.state.serial),

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod cmd;
 mod diff;
+mod encryption;
 mod fmt;
 mod glue;
 mod hints;

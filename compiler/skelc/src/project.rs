@@ -20,6 +20,8 @@ pub struct Project {
     pub root: PathBuf,
     pub config: Arc<Config>,
     pub variables: BTreeMap<String, Value>,
+    /// How its state and saved plans are encrypted (`skel { encryption { } }`).
+    pub encryption: crate::encryption::Encryptions,
 }
 
 /// Why loading stopped: diagnostics were printed (exit 1) or the input is unusable (exit 2).
@@ -96,11 +98,13 @@ pub fn load_with(
     }
     let config = skel_lower::lower(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
     let variables = evaluate_vars(&db, &config, &values)?;
+    let encryption = crate::encryption::from_config(&config, &variables)?;
     crate::workdir::enter(&root)?;
     Ok(Project {
         root,
         config: Arc::new(config),
         variables,
+        encryption,
     })
 }
 

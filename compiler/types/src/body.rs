@@ -3,6 +3,10 @@
 
 use std::collections::HashMap;
 
+/// The most instances a resource or module call may have (the runtime's limit, checked here
+/// when `count` is a literal).
+pub const MAX_INSTANCES: usize = 100_000;
+
 use skel_db::{did_you_mean, Code};
 use skel_schema::{BlockSchema, Nesting};
 use skel_syntax::{Attribute, Block, Body, Expr, ExprKind, TextRange};
@@ -314,6 +318,11 @@ impl InferCtx<'_> {
                         if n < 0.0 || n.fract() != 0.0 {
                             self.error(Code::InvalidCount, c.expr.range, "Invalid `count`")
                                 .with_span_message("`count` must be a whole number, zero or more");
+                        } else if n > MAX_INSTANCES as f64 {
+                            self.error(Code::InvalidCount, c.expr.range, "Invalid `count`")
+                                .with_span_message(format!(
+                                    "skel allows at most {MAX_INSTANCES} instances per resource or module call"
+                                ));
                         }
                     }
                     self.check_conversion(&c.expr, &found, &Type::Number, "`count`");

@@ -201,6 +201,7 @@ impl InferCtx<'_> {
             (skel_schema::data_source(type_name), Meta::Data)
         };
         self.check_repetition(&block.body);
+        self.check_durations(block);
         let Some(schema) = schema else {
             let (code, what, all) = if kind == DefKind::Resource {
                 (
@@ -586,13 +587,14 @@ impl InferCtx<'_> {
                     }
                 }
                 "backend" | "cloud" | "provider_meta" => {}
+                "encryption" => self.check_encryption(inner),
                 other => {
                     self.error(
                         Code::UnknownBlockType,
                         inner.ident.range,
                         format!("Unsupported block `{other}` in the settings block"),
                     )
-                    .help = did_you_mean(other, ["required_providers", "backend"]);
+                    .help = did_you_mean(other, ["required_providers", "backend", "encryption"]);
                 }
             }
         }

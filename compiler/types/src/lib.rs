@@ -6,6 +6,8 @@
 mod body;
 mod constant;
 mod constraint;
+mod durations;
+mod encryption;
 mod graph;
 mod infer;
 mod items;
@@ -17,6 +19,7 @@ mod validate;
 
 pub use constant::constant_value;
 pub use constraint::{type_from_expr, ConstraintError};
+pub use encryption::block_reference;
 pub use infer::{InferCtx, RefPolicy};
 pub use items::{accepts, check_item};
 pub use project::{

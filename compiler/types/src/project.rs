@@ -14,6 +14,10 @@ use crate::constant::{constant_value, non_constant_reason};
 #[salsa::tracked(returns(clone))]
 pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     let index = skel_hir::module_index(db, dir);
+    // Locals first, in dependency order, so no later check recurses through a chain of them.
+    for (item, attr) in crate::graph::locals_in_dependency_order(db, dir) {
+        let _ = crate::queries::infer_local(db, item.file, item.index, attr);
+    }
     let mut out = Vec::new();
     for &file in &index.files {
         let parse = skel_db::parse(db, file);

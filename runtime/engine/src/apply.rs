@@ -822,7 +822,10 @@ async fn run_step_inner(
         )?;
         let finished_json = provisioned.then(|| new_json.clone());
         let consistent = compatible(&response.planned, &new, &mut Vec::new());
-        let status = if not_ready.is_some() && prior.is_none() {
+        // An object whose creation provisioners have not all run is tainted in state too, until
+        // they have: whatever stops them (a failure, a panic, an error evaluating their
+        // arguments, a crash) leaves it to be replaced, never taken for complete.
+        let status = if (not_ready.is_some() && prior.is_none()) || provisioned {
             InstanceStatus::Tainted
         } else {
             InstanceStatus::Ready
@@ -911,6 +914,11 @@ async fn run_step_inner(
             if let Some(finished) = &finished_json {
                 // Every provisioner ran: the object is complete.
                 sink(ctx.sink.result(seq, addr, Ok(Some(finished)), false))?;
+                let mut shared = ctx.lock();
+                if let Some(entry) = shared.state.resources.get_mut(addr) {
+                    entry.status = InstanceStatus::Ready;
+                }
+                maybe_checkpoint(ctx, &mut shared)?;
             }
         }
         Ok(())
@@ -949,8 +957,8 @@ async fn run_provisioner(
     // line at a time, encoded, …): its output is not shown at all, as in Terraform. (The
     // connection's secrets, a password or a key, are not something it prints.)
     let hidden = args.is_sensitive();
-    let plain_args = args.unmarked_deep();
-    let plain_connection = connection.map(Value::unmarked_deep);
+    let plain_args = args.unmarked_deep().into_owned();
+    let plain_connection = connection.map(|c| c.unmarked_deep().into_owned());
     if hidden {
         observer.provisioner_output(addr, "(output suppressed due to sensitive value in config)");
     }
@@ -959,24 +967,31 @@ async fn run_provisioner(
             observer.provisioner_output(&addr_for_output, line)
         }
     };
-    runner
-        .run(
-            &prov.kind,
-            &plain_args,
-            plain_connection.as_deref(),
-            &output,
-        )
-        .await
-        .map_err(|e| {
-            let message = if hidden {
-                "its configuration holds a sensitive value, so its error output is not shown"
-                    .to_string()
-            } else {
-                e.to_string()
-            };
-            EngineError::new(format!("provisioner `{}` failed: {message}", prov.kind))
-                .at(addr.to_string(), Some(&prov.location))
-        })
+    // On a task of its own, so a provisioner that panics is a failed provisioner (its resource
+    // tainted) rather than a lost apply step.
+    let runner = runner.clone();
+    let kind = prov.kind.clone();
+    let joined = tokio::spawn(async move {
+        runner
+            .run(&kind, &plain_args, plain_connection.as_ref(), &output)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    let failure = match joined {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(_)) if hidden => {
+            "its configuration holds a sensitive value, so its error output is not shown"
+                .to_string()
+        }
+        Ok(Err(message)) => message,
+        Err(e) if e.is_panic() => "it stopped unexpectedly (an internal error)".to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(
+        EngineError::new(format!("provisioner `{}` failed: {failure}", prov.kind))
+            .at(addr.to_string(), Some(&prov.location)),
+    )
 }
 
 fn maybe_checkpoint(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {

@@ -20,3 +20,4 @@ pub use error::{EngineError, Errors};
 pub use observer::{Observer, Silent};
 pub use plan::{plan, Drift, PlanOptions, Planned};
 pub use providers::{configure_provider, ProviderRegistry};
+pub use world::MAX_INSTANCES;

@@ -47,6 +47,10 @@ impl NodeKey {
 
 pub type NodeId = (ModuleInstance, NodeKey);
 
+/// The most instances one resource or module call may expand to (`count`, `for_each`): a
+/// mistaken `count = 1000000000` is a clear error before anything is allocated for it.
+pub const MAX_INSTANCES: usize = 100_000;
+
 /// Instance keys in order, each with its `each.value` for `for_each`.
 pub type Keys = Vec<(InstanceKey, Option<Value>)>;
 
@@ -87,6 +91,9 @@ pub struct World {
     pub resources: HashMap<(ModuleInstance, ResourceMode, String, String), Expanded>,
     /// Module call instances: (calling instance, call name) → (repetition, keys).
     pub calls: HashMap<(ModuleInstance, String), (Repetition, Keys)>,
+    /// Per module, each local's position in `locals`: finding a local by name must not cost a
+    /// scan of them all (a module of 50,000 locals would make planning quadratic).
+    local_index: Vec<HashMap<String, usize>>,
 }
 
 /// A plain scope of root names.
@@ -182,7 +189,20 @@ impl World {
             dependents: HashMap::new(),
             resources: HashMap::new(),
             calls: HashMap::new(),
+            local_index: Vec::new(),
         };
+        world.local_index = world
+            .config
+            .modules
+            .iter()
+            .map(|m| {
+                m.locals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.name.clone(), i))
+                    .collect()
+            })
+            .collect();
         world.instances.insert(
             ModuleInstance::root(),
             InstanceInfo {
@@ -229,6 +249,17 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Where a module's local of that name is in its `locals`.
+    fn local_position(&self, module: ModuleId, name: &str) -> Option<usize> {
+        self.local_index.get(module)?.get(name).copied()
+    }
+
+    /// A local of a module, by name.
+    fn local(&self, module: ModuleId, name: &str) -> Option<&skel_plan_ir::LocalConfig> {
+        let index = self.local_position(module, name)?;
+        self.config.modules.get(module)?.locals.get(index)
     }
 
     /// The module a module instance is an instance of.
@@ -340,19 +371,129 @@ impl World {
     }
 
     /// The value of a node and the instances it depends on, evaluating it if needed.
+    ///
+    /// The nodes it reads are evaluated first, bottom-up with an explicit stack, so evaluating
+    /// a node never recurses into more than the nodes it reads directly, whose values are then
+    /// cached: a chain of 10,000 locals each reading the previous one needs no deep stack.
     pub fn node(
         &mut self,
         id: &NodeId,
     ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
-        if !self.dirty.contains(id) {
-            if let Some(v) = self.values.get(id) {
-                return Ok(v.clone());
-            }
+        if let Some(v) = self.cached(id) {
+            return Ok(v);
         }
+        self.settle_prerequisites(id)?;
+        self.evaluate(id)
+    }
+
+    fn cached(&self, id: &NodeId) -> Option<(Value, Arc<BTreeSet<InstanceAddr>>)> {
+        if self.dirty.contains(id) {
+            return None;
+        }
+        self.values.get(id).cloned()
+    }
+
+    fn evaluate(
+        &mut self,
+        id: &NodeId,
+    ) -> Result<(Value, Arc<BTreeSet<InstanceAddr>>), EngineError> {
         let computed = self.compute(id)?;
         self.dirty.remove(id);
         self.values.insert(id.clone(), computed.clone());
         Ok(computed)
+    }
+
+    /// Evaluate, depth-first without recursion, every node `id` reads (directly or not) that has
+    /// no current value.
+    fn settle_prerequisites(&mut self, id: &NodeId) -> Result<(), EngineError> {
+        // (node, whether its prerequisites were pushed already)
+        let mut stack: Vec<(NodeId, bool)> = self
+            .prerequisites(id)
+            .into_iter()
+            .map(|p| (p, false))
+            .collect();
+        let mut in_progress: HashSet<NodeId> = HashSet::from([id.clone()]);
+        while let Some((node, expanded)) = stack.pop() {
+            if expanded {
+                in_progress.remove(&node);
+                if self.cached(&node).is_none() {
+                    self.evaluate(&node)?;
+                }
+                continue;
+            }
+            if self.cached(&node).is_some() {
+                continue;
+            }
+            if !in_progress.insert(node.clone()) {
+                // The checker rejects reference cycles; this is a last guard.
+                return Err(EngineError::new(format!(
+                    "`{}` depends on itself",
+                    node_name(&node)
+                )));
+            }
+            let prerequisites = self.prerequisites(&node);
+            stack.push((node, true));
+            stack.extend(
+                prerequisites
+                    .into_iter()
+                    .filter(|p| self.cached(p).is_none())
+                    .map(|p| (p, false)),
+            );
+        }
+        Ok(())
+    }
+
+    /// The nodes [`compute`](Self::compute) reads for `id`.
+    fn prerequisites(&self, id: &NodeId) -> Vec<NodeId> {
+        let (mi, key) = id;
+        let module = self.module_of(mi);
+        let from = |at: &ModuleInstance, references: &[Reference]| -> Vec<NodeId> {
+            references
+                .iter()
+                .map(|r| (at.clone(), NodeKey::from_reference(r)))
+                .collect()
+        };
+        match key {
+            NodeKey::Local(name) => self
+                .local(self.module_id(mi), name)
+                .map(|l| from(mi, &l.references))
+                .unwrap_or_default(),
+            NodeKey::Output(name) => module
+                .outputs
+                .iter()
+                .find(|o| &o.name == name)
+                .map(|o| from(mi, &o.references))
+                .unwrap_or_default(),
+            NodeKey::Var(_) => match self.instances.get(mi).and_then(|i| i.parent.as_ref()) {
+                Some((parent, call_index, _, _)) => {
+                    let parent_module = self.module_of(parent);
+                    parent_module
+                        .module_calls
+                        .get(*call_index)
+                        .map(|call| from(parent, &call.references))
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            },
+            NodeKey::Call(name) => {
+                let Some((_, keys)) = self.calls.get(&(mi.clone(), name.clone())) else {
+                    return Vec::new();
+                };
+                let Some(call) = module.module_calls.iter().find(|c| &c.name == name) else {
+                    return Vec::new();
+                };
+                let outputs = &self.config.modules[call.module].outputs;
+                keys.iter()
+                    .flat_map(|(key, _)| {
+                        let child = mi.child(name, key.clone());
+                        outputs
+                            .iter()
+                            .map(move |o| (child.clone(), NodeKey::Output(o.name.clone())))
+                    })
+                    .collect()
+            }
+            NodeKey::Resource(..) => Vec::new(),
+        }
     }
 
     fn compute(
@@ -366,7 +507,8 @@ impl World {
         match key {
             NodeKey::Var(name) => self.compute_var(mi, module, name),
             NodeKey::Local(name) => {
-                let Some(local) = module.locals.iter().find(|l| &l.name == name) else {
+                let position = self.local_position(self.module_id(mi), name);
+                let Some(local) = position.and_then(|i| module.locals.get(i)) else {
                     return Err(EngineError::new(format!("unknown local value `{name}`")));
                 };
                 let (scope, deps, nodes) = self.scope(mi, &local.references, None, None)?;
@@ -686,7 +828,15 @@ impl World {
                 .ok()
                 .and_then(|v| v.as_number())
             {
-                Some(n) if n.is_integer() && n.0 >= 0.0 => n.0 as i64,
+                Some(n) if n.is_integer() && n.0 >= 0.0 && n.0 <= MAX_INSTANCES as f64 => {
+                    n.0 as i64
+                }
+                Some(n) if n.0 > MAX_INSTANCES as f64 => {
+                    return Err(format!(
+                        "the `count` of {what} is {value}, more than the {MAX_INSTANCES} instances \
+                         skel allows per resource or module call"
+                    ))
+                }
                 _ => {
                     return Err(format!(
                         "the `count` of {what} must be a whole number, zero or more; it is {value}"
@@ -738,9 +888,33 @@ impl World {
                     ))
                 }
             };
+            if keys.len() > MAX_INSTANCES {
+                return Err(format!(
+                    "the `for_each` of {what} has {} elements, more than the {MAX_INSTANCES} \
+                     instances skel allows per resource or module call",
+                    keys.len()
+                ));
+            }
             return Ok((Repetition::ForEach, keys));
         }
         Ok((Repetition::Single, vec![(InstanceKey::None, None)]))
+    }
+}
+
+/// A node as the user writes it (`local.a`, `module.net.output.id`), for messages.
+fn node_name((mi, key): &NodeId) -> String {
+    let prefix = if mi.is_root() {
+        String::new()
+    } else {
+        format!("{mi}.")
+    };
+    match key {
+        NodeKey::Var(n) => format!("{prefix}var.{n}"),
+        NodeKey::Local(n) => format!("{prefix}local.{n}"),
+        NodeKey::Output(n) => format!("{prefix}output.{n}"),
+        NodeKey::Call(n) => format!("{prefix}module.{n}"),
+        NodeKey::Resource(ResourceMode::Managed, t, n) => format!("{prefix}{t}.{n}"),
+        NodeKey::Resource(ResourceMode::Data, t, n) => format!("{prefix}data.{t}.{n}"),
     }
 }
 

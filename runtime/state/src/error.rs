@@ -109,6 +109,18 @@ pub enum StateError {
     )]
     JournalPending { path: PathBuf },
 
+    /// An encrypted file (or journal line) could not be decrypted, or a plain one was found
+    /// where the configuration requires encryption.
+    #[error(
+        "cannot read {}: {detail}. Nothing was written.",
+        path.display()
+    )]
+    Decrypt { path: PathBuf, detail: String },
+
+    /// No key to encrypt a file with (a key provider failed).
+    #[error("cannot encrypt {}: {detail}. Nothing was written.", path.display())]
+    Encrypt { path: PathBuf, detail: String },
+
     /// A journal line other than the last one is unreadable.
     #[error(
         "the journal {} is corrupt at line {line}: {detail}. It was left untouched.",

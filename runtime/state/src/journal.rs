@@ -6,12 +6,13 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skel_plan_ir::{InstanceAddr, State};
 
+use crate::encryption::{Encryption, FileKey};
 use crate::fsutil::{make_private, private_options, read_optional, sync_dir};
 use crate::lock::LockGuard;
 use crate::{StateError, JOURNAL_FILE};
@@ -146,14 +147,34 @@ pub struct Journal {
     path: PathBuf,
     dir: PathBuf,
     next_seq: AtomicU64,
+    /// Each line is sealed on its own, so a line is still written (and fsynced) whole or torn;
+    /// all with the journal's one key (`None`: plain lines).
+    encryption: Arc<Encryption>,
+    file_key: Option<FileKey>,
 }
 
 impl Journal {
     /// Start the journal of a run against `state` (as read under `lock`). Refused with
     /// [`StateError::JournalPending`] while an earlier run's journal exists: recover it first.
     pub fn begin(lock: &LockGuard, run_id: &str, state: &State) -> Result<Journal, StateError> {
+        Journal::begin_with(lock, run_id, state, Arc::new(Encryption::none("state")))
+    }
+
+    /// [`Journal::begin`], each line sealed with `encryption` (the state's).
+    pub fn begin_with(
+        lock: &LockGuard,
+        run_id: &str,
+        state: &State,
+        encryption: Arc<Encryption>,
+    ) -> Result<Journal, StateError> {
         let dir = lock.dir().to_path_buf();
         let path = dir.join(JOURNAL_FILE);
+        let file_key = encryption
+            .file_key()
+            .map_err(|detail| StateError::Encrypt {
+                path: path.clone(),
+                detail,
+            })?;
         let file = match private_options().append(true).create_new(true).open(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
@@ -180,6 +201,8 @@ impl Journal {
             path,
             dir,
             next_seq: AtomicU64::new(1),
+            file_key,
+            encryption,
         };
         journal.append(
             &JournalEntry::Begin(JournalBegin {
@@ -251,19 +274,37 @@ impl Journal {
     /// The journal an earlier run left in `dir`, or `None`. A torn last line (the process died
     /// while writing it) is ignored; any other unreadable line is [`StateError::CorruptJournal`].
     pub fn pending(dir: &Path) -> Result<Option<PendingJournal>, StateError> {
+        Journal::pending_with(dir, &Encryption::none("state"))
+    }
+
+    /// [`Journal::pending`] for a journal whose lines may be sealed with `encryption`.
+    pub fn pending_with(
+        dir: &Path,
+        encryption: &Encryption,
+    ) -> Result<Option<PendingJournal>, StateError> {
         let path = dir.join(JOURNAL_FILE);
         let Some(bytes) = read_optional(&path)? else {
             return Ok(None);
         };
-        parse_journal(path, &bytes).map(Some)
+        parse_journal(path, &bytes, encryption).map(Some)
     }
 
     fn append(&self, entry: &JournalEntry, durable: bool) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(entry).map_err(|error| StateError::Io {
+        let line = serde_json::to_vec(entry).map_err(|error| StateError::Io {
             action: "serialize a journal entry for",
             path: self.path.clone(),
             error: error.into(),
         })?;
+        let mut line = if self.encryption.encrypts() {
+            self.encryption
+                .seal_with(self.file_key.as_ref(), &line)
+                .map_err(|detail| StateError::Encrypt {
+                    path: self.path.clone(),
+                    detail,
+                })?
+        } else {
+            line
+        };
         line.push(b'\n');
         let mine = {
             let mut file = self
@@ -344,7 +385,11 @@ impl PendingJournal {
     }
 }
 
-fn parse_journal(path: PathBuf, bytes: &[u8]) -> Result<PendingJournal, StateError> {
+fn parse_journal(
+    path: PathBuf,
+    bytes: &[u8],
+    encryption: &Encryption,
+) -> Result<PendingJournal, StateError> {
     let lines: Vec<(usize, &[u8])> = bytes
         .split(|b| *b == b'\n')
         .enumerate()
@@ -353,6 +398,21 @@ fn parse_journal(path: PathBuf, bytes: &[u8]) -> Result<PendingJournal, StateErr
     let mut entries = Vec::new();
     let mut torn_tail = false;
     for (index, (line_idx, line)) in lines.iter().enumerate() {
+        // A line that is whole JSON goes through the encryption (which opens a sealed line, and
+        // refuses a plain one where only sealed lines are allowed); a torn line is not whole
+        // JSON, sealed or not, and is handled below as before.
+        let opened;
+        let line: &[u8] = if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+            opened = encryption
+                .open(line)
+                .map_err(|detail| StateError::Decrypt {
+                    path: path.clone(),
+                    detail: format!("line {}: {detail}", line_idx + 1),
+                })?;
+            &opened
+        } else {
+            line
+        };
         match serde_json::from_slice::<JournalEntry>(line) {
             Ok(entry) => entries.push(entry),
             // Each line is fsynced before the next is written, so only the last can be torn.

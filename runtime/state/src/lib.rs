@@ -25,6 +25,7 @@
 //! Nothing here ever logs or prints: attribute values can be secrets. Messages name files,
 //! addresses, actions and lock holders only.
 
+mod encryption;
 mod error;
 mod fsutil;
 mod journal;
@@ -32,6 +33,11 @@ mod lock;
 mod recovery;
 mod store;
 
+pub use encryption::{
+    is_envelope, Encryption, FileKey, HashFunction, Key, KeyError, KeyProvider, Method,
+    Pbkdf2KeyProvider, ENCRYPTION_VERSION, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS,
+    PBKDF2_MIN_PASSPHRASE,
+};
 pub use error::StateError;
 pub use journal::{
     Journal, JournalAction, JournalBegin, JournalEntry, JournalIntent, JournalResult, Outcome,

@@ -3,11 +3,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 use skel_plan_ir::{State, STATE_FORMAT_VERSION};
 
+use crate::encryption::{is_envelope, Encryption};
 use crate::fsutil::{read_optional, sync_dir, write_new_file, write_new_file_with};
 use crate::journal::{Journal, PendingJournal};
 use crate::lock::LockGuard;
@@ -26,6 +28,8 @@ const UPGRADES: &[(u64, UpgradeStep)] = &[];
 #[derive(Clone, Debug)]
 pub struct StateStore {
     dir: PathBuf,
+    /// How the state, its backup and the journal are written and read.
+    encryption: Arc<Encryption>,
 }
 
 impl StateStore {
@@ -33,7 +37,31 @@ impl StateStore {
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
         fs::create_dir_all(dir).map_err(StateError::io("create the directory", dir))?;
         let dir = fs::canonicalize(dir).map_err(StateError::io("open the directory", dir))?;
-        Ok(StateStore { dir })
+        Ok(StateStore {
+            dir,
+            encryption: Arc::new(Encryption::none("state")),
+        })
+    }
+
+    /// The same store, reading and writing the state, its backup and the journal with
+    /// `encryption` (`docs/state-format.md`, "Encryption").
+    pub fn with_encryption(mut self, encryption: Encryption) -> StateStore {
+        self.encryption = Arc::new(encryption);
+        self
+    }
+
+    pub fn encryption(&self) -> &Arc<Encryption> {
+        &self.encryption
+    }
+
+    /// The plaintext of a file of this store.
+    fn decode(&self, path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, StateError> {
+        self.encryption
+            .open(&bytes)
+            .map_err(|detail| StateError::Decrypt {
+                path: path.to_path_buf(),
+                detail,
+            })
     }
 
     pub fn dir(&self) -> &Path {
@@ -63,7 +91,10 @@ impl StateStore {
     pub fn read(&self) -> Result<State, StateError> {
         let path = self.state_path();
         match read_optional(&path)? {
-            Some(bytes) => parse_state(&path, &bytes, self.existing_backup()),
+            Some(bytes) => {
+                let bytes = self.decode(&path, bytes)?;
+                parse_state(&path, &bytes, self.existing_backup())
+            }
             None => Ok(self.new_state()),
         }
     }
@@ -71,7 +102,7 @@ impl StateStore {
     /// The state before its first write. If a run crashed before that write, its journal names
     /// the lineage the run used, and recovery must continue that lineage.
     fn new_state(&self) -> State {
-        let begun = Journal::pending(&self.dir)
+        let begun = Journal::pending_with(&self.dir, &self.encryption)
             .ok()
             .flatten()
             .and_then(|pending| pending.begin);
@@ -85,11 +116,22 @@ impl StateStore {
         }
     }
 
+    /// Whether the state file exists in another form than the configured encryption writes
+    /// (plain where it is sealed, sealed with a fallback's key, sealed where it is plain): the
+    /// next write migrates it.
+    pub fn needs_rewrite(&self) -> Result<bool, StateError> {
+        Ok(read_optional(&self.state_path())?
+            .is_some_and(|bytes| !self.encryption.is_current(&bytes)))
+    }
+
     /// The backup (the state before the last write), if there is one.
     pub fn read_backup(&self) -> Result<Option<State>, StateError> {
         let path = self.backup_path();
         match read_optional(&path)? {
-            Some(bytes) => parse_state(&path, &bytes, None).map(Some),
+            Some(bytes) => {
+                let bytes = self.decode(&path, bytes)?;
+                parse_state(&path, &bytes, None).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -120,7 +162,11 @@ impl StateStore {
         self.check_lock(lock)?;
         let path = self.state_path();
         let current = read_optional(&path)?;
-        let serial = match &current {
+        let plain_current = match &current {
+            Some(bytes) => Some(self.decode(&path, bytes.clone())?),
+            None => None,
+        };
+        let serial = match &plain_current {
             Some(bytes) => {
                 let header = parse_header(&path, bytes, self.existing_backup())?;
                 if header.lineage != state.lineage {
@@ -143,9 +189,36 @@ impl StateStore {
         };
 
         let temp = self.temp_path();
-        write_new_file_with(&temp, |w| render(w, state, serial))?;
+        if self.encryption.encrypts() {
+            let mut plaintext = Vec::new();
+            render(&mut plaintext, state, serial)
+                .map_err(StateError::io("render the state for", &path))?;
+            let sealed = self.seal(&path, &plaintext)?;
+            write_new_file(&temp, &sealed)?;
+        } else {
+            write_new_file_with(&temp, |w| render(w, state, serial))?;
+        }
+        // The backup is kept in the form the state is now written in: sealed when encrypting
+        // (a plain state being migrated is never left in the clear beside the encrypted one),
+        // plain when migrating back.
+        let previous = match (&current, &plain_current) {
+            (Some(bytes), Some(plain)) => Some(if !self.encryption.encrypts() {
+                plain.clone()
+            } else if is_envelope(bytes) {
+                bytes.clone()
+            } else {
+                match self.seal(&path, plain) {
+                    Ok(sealed) => sealed,
+                    Err(error) => {
+                        let _ = fs::remove_file(&temp);
+                        return Err(error);
+                    }
+                }
+            }),
+            _ => None,
+        };
         let finish = || -> Result<(), StateError> {
-            if let Some(previous) = &current {
+            if let Some(previous) = &previous {
                 // Copy, not rename: the state file must exist at every moment, or a crash
                 // here would make the next run start from an empty state.
                 let backup_temp = self.temp_path();
@@ -172,7 +245,31 @@ impl StateStore {
 
     /// The unfinished journal of an earlier run, if any (see [`Journal::pending`]).
     pub fn pending_journal(&self) -> Result<Option<PendingJournal>, StateError> {
-        Journal::pending(&self.dir)
+        Journal::pending_with(&self.dir, &self.encryption)
+    }
+
+    /// Start a run's journal, written with this store's encryption (see [`Journal::begin`]).
+    pub fn begin_journal(
+        &self,
+        lock: &LockGuard,
+        run_id: &str,
+        state: &State,
+    ) -> Result<Journal, StateError> {
+        self.check_lock(lock)?;
+        Journal::begin_with(lock, run_id, state, self.encryption.clone())
+    }
+
+    /// `plaintext` sealed for a file of this store (with a trailing newline).
+    fn seal(&self, path: &Path, plaintext: &[u8]) -> Result<Vec<u8>, StateError> {
+        let mut sealed = self
+            .encryption
+            .seal(plaintext)
+            .map_err(|detail| StateError::Encrypt {
+                path: path.to_path_buf(),
+                detail,
+            })?;
+        sealed.push(b'\n');
+        Ok(sealed)
     }
 
     pub(crate) fn check_lock(&self, lock: &LockGuard) -> Result<(), StateError> {

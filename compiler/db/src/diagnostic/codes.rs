@@ -80,6 +80,10 @@ codes! {
     ValidationFailed = "validation-failed", Error, "A known value fails its variable's `validation` condition.";
     InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
     UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
+    UnknownKeyProvider = "unknown-key-provider", Error, "A `key_provider` block of a type skel does not support.";
+    UnknownEncryptionMethod = "unknown-encryption-method", Error, "An encryption `method` block of a type skel does not support.";
+    InvalidDuration = "invalid-duration", Error, "A duration (`timeout`, `timeouts`) that is malformed or longer than 720h.";
+    InvalidEncryptionReference = "invalid-encryption-reference", Error, "An encryption setting refers to an undeclared key provider or method, or to something other than a variable.";
     InvalidMetaArgument = "invalid-meta-argument", Error, "A meta-argument (`depends_on`, `lifecycle`, `provider`, …) with an invalid value.";
     InvalidExpression = "invalid-expression", Error, "An expression that is not allowed in this position (for example, not a reference in `depends_on`).";
     SensitiveOutput = "sensitive-output", Error, "An output shows a sensitive value without being declared `sensitive`.";

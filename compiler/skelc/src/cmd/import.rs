@@ -35,7 +35,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
     };
     let registry = glue::registry();
     glue::runtime()?.block_on(async {
-        let mut locked = glue::lock_state(&project.root, "import")?;
+        let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "import")?;
         glue::recover(&mut locked, &registry, &project).await?;
         if locked.state.resources.contains_key(&addr) {
             anyhow::bail!("`{addr}` is already in state; remove it first with `skelc state rm {addr}` if you mean to re-import it");

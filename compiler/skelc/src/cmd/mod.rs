@@ -79,7 +79,7 @@ pub(crate) async fn lock_and_plan(
     options: skel_runtime::PlanOptions,
     show_progress: bool,
 ) -> anyhow::Result<Result<(crate::glue::Locked, skel_runtime::Planned), u8>> {
-    let mut locked = crate::glue::lock_state(&project.root, operation)?;
+    let mut locked = crate::glue::lock_state(crate::encryption::store_for(project)?, operation)?;
     crate::glue::recover(&mut locked, registry, project).await?;
     let result = if show_progress {
         let progress = crate::glue::Progress::new();

@@ -21,7 +21,7 @@ pub fn run(mut args: OutputArgs) -> anyhow::Result<u8> {
         }
     }
     let dir = workdir::root_dir(&args.dir.get()?, "output", DirUse::Reads)?;
-    let store = skel_state::StateStore::open(&dir)?;
+    let store = crate::encryption::store_in(&dir, &Default::default())?;
     let state = store.read()?;
     let show = |sensitive: bool, v: &serde_json::Value| {
         if sensitive && !args.show_sensitive {

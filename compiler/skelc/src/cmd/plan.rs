@@ -102,9 +102,12 @@ pub fn print_drift(planned: &Planned) {
     println!();
 }
 
-/// Write a plan file, readable only by its owner (it holds planned values, secrets included;
-/// ephemeral variables' values are left out and only named).
+/// Write a plan file, readable only by its owner (it holds planned values, secrets included),
+/// encrypted when `plan { }` encryption is configured. Ephemeral variables' values are left out
+/// and only named; so are the variables the key providers read: both must be given again to
+/// apply it.
 fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> anyhow::Result<()> {
+    let encryption = &project.encryption;
     let ephemeral: Vec<String> = project
         .config
         .root()
@@ -119,13 +122,32 @@ fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> 
         variables: project
             .variables
             .iter()
-            .filter(|(name, _)| !ephemeral.contains(name))
+            .filter(|(name, _)| {
+                !ephemeral.contains(name) && !encryption.key_variables.contains(*name)
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         ephemeral_variables: ephemeral,
         changes: changes.clone(),
     };
-    let text = serde_json::to_string(&file)?;
+    let plain = serde_json::to_vec(&file)?;
+    let text = if encryption.plan.encrypts() {
+        let sealed = encryption
+            .plan
+            .seal(&plain)
+            .map_err(|e| anyhow::anyhow!("cannot encrypt the plan {}: {e}", path.display()))?;
+        // The root module's directory stays readable beside the envelope: its configuration
+        // says how to decrypt the rest. The copy inside is compared with it when loading.
+        let mut envelope: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&sealed)?;
+        envelope.insert(
+            "root".into(),
+            serde_json::Value::String(project.root.display().to_string()),
+        );
+        serde_json::to_vec(&envelope)?
+    } else {
+        plain
+    };
     use std::io::Write;
     #[cfg(unix)]
     let mut f = {
@@ -141,52 +163,82 @@ fn save(path: &Path, project: &crate::project::Project, changes: &ChangeSet) -> 
     #[cfg(not(unix))]
     let mut f =
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(&text)?;
     f.sync_all()?;
     Ok(())
 }
 
-/// Read a plan file saved by `skelc plan --out`: a clear error for a missing file, a
-/// configuration file, or a file that is not a plan.
-pub fn load_plan_file(path: &Path) -> anyhow::Result<PlanFile> {
+/// A plan file's bytes: a clear error for a missing file or a configuration file given where a
+/// plan file is expected.
+fn read_plan_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
     let shown = workdir::shown(path);
-    let bytes =
-        match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(workdir::hinted(
-                format!("no such file or directory: {}", shown.display()),
-                "give a root module's directory, or a plan file written by `skelc plan --out FILE`",
-            )),
-            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", shown.display())),
-        };
     let is_config = path
         .extension()
         .is_some_and(|e| e == "skel" || e == "tf" || e == "skelvars" || e == "tfvars");
-    if is_config {
-        let dir = shown
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        return Err(workdir::hinted(
-            format!(
-                "{} is a configuration file, not a plan file",
-                shown.display()
-            ),
-            format!(
-                "to apply the configuration, give its directory: `skelc run {}`",
-                dir.display()
-            ),
-        ));
+    match std::fs::read(path) {
+        Ok(_) if is_config => {
+            let dir = shown
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            Err(workdir::hinted(
+                format!(
+                    "{} is a configuration file, not a plan file",
+                    shown.display()
+                ),
+                format!(
+                    "to apply the configuration, give its directory: `skelc run {}`",
+                    dir.display()
+                ),
+            ))
+        }
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(workdir::hinted(
+            format!("no such file or directory: {}", shown.display()),
+            "give a root module's directory, or a plan file written by `skelc plan --out FILE`",
+        )),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", shown.display())),
     }
-    let not_a_plan = || {
-        workdir::hinted(
-            format!("{} is not a skel plan file", shown.display()),
-            "was it written by `skelc plan --out FILE`?",
+}
+
+fn not_a_plan(path: &Path) -> anyhow::Error {
+    workdir::hinted(
+        format!("{} is not a skel plan file", workdir::shown(path).display()),
+        "was it written by `skelc plan --out FILE`?",
+    )
+}
+
+/// The root module directory a plan file was made for, without decrypting it.
+pub fn plan_root(path: &Path) -> anyhow::Result<std::path::PathBuf> {
+    #[derive(Deserialize)]
+    struct Root {
+        root: Option<std::path::PathBuf>,
+    }
+    let bytes = read_plan_bytes(path)?;
+    serde_json::from_slice::<Root>(&bytes)
+        .ok()
+        .and_then(|r| r.root)
+        .ok_or_else(|| not_a_plan(path))
+}
+
+/// Read a plan file saved by `skelc plan --out`, decrypting it with `encryption` (the project's
+/// plan encryption): a clear error for a missing file, a configuration file, a file that is not
+/// a plan, or one that cannot be decrypted.
+pub fn load_plan_file(
+    path: &Path,
+    encryption: &skel_state::Encryption,
+) -> anyhow::Result<PlanFile> {
+    let shown = workdir::shown(path);
+    let bytes = read_plan_bytes(path)?;
+    let text = encryption.open(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the plan {}: {e}. Nothing was changed.",
+            shown.display()
         )
-    };
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| not_a_plan())?;
+    })?;
+    let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|_| not_a_plan(path))?;
     let Some(version) = doc.get("format_version").and_then(|v| v.as_u64()) else {
-        return Err(not_a_plan());
+        return Err(not_a_plan(path));
     };
     if version != u64::from(PLAN_FILE_VERSION) {
         anyhow::bail!(
@@ -194,6 +246,5 @@ pub fn load_plan_file(path: &Path) -> anyhow::Result<PlanFile> {
             shown.display(),
         );
     }
-    let file: PlanFile = serde_json::from_value(doc).map_err(|_| not_a_plan())?;
-    Ok(file)
+    serde_json::from_value(doc).map_err(|_| not_a_plan(path))
 }

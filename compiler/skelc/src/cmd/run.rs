@@ -64,7 +64,13 @@ async fn show_and_apply(
     }
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.
-        if !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
+        // A state read through a fallback method (key rotation, migration) is written again
+        // in the configured form.
+        let migrate = locked.store.needs_rewrite()?;
+        if migrate {
+            eprintln!("The state is rewritten with its configured encryption method.");
+        }
+        if migrate || !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
             return finish(locked, planned, registry, args, true).await;
         }
         return Ok(0);
@@ -164,15 +170,34 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
 fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
-    let saved = super::plan::load_plan_file(path)?;
+    let root = super::plan::plan_root(path)?;
     let registry = glue::registry();
-    let project = match load_for_saved(&saved, &args.vars)? {
+    // The configuration says how the plan is encrypted; the variables given now supply the key
+    // material, which a plan file never holds.
+    let keyed = match super::load_saved_or_exit(&root, &args.vars) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let saved = super::plan::load_plan_file(path, &keyed.encryption.plan)?;
+    if saved.root != root {
+        anyhow::bail!(
+            "cannot read the plan {}: the directory recorded beside its encrypted data is not the \
+             one inside it (the file was altered). Nothing was changed.",
+            crate::workdir::shown(path).display()
+        );
+    }
+    let mut project = match load_for_saved(&saved, &args.vars)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    for name in &keyed.encryption.key_variables {
+        if let Some(value) = keyed.variables.get(name) {
+            project.variables.insert(name.clone(), value.clone());
+        }
+    }
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let mut locked = glue::lock_state(&project.root, "run")?;
+        let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "run")?;
         glue::recover(&mut locked, &registry, &project).await?;
         // A plan made before any state existed applies to a directory that still has none.
         if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.state_path().exists() {

@@ -46,13 +46,13 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
     let dir = workdir::root_dir(&given, "state", usage)?;
     match command {
         StateCommand::List { .. } => {
-            let state = skel_state::StateStore::open(&dir)?.read()?;
+            let state = crate::encryption::store_in(&dir, &Default::default())?.read()?;
             for addr in state.resources.keys() {
                 println!("{addr}");
             }
         }
         StateCommand::Show { address, .. } => {
-            let state = skel_state::StateStore::open(&dir)?.read()?;
+            let state = crate::encryption::store_in(&dir, &Default::default())?.read()?;
             let addr: skel_plan_ir::InstanceAddr = address.parse()?;
             // Without an index, a resource with `count` or `for_each`: each of its instances.
             let instances: Vec<_> = match state.resources.get_key_value(&addr) {
@@ -114,7 +114,10 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             }
         }
         StateCommand::Rm { addresses } => {
-            let mut locked = crate::glue::lock_state(&dir, "state rm")?;
+            let mut locked = crate::glue::lock_state(
+                crate::encryption::store_in(&dir, &Default::default())?,
+                "state rm",
+            )?;
             for address in &addresses {
                 let addr: skel_plan_ir::InstanceAddr = address.parse()?;
                 if locked.state.resources.remove(&addr).is_none() {
@@ -128,7 +131,10 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             );
         }
         StateCommand::Mv { from, to, .. } => {
-            let mut locked = crate::glue::lock_state(&dir, "state mv")?;
+            let mut locked = crate::glue::lock_state(
+                crate::encryption::store_in(&dir, &Default::default())?,
+                "state mv",
+            )?;
             let from: skel_plan_ir::InstanceAddr = from.parse()?;
             let to: skel_plan_ir::InstanceAddr = to.parse()?;
             if from.resource.type_name != to.resource.type_name

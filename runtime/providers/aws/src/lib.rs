@@ -38,6 +38,7 @@ mod data;
 mod dns;
 pub mod error;
 mod gateways;
+pub mod kms;
 mod network;
 pub mod origin;
 mod routing;

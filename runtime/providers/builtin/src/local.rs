@@ -85,11 +85,17 @@ pub fn parse_mode(text: &str) -> Option<u32> {
 }
 
 /// The permission bits of files and created directories when the configuration sets none.
-fn default_mode(type_name: &str) -> u32 {
-    if type_name == "local_sensitive_file" {
-        0o700
-    } else {
-        0o777
+/// A permission (`file_permission` or `directory_permission`) when the configuration leaves it
+/// out, before the umask: `0777` for both, as Terraform's local provider, but a file with
+/// `sensitive_content` is private (`0600`, its directories `0700`), and `local_sensitive_file`
+/// is `0700`.
+fn default_mode(type_name: &str, name: &str, config: &Value) -> u32 {
+    let private =
+        type_name == "local_sensitive_file" || !get(config, "sensitive_content").is_null();
+    match (private, type_name, name) {
+        (false, _, _) => 0o777,
+        (true, "local_file", "file_permission") => 0o600,
+        (true, _, _) => 0o700,
     }
 }
 
@@ -150,6 +156,27 @@ fn io_error(type_name: &str, what: &str, path: &Path, e: &std::io::Error) -> Pro
     ))
 }
 
+/// The process's file mode creation mask, as the kernel reports it (`Umask:` in
+/// `/proc/self/status`); `0o022` where it cannot be read. Read, not set: setting it to find it
+/// out would race with files other threads create.
+pub fn process_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// `file_permission` and `directory_permission` are bits before the umask, as in Terraform's
+/// local provider: the bits a file or directory actually gets.
+fn effective_mode(mode: u32) -> u32 {
+    mode & !process_umask() & 0o7777
+}
+
 /// Creates the missing parent directories of `file` with permission bits `mode`.
 async fn create_parents(type_name: &str, file: &Path, mode: u32) -> Result<(), ProviderError> {
     let mut missing: Vec<PathBuf> = Vec::new();
@@ -162,7 +189,13 @@ async fn create_parents(type_name: &str, file: &Path, mode: u32) -> Result<(), P
         dir = d.parent();
     }
     for d in missing.iter().rev() {
-        match tokio::fs::create_dir(d).await {
+        let created = {
+            use std::os::unix::fs::DirBuilderExt;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.mode(mode);
+            builder.create(d)
+        };
+        match created {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(io_error(type_name, "create the directory", d, &e)),
@@ -187,17 +220,37 @@ async fn write_file(
     };
     let path = Path::new(filename);
     let bytes = desired_content(type_name, planned).await?;
-    let file_mode =
-        mode_arg(type_name, planned, "file_permission")?.unwrap_or(default_mode(type_name));
-    let dir_mode =
-        mode_arg(type_name, planned, "directory_permission")?.unwrap_or(default_mode(type_name));
+    let file_mode = effective_mode(
+        mode_arg(type_name, planned, "file_permission")?.unwrap_or(default_mode(
+            type_name,
+            "file_permission",
+            planned,
+        )),
+    );
+    let dir_mode = effective_mode(
+        mode_arg(type_name, planned, "directory_permission")?.unwrap_or(default_mode(
+            type_name,
+            "directory_permission",
+            planned,
+        )),
+    );
     create_parents(type_name, path, dir_mode).await?;
-    tokio::fs::write(path, &bytes)
-        .await
-        .map_err(|e| io_error(type_name, "write", path, &e))?;
-    tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(file_mode))
-        .await
-        .map_err(|e| io_error(type_name, "set the permissions of", path, &e))?;
+    // Created with its final mode (never wider for a moment); an existing file is narrowed
+    // before the new content goes in.
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(file_mode)
+            .open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(file_mode))?;
+        file.write_all(&bytes)?;
+        file.sync_all()
+    };
+    write().map_err(|e| io_error(type_name, "write", path, &e))?;
     Ok(state_with_digests(block, planned, &bytes))
 }
 
@@ -244,7 +297,7 @@ async fn state_from_disk(
     if let Ok(meta) = tokio::fs::metadata(path).await {
         let on_disk = meta.permissions().mode() & 0o7777;
         let recorded = get_str(state, "file_permission").and_then(parse_mode);
-        if recorded.is_some_and(|m| m != on_disk) {
+        if recorded.is_some_and(|m| effective_mode(m) != on_disk) {
             set(
                 &mut out,
                 "file_permission",
@@ -315,10 +368,8 @@ impl Provider for LocalProvider {
         if let Value::Object(planned) = &mut response.planned {
             for name in ["file_permission", "directory_permission"] {
                 if matches!(planned.get(name), Some(Value::Unknown(_))) {
-                    planned.insert(
-                        name.into(),
-                        Value::string(format!("{:04o}", default_mode(request.type_name))),
-                    );
+                    let mode = default_mode(request.type_name, name, request.config);
+                    planned.insert(name.into(), Value::string(format!("{mode:04o}")));
                 }
             }
         }
@@ -395,9 +446,10 @@ impl Provider for LocalProvider {
             Value::string(format!("{:04o}", meta.permissions().mode() & 0o7777)),
         );
         if schema.block.attribute("directory_permission").is_some() {
+            let mode = default_mode(type_name, "directory_permission", &Value::Null);
             values.insert(
                 "directory_permission".into(),
-                Value::string(format!("{:04o}", default_mode(type_name))),
+                Value::string(format!("{mode:04o}")),
             );
         }
         Ok(complete_object(&schema.block, values))

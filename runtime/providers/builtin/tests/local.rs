@@ -15,6 +15,16 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
+/// This process's umask, read the way the kernel reports it.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .unwrap();
+    u32::from_str_radix(line.trim(), 8).unwrap()
+}
+
 fn file_config(ty: &str, path: &Path, extra: &[(&str, Value)]) -> Value {
     let mut args = vec![("filename", s(&path.to_string_lossy()))];
     args.extend(extra.iter().cloned());
@@ -32,8 +42,10 @@ async fn create_read_drift_and_delete() {
     assert!(matches!(attr(&planned.planned, "id"), Value::Unknown(_)));
     let state = apply(&p, "local_file", None, Some(&planned.planned)).await;
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello");
-    assert_eq!(mode(&path), 0o777);
-    assert_eq!(mode(&dir.path().join("a/b")), 0o777);
+    // "0777" is before the umask, as in Terraform: never world-writable under the usual 022.
+    assert_eq!(mode(&path), 0o777 & !umask());
+    assert_eq!(mode(&dir.path().join("a/b")), 0o777 & !umask());
+    assert_eq!(mode(&dir.path().join("a")), 0o777 & !umask());
     // Known digests of "hello".
     assert_eq!(
         attr_str(&state, "id"),
@@ -123,6 +135,18 @@ async fn permission_bits() {
     assert_eq!(
         replan.requires_replace,
         vec![vec!["file_permission".to_string()]]
+    );
+
+    // `sensitive_content` makes the file private by default: 0600, its directories 0700.
+    let path3 = dir.path().join("private/token");
+    let cfg = file_config("local_file", &path3, &[("sensitive_content", s("t0ken"))]);
+    let state = create(&p, "local_file", &cfg).await;
+    assert_eq!(attr_str(&state, "file_permission"), "0600");
+    assert_eq!(mode(&path3), 0o600);
+    assert_eq!(mode(&dir.path().join("private")), 0o700);
+    assert_eq!(
+        p.read("local_file", &state).await.unwrap(),
+        Some(state.clone())
     );
 
     // local_sensitive_file defaults to 0700.

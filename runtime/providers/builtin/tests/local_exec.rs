@@ -128,4 +128,7 @@ fn durations() {
     assert_eq!(parse_duration("5 minutes"), None);
     assert_eq!(parse_duration(""), None);
     assert_eq!(parse_duration("m"), None);
+    // Absurd values are refused, not an overflow panic (`Duration::from_secs_f64(1e20)`).
+    assert_eq!(parse_duration("1e20"), None);
+    assert_eq!(parse_duration("99999999999999999999h"), None);
 }

@@ -18,6 +18,8 @@ struct Sshd {
     key: String,
     other_key: String,
     host_key: String,
+    /// The CA key that signed the server's host certificate.
+    host_ca: String,
 }
 
 fn script() -> PathBuf {
@@ -26,11 +28,18 @@ fn script() -> PathBuf {
 
 impl Sshd {
     fn start() -> Sshd {
+        Sshd::start_with(&[])
+    }
+
+    /// A server whose host certificate is made with `env` (`SSHD_TEST_CERT_PRINCIPALS`,
+    /// `SSHD_TEST_CERT_VALIDITY`).
+    fn start_with(env: &[(&str, &str)]) -> Sshd {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = Command::new("bash")
             .arg(script())
             .arg("start")
             .arg(dir.path())
+            .envs(env.iter().copied())
             .output()
             .expect("run scripts/sshd-test");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -55,6 +64,7 @@ impl Sshd {
             key: read(field("KEY")),
             other_key: read(field("OTHER_KEY")),
             host_key: read(field("HOST_KEY")),
+            host_ca: read(field("HOST_CA")),
             dir,
         }
     }
@@ -286,7 +296,11 @@ async fn failing_remote_command_is_an_error() {
     )
     .await;
     assert!(r.unwrap_err().to_string().contains("status 1"));
-    assert!(lines.is_empty(), "{lines:?}");
+    // Only the warning that the host is not in known_hosts (this test has no `host_key`).
+    assert!(
+        lines.iter().all(|l| l.starts_with("warning: [127.0.0.1]")),
+        "{lines:?}"
+    );
 
     // Uploading into a directory that does not exist fails with a clear message.
     let (r, _) = run(
@@ -401,4 +415,106 @@ async fn connection_arguments_are_checked() {
     )
     .await;
     assert!(matches!(r, Err(ProviderError::InvalidConfig(_))));
+}
+
+#[tokio::test]
+async fn host_certificates_are_verified_against_the_ca() {
+    let sshd = Sshd::start();
+    let inline = obj(&[("inline", list(&["echo certified"]))]);
+    // `host_key` is the CA: the server's certificate is checked and accepted, with no warning.
+    let by_ca = sshd.connection(&[("host_key", Value::string(sshd.host_ca.trim()))]);
+    let (r, lines) = run("remote-exec", &inline, &by_ca).await;
+    r.unwrap();
+    assert_eq!(lines, vec!["certified"]);
+    // By another name the certificate lists.
+    let mut by_name = sshd.connection(&[("host_key", Value::string(sshd.host_ca.trim()))]);
+    if let Value::Object(m) = &mut by_name {
+        m.insert("host".into(), Value::string("localhost"));
+    }
+    let (r, lines) = run("remote-exec", &inline, &by_name).await;
+    r.unwrap();
+    assert_eq!(lines, vec!["certified"]);
+
+    // A certificate for other principals, an expired one, one not valid yet.
+    for (env, expected) in [
+        (
+            ("SSHD_TEST_CERT_PRINCIPALS", "db.internal"),
+            "not valid for `127.0.0.1`",
+        ),
+        (("SSHD_TEST_CERT_VALIDITY", "-2h:-1h"), "expired"),
+        (("SSHD_TEST_CERT_VALIDITY", "+1h:+2h"), "not valid yet"),
+    ] {
+        let other = Sshd::start_with(&[env]);
+        let conn = other.connection(&[("host_key", Value::string(other.host_ca.trim()))]);
+        let started = Instant::now();
+        let (r, lines) = run("remote-exec", &inline, &conn).await;
+        let err = r.unwrap_err();
+        assert!(matches!(err, ProviderError::Auth(_)), "{env:?}: {err:?}");
+        assert!(err.to_string().contains(expected), "{env:?}: {err}");
+        assert!(lines.is_empty(), "nothing ran: {lines:?}");
+        assert!(started.elapsed() < Duration::from_secs(10), "not retried");
+    }
+
+    // Another CA (here: the first server's CA for the second server) is refused.
+    let other = Sshd::start();
+    let conn = other.connection(&[("host_key", Value::string(sshd.host_ca.trim()))]);
+    let (r, _) = run("remote-exec", &inline, &conn).await;
+    let msg = r.unwrap_err().to_string();
+    assert!(msg.contains("signed by another authority"), "{msg}");
+}
+
+#[tokio::test]
+async fn remote_exec_scripts_are_private_and_removed() {
+    let sshd = Sshd::start();
+    let conn = sshd.connection(&[("host_key", Value::string(sshd.host_key.trim()))]);
+    let report = r#"echo "path=$0 mode=$(stat -c %a "$0") dir=$(stat -c %a "$(dirname "$0")")""#;
+    let (r, lines) = run("remote-exec", &obj(&[("inline", list(&[report]))]), &conn).await;
+    r.unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("path="))
+        .expect("a report line");
+    let fields: std::collections::HashMap<&str, &str> = line
+        .split(' ')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    assert_eq!(fields["mode"], "700", "{line}");
+    assert_eq!(fields["dir"], "700", "a private directory: {line}");
+    let script = Path::new(fields["path"]);
+    // The server is this machine: the script and its directory are gone.
+    assert!(!script.exists(), "{line}");
+    assert!(!script.parent().unwrap().exists(), "{line}");
+    assert_ne!(script.parent().unwrap(), Path::new("/tmp"), "{line}");
+
+    // Removed after a failure too.
+    let (r, lines) = run(
+        "remote-exec",
+        &obj(&[("inline", list(&[report, "exit 4"]))]),
+        &conn,
+    )
+    .await;
+    assert!(r.unwrap_err().to_string().contains("status 4"));
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("path="))
+        .expect("a report line");
+    let path = line.split(' ').next().unwrap().trim_start_matches("path=");
+    assert!(!Path::new(path).parent().unwrap().exists(), "{line}");
+
+    // An explicit `script_path` gets mode 0700 and is removed afterwards.
+    let chosen = sshd.dir.path().join("chosen-%RAND%.sh");
+    let conn = sshd.connection(&[
+        ("host_key", Value::string(sshd.host_key.trim())),
+        ("script_path", Value::string(chosen.to_string_lossy())),
+    ]);
+    let (r, lines) = run("remote-exec", &obj(&[("inline", list(&[report]))]), &conn).await;
+    r.unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("path="))
+        .expect("a report line");
+    assert!(line.contains("mode=700"), "{line}");
+    let path = line.split(' ').next().unwrap().trim_start_matches("path=");
+    assert!(path.contains("chosen-"), "{line}");
+    assert!(!Path::new(path).exists(), "{line}");
 }

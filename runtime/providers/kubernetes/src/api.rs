@@ -292,28 +292,10 @@ fn to_json(obj: &DynamicObject) -> Result<Json, ProviderError> {
         .map_err(|e| ProviderError::Other(format!("Could not encode a Kubernetes object: {e}.")))
 }
 
-/// `1m30s`, `10m`, `45s`, `2h` → a duration.
+/// `1m30s`, `10m`, `45s`, `2h` → a duration (`skel_schema::parse_duration`: at most 720h, never
+/// an overflow).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().ok()?;
-        number.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    if !number.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs(total))
+    skel_schema::parse_duration(text).ok()
 }
 
 fn show_duration(d: Duration) -> String {

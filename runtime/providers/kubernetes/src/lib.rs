@@ -95,10 +95,8 @@ fn first<'a>(v: &'a Value, name: &str) -> &'a Value {
 fn timeout(state: &Value, which: &str, default: Duration) -> Result<Duration, ProviderError> {
     match attr(attr(state, "timeouts"), which).as_str() {
         None => Ok(default),
-        Some(text) => api::parse_duration(text).ok_or_else(|| {
-            ProviderError::InvalidConfig(format!(
-                "timeouts.{which} must be a duration such as \"30s\", \"10m\" or \"1h30m\", not {text:?}."
-            ))
+        Some(text) => skel_schema::parse_duration(text).map_err(|why| {
+            ProviderError::InvalidConfig(format!("timeouts.{which} is {text:?}: {why}."))
         }),
     }
 }

@@ -420,7 +420,7 @@ async fn a_malformed_timeout_fails_the_plan_before_anything_is_created() {
         .expect_err("a plan with timeouts.create = \"soon\"");
     assert!(
         matches!(&err, ProviderError::InvalidConfig(m)
-            if m.contains("timeouts.create must be a duration") && m.contains("\"soon\"")),
+            if m.contains("timeouts.create is \"soon\"") && m.contains("not a duration")),
         "{err:?}"
     );
     assert!(e

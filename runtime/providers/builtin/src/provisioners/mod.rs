@@ -14,6 +14,7 @@ use skel_provider::fault::{self, When};
 use skel_provider::ProviderError;
 use skel_value::Value;
 
+mod host_keys;
 mod local_exec;
 mod remote;
 pub mod ssh;

@@ -169,6 +169,9 @@ pub(super) async fn file(
         None => None,
     };
     let session = Session::connect(conn).await?;
+    if let Some(warning) = &session.warning {
+        output(warning);
+    }
     let result = match (source, source_meta) {
         (Some(src), Some(meta)) if meta.is_dir() => {
             let path = Path::new(src);
@@ -244,42 +247,74 @@ pub(super) async fn remote_exec(
         to_run.push((format!("the script `{path}`"), bytes, false));
     }
     let session = Session::connect(conn).await?;
+    if let Some(warning) = &session.warning {
+        output(warning);
+    }
     let mut result = Ok(());
     for (what, bytes, with_sh) in &to_run {
-        let n: u32 = rand::rng().random_range(0..u32::MAX);
-        let remote = conn.script_path.replace("%RAND%", &n.to_string());
-        let quoted = sh_quote(&remote);
-        result = must_run(
-            KIND,
-            &session,
-            &format!("uploading {what} to `{remote}`"),
-            &format!("cat > {quoted} && chmod 0777 {quoted}"),
-            Some(bytes),
-            output,
-        )
-        .await;
-        if result.is_err() {
-            break;
-        }
-        let command = if *with_sh {
-            format!("/bin/sh {quoted}")
-        } else {
-            quoted.clone()
-        };
-        let run = session.exec(&command, None, output).await;
-        // Best effort: the script is not needed any more.
-        let _ = session
-            .exec(&format!("rm -f {quoted}"), None, &mut |_| {})
-            .await;
-        result = match run {
-            Ok(r) if r.success() => Ok(()),
-            Ok(r) => Err(failed(KIND, &session, &what.to_string(), &r)),
-            Err(e) => Err(e),
-        };
+        result = run_script(&session, conn, what, bytes, *with_sh, output).await;
         if result.is_err() {
             break;
         }
     }
     session.close().await;
     result
+}
+
+/// Uploads one script with mode 0700 and runs it. By default it goes into a private directory
+/// made by `mktemp -d` (mode 0700) and the directory is removed when the script ends, whatever
+/// its outcome, all in one remote shell; with `script_path` it goes there (created under
+/// `umask 077`) and is removed afterwards.
+async fn run_script(
+    session: &Session,
+    conn: &Connection,
+    what: &str,
+    bytes: &[u8],
+    with_sh: bool,
+    output: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), ProviderError> {
+    const KIND: &str = "remote-exec";
+    let Some(path) = &conn.script_path else {
+        let run = if with_sh {
+            r#"/bin/sh "$d/script""#
+        } else {
+            r#""$d/script""#
+        };
+        let command = format!(
+            r#"umask 077; d=$(mktemp -d) || exit 125; trap 'rm -rf "$d"' EXIT; cat > "$d/script" && chmod 0700 "$d/script" && {run}"#
+        );
+        let result = session.exec(&command, Some(bytes), output).await?;
+        return if result.success() {
+            Ok(())
+        } else {
+            Err(failed(KIND, session, what, &result))
+        };
+    };
+    let n: u32 = rand::rng().random_range(0..u32::MAX);
+    let remote = path.replace("%RAND%", &n.to_string());
+    let quoted = sh_quote(&remote);
+    must_run(
+        KIND,
+        session,
+        &format!("uploading {what} to `{remote}`"),
+        &format!("(umask 077 && cat > {quoted}) && chmod 0700 {quoted}"),
+        Some(bytes),
+        output,
+    )
+    .await?;
+    let command = if with_sh {
+        format!("/bin/sh {quoted}")
+    } else {
+        quoted.clone()
+    };
+    let run = session.exec(&command, None, output).await;
+    // Best effort: the script is not needed any more.
+    let _ = session
+        .exec(&format!("rm -f {quoted}"), None, &mut |_| {})
+        .await;
+    match run {
+        Ok(r) if r.success() => Ok(()),
+        Ok(r) => Err(failed(KIND, session, what, &r)),
+        Err(e) => Err(e),
+    }
 }

@@ -3,23 +3,23 @@
 //! Connecting retries until the connection's `timeout` (default 5m) has passed, since a new
 //! instance takes a while to boot; authentication failures and a wrong host key are not
 //! retried. Authentication uses `private_key` (OpenSSH or PEM text, optionally with
-//! `certificate`) and then `password`. When `host_key` is set the server's key must match it;
-//! when it is not set any host key is accepted (as Terraform does) — set it where the network
-//! between skel and the host is not trusted.
+//! `certificate`) and then `password`. The server's identity is checked first
+//! ([`super::host_keys`]): against `host_key` (its key, or the CA of its host certificate), or,
+//! without it, against the user's `~/.ssh/known_hosts`.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::{
-    Certificate, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
-};
+use russh::keys::{Certificate, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::ChannelMsg;
 use skel_provider::ProviderError;
 use skel_value::Value;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::host_keys::{HostKeyCheck, Trust, Verdict};
 use super::Lines;
 use crate::common::{get, get_bool, get_str};
 
@@ -34,8 +34,11 @@ pub struct Connection {
     pub certificate: Option<String>,
     pub host_key: Option<String>,
     pub timeout: Duration,
-    /// Where `remote-exec` uploads scripts; `%RAND%` is replaced by a random number.
-    pub script_path: String,
+    /// Where `remote-exec` uploads scripts (`%RAND%` is replaced by a random number); by
+    /// default a private directory made with `mktemp -d`.
+    pub script_path: Option<String>,
+    /// The user's known_hosts file, consulted when `host_key` is not set.
+    pub known_hosts: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -55,43 +58,10 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// Parses a Go-style duration as Terraform's `timeout` takes it: `5m`, `30s`, `1h30m`, `500ms`.
+/// Parses a Go-style duration as Terraform's `timeout` takes it: `5m`, `30s`, `1h30m`, `500ms`
+/// (`skel_schema::parse_duration`: at most 720h; an absurd value is `None`, never an overflow).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    if let Ok(secs) = text.parse::<f64>() {
-        // A bare number: seconds.
-        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
-    }
-    let mut total = 0f64;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += value * scale;
-    }
-    Some(Duration::from_secs_f64(total))
+    skel_schema::parse_duration(text).ok()
 }
 
 fn invalid(message: String) -> ProviderError {
@@ -127,11 +97,8 @@ impl Connection {
         let user = get_str(v, "user").unwrap_or("root").to_string();
         let timeout = match get_str(v, "timeout") {
             None => Duration::from_secs(300),
-            Some(t) => parse_duration(t).ok_or_else(|| {
-                invalid(format!(
-                    "connection: `timeout` must be a duration such as \"5m\" or \"30s\", not {t:?}."
-                ))
-            })?,
+            Some(t) => skel_schema::parse_duration(t)
+                .map_err(|why| invalid(format!("connection: `timeout` is {t:?}: {why}.")))?,
         };
         if get_str(v, "bastion_host").is_some() {
             return Err(invalid(
@@ -160,9 +127,10 @@ impl Connection {
             certificate: get_str(v, "certificate").map(str::to_string),
             host_key: get_str(v, "host_key").map(str::to_string),
             timeout,
-            script_path: get_str(v, "script_path")
-                .unwrap_or("/tmp/skel_%RAND%.sh")
-                .to_string(),
+            script_path: get_str(v, "script_path").map(str::to_string),
+            known_hosts: std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".ssh").join("known_hosts")),
         })
     }
 
@@ -184,31 +152,6 @@ impl Connection {
     }
 }
 
-/// Checks the server's key against the configured `host_key`, or accepts any.
-struct HostKeyCheck {
-    expected: Option<PublicKey>,
-}
-
-impl client::Handler for HostKeyCheck {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        server_public_key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let Some(expected) = &self.expected else {
-            return Ok(true);
-        };
-        Ok(match server_public_key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.key_data() == expected.key_data(),
-            PublicKeyOrCertificate::Certificate(cert) => {
-                cert.public_key() == expected.key_data()
-                    || cert.signature_key() == expected.key_data()
-            }
-        })
-    }
-}
-
 /// Why one connection attempt failed.
 enum Attempt {
     /// Worth trying again until the timeout (refused, reset, the server still booting).
@@ -221,6 +164,8 @@ enum Attempt {
 pub struct Session {
     handle: Handle<HostKeyCheck>,
     target: String,
+    /// A warning about the server's identity (an unknown host accepted), to show the user.
+    pub warning: Option<String>,
 }
 
 /// What a remote command did.
@@ -328,14 +273,17 @@ impl Session {
     pub async fn connect(conn: &Connection) -> Result<Session, ProviderError> {
         let key = parse_private_key(conn)?;
         let certificate = parse_certificate(conn)?;
-        let expected = parse_host_key(conn)?;
+        let trust = match parse_host_key(conn)? {
+            Some(key) => Trust::Configured(key),
+            None => Trust::KnownHosts(conn.known_hosts.clone()),
+        };
         let deadline = Instant::now() + conn.timeout;
         let mut delay = Duration::from_millis(250);
         let mut last_error = String::new();
         loop {
             let attempt = tokio::time::timeout_at(
                 deadline,
-                Self::connect_once(conn, key.clone(), certificate.clone(), expected.clone()),
+                Self::connect_once(conn, key.clone(), certificate.clone(), trust.clone()),
             )
             .await;
             match attempt {
@@ -363,25 +311,52 @@ impl Session {
         conn: &Connection,
         key: Option<Arc<PrivateKey>>,
         certificate: Option<Certificate>,
-        expected: Option<PublicKey>,
+        trust: Trust,
     ) -> Result<Session, Attempt> {
         let stream = TcpStream::connect((conn.host.as_str(), conn.port))
             .await
             .map_err(|e| Attempt::Retry(describe_io(&e)))?;
         let _ = stream.set_nodelay(true);
-        let config = Arc::new(client::Config {
+        let mut config = client::Config {
             keepalive_interval: Some(Duration::from_secs(30)),
             ..Default::default()
-        });
-        let mut handle = client::connect_stream(config, stream, HostKeyCheck { expected })
+        };
+        if matches!(trust, Trust::Configured(_)) {
+            // Ask for a host certificate too: `host_key` may be the CA that signed it.
+            config.preferred.host_key_certificates = config.preferred.key.clone();
+        }
+        let verdict = Arc::new(Mutex::new(Verdict::default()));
+        let check = HostKeyCheck {
+            trust,
+            host: conn.host.clone(),
+            port: conn.port,
+            verdict: verdict.clone(),
+        };
+        let refused = || {
+            verdict
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .refused
+                .clone()
+        };
+        let mut handle = client::connect_stream(Arc::new(config), stream, check)
             .await
-            .map_err(|e| match e {
-                russh::Error::UnknownKey => Attempt::Fatal(ProviderError::Auth(format!(
-                    "The host key of {} does not match the connection's `host_key`.",
+            .map_err(|e| match (e, refused()) {
+                (_, Some(reason)) => Attempt::Fatal(ProviderError::Auth(format!(
+                    "Refusing to connect to {}: {reason}.",
                     conn.host_port()
                 ))),
-                other => Attempt::Retry(describe_ssh(&other)),
+                (russh::Error::UnknownKey, None) => Attempt::Fatal(ProviderError::Auth(format!(
+                    "Refusing to connect to {}: its host key was not accepted.",
+                    conn.host_port()
+                ))),
+                (other, None) => Attempt::Retry(describe_ssh(&other)),
             })?;
+        let warning = verdict
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .warning
+            .take();
         let target = conn.target();
         let mut tried = Vec::new();
         if let Some(key) = key {
@@ -407,7 +382,11 @@ impl Session {
                 }
             };
             if result.success() {
-                return Ok(Session { handle, target });
+                return Ok(Session {
+                    handle,
+                    target,
+                    warning,
+                });
             }
         }
         if let Some(password) = &conn.password {
@@ -417,7 +396,11 @@ impl Session {
                 .await
                 .map_err(|e| Attempt::Retry(describe_ssh(&e)))?;
             if result.success() {
-                return Ok(Session { handle, target });
+                return Ok(Session {
+                    handle,
+                    target,
+                    warning,
+                });
             }
         }
         Err(Attempt::Fatal(ProviderError::Auth(format!(
