@@ -1,8 +1,7 @@
 //! Encoding functions: base64, JSON, YAML and URL encoding.
 
 use base64::Engine;
-use skel_value::ValueMap;
-use skel_value::{Number, Type, Value};
+use skel_value::{Type, Value};
 
 use crate::util::{arg, func, p, pn, ret_dynamic, ret_string, str_arg};
 use crate::{CallError, Function};

@@ -1,6 +1,7 @@
 //! `yamldecode` and `yamlencode`: YAML read into values and values written as YAML, through one
 //! YAML crate (see ARCHITECTURE.md, "Dependencies", for the choice).
 
+use serde_yaml_ng::Value as Yaml;
 use skel_value::{Number, Value, ValueMap};
 
 use crate::CallError;
@@ -9,28 +10,28 @@ use crate::CallError;
 /// aliases are expanded, tags are dropped (the tagged value is kept), and more than one
 /// document is an error.
 pub(crate) fn decode(src: &str) -> Result<Value, CallError> {
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(src).map_err(|e| CallError::at(0, format!("invalid YAML: {e}")))?;
+    let yaml: Yaml =
+        serde_yaml_ng::from_str(src).map_err(|e| CallError::at(0, format!("invalid YAML: {e}")))?;
     from_yaml(&yaml)
 }
 
 /// The value's JSON form written as YAML.
 pub(crate) fn encode(value: &Value) -> Result<Value, CallError> {
-    serde_yaml::to_string(&value.to_json())
+    serde_yaml_ng::to_string(&value.to_json())
         .map(Value::String)
         .map_err(|e| CallError::at(0, format!("cannot encode as YAML: {e}")))
 }
 
-fn from_yaml(y: &serde_yaml::Value) -> Result<Value, CallError> {
+fn from_yaml(y: &Yaml) -> Result<Value, CallError> {
     Ok(match y {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(*b),
-        serde_yaml::Value::Number(n) => Value::Number(Number(n.as_f64().unwrap_or(f64::NAN))),
-        serde_yaml::Value::String(s) => Value::String(s.clone()),
-        serde_yaml::Value::Sequence(items) => {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(*b),
+        Yaml::Number(n) => Value::Number(Number(n.as_f64().unwrap_or(f64::NAN))),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Sequence(items) => {
             Value::Tuple(items.iter().map(from_yaml).collect::<Result<_, _>>()?)
         }
-        serde_yaml::Value::Mapping(m) => {
+        Yaml::Mapping(m) => {
             let mut out = ValueMap::new();
             for (k, v) in m {
                 let key = match from_yaml(k)? {
@@ -44,7 +45,7 @@ fn from_yaml(y: &serde_yaml::Value) -> Result<Value, CallError> {
             }
             Value::Object(out)
         }
-        serde_yaml::Value::Tagged(t) => from_yaml(&t.value)?,
+        Yaml::Tagged(t) => from_yaml(&t.value)?,
     })
 }
 

@@ -179,7 +179,8 @@ fn encode_text() {
     assert_eq!(encode(num(1.0)), "1\n");
     assert_eq!(encode(num(1.5)), "1.5\n");
     assert_eq!(encode(Value::Bool(true)), "true\n");
-    // Strings that would read back as something else are quoted.
+    // Strings that would read back as something else are quoted (`yes` is a string in YAML
+    // 1.2, so it is not).
     assert_eq!(
         encode(obj(&[
             ("n", s("1")),
