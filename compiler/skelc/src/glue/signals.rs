@@ -13,7 +13,7 @@ pub fn install_ctrl_c(cancel: Arc<Cancel>) {
             cancel.request();
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("Stopped. The next command will reconcile the journal.");
-                std::process::exit(130);
+                std::process::exit(crate::exit::ExitStatus::Interrupted.code().into());
             }
         }
     });
