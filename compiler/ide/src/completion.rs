@@ -238,7 +238,7 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
                 }
                 fixed(
                     ctx,
-                    &["count", "for_each", "depends_on", "provider"],
+                    skel_hir::resolve::RESOURCE_META_ATTRS,
                     &["lifecycle"],
                     set,
                     2,

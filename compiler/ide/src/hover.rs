@@ -379,20 +379,13 @@ pub(crate) fn infer_in_item(
     }
     for b in path.iter().skip(1) {
         if b.ident.name == "dynamic" {
-            let iterator = b
-                .body
-                .attribute("iterator")
-                .and_then(|a| match &a.expr.kind {
-                    ExprKind::Variable(i) => Some(i.name.clone()),
-                    _ => None,
-                })
-                .or_else(|| b.label(0).map(str::to_string));
+            let iterator = skel_hir::resolve::dynamic_iterator(b);
             let (k, v) = match b.body.attribute("for_each") {
                 Some(fe) => ctx.iteration(&fe.expr),
                 None => (Type::Dynamic, Type::Dynamic),
             };
             if let Some(it) = iterator {
-                ctx.push_scope(&it, Type::object([("key", k), ("value", v)]));
+                ctx.push_scope(it, Type::object([("key", k), ("value", v)]));
             }
         }
     }

@@ -420,7 +420,7 @@ impl Expr {
     }
 
     /// Visit this expression and every expression nested in it, templates included.
-    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match &self.kind {
             ExprKind::Null
@@ -486,7 +486,7 @@ impl Expr {
     }
 }
 
-fn walk_parts(parts: &[TemplatePart], f: &mut dyn FnMut(&Expr)) {
+fn walk_parts<'a>(parts: &'a [TemplatePart], f: &mut dyn FnMut(&'a Expr)) {
     for part in parts {
         match part {
             TemplatePart::Literal { .. } => {}

@@ -336,14 +336,7 @@ impl InferCtx<'_> {
             )
             .help = Some("module inputs are arguments: `name = value`".into());
         }
-        let meta = [
-            "source",
-            "version",
-            "count",
-            "for_each",
-            "depends_on",
-            "providers",
-        ];
+        let meta = skel_hir::resolve::MODULE_META_ATTRS;
         let Some(child) = child else {
             for attr in block
                 .body

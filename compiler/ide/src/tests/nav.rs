@@ -319,3 +319,58 @@ fn document_symbols_nested() {
         ]
     );
 }
+
+#[test]
+fn a_for_or_dynamic_binding_shadows_a_reference_root() {
+    let text = r#"
+        variable "ports" {
+          type    = list(number)
+          default = [22]
+        }
+        variable "items" {
+          type    = list(object({ ports = number }))
+          default = []
+        }
+        locals {
+          value = 1
+          a     = [for var in var.items : var.ports]
+          b     = "%{ for var in var.items }${var.ports}%{ endfor }"
+          c     = [for x in var.items : var.ports]
+        }
+        resource "aws_security_group" "sg" {
+          dynamic "ingress" {
+            for_each = local.value == 1 ? var.ports : []
+            iterator = local
+            content {
+              from_port   = local.value
+              to_port     = local.value
+              protocol    = "tcp"
+              cidr_blocks = ["0.0.0.0/0"]
+            }
+          }
+        }
+        "#;
+    // Only the reference outside any `for` binding `var` is the variable.
+    let f = fixture(&text.replacen("variable \"ports\"", "variable \"po$0rts\"", 1));
+    let text_of = |f: &Fixture| f.files[0].text(f.db()).clone().unwrap_or_default();
+    let at = |needle: &str| {
+        let start = text_of(&f).find(needle).expect("needle") + needle.len() - 5;
+        format!("/main.skel@{}..{} \"ports\"", start, start + 5)
+    };
+    check_references(
+        &f,
+        false,
+        &[&at("x in var.items : var.ports"), &at("? var.ports")],
+    );
+    // Inside the dynamic block `local` is the iterator: only the `for_each` reads the local.
+    let f = fixture(&text.replacen("value = 1", "val$0ue = 1", 1));
+    let start = text_of(&f).find("local.value == 1").expect("needle") + 6;
+    check_references(
+        &f,
+        false,
+        &[&format!("/main.skel@{}..{} \"value\"", start, start + 5)],
+    );
+    // Go to definition on a shadowed root finds nothing to go to.
+    let f = fixture(&text.replacen("var.ports]", "var.po$0rts]", 1));
+    check_goto(&f, &[]);
+}
