@@ -374,3 +374,66 @@ fn a_for_or_dynamic_binding_shadows_a_reference_root() {
     let f = fixture(&text.replacen("var.ports]", "var.po$0rts]", 1));
     check_goto(&f, &[]);
 }
+
+/// Hover shows the type the check inferred, in the scopes only the check sets up: `self` in a
+/// provisioner's connection, `each` of the block's `for_each`, a `dynamic` iterator, a `for`
+/// variable named like a reference root.
+#[test]
+fn hover_reads_the_types_the_check_inferred() {
+    let text = r#"
+        variable "ports" {
+          type    = list(number)
+          default = [22]
+        }
+        resource "aws_instance" "web" {
+          for_each      = { a = "ami-1" }
+          ami           = each.value
+          instance_type = "t3.micro"
+          connection {
+            host = self.private_ip
+          }
+        }
+        resource "aws_security_group" "sg" {
+          dynamic "ingress" {
+            for_each = var.ports
+            content {
+              from_port   = ingress.value
+              to_port     = ingress.value
+              protocol    = "tcp"
+              cidr_blocks = [for var in ["0.0.0.0/0"] : upper(var)]
+            }
+          }
+        }
+        "#;
+    let at = |needle: &str| fixture(&with_cursor(text, needle));
+    check_hover(
+        &at("self.private_$0ip"),
+        "self.private_ip\n---\n```skel\nstring\n```",
+    );
+    check_hover(
+        &at("from_port   = ingress.va$0lue"),
+        "ingress.value\n---\n```skel\nnumber\n```",
+    );
+    check_hover(&at("upper(v$0ar)"), "var\n---\n```skel\nstring\n```");
+    // The results are data keyed by item-relative range.
+    let f = fixture(
+        r#"
+        resource "aws_vpc" "a" {
+          cidr_block = "10.0.0.0/16"
+        }
+        output "o" {
+          value = [aws_vpc.a.id, 1]
+        }
+        "#,
+    );
+    let ast = skel_db::item_ast(f.db(), f.files[0], 1).expect("the output");
+    let skel_syntax::Item::Block(output) = &*ast else {
+        panic!("a block")
+    };
+    let value = &output.body.attribute("value").expect("value").expr;
+    let types = skel_types::item_types(f.db(), f.files[0], 1);
+    assert_eq!(
+        types.get(value.range).map(ToString::to_string).as_deref(),
+        Some("tuple([string, number])")
+    );
+}

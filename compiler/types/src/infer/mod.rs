@@ -15,13 +15,15 @@ mod access;
 mod calls;
 mod diag;
 mod refs;
+mod results;
 
 pub use diag::DiagMut;
 use diag::{conversion_hint, never_equal};
+pub use results::ExprTypes;
 
 /// What references an expression may make.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RefPolicy {
+pub(crate) enum RefPolicy {
     /// Anything in the module.
     All,
     /// Only `var.<name>` (a variable's validation condition).
@@ -30,7 +32,10 @@ pub enum RefPolicy {
     None,
 }
 
-pub struct InferCtx<'db> {
+/// The inference of one item (or one local / output): diagnostics, and with
+/// [`InferCtx::recording`] the type of every expression inferred. Private to the crate: the
+/// other crates read results ([`crate::item_types`], [`crate::check_item`]), never a context.
+pub(crate) struct InferCtx<'db> {
     pub db: &'db dyn Db,
     pub dir: Directory,
     pub index: Arc<ModuleIndex>,
@@ -38,6 +43,8 @@ pub struct InferCtx<'db> {
     pub diagnostics: Vec<Diagnostic>,
     /// Names bound by for expressions, template `for` directives and dynamic-block iterators.
     scopes: Scopes<Type>,
+    /// The type of each expression inferred, by item-relative range, when recording.
+    recorded: Option<Vec<(TextRange, Type)>>,
     splat_items: Vec<Type>,
     /// Inside `try(…)`/`can(…)`: errors about attributes and indexes are caught at evaluation.
     in_try: u32,
@@ -60,6 +67,7 @@ impl<'db> InferCtx<'db> {
             item,
             diagnostics: Vec::new(),
             scopes: Scopes::default(),
+            recorded: None,
             splat_items: Vec::new(),
             in_try: 0,
             has_count: false,
@@ -146,8 +154,31 @@ impl<'db> InferCtx<'db> {
         }
     }
 
+    /// The same context, recording the type of every expression it infers.
+    pub fn recording(mut self) -> Self {
+        self.recorded = Some(Vec::new());
+        self
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.recorded.is_some()
+    }
+
+    /// The types recorded (see [`InferCtx::recording`]).
+    pub fn take_recorded(&mut self) -> ExprTypes {
+        ExprTypes::new(self.recorded.take().unwrap_or_default())
+    }
+
     /// The type of an expression.
     pub fn infer(&mut self, expr: &Expr) -> Type {
+        let ty = self.infer_kind(expr);
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push((expr.range, ty.clone()));
+        }
+        ty
+    }
+
+    fn infer_kind(&mut self, expr: &Expr) -> Type {
         match &expr.kind {
             ExprKind::Null => Type::Dynamic,
             ExprKind::Bool(_) => Type::Bool,
