@@ -16,7 +16,7 @@
 //! - `count` binds `count.index` and `for_each` binds `each` in the block that sets them;
 //!   `self` is bound in `provisioner` and `connection` blocks of a resource.
 
-use skel_syntax::{Attribute, Block, Body, Expr, ExprKind, Ident, Item, TemplatePart};
+use skel_syntax::{Attribute, Block, Body, Expr, ExprKind, Ident, Item, WalkEvent};
 
 /// A reserved root name: the first name of a reference that is not a resource type.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -284,109 +284,16 @@ pub fn walk_expr<'a, T: Default>(
     scopes: &mut Scopes<T>,
     f: &mut dyn FnMut(&'a Expr, &Scopes<T>),
 ) {
-    f(expr, scopes);
-    match &expr.kind {
-        ExprKind::Null
-        | ExprKind::Bool(_)
-        | ExprKind::Number(_)
-        | ExprKind::Variable(_)
-        | ExprKind::SplatItem
-        | ExprKind::Error => {}
-        ExprKind::Template(t) => walk_parts(&t.parts, scopes, f),
-        ExprKind::Tuple(items) => items.iter().for_each(|e| walk_expr(e, scopes, f)),
-        ExprKind::Object(items) => items.iter().for_each(|i| {
-            walk_expr(&i.key, scopes, f);
-            walk_expr(&i.value, scopes, f);
-        }),
-        ExprKind::Call { args, .. } => args.iter().for_each(|e| walk_expr(e, scopes, f)),
-        ExprKind::GetAttr { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Parens(expr) => {
-            walk_expr(expr, scopes, f)
-        }
-        ExprKind::Index { expr, index } => {
-            walk_expr(expr, scopes, f);
-            walk_expr(index, scopes, f);
-        }
-        ExprKind::Splat { expr, each, .. } => {
-            walk_expr(expr, scopes, f);
-            walk_expr(each, scopes, f);
-        }
-        ExprKind::Binary { lhs, rhs, .. } => {
-            walk_expr(lhs, scopes, f);
-            walk_expr(rhs, scopes, f);
-        }
-        ExprKind::Conditional { cond, then, other } => {
-            walk_expr(cond, scopes, f);
-            walk_expr(then, scopes, f);
-            walk_expr(other, scopes, f);
-        }
-        ExprKind::ForTuple {
-            key_var,
-            value_var,
-            collection,
-            value,
-            cond,
-        } => {
-            walk_expr(collection, scopes, f);
-            let depth = bind_for(scopes, key_var.as_ref(), value_var);
-            walk_expr(value, scopes, f);
-            if let Some(c) = cond {
-                walk_expr(c, scopes, f);
-            }
-            scopes.truncate(depth);
-        }
-        ExprKind::ForObject {
-            key_var,
-            value_var,
-            collection,
-            key,
-            value,
-            cond,
-            ..
-        } => {
-            walk_expr(collection, scopes, f);
-            let depth = bind_for(scopes, key_var.as_ref(), value_var);
-            walk_expr(key, scopes, f);
-            walk_expr(value, scopes, f);
-            if let Some(c) = cond {
-                walk_expr(c, scopes, f);
-            }
-            scopes.truncate(depth);
-        }
-    }
-}
-
-fn walk_parts<'a, T: Default>(
-    parts: &'a [TemplatePart],
-    scopes: &mut Scopes<T>,
-    f: &mut dyn FnMut(&'a Expr, &Scopes<T>),
-) {
-    for part in parts {
-        match part {
-            TemplatePart::Literal { .. } => {}
-            TemplatePart::Interpolation { expr, .. } => walk_expr(expr, scopes, f),
-            TemplatePart::If {
-                cond, then, other, ..
-            } => {
-                walk_expr(cond, scopes, f);
-                walk_parts(then, scopes, f);
-                if let Some(o) = other {
-                    walk_parts(o, scopes, f);
-                }
-            }
-            TemplatePart::For {
-                key_var,
-                value_var,
-                collection,
-                body,
-                ..
-            } => {
-                walk_expr(collection, scopes, f);
-                let depth = bind_for(scopes, key_var.as_ref(), value_var);
-                walk_parts(body, scopes, f);
+    let mut depths = Vec::new();
+    expr.walk_events(&mut |event| match event {
+        WalkEvent::Expr(e) => f(e, scopes),
+        WalkEvent::Bind { key, value } => depths.push(bind_for(scopes, key, value)),
+        WalkEvent::Unbind => {
+            if let Some(depth) = depths.pop() {
                 scopes.truncate(depth);
             }
         }
-    }
+    });
 }
 
 /// Binds the names of a `for`, returning the depth to truncate back to.
