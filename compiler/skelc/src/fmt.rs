@@ -38,10 +38,13 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitStatus> {
                 unformatted += 1;
                 let shown = crate::workdir::shown(&crate::workdir::from_command_line(&path));
                 if args.diff {
-                    print!(
-                        "{}",
-                        crate::diff::unified(&shown.display().to_string(), &text, &formatted)
-                    );
+                    let name = shown.display().to_string();
+                    let diff = if is_variable_file(&path) {
+                        crate::diff::unified(&name, &mask_values(&text), &mask_values(&formatted))
+                    } else {
+                        crate::diff::unified(&name, &text, &formatted)
+                    };
+                    print!("{diff}");
                 } else {
                     println!("{}", shown.display());
                 }
@@ -51,7 +54,12 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitStatus> {
             }
             Err(errors) => {
                 failed = true;
-                let text: Arc<str> = Arc::from(text);
+                // A variable file's values may be secrets: its snippets show them masked.
+                let text: Arc<str> = if is_variable_file(&path) {
+                    Arc::from(mask_values(&text))
+                } else {
+                    Arc::from(text)
+                };
                 let absolute = crate::workdir::from_command_line(&path);
                 let resolved: Vec<Resolved> = errors
                     .into_iter()
@@ -80,6 +88,31 @@ pub fn run(args: FmtArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
+/// `.skelvars` (and Terraform's `.tfvars`): files of values, which may be secrets.
+fn is_variable_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "skelvars" || e == "tfvars")
+}
+
+/// A variable file as `fmt` may show it: every visible character of a value (after a line's
+/// first `=`, and every line without one, such as a heredoc's body) becomes `*`, with the same
+/// length in bytes, so the layout `fmt` changes and the byte ranges of syntax errors are kept.
+fn mask_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let keep = line.find('=').map_or(0, |i| i + 1);
+        out.push_str(&line[..keep]);
+        for c in line[keep..].chars() {
+            if c.is_whitespace() {
+                out.push(c);
+            } else {
+                out.extend(std::iter::repeat_n('*', c.len_utf8()));
+            }
+        }
+    }
+    out
+}
+
 fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -105,13 +138,26 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
     Ok(())
 }
 
-/// Write through a temporary file and rename, so an interrupted run never truncates a file.
+/// Write through a temporary file and rename, so an interrupted run never truncates a file. The
+/// temporary file is created with the original's mode (a private variable file is never
+/// readable by others, not even for a moment).
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let tmp = path.with_extension("skelfmt.tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    // The umask may have narrowed the mode: give the file exactly the original's.
+    let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode));
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }

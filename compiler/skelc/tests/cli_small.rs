@@ -240,3 +240,48 @@ fn state_show_of_a_counted_resource_shows_its_instances() {
         assert!(out.stderr.contains("skelc state list"), "{out:?}");
     }
 }
+
+/// A variable file's values may be secrets: `fmt --diff` shows its layout changes with every
+/// value masked, a syntax error in it is reported without showing the value, and rewriting a
+/// private file keeps it private.
+#[test]
+fn fmt_never_shows_the_values_of_a_variable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let secret = "Zq8Wd3Lk6Pm1Xv";
+    let declared = "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\n";
+    let (_tmp, dir) = project(&[
+        ("main.skel", declared),
+        ("skel.skelvars", &format!("pw    =    \"{secret}\"\n")),
+    ]);
+    fs::set_permissions(dir.join("skel.skelvars"), fs::Permissions::from_mode(0o600)).unwrap();
+    let out = skelc(&dir, &["fmt", "--check", "--diff"]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("--- a/skel.skelvars\n+++ b/skel.skelvars\n@@ -1 +1 @@\n-pw    =    ****************\n+pw = ****************\n"),
+        "{out:?}"
+    );
+    assert!(!format!("{out:?}").contains(secret), "{out:?}");
+    // Rewritten: formatted, and still 0600.
+    skelc(&dir, &["fmt"]).ok();
+    assert_eq!(
+        fs::read_to_string(dir.join("skel.skelvars")).unwrap(),
+        format!("pw = \"{secret}\"\n")
+    );
+    let mode = fs::metadata(dir.join("skel.skelvars"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // A syntax error on the secret's line: located, not shown.
+    fs::write(
+        dir.join("skel.skelvars"),
+        format!("pw = \"{secret}\" \"{secret}\"\n"),
+    )
+    .unwrap();
+    let out = skelc(&dir, &["fmt"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("syntax-error"), "{out:?}");
+    assert!(out.stderr.contains("skel.skelvars:1:"), "{out:?}");
+    assert!(!format!("{out:?}").contains(secret), "{out:?}");
+}
