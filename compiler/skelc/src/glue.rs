@@ -140,7 +140,22 @@ pub async fn recover(
             Ok(v) => {
                 answers.insert(intent.seq, v.map(|v| v.to_json()));
             }
-            Err(e) => eprintln!("  {}: could not check with the provider: {e}", intent.addr),
+            Err(e) => {
+                // A provider's message may quote the values it was given: scrub what the
+                // journal recorded as sensitive, in the planned and the prior object.
+                let mut message = e.to_string();
+                for object in [&intent.planned, &intent.prior] {
+                    if let Some(value) = typed(object) {
+                        let marked =
+                            value.mark_paths(&intent.sensitive_paths, skel_value::Marks::SENSITIVE);
+                        message = skel_runtime::scrub_message(&message, &marked);
+                    }
+                }
+                eprintln!(
+                    "  {}: could not check with the provider: {message}",
+                    intent.addr
+                )
+            }
         }
     }
     let report = skel_state::apply_recovered(&mut locked.state, &plan, &answers);

@@ -581,3 +581,38 @@ fn a_secret_read_by_a_data_source_is_never_printed() {
         &secrets,
     );
 }
+
+/// A provider's error message that quotes part of what it was given (`local_file` naming the
+/// directory it could not create, which holds a derived form of the secret): the message is
+/// shown with that part replaced, on the progress line and in the final error.
+#[test]
+fn a_provider_error_quoting_part_of_a_secret_hides_it() {
+    let config = r#"
+variable "pw" {
+  type      = string
+  sensitive = true
+}
+
+resource "local_file" "lower" {
+  filename = "/proc/${lower(var.pw)}/x"
+  content  = "x"
+}
+
+resource "local_file" "encoded" {
+  filename = "/proc/${base64encode(var.pw)}/x"
+  content  = "x"
+}
+"#;
+    let (_tmp, dir) = project(config);
+    let r = Runner { dir, env: vec![] };
+    let secret = "Hunter2SecretValue";
+    let var = format!("pw={secret}");
+    let run = r.skelc(&["run", "--auto-approve", "-var", &var]);
+    assert_eq!(run.code, 1, "both files fail under /proc: {run:?}");
+    // The failure really happened, and says what went wrong.
+    assert!(
+        run.all().contains("could not create the directory"),
+        "{run:?}"
+    );
+    assert_hidden(&run, "run", &[secret, &secret.to_lowercase()]);
+}

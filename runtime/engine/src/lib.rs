@@ -21,3 +21,9 @@ pub use observer::{Observer, Silent};
 pub use plan::{plan, Drift, PlanOptions, Planned};
 pub use providers::{configure_provider, ProviderRegistry};
 pub use world::MAX_INSTANCES;
+
+/// The last-line defence for text skel did not write (a provider's error message): every part of
+/// a marked value of `config` that `message` quotes is replaced by `(sensitive value)`.
+pub fn scrub_message(message: &str, config: &skel_value::Value) -> String {
+    marks::scrub(message, config)
+}

@@ -184,25 +184,66 @@ pub(crate) fn marked_priors(
 
 /// The last-line defence for messages a provider or provisioner wrote about a configuration
 /// holding sensitive values (an API error quoting the value it rejected): each marked string
-/// (and number) of `config` that appears in `message` is replaced by `(sensitive value)`.
-/// Everything skel itself formats is safe by construction (marked values print as
-/// `(sensitive value)`); this is only for text skel did not write.
+/// (and number) of `config` that appears in `message` is replaced by `(sensitive value)`, and so
+/// is any run of at least [`FRAGMENT`] characters the message shares with one (a provider that
+/// quotes the directory of a secret path, or a name cut short). Everything skel itself formats is
+/// safe by construction (marked values print as `(sensitive value)`); this is only for text skel
+/// did not write.
 pub(crate) fn scrub(message: &str, config: &Value) -> String {
     let mut secrets = Vec::new();
     collect_secrets(config, false, &mut secrets);
     if secrets.is_empty() {
         return message.to_string();
     }
-    // Longest first, so a secret containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.sort();
     secrets.dedup();
-    let mut out = message.to_string();
-    for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "(sensitive value)");
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(first) = rest.chars().next() {
+        let run = secrets
+            .iter()
+            .map(|secret| shared_run(rest, secret))
+            .max()
+            .unwrap_or(0);
+        if run > 0 {
+            out.push_str("(sensitive value)");
+            rest = &rest[run..];
+        } else {
+            out.push(first);
+            rest = &rest[first.len_utf8()..];
         }
     }
     out
+}
+
+/// The shortest part of a secret [`scrub`] hides when a message quotes only part of it.
+const FRAGMENT: usize = 6;
+
+/// The length in bytes of the longest prefix of `text` that appears in `secret`, when it is the
+/// whole secret or at least [`FRAGMENT`] characters of it; else 0. Always a character boundary.
+fn shared_run(text: &str, secret: &str) -> usize {
+    let (t, s) = (text.as_bytes(), secret.as_bytes());
+    let mut best = 0;
+    for start in 0..s.len() {
+        let len = t
+            .iter()
+            .zip(&s[start..])
+            .take_while(|(a, b)| a == b)
+            .count();
+        best = best.max(len);
+        if best == t.len() {
+            break;
+        }
+    }
+    while best > 0 && !text.is_char_boundary(best) {
+        best -= 1;
+    }
+    let whole = best == s.len();
+    if whole || text[..best].chars().count() >= FRAGMENT {
+        best
+    } else {
+        0
+    }
 }
 
 fn collect_secrets(value: &Value, marked: bool, out: &mut Vec<String>) {
@@ -255,5 +296,32 @@ mod tests {
             "bad value (sensitive value) given"
         );
         assert_eq!(scrub("id none", &marked), "id none");
+    }
+
+    #[test]
+    fn scrub_hides_parts_of_a_secret_a_message_quotes() {
+        let marked = Value::Object(
+            [(
+                "filename".to_string(),
+                Value::string("/proc/hunter2secret/x").sensitive(),
+            )]
+            .into(),
+        );
+        // A provider quoting the directory of a secret path, or a prefix of it.
+        assert_eq!(
+            scrub("no directory `/proc/hunter2secret`: os error 2", &marked),
+            "no directory `(sensitive value)`: os error 2"
+        );
+        assert_eq!(
+            scrub("name hunter2s… too long", &marked),
+            "name (sensitive value)… too long"
+        );
+        // Short common runs are left alone, and so is everything without a marked value.
+        assert_eq!(scrub("x is not /pro", &marked), "x is not /pro");
+        let plain = Value::Object([("a".to_string(), Value::string("/proc/hunter2secret"))].into());
+        assert_eq!(scrub("/proc/hunter2secret", &plain), "/proc/hunter2secret");
+        // Multi-byte characters are never cut.
+        let unicode = Value::string("pässwörd-geheim").sensitive();
+        assert_eq!(scrub("got pässwö!", &unicode), "got (sensitive value)!");
     }
 }
