@@ -52,6 +52,11 @@ pub fn first_block<'a>(obj: &'a Value, name: &str) -> &'a Value {
     blocks(obj, name).first().unwrap_or(&NULL)
 }
 
+/// An object value from attribute name–value pairs.
+pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 /// A string value, null when absent.
 pub fn optional_string(v: Option<&str>) -> Value {
     v.map(Value::string).unwrap_or(Value::Null)
@@ -132,15 +137,9 @@ pub fn data_source_schema(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use skel_value::ValueMap;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect::<ValueMap>(),
-        )
+        crate::kit::object(pairs.iter().cloned())
     }
 
     #[test]

@@ -58,14 +58,9 @@ mod tests {
     use skel_value::{Type, ValueMap};
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect::<ValueMap>(),
-        )
+        crate::kit::object(pairs.iter().cloned())
     }
-    fn s(v: &str) -> Value {
+    fn text(v: &str) -> Value {
         Value::string(v)
     }
 
@@ -83,26 +78,26 @@ mod tests {
             assert!(same(&empty, &Value::Null), "{empty:?}");
         }
         // A nested attribute set to null equals one that is absent or empty.
-        let a = obj(&[("tags", Value::Null), ("name", s("x"))]);
-        let b = obj(&[("name", s("x"))]);
-        let c = obj(&[("tags", Value::Map(ValueMap::new())), ("name", s("x"))]);
+        let a = obj(&[("tags", Value::Null), ("name", text("x"))]);
+        let b = obj(&[("name", text("x"))]);
+        let c = obj(&[("tags", Value::Map(ValueMap::new())), ("name", text("x"))]);
         assert!(same(&a, &b) && same(&b, &c) && same(&a, &c));
         // An empty string is a value, not an empty collection.
-        assert!(!same(&s(""), &Value::Null));
-        assert!(!same(&obj(&[("k", s(""))]), &obj(&[])));
+        assert!(!same(&text(""), &Value::Null));
+        assert!(!same(&obj(&[("k", text(""))]), &obj(&[])));
     }
 
     #[test]
     fn sets_compare_without_order_lists_in_order() {
-        let set_ab = Value::Set(vec![s("a"), s("b")]);
-        let set_ba = Value::Set(vec![s("b"), s("a")]);
+        let set_ab = Value::Set(vec![text("a"), text("b")]);
+        let set_ba = Value::Set(vec![text("b"), text("a")]);
         assert!(same(&set_ab, &set_ba));
-        assert!(!same(&set_ab, &Value::Set(vec![s("a")])));
-        assert!(!same(&set_ab, &Value::Set(vec![s("a"), s("c")])));
-        let list_ab = Value::List(vec![s("a"), s("b")]);
-        let list_ba = Value::List(vec![s("b"), s("a")]);
+        assert!(!same(&set_ab, &Value::Set(vec![text("a")])));
+        assert!(!same(&set_ab, &Value::Set(vec![text("a"), text("c")])));
+        let list_ab = Value::List(vec![text("a"), text("b")]);
+        let list_ba = Value::List(vec![text("b"), text("a")]);
         assert!(!same(&list_ab, &list_ba));
-        assert!(same(&list_ab, &Value::Tuple(vec![s("a"), s("b")])));
+        assert!(same(&list_ab, &Value::Tuple(vec![text("a"), text("b")])));
         // A set of objects (a `Set`-nested block): order-free, each item compared deeply, so
         // an item's omitted attribute equals its null.
         let rule = |port: i64, extra: Option<Value>| {
@@ -115,7 +110,7 @@ mod tests {
         let a = Value::Set(vec![rule(22, None), rule(443, None)]);
         let b = Value::Set(vec![rule(443, Some(Value::Null)), rule(22, None)]);
         assert!(same(&a, &b));
-        let c = Value::Set(vec![rule(443, Some(s("https"))), rule(22, None)]);
+        let c = Value::Set(vec![rule(443, Some(text("https"))), rule(22, None)]);
         assert!(!same(&a, &c));
         // A list block keeps its order.
         let la = Value::List(vec![rule(22, None), rule(443, None)]);
@@ -125,15 +120,15 @@ mod tests {
 
     #[test]
     fn objects_and_maps_compare_by_key_numbers_by_value() {
-        let m = Value::Map([("a".to_string(), s("1"))].into_iter().collect());
-        let o = obj(&[("a", s("1"))]);
+        let m = Value::Map([("a".to_string(), text("1"))].into_iter().collect());
+        let o = obj(&[("a", text("1"))]);
         assert!(same(&m, &o));
-        assert!(!same(&m, &obj(&[("a", s("2"))])));
-        assert!(!same(&m, &obj(&[("a", s("1")), ("b", s("2"))])));
+        assert!(!same(&m, &obj(&[("a", text("2"))])));
+        assert!(!same(&m, &obj(&[("a", text("1")), ("b", text("2"))])));
         let n1: Value = Value::number(1);
         let n1f = Value::from_json(&serde_json::json!(1.0));
         assert!(same(&n1, &n1f));
-        assert!(!same(&n1, &s("1")), "no conversion between types");
+        assert!(!same(&n1, &text("1")), "no conversion between types");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod timeouts;
 
 pub use access::{
     blocks, data_source_schema, default_value, first_block, get, get_bool, get_i64, get_str,
-    get_strs, optional_bool, optional_number, optional_string, resource_schema, set_attr,
+    get_strs, object, optional_bool, optional_number, optional_string, resource_schema, set_attr,
     string_list, string_set, with_default,
 };
 pub use equal::same;

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 
 use skel_schema::{AttributeSchema, BlockSchema, NestedBlockSchema, Nesting};
-use skel_value::{Type, Value, ValueMap};
+use skel_value::{Type, Value};
 
 use super::{plan, set_unknown, NoHooks, PlanHooks};
 use crate::kit::access::get;
@@ -72,17 +72,12 @@ fn schema() -> BlockSchema {
 }
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<ValueMap>(),
-    )
+    crate::kit::object(pairs.iter().cloned())
 }
-fn s(v: &str) -> Value {
+fn text(v: &str) -> Value {
     Value::string(v)
 }
-fn n(v: i64) -> Value {
+fn num(v: i64) -> Value {
     Value::number(v)
 }
 fn unknown(v: &Value) -> bool {
@@ -92,18 +87,18 @@ fn unknown(v: &Value) -> bool {
 /// A prior object as the last apply left it.
 fn prior() -> Value {
     obj(&[
-        ("name", s("web")),
-        ("size", n(8)),
-        ("zone", s("a")),
-        ("id", s("i-1")),
-        ("ports", Value::Set(vec![n(443), n(22)])),
+        ("name", text("web")),
+        ("size", num(8)),
+        ("zone", text("a")),
+        ("id", text("i-1")),
+        ("ports", Value::Set(vec![num(443), num(22)])),
         (
             "disk",
-            Value::List(vec![obj(&[("size", n(10)), ("id", s("d-1"))])]),
+            Value::List(vec![obj(&[("size", num(10)), ("id", text("d-1"))])]),
         ),
         (
             "rule",
-            Value::Set(vec![obj(&[("port", n(1))]), obj(&[("port", n(2))])]),
+            Value::Set(vec![obj(&[("port", num(1))]), obj(&[("port", num(2))])]),
         ),
     ])
 }
@@ -111,12 +106,12 @@ fn prior() -> Value {
 /// The configuration that produced [`prior`], sets written in another order.
 fn config() -> Value {
     obj(&[
-        ("name", s("web")),
-        ("ports", Value::Set(vec![n(22), n(443)])),
-        ("disk", Value::List(vec![obj(&[("size", n(10))])])),
+        ("name", text("web")),
+        ("ports", Value::Set(vec![num(22), num(443)])),
+        ("disk", Value::List(vec![obj(&[("size", num(10))])])),
         (
             "rule",
-            Value::Set(vec![obj(&[("port", n(2))]), obj(&[("port", n(1))])]),
+            Value::Set(vec![obj(&[("port", num(2))]), obj(&[("port", num(1))])]),
         ),
     ])
 }
@@ -126,7 +121,7 @@ fn a_create_applies_defaults_and_leaves_computed_values_unknown() {
     let r = plan("t", &schema(), None, &config(), &NoHooks);
     assert!(r.requires_replace.is_empty());
     let p = &r.planned;
-    assert_eq!(get(p, "size"), &n(8), "the schema default");
+    assert_eq!(get(p, "size"), &num(8), "the schema default");
     assert!(unknown(get(p, "id")));
     assert!(
         unknown(get(p, "zone")),
@@ -135,7 +130,7 @@ fn a_create_applies_defaults_and_leaves_computed_values_unknown() {
     let disk = &get(p, "disk").as_sequence().unwrap()[0];
     assert!(unknown(get(disk, "id")), "computed inside a list block");
     // An omitted block is empty in its nesting mode.
-    let bare = plan("t", &schema(), None, &obj(&[("name", s("x"))]), &NoHooks);
+    let bare = plan("t", &schema(), None, &obj(&[("name", text("x"))]), &NoHooks);
     assert_eq!(get(&bare.planned, "disk"), &Value::List(vec![]));
     assert_eq!(get(&bare.planned, "rule"), &Value::Set(vec![]));
     // A null configuration is a delete.
@@ -148,10 +143,10 @@ fn an_unchanged_object_keeps_its_computed_values_and_is_not_replaced() {
     let r = plan("t", &schema(), Some(&prior()), &config(), &NoHooks);
     assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
     let p = &r.planned;
-    assert_eq!(get(p, "id"), &s("i-1"));
-    assert_eq!(get(p, "zone"), &s("a"));
+    assert_eq!(get(p, "id"), &text("i-1"));
+    assert_eq!(get(p, "zone"), &text("a"));
     let disk = &get(p, "disk").as_sequence().unwrap()[0];
-    assert_eq!(get(disk, "id"), &s("d-1"));
+    assert_eq!(get(disk, "id"), &text("d-1"));
 }
 
 #[test]
@@ -166,7 +161,7 @@ fn force_new_changes_replace_at_every_level() {
         "t",
         &schema(),
         Some(&prior()),
-        &with("name", s("db")),
+        &with("name", text("db")),
         &NoHooks,
     );
     assert_eq!(r.requires_replace, vec![vec!["name".to_string()]]);
@@ -176,12 +171,12 @@ fn force_new_changes_replace_at_every_level() {
         "t",
         &schema(),
         Some(&prior()),
-        &with("zone", s("b")),
+        &with("zone", text("b")),
         &NoHooks,
     );
     assert_eq!(r.requires_replace, vec![vec!["zone".to_string()]]);
     // A force-new attribute inside item 0 of a list block.
-    let disk = Value::List(vec![obj(&[("size", n(20))])]);
+    let disk = Value::List(vec![obj(&[("size", num(20))])]);
     let r = plan(
         "t",
         &schema(),
@@ -192,7 +187,7 @@ fn force_new_changes_replace_at_every_level() {
     let path: Vec<String> = ["disk", "0", "size"].map(String::from).into();
     assert_eq!(r.requires_replace, vec![path]);
     // A force-new set block: a changed item replaces, a reordering does not (tested above).
-    let rule = Value::Set(vec![obj(&[("port", n(3))]), obj(&[("port", n(1))])]);
+    let rule = Value::Set(vec![obj(&[("port", num(3))]), obj(&[("port", num(1))])]);
     let r = plan(
         "t",
         &schema(),
@@ -206,11 +201,11 @@ fn force_new_changes_replace_at_every_level() {
         "t",
         &schema(),
         Some(&prior()),
-        &with("size", n(9)),
+        &with("size", num(9)),
         &NoHooks,
     );
     assert!(r.requires_replace.is_empty());
-    assert_eq!(get(&r.planned, "id"), &s("i-1"));
+    assert_eq!(get(&r.planned, "id"), &text("i-1"));
 }
 
 #[derive(Default)]
@@ -221,7 +216,7 @@ struct Recorder {
 impl PlanHooks for Recorder {
     fn plan_create(&self, type_name: &str, planned: &mut Value) {
         self.calls.borrow_mut().push(format!("create {type_name}"));
-        crate::kit::set_attr(planned, "derived", s("on create"));
+        crate::kit::set_attr(planned, "derived", text("on create"));
     }
     fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
         self.calls.borrow_mut().push(format!(
@@ -239,9 +234,9 @@ impl PlanHooks for Recorder {
 fn hooks_see_creates_and_updates_and_their_changes_are_kept() {
     let hooks = Recorder::default();
     let created = plan("t", &schema(), None, &config(), &hooks);
-    assert_eq!(get(&created.planned, "derived"), &s("on create"));
+    assert_eq!(get(&created.planned, "derived"), &text("on create"));
     let mut c = config();
-    crate::kit::set_attr(&mut c, "size", n(9));
+    crate::kit::set_attr(&mut c, "size", num(9));
     let updated = plan("t", &schema(), Some(&prior()), &c, &hooks);
     assert_eq!(updated.requires_replace, vec![vec!["size".to_string()]]);
     assert!(unknown(get(&updated.planned, "zone")));
