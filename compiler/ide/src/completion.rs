@@ -5,7 +5,6 @@
 use skel_db::{Db, File, ItemRef};
 use skel_schema::BlockSchema;
 use skel_syntax::{TextRange, TextSize};
-use skel_types::InferCtx;
 use skel_value::Type;
 
 use crate::hover::{attribute_doc, attribute_flags, short_type};
@@ -238,7 +237,7 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
                 }
                 fixed(
                     ctx,
-                    &["count", "for_each", "depends_on", "provider"],
+                    skel_hir::resolve::RESOURCE_META_ATTRS,
                     &["lifecycle"],
                     set,
                     2,
@@ -589,14 +588,11 @@ fn inferred_attributes(ctx: &mut Ctx<'_>, chain: &str) {
     }
     let parse = skel_db::parse(ctx.db, ctx.file);
     let index = resolve::top_at(parse, ctx.cursor as TextSize).map_or(0, |(i, _)| i);
-    let mut infer = InferCtx::new(
-        ctx.db,
-        ItemRef {
-            file: ctx.file,
-            index,
-        },
-    );
-    let ty = infer.infer(&expr);
+    let item = ItemRef {
+        file: ctx.file,
+        index,
+    };
+    let ty = skel_types::expr_type_in_item(ctx.db, item, &expr);
     if let Type::Object(o) = ty {
         for (name, t) in &o.attrs {
             ctx.add(name, CompletionKind::Attribute, Some(short_type(t, 80)));

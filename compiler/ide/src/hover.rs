@@ -3,8 +3,7 @@
 
 use skel_db::{Db, ItemRef};
 use skel_schema::{AttributeSchema, BlockSchema};
-use skel_syntax::{Block, Expr, ExprKind, Item, TemplatePart, TextRange};
-use skel_types::InferCtx;
+use skel_syntax::{Block, Expr, Item, TextRange};
 use skel_value::Type;
 
 use crate::resolve::{self, Node, Symbol};
@@ -82,8 +81,8 @@ pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> 
                 range: abs(attr.name.range),
             })
         }
-        Node::Expr(path, attr, expr) => {
-            let ty = infer_in_item(db, ItemRef { file, index }, &path, &attr.expr, expr)?;
+        Node::Expr(_, _, expr) => {
+            let ty = type_in_item(db, ItemRef { file, index }, expr);
             let range = abs(expr.range);
             Some(HoverResult {
                 markdown: format!("```skel\n{}\n```", short_type(&ty, 400)),
@@ -362,165 +361,12 @@ fn abbreviate(ty: &Type) -> String {
     }
 }
 
-/// Infer the type of `target` (inside `root`, an attribute's value in `path`) in the context
-/// of its item: repetition (`count`/`for_each`), dynamic-block iterators, for-expression names.
-pub(crate) fn infer_in_item(
-    db: &dyn Db,
-    item: ItemRef,
-    path: &[&Block],
-    root: &Expr,
-    target: &Expr,
-) -> Option<Type> {
-    let mut ctx = InferCtx::new(db, item);
-    if let Some(top) = path.first() {
-        if matches!(top.ident.name.as_str(), "resource" | "data" | "module") {
-            ctx.check_repetition(&top.body);
-        }
-    }
-    for b in path.iter().skip(1) {
-        if b.ident.name == "dynamic" {
-            let iterator = b
-                .body
-                .attribute("iterator")
-                .and_then(|a| match &a.expr.kind {
-                    ExprKind::Variable(i) => Some(i.name.clone()),
-                    _ => None,
-                })
-                .or_else(|| b.label(0).map(str::to_string));
-            let (k, v) = match b.body.attribute("for_each") {
-                Some(fe) => ctx.iteration(&fe.expr),
-                None => (Type::Dynamic, Type::Dynamic),
-            };
-            if let Some(it) = iterator {
-                ctx.push_scope(&it, Type::object([("key", k), ("value", v)]));
-            }
-        }
-    }
-    infer_to(&mut ctx, root, target).or_else(|| Some(ctx.infer(target)))
-}
-
-fn infer_to(ctx: &mut InferCtx<'_>, e: &Expr, target: &Expr) -> Option<Type> {
-    if std::ptr::eq(e, target) {
-        return Some(ctx.infer(e));
-    }
-    if !e.range.contains_range(target.range) {
-        return None;
-    }
-    let (key_var, value_var, collection, rest): (_, _, _, Vec<&Expr>) = match &e.kind {
-        ExprKind::ForTuple {
-            key_var,
-            value_var,
-            collection,
-            value,
-            cond,
-        } => (
-            key_var,
-            value_var,
-            collection,
-            std::iter::once(&**value).chain(cond.as_deref()).collect(),
-        ),
-        ExprKind::ForObject {
-            key_var,
-            value_var,
-            collection,
-            key,
-            value,
-            cond,
-            ..
-        } => (
-            key_var,
-            value_var,
-            collection,
-            [&**key, &**value]
-                .into_iter()
-                .chain(cond.as_deref())
-                .collect(),
-        ),
-        ExprKind::Template(t) => return infer_parts(ctx, &t.parts, target),
-        _ => {
-            let mut found = None;
-            for child in children(e) {
-                if let Some(t) = infer_to(ctx, child, target) {
-                    found = Some(t);
-                    break;
-                }
-            }
-            return found;
-        }
-    };
-    if let Some(t) = infer_to(ctx, collection, target) {
-        return Some(t);
-    }
-    let (k, v) = ctx.iteration(collection);
-    bind(ctx, key_var.as_ref(), value_var, k, v);
-    let found = rest.into_iter().find_map(|x| infer_to(ctx, x, target));
-    unbind(ctx, key_var.as_ref());
-    found
-}
-
-fn bind(
-    ctx: &mut InferCtx<'_>,
-    k: Option<&skel_syntax::Ident>,
-    v: &skel_syntax::Ident,
-    kt: Type,
-    vt: Type,
-) {
-    if let Some(k) = k {
-        ctx.push_scope(&k.name, kt);
-    }
-    ctx.push_scope(&v.name, vt);
-}
-
-fn unbind(ctx: &mut InferCtx<'_>, k: Option<&skel_syntax::Ident>) {
-    ctx.pop_scope();
-    if k.is_some() {
-        ctx.pop_scope();
-    }
-}
-
-fn infer_parts(ctx: &mut InferCtx<'_>, parts: &[TemplatePart], target: &Expr) -> Option<Type> {
-    for part in parts {
-        let found = match part {
-            TemplatePart::Literal { .. } => None,
-            TemplatePart::Interpolation { expr, .. } => infer_to(ctx, expr, target),
-            TemplatePart::If {
-                cond, then, other, ..
-            } => infer_to(ctx, cond, target)
-                .or_else(|| infer_parts(ctx, then, target))
-                .or_else(|| other.as_ref().and_then(|o| infer_parts(ctx, o, target))),
-            TemplatePart::For {
-                key_var,
-                value_var,
-                collection,
-                body,
-                ..
-            } => infer_to(ctx, collection, target).or_else(|| {
-                let (k, v) = ctx.iteration(collection);
-                bind(ctx, key_var.as_ref(), value_var, k, v);
-                let t = infer_parts(ctx, body, target);
-                unbind(ctx, key_var.as_ref());
-                t
-            }),
-        };
-        if found.is_some() {
-            return found;
-        }
-    }
-    None
-}
-
-fn children(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::Tuple(items) => items.iter().collect(),
-        ExprKind::Object(items) => items.iter().flat_map(|i| [&i.key, &i.value]).collect(),
-        ExprKind::Call { args, .. } => args.iter().collect(),
-        ExprKind::GetAttr { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Parens(expr) => {
-            vec![expr]
-        }
-        ExprKind::Index { expr, index } => vec![expr, index],
-        ExprKind::Splat { expr, .. } => vec![expr],
-        ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
-        ExprKind::Conditional { cond, then, other } => vec![cond, then, other],
-        _ => Vec::new(),
+/// The type of `target`, an expression of the item: what the item's check inferred for it
+/// (in its scopes), or for an expression the check does not infer (`depends_on` entries, …)
+/// its type in the item's context.
+pub(crate) fn type_in_item(db: &dyn Db, item: ItemRef, target: &Expr) -> Type {
+    match skel_types::item_types(db, item.file, item.index).get(target.range) {
+        Some(ty) => ty.clone(),
+        None => skel_types::expr_type_in_item(db, item, target),
     }
 }

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 
 use skel_db::{Db, Directory, File, ItemRef};
+use skel_hir::resolve::{self, Root, Scopes, Target, MODULE_META_ATTRS};
 use skel_schema::BlockSchema;
-use skel_syntax::{
-    Attribute, Block, Body, Expr, ExprKind, Item, Parse, TemplatePart, TextRange, TextSize, TopItem,
-};
+use skel_syntax::{Attribute, Block, Expr, ExprKind, Item, Parse, TextRange, TextSize, TopItem};
 
 use crate::{NavigationTarget, SymbolKind};
 
@@ -130,116 +129,12 @@ fn attr_node<'a>(path: Vec<&'a Block>, a: &'a Attribute, rel: TextSize) -> Optio
         return Some(Node::AttrName(path, a));
     }
     let mut best: Option<&Expr> = None;
-    walk_expr(&a.expr, &mut |e| {
+    a.expr.walk(&mut |e| {
         if e.range.contains_inclusive(rel) && best.is_none_or(|b| e.range.len() <= b.range.len()) {
             best = Some(e);
         }
     });
     best.map(|e| Node::Expr(path, a, e))
-}
-
-/// Like `Expr::walk` but with a lifetime tied to the tree.
-pub(crate) fn walk_expr<'a>(expr: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
-    f(expr);
-    match &expr.kind {
-        ExprKind::Template(t) => walk_parts(&t.parts, f),
-        ExprKind::Tuple(items) => items.iter().for_each(|e| walk_expr(e, f)),
-        ExprKind::Object(items) => items.iter().for_each(|i| {
-            walk_expr(&i.key, f);
-            walk_expr(&i.value, f);
-        }),
-        ExprKind::Call { args, .. } => args.iter().for_each(|e| walk_expr(e, f)),
-        ExprKind::GetAttr { expr, .. } | ExprKind::Unary { expr, .. } | ExprKind::Parens(expr) => {
-            walk_expr(expr, f)
-        }
-        ExprKind::Index { expr, index } => {
-            walk_expr(expr, f);
-            walk_expr(index, f);
-        }
-        ExprKind::Splat { expr, each, .. } => {
-            walk_expr(expr, f);
-            walk_expr(each, f);
-        }
-        ExprKind::Binary { lhs, rhs, .. } => {
-            walk_expr(lhs, f);
-            walk_expr(rhs, f);
-        }
-        ExprKind::Conditional { cond, then, other } => {
-            walk_expr(cond, f);
-            walk_expr(then, f);
-            walk_expr(other, f);
-        }
-        ExprKind::ForTuple {
-            collection,
-            value,
-            cond,
-            ..
-        } => {
-            walk_expr(collection, f);
-            walk_expr(value, f);
-            if let Some(c) = cond {
-                walk_expr(c, f);
-            }
-        }
-        ExprKind::ForObject {
-            collection,
-            key,
-            value,
-            cond,
-            ..
-        } => {
-            walk_expr(collection, f);
-            walk_expr(key, f);
-            walk_expr(value, f);
-            if let Some(c) = cond {
-                walk_expr(c, f);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn walk_parts<'a>(parts: &'a [TemplatePart], f: &mut dyn FnMut(&'a Expr)) {
-    for part in parts {
-        match part {
-            TemplatePart::Literal { .. } => {}
-            TemplatePart::Interpolation { expr, .. } => walk_expr(expr, f),
-            TemplatePart::If {
-                cond, then, other, ..
-            } => {
-                walk_expr(cond, f);
-                walk_parts(then, f);
-                if let Some(o) = other {
-                    walk_parts(o, f);
-                }
-            }
-            TemplatePart::For {
-                collection, body, ..
-            } => {
-                walk_expr(collection, f);
-                walk_parts(body, f);
-            }
-        }
-    }
-}
-
-/// Every attribute of a body, nested blocks included, with the blocks leading to it.
-pub(crate) fn walk_attrs<'a>(
-    path: &mut Vec<&'a Block>,
-    body: &'a Body,
-    f: &mut dyn FnMut(&[&'a Block], &'a Attribute),
-) {
-    for item in &body.items {
-        match item {
-            Item::Attribute(a) => f(path, a),
-            Item::Block(b) => {
-                path.push(b);
-                walk_attrs(path, &b.body, f);
-                path.pop();
-            }
-            Item::Error(_) => {}
-        }
-    }
 }
 
 /// The module directory of a file.
@@ -278,10 +173,14 @@ pub(crate) fn item_refs(db: &dyn Db, file: File, top: &TopItem) -> Vec<Ref> {
     let child = (block.ident.name == "module")
         .then(|| child_dir_of_block(db, dir, block))
         .flatten();
-    let visit =
-        |path: &[&Block], attr: &Attribute, push: &mut dyn FnMut(TextRange, TextRange, Symbol)| {
+    let mut path = Vec::new();
+    resolve::walk_body(
+        &block.body,
+        &mut path,
+        &mut Scopes::<()>::default(),
+        &mut |path, attr, scopes| {
             if let (Some(child), true) = (child, path.is_empty()) {
-                if !META_MODULE_ARGS.contains(&attr.name.name.as_str()) {
+                if !MODULE_META_ATTRS.contains(&attr.name.name.as_str()) {
                     push(
                         attr.name.range,
                         attr.name.range,
@@ -292,27 +191,22 @@ pub(crate) fn item_refs(db: &dyn Db, file: File, top: &TopItem) -> Vec<Ref> {
                     );
                 }
             }
-            walk_expr(&attr.expr, &mut |e| classify(db, dir, index, e, push));
-        };
-    let mut path = Vec::new();
-    walk_attrs(&mut path, &block.body, &mut |p, a| visit(p, a, &mut push));
+            resolve::walk_expr(&attr.expr, scopes, &mut |e, scopes| {
+                classify(db, dir, index, e, scopes, &mut push)
+            });
+        },
+    );
     out
 }
 
-pub(crate) const META_MODULE_ARGS: &[&str] = &[
-    "source",
-    "version",
-    "count",
-    "for_each",
-    "providers",
-    "depends_on",
-];
-
+/// Classify `e` if it names a symbol: a call's function, a reference (a name bound by a `for`
+/// or `dynamic` shadows a root, as [`skel_hir::resolve`] decides), an attribute of an instance.
 fn classify(
     db: &dyn Db,
     dir: Directory,
     index: &skel_hir::ModuleIndex,
     e: &Expr,
+    scopes: &Scopes,
     push: &mut dyn FnMut(TextRange, TextRange, Symbol),
 ) {
     match &e.kind {
@@ -321,55 +215,49 @@ fn classify(
         }
         ExprKind::GetAttr { expr: inner, name } => {
             let hit = TextRange::new(inner.range.start(), name.range.end());
-            match &inner.kind {
-                ExprKind::Variable(root) => {
-                    let n = name.name.clone();
-                    let sym = match root.name.as_str() {
-                        "var" => Symbol::Variable { dir, name: n },
-                        "local" => Symbol::Local { dir, name: n },
-                        "module" => Symbol::ModuleCall { dir, name: n },
-                        "data" => return,
-                        "count" | "each" | "path" | "terraform" | "skel" | "self" => {
-                            Symbol::Builtin {
-                                root: root.name.clone(),
-                                attr: n,
-                            }
-                        }
-                        ty if index.has_resource_type(ty)
-                            || skel_schema::resource(ty).is_some() =>
-                        {
-                            Symbol::Resource {
-                                dir,
-                                ty: ty.to_string(),
-                                name: n,
-                            }
-                        }
-                        _ => return,
-                    };
-                    push(name.range, hit, sym);
-                }
-                ExprKind::GetAttr {
-                    expr: root,
-                    name: ty,
-                } => {
-                    if let ExprKind::Variable(r) = &root.kind {
-                        if r.name == "data" {
-                            push(
-                                name.range,
-                                hit,
-                                Symbol::Data {
-                                    dir,
-                                    ty: ty.name.clone(),
-                                    name: name.name.clone(),
-                                },
-                            );
-                            return;
+            if let Some(target) = resolve::reference(e, scopes) {
+                let sym = match target {
+                    Target::Variable(n) => Symbol::Variable {
+                        dir,
+                        name: n.name.clone(),
+                    },
+                    Target::Local(n) => Symbol::Local {
+                        dir,
+                        name: n.name.clone(),
+                    },
+                    Target::ModuleCall(n) => Symbol::ModuleCall {
+                        dir,
+                        name: n.name.clone(),
+                    },
+                    Target::Data { ty, name } => Symbol::Data {
+                        dir,
+                        ty: ty.name.clone(),
+                        name: name.name.clone(),
+                    },
+                    Target::Builtin { root, attr } => Symbol::Builtin {
+                        root: root.name().to_string(),
+                        attr: attr.name.clone(),
+                    },
+                    Target::Resource { ty, name }
+                        if index.has_resource_type(&ty.name)
+                            || skel_schema::resource(&ty.name).is_some() =>
+                    {
+                        Symbol::Resource {
+                            dir,
+                            ty: ty.name.clone(),
+                            name: name.name.clone(),
                         }
                     }
-                    attr_of_instance(db, dir, index, inner, name, push);
-                }
-                ExprKind::Index { .. } => attr_of_instance(db, dir, index, inner, name, push),
-                _ => {}
+                    Target::Resource { .. } => return,
+                };
+                push(name.range, hit, sym);
+                return;
+            }
+            if matches!(
+                inner.kind,
+                ExprKind::GetAttr { .. } | ExprKind::Index { .. }
+            ) {
+                attr_of_instance(db, index, inner, name, scopes, push);
             }
         }
         _ => {}
@@ -379,10 +267,10 @@ fn classify(
 /// `X.attr` where `X` is a module call (an output) or a resource / data instance.
 fn attr_of_instance(
     db: &dyn Db,
-    dir: Directory,
     index: &skel_hir::ModuleIndex,
     inner: &Expr,
     name: &skel_syntax::Ident,
+    scopes: &Scopes,
     push: &mut dyn FnMut(TextRange, TextRange, Symbol),
 ) {
     let base = match &inner.kind {
@@ -392,6 +280,9 @@ fn attr_of_instance(
     let Some((root, steps)) = base.as_traversal() else {
         return;
     };
+    if scopes.is_bound(&root.name) {
+        return;
+    }
     let names: Vec<&str> = steps
         .iter()
         .filter_map(|s| match s {
@@ -421,7 +312,7 @@ fn attr_of_instance(
             ty: ty.to_string(),
             attr,
         },
-        ("var" | "local" | "count" | "each" | "path" | "module" | "data", _) => return,
+        (root, _) if Root::from_name(root).is_some() => return,
         (ty, [_]) if index.has_resource_type(ty) || skel_schema::resource(ty).is_some() => {
             Symbol::ResourceAttr {
                 data: false,
@@ -431,7 +322,6 @@ fn attr_of_instance(
         }
         _ => return,
     };
-    let _ = dir;
     push(name.range, name.range, sym);
 }
 

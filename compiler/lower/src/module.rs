@@ -10,23 +10,13 @@ use skel_plan_ir::{
 use skel_syntax::{Block, Body, Expr, ExprKind, Item, Step, TextSize};
 use skel_value::{Type, Value};
 
+use skel_hir::resolve::{
+    depends_on_target, DependsOn, MODULE_META_ATTRS, PROVISIONER_META_ATTRS, RESOURCE_META_ATTRS,
+    RESOURCE_META_BLOCKS,
+};
+
 use crate::refs::RefCollector;
 use crate::{LowerError, ModuleTree};
-
-/// Meta-arguments of `resource` and `data` blocks, removed from their bodies.
-const RESOURCE_META_ATTRS: &[&str] = &["count", "for_each", "provider", "depends_on"];
-const RESOURCE_META_BLOCKS: &[&str] = &["lifecycle", "provisioner", "connection"];
-/// Arguments of a `module` block that are not inputs.
-const MODULE_META_ATTRS: &[&str] = &[
-    "source",
-    "version",
-    "count",
-    "for_each",
-    "depends_on",
-    "providers",
-];
-/// Arguments of a `provisioner` block read into fields rather than evaluated.
-const PROVISIONER_META_ATTRS: &[&str] = &["when", "on_failure"];
 
 pub(crate) fn lower_module(
     db: &dyn Db,
@@ -407,27 +397,18 @@ impl BlockCx<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let reference = item.as_traversal().and_then(|(root, steps)| {
-                let attr = |i: usize| match steps.get(i) {
-                    Some(Step::Attr(a)) => Some(a.name.clone()),
-                    _ => None,
-                };
-                Some(match root.name.as_str() {
-                    "module" => Reference::Module(attr(0)?),
-                    "data" => Reference::Resource {
-                        mode: ResourceMode::Data,
-                        type_name: attr(0)?,
-                        name: attr(1)?,
-                    },
-                    "var" | "local" | "count" | "each" | "path" | "self" | "terraform" | "skel" => {
-                        return None
-                    }
-                    type_name => Reference::Resource {
-                        mode: ResourceMode::Managed,
-                        type_name: type_name.to_string(),
-                        name: attr(0)?,
-                    },
-                })
+            let reference = depends_on_target(item).map(|target| match target {
+                DependsOn::ModuleCall(name) => Reference::Module(name.name.clone()),
+                DependsOn::Data { ty, name } => Reference::Resource {
+                    mode: ResourceMode::Data,
+                    type_name: ty.name.clone(),
+                    name: name.name.clone(),
+                },
+                DependsOn::Resource { ty, name } => Reference::Resource {
+                    mode: ResourceMode::Managed,
+                    type_name: ty.name.clone(),
+                    name: name.name.clone(),
+                },
             });
             let reference = reference.ok_or_else(|| {
                 self.error(

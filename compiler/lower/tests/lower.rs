@@ -755,3 +755,86 @@ fn every_example_lowers() {
         }
     }
 }
+
+/// A name bound by `for` (expression or template directive) or by a `dynamic` iterator
+/// shadows the reference root of the same name: it makes no reference, even when the module
+/// declares an object the unshadowed reference would name.
+#[test]
+fn for_and_dynamic_bindings_shadow_reference_roots() {
+    let (db, root) = project(&[(
+        "/p/main.skel",
+        r#"variable "ports" {
+  type    = list(number)
+  default = [22]
+}
+
+variable "items" {
+  type    = list(object({ ports = number }))
+  default = []
+}
+
+locals {
+  value = 1
+  tpl   = "%{ for var in var.items }${var.ports}%{ endfor }"
+  obj   = { for local, var in var.items : local => var.ports }
+  kept  = [for x in var.items : local.value]
+}
+
+resource "aws_security_group" "sg" {
+  dynamic "ingress" {
+    for_each = var.ports
+    iterator = local
+    content {
+      from_port   = local.value
+      to_port     = local.value
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+"#,
+    )]);
+    assert_checks(&db, root);
+    let config = lower(&db, root).expect("lowers");
+    let m = config.root();
+    let refs = |name: &str| {
+        m.locals
+            .iter()
+            .find(|l| l.name == name)
+            .expect("local")
+            .references
+            .clone()
+    };
+    assert_eq!(refs("tpl"), [var("items")]);
+    assert_eq!(refs("obj"), [var("items")]);
+    assert_eq!(refs("kept"), [var("items"), local("value")]);
+    assert_eq!(
+        resource(m, "aws_security_group", "sg").references,
+        [var("ports")],
+        "`local.value` in the content is the iterator's value"
+    );
+}
+
+/// `depends_on` accepts what the checker accepts: resources, data sources and module calls.
+#[test]
+fn depends_on_rejects_built_in_values_like_the_checker() {
+    for entry in ["terraform.workspace", "path.module", "count.index"] {
+        let text = format!("resource \"null_resource\" \"a\" {{\n  depends_on = [{entry}]\n}}\n");
+        let (db, root) = project(&[("/p/main.skel", text.as_str())]);
+        let input = skel_types::ProjectInput {
+            root,
+            vars: Vec::new(),
+        };
+        let errors: Vec<_> = skel_types::check_project(&db, &input)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{entry}: {errors:#?}");
+        assert_eq!(
+            errors[0].code,
+            skel_db::Code::InvalidMetaArgument,
+            "{entry}"
+        );
+        assert!(lower(&db, root).is_err(), "{entry}");
+    }
+}

@@ -420,8 +420,20 @@ impl Expr {
     }
 
     /// Visit this expression and every expression nested in it, templates included.
-    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
-        f(self);
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        self.walk_events(&mut |event| {
+            if let WalkEvent::Expr(e) = event {
+                f(e)
+            }
+        });
+    }
+
+    /// The one traversal of expressions: every expression nested in this one, outermost first,
+    /// with the names `for` expressions and template `for` directives bind (after their
+    /// collection, until the end of their body). Scope-aware walkers (`skel_hir::resolve`)
+    /// and [`Expr::walk`] are built on it.
+    pub fn walk_events<'a>(&'a self, f: &mut dyn FnMut(WalkEvent<'a>)) {
+        f(WalkEvent::Expr(self));
         match &self.kind {
             ExprKind::Null
             | ExprKind::Bool(_)
@@ -430,81 +442,116 @@ impl Expr {
             | ExprKind::SplatItem
             | ExprKind::Error => {}
             ExprKind::Template(t) => walk_parts(&t.parts, f),
-            ExprKind::Tuple(items) => items.iter().for_each(|e| e.walk(f)),
+            ExprKind::Tuple(items) => items.iter().for_each(|e| e.walk_events(f)),
             ExprKind::Object(items) => items.iter().for_each(|i| {
-                i.key.walk(f);
-                i.value.walk(f);
+                i.key.walk_events(f);
+                i.value.walk_events(f);
             }),
-            ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk(f)),
+            ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk_events(f)),
             ExprKind::GetAttr { expr, .. }
             | ExprKind::Unary { expr, .. }
-            | ExprKind::Parens(expr) => expr.walk(f),
+            | ExprKind::Parens(expr) => expr.walk_events(f),
             ExprKind::Index { expr, index } => {
-                expr.walk(f);
-                index.walk(f);
+                expr.walk_events(f);
+                index.walk_events(f);
             }
             ExprKind::Splat { expr, each, .. } => {
-                expr.walk(f);
-                each.walk(f);
+                expr.walk_events(f);
+                each.walk_events(f);
             }
             ExprKind::Binary { lhs, rhs, .. } => {
-                lhs.walk(f);
-                rhs.walk(f);
+                lhs.walk_events(f);
+                rhs.walk_events(f);
             }
             ExprKind::Conditional { cond, then, other } => {
-                cond.walk(f);
-                then.walk(f);
-                other.walk(f);
+                cond.walk_events(f);
+                then.walk_events(f);
+                other.walk_events(f);
             }
             ExprKind::ForTuple {
+                key_var,
+                value_var,
                 collection,
                 value,
                 cond,
-                ..
             } => {
-                collection.walk(f);
-                value.walk(f);
+                collection.walk_events(f);
+                f(WalkEvent::Bind {
+                    key: key_var.as_ref(),
+                    value: value_var,
+                });
+                value.walk_events(f);
                 if let Some(c) = cond {
-                    c.walk(f);
+                    c.walk_events(f);
                 }
+                f(WalkEvent::Unbind);
             }
             ExprKind::ForObject {
+                key_var,
+                value_var,
                 collection,
                 key,
                 value,
                 cond,
                 ..
             } => {
-                collection.walk(f);
-                key.walk(f);
-                value.walk(f);
+                collection.walk_events(f);
+                f(WalkEvent::Bind {
+                    key: key_var.as_ref(),
+                    value: value_var,
+                });
+                key.walk_events(f);
+                value.walk_events(f);
                 if let Some(c) = cond {
-                    c.walk(f);
+                    c.walk_events(f);
                 }
+                f(WalkEvent::Unbind);
             }
         }
     }
 }
 
-fn walk_parts(parts: &[TemplatePart], f: &mut dyn FnMut(&Expr)) {
+/// What [`Expr::walk_events`] reports, in source order.
+#[derive(Clone, Copy, Debug)]
+pub enum WalkEvent<'a> {
+    /// An expression, before the expressions nested in it.
+    Expr(&'a Expr),
+    /// A `for` binds these names in what follows, until the matching [`WalkEvent::Unbind`].
+    Bind {
+        key: Option<&'a Ident>,
+        value: &'a Ident,
+    },
+    Unbind,
+}
+
+fn walk_parts<'a>(parts: &'a [TemplatePart], f: &mut dyn FnMut(WalkEvent<'a>)) {
     for part in parts {
         match part {
             TemplatePart::Literal { .. } => {}
-            TemplatePart::Interpolation { expr, .. } => expr.walk(f),
+            TemplatePart::Interpolation { expr, .. } => expr.walk_events(f),
             TemplatePart::If {
                 cond, then, other, ..
             } => {
-                cond.walk(f);
+                cond.walk_events(f);
                 walk_parts(then, f);
                 if let Some(o) = other {
                     walk_parts(o, f);
                 }
             }
             TemplatePart::For {
-                collection, body, ..
+                key_var,
+                value_var,
+                collection,
+                body,
+                ..
             } => {
-                collection.walk(f);
+                collection.walk_events(f);
+                f(WalkEvent::Bind {
+                    key: key_var.as_ref(),
+                    value: value_var,
+                });
                 walk_parts(body, f);
+                f(WalkEvent::Unbind);
             }
         }
     }

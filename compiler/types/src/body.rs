@@ -8,6 +8,7 @@ use std::collections::HashMap;
 pub const MAX_INSTANCES: usize = 100_000;
 
 use skel_db::{did_you_mean, Code};
+use skel_hir::resolve::{self, RESOURCE_META_ATTRS, RESOURCE_META_BLOCKS};
 use skel_schema::{BlockSchema, Nesting};
 use skel_syntax::{Attribute, Block, Body, Expr, ExprKind, TextRange};
 use skel_value::{conversion, Conversion, Type};
@@ -24,9 +25,6 @@ pub enum Meta {
     /// `data`: count, for_each, depends_on, provider, lifecycle.
     Data,
 }
-
-const RESOURCE_META_ATTRS: &[&str] = &["count", "for_each", "depends_on", "provider"];
-const RESOURCE_META_BLOCKS: &[&str] = &["lifecycle", "provisioner", "connection"];
 
 impl InferCtx<'_> {
     /// Check `body` against `schema`. `header` is where "missing argument" errors point.
@@ -224,13 +222,14 @@ impl InferCtx<'_> {
             )
             .help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str));
         }
-        let mut iterator = label.value.clone();
+        let iterator = resolve::dynamic_iterator(block).unwrap_or(&label.value);
         let mut for_each = None;
+        let mut labels = None;
         for attr in block.body.attributes() {
             match attr.name.name.as_str() {
                 "for_each" => for_each = Some(&attr.expr),
                 "iterator" => match &attr.expr.kind {
-                    ExprKind::Variable(ident) => iterator = ident.name.clone(),
+                    ExprKind::Variable(_) => {}
                     _ => {
                         self.error(
                             Code::InvalidExpression,
@@ -239,9 +238,7 @@ impl InferCtx<'_> {
                         );
                     }
                 },
-                "labels" => {
-                    self.expect(&attr.expr, &Type::list(Type::String), "`labels`");
-                }
+                "labels" => labels = Some(&attr.expr),
                 other => {
                     self.error(Code::UnknownArgument, attr.name.range, format!("Unsupported argument `{other}` in a dynamic block"))
                         .help = Some("a dynamic block takes `for_each`, `iterator`, `labels` and a `content` block".into());
@@ -274,7 +271,11 @@ impl InferCtx<'_> {
                 "Missing `content` block in dynamic block",
             );
         }
-        self.push_scope(&iterator, Type::object([("key", key), ("value", value)]));
+        self.push_scope(iterator, Type::object([("key", key), ("value", value)]));
+        // Labels are computed per element: they see the iterator.
+        if let Some(labels) = labels {
+            self.expect(labels, &Type::list(Type::String), "`labels`");
+        }
         for content in contents {
             match target {
                 Some((_, nested)) => self.check_body(

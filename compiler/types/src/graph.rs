@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use skel_db::{Code, Db, Diagnostic, Directory, Span};
-use skel_syntax::{Body, Expr, ExprKind, Item};
+use skel_hir::resolve::{self, Scopes, Target};
+use skel_syntax::{Body, Expr, Item};
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 enum Node {
@@ -32,15 +33,7 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     let mut nodes: Vec<(Node, Span)> = Vec::new();
     let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
     let mut add =
-        |node: Node, span: Span, exprs: Vec<&Expr>, edges: &mut HashMap<Node, Vec<Node>>| {
-            let mut deps = Vec::new();
-            for e in exprs {
-                e.walk(&mut |sub| {
-                    if let Some(dep) = reference_node(sub) {
-                        deps.push(dep);
-                    }
-                });
-            }
+        |node: Node, span: Span, mut deps: Vec<Node>, edges: &mut HashMap<Node, Vec<Node>>| {
             deps.sort();
             deps.dedup();
             edges.insert(node.clone(), deps);
@@ -55,7 +48,7 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
             add(
                 Node::Local(name.clone()),
                 def.item.span(def.name_range),
-                vec![&attr.expr],
+                expr_deps(&attr.expr),
                 &mut edges,
             );
         }
@@ -81,9 +74,12 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
             continue;
         };
         let Item::Block(block) = &*ast else { continue };
-        let mut exprs = Vec::new();
-        body_exprs(&block.body, &mut exprs);
-        add(node, def.item.span(def.name_range), exprs, &mut edges);
+        add(
+            node,
+            def.item.span(def.name_range),
+            body_deps(&block.body),
+            &mut edges,
+        );
     }
     // Keep only edges to nodes that exist.
     let known: HashMap<Node, Span> = nodes.iter().cloned().collect();
@@ -127,47 +123,39 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     Arc::new(diagnostics)
 }
 
-/// The expressions of a body that create dependencies: everything except provisioners and
-/// connections (which run after the resource exists and may use `self`).
-fn body_exprs<'a>(body: &'a Body, out: &mut Vec<&'a Expr>) {
-    for item in &body.items {
-        match item {
-            Item::Attribute(a) => out.push(&a.expr),
-            Item::Block(b)
-                if matches!(
-                    b.ident.name.as_str(),
-                    "provisioner" | "connection" | "lifecycle"
-                ) => {}
-            Item::Block(b) => body_exprs(&b.body, out),
-            Item::Error(_) => {}
-        }
-    }
+/// The definitions the expressions of a body depend on: everything except provisioners and
+/// connections (which run after the resource exists and may use `self`) and `lifecycle`.
+fn body_deps(body: &Body) -> Vec<Node> {
+    let mut deps = Vec::new();
+    let skip =
+        |b: &skel_syntax::Block| resolve::binds_self(&b.ident.name) || b.ident.name == "lifecycle";
+    resolve::walk_body_exprs(
+        body,
+        &mut Scopes::<()>::default(),
+        &skip,
+        &mut |e, scopes| deps.extend(reference_node(e, scopes)),
+    );
+    deps
 }
 
-fn reference_node(expr: &Expr) -> Option<Node> {
-    let ExprKind::GetAttr { expr: inner, name } = &expr.kind else {
-        return None;
-    };
-    match &inner.kind {
-        ExprKind::Variable(root) => Some(match root.name.as_str() {
-            "local" => Node::Local(name.name.clone()),
-            "module" => Node::Module(name.name.clone()),
-            "var" | "path" | "count" | "each" | "self" | "data" | "terraform" | "skel" => {
-                return None
-            }
-            t => Node::Resource(t.to_string(), name.name.clone()),
-        }),
-        ExprKind::GetAttr {
-            expr: data,
-            name: type_name,
-        } => match &data.kind {
-            ExprKind::Variable(root) if root.name == "data" => {
-                Some(Node::Data(type_name.name.clone(), name.name.clone()))
-            }
-            _ => None,
-        },
-        _ => None,
-    }
+/// The definitions an expression depends on.
+fn expr_deps(expr: &Expr) -> Vec<Node> {
+    let mut deps = Vec::new();
+    resolve::walk_expr(expr, &mut Scopes::<()>::default(), &mut |e, scopes| {
+        deps.extend(reference_node(e, scopes))
+    });
+    deps
+}
+
+/// The node `expr` refers to, when it is a reference not shadowed by a `for` or `dynamic`.
+fn reference_node(expr: &Expr, scopes: &Scopes) -> Option<Node> {
+    Some(match resolve::reference(expr, scopes)? {
+        Target::Local(name) => Node::Local(name.name.clone()),
+        Target::ModuleCall(name) => Node::Module(name.name.clone()),
+        Target::Resource { ty, name } => Node::Resource(ty.name.clone(), name.name.clone()),
+        Target::Data { ty, name } => Node::Data(ty.name.clone(), name.name.clone()),
+        Target::Variable(_) | Target::Builtin { .. } => return None,
+    })
 }
 
 /// The module's locals as `(item, attribute index)`, each after the locals it refers to (a
@@ -182,11 +170,10 @@ pub fn locals_in_dependency_order(db: &dyn Db, dir: Directory) -> Vec<(skel_db::
         if let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) {
             if let Item::Block(block) = &*ast {
                 if let Some(Item::Attribute(attr)) = block.body.items.get(def.attr as usize) {
-                    attr.expr.walk(&mut |sub| {
-                        if let Some(Node::Local(dep)) = reference_node(sub) {
-                            deps.push(dep);
-                        }
-                    });
+                    deps.extend(expr_deps(&attr.expr).into_iter().filter_map(|n| match n {
+                        Node::Local(dep) => Some(dep),
+                        _ => None,
+                    }));
                 }
             }
         }

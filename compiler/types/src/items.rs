@@ -11,29 +11,56 @@ use skel_value::{conversion, Conversion, Type};
 
 use crate::body::Meta;
 use crate::constant::{constant_value, non_constant_reason};
-use crate::infer::{InferCtx, RefPolicy};
+use crate::infer::{ExprTypes, InferCtx, RefPolicy};
 use crate::queries;
 
 /// The diagnostics of one top-level item. Keyed by the item, so editing one block re-runs
 /// only its own check (and the checks of items whose inputs' types changed).
 #[salsa::tracked(returns(clone))]
 pub fn check_item(db: &dyn Db, file: File, index: u32) -> Arc<Vec<Diagnostic>> {
-    let Some(item) = skel_db::item_ast(db, file, index) else {
-        return Arc::default();
-    };
+    match checked(db, file, index, false) {
+        Some(ctx) => Arc::new(ctx.diagnostics),
+        None => Arc::default(),
+    }
+}
+
+/// The type of each expression of one top-level item, as its check inferred it (in its
+/// scopes: `count`, `for_each`, `for`, `dynamic`, `self`): what hover, completion and the
+/// other editor features show. A sibling of [`check_item`] with the same inputs, so it
+/// re-runs exactly when that does, and `skelc check` never pays for recording the types.
+#[salsa::tracked(returns(clone))]
+pub fn item_types(db: &dyn Db, file: File, index: u32) -> Arc<ExprTypes> {
+    Arc::new(
+        checked(db, file, index, true)
+            .map(|mut ctx| ctx.take_recorded())
+            .unwrap_or_default(),
+    )
+}
+
+/// Check one item; with `record`, the context also holds the type of every expression.
+fn checked(db: &dyn Db, file: File, index: u32, record: bool) -> Option<InferCtx<'_>> {
+    let item = skel_db::item_ast(db, file, index)?;
     let Item::Block(block) = &*item else {
-        return Arc::default();
+        return None;
     };
-    let Some(kind) = DefKind::from_block_type(&block.ident.name) else {
-        return Arc::default();
-    };
+    let kind = DefKind::from_block_type(&block.ident.name)?;
     if block.labels.len() < kind.labels().len() {
-        return Arc::default(); // reported by the module index
+        return None; // reported by the module index
     }
     let item_ref = ItemRef { file, index };
     let mut ctx = InferCtx::new(db, item_ref);
+    if record {
+        ctx = ctx.recording();
+    }
     match kind {
         DefKind::Variable => ctx.check_variable(block),
+        // Each local is inferred by its own query (other items read its type); recording
+        // infers them here again.
+        DefKind::Locals if record => {
+            for attr in block.body.attributes() {
+                ctx.infer(&attr.expr);
+            }
+        }
         DefKind::Locals => {
             for (attr, entry) in block.body.items.iter().enumerate() {
                 if matches!(entry, Item::Attribute(_)) {
@@ -52,7 +79,22 @@ pub fn check_item(db: &dyn Db, file: File, index: u32) -> Arc<Vec<Diagnostic>> {
         DefKind::Provider => ctx.check_provider(block),
         DefKind::Settings => ctx.check_settings(block),
     }
-    Arc::new(ctx.diagnostics)
+    Some(ctx)
+}
+
+/// The type of `expr`, an expression written in `item` but not necessarily part of it (the
+/// text before a `.` being completed, an argument the check does not infer), in the item's
+/// `count` / `for_each` context. Diagnostics are dropped.
+pub fn expr_type_in_item(db: &dyn Db, item: ItemRef, expr: &skel_syntax::Expr) -> Type {
+    let mut ctx = InferCtx::new(db, item);
+    if let Some(ast) = skel_db::item_ast(db, item.file, item.index) {
+        if let Item::Block(block) = &*ast {
+            if matches!(block.ident.name.as_str(), "resource" | "data" | "module") {
+                ctx.check_repetition(&block.body);
+            }
+        }
+    }
+    ctx.infer(expr)
 }
 
 impl InferCtx<'_> {
@@ -336,14 +378,7 @@ impl InferCtx<'_> {
             )
             .help = Some("module inputs are arguments: `name = value`".into());
         }
-        let meta = [
-            "source",
-            "version",
-            "count",
-            "for_each",
-            "depends_on",
-            "providers",
-        ];
+        let meta = skel_hir::resolve::MODULE_META_ATTRS;
         let Some(child) = child else {
             for attr in block
                 .body
@@ -448,6 +483,11 @@ impl InferCtx<'_> {
 
     fn check_output(&mut self, block: &Block, file: File, index: u32) {
         match block.body.attribute("value") {
+            // The value is inferred by its own query (callers read its type); recording
+            // infers it here again.
+            Some(value) if self.is_recording() => {
+                self.infer(&value.expr);
+            }
             Some(_) => self.diagnostics.extend(
                 queries::infer_output(self.db, file, index)
                     .1

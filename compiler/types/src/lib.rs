@@ -20,8 +20,8 @@ mod validate;
 pub use constant::constant_value;
 pub use constraint::{type_from_expr, ConstraintError};
 pub use encryption::block_reference;
-pub use infer::{InferCtx, RefPolicy};
-pub use items::{accepts, check_item};
+pub use infer::ExprTypes;
+pub use items::{accepts, check_item, expr_type_in_item, item_types};
 pub use project::{
     check_module, check_project, hidden_value_spans, missing_root_variables,
     missing_variable_diagnostics, modules_in_tree, ways_to_set_variable, MissingVariable,

@@ -117,15 +117,7 @@ impl InferCtx<'_> {
             return;
         };
         for item in items {
-            let valid = match item.as_traversal() {
-                Some((root, steps)) => match root.name.as_str() {
-                    "module" => !steps.is_empty(),
-                    "data" => steps.len() >= 2,
-                    "var" | "local" | "count" | "each" | "path" | "self" => false,
-                    _ => !steps.is_empty(),
-                },
-                None => false,
-            };
+            let valid = skel_hir::resolve::depends_on_target(item).is_some();
             if !valid {
                 self.error(
                     Code::InvalidMetaArgument,

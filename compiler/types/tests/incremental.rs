@@ -165,3 +165,38 @@ output "vpc" {
         "the child's output and the root's output: {log:?}"
     );
 }
+
+/// The types the IDE reads (`item_types`) sit behind the same firewall as the diagnostics:
+/// typing inside one block re-infers the types of that block only.
+#[test]
+fn editing_one_attribute_re_infers_the_types_of_that_block_only() {
+    let system = Arc::new(MemorySystem::new());
+    system.write("/p/main.skel", MAIN);
+    let mut db = SkelDatabase::new(system.clone());
+    let file = db.file(Path::new("/p/main.skel"));
+    let items = skel_db::parse(&db, file).file.items.len() as u32;
+    let all_types = |db: &SkelDatabase| {
+        (0..items)
+            .map(|i| skel_types::item_types(db, file, i).len())
+            .collect::<Vec<_>>()
+    };
+    let before = all_types(&db);
+    // The variable's `type` and `default` are not inferred expressions; every other item has some.
+    assert!(before[1..].iter().all(|n| *n > 0), "{before:?}");
+    db.enable_execution_log();
+
+    system.write(
+        "/p/main.skel",
+        MAIN.replace("\"a-${var.env}\"", "\"a-longer-${var.env}\""),
+    );
+    skel_db::refresh_file(&mut db, file);
+    let after = all_types(&db);
+    assert_eq!(after, before);
+    let log = db.take_execution_log();
+    assert_eq!(
+        log_count(&log, "item_types"),
+        1,
+        "only the edited block's types are re-inferred: {log:?}"
+    );
+    assert_eq!(log_count(&log, "check_item"), 0, "{log:?}");
+}

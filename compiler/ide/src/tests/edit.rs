@@ -388,3 +388,23 @@ fn rename_local_and_module_call() {
         ]
     );
 }
+
+/// The text before a `.` is typed in the item's `for_each` context: `each.value.` completes the
+/// attributes of the collection's elements.
+#[test]
+fn completes_attributes_of_each_value() {
+    check_completions(
+        r#"
+        variable "subnets" {
+          type = map(object({ cidr = string, zone = string }))
+        }
+        resource "aws_subnet" "s" {
+          for_each   = var.subnets
+          vpc_id     = "vpc-1"
+          cidr_block = each.value.$0
+        }
+        "#,
+        2,
+        &["cidr : string", "zone : string"],
+    );
+}

@@ -319,3 +319,121 @@ fn document_symbols_nested() {
         ]
     );
 }
+
+#[test]
+fn a_for_or_dynamic_binding_shadows_a_reference_root() {
+    let text = r#"
+        variable "ports" {
+          type    = list(number)
+          default = [22]
+        }
+        variable "items" {
+          type    = list(object({ ports = number }))
+          default = []
+        }
+        locals {
+          value = 1
+          a     = [for var in var.items : var.ports]
+          b     = "%{ for var in var.items }${var.ports}%{ endfor }"
+          c     = [for x in var.items : var.ports]
+        }
+        resource "aws_security_group" "sg" {
+          dynamic "ingress" {
+            for_each = local.value == 1 ? var.ports : []
+            iterator = local
+            content {
+              from_port   = local.value
+              to_port     = local.value
+              protocol    = "tcp"
+              cidr_blocks = ["0.0.0.0/0"]
+            }
+          }
+        }
+        "#;
+    // Only the reference outside any `for` binding `var` is the variable.
+    let f = fixture(&text.replacen("variable \"ports\"", "variable \"po$0rts\"", 1));
+    let text_of = |f: &Fixture| f.files[0].text(f.db()).clone().unwrap_or_default();
+    let at = |needle: &str| {
+        let start = text_of(&f).find(needle).expect("needle") + needle.len() - 5;
+        format!("/main.skel@{}..{} \"ports\"", start, start + 5)
+    };
+    check_references(
+        &f,
+        false,
+        &[&at("x in var.items : var.ports"), &at("? var.ports")],
+    );
+    // Inside the dynamic block `local` is the iterator: only the `for_each` reads the local.
+    let f = fixture(&text.replacen("value = 1", "val$0ue = 1", 1));
+    let start = text_of(&f).find("local.value == 1").expect("needle") + 6;
+    check_references(
+        &f,
+        false,
+        &[&format!("/main.skel@{}..{} \"value\"", start, start + 5)],
+    );
+    // Go to definition on a shadowed root finds nothing to go to.
+    let f = fixture(&text.replacen("var.ports]", "var.po$0rts]", 1));
+    check_goto(&f, &[]);
+}
+
+/// Hover shows the type the check inferred, in the scopes only the check sets up: `self` in a
+/// provisioner's connection, `each` of the block's `for_each`, a `dynamic` iterator, a `for`
+/// variable named like a reference root.
+#[test]
+fn hover_reads_the_types_the_check_inferred() {
+    let text = r#"
+        variable "ports" {
+          type    = list(number)
+          default = [22]
+        }
+        resource "aws_instance" "web" {
+          for_each      = { a = "ami-1" }
+          ami           = each.value
+          instance_type = "t3.micro"
+          connection {
+            host = self.private_ip
+          }
+        }
+        resource "aws_security_group" "sg" {
+          dynamic "ingress" {
+            for_each = var.ports
+            content {
+              from_port   = ingress.value
+              to_port     = ingress.value
+              protocol    = "tcp"
+              cidr_blocks = [for var in ["0.0.0.0/0"] : upper(var)]
+            }
+          }
+        }
+        "#;
+    let at = |needle: &str| fixture(&with_cursor(text, needle));
+    check_hover(
+        &at("self.private_$0ip"),
+        "self.private_ip\n---\n```skel\nstring\n```",
+    );
+    check_hover(
+        &at("from_port   = ingress.va$0lue"),
+        "ingress.value\n---\n```skel\nnumber\n```",
+    );
+    check_hover(&at("upper(v$0ar)"), "var\n---\n```skel\nstring\n```");
+    // The results are data keyed by item-relative range.
+    let f = fixture(
+        r#"
+        resource "aws_vpc" "a" {
+          cidr_block = "10.0.0.0/16"
+        }
+        output "o" {
+          value = [aws_vpc.a.id, 1]
+        }
+        "#,
+    );
+    let ast = skel_db::item_ast(f.db(), f.files[0], 1).expect("the output");
+    let skel_syntax::Item::Block(output) = &*ast else {
+        panic!("a block")
+    };
+    let value = &output.body.attribute("value").expect("value").expr;
+    let types = skel_types::item_types(f.db(), f.files[0], 1);
+    assert_eq!(
+        types.get(value.range).map(ToString::to_string).as_deref(),
+        Some("tuple([string, number])")
+    );
+}

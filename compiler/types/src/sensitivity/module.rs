@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use skel_db::{Code, Db, Diagnostic, Directory, ItemRef};
+use skel_hir::resolve::{self, Scopes, Target, RESOURCE_META_ATTRS};
 use skel_hir::ModuleIndex;
 use skel_schema::{BlockSchema, Nesting};
-use skel_syntax::{Block, Body, Expr, ExprKind, Item};
+use skel_syntax::{Block, Body, Expr, Item};
 use skel_value::{Marks, Type};
 
 use super::lattice::Sens;
@@ -24,17 +25,6 @@ enum Node {
     Resource(bool, String, String),
     Call(String),
 }
-
-/// Meta-arguments and blocks that are not persisted arguments of a resource.
-const META: &[&str] = &[
-    "count",
-    "for_each",
-    "provider",
-    "depends_on",
-    "lifecycle",
-    "provisioner",
-    "connection",
-];
 
 pub(super) struct Module<'a, 'db> {
     an: &'a Analysis<'db>,
@@ -118,7 +108,7 @@ impl<'a, 'db> Module<'a, 'db> {
         for (name, def) in &self.index.locals {
             let deps = self
                 .local_expr(def.item, def.attr)
-                .map(|e| self.references(|f| e.walk(f)))
+                .map(|e| self.references(|s, f| resolve::walk_expr(&e, s, f)))
                 .unwrap_or_default();
             nodes.insert(Node::Local(name.clone()), (def.item, deps));
         }
@@ -141,7 +131,9 @@ impl<'a, 'db> Module<'a, 'db> {
             );
         for (node, item) in blocks {
             let deps = match self.block(item).as_deref() {
-                Some(Item::Block(b)) => self.references(|f| walk_body(&b.body, f)),
+                Some(Item::Block(b)) => {
+                    self.references(|s, f| resolve::walk_body_exprs(&b.body, s, &|_| false, f))
+                }
                 _ => BTreeSet::new(),
             };
             nodes.insert(node, (item, deps));
@@ -178,25 +170,23 @@ impl<'a, 'db> Module<'a, 'db> {
         order
     }
 
-    /// The definitions of this module the expressions visited by `walk` refer to.
-    fn references(&self, walk: impl FnOnce(&mut dyn FnMut(&Expr))) -> BTreeSet<Node> {
+    /// The definitions of this module the expressions visited by `walk` refer to (names
+    /// bound by `for` and `dynamic` shadow roots, as [`skel_hir::resolve`] decides).
+    fn references(
+        &self,
+        walk: impl FnOnce(&mut Scopes, &mut dyn FnMut(&Expr, &Scopes)),
+    ) -> BTreeSet<Node> {
         let mut out = BTreeSet::new();
-        walk(&mut |e: &Expr| {
-            let Some((root, steps)) = e.as_traversal() else {
-                return;
-            };
-            let names: Vec<&str> = steps
-                .iter()
-                .map_while(|s| match s {
-                    skel_syntax::Step::Attr(a) => Some(a.name.as_str()),
-                    skel_syntax::Step::Index(_) => None,
-                })
-                .collect();
-            let node = match (root.name.as_str(), names.as_slice()) {
-                ("local", [name, ..]) => Node::Local(name.to_string()),
-                ("module", [name, ..]) => Node::Call(name.to_string()),
-                ("data", [t, name, ..]) => Node::Resource(true, t.to_string(), name.to_string()),
-                (t, [name, ..]) => Node::Resource(false, t.to_string(), name.to_string()),
+        walk(&mut Scopes::default(), &mut |e, scopes| {
+            let node = match resolve::reference(e, scopes) {
+                Some(Target::Local(name)) => Node::Local(name.name.clone()),
+                Some(Target::ModuleCall(name)) => Node::Call(name.name.clone()),
+                Some(Target::Data { ty, name }) => {
+                    Node::Resource(true, ty.name.clone(), name.name.clone())
+                }
+                Some(Target::Resource { ty, name }) => {
+                    Node::Resource(false, ty.name.clone(), name.name.clone())
+                }
                 _ => return,
             };
             out.insert(node);
@@ -320,7 +310,7 @@ impl<'a, 'db> Module<'a, 'db> {
         let mut attrs = BTreeMap::new();
         for attribute in body.attributes() {
             let name = &attribute.name.name;
-            if top && META.contains(&name.as_str()) {
+            if top && RESOURCE_META_ATTRS.contains(&name.as_str()) {
                 continue;
             }
             let s = w.eval(&attribute.expr);
@@ -376,13 +366,10 @@ impl<'a, 'db> Module<'a, 'db> {
                     .attribute("for_each")
                     .map(|a| w.eval(&a.expr))
                     .unwrap_or_default();
-                let iterator = match dynamic.body.attribute("iterator").map(|a| &a.expr.kind) {
-                    Some(ExprKind::Variable(ident)) => ident.name.clone(),
-                    _ => name.clone(),
-                };
+                let iterator = resolve::dynamic_iterator(dynamic).unwrap_or(name);
                 let top = Sens::whole(each.top(), each.why().unwrap_or_default());
                 w.push(
-                    &iterator,
+                    iterator,
                     Sens::attrs(BTreeMap::from([
                         ("key".to_string(), top.clone()),
                         ("value".to_string(), each.element().join(top)),
@@ -571,15 +558,4 @@ pub(super) fn declared_reason(what: &str, marks: Marks) -> String {
         _ => "sensitive",
     };
     format!("{what} is declared {how}")
-}
-
-/// Visit every expression of a body, nested blocks included.
-fn walk_body(body: &Body, f: &mut dyn FnMut(&Expr)) {
-    for item in &body.items {
-        match item {
-            Item::Attribute(a) => a.expr.walk(f),
-            Item::Block(b) => walk_body(&b.body, f),
-            Item::Error(_) => {}
-        }
-    }
 }

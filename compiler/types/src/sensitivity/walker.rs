@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use skel_hir::resolve::{self, Root, Scopes, Target};
 use skel_syntax::{Expr, ExprKind, TemplatePart};
 use skel_value::Marks;
 
@@ -24,7 +25,7 @@ pub struct Walker<'a> {
     env: &'a dyn Env,
     /// Names bound by `for` expressions, template `for` directives and dynamic-block
     /// iterators, innermost last.
-    scopes: Vec<(String, Sens)>,
+    scopes: Scopes<Sens>,
     splat: Vec<Sens>,
     /// `each.value` and `each.key` in a block with `for_each`.
     pub each: Option<(Sens, Sens)>,
@@ -34,14 +35,14 @@ impl<'a> Walker<'a> {
     pub fn new(env: &'a dyn Env) -> Walker<'a> {
         Walker {
             env,
-            scopes: Vec::new(),
+            scopes: Scopes::default(),
             splat: Vec::new(),
             each: None,
         }
     }
 
     pub fn push(&mut self, name: &str, sens: Sens) {
-        self.scopes.push((name.to_string(), sens));
+        self.scopes.push(name, sens);
     }
 
     pub fn pop(&mut self) {
@@ -49,11 +50,7 @@ impl<'a> Walker<'a> {
     }
 
     fn bound(&self, name: &str) -> Option<&Sens> {
-        self.scopes
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| s)
+        self.scopes.lookup(name)
     }
 
     pub fn eval(&mut self, expr: &Expr) -> Sens {
@@ -247,44 +244,24 @@ impl<'a> Walker<'a> {
     /// A reference's marks: `var.x`, `local.x`, `module.m`, `data.t.n`, `t.n`, `each.value`…;
     /// `None` when `expr` is not a reference (or its root is a bound name).
     fn reference(&mut self, expr: &Expr) -> Option<Sens> {
-        let ExprKind::GetAttr { expr: inner, name } = &expr.kind else {
-            return None;
-        };
-        let attr = name.name.as_str();
-        let root = match &inner.kind {
-            ExprKind::Variable(root) => root,
-            ExprKind::GetAttr {
-                expr: data,
-                name: type_name,
-            } => {
-                let ExprKind::Variable(root) = &data.kind else {
-                    return None;
-                };
-                if root.name != "data" || self.bound("data").is_some() {
-                    return None;
-                }
-                return Some(
-                    self.env
-                        .resource(true, &type_name.name, attr)
-                        .unwrap_or_default(),
-                );
-            }
-            _ => return None,
-        };
-        if self.bound(&root.name).is_some() {
-            return None;
-        }
-        Some(match root.name.as_str() {
-            "var" => self.env.var(attr),
-            "local" => self.env.local(attr),
-            "module" => self.env.module(attr),
-            "each" => match (&self.each, attr) {
+        Some(match resolve::reference(expr, &self.scopes)? {
+            Target::Data { ty, name } => self
+                .env
+                .resource(true, &ty.name, &name.name)
+                .unwrap_or_default(),
+            Target::Variable(name) => self.env.var(&name.name),
+            Target::Local(name) => self.env.local(&name.name),
+            Target::ModuleCall(name) => self.env.module(&name.name),
+            Target::Builtin {
+                root: Root::Each,
+                attr,
+            } => match (&self.each, attr.name.as_str()) {
                 (Some((value, _)), "value") => value.clone(),
                 (Some((_, key)), "key") => key.clone(),
                 _ => Sens::None,
             },
-            "count" | "path" | "terraform" | "skel" | "self" => Sens::None,
-            type_name => self.env.resource(false, type_name, attr)?,
+            Target::Builtin { .. } => Sens::None,
+            Target::Resource { ty, name } => self.env.resource(false, &ty.name, &name.name)?,
         })
     }
 }
