@@ -1,8 +1,7 @@
 //! Encoding functions: base64, JSON, YAML and URL encoding.
 
 use base64::Engine;
-use skel_value::ValueMap;
-use skel_value::{Number, Type, Value};
+use skel_value::{Type, Value};
 
 use crate::util::{arg, func, p, pn, ret_dynamic, ret_string, str_arg};
 use crate::{CallError, Function};
@@ -68,22 +67,14 @@ pub(crate) fn functions() -> Vec<Function> {
             "Parses a YAML string into a value (sequences become tuples, mappings become objects).",
             vec![p("src", s())],
             ret_dynamic,
-            |a, _| {
-                let yaml: serde_yaml::Value = serde_yaml::from_str(str_arg(a, 0)?)
-                    .map_err(|e| CallError::at(0, format!("invalid YAML: {e}")))?;
-                from_yaml(&yaml)
-            },
+            |a, _| crate::yaml::decode(str_arg(a, 0)?),
         ),
         func(
             "yamlencode",
             "Encodes a value as YAML.",
             vec![pn("value", Type::Dynamic)],
             ret_string,
-            |a, _| {
-                serde_yaml::to_string(&arg(a, 0)?.to_json())
-                    .map(Value::String)
-                    .map_err(|e| CallError::at(0, format!("cannot encode as YAML: {e}")))
-            },
+            |a, _| crate::yaml::encode(arg(a, 0)?),
         ),
     ]
 }
@@ -111,33 +102,6 @@ fn url_encode(s: &str) -> String {
         }
     }
     out
-}
-
-fn from_yaml(y: &serde_yaml::Value) -> Result<Value, CallError> {
-    Ok(match y {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(*b),
-        serde_yaml::Value::Number(n) => Value::Number(Number(n.as_f64().unwrap_or(f64::NAN))),
-        serde_yaml::Value::String(s) => Value::String(s.clone()),
-        serde_yaml::Value::Sequence(items) => {
-            Value::Tuple(items.iter().map(from_yaml).collect::<Result<_, _>>()?)
-        }
-        serde_yaml::Value::Mapping(m) => {
-            let mut out = ValueMap::new();
-            for (k, v) in m {
-                let key = match from_yaml(k)? {
-                    Value::String(s) => s,
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Null => "null".into(),
-                    _ => return Err(CallError::at(0, "YAML mapping keys must be scalars")),
-                };
-                out.insert(key, from_yaml(v)?);
-            }
-            Value::Object(out)
-        }
-        serde_yaml::Value::Tagged(t) => from_yaml(&t.value)?,
-    })
 }
 
 #[cfg(test)]

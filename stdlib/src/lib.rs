@@ -28,6 +28,7 @@ mod string;
 #[cfg(test)]
 mod testutil;
 mod util;
+mod yaml;
 
 pub use format::format_value;
 

@@ -1,10 +1,13 @@
-//! Typed addresses of module instances, resources and resource instances, with Terraform's
-//! textual forms: `module.net[1].aws_subnet.public["a"]`, `data.aws_ami.ubuntu`.
+//! Typed addresses of module instances, resources, resource instances and provider
+//! configurations, with Terraform's textual forms: `module.net[1].aws_subnet.public["a"]`,
+//! `data.aws_ami.ubuntu`, `module.net.aws.west`. Each is parsed and printed here only.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::config::ProviderRef;
 
 /// The key of one instance: none (no `count`/`for_each`), a `count` index or a `for_each` key.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
@@ -190,6 +193,64 @@ impl FromStr for InstanceAddr {
     }
 }
 
+/// The provider configuration a resource instance belongs to, as state records it: the
+/// module instance whose `provider` block (or implicit configuration) serves it, and the
+/// provider with its alias. Its text is `aws`, `aws.west`, `module.net["a"].aws.west`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ProviderKey {
+    pub module: ModuleInstance,
+    pub provider: ProviderRef,
+}
+
+impl fmt::Display for ProviderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.module.is_root() {
+            write!(f, "{}.", self.module)?;
+        }
+        write!(f, "{}", self.provider)
+    }
+}
+
+impl FromStr for ProviderKey {
+    type Err = AddrParseError;
+
+    /// Parse `aws`, `aws.west`, `module.a[0].module.b["x"].aws.west`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let err = |m: &str| AddrParseError(format!("invalid provider key `{text}`: {m}"));
+        let mut parser = Parser { rest: text };
+        let mut module = Vec::new();
+        while parser.eat("module.") {
+            let name = parser
+                .ident()
+                .ok_or_else(|| err("expected a module name"))?;
+            let key = parser.key().map_err(|m| err(&m))?;
+            module.push((name, key));
+            if !parser.eat(".") {
+                return Err(err("expected a provider after the module path"));
+            }
+        }
+        let name = parser
+            .ident()
+            .ok_or_else(|| err("expected a provider name"))?;
+        let alias = if parser.eat(".") {
+            Some(
+                parser
+                    .ident()
+                    .ok_or_else(|| err("expected an alias after `.`"))?,
+            )
+        } else {
+            None
+        };
+        if !parser.rest.is_empty() {
+            return Err(err(&format!("unexpected `{}`", parser.rest)));
+        }
+        Ok(ProviderKey {
+            module: ModuleInstance(module),
+            provider: ProviderRef { name, alias },
+        })
+    }
+}
+
 struct Parser<'a> {
     rest: &'a str,
 }
@@ -271,6 +332,48 @@ mod tests {
         ] {
             let addr: InstanceAddr = text.parse().unwrap();
             assert_eq!(addr.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn provider_keys_round_trip() {
+        for (text, module, name, alias) in [
+            ("aws", "", "aws", None),
+            ("aws.west", "", "aws", Some("west")),
+            ("module.net.aws", "module.net", "aws", None),
+            (
+                "module.app[\"a.b\"].module.x[2].kubernetes.edge",
+                "module.app[\"a.b\"].module.x[2]",
+                "kubernetes",
+                Some("edge"),
+            ),
+        ] {
+            let key: ProviderKey = text.parse().unwrap();
+            assert_eq!(key.module.to_string(), module, "{text}");
+            assert_eq!(key.provider.name, name, "{text}");
+            assert_eq!(key.provider.alias.as_deref(), alias, "{text}");
+            assert_eq!(key.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn bad_provider_keys_are_errors() {
+        for text in [
+            "",
+            "aws.",
+            "aws.west.extra",
+            "module.net",
+            "module.net.",
+            "module.net[.aws",
+            "module.[0].aws",
+            ".aws",
+            "aws west",
+        ] {
+            let e = text.parse::<ProviderKey>().unwrap_err();
+            assert!(
+                e.0.starts_with(&format!("invalid provider key `{text}`: ")),
+                "{e}"
+            );
         }
     }
 

@@ -15,7 +15,8 @@ pub mod encryption;
 pub mod state;
 
 pub use addr::{
-    AddrParseError, InstanceAddr, InstanceKey, ModuleInstance, ResourceAddr, ResourceMode,
+    AddrParseError, InstanceAddr, InstanceKey, ModuleInstance, ProviderKey, ResourceAddr,
+    ResourceMode,
 };
 pub use change::{Action, ChangeSet, OutputChange, ResourceChange};
 pub use config::{

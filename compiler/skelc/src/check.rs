@@ -7,10 +7,11 @@ use skel_db::{Db, SkelDatabase};
 use skel_types::ProjectInput;
 
 use crate::cli::{CheckArgs, VarArgs};
+use crate::exit::ExitStatus;
 use crate::render::{self, Resolved};
 use crate::workdir::{self, DirUse};
 
-pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "check", DirUse::Reads)?;
     let db = SkelDatabase::default();
     if db.directory(&root).skel_files(&db).is_empty() {
@@ -28,7 +29,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
         .collect();
     render::print(&resolved, args.format, true)?;
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(ExitStatus::failed_if(errors > 0))
 }
 
 /// Check the project rooted at `root`, returning diagnostics sorted by file and position, and

@@ -319,9 +319,10 @@ mod kms {
             &self.id
         }
 
-        fn encryption_key(&self) -> Result<(Key, Value), String> {
-            let client = self.client()?;
-            let (key, wrapped) = block_on(client.generate()).map_err(|e| e.to_string())?;
+        fn encryption_key(&self) -> Result<(Key, Value), KeyError> {
+            let client = self.client().map_err(KeyError::Failed)?;
+            let (key, wrapped) =
+                block_on(client.generate()).map_err(|e| KeyError::Failed(e.to_string()))?;
             self.unwrapped
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

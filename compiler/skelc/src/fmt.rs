@@ -7,9 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::FmtArgs;
+use crate::exit::ExitStatus;
 use crate::render::{Location, Resolved};
 
-pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
+pub fn run(args: FmtArgs) -> anyhow::Result<ExitStatus> {
     let roots = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -73,11 +74,9 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
         eprintln!("Files with syntax errors were left as they are.");
     }
     Ok(if failed {
-        2
-    } else if args.check && unformatted > 0 {
-        1
+        ExitStatus::Usage
     } else {
-        0
+        ExitStatus::failed_if(args.check && unformatted > 0)
     })
 }
 

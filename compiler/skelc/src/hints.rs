@@ -1,9 +1,9 @@
 //! Usage errors, and the hints for Terraform commands that skel spells differently or does not
 //! need (`skelc init` → "skel needs no init: …").
 
-use std::process::ExitCode;
-
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+use crate::exit::ExitStatus;
 
 /// What to do instead of a Terraform command that is not a skel command (`apply` and
 /// `validate` are aliases, so they are not here).
@@ -58,13 +58,14 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
     })
 }
 
-/// Print a command-line parsing error and return its exit code: 0 for `--help` and
-/// `--version`, 2 otherwise, but 1 with `--detailed-exitcode` (where 2 means "changes").
-pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+/// Print a command-line parsing error and return how skelc ends: success for `--help` and
+/// `--version`, a usage error otherwise, but a plain failure (1) with `--detailed-exitcode`
+/// (where 2 means "changes").
+pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitStatus {
     let failure = if args.iter().any(|a| a == "--detailed-exitcode") {
-        1
+        ExitStatus::Errors
     } else {
-        2
+        ExitStatus::Usage
     };
     if e.kind() == ErrorKind::InvalidSubcommand {
         if let Some(ContextValue::String(name)) = e.get(ContextKind::InvalidSubcommand) {
@@ -75,11 +76,15 @@ pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
                     Some(hint),
                 );
                 eprintln!("\nFor more information, try 'skelc --help'.");
-                return ExitCode::from(failure);
+                return failure;
             }
         }
     }
-    let code = if e.use_stderr() { failure } else { 0 };
+    let status = if e.use_stderr() {
+        failure
+    } else {
+        ExitStatus::Success
+    };
     let _ = e.print();
-    ExitCode::from(code)
+    status
 }

@@ -7,19 +7,18 @@ mod apply;
 mod body;
 mod error;
 mod marks;
-mod observer;
 mod order;
 mod plan;
 mod providers;
+mod step;
+mod traits;
 mod world;
 
-pub use apply::{
-    apply, ApplyOptions, ApplyReport, Cancel, IntentInfo, Phase, Provisioners, StateSink,
-};
+pub use apply::{apply, ApplyOptions, ApplyReport, Cancel};
 pub use error::{EngineError, Errors};
-pub use observer::{Observer, Silent};
 pub use plan::{plan, Drift, PlanOptions, Planned};
 pub use providers::{configure_provider, ProviderRegistry};
+pub use traits::{IntentInfo, Observer, Phase, Provisioners, Silent, SinkError, StateSink};
 pub use world::MAX_INSTANCES;
 
 /// The last-line defence for text skel did not write (a provider's error message): every part of

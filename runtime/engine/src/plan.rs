@@ -12,8 +12,8 @@ use skel_plan_ir::{
 use skel_provider::PlanRequest;
 use skel_value::{convert, Value};
 
-use crate::observer::Observer;
 use crate::providers::{configured_from_key, resolve, ProviderCache, ProviderRegistry};
+use crate::traits::Observer;
 use crate::world::{NodeKey, Repeat, Repetition, World};
 use crate::{EngineError, Errors};
 
@@ -420,7 +420,7 @@ impl Planner<'_> {
                     self.changes.push(ResourceChange {
                         addr: instance.clone(),
                         action: Action::Read,
-                        provider: site.key(),
+                        provider: site.key().to_string(),
                         prior: None,
                         planned: Some(Value::Unknown(schema.computed_object_type())),
                         requires_replace: Vec::new(),
@@ -533,7 +533,7 @@ impl Planner<'_> {
             self.changes.push(ResourceChange {
                 addr: instance,
                 action,
-                provider: site.key(),
+                provider: site.key().to_string(),
                 prior,
                 planned: Some(response.planned),
                 requires_replace: response.requires_replace,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use skel_plan_ir::{ModuleInstance, ProviderRef};
+use skel_plan_ir::{ModuleInstance, ProviderKey, ProviderRef};
 use skel_provider::{Provider, ProviderFactory};
 use skel_value::Value;
 use tokio::sync::Semaphore;
@@ -59,11 +59,10 @@ pub struct ProviderSite {
 
 impl ProviderSite {
     /// The key recorded in state: `aws`, `aws.west`, `module.net.aws`.
-    pub fn key(&self) -> String {
-        if self.module.is_root() {
-            self.provider.to_string()
-        } else {
-            format!("{}.{}", self.module, self.provider)
+    pub fn key(&self) -> ProviderKey {
+        ProviderKey {
+            module: self.module.clone(),
+            provider: self.provider.clone(),
         }
     }
 }
@@ -114,7 +113,9 @@ pub fn resolve(
 /// The site of a state provider key in `world`: resolved when its module instance is expanded,
 /// else the key's own module and provider with no block (see [`configured_from_key`]).
 fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> {
-    let (module, provider) = parse_key(key)?;
+    let ProviderKey { module, provider } = key
+        .parse::<ProviderKey>()
+        .map_err(|_| EngineError::new(format!("invalid provider key `{key}` in state")))?;
     if world.instances.contains_key(&module) {
         return resolve(world, &module, &provider);
     }
@@ -123,59 +124,6 @@ fn site_from_key(world: &World, key: &str) -> Result<ProviderSite, EngineError> 
         provider,
         block: None,
     })
-}
-
-/// The module instance and the provider reference of a provider key in state
-/// (`module.app["a"].aws.west`).
-fn parse_key(key: &str) -> Result<(ModuleInstance, ProviderRef), EngineError> {
-    let mut module = ModuleInstance::root();
-    let mut rest = key;
-    if key.starts_with("module.") {
-        // `module.NAME[KEY]….PROVIDER[.ALIAS]`: parse the module path with the address parser.
-        let end = find_module_end(key)
-            .ok_or_else(|| EngineError::new(format!("invalid provider key `{key}` in state")))?;
-        let addr: skel_plan_ir::InstanceAddr = format!("{}.x.y", &key[..end])
-            .parse()
-            .map_err(|_| EngineError::new(format!("invalid provider key `{key}` in state")))?;
-        module = addr.resource.module;
-        rest = &key[end + 1..];
-    }
-    let provider = match rest.split_once('.') {
-        Some((name, alias)) => ProviderRef {
-            name: name.to_string(),
-            alias: Some(alias.to_string()),
-        },
-        None => ProviderRef {
-            name: rest.to_string(),
-            alias: None,
-        },
-    };
-    Ok((module, provider))
-}
-
-/// The byte index of the `.` ending the last `module.NAME[KEY]` segment of a provider key.
-fn find_module_end(text: &str) -> Option<usize> {
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    let mut end = None;
-    while text[i..].starts_with("module.") {
-        i += "module.".len();
-        while i < bytes.len()
-            && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'-')
-        {
-            i += 1;
-        }
-        if i < bytes.len() && bytes[i] == b'[' {
-            let close = text[i..].find(']')? + i;
-            i = close + 1;
-        }
-        if i >= bytes.len() || bytes[i] != b'.' {
-            return None;
-        }
-        end = Some(i);
-        i += 1;
-    }
-    end
 }
 
 /// The provider serving the state key `key` (`aws`, `aws.west`, `module.net.aws`), configured
@@ -244,7 +192,7 @@ fn register_path(world: &mut World, module: &ModuleInstance) -> bool {
 /// Configured providers, created on first use.
 #[derive(Default)]
 pub struct ProviderCache {
-    configured: HashMap<String, Configured>,
+    configured: HashMap<ProviderKey, Configured>,
 }
 
 impl ProviderCache {

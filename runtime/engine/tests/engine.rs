@@ -18,7 +18,7 @@ use skel_provider::{
 };
 use skel_runtime::{
     apply, plan, ApplyOptions, Cancel, IntentInfo, Phase, PlanOptions, ProviderRegistry, Silent,
-    StateSink,
+    SinkError, StateSink,
 };
 use skel_value::{Type, Value};
 
@@ -194,7 +194,7 @@ impl StateSink for MemorySink {
         change: &ResourceChange,
         phase: Phase,
         info: IntentInfo<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         let token = info.token;
         self.events
             .lock()
@@ -214,7 +214,7 @@ impl StateSink for MemorySink {
         addr: &InstanceAddr,
         outcome: Result<Option<&serde_json::Value>, &str>,
         tainted: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         self.events.lock().unwrap().push(format!(
             "result {seq} {addr} {}",
             match (outcome.is_ok(), tainted) {
@@ -225,7 +225,7 @@ impl StateSink for MemorySink {
         ));
         Ok(())
     }
-    fn checkpoint(&self, _state: &State) -> Result<(), String> {
+    fn checkpoint(&self, _state: &State) -> Result<(), SinkError> {
         self.checkpoints.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

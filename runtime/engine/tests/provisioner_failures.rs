@@ -11,7 +11,8 @@ use common::{config, null_registry};
 use skel_plan_ir::{Action, InstanceAddr, InstanceStatus, ResourceChange, State};
 use skel_provider::ProviderError;
 use skel_runtime::{
-    apply, plan, ApplyOptions, IntentInfo, Phase, PlanOptions, Provisioners, Silent, StateSink,
+    apply, plan, ApplyOptions, IntentInfo, Phase, PlanOptions, Provisioners, Silent, SinkError,
+    StateSink,
 };
 use skel_value::Value;
 
@@ -54,7 +55,7 @@ impl StateSink for Journal {
         _: &ResourceChange,
         _: Phase,
         _: IntentInfo<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         Ok(())
     }
     fn result(
@@ -63,7 +64,7 @@ impl StateSink for Journal {
         addr: &InstanceAddr,
         outcome: Result<Option<&serde_json::Value>, &str>,
         tainted: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         if outcome.is_ok() {
             self.results
                 .lock()
@@ -72,7 +73,7 @@ impl StateSink for Journal {
         }
         Ok(())
     }
-    fn checkpoint(&self, state: &State) -> Result<(), String> {
+    fn checkpoint(&self, state: &State) -> Result<(), SinkError> {
         self.checkpoints.lock().unwrap().push(state.clone());
         Ok(())
     }

@@ -4,6 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::encryption::EncryptionError;
 use crate::lock::LockInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -112,14 +113,23 @@ pub enum StateError {
     /// An encrypted file (or journal line) could not be decrypted, or a plain one was found
     /// where the configuration requires encryption.
     #[error(
-        "cannot read {}: {detail}. Nothing was written.",
-        path.display()
+        "cannot read {}: {}{error}. Nothing was written.",
+        path.display(),
+        line.map_or(String::new(), |line| format!("line {line}: "))
     )]
-    Decrypt { path: PathBuf, detail: String },
+    Decrypt {
+        path: PathBuf,
+        /// The journal line (1-based), for a journal.
+        line: Option<usize>,
+        error: EncryptionError,
+    },
 
     /// No key to encrypt a file with (a key provider failed).
-    #[error("cannot encrypt {}: {detail}. Nothing was written.", path.display())]
-    Encrypt { path: PathBuf, detail: String },
+    #[error("cannot encrypt {}: {error}. Nothing was written.", path.display())]
+    Encrypt {
+        path: PathBuf,
+        error: EncryptionError,
+    },
 
     /// A journal line other than the last one is unreadable.
     #[error(

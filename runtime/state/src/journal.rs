@@ -169,12 +169,10 @@ impl Journal {
     ) -> Result<Journal, StateError> {
         let dir = lock.dir().to_path_buf();
         let path = dir.join(JOURNAL_FILE);
-        let file_key = encryption
-            .file_key()
-            .map_err(|detail| StateError::Encrypt {
-                path: path.clone(),
-                detail,
-            })?;
+        let file_key = encryption.file_key().map_err(|error| StateError::Encrypt {
+            path: path.clone(),
+            error,
+        })?;
         let file = match private_options().append(true).create_new(true).open(&path) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
@@ -298,9 +296,9 @@ impl Journal {
         let mut line = if self.encryption.encrypts() {
             self.encryption
                 .seal_with(self.file_key.as_ref(), &line)
-                .map_err(|detail| StateError::Encrypt {
+                .map_err(|error| StateError::Encrypt {
                     path: self.path.clone(),
-                    detail,
+                    error,
                 })?
         } else {
             line
@@ -403,12 +401,11 @@ fn parse_journal(
         // JSON, sealed or not, and is handled below as before.
         let opened;
         let line: &[u8] = if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
-            opened = encryption
-                .open(line)
-                .map_err(|detail| StateError::Decrypt {
-                    path: path.clone(),
-                    detail: format!("line {}: {detail}", line_idx + 1),
-                })?;
+            opened = encryption.open(line).map_err(|error| StateError::Decrypt {
+                path: path.clone(),
+                line: Some(line_idx + 1),
+                error,
+            })?;
             &opened
         } else {
             line

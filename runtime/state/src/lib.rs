@@ -34,9 +34,9 @@ mod recovery;
 mod store;
 
 pub use encryption::{
-    is_envelope, Encryption, FileKey, HashFunction, Key, KeyError, KeyProvider, Method,
-    Pbkdf2KeyProvider, ENCRYPTION_VERSION, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS,
-    PBKDF2_MIN_PASSPHRASE,
+    is_envelope, Encryption, EncryptionError, FileKey, HashFunction, Key, KeyError, KeyProvider,
+    Method, Pbkdf2Error, Pbkdf2KeyProvider, ENCRYPTION_VERSION, PBKDF2_DEFAULT_ITERATIONS,
+    PBKDF2_MIN_ITERATIONS, PBKDF2_MIN_PASSPHRASE,
 };
 pub use error::StateError;
 pub use journal::{

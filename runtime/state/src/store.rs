@@ -58,9 +58,10 @@ impl StateStore {
     fn decode(&self, path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, StateError> {
         self.encryption
             .open(&bytes)
-            .map_err(|detail| StateError::Decrypt {
+            .map_err(|error| StateError::Decrypt {
                 path: path.to_path_buf(),
-                detail,
+                line: None,
+                error,
             })
     }
 
@@ -264,9 +265,9 @@ impl StateStore {
         let mut sealed = self
             .encryption
             .seal(plaintext)
-            .map_err(|detail| StateError::Encrypt {
+            .map_err(|error| StateError::Encrypt {
                 path: path.to_path_buf(),
-                detail,
+                error,
             })?;
         sealed.push(b'\n');
         Ok(sealed)

@@ -10,15 +10,13 @@ use skel_plan_ir::{Action, Config, Reference, ResourceMode};
 use skel_runtime::PlanOptions;
 
 use crate::cli::{GraphArgs, GraphType};
+use crate::exit::ExitStatus;
 use crate::glue;
 use crate::workdir::{self, DirUse};
 
-pub fn run(args: GraphArgs) -> anyhow::Result<u8> {
+pub fn run(args: GraphArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "graph", DirUse::Reads)?;
-    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = super::load(&root, Some(&args.vars), args.input.input)?;
     let mut out = String::from("digraph skel {\n  rankdir = \"RL\";\n  node [shape = box];\n");
     match args.graph_type {
         GraphType::Config => config_graph(&project.config, 0, "", &mut out, 0),
@@ -29,13 +27,9 @@ pub fn run(args: GraphArgs) -> anyhow::Result<u8> {
                 refresh: false,
                 variables: project.variables.clone(),
             };
-            let planned = glue::runtime()?.block_on(async {
+            let (_locked, planned) = glue::runtime()?.block_on(async {
                 super::lock_and_plan(&project, &registry, "graph", options, false).await
             })?;
-            let (_locked, planned) = match planned {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
             for change in &planned.changes.changes {
                 let action = action_name(change.action);
                 let _ = writeln!(
@@ -51,7 +45,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<u8> {
     }
     out.push_str("}\n");
     print!("{out}");
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn action_name(action: Action) -> &'static str {

@@ -5,15 +5,13 @@ use skel_plan_ir::{InstanceAddr, ResourceInstanceState, ResourceMode};
 use skel_value::Value;
 
 use crate::cli::ImportArgs;
+use crate::exit::ExitStatus;
 use crate::glue;
 use crate::workdir::{self, DirUse};
 
-pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "import", DirUse::Changes)?;
-    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = super::load(&root, Some(&args.vars), args.input.input)?;
     let addr: InstanceAddr = args.address.parse()?;
     if addr.resource.mode != ResourceMode::Managed {
         anyhow::bail!("only managed resources can be imported, not data sources");
@@ -40,7 +38,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         if locked.state.resources.contains_key(&addr) {
             anyhow::bail!("`{addr}` is already in state; remove it first with `skelc state rm {addr}` if you mean to re-import it");
         }
-        let key = if addr.resource.module.is_root() { resource.provider.to_string() } else { format!("{}.{}", addr.resource.module, resource.provider) };
+        let key = skel_plan_ir::ProviderKey { module: addr.resource.module.clone(), provider: resource.provider.clone() }.to_string();
         // Configured from its `provider` block (a kubeconfig path, a host, a region…).
         let provider = skel_runtime::configure_provider(project.config.clone(), &project.variables, &registry, &key)
             .map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
@@ -74,7 +72,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         locked.state.resources.insert(addr.clone(), record);
         locked.store.write(&locked.lock, &mut locked.state)?;
         println!("Imported {addr} from `{}`. Run `skelc plan` to see how it differs from the configuration.", args.id);
-        Ok(0)
+        Ok(ExitStatus::Success)
     })
 }
 

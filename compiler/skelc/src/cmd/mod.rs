@@ -1,4 +1,5 @@
-//! The commands that plan and change infrastructure, one module each.
+//! The commands that plan and change infrastructure, one module each, and the dispatch of a
+//! parsed command line to every command (`run`), which ends in an [`ExitStatus`].
 
 pub mod destroy;
 pub mod graph;
@@ -10,75 +11,100 @@ pub mod run;
 pub mod state;
 pub mod unlock;
 
+use crate::exit::{self, ExitStatus, Reported};
 use crate::project::{self, LoadError, Project};
 
-/// Load the project in `root` (absolute), turning "diagnostics were printed" into exit code 1.
-/// `input` allows asking for missing variable values on a terminal; `vars` is `None` for the
-/// values of a saved plan.
-pub(crate) fn load_or_exit(
+/// Run the parsed command line: `--chdir`, the working directory, the lock timeout, then the
+/// command. A panic is an internal error.
+pub(crate) fn run(cli: crate::cli::Cli) -> ExitStatus {
+    crate::render::init_color(cli.no_color);
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            crate::render::print_error(
+                &format!("--chdir {}: {e}", dir.display()),
+                None,
+                Some("give an existing directory: `skelc --chdir=DIR COMMAND`"),
+            );
+            return ExitStatus::Usage;
+        }
+    }
+    crate::workdir::init();
+    crate::glue::set_lock_timeout(cli.command.lock_timeout());
+    // Errors of the checking commands are usage errors (2); errors of the commands that touch
+    // infrastructure (a held lock, an unreachable provider) are failures (1).
+    let usage_errors = matches!(
+        cli.command,
+        crate::cli::Command::Check(_) | crate::cli::Command::Fmt(_) | crate::cli::Command::Lsp
+    );
+    let result = std::panic::catch_unwind(|| dispatch(cli.command));
+    match result {
+        Ok(result) => exit::finish(result, usage_errors),
+        Err(_) => {
+            crate::render::print_error(
+                "skelc hit an internal error (a bug)",
+                None,
+                Some("please report it with the input that caused it"),
+            );
+            ExitStatus::Internal
+        }
+    }
+}
+
+fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
+    use crate::cli::Command;
+    match command {
+        Command::Check(args) => crate::check::run(args),
+        Command::Fmt(args) => crate::fmt::run(args),
+        Command::Lsp => crate::lsp::run(),
+        Command::Plan(args) => plan::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::Output(args) => output::run(args),
+        Command::State(args) => state::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Refresh(args) => refresh::run(args),
+        Command::ForceUnlock(args) => unlock::run(args),
+    }
+}
+
+/// Load the project in `root` (absolute); diagnostics are printed and make it a [`Reported`]
+/// failure. `input` allows asking for missing variable values on a terminal; `vars` is `None`
+/// for the values of a saved plan.
+pub(crate) fn load(
     root: &std::path::Path,
     vars: Option<&crate::cli::VarArgs>,
     input: bool,
-) -> Result<Project, anyhow::Result<u8>> {
-    match project::load(root, vars, input) {
-        Ok(p) => Ok(p),
-        Err(LoadError::Diagnostics) => Err(Ok(1)),
-        Err(LoadError::Usage(e)) => Err(Err(e)),
-    }
+) -> anyhow::Result<Project> {
+    loaded(project::load(root, vars, input))
 }
 
-/// [`load_or_exit`] for `skelc run PLANFILE`: the variable sources are read (for the ephemeral
-/// values a saved plan leaves out) but nothing is required or asked for.
-pub(crate) fn load_saved_or_exit(
+/// [`load`] for `skelc run PLANFILE`: the variable sources are read (for the ephemeral values a
+/// saved plan leaves out) but nothing is required or asked for.
+pub(crate) fn load_saved(
     root: &std::path::Path,
     vars: &crate::cli::VarArgs,
-) -> Result<Project, anyhow::Result<u8>> {
-    match project::load_with(root, Some(vars), false, false) {
+) -> anyhow::Result<Project> {
+    loaded(project::load_with(root, Some(vars), false, false))
+}
+
+fn loaded(result: Result<Project, LoadError>) -> anyhow::Result<Project> {
+    match result {
         Ok(p) => Ok(p),
-        Err(LoadError::Diagnostics) => Err(Ok(1)),
-        Err(LoadError::Usage(e)) => Err(Err(e)),
+        Err(LoadError::Diagnostics) => Err(Reported::errors()),
+        Err(LoadError::Usage(e)) => Err(e),
     }
 }
 
-/// Print engine errors in the diagnostics' format (`error: ADDRESS: message`, the block's
-/// snippet, the help). Engine messages never hold a marked value (see
-/// `skel_runtime::EngineError`).
-pub(crate) fn print_errors(errors: &skel_runtime::Errors) {
-    let cwd = crate::workdir::started_in();
-    for e in &errors.0 {
-        let mut message = String::new();
-        if let Some(addr) = &e.address {
-            message.push_str(addr);
-            message.push_str(": ");
-        }
-        message.push_str(&e.message);
-        let location = e.location.as_ref().and_then(|loc| {
-            crate::render::Location::at_line(&loc.file, loc.line, loc.column, &cwd)
-        });
-        let text = crate::render::error_text(&message, location.as_ref(), e.help.as_deref());
-        eprint!("{text}");
-        if location.is_none() {
-            if let Some(loc) = &e.location {
-                eprintln!(
-                    "  --> {}:{}:{}",
-                    crate::workdir::shown(&loc.file).display(),
-                    loc.line,
-                    loc.column
-                );
-            }
-        }
-    }
-}
-
-/// Lock the state, recover an interrupted run, and plan. `Ok(Err(1))` when planning failed (the
-/// errors are printed).
+/// Lock the state, recover an interrupted run, and plan; when planning fails its errors are
+/// printed and the result is a [`Reported`] failure.
 pub(crate) async fn lock_and_plan(
     project: &Project,
     registry: &skel_runtime::ProviderRegistry,
     operation: &str,
     options: skel_runtime::PlanOptions,
     show_progress: bool,
-) -> anyhow::Result<Result<(crate::glue::Locked, skel_runtime::Planned), u8>> {
+) -> anyhow::Result<(crate::glue::Locked, skel_runtime::Planned)> {
     let mut locked = crate::glue::lock_state(crate::encryption::store_for(project)?, operation)?;
     crate::glue::recover(&mut locked, registry, project).await?;
     let result = if show_progress {
@@ -102,10 +128,10 @@ pub(crate) async fn lock_and_plan(
         .await
     };
     match result {
-        Ok(planned) => Ok(Ok((locked, planned))),
+        Ok(planned) => Ok((locked, planned)),
         Err(errors) => {
-            print_errors(&errors);
-            Ok(Err(1))
+            crate::render::engine_errors(&errors);
+            Err(Reported::errors())
         }
     }
 }

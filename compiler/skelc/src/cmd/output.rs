@@ -8,10 +8,11 @@
 use std::path::PathBuf;
 
 use crate::cli::OutputArgs;
+use crate::exit::ExitStatus;
 use crate::render::sensitive::SENSITIVE;
 use crate::workdir::{self, DirUse};
 
-pub fn run(mut args: OutputArgs) -> anyhow::Result<u8> {
+pub fn run(mut args: OutputArgs) -> anyhow::Result<ExitStatus> {
     if args.dir.dir.is_none() && args.dir.dir_option.is_none() {
         if let Some(name) = &args.name {
             if workdir::from_command_line(std::path::Path::new(name)).is_dir() {
@@ -61,7 +62,7 @@ pub fn run(mut args: OutputArgs) -> anyhow::Result<u8> {
                         "--raw prints only a string, number or bool; `{name}` is a structure: use --json --show-sensitive"
                     ),
                 }
-                return Ok(0);
+                return Ok(ExitStatus::Success);
             }
             let hidden = output.sensitive && !args.show_sensitive;
             if hidden {
@@ -104,5 +105,5 @@ pub fn run(mut args: OutputArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -11,6 +11,7 @@ use skel_runtime::{PlanOptions, Planned};
 use skel_value::Value;
 
 use crate::cli::PlanArgs;
+use crate::exit::ExitStatus;
 use crate::glue;
 use crate::workdir::{self, DirUse};
 
@@ -35,14 +36,11 @@ pub const PLAN_FILE_VERSION: u32 = 1;
 pub const NOTHING_TO_DESTROY: &str =
     "Nothing to destroy: the state holds no objects (none were created, or they are already gone).";
 
-pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "plan", DirUse::Reads)?;
     // `--out` is relative to where skelc was started, not to the module's directory.
     let out = args.out.as_deref().map(workdir::from_command_line);
-    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = super::load(&root, Some(&args.vars), args.input.input)?;
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
@@ -52,10 +50,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             variables: project.variables.clone(),
         };
         let (_locked, planned) =
-            match super::lock_and_plan(&project, &registry, "plan", options, true).await? {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
+            super::lock_and_plan(&project, &registry, "plan", options, true).await?;
         if args.json {
             println!(
                 "{}",
@@ -80,9 +75,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             }
         }
         Ok(if args.detailed_exitcode && planned.changes.has_changes() {
-            2
+            ExitStatus::ChangesPresent
         } else {
-            0
+            ExitStatus::Success
         })
     })
 }

@@ -4,15 +4,13 @@
 use skel_runtime::PlanOptions;
 
 use crate::cli::RefreshArgs;
+use crate::exit::ExitStatus;
 use crate::glue;
 use crate::workdir::{self, DirUse};
 
-pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
+pub fn run(args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "refresh", DirUse::Changes)?;
-    let project = match super::load_or_exit(&root, Some(&args.vars), args.input.input) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = super::load(&root, Some(&args.vars), args.input.input)?;
     let registry = glue::registry();
     glue::runtime()?.block_on(async {
         let options = PlanOptions {
@@ -21,14 +19,11 @@ pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
             variables: project.variables.clone(),
         };
         let (locked, planned) =
-            match super::lock_and_plan(&project, &registry, "refresh", options, false).await? {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
+            super::lock_and_plan(&project, &registry, "refresh", options, false).await?;
         super::plan::print_drift(&planned);
         if planned.drift.is_empty() {
             println!("No changes outside skel.");
-            return Ok(0);
+            return Ok(ExitStatus::Success);
         }
         let mut state = planned.prior.clone();
         state.serial = locked.state.serial;
@@ -37,6 +32,6 @@ pub fn run(args: RefreshArgs) -> anyhow::Result<u8> {
             "State updated with {} change(s) found outside skel.",
             planned.drift.len()
         );
-        Ok(0)
+        Ok(ExitStatus::Success)
     })
 }

@@ -8,11 +8,12 @@ use skel_plan_ir::Action;
 use skel_runtime::{apply, plan, ApplyOptions, Cancel, PlanOptions, Planned, ProviderRegistry};
 
 use crate::cli::{ApplyArgs, RunArgs};
+use crate::exit::ExitStatus;
 use crate::glue::{self, JournalSink, Locked};
 use crate::project::Project;
 use crate::workdir;
 
-pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+pub fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let target = crate::cli::DirArg {
         dir: args.target.clone(),
         dir_option: args.dir_option.clone(),
@@ -23,15 +24,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         // A plan file (a missing one, or one that is no plan, is reported as such).
         return run_saved(args, &path);
     }
-    let project = match super::load_or_exit(&path, Some(&args.vars), args.apply.input.input) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let project = super::load(&path, Some(&args.vars), args.apply.input.input)?;
     plan_and_apply(project, &args.apply, false)
 }
 
 /// Plan (or plan a destroy), show it, confirm, apply.
-pub fn plan_and_apply(project: Project, args: &ApplyArgs, destroy: bool) -> anyhow::Result<u8> {
+pub fn plan_and_apply(
+    project: Project,
+    args: &ApplyArgs,
+    destroy: bool,
+) -> anyhow::Result<ExitStatus> {
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
@@ -42,10 +44,7 @@ pub fn plan_and_apply(project: Project, args: &ApplyArgs, destroy: bool) -> anyh
         };
         let operation = if destroy { "destroy" } else { "run" };
         let (locked, planned) =
-            match super::lock_and_plan(&project, &registry, operation, options, true).await? {
-                Ok(x) => x,
-                Err(code) => return Ok(code),
-            };
+            super::lock_and_plan(&project, &registry, operation, options, true).await?;
         show_and_apply(locked, planned, &registry, args).await
     })
 }
@@ -55,7 +54,7 @@ async fn show_and_apply(
     planned: Planned,
     registry: &ProviderRegistry,
     args: &ApplyArgs,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     super::plan::print_drift(&planned);
     if planned.changes.destroy && !planned.changes.has_changes() {
         println!("{}", super::plan::NOTHING_TO_DESTROY);
@@ -73,11 +72,11 @@ async fn show_and_apply(
         if migrate || !planned.drift.is_empty() || outputs_differ(&planned, &locked) {
             return finish(locked, planned, registry, args, true).await;
         }
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if !args.auto_approve && !confirm()? {
         println!("Apply cancelled.");
-        return Ok(1);
+        return Ok(ExitStatus::Errors);
     }
     let _ = &mut locked;
     finish(locked, planned, registry, args, false).await
@@ -96,7 +95,7 @@ async fn finish(
     registry: &ProviderRegistry,
     args: &ApplyArgs,
     quiet: bool,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let (add, change, destroy) = planned.changes.summary();
     let planned_destroy = planned.changes.destroy;
     let sink = Arc::new(JournalSink::begin(&locked)?);
@@ -121,16 +120,16 @@ async fn finish(
     }
     drop(locked);
     if !report.errors.0.is_empty() {
-        super::print_errors(&report.errors);
+        crate::render::engine_errors(&report.errors);
         eprintln!(
             "\nApply failed: {} operation(s) done, {} not started; state records what was done.",
             report.applied, report.skipped
         );
-        return Ok(1);
+        return Ok(ExitStatus::Errors);
     }
     if report.cancelled {
         eprintln!("\nApply interrupted: {} operation(s) done, {} not started; state records what was done.", report.applied, report.skipped);
-        return Ok(1);
+        return Ok(ExitStatus::Errors);
     }
     if !quiet && planned_destroy {
         println!("\nDestroy complete! Resources: {destroy} destroyed.");
@@ -151,7 +150,7 @@ async fn finish(
             println!("{name} = {value}");
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn confirm() -> anyhow::Result<bool> {
@@ -169,15 +168,12 @@ fn confirm() -> anyhow::Result<bool> {
 }
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
-fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
+fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
     let root = super::plan::plan_root(path)?;
     let registry = glue::registry();
     // The configuration says how the plan is encrypted; the variables given now supply the key
     // material, which a plan file never holds.
-    let keyed = match super::load_saved_or_exit(&root, &args.vars) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let keyed = super::load_saved(&root, &args.vars)?;
     let saved = super::plan::load_plan_file(path, &keyed.encryption.plan)?;
     if saved.root != root {
         anyhow::bail!(
@@ -186,10 +182,7 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
             crate::workdir::shown(path).display()
         );
     }
-    let mut project = match load_for_saved(&saved, &args.vars)? {
-        Ok(p) => p,
-        Err(code) => return Ok(code),
-    };
+    let mut project = load_for_saved(&saved, &args.vars)?;
     for name in &keyed.encryption.key_variables {
         if let Some(value) = keyed.variables.get(name) {
             project.variables.insert(name.clone(), value.clone());
@@ -209,14 +202,14 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
                 None,
                 Some("make a new plan with `skelc plan --out FILE`"),
             );
-            return Ok(1);
+            return Ok(ExitStatus::Errors);
         }
         let options = PlanOptions { destroy: saved.changes.destroy, refresh: !args.apply.no_refresh, variables: project.variables.clone() };
         let planned = match plan(project.config.clone(), &locked.state, &registry, &options, &skel_runtime::Silent).await {
             Ok(p) => p,
             Err(errors) => {
-                super::print_errors(&errors);
-                return Ok(1);
+                crate::render::engine_errors(&errors);
+                return Ok(ExitStatus::Errors);
             }
         };
         if let Some(difference) = differs(&saved.changes, &planned.changes) {
@@ -225,7 +218,7 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
                 None,
                 Some("make a new plan with `skelc plan --out FILE`"),
             );
-            return Ok(1);
+            return Ok(ExitStatus::Errors);
         }
         let apply_args = ApplyArgs { auto_approve: true, ..args.apply.clone() };
         show_and_apply(locked, planned, &registry, &apply_args).await
@@ -238,16 +231,8 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<u8> {
 fn load_for_saved(
     saved: &super::plan::PlanFile,
     vars: &crate::cli::VarArgs,
-) -> anyhow::Result<Result<Project, u8>> {
-    let load = |vars: &crate::cli::VarArgs| match super::load_saved_or_exit(&saved.root, vars) {
-        Ok(p) => Ok(Ok(p)),
-        Err(Ok(code)) => Ok(Err(code)),
-        Err(Err(e)) => Err(e),
-    };
-    let mut project = match load(vars)? {
-        Ok(p) => p,
-        Err(code) => return Ok(Err(code)),
-    };
+) -> anyhow::Result<Project> {
+    let mut project = super::load_saved(&saved.root, vars)?;
     let missing: Vec<&String> = saved
         .ephemeral_variables
         .iter()
@@ -263,10 +248,7 @@ fn load_for_saved(
             ordered.push(crate::cli::VarSource::Var(answer));
         }
         again.ordered = ordered;
-        project = match load(&again)? {
-            Ok(p) => p,
-            Err(code) => return Ok(Err(code)),
-        };
+        project = super::load_saved(&saved.root, &again)?;
     }
     let mut variables = saved.variables.clone();
     for name in &saved.ephemeral_variables {
@@ -275,7 +257,7 @@ fn load_for_saved(
         }
     }
     project.variables = variables;
-    Ok(Ok(project))
+    Ok(project)
 }
 
 /// An ephemeral variable's value typed on the terminal (not echoed), or an error saying how

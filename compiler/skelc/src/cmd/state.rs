@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{DirArg, StateArgs, StateCommand};
+use crate::exit::ExitStatus;
 use crate::workdir::{self, DirUse};
 
-pub fn run(args: StateArgs) -> anyhow::Result<u8> {
+pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
     let (command, dir_arg, usage) = match args.command {
         StateCommand::List { dir } => (StateCommand::List { dir: None }, dir, DirUse::Reads),
         StateCommand::Show { address, dir } => (
@@ -155,5 +156,5 @@ pub fn run(args: StateArgs) -> anyhow::Result<u8> {
             println!("Moved {from} to {to}.");
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

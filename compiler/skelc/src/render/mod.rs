@@ -4,6 +4,7 @@
 //! its runtime errors, through here; colour follows `--no-color`, `NO_COLOR` and whether
 //! standard error is a terminal.
 
+mod engine;
 mod human;
 mod machine;
 pub mod plan;
@@ -19,6 +20,8 @@ use skel_db::{Db, Diagnostic, Severity};
 use skel_syntax::TextRange;
 
 use crate::cli::Format;
+
+pub use engine::engine_errors;
 
 /// A diagnostic with its spans resolved to paths, texts and line/column positions.
 pub struct Resolved {

@@ -13,7 +13,7 @@ use skel_plan_ir::{InstanceAddr, ResourceChange, State};
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
-use skel_runtime::{IntentInfo, Phase, ProviderRegistry, StateSink};
+use skel_runtime::{IntentInfo, Phase, ProviderRegistry, SinkError, StateSink};
 use skel_value::{Type, Value, ValueMap};
 
 pub fn config(text: &str) -> Arc<Config> {
@@ -105,7 +105,7 @@ impl StateSink for NoSink {
         _: &ResourceChange,
         _: Phase,
         _: IntentInfo<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         Ok(())
     }
     fn result(
@@ -114,10 +114,10 @@ impl StateSink for NoSink {
         _: &InstanceAddr,
         _: Result<Option<&serde_json::Value>, &str>,
         _: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), SinkError> {
         Ok(())
     }
-    fn checkpoint(&self, _: &State) -> Result<(), String> {
+    fn checkpoint(&self, _: &State) -> Result<(), SinkError> {
         Ok(())
     }
 }

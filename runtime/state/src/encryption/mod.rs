@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use self::pbkdf2::{
-    HashFunction, Pbkdf2KeyProvider, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS,
+    HashFunction, Pbkdf2Error, Pbkdf2KeyProvider, PBKDF2_DEFAULT_ITERATIONS, PBKDF2_MIN_ITERATIONS,
     PBKDF2_MIN_PASSPHRASE,
 };
 
@@ -36,13 +36,95 @@ pub const ENCRYPTION_VERSION: &str = "v0";
 /// A 256-bit AES key.
 pub type Key = [u8; 32];
 
-/// Why a key provider gave no key.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// Why a key provider gave no key (its own words: which metadata, which service).
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum KeyError {
     /// The key it derives or unwraps is not the file's key (a wrong passphrase, another KMS key).
+    #[error("{0}")]
     Wrong(String),
-    /// It could not give a key at all (KMS unreachable, malformed metadata).
+    /// It could not give a key at all (KMS unreachable, malformed metadata, no randomness).
+    #[error("{0}")]
     Failed(String),
+}
+
+/// Why a file (or journal line) could not be sealed or opened. Messages name key providers,
+/// methods and what went wrong, never a key or a plaintext; the caller adds the file.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum EncryptionError {
+    /// The method's key provider gave no key for a new file.
+    #[error("{provider} gave no key to encrypt the {target} with: {error}")]
+    NoKey {
+        provider: String,
+        target: &'static str,
+        error: KeyError,
+    },
+    /// AES-GCM refused to seal (a plaintext beyond its limits).
+    #[error("AES-GCM refused to encrypt the {target}")]
+    Seal { target: &'static str },
+    /// The envelope could not be written out.
+    #[error("the encryption envelope could not be written: {0}")]
+    Envelope(String),
+    /// The envelope's header is not the expected JSON.
+    #[error("its encryption header is damaged ({0})")]
+    DamagedHeader(String),
+    /// The header names no key provider, or several.
+    #[error("its encryption header is damaged (it must name exactly one key provider)")]
+    ProviderCount,
+    /// The envelope's format is not one this skelc knows.
+    #[error(
+        "it uses encryption format `{0}`, which this skelc does not know (it knows `{known}`)",
+        known = ENCRYPTION_VERSION
+    )]
+    UnknownVersion(String),
+    /// The file is encrypted but the configuration has no encryption for its kind.
+    #[error(
+        "it is encrypted (with {provider}), but the configuration has no `encryption` for the \
+         {target}: add the `skel {{ encryption {{ }} }}` block it was written with"
+    )]
+    NotConfigured {
+        provider: String,
+        target: &'static str,
+    },
+    /// The file's key provider is neither the method's nor the fallback's.
+    #[error(
+        "it was encrypted with {provider}, which is neither the key provider of the {target}'s \
+         method nor of its fallback (configured: {}). To rotate keys, keep the old key provider \
+         and name its method in `fallback`",
+        configured.join(", ")
+    )]
+    OtherProvider {
+        provider: String,
+        target: &'static str,
+        /// `method.TYPE.NAME (key_provider.TYPE.NAME)` of the method and the fallback.
+        configured: Vec<String>,
+    },
+    /// The encrypted data is not base64.
+    #[error("its encrypted data is damaged (not base64): the file was altered or truncated")]
+    NotBase64,
+    /// The encrypted data is shorter than a nonce and a tag.
+    #[error("its encrypted data is too short: the file was altered or truncated")]
+    TooShort,
+    /// The key provider gave no key for the file.
+    #[error("{provider}: {error}")]
+    Key { provider: String, error: KeyError },
+    /// The key did not authenticate the file.
+    #[error(
+        "authentication failed with the key of {provider}: the file was altered or damaged \
+         after it was written (its header or its encrypted data)"
+    )]
+    Authentication { provider: String },
+    /// A plain file where the configuration allows only encrypted ones.
+    #[error(
+        "it is not encrypted, but the configuration encrypts the {target} with {method}. To \
+         encrypt an existing plain {target}, add `fallback {{ method = \
+         method.unencrypted.NAME }}` (with a `method \"unencrypted\" \"NAME\" {{}}` block) to \
+         `{target} {{ }}` for one run"
+    )]
+    NotEncrypted {
+        target: &'static str,
+        /// `method.TYPE.NAME`.
+        method: String,
+    },
 }
 
 /// A source of keys: one named `key_provider "TYPE" "NAME"` block.
@@ -52,7 +134,7 @@ pub trait KeyProvider: Send + Sync {
     /// A new key for a new file (a fresh salt, a fresh data key), and the metadata that lets
     /// [`decryption_key`](Self::decryption_key) find the same key again (stored in the clear,
     /// authenticated).
-    fn encryption_key(&self) -> Result<(Key, Value), String>;
+    fn encryption_key(&self) -> Result<(Key, Value), KeyError>;
     /// The key of a file whose metadata is `meta`.
     fn decryption_key(&self, meta: &Value) -> Result<Key, KeyError>;
 }
@@ -176,17 +258,17 @@ impl Encryption {
 
     /// A new key for one file (`None` when files are written plain): each file gets its own
     /// salt or data key. The journal takes one for all its lines.
-    pub fn file_key(&self) -> Result<Option<FileKey>, String> {
+    pub fn file_key(&self) -> Result<Option<FileKey>, EncryptionError> {
         let Some(keys) = self.method.key_provider() else {
             return Ok(None);
         };
-        let (key, key_meta) = keys.encryption_key().map_err(|detail| {
-            format!(
-                "{} gave no key to encrypt the {} with: {detail}",
-                keys.id(),
-                self.target
-            )
-        })?;
+        let (key, key_meta) = keys
+            .encryption_key()
+            .map_err(|error| EncryptionError::NoKey {
+                provider: keys.id().to_string(),
+                target: self.target,
+                error,
+            })?;
         let mut meta = serde_json::Map::new();
         meta.insert(keys.id().to_string(), key_meta);
         Ok(Some(FileKey { key, meta }))
@@ -194,13 +276,17 @@ impl Encryption {
 
     /// `plaintext` as a new file holds it: unchanged, or sealed in an envelope (one line of
     /// JSON, no newline) under a new [`FileKey`].
-    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, EncryptionError> {
         let key = self.file_key()?;
         self.seal_with(key.as_ref(), plaintext)
     }
 
     /// `plaintext` sealed with `key` (the file's), or unchanged without one.
-    pub fn seal_with(&self, key: Option<&FileKey>, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn seal_with(
+        &self,
+        key: Option<&FileKey>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, EncryptionError> {
         let Some(FileKey { key, meta }) = key else {
             return Ok(plaintext.to_vec());
         };
@@ -216,7 +302,9 @@ impl Encryption {
                     aad: &aad,
                 },
             )
-            .map_err(|_| format!("AES-GCM refused to encrypt the {}", self.target))?;
+            .map_err(|_| EncryptionError::Seal {
+                target: self.target,
+            })?;
         let mut data = nonce.to_vec();
         data.extend_from_slice(&sealed);
         let envelope = Envelope {
@@ -224,32 +312,24 @@ impl Encryption {
             encrypted_data: base64::engine::general_purpose::STANDARD.encode(data),
             encryption_version: ENCRYPTION_VERSION.into(),
         };
-        serde_json::to_vec(&envelope).map_err(|error| error.to_string())
+        serde_json::to_vec(&envelope).map_err(|error| EncryptionError::Envelope(error.to_string()))
     }
 
     /// The plaintext of a file's (or journal line's) `bytes`, or why it cannot be had. A plain
     /// file is accepted when the method or the fallback is unencrypted.
-    pub fn open(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn open(&self, bytes: &[u8]) -> Result<Vec<u8>, EncryptionError> {
         if !is_envelope(bytes) {
             return self.open_plain(bytes);
         }
         let envelope: Envelope = serde_json::from_slice(bytes)
-            .map_err(|error| format!("its encryption header is damaged ({error})"))?;
+            .map_err(|error| EncryptionError::DamagedHeader(error.to_string()))?;
         if envelope.encryption_version != ENCRYPTION_VERSION {
-            return Err(format!(
-                "it uses encryption format `{}`, which this skelc does not know (it knows `{ENCRYPTION_VERSION}`)",
-                envelope.encryption_version
-            ));
+            return Err(EncryptionError::UnknownVersion(envelope.encryption_version));
         }
         let mut entries = envelope.meta.iter();
         let (provider_id, key_meta) = match (entries.next(), entries.next()) {
             (Some(entry), None) => entry,
-            _ => {
-                return Err(
-                    "its encryption header is damaged (it must name exactly one key provider)"
-                        .into(),
-                )
-            }
+            _ => return Err(EncryptionError::ProviderCount),
         };
         let candidates: Vec<&Arc<dyn KeyProvider>> = [Some(&self.method), self.fallback.as_ref()]
             .into_iter()
@@ -258,28 +338,26 @@ impl Encryption {
             .filter(|keys| keys.id() == provider_id)
             .collect();
         if candidates.is_empty() {
-            return Err(self.no_provider_message(provider_id));
+            return Err(self.unknown_provider(provider_id));
         }
         let data = base64::engine::general_purpose::STANDARD
             .decode(envelope.encrypted_data.as_bytes())
-            .map_err(|_| {
-                "its encrypted data is damaged (not base64): the file was altered or truncated"
-                    .to_string()
-            })?;
+            .map_err(|_| EncryptionError::NotBase64)?;
         if data.len() < 12 + 16 {
-            return Err(
-                "its encrypted data is too short: the file was altered or truncated".into(),
-            );
+            return Err(EncryptionError::TooShort);
         }
         let (nonce, sealed) = data.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| "bad nonce".to_string())?;
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| EncryptionError::TooShort)?;
         let aad = associated_data(&envelope.encryption_version, &envelope.meta);
-        let mut last_error = String::new();
+        let mut last_error = None;
         for keys in candidates {
             let key = match keys.decryption_key(key_meta) {
                 Ok(key) => key,
-                Err(KeyError::Wrong(detail)) | Err(KeyError::Failed(detail)) => {
-                    last_error = format!("{}: {detail}", keys.id());
+                Err(error) => {
+                    last_error = Some(EncryptionError::Key {
+                        provider: keys.id().to_string(),
+                        error,
+                    });
                     continue;
                 }
             };
@@ -293,18 +371,16 @@ impl Encryption {
             ) {
                 Ok(plaintext) => return Ok(plaintext),
                 Err(_) => {
-                    last_error = format!(
-                        "authentication failed with the key of {}: the file was altered or \
-                         damaged after it was written (its header or its encrypted data)",
-                        keys.id()
-                    );
+                    last_error = Some(EncryptionError::Authentication {
+                        provider: keys.id().to_string(),
+                    });
                 }
             }
         }
-        Err(last_error)
+        Err(last_error.unwrap_or_else(|| self.unknown_provider(provider_id)))
     }
 
-    fn open_plain(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    fn open_plain(&self, bytes: &[u8]) -> Result<Vec<u8>, EncryptionError> {
         let plain_allowed = [Some(&self.method), self.fallback.as_ref()]
             .into_iter()
             .flatten()
@@ -312,26 +388,21 @@ impl Encryption {
         if plain_allowed {
             Ok(bytes.to_vec())
         } else {
-            Err(format!(
-                "it is not encrypted, but the configuration encrypts the {target} with {}. To \
-                 encrypt an existing plain {target}, add `fallback {{ method = \
-                 method.unencrypted.NAME }}` (with a `method \"unencrypted\" \"NAME\" {{}}` block) \
-                 to `{target} {{ }}` for one run",
-                self.method.describe(),
-                target = self.target,
-            ))
+            Err(EncryptionError::NotEncrypted {
+                target: self.target,
+                method: self.method.describe(),
+            })
         }
     }
 
-    fn no_provider_message(&self, provider_id: &str) -> String {
+    fn unknown_provider(&self, provider_id: &str) -> EncryptionError {
         if !self.configured {
-            return format!(
-                "it is encrypted (with {provider_id}), but the configuration has no `encryption` \
-                 for the {}: add the `skel {{ encryption {{ }} }}` block it was written with",
-                self.target
-            );
+            return EncryptionError::NotConfigured {
+                provider: provider_id.to_string(),
+                target: self.target,
+            };
         }
-        let known: Vec<String> = [Some(&self.method), self.fallback.as_ref()]
+        let configured: Vec<String> = [Some(&self.method), self.fallback.as_ref()]
             .into_iter()
             .flatten()
             .map(|method| match method.key_provider() {
@@ -339,13 +410,11 @@ impl Encryption {
                 None => method.describe(),
             })
             .collect();
-        format!(
-            "it was encrypted with {provider_id}, which is neither the key provider of the {}'s \
-             method nor of its fallback (configured: {}). To rotate keys, keep the old key \
-             provider and name its method in `fallback`",
-            self.target,
-            known.join(", ")
-        )
+        EncryptionError::OtherProvider {
+            provider: provider_id.to_string(),
+            target: self.target,
+            configured,
+        }
     }
 }
 
@@ -367,9 +436,10 @@ fn associated_data(version: &str, meta: &serde_json::Map<String, Value>) -> Vec<
 }
 
 /// `n` random bytes from the operating system.
-pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, KeyError> {
     let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).map_err(|error| format!("no random bytes: {error}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|error| KeyError::Failed(format!("no random bytes: {error}")))?;
     Ok(bytes)
 }
 

@@ -50,6 +50,22 @@ pub struct Pbkdf2KeyProvider {
     derived: Mutex<HashMap<Pbkdf2Meta, Key>>,
 }
 
+/// A `key_provider "pbkdf2"` block that is too weak to use.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum Pbkdf2Error {
+    #[error(
+        "the passphrase of key_provider.pbkdf2.{name} is too short: it needs at least {} \
+         characters",
+        PBKDF2_MIN_PASSPHRASE
+    )]
+    ShortPassphrase { name: String },
+    #[error(
+        "key_provider.pbkdf2.{name}: `iterations` must be at least {}",
+        PBKDF2_MIN_ITERATIONS
+    )]
+    FewIterations { name: String },
+}
+
 impl Pbkdf2KeyProvider {
     /// The provider `key_provider.pbkdf2.NAME`. Refuses a passphrase shorter than 16 characters
     /// and fewer than 200,000 iterations.
@@ -58,17 +74,16 @@ impl Pbkdf2KeyProvider {
         passphrase: String,
         iterations: u32,
         hash_function: HashFunction,
-    ) -> Result<Pbkdf2KeyProvider, String> {
+    ) -> Result<Pbkdf2KeyProvider, Pbkdf2Error> {
         if passphrase.chars().count() < PBKDF2_MIN_PASSPHRASE {
-            return Err(format!(
-                "the passphrase of key_provider.pbkdf2.{name} is too short: it needs at least \
-                 {PBKDF2_MIN_PASSPHRASE} characters"
-            ));
+            return Err(Pbkdf2Error::ShortPassphrase {
+                name: name.to_string(),
+            });
         }
         if iterations < PBKDF2_MIN_ITERATIONS {
-            return Err(format!(
-                "key_provider.pbkdf2.{name}: `iterations` must be at least {PBKDF2_MIN_ITERATIONS}"
-            ));
+            return Err(Pbkdf2Error::FewIterations {
+                name: name.to_string(),
+            });
         }
         Ok(Pbkdf2KeyProvider {
             id: format!("key_provider.pbkdf2.{name}"),
@@ -112,7 +127,7 @@ impl KeyProvider for Pbkdf2KeyProvider {
         &self.id
     }
 
-    fn encryption_key(&self) -> Result<(Key, Value), String> {
+    fn encryption_key(&self) -> Result<(Key, Value), KeyError> {
         let salt = random_bytes(PBKDF2_SALT_LENGTH)?;
         let key = self.derive(&salt, self.iterations, self.hash_function);
         let meta = Pbkdf2Meta {
@@ -122,7 +137,8 @@ impl KeyProvider for Pbkdf2KeyProvider {
             key_length: key.len(),
             key_check: key_check(&key),
         };
-        let value = serde_json::to_value(&meta).map_err(|error| error.to_string())?;
+        let value =
+            serde_json::to_value(&meta).map_err(|error| KeyError::Failed(error.to_string()))?;
         self.derived
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

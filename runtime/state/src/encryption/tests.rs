@@ -67,7 +67,7 @@ fn wrong_passphrase_is_named() {
         aes("main", &pbkdf2("main", "incorrect horse battery staple")),
         None,
     );
-    let error = reader.open(&sealed).unwrap_err();
+    let error = reader.open(&sealed).unwrap_err().to_string();
     assert!(error.contains("wrong passphrase"), "{error}");
 }
 
@@ -93,7 +93,8 @@ fn tampering_fails_authentication() {
         .into();
     let error = enc
         .open(&serde_json::to_vec(&flipped).unwrap())
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("authentication failed"), "{error}");
     // A flipped nonce byte.
     let mut raw = base64::engine::general_purpose::STANDARD
@@ -106,26 +107,34 @@ fn tampering_fails_authentication() {
         .into();
     let error = enc
         .open(&serde_json::to_vec(&flipped).unwrap())
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("authentication failed"), "{error}");
     // The header: the iteration count changed (an attacker weakening the KDF).
     envelope["meta"]["key_provider.pbkdf2.main"]["iterations"] = 300_000.into();
     let error = enc
         .open(&serde_json::to_vec(&envelope).unwrap())
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("wrong passphrase") || error.contains("authentication failed"),
         "{error}"
     );
     // Truncated.
-    let error = enc.open(&sealed[..sealed.len() / 2]).unwrap_err();
+    let error = enc
+        .open(&sealed[..sealed.len() / 2])
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("not encrypted") || error.contains("damaged"),
         "{error}"
     );
     let mut short = serde_json::from_slice::<serde_json::Value>(&sealed).unwrap();
     short["encrypted_data"] = data[..data.len() / 2].into();
-    let error = enc.open(&serde_json::to_vec(&short).unwrap()).unwrap_err();
+    let error = enc
+        .open(&serde_json::to_vec(&short).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("altered") || error.contains("damaged"),
         "{error}"
@@ -144,7 +153,7 @@ fn rotation_and_migration() {
         .unwrap();
     // Without the old key as fallback: a clear refusal naming the old key provider.
     let only_new = Encryption::new("state", aes("new", &new), None);
-    let error = only_new.open(&by_old).unwrap_err();
+    let error = only_new.open(&by_old).unwrap_err().to_string();
     assert!(error.contains("key_provider.pbkdf2.old"), "{error}");
     // With it: readable, and written with the new key.
     let rotating = Encryption::new("state", aes("new", &new), Some(aes("old", &old)));
@@ -152,7 +161,7 @@ fn rotation_and_migration() {
     let by_new = rotating.seal(PLAIN).unwrap();
     assert!(String::from_utf8_lossy(&by_new).contains("key_provider.pbkdf2.new"));
     // Plain → encrypted needs the unencrypted fallback.
-    let error = only_new.open(PLAIN).unwrap_err();
+    let error = only_new.open(PLAIN).unwrap_err().to_string();
     assert!(error.contains("not encrypted"), "{error}");
     let migrating = Encryption::new("state", aes("new", &new), Some(plain.clone()));
     assert_eq!(migrating.open(PLAIN).unwrap(), PLAIN);
@@ -161,7 +170,10 @@ fn rotation_and_migration() {
     assert_eq!(back.open(&by_new).unwrap(), PLAIN);
     assert_eq!(back.seal(PLAIN).unwrap(), PLAIN);
     // No configuration at all: an encrypted file is refused with a hint.
-    let error = Encryption::none("state").open(&by_new).unwrap_err();
+    let error = Encryption::none("state")
+        .open(&by_new)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("no `encryption`"), "{error}");
 }
 

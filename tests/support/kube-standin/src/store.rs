@@ -434,7 +434,7 @@ impl Store {
             ("PATCH", Some(name)) => {
                 let name = name.clone();
                 if req.content_type.starts_with("application/apply-patch") {
-                    let intent: Value = serde_yaml::from_slice(&req.body).map_err(|e| {
+                    let intent: Value = serde_yaml_ng::from_slice(&req.body).map_err(|e| {
                         ApiError::new(400, "BadRequest", format!("error decoding YAML: {e}"))
                     })?;
                     let force = req.query.get("force").is_some_and(|f| f == "true");

@@ -1,0 +1,18 @@
+//! Wiring the runtime for the commands that touch infrastructure, one concern a file: the
+//! provider registry and provisioners (`registry.rs`), the state store's lock (`lock.rs`), the
+//! journal as the engine's `StateSink` (`journal.rs`), recovery of an interrupted run
+//! (`recovery.rs`), Ctrl-C (`signals.rs`) and the progress display (`progress.rs`).
+
+mod journal;
+mod lock;
+mod progress;
+mod recovery;
+mod registry;
+mod signals;
+
+pub use journal::JournalSink;
+pub use lock::{lock_state, set_lock_timeout, Locked};
+pub use progress::Progress;
+pub use recovery::recover;
+pub use registry::{registry, runtime, BuiltinProvisioners};
+pub use signals::install_ctrl_c;

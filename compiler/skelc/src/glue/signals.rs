@@ -1,0 +1,20 @@
+//! Ctrl-C during a run.
+
+use std::sync::Arc;
+
+use skel_runtime::Cancel;
+
+/// Ctrl-C: the first stops new operations, the second exits at once (the journal stays
+/// consistent: every call it has an intent for is reconciled by the next command).
+pub fn install_ctrl_c(cancel: Arc<Cancel>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupt received: starting nothing new, waiting for operations in flight to finish (Ctrl-C again to stop now)…");
+            cancel.request();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Stopped. The next command will reconcile the journal.");
+                std::process::exit(crate::exit::ExitStatus::Interrupted.code().into());
+            }
+        }
+    });
+}
