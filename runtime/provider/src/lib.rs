@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use skel_value::Value;
 
 pub mod fault;
+pub mod kit;
 
 /// The file named by environment variable `var`, opened for appending (created if missing), for
 /// the diagnostic logs tests and benchmarks ask for (`SKEL_AWS_CALL_LOG`, `SKEL_FAULT_LOG`);
@@ -25,20 +26,45 @@ pub fn append_log_from_env(var: &str) -> Option<std::sync::Mutex<std::fs::File>>
 /// An attribute path, e.g. `["root_block_device", "0", "volume_size"]`.
 pub type AttrPath = Vec<String>;
 
-/// What went wrong in a provider call. Messages are complete sentences for the user; they
-/// never contain sensitive values.
+/// What went wrong in a provider call, by kind, with the data a caller may act on (the object a
+/// failed wait leaves, the API's error code, how long a throttled API asks to wait). Messages
+/// are complete sentences for the user; they never contain sensitive values, and the kind never
+/// changes them.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum ProviderError {
-    /// The configuration is invalid (bad CIDR, missing argument the schema cannot express).
+    /// An invalid argument: the configuration is invalid (bad CIDR, missing argument the schema
+    /// cannot express, a `timeouts` value that is no duration).
     #[error("{0}")]
     InvalidConfig(String),
-    /// Credentials missing, expired or rejected.
+    /// Denied: credentials missing, expired or rejected, or without the permission for the
+    /// call (`AccessDenied`, HTTP 401/403).
     #[error("{0}")]
     Auth(String),
-    /// The endpoint cannot be reached.
+    /// The transport failed: the endpoint cannot be reached, or did not answer in time.
     #[error("{0}")]
     Unreachable(String),
-    /// The API answered with an error.
+    /// The object does not exist (an import of an unknown id, a `*.NotFound` answer).
+    #[error("{message}")]
+    NotFound {
+        code: Option<String>,
+        message: String,
+    },
+    /// The change conflicts with the object's current state or another owner (a dependency
+    /// still in use, a duplicate, a field owned by another manager).
+    #[error("{message}")]
+    Conflict {
+        code: Option<String>,
+        message: String,
+    },
+    /// The API kept throttling the requests after the retries; `retry_after` when it said how
+    /// long to wait.
+    #[error("{message}")]
+    Throttled {
+        code: Option<String>,
+        retry_after: Option<std::time::Duration>,
+        message: String,
+    },
+    /// The API answered with another error.
     #[error("{0}")]
     Api(String),
     /// The call was cancelled (Ctrl-C) before it completed.
@@ -58,12 +84,71 @@ pub enum ProviderError {
     NotReady { object: Box<Value>, message: String },
 }
 
+/// The kind of a [`ProviderError`], for callers that decide by it (retry, taint, exit status).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ErrorKind {
+    InvalidArgument,
+    Denied,
+    Unreachable,
+    NotFound,
+    Conflict,
+    Throttled,
+    Api,
+    Cancelled,
+    Provisioner,
+    Other,
+    NotReady,
+}
+
 impl ProviderError {
     /// A change that was made but whose object did not become ready (see [`Self::NotReady`]).
     pub fn not_ready(object: Value, message: impl Into<String>) -> Self {
         ProviderError::NotReady {
             object: Box::new(object),
             message: message.into(),
+        }
+    }
+
+    /// An object that does not exist (see [`Self::NotFound`]).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ProviderError::NotFound {
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// A conflict with the object's state or another owner (see [`Self::Conflict`]).
+    pub fn conflict(code: Option<&str>, message: impl Into<String>) -> Self {
+        ProviderError::Conflict {
+            code: code.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ProviderError::InvalidConfig(_) => ErrorKind::InvalidArgument,
+            ProviderError::Auth(_) => ErrorKind::Denied,
+            ProviderError::Unreachable(_) => ErrorKind::Unreachable,
+            ProviderError::NotFound { .. } => ErrorKind::NotFound,
+            ProviderError::Conflict { .. } => ErrorKind::Conflict,
+            ProviderError::Throttled { .. } => ErrorKind::Throttled,
+            ProviderError::Api(_) => ErrorKind::Api,
+            ProviderError::Cancelled => ErrorKind::Cancelled,
+            ProviderError::Provisioner(_) => ErrorKind::Provisioner,
+            ProviderError::Other(_) => ErrorKind::Other,
+            ProviderError::NotReady { .. } => ErrorKind::NotReady,
+        }
+    }
+
+    /// The API's error code, when the API gave one (`DependencyViolation`, `InvalidVpcID.NotFound`).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ProviderError::NotFound { code, .. }
+            | ProviderError::Conflict { code, .. }
+            | ProviderError::Throttled { code, .. } => code.as_deref(),
+            _ => None,
         }
     }
 }
@@ -196,4 +281,67 @@ pub trait Provider: Send + Sync {
 pub trait ProviderFactory: Send + Sync {
     fn name(&self) -> &str;
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_never_changes_the_message() {
+        let cases = [
+            (
+                ProviderError::InvalidConfig("a.".into()),
+                ErrorKind::InvalidArgument,
+            ),
+            (ProviderError::Auth("a.".into()), ErrorKind::Denied),
+            (
+                ProviderError::Unreachable("a.".into()),
+                ErrorKind::Unreachable,
+            ),
+            (ProviderError::not_found("a."), ErrorKind::NotFound),
+            (
+                ProviderError::conflict(Some("DependencyViolation"), "a."),
+                ErrorKind::Conflict,
+            ),
+            (
+                ProviderError::Throttled {
+                    code: Some("Throttling".into()),
+                    retry_after: Some(std::time::Duration::from_secs(3)),
+                    message: "a.".into(),
+                },
+                ErrorKind::Throttled,
+            ),
+            (ProviderError::Api("a.".into()), ErrorKind::Api),
+            (
+                ProviderError::Provisioner("a.".into()),
+                ErrorKind::Provisioner,
+            ),
+            (ProviderError::Other("a.".into()), ErrorKind::Other),
+            (
+                ProviderError::not_ready(Value::Null, "a."),
+                ErrorKind::NotReady,
+            ),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err:?}");
+            assert_eq!(err.to_string(), "a.", "{err:?}");
+        }
+        assert_eq!(ProviderError::Cancelled.kind(), ErrorKind::Cancelled);
+        assert_eq!(ProviderError::Cancelled.to_string(), "cancelled");
+    }
+
+    #[test]
+    fn structured_data_is_kept() {
+        let err = ProviderError::conflict(Some("DependencyViolation"), "in use.");
+        assert_eq!(err.code(), Some("DependencyViolation"));
+        assert_eq!(ProviderError::not_found("gone.").code(), None);
+        assert_eq!(ProviderError::Api("x".into()).code(), None);
+        let ProviderError::NotReady { object, .. } =
+            ProviderError::not_ready(Value::string("obj"), "m")
+        else {
+            panic!("not_ready builds NotReady");
+        };
+        assert_eq!(*object, Value::string("obj"));
+    }
 }

@@ -7,7 +7,11 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    blocks, deleted, describe_ec2, find_by_tag, get, get_i64, get_str, get_strs, id_of,
+    object_name, optional_number, optional_string, protocol, string_set, tag_spec, tags_obs,
+    update_tags, Obs, Origin,
+};
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::network::{filter, list_by_set_filter};
 use crate::AwsProvider;
@@ -257,7 +261,7 @@ pub mod nacl {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         sync_rules(ec2, &w, &id, prior, planned).await?;
         if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
@@ -282,7 +286,7 @@ pub mod nacl {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         let Some(obs) = describe(p, std::slice::from_ref(&id))
             .await?
@@ -329,12 +333,15 @@ pub mod nacl {
         let protocol = e.protocol().unwrap_or("-1");
         let all = protocol == "-1";
         Value::Object(ValueMap::from([
-            ("rule_no".to_string(), opt_n(e.rule_number().map(i64::from))),
+            (
+                "rule_no".to_string(),
+                optional_number(e.rule_number().map(i64::from)),
+            ),
             (
                 "action".to_string(),
-                opt_s(e.rule_action().map(|a| a.as_str())),
+                optional_string(e.rule_action().map(|a| a.as_str())),
             ),
-            ("protocol".to_string(), s(protocol)),
+            ("protocol".to_string(), Value::string(protocol)),
             (
                 "from_port".to_string(),
                 Value::number(if all {
@@ -351,15 +358,18 @@ pub mod nacl {
                     ports.and_then(|p| p.to()).map(i64::from).unwrap_or(0)
                 }),
             ),
-            ("cidr_block".to_string(), opt_s(e.cidr_block())),
-            ("ipv6_cidr_block".to_string(), opt_s(e.ipv6_cidr_block())),
+            ("cidr_block".to_string(), optional_string(e.cidr_block())),
+            (
+                "ipv6_cidr_block".to_string(),
+                optional_string(e.ipv6_cidr_block()),
+            ),
             (
                 "icmp_type".to_string(),
-                opt_n(icmp.and_then(|i| i.r#type()).map(i64::from)),
+                optional_number(icmp.and_then(|i| i.r#type()).map(i64::from)),
             ),
             (
                 "icmp_code".to_string(),
-                opt_n(icmp.and_then(|i| i.code()).map(i64::from)),
+                optional_number(icmp.and_then(|i| i.code()).map(i64::from)),
             ),
         ]))
     }
@@ -387,8 +397,8 @@ pub mod nacl {
                 )
             };
             let mut o = Obs::new();
-            o.insert("vpc_id".into(), opt_s(a.vpc_id()));
-            o.insert("owner_id".into(), opt_s(a.owner_id()));
+            o.insert("vpc_id".into(), optional_string(a.vpc_id()));
+            o.insert("owner_id".into(), optional_string(a.owner_id()));
             o.insert(
                 "arn".into(),
                 crate::network::arn(&ec2, a.owner_id(), "network-acl", id),
@@ -397,7 +407,7 @@ pub mod nacl {
             o.insert("egress".into(), rules(true));
             o.insert(
                 "subnet_ids".into(),
-                str_set(a.associations().iter().filter_map(|x| x.subnet_id())),
+                string_set(a.associations().iter().filter_map(|x| x.subnet_id())),
             );
             o.insert("tags_all".into(), tags_obs(a.tags()));
             found.insert(id.to_string(), o);

@@ -5,8 +5,9 @@ use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-use skel_provider::{AttrPath, PlanResponse, ProviderError};
-use skel_schema::{AttributeSchema, BlockSchema, Nesting, ResourceSchema};
+use skel_provider::kit;
+use skel_provider::{PlanResponse, ProviderError};
+use skel_schema::{BlockSchema, ResourceSchema};
 use skel_value::{convert, Value};
 
 use crate::error::AwsErr;
@@ -22,141 +23,20 @@ pub const STATUS: &str = "_status";
 
 pub use crate::origin::{find_by_tag, one_of, Origin, ADDRESS_TAG, TOKEN_TAG};
 
+/// The schema of AWS resource type `type_name`.
 pub fn resource_schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
-    skel_schema::provider("aws")
-        .and_then(|p| p.resources.get(type_name))
-        .ok_or_else(|| {
-            ProviderError::InvalidConfig(format!(
-                "The aws provider has no resource type `{type_name}`."
-            ))
-        })
+    kit::resource_schema("aws", type_name)
 }
 
+/// The schema of AWS data source `type_name`.
 pub fn data_source_schema(type_name: &str) -> Result<&'static ResourceSchema, ProviderError> {
-    skel_schema::provider("aws")
-        .and_then(|p| p.data_sources.get(type_name))
-        .ok_or_else(|| {
-            ProviderError::InvalidConfig(format!(
-                "The aws provider has no data source `{type_name}`."
-            ))
-        })
+    kit::data_source_schema("aws", type_name)
 }
 
-/// An attribute of an object value (null when absent or when the value is no object).
-pub fn get<'a>(obj: &'a Value, name: &str) -> &'a Value {
-    static NULL: Value = Value::Null;
-    obj.as_mapping().and_then(|m| m.get(name)).unwrap_or(&NULL)
-}
-
-pub fn get_str<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
-    get(obj, name).as_str()
-}
-
-pub fn get_i64(obj: &Value, name: &str) -> Option<i64> {
-    get(obj, name).as_number().and_then(|n| n.as_i64())
-}
-
-pub fn get_bool(obj: &Value, name: &str) -> Option<bool> {
-    get(obj, name).as_bool()
-}
-
-/// The strings of a list or set attribute (nulls and unknowns skipped).
-pub fn get_strs(obj: &Value, name: &str) -> Vec<String> {
-    get(obj, name)
-        .as_sequence()
-        .map(|s| {
-            s.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The elements of a nested block (list or set of objects).
-pub fn blocks<'a>(obj: &'a Value, name: &str) -> &'a [Value] {
-    get(obj, name).as_sequence().unwrap_or(&[])
-}
-
-pub fn s(v: impl Into<String>) -> Value {
-    Value::string(v)
-}
-
-pub fn opt_s(v: Option<&str>) -> Value {
-    v.map(Value::string).unwrap_or(Value::Null)
-}
-
-pub fn opt_b(v: Option<bool>) -> Value {
-    v.map(Value::Bool).unwrap_or(Value::Null)
-}
-
-pub fn opt_n(v: Option<i64>) -> Value {
-    v.map(Value::number).unwrap_or(Value::Null)
-}
-
-pub fn str_list<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Value {
-    Value::List(items.into_iter().map(|x| Value::string(x)).collect())
-}
-
-pub fn str_set<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Value {
-    Value::set(items.into_iter().map(|x| Value::string(x)).collect())
-}
-
-/// The value an omitted argument takes: its schema default converted to its type, or null.
-pub fn default_value(attr: &AttributeSchema) -> Value {
-    attr.default
-        .as_ref()
-        .map(Value::from_json)
-        .and_then(|v| convert(&v, &attr.ty).ok())
-        .unwrap_or(Value::Null)
-}
-
-fn empty(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Map(m) | Value::Object(m) => m.is_empty(),
-        Value::List(l) | Value::Set(l) | Value::Tuple(l) => l.is_empty(),
-        _ => false,
-    }
-}
-
-/// Whether two values are the same for planning and refresh: null equals an empty collection
-/// (at any depth), sets compare without order, numbers by value.
-pub fn same(a: &Value, b: &Value) -> bool {
-    if a.has_unknown() || b.has_unknown() {
-        return false;
-    }
-    if empty(a) && empty(b) {
-        return true;
-    }
-    match (a, b) {
-        (Value::Object(x) | Value::Map(x), Value::Object(y) | Value::Map(y)) => {
-            x.keys().chain(y.keys()).all(|k| {
-                same(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                )
-            })
-        }
-        (Value::Set(x), Value::Set(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|e| y.iter().any(|f| same(e, f)))
-                && y.iter().all(|f| x.iter().any(|e| same(e, f)))
-        }
-        (Value::List(x) | Value::Tuple(x), Value::List(y) | Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(e, f)| same(e, f))
-        }
-        _ => a == b,
-    }
-}
-
-fn empty_block(nesting: Nesting) -> Value {
-    match nesting {
-        Nesting::Set => Value::Set(Vec::new()),
-        Nesting::Map => Value::Map(ValueMap::new()),
-        Nesting::Single => Value::Null,
-        Nesting::List => Value::List(Vec::new()),
-    }
-}
+pub use skel_provider::kit::{
+    blocks, default_value, get, get_bool, get_i64, get_str, get_strs, optional_bool,
+    optional_number, optional_string, same, set_unknown, string_list, string_set,
+};
 
 /// `default_tags` merged with the planned `tags`, `None` while the tags are unknown.
 pub fn merged_tags(settings: &Settings, tags: &Value) -> Option<BTreeMap<String, String>> {
@@ -173,132 +53,66 @@ pub fn merged_tags(settings: &Settings, tags: &Value) -> Option<BTreeMap<String,
 }
 
 fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(m.iter().map(|(k, v)| (k.clone(), s(v.clone()))).collect())
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v.clone())))
+            .collect(),
+    )
 }
 
-/// Plans one instance: arguments from the configuration (defaults when omitted), nested blocks
-/// as configured, computed values kept from the prior object unless it is replaced (then
-/// unknown), `requires_replace` from every `force_new` argument or block that changed, and
-/// `tags_all` = `default_tags` merged with `tags`.
-pub fn plan(
-    settings: &Settings,
-    block: &BlockSchema,
-    prior: Option<&Value>,
-    config: &Value,
-) -> PlanResponse {
-    if config.is_null() {
-        return PlanResponse {
-            planned: Value::Null,
-            requires_replace: Vec::new(),
+/// The AWS rules on top of the provider kit's planner (`skel_provider::kit::plan`): `tags_all`
+/// = `default_tags` merged with `tags`, and the type-specific rules of [`adjust_plan`].
+pub struct AwsPlanHooks<'a> {
+    pub settings: &'a Settings,
+}
+
+impl AwsPlanHooks<'_> {
+    fn tags_all(&self, planned: &mut Value) {
+        let Value::Object(planned) = planned else {
+            return;
         };
-    }
-    let prior = prior.filter(|p| !p.is_null());
-    let mut planned = ValueMap::new();
-    let mut requires_replace: Vec<AttrPath> = Vec::new();
-    for (name, attr) in &block.attributes {
-        if !attr.is_argument() {
-            continue;
-        }
-        let value = match get(config, name) {
-            Value::Null => default_value(attr),
-            v => convert(v, &attr.ty).unwrap_or_else(|_| v.clone()),
-        };
-        if attr.computed && value.is_null() {
-            continue;
-        }
-        if let Some(p) = prior {
-            if attr.force_new && !same(&value, get(p, name)) {
-                requires_replace.push(vec![name.clone()]);
-            }
-        }
-        planned.insert(name.clone(), value);
-    }
-    for (name, nested) in &block.blocks {
-        let value = match get(config, name) {
-            Value::Null => empty_block(nested.nesting),
-            v => v.clone(),
-        };
-        if let Some(p) = prior {
-            let old = get(p, name);
-            if nested.force_new && !same(&value, old) {
-                requires_replace.push(vec![name.clone()]);
-            } else if nested.nesting == Nesting::List {
-                let (new_items, old_items) = (value.as_sequence(), old.as_sequence());
-                for (i, item) in new_items.unwrap_or(&[]).iter().enumerate() {
-                    let before = old_items.and_then(|o| o.get(i)).unwrap_or(&Value::Null);
-                    for (attr_name, attr) in &nested.block.attributes {
-                        let now = get(item, attr_name);
-                        if attr.force_new
-                            && !(attr.computed && now.is_null())
-                            && !same(now, get(before, attr_name))
-                        {
-                            requires_replace.push(vec![
-                                name.clone(),
-                                i.to_string(),
-                                attr_name.clone(),
-                            ]);
-                        }
-                    }
-                }
-            }
-        }
-        planned.insert(name.clone(), value);
-    }
-    let replacing = prior.is_none() || !requires_replace.is_empty();
-    for (name, attr) in &block.attributes {
-        if !attr.computed || planned.contains_key(name) {
-            continue;
-        }
-        let value = match prior {
-            Some(p) if !replacing => get(p, name).clone(),
-            _ => Value::Unknown(attr.ty.clone()),
-        };
-        planned.insert(name.clone(), value);
-    }
-    // Computed attributes inside list blocks (a root volume's id): kept or unknown.
-    for (name, nested) in &block.blocks {
-        if nested.nesting != Nesting::List {
-            continue;
-        }
-        let old = prior.map(|p| get(p, name)).and_then(Value::as_sequence);
-        if let Some(Value::List(items)) = planned.get_mut(name) {
-            for (i, item) in items.iter_mut().enumerate() {
-                let Value::Object(fields) = item else {
-                    continue;
-                };
-                for (attr_name, attr) in &nested.block.attributes {
-                    let current = fields.get(attr_name).cloned().unwrap_or(Value::Null);
-                    if !attr.computed || !current.is_null() {
-                        continue;
-                    }
-                    let value = match old.and_then(|o| o.get(i)) {
-                        Some(before) if !replacing => get(before, attr_name).clone(),
-                        _ => Value::Unknown(attr.ty.clone()),
-                    };
-                    fields.insert(attr_name.clone(), value);
-                }
-            }
-        }
-    }
-    if block.attributes.contains_key("tags_all") {
         let tags = planned.get("tags").cloned().unwrap_or(Value::Null);
-        let value = match merged_tags(settings, &tags) {
+        let value = match merged_tags(self.settings, &tags) {
             Some(m) => map_value(&m),
             None => Value::Unknown(skel_value::Type::Map(Box::new(skel_value::Type::String))),
         };
         planned.insert("tags_all".into(), value);
     }
-    PlanResponse {
-        planned: Value::Object(planned),
-        requires_replace,
+}
+
+impl kit::PlanHooks for AwsPlanHooks<'_> {
+    fn plan_create(&self, type_name: &str, planned: &mut Value) {
+        if has_tags_all(type_name) {
+            self.tags_all(planned);
+        }
+    }
+
+    fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
+        if has_tags_all(type_name) {
+            self.tags_all(&mut response.planned);
+        }
+        adjust_plan(type_name, prior, response);
     }
 }
 
+fn has_tags_all(type_name: &str) -> bool {
+    resource_schema(type_name).is_ok_and(|s| s.block.attributes.contains_key("tags_all"))
+}
+
+/// Plans one instance: the provider kit's planner (arguments, defaults, nested blocks,
+/// computed values, `requires_replace` from the schema) with [`AwsPlanHooks`].
+pub fn plan(
+    settings: &Settings,
+    type_name: &str,
+    block: &BlockSchema,
+    prior: Option<&Value>,
+    config: &Value,
+) -> PlanResponse {
+    kit::plan(type_name, block, prior, config, &AwsPlanHooks { settings })
+}
+
 /// Type-specific planning rules the generic plan cannot know.
-pub fn adjust_plan(type_name: &str, prior: Option<&Value>, response: &mut PlanResponse) {
-    let Some(prior) = prior.filter(|p| !p.is_null()) else {
-        return;
-    };
+fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
     let planned = &mut response.planned;
     let changed = |planned: &Value, name: &str| !same(get(planned, name), get(prior, name));
     match type_name {
@@ -327,16 +141,6 @@ pub fn adjust_plan(type_name: &str, prior: Option<&Value>, response: &mut PlanRe
             set_unknown(planned, "id");
         }
         _ => {}
-    }
-}
-
-fn set_unknown(obj: &mut Value, name: &str) {
-    if let Value::Object(m) = obj {
-        let ty = match m.get(name).map(Value::type_of) {
-            Some(skel_value::Type::Dynamic) | None => skel_value::Type::String,
-            Some(ty) => ty,
-        };
-        m.insert(name.to_string(), Value::Unknown(ty));
     }
 }
 
@@ -441,7 +245,7 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
         .iter()
         .map(|(k, v)| (k.clone(), typed(block, k, v)))
         .collect();
-    seen.entry("id".into()).or_insert_with(|| s(id));
+    seen.entry("id".into()).or_insert_with(|| Value::string(id));
     fill(planned, &Value::Object(seen))
 }
 
@@ -461,11 +265,11 @@ pub fn imported(settings: &Settings, block: &BlockSchema, id: &str, obs: &Obs) -
             name.clone(),
             obs.get(name)
                 .cloned()
-                .unwrap_or_else(|| empty_block(nested.nesting)),
+                .unwrap_or_else(|| kit::empty_nested(nested.nesting)),
         );
     }
     if !obs.contains_key("id") {
-        out.insert("id".into(), s(id));
+        out.insert("id".into(), Value::string(id));
     }
     if let Some(all) = obs.get("tags_all") {
         out.insert("tags".into(), own_tags(settings, all, &Value::Null));
@@ -592,7 +396,7 @@ pub fn tags_obs<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Value {
         tags.into_iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
             .filter(|(k, _)| !k.starts_with("skel:"))
-            .map(|(k, v)| (k, s(v)))
+            .map(|(k, v)| (k, Value::string(v)))
             .collect(),
     )
 }
@@ -637,7 +441,7 @@ pub async fn update_tags(
 }
 
 /// Names an object for messages: `aws_vpc vpc-123`.
-pub fn what(type_name: &str, id: &str) -> String {
+pub fn object_name(type_name: &str, id: &str) -> String {
     format!("{type_name} `{id}`")
 }
 
@@ -667,7 +471,9 @@ where
                     Ok(mut found) => out.push(found.remove(id)),
                     Err(e) if e.is_not_found() => out.push(None),
                     Err(e) => {
-                        return Err(e.into_provider(&format!("reading {}", what(type_name, id))))
+                        return Err(
+                            e.into_provider(&format!("reading {}", object_name(type_name, id)))
+                        )
                     }
                 }
             }

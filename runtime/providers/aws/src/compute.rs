@@ -10,7 +10,11 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    blocks, describe_ec2, get, get_bool, get_i64, get_str, get_strs, id_of, object_name, one_of,
+    optional_bool, optional_number, optional_string, same, string_list, string_set, tag_spec,
+    tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+};
 use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WAIT};
 use crate::AwsProvider;
 
@@ -27,14 +31,17 @@ pub mod instance {
         BlockDeviceMapping, EbsBlockDevice, InstanceNetworkInterfaceSpecification, InstanceType,
         Placement, Tenancy, VolumeType,
     };
-    use base64_lite as b64;
+    use base64::Engine as _;
 
     const TY: &str = "aws_instance";
 
     fn user_data(planned: &Value) -> Option<String> {
         get_str(planned, "user_data_base64")
             .map(str::to_string)
-            .or_else(|| get_str(planned, "user_data").map(|u| b64::encode(u.as_bytes())))
+            .or_else(|| {
+                get_str(planned, "user_data")
+                    .map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+            })
     }
 
     async fn root_device(
@@ -256,7 +263,7 @@ pub mod instance {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         let changed = |n: &str| !same(get(prior, n), get(planned, n)) && get(planned, n).is_known();
         if changed("instance_type") || changed("user_data") || changed("user_data_base64") {
@@ -362,7 +369,7 @@ pub mod instance {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?.clone();
         // Terminations that arrive while one is in flight go out together.
         let run = move |ids: Vec<String>| {
@@ -415,29 +422,29 @@ pub mod instance {
                 let Some(id) = i.instance_id() else { continue };
                 let state = i.state().and_then(|s| s.name());
                 let mut o = Obs::new();
-                o.insert("ami".into(), opt_s(i.image_id()));
+                o.insert("ami".into(), optional_string(i.image_id()));
                 o.insert(
                     "instance_type".into(),
-                    opt_s(i.instance_type().map(|t| t.as_str())),
+                    optional_string(i.instance_type().map(|t| t.as_str())),
                 );
-                o.insert("subnet_id".into(), opt_s(i.subnet_id()));
+                o.insert("subnet_id".into(), optional_string(i.subnet_id()));
                 o.insert(
                     "availability_zone".into(),
-                    opt_s(i.placement().and_then(|p| p.availability_zone())),
+                    optional_string(i.placement().and_then(|p| p.availability_zone())),
                 );
                 o.insert(
                     "tenancy".into(),
-                    opt_s(i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str())),
+                    optional_string(i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str())),
                 );
                 o.insert(
                     "placement_group".into(),
-                    opt_s(
+                    optional_string(
                         i.placement()
                             .and_then(|p| p.group_name())
                             .filter(|g| !g.is_empty()),
                     ),
                 );
-                o.insert("key_name".into(), opt_s(i.key_name()));
+                o.insert("key_name".into(), optional_string(i.key_name()));
                 // Groups given through a network interface show only on the interface (moto).
                 let groups = if i.security_groups().is_empty() {
                     i.network_interfaces()
@@ -450,30 +457,36 @@ pub mod instance {
                 };
                 o.insert(
                     "vpc_security_group_ids".into(),
-                    str_set(groups.iter().filter_map(|g| g.group_id())),
+                    string_set(groups.iter().filter_map(|g| g.group_id())),
                 );
                 o.insert(
                     "security_groups".into(),
-                    str_set(groups.iter().filter_map(|g| g.group_name())),
+                    string_set(groups.iter().filter_map(|g| g.group_name())),
                 );
-                o.insert("private_ip".into(), opt_s(i.private_ip_address()));
-                o.insert("private_dns".into(), opt_s(i.private_dns_name()));
-                o.insert("public_ip".into(), opt_s(i.public_ip_address()));
+                o.insert("private_ip".into(), optional_string(i.private_ip_address()));
+                o.insert("private_dns".into(), optional_string(i.private_dns_name()));
+                o.insert("public_ip".into(), optional_string(i.public_ip_address()));
                 o.insert(
                     "public_dns".into(),
-                    opt_s(i.public_dns_name().filter(|d| !d.is_empty())),
+                    optional_string(i.public_dns_name().filter(|d| !d.is_empty())),
                 );
                 o.insert(
                     "associate_public_ip_address".into(),
                     Value::Bool(i.public_ip_address().is_some()),
                 );
-                o.insert("instance_state".into(), opt_s(state.map(|s| s.as_str())));
-                o.insert(STATUS.into(), opt_s(state.map(|s| s.as_str())));
-                o.insert("ebs_optimized".into(), opt_b(i.ebs_optimized()));
-                o.insert("source_dest_check".into(), opt_b(i.source_dest_check()));
+                o.insert(
+                    "instance_state".into(),
+                    optional_string(state.map(|s| s.as_str())),
+                );
+                o.insert(STATUS.into(), optional_string(state.map(|s| s.as_str())));
+                o.insert("ebs_optimized".into(), optional_bool(i.ebs_optimized()));
+                o.insert(
+                    "source_dest_check".into(),
+                    optional_bool(i.source_dest_check()),
+                );
                 o.insert(
                     "monitoring".into(),
-                    opt_b(
+                    optional_bool(
                         i.monitoring()
                             .and_then(|m| m.state())
                             .map(|s| s.as_str() == "enabled"),
@@ -481,12 +494,12 @@ pub mod instance {
                 );
                 o.insert(
                     "iam_instance_profile".into(),
-                    opt_s(i.iam_instance_profile().and_then(|p| p.arn())),
+                    optional_string(i.iam_instance_profile().and_then(|p| p.arn())),
                 );
-                o.insert("outpost_arn".into(), opt_s(i.outpost_arn()));
+                o.insert("outpost_arn".into(), optional_string(i.outpost_arn()));
                 o.insert(
                     "ipv6_addresses".into(),
-                    str_list(
+                    string_list(
                         i.network_interfaces()
                             .iter()
                             .flat_map(|n| n.ipv6_addresses())
@@ -495,7 +508,7 @@ pub mod instance {
                 );
                 o.insert(
                     "primary_network_interface_id".into(),
-                    opt_s(
+                    optional_string(
                         i.network_interfaces()
                             .iter()
                             .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0))
@@ -504,7 +517,7 @@ pub mod instance {
                 );
                 o.insert(
                     "arn".into(),
-                    s(format!(
+                    Value::string(format!(
                         "arn:aws:ec2:{}:{}:instance/{id}",
                         region(&ec2),
                         r.owner_id().unwrap_or_default()
@@ -544,25 +557,28 @@ pub mod instance {
                     continue;
                 };
                 let root = Value::Object(ValueMap::from([
-                    ("volume_size".to_string(), opt_n(v.size().map(i64::from))),
+                    (
+                        "volume_size".to_string(),
+                        optional_number(v.size().map(i64::from)),
+                    ),
                     (
                         "volume_type".to_string(),
-                        opt_s(v.volume_type().map(|t| t.as_str())),
+                        optional_string(v.volume_type().map(|t| t.as_str())),
                     ),
-                    ("encrypted".to_string(), opt_b(v.encrypted())),
-                    ("kms_key_id".to_string(), opt_s(v.kms_key_id())),
+                    ("encrypted".to_string(), optional_bool(v.encrypted())),
+                    ("kms_key_id".to_string(), optional_string(v.kms_key_id())),
                     (
                         "delete_on_termination".to_string(),
                         Value::Bool(delete.unwrap_or(true)),
                     ),
-                    ("iops".to_string(), opt_n(v.iops().map(i64::from))),
+                    ("iops".to_string(), optional_number(v.iops().map(i64::from))),
                     (
                         "throughput".to_string(),
-                        opt_n(v.throughput().map(i64::from)),
+                        optional_number(v.throughput().map(i64::from)),
                     ),
                     ("tags".to_string(), Value::Null),
-                    ("volume_id".to_string(), opt_s(v.volume_id())),
-                    ("device_name".to_string(), s(device.clone())),
+                    ("volume_id".to_string(), optional_string(v.volume_id())),
+                    ("device_name".to_string(), Value::string(device.clone())),
                 ]));
                 if let Some(o) = found.get_mut(instance) {
                     o.insert("root_block_device".into(), Value::List(vec![root]));
@@ -628,30 +644,5 @@ pub mod instance {
                 .filter_map(|i| i.instance_id().map(str::to_string))
                 .collect(),
         )
-    }
-}
-
-/// Base64 for user data, without another dependency.
-mod base64_lite {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    pub fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
     }
 }

@@ -6,7 +6,10 @@ use aws_sdk_ec2::types::{Filter, Image};
 use skel_provider::ProviderError;
 use skel_value::{convert, Value};
 
-use crate::common::*;
+use crate::common::{
+    blocks, data_source_schema, get, get_bool, get_str, get_strs, optional_bool, optional_string,
+    string_list, string_set, tags_obs,
+};
 use crate::error::SdkResultExt;
 use crate::AwsProvider;
 
@@ -136,49 +139,61 @@ async fn ami(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderError>
         .and_then(|m| m.ebs())
         .and_then(|e| e.snapshot_id());
     Ok(ValueMap::from([
-        ("id".to_string(), s(id)),
-        ("image_id".to_string(), s(id)),
+        ("id".to_string(), Value::string(id)),
+        ("image_id".to_string(), Value::string(id)),
         (
             "arn".to_string(),
-            s(format!("arn:aws:ec2:{region}::image/{id}")),
+            Value::string(format!("arn:aws:ec2:{region}::image/{id}")),
         ),
-        ("name".to_string(), opt_s(i.name())),
-        ("description".to_string(), opt_s(i.description())),
+        ("name".to_string(), optional_string(i.name())),
+        ("description".to_string(), optional_string(i.description())),
         (
             "architecture".to_string(),
-            opt_s(i.architecture().map(|a| a.as_str())),
+            optional_string(i.architecture().map(|a| a.as_str())),
         ),
-        ("creation_date".to_string(), opt_s(i.creation_date())),
-        ("owner_id".to_string(), opt_s(i.owner_id())),
+        (
+            "creation_date".to_string(),
+            optional_string(i.creation_date()),
+        ),
+        ("owner_id".to_string(), optional_string(i.owner_id())),
         (
             "image_owner_alias".to_string(),
-            opt_s(i.image_owner_alias()),
+            optional_string(i.image_owner_alias()),
         ),
         (
             "image_type".to_string(),
-            opt_s(i.image_type().map(|t| t.as_str())),
+            optional_string(i.image_type().map(|t| t.as_str())),
         ),
         (
             "platform".to_string(),
-            opt_s(i.platform().map(|t| t.as_str())),
+            optional_string(i.platform().map(|t| t.as_str())),
         ),
-        ("public".to_string(), opt_b(i.public())),
-        ("state".to_string(), opt_s(i.state().map(|t| t.as_str()))),
-        ("root_device_name".to_string(), opt_s(i.root_device_name())),
+        ("public".to_string(), optional_bool(i.public())),
+        (
+            "state".to_string(),
+            optional_string(i.state().map(|t| t.as_str())),
+        ),
+        (
+            "root_device_name".to_string(),
+            optional_string(i.root_device_name()),
+        ),
         (
             "root_device_type".to_string(),
-            opt_s(i.root_device_type().map(|t| t.as_str())),
+            optional_string(i.root_device_type().map(|t| t.as_str())),
         ),
-        ("root_snapshot_id".to_string(), opt_s(root_snapshot)),
+        (
+            "root_snapshot_id".to_string(),
+            optional_string(root_snapshot),
+        ),
         (
             "virtualization_type".to_string(),
-            opt_s(i.virtualization_type().map(|t| t.as_str())),
+            optional_string(i.virtualization_type().map(|t| t.as_str())),
         ),
         (
             "hypervisor".to_string(),
-            opt_s(i.hypervisor().map(|t| t.as_str())),
+            optional_string(i.hypervisor().map(|t| t.as_str())),
         ),
-        ("ena_support".to_string(), opt_b(i.ena_support())),
+        ("ena_support".to_string(), optional_bool(i.ena_support())),
         ("tags".to_string(), tags_obs(i.tags())),
     ]))
 }
@@ -223,18 +238,18 @@ async fn zones(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderErro
         .map(|r| r.to_string())
         .unwrap_or_default();
     Ok(ValueMap::from([
-        ("id".to_string(), s(region)),
+        ("id".to_string(), Value::string(region)),
         (
             "names".to_string(),
-            str_list(zones.iter().map(|z| z.0.clone())),
+            string_list(zones.iter().map(|z| z.0.clone())),
         ),
         (
             "zone_ids".to_string(),
-            str_list(zones.iter().map(|z| z.1.clone())),
+            string_list(zones.iter().map(|z| z.1.clone())),
         ),
         (
             "group_names".to_string(),
-            str_set(zones.iter().map(|z| z.2.clone()).filter(|g| !g.is_empty())),
+            string_set(zones.iter().map(|z| z.2.clone()).filter(|g| !g.is_empty())),
         ),
     ]))
 }
@@ -251,12 +266,12 @@ async fn region(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderErr
         .map(str::to_string)
         .unwrap_or(current);
     Ok(ValueMap::from([
-        ("id".to_string(), s(name.clone())),
+        ("id".to_string(), Value::string(name.clone())),
         (
             "endpoint".to_string(),
-            s(format!("ec2.{name}.amazonaws.com")),
+            Value::string(format!("ec2.{name}.amazonaws.com")),
         ),
-        ("description".to_string(), s(name.clone())),
-        ("name".to_string(), s(name)),
+        ("description".to_string(), Value::string(name.clone())),
+        ("name".to_string(), Value::string(name)),
     ]))
 }

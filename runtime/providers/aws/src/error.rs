@@ -147,9 +147,13 @@ impl AwsErr {
             ErrKind::Service if DENIED_CODES.contains(&code) => ProviderError::Auth(format!(
                 "{what}: access denied ({code}: {message}); grant these credentials the permission or use others."
             )),
-            ErrKind::Service if THROTTLE_CODES.contains(&code) => ProviderError::Api(format!(
-                "{what}: AWS kept throttling the requests ({code}) after retrying; try again later or raise AWS_MAX_ATTEMPTS."
-            )),
+            ErrKind::Service if THROTTLE_CODES.contains(&code) => ProviderError::Throttled {
+                code: Some(code.to_string()),
+                retry_after: None,
+                message: format!(
+                    "{what}: AWS kept throttling the requests ({code}) after retrying; try again later or raise AWS_MAX_ATTEMPTS."
+                ),
+            },
             ErrKind::Service if code.is_empty() && self.status.is_some_and(|s| s >= 500) => {
                 ProviderError::Api(format!(
                     "{what}: the endpoint answered HTTP {} without an AWS error code (an emulator that does not implement this call, or an outage); use a real AWS endpoint or retry later.",
@@ -160,9 +164,37 @@ impl AwsErr {
                 "{what}: the endpoint answered with an unexpected response ({}); check AWS_ENDPOINT_URL.",
                 short(message)
             )),
-            ErrKind::Service => ProviderError::Api(format!("{what}: {code}: {message}.")),
+            ErrKind::Service => {
+                let text = format!("{what}: {code}: {message}.");
+                let code = Some(code.to_string());
+                if self.is_not_found() {
+                    ProviderError::NotFound {
+                        code,
+                        message: text,
+                    }
+                } else if is_conflict(code.as_deref().unwrap_or_default()) {
+                    ProviderError::Conflict {
+                        code,
+                        message: text,
+                    }
+                } else {
+                    ProviderError::Api(text)
+                }
+            }
         }
     }
+}
+
+/// Whether an error code says the change conflicts with the object's state or another object
+/// (still in use, a duplicate, the wrong state).
+fn is_conflict(code: &str) -> bool {
+    DEPENDENCY.contains(&code)
+        || code.ends_with(".Duplicate")
+        || code.ends_with("AlreadyExists")
+        || code.ends_with(".InUse")
+        || code.starts_with("IncorrectState")
+        || code == "IncorrectInstanceState"
+        || code == "ConflictingDomainExists"
 }
 
 fn short(s: &str) -> String {
@@ -316,3 +348,57 @@ impl WaitFailed {
 
 /// How long waiters wait.
 pub const WAIT: Duration = Duration::from_secs(600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skel_provider::ErrorKind;
+
+    fn service(code: &str) -> AwsErr {
+        AwsErr {
+            kind: ErrKind::Service,
+            code: Some(code.into()),
+            message: "the message".into(),
+            status: Some(400),
+        }
+    }
+
+    #[test]
+    fn service_errors_get_their_kind_and_code_with_the_message_unchanged() {
+        let cases = [
+            ("InvalidVpcID.NotFound", ErrorKind::NotFound),
+            ("NoSuchHostedZone", ErrorKind::NotFound),
+            ("DependencyViolation", ErrorKind::Conflict),
+            ("InvalidGroup.Duplicate", ErrorKind::Conflict),
+            ("HostedZoneAlreadyExists", ErrorKind::Conflict),
+            ("InvalidParameterValue", ErrorKind::Api),
+        ];
+        for (code, kind) in cases {
+            let err = service(code).into_provider("creating aws_vpc a");
+            assert_eq!(err.kind(), kind, "{code}");
+            assert_eq!(err.code(), (kind != ErrorKind::Api).then_some(code));
+            assert_eq!(
+                err.to_string(),
+                format!("creating aws_vpc a: {code}: the message.")
+            );
+        }
+        let throttled = service("RequestLimitExceeded").into_provider("x");
+        assert_eq!(throttled.kind(), ErrorKind::Throttled);
+        assert_eq!(throttled.code(), Some("RequestLimitExceeded"));
+        assert!(throttled.to_string().starts_with("x: AWS kept throttling"));
+        let denied = service("UnauthorizedOperation").into_provider("x");
+        assert_eq!(denied.kind(), ErrorKind::Denied);
+        assert_eq!(
+            denied.code(),
+            None,
+            "credentials errors carry their code in the message"
+        );
+        assert!(denied
+            .to_string()
+            .starts_with("x: access denied (UnauthorizedOperation"));
+        assert_eq!(
+            service("AuthFailure").into_provider("x").kind(),
+            ErrorKind::Denied
+        );
+    }
+}

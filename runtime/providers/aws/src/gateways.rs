@@ -6,7 +6,10 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    deleted, describe_ec2, find_by_tag, get, get_str, id_of, object_name, one_of, optional_string,
+    same, tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+};
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::network::{arn, filter, region};
 use crate::AwsProvider;
@@ -88,7 +91,7 @@ pub mod eip {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         let moved = ["instance", "network_interface", "associate_with_private_ip"]
             .iter()
@@ -103,7 +106,7 @@ pub mod eip {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         disassociate(ec2, &w, get_str(prior, "association_id")).await?;
         deleted(
@@ -128,22 +131,34 @@ pub mod eip {
                 continue;
             };
             let mut o = Obs::new();
-            o.insert("allocation_id".into(), s(id));
-            o.insert("domain".into(), opt_s(a.domain().map(|d| d.as_str())));
+            o.insert("allocation_id".into(), Value::string(id));
+            o.insert(
+                "domain".into(),
+                optional_string(a.domain().map(|d| d.as_str())),
+            );
             o.insert(
                 "instance".into(),
-                opt_s(a.instance_id().filter(|i| !i.is_empty())),
+                optional_string(a.instance_id().filter(|i| !i.is_empty())),
             );
-            o.insert("network_interface".into(), opt_s(a.network_interface_id()));
-            o.insert("association_id".into(), opt_s(a.association_id()));
-            o.insert("public_ip".into(), opt_s(a.public_ip()));
-            o.insert("private_ip".into(), opt_s(a.private_ip_address()));
-            o.insert("public_ipv4_pool".into(), opt_s(a.public_ipv4_pool()));
-            o.insert("carrier_ip".into(), opt_s(a.carrier_ip()));
-            o.insert("customer_owned_ip".into(), opt_s(a.customer_owned_ip()));
+            o.insert(
+                "network_interface".into(),
+                optional_string(a.network_interface_id()),
+            );
+            o.insert("association_id".into(), optional_string(a.association_id()));
+            o.insert("public_ip".into(), optional_string(a.public_ip()));
+            o.insert("private_ip".into(), optional_string(a.private_ip_address()));
+            o.insert(
+                "public_ipv4_pool".into(),
+                optional_string(a.public_ipv4_pool()),
+            );
+            o.insert("carrier_ip".into(), optional_string(a.carrier_ip()));
+            o.insert(
+                "customer_owned_ip".into(),
+                optional_string(a.customer_owned_ip()),
+            );
             o.insert(
                 "public_dns".into(),
-                opt_s(a.public_ip().map(|ip| public_dns(&ec2, ip)).as_deref()),
+                optional_string(a.public_ip().map(|ip| public_dns(&ec2, ip)).as_deref()),
             );
             o.insert("arn".into(), arn(&ec2, None, "elastic-ip", id));
             o.insert("tags_all".into(), tags_obs(a.tags()));
@@ -232,7 +247,7 @@ pub mod nat {
         let id = id_of(prior);
         update_tags(
             p,
-            &format!("updating {}", what(TY, &id)),
+            &format!("updating {}", object_name(TY, &id)),
             &id,
             prior,
             planned,
@@ -243,7 +258,7 @@ pub mod nat {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         // moto answers HTTP 500 for unknown ids: check it exists first.
         if describe(p, std::slice::from_ref(&id))
@@ -301,25 +316,31 @@ pub mod nat {
                 (Some(st), Some(why)) => Some(format!("{} ({why})", st.as_str())),
                 (st, _) => st.map(|s| s.as_str().to_string()),
             };
-            o.insert(STATUS.into(), opt_s(status.as_deref()));
-            o.insert("subnet_id".into(), opt_s(n.subnet_id()));
+            o.insert(STATUS.into(), optional_string(status.as_deref()));
+            o.insert("subnet_id".into(), optional_string(n.subnet_id()));
             o.insert(
                 "allocation_id".into(),
-                opt_s(a.and_then(|a| a.allocation_id())),
+                optional_string(a.and_then(|a| a.allocation_id())),
             );
             o.insert(
                 "connectivity_type".into(),
-                opt_s(n.connectivity_type().map(|c| c.as_str())),
+                optional_string(n.connectivity_type().map(|c| c.as_str())),
             );
-            o.insert("private_ip".into(), opt_s(a.and_then(|a| a.private_ip())));
-            o.insert("public_ip".into(), opt_s(a.and_then(|a| a.public_ip())));
+            o.insert(
+                "private_ip".into(),
+                optional_string(a.and_then(|a| a.private_ip())),
+            );
+            o.insert(
+                "public_ip".into(),
+                optional_string(a.and_then(|a| a.public_ip())),
+            );
             o.insert(
                 "network_interface_id".into(),
-                opt_s(a.and_then(|a| a.network_interface_id())),
+                optional_string(a.and_then(|a| a.network_interface_id())),
             );
             o.insert(
                 "association_id".into(),
-                opt_s(a.and_then(|a| a.association_id())),
+                optional_string(a.and_then(|a| a.association_id())),
             );
             o.insert("tags_all".into(), tags_obs(n.tags()));
             found.insert(id.to_string(), o);

@@ -401,10 +401,13 @@ impl Provider for AwsProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = common::resource_schema(request.type_name)?;
-        let mut response =
-            common::plan(&self.settings, &schema.block, request.prior, request.config);
-        common::adjust_plan(request.type_name, request.prior, &mut response);
-        Ok(response)
+        Ok(common::plan(
+            &self.settings,
+            request.type_name,
+            &schema.block,
+            request.prior,
+            request.config,
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
@@ -566,7 +569,7 @@ impl AwsProvider {
         let seen = obs.get(common::STATUS).and_then(Value::as_str);
         let filled = common::fill_unknowns(&schema.block, planned, id, &obs);
         let state = common::overlay(&self.settings, ty, &schema.block, &filled, &obs);
-        let message = failed.not_ready_message(&common::what(ty, id), seen);
+        let message = failed.not_ready_message(&common::object_name(ty, id), seen);
         ProviderError::not_ready(state, message)
     }
 

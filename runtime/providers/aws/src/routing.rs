@@ -7,7 +7,10 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    blocks, deleted, describe_ec2, find_by_tag, get_str, id_of, object_name, optional_string, same,
+    string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
+};
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::network::{filter, list_by_set_filter};
 use crate::AwsProvider;
@@ -139,7 +142,7 @@ pub mod route_table {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         let (old, new) = (routes(prior), routes(planned));
         for (dest, route) in &old {
@@ -160,7 +163,7 @@ pub mod route_table {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         match ec2
             .describe_route_tables()
@@ -236,7 +239,7 @@ pub mod route_table {
         Some(Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.to_string(), opt_s(v.filter(|s| !s.is_empty()))))
+                .map(|(k, v)| (k.to_string(), optional_string(v.filter(|s| !s.is_empty()))))
                 .collect(),
         ))
     }
@@ -254,8 +257,8 @@ pub mod route_table {
                 continue;
             };
             let mut o = Obs::new();
-            o.insert("vpc_id".into(), opt_s(t.vpc_id()));
-            o.insert("owner_id".into(), opt_s(t.owner_id()));
+            o.insert("vpc_id".into(), optional_string(t.vpc_id()));
+            o.insert("owner_id".into(), optional_string(t.owner_id()));
             o.insert(
                 "arn".into(),
                 crate::network::arn(&ec2, t.owner_id(), "route-table", id),
@@ -266,7 +269,7 @@ pub mod route_table {
             );
             o.insert(
                 "propagating_vgws".into(),
-                str_set(t.propagating_vgws().iter().filter_map(|v| v.gateway_id())),
+                string_set(t.propagating_vgws().iter().filter_map(|v| v.gateway_id())),
             );
             o.insert("tags_all".into(), tags_obs(t.tags()));
             found.insert(id.to_string(), o);
@@ -393,7 +396,7 @@ pub mod association {
             .route_table_id(table)
             .send()
             .await
-            .or_fail(&format!("updating {}", what(TY, &id)))?;
+            .or_fail(&format!("updating {}", object_name(TY, &id)))?;
         Ok(out.new_association_id().unwrap_or_default().to_string())
     }
 
@@ -407,7 +410,7 @@ pub mod association {
                 .send()
                 .await
                 .aws(),
-            &format!("deleting {}", what(TY, &id)),
+            &format!("deleting {}", object_name(TY, &id)),
         )
     }
 
@@ -426,10 +429,10 @@ pub mod association {
             if let Some((assoc, rt)) = current(&ec2, subnet, gateway).await? {
                 if rt == table {
                     let mut o = Obs::new();
-                    o.insert("id".into(), s(assoc));
-                    o.insert("route_table_id".into(), s(rt));
-                    o.insert("subnet_id".into(), opt_s(subnet));
-                    o.insert("gateway_id".into(), opt_s(gateway));
+                    o.insert("id".into(), Value::string(assoc));
+                    o.insert("route_table_id".into(), Value::string(rt));
+                    o.insert("subnet_id".into(), optional_string(subnet));
+                    o.insert("gateway_id".into(), optional_string(gateway));
                     found.insert(pair.clone(), o);
                 }
             }
@@ -464,9 +467,9 @@ pub mod association {
                     continue;
                 }
                 let mut o = Obs::new();
-                o.insert("route_table_id".into(), opt_s(t.route_table_id()));
-                o.insert("subnet_id".into(), opt_s(a.subnet_id()));
-                o.insert("gateway_id".into(), opt_s(a.gateway_id()));
+                o.insert("route_table_id".into(), optional_string(t.route_table_id()));
+                o.insert("subnet_id".into(), optional_string(a.subnet_id()));
+                o.insert("gateway_id".into(), optional_string(a.gateway_id()));
                 found.insert(id.to_string(), o);
             }
         }

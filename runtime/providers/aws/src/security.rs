@@ -10,7 +10,11 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    deleted, describe_ec2, find_by_tag, get, get_bool, get_i64, get_str, get_strs, id_of,
+    object_name, optional_string, protocol, string_list, string_set, tag_spec, tags_obs,
+    update_tags, Obs, Origin, ADDRESS_TAG,
+};
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::AwsProvider;
 
@@ -163,11 +167,11 @@ fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
                 let list = |n: &str| {
                     sources
                         .get(n)
-                        .map(|v| str_list(v.clone()))
+                        .map(|v| string_list(v.clone()))
                         .unwrap_or(Value::Null)
                 };
                 Value::Object(ValueMap::from([
-                    ("protocol".to_string(), s(proto)),
+                    ("protocol".to_string(), Value::string(proto)),
                     ("from_port".to_string(), Value::number(from)),
                     ("to_port".to_string(), Value::number(to)),
                     (
@@ -175,7 +179,7 @@ fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
                         if desc.is_empty() {
                             Value::Null
                         } else {
-                            s(desc)
+                            Value::string(desc)
                         },
                     ),
                     ("cidr_blocks".to_string(), list("cidr_blocks")),
@@ -185,7 +189,7 @@ fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
                         "security_groups".to_string(),
                         sources
                             .get("security_groups")
-                            .map(|v| str_set(v.clone()))
+                            .map(|v| string_set(v.clone()))
                             .unwrap_or(Value::Null),
                     ),
                     ("self".to_string(), Value::Bool(is_self)),
@@ -310,10 +314,10 @@ pub mod sg {
         let id = out.group_id().unwrap_or_default().to_string();
         // A VPC group starts with an allow-all egress rule: only declared rules stay.
         let default_egress = Value::set(vec![Value::Object(ValueMap::from([
-            ("protocol".to_string(), s("-1")),
+            ("protocol".to_string(), Value::string("-1")),
             ("from_port".to_string(), Value::number(0)),
             ("to_port".to_string(), Value::number(0)),
-            ("cidr_blocks".to_string(), str_list(["0.0.0.0/0"])),
+            ("cidr_blocks".to_string(), string_list(["0.0.0.0/0"])),
         ]))]);
         let initial = if vpc.is_some() {
             Value::Object(ValueMap::from([("egress".to_string(), default_egress)]))
@@ -331,7 +335,7 @@ pub mod sg {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         sync(p.ec2().await?, &w, &id, prior, planned).await?;
         update_tags(p, &w, &id, prior, planned).await?;
         Ok(id)
@@ -339,7 +343,7 @@ pub mod sg {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
             sync(ec2, &w, &id, prior, &Value::Null).await?;
@@ -364,15 +368,15 @@ pub mod sg {
         for g in out.security_groups() {
             let Some(id) = g.group_id() else { continue };
             let mut o = Obs::new();
-            o.insert("name".into(), opt_s(g.group_name()));
-            o.insert("description".into(), opt_s(g.description()));
-            o.insert("vpc_id".into(), opt_s(g.vpc_id()));
-            o.insert("owner_id".into(), opt_s(g.owner_id()));
+            o.insert("name".into(), optional_string(g.group_name()));
+            o.insert("description".into(), optional_string(g.description()));
+            o.insert("vpc_id".into(), optional_string(g.vpc_id()));
+            o.insert("owner_id".into(), optional_string(g.owner_id()));
             o.insert(
                 "arn".into(),
                 match g.security_group_arn() {
-                    Some(a) => s(a),
-                    None => s(format!(
+                    Some(a) => Value::string(a),
+                    None => Value::string(format!(
                         "arn:aws:ec2:{}:{}:security-group/{id}",
                         ec2.config()
                             .region()
@@ -444,7 +448,7 @@ pub mod key_pair {
         let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
         update_tags(
             p,
-            &format!("updating {}", what(TY, &id)),
+            &format!("updating {}", object_name(TY, &id)),
             &key_id,
             prior,
             planned,
@@ -463,7 +467,7 @@ pub mod key_pair {
                 .send()
                 .await
                 .aws(),
-            &format!("deleting {}", what(TY, &id)),
+            &format!("deleting {}", object_name(TY, &id)),
         )
     }
 
@@ -478,13 +482,16 @@ pub mod key_pair {
         for k in out.key_pairs() {
             let Some(name) = k.key_name() else { continue };
             let mut o = Obs::new();
-            o.insert("key_name".into(), s(name));
-            o.insert("key_pair_id".into(), opt_s(k.key_pair_id()));
-            o.insert("fingerprint".into(), opt_s(k.key_fingerprint()));
-            o.insert("key_type".into(), opt_s(k.key_type().map(|t| t.as_str())));
+            o.insert("key_name".into(), Value::string(name));
+            o.insert("key_pair_id".into(), optional_string(k.key_pair_id()));
+            o.insert("fingerprint".into(), optional_string(k.key_fingerprint()));
+            o.insert(
+                "key_type".into(),
+                optional_string(k.key_type().map(|t| t.as_str())),
+            );
             o.insert(
                 "arn".into(),
-                s(format!(
+                Value::string(format!(
                     "arn:aws:ec2:{}:{}:key-pair/{name}",
                     region(&ec2),
                     ""

@@ -8,7 +8,10 @@ use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use crate::common::*;
+use crate::common::{
+    describe_ec2, find_by_tag, get, get_bool, get_i64, get_str, id_of, object_name, optional_bool,
+    optional_number, optional_string, same, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
+};
 use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaitFailed, DEPENDENCY, WAIT};
 use crate::network::region;
 use crate::AwsProvider;
@@ -62,7 +65,7 @@ pub mod volume {
         _origin: &Origin<'_>,
     ) -> Result<String, ProviderError> {
         let id = id_of(prior);
-        let w = format!("updating {}", what(TY, &id));
+        let w = format!("updating {}", object_name(TY, &id));
         let changed = |n: &str| !same(get(prior, n), get(planned, n)) && !get(planned, n).is_null();
         if ["size", "type", "iops", "throughput"]
             .iter()
@@ -102,7 +105,7 @@ pub mod volume {
 
     pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
         match retry_on(DEPENDENCY, || async {
             ec2.delete_volume().volume_id(&id).send().await.aws()
@@ -149,17 +152,29 @@ pub mod volume {
                 continue;
             }
             let mut o = Obs::new();
-            o.insert(STATUS.into(), opt_s(v.state().map(|s| s.as_str())));
-            o.insert("availability_zone".into(), opt_s(v.availability_zone()));
-            o.insert("size".into(), opt_n(v.size().map(i64::from)));
-            o.insert("type".into(), opt_s(v.volume_type().map(|t| t.as_str())));
-            o.insert("iops".into(), opt_n(v.iops().map(i64::from)));
-            o.insert("throughput".into(), opt_n(v.throughput().map(i64::from)));
-            o.insert("encrypted".into(), opt_b(v.encrypted()));
-            o.insert("kms_key_id".into(), opt_s(v.kms_key_id()));
+            o.insert(
+                STATUS.into(),
+                optional_string(v.state().map(|s| s.as_str())),
+            );
+            o.insert(
+                "availability_zone".into(),
+                optional_string(v.availability_zone()),
+            );
+            o.insert("size".into(), optional_number(v.size().map(i64::from)));
+            o.insert(
+                "type".into(),
+                optional_string(v.volume_type().map(|t| t.as_str())),
+            );
+            o.insert("iops".into(), optional_number(v.iops().map(i64::from)));
+            o.insert(
+                "throughput".into(),
+                optional_number(v.throughput().map(i64::from)),
+            );
+            o.insert("encrypted".into(), optional_bool(v.encrypted()));
+            o.insert("kms_key_id".into(), optional_string(v.kms_key_id()));
             o.insert(
                 "snapshot_id".into(),
-                opt_s(v.snapshot_id().filter(|s| !s.is_empty())),
+                optional_string(v.snapshot_id().filter(|s| !s.is_empty())),
             );
             o.insert(
                 "multi_attach_enabled".into(),
@@ -167,7 +182,7 @@ pub mod volume {
             );
             o.insert(
                 "arn".into(),
-                s(format!("arn:aws:ec2:{}::volume/{id}", region(&ec2))),
+                Value::string(format!("arn:aws:ec2:{}::volume/{id}", region(&ec2))),
             );
             o.insert("tags_all".into(), tags_obs(v.tags()));
             found.insert(id.to_string(), o);
@@ -252,7 +267,7 @@ pub mod attachment {
         if get_bool(prior, "skip_destroy") == Some(true) {
             return Ok(());
         }
-        let w = format!("deleting {}", what(TY, &id));
+        let w = format!("deleting {}", object_name(TY, &id));
         let Some((device, volume, instance)) = parts(&id) else {
             return Ok(());
         };
@@ -329,10 +344,13 @@ pub mod attachment {
                     continue;
                 }
                 let mut o = Obs::new();
-                o.insert(STATUS.into(), opt_s(a.state().map(|s| s.as_str())));
-                o.insert("device_name".into(), s(device));
-                o.insert("volume_id".into(), s(volume));
-                o.insert("instance_id".into(), s(instance));
+                o.insert(
+                    STATUS.into(),
+                    optional_string(a.state().map(|s| s.as_str())),
+                );
+                o.insert("device_name".into(), Value::string(device));
+                o.insert("volume_id".into(), Value::string(volume));
+                o.insert("instance_id".into(), Value::string(instance));
                 found.insert(id, o);
             }
         }

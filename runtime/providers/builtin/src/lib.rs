@@ -3,7 +3,7 @@
 //!
 //! Every resource follows its schema in `skel_schema` (compiler/schema/data/builtin.json): the
 //! planned and applied objects carry every attribute of the schema, typed as the schema says.
-//! Planning is shared ([`common::plan_resource`]): the configuration with defaults filled in,
+//! Planning is the provider kit's (`skel_provider::kit::plan`): the configuration with defaults filled in,
 //! computed attributes kept from the prior state unless a `force_new` argument changed, and
 //! unknown otherwise. Random values are generated at apply and kept in state from then on.
 

@@ -18,6 +18,7 @@ use base64::Engine;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
+use skel_provider::kit;
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
     RecoverRequest,
@@ -26,8 +27,7 @@ use skel_schema::BlockSchema;
 use skel_value::Value;
 
 use crate::common::{
-    complete_object, data_source_schema, get, get_str, hex, plan_resource, planned_object,
-    resource_schema, set,
+    complete_object, data_source_schema, get, get_str, hex, planned_object, resource_schema, set,
 };
 
 const NAME: &str = "local";
@@ -362,9 +362,15 @@ impl Provider for LocalProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        let mut response = plan_resource(&schema.block, request.prior, request.config);
+        let mut response = kit::plan(
+            request.type_name,
+            &schema.block,
+            request.prior,
+            request.config,
+            &kit::NoHooks,
+        );
         // Permissions the configuration leaves out (optional and computed): a file skel
-        // writes gets the default, an existing one keeps its own (`plan_resource` kept it).
+        // writes gets the default, an existing one keeps its own (the planner kept it).
         if let Value::Object(planned) = &mut response.planned {
             for name in ["file_permission", "directory_permission"] {
                 if matches!(planned.get(name), Some(Value::Unknown(_))) {

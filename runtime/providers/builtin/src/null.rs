@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rand::RngExt;
+use skel_provider::kit;
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
 use skel_value::Value;
 
 use crate::common::{
-    complete_object, data_source_schema, get, is_unknown, plan_resource, planned_object,
-    resource_schema, set,
+    complete_object, data_source_schema, get, is_unknown, planned_object, resource_schema, set,
 };
 
 const NAME: &str = "null";
@@ -53,7 +53,13 @@ impl Provider for NullProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        Ok(plan_resource(&schema.block, request.prior, request.config))
+        Ok(kit::plan(
+            request.type_name,
+            &schema.block,
+            request.prior,
+            request.config,
+            &kit::NoHooks,
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {

@@ -13,6 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, RngExt, SeedableRng};
 use sha2::{Digest, Sha256};
+use skel_provider::kit;
 use skel_provider::{
     ApplyRequest, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
 };
@@ -20,8 +21,8 @@ use skel_schema::BlockSchema;
 use skel_value::Value;
 
 use crate::common::{
-    complete_object, default_value, get, get_bool, get_str, hex, plan_resource, planned_object,
-    resource_schema, set,
+    complete_object, default_value, get, get_bool, get_str, hex, planned_object, resource_schema,
+    set,
 };
 use crate::words::{ADJECTIVES, ADVERBS, NAMES};
 
@@ -445,7 +446,13 @@ impl Provider for RandomProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let schema = resource_schema(NAME, request.type_name)?;
-        Ok(plan_resource(&schema.block, request.prior, request.config))
+        Ok(kit::plan(
+            request.type_name,
+            &schema.block,
+            request.prior,
+            request.config,
+            &kit::NoHooks,
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {

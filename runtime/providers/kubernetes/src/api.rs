@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -203,33 +203,6 @@ impl Kube {
         }
     }
 
-    /// Polls until `done` says the object is ready (`Ok(true)`), failed (`Err`), or `timeout`.
-    pub async fn wait_for(
-        &self,
-        target: &Target,
-        ns: Option<&str>,
-        name: &str,
-        timeout: Duration,
-        what: &str,
-        mut done: impl FnMut(Option<&Json>) -> Result<bool, ProviderError>,
-    ) -> Result<Option<Json>, ProviderError> {
-        let start = Instant::now();
-        loop {
-            let obj = self.get(target, ns, name).await?;
-            if done(obj.as_ref())? {
-                return Ok(obj);
-            }
-            if start.elapsed() >= timeout {
-                return Err(ProviderError::Api(format!(
-                    "Timed out after {} waiting for {what} of {}.",
-                    show_duration(timeout),
-                    describe(target, ns, name)
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
     /// A clear message for a failed call about `what`.
     pub fn error(&self, e: kube::Error, what: &str) -> ProviderError {
         let server = self.settings.server_hint();
@@ -296,15 +269,4 @@ fn to_json(obj: &DynamicObject) -> Result<Json, ProviderError> {
 /// an overflow).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     skel_schema::parse_duration(text).ok()
-}
-
-fn show_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s == 0 {
-        format!("{}ms", d.as_millis())
-    } else if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
 }

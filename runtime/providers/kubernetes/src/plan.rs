@@ -4,40 +4,13 @@
 //! changed. The diff the plan shows is this schema-shaped object against the state read from
 //! the live object (see `ownership`), not a server dry-run.
 
+use skel_provider::kit::{first_block, get, same};
 use skel_provider::{AttrPath, PlanResponse};
 use skel_schema::BlockSchema;
 use skel_value::Value;
 use skel_value::ValueMap;
 
-/// Whether two values are the same for planning: null equals an empty collection.
-pub fn same(a: &Value, b: &Value) -> bool {
-    fn empty(v: &Value) -> bool {
-        match v {
-            Value::Null => true,
-            Value::Map(m) | Value::Object(m) => m.is_empty(),
-            Value::List(l) | Value::Set(l) | Value::Tuple(l) => l.is_empty(),
-            _ => false,
-        }
-    }
-    if a.has_unknown() || b.has_unknown() {
-        return false;
-    }
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) | (Value::Map(x), Value::Map(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            keys.into_iter().all(|k| {
-                same(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                )
-            })
-        }
-        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        _ => a == b || (empty(a) && empty(b)),
-    }
-}
+use crate::{manifest, typed};
 
 fn field<'a>(v: Option<&'a Value>, name: &str) -> Option<&'a Value> {
     v.and_then(|v| v.as_mapping()).and_then(|m| m.get(name))
@@ -206,4 +179,129 @@ fn mark_volatile_unknown(planned: &mut Value) {
             );
         }
     }
+}
+
+/// The `spec[0]` object of a planned value, to change.
+fn spec_mut(planned: &mut Value) -> Option<&mut skel_value::ValueMap> {
+    let Value::Object(top) = planned else {
+        return None;
+    };
+    match top.get_mut("spec") {
+        Some(Value::List(items)) => match items.first_mut() {
+            Some(Value::Object(spec)) => Some(spec),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A service whose type changes in place: the API server allocates what the new type needs
+/// (node ports, the external traffic policy; a cluster IP when leaving ExternalName) and wipes
+/// what it cannot have, and a LoadBalancer's ingress goes when it stops being one. What the
+/// configuration leaves to the server is therefore unknown until applied, and is not sent
+/// (a value carried over from the prior state would be kept, or rejected, for the new type).
+fn plan_service_type_change(
+    block: &BlockSchema,
+    prior: &Value,
+    config: &Value,
+    planned: &mut Value,
+) {
+    let ty = |v: &Value| {
+        get(first_block(v, "spec"), "type")
+            .as_str()
+            .unwrap_or("ClusterIP")
+            .to_string()
+    };
+    let (old, new) = (ty(prior), ty(planned));
+    if old == new {
+        return;
+    }
+    let configured = first_block(config, "spec");
+    let configured_ports = get(configured, "port").as_sequence();
+    let Some(spec) = spec_mut(planned) else {
+        return;
+    };
+    let unknown_string = Value::Unknown(skel_value::Type::String);
+    if get(configured, "external_traffic_policy").is_null() {
+        spec.insert("external_traffic_policy".into(), unknown_string.clone());
+    }
+    if (old == "ExternalName" || new == "ExternalName") && get(configured, "cluster_ip").is_null() {
+        spec.insert("cluster_ip".into(), unknown_string);
+    }
+    if let Some(Value::List(ports)) = spec.get_mut("port") {
+        for (i, port) in ports.iter_mut().enumerate() {
+            let set = configured_ports
+                .and_then(|c| c.get(i))
+                .is_some_and(|c| !get(c, "node_port").is_null());
+            if let (Value::Object(port), false) = (port, set) {
+                port.insert("node_port".into(), Value::Unknown(skel_value::Type::Number));
+            }
+        }
+    }
+    if let (Value::Object(top), Some(status)) = (planned, block.attribute("status")) {
+        top.insert("status".into(), Value::Unknown(status.ty.clone()));
+    }
+}
+
+/// The plan of one typed object or manifest over its `prior` state.
+pub(crate) fn plan_object(
+    block: &BlockSchema,
+    type_name: &str,
+    prior: Option<&Value>,
+    config: &Value,
+) -> PlanResponse {
+    let mut response = match prior {
+        Some(prior)
+            if type_name == "kubernetes_secret" && typed::is_service_account_token(config) =>
+        {
+            let mut config = config.clone();
+            typed::add_controller_data(&mut config, prior);
+            plan(block, Some(prior), &config)
+        }
+        _ => plan(block, prior, config),
+    };
+    let Some(prior) = prior else {
+        return response;
+    };
+    if response.planned.is_null() {
+        return response;
+    }
+    match type_name {
+        "kubernetes_config_map" | "kubernetes_secret"
+            if immutable_change(prior, &response.planned) =>
+        {
+            response.requires_replace.push(vec!["data".into()]);
+            response.planned = plan_block(block, config, None, true);
+        }
+        "kubernetes_service" if response.requires_replace.is_empty() => {
+            plan_service_type_change(block, prior, config, &mut response.planned);
+        }
+        "kubernetes_manifest" => {
+            let new = get(&response.planned, "manifest").to_json();
+            let old = get(prior, "manifest").to_json();
+            let (a, b) = (manifest::identity(&new), manifest::identity(&old));
+            let unknown = get(&response.planned, "manifest").has_unknown();
+            if !unknown && (a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2))
+            {
+                response.requires_replace.push(vec!["manifest".into()]);
+            }
+            if unknown || !same(get(&response.planned, "manifest"), get(prior, "manifest")) {
+                if let Value::Object(m) = &mut response.planned {
+                    m.insert("object".into(), manifest::unknown_object());
+                    if !response.requires_replace.is_empty() {
+                        m.insert("id".into(), Value::Unknown(skel_value::Type::String));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    response
+}
+
+fn immutable_change(prior: &Value, planned: &Value) -> bool {
+    get(prior, "immutable").as_bool() == Some(true)
+        && ["data", "binary_data", "immutable"]
+            .iter()
+            .any(|k| !same(get(prior, k), get(planned, k)))
 }

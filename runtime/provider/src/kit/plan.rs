@@ -1,0 +1,182 @@
+//! The schema-driven planner every provider starts from, with hooks for the rules the schema
+//! cannot express:
+//!
+//! * arguments take their configured value (converted to their type), or the schema default
+//!   when omitted; an omitted optional+computed argument is the provider's choice (below);
+//! * nested blocks take their configured items (an omitted block is empty in its nesting mode);
+//! * computed attributes keep their prior value unless the object is replaced, and are unknown
+//!   otherwise (a create, or a replacement), also inside `List` blocks, item by item;
+//! * `requires_replace` lists every `force_new` argument or block whose value is not
+//!   [`same`](super::same) as the prior one, and, inside `List` blocks, every `force_new`
+//!   attribute of an item that changed (`["root_block_device", "0", "volume_size"]`);
+//! * then [`PlanHooks::plan_create`] or [`PlanHooks::plan_update`] adjust the result.
+
+use skel_schema::{BlockSchema, Nesting};
+use skel_value::{Type, Value, ValueMap};
+
+use super::access::{get, with_default};
+use super::equal::same;
+use crate::{AttrPath, PlanResponse};
+
+/// What a provider adds to the generic plan.
+pub trait PlanHooks {
+    /// Adjusts the plan of a create (there is no prior object): values derived from others
+    /// (`tags_all` from `tags` and the provider's default tags).
+    fn plan_create(&self, type_name: &str, planned: &mut Value) {
+        let _ = (type_name, planned);
+    }
+
+    /// Adjusts the plan of an update of `prior`: derived values, replacements the schema cannot
+    /// express, computed values an in-place update changes (made unknown with
+    /// [`set_unknown`]).
+    fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
+        let _ = (type_name, prior, response);
+    }
+}
+
+/// No hooks: the schema's rules only.
+pub struct NoHooks;
+
+impl PlanHooks for NoHooks {}
+
+fn empty_block(nesting: Nesting) -> Value {
+    match nesting {
+        Nesting::Set => Value::Set(Vec::new()),
+        Nesting::Map => Value::Map(ValueMap::new()),
+        Nesting::Single => Value::Null,
+        Nesting::List => Value::List(Vec::new()),
+    }
+}
+
+/// The value of a nested block in an imported or observed object when it is absent: empty in
+/// its nesting mode.
+pub fn empty_nested(nesting: Nesting) -> Value {
+    empty_block(nesting)
+}
+
+/// Marks attribute `name` of an object unknown (in its current type; a string when that is
+/// not known).
+pub fn set_unknown(obj: &mut Value, name: &str) {
+    if let Value::Object(m) = obj {
+        let ty = match m.get(name).map(Value::type_of) {
+            Some(Type::Dynamic) | None => Type::String,
+            Some(ty) => ty,
+        };
+        m.insert(name.to_string(), Value::Unknown(ty));
+    }
+}
+
+/// Plans one instance of `type_name`, whose schema is `block` (see the module for the rules).
+pub fn plan(
+    type_name: &str,
+    block: &BlockSchema,
+    prior: Option<&Value>,
+    config: &Value,
+    hooks: &dyn PlanHooks,
+) -> PlanResponse {
+    if config.is_null() {
+        return PlanResponse {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+        };
+    }
+    let prior = prior.filter(|p| !p.is_null());
+    let mut planned = ValueMap::new();
+    let mut requires_replace: Vec<AttrPath> = Vec::new();
+    for (name, attr) in &block.attributes {
+        if !attr.is_argument() {
+            continue;
+        }
+        let value = with_default(config, name, attr);
+        if attr.computed && value.is_null() {
+            // Optional and computed, and omitted: the provider chooses (below).
+            continue;
+        }
+        if let Some(p) = prior {
+            if attr.force_new && !same(&value, get(p, name)) {
+                requires_replace.push(vec![name.clone()]);
+            }
+        }
+        planned.insert(name.clone(), value);
+    }
+    for (name, nested) in &block.blocks {
+        let value = match get(config, name) {
+            Value::Null => empty_block(nested.nesting),
+            v => v.clone(),
+        };
+        if let Some(p) = prior {
+            let old = get(p, name);
+            if nested.force_new && !same(&value, old) {
+                requires_replace.push(vec![name.clone()]);
+            } else if nested.nesting == Nesting::List {
+                let (new_items, old_items) = (value.as_sequence(), old.as_sequence());
+                for (i, item) in new_items.unwrap_or(&[]).iter().enumerate() {
+                    let before = old_items.and_then(|o| o.get(i)).unwrap_or(&Value::Null);
+                    for (attr_name, attr) in &nested.block.attributes {
+                        let now = get(item, attr_name);
+                        if attr.force_new
+                            && !(attr.computed && now.is_null())
+                            && !same(now, get(before, attr_name))
+                        {
+                            requires_replace.push(vec![
+                                name.clone(),
+                                i.to_string(),
+                                attr_name.clone(),
+                            ]);
+                        }
+                    }
+                }
+            }
+        }
+        planned.insert(name.clone(), value);
+    }
+    let replacing = prior.is_none() || !requires_replace.is_empty();
+    for (name, attr) in &block.attributes {
+        if !attr.computed || planned.contains_key(name) {
+            continue;
+        }
+        let value = match prior {
+            Some(p) if !replacing => get(p, name).clone(),
+            _ => Value::Unknown(attr.ty.clone()),
+        };
+        planned.insert(name.clone(), value);
+    }
+    // Computed attributes inside list blocks (a root volume's id): kept or unknown.
+    for (name, nested) in &block.blocks {
+        if nested.nesting != Nesting::List {
+            continue;
+        }
+        let old = prior.map(|p| get(p, name)).and_then(Value::as_sequence);
+        if let Some(Value::List(items)) = planned.get_mut(name) {
+            for (i, item) in items.iter_mut().enumerate() {
+                let Value::Object(fields) = item else {
+                    continue;
+                };
+                for (attr_name, attr) in &nested.block.attributes {
+                    let current = fields.get(attr_name).cloned().unwrap_or(Value::Null);
+                    if !attr.computed || !current.is_null() {
+                        continue;
+                    }
+                    let value = match old.and_then(|o| o.get(i)) {
+                        Some(before) if !replacing => get(before, attr_name).clone(),
+                        _ => Value::Unknown(attr.ty.clone()),
+                    };
+                    fields.insert(attr_name.clone(), value);
+                }
+            }
+        }
+    }
+    let mut response = PlanResponse {
+        planned: Value::Object(planned),
+        requires_replace,
+    };
+    match prior {
+        None => hooks.plan_create(type_name, &mut response.planned),
+        Some(p) => hooks.plan_update(type_name, p, &mut response),
+    }
+    response
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,254 @@
+//! Tests of the schema-driven planner and its hooks.
+
+use std::cell::RefCell;
+
+use skel_schema::{AttributeSchema, BlockSchema, NestedBlockSchema, Nesting};
+use skel_value::{Type, Value};
+
+use super::{plan, set_unknown, NoHooks, PlanHooks};
+use crate::kit::access::get;
+use crate::PlanResponse;
+
+fn attr(
+    ty: Type,
+    kind: &str,
+    force_new: bool,
+    default: Option<serde_json::Value>,
+) -> AttributeSchema {
+    AttributeSchema {
+        ty,
+        required: kind == "required",
+        optional: kind == "optional" || kind == "optional_computed",
+        computed: kind == "computed" || kind == "optional_computed",
+        sensitive: false,
+        force_new,
+        description: String::new(),
+        default,
+        derived_from: Vec::new(),
+    }
+}
+
+/// `name` (required, force-new), `size` (optional, default 8), `zone` (optional+computed),
+/// `id` (computed), `ports` (set of numbers), a `disk` list block (`size` force-new, `id`
+/// computed) and a force-new `rule` set block.
+fn schema() -> BlockSchema {
+    let mut disk = BlockSchema::default();
+    disk.attributes
+        .insert("size".into(), attr(Type::Number, "optional", true, None));
+    disk.attributes
+        .insert("id".into(), attr(Type::String, "computed", false, None));
+    let mut rule = BlockSchema::default();
+    rule.attributes
+        .insert("port".into(), attr(Type::Number, "required", false, None));
+    let mut b = BlockSchema::default();
+    b.attributes
+        .insert("name".into(), attr(Type::String, "required", true, None));
+    b.attributes.insert(
+        "size".into(),
+        attr(Type::Number, "optional", false, Some(serde_json::json!(8))),
+    );
+    b.attributes.insert(
+        "zone".into(),
+        attr(Type::String, "optional_computed", true, None),
+    );
+    b.attributes
+        .insert("id".into(), attr(Type::String, "computed", false, None));
+    b.attributes.insert(
+        "ports".into(),
+        attr(Type::set(Type::Number), "optional", false, None),
+    );
+    let nested = |block, nesting, force_new| NestedBlockSchema {
+        nesting,
+        min_items: 0,
+        max_items: None,
+        block,
+        force_new,
+    };
+    b.blocks
+        .insert("disk".into(), nested(disk, Nesting::List, false));
+    b.blocks
+        .insert("rule".into(), nested(rule, Nesting::Set, true));
+    b
+}
+
+fn obj(pairs: &[(&str, Value)]) -> Value {
+    crate::kit::object(pairs.iter().cloned())
+}
+fn text(v: &str) -> Value {
+    Value::string(v)
+}
+fn num(v: i64) -> Value {
+    Value::number(v)
+}
+fn unknown(v: &Value) -> bool {
+    matches!(v, Value::Unknown(_))
+}
+
+/// A prior object as the last apply left it.
+fn prior() -> Value {
+    obj(&[
+        ("name", text("web")),
+        ("size", num(8)),
+        ("zone", text("a")),
+        ("id", text("i-1")),
+        ("ports", Value::Set(vec![num(443), num(22)])),
+        (
+            "disk",
+            Value::List(vec![obj(&[("size", num(10)), ("id", text("d-1"))])]),
+        ),
+        (
+            "rule",
+            Value::Set(vec![obj(&[("port", num(1))]), obj(&[("port", num(2))])]),
+        ),
+    ])
+}
+
+/// The configuration that produced [`prior`], sets written in another order.
+fn config() -> Value {
+    obj(&[
+        ("name", text("web")),
+        ("ports", Value::Set(vec![num(22), num(443)])),
+        ("disk", Value::List(vec![obj(&[("size", num(10))])])),
+        (
+            "rule",
+            Value::Set(vec![obj(&[("port", num(2))]), obj(&[("port", num(1))])]),
+        ),
+    ])
+}
+
+#[test]
+fn a_create_applies_defaults_and_leaves_computed_values_unknown() {
+    let r = plan("t", &schema(), None, &config(), &NoHooks);
+    assert!(r.requires_replace.is_empty());
+    let p = &r.planned;
+    assert_eq!(get(p, "size"), &num(8), "the schema default");
+    assert!(unknown(get(p, "id")));
+    assert!(
+        unknown(get(p, "zone")),
+        "omitted optional+computed: the provider's choice"
+    );
+    let disk = &get(p, "disk").as_sequence().unwrap()[0];
+    assert!(unknown(get(disk, "id")), "computed inside a list block");
+    // An omitted block is empty in its nesting mode.
+    let bare = plan("t", &schema(), None, &obj(&[("name", text("x"))]), &NoHooks);
+    assert_eq!(get(&bare.planned, "disk"), &Value::List(vec![]));
+    assert_eq!(get(&bare.planned, "rule"), &Value::Set(vec![]));
+    // A null configuration is a delete.
+    let gone = plan("t", &schema(), Some(&prior()), &Value::Null, &NoHooks);
+    assert_eq!(gone.planned, Value::Null);
+}
+
+#[test]
+fn an_unchanged_object_keeps_its_computed_values_and_is_not_replaced() {
+    let r = plan("t", &schema(), Some(&prior()), &config(), &NoHooks);
+    assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+    let p = &r.planned;
+    assert_eq!(get(p, "id"), &text("i-1"));
+    assert_eq!(get(p, "zone"), &text("a"));
+    let disk = &get(p, "disk").as_sequence().unwrap()[0];
+    assert_eq!(get(disk, "id"), &text("d-1"));
+}
+
+#[test]
+fn force_new_changes_replace_at_every_level() {
+    let with = |name: &str, v: Value| {
+        let mut c = config();
+        crate::kit::set_attr(&mut c, name, v);
+        c
+    };
+    // A top-level argument: replaced, computed values unknown.
+    let r = plan(
+        "t",
+        &schema(),
+        Some(&prior()),
+        &with("name", text("db")),
+        &NoHooks,
+    );
+    assert_eq!(r.requires_replace, vec![vec!["name".to_string()]]);
+    assert!(unknown(get(&r.planned, "id")));
+    // An explicitly set optional+computed argument that differs.
+    let r = plan(
+        "t",
+        &schema(),
+        Some(&prior()),
+        &with("zone", text("b")),
+        &NoHooks,
+    );
+    assert_eq!(r.requires_replace, vec![vec!["zone".to_string()]]);
+    // A force-new attribute inside item 0 of a list block.
+    let disk = Value::List(vec![obj(&[("size", num(20))])]);
+    let r = plan(
+        "t",
+        &schema(),
+        Some(&prior()),
+        &with("disk", disk),
+        &NoHooks,
+    );
+    let path: Vec<String> = ["disk", "0", "size"].map(String::from).into();
+    assert_eq!(r.requires_replace, vec![path]);
+    // A force-new set block: a changed item replaces, a reordering does not (tested above).
+    let rule = Value::Set(vec![obj(&[("port", num(3))]), obj(&[("port", num(1))])]);
+    let r = plan(
+        "t",
+        &schema(),
+        Some(&prior()),
+        &with("rule", rule),
+        &NoHooks,
+    );
+    assert_eq!(r.requires_replace, vec![vec!["rule".to_string()]]);
+    // A non-force-new change updates in place and keeps computed values.
+    let r = plan(
+        "t",
+        &schema(),
+        Some(&prior()),
+        &with("size", num(9)),
+        &NoHooks,
+    );
+    assert!(r.requires_replace.is_empty());
+    assert_eq!(get(&r.planned, "id"), &text("i-1"));
+}
+
+#[derive(Default)]
+struct Recorder {
+    calls: RefCell<Vec<String>>,
+}
+
+impl PlanHooks for Recorder {
+    fn plan_create(&self, type_name: &str, planned: &mut Value) {
+        self.calls.borrow_mut().push(format!("create {type_name}"));
+        crate::kit::set_attr(planned, "derived", text("on create"));
+    }
+    fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
+        self.calls.borrow_mut().push(format!(
+            "update {type_name} from {:?}",
+            get(prior, "id").as_str()
+        ));
+        if get(&response.planned, "size") != get(prior, "size") {
+            set_unknown(&mut response.planned, "zone");
+            response.requires_replace.push(vec!["size".into()]);
+        }
+    }
+}
+
+#[test]
+fn hooks_see_creates_and_updates_and_their_changes_are_kept() {
+    let hooks = Recorder::default();
+    let created = plan("t", &schema(), None, &config(), &hooks);
+    assert_eq!(get(&created.planned, "derived"), &text("on create"));
+    let mut c = config();
+    crate::kit::set_attr(&mut c, "size", num(9));
+    let updated = plan("t", &schema(), Some(&prior()), &c, &hooks);
+    assert_eq!(updated.requires_replace, vec![vec!["size".to_string()]]);
+    assert!(unknown(get(&updated.planned, "zone")));
+    assert_eq!(
+        hooks.calls.into_inner(),
+        vec![
+            "create t".to_string(),
+            "update t from Some(\"i-1\")".to_string()
+        ]
+    );
+    // No hook runs on a delete.
+    let hooks = Recorder::default();
+    plan("t", &schema(), Some(&prior()), &Value::Null, &hooks);
+    assert!(hooks.calls.into_inner().is_empty());
+}
