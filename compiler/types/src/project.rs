@@ -31,6 +31,10 @@ pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
                 .with_optional_help(error.help.clone()),
             );
         }
+        if skel_db::is_override_file(file.path(db)) {
+            // Checked as part of the blocks it overrides (`skel_db::item_ast` merges it).
+            continue;
+        }
         for i in 0..parse.file.items.len() {
             out.extend(crate::items::check_item(db, file, i as u32).iter().cloned());
         }
