@@ -186,3 +186,103 @@ fn a_heredoc_in_a_list_reaches_the_plan() {
     );
     assert!(plan.stdout.contains("image: x"), "{plan:?}");
 }
+
+#[test]
+fn port_renames_and_rewrites_only_the_terraform_keyword() {
+    let main = format!(
+        "{BOM}# terraform {{ in a comment\r\nterraform {{\r\n  required_version = \">= 1.0\" # terraform\r\n}}\r\n\r\nvariable \"n\" {{\r\n  default = \"terraform\"\r\n}}\r\n"
+    );
+    let (_tmp, dir) = project(&[
+        ("main.tf", &main),
+        ("override.tf", "variable \"n\" {\n  default = \"o\"\n}\n"),
+        ("terraform.tfvars", "n = \"from-tfvars\"\n"),
+        ("dev.auto.tfvars", "n = \"from-auto\"\n"),
+        ("legacy.tf.json", "{}\n"),
+        ("modules/net/net.tf", "output \"id\" {\n  value = 1\n}\n"),
+        ("notes.txt", "terraform {\n"),
+    ]);
+    let d = dir.to_str().unwrap();
+    let before = || {
+        let mut names: Vec<String> = walk(&dir);
+        names.sort();
+        names
+    };
+    let listing = before();
+
+    // --dry-run reports everything and changes nothing.
+    let dry = skelc(&dir, &["port", d, "--dry-run", "-r"]).ok();
+    assert!(
+        dry.stdout.contains("would rename main.tf -> main.skel"),
+        "{dry:?}"
+    );
+    assert!(dry
+        .stdout
+        .contains("would rewrite `terraform {` -> `skel {` at main.skel:2"));
+    assert_eq!(before(), listing);
+    assert_eq!(fs::read_to_string(dir.join("main.tf")).unwrap(), main);
+
+    let out = skelc(&dir, &["port", d, "-r"]).ok();
+    for line in [
+        "renamed main.tf -> main.skel",
+        "  rewrote `terraform {` -> `skel {` at main.skel:2",
+        "renamed override.tf -> override.skel",
+        "renamed terraform.tfvars -> skel.skelvars",
+        "renamed dev.auto.tfvars -> dev.auto.skelvars",
+        "renamed modules/net/net.tf -> modules/net/net.skel",
+        "left legacy.tf.json as it is",
+    ] {
+        assert!(
+            out.stdout.contains(line),
+            "missing {line:?} in {}",
+            out.stdout
+        );
+    }
+    // Only the keyword changed: the mark, CRLF, comments and strings are byte for byte.
+    let ported = fs::read_to_string(dir.join("main.skel")).unwrap();
+    assert_eq!(ported, main.replacen("\r\nterraform {", "\r\nskel {", 1));
+    assert!(!dir.join("main.tf").exists() && !dir.join("terraform.tfvars").exists());
+    assert_eq!(
+        fs::read_to_string(dir.join("skel.skelvars")).unwrap(),
+        "n = \"from-tfvars\"\n"
+    );
+    assert!(dir.join("legacy.tf.json").exists());
+    assert_eq!(
+        fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "terraform {\n"
+    );
+    // The ported module still reads the same (the override applies; no `terraform` warning).
+    fs::remove_file(dir.join("legacy.tf.json")).unwrap();
+    let check = skelc(&dir, &["check", d]).ok();
+    assert!(check.stderr.contains("no problems found"), "{check:?}");
+
+    // A taken name: refused, listing it, nothing changed.
+    fs::write(dir.join("extra.tf"), "locals {}\n").unwrap();
+    fs::write(dir.join("extra.skel"), "locals {}\n").unwrap();
+    fs::write(dir.join("more.tf"), "terraform {}\n").unwrap();
+    let listing = before();
+    let refused = skelc(&dir, &["port", d]).run();
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("extra.skel"), "{refused:?}");
+    assert_eq!(before(), listing);
+    assert_eq!(
+        fs::read_to_string(dir.join("more.tf")).unwrap(),
+        "terraform {}\n"
+    );
+}
+
+/// Every file under `dir`, relative.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
