@@ -201,6 +201,13 @@ fn check_overrides(db: &dyn Db, index: &mut ModuleIndex, file: File) {
                 Some(Item::Block(b)) if skel_db::overrides::overrides(over, b)
             )
         });
+        if !has_base && skel_db::overrides::block_type(over) == "skel" {
+            // Terraform applies an override file's `terraform` block even when no other file
+            // has one (a backend set only in `override.tf`): it is the module's settings then.
+            index.settings.push(item);
+            index.items.push((DefKind::Settings, item));
+            continue;
+        }
         if !has_base {
             let labels: Vec<String> = over
                 .labels
