@@ -280,7 +280,7 @@ impl Planner<'_> {
                             call.for_each.as_ref(),
                             &what,
                         ) {
-                            Err(message) => self.errors.push(EngineError::new(message).at(
+                            Err(e) => self.errors.push(EngineError::new(e.to_string()).at(
                                 mi.child(name, skel_plan_ir::InstanceKey::None).to_string(),
                                 Some(&call.location),
                             )),
@@ -327,10 +327,10 @@ impl Planner<'_> {
             &format!("`{addr}`"),
         ) {
             Ok(k) => k,
-            Err(message) => {
+            Err(e) => {
                 return self
                     .errors
-                    .push(EngineError::new(message).at(addr.to_string(), Some(&rc.location)))
+                    .push(EngineError::new(e.to_string()).at(addr.to_string(), Some(&rc.location)))
             }
         };
         self.world.set_expansion(
