@@ -151,6 +151,31 @@ fn completes_references_after_dot() {
 }
 
 #[test]
+fn completes_attributes_of_what_the_checker_typed() {
+    // `s` is bound by the `for` expression: only the item's check knows its type. (With
+    // nothing after the dot the item does not parse and has no checked types yet.)
+    let text = r#"
+        variable "subnets" {
+          type = list(object({ cidr = string, zone = string }))
+        }
+        output "o" {
+          value = [for s in var.subnets : s.c$0]
+        }
+        "#;
+    check_completions(text, 5, &["cidr : string", "zone : string"]);
+    // A typed word after the dot, and a receiver two steps long.
+    let text = r#"
+        variable "net" {
+          type = object({ subnet = object({ cidr = string, zone = string }) })
+        }
+        output "o" {
+          value = [for n in [var.net] : n.subnet.z$0]
+        }
+        "#;
+    check_completions(text, 5, &["cidr : string", "zone : string"]);
+}
+
+#[test]
 fn completes_data_each_count() {
     let text = r#"
         data "aws_region" "current" {}
