@@ -137,6 +137,7 @@ impl World {
                                 "Invalid value for variable `{}`: {e}",
                                 var.name
                             ))
+                            .with_code("invalid-variable-value")
                             .at(format!("var.{}", var.name), Some(&var.location)),
                         );
                         continue;
@@ -147,6 +148,7 @@ impl World {
                     None => {
                         errors.push(
                             EngineError::new(format!("No value for required variable `{}`", var.name))
+                                .with_code("missing-variable-value")
                                 .at(format!("var.{}", var.name), Some(&var.location))
                                 .with_help(format!("set it with `--var {}=VALUE`, in `skel.skelvars` or a `*.auto.skelvars` file, or with the SKEL_VAR_{} environment variable", var.name, var.name)),
                         );
@@ -516,7 +518,7 @@ impl World {
                 self.depend(id, nodes);
                 let value =
                     skel_eval::eval_with(&local.expr, &scope, &self.context(mi)).map_err(|e| {
-                        EngineError::new(e.message)
+                        EngineError::evaluation(e.message)
                             .at(format!("local.{name}"), Some(&local.location))
                     })?;
                 Ok((value, Arc::new(deps)))
@@ -529,7 +531,7 @@ impl World {
                 self.depend(id, nodes);
                 let value =
                     skel_eval::eval_with(&output.expr, &scope, &self.context(mi)).map_err(|e| {
-                        EngineError::new(e.message)
+                        EngineError::evaluation(e.message)
                             .at(format!("output.{name}"), Some(&output.location))
                     })?;
                 // A module output declared sensitive (or ephemeral) is so where it is read.
@@ -671,7 +673,7 @@ impl World {
         self.depend(&(mi.clone(), NodeKey::Var(name.to_string())), nodes);
         let address = format!("{}", mi);
         let value = skel_eval::eval_with(expr, &scope, &self.context(&parent)).map_err(|e| {
-            EngineError::new(format!("module input `{name}`: {}", e.message))
+            EngineError::evaluation(format!("module input `{name}`: {}", e.message))
                 .at(address.clone(), Some(&call.location))
         })?;
         let value = convert(&value.mark(var.marks()), &var.ty).map_err(|e| {

@@ -179,12 +179,13 @@ pub fn summary(diagnostics: &[Resolved]) -> String {
 /// help (as miette prints it) when there is one.
 pub fn plain(
     severity: Severity,
+    code: &str,
     message: &str,
     location: Option<&Location>,
     help: Option<&str>,
     color: bool,
 ) -> String {
-    let mut out = header(word(severity), "", message, color);
+    let mut out = header(word(severity), code, message, color);
     match location {
         Some(loc) => {
             let report = Report {
