@@ -283,7 +283,7 @@ impl Planner<'_> {
                             call.for_each.as_ref(),
                             &what,
                         ) {
-                            Err(message) => self.errors.push(EngineError::evaluation(message).at(
+                            Err(e) => self.errors.push(EngineError::evaluation(e.to_string()).at(
                                 mi.child(name, skel_plan_ir::InstanceKey::None).to_string(),
                                 Some(&call.location),
                             )),
@@ -330,9 +330,9 @@ impl Planner<'_> {
             &format!("`{addr}`"),
         ) {
             Ok(k) => k,
-            Err(message) => {
+            Err(e) => {
                 return self.errors.push(
-                    EngineError::evaluation(message).at(addr.to_string(), Some(&rc.location)),
+                    EngineError::evaluation(e.to_string()).at(addr.to_string(), Some(&rc.location)),
                 )
             }
         };

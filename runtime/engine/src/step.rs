@@ -213,9 +213,25 @@ fn evaluate_provisioner(
     Ok((prov.clone(), args, connection))
 }
 
+/// Where a final value differs from the one the plan showed: the attribute path, empty for the
+/// whole object. Shown as `` `a.0.b` `` or `the object`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", place(.path))]
+struct Mismatch {
+    path: Vec<String>,
+}
+
+fn place(path: &[String]) -> String {
+    if path.is_empty() {
+        "the object".to_string()
+    } else {
+        format!("`{}`", path.join("."))
+    }
+}
+
 /// Whether the final planned value agrees with what the plan showed: every value known in the
 /// plan must be the same now.
-fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result<(), String> {
+fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result<(), Mismatch> {
     match (planned, actual) {
         (Value::Unknown(_), _) => Ok(()),
         (Value::Object(a) | Value::Map(a), Value::Object(b) | Value::Map(b)) => {
@@ -240,11 +256,7 @@ fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result
         (a, b) if a == b => Ok(()),
         // Sets with unknown elements cannot be matched element by element.
         (Value::Set(a), Value::Set(_)) if a.iter().any(|v| !v.is_known()) => Ok(()),
-        _ => Err(if path.is_empty() {
-            "the object".to_string()
-        } else {
-            format!("`{}`", path.join("."))
-        }),
+        _ => Err(Mismatch { path: path.clone() }),
     }
 }
 
