@@ -3,17 +3,18 @@
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, deleted, describe_ec2, find_by_tag, get, get_i64, get_str, get_strs, id_of,
-    object_name, optional_number, optional_string, protocol, string_set, tag_spec, tags_obs,
-    update_tags, Obs, Origin,
+    blocks, deleted, get, get_i64, get_str, get_strs, id_of, object_name, optional_number,
+    optional_string, protocol, string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
 use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::network::{filter, list_by_set_filter};
+use crate::resource::{AwsResource, Read};
 use crate::AwsProvider;
 
 pub mod nacl {
@@ -229,102 +230,119 @@ pub mod nacl {
             .find_map(|a| a.network_acl_id().map(str::to_string)))
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .create_network_acl()
-            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, origin))
-            .set_client_token(origin.token.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out
-            .network_acl()
-            .and_then(|a| a.network_acl_id())
-            .unwrap_or_default()
-            .to_string();
-        sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
-        move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
-        Ok(id)
-    }
+    /// `aws_network_acl`.
+    pub(crate) struct NetworkAcl;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        sync_rules(ec2, &w, &id, prior, planned).await?;
-        if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
-            let (old, new) = (
-                get_strs(prior, "subnet_ids"),
-                get_strs(planned, "subnet_ids"),
-            );
-            let added: Vec<String> = new.iter().filter(|s| !old.contains(s)).cloned().collect();
-            let removed: Vec<String> = old.iter().filter(|s| !new.contains(s)).cloned().collect();
-            move_subnets(ec2, &w, &added, &id).await?;
-            if !removed.is_empty() {
-                if let Some(default) =
-                    default_acl(ec2, &w, get_str(prior, "vpc_id").unwrap_or_default()).await?
-                {
-                    move_subnets(ec2, &w, &removed, &default).await?;
-                }
-            }
+    #[async_trait]
+    impl AwsResource for NetworkAcl {
+        fn type_name(&self) -> &'static str {
+            TY
         }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        let Some(obs) = describe(p, std::slice::from_ref(&id))
-            .await?
-            .pop()
-            .flatten()
-        else {
-            return Ok(());
-        };
-        let subnets = obs
-            .get("subnet_ids")
-            .map(|v| {
-                get_strs(
-                    &Value::Object(ValueMap::from([("s".to_string(), v.clone())])),
-                    "s",
-                )
-            })
-            .unwrap_or_default();
-        if !subnets.is_empty() {
-            let vpc = obs
-                .get("vpc_id")
-                .and_then(Value::as_str)
+        fn read(&self) -> Read {
+            |api, ids| Box::pin(read(api.ec2, ids))
+        }
+
+        fn tag_type(&self) -> Option<&'static str> {
+            Some("network-acl")
+        }
+
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .create_network_acl()
+                .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, origin))
+                .set_client_token(origin.token.map(str::to_string))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out
+                .network_acl()
+                .and_then(|a| a.network_acl_id())
                 .unwrap_or_default()
                 .to_string();
-            if let Some(default) = default_acl(ec2, &w, &vpc).await? {
-                move_subnets(ec2, &w, &subnets, &default).await?;
-            }
+            sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
+            move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
+            Ok(id)
         }
-        deleted(
-            retry_on(DEPENDENCY, || async {
-                ec2.delete_network_acl()
-                    .network_acl_id(&id)
-                    .send()
-                    .await
-                    .aws()
-            })
-            .await,
-            &w,
-        )
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            sync_rules(ec2, &w, &id, prior, planned).await?;
+            if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
+                let (old, new) = (
+                    get_strs(prior, "subnet_ids"),
+                    get_strs(planned, "subnet_ids"),
+                );
+                let added: Vec<String> = new.iter().filter(|s| !old.contains(s)).cloned().collect();
+                let removed: Vec<String> =
+                    old.iter().filter(|s| !new.contains(s)).cloned().collect();
+                move_subnets(ec2, &w, &added, &id).await?;
+                if !removed.is_empty() {
+                    if let Some(default) =
+                        default_acl(ec2, &w, get_str(prior, "vpc_id").unwrap_or_default()).await?
+                    {
+                        move_subnets(ec2, &w, &removed, &default).await?;
+                    }
+                }
+            }
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            let Some(obs) = self.describe_one(p, &id).await? else {
+                return Ok(());
+            };
+            let subnets = obs
+                .get("subnet_ids")
+                .map(|v| {
+                    get_strs(
+                        &Value::Object(ValueMap::from([("s".to_string(), v.clone())])),
+                        "s",
+                    )
+                })
+                .unwrap_or_default();
+            if !subnets.is_empty() {
+                let vpc = obs
+                    .get("vpc_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(default) = default_acl(ec2, &w, &vpc).await? {
+                    move_subnets(ec2, &w, &subnets, &default).await?;
+                }
+            }
+            deleted(
+                retry_on(DEPENDENCY, || async {
+                    ec2.delete_network_acl()
+                        .network_acl_id(&id)
+                        .send()
+                        .await
+                        .aws()
+                })
+                .await,
+                &w,
+            )
+        }
     }
 
     fn entry_obs(e: &NetworkAclEntry) -> Value {
@@ -413,20 +431,5 @@ pub mod nacl {
             found.insert(id.to_string(), o);
         }
         Ok(found)
-    }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "network-acl", origin).await
     }
 }

@@ -258,9 +258,21 @@ pub fn waited<T, O, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    wait_result(result, what, state).map_err(WaitFailed::into_error)
+}
+
+/// The result of a waiter, as a [`WaitFailed`] naming what was awaited.
+pub fn wait_result<T, O, E>(
+    result: Result<T, WaiterError<O, E>>,
+    what: &str,
+    state: &str,
+) -> Result<(), WaitFailed>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     result
         .map(|_| ())
-        .map_err(|e| WaitFailed::new(what, state, e).into_error())
+        .map_err(|e| WaitFailed::new(what, state, e))
 }
 
 /// A wait that failed after a change was made: what was awaited and why it failed. A create or
