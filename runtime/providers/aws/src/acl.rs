@@ -9,12 +9,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, deleted, get, get_i64, get_str, get_strs, id_of, object_name, optional_number,
+    blocks, delete_retrying, get, get_i64, get_str, get_strs, id_of, object_name, optional_number,
     optional_string, protocol, string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
-use crate::resource::{AwsResource, Read};
+use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
 
 pub mod nacl {
@@ -22,6 +22,7 @@ pub mod nacl {
     use aws_sdk_ec2::types::{IcmpTypeCode, NetworkAclEntry, PortRange, ResourceType, RuleAction};
 
     const TY: &str = "aws_network_acl";
+    const KIND: Kind = Kind::tagged(TY, "network-acl", |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// A rule in canonical form, for comparing configured and observed rules.
     #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,34 +96,28 @@ pub mod nacl {
         let action = RuleAction::from(e.action.as_str());
         let cidr = get_str(rule, "cidr_block").map(str::to_string);
         let ipv6 = get_str(rule, "ipv6_cidr_block").map(str::to_string);
+        /// `call` (CreateNetworkAclEntry or ReplaceNetworkAclEntry: other types, the same
+        /// arguments) with the rule.
+        macro_rules! with_entry {
+            ($call:expr) => {
+                $call
+                    .network_acl_id(id)
+                    .egress(egress)
+                    .rule_number(e.rule_no as i32)
+                    .rule_action(action)
+                    .protocol(&e.protocol)
+                    .set_cidr_block(cidr)
+                    .set_ipv6_cidr_block(ipv6)
+                    .port_range(ports)
+                    .icmp_type_code(icmp)
+            };
+        }
         if replace {
-            ec2.replace_network_acl_entry()
-                .network_acl_id(id)
-                .egress(egress)
-                .rule_number(e.rule_no as i32)
-                .rule_action(action)
-                .protocol(&e.protocol)
-                .set_cidr_block(cidr)
-                .set_ipv6_cidr_block(ipv6)
-                .port_range(ports)
-                .icmp_type_code(icmp)
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = with_entry!(ec2.replace_network_acl_entry());
+            call.send().await.or_fail(w)?;
         } else {
-            ec2.create_network_acl_entry()
-                .network_acl_id(id)
-                .egress(egress)
-                .rule_number(e.rule_no as i32)
-                .rule_action(action)
-                .protocol(&e.protocol)
-                .set_cidr_block(cidr)
-                .set_ipv6_cidr_block(ipv6)
-                .port_range(ports)
-                .icmp_type_code(icmp)
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = with_entry!(ec2.create_network_acl_entry());
+            call.send().await.or_fail(w)?;
         }
         Ok(())
     }
@@ -235,16 +230,8 @@ pub mod nacl {
 
     #[async_trait]
     impl AwsResource for NetworkAcl {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
-        }
-
-        fn tag_type(&self) -> Option<&'static str> {
-            Some("network-acl")
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -331,17 +318,14 @@ pub mod nacl {
                     move_subnets(ec2, &w, &subnets, &default).await?;
                 }
             }
-            deleted(
-                retry_on(DEPENDENCY, || async {
-                    ec2.delete_network_acl()
-                        .network_acl_id(&id)
-                        .send()
-                        .await
-                        .aws()
-                })
-                .await,
-                &w,
-            )
+            delete_retrying(&w, || async {
+                ec2.delete_network_acl()
+                    .network_acl_id(&id)
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await
         }
     }
 

@@ -10,7 +10,7 @@ use skel_provider::{PlanResponse, ProviderError};
 use skel_schema::{BlockSchema, ResourceSchema};
 use skel_value::{convert, Value};
 
-use crate::error::AwsErr;
+use crate::error::{retry_on, AwsErr, DEPENDENCY};
 use crate::{AwsProvider, Settings};
 
 /// What a Describe call observed of one object: attribute name → value, in the attribute's
@@ -481,6 +481,16 @@ where
         }
         Err(e) => Err(e.into_provider(&format!("reading {type_name} {}", ids.join(", ")))),
     }
+}
+
+/// Deletes with `call`, retried while something the object depends on is still going away
+/// ([`DEPENDENCY`]); an object that is already gone counts as deleted.
+pub async fn delete_retrying<T, F, Fut>(what: &str, call: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsErr>>,
+{
+    deleted(retry_on(DEPENDENCY, call).await, what)
 }
 
 /// The outcome of a delete call: an object that is already gone counts as deleted.

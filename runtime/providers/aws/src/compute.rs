@@ -16,8 +16,8 @@ use crate::common::{
     optional_number, optional_string, same, string_list, string_set, tag_spec, tags_obs,
     update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{wait_result, waited, AwsErr, SdkResultExt, WaitFailed, WAIT};
-use crate::resource::{read_merged, AwsResource, Read};
+use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WaiterResultExt, WAIT};
+use crate::resource::{read_merged, AwsResource, Described, Kind, Recovered};
 use crate::AwsProvider;
 
 fn region(ec2: &Client) -> String {
@@ -36,6 +36,7 @@ pub mod instance {
     use base64::Engine as _;
 
     const TY: &str = "aws_instance";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     fn user_data(planned: &Value) -> Option<String> {
         get_str(planned, "user_data_base64")
@@ -75,12 +76,8 @@ pub mod instance {
 
     #[async_trait]
     impl AwsResource for Instance {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -249,7 +246,7 @@ pub mod instance {
                     .instance_ids(&id)
                     .wait(WAIT)
                     .await;
-                self.settled(p, &id, planned, wait_result(waited, &w, "running again"))
+                self.settled(p, &id, planned, waited.failed(&w, "running again"))
                     .await?;
             }
             if changed("vpc_security_group_ids")
@@ -343,12 +340,8 @@ pub mod instance {
         }
 
         /// The instances by id; a terminated or terminating instance counts as gone.
-        async fn describe(
-            &self,
-            p: &AwsProvider,
-            ids: &[String],
-        ) -> Result<Vec<Option<Obs>>, ProviderError> {
-            let mut found = read_merged(p, TY, ids, self.read()).await?;
+        async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
+            let mut found = read_merged(p, KIND, ids).await?;
             for obs in &mut found {
                 let state = obs
                     .as_ref()
@@ -361,12 +354,7 @@ pub mod instance {
             Ok(found)
         }
 
-        async fn find(
-            &self,
-            p: &AwsProvider,
-            _planned: &Value,
-            origin: &Origin<'_>,
-        ) -> Result<Option<String>, ProviderError> {
+        async fn find(&self, p: &AwsProvider, _planned: &Value, origin: &Origin<'_>) -> Recovered {
             let ec2 = p.ec2().await?;
             let (key, value) = match origin.token {
                 Some(token) => (TOKEN_TAG, token),
@@ -438,7 +426,7 @@ pub mod instance {
         let start = Instant::now();
         let mut delay = Duration::from_secs(1);
         loop {
-            match read_merged(p, TY, &[id.to_string()], Instance.read()).await {
+            match read_merged(p, KIND, &[id.to_string()]).await {
                 Err(e) => {
                     return Err(WaitFailed::ended(
                         w,

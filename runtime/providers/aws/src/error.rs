@@ -258,21 +258,24 @@ pub fn waited<T, O, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    wait_result(result, what, state).map_err(WaitFailed::into_error)
+    result
+        .map(|_| ())
+        .map_err(|e| WaitFailed::new(what, state, e).into_error())
 }
 
-/// The result of a waiter, as a [`WaitFailed`] naming what was awaited.
-pub fn wait_result<T, O, E>(
-    result: Result<T, WaiterError<O, E>>,
-    what: &str,
-    state: &str,
-) -> Result<(), WaitFailed>
+/// A waiter's result as the wait that failed, if it did.
+pub trait WaiterResultExt {
+    /// `None` when the wait ended well, else why it failed (`what` was awaited `until`).
+    fn failed(self, what: &str, until: &str) -> Option<WaitFailed>;
+}
+
+impl<T, O, E> WaiterResultExt for Result<T, WaiterError<O, E>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    result
-        .map(|_| ())
-        .map_err(|e| WaitFailed::new(what, state, e))
+    fn failed(self, what: &str, until: &str) -> Option<WaitFailed> {
+        self.err().map(|e| WaitFailed::new(what, until, e))
+    }
 }
 
 /// A wait that failed after a change was made: what was awaited and why it failed. A create or

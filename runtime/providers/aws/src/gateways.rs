@@ -8,12 +8,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, get, get_str, id_of, object_name, one_of, optional_string, same, tag_spec, tags_obs,
-    update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+    delete_retrying, deleted, get, get_str, id_of, object_name, one_of, optional_string, same,
+    tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{retry_on, wait_result, AwsErr, SdkResultExt, DEPENDENCY, WAIT};
+use crate::error::{AwsErr, SdkResultExt, WaiterResultExt, WAIT};
 use crate::network::{arn, filter, region};
-use crate::resource::{AwsResource, Read};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod eip {
@@ -21,6 +21,7 @@ pub mod eip {
     use aws_sdk_ec2::types::{DomainType, ResourceType};
 
     const TY: &str = "aws_eip";
+    const KIND: Kind = Kind::tagged(TY, "elastic-ip", |api, ids| Box::pin(read(api.ec2, ids)));
 
     async fn associate(
         ec2: &Client,
@@ -69,16 +70,8 @@ pub mod eip {
 
     #[async_trait]
     impl AwsResource for Eip {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
-        }
-
-        fn tag_type(&self) -> Option<&'static str> {
-            Some("elastic-ip")
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -130,13 +123,10 @@ pub mod eip {
             let w = format!("deleting {}", object_name(TY, &id));
             let ec2 = p.ec2().await?;
             disassociate(ec2, &w, get_str(prior, "association_id")).await?;
-            deleted(
-                retry_on(DEPENDENCY, || async {
-                    ec2.release_address().allocation_id(&id).send().await.aws()
-                })
-                .await,
-                &w,
-            )
+            delete_retrying(&w, || async {
+                ec2.release_address().allocation_id(&id).send().await.aws()
+            })
+            .await
         }
     }
 
@@ -207,18 +197,15 @@ pub mod nat {
     use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
     const TY: &str = "aws_nat_gateway";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// `aws_nat_gateway`: found by its tags in a listing of its subnet's gateways.
     pub(crate) struct NatGateway;
 
     #[async_trait]
     impl AwsResource for NatGateway {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -252,7 +239,7 @@ pub mod nat {
                 .nat_gateway_ids(&id)
                 .wait(WAIT)
                 .await;
-            self.settled(p, &id, planned, wait_result(waited, &w, "available"))
+            self.settled(p, &id, planned, waited.failed(&w, "available"))
                 .await?;
             Ok(id)
         }
@@ -306,12 +293,7 @@ pub mod nat {
         }
 
         /// moto ignores tag filters on NAT gateways: list the subnet's and match tags here.
-        async fn find(
-            &self,
-            p: &AwsProvider,
-            planned: &Value,
-            origin: &Origin<'_>,
-        ) -> Result<Option<String>, ProviderError> {
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
             let ec2 = p.ec2().await?;
             let mut call = ec2.describe_nat_gateways();
             if let Some(subnet) = get_str(planned, "subnet_id") {

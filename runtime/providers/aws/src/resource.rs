@@ -33,19 +33,54 @@ pub(crate) type Found = Result<BTreeMap<String, Obs>, AwsErr>;
 /// of its own, see [`crate::coalesce`]).
 pub(crate) type Read = fn(Clients, Vec<String>) -> Pin<Box<dyn Future<Output = Found> + Send>>;
 
+/// The objects asked for, in order (`None`: gone).
+pub(crate) type Described = Result<Vec<Option<Obs>>, ProviderError>;
+
+/// The id of the object an interrupted create made (`None`: it made none).
+pub(crate) type Recovered = Result<Option<String>, ProviderError>;
+
+/// What the default methods of [`AwsResource`] need to know of a type.
+#[derive(Clone, Copy)]
+pub(crate) struct Kind {
+    /// The resource type (`aws_vpc`).
+    pub type_name: &'static str,
+    /// The EC2 `resource-type` of the type's tags (`vpc`), for the default
+    /// [`AwsResource::find`]; `None` for a type found otherwise (it overrides `find`).
+    pub tag_type: Option<&'static str>,
+    /// How the type's objects are read by ids, one batch per call.
+    pub read: Read,
+}
+
+impl Kind {
+    /// An EC2 type whose objects carry the creation protocol's tags, of EC2 resource type
+    /// `tag_type`.
+    pub const fn tagged(type_name: &'static str, tag_type: &'static str, read: Read) -> Kind {
+        Kind {
+            type_name,
+            tag_type: Some(tag_type),
+            read,
+        }
+    }
+
+    /// A type whose objects are found by what identifies them (it overrides `find`).
+    pub const fn untagged(type_name: &'static str, read: Read) -> Kind {
+        Kind {
+            type_name,
+            tag_type: None,
+            read,
+        }
+    }
+}
+
 /// One AWS resource type.
 #[async_trait]
 pub(crate) trait AwsResource: Send + Sync {
+    /// The type's name, tags and read.
+    fn kind(&self) -> Kind;
+
     /// The resource type (`aws_vpc`).
-    fn type_name(&self) -> &'static str;
-
-    /// How the type's objects are read by ids, one batch per call.
-    fn read(&self) -> Read;
-
-    /// The EC2 `resource-type` of the type's tags (`vpc`), for the default [`Self::find`];
-    /// `None` for a type found otherwise (it overrides `find`).
-    fn tag_type(&self) -> Option<&'static str> {
-        None
+    fn type_name(&self) -> &'static str {
+        self.kind().type_name
     }
 
     /// Creates the object `planned` describes with `origin`'s creation token (see
@@ -70,23 +105,14 @@ pub(crate) trait AwsResource: Send + Sync {
     async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError>;
 
     /// The objects `ids`, in order (`None`: gone): [`read_merged`].
-    async fn describe(
-        &self,
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        read_merged(p, self.type_name(), ids, self.read()).await
+    async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
+        read_merged(p, self.kind(), ids).await
     }
 
     /// The id of the object `origin`'s interrupted create made, if it made one: by default
-    /// the EC2 object of [`Self::tag_type`] tagged with the create's token.
-    async fn find(
-        &self,
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        match self.tag_type() {
+    /// the EC2 object of [`Kind::tag_type`] tagged with the create's token.
+    async fn find(&self, p: &AwsProvider, _planned: &Value, origin: &Origin<'_>) -> Recovered {
+        match self.kind().tag_type {
             Some(rt) => find_by_tag(p, rt, origin).await,
             None => Err(ProviderError::Other(format!(
                 "{origin}: {} has no way to find the object of an interrupted create (an internal error); find it and import it with `skelc import {origin} ID`.",
@@ -102,11 +128,11 @@ pub(crate) trait AwsResource: Send + Sync {
         p: &AwsProvider,
         id: &str,
         planned: &Value,
-        waited: Result<(), WaitFailed>,
+        failed: Option<WaitFailed>,
     ) -> Result<(), ProviderError> {
-        match waited {
-            Ok(()) => Ok(()),
-            Err(failed) => Err(p.not_ready(self.type_name(), id, planned, failed).await),
+        match failed {
+            None => Ok(()),
+            Some(failed) => Err(p.not_ready(self.type_name(), id, planned, failed).await),
         }
     }
 
@@ -118,25 +144,18 @@ pub(crate) trait AwsResource: Send + Sync {
 
 /// Reads `ids` of `type_name` with `read` without merging concurrent reads: one batch call,
 /// per-id calls when the batch fails on a gone id ([`batched`]).
-pub(crate) async fn read_each(
-    p: &AwsProvider,
-    type_name: &str,
-    ids: &[String],
-    read: Read,
-) -> Result<Vec<Option<Obs>>, ProviderError> {
+pub(crate) async fn read_each(p: &AwsProvider, kind: Kind, ids: &[String]) -> Described {
     let api = p.clients().await?.clone();
-    batched(type_name, ids, |ids| read(api.clone(), ids)).await
+    batched(kind.type_name, ids, |ids| (kind.read)(api.clone(), ids)).await
 }
 
 /// Reads `ids` of `type_name` with `read`: one batch call, per-id calls when the batch fails
 /// on a gone id ([`batched`]). Reads of the same type that arrive while one is in flight go
 /// out together as the next call (see [`crate::coalesce`]).
-pub(crate) async fn read_merged(
-    p: &AwsProvider,
-    type_name: &str,
-    ids: &[String],
-    read: Read,
-) -> Result<Vec<Option<Obs>>, ProviderError> {
+pub(crate) async fn read_merged(p: &AwsProvider, kind: Kind, ids: &[String]) -> Described {
+    let Kind {
+        type_name, read, ..
+    } = kind;
     let api = p.clients().await?.clone();
     let ty = type_name.to_string();
     let run = move |queries: Vec<Vec<String>>| {

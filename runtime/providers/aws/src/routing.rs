@@ -9,12 +9,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, deleted, get_str, id_of, object_name, optional_string, same, string_set, tag_spec,
-    tags_obs, update_tags, Obs, Origin,
+    blocks, delete_retrying, deleted, get_str, id_of, object_name, optional_string, same,
+    string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
-use crate::resource::{AwsResource, Read};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod route_table {
@@ -22,6 +22,7 @@ pub mod route_table {
     use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin};
 
     const TY: &str = "aws_route_table";
+    const KIND: Kind = Kind::tagged(TY, "route-table", |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// A route's destination, the key routes are matched by.
     fn destination(route: &Value) -> String {
@@ -43,6 +44,25 @@ pub mod route_table {
             .collect()
     }
 
+    /// `call` (CreateRoute or ReplaceRoute: other types, the same arguments) with the route's
+    /// destination and target; `t` reads the route's arguments.
+    macro_rules! with_route {
+        ($call:expr, $t:ident, $gateway:expr) => {
+            $call
+                .set_destination_cidr_block($t("cidr_block"))
+                .set_destination_ipv6_cidr_block($t("ipv6_cidr_block"))
+                .set_destination_prefix_list_id($t("destination_prefix_list_id"))
+                .set_gateway_id($gateway)
+                .set_nat_gateway_id($t("nat_gateway_id"))
+                .set_network_interface_id($t("network_interface_id"))
+                .set_transit_gateway_id($t("transit_gateway_id"))
+                .set_vpc_peering_connection_id($t("vpc_peering_connection_id"))
+                .set_egress_only_internet_gateway_id($t("egress_only_gateway_id"))
+                .set_carrier_gateway_id($t("carrier_gateway_id"))
+                .set_local_gateway_id($t("local_gateway_id"))
+        };
+    }
+
     async fn put_route(
         ec2: &Client,
         w: &str,
@@ -54,39 +74,11 @@ pub mod route_table {
         // An endpoint id is a gateway id to the API.
         let gateway = t("gateway_id").or_else(|| t("vpc_endpoint_id"));
         if replace {
-            ec2.replace_route()
-                .route_table_id(id)
-                .set_destination_cidr_block(t("cidr_block"))
-                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
-                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(t("nat_gateway_id"))
-                .set_network_interface_id(t("network_interface_id"))
-                .set_transit_gateway_id(t("transit_gateway_id"))
-                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
-                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
-                .set_carrier_gateway_id(t("carrier_gateway_id"))
-                .set_local_gateway_id(t("local_gateway_id"))
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = ec2.replace_route().route_table_id(id);
+            with_route!(call, t, gateway).send().await.or_fail(w)?;
         } else {
-            ec2.create_route()
-                .route_table_id(id)
-                .set_destination_cidr_block(t("cidr_block"))
-                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
-                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(t("nat_gateway_id"))
-                .set_network_interface_id(t("network_interface_id"))
-                .set_transit_gateway_id(t("transit_gateway_id"))
-                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
-                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
-                .set_carrier_gateway_id(t("carrier_gateway_id"))
-                .set_local_gateway_id(t("local_gateway_id"))
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = ec2.create_route().route_table_id(id);
+            with_route!(call, t, gateway).send().await.or_fail(w)?;
         }
         Ok(())
     }
@@ -116,16 +108,8 @@ pub mod route_table {
 
     #[async_trait]
     impl AwsResource for RouteTable {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
-        }
-
-        fn tag_type(&self) -> Option<&'static str> {
-            Some("route-table")
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -217,17 +201,14 @@ pub mod route_table {
                     }
                 }
             }
-            deleted(
-                retry_on(DEPENDENCY, || async {
-                    ec2.delete_route_table()
-                        .route_table_id(&id)
-                        .send()
-                        .await
-                        .aws()
-                })
-                .await,
-                &w,
-            )
+            delete_retrying(&w, || async {
+                ec2.delete_route_table()
+                    .route_table_id(&id)
+                    .send()
+                    .await
+                    .aws()
+            })
+            .await
         }
     }
 
@@ -304,6 +285,7 @@ pub mod association {
     use super::*;
 
     const TY: &str = "aws_route_table_association";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// The explicit association of a subnet or gateway, if any: (association id, table id).
     async fn current(
@@ -343,12 +325,8 @@ pub mod association {
 
     #[async_trait]
     impl AwsResource for Association {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -436,12 +414,7 @@ pub mod association {
             )
         }
 
-        async fn find(
-            &self,
-            p: &AwsProvider,
-            planned: &Value,
-            origin: &Origin<'_>,
-        ) -> Result<Option<String>, ProviderError> {
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
             let ec2 = p.ec2().await?;
             let found = current(
                 ec2,

@@ -12,11 +12,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, get, get_bool, get_i64, get_str, get_strs, id_of, object_name, optional_string,
-    protocol, string_list, string_set, tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG,
+    delete_retrying, deleted, get, get_bool, get_i64, get_str, get_strs, id_of, object_name,
+    optional_string, protocol, string_list, string_set, tag_spec, tags_obs, update_tags, Obs,
+    Origin, ADDRESS_TAG,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
-use crate::resource::{AwsResource, Read};
+use crate::error::{AwsErr, SdkResultExt};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 /// One source of one rule: (protocol, from, to, source kind, source, description).
@@ -205,6 +206,9 @@ pub mod sg {
     use aws_sdk_ec2::types::ResourceType;
 
     const TY: &str = "aws_security_group";
+    const KIND: Kind = Kind::tagged(TY, "security-group", |api, ids| {
+        Box::pin(read(api.ec2, ids))
+    });
 
     async fn change(
         ec2: &Client,
@@ -217,39 +221,23 @@ pub mod sg {
         if perms.is_empty() {
             return Ok(());
         }
+        /// Sends `call` (one of the four rule calls: other types, the same arguments).
+        macro_rules! send {
+            ($call:expr) => {
+                $call
+                    .group_id(id)
+                    .set_ip_permissions(Some(perms))
+                    .send()
+                    .await
+                    .aws()
+                    .map(|_| ())
+            };
+        }
         let r = match (egress, add) {
-            (false, true) => ec2
-                .authorize_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (false, false) => ec2
-                .revoke_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (true, true) => ec2
-                .authorize_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (true, false) => ec2
-                .revoke_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
+            (false, true) => send!(ec2.authorize_security_group_ingress()),
+            (false, false) => send!(ec2.revoke_security_group_ingress()),
+            (true, true) => send!(ec2.authorize_security_group_egress()),
+            (true, false) => send!(ec2.revoke_security_group_egress()),
         };
         match r {
             Err(e) if !add && e.is(&["InvalidPermission.NotFound"]) => Ok(()),
@@ -296,16 +284,8 @@ pub mod sg {
 
     #[async_trait]
     impl AwsResource for SecurityGroup {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
-        }
-
-        fn tag_type(&self) -> Option<&'static str> {
-            Some("security-group")
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -368,13 +348,10 @@ pub mod sg {
             if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
                 sync(ec2, &w, &id, prior, &Value::Null).await?;
             }
-            deleted(
-                retry_on(DEPENDENCY, || async {
-                    ec2.delete_security_group().group_id(&id).send().await.aws()
-                })
-                .await,
-                &w,
-            )
+            delete_retrying(&w, || async {
+                ec2.delete_security_group().group_id(&id).send().await.aws()
+            })
+            .await
         }
     }
 
@@ -423,18 +400,15 @@ pub mod key_pair {
     use aws_smithy_types::Blob;
 
     const TY: &str = "aws_key_pair";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// `aws_key_pair`: found by its name.
     pub(crate) struct KeyPair;
 
     #[async_trait]
     impl AwsResource for KeyPair {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -494,12 +468,7 @@ pub mod key_pair {
 
         /// Key pairs are named: the name the create used (a generated one derives from the
         /// token), looked up by name.
-        async fn find(
-            &self,
-            p: &AwsProvider,
-            planned: &Value,
-            origin: &Origin<'_>,
-        ) -> Result<Option<String>, ProviderError> {
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
             if get_str(planned, "key_name").is_none() && origin.token.is_none() {
                 return Err(ProviderError::Other(format!(
                     "{origin}: the interrupted create used a generated key name and its journal has \

@@ -13,9 +13,9 @@ use crate::common::{
     get, get_bool, get_i64, get_str, id_of, object_name, optional_bool, optional_number,
     optional_string, same, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, wait_result, waited, AwsErr, SdkResultExt, DEPENDENCY, WAIT};
+use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
 use crate::network::region;
-use crate::resource::{AwsResource, Read};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod volume {
@@ -23,22 +23,15 @@ pub mod volume {
     use aws_sdk_ec2::types::{VolumeState, VolumeType};
 
     const TY: &str = "aws_ebs_volume";
+    const KIND: Kind = Kind::tagged(TY, "volume", |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// `aws_ebs_volume`.
     pub(crate) struct Volume;
 
     #[async_trait]
     impl AwsResource for Volume {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
-        }
-
-        fn tag_type(&self) -> Option<&'static str> {
-            Some("volume")
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -71,7 +64,7 @@ pub mod volume {
                 .volume_ids(&id)
                 .wait(WAIT)
                 .await;
-            self.settled(p, &id, planned, wait_result(waited, &w, "available"))
+            self.settled(p, &id, planned, waited.failed(&w, "available"))
                 .await?;
             Ok(id)
         }
@@ -217,6 +210,7 @@ pub mod attachment {
     use aws_sdk_ec2::types::VolumeAttachmentState;
 
     const TY: &str = "aws_volume_attachment";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     fn id_for(device: &str, volume: &str, instance: &str) -> String {
         format!("{device}:{volume}:{instance}")
@@ -232,12 +226,8 @@ pub mod attachment {
 
     #[async_trait]
     impl AwsResource for Attachment {
-        fn type_name(&self) -> &'static str {
-            TY
-        }
-
-        fn read(&self) -> Read {
-            |api, ids| Box::pin(read(api.ec2, ids))
+        fn kind(&self) -> Kind {
+            KIND
         }
 
         async fn create(
@@ -266,7 +256,7 @@ pub mod attachment {
                 .volume_ids(volume)
                 .wait(WAIT)
                 .await;
-            self.settled(p, &id, planned, wait_result(waited, &w, "attached"))
+            self.settled(p, &id, planned, waited.failed(&w, "attached"))
                 .await?;
             Ok(id)
         }
@@ -330,12 +320,7 @@ pub mod attachment {
             )
         }
 
-        async fn find(
-            &self,
-            p: &AwsProvider,
-            planned: &Value,
-            _origin: &Origin<'_>,
-        ) -> Result<Option<String>, ProviderError> {
+        async fn find(&self, p: &AwsProvider, planned: &Value, _origin: &Origin<'_>) -> Recovered {
             let (Some(d), Some(v), Some(i)) = (
                 get_str(planned, "device_name"),
                 get_str(planned, "volume_id"),

@@ -20,7 +20,7 @@ use crate::common::{
     Origin, ADDRESS_TAG,
 };
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
-use crate::resource::{read_each, AwsResource, Read};
+use crate::resource::{read_each, AwsResource, Described, Kind, Recovered};
 use crate::AwsProvider;
 
 /// A lookup of the record sets with a name, a type and a set identifier.

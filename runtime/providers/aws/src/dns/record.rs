@@ -3,6 +3,7 @@
 use super::*;
 
 const TY: &str = "aws_route53_record";
+const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.r53, ids)));
 
 /// Every record set of a zone (`ListResourceRecordSets`, following `next_record_*`).
 pub async fn list(r53: &Client, zone: &str) -> Result<Vec<ResourceRecordSet>, AwsErr> {
@@ -269,12 +270,8 @@ pub(crate) struct Record;
 
 #[async_trait]
 impl AwsResource for Record {
-    fn type_name(&self) -> &'static str {
-        TY
-    }
-
-    fn read(&self) -> Read {
-        |api, ids| Box::pin(read(api.r53, ids))
+    fn kind(&self) -> Kind {
+        KIND
     }
 
     async fn create(
@@ -356,11 +353,7 @@ impl AwsResource for Record {
         .map_err(Failure::into_error)
     }
 
-    async fn describe(
-        &self,
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+    async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
         let ids: Vec<String> = ids
             .iter()
             .map(|i| match parts(i) {
@@ -370,15 +363,10 @@ impl AwsResource for Record {
                 None => i.clone(),
             })
             .collect();
-        read_each(p, TY, &ids, self.read()).await
+        read_each(p, KIND, &ids).await
     }
 
-    async fn find(
-        &self,
-        p: &AwsProvider,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
+    async fn find(&self, p: &AwsProvider, planned: &Value, _origin: &Origin<'_>) -> Recovered {
         let (Some(zone), Some(name), Some(ty)) = (
             get_str(planned, "zone_id"),
             get_str(planned, "name"),

@@ -3,6 +3,7 @@
 use super::*;
 
 const TY: &str = "aws_route53_zone";
+const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.r53, ids)));
 
 /// Brings the zone's tags from `prior`'s to `planned`'s. `skel:address` goes with the
 /// create's tags and with every later change of them, so a zone recovered after a crash
@@ -49,12 +50,8 @@ pub(crate) struct Zone;
 
 #[async_trait]
 impl AwsResource for Zone {
-    fn type_name(&self) -> &'static str {
-        TY
-    }
-
-    fn read(&self) -> Read {
-        |api, ids| Box::pin(read(api.r53, ids))
+    fn kind(&self) -> Kind {
+        KIND
     }
 
     async fn create(
@@ -96,7 +93,7 @@ impl AwsResource for Zone {
             p.zone_names.insert(&id, name);
         }
         let waited = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await;
-        self.settled(p, &id, planned, waited).await?;
+        self.settled(p, &id, planned, waited.err()).await?;
         set_tags(p, &w, &id, &Value::Null, planned, origin.address).await?;
         Ok(id)
     }
@@ -175,23 +172,14 @@ impl AwsResource for Zone {
         }
     }
 
-    async fn describe(
-        &self,
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
+    async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
         let ids: Vec<String> = ids.iter().map(|i| bare(i)).collect();
-        read_each(p, TY, &ids, self.read()).await
+        read_each(p, KIND, &ids).await
     }
 
     /// The zone `origin`'s create made: the zone of this name whose `CallerReference` is the
     /// create's token (or, for a journal without a token, that is tagged with the address).
-    async fn find(
-        &self,
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
+    async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
         let Some(name) = get_str(planned, "name") else {
             return Ok(None);
         };

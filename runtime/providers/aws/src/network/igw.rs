@@ -4,6 +4,9 @@ use super::*;
 use aws_sdk_ec2::types::ResourceType;
 
 const TY: &str = "aws_internet_gateway";
+const KIND: Kind = Kind::tagged(TY, "internet-gateway", |api, ids| {
+    Box::pin(read(api.ec2, ids))
+});
 
 async fn attach(ec2: &Client, w: &str, id: &str, vpc: &str) -> Result<(), ProviderError> {
     ec2.attach_internet_gateway()
@@ -37,16 +40,8 @@ pub(crate) struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
-    fn type_name(&self) -> &'static str {
-        TY
-    }
-
-    fn read(&self) -> Read {
-        |api, ids| Box::pin(read(api.ec2, ids))
-    }
-
-    fn tag_type(&self) -> Option<&'static str> {
-        Some("internet-gateway")
+    fn kind(&self) -> Kind {
+        KIND
     }
 
     async fn create(
@@ -116,17 +111,14 @@ impl AwsResource for InternetGateway {
         for vpc in &attached {
             detach(ec2, &w, &id, vpc).await?;
         }
-        deleted(
-            retry_on(DEPENDENCY, || async {
-                ec2.delete_internet_gateway()
-                    .internet_gateway_id(&id)
-                    .send()
-                    .await
-                    .aws()
-            })
-            .await,
-            &w,
-        )
+        delete_retrying(&w, || async {
+            ec2.delete_internet_gateway()
+                .internet_gateway_id(&id)
+                .send()
+                .await
+                .aws()
+        })
+        .await
     }
 }
 

@@ -9,11 +9,11 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, get_bool, get_str, id_of, object_name, optional_bool, optional_string, tag_spec,
-    tags_obs, update_tags, Obs, Origin, STATUS,
+    delete_retrying, get_bool, get_str, id_of, object_name, optional_bool, optional_string,
+    tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, wait_result, AwsErr, SdkResultExt, DEPENDENCY, WAIT};
-use crate::resource::{AwsResource, Read};
+use crate::error::{retry_on, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
+use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
 
 pub(crate) fn region(ec2: &Client) -> String {

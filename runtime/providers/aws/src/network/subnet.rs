@@ -5,22 +5,15 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::ResourceType;
 
 const TY: &str = "aws_subnet";
+const KIND: Kind = Kind::tagged(TY, "subnet", |api, ids| Box::pin(read(api.ec2, ids)));
 
 /// `aws_subnet`.
 pub(crate) struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
-    fn type_name(&self) -> &'static str {
-        TY
-    }
-
-    fn read(&self) -> Read {
-        |api, ids| Box::pin(read(api.ec2, ids))
-    }
-
-    fn tag_type(&self) -> Option<&'static str> {
-        Some("subnet")
+    fn kind(&self) -> Kind {
+        KIND
     }
 
     async fn create(
@@ -52,7 +45,7 @@ impl AwsResource for Subnet {
             .subnet_ids(&id)
             .wait(WAIT)
             .await;
-        self.settled(p, &id, planned, wait_result(waited, &w, "available"))
+        self.settled(p, &id, planned, waited.failed(&w, "available"))
             .await?;
         set_flags(ec2, &w, &id, &Value::Null, planned).await?;
         Ok(id)
@@ -75,13 +68,10 @@ impl AwsResource for Subnet {
     async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let id = id_of(prior);
         let ec2 = p.ec2().await?;
-        deleted(
-            retry_on(DEPENDENCY, || async {
-                ec2.delete_subnet().subnet_id(&id).send().await.aws()
-            })
-            .await,
-            &format!("deleting {}", object_name(TY, &id)),
-        )
+        delete_retrying(&format!("deleting {}", object_name(TY, &id)), || async {
+            ec2.delete_subnet().subnet_id(&id).send().await.aws()
+        })
+        .await
     }
 }
 

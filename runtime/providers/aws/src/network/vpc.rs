@@ -5,22 +5,15 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ResourceType, Tenancy, VpcAttributeName};
 
 const TY: &str = "aws_vpc";
+const KIND: Kind = Kind::tagged(TY, "vpc", |api, ids| Box::pin(read(api.ec2, ids)));
 
 /// `aws_vpc`.
 pub(crate) struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
-    fn type_name(&self) -> &'static str {
-        TY
-    }
-
-    fn read(&self) -> Read {
-        |api, ids| Box::pin(read(api.ec2, ids))
-    }
-
-    fn tag_type(&self) -> Option<&'static str> {
-        Some("vpc")
+    fn kind(&self) -> Kind {
+        KIND
     }
 
     async fn create(
@@ -49,7 +42,7 @@ impl AwsResource for Vpc {
             .unwrap_or_default()
             .to_string();
         let waited = ec2.wait_until_vpc_available().vpc_ids(&id).wait(WAIT).await;
-        self.settled(p, &id, planned, wait_result(waited, &w, "available"))
+        self.settled(p, &id, planned, waited.failed(&w, "available"))
             .await?;
         if get_bool(planned, "enable_dns_support") == Some(false) {
             set_attr(ec2, &w, &id, "enable_dns_support", false).await?;
@@ -89,13 +82,10 @@ impl AwsResource for Vpc {
         let id = id_of(prior);
         let w = format!("deleting {}", object_name(TY, &id));
         let ec2 = p.ec2().await?;
-        deleted(
-            retry_on(DEPENDENCY, || async {
-                ec2.delete_vpc().vpc_id(&id).send().await.aws()
-            })
-            .await,
-            &w,
-        )
+        delete_retrying(&w, || async {
+            ec2.delete_vpc().vpc_id(&id).send().await.aws()
+        })
+        .await
     }
 }
 
