@@ -5,14 +5,17 @@
 //! returned but before the engine journaled it. After each kill the next command must converge
 //! to exactly what a clean run leaves in the emulator (every object counted through the AWS
 //! API: nothing duplicated, nothing left over), `skelc plan` must find no changes and `skelc
-//! destroy` must leave nothing.
+//! destroy` must leave nothing. The points of the three phases share one queue served by a
+//! worker per core, each with a moto of its own (`SKEL_CRASH_WORKERS=N` to choose).
 
 mod crash_support;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
-use crash_support::{copy_dir, diff, points, skelc, Point, Tally};
+use crash_support::{copy_dir, diff, points, skelc, Out, Point, Tally};
 
 const BASE: &[&str] = &[
     "-var",
@@ -59,6 +62,8 @@ async fn sdk(url: &str) -> aws_config::SdkConfig {
 struct Moto {
     dir: tempfile::TempDir,
     port: u16,
+    /// A runtime and SDK configuration for checking through the API, made once.
+    api: std::sync::OnceLock<(tokio::runtime::Runtime, aws_config::SdkConfig)>,
 }
 
 impl Moto {
@@ -74,7 +79,11 @@ impl Moto {
             .lines()
             .find_map(|l| l.strip_prefix("PORT=").and_then(|p| p.trim().parse().ok()));
         match port {
-            Some(port) if out.status.success() => Moto { dir, port },
+            Some(port) if out.status.success() => Moto {
+                dir,
+                port,
+                api: std::sync::OnceLock::new(),
+            },
             _ => panic!(
                 "could not start moto (scripts/moto installs it into .venv-moto; it needs python3 and PyPI): {}",
                 String::from_utf8_lossy(&out.stderr)
@@ -84,6 +93,19 @@ impl Moto {
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `f` with an SDK configuration for this server.
+    fn with_sdk<T, F: std::future::Future<Output = T>>(
+        &self,
+        f: impl FnOnce(aws_config::SdkConfig) -> F,
+    ) -> T {
+        let (rt, config) = self.api.get_or_init(|| {
+            let rt = runtime();
+            let config = rt.block_on(sdk(&self.url()));
+            (rt, config)
+        });
+        rt.block_on(f(config.clone()))
     }
 
     /// Forgets every object, then makes moto set up its regions and load its AMI catalogue
@@ -100,9 +122,8 @@ impl Moto {
             leftovers.is_empty(),
             "moto kept objects after a reset: {leftovers:?}"
         );
-        let url = self.url();
-        runtime().block_on(async move {
-            let ec2 = aws_sdk_ec2::Client::new(&sdk(&url).await);
+        self.with_sdk(|sdk| async move {
+            let ec2 = aws_sdk_ec2::Client::new(&sdk);
             ec2.describe_images()
                 .owners("099720109477")
                 .send()
@@ -138,9 +159,7 @@ impl Drop for Moto {
 /// Everything the walking skeleton can make, as the AWS API reports it: one line per object,
 /// without ids or anything else a run chooses afresh, sorted.
 fn inventory(moto: &Moto) -> Vec<String> {
-    let url = moto.url();
-    runtime().block_on(async move {
-        let sdk = sdk(&url).await;
+    moto.with_sdk(|sdk| async move {
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
         let r53 = aws_sdk_route53::Client::new(&sdk);
         let mut out = Vec::new();
@@ -440,6 +459,18 @@ struct Phase {
     command: Vec<&'static str>,
 }
 
+impl Phase {
+    /// The destroy that ends each point and leaves the emulator empty for the next.
+    fn destroy(&self) -> Vec<&'static str> {
+        let mut a = args("destroy", &[]);
+        if let Some(setup) = &self.setup {
+            a.truncate(2);
+            a.extend(&setup[2..]);
+        }
+        a
+    }
+}
+
 fn args(verb: &'static str, extra: &[&'static str]) -> Vec<&'static str> {
     let mut a = vec![verb, "--auto-approve"];
     a.extend(BASE);
@@ -454,166 +485,259 @@ fn fresh_dir(tmp: &Path) -> PathBuf {
     root.join("walking-skeleton")
 }
 
-fn sweep(phase: Phase) {
-    let moto = Moto::start();
-    let env = moto.env();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let log = tmp.path().join("faults.log");
+/// One worker of the suite: its own moto and its own directory, so that workers run their
+/// points side by side (each point is a few `skelc` runs that leave the emulator empty).
+struct Worker {
+    moto: Moto,
+    env: Vec<(String, String)>,
+    tmp: tempfile::TempDir,
+}
 
-    // A clean run: what it leaves is the target, and the points it passes are the ones to kill.
-    moto.reset();
-    let dir = fresh_dir(tmp.path());
-    if let Some(setup) = &phase.setup {
-        let out = skelc(&dir, &env, setup, None, None);
-        assert!(out.ok(), "setup of the clean run: {out:?}");
+impl Worker {
+    fn start() -> Worker {
+        let moto = Moto::start();
+        moto.reset();
+        let env = moto.env();
+        Worker {
+            moto,
+            env,
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
     }
-    let out = skelc(&dir, &env, &phase.command, None, Some(&log));
-    assert!(out.ok(), "the clean run failed: {out:?}");
-    let expected = inventory(&moto);
-    let log_text = std::fs::read_to_string(&log).expect("fault log");
-    let all = points(&log_text);
-    assert!(
-        !all.is_empty(),
-        "the clean run passed no crash point: is the fault-injection feature on?"
-    );
 
-    // Each point ends with a destroy that must leave the emulator empty, so the next starts
-    // from nothing without a reset (which would also make moto load its AMI catalogue again);
-    // only a failed point resets it.
-    let destroy = {
-        let mut a = args("destroy", &[]);
+    fn skelc(&self, dir: &Path, args: &[&str], fault: Option<&str>, log: Option<&Path>) -> Out {
+        skelc(dir, &self.env, args, fault, log)
+    }
+
+    /// A clean run of `phase`: what it leaves is the target, and the points it passes are the
+    /// ones to kill. Ends with the emulator empty.
+    fn survey(&self, phase: &Phase) -> (Vec<Point>, Vec<String>) {
+        let log = self.tmp.path().join(format!("faults-{}.log", phase.name));
+        let dir = fresh_dir(self.tmp.path());
         if let Some(setup) = &phase.setup {
-            a.truncate(2);
-            a.extend(&setup[2..]);
+            let out = self.skelc(&dir, setup, None, None);
+            assert!(out.ok(), "setup of the clean {} run: {out:?}", phase.name);
         }
-        a
-    };
-    let out = skelc(&dir, &env, &destroy, None, None);
-    assert!(
-        out.ok() && inventory(&moto).is_empty(),
-        "clean destroy: {out:?}"
-    );
-    let mut tally = Tally::default();
-    for point in &all {
-        let dir = fresh_dir(tmp.path());
-        if let Some(setup) = &phase.setup {
-            let out = skelc(&dir, &env, setup, None, None);
-            assert!(out.ok(), "setup before {}: {out:?}", point.fault());
-        }
+        let out = self.skelc(&dir, &phase.command, None, Some(&log));
+        assert!(out.ok(), "the clean {} run failed: {out:?}", phase.name);
+        let expected = inventory(&self.moto);
+        let log_text = std::fs::read_to_string(&log).expect("fault log");
+        let all = points(&log_text);
+        assert!(
+            !all.is_empty(),
+            "the clean {} run passed no crash point: is the fault-injection feature on?",
+            phase.name
+        );
+        let out = self.skelc(&dir, &phase.destroy(), None, None);
+        assert!(
+            out.ok() && inventory(&self.moto).is_empty(),
+            "clean destroy after the {} survey: {out:?}",
+            phase.name
+        );
+        (all, expected)
+    }
+
+    /// Kills `phase`'s command at `point` and checks that the next commands recover exactly.
+    /// `Ok(None)` when the run did not reach the point this time (Route 53 batches calls by
+    /// their arrival). The emulator is empty afterwards.
+    fn kill_at(
+        &self,
+        phase: &Phase,
+        point: &Point,
+        expected: &[String],
+    ) -> Option<Result<(), String>> {
+        let dir = fresh_dir(self.tmp.path());
         let fault = point.fault();
-        let killed = skelc(&dir, &env, &phase.command, Some(&fault), None);
+        if let Some(setup) = &phase.setup {
+            let out = self.skelc(&dir, setup, None, None);
+            assert!(out.ok(), "setup before {fault}: {out:?}");
+        }
+        let killed = self.skelc(&dir, &phase.command, Some(&fault), None);
         if !killed.killed() {
-            // The point's call was merged with another this time (Route 53 batches).
             if killed.ok() {
-                tally.not_reached.push(fault);
-                let out = skelc(&dir, &env, &destroy, None, None);
-                if !out.ok() || !inventory(&moto).is_empty() {
-                    moto.reset();
+                let out = self.skelc(&dir, &phase.destroy(), None, None);
+                if !out.ok() || !inventory(&self.moto).is_empty() {
+                    self.moto.reset();
                 }
-                continue;
+                return None;
             }
-            moto.reset();
-            tally.record(
-                point,
-                Err(format!("the run to kill failed instead: {killed:?}")),
-            );
-            continue;
+            self.moto.reset();
+            return Some(Err(format!("the run to kill failed instead: {killed:?}")));
         }
-        let outcome = check_recovery(&moto, &env, &dir, &phase, &expected);
+        let outcome = self.check_recovery(&dir, phase, expected);
         if outcome.is_err() {
-            moto.reset();
+            self.moto.reset();
         }
-        tally.record(point, outcome);
+        Some(outcome)
     }
-    tally.assert_all_recovered(
-        &format!("walking skeleton {}", phase.name),
-        all.len() as u64 * 8 / 10,
+
+    /// After a kill: the command again converges to `expected`, a plan finds nothing to do,
+    /// and destroy leaves nothing.
+    fn check_recovery(&self, dir: &Path, phase: &Phase, expected: &[String]) -> Result<(), String> {
+        let again = self.skelc(dir, &phase.command, None, None);
+        if !again.ok() {
+            return Err(format!(
+                "the next `skelc {}` failed: {again:?}",
+                phase.command[0]
+            ));
+        }
+        let got = inventory(&self.moto);
+        if got != expected {
+            return Err(format!(
+                "after recovery the emulator holds other objects than a clean run:{}",
+                diff(expected, &got)
+            ));
+        }
+        if phase.command[0] == "destroy" {
+            let state = std::fs::read_to_string(dir.join("skel.state.json")).unwrap_or_default();
+            let json: serde_json::Value = serde_json::from_str(&state).unwrap_or_default();
+            let left = json["resources"].as_object().map(|m| m.len()).unwrap_or(0);
+            return if left == 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "after destroy the state still has {left} resources"
+                ))
+            };
+        }
+        let mut plan = vec!["plan", "--detailed-exitcode"];
+        plan.extend(&phase.command[2..]);
+        let planned = self.skelc(dir, &plan, None, None);
+        if planned.code != Some(0) {
+            return Err(format!(
+                "the plan after recovery is not a no-op: {planned:?}"
+            ));
+        }
+        // The plan just read every object back and found the state true: the destroy need
+        // not read them again.
+        let mut destroy = args("destroy", &phase.command[2 + BASE.len()..]);
+        destroy.push("--no-refresh");
+        let destroyed = self.skelc(dir, &destroy, None, None);
+        if !destroyed.ok() {
+            return Err(format!("destroy after recovery failed: {destroyed:?}"));
+        }
+        let left = inventory(&self.moto);
+        if !left.is_empty() {
+            return Err(format!(
+                "destroy after recovery left objects behind:{}",
+                diff(&[], &left)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How many workers share the points: one per core (at least two), or `SKEL_CRASH_WORKERS`.
+fn worker_count() -> usize {
+    std::env::var("SKEL_CRASH_WORKERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .max(2)
+        })
+        .clamp(1, 16)
+}
+
+/// Every crash point of every phase, killed once each: the phases are surveyed by a clean run
+/// (side by side on the workers), then the workers take the points from one queue, the most
+/// expensive phase's first, so that they finish together.
+fn sweep(phases: &[Phase]) {
+    let workers: Vec<Worker> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..worker_count())
+            .map(|_| s.spawn(Worker::start))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker start"))
+            .collect()
+    });
+    // Phase i is surveyed by worker i mod n.
+    let surveys: Vec<(Vec<Point>, Vec<String>)> = std::thread::scope(|s| {
+        let n = workers.len();
+        let handles: Vec<_> = workers
+            .iter()
+            .enumerate()
+            .map(|(w, worker)| {
+                s.spawn(move || {
+                    phases
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % n == w)
+                        .map(|(i, phase)| (i, worker.survey(phase)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<_> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("survey"))
+            .collect();
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, survey)| survey).collect()
+    });
+
+    let queue: Mutex<VecDeque<(usize, Point)>> = Mutex::new(
+        surveys
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (points, _))| points.iter().map(move |p| (i, p.clone())))
+            .collect(),
     );
-}
-
-/// After a kill: the command again converges to `expected`, a plan finds nothing to do, and
-/// destroy leaves nothing.
-fn check_recovery(
-    moto: &Moto,
-    env: &[(String, String)],
-    dir: &Path,
-    phase: &Phase,
-    expected: &[String],
-) -> Result<(), String> {
-    let again = skelc(dir, env, &phase.command, None, None);
-    if !again.ok() {
-        return Err(format!(
-            "the next `skelc {}` failed: {again:?}",
-            phase.command[0]
-        ));
-    }
-    let got = inventory(moto);
-    if got != expected {
-        return Err(format!(
-            "after recovery the emulator holds other objects than a clean run:{}",
-            diff(expected, &got)
-        ));
-    }
-    if phase.command[0] == "destroy" {
-        let state = std::fs::read_to_string(dir.join("skel.state.json")).unwrap_or_default();
-        let json: serde_json::Value = serde_json::from_str(&state).unwrap_or_default();
-        let left = json["resources"].as_object().map(|m| m.len()).unwrap_or(0);
-        return if left == 0 {
-            Ok(())
-        } else {
-            Err(format!(
-                "after destroy the state still has {left} resources"
-            ))
-        };
-    }
-    let mut plan = vec!["plan", "--detailed-exitcode"];
-    plan.extend(&phase.command[2..]);
-    let planned = skelc(dir, env, &plan, None, None);
-    if planned.code != Some(0) {
-        return Err(format!(
-            "the plan after recovery is not a no-op: {planned:?}"
-        ));
-    }
-    let destroy = args("destroy", &phase.command[2 + BASE.len()..]);
-    let destroyed = skelc(dir, env, &destroy, None, None);
-    if !destroyed.ok() {
-        return Err(format!("destroy after recovery failed: {destroyed:?}"));
-    }
-    let left = inventory(moto);
-    if !left.is_empty() {
-        return Err(format!(
-            "destroy after recovery left objects behind:{}",
-            diff(&[], &left)
-        ));
-    }
-    Ok(())
-}
-
-#[test]
-fn apply_killed_at_every_crash_point_recovers_exactly() {
-    sweep(Phase {
-        name: "apply",
-        setup: None,
-        command: args("run", &[]),
+    let tallies: Vec<Mutex<Tally>> = phases.iter().map(|_| Mutex::default()).collect();
+    std::thread::scope(|s| {
+        for worker in &workers {
+            let (queue, tallies, surveys) = (&queue, &tallies, &surveys);
+            s.spawn(move || loop {
+                let Some((i, point)) = queue.lock().expect("queue").pop_front() else {
+                    break;
+                };
+                match worker.kill_at(&phases[i], &point, &surveys[i].1) {
+                    None => tallies[i]
+                        .lock()
+                        .expect("tally")
+                        .not_reached
+                        .push(point.fault()),
+                    Some(outcome) => tallies[i].lock().expect("tally").record(&point, outcome),
+                }
+            });
+        }
     });
+    let mut failed = Vec::new();
+    for ((phase, tally), (points, _)) in phases.iter().zip(&tallies).zip(&surveys) {
+        let tally = tally.lock().expect("tally");
+        let suite = format!("walking skeleton {}", phase.name);
+        eprintln!("{}", tally.table(&suite));
+        if let Err(e) = tally.check(points.len() as u64 * 8 / 10) {
+            failed.push(format!("{suite}: {e}"));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
+/// Apply from nothing, an update run (every object's tags and the nodes' type: stop, modify,
+/// start), and destroy: every crash point of each, killed once.
 #[test]
-fn update_killed_at_every_crash_point_recovers_exactly() {
-    sweep(Phase {
-        name: "update",
-        setup: Some(args("run", &[])),
-        command: args("run", UPDATE),
-    });
-}
-
-#[test]
-fn destroy_killed_at_every_crash_point_recovers_exactly() {
-    sweep(Phase {
-        name: "destroy",
-        setup: Some(args("run", &[])),
-        command: args("destroy", &[]),
-    });
+fn killed_at_every_crash_point_of_apply_update_and_destroy_recovers_exactly() {
+    sweep(&[
+        Phase {
+            name: "update",
+            setup: Some(args("run", &[])),
+            command: args("run", UPDATE),
+        },
+        Phase {
+            name: "apply",
+            setup: None,
+            command: args("run", &[]),
+        },
+        Phase {
+            name: "destroy",
+            setup: Some(args("run", &[])),
+            command: args("destroy", &[]),
+        },
+    ]);
 }
 
 #[test]

@@ -174,21 +174,31 @@ impl Tally {
         out
     }
 
+    /// Every failure, or too few points reached.
+    pub fn check(&self, min_points: u64) -> Result<(), String> {
+        if !self.failures.is_empty() {
+            return Err(format!(
+                "{} of {} kill points did not recover exactly:\n{}",
+                self.failures.len(),
+                self.killed(),
+                self.failures.join("\n\n")
+            ));
+        }
+        if self.killed() < min_points {
+            return Err(format!(
+                "only {} kill points were reached (expected at least {min_points})",
+                self.killed()
+            ));
+        }
+        Ok(())
+    }
+
     /// Fails the test with every failure, after printing the table.
     pub fn assert_all_recovered(&self, suite: &str, min_points: u64) {
         eprintln!("{}", self.table(suite));
-        assert!(
-            self.failures.is_empty(),
-            "{} of {} kill points did not recover exactly:\n{}",
-            self.failures.len(),
-            self.killed(),
-            self.failures.join("\n\n")
-        );
-        assert!(
-            self.killed() >= min_points,
-            "only {} kill points were reached (expected at least {min_points})",
-            self.killed()
-        );
+        if let Err(e) = self.check(min_points) {
+            panic!("{suite}: {e}");
+        }
     }
 }
 
