@@ -161,10 +161,13 @@ impl LanguageServer for Backend {
             id: "skel-watch".into(),
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String("**/*.skel".into()),
-                    kind: None,
-                }],
+                watchers: ["**/*.skel", "**/*.tf", "**/*.tf.json"]
+                    .into_iter()
+                    .map(|glob| FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(glob.into()),
+                        kind: None,
+                    })
+                    .collect(),
             })
             .ok(),
         };

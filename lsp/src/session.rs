@@ -202,7 +202,7 @@ impl Session {
                             self.enqueue_with_dependents(&dir);
                         }
                     }
-                    if path.extension().is_some_and(|e| e == "skel") {
+                    if skel_db::is_config_file(&path) || skel_db::is_json_config_file(&path) {
                         self.file_changed(&path, false);
                     }
                 }
@@ -343,7 +343,8 @@ impl Session {
     }
 }
 
-/// Every directory under `root` holding `.skel` files (skipping hidden and build directories).
+/// Every directory under `root` holding `.skel` or `.tf` files (skipping hidden and build
+/// directories).
 fn module_dirs_under(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -362,7 +363,7 @@ fn module_dirs_under(root: &Path) -> Vec<PathBuf> {
                         stack.push(path);
                     }
                 }
-                Ok(_) => has_skel |= name.ends_with(".skel"),
+                Ok(_) => has_skel |= skel_db::is_config_file(&path),
                 Err(_) => {}
             }
         }

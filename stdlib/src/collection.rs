@@ -73,7 +73,7 @@ pub(crate) fn functions() -> Vec<Function> {
             }
             Ok(list[(i as usize) % list.len()].clone())
         }),
-        func("flatten", "Replaces nested lists with their elements, recursively.", vec![p("list", any())], |ts| flatten_type(&ts[0]).map_err(|m| TypeError::at(0, m)), flatten),
+        func("flatten", "Replaces nested lists with their elements, recursively.", vec![p("list", any())], |ts| flatten_type(&ts[0]).map_err(|e| TypeError::at(0, e.to_string())), flatten),
         func("index", "Returns the index of the first element equal to the value.", vec![p("list", any()), p("value", any())], |ts| {
             seq_elem(&ts[0], 0, "list or tuple")?;
             Ok(Type::Number)
@@ -283,7 +283,12 @@ fn grapheme_count(s: &str) -> usize {
     count
 }
 
-fn flatten_type(t: &Type) -> Result<Type, String> {
+/// A type `flatten` does not accept (no list, set or tuple).
+#[derive(Debug, thiserror::Error)]
+#[error("can only flatten lists, sets and tuples, got {0}")]
+struct NotFlattenable(Type);
+
+fn flatten_type(t: &Type) -> Result<Type, NotFlattenable> {
     fn leaves(t: &Type, out: &mut Vec<Type>) -> bool {
         match t {
             Type::List(e) | Type::Set(e) => match &**e {
@@ -328,7 +333,7 @@ fn flatten_type(t: &Type) -> Result<Type, String> {
             })
         }
         Type::Dynamic => Ok(Type::Dynamic),
-        t => Err(format!("can only flatten lists, sets and tuples, got {t}")),
+        t => Err(NotFlattenable(t.clone())),
     }
 }
 

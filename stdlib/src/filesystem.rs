@@ -58,7 +58,7 @@ pub(crate) fn functions() -> Vec<Function> {
             |a, c| {
                 c.read_file(str_arg(a, 0)?)
                     .map(Value::String)
-                    .map_err(|e| CallError::at(0, e))
+                    .map_err(|e| CallError::at(0, e.to_string()))
             },
         ),
         func(
@@ -69,7 +69,7 @@ pub(crate) fn functions() -> Vec<Function> {
             |a, c| {
                 let text = c
                     .read_file(str_arg(a, 0)?)
-                    .map_err(|e| CallError::at(0, e))?;
+                    .map_err(|e| CallError::at(0, e.to_string()))?;
                 Ok(Value::String(
                     base64::engine::general_purpose::STANDARD.encode(text),
                 ))
@@ -83,7 +83,7 @@ pub(crate) fn functions() -> Vec<Function> {
             |a, c| {
                 c.file_exists(str_arg(a, 0)?)
                     .map(Value::Bool)
-                    .map_err(|e| CallError::at(0, e))
+                    .map_err(|e| CallError::at(0, e.to_string()))
             },
         ),
         func(
@@ -120,7 +120,7 @@ pub(crate) fn functions() -> Vec<Function> {
                 }
                 let text = c
                     .read_file(str_arg(a, 0)?)
-                    .map_err(|e| CallError::at(0, e))?;
+                    .map_err(|e| CallError::at(0, e.to_string()))?;
                 c.render_template(&text, vars)
                     .map(Value::String)
                     .map_err(|e| CallError::new(format!("error in template: {e}")))
@@ -131,22 +131,26 @@ pub(crate) fn functions() -> Vec<Function> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{call_by_name, Context, NoContext};
+    use crate::{call_by_name, Context, ContextError, FileOperation, NoContext};
     use skel_value::Value;
 
     struct Fake;
     impl Context for Fake {
-        fn read_file(&self, path: &str) -> Result<String, String> {
+        fn read_file(&self, path: &str) -> Result<String, ContextError> {
             if path == "a.txt" {
                 Ok("hi".into())
             } else {
-                Err(format!("no file {path:?}"))
+                Err(ContextError::Io {
+                    operation: FileOperation::Read,
+                    path: path.into(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                })
             }
         }
-        fn file_exists(&self, path: &str) -> Result<bool, String> {
+        fn file_exists(&self, path: &str) -> Result<bool, ContextError> {
             Ok(path == "a.txt")
         }
-        fn render_template(&self, text: &str, vars: &Value) -> Result<String, String> {
+        fn render_template(&self, text: &str, vars: &Value) -> Result<String, ContextError> {
             Ok(format!("{text}:{vars}"))
         }
     }
@@ -173,6 +177,41 @@ mod tests {
             Ok(s("hi:{x = \"y\"}"))
         );
         assert!(call_by_name("templatefile", &[s("a.txt"), s("no")], &Fake).is_err());
+    }
+
+    #[test]
+    fn context_errors_keep_their_messages() {
+        let err = |f: &str| call_by_name(f, &[s("x.txt")], &NoContext).unwrap_err();
+        assert_eq!(
+            err("file").to_string(),
+            "cannot read \"x.txt\": no file system in this context"
+        );
+        assert_eq!(
+            err("fileexists").to_string(),
+            "cannot stat \"x.txt\": no file system in this context"
+        );
+        let vars = Value::Object(Default::default());
+        let e = NoContext.render_template("t", &vars).unwrap_err();
+        assert!(matches!(e, ContextError::NoTemplates));
+        assert_eq!(
+            e.to_string(),
+            "templates cannot be rendered in this context"
+        );
+        let e = Fake.read_file("b.txt").unwrap_err();
+        let ContextError::Io {
+            operation, path, ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((*operation, path.as_str()), (FileOperation::Read, "b.txt"));
+        assert!(e.to_string().starts_with("cannot read \"b.txt\": "), "{e}");
+        let tpl = |n: usize| ContextError::TemplateTooDeep { limit: n }.to_string();
+        assert_eq!(
+            tpl(16),
+            "templates nest more than 16 deep: a template renders itself, directly or through \
+             other templates"
+        );
     }
 
     #[test]

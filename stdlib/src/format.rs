@@ -188,11 +188,27 @@ fn pad(text: &str, spec: &Spec, verb: char) -> String {
     }
 }
 
-fn number_of(v: &Value) -> Result<f64, String> {
+/// Why a value cannot be formatted by a verb.
+#[derive(Debug, thiserror::Error)]
+enum VerbError {
+    #[error("null value cannot be formatted")]
+    Null,
+    /// The conversion to the verb's type failed, with its message.
+    #[error("{0}")]
+    Conversion(String),
+    #[error("{required} required, got {got}")]
+    WrongType { required: &'static str, got: Type },
+    #[error("value has no integer representation: {0}")]
+    NotInteger(Number),
+    #[error("unrecognized format verb %{0}")]
+    UnknownVerb(char),
+}
+
+fn number_of(v: &Value) -> Result<f64, VerbError> {
     match convert(v, &Type::Number) {
         Ok(Value::Number(n)) => Ok(n.0),
-        Ok(_) => Err("null value cannot be formatted".into()),
-        Err(e) => Err(e.message),
+        Ok(_) => Err(VerbError::Null),
+        Err(e) => Err(VerbError::Conversion(e.message)),
     }
 }
 
@@ -217,9 +233,13 @@ fn exp_form(n: f64, prec: usize, upper: bool) -> String {
     format!("{mant}{e}{sign}{:02}", exp.abs())
 }
 
-fn format_verb(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
+fn format_verb(verb: char, spec: &Spec, v: &Value) -> Result<String, VerbError> {
+    let wrong_type = |required| VerbError::WrongType {
+        required,
+        got: v.type_of(),
+    };
     if v.is_null() && !matches!(verb, 'v') {
-        return Err("null value cannot be formatted".into());
+        return Err(VerbError::Null);
     }
     match verb {
         'v' if spec.sharp => Ok(v.to_json().to_string()),
@@ -227,7 +247,7 @@ fn format_verb(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         's' => {
             let s = match convert(v, &Type::String) {
                 Ok(Value::String(s)) => s,
-                _ => return Err(format!("string required, got {}", v.type_of())),
+                _ => return Err(wrong_type("string")),
             };
             Ok(match spec.precision {
                 Some(p) => s.chars().take(p).collect(),
@@ -236,17 +256,15 @@ fn format_verb(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         }
         'q' => match convert(v, &Type::String) {
             Ok(Value::String(s)) => Ok(Value::String(s).to_json().to_string()),
-            _ => Err(format!("string required, got {}", v.type_of())),
+            _ => Err(wrong_type("string")),
         },
         't' => match convert(v, &Type::Bool) {
             Ok(Value::Bool(b)) => Ok(b.to_string()),
-            _ => Err(format!("bool required, got {}", v.type_of())),
+            _ => Err(wrong_type("bool")),
         },
         'd' | 'x' | 'X' | 'o' | 'b' => {
             let n = number_of(v)?;
-            let i = Number(n)
-                .as_i64()
-                .ok_or_else(|| format!("value has no integer representation: {}", Number(n)))?;
+            let i = Number(n).as_i64().ok_or(VerbError::NotInteger(Number(n)))?;
             let abs = i.unsigned_abs();
             let body = match verb {
                 'd' => abs.to_string(),
@@ -285,7 +303,7 @@ fn format_verb(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
             };
             Ok(signed(n, body, spec))
         }
-        other => Err(format!("unrecognized format verb %{other}")),
+        other => Err(VerbError::UnknownVerb(other)),
     }
 }
 

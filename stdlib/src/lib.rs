@@ -122,28 +122,92 @@ impl std::fmt::Display for CallError {
 
 /// What functions that touch the outside world go through.
 pub trait Context {
-    fn read_file(&self, path: &str) -> Result<String, String>;
-    fn file_exists(&self, path: &str) -> Result<bool, String>;
+    fn read_file(&self, path: &str) -> Result<String, ContextError>;
+    fn file_exists(&self, path: &str) -> Result<bool, ContextError>;
     /// Render template text with `vars` (an object or map) as its variables.
-    fn render_template(&self, text: &str, vars: &Value) -> Result<String, String>;
+    fn render_template(&self, text: &str, vars: &Value) -> Result<String, ContextError>;
+}
+
+/// Why a [`Context`] could not read a file or render a template; `path` is the path as the
+/// configuration wrote it.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// This context has no file system (pure evaluation).
+    #[error("cannot {} {path:?}: no file system in this context", operation.verb())]
+    NoFileSystem {
+        operation: FileOperation,
+        path: String,
+    },
+    /// The file system refused.
+    #[error("cannot {} {path:?}: {source}", operation.verb())]
+    Io {
+        operation: FileOperation,
+        path: String,
+        source: std::io::Error,
+    },
+    /// A directory where a file was expected.
+    #[error("{path:?} is a directory, not a file")]
+    IsDirectory { path: String },
+    /// This context renders no templates.
+    #[error("templates cannot be rendered in this context")]
+    NoTemplates,
+    /// Templates rendering themselves, directly or through others.
+    #[error(
+        "templates nest more than {limit} deep: a template renders itself, directly or \
+         through other templates"
+    )]
+    TemplateTooDeep { limit: usize },
+    /// A template with a line the renderer reserves.
+    #[error("the template contains a reserved marker line")]
+    ReservedMarker,
+    /// A template that does not parse, with the parser's message.
+    #[error("{message}")]
+    TemplateSyntax { message: String },
+    /// A template that is no template expression.
+    #[error("the template could not be parsed")]
+    NotATemplate,
+    /// A template whose evaluation failed, with the evaluator's message.
+    #[error("{message}")]
+    TemplateEval { message: String },
+    /// A template that refers to values known only after apply.
+    #[error("the template refers to values known only after apply")]
+    TemplateUnknown,
+}
+
+/// What a [`Context`] was doing with a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileOperation {
+    Read,
+    Stat,
+}
+
+impl FileOperation {
+    fn verb(self) -> &'static str {
+        match self {
+            FileOperation::Read => "read",
+            FileOperation::Stat => "stat",
+        }
+    }
 }
 
 /// A context for pure evaluation: no file system, no templates.
 pub struct NoContext;
 
 impl Context for NoContext {
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        Err(format!(
-            "cannot read {path:?}: no file system in this context"
-        ))
+    fn read_file(&self, path: &str) -> Result<String, ContextError> {
+        Err(ContextError::NoFileSystem {
+            operation: FileOperation::Read,
+            path: path.to_string(),
+        })
     }
-    fn file_exists(&self, path: &str) -> Result<bool, String> {
-        Err(format!(
-            "cannot stat {path:?}: no file system in this context"
-        ))
+    fn file_exists(&self, path: &str) -> Result<bool, ContextError> {
+        Err(ContextError::NoFileSystem {
+            operation: FileOperation::Stat,
+            path: path.to_string(),
+        })
     }
-    fn render_template(&self, _text: &str, _vars: &Value) -> Result<String, String> {
-        Err("templates cannot be rendered in this context".into())
+    fn render_template(&self, _text: &str, _vars: &Value) -> Result<String, ContextError> {
+        Err(ContextError::NoTemplates)
     }
 }
 

@@ -17,14 +17,17 @@ pub struct File {
     pub text: Option<Arc<str>>,
 }
 
-/// A directory: the sorted `.skel` files directly inside it (a directory is a module), and
-/// whether it exists at all.
+/// A directory: the sorted configuration files directly inside it (`.skel` and Terraform's
+/// `.tf`, read alike: a directory is a module), the JSON configuration files it has (`.tf.json`,
+/// `.skel.json`: not read, reported), and whether it exists at all.
 #[salsa::input(debug)]
 pub struct Directory {
     #[returns(ref)]
     pub path: PathBuf,
     #[returns(ref)]
     pub skel_files: Arc<[PathBuf]>,
+    #[returns(ref)]
+    pub json_files: Arc<[PathBuf]>,
     #[returns(copy)]
     pub exists: bool,
 }
@@ -61,8 +64,14 @@ impl Files {
         if let Some(dir) = self.lock().dirs.get(path) {
             return *dir;
         }
-        let (entries, exists) = list_skel_files(db.system(), path);
-        let dir = Directory::new(db, path.to_path_buf(), entries, exists);
+        let listing = list_module_files(db.system(), path);
+        let dir = Directory::new(
+            db,
+            path.to_path_buf(),
+            listing.files,
+            listing.json,
+            listing.exists,
+        );
         *self.lock().dirs.entry(path.to_path_buf()).or_insert(dir)
     }
 
@@ -80,17 +89,63 @@ impl Files {
     }
 }
 
-/// The `.skel` files of a directory, sorted, and whether the directory exists.
-pub fn list_skel_files(system: &dyn System, path: &Path) -> (Arc<[PathBuf]>, bool) {
+/// What a directory holds for the module it is.
+pub struct Listing {
+    /// `.skel` and `.tf` files, sorted by path.
+    pub files: Arc<[PathBuf]>,
+    /// `.tf.json` and `.skel.json` files, sorted.
+    pub json: Arc<[PathBuf]>,
+    pub exists: bool,
+}
+
+/// Whether `path` names a configuration file of a module: `.skel`, or Terraform's `.tf`.
+pub fn is_config_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "skel" || e == "tf")
+}
+
+/// Whether `path` names a JSON configuration file (`.tf.json`, `.skel.json`).
+pub fn is_json_config_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tf.json") || n.ends_with(".skel.json"))
+}
+
+/// Whether `path` is an override file (`override.tf`, `NAME_override.tf` and the `.skel`
+/// forms), merged into the module's other files as Terraform does.
+pub fn is_override_file(path: &Path) -> bool {
+    is_config_file(path)
+        && path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| s == "override" || s.ends_with("_override"))
+}
+
+/// The configuration files of a directory, sorted, and whether the directory exists.
+pub fn list_module_files(system: &dyn System, path: &Path) -> Listing {
     match system.read_dir(path) {
         Ok(entries) => {
-            let files: Vec<PathBuf> = entries
-                .into_iter()
-                .filter(|p| p.extension().is_some_and(|e| e == "skel") && system.is_file(p))
-                .collect();
-            (files.into(), true)
+            let mut files = Vec::new();
+            let mut json = Vec::new();
+            for p in entries {
+                if is_config_file(&p) && system.is_file(&p) {
+                    files.push(p);
+                } else if is_json_config_file(&p) && system.is_file(&p) {
+                    json.push(p);
+                }
+            }
+            files.sort();
+            json.sort();
+            Listing {
+                files: files.into(),
+                json: json.into(),
+                exists: true,
+            }
         }
-        Err(_) => (Arc::from(Vec::new()), false),
+        Err(_) => Listing {
+            files: Arc::from(Vec::new()),
+            json: Arc::from(Vec::new()),
+            exists: false,
+        },
     }
 }
 
@@ -106,11 +161,14 @@ pub fn refresh_file(db: &mut dyn Db, file: File) {
 /// Re-list a directory (after files were created or deleted).
 pub fn refresh_directory(db: &mut dyn Db, dir: Directory) {
     let path = dir.path(db).clone();
-    let (entries, exists) = list_skel_files(db.system(), &path);
-    if dir.skel_files(db) != &entries {
-        dir.set_skel_files(db).to(entries);
+    let listing = list_module_files(db.system(), &path);
+    if dir.skel_files(db) != &listing.files {
+        dir.set_skel_files(db).to(listing.files);
     }
-    if dir.exists(db) != exists {
-        dir.set_exists(db).to(exists);
+    if dir.json_files(db) != &listing.json {
+        dir.set_json_files(db).to(listing.json);
+    }
+    if dir.exists(db) != listing.exists {
+        dir.set_exists(db).to(listing.exists);
     }
 }

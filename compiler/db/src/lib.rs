@@ -7,11 +7,15 @@ mod database;
 pub mod diagnostic;
 mod files;
 mod lines;
+pub mod overrides;
 mod system;
 
 pub use database::{Db, SkelDatabase};
 pub use diagnostic::{did_you_mean, did_you_mean_for, Code, Diagnostic, Label, Severity, Span};
-pub use files::{refresh_directory, refresh_file, Directory, File, Files};
+pub use files::{
+    is_config_file, is_json_config_file, is_override_file, list_module_files, refresh_directory,
+    refresh_file, Directory, File, Files, Listing,
+};
 pub use lines::{LineCol, LineIndex};
 pub use system::{MemorySystem, OsSystem, System};
 
@@ -47,12 +51,19 @@ impl ItemRef {
 
 /// The firewall between parsing and semantics: one top-level item's tree, with ranges relative
 /// to the item. It compares equal after edits elsewhere in the file, so queries that depend
-/// only on it are not re-run.
+/// only on it are not re-run. A block that override files of its module override is returned
+/// merged ([`overrides`]).
 #[salsa::tracked(returns(clone))]
 pub fn item_ast(db: &dyn Db, file: File, index: u32) -> Option<Arc<skel_syntax::Item>> {
-    parse(db, file)
+    let item = parse(db, file)
         .file
         .items
         .get(index as usize)
-        .map(|top| top.item.clone())
+        .map(|top| top.item.clone())?;
+    if let skel_syntax::Item::Block(block) = &*item {
+        if let Some(merged) = overrides::merged(db, file, block) {
+            return Some(Arc::new(skel_syntax::Item::Block(merged)));
+        }
+    }
+    Some(item)
 }

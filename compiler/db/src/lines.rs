@@ -54,6 +54,7 @@ impl LineIndex {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
+        let start = start.max(self.bom_end(start).min(end));
         let column = self.text[start..end].chars().count() as u32 + 1;
         LineCol {
             line: line as u32 + 1,
@@ -69,6 +70,7 @@ impl LineIndex {
         let end = self
             .line_start(line as usize + 1)
             .unwrap_or(self.text.len() as TextSize);
+        let start = self.bom_end(start as usize) as TextSize;
         let mut units = 0u32;
         for (i, c) in self.text[start as usize..end as usize].char_indices() {
             if units >= character || c == '\n' {
@@ -77,6 +79,16 @@ impl LineIndex {
             units += c.len_utf16() as u32;
         }
         end
+    }
+
+    /// Where columns start counting on the line starting at `line_start`: after the byte-order
+    /// mark that opens a file, which is no column (as in HCL, and editors hide it).
+    fn bom_end(&self, line_start: usize) -> usize {
+        if line_start == 0 && self.text.starts_with('\u{FEFF}') {
+            '\u{FEFF}'.len_utf8()
+        } else {
+            line_start
+        }
     }
 
     /// The 0-based line and UTF-16 column of a byte offset (LSP).
@@ -88,6 +100,7 @@ impl LineIndex {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
+        let start = start.max(self.bom_end(start).min(end));
         let units: usize = self.text[start..end].chars().map(char::len_utf16).sum();
         (line as u32, units as u32)
     }
@@ -106,5 +119,19 @@ mod tests {
         assert_eq!(index.line_col(15), LineCol { line: 2, column: 9 });
         assert_eq!(index.position_utf16(15), (1, 8));
         assert_eq!(index.offset_utf16(1, 8), 15);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let index = LineIndex::new("\u{FEFF}a = 1\nb = 2\n");
+        assert_eq!(index.line_col(3), LineCol { line: 1, column: 1 });
+        assert_eq!(index.line_col(7), LineCol { line: 1, column: 5 });
+        assert_eq!(index.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(index.position_utf16(7), (0, 4));
+        assert_eq!(index.position_utf16(0), (0, 0));
+        assert_eq!(index.offset_utf16(0, 0), 3);
+        assert_eq!(index.offset_utf16(0, 4), 7);
+        assert_eq!(index.line_col(9), LineCol { line: 2, column: 1 });
+        assert_eq!(index.offset_utf16(1, 2), 11);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use skel_stdlib::Context;
+use skel_stdlib::{Context, ContextError, FileOperation};
 use skel_syntax::{ExprKind, Item, TemplatePart};
 use skel_value::Value;
 
@@ -40,36 +40,46 @@ impl FsContext {
 const MARKER: &str = "__SKEL_TEMPLATE_END__";
 
 impl Context for FsContext {
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.resolve(path))
-            .map_err(|e| format!("cannot read {path:?}: {e}"))
+    fn read_file(&self, path: &str) -> Result<String, ContextError> {
+        std::fs::read_to_string(self.resolve(path)).map_err(|source| ContextError::Io {
+            operation: FileOperation::Read,
+            path: path.to_string(),
+            source,
+        })
     }
 
-    fn file_exists(&self, path: &str) -> Result<bool, String> {
+    fn file_exists(&self, path: &str) -> Result<bool, ContextError> {
         let p = self.resolve(path);
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => Err(format!("{path:?} is a directory, not a file")),
+            Ok(m) if m.is_dir() => Err(ContextError::IsDirectory {
+                path: path.to_string(),
+            }),
             Ok(_) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(format!("cannot stat {path:?}: {e}")),
+            Err(source) => Err(ContextError::Io {
+                operation: FileOperation::Stat,
+                path: path.to_string(),
+                source,
+            }),
         }
     }
 
-    fn render_template(&self, text: &str, vars: &Value) -> Result<String, String> {
+    fn render_template(&self, text: &str, vars: &Value) -> Result<String, ContextError> {
         if self.depth >= MAX_TEMPLATE_DEPTH {
-            return Err(format!(
-                "templates nest more than {MAX_TEMPLATE_DEPTH} deep: a template renders itself, \
-                 directly or through other templates"
-            ));
+            return Err(ContextError::TemplateTooDeep {
+                limit: MAX_TEMPLATE_DEPTH,
+            });
         }
         if text.lines().any(|l| l.trim() == MARKER) {
-            return Err("the template contains a reserved marker line".into());
+            return Err(ContextError::ReservedMarker);
         }
         // A template file is parsed as the body of a heredoc, which has the same syntax.
         let source = format!("t = <<{MARKER}\n{text}\n{MARKER}\n");
         let parse = skel_syntax::parse(&source);
         if let Some(err) = parse.errors.first() {
-            return Err(err.message.clone());
+            return Err(ContextError::TemplateSyntax {
+                message: err.message.clone(),
+            });
         }
         let expr = parse
             .file
@@ -79,9 +89,9 @@ impl Context for FsContext {
                 Item::Attribute(a) => Some(a.expr.clone()),
                 _ => None,
             })
-            .ok_or_else(|| "the template could not be parsed".to_string())?;
+            .ok_or(ContextError::NotATemplate)?;
         let ExprKind::Template(mut template) = expr.kind else {
-            return Err("the template could not be parsed".into());
+            return Err(ContextError::NotATemplate);
         };
         // The heredoc adds one newline before its closing marker: drop it from the last literal.
         if let Some(TemplatePart::Literal { value, .. }) = template.parts.last_mut() {
@@ -94,10 +104,11 @@ impl Context for FsContext {
             base_dir: self.base_dir.clone(),
             depth: self.depth + 1,
         };
-        let value = crate::eval_template(&template, &scope, &inner).map_err(|e| e.message)?;
+        let value = crate::eval_template(&template, &scope, &inner)
+            .map_err(|e| ContextError::TemplateEval { message: e.message })?;
         match value {
             Value::String(s) => Ok(s),
-            Value::Unknown(_) => Err("the template refers to values known only after apply".into()),
+            Value::Unknown(_) => Err(ContextError::TemplateUnknown),
             other => Ok(other.to_string()),
         }
     }

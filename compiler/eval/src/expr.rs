@@ -526,7 +526,7 @@ impl<'a> Evaluator<'a> {
                 "duplicate object key (a sensitive value, not shown); add \"...\" after the value expression to group values with the same key",
                 key.range,
             ),
-            Err(duplicate) => err(
+            Err(skel_value::DuplicateKey(duplicate)) => err(
                 format!("duplicate object key {duplicate:?}; add \"...\" after the value expression to group values with the same key"),
                 key.range,
             ),

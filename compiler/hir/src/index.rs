@@ -98,9 +98,34 @@ impl ModuleIndex {
 #[salsa::tracked(returns(ref))]
 pub fn module_index(db: &dyn Db, dir: Directory) -> Arc<ModuleIndex> {
     let mut index = ModuleIndex::default();
+    for path in dir.json_files(db).iter() {
+        let file = db.file(path);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        index.diagnostics.push(
+            Diagnostic::new(
+                Code::UnsupportedJsonConfig,
+                skel_db::Span::absolute(file, TextRange::empty(0)),
+                format!(
+                    "JSON configuration files are not read: `{}` is left out of the module",
+                    name.unwrap_or_default()
+                ),
+            )
+            .with_span_message("this file is not part of the module")
+            .with_help(
+                "rewrite it in the native syntax as a `.tf` or `.skel` file (the same blocks, \
+                 written as HCL), or delete it",
+            ),
+        );
+    }
+    let mut override_files = Vec::new();
     for path in dir.skel_files(db).iter() {
         let file = db.file(path);
         index.files.push(file);
+        if skel_db::is_override_file(path) {
+            // Merged into the blocks they override (`skel_db::item_ast`), never defined twice.
+            override_files.push(file);
+            continue;
+        }
         let parse = skel_db::parse(db, file);
         for (i, top) in parse.file.items.iter().enumerate() {
             let item = ItemRef {
@@ -122,7 +147,92 @@ pub fn module_index(db: &dyn Db, dir: Directory) -> Arc<ModuleIndex> {
             }
         }
     }
+    for file in override_files {
+        check_overrides(db, &mut index, file);
+    }
     Arc::new(index)
+}
+
+/// Every block of an override file must override one of the module's blocks, and every value of
+/// its `locals` blocks one of the module's local values (Terraform rejects the others too).
+fn check_overrides(db: &dyn Db, index: &mut ModuleIndex, file: File) {
+    let parse = skel_db::parse(db, file);
+    for (i, top) in parse.file.items.iter().enumerate() {
+        let item = ItemRef {
+            file,
+            index: i as u32,
+        };
+        let Item::Block(over) = &*top.item else {
+            if let Item::Attribute(attr) = &*top.item {
+                index.diagnostics.push(Diagnostic::new(
+                    Code::UnknownBlockType,
+                    item.span(attr.name.range),
+                    "Arguments are not allowed at the top level of a module",
+                ));
+            }
+            continue;
+        };
+        if skel_db::overrides::block_type(over) == "locals" {
+            for attr in over.body.attributes() {
+                if !index.locals.contains_key(&attr.name.name) {
+                    index.diagnostics.push(
+                        Diagnostic::new(
+                            Code::OverrideWithoutBase,
+                            item.span(attr.name.range),
+                            format!(
+                                "No local value `{}` to override in the module's other files",
+                                attr.name.name
+                            ),
+                        )
+                        .with_span_message("overrides nothing")
+                        .with_help(
+                            "define the local in a file that is not an override file, or \
+                             remove it here",
+                        ),
+                    );
+                }
+            }
+            continue;
+        }
+        let has_base = index.items.iter().any(|(_, base)| {
+            let base_parse = skel_db::parse(db, base.file);
+            matches!(
+                base_parse.file.items.get(base.index as usize).map(|t| &*t.item),
+                Some(Item::Block(b)) if skel_db::overrides::overrides(over, b)
+            )
+        });
+        if !has_base && skel_db::overrides::block_type(over) == "skel" {
+            // Terraform applies an override file's `terraform` block even when no other file
+            // has one (a backend set only in `override.tf`): it is the module's settings then.
+            index.settings.push(item);
+            index.items.push((DefKind::Settings, item));
+            continue;
+        }
+        if !has_base {
+            let labels: Vec<String> = over
+                .labels
+                .iter()
+                .map(|l| format!("\"{}\"", l.value))
+                .collect();
+            let what = std::iter::once(over.ident.name.clone())
+                .chain(labels)
+                .collect::<Vec<_>>()
+                .join(" ");
+            index.diagnostics.push(
+                Diagnostic::new(
+                    Code::OverrideWithoutBase,
+                    item.span(over.header_range()),
+                    format!("No `{what}` block to override in the module's other files"),
+                )
+                .with_span_message("overrides nothing")
+                .with_help(
+                    "an override file only changes blocks defined elsewhere in the module: \
+                     move this block to a file whose name does not end in `override`, or fix \
+                     its type and labels",
+                ),
+            );
+        }
+    }
 }
 
 fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {

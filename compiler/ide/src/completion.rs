@@ -524,7 +524,7 @@ fn expression(ctx: &mut Ctx<'_>, path: &[&ScannedBlock], word_start: usize) {
                     schema_attributes(ctx, &s.block);
                 }
             }
-            _ => inferred_attributes(ctx, chain),
+            _ => inferred_attributes(ctx, chain, word_start - 1),
         }
         return;
     }
@@ -577,22 +577,41 @@ fn schema_attributes(ctx: &mut Ctx<'_>, schema: &BlockSchema) {
     }
 }
 
-/// Attributes of whatever object the chain has, by inference in the item at the cursor.
-fn inferred_attributes(ctx: &mut Ctx<'_>, chain: &str) {
+/// Attributes of whatever object the chain before the dot at `dot` has: the type the item's
+/// check inferred for it (in its scopes: a `for` variable, `each`, `self`), else, when the
+/// check recorded none (the item does not parse yet, as with nothing typed after the dot), the
+/// chain's type in the item's context.
+fn inferred_attributes(ctx: &mut Ctx<'_>, chain: &str, dot: usize) {
     if chain.is_empty() {
         return;
     }
-    let (expr, errors) = skel_syntax::parse_expr(chain);
-    if !errors.is_empty() {
-        return;
-    }
     let parse = skel_db::parse(ctx.db, ctx.file);
-    let index = resolve::top_at(parse, ctx.cursor as TextSize).map_or(0, |(i, _)| i);
+    let top = resolve::top_at(parse, ctx.cursor as TextSize);
+    let index = top.map_or(0, |(i, _)| i);
     let item = ItemRef {
         file: ctx.file,
         index,
     };
-    let ty = skel_types::expr_type_in_item(ctx.db, item, &expr);
+    let checked = top.and_then(|(_, top)| {
+        let start = (dot - chain.len()) as TextSize;
+        let receiver = TextRange::new(
+            start.checked_sub(top.offset)?,
+            (dot as TextSize).checked_sub(top.offset)?,
+        );
+        skel_types::item_types(ctx.db, ctx.file, index)
+            .get(receiver)
+            .cloned()
+    });
+    let ty = match checked {
+        Some(ty) => ty,
+        None => {
+            let (expr, errors) = skel_syntax::parse_expr(chain);
+            if !errors.is_empty() {
+                return;
+            }
+            skel_types::expr_type_in_item(ctx.db, item, &expr)
+        }
+    };
     if let Type::Object(o) = ty {
         for (name, t) in &o.attrs {
             ctx.add(name, CompletionKind::Attribute, Some(short_type(t, 80)));

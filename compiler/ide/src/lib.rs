@@ -12,6 +12,7 @@ mod hints;
 mod hover;
 mod references;
 mod rename;
+pub use rename::RenameError;
 mod resolve;
 mod scan;
 mod symbols;
@@ -191,13 +192,17 @@ pub fn references(
 }
 
 /// The range of the name that would be renamed, or why renaming here is refused.
-pub fn prepare_rename(db: &dyn Db, position: FilePosition) -> Result<TextRange, String> {
+pub fn prepare_rename(db: &dyn Db, position: FilePosition) -> Result<TextRange, RenameError> {
     rename::prepare_rename(db, position)
 }
 
 /// Rename the definition at `position` and every reference, across modules; refuses with a
 /// reason when unsafe (invalid identifier, name already taken, not a renameable symbol).
-pub fn rename(db: &dyn Db, position: FilePosition, new_name: &str) -> Result<SourceChange, String> {
+pub fn rename(
+    db: &dyn Db,
+    position: FilePosition,
+    new_name: &str,
+) -> Result<SourceChange, RenameError> {
     rename::rename(db, position, new_name)
 }
 

@@ -3,6 +3,8 @@
 //! calls. Refuses invalid names, names already taken and files with syntax errors where a use
 //! may hide.
 
+use std::path::PathBuf;
+
 use skel_db::Db;
 use skel_syntax::TextRange;
 
@@ -10,9 +12,31 @@ use crate::references::{all_refs, home_dir, search_scope};
 use crate::resolve::{self, Ref, Symbol};
 use crate::{FilePosition, SourceChange, TextEdit};
 
-fn renameable_at(db: &dyn Db, position: FilePosition) -> Result<Ref, String> {
-    let r = resolve::symbol_at(db, position.file, position.offset)
-        .ok_or_else(|| "nothing to rename here".to_string())?;
+/// Why a rename is refused; the message is what the editor shows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RenameError {
+    /// No symbol at the position.
+    #[error("nothing to rename here")]
+    NothingHere,
+    #[error("built-in functions cannot be renamed")]
+    Function,
+    #[error("built-in references cannot be renamed")]
+    BuiltinReference,
+    #[error("attributes are defined by the provider schema and cannot be renamed")]
+    SchemaAttribute,
+    #[error("`{0}` is not a valid identifier")]
+    InvalidName(String),
+    /// The new name is taken by `what` (`an output`) in the same module.
+    #[error("{what} named `{name}` already exists")]
+    Taken { what: &'static str, name: String },
+    /// `file` has a syntax error in a part that mentions the old name: a use may hide there.
+    #[error("cannot rename: {} has syntax errors where `{name}` is used", file.display())]
+    SyntaxErrors { file: PathBuf, name: String },
+}
+
+fn renameable_at(db: &dyn Db, position: FilePosition) -> Result<Ref, RenameError> {
+    let r =
+        resolve::symbol_at(db, position.file, position.offset).ok_or(RenameError::NothingHere)?;
     match r.symbol {
         Symbol::Variable { .. }
         | Symbol::Local { .. }
@@ -20,15 +44,16 @@ fn renameable_at(db: &dyn Db, position: FilePosition) -> Result<Ref, String> {
         | Symbol::Data { .. }
         | Symbol::ModuleCall { .. }
         | Symbol::Output { .. } => Ok(r),
-        Symbol::Function(_) => Err("built-in functions cannot be renamed".into()),
-        Symbol::Builtin { .. } => Err("built-in references cannot be renamed".into()),
-        Symbol::ResourceAttr { .. } => {
-            Err("attributes are defined by the provider schema and cannot be renamed".into())
-        }
+        Symbol::Function(_) => Err(RenameError::Function),
+        Symbol::Builtin { .. } => Err(RenameError::BuiltinReference),
+        Symbol::ResourceAttr { .. } => Err(RenameError::SchemaAttribute),
     }
 }
 
-pub(crate) fn prepare_rename(db: &dyn Db, position: FilePosition) -> Result<TextRange, String> {
+pub(crate) fn prepare_rename(
+    db: &dyn Db,
+    position: FilePosition,
+) -> Result<TextRange, RenameError> {
     renameable_at(db, position).map(|r| r.range)
 }
 
@@ -52,7 +77,7 @@ fn old_name(symbol: &Symbol) -> &str {
     }
 }
 
-fn taken(db: &dyn Db, symbol: &Symbol, new_name: &str) -> Option<String> {
+fn taken(db: &dyn Db, symbol: &Symbol, new_name: &str) -> Option<RenameError> {
     let index = skel_hir::module_index(db, home_dir(symbol)?);
     let n = new_name.to_string();
     let what = match symbol {
@@ -68,17 +93,17 @@ fn taken(db: &dyn Db, symbol: &Symbol, new_name: &str) -> Option<String> {
         }
         _ => return None,
     };
-    Some(format!("{what} named `{new_name}` already exists"))
+    Some(RenameError::Taken { what, name: n })
 }
 
 pub(crate) fn rename(
     db: &dyn Db,
     position: FilePosition,
     new_name: &str,
-) -> Result<SourceChange, String> {
+) -> Result<SourceChange, RenameError> {
     let r = renameable_at(db, position)?;
     if !is_identifier(new_name) {
-        return Err(format!("`{new_name}` is not a valid identifier"));
+        return Err(RenameError::InvalidName(new_name.to_string()));
     }
     let old = old_name(&r.symbol).to_string();
     if old == new_name {
@@ -104,10 +129,10 @@ pub(crate) fn rename(
                     .unwrap_or(error.range);
                 let slice = text.get(region.as_usize_range()).unwrap_or("");
                 if slice.contains(old.as_str()) {
-                    return Err(format!(
-                        "cannot rename: {} has syntax errors where `{old}` is used",
-                        file.path(db).display()
-                    ));
+                    return Err(RenameError::SyntaxErrors {
+                        file: file.path(db).to_path_buf(),
+                        name: old,
+                    });
                 }
             }
         }

@@ -483,7 +483,7 @@ pub(crate) fn known_modules(db: &dyn Db) -> Vec<Directory> {
         .files()
         .all_files()
         .iter()
-        .filter(|f| f.path(db).extension().is_some_and(|e| e == "skel"))
+        .filter(|f| skel_db::is_config_file(f.path(db)))
         .filter_map(|f| f.path(db).parent().map(|p| p.to_path_buf()))
         .collect();
     dirs.sort();

@@ -19,7 +19,10 @@ pub(crate) fn lower_encryption(
         let Some(top) = parse.file.items.get(item.index as usize) else {
             continue;
         };
-        let Item::Block(settings) = &*top.item else {
+        let Some(ast) = skel_db::item_ast(db, item.file, item.index) else {
+            continue;
+        };
+        let Item::Block(settings) = &*ast else {
             continue;
         };
         let at = |block: &Block| {

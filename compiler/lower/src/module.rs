@@ -38,7 +38,11 @@ pub(crate) fn lower_module(
         let Some(top) = parse.file.items.get(item.index as usize) else {
             continue;
         };
-        let Item::Block(block) = &*top.item else {
+        // The block as override files leave it.
+        let Some(ast) = skel_db::item_ast(db, item.file, item.index) else {
+            continue;
+        };
+        let Item::Block(block) = &*ast else {
             continue;
         };
         let cx = BlockCx {

@@ -133,6 +133,20 @@ impl<'de> Deserialize<'de> for InstanceAddr {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct AddrParseError(pub String);
 
+/// What is wrong with an instance key (`[0]`, `["a"]`) in an address.
+#[derive(Debug, thiserror::Error)]
+enum KeyError {
+    #[error("unterminated key string")]
+    UnterminatedString,
+    /// A quoted key that is no JSON string, with the JSON parser's message.
+    #[error("{0}")]
+    BadString(String),
+    #[error("expected `]`")]
+    ExpectedBracket,
+    #[error("an index must be a number or a quoted string")]
+    BadIndex,
+}
+
 impl fmt::Display for AddrParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -154,7 +168,7 @@ impl FromStr for InstanceAddr {
                 let name = parser
                     .ident()
                     .ok_or_else(|| err("expected a module name"))?;
-                let key = parser.key().map_err(|m| err(&m))?;
+                let key = parser.key().map_err(|m| err(&m.to_string()))?;
                 module.push((name, key));
                 if !parser.eat(".") {
                     return Err(err("expected a resource after the module path"));
@@ -177,7 +191,7 @@ impl FromStr for InstanceAddr {
         let name = parser
             .ident()
             .ok_or_else(|| err("expected a resource name"))?;
-        let key = parser.key().map_err(|m| err(&m))?;
+        let key = parser.key().map_err(|m| err(&m.to_string()))?;
         if !parser.rest.is_empty() {
             return Err(err(&format!("unexpected `{}`", parser.rest)));
         }
@@ -223,7 +237,7 @@ impl FromStr for ProviderKey {
             let name = parser
                 .ident()
                 .ok_or_else(|| err("expected a module name"))?;
-            let key = parser.key().map_err(|m| err(&m))?;
+            let key = parser.key().map_err(|m| err(&m.to_string()))?;
             module.push((name, key));
             if !parser.eat(".") {
                 return Err(err("expected a provider after the module path"));
@@ -280,7 +294,7 @@ impl Parser<'_> {
         Some(ident.to_string())
     }
 
-    fn key(&mut self) -> Result<InstanceKey, String> {
+    fn key(&mut self) -> Result<InstanceKey, KeyError> {
         if !self.eat("[") {
             return Ok(InstanceKey::None);
         }
@@ -298,19 +312,20 @@ impl Parser<'_> {
                     _ => escaped = false,
                 }
             }
-            let end = end.ok_or("unterminated key string")?;
-            let key: String = serde_json::from_str(&self.rest[..end]).map_err(|e| e.to_string())?;
+            let end = end.ok_or(KeyError::UnterminatedString)?;
+            let key: String = serde_json::from_str(&self.rest[..end])
+                .map_err(|e| KeyError::BadString(e.to_string()))?;
             self.rest = &self.rest[end..];
             if !self.eat("]") {
-                return Err("expected `]`".into());
+                return Err(KeyError::ExpectedBracket);
             }
             return Ok(InstanceKey::Str(key));
         }
-        let end = self.rest.find(']').ok_or("expected `]`")?;
+        let end = self.rest.find(']').ok_or(KeyError::ExpectedBracket)?;
         let index: i64 = self.rest[..end]
             .trim()
             .parse()
-            .map_err(|_| "an index must be a number or a quoted string".to_string())?;
+            .map_err(|_| KeyError::BadIndex)?;
         self.rest = &self.rest[end + 1..];
         Ok(InstanceKey::Int(index))
     }

@@ -8,28 +8,31 @@ use std::time::Duration;
 /// The longest duration accepted: 30 days.
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// `text` as a duration, or why it is not one (a message for the user, without the value's
-/// context: the caller names the argument).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Why a text is not a duration; the message has no context (the caller names the argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not Go's duration syntax (or negative, or not finite).
+    #[error("it is not a duration such as \"30s\", \"5m\" or \"1h30m\"")]
+    Syntax,
+    /// Longer than [`MAX_DURATION`].
+    #[error("it is longer than the {max_hours}h skel accepts", max_hours = MAX_DURATION.as_secs() / 3600)]
+    TooLong,
+}
+
+/// `text` as a duration, or why it is not one.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
-    let too_long = || {
-        format!(
-            "it is longer than the {}h skel accepts",
-            MAX_DURATION.as_secs() / 3600
-        )
-    };
-    let syntax = || "it is not a duration such as \"30s\", \"5m\" or \"1h30m\"".to_string();
     if text.is_empty() {
-        return Err(syntax());
+        return Err(DurationError::Syntax);
     }
     if let Ok(secs) = text.parse::<f64>() {
         if !secs.is_finite() || secs < 0.0 || text.contains(['e', 'E', 'x', 'X']) {
-            return Err(syntax());
+            return Err(DurationError::Syntax);
         }
         return Duration::try_from_secs_f64(secs)
             .ok()
             .filter(|d| *d <= MAX_DURATION)
-            .ok_or_else(too_long);
+            .ok_or(DurationError::TooLong);
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -38,9 +41,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(syntax());
+            return Err(DurationError::Syntax);
         }
-        let value: f64 = rest[..num_len].parse().map_err(|_| syntax())?;
+        let value: f64 = rest[..num_len].parse().map_err(|_| DurationError::Syntax)?;
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -52,7 +55,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            _ => return Err(syntax()),
+            _ => return Err(DurationError::Syntax),
         };
         rest = &rest[unit_len..];
         total += value * scale;
@@ -60,7 +63,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(total)
         .ok()
         .filter(|d| *d <= MAX_DURATION)
-        .ok_or_else(too_long)
+        .ok_or(DurationError::TooLong)
 }
 
 #[cfg(test)]
@@ -89,5 +92,15 @@ mod tests {
         ] {
             assert!(parse_duration(absurd).is_err(), "{absurd:?} was accepted");
         }
+        assert_eq!(parse_duration("721h"), Err(DurationError::TooLong));
+        assert_eq!(
+            DurationError::TooLong.to_string(),
+            "it is longer than the 720h skel accepts"
+        );
+        assert_eq!(parse_duration("5 minutes"), Err(DurationError::Syntax));
+        assert_eq!(
+            DurationError::Syntax.to_string(),
+            "it is not a duration such as \"30s\", \"5m\" or \"1h30m\""
+        );
     }
 }

@@ -21,7 +21,36 @@ use serde::Deserialize;
 use crate::model::{
     AttributeSchema, BlockSchema, NestedBlockSchema, Nesting, ProviderSchema, ResourceSchema,
 };
-use crate::parse_type::parse_type;
+use crate::parse_type::{parse_type, TypeSyntaxError};
+
+/// A schema file that cannot be loaded; `path` names the attribute or block (`resource aws_vpc.tags`).
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// Not JSON of the schema format.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// An error in one of the embedded files.
+    #[error("schema file {file}: {source}")]
+    File {
+        file: String,
+        source: Box<SchemaError>,
+    },
+    /// Two files (or one) define the same provider.
+    #[error("schema file {file}: provider `{provider}` defined twice")]
+    DuplicateProvider { file: String, provider: String },
+    /// `derived_from` names no attribute of the block.
+    #[error("{path}: derived_from names `{missing}`, which is not an attribute")]
+    UnknownDerivedFrom { path: String, missing: String },
+    /// An attribute type that is no type constraint.
+    #[error("{path}: {source}")]
+    Type {
+        path: String,
+        source: TypeSyntaxError,
+    },
+    /// A name used for an attribute and a nested block of the same block.
+    #[error("{path}: both an attribute and a block")]
+    AttributeAndBlock { path: String },
+}
 
 /// The embedded data files, by file name.
 pub const DATA_FILES: &[(&str, &str)] = &[
@@ -30,15 +59,19 @@ pub const DATA_FILES: &[(&str, &str)] = &[
     ("kubernetes.json", include_str!("../data/kubernetes.json")),
 ];
 
-pub(crate) fn load_embedded() -> Result<Vec<ProviderSchema>, String> {
+pub(crate) fn load_embedded() -> Result<Vec<ProviderSchema>, SchemaError> {
     let mut out: Vec<ProviderSchema> = Vec::new();
     for (file, text) in DATA_FILES {
-        for p in load_str(text).map_err(|e| format!("schema file {file}: {e}"))? {
+        let loaded = load_str(text).map_err(|e| SchemaError::File {
+            file: file.to_string(),
+            source: Box::new(e),
+        })?;
+        for p in loaded {
             if out.iter().any(|q| q.name == p.name) {
-                return Err(format!(
-                    "schema file {file}: provider `{}` defined twice",
-                    p.name
-                ));
+                return Err(SchemaError::DuplicateProvider {
+                    file: file.to_string(),
+                    provider: p.name,
+                });
             }
             out.push(p);
         }
@@ -47,8 +80,8 @@ pub(crate) fn load_embedded() -> Result<Vec<ProviderSchema>, String> {
 }
 
 /// Parses one schema file (one provider object or an array of them).
-pub fn load_str(text: &str) -> Result<Vec<ProviderSchema>, String> {
-    let raw: RawFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn load_str(text: &str) -> Result<Vec<ProviderSchema>, SchemaError> {
+    let raw: RawFile = serde_json::from_str(text)?;
     let raws = match raw {
         RawFile::One(p) => vec![p],
         RawFile::Many(ps) => ps,
@@ -138,7 +171,7 @@ struct RawNestedBlock {
 }
 
 impl RawProvider {
-    fn convert(self) -> Result<ProviderSchema, String> {
+    fn convert(self) -> Result<ProviderSchema, SchemaError> {
         let name = self.name;
         let config = convert_block(
             self.config.description,
@@ -161,7 +194,7 @@ impl RawProvider {
                         },
                     ))
                 })
-                .collect::<Result<BTreeMap<_, _>, String>>()
+                .collect::<Result<BTreeMap<_, _>, SchemaError>>()
         };
         Ok(ProviderSchema {
             resources: convert_all(self.resources, "resource")?,
@@ -177,18 +210,22 @@ fn convert_block(
     attributes: BTreeMap<String, RawAttribute>,
     blocks: BTreeMap<String, RawNestedBlock>,
     path: &str,
-) -> Result<BlockSchema, String> {
+) -> Result<BlockSchema, SchemaError> {
     for (k, a) in &attributes {
         if let Some(missing) = a.derived_from.iter().find(|d| !attributes.contains_key(*d)) {
-            return Err(format!(
-                "{path}.{k}: derived_from names `{missing}`, which is not an attribute"
-            ));
+            return Err(SchemaError::UnknownDerivedFrom {
+                path: format!("{path}.{k}"),
+                missing: missing.clone(),
+            });
         }
     }
     let attributes = attributes
         .into_iter()
         .map(|(k, a)| {
-            let ty = parse_type(&a.ty).map_err(|e| format!("{path}.{k}: {e}"))?;
+            let ty = parse_type(&a.ty).map_err(|source| SchemaError::Type {
+                path: format!("{path}.{k}"),
+                source,
+            })?;
             Ok((
                 k,
                 AttributeSchema {
@@ -204,12 +241,14 @@ fn convert_block(
                 },
             ))
         })
-        .collect::<Result<BTreeMap<_, _>, String>>()?;
+        .collect::<Result<BTreeMap<_, _>, SchemaError>>()?;
     let blocks = blocks
         .into_iter()
         .map(|(k, b)| {
             if attributes.contains_key(&k) {
-                return Err(format!("{path}.{k}: both an attribute and a block"));
+                return Err(SchemaError::AttributeAndBlock {
+                    path: format!("{path}.{k}"),
+                });
             }
             let block = convert_block(
                 b.description,
@@ -228,7 +267,7 @@ fn convert_block(
                 },
             ))
         })
-        .collect::<Result<BTreeMap<_, _>, String>>()?;
+        .collect::<Result<BTreeMap<_, _>, SchemaError>>()?;
     Ok(BlockSchema {
         attributes,
         blocks,

@@ -10,14 +10,40 @@ use skel_value::{ObjectType, Type, Value};
 /// `optional(T, default)` with a literal default (string, number, bool or null). Attribute
 /// separators may be commas or newlines; whitespace is insignificant. The output of
 /// `Type`'s `Display` parses back to the same type.
-pub fn parse_type(s: &str) -> Result<Type, String> {
+pub fn parse_type(s: &str) -> Result<Type, TypeSyntaxError> {
     let mut p = Parser { src: s, pos: 0 };
     let ty = p.ty()?;
     p.skip_ws();
     if p.pos != s.len() {
-        return Err(p.error("unexpected trailing input"));
+        return Err(p.error(TypeProblem::TrailingInput));
     }
     Ok(ty)
+}
+
+/// A type constraint that does not parse: the text, what was wrong, and the byte offset where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid type `{text}`: {problem} at offset {offset}")]
+pub struct TypeSyntaxError {
+    pub text: String,
+    pub problem: TypeProblem,
+    pub offset: usize,
+}
+
+/// What is wrong in a type constraint.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TypeProblem {
+    #[error("unexpected trailing input")]
+    TrailingInput,
+    #[error("expected `{0}`")]
+    Expected(char),
+    #[error("expected a name")]
+    ExpectedName,
+    #[error("duplicate attribute `{0}`")]
+    DuplicateAttribute(String),
+    #[error("unknown type `{0}`")]
+    UnknownType(String),
+    #[error("expected a literal default (string, number, bool or null)")]
+    ExpectedLiteral,
 }
 
 struct Parser<'a> {
@@ -30,8 +56,12 @@ impl<'a> Parser<'a> {
         &self.src[self.pos..]
     }
 
-    fn error(&self, msg: &str) -> String {
-        format!("invalid type `{}`: {msg} at offset {}", self.src, self.pos)
+    fn error(&self, problem: TypeProblem) -> TypeSyntaxError {
+        TypeSyntaxError {
+            text: self.src.to_string(),
+            problem,
+            offset: self.pos,
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -53,15 +83,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, c: char) -> Result<(), String> {
+    fn expect(&mut self, c: char) -> Result<(), TypeSyntaxError> {
         if self.eat(c) {
             Ok(())
         } else {
-            Err(self.error(&format!("expected `{c}`")))
+            Err(self.error(TypeProblem::Expected(c)))
         }
     }
 
-    fn ident(&mut self) -> Result<&'a str, String> {
+    fn ident(&mut self) -> Result<&'a str, TypeSyntaxError> {
         self.skip_ws();
         let start = self.pos;
         let len = self
@@ -69,13 +99,13 @@ impl<'a> Parser<'a> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
             .unwrap_or(self.rest().len());
         if len == 0 {
-            return Err(self.error("expected a name"));
+            return Err(self.error(TypeProblem::ExpectedName));
         }
         self.pos += len;
         Ok(&self.src[start..start + len])
     }
 
-    fn ty(&mut self) -> Result<Type, String> {
+    fn ty(&mut self) -> Result<Type, TypeSyntaxError> {
         let start = self.pos;
         let word = self.ident()?;
         match word {
@@ -122,7 +152,7 @@ impl<'a> Parser<'a> {
                     }
                     let (ty, optional) = self.object_attr_type()?;
                     if obj.attrs.insert(name.clone(), ty).is_some() {
-                        return Err(self.error(&format!("duplicate attribute `{name}`")));
+                        return Err(self.error(TypeProblem::DuplicateAttribute(name)));
                     }
                     if let Some(default) = optional {
                         obj.optional.insert(name, default);
@@ -135,13 +165,13 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 self.pos = start;
-                Err(self.error(&format!("unknown type `{word}`")))
+                Err(self.error(TypeProblem::UnknownType(word.to_string())))
             }
         }
     }
 
     /// An object attribute's type; the second part is `Some(default)` when it is `optional(…)`.
-    fn object_attr_type(&mut self) -> Result<(Type, Option<Option<Value>>), String> {
+    fn object_attr_type(&mut self) -> Result<(Type, Option<Option<Value>>), TypeSyntaxError> {
         self.skip_ws();
         if let Some(after) = self.rest().strip_prefix("optional") {
             if after.trim_start().starts_with('(') {
@@ -161,7 +191,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A literal default value: a JSON string, a number, `true`, `false` or `null`.
-    fn literal(&mut self) -> Result<Value, String> {
+    fn literal(&mut self) -> Result<Value, TypeSyntaxError> {
         self.skip_ws();
         let rest = self.rest();
         let len = if rest.starts_with('"') {
@@ -183,7 +213,7 @@ impl<'a> Parser<'a> {
                 self.pos += len;
                 Ok(Value::from_json(&json))
             }
-            _ => Err(self.error("expected a literal default (string, number, bool or null)")),
+            _ => Err(self.error(TypeProblem::ExpectedLiteral)),
         }
     }
 }
@@ -259,5 +289,21 @@ mod tests {
         ] {
             assert!(parse_type(s).is_err(), "{s:?} should not parse");
         }
+        let e = parse_type("list(strin)").unwrap_err();
+        assert_eq!(e.problem, TypeProblem::UnknownType("strin".into()));
+        assert_eq!(e.offset, 5);
+        assert_eq!(
+            e.to_string(),
+            "invalid type `list(strin)`: unknown type `strin` at offset 5"
+        );
+        let e = parse_type("object({a=string,a=number})").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid type `object({a=string,a=number})`: duplicate attribute `a` at offset 25"
+        );
+        assert_eq!(
+            parse_type("list(string").unwrap_err().to_string(),
+            "invalid type `list(string`: expected `)` at offset 11"
+        );
     }
 }

@@ -365,7 +365,21 @@ fn accessors() {
 
 #[test]
 fn loader_rejects_bad_files() {
-    assert!(load_str(r#"{"name":"x","resources":{"x_a":{"description":"d","attributes":{"id":{"type":"strin","computed":true,"description":"d"}}}}}"#).is_err());
+    let err = load_str(r#"{"name":"x","resources":{"x_a":{"description":"d","attributes":{"id":{"type":"strin","computed":true,"description":"d"}}}}}"#).unwrap_err();
+    let crate::SchemaError::Type { path, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(path, "resource x_a.id");
+    assert_eq!(source.offset, 0);
+    assert_eq!(
+        err.to_string(),
+        "resource x_a.id: invalid type `strin`: unknown type `strin` at offset 0"
+    );
+    let err = load_str(r#"{"name":"x","resources":{"x_a":{"description":"d","attributes":{"id":{"type":"string","description":"d"}},"blocks":{"id":{"nesting":"list","description":"d"}}}}}"#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "resource x_a.id: both an attribute and a block"
+    );
     assert!(load_str(r#"{"name":"x","resources":{"x_a":{"description":"d","attributes":{"id":{"type":"string","computd":true,"description":"d"}}}}}"#).is_err());
     let ok = load_str(r#"[{"name":"x","resources":{"x_a":{"description":"d","attributes":{"id":{"type":"string","computed":true,"description":"d"}}}}}]"#).unwrap();
     assert_eq!(

@@ -14,10 +14,15 @@ use crate::workdir::{self, DirUse};
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let root = workdir::root_dir(&args.dir.get()?, "check", DirUse::Reads)?;
     let db = SkelDatabase::default();
-    if db.directory(&root).skel_files(&db).is_empty() {
+    let directory = db.directory(&root);
+    // A directory of `.tf.json` files only is checked: each gets its diagnostic.
+    if directory.skel_files(&db).is_empty() && directory.json_files(&db).is_empty() {
         return Err(workdir::hinted(
-            format!("no .skel files in {}", workdir::shown(&root).display()),
-            "give the directory of a root module (the `.skel` files of one module)",
+            format!(
+                "no .skel files (nor .tf files) in {}",
+                workdir::shown(&root).display()
+            ),
+            "give the directory of a root module (the `.skel` or `.tf` files of one module)",
         ));
     }
     let (diagnostics, hidden) = check_dir(&db, &root, &args.vars, args.require_vars)?;

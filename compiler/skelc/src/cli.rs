@@ -57,6 +57,9 @@ pub enum Command {
     Refresh(RefreshArgs),
     /// Remove a stale state lock: `skelc force-unlock LOCK_ID [DIR]`.
     ForceUnlock(UnlockArgs),
+    /// Turn a Terraform module into a skel one: rename `.tf` to `.skel`, `.tfvars` to
+    /// `.skelvars`, and `terraform { }` blocks to `skel { }`.
+    Port(PortArgs),
 }
 
 /// The root module's directory: the positional `[DIR]` every command that reads a
@@ -210,6 +213,18 @@ pub struct DestroyArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PortArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Print what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also port subdirectories (hidden ones, such as `.terraform`, are skipped).
+    #[arg(long, short)]
+    pub recursive: bool,
 }
 
 #[derive(clap::Args, Debug)]

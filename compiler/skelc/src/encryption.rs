@@ -231,7 +231,7 @@ pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateS
         .map(|entries| {
             entries
                 .flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == "skel"))
+                .any(|e| skel_db::is_config_file(&e.path()))
         })
         .unwrap_or(false);
     if !has_config {

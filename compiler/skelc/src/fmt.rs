@@ -1,4 +1,4 @@
-//! `skelc fmt`: rewrite `.skel` and `.skelvars` files in the canonical format; `--check` only
+//! `skelc fmt`: rewrite `.skel`/`.tf` and `.skelvars`/`.tfvars` files in the canonical format; `--check` only
 //! reports, `--diff` prints a unified diff; syntax errors are reported as `check` reports them.
 
 use std::path::{Path, PathBuf};
@@ -130,7 +130,7 @@ fn collect(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> anyhow::Resul
             }
         } else if path
             .extension()
-            .is_some_and(|e| e == "skel" || e == "skelvars")
+            .is_some_and(|e| e == "skel" || e == "skelvars" || e == "tf" || e == "tfvars")
         {
             out.push(path);
         }

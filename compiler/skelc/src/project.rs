@@ -56,8 +56,8 @@ pub fn load_with(
     let root = root.to_path_buf();
     let db = SkelDatabase::default();
     let directory = db.directory(&root);
-    if directory.skel_files(&db).is_empty() {
-        return Err(anyhow::anyhow!("no .skel files in {}", root.display()).into());
+    if directory.skel_files(&db).is_empty() && directory.json_files(&db).is_empty() {
+        return Err(anyhow::anyhow!("no .skel files (nor .tf files) in {}", root.display()).into());
     }
     let mut values = match vars {
         Some(vars) => crate::vars::collect(&db, &root, vars)?,

@@ -163,7 +163,11 @@ fn runtime_errors_use_the_same_format() {
     let (_tmp, dir) = project(&[("main.skel", config)]);
     let out = skelc(&dir, &["plan"]).run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("error: local_file.bad: "), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error[invalid-argument]: local_file.bad: "),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("file_permission"), "{out:?}");
     assert!(out.stderr.contains("╭─[main.skel:1:1]"), "{out:?}");
     assert!(
@@ -173,9 +177,29 @@ fn runtime_errors_use_the_same_format() {
     let out = skelc(&dir, &["plan"]).run_in_terminal("");
     assert!(
         out.stderr
-            .contains("\u{1b}[1;31merror\u{1b}[0m\u{1b}[1m: local_file.bad: "),
+            .contains("\u{1b}[1;31merror[invalid-argument]\u{1b}[0m\u{1b}[1m: local_file.bad: "),
         "{out:?}"
     );
+}
+
+/// A value known only at plan time that fails to convert: the error has its code, points at
+/// the expression, and is printed once although two outputs read the local.
+#[test]
+fn an_evaluation_error_has_a_code_and_is_printed_once() {
+    let config = "variable \"s\" {\n  type    = string\n  default = \"abc\"\n}\n\nlocals {\n  n = tonumber(var.s)\n}\n\noutput \"a\" {\n  value = local.n\n}\n\noutput \"b\" {\n  value = local.n + 1\n}\n";
+    let (_tmp, dir) = project(&[("main.skel", config)]);
+    for verb in [&["plan"][..], &["run", "--auto-approve"]] {
+        let out = skelc(&dir, verb).run();
+        assert_eq!(out.code, 1, "{out:?}");
+        let header = "error[evaluation-error]: local.n: error in tonumber(): ";
+        assert_eq!(out.stderr.matches(header).count(), 1, "{out:?}");
+        assert!(
+            out.stderr.contains("\"abc\" is not a decimal number"),
+            "{out:?}"
+        );
+        assert!(out.stderr.contains("╭─[main.skel:7:3]"), "{out:?}");
+        assert!(!out.stderr.contains("error: "), "{out:?}");
+    }
 }
 
 #[test]

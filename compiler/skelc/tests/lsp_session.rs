@@ -229,3 +229,36 @@ fn requests_answer_well_formed() {
     assert!(server.request("textDocument/hover", untitled).is_null());
     server.shutdown();
 }
+
+#[test]
+fn tf_files_are_checked_like_skel_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let module = root.join("infra");
+    std::fs::create_dir_all(&module).unwrap();
+    // Saved on Windows: a byte-order mark and CRLF; the error is on the first line.
+    let main = module.join("main.tf");
+    std::fs::write(
+        &main,
+        "\u{FEFF}output \"x\" { value = var.nope }\r\nvariable \"v\" {\r\n  default = 1\r\n}\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("override.tf"),
+        "variable \"v\" {\n  default = 2\n}\n",
+    )
+    .unwrap();
+    let (mut server, _) = Server::start(&root, &[]);
+    // The workspace scan found the `.tf` module; the mark is no column.
+    let list = server.diagnostics_where(&uri(&main), |l| !l.is_empty());
+    assert_eq!(codes(&list), ["unresolved-reference"]);
+    assert_eq!(start_of(&list[0]), (0, 21));
+
+    // Opening a new `.tf` file in the module checks it with the others.
+    let extra = module.join("extra.tf");
+    server.open(&extra, "output \"y\" {\n  value = var.v + var.missing\n}\n");
+    let list = server.diagnostics_where(&uri(&extra), |l| !l.is_empty());
+    assert_eq!(codes(&list), ["unresolved-reference"]);
+    assert_eq!(start_of(&list[0]), (1, 18));
+    server.shutdown();
+}

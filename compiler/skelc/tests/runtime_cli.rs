@@ -877,7 +877,11 @@ fn provider_errors_are_reported() {
     .unwrap();
     let out = skelc(&dir, &["run", d(&dir), "--auto-approve"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("error: local_file.blocked:"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("error[provider-error]: local_file.blocked:"),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("Not a directory"), "{out:?}");
     assert!(out.stderr.contains("Apply failed"), "{out:?}");
     assert_eq!(addresses(&dir), ["local_file.note", "null_resource.marker"]);

@@ -12,7 +12,27 @@ use crate::ast::*;
 use crate::{parse, SyntaxError};
 
 /// Formats a file; refuses (returning the errors) when it has syntax errors.
+///
+/// The file's conventions are kept: a byte-order mark at the start stays, and a file whose
+/// first line ends with CRLF gets CRLF on every line (heredoc lines included), as editors on
+/// Windows expect; otherwise every line ends with LF.
 pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
+    const BOM: char = '\u{FEFF}';
+    let crlf = text.find('\n').is_some_and(|i| text[..i].ends_with('\r'));
+    let out = format_lf(text)?;
+    let out = if crlf {
+        out.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        out
+    };
+    if text.starts_with(BOM) && !out.starts_with(BOM) {
+        return Ok(format!("{BOM}{out}"));
+    }
+    Ok(out)
+}
+
+/// [`format`] with the printer's own line ends (LF) and without the byte-order mark.
+fn format_lf(text: &str) -> Result<String, Vec<SyntaxError>> {
     let parsed = parse(text);
     if !parsed.errors.is_empty() {
         return Err(parsed.errors);

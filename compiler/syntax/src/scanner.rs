@@ -154,7 +154,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     let mut last_end = 0usize;
     let mut depth_max = 0u32;
     let mut extra_depth = 0u32; // directive nesting and pending `?`
-    let mut i = 0usize;
+    let mut i = bom_len(text, mode);
     let n = bytes.len();
     while i < n {
         let b = bytes[i];
@@ -406,18 +406,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     }
     // End of text: close what is open.
     let unclosed = stack.len() > 1;
-    for o in stack.iter().skip(1) {
-        let (msg, len) = match o.ctx {
-            Ctx::Body { .. } | Ctx::Object => ("unclosed `{`", 1),
-            Ctx::Group(b')') => ("unclosed `(`", 1),
-            Ctx::Group(b']') => ("unclosed `[`", 1),
-            Ctx::Group(_) => ("unclosed `{`", 1),
-            Ctx::Interp => ("unclosed template interpolation", 2),
-            Ctx::Quoted => ("unterminated string", 1),
-            Ctx::Heredoc { .. } => ("unterminated heredoc", 2),
-        };
-        s.errors.push(err(msg, range(o.pos, (o.pos + len).min(n))));
-    }
+    unclosed_errors(bytes, &stack, base, &mut s.errors);
     if let Some(start) = item_start {
         // An unclosed item extends to the end of the text, so its errors fall inside it.
         let end = if unclosed {
@@ -455,6 +444,57 @@ pub(crate) fn normalize(text: &str, base: usize, soft: &[u32]) -> String {
     }
     // Only ASCII bytes were replaced by ASCII, so the text stays UTF-8.
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// The errors for what is still open at the end of the text. An unterminated heredoc swallowed
+/// everything after it, closers included, so it is the one error reported then: at its `<<`,
+/// naming the marker it waited for (the brackets around it are not reported as unclosed).
+pub(crate) fn unclosed_errors(
+    bytes: &[u8],
+    stack: &[Opener],
+    base: usize,
+    errors: &mut Vec<SyntaxError>,
+) {
+    let n = bytes.len();
+    let range = |a: usize, b: usize| TextRange::from(a + base..b + base);
+    if let Some(o) = stack
+        .iter()
+        .skip(1)
+        .find(|o| matches!(o.ctx, Ctx::Heredoc { .. }))
+    {
+        let (m_start, m_end) = o.marker.unwrap_or((0, 0));
+        let marker = String::from_utf8_lossy(&bytes[m_start..m_end]);
+        errors.push(SyntaxError {
+            message: format!("unterminated heredoc: no line `{marker}` ends it"),
+            range: range(o.pos, (o.pos + 2).min(n)),
+            help: Some(format!(
+                "end the heredoc with a line holding only `{marker}` (indentation allowed)"
+            )),
+        });
+        return;
+    }
+    for o in stack.iter().skip(1) {
+        let (msg, len) = match o.ctx {
+            Ctx::Body { .. } | Ctx::Object => ("unclosed `{`", 1),
+            Ctx::Group(b')') => ("unclosed `(`", 1),
+            Ctx::Group(b']') => ("unclosed `[`", 1),
+            Ctx::Group(_) => ("unclosed `{`", 1),
+            Ctx::Interp => ("unclosed template interpolation", 2),
+            Ctx::Quoted => ("unterminated string", 1),
+            Ctx::Heredoc { .. } => ("unterminated heredoc", 2),
+        };
+        errors.push(err(msg, range(o.pos, (o.pos + len).min(n))));
+    }
+}
+
+/// The length of a UTF-8 byte-order mark opening a file (editors on Windows save one): it is
+/// skipped like whitespace, as HCL does, so every offset after it is unchanged.
+pub(crate) fn bom_len(text: &str, mode: Mode) -> usize {
+    if mode == Mode::File && text.starts_with('\u{FEFF}') {
+        '\u{FEFF}'.len_utf8()
+    } else {
+        0
+    }
 }
 
 pub(crate) fn err(message: &str, range: TextRange) -> SyntaxError {

@@ -63,7 +63,10 @@ fn scanner_errors_are_human() {
     assert_eq!(p.errors[0].message, "unterminated string");
     assert_eq!(file(&p), "ERROR\nb = 1");
     let p = parse("a = <<EOT\nxx\n");
-    assert_eq!(p.errors[0].message, "unterminated heredoc");
+    assert_eq!(
+        p.errors[0].message,
+        "unterminated heredoc: no line `EOT` ends it"
+    );
     let p = parse("/* x\n");
     assert_eq!(p.errors[0].message, "unterminated comment");
     let p = parse("a = (1, 2\n");

@@ -39,7 +39,7 @@ impl InferCtx<'_> {
                 expr.range,
                 format!("Invalid duration for {what}"),
             )
-            .with_span_message(why)
+            .with_span_message(why.to_string())
             .help = Some(format!(
                 "write a duration such as \"30s\", \"5m\" or \"1h30m\" (at most {}h)",
                 skel_schema::MAX_DURATION.as_secs() / 3600

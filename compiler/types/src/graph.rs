@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use skel_db::{Code, Db, Diagnostic, Directory, Span};
 use skel_hir::resolve::{self, Scopes, Target};
-use skel_syntax::{Body, Expr, Item};
+use skel_syntax::{Body, Expr, Item, TextRange};
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 enum Node {
@@ -32,13 +32,25 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
     let index = skel_hir::module_index(db, dir);
     let mut nodes: Vec<(Node, Span)> = Vec::new();
     let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
-    let mut add =
-        |node: Node, span: Span, mut deps: Vec<Node>, edges: &mut HashMap<Node, Vec<Node>>| {
-            deps.sort();
-            deps.dedup();
-            edges.insert(node.clone(), deps);
-            nodes.push((node, span));
-        };
+    // Where each definition first refers to each of its dependencies, for the labels.
+    let mut first_ref: HashMap<(Node, Node), Span> = HashMap::new();
+    let mut add = |node: Node,
+                   span: Span,
+                   item: skel_db::ItemRef,
+                   refs: Vec<(Node, TextRange)>,
+                   edges: &mut HashMap<Node, Vec<Node>>| {
+        let mut deps: Vec<Node> = Vec::with_capacity(refs.len());
+        for (dep, range) in refs {
+            first_ref
+                .entry((node.clone(), dep.clone()))
+                .or_insert_with(|| item.span(range));
+            deps.push(dep);
+        }
+        deps.sort();
+        deps.dedup();
+        edges.insert(node.clone(), deps);
+        nodes.push((node, span));
+    };
     for (name, def) in &index.locals {
         let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) else {
             continue;
@@ -48,7 +60,8 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
             add(
                 Node::Local(name.clone()),
                 def.item.span(def.name_range),
-                expr_deps(&attr.expr),
+                def.item,
+                expr_refs(&attr.expr),
                 &mut edges,
             );
         }
@@ -77,7 +90,8 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
         add(
             node,
             def.item.span(def.name_range),
-            body_deps(&block.body),
+            def.item,
+            body_refs(&block.body),
             &mut edges,
         );
     }
@@ -111,9 +125,23 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
             )
             .with_span_message(chain)
             .with_help("break the cycle: one of these must not depend on the others");
-            for node in path.iter().skip(1) {
-                if let Some(s) = known.get(node) {
-                    d = d.with_label(*s, format!("`{}` is part of the cycle", node.address()));
+            // A label at each reference that makes a link of the cycle, the last one (back to
+            // the start) closing it.
+            let links = path
+                .iter()
+                .zip(path.iter().skip(1).chain(std::iter::once(start)));
+            for (from, to) in links {
+                if let Some(s) = first_ref.get(&(from.clone(), to.clone())) {
+                    let message = if to == start {
+                        format!(
+                            "`{}` refers to `{}`, closing the cycle",
+                            from.address(),
+                            to.address()
+                        )
+                    } else {
+                        format!("`{}` refers to `{}` here", from.address(), to.address())
+                    };
+                    d = d.with_label(*s, message);
                 }
             }
             reported.extend(path);
@@ -125,7 +153,7 @@ pub fn module_cycles(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
 
 /// The definitions the expressions of a body depend on: everything except provisioners and
 /// connections (which run after the resource exists and may use `self`) and `lifecycle`.
-fn body_deps(body: &Body) -> Vec<Node> {
+fn body_refs(body: &Body) -> Vec<(Node, TextRange)> {
     let mut deps = Vec::new();
     let skip =
         |b: &skel_syntax::Block| resolve::binds_self(&b.ident.name) || b.ident.name == "lifecycle";
@@ -133,16 +161,16 @@ fn body_deps(body: &Body) -> Vec<Node> {
         body,
         &mut Scopes::<()>::default(),
         &skip,
-        &mut |e, scopes| deps.extend(reference_node(e, scopes)),
+        &mut |e, scopes| deps.extend(reference_node(e, scopes).map(|n| (n, e.range))),
     );
     deps
 }
 
-/// The definitions an expression depends on.
-fn expr_deps(expr: &Expr) -> Vec<Node> {
+/// The definitions an expression depends on, each with the range of the reference.
+fn expr_refs(expr: &Expr) -> Vec<(Node, TextRange)> {
     let mut deps = Vec::new();
     resolve::walk_expr(expr, &mut Scopes::<()>::default(), &mut |e, scopes| {
-        deps.extend(reference_node(e, scopes))
+        deps.extend(reference_node(e, scopes).map(|n| (n, e.range)))
     });
     deps
 }
@@ -170,10 +198,14 @@ pub fn locals_in_dependency_order(db: &dyn Db, dir: Directory) -> Vec<(skel_db::
         if let Some(ast) = skel_db::item_ast(db, def.item.file, def.item.index) {
             if let Item::Block(block) = &*ast {
                 if let Some(Item::Attribute(attr)) = block.body.items.get(def.attr as usize) {
-                    deps.extend(expr_deps(&attr.expr).into_iter().filter_map(|n| match n {
-                        Node::Local(dep) => Some(dep),
-                        _ => None,
-                    }));
+                    deps.extend(
+                        expr_refs(&attr.expr)
+                            .into_iter()
+                            .filter_map(|(n, _)| match n {
+                                Node::Local(dep) => Some(dep),
+                                _ => None,
+                            }),
+                    );
                 }
             }
         }

@@ -31,6 +31,10 @@ pub fn check_module(db: &dyn Db, dir: Directory) -> Arc<Vec<Diagnostic>> {
                 .with_optional_help(error.help.clone()),
             );
         }
+        if skel_db::is_override_file(file.path(db)) {
+            // Checked as part of the blocks it overrides (`skel_db::item_ast` merges it).
+            continue;
+        }
         for i in 0..parse.file.items.len() {
             out.extend(crate::items::check_item(db, file, i as u32).iter().cloned());
         }
@@ -163,9 +167,10 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
                 } else {
                     let (expr, errors) = skel_syntax::parse_expr(&text);
                     match errors.first() {
-                        Some(e) => Err(format!("not a valid expression: {}", e.message)),
-                        None => constant_value(&expr)
-                            .ok_or_else(|| non_constant_reason(&expr).to_string()),
+                        Some(e) => Err(VariableValueError::Syntax(e.message.clone())),
+                        None => constant_value(&expr).ok_or_else(|| {
+                            VariableValueError::NotConstant(non_constant_reason(&expr))
+                        }),
                     }
                 };
                 check_value(db, value, &want, def, name, span, &mut out);
@@ -189,8 +194,9 @@ fn check_var_values(db: &dyn Db, input: &ProjectInput) -> Vec<Diagnostic> {
                 else {
                     continue;
                 };
-                let value = constant_value(&attr.expr)
-                    .ok_or_else(|| non_constant_reason(&attr.expr).to_string());
+                let value = constant_value(&attr.expr).ok_or_else(|| {
+                    VariableValueError::NotConstant(non_constant_reason(&attr.expr))
+                });
                 check_value(db, value, &want, def, &attr.name.name, span, &mut out);
             }
         }
@@ -227,10 +233,24 @@ fn declared(
     }
 }
 
+/// Why a value given for a root variable (`-var`, a variable file) is no value of its type.
+#[derive(Debug, thiserror::Error)]
+enum VariableValueError {
+    /// A `-var` value of a complex type that does not parse, with the parser's message.
+    #[error("not a valid expression: {0}")]
+    Syntax(String),
+    /// An expression that is not a constant (it refers to something), and why.
+    #[error("{0}")]
+    NotConstant(&'static str),
+    /// A constant that does not convert to the variable's type.
+    #[error("{0}")]
+    Type(#[from] skel_value::ConvertError),
+}
+
 /// Check a variable value against its type, then against its validation conditions.
 fn check_value(
     db: &dyn Db,
-    value: Result<Value, String>,
+    value: Result<Value, VariableValueError>,
     want: &Type,
     def: skel_db::ItemRef,
     name: &str,
@@ -242,7 +262,7 @@ fn check_value(
     let result = value.and_then(|v| {
         skel_value::convert(&v.mark(marks), want)
             .map(|v| v.unmark_deep().0)
-            .map_err(|e| e.to_string())
+            .map_err(VariableValueError::from)
     });
     if let Ok(value) = &result {
         out.extend(crate::validate::validation_diagnostics(
@@ -256,7 +276,7 @@ fn check_value(
                 span,
                 format!("Invalid value for variable `{name}`"),
             )
-            .with_span_message(message)
+            .with_span_message(message.to_string())
             .with_help(format!("the variable's type is {want}")),
         );
     }

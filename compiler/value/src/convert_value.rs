@@ -173,7 +173,7 @@ fn to_number(value: &Value) -> Result<Value, ConvertError> {
         Value::Number(_) => Ok(value.clone()),
         Value::String(s) => parse_number(s).map(Value::Number).ok_or_else(|| {
             ConvertError::new(format!(
-                "a number is required: cannot convert {s:?} to number"
+                "a number is required, and {s:?} is not a decimal number"
             ))
         }),
         v => Err(ConvertError::new(format!(

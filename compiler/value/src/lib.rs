@@ -15,7 +15,7 @@ mod value;
 
 pub use convert::{conversion, unify, Conversion};
 pub use convert_value::{convert, number_to_string, parse_number, ConvertError, PathStep};
-pub use map::ValueMap;
+pub use map::{DuplicateKey, ValueMap};
 pub use marks::{MarkPath, Marks};
 pub use number::Number;
 pub use ty::{ObjectType, Type};

@@ -13,6 +13,11 @@ use std::fmt;
 
 use crate::Value;
 
+/// A key that occurs twice where keys must be unique ([`ValueMap::from_unique`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("duplicate key {0:?}")]
+pub struct DuplicateKey(pub String);
+
 /// A map from attribute names (or map keys) to values, in key order, keys unique.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValueMap {
@@ -180,11 +185,11 @@ impl ValueMap {
     }
 
     /// Build from entries in any order that must have distinct keys; a duplicate key is
-    /// returned as the error.
-    pub fn from_unique(mut entries: Vec<(String, Value)>) -> Result<Self, String> {
+    /// the error.
+    pub fn from_unique(mut entries: Vec<(String, Value)>) -> Result<Self, DuplicateKey> {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(w[0].0.clone());
+            return Err(DuplicateKey(w[0].0.clone()));
         }
         Ok(ValueMap { entries })
     }

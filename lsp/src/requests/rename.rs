@@ -8,10 +8,10 @@ use tower_lsp::lsp_types::{
 
 use crate::snapshot::Snapshot;
 
-fn refused(reason: String) -> Error {
+fn refused(reason: skel_ide::RenameError) -> Error {
     Error {
         code: ErrorCode::InvalidRequest,
-        message: reason.into(),
+        message: reason.to_string().into(),
         data: None,
     }
 }

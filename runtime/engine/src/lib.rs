@@ -6,6 +6,7 @@
 mod apply;
 mod body;
 mod error;
+mod expand;
 mod marks;
 mod order;
 mod plan;

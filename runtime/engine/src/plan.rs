@@ -189,8 +189,11 @@ impl Planner<'_> {
                     let marked =
                         crate::marks::marked_priors(&addrs, &self.prior, &self.prior_values);
                     self.errors.push(
-                        EngineError::new(crate::marks::scrub(&format!("refreshing: {e}"), &marked))
-                            .at(addrs[0].to_string(), None),
+                        EngineError::provider(crate::marks::scrub(
+                            &format!("refreshing: {e}"),
+                            &marked,
+                        ))
+                        .at(addrs[0].to_string(), None),
                     )
                 }
                 Ok(values) => {
@@ -280,7 +283,7 @@ impl Planner<'_> {
                             call.for_each.as_ref(),
                             &what,
                         ) {
-                            Err(message) => self.errors.push(EngineError::new(message).at(
+                            Err(e) => self.errors.push(EngineError::evaluation(e.to_string()).at(
                                 mi.child(name, skel_plan_ir::InstanceKey::None).to_string(),
                                 Some(&call.location),
                             )),
@@ -327,10 +330,10 @@ impl Planner<'_> {
             &format!("`{addr}`"),
         ) {
             Ok(k) => k,
-            Err(message) => {
-                return self
-                    .errors
-                    .push(EngineError::new(message).at(addr.to_string(), Some(&rc.location)))
+            Err(e) => {
+                return self.errors.push(
+                    EngineError::evaluation(e.to_string()).at(addr.to_string(), Some(&rc.location)),
+                )
             }
         };
         self.world.set_expansion(
@@ -367,7 +370,7 @@ impl Planner<'_> {
                             &self.world.context(mi),
                         )
                         .map(|v| (v, deps))
-                        .map_err(|e| EngineError::new(e.message))
+                        .map_err(|e| EngineError::evaluation(e.message))
                     });
             let (marked, deps) = match evaluated {
                 Ok(x) => x,
@@ -392,7 +395,9 @@ impl Planner<'_> {
             let scrub = |message: &str| crate::marks::scrub_with(message, marked.as_ref());
             for message in configured.provider.validate(&rc.type_name, &config) {
                 self.errors.push(
-                    EngineError::new(scrub(&message)).at(instance.to_string(), Some(&rc.location)),
+                    EngineError::new(scrub(&message))
+                        .with_code("invalid-argument")
+                        .at(instance.to_string(), Some(&rc.location)),
                 );
             }
             let dependencies: Vec<InstanceAddr> =
@@ -408,7 +413,7 @@ impl Planner<'_> {
                         Ok(v) => crate::marks::remark(v, config_paths, &schema.block).0,
                         Err(e) => {
                             self.errors.push(
-                                EngineError::new(scrub(&format!("reading data source: {e}")))
+                                EngineError::provider(scrub(&format!("reading data source: {e}")))
                                     .at(instance.to_string(), Some(&rc.location)),
                             );
                             continue;
@@ -461,7 +466,7 @@ impl Planner<'_> {
                 Ok(r) => r,
                 Err(e) => {
                     self.errors.push(
-                        EngineError::new(scrub(&format!("planning: {e}")))
+                        EngineError::provider(scrub(&format!("planning: {e}")))
                             .at(instance.to_string(), Some(&rc.location)),
                     );
                     continue;
@@ -493,7 +498,7 @@ impl Planner<'_> {
                     Ok(r) => response.planned = r.planned,
                     Err(e) => {
                         self.errors.push(
-                            EngineError::new(scrub(&format!("planning: {e}")))
+                            EngineError::provider(scrub(&format!("planning: {e}")))
                                 .at(instance.to_string(), Some(&rc.location)),
                         );
                         continue;
@@ -512,6 +517,7 @@ impl Planner<'_> {
             if action.is_replace() && rc.lifecycle.prevent_destroy {
                 self.errors.push(
                     EngineError::new("this plan would destroy an object that has `prevent_destroy = true`")
+                        .with_code("prevent-destroy")
                         .at(instance.to_string(), Some(&rc.location))
                         .with_help("remove `prevent_destroy` if the replacement is intended, or undo the change that forces it"),
                 );

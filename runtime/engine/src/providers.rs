@@ -235,7 +235,7 @@ impl ProviderCache {
                     &world.context(&site.module),
                 )
                 .map_err(|e| {
-                    EngineError::new(format!("provider configuration: {}", e.message))
+                    EngineError::evaluation(format!("provider configuration: {}", e.message))
                         .at(format!("provider.{}", site.key()), Some(&block.location))
                 })?;
                 if !value.is_known() {
@@ -250,7 +250,7 @@ impl ProviderCache {
         };
         // Providers get plain values; a message of theirs quoting a secret is scrubbed.
         let provider = factory.configure(&config.unmarked_deep()).map_err(|e| {
-            EngineError::new(crate::marks::scrub(
+            EngineError::provider(crate::marks::scrub(
                 &format!("configuring provider `{key}`: {e}"),
                 &config,
             ))

@@ -176,7 +176,7 @@ fn prepare(
         .scope(mi, &rc.references, repeat, None)
         .map_err(|e| e.at(addr.to_string(), Some(&rc.location)))?;
     let config = crate::body::eval_body(&rc.body, &schema.block, &scope, &world.context(mi))
-        .map_err(|e| EngineError::new(e.message).at(addr.to_string(), Some(&rc.location)))?;
+        .map_err(|e| EngineError::evaluation(e.message).at(addr.to_string(), Some(&rc.location)))?;
     Ok(Prepared {
         config: Some(config),
         configured,
@@ -200,21 +200,38 @@ fn evaluate_provisioner(
     // `when` and `on_failure` are keywords the lowering already read, not values.
     let mut body = prov.body.clone();
     body.items.retain(|i| !matches!(i, skel_syntax::Item::Attribute(a) if matches!(a.name.name.as_str(), "when" | "on_failure")));
-    let args = crate::body::eval_body(&body, schema, &scope, &ctx)
-        .map_err(|e| EngineError::new(format!("provisioner `{}`: {}", prov.kind, e.message)))?;
+    let args = crate::body::eval_body(&body, schema, &scope, &ctx).map_err(|e| {
+        EngineError::evaluation(format!("provisioner `{}`: {}", prov.kind, e.message))
+    })?;
     let connection = match prov.connection.as_ref().or(rc.connection.as_ref()) {
         Some(body) => Some(
             crate::body::eval_body(body, skel_schema::connection_schema(), &scope, &ctx)
-                .map_err(|e| EngineError::new(format!("connection: {}", e.message)))?,
+                .map_err(|e| EngineError::evaluation(format!("connection: {}", e.message)))?,
         ),
         None => None,
     };
     Ok((prov.clone(), args, connection))
 }
 
+/// Where a final value differs from the one the plan showed: the attribute path, empty for the
+/// whole object. Shown as `` `a.0.b` `` or `the object`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", place(.path))]
+struct Mismatch {
+    path: Vec<String>,
+}
+
+fn place(path: &[String]) -> String {
+    if path.is_empty() {
+        "the object".to_string()
+    } else {
+        format!("`{}`", path.join("."))
+    }
+}
+
 /// Whether the final planned value agrees with what the plan showed: every value known in the
 /// plan must be the same now.
-fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result<(), String> {
+fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result<(), Mismatch> {
     match (planned, actual) {
         (Value::Unknown(_), _) => Ok(()),
         (Value::Object(a) | Value::Map(a), Value::Object(b) | Value::Map(b)) => {
@@ -239,11 +256,7 @@ fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result
         (a, b) if a == b => Ok(()),
         // Sets with unknown elements cannot be matched element by element.
         (Value::Set(a), Value::Set(_)) if a.iter().any(|v| !v.is_known()) => Ok(()),
-        _ => Err(if path.is_empty() {
-            "the object".to_string()
-        } else {
-            format!("`{}`", path.join("."))
-        }),
+        _ => Err(Mismatch { path: path.clone() }),
     }
 }
 
@@ -409,7 +422,7 @@ async fn destroy(
             let message = crate::marks::scrub(&e.to_string(), &marked);
             s.sink(ctx.sink.result(s.seq, addr, Err(&message), false))?;
             Err(StepError::Engine(
-                s.at(EngineError::new(format!("deleting: {message}"))),
+                s.at(EngineError::provider(format!("deleting: {message}"))),
             ))
         }
     }
@@ -458,7 +471,7 @@ async fn create_or_update(
             config,
         })
         .await
-        .map_err(|e| s.at(EngineError::new(scrub(format!("planning: {e}")))))?;
+        .map_err(|e| s.at(EngineError::provider(scrub(format!("planning: {e}")))))?;
     if let Some(planned) = &change.planned {
         if let Err(path) = compatible(planned, &response.planned, &mut Vec::new()) {
             return Err(StepError::Engine(s.at(EngineError::new(format!("the provider's final plan differs from the plan that was shown: {path} changed")).with_help("run the plan again and review it"))));
@@ -508,7 +521,7 @@ async fn create_or_update(
             let message = scrub(e.to_string());
             s.sink(ctx.sink.result(s.seq, addr, Err(&message), false))?;
             return Err(StepError::Engine(
-                s.at(EngineError::new(with_verb(verb, &message))),
+                s.at(EngineError::provider(with_verb(verb, &message))),
             ));
         }
     };
@@ -710,7 +723,7 @@ async fn run_provisioner(
         Err(e) => e.to_string(),
     };
     Err(
-        EngineError::new(format!("provisioner `{}` failed: {failure}", prov.kind))
+        EngineError::provisioner(format!("provisioner `{}` failed: {failure}", prov.kind))
             .at(addr.to_string(), Some(&prov.location)),
     )
 }

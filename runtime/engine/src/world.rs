@@ -19,6 +19,7 @@ use skel_plan_ir::{
 };
 use skel_value::{convert, Type, Value};
 
+use crate::expand::ExpandError;
 use crate::EngineError;
 
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -136,6 +137,7 @@ impl World {
                                 "Invalid value for variable `{}`: {e}",
                                 var.name
                             ))
+                            .with_code("invalid-variable-value")
                             .at(format!("var.{}", var.name), Some(&var.location)),
                         );
                         continue;
@@ -146,6 +148,7 @@ impl World {
                     None => {
                         errors.push(
                             EngineError::new(format!("No value for required variable `{}`", var.name))
+                                .with_code("missing-variable-value")
                                 .at(format!("var.{}", var.name), Some(&var.location))
                                 .with_help(format!("set it with `--var {}=VALUE`, in `skel.skelvars` or a `*.auto.skelvars` file, or with the SKEL_VAR_{} environment variable", var.name, var.name)),
                         );
@@ -515,7 +518,7 @@ impl World {
                 self.depend(id, nodes);
                 let value =
                     skel_eval::eval_with(&local.expr, &scope, &self.context(mi)).map_err(|e| {
-                        EngineError::new(e.message)
+                        EngineError::evaluation(e.message)
                             .at(format!("local.{name}"), Some(&local.location))
                     })?;
                 Ok((value, Arc::new(deps)))
@@ -528,7 +531,7 @@ impl World {
                 self.depend(id, nodes);
                 let value =
                     skel_eval::eval_with(&output.expr, &scope, &self.context(mi)).map_err(|e| {
-                        EngineError::new(e.message)
+                        EngineError::evaluation(e.message)
                             .at(format!("output.{name}"), Some(&output.location))
                     })?;
                 // A module output declared sensitive (or ephemeral) is so where it is read.
@@ -670,7 +673,7 @@ impl World {
         self.depend(&(mi.clone(), NodeKey::Var(name.to_string())), nodes);
         let address = format!("{}", mi);
         let value = skel_eval::eval_with(expr, &scope, &self.context(&parent)).map_err(|e| {
-            EngineError::new(format!("module input `{name}`: {}", e.message))
+            EngineError::evaluation(format!("module input `{name}`: {}", e.message))
                 .at(address.clone(), Some(&call.location))
         })?;
         let value = convert(&value.mark(var.marks()), &var.ty).map_err(|e| {
@@ -811,18 +814,20 @@ impl World {
         count: Option<&skel_syntax::Expr>,
         for_each: Option<&skel_syntax::Expr>,
         what: &str,
-    ) -> Result<(Repetition, Keys), String> {
+    ) -> Result<(Repetition, Keys), ExpandError> {
+        let what = || what.to_string();
         let (scope, _, _) = self
             .scope(mi, references, None, None)
-            .map_err(|e| e.message)?;
+            .map_err(|e| ExpandError::Eval(e.message))?;
         let ctx = self.context(mi);
         if let Some(expr) = count {
-            let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            let value = skel_eval::eval_with(expr, &scope, &ctx)
+                .map_err(|e| ExpandError::Eval(e.message))?;
             if value.is_sensitive() {
-                return Err(format!("the `count` of {what} is derived from a sensitive value, and the number of instances would show it; use `nonsensitive(…)` if the number is not a secret"));
+                return Err(ExpandError::CountSensitive { what: what() });
             }
             if !value.is_known() {
-                return Err(format!("the `count` of {what} depends on values known only after apply; apply the resources it depends on first (with -target) or use a value known at plan time"));
+                return Err(ExpandError::CountUnknown { what: what() });
             }
             let n = match convert(&value, &Type::Number)
                 .ok()
@@ -832,15 +837,16 @@ impl World {
                     n.0 as i64
                 }
                 Some(n) if n.0 > MAX_INSTANCES as f64 => {
-                    return Err(format!(
-                        "the `count` of {what} is {value}, more than the {MAX_INSTANCES} instances \
-                         skel allows per resource or module call"
-                    ))
+                    return Err(ExpandError::CountTooLarge {
+                        what: what(),
+                        value,
+                    })
                 }
                 _ => {
-                    return Err(format!(
-                        "the `count` of {what} must be a whole number, zero or more; it is {value}"
-                    ))
+                    return Err(ExpandError::CountInvalid {
+                        what: what(),
+                        value,
+                    })
                 }
             };
             return Ok((
@@ -849,11 +855,12 @@ impl World {
             ));
         }
         if let Some(expr) = for_each {
-            let value = skel_eval::eval_with(expr, &scope, &ctx).map_err(|e| e.message)?;
+            let value = skel_eval::eval_with(expr, &scope, &ctx)
+                .map_err(|e| ExpandError::Eval(e.message))?;
             // The keys become instance addresses, which are shown and saved: a sensitive map or
             // set cannot give them (sensitive map values can: they are `each.value`).
             if !value.marks().is_empty() {
-                return Err(format!("the `for_each` of {what} is derived from a sensitive value, and its keys would be shown in instance addresses; use `nonsensitive(…)` on the keys if they are not secret"));
+                return Err(ExpandError::ForEachSensitive { what: what() });
             }
             // Only the keys must be known: a map of objects still being created (`for_each =
             // aws_subnet.public`) has known keys and unknown values, which become `each.value`.
@@ -863,7 +870,7 @@ impl World {
                 other => other.is_known(),
             };
             if !keys_known {
-                return Err(format!("the `for_each` of {what} depends on values known only after apply; its keys must be known at plan time"));
+                return Err(ExpandError::ForEachUnknown { what: what() });
             }
             let keys = match value {
                 Value::Map(m) | Value::Object(m) => m
@@ -874,26 +881,32 @@ impl World {
                     let mut keys = Vec::new();
                     for e in v {
                         match e {
-                            Value::String(s) => keys.push((InstanceKey::Str(s.clone()), Some(Value::String(s)))),
-                            other => return Err(format!("the `for_each` set of {what} must contain strings; it contains {other}")),
+                            Value::String(s) => {
+                                keys.push((InstanceKey::Str(s.clone()), Some(Value::String(s))))
+                            }
+                            other => {
+                                return Err(ExpandError::ForEachNonString {
+                                    what: what(),
+                                    element: other,
+                                })
+                            }
                         }
                     }
                     keys
                 }
-                Value::Null => return Err(format!("the `for_each` of {what} is null")),
+                Value::Null => return Err(ExpandError::ForEachNull { what: what() }),
                 other => {
-                    return Err(format!(
-                        "the `for_each` of {what} must be a map or a set of strings; it is a {}",
-                        other.type_of().kind_name()
-                    ))
+                    return Err(ExpandError::ForEachType {
+                        what: what(),
+                        kind: other.type_of().kind_name(),
+                    })
                 }
             };
             if keys.len() > MAX_INSTANCES {
-                return Err(format!(
-                    "the `for_each` of {what} has {} elements, more than the {MAX_INSTANCES} \
-                     instances skel allows per resource or module call",
-                    keys.len()
-                ));
+                return Err(ExpandError::ForEachTooLarge {
+                    what: what(),
+                    count: keys.len(),
+                });
             }
             return Ok((Repetition::ForEach, keys));
         }

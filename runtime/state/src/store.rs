@@ -20,8 +20,18 @@ use crate::{StateError, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, STATE_FILE};
 pub(crate) const TEMP_PREFIX: &str = "skel.state.json.tmp-";
 
 /// Upgrade steps: `(from, step)` turns a state of format version `from` into `from + 1`.
-/// Version 1 is the first format, so there are none yet; add one per new version.
-type UpgradeStep = fn(Value) -> Result<Value, String>;
+/// Version 1 is the first format, so there are none yet; add one per new version (and a
+/// variant of [`UpgradeError`] for what a step can find wrong).
+type UpgradeStep = fn(Value) -> Result<Value, UpgradeError>;
+
+/// Why a state file's format cannot be upgraded to the current one (the detail of
+/// `StateError::Corrupt`).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum UpgradeError {
+    /// A version no upgrade starts from (below the first).
+    #[error("format version {version} is unknown (the first is 1)")]
+    UnknownVersion { version: u64 },
+}
 const UPGRADES: &[(u64, UpgradeStep)] = &[];
 
 /// The state of one directory: `skel.state.json` and its backup, lock and journal.
@@ -309,7 +319,7 @@ fn parse_state(path: &Path, bytes: &[u8], backup: Option<PathBuf>) -> Result<Sta
         .and_then(Value::as_u64)
         .ok_or_else(|| corrupt("it has no numeric format `version`".to_string()))?;
     check_version(path, version)?;
-    let value = upgrade(value, version).map_err(&corrupt)?;
+    let value = upgrade(value, version).map_err(|e| corrupt(e.to_string()))?;
     serde_json::from_value(value)
         .map_err(|error| corrupt(format!("it is not a valid state ({error})")))
 }
@@ -325,13 +335,13 @@ fn check_version(path: &Path, version: u64) -> Result<(), StateError> {
     Ok(())
 }
 
-fn upgrade(mut value: Value, from: u64) -> Result<Value, String> {
+fn upgrade(mut value: Value, from: u64) -> Result<Value, UpgradeError> {
     let mut version = from;
     while version < u64::from(STATE_FORMAT_VERSION) {
         let (_, step) = UPGRADES
             .iter()
             .find(|(step_from, _)| *step_from == version)
-            .ok_or_else(|| format!("format version {version} is unknown (the first is 1)"))?;
+            .ok_or(UpgradeError::UnknownVersion { version })?;
         value = step(value)?;
         version += 1;
     }

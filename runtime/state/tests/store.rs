@@ -133,6 +133,12 @@ fn corrupt_file_is_an_error_and_left_untouched() {
         assert!(message.contains("is corrupt"), "{message}");
         assert!(message.contains("left untouched"), "{message}");
         assert!(message.contains("there is no backup"), "{message}");
+        if bad.starts_with(b"{\"version\": 0") {
+            let StateError::Corrupt { detail, .. } = &error else {
+                unreachable!()
+            };
+            assert_eq!(detail, "format version 0 is unknown (the first is 1)");
+        }
 
         let lock = store.lock("apply").unwrap();
         let mut state = State::new("x");

@@ -45,6 +45,8 @@ macro_rules! codes {
 codes! {
     SyntaxError = "syntax-error", Error, "The text is not valid skel (HCL native) syntax.";
     UnknownBlockType = "unknown-block-type", Error, "A block type that is not allowed where it appears.";
+    OverrideWithoutBase = "override-without-base", Error, "A block in an override file overrides nothing: no other file of the module has a block of that type and labels.";
+    UnsupportedJsonConfig = "unsupported-json-config", Error, "A `.tf.json` (JSON syntax) configuration file, which skel does not read.";
     InvalidBlockLabels = "invalid-block-labels", Error, "A block has the wrong number of labels.";
     DuplicateDefinition = "duplicate-definition", Error, "Two definitions share one name in a module (or two attributes in one body).";
     UnresolvedReference = "unresolved-reference", Error, "A reference names something that is not defined.";

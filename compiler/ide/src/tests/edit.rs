@@ -151,6 +151,31 @@ fn completes_references_after_dot() {
 }
 
 #[test]
+fn completes_attributes_of_what_the_checker_typed() {
+    // `s` is bound by the `for` expression: only the item's check knows its type. (With
+    // nothing after the dot the item does not parse and has no checked types yet.)
+    let text = r#"
+        variable "subnets" {
+          type = list(object({ cidr = string, zone = string }))
+        }
+        output "o" {
+          value = [for s in var.subnets : s.c$0]
+        }
+        "#;
+    check_completions(text, 5, &["cidr : string", "zone : string"]);
+    // A typed word after the dot, and a receiver two steps long.
+    let text = r#"
+        variable "net" {
+          type = object({ subnet = object({ cidr = string, zone = string }) })
+        }
+        output "o" {
+          value = [for n in [var.net] : n.subnet.z$0]
+        }
+        "#;
+    check_completions(text, 5, &["cidr : string", "zone : string"]);
+}
+
+#[test]
 fn completes_data_each_count() {
     let text = r#"
         data "aws_region" "current" {}
@@ -244,26 +269,37 @@ fn rename_output_and_resource() {
 fn rename_refusals() {
     let f = project_at("${var.reg$0ion}");
     assert_eq!(
-        crate::rename(f.db(), f.pos(), "1bad"),
+        crate::rename(f.db(), f.pos(), "1bad").map_err(|e| e.to_string()),
         Err("`1bad` is not a valid identifier".into())
     );
     let f = project_at("output \"subnet_$0ids\"");
     assert_eq!(
-        crate::rename(f.db(), f.pos(), "vpc_id"),
+        crate::rename(f.db(), f.pos(), "vpc_id").map_err(|e| e.to_string()),
         Err("an output named `vpc_id` already exists".into())
+    );
+    assert_eq!(
+        crate::rename(f.db(), f.pos(), "vpc_id"),
+        Err(crate::RenameError::Taken {
+            what: "an output",
+            name: "vpc_id".into()
+        })
     );
     let f = project_at("up$0per(");
     assert!(crate::prepare_rename(f.db(), f.pos()).is_err());
     let f = project_at("ty$0pe        = string");
     assert_eq!(
-        crate::prepare_rename(f.db(), f.pos()),
+        crate::prepare_rename(f.db(), f.pos()).map_err(|e| e.to_string()),
         Err("nothing to rename here".into())
     );
     // A use inside a block with a syntax error.
     let f =
         fixture("variable \"x\" {}\nlocals { a = var.x$0 }\noutput \"o\" { value = var.x + }\n");
     let err = crate::rename(f.db(), f.pos(), "y").unwrap_err();
-    assert!(err.contains("syntax errors"), "{err}");
+    assert!(err.to_string().contains("syntax errors"), "{err}");
+    assert!(
+        matches!(&err, crate::RenameError::SyntaxErrors { name, .. } if name == "x"),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod graph;
 pub mod import;
 pub mod output;
 pub mod plan;
+pub mod port;
 pub mod refresh;
 pub mod run;
 pub mod state;
@@ -65,6 +66,7 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::Graph(args) => graph::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::ForceUnlock(args) => unlock::run(args),
+        Command::Port(args) => port::run(args),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Engine errors (`skel_runtime::EngineError`) in the one diagnostic format: `error: ADDRESS:
-//! message`, the snippet of the block it concerns (or `--> file:line:column` when the file can
+//! Engine errors (`skel_runtime::EngineError`) in the one diagnostic format: `error[CODE]:
+//! ADDRESS: message`, the snippet of the block it concerns (or `--> file:line:column` when the file can
 //! no longer be read), then the help. Engine messages never hold a marked value (see
 //! `skel_runtime::EngineError`).
 
@@ -19,7 +19,7 @@ pub fn engine_error_text(e: &EngineError, cwd: &Path) -> String {
         .location
         .as_ref()
         .and_then(|loc| Location::at_line(&loc.file, loc.line, loc.column, cwd));
-    let mut text = error_text(&message, location.as_ref(), e.help.as_deref());
+    let mut text = error_text(e.code, &message, location.as_ref(), e.help.as_deref());
     if let (None, Some(loc)) = (&location, &e.location) {
         text.push_str(&format!(
             "  --> {}:{}:{}\n",
@@ -31,11 +31,16 @@ pub fn engine_error_text(e: &EngineError, cwd: &Path) -> String {
     text
 }
 
-/// Print every engine error on standard error.
+/// Print every engine error on standard error, each once (two steps that evaluate the same
+/// failing expression report the same error).
 pub fn engine_errors(errors: &Errors) {
     let cwd = crate::workdir::started_in();
+    let mut shown = std::collections::HashSet::new();
     for e in &errors.0 {
-        eprint!("{}", engine_error_text(e, &cwd));
+        let text = engine_error_text(e, &cwd);
+        if shown.insert(text.clone()) {
+            eprint!("{text}");
+        }
     }
 }
 
@@ -63,7 +68,7 @@ mod tests {
         let text = engine_error_text(&e, &dir);
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(
-            text.starts_with("error: null_resource.a: creating: boom\n"),
+            text.starts_with("error[runtime-error]: null_resource.a: creating: boom\n"),
             "{text}"
         );
         assert!(text.contains("main.skel:2:1"), "{text}");
@@ -76,13 +81,13 @@ mod tests {
 
     #[test]
     fn an_unreadable_file_still_names_the_place() {
-        let e = EngineError::new("deleting: gone").at(
+        let e = EngineError::provider("deleting: gone").at(
             "null_resource.b",
             Some(&location(Path::new("/nonexistent/skel/x.skel"), 3, 5)),
         );
         let text = engine_error_text(&e, Path::new("/"));
         assert!(
-            text.starts_with("error: null_resource.b: deleting: gone\n"),
+            text.starts_with("error[provider-error]: null_resource.b: deleting: gone\n"),
             "{text}"
         );
         assert!(
@@ -94,6 +99,9 @@ mod tests {
     #[test]
     fn without_an_address() {
         let text = engine_error_text(&EngineError::new("saving state: disk full"), Path::new("/"));
-        assert_eq!(text.lines().next(), Some("error: saving state: disk full"));
+        assert_eq!(
+            text.lines().next(),
+            Some("error[runtime-error]: saving state: disk full")
+        );
     }
 }

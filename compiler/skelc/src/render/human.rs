@@ -45,15 +45,26 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// The length of the byte-order mark opening a file: miette is shown the text without it (and
+/// spans moved back) so that it is no column, as in every other output.
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{FEFF}') {
+        '\u{FEFF}'.len_utf8()
+    } else {
+        0
+    }
+}
+
 fn span(loc: &Location) -> SourceSpan {
-    SourceSpan::new(
-        (loc.range.start() as usize).into(),
-        loc.range.len() as usize,
-    )
+    let bom = bom_len(&loc.text);
+    let start = (loc.range.start() as usize).saturating_sub(bom);
+    let end = (loc.range.end() as usize).saturating_sub(bom);
+    SourceSpan::new(start.into(), end - start)
 }
 
 fn source(loc: &Location) -> NamedSource<String> {
-    NamedSource::new(loc.path.display().to_string(), loc.text.to_string())
+    let text = &loc.text[bom_len(&loc.text)..];
+    NamedSource::new(loc.path.display().to_string(), text.to_string())
 }
 
 /// The snippet part of a report: miette's graphical rendering without its first line (the
@@ -179,12 +190,13 @@ pub fn summary(diagnostics: &[Resolved]) -> String {
 /// help (as miette prints it) when there is one.
 pub fn plain(
     severity: Severity,
+    code: &str,
     message: &str,
     location: Option<&Location>,
     help: Option<&str>,
     color: bool,
 ) -> String {
-    let mut out = header(word(severity), "", message, color);
+    let mut out = header(word(severity), code, message, color);
     match location {
         Some(loc) => {
             let report = Report {

@@ -240,13 +240,19 @@ pub fn print(diagnostics: &[Resolved], format: Format, summary: bool) -> anyhow:
     Ok(())
 }
 
-/// One error without a code (a runtime error, a usage error), in the same format as the
-/// diagnostics: `error: message`, the snippet when there is a location, then the help.
-pub fn error_text(message: &str, location: Option<&Location>, help: Option<&str>) -> String {
-    human::plain(Severity::Error, message, location, help, color())
+/// One error that is not a checker diagnostic (a runtime error with its `code`, a usage error
+/// with none: `""`), in the same format as the diagnostics: `error[code]: message` (or
+/// `error: message`), the snippet when there is a location, then the help.
+pub fn error_text(
+    code: &str,
+    message: &str,
+    location: Option<&Location>,
+    help: Option<&str>,
+) -> String {
+    human::plain(Severity::Error, code, message, location, help, color())
 }
 
-/// Print [`error_text`] on standard error.
+/// Print a usage error ([`error_text`] without a code) on standard error.
 pub fn print_error(message: &str, location: Option<&Location>, help: Option<&str>) {
-    eprint!("{}", error_text(message, location, help));
+    eprint!("{}", error_text("", message, location, help));
 }

@@ -365,7 +365,8 @@ impl Parser<'_> {
         }
     }
 
-    /// `heredoc_close_ahead = _{ (" " | "\t")* ~ PEEK ~ &(nl | EOI) }`
+    /// `heredoc_close_ahead = _{ (" " | "\t")* ~ PEEK ~ &(nl | "\x0B" | EOI) }`: inside
+    /// brackets the newline after the closing marker is an ignored one (`\x0B`).
     fn close_ahead(&self, marker: &[u8]) -> bool {
         let b = self.b;
         let mut i = self.pos;
@@ -376,6 +377,6 @@ impl Parser<'_> {
             return false;
         }
         let k = i + marker.len();
-        k == b.len() || b[k] == b'\n' || b[k..].starts_with(b"\r\n")
+        k == b.len() || b[k] == b'\n' || b[k] == 0x0B || b[k..].starts_with(b"\r\n")
     }
 }

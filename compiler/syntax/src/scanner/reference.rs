@@ -3,8 +3,8 @@
 //! target) checks that both report the same items, soft newlines, comments and errors.
 
 use super::{
-    directive_delta, err, heredoc_start, starts_for, utf8_len, Ctx, ItemSpan, Mode, Opener, Scan,
-    SOFT_NEWLINE,
+    bom_len, directive_delta, err, heredoc_start, starts_for, unclosed_errors, utf8_len, Ctx,
+    ItemSpan, Mode, Opener, Scan, SOFT_NEWLINE,
 };
 use crate::ast::{Comment, CommentKind};
 use crate::text::TextRange;
@@ -33,7 +33,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     let mut last_end = 0usize;
     let mut depth_max = 0u32;
     let mut extra_depth = 0u32; // directive nesting and pending `?`
-    let mut i = 0usize;
+    let mut i = bom_len(text, mode);
     let n = bytes.len();
     while i < n {
         let b = bytes[i];
@@ -266,18 +266,7 @@ pub(crate) fn scan(text: &str, base: usize, mode: Mode) -> Scan {
     }
     // End of text: close what is open.
     let unclosed = stack.len() > 1;
-    for o in stack.iter().skip(1) {
-        let (msg, len) = match o.ctx {
-            Ctx::Body { .. } | Ctx::Object => ("unclosed `{`", 1),
-            Ctx::Group(b')') => ("unclosed `(`", 1),
-            Ctx::Group(b']') => ("unclosed `[`", 1),
-            Ctx::Group(_) => ("unclosed `{`", 1),
-            Ctx::Interp => ("unclosed template interpolation", 2),
-            Ctx::Quoted => ("unterminated string", 1),
-            Ctx::Heredoc { .. } => ("unterminated heredoc", 2),
-        };
-        s.errors.push(err(msg, range(o.pos, (o.pos + len).min(n))));
-    }
+    unclosed_errors(bytes, &stack, base, &mut s.errors);
     if let Some(start) = item_start {
         // An unclosed item extends to the end of the text, so its errors fall inside it.
         let end = if unclosed {

@@ -5,13 +5,15 @@
 //!   when omitted; an omitted optional+computed argument is the provider's choice (below);
 //! * nested blocks take their configured items (an omitted block is empty in its nesting mode);
 //! * computed attributes keep their prior value unless the object is replaced, and are unknown
-//!   otherwise (a create, or a replacement), also inside `List` blocks, item by item;
+//!   otherwise (a create, a replacement, an item added to a list), also inside `List` blocks,
+//!   item by item, at every depth;
 //! * `requires_replace` lists every `force_new` argument or block whose value is not
-//!   [`same`](super::same) as the prior one, and, inside `List` blocks, every `force_new`
-//!   attribute of an item that changed (`["root_block_device", "0", "volume_size"]`);
+//!   [`same`](super::same) as the prior one, and, inside `List` blocks at every depth, every
+//!   `force_new` attribute of an item that changed (`["root_block_device", "0", "volume_size"]`),
+//!   then what [`PlanHooks::replacements`] adds;
 //! * then [`PlanHooks::plan_create`] or [`PlanHooks::plan_update`] adjust the result.
 
-use skel_schema::{BlockSchema, Nesting};
+use skel_schema::{BlockSchema, NestedBlockSchema, Nesting};
 use skel_value::{Type, Value, ValueMap};
 
 use super::access::{get, with_default};
@@ -31,6 +33,14 @@ pub trait PlanHooks {
     /// [`set_unknown`]).
     fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
         let _ = (type_name, prior, response);
+    }
+
+    /// Replacements of an update the schema cannot express, decided from the configuration
+    /// before the computed values are planned, so that a replacement leaves them unknown (an
+    /// immutable object whose data changes). They follow the schema's own `requires_replace`.
+    fn replacements(&self, type_name: &str, prior: &Value, config: &Value) -> Vec<AttrPath> {
+        let _ = (type_name, prior, config);
+        Vec::new()
     }
 }
 
@@ -105,30 +115,19 @@ pub fn plan(
             v => v.clone(),
         };
         if let Some(p) = prior {
-            let old = get(p, name);
-            if nested.force_new && !same(&value, old) {
-                requires_replace.push(vec![name.clone()]);
-            } else if nested.nesting == Nesting::List {
-                let (new_items, old_items) = (value.as_sequence(), old.as_sequence());
-                for (i, item) in new_items.unwrap_or(&[]).iter().enumerate() {
-                    let before = old_items.and_then(|o| o.get(i)).unwrap_or(&Value::Null);
-                    for (attr_name, attr) in &nested.block.attributes {
-                        let now = get(item, attr_name);
-                        if attr.force_new
-                            && !(attr.computed && now.is_null())
-                            && !same(now, get(before, attr_name))
-                        {
-                            requires_replace.push(vec![
-                                name.clone(),
-                                i.to_string(),
-                                attr_name.clone(),
-                            ]);
-                        }
-                    }
-                }
-            }
+            block_replacements(
+                name,
+                nested,
+                &value,
+                get(p, name),
+                &mut Vec::new(),
+                &mut requires_replace,
+            );
         }
         planned.insert(name.clone(), value);
+    }
+    if let Some(p) = prior {
+        requires_replace.extend(hooks.replacements(type_name, p, config));
     }
     let replacing = prior.is_none() || !requires_replace.is_empty();
     for (name, attr) in &block.attributes {
@@ -142,30 +141,8 @@ pub fn plan(
         planned.insert(name.clone(), value);
     }
     // Computed attributes inside list blocks (a root volume's id): kept or unknown.
-    for (name, nested) in &block.blocks {
-        if nested.nesting != Nesting::List {
-            continue;
-        }
-        let old = prior.map(|p| get(p, name)).and_then(Value::as_sequence);
-        if let Some(Value::List(items)) = planned.get_mut(name) {
-            for (i, item) in items.iter_mut().enumerate() {
-                let Value::Object(fields) = item else {
-                    continue;
-                };
-                for (attr_name, attr) in &nested.block.attributes {
-                    let current = fields.get(attr_name).cloned().unwrap_or(Value::Null);
-                    if !attr.computed || !current.is_null() {
-                        continue;
-                    }
-                    let value = match old.and_then(|o| o.get(i)) {
-                        Some(before) if !replacing => get(before, attr_name).clone(),
-                        _ => Value::Unknown(attr.ty.clone()),
-                    };
-                    fields.insert(attr_name.clone(), value);
-                }
-            }
-        }
-    }
+    let kept = if replacing { None } else { prior };
+    fill_list_blocks(block, &mut planned, kept);
     let mut response = PlanResponse {
         planned: Value::Object(planned),
         requires_replace,
@@ -175,6 +152,79 @@ pub fn plan(
         Some(p) => hooks.plan_update(type_name, p, &mut response),
     }
     response
+}
+
+/// Adds to `out` the replacement paths of nested block `name` (under `path`): the block when it
+/// is `force_new` and changed, else, in a `List` block, the `force_new` attributes of each item
+/// that changed, at every depth.
+fn block_replacements(
+    name: &str,
+    nested: &NestedBlockSchema,
+    value: &Value,
+    old: &Value,
+    path: &mut AttrPath,
+    out: &mut Vec<AttrPath>,
+) {
+    path.push(name.to_string());
+    if nested.force_new && !same(value, old) {
+        out.push(path.clone());
+    } else if nested.nesting == Nesting::List {
+        let old_items = old.as_sequence();
+        for (i, item) in value.as_sequence().unwrap_or(&[]).iter().enumerate() {
+            let before = old_items.and_then(|o| o.get(i)).unwrap_or(&Value::Null);
+            path.push(i.to_string());
+            for (attr_name, attr) in &nested.block.attributes {
+                let now = get(item, attr_name);
+                if attr.force_new
+                    && !(attr.computed && now.is_null())
+                    && !same(now, get(before, attr_name))
+                {
+                    let mut p = path.clone();
+                    p.push(attr_name.clone());
+                    out.push(p);
+                }
+            }
+            for (inner, inner_block) in &nested.block.blocks {
+                let now = get(item, inner);
+                block_replacements(inner, inner_block, now, get(before, inner), path, out);
+            }
+            path.pop();
+        }
+    }
+    path.pop();
+}
+
+/// Fills the computed attributes the configuration leaves null in the items of the `List`
+/// blocks of `fields`, at every depth: from the item at the same position of `prior`, or
+/// unknown when there is none (a create, a replacement, an added item).
+fn fill_list_blocks(block: &BlockSchema, fields: &mut ValueMap, prior: Option<&Value>) {
+    for (name, nested) in &block.blocks {
+        if nested.nesting != Nesting::List {
+            continue;
+        }
+        let old = prior.map(|p| get(p, name)).and_then(Value::as_sequence);
+        let Some(Value::List(items)) = fields.get_mut(name) else {
+            continue;
+        };
+        for (i, item) in items.iter_mut().enumerate() {
+            let Value::Object(item_fields) = item else {
+                continue;
+            };
+            let before = old.and_then(|o| o.get(i));
+            for (attr_name, attr) in &nested.block.attributes {
+                let current = item_fields.get(attr_name).unwrap_or(&Value::Null);
+                if !attr.computed || !current.is_null() {
+                    continue;
+                }
+                let value = match before {
+                    Some(before) => get(before, attr_name).clone(),
+                    None => Value::Unknown(attr.ty.clone()),
+                };
+                item_fields.insert(attr_name.clone(), value);
+            }
+            fill_list_blocks(&nested.block, item_fields, before);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -252,3 +252,128 @@ fn hooks_see_creates_and_updates_and_their_changes_are_kept() {
     plan("t", &schema(), Some(&prior()), &Value::Null, &hooks);
     assert!(hooks.calls.into_inner().is_empty());
 }
+
+/// A `server` list block whose items hold a `volume` list block (`kind` force-new, `id`
+/// computed), for the rules at depth two.
+fn deep_schema() -> BlockSchema {
+    let mut volume = BlockSchema::default();
+    volume
+        .attributes
+        .insert("kind".into(), attr(Type::String, "optional", true, None));
+    volume
+        .attributes
+        .insert("id".into(), attr(Type::String, "computed", false, None));
+    let mut server = BlockSchema::default();
+    server
+        .attributes
+        .insert("name".into(), attr(Type::String, "optional", false, None));
+    let list = |block| NestedBlockSchema {
+        nesting: Nesting::List,
+        min_items: 0,
+        max_items: None,
+        block,
+        force_new: false,
+    };
+    server.blocks.insert("volume".into(), list(volume));
+    let mut b = BlockSchema::default();
+    b.blocks.insert("server".into(), list(server));
+    b
+}
+
+type Volume<'a> = (Option<&'a str>, Option<&'a str>);
+
+fn servers(volumes: &[&[Volume]]) -> Value {
+    let item = |vols: &[Volume]| {
+        let vols = vols
+            .iter()
+            .map(|(kind, id)| {
+                obj(&[
+                    ("kind", kind.map(text).unwrap_or(Value::Null)),
+                    ("id", id.map(text).unwrap_or(Value::Null)),
+                ])
+            })
+            .collect();
+        obj(&[("name", text("s")), ("volume", Value::List(vols))])
+    };
+    obj(&[(
+        "server",
+        Value::List(volumes.iter().map(|v| item(v)).collect()),
+    )])
+}
+
+fn volume_id(planned: &Value, server: usize, volume: usize) -> &Value {
+    let s = &crate::kit::blocks(planned, "server")[server];
+    get(&crate::kit::blocks(s, "volume")[volume], "id")
+}
+
+#[test]
+fn list_blocks_are_planned_at_every_depth() {
+    let prior = servers(&[&[(Some("ssd"), Some("v-1"))]]);
+    // Unchanged: the computed id two levels down is kept.
+    let same_config = servers(&[&[(Some("ssd"), None)]]);
+    let r = plan("t", &deep_schema(), Some(&prior), &same_config, &NoHooks);
+    assert!(r.requires_replace.is_empty());
+    assert_eq!(volume_id(&r.planned, 0, 0), &text("v-1"));
+    // An added volume's id is unknown; the existing one keeps its id.
+    let added = servers(&[&[(Some("ssd"), None), (None, None)]]);
+    let r = plan("t", &deep_schema(), Some(&prior), &added, &NoHooks);
+    assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+    assert_eq!(volume_id(&r.planned, 0, 0), &text("v-1"));
+    assert!(unknown(volume_id(&r.planned, 0, 1)));
+    // An added volume that sets a force-new attribute replaces, as at depth one.
+    let added = servers(&[&[(Some("ssd"), None), (Some("hdd"), None)]]);
+    let r = plan("t", &deep_schema(), Some(&prior), &added, &NoHooks);
+    let path: Vec<String> = ["server", "0", "volume", "1", "kind"]
+        .map(String::from)
+        .into();
+    assert_eq!(r.requires_replace, vec![path]);
+    // A force-new attribute two levels down replaces, with its full path, and every computed
+    // value is then unknown.
+    let changed = servers(&[&[(Some("hdd"), None)]]);
+    let r = plan("t", &deep_schema(), Some(&prior), &changed, &NoHooks);
+    let path: Vec<String> = ["server", "0", "volume", "0", "kind"]
+        .map(String::from)
+        .into();
+    assert_eq!(r.requires_replace, vec![path]);
+    assert!(unknown(volume_id(&r.planned, 0, 0)));
+    // A create: unknown at every depth.
+    let r = plan("t", &deep_schema(), None, &same_config, &NoHooks);
+    assert!(unknown(volume_id(&r.planned, 0, 0)));
+}
+
+/// Replaces when `size` changes, as an immutable object would.
+struct ImmutableSize;
+
+impl PlanHooks for ImmutableSize {
+    fn replacements(&self, _: &str, prior: &Value, config: &Value) -> Vec<crate::AttrPath> {
+        if get(config, "size").is_null() || get(config, "size") == get(prior, "size") {
+            return Vec::new();
+        }
+        vec![vec!["size".into()]]
+    }
+}
+
+#[test]
+fn hook_replacements_follow_the_schema_and_leave_computed_values_unknown() {
+    let mut c = config();
+    crate::kit::set_attr(&mut c, "size", num(9));
+    let r = plan("t", &schema(), Some(&prior()), &c, &ImmutableSize);
+    assert_eq!(r.requires_replace, vec![vec!["size".to_string()]]);
+    assert!(unknown(get(&r.planned, "id")));
+    assert!(unknown(get(&r.planned, "zone")));
+    assert!(unknown(volume_id_of_disk(&r.planned)));
+    // With a schema replacement too, the schema's path comes first.
+    crate::kit::set_attr(&mut c, "name", text("db"));
+    let r = plan("t", &schema(), Some(&prior()), &c, &ImmutableSize);
+    let expected: Vec<Vec<String>> = vec![vec!["name".into()], vec!["size".into()]];
+    assert_eq!(r.requires_replace, expected);
+    // Nothing to replace: computed values kept.
+    let r = plan("t", &schema(), Some(&prior()), &config(), &ImmutableSize);
+    assert!(r.requires_replace.is_empty());
+    assert_eq!(get(&r.planned, "id"), &text("i-1"));
+    assert_eq!(volume_id_of_disk(&r.planned), &text("d-1"));
+}
+
+fn volume_id_of_disk(planned: &Value) -> &Value {
+    get(&crate::kit::blocks(planned, "disk")[0], "id")
+}

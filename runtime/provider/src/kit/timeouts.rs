@@ -36,7 +36,7 @@ impl Operation {
 pub struct TimeoutsError {
     pub operation: &'static str,
     pub text: String,
-    pub why: String,
+    pub why: skel_schema::DurationError,
 }
 
 impl From<TimeoutsError> for ProviderError {

@@ -83,19 +83,12 @@ impl Provider for KubernetesProvider {
             timeout(request.config, which, Duration::ZERO)?;
         }
         let prior = request.prior.filter(|p| !p.is_null());
-        let mut response = plan::plan_object(block, request.type_name, prior, request.config);
-        let creates = prior.is_none() || !response.requires_replace.is_empty();
-        if creates
-            && request.type_name == "kubernetes_secret"
-            && typed::is_service_account_token(&response.planned)
-        {
-            // A new token secret's data is what the token controller writes: known after apply.
-            if let Value::Object(m) = &mut response.planned {
-                let ty = skel_value::Type::Map(Box::new(skel_value::Type::String));
-                m.insert("data".into(), Value::Unknown(ty));
-            }
-        }
-        Ok(response)
+        Ok(plan::plan_object(
+            block,
+            request.type_name,
+            prior,
+            request.config,
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {

@@ -1,128 +1,23 @@
-//! Planning against the schema: the configuration (defaults are already filled in by the
-//! evaluator), computed attributes kept from the prior state at the same position unless the
-//! object is replaced, and `requires_replace` for every `force_new` attribute or block that
-//! changed. The diff the plan shows is this schema-shaped object against the state read from
-//! the live object (see `ownership`), not a server dry-run.
+//! Planning: the provider kit's schema-driven planner (`skel_provider::kit::plan`) with the
+//! Kubernetes rules as [`KubePlanHooks`]: an immutable config map or secret whose data changes
+//! is replaced; a manifest whose identity (API version, kind, namespace, name) changes is
+//! replaced and its `object` is known after apply when it changes; the server-maintained
+//! metadata (`resource_version`, `generation`) is unknown when an update changes arguments; a
+//! service whose type changes gets what the API server allocates for the new type as unknown;
+//! a service-account-token secret keeps the data the token controller wrote. The diff the plan
+//! shows is this schema-shaped object against the state read from the live object (restricted
+//! to the fields skel manages; see `ownership`), not a server dry-run.
 
-use skel_provider::kit::{first_block, get, same};
+use skel_provider::kit::{self, first_block, get, same, PlanHooks};
 use skel_provider::{AttrPath, PlanResponse};
 use skel_schema::BlockSchema;
-use skel_value::Value;
-use skel_value::ValueMap;
+use skel_value::{Type, Value};
 
 use crate::{manifest, typed};
 
-fn field<'a>(v: Option<&'a Value>, name: &str) -> Option<&'a Value> {
-    v.and_then(|v| v.as_mapping()).and_then(|m| m.get(name))
-}
-
-/// The planned value of one block: `config` with computed attributes filled from `prior`
-/// (`None`, or `replacing`: unknown).
-pub fn plan_block(
-    block: &BlockSchema,
-    config: &Value,
-    prior: Option<&Value>,
-    replacing: bool,
-) -> Value {
-    if matches!(config, Value::Unknown(_)) {
-        return config.clone();
-    }
-    let prior = if replacing { None } else { prior };
-    let mut out = ValueMap::new();
-    for (name, attr) in &block.attributes {
-        let configured = field(Some(config), name).cloned().unwrap_or(Value::Null);
-        let from_prior = || match field(prior, name) {
-            Some(v) => v.clone(),
-            None if prior.is_some() => Value::Null,
-            None => Value::Unknown(attr.ty.clone()),
-        };
-        let value = if !attr.is_argument() {
-            from_prior()
-        } else if attr.computed && configured.is_null() {
-            match prior {
-                Some(_) => field(prior, name).cloned().unwrap_or(Value::Null),
-                None => Value::Unknown(attr.ty.clone()),
-            }
-        } else {
-            configured
-        };
-        out.insert(name.clone(), value);
-    }
-    for (name, nested) in &block.blocks {
-        let configured = field(Some(config), name).cloned().unwrap_or(Value::Null);
-        let value = match &configured {
-            Value::List(items) => {
-                let prior_items = field(prior, name).and_then(|p| p.as_sequence());
-                Value::List(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, item)| {
-                            let p = prior_items.and_then(|p| p.get(i));
-                            plan_block(&nested.block, item, p, replacing || p.is_none())
-                        })
-                        .collect(),
-                )
-            }
-            other => other.clone(),
-        };
-        out.insert(name.clone(), value);
-    }
-    Value::Object(out)
-}
-
-/// Paths of `force_new` attributes and blocks whose planned value differs from the prior one.
-pub fn replace_paths(
-    block: &BlockSchema,
-    planned: &Value,
-    prior: &Value,
-    path: &mut AttrPath,
-    out: &mut Vec<AttrPath>,
-) {
-    for (name, attr) in &block.attributes {
-        if !attr.force_new {
-            continue;
-        }
-        let (p, q) = (field(Some(planned), name), field(Some(prior), name));
-        let planned_v = p.unwrap_or(&Value::Null);
-        let prior_v = q.unwrap_or(&Value::Null);
-        // An omitted optional+computed argument keeps the prior value (planned took it over).
-        if !matches!(planned_v, Value::Unknown(_)) && !same(planned_v, prior_v) {
-            let mut p = path.clone();
-            p.push(name.clone());
-            out.push(p);
-        }
-    }
-    for (name, nested) in &block.blocks {
-        let planned_items = field(Some(planned), name).and_then(|v| v.as_sequence());
-        let prior_items = field(Some(prior), name).and_then(|v| v.as_sequence());
-        if nested.force_new {
-            let a = field(Some(planned), name).cloned().unwrap_or(Value::Null);
-            let b = field(Some(prior), name).cloned().unwrap_or(Value::Null);
-            if !same(
-                &strip_computed(&nested.block, &a),
-                &strip_computed(&nested.block, &b),
-            ) {
-                let mut p = path.clone();
-                p.push(name.clone());
-                out.push(p);
-                continue;
-            }
-        }
-        if let (Some(a), Some(b)) = (planned_items, prior_items) {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                path.push(name.clone());
-                path.push(i.to_string());
-                replace_paths(&nested.block, x, y, path, out);
-                path.pop();
-                path.pop();
-            }
-        }
-    }
-}
-
-/// The value with computed-only attributes removed (for comparing arguments).
-pub fn strip_computed(block: &BlockSchema, v: &Value) -> Value {
+/// The value with computed-only attributes removed, in nested blocks too (for comparing
+/// arguments).
+fn strip_computed(block: &BlockSchema, v: &Value) -> Value {
     match v {
         Value::List(items) => Value::List(items.iter().map(|i| strip_computed(block, i)).collect()),
         Value::Object(m) => Value::Object(
@@ -138,45 +33,14 @@ pub fn strip_computed(block: &BlockSchema, v: &Value) -> Value {
     }
 }
 
-/// The whole plan of one instance. `volatile` is where the server-maintained computed values
-/// live that change on any update (`metadata[0].resource_version`, `generation`), made unknown
-/// when the arguments change.
-pub fn plan(block: &BlockSchema, prior: Option<&Value>, config: &Value) -> PlanResponse {
-    if config.is_null() {
-        return PlanResponse {
-            planned: Value::Null,
-            requires_replace: Vec::new(),
-        };
-    }
-    let prior = prior.filter(|p| !p.is_null());
-    let mut planned = plan_block(block, config, prior, false);
-    let mut requires_replace = Vec::new();
-    if let Some(p) = prior {
-        replace_paths(block, &planned, p, &mut Vec::new(), &mut requires_replace);
-        if !requires_replace.is_empty() {
-            planned = plan_block(block, config, None, true);
-        } else if !same(&strip_computed(block, &planned), &strip_computed(block, p)) {
-            mark_volatile_unknown(&mut planned);
-        }
-    }
-    PlanResponse {
-        planned,
-        requires_replace,
-    }
-}
-
+/// Makes the server-maintained metadata that changes on any update unknown
+/// (`metadata[0].resource_version`, `generation`).
 fn mark_volatile_unknown(planned: &mut Value) {
     let Value::Object(top) = planned else { return };
     if let Some(Value::List(meta)) = top.get_mut("metadata") {
         if let Some(Value::Object(m)) = meta.first_mut() {
-            m.insert(
-                "resource_version".into(),
-                Value::Unknown(skel_value::Type::String),
-            );
-            m.insert(
-                "generation".into(),
-                Value::Unknown(skel_value::Type::Number),
-            );
+            m.insert("resource_version".into(), Value::Unknown(Type::String));
+            m.insert("generation".into(), Value::Unknown(Type::Number));
         }
     }
 }
@@ -243,6 +107,76 @@ fn plan_service_type_change(
     }
 }
 
+/// The Kubernetes rules on top of the provider kit's planner, for one instance.
+pub struct KubePlanHooks<'a> {
+    /// The schema of the type planned.
+    pub block: &'a BlockSchema,
+    /// The configuration planned.
+    pub config: &'a Value,
+}
+
+impl KubePlanHooks<'_> {
+    /// A new service-account-token secret's data is what the token controller writes: known
+    /// after apply.
+    fn token_data_unknown(type_name: &str, planned: &mut Value) {
+        if type_name == "kubernetes_secret" && typed::is_service_account_token(planned) {
+            kit::set_attr(
+                planned,
+                "data",
+                Value::Unknown(Type::Map(Box::new(Type::String))),
+            );
+        }
+    }
+}
+
+impl PlanHooks for KubePlanHooks<'_> {
+    fn plan_create(&self, type_name: &str, planned: &mut Value) {
+        Self::token_data_unknown(type_name, planned);
+    }
+
+    fn replacements(&self, type_name: &str, prior: &Value, config: &Value) -> Vec<AttrPath> {
+        let replace = match type_name {
+            "kubernetes_config_map" | "kubernetes_secret" => immutable_change(prior, config),
+            "kubernetes_manifest" => identity_change(prior, config),
+            _ => false,
+        };
+        let name = if type_name == "kubernetes_manifest" {
+            "manifest"
+        } else {
+            "data"
+        };
+        if replace {
+            vec![vec![name.to_string()]]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {
+        let planned = &mut response.planned;
+        if !response.requires_replace.is_empty() {
+            Self::token_data_unknown(type_name, planned);
+        } else if !same(
+            &strip_computed(self.block, planned),
+            &strip_computed(self.block, prior),
+        ) {
+            mark_volatile_unknown(planned);
+        }
+        match type_name {
+            "kubernetes_service" if response.requires_replace.is_empty() => {
+                plan_service_type_change(self.block, prior, self.config, planned);
+            }
+            "kubernetes_manifest" => {
+                let now = get(planned, "manifest");
+                if now.has_unknown() || !same(now, get(prior, "manifest")) {
+                    kit::set_attr(planned, "object", manifest::unknown_object());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The plan of one typed object or manifest over its `prior` state.
 pub(crate) fn plan_object(
     block: &BlockSchema,
@@ -250,58 +184,40 @@ pub(crate) fn plan_object(
     prior: Option<&Value>,
     config: &Value,
 ) -> PlanResponse {
-    let mut response = match prior {
-        Some(prior)
-            if type_name == "kubernetes_secret" && typed::is_service_account_token(config) =>
-        {
-            let mut config = config.clone();
+    let mut config = config.clone();
+    if let Some(prior) = prior {
+        if type_name == "kubernetes_secret" && typed::is_service_account_token(&config) {
             typed::add_controller_data(&mut config, prior);
-            plan(block, Some(prior), &config)
         }
-        _ => plan(block, prior, config),
-    };
-    let Some(prior) = prior else {
-        return response;
-    };
-    if response.planned.is_null() {
-        return response;
     }
-    match type_name {
-        "kubernetes_config_map" | "kubernetes_secret"
-            if immutable_change(prior, &response.planned) =>
-        {
-            response.requires_replace.push(vec!["data".into()]);
-            response.planned = plan_block(block, config, None, true);
-        }
-        "kubernetes_service" if response.requires_replace.is_empty() => {
-            plan_service_type_change(block, prior, config, &mut response.planned);
-        }
-        "kubernetes_manifest" => {
-            let new = get(&response.planned, "manifest").to_json();
-            let old = get(prior, "manifest").to_json();
-            let (a, b) = (manifest::identity(&new), manifest::identity(&old));
-            let unknown = get(&response.planned, "manifest").has_unknown();
-            if !unknown && (a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2))
-            {
-                response.requires_replace.push(vec!["manifest".into()]);
-            }
-            if unknown || !same(get(&response.planned, "manifest"), get(prior, "manifest")) {
-                if let Value::Object(m) = &mut response.planned {
-                    m.insert("object".into(), manifest::unknown_object());
-                    if !response.requires_replace.is_empty() {
-                        m.insert("id".into(), Value::Unknown(skel_value::Type::String));
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    response
+    let hooks = KubePlanHooks {
+        block,
+        config: &config,
+    };
+    kit::plan(type_name, block, prior, &config, &hooks)
 }
 
-fn immutable_change(prior: &Value, planned: &Value) -> bool {
+/// An immutable config map or secret whose data (or immutability) changes: the API server
+/// rejects the update, so the object is replaced.
+fn immutable_change(prior: &Value, config: &Value) -> bool {
     get(prior, "immutable").as_bool() == Some(true)
         && ["data", "binary_data", "immutable"]
             .iter()
-            .any(|k| !same(get(prior, k), get(planned, k)))
+            .any(|k| !same(get(prior, k), get(config, k)))
 }
+
+/// A manifest whose API version, kind or name changes, or whose namespace changes where it
+/// sets one, names another object: replaced. Not decided while the manifest is unknown.
+fn identity_change(prior: &Value, config: &Value) -> bool {
+    let now = get(config, "manifest");
+    if now.has_unknown() {
+        return false;
+    }
+    let (new, old) = (now.to_json(), get(prior, "manifest").to_json());
+    let (a, b) = (manifest::identity(&new), manifest::identity(&old));
+    a.0 != b.0 || a.1 != b.1 || a.3 != b.3 || (a.2.is_some() && a.2 != b.2)
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

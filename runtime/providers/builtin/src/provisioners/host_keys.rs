@@ -25,11 +25,70 @@ pub(super) enum Trust {
     KnownHosts(Option<PathBuf>),
 }
 
+/// Why the key a server presented is refused; the message completes "Refusing to connect to
+/// HOST: …". Fingerprints are SHA-256 (`SHA256:…`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(super) enum HostKeyRefusal {
+    #[error("its key {presented} does not match the connection's `host_key`")]
+    KeyMismatch { presented: String },
+    #[error(
+        "its host key {presented} is not the connection's `host_key` ({authority}), and its host \
+         certificate is signed by another authority ({signed_by})"
+    )]
+    OtherAuthority {
+        presented: String,
+        authority: String,
+        signed_by: String,
+    },
+    #[error("it presented a user certificate, not a host certificate")]
+    UserCertificate,
+    #[error("its host certificate is not valid yet")]
+    NotYetValid,
+    #[error("its host certificate has expired")]
+    Expired,
+    #[error("its host certificate's signature is not valid")]
+    BadSignature,
+    #[error("its host certificate has critical options, which skel does not know")]
+    CriticalOptions,
+    /// The certificate's principals (none, or these) do not name the host connected to.
+    #[error("its host certificate is not valid for `{host}` (principals: {})", principal_list(.principals))]
+    WrongPrincipal {
+        host: String,
+        principals: Vec<String>,
+    },
+    #[error("it presented a certificate, but no `host_key` (certificate authority) is set")]
+    CertificateWithoutAuthority,
+    /// known_hosts records another key for the host (`shown`: `host` or `[host]:port`).
+    #[error(
+        "its host key has CHANGED: {} line {line} records another {algorithm} key for {shown}, \
+         and it presented {presented}. Someone may be intercepting the connection; if the host \
+         was rebuilt, remove the old entry (ssh-keygen -R '{shown}')",
+        file.display()
+    )]
+    KeyChanged {
+        file: PathBuf,
+        line: usize,
+        algorithm: String,
+        shown: String,
+        presented: String,
+    },
+    #[error("{} could not be read: {error}", file.display())]
+    KnownHostsUnreadable { file: PathBuf, error: String },
+}
+
+fn principal_list(principals: &[String]) -> String {
+    if principals.is_empty() {
+        "none".to_string()
+    } else {
+        principals.join(", ")
+    }
+}
+
 /// The decision about the key the server presented, kept for the caller's messages.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Verdict {
     /// Why the key was refused.
-    pub refused: Option<String>,
+    pub refused: Option<HostKeyRefusal>,
     /// A warning to show once connected (an unknown host accepted).
     pub warning: Option<String>,
 }
@@ -44,16 +103,15 @@ pub(super) struct HostKeyCheck {
 }
 
 impl HostKeyCheck {
-    fn decide(&self, presented: &PublicKeyOrCertificate) -> Result<Option<String>, String> {
+    fn decide(&self, presented: &PublicKeyOrCertificate) -> Result<Option<String>, HostKeyRefusal> {
         match (&self.trust, presented) {
             (Trust::Configured(expected), PublicKeyOrCertificate::PublicKey { key, .. }) => {
                 if key.key_data() == expected.key_data() {
                     Ok(None)
                 } else {
-                    Err(format!(
-                        "its key {} does not match the connection's `host_key`",
-                        key.fingerprint(HashAlg::Sha256)
-                    ))
+                    Err(HostKeyRefusal::KeyMismatch {
+                        presented: key.fingerprint(HashAlg::Sha256).to_string(),
+                    })
                 }
             }
             (Trust::Configured(expected), PublicKeyOrCertificate::Certificate(cert)) => {
@@ -66,55 +124,48 @@ impl HostKeyCheck {
             (Trust::KnownHosts(path), PublicKeyOrCertificate::PublicKey { key, .. }) => {
                 self.check_known_hosts(path.as_ref(), key)
             }
-            (Trust::KnownHosts(_), PublicKeyOrCertificate::Certificate(_)) => Err(
-                "it presented a certificate, but no `host_key` (certificate authority) is set"
-                    .into(),
-            ),
+            (Trust::KnownHosts(_), PublicKeyOrCertificate::Certificate(_)) => {
+                Err(HostKeyRefusal::CertificateWithoutAuthority)
+            }
         }
     }
 
-    fn check_certificate(&self, cert: &Certificate, ca: &PublicKey) -> Result<(), String> {
+    fn check_certificate(&self, cert: &Certificate, ca: &PublicKey) -> Result<(), HostKeyRefusal> {
         if cert.signature_key() != ca.key_data() {
-            return Err(format!(
-                "its host key {} is not the connection's `host_key` ({}), and its host \
-                 certificate is signed by another authority ({})",
-                cert.public_key().fingerprint(HashAlg::Sha256),
-                ca.fingerprint(HashAlg::Sha256),
-                cert.signature_key().fingerprint(HashAlg::Sha256)
-            ));
+            return Err(HostKeyRefusal::OtherAuthority {
+                presented: cert.public_key().fingerprint(HashAlg::Sha256).to_string(),
+                authority: ca.fingerprint(HashAlg::Sha256).to_string(),
+                signed_by: cert
+                    .signature_key()
+                    .fingerprint(HashAlg::Sha256)
+                    .to_string(),
+            });
         }
         if cert.cert_type() != CertType::Host {
-            return Err("it presented a user certificate, not a host certificate".into());
+            return Err(HostKeyRefusal::UserCertificate);
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         if now < cert.valid_after() {
-            return Err("its host certificate is not valid yet".into());
+            return Err(HostKeyRefusal::NotYetValid);
         }
         if now >= cert.valid_before() {
-            return Err("its host certificate has expired".into());
+            return Err(HostKeyRefusal::Expired);
         }
         // Signature, validity and the CA's fingerprint, by ssh-key.
         let ca_fingerprint = ca.fingerprint(HashAlg::Sha256);
         cert.validate_at(now, [&ca_fingerprint])
-            .map_err(|_| "its host certificate's signature is not valid".to_string())?;
+            .map_err(|_| HostKeyRefusal::BadSignature)?;
         if !cert.critical_options().is_empty() {
-            return Err(
-                "its host certificate has critical options, which skel does not know".into(),
-            );
+            return Err(HostKeyRefusal::CriticalOptions);
         }
         if !cert.valid_principals().iter().any(|p| p == &self.host) {
-            return Err(format!(
-                "its host certificate is not valid for `{}` (principals: {})",
-                self.host,
-                if cert.valid_principals().is_empty() {
-                    "none".to_string()
-                } else {
-                    cert.valid_principals().join(", ")
-                }
-            ));
+            return Err(HostKeyRefusal::WrongPrincipal {
+                host: self.host.clone(),
+                principals: cert.valid_principals().to_vec(),
+            });
         }
         Ok(())
     }
@@ -123,7 +174,7 @@ impl HostKeyCheck {
         &self,
         path: Option<&PathBuf>,
         key: &PublicKey,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, HostKeyRefusal> {
         let fingerprint = key.fingerprint(HashAlg::Sha256);
         let shown = match self.port {
             22 => self.host.clone(),
@@ -142,14 +193,17 @@ impl HostKeyCheck {
         match russh::keys::check_known_hosts_path(&self.host, self.port, key, path) {
             Ok(true) => Ok(None),
             Ok(false) => unknown(),
-            Err(russh::keys::Error::KeyChanged { line }) => Err(format!(
-                "its host key has CHANGED: {} line {line} records another {} key for {shown}, and \
-                 it presented {fingerprint}. Someone may be intercepting the connection; if the \
-                 host was rebuilt, remove the old entry (ssh-keygen -R '{shown}')",
-                path.display(),
-                key.algorithm()
-            )),
-            Err(e) => Err(format!("{} could not be read: {e}", path.display())),
+            Err(russh::keys::Error::KeyChanged { line }) => Err(HostKeyRefusal::KeyChanged {
+                file: path.clone(),
+                line,
+                algorithm: key.algorithm().to_string(),
+                shown: shown.clone(),
+                presented: fingerprint.to_string(),
+            }),
+            Err(e) => Err(HostKeyRefusal::KnownHostsUnreadable {
+                file: path.clone(),
+                error: e.to_string(),
+            }),
         }
     }
 }
@@ -176,5 +230,50 @@ impl russh::client::Handler for HostKeyCheck {
                 false
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_read_as_before() {
+        let changed = HostKeyRefusal::KeyChanged {
+            file: PathBuf::from("/home/u/.ssh/known_hosts"),
+            line: 3,
+            algorithm: "ssh-ed25519".into(),
+            shown: "[h]:2222".into(),
+            presented: "SHA256:abc".into(),
+        };
+        assert_eq!(
+            changed.to_string(),
+            "its host key has CHANGED: /home/u/.ssh/known_hosts line 3 records another \
+             ssh-ed25519 key for [h]:2222, and it presented SHA256:abc. Someone may be \
+             intercepting the connection; if the host was rebuilt, remove the old entry \
+             (ssh-keygen -R '[h]:2222')"
+        );
+        let principal = |principals: &[&str]| HostKeyRefusal::WrongPrincipal {
+            host: "h".into(),
+            principals: principals.iter().map(|p| p.to_string()).collect(),
+        };
+        assert_eq!(
+            principal(&[]).to_string(),
+            "its host certificate is not valid for `h` (principals: none)"
+        );
+        assert_eq!(
+            principal(&["a", "b"]).to_string(),
+            "its host certificate is not valid for `h` (principals: a, b)"
+        );
+        let other = HostKeyRefusal::OtherAuthority {
+            presented: "SHA256:k".into(),
+            authority: "SHA256:ca".into(),
+            signed_by: "SHA256:x".into(),
+        };
+        assert_eq!(
+            other.to_string(),
+            "its host key SHA256:k is not the connection's `host_key` (SHA256:ca), and its host \
+             certificate is signed by another authority (SHA256:x)"
+        );
     }
 }
