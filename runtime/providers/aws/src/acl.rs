@@ -3,17 +3,18 @@
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, deleted, describe_ec2, find_by_tag, get, get_i64, get_str, get_strs, id_of,
-    object_name, optional_number, optional_string, protocol, string_set, tag_spec, tags_obs,
-    update_tags, Obs, Origin,
+    blocks, delete_retrying, get, get_i64, get_str, get_strs, id_of, object_name, optional_number,
+    optional_string, protocol, string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
+use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
 
 pub mod nacl {
@@ -21,6 +22,7 @@ pub mod nacl {
     use aws_sdk_ec2::types::{IcmpTypeCode, NetworkAclEntry, PortRange, ResourceType, RuleAction};
 
     const TY: &str = "aws_network_acl";
+    const KIND: Kind = Kind::tagged(TY, "network-acl", |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// A rule in canonical form, for comparing configured and observed rules.
     #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,34 +96,28 @@ pub mod nacl {
         let action = RuleAction::from(e.action.as_str());
         let cidr = get_str(rule, "cidr_block").map(str::to_string);
         let ipv6 = get_str(rule, "ipv6_cidr_block").map(str::to_string);
+        /// `call` (CreateNetworkAclEntry or ReplaceNetworkAclEntry: other types, the same
+        /// arguments) with the rule.
+        macro_rules! with_entry {
+            ($call:expr) => {
+                $call
+                    .network_acl_id(id)
+                    .egress(egress)
+                    .rule_number(e.rule_no as i32)
+                    .rule_action(action)
+                    .protocol(&e.protocol)
+                    .set_cidr_block(cidr)
+                    .set_ipv6_cidr_block(ipv6)
+                    .port_range(ports)
+                    .icmp_type_code(icmp)
+            };
+        }
         if replace {
-            ec2.replace_network_acl_entry()
-                .network_acl_id(id)
-                .egress(egress)
-                .rule_number(e.rule_no as i32)
-                .rule_action(action)
-                .protocol(&e.protocol)
-                .set_cidr_block(cidr)
-                .set_ipv6_cidr_block(ipv6)
-                .port_range(ports)
-                .icmp_type_code(icmp)
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = with_entry!(ec2.replace_network_acl_entry());
+            call.send().await.or_fail(w)?;
         } else {
-            ec2.create_network_acl_entry()
-                .network_acl_id(id)
-                .egress(egress)
-                .rule_number(e.rule_no as i32)
-                .rule_action(action)
-                .protocol(&e.protocol)
-                .set_cidr_block(cidr)
-                .set_ipv6_cidr_block(ipv6)
-                .port_range(ports)
-                .icmp_type_code(icmp)
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = with_entry!(ec2.create_network_acl_entry());
+            call.send().await.or_fail(w)?;
         }
         Ok(())
     }
@@ -229,102 +225,108 @@ pub mod nacl {
             .find_map(|a| a.network_acl_id().map(str::to_string)))
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .create_network_acl()
-            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, origin))
-            .set_client_token(origin.token.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out
-            .network_acl()
-            .and_then(|a| a.network_acl_id())
-            .unwrap_or_default()
-            .to_string();
-        sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
-        move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
-        Ok(id)
-    }
+    /// `aws_network_acl`.
+    pub(crate) struct NetworkAcl;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        sync_rules(ec2, &w, &id, prior, planned).await?;
-        if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
-            let (old, new) = (
-                get_strs(prior, "subnet_ids"),
-                get_strs(planned, "subnet_ids"),
-            );
-            let added: Vec<String> = new.iter().filter(|s| !old.contains(s)).cloned().collect();
-            let removed: Vec<String> = old.iter().filter(|s| !new.contains(s)).cloned().collect();
-            move_subnets(ec2, &w, &added, &id).await?;
-            if !removed.is_empty() {
-                if let Some(default) =
-                    default_acl(ec2, &w, get_str(prior, "vpc_id").unwrap_or_default()).await?
-                {
-                    move_subnets(ec2, &w, &removed, &default).await?;
-                }
-            }
+    #[async_trait]
+    impl AwsResource for NetworkAcl {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        let Some(obs) = describe(p, std::slice::from_ref(&id))
-            .await?
-            .pop()
-            .flatten()
-        else {
-            return Ok(());
-        };
-        let subnets = obs
-            .get("subnet_ids")
-            .map(|v| {
-                get_strs(
-                    &Value::Object(ValueMap::from([("s".to_string(), v.clone())])),
-                    "s",
-                )
-            })
-            .unwrap_or_default();
-        if !subnets.is_empty() {
-            let vpc = obs
-                .get("vpc_id")
-                .and_then(Value::as_str)
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .create_network_acl()
+                .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::NetworkAcl, planned, origin))
+                .set_client_token(origin.token.map(str::to_string))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out
+                .network_acl()
+                .and_then(|a| a.network_acl_id())
                 .unwrap_or_default()
                 .to_string();
-            if let Some(default) = default_acl(ec2, &w, &vpc).await? {
-                move_subnets(ec2, &w, &subnets, &default).await?;
-            }
+            sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
+            move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
+            Ok(id)
         }
-        deleted(
-            retry_on(DEPENDENCY, || async {
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            sync_rules(ec2, &w, &id, prior, planned).await?;
+            if get(planned, "subnet_ids").is_known() && !get(planned, "subnet_ids").is_null() {
+                let (old, new) = (
+                    get_strs(prior, "subnet_ids"),
+                    get_strs(planned, "subnet_ids"),
+                );
+                let added: Vec<String> = new.iter().filter(|s| !old.contains(s)).cloned().collect();
+                let removed: Vec<String> =
+                    old.iter().filter(|s| !new.contains(s)).cloned().collect();
+                move_subnets(ec2, &w, &added, &id).await?;
+                if !removed.is_empty() {
+                    if let Some(default) =
+                        default_acl(ec2, &w, get_str(prior, "vpc_id").unwrap_or_default()).await?
+                    {
+                        move_subnets(ec2, &w, &removed, &default).await?;
+                    }
+                }
+            }
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            let Some(obs) = self.describe_one(p, &id).await? else {
+                return Ok(());
+            };
+            let subnets = obs
+                .get("subnet_ids")
+                .map(|v| {
+                    get_strs(
+                        &Value::Object(ValueMap::from([("s".to_string(), v.clone())])),
+                        "s",
+                    )
+                })
+                .unwrap_or_default();
+            if !subnets.is_empty() {
+                let vpc = obs
+                    .get("vpc_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(default) = default_acl(ec2, &w, &vpc).await? {
+                    move_subnets(ec2, &w, &subnets, &default).await?;
+                }
+            }
+            delete_retrying(&w, || async {
                 ec2.delete_network_acl()
                     .network_acl_id(&id)
                     .send()
                     .await
                     .aws()
             })
-            .await,
-            &w,
-        )
+            .await
+        }
     }
 
     fn entry_obs(e: &NetworkAclEntry) -> Value {
@@ -413,20 +415,5 @@ pub mod nacl {
             found.insert(id.to_string(), o);
         }
         Ok(found)
-    }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "network-acl", origin).await
     }
 }

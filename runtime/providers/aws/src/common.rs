@@ -10,7 +10,7 @@ use skel_provider::{PlanResponse, ProviderError};
 use skel_schema::{BlockSchema, ResourceSchema};
 use skel_value::{convert, Value};
 
-use crate::error::AwsErr;
+use crate::error::{retry_on, AwsErr, DEPENDENCY};
 use crate::{AwsProvider, Settings};
 
 /// What a Describe call observed of one object: attribute name → value, in the attribute's
@@ -483,6 +483,16 @@ where
     }
 }
 
+/// Deletes with `call`, retried while something the object depends on is still going away
+/// ([`DEPENDENCY`]); an object that is already gone counts as deleted.
+pub async fn delete_retrying<T, F, Fut>(what: &str, call: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsErr>>,
+{
+    deleted(retry_on(DEPENDENCY, call).await, what)
+}
+
 /// The outcome of a delete call: an object that is already gone counts as deleted.
 pub fn deleted<T>(result: Result<T, AwsErr>, what: &str) -> Result<(), ProviderError> {
     match result {
@@ -490,52 +500,4 @@ pub fn deleted<T>(result: Result<T, AwsErr>, what: &str) -> Result<(), ProviderE
         Err(e) => Err(e.into_provider(what)),
         Ok(_) => Ok(()),
     }
-}
-
-/// Reads EC2 objects of `type_name` with `read` (observations by id): one batch call, per-id
-/// calls when the batch fails on a gone id ([`batched`]). Reads of the same type that arrive
-/// while one is in flight go out together as the next call (see [`crate::coalesce`]).
-pub async fn describe_ec2<F, Fut>(
-    p: &AwsProvider,
-    type_name: &str,
-    ids: &[String],
-    read: F,
-) -> Result<Vec<Option<Obs>>, ProviderError>
-where
-    F: Fn(aws_sdk_ec2::Client, Vec<String>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<BTreeMap<String, Obs>, AwsErr>> + Send + 'static,
-{
-    let ec2 = p.ec2().await?.clone();
-    let ty = type_name.to_string();
-    let run = move |queries: Vec<Vec<String>>| {
-        let (ec2, read, ty) = (ec2.clone(), read.clone(), ty.clone());
-        async move {
-            let mut all: Vec<String> = queries.iter().flatten().cloned().collect();
-            all.sort();
-            all.dedup();
-            match batched(&ty, &all, |ids| read(ec2.clone(), ids)).await {
-                Ok(found) => {
-                    let by_id: BTreeMap<&String, Obs> = all
-                        .iter()
-                        .zip(found)
-                        .filter_map(|(id, obs)| Some((id, obs?)))
-                        .collect();
-                    queries
-                        .iter()
-                        .map(|q| Ok(q.iter().map(|id| by_id.get(id).cloned()).collect()))
-                        .collect()
-                }
-                Err(e) => queries.iter().map(|_| Err(e.clone())).collect(),
-            }
-        }
-    };
-    p.reads
-        .call(type_name, ids.to_vec(), run)
-        .await
-        .unwrap_or_else(|| {
-            Err(ProviderError::Api(format!(
-                "reading {type_name} {}: the read was lost (an internal error); retry.",
-                ids.join(", ")
-            )))
-        })
 }

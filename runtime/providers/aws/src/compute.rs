@@ -4,6 +4,7 @@ use skel_value::ValueMap;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
 use aws_sdk_ec2::Client;
@@ -11,11 +12,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, describe_ec2, get, get_bool, get_i64, get_str, get_strs, id_of, object_name, one_of,
-    optional_bool, optional_number, optional_string, same, string_list, string_set, tag_spec,
-    tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+    blocks, get, get_bool, get_i64, get_str, get_strs, id_of, object_name, one_of, optional_bool,
+    optional_number, optional_string, same, string_list, string_set, tag_spec, tags_obs,
+    update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WAIT};
+use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WaiterResultExt, WAIT};
+use crate::resource::{read_merged, AwsResource, Described, Kind, Recovered};
 use crate::AwsProvider;
 
 fn region(ec2: &Client) -> String {
@@ -34,6 +36,7 @@ pub mod instance {
     use base64::Engine as _;
 
     const TY: &str = "aws_instance";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     fn user_data(planned: &Value) -> Option<String> {
         get_str(planned, "user_data_base64")
@@ -68,108 +71,324 @@ pub mod instance {
             .await
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let ami = get_str(planned, "ami").unwrap_or_default();
-        let t = |n: &str| get_str(planned, n).map(str::to_string);
-        let groups = get_strs(planned, "vpc_security_group_ids");
-        let mut call = ec2
-            .run_instances()
-            .image_id(ami)
-            .set_instance_type(get_str(planned, "instance_type").map(InstanceType::from))
-            .min_count(1)
-            .max_count(1)
-            .set_key_name(t("key_name"))
-            .set_user_data(user_data(planned))
-            .set_ebs_optimized(get_bool(planned, "ebs_optimized"))
-            .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
-            .set_client_token(origin.token.map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::Instance, planned, origin));
-        let volume_tags = match get(planned, "volume_tags").as_mapping() {
-            Some(m) if !m.is_empty() => Value::Object(ValueMap::from([(
-                "tags_all".to_string(),
-                Value::Map(m.clone()),
-            )])),
-            _ => planned.clone(),
-        };
-        call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, origin));
-        if t("availability_zone").is_some()
-            || t("tenancy").is_some()
-            || t("placement_group").is_some()
-        {
-            call = call.placement(
-                Placement::builder()
-                    .set_availability_zone(t("availability_zone"))
-                    .set_tenancy(get_str(planned, "tenancy").map(Tenancy::from))
-                    .set_group_name(t("placement_group"))
-                    .build(),
-            );
+    /// `aws_instance`: found by its tags in a listing of live instances.
+    pub(crate) struct Instance;
+
+    #[async_trait]
+    impl AwsResource for Instance {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        if let Some(root) = blocks(planned, "root_block_device").first() {
-            let ebs = EbsBlockDevice::builder()
-                .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
-                .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
-                .set_encrypted(get_bool(root, "encrypted"))
-                .set_kms_key_id(get_str(root, "kms_key_id").map(str::to_string))
-                .set_iops(get_i64(root, "iops").map(|n| n as i32))
-                .set_throughput(get_i64(root, "throughput").map(|n| n as i32))
-                .delete_on_termination(get_bool(root, "delete_on_termination").unwrap_or(true))
-                .build();
-            call = call.block_device_mappings(
-                BlockDeviceMapping::builder()
-                    .device_name(root_device(p, ec2, &w, ami).await?)
-                    .ebs(ebs)
-                    .build(),
-            );
-        }
-        if let Some(public) = get_bool(planned, "associate_public_ip_address") {
-            call = call.network_interfaces(
-                InstanceNetworkInterfaceSpecification::builder()
-                    .device_index(0)
-                    .associate_public_ip_address(public)
+
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let ami = get_str(planned, "ami").unwrap_or_default();
+            let t = |n: &str| get_str(planned, n).map(str::to_string);
+            let groups = get_strs(planned, "vpc_security_group_ids");
+            let mut call = ec2
+                .run_instances()
+                .image_id(ami)
+                .set_instance_type(get_str(planned, "instance_type").map(InstanceType::from))
+                .min_count(1)
+                .max_count(1)
+                .set_key_name(t("key_name"))
+                .set_user_data(user_data(planned))
+                .set_ebs_optimized(get_bool(planned, "ebs_optimized"))
+                .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
+                .set_client_token(origin.token.map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::Instance, planned, origin));
+            let volume_tags = match get(planned, "volume_tags").as_mapping() {
+                Some(m) if !m.is_empty() => Value::Object(ValueMap::from([(
+                    "tags_all".to_string(),
+                    Value::Map(m.clone()),
+                )])),
+                _ => planned.clone(),
+            };
+            call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, origin));
+            if t("availability_zone").is_some()
+                || t("tenancy").is_some()
+                || t("placement_group").is_some()
+            {
+                call = call.placement(
+                    Placement::builder()
+                        .set_availability_zone(t("availability_zone"))
+                        .set_tenancy(get_str(planned, "tenancy").map(Tenancy::from))
+                        .set_group_name(t("placement_group"))
+                        .build(),
+                );
+            }
+            if let Some(root) = blocks(planned, "root_block_device").first() {
+                let ebs = EbsBlockDevice::builder()
+                    .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
+                    .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
+                    .set_encrypted(get_bool(root, "encrypted"))
+                    .set_kms_key_id(get_str(root, "kms_key_id").map(str::to_string))
+                    .set_iops(get_i64(root, "iops").map(|n| n as i32))
+                    .set_throughput(get_i64(root, "throughput").map(|n| n as i32))
+                    .delete_on_termination(get_bool(root, "delete_on_termination").unwrap_or(true))
+                    .build();
+                call = call.block_device_mappings(
+                    BlockDeviceMapping::builder()
+                        .device_name(root_device(p, ec2, &w, ami).await?)
+                        .ebs(ebs)
+                        .build(),
+                );
+            }
+            if let Some(public) = get_bool(planned, "associate_public_ip_address") {
+                call = call.network_interfaces(
+                    InstanceNetworkInterfaceSpecification::builder()
+                        .device_index(0)
+                        .associate_public_ip_address(public)
+                        .set_subnet_id(t("subnet_id"))
+                        .set_private_ip_address(t("private_ip"))
+                        .set_groups(Some(groups).filter(|g| !g.is_empty()))
+                        .delete_on_termination(true)
+                        .build(),
+                );
+            } else {
+                call = call
                     .set_subnet_id(t("subnet_id"))
                     .set_private_ip_address(t("private_ip"))
-                    .set_groups(Some(groups).filter(|g| !g.is_empty()))
-                    .delete_on_termination(true)
-                    .build(),
-            );
-        } else {
-            call = call
-                .set_subnet_id(t("subnet_id"))
-                .set_private_ip_address(t("private_ip"))
-                .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
-                .set_security_groups(
-                    Some(get_strs(planned, "security_groups")).filter(|g| !g.is_empty()),
-                );
+                    .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
+                    .set_security_groups(
+                        Some(get_strs(planned, "security_groups")).filter(|g| !g.is_empty()),
+                    );
+            }
+            let out = call.send().await.or_fail(&w)?;
+            let id = out
+                .instances()
+                .first()
+                .and_then(|i| i.instance_id())
+                .unwrap_or_default()
+                .to_string();
+            let running = match wait_for(p, &w, &id, RUNNING).await {
+                Ok(obs) => obs,
+                Err(failed) => return Err(p.not_ready(TY, &id, planned, failed).await),
+            };
+            if get_bool(planned, "source_dest_check") == Some(false) {
+                ec2.modify_instance_attribute()
+                    .instance_id(&id)
+                    .source_dest_check(AttributeBooleanValue::builder().value(false).build())
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+            } else if let Some(obs) = running {
+                // What the wait saw is the object as created: the apply needs no other read.
+                p.seen.put(TY, &id, obs);
+            }
+            Ok(id)
         }
-        let out = call.send().await.or_fail(&w)?;
-        let id = out
-            .instances()
-            .first()
-            .and_then(|i| i.instance_id())
-            .unwrap_or_default()
-            .to_string();
-        let running = match wait_for(p, &w, &id, RUNNING).await {
-            Ok(obs) => obs,
-            Err(failed) => return Err(p.not_ready(TY, &id, planned, failed).await),
-        };
-        if get_bool(planned, "source_dest_check") == Some(false) {
-            ec2.modify_instance_attribute()
-                .instance_id(&id)
-                .source_dest_check(AttributeBooleanValue::builder().value(false).build())
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            let changed =
+                |n: &str| !same(get(prior, n), get(planned, n)) && get(planned, n).is_known();
+            if changed("instance_type") || changed("user_data") || changed("user_data_base64") {
+                ec2.stop_instances()
+                    .instance_ids(&id)
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+                waited(
+                    ec2.wait_until_instance_stopped()
+                        .instance_ids(&id)
+                        .wait(WAIT)
+                        .await,
+                    &w,
+                    "stopped",
+                )?;
+                if changed("instance_type") {
+                    ec2.modify_instance_attribute()
+                        .instance_id(&id)
+                        .instance_type(
+                            aws_sdk_ec2::types::AttributeValue::builder()
+                                .set_value(get_str(planned, "instance_type").map(str::to_string))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .or_fail(&w)?;
+                }
+                if changed("user_data") || changed("user_data_base64") {
+                    let data = user_data(planned).unwrap_or_default();
+                    ec2.modify_instance_attribute()
+                        .instance_id(&id)
+                        .user_data(
+                            aws_sdk_ec2::types::SecureBlobAttributeValue::builder()
+                                .value(aws_smithy_types::Blob::new(data))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .or_fail(&w)?;
+                }
+                ec2.start_instances()
+                    .instance_ids(&id)
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+                let waited = ec2
+                    .wait_until_instance_running()
+                    .instance_ids(&id)
+                    .wait(WAIT)
+                    .await;
+                self.settled(p, &id, planned, waited.failed(&w, "running again"))
+                    .await?;
+            }
+            if changed("vpc_security_group_ids")
+                && !get(planned, "vpc_security_group_ids").is_null()
+            {
+                ec2.modify_instance_attribute()
+                    .instance_id(&id)
+                    .set_groups(Some(get_strs(planned, "vpc_security_group_ids")))
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+            }
+            for name in ["source_dest_check", "disable_api_termination"] {
+                if changed(name) {
+                    if let Some(b) = get_bool(planned, name) {
+                        let flag = AttributeBooleanValue::builder().value(b).build();
+                        let call = ec2.modify_instance_attribute().instance_id(&id);
+                        let call = if name == "source_dest_check" {
+                            call.source_dest_check(flag)
+                        } else {
+                            call.disable_api_termination(flag)
+                        };
+                        call.send().await.or_fail(&w)?;
+                    }
+                }
+            }
+            let (old_root, new_root) = (
+                blocks(prior, "root_block_device").first(),
+                blocks(planned, "root_block_device").first(),
+            );
+            if let (Some(old), Some(new)) = (old_root, new_root) {
+                let size =
+                    get_i64(new, "volume_size").filter(|n| Some(*n) != get_i64(old, "volume_size"));
+                let kind =
+                    get_str(new, "volume_type").filter(|t| Some(*t) != get_str(old, "volume_type"));
+                if let (Some(volume), true) =
+                    (get_str(old, "volume_id"), size.is_some() || kind.is_some())
+                {
+                    ec2.modify_volume()
+                        .volume_id(volume)
+                        .set_size(size.map(|n| n as i32))
+                        .set_volume_type(kind.map(VolumeType::from))
+                        .send()
+                        .await
+                        .or_fail(&w)?;
+                }
+            }
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?.clone();
+            // Terminations that arrive while one is in flight go out together.
+            let run = move |ids: Vec<String>| {
+                let ec2 = ec2.clone();
+                async move {
+                    let terminate = |ids: Vec<String>| {
+                        ec2.terminate_instances().set_instance_ids(Some(ids)).send()
+                    };
+                    match terminate(ids.clone()).await.aws() {
+                        Ok(_) => ids.iter().map(|_| Ok(())).collect(),
+                        // One gone instance fails the whole call: each on its own then.
+                        Err(e) if e.is_not_found() && ids.len() > 1 => {
+                            let mut out = Vec::with_capacity(ids.len());
+                            for id in &ids {
+                                out.push(terminate(vec![id.clone()]).await.aws().map(|_| ()));
+                            }
+                            out
+                        }
+                        Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
+                    }
+                }
+            };
+            match p.terminations.call(TY, id.clone(), run).await {
+                Some(Err(e)) if e.is_not_found() => return Ok(()),
+                Some(Err(e)) => return Err(e.into_provider(&w)),
+                Some(Ok(())) => {}
+                None => {
+                    return Err(ProviderError::Api(format!(
+                        "{w}: the TerminateInstances call was lost (an internal error); retry."
+                    )))
+                }
+            }
+            wait_for(p, &w, &id, TERMINATED)
+                .await
+                .map(|_| ())
+                .map_err(WaitFailed::into_error)
+        }
+
+        /// The instances by id; a terminated or terminating instance counts as gone.
+        async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
+            let mut found = read_merged(p, KIND, ids).await?;
+            for obs in &mut found {
+                let state = obs
+                    .as_ref()
+                    .and_then(|o| o.get(STATUS))
+                    .and_then(Value::as_str);
+                if matches!(state, Some("terminated" | "shutting-down")) {
+                    *obs = None;
+                }
+            }
+            Ok(found)
+        }
+
+        async fn find(&self, p: &AwsProvider, _planned: &Value, origin: &Origin<'_>) -> Recovered {
+            let ec2 = p.ec2().await?;
+            let (key, value) = match origin.token {
+                Some(token) => (TOKEN_TAG, token),
+                None => (ADDRESS_TAG, origin.address),
+            };
+            let out = ec2
+                .describe_instances()
+                .filters(
+                    Filter::builder()
+                        .name(format!("tag:{key}"))
+                        .values(value)
+                        .build(),
+                )
+                .filters(
+                    Filter::builder()
+                        .name("instance-state-name")
+                        .values("pending")
+                        .values("running")
+                        .values("stopping")
+                        .values("stopped")
+                        .build(),
+                )
                 .send()
                 .await
-                .or_fail(&w)?;
-        } else if let Some(obs) = running {
-            // What the wait saw is the object as created: the apply needs no other read.
-            p.seen.put(TY, &id, obs);
+                .or_fail(&format!("recovering {origin}"))?;
+            one_of(
+                origin,
+                out.reservations()
+                    .iter()
+                    .flat_map(|r| r.instances())
+                    .filter_map(|i| i.instance_id().map(str::to_string))
+                    .collect(),
+            )
         }
-        Ok(id)
     }
 
     /// A state an instance is awaited in, as the SDK's waiters define it.
@@ -207,7 +426,7 @@ pub mod instance {
         let start = Instant::now();
         let mut delay = Duration::from_secs(1);
         loop {
-            match describe_ec2(p, TY, &[id.to_string()], read).await {
+            match read_merged(p, KIND, &[id.to_string()]).await {
                 Err(e) => {
                     return Err(WaitFailed::ended(
                         w,
@@ -254,157 +473,6 @@ pub mod instance {
             tokio::time::sleep(delay.min(WAIT - waited)).await;
             delay = (delay * 2).min(Duration::from_secs(15));
         }
-    }
-
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        let changed = |n: &str| !same(get(prior, n), get(planned, n)) && get(planned, n).is_known();
-        if changed("instance_type") || changed("user_data") || changed("user_data_base64") {
-            ec2.stop_instances()
-                .instance_ids(&id)
-                .send()
-                .await
-                .or_fail(&w)?;
-            waited(
-                ec2.wait_until_instance_stopped()
-                    .instance_ids(&id)
-                    .wait(WAIT)
-                    .await,
-                &w,
-                "stopped",
-            )?;
-            if changed("instance_type") {
-                ec2.modify_instance_attribute()
-                    .instance_id(&id)
-                    .instance_type(
-                        aws_sdk_ec2::types::AttributeValue::builder()
-                            .set_value(get_str(planned, "instance_type").map(str::to_string))
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .or_fail(&w)?;
-            }
-            if changed("user_data") || changed("user_data_base64") {
-                let data = user_data(planned).unwrap_or_default();
-                ec2.modify_instance_attribute()
-                    .instance_id(&id)
-                    .user_data(
-                        aws_sdk_ec2::types::SecureBlobAttributeValue::builder()
-                            .value(aws_smithy_types::Blob::new(data))
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .or_fail(&w)?;
-            }
-            ec2.start_instances()
-                .instance_ids(&id)
-                .send()
-                .await
-                .or_fail(&w)?;
-            if let Err(e) = ec2
-                .wait_until_instance_running()
-                .instance_ids(&id)
-                .wait(WAIT)
-                .await
-            {
-                let failed = WaitFailed::new(&w, "running again", e);
-                return Err(p.not_ready(TY, &id, planned, failed).await);
-            }
-        }
-        if changed("vpc_security_group_ids") && !get(planned, "vpc_security_group_ids").is_null() {
-            ec2.modify_instance_attribute()
-                .instance_id(&id)
-                .set_groups(Some(get_strs(planned, "vpc_security_group_ids")))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
-        for name in ["source_dest_check", "disable_api_termination"] {
-            if changed(name) {
-                if let Some(b) = get_bool(planned, name) {
-                    let flag = AttributeBooleanValue::builder().value(b).build();
-                    let call = ec2.modify_instance_attribute().instance_id(&id);
-                    let call = if name == "source_dest_check" {
-                        call.source_dest_check(flag)
-                    } else {
-                        call.disable_api_termination(flag)
-                    };
-                    call.send().await.or_fail(&w)?;
-                }
-            }
-        }
-        let (old_root, new_root) = (
-            blocks(prior, "root_block_device").first(),
-            blocks(planned, "root_block_device").first(),
-        );
-        if let (Some(old), Some(new)) = (old_root, new_root) {
-            let size =
-                get_i64(new, "volume_size").filter(|n| Some(*n) != get_i64(old, "volume_size"));
-            let kind =
-                get_str(new, "volume_type").filter(|t| Some(*t) != get_str(old, "volume_type"));
-            if let (Some(volume), true) =
-                (get_str(old, "volume_id"), size.is_some() || kind.is_some())
-            {
-                ec2.modify_volume()
-                    .volume_id(volume)
-                    .set_size(size.map(|n| n as i32))
-                    .set_volume_type(kind.map(VolumeType::from))
-                    .send()
-                    .await
-                    .or_fail(&w)?;
-            }
-        }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
-
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?.clone();
-        // Terminations that arrive while one is in flight go out together.
-        let run = move |ids: Vec<String>| {
-            let ec2 = ec2.clone();
-            async move {
-                let terminate =
-                    |ids: Vec<String>| ec2.terminate_instances().set_instance_ids(Some(ids)).send();
-                match terminate(ids.clone()).await.aws() {
-                    Ok(_) => ids.iter().map(|_| Ok(())).collect(),
-                    // One gone instance fails the whole call: each on its own then.
-                    Err(e) if e.is_not_found() && ids.len() > 1 => {
-                        let mut out = Vec::with_capacity(ids.len());
-                        for id in &ids {
-                            out.push(terminate(vec![id.clone()]).await.aws().map(|_| ()));
-                        }
-                        out
-                    }
-                    Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
-                }
-            }
-        };
-        match p.terminations.call(TY, id.clone(), run).await {
-            Some(Err(e)) if e.is_not_found() => return Ok(()),
-            Some(Err(e)) => return Err(e.into_provider(&w)),
-            Some(Ok(())) => {}
-            None => {
-                return Err(ProviderError::Api(format!(
-                    "{w}: the TerminateInstances call was lost (an internal error); retry."
-                )))
-            }
-        }
-        wait_for(p, &w, &id, TERMINATED)
-            .await
-            .map(|_| ())
-            .map_err(WaitFailed::into_error)
     }
 
     /// Every instance of `ids` AWS still lists, terminated ones too (with their [`STATUS`]).
@@ -586,63 +654,5 @@ pub mod instance {
             }
         }
         Ok(found)
-    }
-
-    /// The instances by id; a terminated or terminating instance counts as gone.
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        let mut found = describe_ec2(p, TY, ids, read).await?;
-        for obs in &mut found {
-            let state = obs
-                .as_ref()
-                .and_then(|o| o.get(STATUS))
-                .and_then(Value::as_str);
-            if matches!(state, Some("terminated" | "shutting-down")) {
-                *obs = None;
-            }
-        }
-        Ok(found)
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        let (key, value) = match origin.token {
-            Some(token) => (TOKEN_TAG, token),
-            None => (ADDRESS_TAG, origin.address),
-        };
-        let out = ec2
-            .describe_instances()
-            .filters(
-                Filter::builder()
-                    .name(format!("tag:{key}"))
-                    .values(value)
-                    .build(),
-            )
-            .filters(
-                Filter::builder()
-                    .name("instance-state-name")
-                    .values("pending")
-                    .values("running")
-                    .values("stopping")
-                    .values("stopped")
-                    .build(),
-            )
-            .send()
-            .await
-            .or_fail(&format!("recovering {origin}"))?;
-        one_of(
-            origin,
-            out.reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .filter_map(|i| i.instance_id().map(str::to_string))
-                .collect(),
-        )
     }
 }

@@ -263,6 +263,21 @@ where
         .map_err(|e| WaitFailed::new(what, state, e).into_error())
 }
 
+/// A waiter's result as the wait that failed, if it did.
+pub trait WaiterResultExt {
+    /// `None` when the wait ended well, else why it failed (`what` was awaited `until`).
+    fn failed(self, what: &str, until: &str) -> Option<WaitFailed>;
+}
+
+impl<T, O, E> WaiterResultExt for Result<T, WaiterError<O, E>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn failed(self, what: &str, until: &str) -> Option<WaitFailed> {
+        self.err().map(|e| WaitFailed::new(what, until, e))
+    }
+}
+
 /// A wait that failed after a change was made: what was awaited and why it failed. A create or
 /// update turns it into [`ProviderError::NotReady`] with the object as it is now
 /// ([`AwsProvider::not_ready`](crate::AwsProvider::not_ready)); a delete into a plain error.

@@ -2,16 +2,18 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, describe_ec2, find_by_tag, get, get_str, id_of, object_name, one_of, optional_string,
-    same, tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+    delete_retrying, deleted, get, get_str, id_of, object_name, one_of, optional_string, same,
+    tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt, WaiterResultExt, WAIT};
 use crate::network::{arn, filter, region};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod eip {
@@ -19,6 +21,7 @@ pub mod eip {
     use aws_sdk_ec2::types::{DomainType, ResourceType};
 
     const TY: &str = "aws_eip";
+    const KIND: Kind = Kind::tagged(TY, "elastic-ip", |api, ids| Box::pin(read(api.ec2, ids)));
 
     async fn associate(
         ec2: &Client,
@@ -62,60 +65,69 @@ pub mod eip {
         )
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .allocate_address()
-            .domain(DomainType::from(
-                get_str(planned, "domain").unwrap_or("vpc"),
-            ))
-            .set_public_ipv4_pool(get_str(planned, "public_ipv4_pool").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, origin))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out.allocation_id().unwrap_or_default().to_string();
-        associate(ec2, &w, &id, planned).await?;
-        Ok(id)
-    }
+    /// `aws_eip`.
+    pub(crate) struct Eip;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        let moved = ["instance", "network_interface", "associate_with_private_ip"]
-            .iter()
-            .any(|n| !same(get(prior, n), get(planned, n)) && !get(planned, n).has_unknown());
-        if moved {
-            disassociate(ec2, &w, get_str(prior, "association_id")).await?;
-            associate(ec2, &w, &id, planned).await?;
+    #[async_trait]
+    impl AwsResource for Eip {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        disassociate(ec2, &w, get_str(prior, "association_id")).await?;
-        deleted(
-            retry_on(DEPENDENCY, || async {
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .allocate_address()
+                .domain(DomainType::from(
+                    get_str(planned, "domain").unwrap_or("vpc"),
+                ))
+                .set_public_ipv4_pool(get_str(planned, "public_ipv4_pool").map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, origin))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out.allocation_id().unwrap_or_default().to_string();
+            associate(ec2, &w, &id, planned).await?;
+            Ok(id)
+        }
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            let moved = ["instance", "network_interface", "associate_with_private_ip"]
+                .iter()
+                .any(|n| !same(get(prior, n), get(planned, n)) && !get(planned, n).has_unknown());
+            if moved {
+                disassociate(ec2, &w, get_str(prior, "association_id")).await?;
+                associate(ec2, &w, &id, planned).await?;
+            }
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            disassociate(ec2, &w, get_str(prior, "association_id")).await?;
+            delete_retrying(&w, || async {
                 ec2.release_address().allocation_id(&id).send().await.aws()
             })
-            .await,
-            &w,
-        )
+            .await
+        }
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -166,21 +178,6 @@ pub mod eip {
         }
         Ok(found)
     }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "elastic-ip", origin).await
-    }
 }
 
 /// The public DNS name AWS gives an address (`ec2-1-2-3-4.compute-1.amazonaws.com`).
@@ -200,94 +197,131 @@ pub mod nat {
     use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
     const TY: &str = "aws_nat_gateway";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .create_nat_gateway()
-            .set_subnet_id(get_str(planned, "subnet_id").map(str::to_string))
-            .set_allocation_id(get_str(planned, "allocation_id").map(str::to_string))
-            .set_connectivity_type(
-                get_str(planned, "connectivity_type").map(ConnectivityType::from),
-            )
-            .set_private_ip_address(get_str(planned, "private_ip").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::Natgateway, planned, origin))
-            .set_client_token(origin.token.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out
-            .nat_gateway()
-            .and_then(|n| n.nat_gateway_id())
-            .unwrap_or_default()
-            .to_string();
-        if let Err(e) = ec2
-            .wait_until_nat_gateway_available()
-            .nat_gateway_ids(&id)
-            .wait(crate::error::WAIT)
-            .await
-        {
-            let failed = crate::error::WaitFailed::new(&w, "available", e);
-            return Err(p.not_ready(TY, &id, planned, failed).await);
-        }
-        Ok(id)
-    }
+    /// `aws_nat_gateway`: found by its tags in a listing of its subnet's gateways.
+    pub(crate) struct NatGateway;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        update_tags(
-            p,
-            &format!("updating {}", object_name(TY, &id)),
-            &id,
-            prior,
-            planned,
-        )
-        .await?;
-        Ok(id)
-    }
+    #[async_trait]
+    impl AwsResource for NatGateway {
+        fn kind(&self) -> Kind {
+            KIND
+        }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        // moto answers HTTP 500 for unknown ids: check it exists first.
-        if describe(p, std::slice::from_ref(&id))
-            .await?
-            .pop()
-            .flatten()
-            .is_none()
-        {
-            return Ok(());
-        }
-        match ec2
-            .delete_nat_gateway()
-            .nat_gateway_id(&id)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() || e.is(&["NatGatewayNotFound"]) => return Ok(()),
-            Err(e) => return Err(e.into_provider(&w)),
-            Ok(_) => {}
-        }
-        crate::error::waited(
-            ec2.wait_until_nat_gateway_deleted()
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .create_nat_gateway()
+                .set_subnet_id(get_str(planned, "subnet_id").map(str::to_string))
+                .set_allocation_id(get_str(planned, "allocation_id").map(str::to_string))
+                .set_connectivity_type(
+                    get_str(planned, "connectivity_type").map(ConnectivityType::from),
+                )
+                .set_private_ip_address(get_str(planned, "private_ip").map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::Natgateway, planned, origin))
+                .set_client_token(origin.token.map(str::to_string))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out
+                .nat_gateway()
+                .and_then(|n| n.nat_gateway_id())
+                .unwrap_or_default()
+                .to_string();
+            let waited = ec2
+                .wait_until_nat_gateway_available()
                 .nat_gateway_ids(&id)
-                .wait(crate::error::WAIT)
-                .await,
-            &w,
-            "deleted",
-        )
+                .wait(WAIT)
+                .await;
+            self.settled(p, &id, planned, waited.failed(&w, "available"))
+                .await?;
+            Ok(id)
+        }
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            update_tags(
+                p,
+                &format!("updating {}", object_name(TY, &id)),
+                &id,
+                prior,
+                planned,
+            )
+            .await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            // moto answers HTTP 500 for unknown ids: check it exists first.
+            if self.describe_one(p, &id).await?.is_none() {
+                return Ok(());
+            }
+            match ec2
+                .delete_nat_gateway()
+                .nat_gateway_id(&id)
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if e.is_not_found() || e.is(&["NatGatewayNotFound"]) => return Ok(()),
+                Err(e) => return Err(e.into_provider(&w)),
+                Ok(_) => {}
+            }
+            crate::error::waited(
+                ec2.wait_until_nat_gateway_deleted()
+                    .nat_gateway_ids(&id)
+                    .wait(crate::error::WAIT)
+                    .await,
+                &w,
+                "deleted",
+            )
+        }
+
+        /// moto ignores tag filters on NAT gateways: list the subnet's and match tags here.
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
+            let ec2 = p.ec2().await?;
+            let mut call = ec2.describe_nat_gateways();
+            if let Some(subnet) = get_str(planned, "subnet_id") {
+                call = call.filter(filter("subnet-id", &[subnet.to_string()]));
+            }
+            let out = call.send().await.or_fail(&format!("recovering {origin}"))?;
+            let found = out
+                .nat_gateways()
+                .iter()
+                .filter(|n| {
+                    !matches!(
+                        n.state(),
+                        Some(NatGatewayState::Deleted | NatGatewayState::Failed)
+                    )
+                })
+                .filter(|n| {
+                    let (key, value) = match origin.token {
+                        Some(token) => (TOKEN_TAG, token),
+                        None => (ADDRESS_TAG, origin.address),
+                    };
+                    n.tags()
+                        .iter()
+                        .any(|t| t.key() == Some(key) && t.value() == Some(value))
+                })
+                .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+                .collect();
+            one_of(origin, found)
+        }
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -346,47 +380,5 @@ pub mod nat {
             found.insert(id.to_string(), o);
         }
         Ok(found)
-    }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    /// moto ignores tag filters on NAT gateways: list the subnet's and match tags here.
-    pub async fn find(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        let mut call = ec2.describe_nat_gateways();
-        if let Some(subnet) = get_str(planned, "subnet_id") {
-            call = call.filter(filter("subnet-id", &[subnet.to_string()]));
-        }
-        let out = call.send().await.or_fail(&format!("recovering {origin}"))?;
-        let found = out
-            .nat_gateways()
-            .iter()
-            .filter(|n| {
-                !matches!(
-                    n.state(),
-                    Some(NatGatewayState::Deleted | NatGatewayState::Failed)
-                )
-            })
-            .filter(|n| {
-                let (key, value) = match origin.token {
-                    Some(token) => (TOKEN_TAG, token),
-                    None => (ADDRESS_TAG, origin.address),
-                };
-                n.tags()
-                    .iter()
-                    .any(|t| t.key() == Some(key) && t.value() == Some(value))
-            })
-            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
-            .collect();
-        one_of(origin, found)
     }
 }

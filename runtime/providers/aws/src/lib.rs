@@ -41,12 +41,14 @@ mod gateways;
 pub mod kms;
 mod network;
 pub mod origin;
+mod resource;
 mod routing;
 mod security;
 mod storage;
 
 use common::{get, get_str, Obs};
 use origin::Origin;
+use resource::resource;
 
 const NAME: &str = "aws";
 
@@ -220,6 +222,7 @@ fn fault_point(cfg: &ConfigBag, when: fault::When) {
 }
 
 /// The SDK clients of one configured provider.
+#[derive(Clone)]
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub r53: aws_sdk_route53::Client,
@@ -344,48 +347,13 @@ impl AwsProvider {
     }
 }
 
-/// Calls `$f` of the module serving resource type `$ty`.
-macro_rules! dispatch {
-    ($ty:expr, $f:ident ( $($arg:expr),* )) => {
-        match $ty {
-            "aws_vpc" => Box::pin(network::vpc::$f($($arg),*)).await,
-            "aws_subnet" => Box::pin(network::subnet::$f($($arg),*)).await,
-            "aws_internet_gateway" => Box::pin(network::igw::$f($($arg),*)).await,
-            "aws_eip" => Box::pin(gateways::eip::$f($($arg),*)).await,
-            "aws_nat_gateway" => Box::pin(gateways::nat::$f($($arg),*)).await,
-            "aws_route_table" => Box::pin(routing::route_table::$f($($arg),*)).await,
-            "aws_route_table_association" => Box::pin(routing::association::$f($($arg),*)).await,
-            "aws_network_acl" => Box::pin(acl::nacl::$f($($arg),*)).await,
-            "aws_security_group" => Box::pin(security::sg::$f($($arg),*)).await,
-            "aws_key_pair" => Box::pin(security::key_pair::$f($($arg),*)).await,
-            "aws_instance" => Box::pin(compute::instance::$f($($arg),*)).await,
-            "aws_ebs_volume" => Box::pin(storage::volume::$f($($arg),*)).await,
-            "aws_volume_attachment" => Box::pin(storage::attachment::$f($($arg),*)).await,
-            "aws_route53_zone" => Box::pin(dns::zone::$f($($arg),*)).await,
-            "aws_route53_record" => Box::pin(dns::record::$f($($arg),*)).await,
-            other => Err(ProviderError::InvalidConfig(format!(
-                "The aws provider has no resource type `{other}`."
-            ))),
-        }
-    };
-}
-
 impl AwsProvider {
     async fn describe(
         &self,
         type_name: &str,
         ids: &[String],
     ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        dispatch!(type_name, describe(self, ids))
-    }
-
-    async fn find(
-        &self,
-        type_name: &str,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        dispatch!(type_name, find(self, planned, origin))
+        resource(type_name)?.describe(self, ids).await
     }
 }
 
@@ -418,7 +386,7 @@ impl Provider for AwsProvider {
         match (prior, planned) {
             (None, None) => Ok(Value::Null),
             (Some(prior), None) => {
-                dispatch!(ty, delete(self, prior))?;
+                resource(ty)?.delete(self, prior).await?;
                 Ok(Value::Null)
             }
             (None, Some(planned)) => {
@@ -427,7 +395,7 @@ impl Provider for AwsProvider {
                     address: request.address,
                     token: request.token,
                 };
-                let id = dispatch!(ty, create(self, planned, &origin))?;
+                let id = resource(ty)?.create(self, planned, &origin).await?;
                 self.finish(ty, &id, planned).await
             }
             (Some(prior), Some(planned)) => {
@@ -436,7 +404,7 @@ impl Provider for AwsProvider {
                     address: request.address,
                     token: None,
                 };
-                let id = dispatch!(ty, update(self, prior, planned, &origin))?;
+                let id = resource(ty)?.update(self, prior, planned, &origin).await?;
                 self.finish(ty, &id, planned).await
             }
         }
@@ -514,7 +482,7 @@ impl Provider for AwsProvider {
             token,
         } = request;
         let origin = Origin { address, token };
-        let Some(id) = self.find(type_name, planned, &origin).await? else {
+        let Some(id) = resource(type_name)?.find(self, planned, &origin).await? else {
             return Ok(None);
         };
         let schema = common::resource_schema(type_name)?;

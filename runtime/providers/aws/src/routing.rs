@@ -3,16 +3,18 @@
 use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    blocks, deleted, describe_ec2, find_by_tag, get_str, id_of, object_name, optional_string, same,
+    blocks, delete_retrying, deleted, get_str, id_of, object_name, optional_string, same,
     string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod route_table {
@@ -20,6 +22,7 @@ pub mod route_table {
     use aws_sdk_ec2::types::{ResourceType, Route, RouteOrigin};
 
     const TY: &str = "aws_route_table";
+    const KIND: Kind = Kind::tagged(TY, "route-table", |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// A route's destination, the key routes are matched by.
     fn destination(route: &Value) -> String {
@@ -41,6 +44,25 @@ pub mod route_table {
             .collect()
     }
 
+    /// `call` (CreateRoute or ReplaceRoute: other types, the same arguments) with the route's
+    /// destination and target; `t` reads the route's arguments.
+    macro_rules! with_route {
+        ($call:expr, $t:ident, $gateway:expr) => {
+            $call
+                .set_destination_cidr_block($t("cidr_block"))
+                .set_destination_ipv6_cidr_block($t("ipv6_cidr_block"))
+                .set_destination_prefix_list_id($t("destination_prefix_list_id"))
+                .set_gateway_id($gateway)
+                .set_nat_gateway_id($t("nat_gateway_id"))
+                .set_network_interface_id($t("network_interface_id"))
+                .set_transit_gateway_id($t("transit_gateway_id"))
+                .set_vpc_peering_connection_id($t("vpc_peering_connection_id"))
+                .set_egress_only_internet_gateway_id($t("egress_only_gateway_id"))
+                .set_carrier_gateway_id($t("carrier_gateway_id"))
+                .set_local_gateway_id($t("local_gateway_id"))
+        };
+    }
+
     async fn put_route(
         ec2: &Client,
         w: &str,
@@ -52,39 +74,11 @@ pub mod route_table {
         // An endpoint id is a gateway id to the API.
         let gateway = t("gateway_id").or_else(|| t("vpc_endpoint_id"));
         if replace {
-            ec2.replace_route()
-                .route_table_id(id)
-                .set_destination_cidr_block(t("cidr_block"))
-                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
-                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(t("nat_gateway_id"))
-                .set_network_interface_id(t("network_interface_id"))
-                .set_transit_gateway_id(t("transit_gateway_id"))
-                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
-                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
-                .set_carrier_gateway_id(t("carrier_gateway_id"))
-                .set_local_gateway_id(t("local_gateway_id"))
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = ec2.replace_route().route_table_id(id);
+            with_route!(call, t, gateway).send().await.or_fail(w)?;
         } else {
-            ec2.create_route()
-                .route_table_id(id)
-                .set_destination_cidr_block(t("cidr_block"))
-                .set_destination_ipv6_cidr_block(t("ipv6_cidr_block"))
-                .set_destination_prefix_list_id(t("destination_prefix_list_id"))
-                .set_gateway_id(gateway)
-                .set_nat_gateway_id(t("nat_gateway_id"))
-                .set_network_interface_id(t("network_interface_id"))
-                .set_transit_gateway_id(t("transit_gateway_id"))
-                .set_vpc_peering_connection_id(t("vpc_peering_connection_id"))
-                .set_egress_only_internet_gateway_id(t("egress_only_gateway_id"))
-                .set_carrier_gateway_id(t("carrier_gateway_id"))
-                .set_local_gateway_id(t("local_gateway_id"))
-                .send()
-                .await
-                .or_fail(w)?;
+            let call = ec2.create_route().route_table_id(id);
+            with_route!(call, t, gateway).send().await.or_fail(w)?;
         }
         Ok(())
     }
@@ -109,104 +103,113 @@ pub mod route_table {
         )
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .create_route_table()
-            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-            .tag_specifications(tag_spec(p, ResourceType::RouteTable, planned, origin))
-            .set_client_token(origin.token.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out
-            .route_table()
-            .and_then(|t| t.route_table_id())
-            .unwrap_or_default()
-            .to_string();
-        for route in routes(planned).values() {
-            put_route(ec2, &w, &id, route, false).await?;
-        }
-        Ok(id)
-    }
+    /// `aws_route_table`.
+    pub(crate) struct RouteTable;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        let (old, new) = (routes(prior), routes(planned));
-        for (dest, route) in &old {
-            if !new.contains_key(dest) {
-                delete_route(ec2, &w, &id, route).await?;
-            }
+    #[async_trait]
+    impl AwsResource for RouteTable {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        for (dest, route) in &new {
-            match old.get(dest) {
-                Some(before) if same(before, route) => {}
-                Some(_) => put_route(ec2, &w, &id, route, true).await?,
-                None => put_route(ec2, &w, &id, route, false).await?,
-            }
-        }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        match ec2
-            .describe_route_tables()
-            .route_table_ids(&id)
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e.into_provider(&w)),
-            Ok(out) => {
-                for t in out.route_tables() {
-                    for a in t.associations() {
-                        if a.main() == Some(true) {
-                            continue;
-                        }
-                        if let Some(assoc) = a.route_table_association_id() {
-                            match ec2
-                                .disassociate_route_table()
-                                .association_id(assoc)
-                                .send()
-                                .await
-                                .aws()
-                            {
-                                Err(e) if !e.is_not_found() => return Err(e.into_provider(&w)),
-                                _ => {}
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .create_route_table()
+                .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+                .tag_specifications(tag_spec(p, ResourceType::RouteTable, planned, origin))
+                .set_client_token(origin.token.map(str::to_string))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out
+                .route_table()
+                .and_then(|t| t.route_table_id())
+                .unwrap_or_default()
+                .to_string();
+            for route in routes(planned).values() {
+                put_route(ec2, &w, &id, route, false).await?;
+            }
+            Ok(id)
+        }
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            let (old, new) = (routes(prior), routes(planned));
+            for (dest, route) in &old {
+                if !new.contains_key(dest) {
+                    delete_route(ec2, &w, &id, route).await?;
+                }
+            }
+            for (dest, route) in &new {
+                match old.get(dest) {
+                    Some(before) if same(before, route) => {}
+                    Some(_) => put_route(ec2, &w, &id, route, true).await?,
+                    None => put_route(ec2, &w, &id, route, false).await?,
+                }
+            }
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            match ec2
+                .describe_route_tables()
+                .route_table_ids(&id)
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e.into_provider(&w)),
+                Ok(out) => {
+                    for t in out.route_tables() {
+                        for a in t.associations() {
+                            if a.main() == Some(true) {
+                                continue;
+                            }
+                            if let Some(assoc) = a.route_table_association_id() {
+                                match ec2
+                                    .disassociate_route_table()
+                                    .association_id(assoc)
+                                    .send()
+                                    .await
+                                    .aws()
+                                {
+                                    Err(e) if !e.is_not_found() => return Err(e.into_provider(&w)),
+                                    _ => {}
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-        deleted(
-            retry_on(DEPENDENCY, || async {
+            delete_retrying(&w, || async {
                 ec2.delete_route_table()
                     .route_table_id(&id)
                     .send()
                     .await
                     .aws()
             })
-            .await,
-            &w,
-        )
+            .await
+        }
     }
 
     fn route_obs(r: &Route) -> Option<Value> {
@@ -276,27 +279,13 @@ pub mod route_table {
         }
         Ok(found)
     }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "route-table", origin).await
-    }
 }
 
 pub mod association {
     use super::*;
 
     const TY: &str = "aws_route_table_association";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     /// The explicit association of a subnet or gateway, if any: (association id, table id).
     async fn current(
@@ -331,87 +320,113 @@ pub mod association {
         Ok(None)
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let table = get_str(planned, "route_table_id").unwrap_or_default();
-        let (subnet, gateway) = (
-            get_str(planned, "subnet_id"),
-            get_str(planned, "gateway_id"),
-        );
-        if subnet.is_none() && gateway.is_none() {
-            return Err(ProviderError::InvalidConfig(format!(
-                "{TY} {origin}: set `subnet_id` or `gateway_id`."
-            )));
+    /// `aws_route_table_association`: found by its subnet or gateway.
+    pub(crate) struct Association;
+
+    #[async_trait]
+    impl AwsResource for Association {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        // A subnet already associated with another table is moved (moto would hand back the
-        // other table's association).
-        if let Some((assoc, rt)) = current(ec2, subnet, gateway)
-            .await
-            .map_err(|e| e.into_provider(&w))?
-        {
-            if rt == table {
-                return Ok(assoc);
+
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let table = get_str(planned, "route_table_id").unwrap_or_default();
+            let (subnet, gateway) = (
+                get_str(planned, "subnet_id"),
+                get_str(planned, "gateway_id"),
+            );
+            if subnet.is_none() && gateway.is_none() {
+                return Err(ProviderError::InvalidConfig(format!(
+                    "{TY} {origin}: set `subnet_id` or `gateway_id`."
+                )));
+            }
+            // A subnet already associated with another table is moved (moto would hand back the
+            // other table's association).
+            if let Some((assoc, rt)) = current(ec2, subnet, gateway)
+                .await
+                .map_err(|e| e.into_provider(&w))?
+            {
+                if rt == table {
+                    return Ok(assoc);
+                }
+                let out = ec2
+                    .replace_route_table_association()
+                    .association_id(assoc)
+                    .route_table_id(table)
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+                return Ok(out.new_association_id().unwrap_or_default().to_string());
             }
             let out = ec2
-                .replace_route_table_association()
-                .association_id(assoc)
+                .associate_route_table()
                 .route_table_id(table)
+                .set_subnet_id(subnet.map(str::to_string))
+                .set_gateway_id(gateway.map(str::to_string))
                 .send()
                 .await
                 .or_fail(&w)?;
-            return Ok(out.new_association_id().unwrap_or_default().to_string());
+            Ok(out.association_id().unwrap_or_default().to_string())
         }
-        let out = ec2
-            .associate_route_table()
-            .route_table_id(table)
-            .set_subnet_id(subnet.map(str::to_string))
-            .set_gateway_id(gateway.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        Ok(out.association_id().unwrap_or_default().to_string())
-    }
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let table = get_str(planned, "route_table_id").unwrap_or_default();
-        if get_str(prior, "route_table_id") == Some(table) {
-            return Ok(id);
-        }
-        let out = p
-            .ec2()
-            .await?
-            .replace_route_table_association()
-            .association_id(&id)
-            .route_table_id(table)
-            .send()
-            .await
-            .or_fail(&format!("updating {}", object_name(TY, &id)))?;
-        Ok(out.new_association_id().unwrap_or_default().to_string())
-    }
-
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        deleted(
-            p.ec2()
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let table = get_str(planned, "route_table_id").unwrap_or_default();
+            if get_str(prior, "route_table_id") == Some(table) {
+                return Ok(id);
+            }
+            let out = p
+                .ec2()
                 .await?
-                .disassociate_route_table()
+                .replace_route_table_association()
                 .association_id(&id)
+                .route_table_id(table)
                 .send()
                 .await
-                .aws(),
-            &format!("deleting {}", object_name(TY, &id)),
-        )
+                .or_fail(&format!("updating {}", object_name(TY, &id)))?;
+            Ok(out.new_association_id().unwrap_or_default().to_string())
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            deleted(
+                p.ec2()
+                    .await?
+                    .disassociate_route_table()
+                    .association_id(&id)
+                    .send()
+                    .await
+                    .aws(),
+                &format!("deleting {}", object_name(TY, &id)),
+            )
+        }
+
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
+            let ec2 = p.ec2().await?;
+            let found = current(
+                ec2,
+                get_str(planned, "subnet_id"),
+                get_str(planned, "gateway_id"),
+            )
+            .await
+            .map_err(|e| e.into_provider(&format!("recovering {origin}")))?;
+            Ok(found
+                .filter(|(_, rt)| Some(rt.as_str()) == get_str(planned, "route_table_id"))
+                .map(|(id, _)| id))
+        }
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -474,30 +489,5 @@ pub mod association {
             }
         }
         Ok(found)
-    }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        let found = current(
-            ec2,
-            get_str(planned, "subnet_id"),
-            get_str(planned, "gateway_id"),
-        )
-        .await
-        .map_err(|e| e.into_provider(&format!("recovering {origin}")))?;
-        Ok(found
-            .filter(|(_, rt)| Some(rt.as_str()) == get_str(planned, "route_table_id"))
-            .map(|(id, _)| id))
     }
 }

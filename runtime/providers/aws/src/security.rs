@@ -5,17 +5,19 @@
 use skel_value::ValueMap;
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, describe_ec2, find_by_tag, get, get_bool, get_i64, get_str, get_strs, id_of,
-    object_name, optional_string, protocol, string_list, string_set, tag_spec, tags_obs,
-    update_tags, Obs, Origin, ADDRESS_TAG,
+    delete_retrying, deleted, get, get_bool, get_i64, get_str, get_strs, id_of, object_name,
+    optional_string, protocol, string_list, string_set, tag_spec, tags_obs, update_tags, Obs,
+    Origin, ADDRESS_TAG,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{AwsErr, SdkResultExt};
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 /// One source of one rule: (protocol, from, to, source kind, source, description).
@@ -204,6 +206,9 @@ pub mod sg {
     use aws_sdk_ec2::types::ResourceType;
 
     const TY: &str = "aws_security_group";
+    const KIND: Kind = Kind::tagged(TY, "security-group", |api, ids| {
+        Box::pin(read(api.ec2, ids))
+    });
 
     async fn change(
         ec2: &Client,
@@ -216,39 +221,23 @@ pub mod sg {
         if perms.is_empty() {
             return Ok(());
         }
+        /// Sends `call` (one of the four rule calls: other types, the same arguments).
+        macro_rules! send {
+            ($call:expr) => {
+                $call
+                    .group_id(id)
+                    .set_ip_permissions(Some(perms))
+                    .send()
+                    .await
+                    .aws()
+                    .map(|_| ())
+            };
+        }
         let r = match (egress, add) {
-            (false, true) => ec2
-                .authorize_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (false, false) => ec2
-                .revoke_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (true, true) => ec2
-                .authorize_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
-            (true, false) => ec2
-                .revoke_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .aws()
-                .map(|_| ()),
+            (false, true) => send!(ec2.authorize_security_group_ingress()),
+            (false, false) => send!(ec2.revoke_security_group_ingress()),
+            (true, true) => send!(ec2.authorize_security_group_egress()),
+            (true, false) => send!(ec2.revoke_security_group_egress()),
         };
         match r {
             Err(e) if !add && e.is(&["InvalidPermission.NotFound"]) => Ok(()),
@@ -290,71 +279,80 @@ pub mod sg {
         Ok(())
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let name = match (get_str(planned, "name"), get_str(planned, "name_prefix")) {
-            (Some(n), _) => n.to_string(),
-            (None, prefix) => format!("{}{}", prefix.unwrap_or("skel-"), origin.suffix(26)),
-        };
-        let vpc = get_str(planned, "vpc_id").map(str::to_string);
-        let out = ec2
-            .create_security_group()
-            .group_name(&name)
-            .description(get_str(planned, "description").unwrap_or("Managed by skel"))
-            .set_vpc_id(vpc.clone())
-            .tag_specifications(tag_spec(p, ResourceType::SecurityGroup, planned, origin))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out.group_id().unwrap_or_default().to_string();
-        // A VPC group starts with an allow-all egress rule: only declared rules stay.
-        let default_egress = Value::set(vec![Value::Object(ValueMap::from([
-            ("protocol".to_string(), Value::string("-1")),
-            ("from_port".to_string(), Value::number(0)),
-            ("to_port".to_string(), Value::number(0)),
-            ("cidr_blocks".to_string(), string_list(["0.0.0.0/0"])),
-        ]))]);
-        let initial = if vpc.is_some() {
-            Value::Object(ValueMap::from([("egress".to_string(), default_egress)]))
-        } else {
-            Value::Null
-        };
-        sync(ec2, &w, &id, &initial, planned).await?;
-        Ok(id)
-    }
+    /// `aws_security_group`.
+    pub(crate) struct SecurityGroup;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        sync(p.ec2().await?, &w, &id, prior, planned).await?;
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
-
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
-            sync(ec2, &w, &id, prior, &Value::Null).await?;
+    #[async_trait]
+    impl AwsResource for SecurityGroup {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        deleted(
-            retry_on(DEPENDENCY, || async {
+
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let name = match (get_str(planned, "name"), get_str(planned, "name_prefix")) {
+                (Some(n), _) => n.to_string(),
+                (None, prefix) => format!("{}{}", prefix.unwrap_or("skel-"), origin.suffix(26)),
+            };
+            let vpc = get_str(planned, "vpc_id").map(str::to_string);
+            let out = ec2
+                .create_security_group()
+                .group_name(&name)
+                .description(get_str(planned, "description").unwrap_or("Managed by skel"))
+                .set_vpc_id(vpc.clone())
+                .tag_specifications(tag_spec(p, ResourceType::SecurityGroup, planned, origin))
+                .send()
+                .await
+                .or_fail(&w)?;
+            let id = out.group_id().unwrap_or_default().to_string();
+            // A VPC group starts with an allow-all egress rule: only declared rules stay.
+            let default_egress = Value::set(vec![Value::Object(ValueMap::from([
+                ("protocol".to_string(), Value::string("-1")),
+                ("from_port".to_string(), Value::number(0)),
+                ("to_port".to_string(), Value::number(0)),
+                ("cidr_blocks".to_string(), string_list(["0.0.0.0/0"])),
+            ]))]);
+            let initial = if vpc.is_some() {
+                Value::Object(ValueMap::from([("egress".to_string(), default_egress)]))
+            } else {
+                Value::Null
+            };
+            sync(ec2, &w, &id, &initial, planned).await?;
+            Ok(id)
+        }
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            sync(p.ec2().await?, &w, &id, prior, planned).await?;
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            if get_bool(prior, "revoke_rules_on_delete") == Some(true) {
+                sync(ec2, &w, &id, prior, &Value::Null).await?;
+            }
+            delete_retrying(&w, || async {
                 ec2.delete_security_group().group_id(&id).send().await.aws()
             })
-            .await,
-            &w,
-        )
+            .await
+        }
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -393,21 +391,6 @@ pub mod sg {
         }
         Ok(found)
     }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "security-group", origin).await
-    }
 }
 
 pub mod key_pair {
@@ -417,58 +400,86 @@ pub mod key_pair {
     use aws_smithy_types::Blob;
 
     const TY: &str = "aws_key_pair";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let name = key_name(planned, origin);
-        let key = get_str(planned, "public_key").unwrap_or_default();
-        p.ec2()
-            .await?
-            .import_key_pair()
-            .key_name(&name)
-            .public_key_material(Blob::new(key.as_bytes()))
-            .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, origin))
-            .send()
-            .await
-            .or_fail(&w)?;
-        Ok(name)
-    }
+    /// `aws_key_pair`: found by its name.
+    pub(crate) struct KeyPair;
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
-        update_tags(
-            p,
-            &format!("updating {}", object_name(TY, &id)),
-            &key_id,
-            prior,
-            planned,
-        )
-        .await?;
-        Ok(id)
-    }
+    #[async_trait]
+    impl AwsResource for KeyPair {
+        fn kind(&self) -> Kind {
+            KIND
+        }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        deleted(
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let name = key_name(planned, origin);
+            let key = get_str(planned, "public_key").unwrap_or_default();
             p.ec2()
                 .await?
-                .delete_key_pair()
-                .key_name(&id)
+                .import_key_pair()
+                .key_name(&name)
+                .public_key_material(Blob::new(key.as_bytes()))
+                .tag_specifications(tag_spec(p, ResourceType::KeyPair, planned, origin))
                 .send()
                 .await
-                .aws(),
-            &format!("deleting {}", object_name(TY, &id)),
-        )
+                .or_fail(&w)?;
+            Ok(name)
+        }
+
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let key_id = get_str(prior, "key_pair_id").unwrap_or(&id).to_string();
+            update_tags(
+                p,
+                &format!("updating {}", object_name(TY, &id)),
+                &key_id,
+                prior,
+                planned,
+            )
+            .await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            deleted(
+                p.ec2()
+                    .await?
+                    .delete_key_pair()
+                    .key_name(&id)
+                    .send()
+                    .await
+                    .aws(),
+                &format!("deleting {}", object_name(TY, &id)),
+            )
+        }
+
+        /// Key pairs are named: the name the create used (a generated one derives from the
+        /// token), looked up by name.
+        async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
+            if get_str(planned, "key_name").is_none() && origin.token.is_none() {
+                return Err(ProviderError::Other(format!(
+                    "{origin}: the interrupted create used a generated key name and its journal has \
+                     no token to derive it from (written by an older skelc), so skel cannot tell \
+                     whether it made a key pair. Find the key pair tagged `{ADDRESS_TAG} = {origin}` \
+                     and import it with `skelc import {origin} NAME`."
+                )));
+            }
+            let name = key_name(planned, origin);
+            Ok(self.describe_one(p, &name).await?.map(|_| name))
+        }
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -503,13 +514,6 @@ pub mod key_pair {
         Ok(found)
     }
 
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
     /// The key's name: `key_name`, or `key_name_prefix` (default `skel-`) and a suffix from
     /// the create's token.
     fn key_name(planned: &Value, origin: &Origin<'_>) -> String {
@@ -520,28 +524,5 @@ pub mod key_pair {
             (Some(n), _) => n.to_string(),
             (None, prefix) => format!("{}{}", prefix.unwrap_or("skel-"), origin.suffix(26)),
         }
-    }
-
-    /// Key pairs are named: the name the create used (a generated one derives from the
-    /// token), looked up by name.
-    pub async fn find(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        if get_str(planned, "key_name").is_none() && origin.token.is_none() {
-            return Err(ProviderError::Other(format!(
-                "{origin}: the interrupted create used a generated key name and its journal has \
-                 no token to derive it from (written by an older skelc), so skel cannot tell \
-                 whether it made a key pair. Find the key pair tagged `{ADDRESS_TAG} = {origin}` \
-                 and import it with `skelc import {origin} NAME`."
-            )));
-        }
-        let name = key_name(planned, origin);
-        Ok(describe(p, std::slice::from_ref(&name))
-            .await?
-            .pop()
-            .flatten()
-            .map(|_| name))
     }
 }

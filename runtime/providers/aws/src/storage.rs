@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::ResourceType;
 use aws_sdk_ec2::Client;
@@ -9,11 +10,12 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    describe_ec2, find_by_tag, get, get_bool, get_i64, get_str, id_of, object_name, optional_bool,
-    optional_number, optional_string, same, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
+    get, get_bool, get_i64, get_str, id_of, object_name, optional_bool, optional_number,
+    optional_string, same, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaitFailed, DEPENDENCY, WAIT};
+use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
 use crate::network::region;
+use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
 pub mod volume {
@@ -21,117 +23,129 @@ pub mod volume {
     use aws_sdk_ec2::types::{VolumeState, VolumeType};
 
     const TY: &str = "aws_ebs_volume";
+    const KIND: Kind = Kind::tagged(TY, "volume", |api, ids| Box::pin(read(api.ec2, ids)));
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let out = ec2
-            .create_volume()
-            .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
-            .set_size(get_i64(planned, "size").map(|n| n as i32))
-            .set_volume_type(get_str(planned, "type").map(VolumeType::from))
-            .set_iops(get_i64(planned, "iops").map(|n| n as i32))
-            .set_throughput(get_i64(planned, "throughput").map(|n| n as i32))
-            .set_encrypted(get_bool(planned, "encrypted"))
-            .set_kms_key_id(get_str(planned, "kms_key_id").map(str::to_string))
-            .set_snapshot_id(get_str(planned, "snapshot_id").map(str::to_string))
-            .set_multi_attach_enabled(get_bool(planned, "multi_attach_enabled"))
-            .tag_specifications(tag_spec(p, ResourceType::Volume, planned, origin))
-            .set_client_token(origin.token.map(str::to_string))
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = out.volume_id().unwrap_or_default().to_string();
-        if let Err(e) = ec2
-            .wait_until_volume_available()
-            .volume_ids(&id)
-            .wait(WAIT)
-            .await
-        {
-            let failed = WaitFailed::new(&w, "available", e);
-            return Err(p.not_ready(TY, &id, planned, failed).await);
+    /// `aws_ebs_volume`.
+    pub(crate) struct Volume;
+
+    #[async_trait]
+    impl AwsResource for Volume {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        Ok(id)
-    }
 
-    pub async fn update(
-        p: &AwsProvider,
-        prior: &Value,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let id = id_of(prior);
-        let w = format!("updating {}", object_name(TY, &id));
-        let changed = |n: &str| !same(get(prior, n), get(planned, n)) && !get(planned, n).is_null();
-        if ["size", "type", "iops", "throughput"]
-            .iter()
-            .any(|n| changed(n))
-        {
-            p.ec2()
-                .await?
-                .modify_volume()
-                .volume_id(&id)
-                .set_size(
-                    get_i64(planned, "size")
-                        .filter(|_| changed("size"))
-                        .map(|n| n as i32),
-                )
-                .set_volume_type(
-                    get_str(planned, "type")
-                        .filter(|_| changed("type"))
-                        .map(VolumeType::from),
-                )
-                .set_iops(
-                    get_i64(planned, "iops")
-                        .filter(|_| changed("iops"))
-                        .map(|n| n as i32),
-                )
-                .set_throughput(
-                    get_i64(planned, "throughput")
-                        .filter(|_| changed("throughput"))
-                        .map(|n| n as i32),
-                )
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let out = ec2
+                .create_volume()
+                .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
+                .set_size(get_i64(planned, "size").map(|n| n as i32))
+                .set_volume_type(get_str(planned, "type").map(VolumeType::from))
+                .set_iops(get_i64(planned, "iops").map(|n| n as i32))
+                .set_throughput(get_i64(planned, "throughput").map(|n| n as i32))
+                .set_encrypted(get_bool(planned, "encrypted"))
+                .set_kms_key_id(get_str(planned, "kms_key_id").map(str::to_string))
+                .set_snapshot_id(get_str(planned, "snapshot_id").map(str::to_string))
+                .set_multi_attach_enabled(get_bool(planned, "multi_attach_enabled"))
+                .tag_specifications(tag_spec(p, ResourceType::Volume, planned, origin))
+                .set_client_token(origin.token.map(str::to_string))
                 .send()
                 .await
                 .or_fail(&w)?;
+            let id = out.volume_id().unwrap_or_default().to_string();
+            let waited = ec2
+                .wait_until_volume_available()
+                .volume_ids(&id)
+                .wait(WAIT)
+                .await;
+            self.settled(p, &id, planned, waited.failed(&w, "available"))
+                .await?;
+            Ok(id)
         }
-        update_tags(p, &w, &id, prior, planned).await?;
-        Ok(id)
-    }
 
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        let w = format!("deleting {}", object_name(TY, &id));
-        let ec2 = p.ec2().await?;
-        match retry_on(DEPENDENCY, || async {
-            ec2.delete_volume().volume_id(&id).send().await.aws()
-        })
-        .await
-        {
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e.into_provider(&w)),
-            Ok(_) => {}
-        }
-        match ec2
-            .wait_until_volume_deleted()
-            .volume_ids(&id)
-            .wait(WAIT)
-            .await
-        {
-            Ok(_) => Ok(()),
-            // The waiter's describe fails with NotFound once the volume is gone.
-            Err(e)
-                if aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    .to_string()
-                    .contains("NotFound") =>
+        async fn update(
+            &self,
+            p: &AwsProvider,
+            prior: &Value,
+            planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let id = id_of(prior);
+            let w = format!("updating {}", object_name(TY, &id));
+            let changed =
+                |n: &str| !same(get(prior, n), get(planned, n)) && !get(planned, n).is_null();
+            if ["size", "type", "iops", "throughput"]
+                .iter()
+                .any(|n| changed(n))
             {
-                Ok(())
+                p.ec2()
+                    .await?
+                    .modify_volume()
+                    .volume_id(&id)
+                    .set_size(
+                        get_i64(planned, "size")
+                            .filter(|_| changed("size"))
+                            .map(|n| n as i32),
+                    )
+                    .set_volume_type(
+                        get_str(planned, "type")
+                            .filter(|_| changed("type"))
+                            .map(VolumeType::from),
+                    )
+                    .set_iops(
+                        get_i64(planned, "iops")
+                            .filter(|_| changed("iops"))
+                            .map(|n| n as i32),
+                    )
+                    .set_throughput(
+                        get_i64(planned, "throughput")
+                            .filter(|_| changed("throughput"))
+                            .map(|n| n as i32),
+                    )
+                    .send()
+                    .await
+                    .or_fail(&w)?;
             }
-            Err(e) => waited(Err::<(), _>(e), &w, "deleted"),
+            update_tags(p, &w, &id, prior, planned).await?;
+            Ok(id)
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            let w = format!("deleting {}", object_name(TY, &id));
+            let ec2 = p.ec2().await?;
+            match retry_on(DEPENDENCY, || async {
+                ec2.delete_volume().volume_id(&id).send().await.aws()
+            })
+            .await
+            {
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e.into_provider(&w)),
+                Ok(_) => {}
+            }
+            match ec2
+                .wait_until_volume_deleted()
+                .volume_ids(&id)
+                .wait(WAIT)
+                .await
+            {
+                Ok(_) => Ok(()),
+                // The waiter's describe fails with NotFound once the volume is gone.
+                Err(e)
+                    if aws_smithy_types::error::display::DisplayErrorContext(&e)
+                        .to_string()
+                        .contains("NotFound") =>
+                {
+                    Ok(())
+                }
+                Err(e) => waited(Err::<(), _>(e), &w, "deleted"),
+            }
         }
     }
 
@@ -189,21 +203,6 @@ pub mod volume {
         }
         Ok(found)
     }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        _planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        find_by_tag(p, "volume", origin).await
-    }
 }
 
 pub mod attachment {
@@ -211,6 +210,7 @@ pub mod attachment {
     use aws_sdk_ec2::types::VolumeAttachmentState;
 
     const TY: &str = "aws_volume_attachment";
+    const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.ec2, ids)));
 
     fn id_for(device: &str, volume: &str, instance: &str) -> String {
         format!("{device}:{volume}:{instance}")
@@ -221,94 +221,116 @@ pub mod attachment {
         Some((it.next()?, it.next()?, it.next()?))
     }
 
-    pub async fn create(
-        p: &AwsProvider,
-        planned: &Value,
-        origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        let w = format!("creating {TY} {origin}");
-        let ec2 = p.ec2().await?;
-        let (device, volume, instance) = (
-            get_str(planned, "device_name").unwrap_or_default(),
-            get_str(planned, "volume_id").unwrap_or_default(),
-            get_str(planned, "instance_id").unwrap_or_default(),
-        );
-        ec2.attach_volume()
-            .device(device)
-            .volume_id(volume)
-            .instance_id(instance)
-            .send()
-            .await
-            .or_fail(&w)?;
-        let id = id_for(device, volume, instance);
-        if let Err(e) = ec2
-            .wait_until_volume_in_use()
-            .volume_ids(volume)
-            .wait(WAIT)
-            .await
-        {
-            let failed = WaitFailed::new(&w, "attached", e);
-            return Err(p.not_ready(TY, &id, planned, failed).await);
-        }
-        Ok(id)
-    }
+    /// `aws_volume_attachment`: found by device, volume and instance.
+    pub(crate) struct Attachment;
 
-    pub async fn update(
-        _p: &AwsProvider,
-        prior: &Value,
-        _planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<String, ProviderError> {
-        Ok(id_of(prior))
-    }
-
-    pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-        let id = id_of(prior);
-        if get_bool(prior, "skip_destroy") == Some(true) {
-            return Ok(());
+    #[async_trait]
+    impl AwsResource for Attachment {
+        fn kind(&self) -> Kind {
+            KIND
         }
-        let w = format!("deleting {}", object_name(TY, &id));
-        let Some((device, volume, instance)) = parts(&id) else {
-            return Ok(());
-        };
-        let ec2 = p.ec2().await?;
-        if get_bool(prior, "stop_instance_before_detaching") == Some(true) {
-            ec2.stop_instances()
-                .instance_ids(instance)
+
+        async fn create(
+            &self,
+            p: &AwsProvider,
+            planned: &Value,
+            origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            let w = format!("creating {TY} {origin}");
+            let ec2 = p.ec2().await?;
+            let (device, volume, instance) = (
+                get_str(planned, "device_name").unwrap_or_default(),
+                get_str(planned, "volume_id").unwrap_or_default(),
+                get_str(planned, "instance_id").unwrap_or_default(),
+            );
+            ec2.attach_volume()
+                .device(device)
+                .volume_id(volume)
+                .instance_id(instance)
                 .send()
                 .await
                 .or_fail(&w)?;
-            waited(
-                ec2.wait_until_instance_stopped()
+            let id = id_for(device, volume, instance);
+            let waited = ec2
+                .wait_until_volume_in_use()
+                .volume_ids(volume)
+                .wait(WAIT)
+                .await;
+            self.settled(p, &id, planned, waited.failed(&w, "attached"))
+                .await?;
+            Ok(id)
+        }
+
+        async fn update(
+            &self,
+            _p: &AwsProvider,
+            prior: &Value,
+            _planned: &Value,
+            _origin: &Origin<'_>,
+        ) -> Result<String, ProviderError> {
+            Ok(id_of(prior))
+        }
+
+        async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+            let id = id_of(prior);
+            if get_bool(prior, "skip_destroy") == Some(true) {
+                return Ok(());
+            }
+            let w = format!("deleting {}", object_name(TY, &id));
+            let Some((device, volume, instance)) = parts(&id) else {
+                return Ok(());
+            };
+            let ec2 = p.ec2().await?;
+            if get_bool(prior, "stop_instance_before_detaching") == Some(true) {
+                ec2.stop_instances()
                     .instance_ids(instance)
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+                waited(
+                    ec2.wait_until_instance_stopped()
+                        .instance_ids(instance)
+                        .wait(WAIT)
+                        .await,
+                    &w,
+                    "stopped",
+                )?;
+            }
+            match ec2
+                .detach_volume()
+                .device(device)
+                .volume_id(volume)
+                .instance_id(instance)
+                .set_force(get_bool(prior, "force_detach"))
+                .send()
+                .await
+                .aws()
+            {
+                Err(e) if e.is_not_found() || e.is(&["IncorrectState"]) => return Ok(()),
+                Err(e) => return Err(e.into_provider(&w)),
+                Ok(_) => {}
+            }
+            waited(
+                ec2.wait_until_volume_available()
+                    .volume_ids(volume)
                     .wait(WAIT)
                     .await,
                 &w,
-                "stopped",
-            )?;
+                "detached",
+            )
         }
-        match ec2
-            .detach_volume()
-            .device(device)
-            .volume_id(volume)
-            .instance_id(instance)
-            .set_force(get_bool(prior, "force_detach"))
-            .send()
-            .await
-            .aws()
-        {
-            Err(e) if e.is_not_found() || e.is(&["IncorrectState"]) => return Ok(()),
-            Err(e) => return Err(e.into_provider(&w)),
-            Ok(_) => {}
+
+        async fn find(&self, p: &AwsProvider, planned: &Value, _origin: &Origin<'_>) -> Recovered {
+            let (Some(d), Some(v), Some(i)) = (
+                get_str(planned, "device_name"),
+                get_str(planned, "volume_id"),
+                get_str(planned, "instance_id"),
+            ) else {
+                return Ok(None);
+            };
+            let id = id_for(d, v, i);
+            Ok(self.describe_one(p, &id).await?.map(|_| id))
         }
-        waited(
-            ec2.wait_until_volume_available()
-                .volume_ids(volume)
-                .wait(WAIT)
-                .await,
-            &w,
-            "detached",
-        )
     }
 
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -355,32 +377,5 @@ pub mod attachment {
             }
         }
         Ok(found)
-    }
-
-    pub async fn describe(
-        p: &AwsProvider,
-        ids: &[String],
-    ) -> Result<Vec<Option<Obs>>, ProviderError> {
-        describe_ec2(p, TY, ids, read).await
-    }
-
-    pub async fn find(
-        p: &AwsProvider,
-        planned: &Value,
-        _origin: &Origin<'_>,
-    ) -> Result<Option<String>, ProviderError> {
-        let (Some(d), Some(v), Some(i)) = (
-            get_str(planned, "device_name"),
-            get_str(planned, "volume_id"),
-            get_str(planned, "instance_id"),
-        ) else {
-            return Ok(None);
-        };
-        let id = id_for(d, v, i);
-        Ok(describe(p, std::slice::from_ref(&id))
-            .await?
-            .pop()
-            .flatten()
-            .map(|_| id))
     }
 }

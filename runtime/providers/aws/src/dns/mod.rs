@@ -4,6 +4,7 @@ use skel_value::ValueMap;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, HostedZoneConfig, ResourceRecord,
     ResourceRecordSet, RrType, Tag, TagResourceType,
@@ -14,11 +15,12 @@ use skel_value::Value;
 
 use crate::batch::Failure;
 use crate::common::{
-    batched, blocks, desired_tags, dns_name, get, get_bool, get_i64, get_str, get_strs, id_of,
-    object_name, one_of, optional_bool, optional_number, optional_string, same, string_list,
-    string_set, Obs, Origin, ADDRESS_TAG,
+    blocks, desired_tags, dns_name, get, get_bool, get_i64, get_str, get_strs, id_of, object_name,
+    one_of, optional_bool, optional_number, optional_string, same, string_list, string_set, Obs,
+    Origin, ADDRESS_TAG,
 };
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
+use crate::resource::{read_each, AwsResource, Described, Kind, Recovered};
 use crate::AwsProvider;
 
 /// A lookup of the record sets with a name, a type and a set identifier.

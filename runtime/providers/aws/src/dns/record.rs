@@ -3,6 +3,7 @@
 use super::*;
 
 const TY: &str = "aws_route53_record";
+const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.r53, ids)));
 
 /// Every record set of a zone (`ListResourceRecordSets`, following `next_record_*`).
 pub async fn list(r53: &Client, zone: &str) -> Result<Vec<ResourceRecordSet>, AwsErr> {
@@ -264,80 +265,120 @@ async fn changed(
     }
 }
 
-pub async fn create(
-    p: &AwsProvider,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let w = format!("creating {TY} {origin}");
-    let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
-    let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
-    let set = record_set(planned, &name)?;
-    let ty = set.r#type().as_str().to_string();
-    let set_id = get_str(planned, "set_identifier");
-    let id = id_for(&zone, &name, &ty, set_id);
-    if get_bool(planned, "allow_overwrite") != Some(true)
-        && !current(p, &w, &zone, (&name, &ty, set_id))
-            .await?
-            .is_empty()
-    {
-        return Err(ProviderError::Api(format!(
-            "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."
-        )));
-    }
-    let result = change(p, &w, &zone, vec![(ChangeAction::Upsert, set)]).await;
-    changed(p, id, planned, result).await
-}
+/// `aws_route53_record`: found by zone, name, type and set identifier.
+pub(crate) struct Record;
 
-pub async fn update(
-    p: &AwsProvider,
-    prior: &Value,
-    planned: &Value,
-    _origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let old_id = id_of(prior);
-    let w = format!("updating {}", object_name(TY, &old_id));
-    let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
-    let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
-    let set = record_set(planned, &name)?;
-    let id = id_for(
-        &zone,
-        &name,
-        set.r#type().as_str(),
-        get_str(planned, "set_identifier"),
-    );
-    let mut changes = Vec::new();
-    if id != old_id {
-        let old_name = full_name(p, &w, &zone, get_str(prior, "name").unwrap_or_default()).await?;
-        changes.push((ChangeAction::Delete, record_set(prior, &old_name)?));
+#[async_trait]
+impl AwsResource for Record {
+    fn kind(&self) -> Kind {
+        KIND
     }
-    changes.push((ChangeAction::Upsert, set));
-    let result = change(p, &w, &zone, changes).await;
-    changed(p, id, planned, result).await
-}
 
-pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-    let id = id_of(prior);
-    let w = format!("deleting {}", object_name(TY, &id));
-    // Delete what is there now: Route 53 wants the exact current values.
-    let Some((zone, name, ty, set_id)) = parts(&id) else {
-        return Ok(());
-    };
-    let current = current(p, &w, &zone, (&name, &ty, set_id.as_deref())).await?;
-    if current.is_empty() {
-        return Ok(());
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        planned: &Value,
+        origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {origin}");
+        let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
+        let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
+        let set = record_set(planned, &name)?;
+        let ty = set.r#type().as_str().to_string();
+        let set_id = get_str(planned, "set_identifier");
+        let id = id_for(&zone, &name, &ty, set_id);
+        if get_bool(planned, "allow_overwrite") != Some(true)
+            && !current(p, &w, &zone, (&name, &ty, set_id))
+                .await?
+                .is_empty()
+        {
+            return Err(ProviderError::Api(format!(
+                "{w}: a {ty} record named {name} already exists in zone {zone}; import it, or set `allow_overwrite = true`."
+            )));
+        }
+        let result = change(p, &w, &zone, vec![(ChangeAction::Upsert, set)]).await;
+        changed(p, id, planned, result).await
     }
-    change(
-        p,
-        &w,
-        &zone,
-        current
-            .into_iter()
-            .map(|r| (ChangeAction::Delete, r))
-            .collect(),
-    )
-    .await
-    .map_err(Failure::into_error)
+
+    async fn update(
+        &self,
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+        _origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let old_id = id_of(prior);
+        let w = format!("updating {}", object_name(TY, &old_id));
+        let zone = bare(get_str(planned, "zone_id").unwrap_or_default());
+        let name = full_name(p, &w, &zone, get_str(planned, "name").unwrap_or_default()).await?;
+        let set = record_set(planned, &name)?;
+        let id = id_for(
+            &zone,
+            &name,
+            set.r#type().as_str(),
+            get_str(planned, "set_identifier"),
+        );
+        let mut changes = Vec::new();
+        if id != old_id {
+            let old_name =
+                full_name(p, &w, &zone, get_str(prior, "name").unwrap_or_default()).await?;
+            changes.push((ChangeAction::Delete, record_set(prior, &old_name)?));
+        }
+        changes.push((ChangeAction::Upsert, set));
+        let result = change(p, &w, &zone, changes).await;
+        changed(p, id, planned, result).await
+    }
+
+    async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", object_name(TY, &id));
+        // Delete what is there now: Route 53 wants the exact current values.
+        let Some((zone, name, ty, set_id)) = parts(&id) else {
+            return Ok(());
+        };
+        let current = current(p, &w, &zone, (&name, &ty, set_id.as_deref())).await?;
+        if current.is_empty() {
+            return Ok(());
+        }
+        change(
+            p,
+            &w,
+            &zone,
+            current
+                .into_iter()
+                .map(|r| (ChangeAction::Delete, r))
+                .collect(),
+        )
+        .await
+        .map_err(Failure::into_error)
+    }
+
+    async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
+        let ids: Vec<String> = ids
+            .iter()
+            .map(|i| match parts(i) {
+                Some((z, n, t, set)) => {
+                    id_for(&bare(&z), &n, &t.to_ascii_uppercase(), set.as_deref())
+                }
+                None => i.clone(),
+            })
+            .collect();
+        read_each(p, KIND, &ids).await
+    }
+
+    async fn find(&self, p: &AwsProvider, planned: &Value, _origin: &Origin<'_>) -> Recovered {
+        let (Some(zone), Some(name), Some(ty)) = (
+            get_str(planned, "zone_id"),
+            get_str(planned, "name"),
+            get_str(planned, "type"),
+        ) else {
+            return Ok(None);
+        };
+        let zone = bare(zone);
+        let name = full_name(p, "recovering a record", &zone, name).await?;
+        let id = id_for(&zone, &name, ty, get_str(planned, "set_identifier"));
+        Ok(self.describe_one(p, &id).await?.map(|_| id))
+    }
 }
 
 fn obs_of(zone: &str, r: &ResourceRecordSet) -> Obs {
@@ -438,38 +479,4 @@ async fn read(r53: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, Aw
         }
     }
     Ok(found)
-}
-
-pub async fn describe(p: &AwsProvider, ids: &[String]) -> Result<Vec<Option<Obs>>, ProviderError> {
-    let r53 = p.r53().await?;
-    let ids: Vec<String> = ids
-        .iter()
-        .map(|i| match parts(i) {
-            Some((z, n, t, set)) => id_for(&bare(&z), &n, &t.to_ascii_uppercase(), set.as_deref()),
-            None => i.clone(),
-        })
-        .collect();
-    batched(TY, &ids, |ids| read(r53.clone(), ids)).await
-}
-
-pub async fn find(
-    p: &AwsProvider,
-    planned: &Value,
-    _origin: &Origin<'_>,
-) -> Result<Option<String>, ProviderError> {
-    let (Some(zone), Some(name), Some(ty)) = (
-        get_str(planned, "zone_id"),
-        get_str(planned, "name"),
-        get_str(planned, "type"),
-    ) else {
-        return Ok(None);
-    };
-    let zone = bare(zone);
-    let name = full_name(p, "recovering a record", &zone, name).await?;
-    let id = id_for(&zone, &name, ty, get_str(planned, "set_identifier"));
-    Ok(describe(p, std::slice::from_ref(&id))
-        .await?
-        .pop()
-        .flatten()
-        .map(|_| id))
 }

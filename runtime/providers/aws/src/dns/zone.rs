@@ -3,6 +3,7 @@
 use super::*;
 
 const TY: &str = "aws_route53_zone";
+const KIND: Kind = Kind::untagged(TY, |api, ids| Box::pin(read(api.r53, ids)));
 
 /// Brings the zone's tags from `prior`'s to `planned`'s. `skel:address` goes with the
 /// create's tags and with every later change of them, so a zone recovered after a crash
@@ -44,119 +45,200 @@ async fn set_tags(
     Ok(())
 }
 
-pub async fn create(
-    p: &AwsProvider,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let w = format!("creating {TY} {origin}");
-    let r53 = p.r53().await?;
-    let vpcs = blocks(planned, "vpc");
-    let mut call = r53
-        .create_hosted_zone()
-        .set_name(get_str(planned, "name").map(str::to_string))
-        .caller_reference(match origin.token {
-            Some(token) => token.to_string(),
-            None => uuid::Uuid::new_v4().to_string(),
-        })
-        .hosted_zone_config(
-            HostedZoneConfig::builder()
-                .set_comment(get_str(planned, "comment").map(str::to_string))
-                .private_zone(!vpcs.is_empty())
-                .build(),
-        )
-        .set_delegation_set_id(get_str(planned, "delegation_set_id").map(str::to_string));
-    if let Some(vpc) = vpcs.first() {
-        call = call.vpc(
-            aws_sdk_route53::types::Vpc::builder()
-                .set_vpc_id(get_str(vpc, "vpc_id").map(str::to_string))
-                .set_vpc_region(
-                    get_str(vpc, "vpc_region").map(aws_sdk_route53::types::VpcRegion::from),
-                )
-                .build(),
-        );
-    }
-    let out = call.send().await.or_fail(&w)?;
-    let id = bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
-    if let Some(name) = out.hosted_zone().map(|z| dns_name(z.name())) {
-        p.zone_names.insert(&id, name);
-    }
-    if let Err(failed) = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await {
-        return Err(p.not_ready(TY, &id, planned, failed).await);
-    }
-    set_tags(p, &w, &id, &Value::Null, planned, origin.address).await?;
-    Ok(id)
-}
+/// `aws_route53_zone`: found by its `CallerReference`.
+pub(crate) struct Zone;
 
-pub async fn update(
-    p: &AwsProvider,
-    prior: &Value,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let id = id_of(prior);
-    let w = format!("updating {}", object_name(TY, &id));
-    if !same(get(prior, "comment"), get(planned, "comment")) {
-        p.r53()
-            .await?
-            .update_hosted_zone_comment()
-            .id(&id)
-            .comment(get_str(planned, "comment").unwrap_or_default())
-            .send()
-            .await
-            .or_fail(&w)?;
+#[async_trait]
+impl AwsResource for Zone {
+    fn kind(&self) -> Kind {
+        KIND
     }
-    set_tags(p, &w, &id, prior, planned, origin.address).await?;
-    Ok(id)
-}
 
-pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-    let id = id_of(prior);
-    let w = format!("deleting {}", object_name(TY, &id));
-    let r53 = p.r53().await?;
-    if get_bool(prior, "force_destroy") == Some(true) {
-        let zone_name = dns_name(get_str(prior, "name").unwrap_or_default());
-        let sets = match super::record::list(r53, &id).await {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other.map_err(|e| e.into_provider(&w))?,
-        };
-        let changes: Vec<Change> = sets
-            .into_iter()
-            .filter(|r| {
-                !(dns_name(r.name()) == zone_name && matches!(r.r#type(), RrType::Ns | RrType::Soa))
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        planned: &Value,
+        origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {origin}");
+        let r53 = p.r53().await?;
+        let vpcs = blocks(planned, "vpc");
+        let mut call = r53
+            .create_hosted_zone()
+            .set_name(get_str(planned, "name").map(str::to_string))
+            .caller_reference(match origin.token {
+                Some(token) => token.to_string(),
+                None => uuid::Uuid::new_v4().to_string(),
             })
-            .filter_map(|r| {
-                Change::builder()
-                    .action(ChangeAction::Delete)
-                    .resource_record_set(r)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        for chunk in changes.chunks(500) {
-            let batch = ChangeBatch::builder()
-                .set_changes(Some(chunk.to_vec()))
-                .build()
-                .map_err(|e| ProviderError::Other(format!("{w}: {e}.")))?;
-            let out = r53
-                .change_resource_record_sets()
-                .hosted_zone_id(&id)
-                .change_batch(batch)
+            .hosted_zone_config(
+                HostedZoneConfig::builder()
+                    .set_comment(get_str(planned, "comment").map(str::to_string))
+                    .private_zone(!vpcs.is_empty())
+                    .build(),
+            )
+            .set_delegation_set_id(get_str(planned, "delegation_set_id").map(str::to_string));
+        if let Some(vpc) = vpcs.first() {
+            call = call.vpc(
+                aws_sdk_route53::types::Vpc::builder()
+                    .set_vpc_id(get_str(vpc, "vpc_id").map(str::to_string))
+                    .set_vpc_region(
+                        get_str(vpc, "vpc_region").map(aws_sdk_route53::types::VpcRegion::from),
+                    )
+                    .build(),
+            );
+        }
+        let out = call.send().await.or_fail(&w)?;
+        let id = bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
+        if let Some(name) = out.hosted_zone().map(|z| dns_name(z.name())) {
+            p.zone_names.insert(&id, name);
+        }
+        let waited = wait_insync(r53, &w, out.change_info().map(|c| c.id())).await;
+        self.settled(p, &id, planned, waited.err()).await?;
+        set_tags(p, &w, &id, &Value::Null, planned, origin.address).await?;
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+        origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", object_name(TY, &id));
+        if !same(get(prior, "comment"), get(planned, "comment")) {
+            p.r53()
+                .await?
+                .update_hosted_zone_comment()
+                .id(&id)
+                .comment(get_str(planned, "comment").unwrap_or_default())
                 .send()
                 .await
                 .or_fail(&w)?;
-            wait_insync(r53, &w, out.change_info().map(|c| c.id()))
-                .await
-                .map_err(WaitFailed::into_error)?;
+        }
+        set_tags(p, &w, &id, prior, planned, origin.address).await?;
+        Ok(id)
+    }
+
+    async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", object_name(TY, &id));
+        let r53 = p.r53().await?;
+        if get_bool(prior, "force_destroy") == Some(true) {
+            let zone_name = dns_name(get_str(prior, "name").unwrap_or_default());
+            let sets = match super::record::list(r53, &id).await {
+                Err(e) if e.is_not_found() => return Ok(()),
+                other => other.map_err(|e| e.into_provider(&w))?,
+            };
+            let changes: Vec<Change> = sets
+                .into_iter()
+                .filter(|r| {
+                    !(dns_name(r.name()) == zone_name
+                        && matches!(r.r#type(), RrType::Ns | RrType::Soa))
+                })
+                .filter_map(|r| {
+                    Change::builder()
+                        .action(ChangeAction::Delete)
+                        .resource_record_set(r)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            for chunk in changes.chunks(500) {
+                let batch = ChangeBatch::builder()
+                    .set_changes(Some(chunk.to_vec()))
+                    .build()
+                    .map_err(|e| ProviderError::Other(format!("{w}: {e}.")))?;
+                let out = r53
+                    .change_resource_record_sets()
+                    .hosted_zone_id(&id)
+                    .change_batch(batch)
+                    .send()
+                    .await
+                    .or_fail(&w)?;
+                wait_insync(r53, &w, out.change_info().map(|c| c.id()))
+                    .await
+                    .map_err(WaitFailed::into_error)?;
+            }
+        }
+        match r53.delete_hosted_zone().id(&id).send().await.aws() {
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) if e.is(&["HostedZoneNotEmpty"]) => Err(ProviderError::Api(format!(
+                "{w}: the zone still has records that skel does not manage; delete them or set `force_destroy = true`."
+            ))),
+            Err(e) => Err(e.into_provider(&w)),
+            Ok(_) => Ok(()),
         }
     }
-    match r53.delete_hosted_zone().id(&id).send().await.aws() {
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) if e.is(&["HostedZoneNotEmpty"]) => Err(ProviderError::Api(format!(
-            "{w}: the zone still has records that skel does not manage; delete them or set `force_destroy = true`."
-        ))),
-        Err(e) => Err(e.into_provider(&w)),
-        Ok(_) => Ok(()),
+
+    async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
+        let ids: Vec<String> = ids.iter().map(|i| bare(i)).collect();
+        read_each(p, KIND, &ids).await
+    }
+
+    /// The zone `origin`'s create made: the zone of this name whose `CallerReference` is the
+    /// create's token (or, for a journal without a token, that is tagged with the address).
+    async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
+        let Some(name) = get_str(planned, "name") else {
+            return Ok(None);
+        };
+        let r53 = p.r53().await?;
+        let w = format!("recovering {origin}");
+        // Zones come sorted by name: page on while they still have this name.
+        let mut same_name = Vec::new();
+        let mut next: Option<(String, Option<String>)> = Some((name.to_string(), None));
+        while let Some((dns, zone_id)) = next.take() {
+            let out = r53
+                .list_hosted_zones_by_name()
+                .dns_name(dns)
+                .set_hosted_zone_id(zone_id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            let mut past = false;
+            for z in out.hosted_zones() {
+                if dns_name(z.name()) == dns_name(name) {
+                    same_name.push((bare(z.id()), z.caller_reference().to_string()));
+                } else {
+                    past = true;
+                }
+            }
+            if out.is_truncated() && !past {
+                next = out
+                    .next_dns_name()
+                    .map(|n| (n.to_string(), out.next_hosted_zone_id().map(str::to_string)));
+            }
+        }
+        if let Some(token) = origin.token {
+            return one_of(
+                origin,
+                same_name
+                    .into_iter()
+                    .filter(|(_, reference)| reference == token)
+                    .map(|(id, _)| id)
+                    .collect(),
+            );
+        }
+        let mut ours = Vec::new();
+        for (id, _) in same_name {
+            let tags = r53
+                .list_tags_for_resource()
+                .resource_type(TagResourceType::Hostedzone)
+                .resource_id(&id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            let tagged = tags.resource_tag_set().is_some_and(|s| {
+                s.tags()
+                    .iter()
+                    .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(origin.address))
+            });
+            if tagged {
+                ours.push(id);
+            }
+        }
+        one_of(origin, ours)
     }
 }
 
@@ -242,78 +324,4 @@ async fn read(r53: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, Aw
             .or_insert_with(|| Value::Map(ValueMap::new()));
     }
     Ok(found)
-}
-
-pub async fn describe(p: &AwsProvider, ids: &[String]) -> Result<Vec<Option<Obs>>, ProviderError> {
-    let r53 = p.r53().await?;
-    let ids: Vec<String> = ids.iter().map(|i| bare(i)).collect();
-    batched(TY, &ids, |ids| read(r53.clone(), ids)).await
-}
-
-/// The zone `origin`'s create made: the zone of this name whose `CallerReference` is the
-/// create's token (or, for a journal without a token, that is tagged with the address).
-pub async fn find(
-    p: &AwsProvider,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<Option<String>, ProviderError> {
-    let Some(name) = get_str(planned, "name") else {
-        return Ok(None);
-    };
-    let r53 = p.r53().await?;
-    let w = format!("recovering {origin}");
-    // Zones come sorted by name: page on while they still have this name.
-    let mut same_name = Vec::new();
-    let mut next: Option<(String, Option<String>)> = Some((name.to_string(), None));
-    while let Some((dns, zone_id)) = next.take() {
-        let out = r53
-            .list_hosted_zones_by_name()
-            .dns_name(dns)
-            .set_hosted_zone_id(zone_id)
-            .send()
-            .await
-            .or_fail(&w)?;
-        let mut past = false;
-        for z in out.hosted_zones() {
-            if dns_name(z.name()) == dns_name(name) {
-                same_name.push((bare(z.id()), z.caller_reference().to_string()));
-            } else {
-                past = true;
-            }
-        }
-        if out.is_truncated() && !past {
-            next = out
-                .next_dns_name()
-                .map(|n| (n.to_string(), out.next_hosted_zone_id().map(str::to_string)));
-        }
-    }
-    if let Some(token) = origin.token {
-        return one_of(
-            origin,
-            same_name
-                .into_iter()
-                .filter(|(_, reference)| reference == token)
-                .map(|(id, _)| id)
-                .collect(),
-        );
-    }
-    let mut ours = Vec::new();
-    for (id, _) in same_name {
-        let tags = r53
-            .list_tags_for_resource()
-            .resource_type(TagResourceType::Hostedzone)
-            .resource_id(&id)
-            .send()
-            .await
-            .or_fail(&w)?;
-        let tagged = tags.resource_tag_set().is_some_and(|s| {
-            s.tags()
-                .iter()
-                .any(|t| t.key() == Some(ADDRESS_TAG) && t.value() == Some(origin.address))
-        });
-        if tagged {
-            ours.push(id);
-        }
-    }
-    one_of(origin, ours)
 }

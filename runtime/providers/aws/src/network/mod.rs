@@ -2,16 +2,18 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
 use crate::common::{
-    deleted, describe_ec2, find_by_tag, get_bool, get_str, id_of, object_name, optional_bool,
-    optional_string, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
+    delete_retrying, get_bool, get_str, id_of, object_name, optional_bool, optional_string,
+    tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
+use crate::error::{retry_on, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
+use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
 
 pub(crate) fn region(ec2: &Client) -> String {

@@ -5,41 +5,74 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::ResourceType;
 
 const TY: &str = "aws_subnet";
+const KIND: Kind = Kind::tagged(TY, "subnet", |api, ids| Box::pin(read(api.ec2, ids)));
 
-pub async fn create(
-    p: &AwsProvider,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let w = format!("creating {TY} {origin}");
-    let ec2 = p.ec2().await?;
-    let out = ec2
-        .create_subnet()
-        .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
-        .set_cidr_block(get_str(planned, "cidr_block").map(str::to_string))
-        .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
-        .set_availability_zone_id(get_str(planned, "availability_zone_id").map(str::to_string))
-        .set_ipv6_cidr_block(get_str(planned, "ipv6_cidr_block").map(str::to_string))
-        .tag_specifications(tag_spec(p, ResourceType::Subnet, planned, origin))
-        .send()
-        .await
-        .or_fail(&w)?;
-    let id = out
-        .subnet()
-        .and_then(|v| v.subnet_id())
-        .unwrap_or_default()
-        .to_string();
-    if let Err(e) = ec2
-        .wait_until_subnet_available()
-        .subnet_ids(&id)
-        .wait(crate::error::WAIT)
-        .await
-    {
-        let failed = crate::error::WaitFailed::new(&w, "available", e);
-        return Err(p.not_ready(TY, &id, planned, failed).await);
+/// `aws_subnet`.
+pub(crate) struct Subnet;
+
+#[async_trait]
+impl AwsResource for Subnet {
+    fn kind(&self) -> Kind {
+        KIND
     }
-    set_flags(ec2, &w, &id, &Value::Null, planned).await?;
-    Ok(id)
+
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        planned: &Value,
+        origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {origin}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_subnet()
+            .set_vpc_id(get_str(planned, "vpc_id").map(str::to_string))
+            .set_cidr_block(get_str(planned, "cidr_block").map(str::to_string))
+            .set_availability_zone(get_str(planned, "availability_zone").map(str::to_string))
+            .set_availability_zone_id(get_str(planned, "availability_zone_id").map(str::to_string))
+            .set_ipv6_cidr_block(get_str(planned, "ipv6_cidr_block").map(str::to_string))
+            .tag_specifications(tag_spec(p, ResourceType::Subnet, planned, origin))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out
+            .subnet()
+            .and_then(|v| v.subnet_id())
+            .unwrap_or_default()
+            .to_string();
+        let waited = ec2
+            .wait_until_subnet_available()
+            .subnet_ids(&id)
+            .wait(WAIT)
+            .await;
+        self.settled(p, &id, planned, waited.failed(&w, "available"))
+            .await?;
+        set_flags(ec2, &w, &id, &Value::Null, planned).await?;
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+        _origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", object_name(TY, &id));
+        set_flags(p.ec2().await?, &w, &id, prior, planned).await?;
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let ec2 = p.ec2().await?;
+        delete_retrying(&format!("deleting {}", object_name(TY, &id)), || async {
+            ec2.delete_subnet().subnet_id(&id).send().await.aws()
+        })
+        .await
+    }
 }
 
 async fn set_flags(
@@ -63,31 +96,6 @@ async fn set_flags(
         call.send().await.or_fail(w)?;
     }
     Ok(())
-}
-
-pub async fn update(
-    p: &AwsProvider,
-    prior: &Value,
-    planned: &Value,
-    _origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let id = id_of(prior);
-    let w = format!("updating {}", object_name(TY, &id));
-    set_flags(p.ec2().await?, &w, &id, prior, planned).await?;
-    update_tags(p, &w, &id, prior, planned).await?;
-    Ok(id)
-}
-
-pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-    let id = id_of(prior);
-    let ec2 = p.ec2().await?;
-    deleted(
-        retry_on(DEPENDENCY, || async {
-            ec2.delete_subnet().subnet_id(&id).send().await.aws()
-        })
-        .await,
-        &format!("deleting {}", object_name(TY, &id)),
-    )
 }
 
 async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -144,16 +152,4 @@ async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, Aw
         found.insert(id.to_string(), o);
     }
     Ok(found)
-}
-
-pub async fn describe(p: &AwsProvider, ids: &[String]) -> Result<Vec<Option<Obs>>, ProviderError> {
-    describe_ec2(p, TY, ids, read).await
-}
-
-pub async fn find(
-    p: &AwsProvider,
-    _planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<Option<String>, ProviderError> {
-    find_by_tag(p, "subnet", origin).await
 }

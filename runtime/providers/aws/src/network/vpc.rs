@@ -5,44 +5,88 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ResourceType, Tenancy, VpcAttributeName};
 
 const TY: &str = "aws_vpc";
+const KIND: Kind = Kind::tagged(TY, "vpc", |api, ids| Box::pin(read(api.ec2, ids)));
 
-pub async fn create(
-    p: &AwsProvider,
-    planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let w = format!("creating {TY} {origin}");
-    let ec2 = p.ec2().await?;
-    let out = ec2
-        .create_vpc()
-        .set_cidr_block(get_str(planned, "cidr_block").map(str::to_string))
-        .set_instance_tenancy(get_str(planned, "instance_tenancy").map(Tenancy::from))
-        .set_amazon_provided_ipv6_cidr_block(get_bool(planned, "assign_generated_ipv6_cidr_block"))
-        .tag_specifications(tag_spec(p, ResourceType::Vpc, planned, origin))
-        .send()
+/// `aws_vpc`.
+pub(crate) struct Vpc;
+
+#[async_trait]
+impl AwsResource for Vpc {
+    fn kind(&self) -> Kind {
+        KIND
+    }
+
+    async fn create(
+        &self,
+        p: &AwsProvider,
+        planned: &Value,
+        origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let w = format!("creating {TY} {origin}");
+        let ec2 = p.ec2().await?;
+        let out = ec2
+            .create_vpc()
+            .set_cidr_block(get_str(planned, "cidr_block").map(str::to_string))
+            .set_instance_tenancy(get_str(planned, "instance_tenancy").map(Tenancy::from))
+            .set_amazon_provided_ipv6_cidr_block(get_bool(
+                planned,
+                "assign_generated_ipv6_cidr_block",
+            ))
+            .tag_specifications(tag_spec(p, ResourceType::Vpc, planned, origin))
+            .send()
+            .await
+            .or_fail(&w)?;
+        let id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string();
+        let waited = ec2.wait_until_vpc_available().vpc_ids(&id).wait(WAIT).await;
+        self.settled(p, &id, planned, waited.failed(&w, "available"))
+            .await?;
+        if get_bool(planned, "enable_dns_support") == Some(false) {
+            set_attr(ec2, &w, &id, "enable_dns_support", false).await?;
+        }
+        if get_bool(planned, "enable_dns_hostnames") == Some(true) {
+            set_attr(ec2, &w, &id, "enable_dns_hostnames", true).await?;
+        }
+        Ok(id)
+    }
+
+    async fn update(
+        &self,
+        p: &AwsProvider,
+        prior: &Value,
+        planned: &Value,
+        _origin: &Origin<'_>,
+    ) -> Result<String, ProviderError> {
+        let id = id_of(prior);
+        let w = format!("updating {}", object_name(TY, &id));
+        let ec2 = p.ec2().await?;
+        for name in [
+            "enable_dns_support",
+            "enable_dns_hostnames",
+            "enable_network_address_usage_metrics",
+        ] {
+            if let Some(b) = get_bool(planned, name) {
+                if get_bool(prior, name) != Some(b) {
+                    set_attr(ec2, &w, &id, name, b).await?;
+                }
+            }
+        }
+        update_tags(p, &w, &id, prior, planned).await?;
+        Ok(id)
+    }
+
+    async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
+        let id = id_of(prior);
+        let w = format!("deleting {}", object_name(TY, &id));
+        let ec2 = p.ec2().await?;
+        delete_retrying(&w, || async {
+            ec2.delete_vpc().vpc_id(&id).send().await.aws()
+        })
         .await
-        .or_fail(&w)?;
-    let id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
-        .to_string();
-    if let Err(e) = ec2
-        .wait_until_vpc_available()
-        .vpc_ids(&id)
-        .wait(crate::error::WAIT)
-        .await
-    {
-        let failed = crate::error::WaitFailed::new(&w, "available", e);
-        return Err(p.not_ready(TY, &id, planned, failed).await);
     }
-    if get_bool(planned, "enable_dns_support") == Some(false) {
-        set_attr(ec2, &w, &id, "enable_dns_support", false).await?;
-    }
-    if get_bool(planned, "enable_dns_hostnames") == Some(true) {
-        set_attr(ec2, &w, &id, "enable_dns_hostnames", true).await?;
-    }
-    Ok(id)
 }
 
 async fn set_attr(
@@ -60,43 +104,6 @@ async fn set_attr(
     };
     call.send().await.or_fail(w)?;
     Ok(())
-}
-
-pub async fn update(
-    p: &AwsProvider,
-    prior: &Value,
-    planned: &Value,
-    _origin: &Origin<'_>,
-) -> Result<String, ProviderError> {
-    let id = id_of(prior);
-    let w = format!("updating {}", object_name(TY, &id));
-    let ec2 = p.ec2().await?;
-    for name in [
-        "enable_dns_support",
-        "enable_dns_hostnames",
-        "enable_network_address_usage_metrics",
-    ] {
-        if let Some(b) = get_bool(planned, name) {
-            if get_bool(prior, name) != Some(b) {
-                set_attr(ec2, &w, &id, name, b).await?;
-            }
-        }
-    }
-    update_tags(p, &w, &id, prior, planned).await?;
-    Ok(id)
-}
-
-pub async fn delete(p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
-    let id = id_of(prior);
-    let w = format!("deleting {}", object_name(TY, &id));
-    let ec2 = p.ec2().await?;
-    deleted(
-        retry_on(DEPENDENCY, || async {
-            ec2.delete_vpc().vpc_id(&id).send().await.aws()
-        })
-        .await,
-        &w,
-    )
 }
 
 async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
@@ -210,16 +217,4 @@ async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, Aw
         }
     }
     Ok(found)
-}
-
-pub async fn describe(p: &AwsProvider, ids: &[String]) -> Result<Vec<Option<Obs>>, ProviderError> {
-    describe_ec2(p, TY, ids, read).await
-}
-
-pub async fn find(
-    p: &AwsProvider,
-    _planned: &Value,
-    origin: &Origin<'_>,
-) -> Result<Option<String>, ProviderError> {
-    find_by_tag(p, "vpc", origin).await
 }
