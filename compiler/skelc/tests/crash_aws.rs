@@ -782,9 +782,7 @@ fn the_journaled_token_is_the_one_sent() {
             .find(|e| e["kind"] == "intent" && e["addr"] == address)
             .and_then(|e| e["token"].as_str().map(str::to_string))
             .unwrap_or_else(|| panic!("no token journaled for {address}:\n{journal}"));
-        let url = moto.url();
-        let sent = runtime().block_on(async move {
-            let sdk = sdk(&url).await;
+        let sent = moto.with_sdk(|sdk| async move {
             if address.contains("aws_instance") {
                 let out = aws_sdk_ec2::Client::new(&sdk)
                     .describe_instances()
