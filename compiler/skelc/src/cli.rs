@@ -286,6 +286,18 @@ pub enum StateCommand {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Take over a Terraform state (format version 4): `skelc state migrate --from-terraform
+    /// terraform.tfstate [DIR]`. Refuses to replace an existing skel state without --force.
+    Migrate {
+        /// The Terraform state file (`terraform.tfstate`, or the output of `terraform state pull`).
+        #[arg(long = "from-terraform", value_name = "PATH")]
+        from_terraform: PathBuf,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Replace an existing skel state (it is kept as the backup).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]

@@ -12,6 +12,7 @@ mod hints;
 mod lsp;
 mod project;
 mod render;
+mod tfstate;
 mod vars;
 mod workdir;
 

@@ -4,6 +4,7 @@
 pub mod destroy;
 pub mod graph;
 pub mod import;
+pub mod migrate;
 pub mod output;
 pub mod plan;
 pub mod port;

@@ -1,5 +1,6 @@
-//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO`, each with a trailing `[DIR]`:
-//! inspect and edit state safely (under the lock, written atomically with a backup).
+//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO | migrate --from-terraform PATH`,
+//! each with a trailing `[DIR]`: inspect and edit state safely (under the lock, written
+//! atomically with a backup).
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,19 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             dir,
             DirUse::Changes,
         ),
+        StateCommand::Migrate {
+            from_terraform,
+            dir,
+            force,
+        } => {
+            let given = DirArg {
+                dir,
+                dir_option: args.dir_option,
+            }
+            .get()?;
+            let dir = workdir::root_dir(&given, "state migrate", DirUse::Changes)?;
+            return super::migrate::run(&from_terraform, &dir, force);
+        }
         StateCommand::Rm { mut addresses } => {
             // The last argument is the directory when it is one and no address.
             let dir = match addresses.last() {
@@ -155,6 +169,7 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             locked.store.write(&locked.lock, &mut locked.state)?;
             println!("Moved {from} to {to}.");
         }
+        StateCommand::Migrate { .. } => unreachable!("`state migrate` returned above"),
     }
     Ok(ExitStatus::Success)
 }
