@@ -507,15 +507,19 @@ fn rename(type_name: &str, attributes: &mut Value) {
 }
 
 /// The attributes skel's schema has, every other one dropped (its name recorded), attributes
-/// the state lacks set to null, nested blocks reshaped to the schema's nesting.
+/// the state lacks set to null, an unset optional argument (`""`, `[]`, `{}` without a default)
+/// null, nested blocks reshaped to the schema's nesting.
 fn fit(value: &Value, block: &BlockSchema, path: &str, dropped: &mut BTreeSet<String>) -> Value {
     let Some(map) = value.as_object() else {
         return value.clone();
     };
     let mut out = serde_json::Map::new();
     for (name, v) in map {
-        if block.attributes.contains_key(name) {
-            out.insert(name.clone(), v.clone());
+        if let Some(a) = block.attributes.get(name) {
+            // Terraform's SDKv2 providers write an unset optional argument as its type's empty
+            // value; skel writes null, which is what an unset argument plans to.
+            let unset = a.optional && !a.computed && a.default.is_none() && is_empty(v);
+            out.insert(name.clone(), if unset { Value::Null } else { v.clone() });
         } else if let Some(nested) = block.blocks.get(name) {
             let inner = format!("{path}.{name}");
             let fitted = match (nested.nesting, v) {
@@ -551,6 +555,16 @@ fn fit(value: &Value, block: &BlockSchema, path: &str, dropped: &mut BTreeSet<St
         out.entry(name.clone()).or_insert(Value::Null);
     }
     Value::Object(out)
+}
+
+/// `""`, `[]` or `{}`.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
 }
 
 /// A Terraform sensitive path as skel writes it: attribute names and keys, list indexes as
