@@ -47,7 +47,10 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show the root module's outputs: `skelc output [NAME] [DIR]`.
     Output(OutputArgs),
-    /// Inspect or edit state: list, show, rm, mv.
+    /// Show the state in human form (`skelc show [DIR]`), or a plan saved by
+    /// `skelc plan --out FILE` (`skelc show FILE`).
+    Show(ShowArgs),
+    /// Inspect or edit state: list, show, rm, mv, migrate (from Terraform).
     State(StateArgs),
     /// Adopt an existing object into state: `skelc import ADDRESS ID [DIR]`.
     Import(ImportArgs),
@@ -244,6 +247,23 @@ pub struct OutputArgs {
     /// Show sensitive values instead of `(sensitive value)`.
     #[arg(long)]
     pub show_sensitive: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// The root module's directory (its state is shown), or a plan file saved by
+    /// `skelc plan --out FILE` (default: the current directory).
+    #[arg(value_name = "DIR|PLANFILE")]
+    pub target: Option<PathBuf>,
+    /// The same as DIR.
+    #[arg(long = "dir", value_name = "DIR", hide = true)]
+    pub dir_option: Option<PathBuf>,
+    /// Variable values, for the key material of an encrypted state or plan.
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Print JSON: the state (documented in docs/cli.md) or the plan (docs/plan-format.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -18,10 +18,6 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
             "module sources are local directories, read where they are: there is nothing to \
                   fetch"
         }
-        "show" => {
-            "skel's `show` is `skelc plan` for the changes, `skelc state show ADDRESS` for \
-                   an object in state and `skelc output` for the outputs"
-        }
         "workspace" => {
             "skel has no workspaces: each root module directory has its own state \
                         (skel.state.json); keep one directory per environment, each with its own \

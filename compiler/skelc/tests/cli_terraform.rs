@@ -137,7 +137,6 @@ fn terraform_commands_get_a_hint() {
     let (_tmp, dir) = project(&[("main.skel", CONFIG)]);
     for (command, hint) in [
         ("init", "skel needs neither"),
-        ("show", "skelc state show ADDRESS"),
         ("workspace", "skel has no workspaces"),
         ("taint", "replace_triggered_by"),
         ("untaint", "replaced by the next `skelc run`"),

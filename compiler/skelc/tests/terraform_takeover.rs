@@ -266,6 +266,8 @@ fn terraform_state_taken_over_plans_no_changes_and_keeps_outputs() {
         &["state", "list"][..],
         &["state", "show", "null_resource.secret"],
         &["state", "show", "null_resource.each"],
+        &["show"],
+        &["show", "--json"],
     ] {
         let out = skelc(&dir, args).ok();
         assert_no_secret(&format!("{args:?}"), &out);

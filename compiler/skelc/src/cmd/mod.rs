@@ -10,6 +10,7 @@ pub mod plan;
 pub mod port;
 pub mod refresh;
 pub mod run;
+pub mod show;
 pub mod state;
 pub mod unlock;
 
@@ -62,6 +63,7 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => run::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::Output(args) => output::run(args),
+        Command::Show(args) => show::run(args),
         Command::State(args) => state::run(args),
         Command::Import(args) => import::run(args),
         Command::Graph(args) => graph::run(args),

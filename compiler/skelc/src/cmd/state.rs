@@ -93,33 +93,8 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
                         .join(", ")
                 );
             }
-            // What the schema says is sensitive (a state written before a path was recorded
-            // still hides it), beside the paths each instance recorded.
-            let schema = match addr.resource.mode {
-                skel_plan_ir::ResourceMode::Managed => {
-                    skel_schema::resource(&addr.resource.type_name)
-                }
-                skel_plan_ir::ResourceMode::Data => {
-                    skel_schema::data_source(&addr.resource.type_name)
-                }
-            };
-            let schema_paths: Vec<Vec<String>> = schema
-                .map(|schema| {
-                    schema
-                        .block
-                        .attributes
-                        .iter()
-                        .filter(|(_, a)| a.sensitive)
-                        .map(|(name, _)| vec![name.clone()])
-                        .collect()
-                })
-                .unwrap_or_default();
             for (addr, instance) in instances {
-                let value = crate::render::sensitive::with_paths(
-                    &instance.attributes,
-                    &instance.sensitive_paths,
-                )
-                .mark_paths(&schema_paths, skel_value::Marks::SENSITIVE);
+                let value = super::show::marked_attributes(addr, instance);
                 let attributes = crate::render::sensitive::shown_json(&value);
                 println!("# {addr} (provider {})", instance.provider);
                 println!("{}", serde_json::to_string_pretty(&attributes)?);
