@@ -50,6 +50,9 @@ pub enum Command {
     /// Show the state in human form (`skelc show [DIR]`), or a plan saved by
     /// `skelc plan --out FILE` (`skelc show FILE`).
     Show(ShowArgs),
+    /// Evaluate expressions against the configuration and state, one per line:
+    /// `skelc console [DIR]`.
+    Console(ConsoleArgs),
     /// Inspect or edit state: list, show, rm, mv, migrate (from Terraform).
     State(StateArgs),
     /// Adopt an existing object into state: `skelc import ADDRESS ID [DIR]`.
@@ -264,6 +267,14 @@ pub struct ShowArgs {
     /// Print JSON: the state (documented in docs/cli.md) or the plan (docs/plan-format.md).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 #[derive(clap::Args, Debug)]

@@ -35,10 +35,6 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
             "skel's providers are built in (null, local, random, aws, kubernetes); \
                         `skelc check` knows their schemas"
         }
-        "console" => {
-            "skel has no console; `skelc output` shows the outputs, and the language \
-                      server (`skelc lsp`) shows types and values on hover"
-        }
         "login" | "logout" => {
             "skel has no remote service to log in to; providers take \
                                credentials from their usual places (the AWS SDK's chain, a \

@@ -1,5 +1,7 @@
 //! `skelc show` (the state in human form and as JSON, a saved plan, a plan the state moved
-//! away from), through the real binary. No form of a sensitive value reaches any output.
+//! away from) and `skelc console` (variables, locals, resources from state by index and key,
+//! functions, errors that do not end the loop, a terminal's prompt), through the real binary.
+//! No form of a sensitive value reaches any output.
 
 mod cli_support;
 
@@ -179,4 +181,77 @@ fn show_renders_a_saved_plan_and_notices_a_moved_state() {
     let out = skelc(&dir, &["show", "junk.plan"]).run();
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("is not a skel plan file"), "{out:?}");
+}
+
+#[test]
+fn console_evaluates_against_configuration_and_state() {
+    let (_tmp, dir) = applied();
+    let state = cli_support::state_json(&dir);
+    let id = |addr: &str| {
+        state["resources"][addr]["attributes"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let lines = [
+        "var.names",
+        "local.full",
+        "null_resource.counted[1].id",
+        "null_resource.each[\"b\"].triggers.first",
+        "length(null_resource.counted)",
+        "upper(local.prefix)",
+        "var.token",
+        "null_resource.secret.triggers",
+        "null_resource.nope",
+        "tonumber(var.token)",
+        "1 +",
+        "{ a = 1, b = [true] }",
+        "",
+        "max(3, 9, 4)",
+    ];
+    let out = skelc(&dir, &["console"])
+        .stdin(&(lines.join("\n") + "\n"))
+        .run();
+    no_secret("console", &out);
+    assert_eq!(
+        out.code, 1,
+        "an error line makes the exit status 1: {out:?}"
+    );
+    let expected = format!(
+        "[\n    \"a\",\n    \"b\",\n]\n\"web-2\"\n\"{}\"\n\"{}\"\n2\n\"WEB\"\n(sensitive value)\n{{\n    \"plain\" = \"visible\"\n    \"token\" = (sensitive value)\n}}\n{{\n    \"a\" = 1\n    \"b\" = [\n        true,\n    ]\n}}\n9\n",
+        id("null_resource.counted[1]"),
+        id("null_resource.counted[0]"),
+    );
+    assert_eq!(out.stdout, expected, "{out:?}");
+    // Three errors, each a diagnostic pointing into the line, and the loop went on.
+    assert_eq!(out.stderr.matches("error: ").count(), 3, "{out:?}");
+    assert!(out.stderr.contains("\"nope\""), "{out:?}");
+    assert!(out.stderr.contains("<console>:1:"), "{out:?}");
+    assert!(out.stderr.contains("sensitive"), "{out:?}");
+
+    // Only good lines: exit 0; `exit` ends the loop.
+    let out = skelc(&dir, &["console"])
+        .stdin("var.names[1]\nexit\nvar.names[0]\n")
+        .ok();
+    assert_eq!(out.stdout, "\"b\"\n");
+
+    // At a terminal: a prompt for each line.
+    let out = skelc(&dir, &["console"]).run_in_terminal("local.prefix\nexit\n");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "\"web\"\n");
+    assert!(out.stderr.contains("> "), "{out:?}");
+
+    // Variables from the command line; a configuration error is reported before any line.
+    let out = skelc(&dir, &["console", "--var", r#"names=["x"]"#])
+        .stdin("var.names\nlocal.full\n")
+        .ok();
+    assert_eq!(out.stdout, "[\n    \"x\",\n]\n\"web-1\"\n");
+    fs::write(
+        dir.join("broken.skel"),
+        "output \"x\" {\n  value = var.missing\n}\n",
+    )
+    .unwrap();
+    let out = skelc(&dir, &["console"]).stdin("1\n").run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "", "{out:?}");
 }

@@ -142,7 +142,6 @@ fn terraform_commands_get_a_hint() {
         ("untaint", "replaced by the next `skelc run`"),
         ("providers", "built in"),
         ("get", "nothing to"),
-        ("console", "skelc output"),
         ("login", "credentials"),
         ("test", "skelc check"),
         ("version", "skelc --version"),

@@ -273,6 +273,32 @@ fn terraform_state_taken_over_plans_no_changes_and_keeps_outputs() {
         assert_no_secret(&format!("{args:?}"), &out);
     }
 
+    // The console reads the migrated state as Terraform's console reads Terraform's.
+    let expressions = "null_resource.counted[1].id\nnull_resource.each[\"b\"].triggers.first\nlength(null_resource.counted)\n";
+    let console = skelc(&dir, &["console"]).stdin(expressions).ok();
+    assert_no_secret("console", &console);
+    // (Terraform 1.0.3's console, reading a pipe, prints only the last line's value: one run
+    // per expression.)
+    let mut tf_console = String::new();
+    for expression in expressions.lines() {
+        let out = Command::new(tf_home().join("terraform"))
+            .arg("console")
+            .current_dir(&dir)
+            .env("CHECKPOINT_DISABLE", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                writeln!(child.stdin.take().unwrap(), "{expression}")?;
+                child.wait_with_output()
+            })
+            .expect("terraform console");
+        assert!(out.status.success(), "terraform console: {out:?}");
+        tf_console.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert_eq!(console.stdout, tf_console);
+
     // The state is really used: one more for_each key is exactly one create.
     let grown = skelc(
         &dir,

@@ -1,6 +1,7 @@
 //! The commands that plan and change infrastructure, one module each, and the dispatch of a
 //! parsed command line to every command (`run`), which ends in an [`ExitStatus`].
 
+pub mod console;
 pub mod destroy;
 pub mod graph;
 pub mod import;
@@ -64,6 +65,7 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::Destroy(args) => destroy::run(args),
         Command::Output(args) => output::run(args),
         Command::Show(args) => show::run(args),
+        Command::Console(args) => console::run(args),
         Command::State(args) => state::run(args),
         Command::Import(args) => import::run(args),
         Command::Graph(args) => graph::run(args),
