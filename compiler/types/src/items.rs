@@ -311,15 +311,11 @@ impl InferCtx<'_> {
                         );
                         None
                     }
-                    Some(text) => match skel_hir::resolve_module_source(self.db, self.dir, &text) {
+                    Some(text) => match block.labels.first().and_then(|l| {
+                        skel_hir::resolve_module_source(self.db, self.dir, &l.value, &text)
+                    }) {
                         None => {
-                            self.error(
-                                Code::ModuleNotFound,
-                                attr.expr.range,
-                                "Unsupported module source",
-                            )
-                            .with_span_message("only local paths are supported")
-                            .help = Some("use a path starting with `./` or `../`".into());
+                            self.report_unresolved_source(block, &text, attr.expr.range);
                             None
                         }
                         Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
@@ -351,6 +347,7 @@ impl InferCtx<'_> {
                 }
             }
         };
+        self.check_module_version(block);
         if let Some(deps) = block.body.attribute("depends_on") {
             self.check_depends_on(&deps.expr);
         }
