@@ -223,7 +223,16 @@ impl Installer<'_> {
             }
         };
         let mut module_dir = package.clone();
-        for sub in [package_addr.subdir(), addr.subdir()].into_iter().flatten() {
+        // A registry module's package may have a sub-directory of its own (`X-Terraform-Get`)
+        // and the registry address another inside it; other sources are their own package.
+        let registry_subdir = match &addr {
+            SourceAddr::Registry(reg) => reg.subdir.as_deref(),
+            _ => None,
+        };
+        for sub in [package_addr.subdir(), registry_subdir]
+            .into_iter()
+            .flatten()
+        {
             module_dir = format!("{module_dir}/{sub}");
         }
         if !self.db.system().is_dir(&self.root.join(&module_dir)) {
