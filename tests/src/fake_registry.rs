@@ -77,7 +77,12 @@ impl Fetcher for FakeRegistry {
         ))
     }
 
-    fn fetch(&mut self, addr: &SourceAddr, _dest: &Path) -> Result<Option<String>, FetchError> {
+    fn fetch(
+        &mut self,
+        addr: &SourceAddr,
+        _dest: &Path,
+        _subdir: Option<&str>,
+    ) -> Result<Option<String>, FetchError> {
         if let SourceAddr::Git(g) = addr {
             if let Some(r) = g.reference.as_ref().filter(|r| self.bad_refs.contains(r)) {
                 return Err(FetchError::BadRef(format!(

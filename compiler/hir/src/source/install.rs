@@ -30,6 +30,9 @@ pub enum FetchError {
     /// Downloading, cloning or unpacking failed.
     #[error("{0}")]
     Failed(String),
+    /// The package has no such sub-directory.
+    #[error("the package has no directory `{0}`")]
+    NoSubdir(String),
 }
 
 /// The outside world of an installation: the registry protocol and package downloads.
@@ -42,9 +45,16 @@ pub trait Fetcher {
         addr: &RegistryAddr,
         version: &str,
     ) -> Result<String, FetchError>;
-    /// Fetch a git or archive package (its `//SUBDIR` is not the fetcher's business) into
-    /// `dest`, replacing whatever is there. Returns the commit checked out, for git.
-    fn fetch(&mut self, addr: &SourceAddr, dest: &Path) -> Result<Option<String>, FetchError>;
+    /// Fetch a git or archive package into `dest`, replacing whatever is there, but only when
+    /// the package has the directory `subdir` (the module's `//SUBDIR`s, relative to the
+    /// package): else nothing changes and the error is [`FetchError::NoSubdir`]. Returns the
+    /// commit checked out, for git.
+    fn fetch(
+        &mut self,
+        addr: &SourceAddr,
+        dest: &Path,
+        subdir: Option<&str>,
+    ) -> Result<Option<String>, FetchError>;
 }
 
 /// What an installation did.
@@ -196,7 +206,18 @@ impl Installer<'_> {
         };
         let package = format!("{MODULES_DIR}/{key}");
         let dest = self.root.join(&package);
-        let commit = match self.fetcher.fetch(&package_addr, &dest) {
+        // A registry module's package may have a sub-directory of its own (`X-Terraform-Get`)
+        // and the registry address another inside it; other sources are their own package.
+        let registry_subdir = match &addr {
+            SourceAddr::Registry(reg) => reg.subdir.as_deref(),
+            _ => None,
+        };
+        let subdirs: Vec<&str> = [package_addr.subdir(), registry_subdir]
+            .into_iter()
+            .flatten()
+            .collect();
+        let subdir = (!subdirs.is_empty()).then(|| subdirs.join("/"));
+        let commit = match self.fetcher.fetch(&package_addr, &dest, subdir.as_deref()) {
             Ok(commit) => commit,
             Err(e) => {
                 let shown = package_addr.to_string();
@@ -204,6 +225,10 @@ impl Installer<'_> {
                     FetchError::BadRef(_) => (
                         Code::InvalidModuleRef,
                         "use `?ref=` with a tag, a branch or a commit of the repository",
+                    ),
+                    FetchError::NoSubdir(_) => (
+                        Code::ModuleDownloadFailed,
+                        "check the `//SUBDIR` part of the source",
                     ),
                     _ => (
                         Code::ModuleDownloadFailed,
@@ -222,31 +247,10 @@ impl Installer<'_> {
                 return None;
             }
         };
-        let mut module_dir = package.clone();
-        // A registry module's package may have a sub-directory of its own (`X-Terraform-Get`)
-        // and the registry address another inside it; other sources are their own package.
-        let registry_subdir = match &addr {
-            SourceAddr::Registry(reg) => reg.subdir.as_deref(),
-            _ => None,
+        let module_dir = match &subdir {
+            Some(sub) => format!("{package}/{sub}"),
+            None => package.clone(),
         };
-        for sub in [package_addr.subdir(), registry_subdir]
-            .into_iter()
-            .flatten()
-        {
-            module_dir = format!("{module_dir}/{sub}");
-        }
-        if !self.db.system().is_dir(&self.root.join(&module_dir)) {
-            self.error(
-                call,
-                Code::ModuleDownloadFailed,
-                format!(
-                    "The package of module `{}` has no directory `{module_dir}`",
-                    call.name
-                ),
-                "check the `//SUBDIR` part of the source",
-            );
-            return None;
-        }
         self.out.manifest.modules.push(ManifestEntry {
             key: key.to_string(),
             caller,
@@ -331,7 +335,12 @@ impl Installer<'_> {
         };
         let get = match self.fetcher.registry_download(reg, chosen.as_str()) {
             Ok(get) => get,
-            Err(FetchError::NotFound(e) | FetchError::Failed(e) | FetchError::BadRef(e)) => {
+            Err(
+                FetchError::NotFound(e)
+                | FetchError::Failed(e)
+                | FetchError::BadRef(e)
+                | FetchError::NoSubdir(e),
+            ) => {
                 self.error(
                     call,
                     Code::ModuleDownloadFailed,

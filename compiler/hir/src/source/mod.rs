@@ -260,29 +260,21 @@ fn url_scheme(text: &str) -> Option<&str> {
 }
 
 /// Split `URL//SUBDIR?QUERY` into the URL with its query and the sub-directory, as go-getter
-/// does: the `//` searched for comes after the scheme's `://`.
+/// does: the first `//` after the scheme's `://` starts the sub-directory (also when it comes
+/// after the query, `URL?ref=v1//SUBDIR`), and a query written after the sub-directory belongs
+/// to the URL.
 fn split_subdir(text: &str) -> Result<(String, Option<String>), SourceError> {
-    let (body, query) = match text.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (text, None),
+    let skip = text.find("://").map_or(0, |i| i + 3);
+    let Some(i) = text[skip..].find("//") else {
+        return Ok((text.to_string(), None));
     };
-    let skip = body.find("://").map_or(0, |i| i + 3);
-    let (url, subdir) = match body[skip..].find("//") {
-        Some(i) => {
-            let sub = &body[skip + i + 2..];
-            (body[..skip + i].to_string(), Some(sub))
-        }
-        None => (body.to_string(), None),
-    };
-    let subdir = match subdir {
-        None => None,
-        Some(sub) => Some(clean_subdir(sub)?),
-    };
-    let url = match query {
-        Some(q) => format!("{url}?{q}"),
-        None => url,
-    };
-    Ok((url, subdir))
+    let mut url = text[..skip + i].to_string();
+    let mut sub = &text[skip + i + 2..];
+    if let Some(q) = sub.find('?') {
+        url.push_str(&sub[q..]);
+        sub = &sub[..q];
+    }
+    Ok((url, Some(clean_subdir(sub)?)))
 }
 
 fn clean_subdir(sub: &str) -> Result<String, SourceError> {

@@ -68,6 +68,11 @@ fn git_sources() {
     assert_eq!(g.reference.as_deref(), Some("v1.2.0"));
     assert_eq!(g.subdir.as_deref(), Some("modules/x"));
 
+    let g = git("git::https://example.com/vpc.git?ref=v1.2.0//modules/x");
+    assert_eq!(g.url, "https://example.com/vpc.git");
+    assert_eq!(g.reference.as_deref(), Some("v1.2.0"));
+    assert_eq!(g.subdir.as_deref(), Some("modules/x"));
+
     let g = git("git::file:///tmp/repo//sub?ref=main&depth=1");
     assert_eq!(g.url, "file:///tmp/repo");
     assert_eq!(g.subdir.as_deref(), Some("sub"));

@@ -20,6 +20,9 @@ pub struct RealFetcher {
     config: CliConfig,
     /// The `modules.v1` base URL of each registry host found so far.
     bases: HashMap<String, String>,
+    /// The token of a registry, by the authority (`host:port`) its API is served from: a
+    /// package on that server is sent it too.
+    api_tokens: HashMap<String, String>,
 }
 
 impl RealFetcher {
@@ -28,6 +31,7 @@ impl RealFetcher {
             http: None,
             config,
             bases: HashMap::new(),
+            api_tokens: HashMap::new(),
         }
     }
 
@@ -85,6 +89,10 @@ impl RealFetcher {
         } else {
             format!("{base}/")
         };
+        if let Some(token) = self.config.token(host) {
+            self.api_tokens
+                .insert(super::http::authority(&base), token.to_string());
+        }
         self.bases.insert(host.to_string(), base.clone());
         Ok(base)
     }
@@ -151,7 +159,12 @@ impl Fetcher for RealFetcher {
         Ok(join_url(&url, &get))
     }
 
-    fn fetch(&mut self, addr: &SourceAddr, dest: &Path) -> Result<Option<String>, FetchError> {
+    fn fetch(
+        &mut self,
+        addr: &SourceAddr,
+        dest: &Path,
+        subdir: Option<&str>,
+    ) -> Result<Option<String>, FetchError> {
         let parent = dest
             .parent()
             .ok_or_else(|| FetchError::Failed("no parent directory".into()))?;
@@ -170,6 +183,10 @@ impl Fetcher for RealFetcher {
                 "`{other}` is not a package to download"
             ))),
         };
+        let result = result.and_then(|commit| match subdir {
+            Some(sub) if !staging.join(sub).is_dir() => Err(FetchError::NoSubdir(sub.to_string())),
+            _ => Ok(commit),
+        });
         match result {
             Ok(commit) => {
                 let _ = std::fs::remove_dir_all(dest);
@@ -189,11 +206,20 @@ impl Fetcher for RealFetcher {
 
 impl RealFetcher {
     fn unpack(&mut self, archive: &ArchiveAddr, dir: &Path) -> Result<(), FetchError> {
-        // An archive on a host with credentials gets its token, as a registry would.
-        let host = super::http::authority(&archive.url);
+        // An archive on a host with credentials, or on the server of a registry's API, is sent
+        // that token; no other host ever sees one.
+        let authority = super::http::authority(&archive.url);
+        let host = authority.split(':').next().unwrap_or("").to_string();
+        let token = self
+            .config
+            .token(&authority)
+            .or_else(|| self.config.token(&host))
+            .or_else(|| self.api_tokens.get(&authority).map(String::as_str))
+            .map(str::to_string);
         let response = self
-            .get(&archive.url, &host)
-            .map_err(|e| FetchError::Failed(e.to_string()))?;
+            .http()?
+            .get(&archive.url, token.as_deref())
+            .map_err(|e| FetchError::Failed(e.0))?;
         if response.status != 200 {
             return Err(FetchError::Failed(format!(
                 "GET {}: HTTP {}",
