@@ -70,18 +70,7 @@ impl RealFetcher {
                         response.status
                     )));
                 }
-                let doc: serde_json::Value =
-                    serde_json::from_slice(&response.body).map_err(|_| {
-                        FetchError::Unreachable(format!(
-                            "service discovery at {discovery} is not JSON"
-                        ))
-                    })?;
-                let Some(service) = doc.get("modules.v1").and_then(|v| v.as_str()) else {
-                    return Err(FetchError::Unreachable(format!(
-                        "{host} offers no module registry (no `modules.v1` in {discovery})"
-                    )));
-                };
-                join_url(&discovery, service)
+                modules_service(&response.body, &discovery, host)?
             }
         };
         let base = if base.ends_with('/') {
@@ -255,6 +244,19 @@ impl RealFetcher {
     }
 }
 
+/// The `modules.v1` URL a service discovery document gives (relative to the document).
+fn modules_service(body: &[u8], discovery: &str, host: &str) -> Result<String, FetchError> {
+    let doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        FetchError::Unreachable(format!("service discovery at {discovery} is not JSON"))
+    })?;
+    let Some(service) = doc.get("modules.v1").and_then(|v| v.as_str()) else {
+        return Err(FetchError::Unreachable(format!(
+            "{host} offers no module registry (no `modules.v1` in {discovery})"
+        )));
+    };
+    Ok(join_url(discovery, service))
+}
+
 /// Run a command; its stderr (trimmed) as the error when it fails.
 fn run(command: &mut Command) -> Result<String, String> {
     let program = command.get_program().to_string_lossy().into_owned();
@@ -357,4 +359,29 @@ pub fn unused_packages(modules_dir: &Path, used: &[PathBuf]) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| p.is_dir() && !used.contains(p))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_discovery_documents() {
+        let at = "https://registry.example.com/.well-known/terraform.json";
+        let relative = br#"{"modules.v1": "/v1/modules/", "providers.v1": "/v1/providers/"}"#;
+        assert_eq!(
+            modules_service(relative, at, "registry.example.com").unwrap(),
+            "https://registry.example.com/v1/modules/"
+        );
+        let absolute = br#"{"modules.v1": "https://api.example.com/m/"}"#;
+        assert_eq!(
+            modules_service(absolute, at, "registry.example.com").unwrap(),
+            "https://api.example.com/m/"
+        );
+        let none = br#"{"providers.v1": "/v1/providers/"}"#;
+        let e = modules_service(none, at, "registry.example.com").unwrap_err();
+        assert!(e.to_string().contains("offers no module registry"), "{e}");
+        let e = modules_service(b"<html>", at, "registry.example.com").unwrap_err();
+        assert!(e.to_string().contains("not JSON"), "{e}");
+    }
 }
