@@ -6,6 +6,7 @@
 //! `check`/`plan`/`run` reading the installed modules.
 
 mod cli_support;
+mod lsp_harness;
 mod registry_support;
 
 use std::fs;
@@ -551,4 +552,49 @@ fn run_applies_a_root_that_uses_a_registry_module() {
     assert!(text.contains("module.files"), "{text}");
     let out = run(&root, &rc, &["plan", "--detailed-exitcode", "--no-color"]);
     assert_eq!(out.code, 0, "a second plan has changes: {out:?}");
+}
+
+/// The language server reads installed modules too: before `skelc init` the call is
+/// `module-not-installed` (and its outputs untyped); once the manifest appears (a watched file),
+/// the module is read from `.skel/modules/` and a misspelt output is found in the caller.
+#[test]
+fn the_language_server_reads_installed_modules() {
+    use lsp_harness::{uri, Server};
+    use serde_json::json;
+
+    let base = tempfile::tempdir().unwrap();
+    let registry = Registry::start(None);
+    let rc = write_rc(base.path(), &registry);
+    let b = repo(&base.path().join("b"), &[("main.skel", &module("lsp"))]);
+    let source = file_source(&b, None);
+    let text = format!(
+        "module \"net\" {{\n  source = \"{source}\"\n  name   = \"n\"\n}}\n\noutput \"which\" {{\n  value = module.net.whihc\n}}\n"
+    );
+    let (_t, root) = project(&[("main.skel", &text)]);
+    let main = root.join("main.skel");
+    let (mut server, _) = Server::start(&root, &["utf-16"]);
+    server.open(&main, &text);
+    let codes = |list: &[serde_json::Value]| -> Vec<String> {
+        list.iter()
+            .map(|d| d["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let list = server.diagnostics_where(&uri(&main), |l| !l.is_empty());
+    assert_eq!(codes(&list), ["module-not-installed"], "{list:?}");
+    assert_eq!(
+        list[0]["range"]["start"],
+        json!({ "line": 1, "character": 11 })
+    );
+
+    assert_eq!(run(&root, &rc, &["init"]).code, 0);
+    let manifest = root.join(".skel/modules/modules.json");
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&manifest), "type": 1 }] }),
+    );
+    let list = server.diagnostics_where(&uri(&main), |l| {
+        l.iter().any(|d| d["code"] == "unknown-module-output")
+    });
+    assert_eq!(codes(&list), ["unknown-module-output"], "{list:?}");
+    server.shutdown();
 }
