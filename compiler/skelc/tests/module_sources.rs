@@ -406,6 +406,36 @@ fn archives_from_the_registry_and_by_url() {
     let seen = plain.seen();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0].authorization, None);
+
+    // A zip, named by `?archive=` since its URL does not say so.
+    let zip = base.path().join("net.zip");
+    let status = std::process::Command::new("zip")
+        .arg("-qr")
+        .arg(&zip)
+        .arg(".")
+        .current_dir(&pkg)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    plain.publish_file("download", fs::read(&zip).unwrap());
+    let (_t3, root) = root_calling(
+        &format!("{}?archive=zip//modules/net", plain.file_url("download")),
+        None,
+    );
+    let out = run(&root, &rc, &["init"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(planned_which(&root, &rc), "net from-tgz");
+
+    // The registry address names the sub-directory; the package has none of its own.
+    registry.publish("acme/pkg/aws", "1.0.0", "/files/net-1.0.0.tar.gz");
+    let (_t4, root) = root_calling("registry.example.com/acme/pkg/aws//modules/net", None);
+    let out = run(&root, &rc, &["init"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        entry(&manifest(&root), "net")["dir"],
+        ".skel/modules/net/modules/net"
+    );
+    assert_eq!(planned_which(&root, &rc), "net from-tgz");
 }
 
 /// Init fails with exactly one diagnostic with the code, at the module call, and writes
