@@ -491,6 +491,22 @@ fn each_installation_error_is_one_diagnostic_at_the_call() {
     let (_t, root) = root_calling("registry.example.com/acme/net/aws", None);
     assert_init_fails(&root, &dead, "registry-unreachable", "registry.example.com");
 
+    // Service discovery (HTTPS) of a host that does not exist, with no CLI configuration.
+    let none = base.path().join("empty-rc");
+    fs::write(&none, "").unwrap();
+    let (_t, root) = root_calling("registry.invalid/acme/net/aws", None);
+    assert_init_fails(
+        &root,
+        &none,
+        "registry-unreachable",
+        ".well-known/terraform.json",
+    );
+    // HTTPS to a server that speaks plain HTTP: the TLS handshake fails, cleanly.
+    let tls = base.path().join("tls-rc");
+    fs::write(&tls, format!("host \"registry.example.com\" {{\n  services = {{\n    \"modules.v1\" = \"https://127.0.0.1:{}/v1/modules/\"\n  }}\n}}\n", registry.port)).unwrap();
+    let (_t, root) = root_calling("registry.example.com/acme/net/aws", None);
+    assert_init_fails(&root, &tls, "registry-unreachable", "https://127.0.0.1");
+
     // A wrong token is refused by the registry: unreachable, and the token is not shown.
     let wrong = base.path().join("wrong-rc");
     fs::write(
