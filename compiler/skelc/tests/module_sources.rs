@@ -202,6 +202,22 @@ fn registry_versions_constraints_token_and_idempotence() {
     );
     assert!(marker.exists(), "a second init replaced the package");
 
+    // An installed module whose directory was removed is not installed, and init puts it back.
+    fs::remove_dir_all(root.join(".skel/modules/net")).unwrap();
+    let out = run(&root, &rc, &["check", "--no-color"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr.matches("error[").count(), 1, "{out:?}");
+    assert!(
+        out.stderr.contains("error[module-not-installed]") && out.stderr.contains("is gone"),
+        "{out:?}"
+    );
+    let out = run(&root, &rc, &["init"]);
+    assert!(
+        out.stdout.contains("Modules: 1 installed, 0 kept."),
+        "{out:?}"
+    );
+    assert_eq!(planned_which(&root, &rc), "net 1.2.0");
+
     // Each constraint picks the highest version it allows; a changed constraint is not
     // installed until init runs again.
     for (constraint, want) in [

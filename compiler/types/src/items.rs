@@ -318,6 +318,21 @@ impl InferCtx<'_> {
                             self.report_unresolved_source(block, &text, attr.expr.range);
                             None
                         }
+                        Some(dir)
+                            if !dir.exists(self.db)
+                                && skel_hir::source::SourceAddr::parse(&text)
+                                    .is_ok_and(|a| a.is_remote()) =>
+                        {
+                            let shown = dir.path(self.db).display().to_string();
+                            self.error(
+                                Code::ModuleNotInstalled,
+                                attr.expr.range,
+                                "Module not installed; run `skelc init`",
+                            )
+                            .with_span_message(format!("the installed module `{shown}` is gone"))
+                            .help = Some("run `skelc init` in the root module's directory".into());
+                            None
+                        }
                         Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
                             let what = if dir.exists(self.db) {
                                 "has no .skel files"
