@@ -8,6 +8,7 @@
 mod index;
 mod paths;
 pub mod resolve;
+pub mod source;
 
 pub use index::{module_index, DefKind, Definition, LocalDef, ModuleIndex};
 pub use paths::{
