@@ -694,3 +694,40 @@ fn skel_name(ty: &str, skel: &Value) -> String {
         .find_map(|a| a.strip_prefix(&format!("{ty}.")).map(str::to_string))
         .expect("resource in state")
 }
+
+/// With `skel { encryption }`, the migrated state goes through the store encrypted: nothing of
+/// it is in the clear, and plan and output read it back with the passphrase only.
+#[test]
+fn migrated_state_is_encrypted_as_configured() {
+    let passphrase = "correct-horse-battery-staple-42";
+    let config = format!(
+        "{NULL_CONFIG}\nvariable \"passphrase\" {{\n  type      = string\n  sensitive = true\n}}\n\nskel {{\n  encryption {{\n    key_provider \"pbkdf2\" \"main\" {{\n      passphrase = var.passphrase\n    }}\n    method \"aes_gcm\" \"main\" {{\n      keys = key_provider.pbkdf2.main\n    }}\n    state {{\n      method = method.aes_gcm.main\n    }}\n  }}\n}}\n"
+    );
+    let (_tmp, dir) = project(&[("main.tf", &config)]);
+    fs::write(dir.join("terraform.tfstate"), v4_state(json!([]))).unwrap();
+    let with_key = |args: &[&str]| {
+        skelc(&dir, args)
+            .env("SKEL_VAR_passphrase", passphrase)
+            .run()
+    };
+    let out = with_key(&["state", "migrate", "--from-terraform", "terraform.tfstate"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_no_secret("migrate", &out);
+    let bytes = fs::read_to_string(dir.join("skel.state.json")).unwrap();
+    assert!(bytes.contains("\"encrypted_data\""), "{bytes}");
+    for clear in [TOKEN, "null_resource", "0b8e1c1e"] {
+        assert!(!bytes.contains(clear), "{clear} in the clear: {bytes}");
+    }
+    let mode = fs::metadata(dir.join("skel.state.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let plan = with_key(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_no_secret("plan", &plan);
+    // Without the passphrase the state cannot be read, and nothing is printed from it.
+    let out = skelc(&dir, &["show"]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("passphrase"), "{out:?}");
+}
