@@ -1,8 +1,11 @@
 //! Taking over a Terraform state of AWS objects, against moto: the objects are made through
-//! the AWS API (as Terraform would make them: no skel tags), their Terraform v4 state is built
+//! the AWS API (as Terraform would make them: no skel tags; a VPC, subnet, security group,
+//! instance, Route 53 zone and record), their Terraform v4 state is built
 //! from the attribute names of Terraform's AWS provider (5.x, including attributes skel does
 //! not have), and after `skelc state migrate --from-terraform` the real `skelc` plans no
 //! changes for the configuration that describes them.
+
+#![recursion_limit = "256"]
 
 mod cli_support;
 
@@ -64,6 +67,9 @@ struct Made {
     sg: String,
     zone: String,
     owner: String,
+    ami: String,
+    instance: String,
+    private_ip: String,
 }
 
 async fn make_objects(url: &str) -> Made {
@@ -184,7 +190,35 @@ async fn make_objects(url: &str) -> Made {
         .send()
         .await
         .unwrap();
+    let ami = ec2
+        .describe_images()
+        .owners("099720109477")
+        .send()
+        .await
+        .unwrap()
+        .images()[0]
+        .image_id()
+        .unwrap()
+        .to_string();
+    let subnet_id = subnet.subnet_id.clone().unwrap();
+    let run = ec2
+        .run_instances()
+        .image_id(&ami)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .subnet_id(&subnet_id)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .unwrap();
+    let instance = &run.instances()[0];
     Made {
+        ami: ami.clone(),
+        instance: instance.instance_id().unwrap().to_string(),
+        private_ip: instance
+            .private_ip_address()
+            .unwrap_or_default()
+            .to_string(),
         vpc: vpc_id,
         subnet: subnet.subnet_id.unwrap(),
         sg,
@@ -241,6 +275,12 @@ resource "aws_route53_record" "www" {
   type    = "A"
   ttl     = 300
   records = ["192.0.2.10"]
+}
+
+resource "aws_instance" "web" {
+  ami           = "AMI"
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.public.id
 }
 
 output "vpc_id" {
@@ -316,7 +356,31 @@ fn terraform_state(m: &Made) -> Value {
                 "name": "www.takeover.test", "records": ["192.0.2.10"], "set_identifier": "",
                 "timeouts": null, "ttl": 300, "type": "A", "weighted_routing_policy": [],
                 "zone_id": m.zone
-            }), &["aws_route53_zone.main"])
+            }), &["aws_route53_zone.main"]),
+            resource("aws_instance", "web", 1, json!({
+                "ami": m.ami, "arn": arn("instance", &m.instance), "associate_public_ip_address": false,
+                "availability_zone": "us-east-1a", "capacity_reservation_specification": [],
+                "cpu_core_count": 1, "cpu_options": [], "cpu_threads_per_core": 2,
+                "credit_specification": [], "disable_api_stop": false,
+                "disable_api_termination": false, "ebs_block_device": [], "ebs_optimized": false,
+                "enclave_options": [], "ephemeral_block_device": [], "get_password_data": false,
+                "hibernation": false, "host_id": "", "host_resource_group_arn": null,
+                "iam_instance_profile": "", "id": m.instance,
+                "instance_initiated_shutdown_behavior": "stop", "instance_lifecycle": "",
+                "instance_market_options": [], "instance_state": "running",
+                "instance_type": "t3.micro", "ipv6_address_count": 0, "ipv6_addresses": [],
+                "key_name": "", "launch_template": [], "maintenance_options": [],
+                "metadata_options": [], "monitoring": false, "network_interface": [],
+                "outpost_arn": "", "password_data": "", "placement_group": "",
+                "placement_partition_number": 0, "primary_network_interface_id": "",
+                "private_dns": "", "private_dns_name_options": [], "private_ip": m.private_ip,
+                "public_dns": "", "public_ip": "", "root_block_device": [],
+                "secondary_private_ips": [], "security_groups": [], "source_dest_check": true,
+                "spot_instance_request_id": "", "subnet_id": m.subnet, "tags": null,
+                "tags_all": {}, "tenancy": "default", "timeouts": null, "user_data": null,
+                "user_data_base64": null, "user_data_replace_on_change": false,
+                "volume_tags": null, "vpc_security_group_ids": []
+            }), &["aws_subnet.public"])
         ]
     })
 }
@@ -329,7 +393,8 @@ fn aws_objects_taken_over_plan_no_changes() {
         .build()
         .unwrap();
     let made = rt.block_on(make_objects(&moto.url()));
-    let (_tmp, dir) = cli_support::project(&[("main.tf", CONFIG)]);
+    let config = CONFIG.replace("\"AMI\"", &format!("{:?}", made.ami));
+    let (_tmp, dir) = cli_support::project(&[("main.tf", &config)]);
     std::fs::write(
         dir.join("terraform.tfstate"),
         serde_json::to_string_pretty(&terraform_state(&made)).unwrap(),
@@ -347,13 +412,14 @@ fn aws_objects_taken_over_plan_no_changes() {
     let out = skelc(&["state", "migrate", "--from-terraform", "terraform.tfstate"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains("Migrated 5 resource instance(s)"),
+        out.stdout.contains("Migrated 6 resource instance(s)"),
         "{out:?}"
     );
     // Attributes skel's AWS schema does not have are named, not kept.
     for dropped in [
         "aws_vpc.ipv4_ipam_pool_id",
         "aws_subnet.enable_lni_at_device_index",
+        "aws_instance.cpu_core_count",
     ] {
         assert!(out.stdout.contains(dropped), "{dropped}: {out:?}");
     }
@@ -373,7 +439,7 @@ fn aws_objects_taken_over_plan_no_changes() {
     // A real change is still seen: a new tag on the VPC is one in-place update.
     std::fs::write(
         dir.join("main.tf"),
-        CONFIG.replace(
+        config.replace(
             "tags       = { Name = \"takeover\" }",
             "tags       = { Name = \"takeover\", Team = \"net\" }",
         ),
