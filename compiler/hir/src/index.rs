@@ -18,6 +18,10 @@ pub enum DefKind {
     Provider,
     /// `skel { }`, or the `terraform { }` alias.
     Settings,
+    /// `moved { from = … to = … }`: a refactoring that renames objects in state.
+    Moved,
+    /// `removed { from = … }`: objects leaving the configuration, destroyed or forgotten.
+    Removed,
 }
 
 impl DefKind {
@@ -31,6 +35,8 @@ impl DefKind {
             "output" => DefKind::Output,
             "provider" => DefKind::Provider,
             "skel" | "terraform" => DefKind::Settings,
+            "moved" => DefKind::Moved,
+            "removed" => DefKind::Removed,
             _ => return None,
         })
     }
@@ -39,7 +45,7 @@ impl DefKind {
     pub fn labels(self) -> &'static [&'static str] {
         match self {
             DefKind::Variable => &["name"],
-            DefKind::Locals | DefKind::Settings => &[],
+            DefKind::Locals | DefKind::Settings | DefKind::Moved | DefKind::Removed => &[],
             DefKind::Resource | DefKind::Data => &["type", "name"],
             DefKind::Module => &["name"],
             DefKind::Output => &["name"],
@@ -49,7 +55,8 @@ impl DefKind {
 }
 
 pub const TOP_LEVEL_BLOCKS: &[&str] = &[
-    "variable", "locals", "resource", "data", "module", "output", "provider", "skel",
+    "variable", "locals", "resource", "data", "module", "output", "provider", "skel", "moved",
+    "removed",
 ];
 
 /// A named definition: where it is and the range of its name (item-relative).
@@ -277,7 +284,9 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
                 match kind {
                     DefKind::Resource => "write `resource \"TYPE\" \"NAME\" { … }`",
                     DefKind::Data => "write `data \"TYPE\" \"NAME\" { … }`",
-                    DefKind::Locals | DefKind::Settings => "remove the labels",
+                    DefKind::Locals | DefKind::Settings | DefKind::Moved | DefKind::Removed => {
+                        "remove the labels"
+                    }
                     _ => "give the block exactly one name label",
                 },
             ),
@@ -354,6 +363,7 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
             )
         }
         DefKind::Settings => index.settings.push(item),
+        DefKind::Moved | DefKind::Removed => {}
         DefKind::Locals => {
             for (attr_index, entry) in block.body.items.iter().enumerate() {
                 match entry {

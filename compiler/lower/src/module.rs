@@ -32,6 +32,8 @@ pub(crate) fn lower_module(
         module_calls: Vec::new(),
         outputs: Vec::new(),
         providers: Vec::new(),
+        moved: Vec::new(),
+        removed: Vec::new(),
     };
     for &(kind, item) in &index.items {
         let parse = skel_db::parse(db, item.file);
@@ -64,13 +66,15 @@ pub(crate) fn lower_module(
             DefKind::Output => module.outputs.push(cx.output(block)?),
             DefKind::Provider => module.providers.push(cx.provider(block)?),
             DefKind::Settings => {}
+            DefKind::Moved => module.moved.push(cx.moved(block)?),
+            DefKind::Removed => module.removed.push(cx.removed(block)?),
         }
     }
     Ok(module)
 }
 
 /// What lowering one top-level block needs: its file, its absolute start and the module index.
-struct BlockCx<'a> {
+pub(crate) struct BlockCx<'a> {
     db: &'a dyn Db,
     file: File,
     offset: TextSize,
@@ -83,11 +87,11 @@ impl BlockCx<'_> {
         crate::location(self.db, self.file, self.offset.saturating_add(relative))
     }
 
-    fn block_location(&self, block: &Block) -> SourceLocation {
+    pub(crate) fn block_location(&self, block: &Block) -> SourceLocation {
         self.at(block.ident.range.start())
     }
 
-    fn error(&self, relative: TextSize, message: impl Into<String>) -> LowerError {
+    pub(crate) fn error(&self, relative: TextSize, message: impl Into<String>) -> LowerError {
         LowerError::at(self.at(relative), message)
     }
 
@@ -122,7 +126,11 @@ impl BlockCx<'_> {
         Ok((value != Value::Null).then_some(value))
     }
 
-    fn constant_bool(&self, body: &Body, name: &str) -> Result<Option<bool>, LowerError> {
+    pub(crate) fn constant_bool(
+        &self,
+        body: &Body,
+        name: &str,
+    ) -> Result<Option<bool>, LowerError> {
         Ok(self
             .constant(body, name, &Type::Bool)?
             .and_then(|v| v.as_bool()))

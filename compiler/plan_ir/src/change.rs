@@ -70,6 +70,10 @@ pub struct ResourceChange {
     /// Instances this one depends on (applied first; destroyed after).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<InstanceAddr>,
+    /// Its address in the prior state, when a `moved` block moved it: apply records it at
+    /// `addr` from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<InstanceAddr>,
 }
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -95,6 +99,10 @@ pub struct ChangeSet {
     /// A destroy plan (`skelc destroy`).
     #[serde(default)]
     pub destroy: bool,
+    /// Instances a `removed` block with `destroy = false` takes out of state, leaving the
+    /// objects as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgotten: Vec<InstanceAddr>,
 }
 
 impl ChangeSet {
@@ -116,10 +124,17 @@ impl ChangeSet {
         counts
     }
 
+    /// Whether applying it edits state without any provider call: moves and forgets.
+    pub fn edits_state(&self) -> bool {
+        !self.forgotten.is_empty() || self.changes.iter().any(|c| c.moved_from.is_some())
+    }
+
     pub fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        self.edits_state()
+            || self
+                .changes
+                .iter()
+                .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self
                 .outputs
                 .iter()

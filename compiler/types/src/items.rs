@@ -78,6 +78,8 @@ fn checked(db: &dyn Db, file: File, index: u32, record: bool) -> Option<InferCtx
         DefKind::Output => ctx.check_output(block, file, index),
         DefKind::Provider => ctx.check_provider(block),
         DefKind::Settings => ctx.check_settings(block),
+        DefKind::Moved => ctx.check_moved(block),
+        DefKind::Removed => ctx.check_removed(block),
     }
     Some(ctx)
 }

@@ -14,6 +14,7 @@ mod items;
 mod meta;
 mod project;
 mod queries;
+mod refactor;
 mod sensitivity;
 mod validate;
 

@@ -11,6 +11,7 @@ mod marks;
 mod order;
 mod plan;
 mod providers;
+mod refactor;
 mod step;
 mod traits;
 mod world;

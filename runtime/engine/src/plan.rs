@@ -84,6 +84,10 @@ pub async fn plan(
 ) -> Result<Planned, Errors> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let world = World::new(config.clone(), &options.variables, cwd).map_err(Errors)?;
+    // `moved` and `removed` blocks edit the prior state first: the plan compares against it.
+    let mut refactored_state = state.clone();
+    let refactored = crate::refactor::apply(&config, &mut refactored_state);
+    let state = &refactored_state;
     let mut planner = Planner {
         world,
         registry,
@@ -116,12 +120,18 @@ pub async fn plan(
         return Err(Errors(planner.errors));
     }
     let outputs = planner.outputs(options.destroy);
+    for change in &mut planner.changes {
+        if !change.deposed {
+            change.moved_from = refactored.moved_from.get(&change.addr).cloned();
+        }
+    }
     let changes = ChangeSet {
         state_serial: state.serial,
         state_lineage: state.lineage.clone(),
         changes: planner.changes,
         outputs,
         destroy: options.destroy,
+        forgotten: refactored.forgotten,
     };
     Ok(Planned {
         changes,
@@ -436,6 +446,7 @@ impl Planner<'_> {
                         prior_sensitive_paths: Vec::new(),
                         deposed: false,
                         dependencies,
+                        moved_from: None,
                     });
                     Value::Unknown(schema.computed_object_type())
                 };
@@ -548,6 +559,7 @@ impl Planner<'_> {
                 prior_sensitive_paths,
                 deposed: false,
                 dependencies,
+                moved_from: None,
             });
         }
     }
@@ -605,6 +617,7 @@ impl Planner<'_> {
                     prior_sensitive_paths: instance.sensitive_paths.clone(),
                     deposed: true,
                     dependencies: dependencies.clone(),
+                    moved_from: None,
                 });
             }
             if !destroy && self.seen.contains(addr) {
@@ -622,6 +635,7 @@ impl Planner<'_> {
                 prior_sensitive_paths: instance.sensitive_paths.clone(),
                 deposed: false,
                 dependencies,
+                moved_from: None,
             });
         }
         self.changes.sort_by(|a, b| a.addr.cmp(&b.addr));

@@ -288,7 +288,11 @@ fn ask_ephemeral(name: &str) -> anyhow::Result<String> {
 
 /// The first difference between a saved change set and a fresh one, if any.
 fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> Option<String> {
-    let significant = |c: &&skel_plan_ir::ResourceChange| c.action != Action::NoOp;
+    if saved.forgotten != fresh.forgotten {
+        return Some("the objects `removed` blocks forget are not the same".into());
+    }
+    let significant =
+        |c: &&skel_plan_ir::ResourceChange| c.action != Action::NoOp || c.moved_from.is_some();
     let a: Vec<_> = saved.changes.iter().filter(significant).collect();
     let b: Vec<_> = fresh.changes.iter().filter(significant).collect();
     if a.len() != b.len() {
@@ -299,6 +303,9 @@ fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> 
         ));
     }
     for (x, y) in a.iter().zip(&b) {
+        if x.moved_from != y.moved_from {
+            return Some(format!("`{}` would now move differently", y.addr));
+        }
         if x.addr != y.addr || x.action != y.action {
             return Some(format!(
                 "`{}` would now be {:?} instead of {:?}",

@@ -1,0 +1,419 @@
+//! End-to-end tests of the refactoring blocks through the real `skelc`: apply a configuration,
+//! add `moved` / `removed` blocks, and check that the plan shows exactly the moves and forgets
+//! (text, `--json`, `--detailed-exitcode`), that apply rewrites state as one edit (also when
+//! killed around it), and that the objects on disk are untouched.
+
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
+
+struct Out {
+    code: Option<i32>,
+    signal: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?} signal {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.signal, self.stdout, self.stderr
+        )
+    }
+}
+
+fn run_with(dir: &Path, args: &[&str], fault: Option<&str>) -> Out {
+    let mut cmd = Command::new(SKELC);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("SKEL_FAULT")
+        .env_remove("SKEL_FAULT_LOG")
+        .stdin(Stdio::null());
+    if let Some(fault) = fault {
+        cmd.env("SKEL_FAULT", fault);
+    }
+    let output = cmd.output().expect("skelc runs");
+    let out = Out {
+        code: output.status.code(),
+        signal: output.status.signal(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_ne!(out.code, Some(101), "skelc panicked: {out:?}");
+    assert!(
+        !out.stderr.contains("panicked at"),
+        "skelc panicked: {out:?}"
+    );
+    out
+}
+
+fn skelc(dir: &Path, args: &[&str]) -> Out {
+    run_with(dir, args, None)
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Out {
+    let out = skelc(dir, args);
+    assert_eq!(out.code, Some(0), "skelc {args:?} failed: {out:?}");
+    out
+}
+
+fn write(dir: &Path, text: &str) {
+    fs::write(dir.join("main.skel"), text).expect("write main.skel");
+}
+
+fn state_list(dir: &Path) -> Vec<String> {
+    ok(dir, &["state", "list"])
+        .stdout
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `# …` headline lines of a plan.
+fn headlines(plan: &str) -> Vec<String> {
+    plan.lines()
+        .filter(|l| l.starts_with("  # ") && !l.starts_with("  # ("))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+const MODULE: &str = r#"
+resource "null_resource" "inner" {}
+"#;
+
+const BEFORE: &str = r#"
+resource "local_file" "a" {
+  filename = "${path.module}/a.txt"
+  content  = "kept"
+}
+
+resource "null_resource" "n" {
+  count = 2
+}
+
+module "m" {
+  source = "./mod"
+}
+"#;
+
+const AFTER: &str = r#"
+resource "local_file" "c" {
+  filename = "${path.module}/a.txt"
+  content  = "kept"
+}
+
+# A chain: a to b, then b to c.
+moved {
+  from = local_file.a
+  to   = local_file.b
+}
+
+moved {
+  from = local_file.b
+  to   = local_file.c
+}
+
+resource "null_resource" "n" {
+  for_each = toset(["x", "y"])
+}
+
+moved {
+  from = null_resource.n[0]
+  to   = null_resource.n["x"]
+}
+
+moved {
+  from = null_resource.n[1]
+  to   = null_resource.n["y"]
+}
+
+module "renamed" {
+  source = "./mod"
+}
+
+moved {
+  from = module.m
+  to   = module.renamed
+}
+"#;
+
+fn applied_before() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(tmp.path().join("mod")).unwrap();
+    fs::write(tmp.path().join("mod/main.skel"), MODULE).unwrap();
+    write(tmp.path(), BEFORE);
+    ok(tmp.path(), &["run", "--auto-approve"]);
+    assert_eq!(
+        state_list(tmp.path()),
+        [
+            "local_file.a",
+            "null_resource.n[0]",
+            "null_resource.n[1]",
+            "module.m.null_resource.inner",
+        ]
+    );
+    tmp
+}
+
+fn ids(dir: &Path) -> Vec<String> {
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("skel.state.json")).unwrap()).unwrap();
+    let mut ids: Vec<String> = state["resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["attributes"]["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+const MOVED_LIST: [&str; 4] = [
+    "local_file.c",
+    "null_resource.n[\"x\"]",
+    "null_resource.n[\"y\"]",
+    "module.renamed.null_resource.inner",
+];
+
+#[test]
+fn moves_are_planned_as_moves_and_nothing_else_then_applied_to_state() {
+    let tmp = applied_before();
+    let dir = tmp.path();
+    let ids_before = ids(dir);
+    write(dir, AFTER);
+    let plan = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "moves are changes: {plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        [
+            "# local_file.a has moved to local_file.c",
+            "# null_resource.n[0] has moved to null_resource.n[\"x\"]",
+            "# null_resource.n[1] has moved to null_resource.n[\"y\"]",
+            "# module.m.null_resource.inner has moved to module.renamed.null_resource.inner",
+        ],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 0 to destroy.\n"),
+        "{plan:?}"
+    );
+    for absent in ["will be created", "will be destroyed", "must be replaced"] {
+        assert!(!plan.stdout.contains(absent), "{absent}: {plan:?}");
+    }
+    // The JSON plan names the previous address of every moved instance.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["plan", "--json"]).stdout).unwrap();
+    let mut moved: Vec<(String, String, String)> = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["previous_address"].as_str().unwrap_or("").to_string(),
+                c["address"].as_str().unwrap().to_string(),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    moved.sort();
+    assert_eq!(
+        moved,
+        [
+            ("local_file.a".into(), "local_file.c".into(), "no_op".into()),
+            (
+                "module.m.null_resource.inner".into(),
+                "module.renamed.null_resource.inner".into(),
+                "no_op".into()
+            ),
+            (
+                "null_resource.n[0]".into(),
+                "null_resource.n[\"x\"]".into(),
+                "no_op".into()
+            ),
+            (
+                "null_resource.n[1]".into(),
+                "null_resource.n[\"y\"]".into(),
+                "no_op".into()
+            ),
+        ]
+    );
+    let run = ok(dir, &["run", "--auto-approve"]);
+    assert!(
+        run.stdout
+            .contains("Resources: 0 added, 0 changed, 0 destroyed."),
+        "{run:?}"
+    );
+    assert_eq!(state_list(dir), MOVED_LIST);
+    // The same objects, under their new addresses.
+    assert_eq!(ids(dir), ids_before);
+    assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "kept");
+    let again = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stdout.contains("No changes."), "{again:?}");
+}
+
+#[test]
+fn a_saved_plan_with_moves_applies_exactly_them() {
+    let tmp = applied_before();
+    let dir = tmp.path();
+    write(dir, AFTER);
+    ok(dir, &["plan", "--out", "moves.plan"]);
+    let run = ok(dir, &["run", "moves.plan"]);
+    assert!(run.stdout.contains("has moved to"), "{run:?}");
+    assert_eq!(state_list(dir), MOVED_LIST);
+}
+
+/// A move is one atomic state edit: killed right before or right after it is written, the
+/// next run leaves exactly the moved state and the created object, nothing lost or doubled.
+#[test]
+fn a_run_killed_around_the_state_edit_recovers() {
+    for when in ["before", "after"] {
+        let tmp = applied_before();
+        let dir = tmp.path();
+        let ids_before = ids(dir);
+        write(
+            dir,
+            &format!(
+                "{AFTER}\nresource \"local_file\" \"new\" {{\n  filename = \"${{path.module}}/new.txt\"\n  content  = \"n\"\n}}\n"
+            ),
+        );
+        let killed = run_with(
+            dir,
+            &["run", "--auto-approve"],
+            Some(&format!("engine:state-edit:1:{when}")),
+        );
+        assert_eq!(killed.signal, Some(9), "{when}: {killed:?}");
+        assert!(
+            !dir.join("new.txt").exists(),
+            "{when}: created before the edit"
+        );
+        let listed = state_list(dir);
+        if when == "before" {
+            assert_eq!(listed.len(), 4, "{when}: {listed:?}");
+            assert!(listed.contains(&"local_file.a".to_string()), "{listed:?}");
+        } else {
+            assert_eq!(listed, MOVED_LIST, "{when}");
+        }
+        let again = ok(dir, &["run", "--auto-approve"]);
+        assert!(
+            again
+                .stdout
+                .contains("Resources: 1 added, 0 changed, 0 destroyed."),
+            "{when}: {again:?}"
+        );
+        let mut expected: Vec<&str> = MOVED_LIST.to_vec();
+        expected.insert(1, "local_file.new");
+        assert_eq!(state_list(dir), expected, "{when}");
+        let mut ids_now = ids(dir);
+        ids_now.retain(|id| ids_before.contains(id));
+        assert_eq!(
+            ids_now, ids_before,
+            "{when}: the moved objects are the same"
+        );
+        assert_eq!(
+            skelc(dir, &["plan", "--detailed-exitcode"]).code,
+            Some(0),
+            "{when}"
+        );
+    }
+}
+
+#[test]
+fn removed_forgets_or_destroys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        r#"
+resource "local_file" "keep" {
+  filename = "${path.module}/keep.txt"
+  content  = "k"
+}
+
+resource "local_file" "gone" {
+  filename = "${path.module}/gone.txt"
+  content  = "g"
+}
+
+resource "null_resource" "stay" {}
+"#,
+    );
+    ok(dir, &["run", "--auto-approve"]);
+    write(
+        dir,
+        r#"
+removed {
+  from = local_file.keep
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = local_file.gone
+  lifecycle {
+    destroy = true
+  }
+}
+
+resource "null_resource" "stay" {}
+"#,
+    );
+    let plan = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        [
+            "# local_file.gone will be destroyed",
+            "# local_file.keep will no longer be managed by skel",
+        ],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy, 1 to forget.\n"),
+        "{plan:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["plan", "--json"]).stdout).unwrap();
+    assert_eq!(json["forgotten"], serde_json::json!(["local_file.keep"]));
+    ok(dir, &["run", "--auto-approve"]);
+    assert_eq!(state_list(dir), ["null_resource.stay"]);
+    assert_eq!(fs::read_to_string(dir.join("keep.txt")).unwrap(), "k");
+    assert!(!dir.join("gone.txt").exists());
+    let again = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{again:?}");
+}
+
+#[test]
+fn refactoring_mistakes_stop_the_plan_with_a_diagnostic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for (config, code) in [
+        (
+            "resource \"null_resource\" \"a\" {}\nremoved {\n  from = null_resource.a\n}\n",
+            "removed-still-configured",
+        ),
+        (
+            "moved {\n  from = null_resource.a\n  to   = null_resource.b\n}\n",
+            "moved-target-missing",
+        ),
+        (
+            "resource \"null_resource\" \"b\" {}\nmoved {\n  from = \"null_resource.a\"\n  to   = null_resource.b\n}\n",
+            "invalid-address",
+        ),
+    ] {
+        write(dir, config);
+        let out = skelc(dir, &["plan"]);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert!(out.stderr.contains(&format!("error[{code}]")), "{out:?}");
+        assert!(!dir.join("skel.state.json").exists());
+    }
+}
