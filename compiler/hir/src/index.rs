@@ -22,6 +22,8 @@ pub enum DefKind {
     Moved,
     /// `removed { from = … }`: objects leaving the configuration, destroyed or forgotten.
     Removed,
+    /// `import { to = … id = … }`: an existing object adopted by the plan.
+    Import,
 }
 
 impl DefKind {
@@ -37,6 +39,7 @@ impl DefKind {
             "skel" | "terraform" => DefKind::Settings,
             "moved" => DefKind::Moved,
             "removed" => DefKind::Removed,
+            "import" => DefKind::Import,
             _ => return None,
         })
     }
@@ -45,7 +48,11 @@ impl DefKind {
     pub fn labels(self) -> &'static [&'static str] {
         match self {
             DefKind::Variable => &["name"],
-            DefKind::Locals | DefKind::Settings | DefKind::Moved | DefKind::Removed => &[],
+            DefKind::Locals
+            | DefKind::Settings
+            | DefKind::Moved
+            | DefKind::Removed
+            | DefKind::Import => &[],
             DefKind::Resource | DefKind::Data => &["type", "name"],
             DefKind::Module => &["name"],
             DefKind::Output => &["name"],
@@ -56,7 +63,7 @@ impl DefKind {
 
 pub const TOP_LEVEL_BLOCKS: &[&str] = &[
     "variable", "locals", "resource", "data", "module", "output", "provider", "skel", "moved",
-    "removed",
+    "removed", "import",
 ];
 
 /// A named definition: where it is and the range of its name (item-relative).
@@ -284,9 +291,11 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
                 match kind {
                     DefKind::Resource => "write `resource \"TYPE\" \"NAME\" { … }`",
                     DefKind::Data => "write `data \"TYPE\" \"NAME\" { … }`",
-                    DefKind::Locals | DefKind::Settings | DefKind::Moved | DefKind::Removed => {
-                        "remove the labels"
-                    }
+                    DefKind::Locals
+                    | DefKind::Settings
+                    | DefKind::Moved
+                    | DefKind::Removed
+                    | DefKind::Import => "remove the labels",
                     _ => "give the block exactly one name label",
                 },
             ),
@@ -363,7 +372,7 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
             )
         }
         DefKind::Settings => index.settings.push(item),
-        DefKind::Moved | DefKind::Removed => {}
+        DefKind::Moved | DefKind::Removed | DefKind::Import => {}
         DefKind::Locals => {
             for (attr_index, entry) in block.body.items.iter().enumerate() {
                 match entry {

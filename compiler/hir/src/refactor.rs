@@ -1,4 +1,4 @@
-//! The addresses `moved` and `removed` blocks name: a resource, one of its instances or a
+//! The addresses `moved`, `removed` and `import` blocks name: a resource, one of its instances or a
 //! module call (`aws_vpc.a`, `aws_vpc.a["x"]`, `module.net`, `module.net.aws_vpc.a`), written
 //! as a reference and read statically, never evaluated.
 
@@ -11,6 +11,9 @@ use skel_syntax::{Expr, ExprKind, Step, TextRange};
 pub enum AddrKey {
     Int(i64),
     Str(String),
+    /// A key computed from `each` (only in an `import` block with `for_each`): the key
+    /// expression's range.
+    Dynamic(TextRange),
 }
 
 impl fmt::Display for AddrKey {
@@ -18,6 +21,7 @@ impl fmt::Display for AddrKey {
         match self {
             AddrKey::Int(i) => write!(f, "[{i}]"),
             AddrKey::Str(s) => write!(f, "[{s:?}]"),
+            AddrKey::Dynamic(_) => f.write_str("[…]"),
         }
     }
 }
@@ -129,6 +133,15 @@ pub struct EndpointError {
 
 /// Read `expr` as an address. Keys must be literal numbers or strings.
 pub fn parse_endpoint(expr: &Expr) -> Result<Endpoint, EndpointError> {
+    parse_address(expr, false)
+}
+
+/// Read `expr` as an address whose keys may be expressions (`import` with `for_each`).
+pub fn parse_import_target(expr: &Expr) -> Result<Endpoint, EndpointError> {
+    parse_address(expr, true)
+}
+
+fn parse_address(expr: &Expr, dynamic: bool) -> Result<Endpoint, EndpointError> {
     let not_address = |range: TextRange| EndpointError {
         range,
         message: "expected the address of a resource, a resource instance or a module call \
@@ -157,7 +170,10 @@ pub fn parse_endpoint(expr: &Expr) -> Result<Endpoint, EndpointError> {
     };
     let key_at = |i: usize| -> Result<Option<AddrKey>, EndpointError> {
         match parts.get(i) {
-            Some(Err(key)) => literal_key(key).map(Some),
+            Some(Err(key)) => match literal_key(key) {
+                Err(_) if dynamic => Ok(Some(AddrKey::Dynamic(key.range))),
+                other => other.map(Some),
+            },
             _ => Ok(None),
         }
     };

@@ -34,6 +34,7 @@ pub(crate) fn lower_module(
         providers: Vec::new(),
         moved: Vec::new(),
         removed: Vec::new(),
+        imports: Vec::new(),
     };
     for &(kind, item) in &index.items {
         let parse = skel_db::parse(db, item.file);
@@ -68,6 +69,7 @@ pub(crate) fn lower_module(
             DefKind::Settings => {}
             DefKind::Moved => module.moved.push(cx.moved(block)?),
             DefKind::Removed => module.removed.push(cx.removed(block)?),
+            DefKind::Import => module.imports.push(cx.import(block)?),
         }
     }
     Ok(module)
@@ -104,7 +106,7 @@ impl BlockCx<'_> {
         })
     }
 
-    fn references(&self, f: impl FnOnce(&mut RefCollector)) -> Vec<Reference> {
+    pub(crate) fn references(&self, f: impl FnOnce(&mut RefCollector)) -> Vec<Reference> {
         let mut collector = RefCollector::new(self.index);
         f(&mut collector);
         collector.finish()

@@ -74,6 +74,10 @@ pub struct ResourceChange {
     /// `addr` from now on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<InstanceAddr>,
+    /// The id an `import` block imports it by: not in the prior state, read from the
+    /// provider while planning, and written to state by apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -124,9 +128,21 @@ impl ChangeSet {
         counts
     }
 
-    /// Whether applying it edits state without any provider call: moves and forgets.
+    /// Whether applying it edits state without any provider call: moves, forgets, imports.
     pub fn edits_state(&self) -> bool {
-        !self.forgotten.is_empty() || self.changes.iter().any(|c| c.moved_from.is_some())
+        !self.forgotten.is_empty()
+            || self
+                .changes
+                .iter()
+                .any(|c| c.moved_from.is_some() || c.imported_from.is_some())
+    }
+
+    /// How many instances `import` blocks import.
+    pub fn imports(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.imported_from.is_some())
+            .count()
     }
 
     pub fn has_changes(&self) -> bool {

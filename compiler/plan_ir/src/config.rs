@@ -74,6 +74,24 @@ pub struct ModuleConfig {
     pub moved: Vec<MovedConfig>,
     /// `removed` blocks, in source order.
     pub removed: Vec<RemovedConfig>,
+    /// `import` blocks, in source order (the root module's only are planned).
+    pub imports: Vec<ImportConfig>,
+}
+
+/// `import { to = … id = … for_each = … }`.
+#[derive(Clone, Debug)]
+pub struct ImportConfig {
+    /// The module calls of `to`, each with its key expression, if written.
+    pub to_modules: Vec<(String, Option<Expr>)>,
+    pub type_name: String,
+    pub name: String,
+    /// The instance key expression of `to`, if written (literal, or computed from `each`).
+    pub key: Option<Expr>,
+    pub id: Expr,
+    pub for_each: Option<Expr>,
+    /// Every static reference of `id`, `for_each` and the keys.
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
 }
 
 /// An address written in a `moved` or `removed` block, relative to its module: a resource, one

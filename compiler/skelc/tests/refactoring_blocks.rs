@@ -417,3 +417,303 @@ fn refactoring_mistakes_stop_the_plan_with_a_diagnostic() {
         assert!(!dir.join("skel.state.json").exists());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// import blocks
+
+const IMPORTS: &str = r#"
+locals {
+  notes = { x = "ex", y = "why" }
+}
+
+resource "local_file" "one" {
+  filename = "${path.module}/one.txt"
+  content  = "1"
+}
+
+resource "local_file" "notes" {
+  for_each = local.notes
+  filename = "${path.module}/${each.key}.txt"
+  content  = each.value
+}
+
+import {
+  to = local_file.one
+  id = "./one.txt"
+}
+
+import {
+  for_each = local.notes
+  to       = local_file.notes[each.key]
+  id       = "./${each.key}.txt"
+}
+"#;
+
+#[test]
+fn import_blocks_are_planned_as_imports_then_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Objects made outside skel; `y.txt` differs from the configuration.
+    fs::write(dir.join("one.txt"), "1").unwrap();
+    fs::write(dir.join("x.txt"), "ex").unwrap();
+    fs::write(dir.join("y.txt"), "old").unwrap();
+    write(dir, IMPORTS);
+    let plan = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        [
+            "# local_file.notes[\"x\"] will be imported",
+            "# local_file.notes[\"y\"] must be replaced",
+            "# local_file.one will be imported",
+        ],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("  # (imported from \"./y.txt\")\n"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to import, 1 to add, 0 to change, 1 to destroy.\n"),
+        "{plan:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["plan", "--json"]).stdout).unwrap();
+    let importing: Vec<String> = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["importing"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(importing, ["./x.txt", "./y.txt", "./one.txt"]);
+    // Planning read the objects: nothing was written.
+    assert!(!dir.join("skel.state.json").exists());
+    assert_eq!(fs::read_to_string(dir.join("y.txt")).unwrap(), "old");
+    let run = ok(dir, &["run", "--auto-approve"]);
+    assert!(
+        run.stdout
+            .contains("Resources: 3 imported, 1 added, 0 changed, 1 destroyed."),
+        "{run:?}"
+    );
+    assert_eq!(
+        state_list(dir),
+        [
+            "local_file.notes[\"x\"]",
+            "local_file.notes[\"y\"]",
+            "local_file.one"
+        ]
+    );
+    assert_eq!(fs::read_to_string(dir.join("y.txt")).unwrap(), "why");
+    // The blocks stay, their work done: no changes.
+    let again = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(again.stdout.contains("No changes."), "{again:?}");
+}
+
+#[test]
+fn importing_an_id_that_does_not_exist_fails_at_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("one.txt"), "1").unwrap();
+    write(dir, IMPORTS);
+    for args in [&["plan"][..], &["run", "--auto-approve"][..]] {
+        let out = skelc(dir, args);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert!(out.stderr.contains("cannot import `./x.txt`"), "{out:?}");
+        assert!(!dir.join("skel.state.json").exists(), "{out:?}");
+        assert!(!dir.join("x.txt").exists());
+    }
+}
+
+/// A moto server of this test's own, stopped on drop.
+struct Moto {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = Command::new(repo.join("scripts/moto"))
+            .arg("start")
+            .arg(dir.path())
+            .env("SKEL_MOTO_PARENT", std::process::id().to_string())
+            .output()
+            .expect("run scripts/moto");
+        let port = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("PORT=").and_then(|p| p.trim().parse().ok()));
+        match port {
+            Some(port) if out.status.success() => Moto { dir, port },
+            _ => panic!(
+                "could not start moto (scripts/moto installs it into .venv-moto): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn ec2<T, F: std::future::Future<Output = T>>(
+        &self,
+        f: impl FnOnce(aws_sdk_ec2::Client) -> F,
+    ) -> T {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(self.url())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .load()
+                .await;
+            f(aws_sdk_ec2::Client::new(&sdk)).await
+        })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let _ = Command::new(repo.join("scripts/moto"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn skelc_env(dir: &Path, args: &[&str], moto: &Moto) -> Out {
+    let output = Command::new(SKELC)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", moto.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_PROFILE", "")
+        .stdin(Stdio::null())
+        .output()
+        .expect("skelc runs");
+    let out = Out {
+        code: output.status.code(),
+        signal: output.status.signal(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_ne!(out.code, Some(101), "skelc panicked: {out:?}");
+    out
+}
+
+/// A VPC created outside skel (through the AWS API) is imported by an `import` block: the
+/// plan shows the import and nothing else, apply records it, and the next plan is empty.
+#[test]
+fn an_import_block_adopts_a_vpc_made_outside_skel() {
+    let moto = Moto::start();
+    let vpc_id = moto.ec2(|ec2| async move {
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.42.0.0/16")
+            .send()
+            .await
+            .expect("CreateVpc");
+        let id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+        ec2.create_tags()
+            .resources(&id)
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key("Name")
+                    .value("adopted")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateTags");
+        id
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        &format!(
+            r#"
+provider "aws" {{
+  region = "us-east-1"
+}}
+
+resource "aws_vpc" "main" {{
+  cidr_block = "10.42.0.0/16"
+  tags = {{
+    Name = "adopted"
+  }}
+}}
+
+import {{
+  to = aws_vpc.main
+  id = "{vpc_id}"
+}}
+"#
+        ),
+    );
+    let plan = skelc_env(dir, &["plan", "--detailed-exitcode"], &moto);
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        ["# aws_vpc.main will be imported"],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.\n"),
+        "{plan:?}"
+    );
+    let run = skelc_env(dir, &["run", "--auto-approve"], &moto);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed."),
+        "{run:?}"
+    );
+    let list = skelc_env(dir, &["state", "list"], &moto);
+    assert_eq!(list.stdout.trim(), "aws_vpc.main", "{list:?}");
+    let state = fs::read_to_string(dir.join("skel.state.json")).unwrap();
+    assert!(state.contains(&vpc_id), "{state}");
+    let again = skelc_env(dir, &["plan", "--detailed-exitcode"], &moto);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    // Still one VPC with that CIDR: nothing was created.
+    let count = moto.ec2(|ec2| async move {
+        ec2.describe_vpcs()
+            .send()
+            .await
+            .expect("DescribeVpcs")
+            .vpcs()
+            .iter()
+            .filter(|v| v.cidr_block() == Some("10.42.0.0/16"))
+            .count()
+    });
+    assert_eq!(count, 1);
+    // An id no VPC has fails at plan, with nothing written.
+    let tmp2 = tempfile::tempdir().unwrap();
+    write(
+        tmp2.path(),
+        "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.9.0.0/16\"\n}\nimport {\n  to = aws_vpc.main\n  id = \"vpc-0000000000000dead\"\n}\n",
+    );
+    let missing = skelc_env(tmp2.path(), &["plan"], &moto);
+    assert_eq!(missing.code, Some(1), "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains("cannot import `vpc-0000000000000dead`"),
+        "{missing:?}"
+    );
+    assert!(!tmp2.path().join("skel.state.json").exists());
+}

@@ -3,9 +3,10 @@
 //! cycles, `to` declared and `from` no longer declared, `removed` only for what is gone.
 
 use skel_db::{Code, Db, Directory};
-use skel_hir::refactor::{parse_endpoint, Endpoint};
+use skel_hir::refactor::{parse_endpoint, parse_import_target, AddrKey, Endpoint};
 use skel_hir::DefKind;
 use skel_syntax::{Attribute, Block, Item};
+use skel_value::Type;
 
 use crate::infer::InferCtx;
 
@@ -327,6 +328,103 @@ impl InferCtx<'_> {
             .with_span_message("the configuration still has this block")
             .help = Some(
                 "remove the block from the configuration, or remove this `removed` block".into(),
+            );
+        }
+    }
+
+    pub(crate) fn check_import(&mut self, block: &Block) {
+        self.only(block, &["to", "id", "for_each"], &[]);
+        if let Some(provider) = block.body.attribute("provider") {
+            // Reported by `only` as unknown; say why.
+            let span = self.span(provider.name.range);
+            if let Some(last) = self.diagnostics.last_mut() {
+                if last.span == span {
+                    last.help = Some(
+                        "an imported object is read through its resource's provider \
+                         configuration; set `provider` on the resource block"
+                            .into(),
+                    );
+                }
+            }
+        }
+        self.check_repetition(&block.body);
+        let id = self.required(block, "id");
+        if let Some(id) = id {
+            self.expect(&id.expr, &Type::String, "`id`");
+        }
+        let Some(to_attr) = self.required(block, "to") else {
+            return;
+        };
+        let repeated = block.body.attribute("for_each").is_some();
+        let parsed = if repeated {
+            parse_import_target(&to_attr.expr)
+        } else {
+            parse_endpoint(&to_attr.expr)
+        };
+        let to = match parsed {
+            Ok(to) => to,
+            Err(e) => {
+                self.error(Code::InvalidAddress, e.range, "`to` is not an address")
+                    .with_span_message(e.message)
+                    .help = Some(
+                    "write the resource instance to import into as a reference: \
+                     `aws_vpc.main`, `aws_vpc.main[\"a\"]`, `aws_vpc.main[each.key]` with \
+                     `for_each`"
+                        .into(),
+                );
+                return;
+            }
+        };
+        // Keys computed from `each` are typed in the block's scope.
+        let keys = to
+            .modules
+            .iter()
+            .filter_map(|m| m.key.clone())
+            .chain(to.resource.iter().filter_map(|r| r.key.clone()));
+        let mut dynamic = Vec::new();
+        to_attr.expr.walk(&mut |e| {
+            if keys.clone().any(|k| k == AddrKey::Dynamic(e.range)) {
+                dynamic.push(e.clone());
+            }
+        });
+        for key in &dynamic {
+            self.infer(key);
+        }
+        match &to.resource {
+            None => {
+                self.error(
+                    Code::InvalidAddress,
+                    to_attr.expr.range,
+                    "`to` must name a resource instance",
+                )
+                .with_span_message("a module call is not an object to import")
+                .help = Some("name the resource in the module: `module.net.aws_vpc.main`".into());
+                return;
+            }
+            Some(r) if r.data => {
+                self.error(
+                    Code::InvalidAddress,
+                    to_attr.expr.range,
+                    "Data sources cannot be imported",
+                )
+                .with_span_message("a data source is read, never managed")
+                .help = Some("import into a managed `resource` block".into());
+                return;
+            }
+            Some(_) => {}
+        }
+        let dir = skel_hir::module_of(self.db, self.item.file);
+        if let Declared::No(what) = declared(self.db, dir, &to.unkeyed()) {
+            self.error(
+                Code::ImportTargetMissing,
+                to_attr.expr.range,
+                format!("Nothing is declared at `{}`", to.unkeyed()),
+            )
+            .with_span_message(format!("no {what} in the configuration"))
+            .help = Some(
+                "add the `resource` block the object is imported into; the plan then shows \
+                 how the object differs from it"
+                    .into(),
             );
         }
     }

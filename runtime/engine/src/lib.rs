@@ -7,6 +7,7 @@ mod apply;
 mod body;
 mod error;
 mod expand;
+mod import;
 mod marks;
 mod order;
 mod plan;

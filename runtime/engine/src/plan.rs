@@ -97,6 +97,7 @@ pub async fn plan(
         changes: Vec::new(),
         errors: Vec::new(),
         seen: BTreeSet::new(),
+        imported: BTreeMap::new(),
     };
     for (addr, instance) in &state.resources {
         match typed_state(addr, &instance.attributes) {
@@ -113,6 +114,7 @@ pub async fn plan(
         Vec::new()
     };
     if !options.destroy {
+        planner.imported = planner.plan_imports().await;
         planner.plan_module(ModuleInstance::root()).await;
     }
     planner.plan_orphans(options.destroy);
@@ -123,6 +125,13 @@ pub async fn plan(
     for change in &mut planner.changes {
         if !change.deposed {
             change.moved_from = refactored.moved_from.get(&change.addr).cloned();
+            change.imported_from = planner.imported.get(&change.addr).cloned();
+            if change.imported_from.is_some() {
+                // Recorded by the configuration that serves it, as apply records any other.
+                if let Some(record) = planner.prior.resources.get_mut(&change.addr) {
+                    record.provider = change.provider.clone();
+                }
+            }
         }
     }
     let changes = ChangeSet {
@@ -142,17 +151,19 @@ pub async fn plan(
     })
 }
 
-struct Planner<'a> {
-    world: World,
-    registry: &'a ProviderRegistry,
-    providers: ProviderCache,
+pub(crate) struct Planner<'a> {
+    pub(crate) world: World,
+    pub(crate) registry: &'a ProviderRegistry,
+    pub(crate) providers: ProviderCache,
     /// The state after refresh.
-    prior: State,
-    prior_values: HashMap<InstanceAddr, Value>,
+    pub(crate) prior: State,
+    pub(crate) prior_values: HashMap<InstanceAddr, Value>,
     changes: Vec<ResourceChange>,
-    errors: Vec<EngineError>,
+    pub(crate) errors: Vec<EngineError>,
     /// Instances the configuration declares.
     seen: BTreeSet<InstanceAddr>,
+    /// Instances `import` blocks bring into state in this plan, with their ids.
+    imported: BTreeMap<InstanceAddr, String>,
 }
 
 impl Planner<'_> {
@@ -447,6 +458,7 @@ impl Planner<'_> {
                         deposed: false,
                         dependencies,
                         moved_from: None,
+                        imported_from: None,
                     });
                     Value::Unknown(schema.computed_object_type())
                 };
@@ -454,7 +466,10 @@ impl Planner<'_> {
                 continue;
             }
             // Each instance is planned once: take its prior value rather than copy it.
-            let prior_value = self.prior_values.remove(&instance);
+            let mut prior_value = self.prior_values.remove(&instance);
+            if let (Some(prior), true) = (&mut prior_value, self.imported.contains_key(&instance)) {
+                self.same_as_configured(&instance, prior, &config, &*configured.provider);
+            }
             let tainted = self
                 .prior
                 .resources
@@ -560,7 +575,41 @@ impl Planner<'_> {
                 deposed: false,
                 dependencies,
                 moved_from: None,
+                imported_from: None,
             });
+        }
+    }
+
+    /// An imported object's arguments that the configuration writes differently for the same
+    /// thing (a relative path to the same file) take the configuration's form, in the plan's
+    /// prior value and in the state apply writes, so the plan shows only real differences.
+    fn same_as_configured(
+        &mut self,
+        instance: &InstanceAddr,
+        prior: &mut Value,
+        config: &Value,
+        provider: &dyn skel_provider::Provider,
+    ) {
+        let (Value::Object(have), Some(want)) = (&mut *prior, config.as_mapping()) else {
+            return;
+        };
+        let type_name = &instance.resource.type_name;
+        let mut changed = false;
+        for (name, w) in want.iter() {
+            let Some(h) = have.get(name) else { continue };
+            if w.is_known()
+                && !w.is_null()
+                && w != h
+                && provider.same_argument(type_name, name, w, h)
+            {
+                have.insert(name.clone(), w.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            if let Some(record) = self.prior.resources.get_mut(instance) {
+                record.attributes = prior.to_json();
+            }
         }
     }
 
@@ -618,6 +667,7 @@ impl Planner<'_> {
                     deposed: true,
                     dependencies: dependencies.clone(),
                     moved_from: None,
+                    imported_from: None,
                 });
             }
             if !destroy && self.seen.contains(addr) {
@@ -636,6 +686,7 @@ impl Planner<'_> {
                 deposed: false,
                 dependencies,
                 moved_from: None,
+                imported_from: None,
             });
         }
         self.changes.sort_by(|a, b| a.addr.cmp(&b.addr));

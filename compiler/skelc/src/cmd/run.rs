@@ -97,6 +97,10 @@ async fn finish(
     quiet: bool,
 ) -> anyhow::Result<ExitStatus> {
     let (add, change, destroy) = planned.changes.summary();
+    let imported = match planned.changes.imports() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     let planned_destroy = planned.changes.destroy;
     let sink = Arc::new(JournalSink::begin(&locked)?);
     let cancel = Arc::new(Cancel::default());
@@ -135,7 +139,7 @@ async fn finish(
         println!("\nDestroy complete! Resources: {destroy} destroyed.");
     } else if !quiet {
         println!(
-            "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+            "\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed."
         );
     }
     let outputs = &report.state.outputs;
@@ -291,8 +295,9 @@ fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> 
     if saved.forgotten != fresh.forgotten {
         return Some("the objects `removed` blocks forget are not the same".into());
     }
-    let significant =
-        |c: &&skel_plan_ir::ResourceChange| c.action != Action::NoOp || c.moved_from.is_some();
+    let significant = |c: &&skel_plan_ir::ResourceChange| {
+        c.action != Action::NoOp || c.moved_from.is_some() || c.imported_from.is_some()
+    };
     let a: Vec<_> = saved.changes.iter().filter(significant).collect();
     let b: Vec<_> = fresh.changes.iter().filter(significant).collect();
     if a.len() != b.len() {
@@ -303,6 +308,9 @@ fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> 
         ));
     }
     for (x, y) in a.iter().zip(&b) {
+        if x.imported_from != y.imported_from {
+            return Some(format!("`{}` would now be imported differently", y.addr));
+        }
         if x.moved_from != y.moved_from {
             return Some(format!("`{}` would now move differently", y.addr));
         }

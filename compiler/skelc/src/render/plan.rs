@@ -17,7 +17,7 @@ pub fn render(changes: &ChangeSet) -> String {
     let shown: Vec<&ResourceChange> = changes
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || c.moved_from.is_some())
+        .filter(|c| c.action != Action::NoOp || c.moved_from.is_some() || c.imported_from.is_some())
         .collect();
     if shown.is_empty() && changes.forgotten.is_empty() && !outputs_change(changes) {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
@@ -39,14 +39,19 @@ pub fn render(changes: &ChangeSet) -> String {
     }
     let (add, change, destroy) = changes.summary();
     let moves = changes.changes.iter().any(|c| c.moved_from.is_some());
-    if add + change + destroy > 0
+    let imports = changes.imports();
+    if add + change + destroy + imports > 0
         || moves
         || !changes.forgotten.is_empty()
         || changes.changes.iter().any(|c| c.action == Action::Read)
     {
+        out.push_str("Plan: ");
+        if imports > 0 {
+            let _ = write!(out, "{imports} to import, ");
+        }
         let _ = write!(
             out,
-            "Plan: {add} to add, {change} to change, {destroy} to destroy"
+            "{add} to add, {change} to change, {destroy} to destroy"
         );
         if !changes.forgotten.is_empty() {
             let _ = write!(out, ", {} to forget", changes.forgotten.len());
@@ -114,12 +119,20 @@ fn render_change(out: &mut String, change: &ResourceChange) {
         (Some(from), Action::NoOp) => {
             let _ = writeln!(out, "  # {from} has moved to {}", change.addr);
         }
+        (None, Action::NoOp) if change.imported_from.is_some() => {
+            let _ = writeln!(out, "  # {} will be imported", change.addr);
+        }
         (Some(from), _) => {
             let _ = writeln!(out, "{}", headline(change));
             let _ = writeln!(out, "  # (moved from {from})");
         }
         (None, _) => {
             let _ = writeln!(out, "{}", headline(change));
+        }
+    }
+    if let Some(id) = &change.imported_from {
+        if change.action != Action::NoOp || change.moved_from.is_some() {
+            let _ = writeln!(out, "  # (imported from {id:?})");
         }
     }
     if let Some(reason) = &change.reason {

@@ -101,6 +101,7 @@ pub fn to_json(changes: &ChangeSet) -> Json {
                 "deposed": c.deposed,
                 "depends_on": c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "previous_address": c.moved_from.as_ref().map(ToString::to_string),
+                "importing": c.imported_from.as_ref().map(|id| json!({ "id": id })),
             })
         })
         .collect();
