@@ -24,6 +24,8 @@ pub enum DefKind {
     Removed,
     /// `import { to = … id = … }`: an existing object adopted by the plan.
     Import,
+    /// `ephemeral "TYPE" "NAME" { }` (Terraform 1.10): no provider offers one yet.
+    Ephemeral,
 }
 
 impl DefKind {
@@ -40,6 +42,7 @@ impl DefKind {
             "moved" => DefKind::Moved,
             "removed" => DefKind::Removed,
             "import" => DefKind::Import,
+            "ephemeral" => DefKind::Ephemeral,
             _ => return None,
         })
     }
@@ -53,7 +56,7 @@ impl DefKind {
             | DefKind::Moved
             | DefKind::Removed
             | DefKind::Import => &[],
-            DefKind::Resource | DefKind::Data => &["type", "name"],
+            DefKind::Resource | DefKind::Data | DefKind::Ephemeral => &["type", "name"],
             DefKind::Module => &["name"],
             DefKind::Output => &["name"],
             DefKind::Provider => &["name"],
@@ -62,8 +65,18 @@ impl DefKind {
 }
 
 pub const TOP_LEVEL_BLOCKS: &[&str] = &[
-    "variable", "locals", "resource", "data", "module", "output", "provider", "skel", "moved",
-    "removed", "import",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "module",
+    "output",
+    "provider",
+    "skel",
+    "moved",
+    "removed",
+    "import",
+    "ephemeral",
 ];
 
 /// A named definition: where it is and the range of its name (item-relative).
@@ -90,6 +103,8 @@ pub struct ModuleIndex {
     /// Keyed by `(type, name)`.
     pub resources: IndexMap<(String, String), Definition>,
     pub data: IndexMap<(String, String), Definition>,
+    /// `ephemeral` blocks, keyed by `(type, name)`.
+    pub ephemeral: IndexMap<(String, String), Definition>,
     pub modules: IndexMap<String, Definition>,
     pub outputs: IndexMap<String, Definition>,
     /// Provider configurations keyed by `(name, alias)`; the alias is read from the body.
@@ -291,6 +306,7 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
                 match kind {
                     DefKind::Resource => "write `resource \"TYPE\" \"NAME\" { … }`",
                     DefKind::Data => "write `data \"TYPE\" \"NAME\" { … }`",
+                    DefKind::Ephemeral => "write `ephemeral \"TYPE\" \"NAME\" { … }`",
                     DefKind::Locals
                     | DefKind::Settings
                     | DefKind::Moved
@@ -373,6 +389,13 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
         }
         DefKind::Settings => index.settings.push(item),
         DefKind::Moved | DefKind::Removed | DefKind::Import => {}
+        DefKind::Ephemeral => insert(
+            &mut index.ephemeral,
+            (label(0), label(1)),
+            def,
+            "ephemeral resource",
+            &mut index.diagnostics,
+        ),
         DefKind::Locals => {
             for (attr_index, entry) in block.body.items.iter().enumerate() {
                 match entry {

@@ -70,6 +70,8 @@ pub(crate) fn lower_module(
             DefKind::Moved => module.moved.push(cx.moved(block)?),
             DefKind::Removed => module.removed.push(cx.removed(block)?),
             DefKind::Import => module.imports.push(cx.import(block)?),
+            // Every `ephemeral` block is a check error: nothing reaches here to lower.
+            DefKind::Ephemeral => {}
         }
     }
     Ok(module)

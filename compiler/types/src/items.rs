@@ -81,6 +81,7 @@ fn checked(db: &dyn Db, file: File, index: u32, record: bool) -> Option<InferCtx
         DefKind::Moved => ctx.check_moved(block),
         DefKind::Removed => ctx.check_removed(block),
         DefKind::Import => ctx.check_import(block),
+        DefKind::Ephemeral => ctx.check_ephemeral(block),
     }
     Some(ctx)
 }

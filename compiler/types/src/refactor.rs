@@ -428,4 +428,24 @@ impl InferCtx<'_> {
             );
         }
     }
+
+    /// `ephemeral "TYPE" "NAME"` parses and resolves (references to it are of unknown type),
+    /// and is one error: no provider offers an ephemeral resource type yet.
+    pub(crate) fn check_ephemeral(&mut self, block: &Block) {
+        let type_name = block.label(0).unwrap_or_default().to_string();
+        self.error(
+            Code::UnsupportedEphemeralResource,
+            block.header_range(),
+            format!("No provider offers the ephemeral resource type `{type_name}`"),
+        )
+        .with_span_message("ephemeral resources are not supported yet")
+        .with_note(
+            "an ephemeral resource (Terraform 1.10) is opened for each run and never saved; the \
+             built-in providers (`null`, `local`, `random`, `aws`, `kubernetes`) offer none yet",
+        )
+        .help = Some(
+            "read the value with a `data` block, or pass it in as an `ephemeral = true` variable"
+                .into(),
+        );
+    }
 }
