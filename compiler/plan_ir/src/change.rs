@@ -107,6 +107,12 @@ pub struct ChangeSet {
     /// objects as they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forgotten: Vec<InstanceAddr>,
+    /// `-target` addresses: the plan covers only them and what they depend on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// `-replace` addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<InstanceAddr>,
 }
 
 impl ChangeSet {

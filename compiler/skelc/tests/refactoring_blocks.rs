@@ -717,3 +717,159 @@ import {{
     );
     assert!(!tmp2.path().join("skel.state.json").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// -target and -replace
+
+const TARGETED: &str = r#"
+resource "null_resource" "base" {}
+
+resource "null_resource" "app" {
+  triggers = { base = null_resource.base.id }
+}
+
+resource "null_resource" "other" {
+  count = 2
+}
+"#;
+
+#[test]
+fn target_plans_the_targets_and_what_they_depend_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, TARGETED);
+    let plan = skelc(
+        dir,
+        &[
+            "plan",
+            "-target",
+            "null_resource.app",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        [
+            "# null_resource.app will be created",
+            "# null_resource.base will be created"
+        ],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stderr
+            .contains("warning: resource targeting is in effect"),
+        "{plan:?}"
+    );
+    // Both spellings, repeatable; an instance key selects one instance.
+    let run = ok(
+        dir,
+        &[
+            "run",
+            "--target=null_resource.app",
+            "-target",
+            "null_resource.other[1]",
+            "--auto-approve",
+        ],
+    );
+    assert!(
+        run.stdout
+            .contains("Resources: 3 added, 0 changed, 0 destroyed."),
+        "{run:?}"
+    );
+    assert_eq!(
+        state_list(dir),
+        [
+            "null_resource.app",
+            "null_resource.base",
+            "null_resource.other[1]"
+        ]
+    );
+    // The rest is planned once no target narrows the plan.
+    let rest = skelc(dir, &["plan"]);
+    assert_eq!(
+        headlines(&rest.stdout),
+        ["# null_resource.other[0] will be created"],
+        "{rest:?}"
+    );
+    // A destroy targets what depends on the target too.
+    let destroy = ok(
+        dir,
+        &["destroy", "-target", "null_resource.base", "-auto-approve"],
+    );
+    assert!(
+        destroy
+            .stdout
+            .contains("Destroy complete! Resources: 2 destroyed."),
+        "{destroy:?}"
+    );
+    assert_eq!(state_list(dir), ["null_resource.other[1]"]);
+    for bad in ["\"x\"", "data.local_file.x", "var.x"] {
+        let out = skelc(dir, &["plan", "-target", bad]);
+        assert_eq!(out.code, Some(1), "{bad}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("is not a resource, instance or module address"),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn replace_forces_a_replacement_of_one_instance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, TARGETED);
+    ok(dir, &["run", "--auto-approve"]);
+    let ids_before = ids(dir);
+    let plan = skelc(
+        dir,
+        &[
+            "plan",
+            "-replace",
+            "null_resource.other[1]",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert_eq!(
+        headlines(&plan.stdout),
+        ["# null_resource.other[1] must be replaced"],
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("replace requested with -replace"),
+        "{plan:?}"
+    );
+    ok(
+        dir,
+        &[
+            "plan",
+            "--replace=null_resource.other[1]",
+            "--out",
+            "r.plan",
+        ],
+    );
+    let run = ok(dir, &["run", "r.plan"]);
+    assert!(
+        run.stdout
+            .contains("Resources: 1 added, 0 changed, 1 destroyed."),
+        "{run:?}"
+    );
+    let ids_after = ids(dir);
+    assert_eq!(
+        ids_after
+            .iter()
+            .filter(|id| !ids_before.contains(id))
+            .count(),
+        1,
+        "exactly one new object"
+    );
+    for bad in ["null_resource.nope", "null_resource.other[7]"] {
+        let out = skelc(dir, &["plan", "-replace", bad]);
+        assert_eq!(out.code, Some(1), "{bad}: {out:?}");
+        assert!(out.stderr.contains("-replace:"), "{out:?}");
+    }
+    let out = skelc(dir, &["run", "r.plan", "-target", "null_resource.app"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+}

@@ -43,7 +43,6 @@ impl Planner<'_> {
                 let _ = id;
                 self.errors.push(
                     EngineError::new("`import` blocks are allowed in the root module only")
-                        .with_code("invalid-import")
                         .at(
                             format!("import to {}.{}", import.type_name, import.name),
                             Some(&import.location),
@@ -208,5 +207,38 @@ impl Planner<'_> {
         self.prior.resources.insert(addr.clone(), record);
         self.prior_values.insert(addr.clone(), typed);
         Ok(())
+    }
+
+    /// An imported object's arguments that the configuration writes differently for the same
+    /// thing (a relative path to the same file) take the configuration's form, in the plan's
+    /// prior value and in the state apply writes, so the plan shows only real differences.
+    pub(crate) fn same_as_configured(
+        &mut self,
+        instance: &InstanceAddr,
+        prior: &mut Value,
+        config: &Value,
+        provider: &dyn skel_provider::Provider,
+    ) {
+        let (Value::Object(have), Some(want)) = (&mut *prior, config.as_mapping()) else {
+            return;
+        };
+        let type_name = &instance.resource.type_name;
+        let mut changed = false;
+        for (name, w) in want.iter() {
+            let Some(h) = have.get(name) else { continue };
+            if w.is_known()
+                && !w.is_null()
+                && w != h
+                && provider.same_argument(type_name, name, w, h)
+            {
+                have.insert(name.clone(), w.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            if let Some(record) = self.prior.resources.get_mut(instance) {
+                record.attributes = prior.to_json();
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@ mod plan;
 mod providers;
 mod refactor;
 mod step;
+mod target;
 mod traits;
 mod world;
 

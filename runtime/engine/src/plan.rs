@@ -25,6 +25,11 @@ pub struct PlanOptions {
     pub refresh: bool,
     /// Root variable values given by the user (`-var`, files, environment).
     pub variables: BTreeMap<String, Value>,
+    /// `-target`: plan only these addresses (resources, instances, module calls) and what
+    /// they depend on (for a destroy, what depends on them).
+    pub targets: Vec<String>,
+    /// `-replace`: instances to replace even though nothing forces it.
+    pub replace: Vec<InstanceAddr>,
 }
 
 /// Drift found while refreshing: an attribute the configuration manages changed outside skel.
@@ -98,6 +103,7 @@ pub async fn plan(
         errors: Vec::new(),
         seen: BTreeSet::new(),
         imported: BTreeMap::new(),
+        replace: options.replace.iter().cloned().collect(),
     };
     for (addr, instance) in &state.resources {
         match typed_state(addr, &instance.attributes) {
@@ -118,6 +124,10 @@ pub async fn plan(
         planner.plan_module(ModuleInstance::root()).await;
     }
     planner.plan_orphans(options.destroy);
+    planner.check_replace();
+    if !options.targets.is_empty() {
+        planner.narrow(&options.targets, options.destroy);
+    }
     if !planner.errors.is_empty() {
         return Err(Errors(planner.errors));
     }
@@ -135,6 +145,8 @@ pub async fn plan(
         }
     }
     let changes = ChangeSet {
+        targets: options.targets.clone(),
+        replace: options.replace.clone(),
         state_serial: state.serial,
         state_lineage: state.lineage.clone(),
         changes: planner.changes,
@@ -158,12 +170,14 @@ pub(crate) struct Planner<'a> {
     /// The state after refresh.
     pub(crate) prior: State,
     pub(crate) prior_values: HashMap<InstanceAddr, Value>,
-    changes: Vec<ResourceChange>,
+    pub(crate) changes: Vec<ResourceChange>,
     pub(crate) errors: Vec<EngineError>,
     /// Instances the configuration declares.
     seen: BTreeSet<InstanceAddr>,
     /// Instances `import` blocks bring into state in this plan, with their ids.
-    imported: BTreeMap<InstanceAddr, String>,
+    pub(crate) imported: BTreeMap<InstanceAddr, String>,
+    /// Instances `-replace` asks to replace.
+    pub(crate) replace: BTreeSet<InstanceAddr>,
 }
 
 impl Planner<'_> {
@@ -499,9 +513,12 @@ impl Planner<'_> {
                 }
             };
             let mut reason = None;
-            let mut replace = !response.requires_replace.is_empty() || tainted;
+            let forced = prior_value.is_some() && self.replace.contains(&instance);
+            let mut replace = !response.requires_replace.is_empty() || tainted || forced;
             if tainted {
                 reason = Some("tainted: its creation did not complete (a provisioner failed or it did not become ready)".to_string());
+            } else if forced {
+                reason = Some("replace requested with -replace".to_string());
             }
             if prior_value.is_some() && !replace && !rc.lifecycle.replace_triggered_by.is_empty() {
                 if let Some(trigger) = self.triggered(mi, rc, repeat_of(key, each)) {
@@ -577,39 +594,6 @@ impl Planner<'_> {
                 moved_from: None,
                 imported_from: None,
             });
-        }
-    }
-
-    /// An imported object's arguments that the configuration writes differently for the same
-    /// thing (a relative path to the same file) take the configuration's form, in the plan's
-    /// prior value and in the state apply writes, so the plan shows only real differences.
-    fn same_as_configured(
-        &mut self,
-        instance: &InstanceAddr,
-        prior: &mut Value,
-        config: &Value,
-        provider: &dyn skel_provider::Provider,
-    ) {
-        let (Value::Object(have), Some(want)) = (&mut *prior, config.as_mapping()) else {
-            return;
-        };
-        let type_name = &instance.resource.type_name;
-        let mut changed = false;
-        for (name, w) in want.iter() {
-            let Some(h) = have.get(name) else { continue };
-            if w.is_known()
-                && !w.is_null()
-                && w != h
-                && provider.same_argument(type_name, name, w, h)
-            {
-                have.insert(name.clone(), w.clone());
-                changed = true;
-            }
-        }
-        if changed {
-            if let Some(record) = self.prior.resources.get_mut(instance) {
-                record.attributes = prior.to_json();
-            }
         }
     }
 

@@ -37,11 +37,13 @@ pub fn plan_and_apply(
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let options = PlanOptions {
+        let mut options = PlanOptions {
             destroy,
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
+            ..Default::default()
         };
+        super::targeting(&args.targeting, &mut options)?;
         let operation = if destroy { "destroy" } else { "run" };
         let (locked, planned) =
             super::lock_and_plan(&project, &registry, operation, options, true).await?;
@@ -56,6 +58,7 @@ async fn show_and_apply(
     args: &ApplyArgs,
 ) -> anyhow::Result<ExitStatus> {
     super::plan::print_drift(&planned);
+    super::warn_targeted(&planned.changes);
     if planned.changes.destroy && !planned.changes.has_changes() {
         println!("{}", super::plan::NOTHING_TO_DESTROY);
     } else {
@@ -173,6 +176,13 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
 fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let targeting = &args.apply.targeting;
+    if !targeting.target.is_empty() || !targeting.replace.is_empty() {
+        return Err(workdir::hinted(
+            "-target and -replace are not given with a plan file: the plan keeps those it was made with",
+            "give them to `skelc plan --out FILE`",
+        ));
+    }
     let root = super::plan::plan_root(path)?;
     let registry = glue::registry();
     // The configuration says how the plan is encrypted; the variables given now supply the key
@@ -208,7 +218,14 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus
             );
             return Ok(ExitStatus::Errors);
         }
-        let options = PlanOptions { destroy: saved.changes.destroy, refresh: !args.apply.no_refresh, variables: project.variables.clone() };
+        // A saved plan is re-planned with the targets and replacements it was made with.
+        let options = PlanOptions {
+            destroy: saved.changes.destroy,
+            refresh: !args.apply.no_refresh,
+            variables: project.variables.clone(),
+            targets: saved.changes.targets.clone(),
+            replace: saved.changes.replace.clone(),
+        };
         let planned = match plan(project.config.clone(), &locked.state, &registry, &options, &skel_runtime::Silent).await {
             Ok(p) => p,
             Err(errors) => {
