@@ -270,6 +270,14 @@ impl BlockCx<'_> {
             for expr in &lifecycle.replace_triggered_by {
                 r.expr(expr);
             }
+            for v in lifecycle
+                .preconditions
+                .iter()
+                .chain(&lifecycle.postconditions)
+            {
+                r.expr(&v.condition);
+                r.expr(&v.error_message);
+            }
             for provisioner in &provisioners {
                 r.body(&provisioner.body);
                 if let Some(c) = &provisioner.connection {
@@ -332,6 +340,30 @@ impl BlockCx<'_> {
                     _ => return Err(invalid()),
                 },
             };
+        }
+        for condition in body.blocks() {
+            let list = match condition.ident.name.as_str() {
+                "precondition" => &mut lifecycle.preconditions,
+                "postcondition" => &mut lifecycle.postconditions,
+                _ => continue,
+            };
+            let attr = |name: &str| {
+                condition
+                    .body
+                    .attribute(name)
+                    .map(|a| a.expr.clone())
+                    .ok_or_else(|| {
+                        self.error(
+                            condition.ident.range.start(),
+                            format!("a `{}` block needs `{name}`", condition.ident.name),
+                        )
+                    })
+            };
+            list.push(Validation {
+                condition: attr("condition")?,
+                error_message: attr("error_message")?,
+                location: self.block_location(condition),
+            });
         }
         if let Some(attr) = body.attribute("replace_triggered_by") {
             match &attr.expr.kind {

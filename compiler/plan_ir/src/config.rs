@@ -214,6 +214,10 @@ pub struct Lifecycle {
     pub ignore_changes: IgnoreChanges,
     /// References whose change replaces this resource.
     pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` blocks: checked before the instance is planned.
+    pub preconditions: Vec<Validation>,
+    /// `postcondition` blocks: checked on the planned (or read) object, `self`.
+    pub postconditions: Vec<Validation>,
 }
 
 #[derive(Clone, Debug)]

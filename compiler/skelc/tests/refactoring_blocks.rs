@@ -873,3 +873,76 @@ fn replace_forces_a_replacement_of_one_instance() {
     let out = skelc(dir, &["run", "r.plan", "-target", "null_resource.app"]);
     assert_eq!(out.code, Some(1), "{out:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// precondition / postcondition
+
+#[test]
+fn failed_conditions_block_the_plan_with_their_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        r#"
+variable "n" {
+  type    = number
+  default = 1
+}
+
+resource "local_file" "f" {
+  count    = 2
+  filename = "${path.module}/f${count.index}.txt"
+  content  = tostring(var.n)
+
+  lifecycle {
+    precondition {
+      condition     = var.n < 5
+      error_message = "n must be below 5, got ${var.n}"
+    }
+    postcondition {
+      condition     = self.content != "3"
+      error_message = "three is not allowed"
+    }
+  }
+}
+
+data "local_file" "read" {
+  filename = local_file.f[0].filename
+
+  lifecycle {
+    postcondition {
+      condition     = self.content == "1"
+      error_message = "the file must hold 1"
+    }
+  }
+}
+"#,
+    );
+    let pre = skelc(dir, &["run", "-var", "n=7", "--auto-approve"]);
+    assert_eq!(pre.code, Some(1), "{pre:?}");
+    assert!(
+        pre.stderr
+            .contains("local_file.f[0]: Resource precondition failed: n must be below 5, got 7"),
+        "{pre:?}"
+    );
+    let post = skelc(dir, &["plan", "-var", "n=3"]);
+    assert_eq!(post.code, Some(1), "{post:?}");
+    assert!(
+        post.stderr
+            .contains("Resource postcondition failed: three is not allowed"),
+        "{post:?}"
+    );
+    assert!(!dir.join("f0.txt").exists());
+    assert!(!dir.join("skel.state.json").exists());
+    ok(dir, &["run", "--auto-approve"]);
+    assert_eq!(fs::read_to_string(dir.join("f0.txt")).unwrap(), "1");
+    // The data source is read at plan time now: its postcondition is checked then.
+    fs::write(dir.join("f0.txt"), "changed").unwrap();
+    let data = skelc(dir, &["plan", "--no-refresh"]);
+    assert_eq!(data.code, Some(1), "{data:?}");
+    assert!(
+        data.stderr
+            .contains("data.local_file.read: Resource postcondition failed: the file must hold 1"),
+        "{data:?}"
+    );
+}

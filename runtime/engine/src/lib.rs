@@ -5,6 +5,7 @@
 
 mod apply;
 mod body;
+mod conditions;
 mod error;
 mod expand;
 mod import;

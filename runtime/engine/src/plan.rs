@@ -415,6 +415,10 @@ impl Planner<'_> {
                     continue;
                 }
             };
+            if let Err(e) = self.conditions(mi, rc, repeat_of(key, each), None, &instance) {
+                self.errors.push(e);
+                continue;
+            }
             if let Err(e) = crate::marks::persistable(&marked) {
                 self.errors
                     .push(e.at(instance.to_string(), Some(&rc.location)));
@@ -428,7 +432,13 @@ impl Planner<'_> {
             } = crate::marks::Split::new(marked);
             let config_paths = &config_paths;
             let scrub = |message: &str| crate::marks::scrub_with(message, marked.as_ref());
-            for message in configured.provider.validate(&rc.type_name, &config) {
+            // A provider validates its managed resource types (a data source of the same
+            // name, `data "local_file"`, has other arguments).
+            let messages = match rc.mode {
+                ResourceMode::Managed => configured.provider.validate(&rc.type_name, &config),
+                ResourceMode::Data => Vec::new(),
+            };
+            for message in messages {
                 self.errors.push(
                     EngineError::new(scrub(&message))
                         .with_code("invalid-argument")
@@ -455,6 +465,7 @@ impl Planner<'_> {
                         }
                     }
                 } else {
+                    // Its value is known at apply; its postconditions are not decided here.
                     let mut sensitive_paths = crate::marks::schema_paths(schema);
                     sensitive_paths.extend(config_paths.iter().map(|(p, _)| p.clone()));
                     self.changes.push(ResourceChange {
@@ -476,6 +487,15 @@ impl Planner<'_> {
                     });
                     Value::Unknown(schema.computed_object_type())
                 };
+                if value.is_known() {
+                    let self_value = Some(value.clone());
+                    if let Err(e) =
+                        self.conditions(mi, rc, repeat_of(key, each), self_value, &instance)
+                    {
+                        self.errors.push(e);
+                        continue;
+                    }
+                }
                 self.world.set_instance_value(&instance, value);
                 continue;
             }
@@ -568,6 +588,11 @@ impl Planner<'_> {
             }
             let (planned_marked, sensitive_paths) =
                 crate::marks::remark(response.planned.clone(), config_paths, &schema.block);
+            let self_value = Some(planned_marked.clone());
+            if let Err(e) = self.conditions(mi, rc, repeat_of(key, each), self_value, &instance) {
+                self.errors.push(e);
+                continue;
+            }
             self.world.set_instance_value(&instance, planned_marked);
             // A no-op's prior attributes equal its planned value: not kept twice.
             let prior_state = self.prior.resources.get(&instance);
