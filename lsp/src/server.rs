@@ -161,13 +161,18 @@ impl LanguageServer for Backend {
             id: "skel-watch".into(),
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions {
-                watchers: ["**/*.skel", "**/*.tf", "**/*.tf.json"]
-                    .into_iter()
-                    .map(|glob| FileSystemWatcher {
-                        glob_pattern: GlobPattern::String(glob.into()),
-                        kind: None,
-                    })
-                    .collect(),
+                watchers: [
+                    "**/*.skel",
+                    "**/*.tf",
+                    "**/*.tf.json",
+                    "**/.skel/modules/modules.json",
+                ]
+                .into_iter()
+                .map(|glob| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(glob.into()),
+                    kind: None,
+                })
+                .collect(),
             })
             .ok(),
         };

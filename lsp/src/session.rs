@@ -202,7 +202,10 @@ impl Session {
                             self.enqueue_with_dependents(&dir);
                         }
                     }
-                    if skel_db::is_config_file(&path) || skel_db::is_json_config_file(&path) {
+                    if skel_db::is_config_file(&path)
+                        || skel_db::is_json_config_file(&path)
+                        || is_module_manifest(&path)
+                    {
                         self.file_changed(&path, false);
                     }
                 }
@@ -258,6 +261,14 @@ impl Session {
         }
         self.force.insert(path.to_path_buf());
         self.enqueue_with_dependents(dir);
+        // `skelc init` rewrote the module manifest: remote module calls resolve anew, so
+        // every module is checked again.
+        if is_module_manifest(path) {
+            let known: Vec<PathBuf> = self.known_dirs.iter().cloned().collect();
+            for dir in known {
+                self.mark_dirty(dir);
+            }
+        }
     }
 
     fn enqueue_with_dependents(&mut self, dir: &Path) {
@@ -373,4 +384,9 @@ fn module_dirs_under(root: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Whether `path` is the module manifest `skelc init` writes (`.skel/modules/modules.json`).
+fn is_module_manifest(path: &Path) -> bool {
+    path.ends_with(Path::new(skel_hir::source::MODULES_DIR).join(skel_hir::source::MANIFEST_FILE))
 }

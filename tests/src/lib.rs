@@ -1,5 +1,6 @@
 //! Integration tests: markdown checker suites, CLI snapshots, the no-panic corpus and the examples.
 
+pub mod fake_registry;
 pub mod mdtest;
 
 use std::path::PathBuf;

@@ -10,6 +10,9 @@
 //! - A fence ```` ```vars ```` holds one `-var NAME=VALUE` per line; an assertion on a line
 //!   applies to the diagnostics of that value. A line `--require-vars` checks as
 //!   `skelc check --require-vars` does: required variables without a value are errors.
+//! - A fence ```` ```registry ```` describes a stand-in module registry
+//!   ([`crate::fake_registry`]); the case then runs `skelc init`'s installation walk against it
+//!   and asserts its diagnostics (instead of the check's).
 //! - An assertion is a trailing comment on the line where a diagnostic starts:
 //!   `# error: [code]`, `# warning: [code] "message substring"`, several per line allowed.
 //!   Every diagnostic must be asserted and every assertion matched.
@@ -84,6 +87,8 @@ pub enum FileKind {
     VarFile,
     /// `-var NAME=VALUE` lines.
     CliVars,
+    /// A stand-in module registry: the case runs `skelc init`'s walk.
+    Registry,
 }
 
 #[derive(Debug)]
@@ -167,6 +172,7 @@ pub fn parse_markdown(text: &str) -> Suite {
                 "skel" => Some(FileKind::Skel),
                 "skelvars" => Some(FileKind::VarFile),
                 "vars" => Some(FileKind::CliVars),
+                "registry" => Some(FileKind::Registry),
                 _ => None,
             };
             let file = match kind {
@@ -177,6 +183,7 @@ pub fn parse_markdown(text: &str) -> Suite {
                             FileKind::Skel => "main.skel".into(),
                             FileKind::VarFile => "vars.skelvars".into(),
                             FileKind::CliVars => "<-var>".into(),
+                            FileKind::Registry => "<registry>".into(),
                         }),
                         kind,
                         text: String::new(),
@@ -328,7 +335,15 @@ pub fn run_case(case: &Case) -> Vec<String> {
     // For `-var` lines: (name, value, title used for reporting, line).
     let mut cli_vars: Vec<(String, String, String, usize)> = Vec::new();
     let mut require_vars = false;
+    let mut registry = None;
     for file in &case.files {
+        if file.kind == FileKind::Registry {
+            match crate::fake_registry::FakeRegistry::parse(&file.text) {
+                Ok(r) => registry = Some(r),
+                Err(e) => problems.push(format!("registry block: {e}")),
+            }
+            continue;
+        }
         if file.kind != FileKind::CliVars && !seen_titles.insert(file.title.clone()) {
             problems.push(format!(
                 "two blocks for file `{}`: give them distinct `title=\"…\"`",
@@ -416,7 +431,13 @@ pub fn run_case(case: &Case) -> Vec<String> {
         root: db.directory(&root),
         vars,
     };
-    let mut diagnostics = skel_types::check_project(&db, &input);
+    let mut diagnostics = match registry.as_mut() {
+        Some(registry) => {
+            let previous = skel_hir::source::Manifest::default();
+            skel_hir::source::install(&db, &root, &previous, registry, false).diagnostics
+        }
+        None => skel_types::check_project(&db, &input),
+    };
     if require_vars {
         diagnostics.extend(skel_types::missing_variable_diagnostics(&db, &input));
     }

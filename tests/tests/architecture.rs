@@ -116,6 +116,13 @@ fn layering_rules_hold() {
     ));
     // Only the binary knows miette and clap.
     problems.extend(violations(&deps, |p| p != "skelc", &["miette", "clap"]));
+    // The network is the binary's: the compiler crates (module installation's walk included,
+    // `skel_hir::source`) never speak HTTP or TLS themselves.
+    problems.extend(violations(
+        &deps,
+        |p| COMPILER_SEMANTICS.contains(&p) || p == "skel_tests",
+        &["hyper", "hyper-util", "hyper-rustls", "rustls", "reqwest"],
+    ));
     // Plain-data crates stay plain.
     problems.extend(violations(
         &deps,

@@ -9,6 +9,7 @@ mod index;
 mod paths;
 pub mod refactor;
 pub mod resolve;
+pub mod source;
 
 pub use index::{module_index, DefKind, Definition, LocalDef, ModuleIndex};
 pub use paths::{

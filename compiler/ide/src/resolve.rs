@@ -328,7 +328,8 @@ fn attr_of_instance(
 /// The child module directory of a module block by its source.
 pub(crate) fn child_dir_of_block(db: &dyn Db, dir: Directory, block: &Block) -> Option<Directory> {
     let source = block.body.attribute("source")?.expr.as_literal_string()?;
-    skel_hir::resolve_module_source(db, dir, &source)
+    let name = &block.labels.first()?.value;
+    skel_hir::resolve_module_source(db, dir, name, &source)
 }
 
 /// The definition sites in a top-level item (labels and local names), as refs.

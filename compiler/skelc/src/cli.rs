@@ -60,6 +60,9 @@ pub enum Command {
     /// Turn a Terraform module into a skel one: rename `.tf` to `.skel`, `.tfvars` to
     /// `.skelvars`, and `terraform { }` blocks to `skel { }`.
     Port(PortArgs),
+    /// Install the remote modules (registry, git, archives) the configuration calls, into
+    /// `.skel/modules/`.
+    Init(InitArgs),
 }
 
 /// The root module's directory: the positional `[DIR]` every command that reads a
@@ -228,6 +231,20 @@ pub struct DestroyArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Choose every module's version again (the highest its constraint allows) and fetch
+    /// everything anew, instead of keeping what is installed.
+    #[arg(long)]
+    pub upgrade: bool,
+    /// How to print the diagnostics of a failed installation: human (on standard error),
+    /// or json, github, sarif (on standard output).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(clap::Args, Debug)]

@@ -1,5 +1,5 @@
 //! Usage errors, and the hints for Terraform commands that skel spells differently or does not
-//! need (`skelc init` → "skel needs no init: …").
+//! need (`skelc get` → "run `skelc init`").
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
@@ -9,14 +9,9 @@ use crate::exit::ExitStatus;
 /// `validate` are aliases, so they are not here).
 pub fn terraform_hint(command: &str) -> Option<&'static str> {
     Some(match command {
-        "init" => {
-            "Terraform's `init` installs providers and fetches modules; skel needs neither: \
-                   its providers are built in and module sources are local directories, read \
-                   where they are. Start with `skelc check`, then `skelc plan`"
-        }
         "get" => {
-            "module sources are local directories, read where they are: there is nothing to \
-                  fetch"
+            "skel's `init` fetches the remote modules (registry, git, archives): run \
+                  `skelc init`"
         }
         "show" => {
             "skel's `show` is `skelc plan` for the changes, `skelc state show ADDRESS` for \

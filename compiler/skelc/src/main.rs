@@ -9,6 +9,7 @@ mod exit;
 mod fmt;
 mod glue;
 mod hints;
+mod init;
 mod lsp;
 mod project;
 mod render;

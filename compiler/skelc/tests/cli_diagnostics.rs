@@ -221,10 +221,10 @@ fn fmt_and_usage_errors_use_the_same_format() {
             .starts_with("error: no such directory: nope\n  help: "),
         "{out:?}"
     );
-    let out = skelc(&dir, &["init"]).run();
+    let out = skelc(&dir, &["get"]).run();
     assert!(
         out.stderr
-            .starts_with("error: unrecognized subcommand 'init'\n  help: "),
+            .starts_with("error: unrecognized subcommand 'get'\n  help: "),
         "{out:?}"
     );
 }
@@ -248,7 +248,7 @@ fn snapshots_of_the_messages() {
         vec!["check"],
         vec!["plan", "need"],
         vec!["plan", "bad"],
-        vec!["init"],
+        vec!["get"],
         vec!["run", "main.skel"],
         vec!["run", "nosuch.json"],
         vec!["destroy", "main.skel"],

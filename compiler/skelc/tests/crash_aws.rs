@@ -1,12 +1,15 @@
 //! The crash suite against the AWS emulator: `examples/walking-skeleton` (one availability
-//! zone and one node, to keep the suite short; every kind of call is still made) applied, updated and destroyed by the real `skelc` against moto, killed
-//! with SIGKILL at every crash point a clean run passes — right before each call that changes
-//! something is sent, right after its response arrives, and after each provider operation
-//! returned but before the engine journaled it. After each kill the next command must converge
-//! to exactly what a clean run leaves in the emulator (every object counted through the AWS
-//! API: nothing duplicated, nothing left over), `skelc plan` must find no changes and `skelc
-//! destroy` must leave nothing. The points of the three phases share one queue served by a
-//! worker per core, each with a moto of its own (`SKEL_CRASH_WORKERS=N` to choose).
+//! zone and one node, to keep the suite short; every kind of call is still made) applied,
+//! updated and destroyed by the real `skelc` against moto, killed with SIGKILL at every crash
+//! point a clean run passes — right before each call that changes something is sent, right
+//! after its response arrives, and after each provider operation returned but before the
+//! engine journaled it. After each kill the next command must converge to exactly what a clean
+//! run leaves in the emulator (every object counted through the AWS API: nothing duplicated,
+//! nothing left over), and then `skelc plan` must find no changes (after a destroy: the state
+//! is empty). Points are killed in chains (an apply point, then an update point from what that
+//! apply converged to, then a destroy point), so every recovered result is also destroyed,
+//! and checked empty, by the next point or at the chain's end. Chains share one queue served
+//! by a worker per core, each with a moto of its own (`SKEL_CRASH_WORKERS=N` to choose).
 
 mod crash_support;
 
@@ -451,16 +454,36 @@ async fn dns_inventory(r53: &aws_sdk_route53::Client, out: &mut Vec<String>) {
     }
 }
 
-/// One phase of the walking skeleton's life: what is set up before it, the command that is
-/// killed, and the command that must then converge.
+/// What the emulator and the state in a worker's directory hold between two points.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    /// Nothing: a fresh directory and an empty emulator.
+    Empty,
+    /// What a clean apply leaves.
+    Applied,
+    /// What a clean update run leaves.
+    Updated,
+}
+
+/// One phase of the walking skeleton's life: where it starts (and the run that sets that up
+/// from nothing), the command that is killed, and where that command leaves things once it
+/// has converged.
 struct Phase {
     name: &'static str,
+    from: Stage,
     setup: Option<Vec<&'static str>>,
     command: Vec<&'static str>,
+    to: Stage,
 }
 
 impl Phase {
-    /// The destroy that ends each point and leaves the emulator empty for the next.
+    /// Whether the phase's command can be killed in a directory at `stage`: a destroy can start
+    /// from anything that is not empty.
+    fn starts_from(&self, stage: Stage) -> bool {
+        stage == self.from || (self.to == Stage::Empty && stage != Stage::Empty)
+    }
+
+    /// The destroy that ends a clean survey run and leaves the emulator empty.
     fn destroy(&self) -> Vec<&'static str> {
         let mut a = args("destroy", &[]);
         if let Some(setup) = &self.setup {
@@ -486,12 +509,16 @@ fn fresh_dir(tmp: &Path) -> PathBuf {
 }
 
 /// One worker of the suite: its own moto and its own directory, so that workers run their
-/// points side by side (each point is a few `skelc` runs that leave the emulator empty).
+/// points side by side.
 struct Worker {
     moto: Moto,
     env: Vec<(String, String)>,
     tmp: tempfile::TempDir,
 }
+
+/// One point's result: `None` when the run did not reach the point this time (Route 53
+/// batches calls by their arrival) and ran through instead.
+type Outcome = Option<Result<(), String>>;
 
 impl Worker {
     fn start() -> Worker {
@@ -537,42 +564,96 @@ impl Worker {
         (all, expected)
     }
 
-    /// Kills `phase`'s command at `point` and checks that the next commands recover exactly.
-    /// `Ok(None)` when the run did not reach the point this time (Route 53 batches calls by
-    /// their arrival). The emulator is empty afterwards.
-    fn kill_at(
+    /// Kills a chain of points (at most one per phase, in the phases' order) one after the
+    /// other in one directory: each point's command starts from what the previous point's
+    /// recovery converged to (an apply's recovered result is what the next point updates, and
+    /// that is what the next destroys), so a point needs a set-up run of its own only after a
+    /// failure. Returns the outcome of each point; the emulator is empty afterwards.
+    fn run_chain(
         &self,
-        phase: &Phase,
-        point: &Point,
-        expected: &[String],
-    ) -> Option<Result<(), String>> {
-        let dir = fresh_dir(self.tmp.path());
-        let fault = point.fault();
-        if let Some(setup) = &phase.setup {
-            let out = self.skelc(&dir, setup, None, None);
-            assert!(out.ok(), "setup before {fault}: {out:?}");
-        }
-        let killed = self.skelc(&dir, &phase.command, Some(&fault), None);
-        if !killed.killed() {
-            if killed.ok() {
-                let out = self.skelc(&dir, &phase.destroy(), None, None);
-                if !out.ok() || !inventory(&self.moto).is_empty() {
-                    self.moto.reset();
+        phases: &[Phase],
+        chain: &[(usize, Point)],
+        expected: &[Vec<String>],
+    ) -> Vec<Outcome> {
+        let mut dir = fresh_dir(self.tmp.path());
+        let mut stage = Stage::Empty;
+        let mut outcomes = Vec::new();
+        for (i, point) in chain {
+            let phase = &phases[*i];
+            if !phase.starts_from(stage) {
+                if let Err(e) = self.destroy_all(&dir, stage) {
+                    panic!(
+                        "clearing a clean {stage:?} directory before {}: {e}",
+                        point.fault()
+                    );
                 }
-                return None;
+                dir = fresh_dir(self.tmp.path());
+                stage = Stage::Empty;
             }
-            self.moto.reset();
-            return Some(Err(format!("the run to kill failed instead: {killed:?}")));
+            if let (Stage::Empty, Some(setup)) = (stage, &phase.setup) {
+                let out = self.skelc(&dir, setup, None, None);
+                assert!(out.ok(), "setup before {}: {out:?}", point.fault());
+            }
+            let outcome = self.kill_at(&dir, phase, point, &expected[*i]);
+            stage = if matches!(outcome, Some(Err(_))) {
+                self.moto.reset();
+                dir = fresh_dir(self.tmp.path());
+                Stage::Empty
+            } else {
+                phase.to
+            };
+            outcomes.push(outcome);
         }
-        let outcome = self.check_recovery(&dir, phase, expected);
-        if outcome.is_err() {
+        if let Err(e) = self.destroy_all(&dir, stage) {
             self.moto.reset();
+            if let Some(last) = outcomes.last_mut() {
+                *last = Some(Err(e));
+            }
         }
-        Some(outcome)
+        outcomes
     }
 
-    /// After a kill: the command again converges to `expected`, a plan finds nothing to do,
-    /// and destroy leaves nothing.
+    /// Destroys what a converged directory at `stage` holds, without reading it back first (a
+    /// clean run or a verified no-op plan has just done so), and checks through the API that
+    /// nothing is left.
+    fn destroy_all(&self, dir: &Path, stage: Stage) -> Result<(), String> {
+        if stage == Stage::Empty {
+            return Ok(());
+        }
+        let mut destroy = args(
+            "destroy",
+            if stage == Stage::Updated { UPDATE } else { &[] },
+        );
+        destroy.push("--no-refresh");
+        let destroyed = self.skelc(dir, &destroy, None, None);
+        if !destroyed.ok() {
+            return Err(format!("destroy after recovery failed: {destroyed:?}"));
+        }
+        let left = inventory(&self.moto);
+        if !left.is_empty() {
+            return Err(format!(
+                "destroy after recovery left objects behind:{}",
+                diff(&[], &left)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Kills `phase`'s command at `point` in `dir` and checks that the next commands recover
+    /// exactly.
+    fn kill_at(&self, dir: &Path, phase: &Phase, point: &Point, expected: &[String]) -> Outcome {
+        let killed = self.skelc(dir, &phase.command, Some(&point.fault()), None);
+        if killed.killed() {
+            Some(self.check_recovery(dir, phase, expected))
+        } else if killed.ok() {
+            None
+        } else {
+            Some(Err(format!("the run to kill failed instead: {killed:?}")))
+        }
+    }
+
+    /// After a kill: the command again converges to `expected`, and then a plan finds nothing
+    /// to do (after a destroy: the state is empty).
     fn check_recovery(&self, dir: &Path, phase: &Phase, expected: &[String]) -> Result<(), String> {
         let again = self.skelc(dir, &phase.command, None, None);
         if !again.ok() {
@@ -588,7 +669,7 @@ impl Worker {
                 diff(expected, &got)
             ));
         }
-        if phase.command[0] == "destroy" {
+        if phase.to == Stage::Empty {
             let state = std::fs::read_to_string(dir.join("skel.state.json")).unwrap_or_default();
             let json: serde_json::Value = serde_json::from_str(&state).unwrap_or_default();
             let left = json["resources"].as_object().map(|m| m.len()).unwrap_or(0);
@@ -606,21 +687,6 @@ impl Worker {
         if planned.code != Some(0) {
             return Err(format!(
                 "the plan after recovery is not a no-op: {planned:?}"
-            ));
-        }
-        // The plan just read every object back and found the state true: the destroy need
-        // not read them again.
-        let mut destroy = args("destroy", &phase.command[2 + BASE.len()..]);
-        destroy.push("--no-refresh");
-        let destroyed = self.skelc(dir, &destroy, None, None);
-        if !destroyed.ok() {
-            return Err(format!("destroy after recovery failed: {destroyed:?}"));
-        }
-        let left = inventory(&self.moto);
-        if !left.is_empty() {
-            return Err(format!(
-                "destroy after recovery left objects behind:{}",
-                diff(&[], &left)
             ));
         }
         Ok(())
@@ -642,8 +708,8 @@ fn worker_count() -> usize {
 }
 
 /// Every crash point of every phase, killed once each: the phases are surveyed by a clean run
-/// (side by side on the workers), then the workers take the points from one queue, the most
-/// expensive phase's first, so that they finish together.
+/// (side by side on the workers); then the k-th points of all phases form the k-th chain (see
+/// [`Worker::run_chain`]), and the workers take chains from one queue, longest first.
 fn sweep(phases: &[Phase]) {
     let workers: Vec<Worker> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..worker_count())
@@ -678,29 +744,34 @@ fn sweep(phases: &[Phase]) {
         out.sort_by_key(|(i, _)| *i);
         out.into_iter().map(|(_, survey)| survey).collect()
     });
-
-    let queue: Mutex<VecDeque<(usize, Point)>> = Mutex::new(
-        surveys
-            .iter()
-            .enumerate()
-            .flat_map(|(i, (points, _))| points.iter().map(move |p| (i, p.clone())))
+    let expected: Vec<Vec<String>> = surveys.iter().map(|(_, e)| e.clone()).collect();
+    let longest = surveys.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+    let queue: Mutex<VecDeque<Vec<(usize, Point)>>> = Mutex::new(
+        (0..longest)
+            .map(|k| {
+                surveys
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (points, _))| points.get(k).map(|p| (i, p.clone())))
+                    .collect()
+            })
             .collect(),
     );
     let tallies: Vec<Mutex<Tally>> = phases.iter().map(|_| Mutex::default()).collect();
     std::thread::scope(|s| {
         for worker in &workers {
-            let (queue, tallies, surveys) = (&queue, &tallies, &surveys);
+            let (queue, tallies, expected) = (&queue, &tallies, &expected);
             s.spawn(move || loop {
-                let Some((i, point)) = queue.lock().expect("queue").pop_front() else {
+                let Some(chain) = queue.lock().expect("queue").pop_front() else {
                     break;
                 };
-                match worker.kill_at(&phases[i], &point, &surveys[i].1) {
-                    None => tallies[i]
-                        .lock()
-                        .expect("tally")
-                        .not_reached
-                        .push(point.fault()),
-                    Some(outcome) => tallies[i].lock().expect("tally").record(&point, outcome),
+                let outcomes = worker.run_chain(phases, &chain, expected);
+                for ((i, point), outcome) in chain.iter().zip(outcomes) {
+                    let mut tally = tallies[*i].lock().expect("tally");
+                    match outcome {
+                        None => tally.not_reached.push(point.fault()),
+                        Some(outcome) => tally.record(point, outcome),
+                    }
                 }
             });
         }
@@ -723,19 +794,25 @@ fn sweep(phases: &[Phase]) {
 fn killed_at_every_crash_point_of_apply_update_and_destroy_recovers_exactly() {
     sweep(&[
         Phase {
-            name: "update",
-            setup: Some(args("run", &[])),
-            command: args("run", UPDATE),
-        },
-        Phase {
             name: "apply",
+            from: Stage::Empty,
             setup: None,
             command: args("run", &[]),
+            to: Stage::Applied,
+        },
+        Phase {
+            name: "update",
+            from: Stage::Applied,
+            setup: Some(args("run", &[])),
+            command: args("run", UPDATE),
+            to: Stage::Updated,
         },
         Phase {
             name: "destroy",
+            from: Stage::Applied,
             setup: Some(args("run", &[])),
             command: args("destroy", &[]),
+            to: Stage::Empty,
         },
     ]);
 }

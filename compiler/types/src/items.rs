@@ -318,15 +318,26 @@ impl InferCtx<'_> {
                         );
                         None
                     }
-                    Some(text) => match skel_hir::resolve_module_source(self.db, self.dir, &text) {
+                    Some(text) => match block.labels.first().and_then(|l| {
+                        skel_hir::resolve_module_source(self.db, self.dir, &l.value, &text)
+                    }) {
                         None => {
+                            self.report_unresolved_source(block, &text, attr.expr.range);
+                            None
+                        }
+                        Some(dir)
+                            if !dir.exists(self.db)
+                                && skel_hir::source::SourceAddr::parse(&text)
+                                    .is_ok_and(|a| a.is_remote()) =>
+                        {
+                            let shown = dir.path(self.db).display().to_string();
                             self.error(
-                                Code::ModuleNotFound,
+                                Code::ModuleNotInstalled,
                                 attr.expr.range,
-                                "Unsupported module source",
+                                "Module not installed; run `skelc init`",
                             )
-                            .with_span_message("only local paths are supported")
-                            .help = Some("use a path starting with `./` or `../`".into());
+                            .with_span_message(format!("the installed module `{shown}` is gone"))
+                            .help = Some("run `skelc init` in the root module's directory".into());
                             None
                         }
                         Some(dir) if !dir.exists(self.db) || dir.skel_files(self.db).is_empty() => {
@@ -358,6 +369,7 @@ impl InferCtx<'_> {
                 }
             }
         };
+        self.check_module_version(block);
         if let Some(deps) = block.body.attribute("depends_on") {
             self.check_depends_on(&deps.expr);
         }

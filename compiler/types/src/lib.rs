@@ -12,6 +12,7 @@ mod graph;
 mod infer;
 mod items;
 mod meta;
+mod module_sources;
 mod project;
 mod queries;
 mod refactor;

@@ -154,11 +154,17 @@ fn output_cycle(
     Arc::new((Type::Dynamic, Vec::new()))
 }
 
-/// The child module directory of a `module` block, if its source is a local path.
+/// The child module directory of a `module` block: its local path, or where `skelc init`
+/// installed its remote source.
 pub fn module_call_dir(db: &dyn Db, file: File, index: u32) -> Option<Directory> {
     let item = ItemRef { file, index };
     let source = skel_hir::module_call_source(db, item)?;
-    skel_hir::resolve_module_source(db, skel_hir::module_of(db, file), &source.text)
+    skel_hir::resolve_module_source(
+        db,
+        skel_hir::module_of(db, file),
+        &source.name,
+        &source.text,
+    )
 }
 
 /// The type of `module.NAME`: an object of the child's outputs (a list of them with `count`,

@@ -81,6 +81,14 @@ codes! {
     SelfOutOfContext = "self-out-of-context", Error, "`self` used outside a provisioner or connection block.";
     ReferenceCycle = "reference-cycle", Error, "Definitions that depend on each other in a cycle.";
     ModuleNotFound = "module-not-found", Error, "A module `source` that is not an existing local directory.";
+    InvalidModuleSource = "invalid-module-source", Error, "A module `source` that is not a valid address (local path, registry address, `git::` URL, archive URL).";
+    InvalidModuleVersion = "invalid-module-version", Error, "A module `version` that is not a valid constraint, or set on a source that is not a registry address.";
+    ModuleNotInstalled = "module-not-installed", Error, "A remote module that `skelc init` has not installed (or installed for another source or version).";
+    RegistryUnreachable = "registry-unreachable", Error, "`skelc init`: the module registry (its discovery document or its API) cannot be reached or answers with an error.";
+    UnknownRegistryModule = "unknown-registry-module", Error, "`skelc init`: the registry does not have the module.";
+    NoMatchingModuleVersion = "no-matching-module-version", Error, "`skelc init`: no version of the registry module satisfies the `version` constraint.";
+    ModuleDownloadFailed = "module-download-failed", Error, "`skelc init`: downloading or cloning the module's package failed.";
+    InvalidModuleRef = "invalid-module-ref", Error, "`skelc init`: the `?ref=` of a git source names no tag, branch or commit of the repository.";
     MissingModuleInput = "missing-module-input", Error, "A module call does not set a variable of the module that has no default.";
     UnknownModuleInput = "unknown-module-input", Error, "A module call sets an argument the module declares no variable for.";
     UnknownModuleOutput = "unknown-module-output", Error, "A reference to an output the module does not declare.";

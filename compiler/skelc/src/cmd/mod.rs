@@ -67,6 +67,7 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::Refresh(args) => refresh::run(args),
         Command::ForceUnlock(args) => unlock::run(args),
         Command::Port(args) => port::run(args),
+        Command::Init(args) => crate::init::run(args),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::common::{
     blocks, delete_retrying, get, get_i64, get_str, get_strs, id_of, object_name, optional_number,
     optional_string, protocol, string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{AwsErr, SdkResultExt};
+use crate::error::{created_id, AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
 use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
@@ -250,11 +250,7 @@ pub mod nacl {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out
-                .network_acl()
-                .and_then(|a| a.network_acl_id())
-                .unwrap_or_default()
-                .to_string();
+            let id = created_id(out.network_acl().and_then(|a| a.network_acl_id()), &w)?;
             sync_rules(ec2, &w, &id, &Value::Null, planned).await?;
             move_subnets(ec2, &w, &get_strs(planned, "subnet_ids"), &id).await?;
             Ok(id)

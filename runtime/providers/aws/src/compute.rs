@@ -16,7 +16,7 @@ use crate::common::{
     optional_number, optional_string, same, string_list, string_set, tag_spec, tags_obs,
     update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{waited, AwsErr, SdkResultExt, WaitFailed, WaiterResultExt, WAIT};
+use crate::error::{created_id, waited, AwsErr, SdkResultExt, WaitFailed, WaiterResultExt, WAIT};
 use crate::resource::{read_merged, AwsResource, Described, Kind, Recovered};
 use crate::AwsProvider;
 
@@ -161,12 +161,7 @@ pub mod instance {
                     );
             }
             let out = call.send().await.or_fail(&w)?;
-            let id = out
-                .instances()
-                .first()
-                .and_then(|i| i.instance_id())
-                .unwrap_or_default()
-                .to_string();
+            let id = created_id(out.instances().first().and_then(|i| i.instance_id()), &w)?;
             let running = match wait_for(p, &w, &id, RUNNING).await {
                 Ok(obs) => obs,
                 Err(failed) => return Err(p.not_ready(TY, &id, planned, failed).await),

@@ -249,6 +249,17 @@ where
     }
 }
 
+/// The id of the object a create call made, from its answer: an answer without one is an API
+/// error (an empty id must never reach the state).
+pub fn created_id(id: Option<&str>, what: &str) -> Result<String, ProviderError> {
+    match id {
+        Some(id) if !id.is_empty() => Ok(id.to_string()),
+        _ => Err(ProviderError::Api(format!(
+            "{what}: the API answered without the new object's id"
+        ))),
+    }
+}
+
 /// The result of a waiter, as a user's error naming what was awaited.
 pub fn waited<T, O, E>(
     result: Result<T, WaiterError<O, E>>,

@@ -11,7 +11,7 @@ use crate::common::{
     delete_retrying, deleted, get, get_str, id_of, object_name, one_of, optional_string, same,
     tag_spec, tags_obs, update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
-use crate::error::{AwsErr, SdkResultExt, WaiterResultExt, WAIT};
+use crate::error::{created_id, AwsErr, SdkResultExt, WaiterResultExt, WAIT};
 use crate::network::{arn, filter, region};
 use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
@@ -92,7 +92,7 @@ pub mod eip {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out.allocation_id().unwrap_or_default().to_string();
+            let id = created_id(out.allocation_id(), &w)?;
             associate(ec2, &w, &id, planned).await?;
             Ok(id)
         }
@@ -229,11 +229,7 @@ pub mod nat {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out
-                .nat_gateway()
-                .and_then(|n| n.nat_gateway_id())
-                .unwrap_or_default()
-                .to_string();
+            let id = created_id(out.nat_gateway().and_then(|n| n.nat_gateway_id()), &w)?;
             let waited = ec2
                 .wait_until_nat_gateway_available()
                 .nat_gateway_ids(&id)

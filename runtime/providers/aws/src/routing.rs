@@ -12,7 +12,7 @@ use crate::common::{
     blocks, delete_retrying, deleted, get_str, id_of, object_name, optional_string, same,
     string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
 };
-use crate::error::{AwsErr, SdkResultExt};
+use crate::error::{created_id, AwsErr, SdkResultExt};
 use crate::network::{filter, list_by_set_filter};
 use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
@@ -128,11 +128,7 @@ pub mod route_table {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out
-                .route_table()
-                .and_then(|t| t.route_table_id())
-                .unwrap_or_default()
-                .to_string();
+            let id = created_id(out.route_table().and_then(|t| t.route_table_id()), &w)?;
             for route in routes(planned).values() {
                 put_route(ec2, &w, &id, route, false).await?;
             }

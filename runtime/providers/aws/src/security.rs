@@ -16,7 +16,7 @@ use crate::common::{
     optional_string, protocol, string_list, string_set, tag_spec, tags_obs, update_tags, Obs,
     Origin, ADDRESS_TAG,
 };
-use crate::error::{AwsErr, SdkResultExt};
+use crate::error::{created_id, AwsErr, SdkResultExt};
 use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
 
@@ -310,7 +310,7 @@ pub mod sg {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out.group_id().unwrap_or_default().to_string();
+            let id = created_id(out.group_id(), &w)?;
             // A VPC group starts with an allow-all egress rule: only declared rules stay.
             let default_egress = Value::set(vec![Value::Object(ValueMap::from([
                 ("protocol".to_string(), Value::string("-1")),

@@ -13,7 +13,9 @@ use crate::common::{
     get, get_bool, get_i64, get_str, id_of, object_name, optional_bool, optional_number,
     optional_string, same, tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, waited, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
+use crate::error::{
+    created_id, retry_on, waited, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT,
+};
 use crate::network::region;
 use crate::resource::{AwsResource, Kind, Recovered};
 use crate::AwsProvider;
@@ -58,7 +60,7 @@ pub mod volume {
                 .send()
                 .await
                 .or_fail(&w)?;
-            let id = out.volume_id().unwrap_or_default().to_string();
+            let id = created_id(out.volume_id(), &w)?;
             let waited = ec2
                 .wait_until_volume_available()
                 .volume_ids(&id)

@@ -58,11 +58,10 @@ impl AwsResource for InternetGateway {
             .send()
             .await
             .or_fail(&w)?;
-        let id = out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = created_id(
+            out.internet_gateway().and_then(|g| g.internet_gateway_id()),
+            &w,
+        )?;
         if let Some(vpc) = get_str(planned, "vpc_id") {
             attach(ec2, &w, &id, vpc).await?;
         }

@@ -12,7 +12,7 @@ use crate::common::{
     delete_retrying, get_bool, get_str, id_of, object_name, optional_bool, optional_string,
     tag_spec, tags_obs, update_tags, Obs, Origin, STATUS,
 };
-use crate::error::{retry_on, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
+use crate::error::{created_id, retry_on, AwsErr, SdkResultExt, WaiterResultExt, DEPENDENCY, WAIT};
 use crate::resource::{AwsResource, Kind};
 use crate::AwsProvider;
 

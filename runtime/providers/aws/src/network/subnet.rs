@@ -35,11 +35,7 @@ impl AwsResource for Subnet {
             .send()
             .await
             .or_fail(&w)?;
-        let id = out
-            .subnet()
-            .and_then(|v| v.subnet_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = created_id(out.subnet().and_then(|v| v.subnet_id()), &w)?;
         let waited = ec2
             .wait_until_subnet_available()
             .subnet_ids(&id)

@@ -36,11 +36,7 @@ impl AwsResource for Vpc {
             .send()
             .await
             .or_fail(&w)?;
-        let id = out
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = created_id(out.vpc().and_then(|v| v.vpc_id()), &w)?;
         let waited = ec2.wait_until_vpc_available().vpc_ids(&id).wait(WAIT).await;
         self.settled(p, &id, planned, waited.failed(&w, "available"))
             .await?;

@@ -1,0 +1,102 @@
+//! `skelc init [DIR]`: install the root module's remote modules (registry, git, archives),
+//! recursively, into `.skel/modules/<key>/` and write the manifest
+//! `.skel/modules/modules.json` that `check`, `plan`, `run` and the language server read them
+//! through. Idempotent: a module whose source and constraint are unchanged and whose directory
+//! is there is kept, and the manifest is rewritten only when it changes; `-upgrade` resolves
+//! every version again. The walk is `skel_hir::source::install`; the network and git are
+//! [`fetch::RealFetcher`].
+
+mod cli_config;
+mod fetch;
+mod http;
+
+use std::path::PathBuf;
+
+use skel_db::{Db, SkelDatabase};
+use skel_hir::source::{manifest_path, Manifest, MODULES_DIR};
+
+use crate::cli::InitArgs;
+use crate::exit::{ExitStatus, Reported};
+use crate::render::{self, Resolved};
+use crate::workdir::{self, DirUse};
+
+pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
+    let root = workdir::root_dir(&args.dir.get()?, "init", DirUse::Changes)?;
+    let db = SkelDatabase::default();
+    let directory = db.directory(&root);
+    if directory.skel_files(&db).is_empty() {
+        return Err(workdir::hinted(
+            format!(
+                "no .skel files (nor .tf files) in {}",
+                workdir::shown(&root).display()
+            ),
+            "run `skelc init` in the root module's directory",
+        ));
+    }
+    let config = cli_config::CliConfig::load()?;
+    let manifest_file = manifest_path(&root);
+    let previous_text = std::fs::read_to_string(&manifest_file).ok();
+    let previous = previous_text
+        .as_deref()
+        .and_then(Manifest::parse)
+        .unwrap_or_default();
+    let mut fetcher = fetch::RealFetcher::new(config);
+    let outcome = skel_hir::source::install(&db, &root, &previous, &mut fetcher, args.upgrade);
+    if !outcome.diagnostics.is_empty() {
+        let cwd = workdir::started_in();
+        let hidden = render::Hidden::new(&db, &[]);
+        let resolved: Vec<Resolved> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
+            .collect();
+        render::print(&resolved, args.format, true)?;
+        return Err(Reported::errors());
+    }
+    let text = outcome.manifest.to_json();
+    let modules_dir = root.join(MODULES_DIR);
+    if outcome.manifest.modules.is_empty() && previous_text.is_none() {
+        println!("No remote modules to install.");
+        return Ok(ExitStatus::Success);
+    }
+    if previous_text.as_deref() != Some(text.as_str()) {
+        std::fs::create_dir_all(&modules_dir)?;
+        let staging = manifest_file.with_extension("json.tmp");
+        std::fs::write(&staging, &text)?;
+        std::fs::rename(&staging, &manifest_file)?;
+    }
+    let used: Vec<PathBuf> = outcome
+        .manifest
+        .modules
+        .iter()
+        .map(|e| root.join(&e.package))
+        .collect();
+    for unused in fetch::unused_packages(&modules_dir, &used) {
+        std::fs::remove_dir_all(&unused)?;
+    }
+    for entry in &outcome.manifest.modules {
+        let how = if outcome.downloaded.contains(&entry.key) {
+            "installed"
+        } else {
+            "kept"
+        };
+        let mut what = entry.source.clone();
+        if let Some(v) = &entry.version {
+            what.push_str(&format!(" {v}"));
+        }
+        if let Some(c) = &entry.commit {
+            what.push_str(&format!(" ({})", &c[..c.len().min(12)]));
+        }
+        println!(
+            "- module.{}: {how} {what} in {}",
+            entry.key.replace('.', ".module."),
+            entry.dir
+        );
+    }
+    println!(
+        "Modules: {} installed, {} kept.",
+        outcome.downloaded.len(),
+        outcome.kept.len()
+    );
+    Ok(ExitStatus::Success)
+}
