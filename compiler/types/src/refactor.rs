@@ -32,7 +32,7 @@ fn declared(db: &dyn Db, dir: Directory, endpoint: &Endpoint) -> Declared {
             return Declared::Yes;
         }
         let child = skel_hir::module_call_source(db, def.item)
-            .and_then(|s| skel_hir::resolve_module_source(db, dir, &s.text));
+            .and_then(|s| skel_hir::resolve_module_source(db, dir, &s.name, &s.text));
         match child {
             Some(child) => dir = child,
             None => return Declared::Unknown,
