@@ -334,7 +334,9 @@ impl InferCtx<'_> {
             self.has_count = true;
         }
         if let Some(f) = for_each {
-            self.check_known_at_plan(&f.expr, Code::InvalidForEach, "for_each");
+            for keys in instance_key_exprs(&f.expr) {
+                self.check_known_at_plan(keys, Code::InvalidForEach, "for_each");
+            }
             let found = self.infer(&f.expr);
             let value = match &found {
                 Type::Map(e) => Some((**e).clone()),
@@ -362,7 +364,7 @@ impl InferCtx<'_> {
         }
     }
 
-    /// `count`/`for_each` must be known when planning: report a reference to an attribute the
+    /// `count` and `for_each`'s keys must be known when planning: report a reference to an attribute the
     /// provider computes at apply (`random_integer.r.result`, `aws_instance.x.id`).
     fn check_known_at_plan(&mut self, expr: &Expr, code: Code, what: &str) {
         let mut found = None;
@@ -433,5 +435,43 @@ fn negative_literal(expr: &Expr) -> Option<f64> {
             expr,
         } => expr.number_value().map(|n| -n),
         _ => None,
+    }
+}
+
+/// The parts of a `for_each` expression that decide its instance keys: as in Terraform, a map's
+/// values may be known only after apply (`{ a = { id = aws_instance.x.id } }` is fine), its keys
+/// and a set's elements may not. Map literals give their computed keys, `for` expressions their
+/// collection's keys, key expression and condition, `merge`/`tomap`/conditionals their parts;
+/// anything else is decided as a whole.
+fn instance_key_exprs(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::Parens(inner) => instance_key_exprs(inner),
+        // A bare identifier key is a literal string.
+        ExprKind::Object(items) => items
+            .iter()
+            .filter(|item| !matches!(item.key.kind, ExprKind::Variable(_)))
+            .map(|item| &item.key)
+            .collect(),
+        ExprKind::ForObject {
+            collection,
+            key,
+            cond,
+            ..
+        } => {
+            let mut out = instance_key_exprs(collection);
+            out.push(key);
+            out.extend(cond.as_deref());
+            out
+        }
+        ExprKind::Call { name, args, .. } if matches!(name.name.as_str(), "merge" | "tomap") => {
+            args.iter().flat_map(instance_key_exprs).collect()
+        }
+        ExprKind::Conditional { cond, then, other } => {
+            let mut out = vec![&**cond];
+            out.extend(instance_key_exprs(then));
+            out.extend(instance_key_exprs(other));
+            out
+        }
+        _ => vec![expr],
     }
 }

@@ -283,8 +283,13 @@ impl InferCtx<'_> {
                     format!("provider `{provider}` has: {}", names.join(", "))
                 })
             });
-            // Still check the expressions for unresolved references and type errors.
-            for attr in block.body.attributes() {
+            // Still check the expressions for unresolved references and type errors (not
+            // `provider = aws.west`, which names a provider configuration, not a value).
+            for attr in block
+                .body
+                .attributes()
+                .filter(|a| a.name.name != "provider")
+            {
                 self.infer(&attr.expr);
             }
             return;
