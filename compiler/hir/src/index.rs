@@ -18,6 +18,14 @@ pub enum DefKind {
     Provider,
     /// `skel { }`, or the `terraform { }` alias.
     Settings,
+    /// `moved { from = … to = … }`: a refactoring that renames objects in state.
+    Moved,
+    /// `removed { from = … }`: objects leaving the configuration, destroyed or forgotten.
+    Removed,
+    /// `import { to = … id = … }`: an existing object adopted by the plan.
+    Import,
+    /// `ephemeral "TYPE" "NAME" { }` (Terraform 1.10): no provider offers one yet.
+    Ephemeral,
 }
 
 impl DefKind {
@@ -31,6 +39,10 @@ impl DefKind {
             "output" => DefKind::Output,
             "provider" => DefKind::Provider,
             "skel" | "terraform" => DefKind::Settings,
+            "moved" => DefKind::Moved,
+            "removed" => DefKind::Removed,
+            "import" => DefKind::Import,
+            "ephemeral" => DefKind::Ephemeral,
             _ => return None,
         })
     }
@@ -39,8 +51,12 @@ impl DefKind {
     pub fn labels(self) -> &'static [&'static str] {
         match self {
             DefKind::Variable => &["name"],
-            DefKind::Locals | DefKind::Settings => &[],
-            DefKind::Resource | DefKind::Data => &["type", "name"],
+            DefKind::Locals
+            | DefKind::Settings
+            | DefKind::Moved
+            | DefKind::Removed
+            | DefKind::Import => &[],
+            DefKind::Resource | DefKind::Data | DefKind::Ephemeral => &["type", "name"],
             DefKind::Module => &["name"],
             DefKind::Output => &["name"],
             DefKind::Provider => &["name"],
@@ -49,7 +65,18 @@ impl DefKind {
 }
 
 pub const TOP_LEVEL_BLOCKS: &[&str] = &[
-    "variable", "locals", "resource", "data", "module", "output", "provider", "skel",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "module",
+    "output",
+    "provider",
+    "skel",
+    "moved",
+    "removed",
+    "import",
+    "ephemeral",
 ];
 
 /// A named definition: where it is and the range of its name (item-relative).
@@ -76,6 +103,8 @@ pub struct ModuleIndex {
     /// Keyed by `(type, name)`.
     pub resources: IndexMap<(String, String), Definition>,
     pub data: IndexMap<(String, String), Definition>,
+    /// `ephemeral` blocks, keyed by `(type, name)`.
+    pub ephemeral: IndexMap<(String, String), Definition>,
     pub modules: IndexMap<String, Definition>,
     pub outputs: IndexMap<String, Definition>,
     /// Provider configurations keyed by `(name, alias)`; the alias is read from the body.
@@ -277,7 +306,12 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
                 match kind {
                     DefKind::Resource => "write `resource \"TYPE\" \"NAME\" { … }`",
                     DefKind::Data => "write `data \"TYPE\" \"NAME\" { … }`",
-                    DefKind::Locals | DefKind::Settings => "remove the labels",
+                    DefKind::Ephemeral => "write `ephemeral \"TYPE\" \"NAME\" { … }`",
+                    DefKind::Locals
+                    | DefKind::Settings
+                    | DefKind::Moved
+                    | DefKind::Removed
+                    | DefKind::Import => "remove the labels",
                     _ => "give the block exactly one name label",
                 },
             ),
@@ -354,6 +388,14 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
             )
         }
         DefKind::Settings => index.settings.push(item),
+        DefKind::Moved | DefKind::Removed | DefKind::Import => {}
+        DefKind::Ephemeral => insert(
+            &mut index.ephemeral,
+            (label(0), label(1)),
+            def,
+            "ephemeral resource",
+            &mut index.diagnostics,
+        ),
         DefKind::Locals => {
             for (attr_index, entry) in block.body.items.iter().enumerate() {
                 match entry {

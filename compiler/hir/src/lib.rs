@@ -7,6 +7,7 @@
 
 mod index;
 mod paths;
+pub mod refactor;
 pub mod resolve;
 pub mod source;
 

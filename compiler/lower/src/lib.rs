@@ -21,6 +21,7 @@
 
 mod encryption;
 mod module;
+mod refactor;
 mod refs;
 
 use std::collections::HashMap;

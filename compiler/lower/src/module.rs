@@ -32,6 +32,9 @@ pub(crate) fn lower_module(
         module_calls: Vec::new(),
         outputs: Vec::new(),
         providers: Vec::new(),
+        moved: Vec::new(),
+        removed: Vec::new(),
+        imports: Vec::new(),
     };
     for &(kind, item) in &index.items {
         let parse = skel_db::parse(db, item.file);
@@ -64,13 +67,18 @@ pub(crate) fn lower_module(
             DefKind::Output => module.outputs.push(cx.output(block)?),
             DefKind::Provider => module.providers.push(cx.provider(block)?),
             DefKind::Settings => {}
+            DefKind::Moved => module.moved.push(cx.moved(block)?),
+            DefKind::Removed => module.removed.push(cx.removed(block)?),
+            DefKind::Import => module.imports.push(cx.import(block)?),
+            // Every `ephemeral` block is a check error: nothing reaches here to lower.
+            DefKind::Ephemeral => {}
         }
     }
     Ok(module)
 }
 
 /// What lowering one top-level block needs: its file, its absolute start and the module index.
-struct BlockCx<'a> {
+pub(crate) struct BlockCx<'a> {
     db: &'a dyn Db,
     file: File,
     offset: TextSize,
@@ -83,11 +91,11 @@ impl BlockCx<'_> {
         crate::location(self.db, self.file, self.offset.saturating_add(relative))
     }
 
-    fn block_location(&self, block: &Block) -> SourceLocation {
+    pub(crate) fn block_location(&self, block: &Block) -> SourceLocation {
         self.at(block.ident.range.start())
     }
 
-    fn error(&self, relative: TextSize, message: impl Into<String>) -> LowerError {
+    pub(crate) fn error(&self, relative: TextSize, message: impl Into<String>) -> LowerError {
         LowerError::at(self.at(relative), message)
     }
 
@@ -100,7 +108,7 @@ impl BlockCx<'_> {
         })
     }
 
-    fn references(&self, f: impl FnOnce(&mut RefCollector)) -> Vec<Reference> {
+    pub(crate) fn references(&self, f: impl FnOnce(&mut RefCollector)) -> Vec<Reference> {
         let mut collector = RefCollector::new(self.index);
         f(&mut collector);
         collector.finish()
@@ -122,7 +130,11 @@ impl BlockCx<'_> {
         Ok((value != Value::Null).then_some(value))
     }
 
-    fn constant_bool(&self, body: &Body, name: &str) -> Result<Option<bool>, LowerError> {
+    pub(crate) fn constant_bool(
+        &self,
+        body: &Body,
+        name: &str,
+    ) -> Result<Option<bool>, LowerError> {
         Ok(self
             .constant(body, name, &Type::Bool)?
             .and_then(|v| v.as_bool()))
@@ -258,6 +270,14 @@ impl BlockCx<'_> {
             for expr in &lifecycle.replace_triggered_by {
                 r.expr(expr);
             }
+            for v in lifecycle
+                .preconditions
+                .iter()
+                .chain(&lifecycle.postconditions)
+            {
+                r.expr(&v.condition);
+                r.expr(&v.error_message);
+            }
             for provisioner in &provisioners {
                 r.body(&provisioner.body);
                 if let Some(c) = &provisioner.connection {
@@ -320,6 +340,30 @@ impl BlockCx<'_> {
                     _ => return Err(invalid()),
                 },
             };
+        }
+        for condition in body.blocks() {
+            let list = match condition.ident.name.as_str() {
+                "precondition" => &mut lifecycle.preconditions,
+                "postcondition" => &mut lifecycle.postconditions,
+                _ => continue,
+            };
+            let attr = |name: &str| {
+                condition
+                    .body
+                    .attribute(name)
+                    .map(|a| a.expr.clone())
+                    .ok_or_else(|| {
+                        self.error(
+                            condition.ident.range.start(),
+                            format!("a `{}` block needs `{name}`", condition.ident.name),
+                        )
+                    })
+            };
+            list.push(Validation {
+                condition: attr("condition")?,
+                error_message: attr("error_message")?,
+                location: self.block_location(condition),
+            });
         }
         if let Some(attr) = body.attribute("replace_triggered_by") {
             match &attr.expr.kind {

@@ -70,6 +70,14 @@ pub struct ResourceChange {
     /// Instances this one depends on (applied first; destroyed after).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<InstanceAddr>,
+    /// Its address in the prior state, when a `moved` block moved it: apply records it at
+    /// `addr` from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<InstanceAddr>,
+    /// The id an `import` block imports it by: not in the prior state, read from the
+    /// provider while planning, and written to state by apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -95,6 +103,16 @@ pub struct ChangeSet {
     /// A destroy plan (`skelc destroy`).
     #[serde(default)]
     pub destroy: bool,
+    /// Instances a `removed` block with `destroy = false` takes out of state, leaving the
+    /// objects as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgotten: Vec<InstanceAddr>,
+    /// `-target` addresses: the plan covers only them and what they depend on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// `-replace` addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<InstanceAddr>,
 }
 
 impl ChangeSet {
@@ -116,10 +134,29 @@ impl ChangeSet {
         counts
     }
 
-    pub fn has_changes(&self) -> bool {
+    /// Whether applying it edits state without any provider call: moves, forgets, imports.
+    pub fn edits_state(&self) -> bool {
+        !self.forgotten.is_empty()
+            || self
+                .changes
+                .iter()
+                .any(|c| c.moved_from.is_some() || c.imported_from.is_some())
+    }
+
+    /// How many instances `import` blocks import.
+    pub fn imports(&self) -> usize {
         self.changes
             .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            .filter(|c| c.imported_from.is_some())
+            .count()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.edits_state()
+            || self
+                .changes
+                .iter()
+                .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self
                 .outputs
                 .iter()

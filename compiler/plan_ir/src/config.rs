@@ -70,6 +70,70 @@ pub struct ModuleConfig {
     pub module_calls: Vec<ModuleCall>,
     pub outputs: Vec<OutputConfig>,
     pub providers: Vec<ProviderConfig>,
+    /// `moved` blocks, in source order.
+    pub moved: Vec<MovedConfig>,
+    /// `removed` blocks, in source order.
+    pub removed: Vec<RemovedConfig>,
+    /// `import` blocks, in source order (the root module's only are planned).
+    pub imports: Vec<ImportConfig>,
+}
+
+/// `import { to = … id = … for_each = … }`.
+#[derive(Clone, Debug)]
+pub struct ImportConfig {
+    /// The module calls of `to`, each with its key expression, if written.
+    pub to_modules: Vec<(String, Option<Expr>)>,
+    pub type_name: String,
+    pub name: String,
+    /// The instance key expression of `to`, if written (literal, or computed from `each`).
+    pub key: Option<Expr>,
+    pub id: Expr,
+    pub for_each: Option<Expr>,
+    /// Every static reference of `id`, `for_each` and the keys.
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
+}
+
+/// An address written in a `moved` or `removed` block, relative to its module: a resource, one
+/// of its instances (`key`), or a module call (`resource` is `None`; the last module step).
+/// An absent key is `InstanceKey::None`: the whole resource or call, or its unkeyed instance
+/// when the other side of a move has a key.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct AddrPattern {
+    pub modules: Vec<(String, crate::InstanceKey)>,
+    /// Type, name and key of a managed resource.
+    pub resource: Option<(String, String, crate::InstanceKey)>,
+}
+
+impl std::fmt::Display for AddrPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = self
+            .modules
+            .iter()
+            .map(|(name, k)| format!("module.{name}{k}"))
+            .collect();
+        if let Some((t, n, k)) = &self.resource {
+            parts.push(format!("{t}.{n}{k}"));
+        }
+        f.write_str(&parts.join("."))
+    }
+}
+
+/// `moved { from = … to = … }`.
+#[derive(Clone, Debug)]
+pub struct MovedConfig {
+    pub from: AddrPattern,
+    pub to: AddrPattern,
+    pub location: SourceLocation,
+}
+
+/// `removed { from = … lifecycle { destroy = … } }`.
+#[derive(Clone, Debug)]
+pub struct RemovedConfig {
+    pub from: AddrPattern,
+    /// `false`: forget the objects (they stay, unmanaged); `true` (the default): destroy them.
+    pub destroy: bool,
+    pub location: SourceLocation,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +214,10 @@ pub struct Lifecycle {
     pub ignore_changes: IgnoreChanges,
     /// References whose change replaces this resource.
     pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` blocks: checked before the instance is planned.
+    pub preconditions: Vec<Validation>,
+    /// `postcondition` blocks: checked on the planned (or read) object, `self`.
+    pub postconditions: Vec<Validation>,
 }
 
 #[derive(Clone, Debug)]

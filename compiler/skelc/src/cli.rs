@@ -179,6 +179,19 @@ pub struct PlanArgs {
     /// Plan to destroy everything.
     #[arg(long)]
     pub destroy: bool,
+    #[command(flatten)]
+    pub targeting: TargetArgs,
+}
+
+/// `-target` and `-replace`, as Terraform spells them.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// Plan only this resource, instance or module call and what it depends on (repeatable).
+    #[arg(long = "target", id = "target_address", value_name = "ADDRESS")]
+    pub target: Vec<String>,
+    /// Replace this resource instance even though nothing forces it (repeatable).
+    #[arg(long = "replace", id = "replace_address", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
 }
 
 /// Options of the commands that apply changes.
@@ -197,6 +210,8 @@ pub struct ApplyArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+    #[command(flatten)]
+    pub targeting: TargetArgs,
 }
 
 #[derive(clap::Args, Debug)]

@@ -954,11 +954,13 @@ fn check_change_shape(c: &serde_json::Value) {
         "requires_replace",
         "deposed",
         "depends_on",
+        "previous_address",
+        "importing",
     ] {
         assert!(c.get(key).is_some(), "resource change without `{key}`: {c}");
     }
     let obj = c.as_object().unwrap();
-    assert_eq!(obj.len(), 17, "unexpected keys: {c}");
+    assert_eq!(obj.len(), 19, "unexpected keys: {c}");
     assert!(c["after_unknown"].as_array().is_some());
     assert!(c["sensitive"].as_array().is_some());
     assert!(c["depends_on"].as_array().is_some());

@@ -78,6 +78,10 @@ fn checked(db: &dyn Db, file: File, index: u32, record: bool) -> Option<InferCtx
         DefKind::Output => ctx.check_output(block, file, index),
         DefKind::Provider => ctx.check_provider(block),
         DefKind::Settings => ctx.check_settings(block),
+        DefKind::Moved => ctx.check_moved(block),
+        DefKind::Removed => ctx.check_removed(block),
+        DefKind::Import => ctx.check_import(block),
+        DefKind::Ephemeral => ctx.check_ephemeral(block),
     }
     Some(ctx)
 }
@@ -89,7 +93,10 @@ pub fn expr_type_in_item(db: &dyn Db, item: ItemRef, expr: &skel_syntax::Expr) -
     let mut ctx = InferCtx::new(db, item);
     if let Some(ast) = skel_db::item_ast(db, item.file, item.index) {
         if let Item::Block(block) = &*ast {
-            if matches!(block.ident.name.as_str(), "resource" | "data" | "module") {
+            if matches!(
+                block.ident.name.as_str(),
+                "resource" | "data" | "module" | "import"
+            ) {
                 ctx.check_repetition(&block.body);
             }
         }

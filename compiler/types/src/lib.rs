@@ -15,6 +15,7 @@ mod meta;
 mod module_sources;
 mod project;
 mod queries;
+mod refactor;
 mod sensitivity;
 mod validate;
 

@@ -88,7 +88,7 @@ impl InferCtx<'_> {
         }
         for block in body.blocks() {
             match block.ident.name.as_str() {
-                "lifecycle" => self.check_lifecycle(block, resource_schema),
+                "lifecycle" => self.check_lifecycle(block, resource_schema, self_type),
                 "provisioner" if meta == Meta::Resource => self.check_provisioner(block, self_type),
                 "connection" if meta == Meta::Resource => {
                     self.self_type = Some(self_type.clone());
@@ -227,7 +227,7 @@ impl InferCtx<'_> {
         })
     }
 
-    fn check_lifecycle(&mut self, block: &Block, resource_schema: &BlockSchema) {
+    fn check_lifecycle(&mut self, block: &Block, resource_schema: &BlockSchema, self_type: &Type) {
         let schema = lifecycle_schema();
         for attr in block.body.attributes() {
             match attr.name.name.as_str() {
@@ -311,7 +311,12 @@ impl InferCtx<'_> {
                 );
                 continue;
             }
+            // A postcondition reads the object as planned (or read): `self`.
+            if inner.ident.name == "postcondition" {
+                self.self_type = Some(self_type.clone());
+            }
             self.check_condition_block(inner);
+            self.self_type = None;
         }
     }
 

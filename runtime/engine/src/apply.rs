@@ -165,6 +165,9 @@ pub async fn apply(
         ..
     } = planned;
     let destroy = changes.destroy;
+    // Moves and forgets are one state edit, written before any provider call: the journal's
+    // records then name the objects by the addresses the state has.
+    let edited = changes.edits_state();
     let changes = Arc::new(changes.changes);
     let (steps, after) = build_steps(&changes);
     let mut indegree: HashMap<StepId, usize> = steps.iter().map(|s| (*s, 0)).collect();
@@ -179,6 +182,26 @@ pub async fn apply(
         state: prior,
         last_checkpoint: Instant::now(),
     }));
+    if edited {
+        use skel_provider::fault::{point, When};
+        let state = shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .state
+            .clone();
+        point("engine", "state-edit", When::Before);
+        let written = sink.checkpoint(&state);
+        point("engine", "state-edit", When::After);
+        if let Err(e) = written {
+            return ApplyReport {
+                state,
+                errors: Errors(vec![EngineError::new(format!("saving state: {e}"))]),
+                applied: 0,
+                skipped: steps.len(),
+                cancelled: false,
+            };
+        }
+    }
     let registry = Arc::new(registry.clone());
     let global = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let seq = Arc::new(AtomicU64::new(0));

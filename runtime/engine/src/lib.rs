@@ -5,13 +5,17 @@
 
 mod apply;
 mod body;
+mod conditions;
 mod error;
 mod expand;
+mod import;
 mod marks;
 mod order;
 mod plan;
 mod providers;
+mod refactor;
 mod step;
+mod target;
 mod traits;
 mod world;
 

@@ -25,6 +25,11 @@ pub struct PlanOptions {
     pub refresh: bool,
     /// Root variable values given by the user (`-var`, files, environment).
     pub variables: BTreeMap<String, Value>,
+    /// `-target`: plan only these addresses (resources, instances, module calls) and what
+    /// they depend on (for a destroy, what depends on them).
+    pub targets: Vec<String>,
+    /// `-replace`: instances to replace even though nothing forces it.
+    pub replace: Vec<InstanceAddr>,
 }
 
 /// Drift found while refreshing: an attribute the configuration manages changed outside skel.
@@ -84,6 +89,10 @@ pub async fn plan(
 ) -> Result<Planned, Errors> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let world = World::new(config.clone(), &options.variables, cwd).map_err(Errors)?;
+    // `moved` and `removed` blocks edit the prior state first: the plan compares against it.
+    let mut refactored_state = state.clone();
+    let refactored = crate::refactor::apply(&config, &mut refactored_state);
+    let state = &refactored_state;
     let mut planner = Planner {
         world,
         registry,
@@ -93,6 +102,8 @@ pub async fn plan(
         changes: Vec::new(),
         errors: Vec::new(),
         seen: BTreeSet::new(),
+        imported: BTreeMap::new(),
+        replace: options.replace.iter().cloned().collect(),
     };
     for (addr, instance) in &state.resources {
         match typed_state(addr, &instance.attributes) {
@@ -109,19 +120,39 @@ pub async fn plan(
         Vec::new()
     };
     if !options.destroy {
+        planner.imported = planner.plan_imports().await;
         planner.plan_module(ModuleInstance::root()).await;
     }
     planner.plan_orphans(options.destroy);
+    planner.check_replace();
+    if !options.targets.is_empty() {
+        planner.narrow(&options.targets, options.destroy);
+    }
     if !planner.errors.is_empty() {
         return Err(Errors(planner.errors));
     }
     let outputs = planner.outputs(options.destroy);
+    for change in &mut planner.changes {
+        if !change.deposed {
+            change.moved_from = refactored.moved_from.get(&change.addr).cloned();
+            change.imported_from = planner.imported.get(&change.addr).cloned();
+            if change.imported_from.is_some() {
+                // Recorded by the configuration that serves it, as apply records any other.
+                if let Some(record) = planner.prior.resources.get_mut(&change.addr) {
+                    record.provider = change.provider.clone();
+                }
+            }
+        }
+    }
     let changes = ChangeSet {
+        targets: options.targets.clone(),
+        replace: options.replace.clone(),
         state_serial: state.serial,
         state_lineage: state.lineage.clone(),
         changes: planner.changes,
         outputs,
         destroy: options.destroy,
+        forgotten: refactored.forgotten,
     };
     Ok(Planned {
         changes,
@@ -132,17 +163,21 @@ pub async fn plan(
     })
 }
 
-struct Planner<'a> {
-    world: World,
-    registry: &'a ProviderRegistry,
-    providers: ProviderCache,
+pub(crate) struct Planner<'a> {
+    pub(crate) world: World,
+    pub(crate) registry: &'a ProviderRegistry,
+    pub(crate) providers: ProviderCache,
     /// The state after refresh.
-    prior: State,
-    prior_values: HashMap<InstanceAddr, Value>,
-    changes: Vec<ResourceChange>,
-    errors: Vec<EngineError>,
+    pub(crate) prior: State,
+    pub(crate) prior_values: HashMap<InstanceAddr, Value>,
+    pub(crate) changes: Vec<ResourceChange>,
+    pub(crate) errors: Vec<EngineError>,
     /// Instances the configuration declares.
     seen: BTreeSet<InstanceAddr>,
+    /// Instances `import` blocks bring into state in this plan, with their ids.
+    pub(crate) imported: BTreeMap<InstanceAddr, String>,
+    /// Instances `-replace` asks to replace.
+    pub(crate) replace: BTreeSet<InstanceAddr>,
 }
 
 impl Planner<'_> {
@@ -380,6 +415,10 @@ impl Planner<'_> {
                     continue;
                 }
             };
+            if let Err(e) = self.conditions(mi, rc, repeat_of(key, each), None, &instance) {
+                self.errors.push(e);
+                continue;
+            }
             if let Err(e) = crate::marks::persistable(&marked) {
                 self.errors
                     .push(e.at(instance.to_string(), Some(&rc.location)));
@@ -393,7 +432,13 @@ impl Planner<'_> {
             } = crate::marks::Split::new(marked);
             let config_paths = &config_paths;
             let scrub = |message: &str| crate::marks::scrub_with(message, marked.as_ref());
-            for message in configured.provider.validate(&rc.type_name, &config) {
+            // A provider validates its managed resource types (a data source of the same
+            // name, `data "local_file"`, has other arguments).
+            let messages = match rc.mode {
+                ResourceMode::Managed => configured.provider.validate(&rc.type_name, &config),
+                ResourceMode::Data => Vec::new(),
+            };
+            for message in messages {
                 self.errors.push(
                     EngineError::new(scrub(&message))
                         .with_code("invalid-argument")
@@ -420,6 +465,7 @@ impl Planner<'_> {
                         }
                     }
                 } else {
+                    // Its value is known at apply; its postconditions are not decided here.
                     let mut sensitive_paths = crate::marks::schema_paths(schema);
                     sensitive_paths.extend(config_paths.iter().map(|(p, _)| p.clone()));
                     self.changes.push(ResourceChange {
@@ -436,14 +482,28 @@ impl Planner<'_> {
                         prior_sensitive_paths: Vec::new(),
                         deposed: false,
                         dependencies,
+                        moved_from: None,
+                        imported_from: None,
                     });
                     Value::Unknown(schema.computed_object_type())
                 };
+                if value.is_known() {
+                    let self_value = Some(value.clone());
+                    if let Err(e) =
+                        self.conditions(mi, rc, repeat_of(key, each), self_value, &instance)
+                    {
+                        self.errors.push(e);
+                        continue;
+                    }
+                }
                 self.world.set_instance_value(&instance, value);
                 continue;
             }
             // Each instance is planned once: take its prior value rather than copy it.
-            let prior_value = self.prior_values.remove(&instance);
+            let mut prior_value = self.prior_values.remove(&instance);
+            if let (Some(prior), true) = (&mut prior_value, self.imported.contains_key(&instance)) {
+                self.same_as_configured(&instance, prior, &config, &*configured.provider);
+            }
             let tainted = self
                 .prior
                 .resources
@@ -473,9 +533,12 @@ impl Planner<'_> {
                 }
             };
             let mut reason = None;
-            let mut replace = !response.requires_replace.is_empty() || tainted;
+            let forced = prior_value.is_some() && self.replace.contains(&instance);
+            let mut replace = !response.requires_replace.is_empty() || tainted || forced;
             if tainted {
                 reason = Some("tainted: its creation did not complete (a provisioner failed or it did not become ready)".to_string());
+            } else if forced {
+                reason = Some("replace requested with -replace".to_string());
             }
             if prior_value.is_some() && !replace && !rc.lifecycle.replace_triggered_by.is_empty() {
                 if let Some(trigger) = self.triggered(mi, rc, repeat_of(key, each)) {
@@ -525,6 +588,11 @@ impl Planner<'_> {
             }
             let (planned_marked, sensitive_paths) =
                 crate::marks::remark(response.planned.clone(), config_paths, &schema.block);
+            let self_value = Some(planned_marked.clone());
+            if let Err(e) = self.conditions(mi, rc, repeat_of(key, each), self_value, &instance) {
+                self.errors.push(e);
+                continue;
+            }
             self.world.set_instance_value(&instance, planned_marked);
             // A no-op's prior attributes equal its planned value: not kept twice.
             let prior_state = self.prior.resources.get(&instance);
@@ -548,6 +616,8 @@ impl Planner<'_> {
                 prior_sensitive_paths,
                 deposed: false,
                 dependencies,
+                moved_from: None,
+                imported_from: None,
             });
         }
     }
@@ -605,6 +675,8 @@ impl Planner<'_> {
                     prior_sensitive_paths: instance.sensitive_paths.clone(),
                     deposed: true,
                     dependencies: dependencies.clone(),
+                    moved_from: None,
+                    imported_from: None,
                 });
             }
             if !destroy && self.seen.contains(addr) {
@@ -622,6 +694,8 @@ impl Planner<'_> {
                 prior_sensitive_paths: instance.sensitive_paths.clone(),
                 deposed: false,
                 dependencies,
+                moved_from: None,
+                imported_from: None,
             });
         }
         self.changes.sort_by(|a, b| a.addr.cmp(&b.addr));

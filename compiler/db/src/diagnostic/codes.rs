@@ -48,6 +48,14 @@ codes! {
     OverrideWithoutBase = "override-without-base", Error, "A block in an override file overrides nothing: no other file of the module has a block of that type and labels.";
     UnsupportedJsonConfig = "unsupported-json-config", Error, "A `.tf.json` (JSON syntax) configuration file, which skel does not read.";
     InvalidBlockLabels = "invalid-block-labels", Error, "A block has the wrong number of labels.";
+    InvalidAddress = "invalid-address", Error, "A `moved`, `removed` or `import` block names something that is not the address of a resource, a resource instance or a module call.";
+    MovedKindMismatch = "moved-kind-mismatch", Error, "A `moved` block moves an object to an address of another kind (a resource to a module call, or to another resource type).";
+    MovedCycle = "moved-cycle", Error, "`moved` blocks move an object back to an address it was moved from.";
+    MovedTargetMissing = "moved-target-missing", Error, "A `moved` block's `to` names a resource or module call the configuration does not declare.";
+    MovedSourceExists = "moved-source-exists", Error, "A `moved` block's `from` is still declared in the configuration.";
+    ImportTargetMissing = "import-target-missing", Error, "An `import` block's `to` names a resource the configuration does not declare.";
+    UnsupportedEphemeralResource = "unsupported-ephemeral-resource", Error, "An `ephemeral` resource block: no provider offers ephemeral resource types yet.";
+    RemovedStillConfigured = "removed-still-configured", Error, "A `removed` block names a resource or module call the configuration still declares.";
     DuplicateDefinition = "duplicate-definition", Error, "Two definitions share one name in a module (or two attributes in one body).";
     UnresolvedReference = "unresolved-reference", Error, "A reference names something that is not defined.";
     UnknownResourceType = "unknown-resource-type", Error, "A resource type no provider schema defines.";

@@ -26,6 +26,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitStatus> {
                 destroy: args.graph_type == GraphType::PlanDestroy,
                 refresh: false,
                 variables: project.variables.clone(),
+                ..Default::default()
             };
             let (_locked, planned) = glue::runtime()?.block_on(async {
                 super::lock_and_plan(&project, &registry, "graph", options, false).await

@@ -91,6 +91,7 @@ async fn configured_value(
         destroy: false,
         refresh: false,
         variables: project.variables.clone(),
+        ..Default::default()
     };
     let planned = skel_runtime::plan(
         project.config.clone(),

@@ -143,3 +143,56 @@ pub(crate) async fn lock_and_plan(
         }
     }
 }
+
+/// `-target` and `-replace` read into plan options: each must be an address (a target a
+/// resource, an instance or a module call; a replacement an instance), written as `skelc state
+/// list` prints them.
+pub(crate) fn targeting(
+    args: &crate::cli::TargetArgs,
+    options: &mut skel_runtime::PlanOptions,
+) -> anyhow::Result<()> {
+    for target in &args.target {
+        let (expr, errors) = skel_syntax::parse_expr(target);
+        let endpoint = errors
+            .is_empty()
+            .then(|| skel_hir::refactor::parse_endpoint(&expr).ok())
+            .flatten()
+            .filter(|e| e.resource.as_ref().is_none_or(|r| !r.data));
+        match endpoint {
+            Some(e) => options.targets.push(e.to_string()),
+            None => {
+                return Err(crate::workdir::hinted(
+                    format!("-target: `{target}` is not a resource, instance or module address"),
+                    "write it as `skelc state list` prints addresses: `aws_vpc.main`, \
+                     `aws_subnet.a[\"x\"]`, `module.net`",
+                ))
+            }
+        }
+    }
+    for replace in &args.replace {
+        match replace.parse::<skel_plan_ir::InstanceAddr>() {
+            Ok(addr) if addr.resource.mode == skel_plan_ir::ResourceMode::Managed => {
+                options.replace.push(addr)
+            }
+            _ => {
+                return Err(crate::workdir::hinted(
+                    format!("-replace: `{replace}` is not a resource instance address"),
+                    "write it as `skelc state list` prints it: `aws_instance.web[0]`",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The warning of a targeted plan, as Terraform gives it.
+pub(crate) fn warn_targeted(changes: &skel_plan_ir::ChangeSet) {
+    if !changes.targets.is_empty() {
+        eprintln!(
+            "warning: resource targeting is in effect ({}): this plan covers only these \
+             objects and what they depend on, and may be partial; the next plan without \
+             -target shows what else differs",
+            changes.targets.join(", ")
+        );
+    }
+}

@@ -44,13 +44,16 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let options = PlanOptions {
+        let mut options = PlanOptions {
             destroy: args.destroy,
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
+            ..Default::default()
         };
+        super::targeting(&args.targeting, &mut options)?;
         let (_locked, planned) =
             super::lock_and_plan(&project, &registry, "plan", options, true).await?;
+        super::warn_targeted(&planned.changes);
         if args.json {
             println!(
                 "{}",

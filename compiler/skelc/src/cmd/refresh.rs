@@ -17,6 +17,7 @@ pub fn run(args: RefreshArgs) -> anyhow::Result<ExitStatus> {
             destroy: false,
             refresh: true,
             variables: project.variables.clone(),
+            ..Default::default()
         };
         let (locked, planned) =
             super::lock_and_plan(&project, &registry, "refresh", options, false).await?;

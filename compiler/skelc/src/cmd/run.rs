@@ -37,11 +37,13 @@ pub fn plan_and_apply(
     let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
-        let options = PlanOptions {
+        let mut options = PlanOptions {
             destroy,
             refresh: !args.no_refresh,
             variables: project.variables.clone(),
+            ..Default::default()
         };
+        super::targeting(&args.targeting, &mut options)?;
         let operation = if destroy { "destroy" } else { "run" };
         let (locked, planned) =
             super::lock_and_plan(&project, &registry, operation, options, true).await?;
@@ -56,6 +58,7 @@ async fn show_and_apply(
     args: &ApplyArgs,
 ) -> anyhow::Result<ExitStatus> {
     super::plan::print_drift(&planned);
+    super::warn_targeted(&planned.changes);
     if planned.changes.destroy && !planned.changes.has_changes() {
         println!("{}", super::plan::NOTHING_TO_DESTROY);
     } else {
@@ -97,6 +100,10 @@ async fn finish(
     quiet: bool,
 ) -> anyhow::Result<ExitStatus> {
     let (add, change, destroy) = planned.changes.summary();
+    let imported = match planned.changes.imports() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     let planned_destroy = planned.changes.destroy;
     let sink = Arc::new(JournalSink::begin(&locked)?);
     let cancel = Arc::new(Cancel::default());
@@ -135,7 +142,7 @@ async fn finish(
         println!("\nDestroy complete! Resources: {destroy} destroyed.");
     } else if !quiet {
         println!(
-            "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+            "\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed."
         );
     }
     let outputs = &report.state.outputs;
@@ -169,6 +176,13 @@ fn confirm() -> anyhow::Result<bool> {
 
 /// `skelc run PLANFILE`: apply exactly a saved plan, refusing if the state or the plan moved.
 fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let targeting = &args.apply.targeting;
+    if !targeting.target.is_empty() || !targeting.replace.is_empty() {
+        return Err(workdir::hinted(
+            "-target and -replace are not given with a plan file: the plan keeps those it was made with",
+            "give them to `skelc plan --out FILE`",
+        ));
+    }
     let root = super::plan::plan_root(path)?;
     let registry = glue::registry();
     // The configuration says how the plan is encrypted; the variables given now supply the key
@@ -204,7 +218,14 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus
             );
             return Ok(ExitStatus::Errors);
         }
-        let options = PlanOptions { destroy: saved.changes.destroy, refresh: !args.apply.no_refresh, variables: project.variables.clone() };
+        // A saved plan is re-planned with the targets and replacements it was made with.
+        let options = PlanOptions {
+            destroy: saved.changes.destroy,
+            refresh: !args.apply.no_refresh,
+            variables: project.variables.clone(),
+            targets: saved.changes.targets.clone(),
+            replace: saved.changes.replace.clone(),
+        };
         let planned = match plan(project.config.clone(), &locked.state, &registry, &options, &skel_runtime::Silent).await {
             Ok(p) => p,
             Err(errors) => {
@@ -288,7 +309,12 @@ fn ask_ephemeral(name: &str) -> anyhow::Result<String> {
 
 /// The first difference between a saved change set and a fresh one, if any.
 fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> Option<String> {
-    let significant = |c: &&skel_plan_ir::ResourceChange| c.action != Action::NoOp;
+    if saved.forgotten != fresh.forgotten {
+        return Some("the objects `removed` blocks forget are not the same".into());
+    }
+    let significant = |c: &&skel_plan_ir::ResourceChange| {
+        c.action != Action::NoOp || c.moved_from.is_some() || c.imported_from.is_some()
+    };
     let a: Vec<_> = saved.changes.iter().filter(significant).collect();
     let b: Vec<_> = fresh.changes.iter().filter(significant).collect();
     if a.len() != b.len() {
@@ -299,6 +325,12 @@ fn differs(saved: &skel_plan_ir::ChangeSet, fresh: &skel_plan_ir::ChangeSet) -> 
         ));
     }
     for (x, y) in a.iter().zip(&b) {
+        if x.imported_from != y.imported_from {
+            return Some(format!("`{}` would now be imported differently", y.addr));
+        }
+        if x.moved_from != y.moved_from {
+            return Some(format!("`{}` would now move differently", y.addr));
+        }
         if x.addr != y.addr || x.action != y.action {
             return Some(format!(
                 "`{}` would now be {:?} instead of {:?}",

@@ -17,25 +17,46 @@ pub fn render(changes: &ChangeSet) -> String {
     let shown: Vec<&ResourceChange> = changes
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action != Action::NoOp || c.moved_from.is_some() || c.imported_from.is_some())
         .collect();
-    if shown.is_empty() && !outputs_change(changes) {
+    if shown.is_empty() && changes.forgotten.is_empty() && !outputs_change(changes) {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
         return out;
     }
-    if !shown.is_empty() {
+    if !shown.is_empty() || !changes.forgotten.is_empty() {
         out.push_str("skel will perform the following actions:\n\n");
     }
     for change in shown {
         render_change(&mut out, change);
         out.push('\n');
     }
-    let (add, change, destroy) = changes.summary();
-    if add + change + destroy > 0 || changes.changes.iter().any(|c| c.action == Action::Read) {
+    for addr in &changes.forgotten {
+        let _ = writeln!(out, "  # {addr} will no longer be managed by skel");
         let _ = writeln!(
             out,
-            "Plan: {add} to add, {change} to change, {destroy} to destroy."
+            "  # (a `removed` block with `destroy = false`: the object stays as it is)\n"
         );
+    }
+    let (add, change, destroy) = changes.summary();
+    let moves = changes.changes.iter().any(|c| c.moved_from.is_some());
+    let imports = changes.imports();
+    if add + change + destroy + imports > 0
+        || moves
+        || !changes.forgotten.is_empty()
+        || changes.changes.iter().any(|c| c.action == Action::Read)
+    {
+        out.push_str("Plan: ");
+        if imports > 0 {
+            let _ = write!(out, "{imports} to import, ");
+        }
+        let _ = write!(
+            out,
+            "{add} to add, {change} to change, {destroy} to destroy"
+        );
+        if !changes.forgotten.is_empty() {
+            let _ = write!(out, ", {} to forget", changes.forgotten.len());
+        }
+        out.push_str(".\n");
     }
     if outputs_change(changes) {
         out.push_str("\nChanges to outputs:\n");
@@ -94,7 +115,26 @@ fn headline(change: &ResourceChange) -> String {
 }
 
 fn render_change(out: &mut String, change: &ResourceChange) {
-    let _ = writeln!(out, "{}", headline(change));
+    match (&change.moved_from, change.action) {
+        (Some(from), Action::NoOp) => {
+            let _ = writeln!(out, "  # {from} has moved to {}", change.addr);
+        }
+        (None, Action::NoOp) if change.imported_from.is_some() => {
+            let _ = writeln!(out, "  # {} will be imported", change.addr);
+        }
+        (Some(from), _) => {
+            let _ = writeln!(out, "{}", headline(change));
+            let _ = writeln!(out, "  # (moved from {from})");
+        }
+        (None, _) => {
+            let _ = writeln!(out, "{}", headline(change));
+        }
+    }
+    if let Some(id) = &change.imported_from {
+        if change.action != Action::NoOp || change.moved_from.is_some() {
+            let _ = writeln!(out, "  # (imported from {id:?})");
+        }
+    }
     if let Some(reason) = &change.reason {
         let _ = writeln!(out, "  # ({reason})");
     }
@@ -117,14 +157,16 @@ fn render_change(out: &mut String, change: &ResourceChange) {
         .iter()
         .chain(&change.prior_sensitive_paths)
         .collect();
-    let before = change
-        .prior
-        .as_ref()
-        .map(|p| with_paths(p, paths.iter().copied()));
     let after = change
         .planned
         .clone()
         .map(|v| v.mark_paths(paths.iter().copied(), skel_value::Marks::SENSITIVE));
+    // A no-op (shown when it moved) keeps no prior attributes: they are its planned value.
+    let before = match &change.prior {
+        Some(p) => Some(with_paths(p, paths.iter().copied())),
+        None if change.action == Action::NoOp => after.clone(),
+        None => None,
+    };
     let forces: BTreeSet<&str> = change
         .requires_replace
         .iter()

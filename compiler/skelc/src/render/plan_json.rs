@@ -100,6 +100,8 @@ pub fn to_json(changes: &ChangeSet) -> Json {
                 "requires_replace": c.requires_replace,
                 "deposed": c.deposed,
                 "depends_on": c.dependencies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "previous_address": c.moved_from.as_ref().map(ToString::to_string),
+                "importing": c.imported_from.as_ref().map(|id| json!({ "id": id })),
             })
         })
         .collect();
@@ -126,6 +128,7 @@ pub fn to_json(changes: &ChangeSet) -> Json {
         "destroy": changes.destroy,
         "resource_changes": resource_changes,
         "output_changes": outputs,
+        "forgotten": changes.forgotten.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "summary": { "add": add, "change": change, "destroy": destroy, "read": changes.changes.iter().filter(|c| c.action == Action::Read).count() },
     })
 }

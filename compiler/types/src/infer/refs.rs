@@ -212,6 +212,9 @@ impl InferCtx<'_> {
                 name,
             } => {
                 let (type_name, attr) = (type_name.name.as_str(), name.name.as_str());
+                if type_name == "ephemeral" && !self.index.has_resource_type("ephemeral") {
+                    return Some(self.ephemeral_type(expr, attr));
+                }
                 let key = (type_name.to_string(), attr.to_string());
                 match self.index.resources.get(&key).cloned() {
                     Some(def) => {
@@ -244,6 +247,31 @@ impl InferCtx<'_> {
             }
         };
         Some(ty)
+    }
+
+    /// `ephemeral.TYPE`: an object of the module's ephemeral resources of that type, each of
+    /// unknown type (no provider offers a schema for one yet; the block itself is the error).
+    fn ephemeral_type(&mut self, expr: &Expr, type_name: &str) -> Type {
+        let names: Vec<String> = self
+            .index
+            .ephemeral
+            .keys()
+            .filter(|(t, _)| t == type_name)
+            .map(|(_, n)| n.clone())
+            .collect();
+        if names.is_empty() {
+            self.error(
+                Code::UnresolvedReference,
+                expr.range,
+                format!("Reference to undeclared ephemeral resource type `ephemeral.{type_name}`"),
+            )
+            .help = did_you_mean(
+                type_name,
+                self.index.ephemeral.keys().map(|(t, _)| t.as_str()),
+            );
+            return Type::Dynamic;
+        }
+        Type::object(names.into_iter().map(|n| (n, Type::Dynamic)))
     }
 
     /// The type of a built-in value: `path.module`, `terraform.workspace`, `count.index`,
