@@ -117,7 +117,7 @@ async fn make_objects(url: &str) -> Made {
     let sg = ec2
         .create_security_group()
         .group_name("web")
-        .description("web servers")
+        .description("Managed by Terraform")
         .vpc_id(&vpc_id)
         .send()
         .await
@@ -245,7 +245,7 @@ resource "aws_subnet" "public" {
 
 resource "aws_security_group" "web" {
   name        = "web"
-  description = "web servers"
+  # No description: Terraform's default is skel's too (a different one would replace the group).
   vpc_id      = aws_vpc.main.id
 
   ingress {
@@ -263,10 +263,9 @@ resource "aws_security_group" "web" {
   }
 }
 
-# Terraform's default comment; skel's is "Managed by skel" (docs/state-format.md).
+# No comment: Terraform's default ("Managed by Terraform") is skel's too.
 resource "aws_route53_zone" "main" {
-  name    = "takeover.test"
-  comment = "Managed by Terraform"
+  name = "takeover.test"
 }
 
 resource "aws_route53_record" "www" {
@@ -335,7 +334,7 @@ fn terraform_state(m: &Made) -> Value {
                 "vpc_id": m.vpc
             }), &["aws_vpc.main"]),
             resource("aws_security_group", "web", 1, json!({
-                "arn": arn("security-group", &m.sg), "description": "web servers",
+                "arn": arn("security-group", &m.sg), "description": "Managed by Terraform",
                 "egress": [rule("-1", 0)], "id": m.sg, "ingress": [rule("tcp", 443)],
                 "name": "web", "name_prefix": "", "owner_id": m.owner,
                 "revoke_rules_on_delete": false, "tags": {}, "tags_all": {}, "timeouts": null,
