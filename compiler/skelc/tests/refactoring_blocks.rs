@@ -402,10 +402,6 @@ fn refactoring_mistakes_stop_the_plan_with_a_diagnostic() {
             "removed-still-configured",
         ),
         (
-            "moved {\n  from = null_resource.a\n  to   = null_resource.b\n}\n",
-            "moved-target-missing",
-        ),
-        (
             "resource \"null_resource\" \"b\" {}\nmoved {\n  from = \"null_resource.a\"\n  to   = null_resource.b\n}\n",
             "invalid-address",
         ),
@@ -991,4 +987,34 @@ resource "local_file" "after" {{
     write(dir, &config(8));
     ok(dir, &["run", "--auto-approve"]);
     assert_eq!(fs::read_to_string(dir.join("after.txt")).unwrap().len(), 8);
+}
+
+/// A `moved` block whose `to` is declared nowhere (an old block kept by a published module) is
+/// a warning, as Terraform accepts it: the object moves there and, declared nowhere, is destroyed.
+#[test]
+fn a_move_to_an_undeclared_address_warns_and_destroys_it_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "resource \"null_resource\" \"a\" {}\n");
+    ok(dir, &["run", "--auto-approve"]);
+    write(
+        dir,
+        "moved {\n  from = null_resource.a\n  to   = null_resource.b\n}\n",
+    );
+    let check = ok(dir, &["check"]);
+    assert!(
+        check.stderr.contains("warning[moved-target-missing]"),
+        "{check:?}"
+    );
+    let plan = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert!(
+        plan.stdout.contains("# null_resource.b will be destroyed")
+            && plan.stdout.contains("(moved from null_resource.a)")
+            && plan.stdout.contains("0 to add, 0 to change, 1 to destroy"),
+        "{plan:?}"
+    );
+    ok(dir, &["run", "--auto-approve"]);
+    let list = ok(dir, &["state", "list"]);
+    assert_eq!(list.stdout.trim(), "", "{list:?}");
 }

@@ -250,9 +250,13 @@ impl InferCtx<'_> {
                     to_attr.expr.range,
                     format!("Nothing is declared at `{}`", to.unkeyed()),
                 )
-                .with_span_message(format!("no {what} in the configuration"))
+                .with_span_message(format!(
+                    "no {what} in the configuration: the objects move here and are destroyed"
+                ))
                 .help = Some(
-                    "declare the block the object moves to, or fix the address in `to`".into(),
+                    "declare the block the object moves to, fix the address in `to`, or remove \
+                     the block once no state holds the old address"
+                        .into(),
                 );
             }
             _ => {}

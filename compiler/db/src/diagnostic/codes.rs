@@ -51,7 +51,7 @@ codes! {
     InvalidAddress = "invalid-address", Error, "A `moved`, `removed` or `import` block names something that is not the address of a resource, a resource instance or a module call.";
     MovedKindMismatch = "moved-kind-mismatch", Error, "A `moved` block moves an object to an address of another kind (a resource to a module call, or to another resource type).";
     MovedCycle = "moved-cycle", Error, "`moved` blocks move an object back to an address it was moved from.";
-    MovedTargetMissing = "moved-target-missing", Error, "A `moved` block's `to` names a resource or module call the configuration does not declare.";
+    MovedTargetMissing = "moved-target-missing", Warning, "A `moved` block's `to` names a resource or module call the configuration does not declare: the objects move there and are destroyed.";
     MovedSourceExists = "moved-source-exists", Error, "A `moved` block's `from` is still declared in the configuration.";
     ImportTargetMissing = "import-target-missing", Error, "An `import` block's `to` names a resource the configuration does not declare.";
     UnsupportedEphemeralResource = "unsupported-ephemeral-resource", Error, "An `ephemeral` resource block: no provider offers ephemeral resource types yet.";
