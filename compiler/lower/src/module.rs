@@ -72,6 +72,8 @@ pub(crate) fn lower_module(
             DefKind::Import => module.imports.push(cx.import(block)?),
             // Every `ephemeral` block is a check error: nothing reaches here to lower.
             DefKind::Ephemeral => {}
+            // Checks do not change what is planned or applied (see `checks`).
+            DefKind::Check => {}
         }
     }
     Ok(module)
