@@ -35,6 +35,7 @@ pub(crate) fn lower_module(
         moved: Vec::new(),
         removed: Vec::new(),
         imports: Vec::new(),
+        checks: Vec::new(),
     };
     for &(kind, item) in &index.items {
         let parse = skel_db::parse(db, item.file);
@@ -72,8 +73,7 @@ pub(crate) fn lower_module(
             DefKind::Import => module.imports.push(cx.import(block)?),
             // Every `ephemeral` block is a check error: nothing reaches here to lower.
             DefKind::Ephemeral => {}
-            // Checks do not change what is planned or applied (see `checks`).
-            DefKind::Check => {}
+            DefKind::Check => module.checks.push(cx.check(block)?),
         }
     }
     Ok(module)
@@ -101,7 +101,12 @@ impl BlockCx<'_> {
         LowerError::at(self.at(relative), message)
     }
 
-    fn label<'b>(&self, block: &'b Block, index: usize, what: &str) -> Result<&'b str, LowerError> {
+    pub(crate) fn label<'b>(
+        &self,
+        block: &'b Block,
+        index: usize,
+        what: &str,
+    ) -> Result<&'b str, LowerError> {
         block.label(index).ok_or_else(|| {
             self.error(
                 block.ident.range.start(),
@@ -217,7 +222,11 @@ impl BlockCx<'_> {
             .collect()
     }
 
-    fn resource(&self, mode: ResourceMode, block: &Block) -> Result<ResourceConfig, LowerError> {
+    pub(crate) fn resource(
+        &self,
+        mode: ResourceMode,
+        block: &Block,
+    ) -> Result<ResourceConfig, LowerError> {
         let type_name = self.label(block, 0, "type")?.to_string();
         let name = self.label(block, 1, "name")?.to_string();
         let body = &block.body;
