@@ -570,13 +570,38 @@ impl BlockCx<'_> {
             Some(e) => self.depends_on(e)?,
             None => Vec::new(),
         };
+        let mut preconditions = Vec::new();
+        for condition in body.blocks_of("precondition") {
+            let attr = |name: &str| {
+                condition
+                    .body
+                    .attribute(name)
+                    .map(|a| a.expr.clone())
+                    .ok_or_else(|| {
+                        self.error(
+                            condition.ident.range.start(),
+                            format!("a `precondition` block needs `{name}`"),
+                        )
+                    })
+            };
+            preconditions.push(Validation {
+                condition: attr("condition")?,
+                error_message: attr("error_message")?,
+                location: self.block_location(condition),
+            });
+        }
         let references = self.references(|r| {
             r.expr(&expr);
             if let Some(e) = depends_on_expr {
                 r.expr(e);
             }
+            for v in &preconditions {
+                r.expr(&v.condition);
+                r.expr(&v.error_message);
+            }
         });
         Ok(OutputConfig {
+            preconditions,
             name,
             sensitive: self.constant_bool(body, "sensitive")?.unwrap_or(false),
             ephemeral: self.constant_bool(body, "ephemeral")?.unwrap_or(false),

@@ -293,6 +293,9 @@ pub struct OutputConfig {
     pub ephemeral: bool,
     pub description: Option<String>,
     pub depends_on: Vec<Reference>,
+    /// `precondition` blocks: a false one stops the plan (or apply) with its message.
+    pub preconditions: Vec<Validation>,
+    /// What the value, `depends_on` and the preconditions read.
     pub references: Vec<Reference>,
     pub location: SourceLocation,
 }

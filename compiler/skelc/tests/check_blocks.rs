@@ -245,3 +245,111 @@ output "o" {
         "{out:?}"
     );
 }
+
+fn output_config(expected: &str) -> String {
+    format!(
+        r#"
+resource "null_resource" "n" {{}}
+
+resource "local_file" "f" {{
+  filename = "${{path.module}}/out.txt"
+  content  = "hello"
+}}
+
+output "content" {{
+  value = local_file.f.content
+  precondition {{
+    condition     = local_file.f.content == "{expected}"
+    error_message = "the content is ${{local_file.f.content}}, not {expected}"
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn output_precondition_blocks_plan_with_its_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("main.skel"), output_config("bye")).unwrap();
+    let plan = skelc(dir, &["plan"]);
+    assert_eq!(plan.code, Some(1), "{plan:?}");
+    assert!(
+        plan.stderr
+            .contains("Output precondition failed: the content is hello, not bye"),
+        "{plan:?}"
+    );
+    assert!(plan.stderr.contains("output.content"), "{plan:?}");
+    let run = skelc(dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(!dir.join("out.txt").exists(), "nothing applied: {run:?}");
+
+    fs::write(dir.join("main.skel"), output_config("hello")).unwrap();
+    let run = skelc(dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains("content = \"hello\""), "{run:?}");
+}
+
+#[test]
+fn output_precondition_known_only_after_apply_blocks_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("main.skel"),
+        r#"
+resource "null_resource" "n" {}
+
+variable "secret" {
+  type      = string
+  sensitive = true
+  default   = "hunter2-very-secret"
+}
+
+output "id" {
+  value = null_resource.n.id
+  precondition {
+    condition     = null_resource.n.id == "never-this"
+    error_message = "the id is ${null_resource.n.id}"
+  }
+}
+
+output "secret_check" {
+  value     = "x"
+  precondition {
+    condition     = var.secret == "other"
+    error_message = "the secret is ${var.secret}"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let plan = skelc(dir, &["plan"]);
+    assert_eq!(plan.code, Some(1), "{plan:?}");
+    // Known at plan: the sensitive one fails, without its message.
+    assert!(
+        plan.stderr
+            .contains("Output precondition failed: (its error message is not shown"),
+        "{plan:?}"
+    );
+    for out in [&plan.stdout, &plan.stderr] {
+        assert!(!out.contains("hunter2"), "{plan:?}");
+    }
+    // Without it, the id's precondition is known only after apply: decided then.
+    let text = fs::read_to_string(dir.join("main.skel")).unwrap();
+    let cut = text.find("output \"secret_check\"").unwrap();
+    fs::write(dir.join("main.skel"), &text[..cut]).unwrap();
+    let plan = skelc(dir, &["plan"]);
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    let run = skelc(dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Output precondition failed: the id is "),
+        "{run:?}"
+    );
+    let list = skelc(dir, &["state", "list"]);
+    assert!(
+        list.stdout.contains("null_resource.n"),
+        "the resource is kept: {list:?}"
+    );
+}
