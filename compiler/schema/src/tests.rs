@@ -267,7 +267,7 @@ fn defaults() {
     assert_eq!(d("random_pet", &["length"]), Some(2.into()));
     assert_eq!(
         d("aws_security_group", &["description"]),
-        Some("Managed by skel".into())
+        Some("Managed by Terraform".into())
     );
     assert_eq!(d("kubernetes_secret", &["type"]), Some("Opaque".into()));
     assert_eq!(

@@ -47,7 +47,13 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show the root module's outputs: `skelc output [NAME] [DIR]`.
     Output(OutputArgs),
-    /// Inspect or edit state: list, show, rm, mv.
+    /// Show the state in human form (`skelc show [DIR]`), or a plan saved by
+    /// `skelc plan --out FILE` (`skelc show FILE`).
+    Show(ShowArgs),
+    /// Evaluate expressions against the configuration and state, one per line:
+    /// `skelc console [DIR]`.
+    Console(ConsoleArgs),
+    /// Inspect or edit state: list, show, rm, mv, migrate (from Terraform).
     State(StateArgs),
     /// Adopt an existing object into state: `skelc import ADDRESS ID [DIR]`.
     Import(ImportArgs),
@@ -279,6 +285,31 @@ pub struct OutputArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// The root module's directory (its state is shown), or a plan file saved by
+    /// `skelc plan --out FILE` (default: the current directory).
+    #[arg(value_name = "DIR|PLANFILE")]
+    pub target: Option<PathBuf>,
+    /// The same as DIR.
+    #[arg(long = "dir", value_name = "DIR", hide = true)]
+    pub dir_option: Option<PathBuf>,
+    /// Variable values, for the key material of an encrypted state or plan.
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Print JSON: the state (documented in docs/cli.md) or the plan (docs/plan-format.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct StateArgs {
     #[command(subcommand)]
     pub command: StateCommand,
@@ -317,6 +348,18 @@ pub enum StateCommand {
         to: String,
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+    /// Take over a Terraform state (format version 4): `skelc state migrate --from-terraform
+    /// terraform.tfstate [DIR]`. Refuses to replace an existing skel state without --force.
+    Migrate {
+        /// The Terraform state file (`terraform.tfstate`, or the output of `terraform state pull`).
+        #[arg(long = "from-terraform", value_name = "PATH")]
+        from_terraform: PathBuf,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Replace an existing skel state (it is kept as the backup).
+        #[arg(long)]
+        force: bool,
     },
 }
 

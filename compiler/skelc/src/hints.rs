@@ -13,10 +13,6 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
             "skel's `init` fetches the remote modules (registry, git, archives): run \
                   `skelc init`"
         }
-        "show" => {
-            "skel's `show` is `skelc plan` for the changes, `skelc state show ADDRESS` for \
-                   an object in state and `skelc output` for the outputs"
-        }
         "workspace" => {
             "skel has no workspaces: each root module directory has its own state \
                         (skel.state.json); keep one directory per environment, each with its own \
@@ -33,10 +29,6 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
         "providers" => {
             "skel's providers are built in (null, local, random, aws, kubernetes); \
                         `skelc check` knows their schemas"
-        }
-        "console" => {
-            "skel has no console; `skelc output` shows the outputs, and the language \
-                      server (`skelc lsp`) shows types and values on hover"
         }
         "login" | "logout" => {
             "skel has no remote service to log in to; providers take \

@@ -13,6 +13,7 @@ mod init;
 mod lsp;
 mod project;
 mod render;
+mod tfstate;
 mod vars;
 mod workdir;
 

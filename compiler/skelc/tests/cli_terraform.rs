@@ -136,13 +136,11 @@ fn every_flag_works_with_one_dash() {
 fn terraform_commands_get_a_hint() {
     let (_tmp, dir) = project(&[("main.skel", CONFIG)]);
     for (command, hint) in [
-        ("show", "skelc state show ADDRESS"),
         ("workspace", "skel has no workspaces"),
         ("taint", "replace_triggered_by"),
         ("untaint", "replaced by the next `skelc run`"),
         ("providers", "built in"),
         ("get", "run `skelc init`"),
-        ("console", "skelc output"),
         ("login", "credentials"),
         ("test", "skelc check"),
         ("version", "skelc --version"),

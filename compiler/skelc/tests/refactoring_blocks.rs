@@ -946,3 +946,49 @@ data "local_file" "read" {
         "{data:?}"
     );
 }
+
+/// A postcondition that reads a value known only after apply is decided after apply: the plan
+/// passes, the run fails with the message once the object exists (it stays in state, and what
+/// depends on it is not created), and a true one lets the run through.
+#[test]
+fn postconditions_known_only_after_apply_are_checked_after_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config = |length: usize| {
+        format!(
+            r#"
+resource "random_id" "r" {{
+  byte_length = 4
+
+  lifecycle {{
+    postcondition {{
+      condition     = length(self.hex) == {length}
+      error_message = "the id must have {length} hex digits"
+    }}
+  }}
+}}
+
+resource "local_file" "after" {{
+  filename = "${{path.module}}/after.txt"
+  content  = random_id.r.hex
+}}
+"#
+        )
+    };
+    write(dir, &config(9));
+    let plan = skelc(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "undecided at plan: {plan:?}");
+    let run = skelc(dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("random_id.r: Resource postcondition failed: the id must have 9 hex digits"),
+        "{run:?}"
+    );
+    assert!(!dir.join("after.txt").exists(), "a dependent was created");
+    let state = fs::read_to_string(dir.join("skel.state.json")).expect("state");
+    assert!(state.contains("random_id.r"), "the object stays in state");
+    write(dir, &config(8));
+    ok(dir, &["run", "--auto-approve"]);
+    assert_eq!(fs::read_to_string(dir.join("after.txt")).unwrap().len(), 8);
+}

@@ -446,8 +446,61 @@ async fn read_data(
             ))
         })?;
     let (value, _) = crate::marks::remark(value, &split.paths, &schema.block);
-    s.ctx.lock().world.set_instance_value(addr, value);
-    Ok(())
+    s.ctx.lock().world.set_instance_value(addr, value.clone());
+    postconditions(s, value)
+}
+
+/// A resource's or data source's postconditions once its object is known (after a create, an
+/// update or a read at apply), with `self` bound to it: those that read values known only after
+/// apply were left undecided by the plan and are decided here. A false one fails the step (and
+/// so its dependents); the object stays in state, as in Terraform.
+fn postconditions(s: &Step<'_>, value: Value) -> Result<(), StepError> {
+    let addr = s.addr();
+    let mut shared = s.ctx.lock();
+    let world = &mut shared.world;
+    let mi = &addr.resource.module;
+    let Some((conditions, references)) = world.instances.get(mi).and_then(|i| {
+        world.config.modules[i.module]
+            .resources
+            .iter()
+            .find(|r| {
+                r.mode == addr.resource.mode
+                    && r.type_name == addr.resource.type_name
+                    && r.name == addr.resource.name
+            })
+            .filter(|r| !r.lifecycle.postconditions.is_empty())
+            .map(|r| (r.lifecycle.postconditions.clone(), r.references.clone()))
+    }) else {
+        return Ok(());
+    };
+    let key = (
+        mi.clone(),
+        addr.resource.mode,
+        addr.resource.type_name.clone(),
+        addr.resource.name.clone(),
+    );
+    let each = world.resources.get(&key).and_then(|e| {
+        e.keys
+            .iter()
+            .find(|(k, _)| *k == addr.key)
+            .and_then(|(_, v)| v.clone())
+    });
+    let repeat = (!addr.key.is_none()).then_some(Repeat {
+        key: &addr.key,
+        each_value: each.as_ref(),
+    });
+    let (scope, _, _) = world
+        .scope(mi, &references, repeat, Some(value))
+        .map_err(|e| s.at(e))?;
+    let ctx = world.context(mi);
+    crate::conditions::check(
+        &conditions,
+        &scope,
+        &ctx,
+        "Resource postcondition",
+        &addr.to_string(),
+    )
+    .map_err(StepError::Engine)
 }
 
 /// A create or update (or the create half of a replacement): the provider's final plan checked
@@ -597,9 +650,9 @@ async fn create_or_update(
         return Err(StepError::Engine(s.at(EngineError::new(format!("the provider returned a result that differs from its plan at {path} (a provider bug); the new object is recorded in state")))));
     }
     if prior.is_none() {
-        creation_provisioners(s, marked_new, finished_json.as_ref()).await?;
+        creation_provisioners(s, marked_new.clone(), finished_json.as_ref()).await?;
     }
-    Ok(())
+    postconditions(s, marked_new)
 }
 
 /// A new object's creation provisioners, with `self` bound to it. A failure (unless

@@ -1,14 +1,17 @@
 //! The commands that plan and change infrastructure, one module each, and the dispatch of a
 //! parsed command line to every command (`run`), which ends in an [`ExitStatus`].
 
+pub mod console;
 pub mod destroy;
 pub mod graph;
 pub mod import;
+pub mod migrate;
 pub mod output;
 pub mod plan;
 pub mod port;
 pub mod refresh;
 pub mod run;
+pub mod show;
 pub mod state;
 pub mod unlock;
 
@@ -61,6 +64,8 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => run::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::Output(args) => output::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Console(args) => console::run(args),
         Command::State(args) => state::run(args),
         Command::Import(args) => import::run(args),
         Command::Graph(args) => graph::run(args),

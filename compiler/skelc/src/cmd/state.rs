@@ -1,5 +1,6 @@
-//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO`, each with a trailing `[DIR]`:
-//! inspect and edit state safely (under the lock, written atomically with a backup).
+//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO | migrate --from-terraform PATH`,
+//! each with a trailing `[DIR]`: inspect and edit state safely (under the lock, written
+//! atomically with a backup).
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,19 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             dir,
             DirUse::Changes,
         ),
+        StateCommand::Migrate {
+            from_terraform,
+            dir,
+            force,
+        } => {
+            let given = DirArg {
+                dir,
+                dir_option: args.dir_option,
+            }
+            .get()?;
+            let dir = workdir::root_dir(&given, "state migrate", DirUse::Changes)?;
+            return super::migrate::run(&from_terraform, &dir, force);
+        }
         StateCommand::Rm { mut addresses } => {
             // The last argument is the directory when it is one and no address.
             let dir = match addresses.last() {
@@ -79,33 +93,8 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
                         .join(", ")
                 );
             }
-            // What the schema says is sensitive (a state written before a path was recorded
-            // still hides it), beside the paths each instance recorded.
-            let schema = match addr.resource.mode {
-                skel_plan_ir::ResourceMode::Managed => {
-                    skel_schema::resource(&addr.resource.type_name)
-                }
-                skel_plan_ir::ResourceMode::Data => {
-                    skel_schema::data_source(&addr.resource.type_name)
-                }
-            };
-            let schema_paths: Vec<Vec<String>> = schema
-                .map(|schema| {
-                    schema
-                        .block
-                        .attributes
-                        .iter()
-                        .filter(|(_, a)| a.sensitive)
-                        .map(|(name, _)| vec![name.clone()])
-                        .collect()
-                })
-                .unwrap_or_default();
             for (addr, instance) in instances {
-                let value = crate::render::sensitive::with_paths(
-                    &instance.attributes,
-                    &instance.sensitive_paths,
-                )
-                .mark_paths(&schema_paths, skel_value::Marks::SENSITIVE);
+                let value = super::show::marked_attributes(addr, instance);
                 let attributes = crate::render::sensitive::shown_json(&value);
                 println!("# {addr} (provider {})", instance.provider);
                 println!("{}", serde_json::to_string_pretty(&attributes)?);
@@ -155,6 +144,7 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             locked.store.write(&locked.lock, &mut locked.state)?;
             println!("Moved {from} to {to}.");
         }
+        StateCommand::Migrate { .. } => unreachable!("`state migrate` returned above"),
     }
     Ok(ExitStatus::Success)
 }

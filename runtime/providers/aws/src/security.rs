@@ -304,7 +304,7 @@ pub mod sg {
             let out = ec2
                 .create_security_group()
                 .group_name(&name)
-                .description(get_str(planned, "description").unwrap_or("Managed by skel"))
+                .description(get_str(planned, "description").unwrap_or("Managed by Terraform"))
                 .set_vpc_id(vpc.clone())
                 .tag_specifications(tag_spec(p, ResourceType::SecurityGroup, planned, origin))
                 .send()
