@@ -26,6 +26,8 @@ pub enum DefKind {
     Import,
     /// `ephemeral "TYPE" "NAME" { }` (Terraform 1.10): no provider offers one yet.
     Ephemeral,
+    /// `check "NAME" { data … assert { … } }` (Terraform 1.5): assertions that warn.
+    Check,
 }
 
 impl DefKind {
@@ -43,6 +45,7 @@ impl DefKind {
             "removed" => DefKind::Removed,
             "import" => DefKind::Import,
             "ephemeral" => DefKind::Ephemeral,
+            "check" => DefKind::Check,
             _ => return None,
         })
     }
@@ -58,7 +61,7 @@ impl DefKind {
             | DefKind::Import => &[],
             DefKind::Resource | DefKind::Data | DefKind::Ephemeral => &["type", "name"],
             DefKind::Module => &["name"],
-            DefKind::Output => &["name"],
+            DefKind::Output | DefKind::Check => &["name"],
             DefKind::Provider => &["name"],
         }
     }
@@ -77,6 +80,7 @@ pub const TOP_LEVEL_BLOCKS: &[&str] = &[
     "removed",
     "import",
     "ephemeral",
+    "check",
 ];
 
 /// A named definition: where it is and the range of its name (item-relative).
@@ -107,6 +111,11 @@ pub struct ModuleIndex {
     pub ephemeral: IndexMap<(String, String), Definition>,
     pub modules: IndexMap<String, Definition>,
     pub outputs: IndexMap<String, Definition>,
+    /// `check` blocks by name.
+    pub checks: IndexMap<String, Definition>,
+    /// The data sources scoped to a `check` block, keyed by `(type, name)`: the definition is
+    /// the check block (the only item that may refer to it) and the check's name.
+    pub check_data: IndexMap<(String, String), (Definition, String)>,
     /// Provider configurations keyed by `(name, alias)`; the alias is read from the body.
     pub providers: IndexMap<(String, Option<String>), Definition>,
     pub settings: Vec<ItemRef>,
@@ -367,13 +376,22 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
             "resource",
             &mut index.diagnostics,
         ),
-        DefKind::Data => insert(
-            &mut index.data,
-            (label(0), label(1)),
-            def,
-            "data source",
-            &mut index.diagnostics,
-        ),
+        DefKind::Data => match index.check_data.get(&(label(0), label(1))) {
+            // A data source scoped to a check shares the module's data namespace.
+            Some((first, _)) => index.diagnostics.push(duplicate(
+                "data source",
+                &format!("{}.{}", label(0), label(1)),
+                item.span(def.name_range),
+                first.item.span(first.name_range),
+            )),
+            None => insert(
+                &mut index.data,
+                (label(0), label(1)),
+                def,
+                "data source",
+                &mut index.diagnostics,
+            ),
+        },
         DefKind::Provider => {
             let alias = block
                 .body
@@ -396,6 +414,40 @@ fn add_block(index: &mut ModuleIndex, item: ItemRef, block: &Block) {
             "ephemeral resource",
             &mut index.diagnostics,
         ),
+        DefKind::Check => {
+            for data in block.body.blocks_of("data") {
+                if data.labels.len() != 2 {
+                    continue; // reported by the check
+                }
+                let key = (data.labels[0].value.clone(), data.labels[1].value.clone());
+                let scoped = Definition {
+                    item,
+                    name_range: data.labels[1].range,
+                };
+                let first = index
+                    .data
+                    .get(&key)
+                    .or_else(|| index.check_data.get(&key).map(|(d, _)| d));
+                match first {
+                    Some(first) => index.diagnostics.push(duplicate(
+                        "data source",
+                        &format!("{}.{}", key.0, key.1),
+                        item.span(scoped.name_range),
+                        first.item.span(first.name_range),
+                    )),
+                    None => {
+                        index.check_data.insert(key, (scoped, label(0)));
+                    }
+                }
+            }
+            insert(
+                &mut index.checks,
+                label(0),
+                def,
+                "check",
+                &mut index.diagnostics,
+            )
+        }
         DefKind::Locals => {
             for (attr_index, entry) in block.body.items.iter().enumerate() {
                 match entry {

@@ -19,6 +19,7 @@
 //! The caller checks the project first (`skel_types::check_project`). Lowering does not repeat
 //! the checks, but never panics: anything it cannot lower is a [`LowerError`].
 
+mod check;
 mod encryption;
 mod module;
 mod refactor;

@@ -35,6 +35,7 @@ pub(crate) fn lower_module(
         moved: Vec::new(),
         removed: Vec::new(),
         imports: Vec::new(),
+        checks: Vec::new(),
     };
     for &(kind, item) in &index.items {
         let parse = skel_db::parse(db, item.file);
@@ -72,6 +73,7 @@ pub(crate) fn lower_module(
             DefKind::Import => module.imports.push(cx.import(block)?),
             // Every `ephemeral` block is a check error: nothing reaches here to lower.
             DefKind::Ephemeral => {}
+            DefKind::Check => module.checks.push(cx.check(block)?),
         }
     }
     Ok(module)
@@ -99,7 +101,12 @@ impl BlockCx<'_> {
         LowerError::at(self.at(relative), message)
     }
 
-    fn label<'b>(&self, block: &'b Block, index: usize, what: &str) -> Result<&'b str, LowerError> {
+    pub(crate) fn label<'b>(
+        &self,
+        block: &'b Block,
+        index: usize,
+        what: &str,
+    ) -> Result<&'b str, LowerError> {
         block.label(index).ok_or_else(|| {
             self.error(
                 block.ident.range.start(),
@@ -215,7 +222,11 @@ impl BlockCx<'_> {
             .collect()
     }
 
-    fn resource(&self, mode: ResourceMode, block: &Block) -> Result<ResourceConfig, LowerError> {
+    pub(crate) fn resource(
+        &self,
+        mode: ResourceMode,
+        block: &Block,
+    ) -> Result<ResourceConfig, LowerError> {
         let type_name = self.label(block, 0, "type")?.to_string();
         let name = self.label(block, 1, "name")?.to_string();
         let body = &block.body;
@@ -559,13 +570,38 @@ impl BlockCx<'_> {
             Some(e) => self.depends_on(e)?,
             None => Vec::new(),
         };
+        let mut preconditions = Vec::new();
+        for condition in body.blocks_of("precondition") {
+            let attr = |name: &str| {
+                condition
+                    .body
+                    .attribute(name)
+                    .map(|a| a.expr.clone())
+                    .ok_or_else(|| {
+                        self.error(
+                            condition.ident.range.start(),
+                            format!("a `precondition` block needs `{name}`"),
+                        )
+                    })
+            };
+            preconditions.push(Validation {
+                condition: attr("condition")?,
+                error_message: attr("error_message")?,
+                location: self.block_location(condition),
+            });
+        }
         let references = self.references(|r| {
             r.expr(&expr);
             if let Some(e) = depends_on_expr {
                 r.expr(e);
             }
+            for v in &preconditions {
+                r.expr(&v.condition);
+                r.expr(&v.error_message);
+            }
         });
         Ok(OutputConfig {
+            preconditions,
             name,
             sensitive: self.constant_bool(body, "sensitive")?.unwrap_or(false),
             ephemeral: self.constant_bool(body, "ephemeral")?.unwrap_or(false),

@@ -83,9 +83,11 @@ fn declared(index: &ModuleIndex, expr: &Expr, scopes: &Scopes) -> Option<Referen
             },
         ),
         Target::Data { ty, name } => known(
-            index
-                .data
-                .contains_key(&(ty.name.clone(), name.name.clone())),
+            {
+                let key = (ty.name.clone(), name.name.clone());
+                // A check's scoped data source: only its check may refer to it (checked).
+                index.data.contains_key(&key) || index.check_data.contains_key(&key)
+            },
             Reference::Resource {
                 mode: ResourceMode::Data,
                 type_name: ty.name.clone(),

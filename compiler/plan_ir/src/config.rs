@@ -76,6 +76,20 @@ pub struct ModuleConfig {
     pub removed: Vec<RemovedConfig>,
     /// `import` blocks, in source order (the root module's only are planned).
     pub imports: Vec<ImportConfig>,
+    /// `check` blocks, in source order: assertions reported as warnings, never blocking.
+    pub checks: Vec<CheckConfig>,
+}
+
+/// `check "NAME" { data … assert { … } }`.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    pub name: String,
+    /// The data source only this check reads (a failed read is a warning).
+    pub data: Option<ResourceConfig>,
+    pub asserts: Vec<Validation>,
+    /// What the assertions read.
+    pub references: Vec<Reference>,
+    pub location: SourceLocation,
 }
 
 /// `import { to = … id = … for_each = … }`.
@@ -279,6 +293,9 @@ pub struct OutputConfig {
     pub ephemeral: bool,
     pub description: Option<String>,
     pub depends_on: Vec<Reference>,
+    /// `precondition` blocks: a false one stops the plan (or apply) with its message.
+    pub preconditions: Vec<Validation>,
+    /// What the value, `depends_on` and the preconditions read.
     pub references: Vec<Reference>,
     pub location: SourceLocation,
 }

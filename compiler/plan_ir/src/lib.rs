@@ -20,9 +20,10 @@ pub use addr::{
 };
 pub use change::{Action, ChangeSet, OutputChange, ResourceChange};
 pub use config::{
-    AddrPattern, Config, IgnoreChanges, ImportConfig, Lifecycle, LocalConfig, ModuleCall,
-    ModuleConfig, ModuleId, MovedConfig, OutputConfig, ProviderConfig, ProviderRef, Provisioner,
-    Reference, RemovedConfig, ResourceConfig, SourceLocation, Validation, VariableConfig,
+    AddrPattern, CheckConfig, Config, IgnoreChanges, ImportConfig, Lifecycle, LocalConfig,
+    ModuleCall, ModuleConfig, ModuleId, MovedConfig, OutputConfig, ProviderConfig, ProviderRef,
+    Provisioner, Reference, RemovedConfig, ResourceConfig, SourceLocation, Validation,
+    VariableConfig,
 };
 pub use encryption::{EncryptionConfig, EncryptionTarget, KeyProviderConfig, MethodConfig};
 pub use state::{InstanceStatus, OutputState, ResourceInstanceState, State, STATE_FORMAT_VERSION};

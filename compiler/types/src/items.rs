@@ -82,6 +82,7 @@ fn checked(db: &dyn Db, file: File, index: u32, record: bool) -> Option<InferCtx
         DefKind::Removed => ctx.check_removed(block),
         DefKind::Import => ctx.check_import(block),
         DefKind::Ephemeral => ctx.check_ephemeral(block),
+        DefKind::Check => ctx.check_check(block),
     }
     Some(ctx)
 }
@@ -242,7 +243,7 @@ impl InferCtx<'_> {
         }
     }
 
-    fn check_resource(&mut self, block: &Block, kind: DefKind) {
+    pub(crate) fn check_resource(&mut self, block: &Block, kind: DefKind) {
         let type_name = block.label(0).unwrap_or_default();
         let (schema, meta) = if kind == DefKind::Resource {
             (skel_schema::resource(type_name), Meta::Resource)

@@ -4,6 +4,7 @@
 //! module tree under a root, with `-var` values). Diagnostics are data returned from queries.
 
 mod body;
+mod check;
 mod constant;
 mod constraint;
 mod durations;

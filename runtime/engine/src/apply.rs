@@ -60,6 +60,8 @@ pub struct ApplyReport {
     /// Operations not started because of cancellation or a failed dependency.
     pub skipped: usize,
     pub cancelled: bool,
+    /// The `check` blocks' assertions, evaluated against the applied objects.
+    pub checks: Vec<crate::checks::CheckOutcome>,
 }
 
 /// What the walk's steps share: the world re-evaluated as objects are applied, the configured
@@ -199,6 +201,7 @@ pub async fn apply(
                 applied: 0,
                 skipped: steps.len(),
                 cancelled: false,
+                checks: Vec::new(),
             };
         }
     }
@@ -280,23 +283,42 @@ pub async fn apply(
     let skipped = steps.len() - done.len();
     let cancelled = options.cancel.is_requested();
     // Every task has been joined: nothing else holds the lock now.
-    let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
-    let complete = errors.is_empty() && skipped == 0;
-    if !destroy {
-        update_outputs(&mut shared, complete, &mut errors);
-    } else if complete {
-        // Everything is gone, so are the outputs; a partial destroy keeps them.
-        shared.state.outputs.clear();
-    }
-    if let Err(e) = sink.checkpoint(&shared.state) {
-        errors.push(EngineError::new(format!("saving state: {e}")));
-    }
+    let (state, taken) = {
+        let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let complete = errors.is_empty() && skipped == 0;
+        if !destroy {
+            update_outputs(&mut shared, complete, &mut errors);
+        } else if complete {
+            // Everything is gone, so are the outputs; a partial destroy keeps them.
+            shared.state.outputs.clear();
+        }
+        if let Err(e) = sink.checkpoint(&shared.state) {
+            errors.push(EngineError::new(format!("saving state: {e}")));
+        }
+        // `check` blocks are evaluated again against the applied objects (not after a
+        // destroy): the world and providers are taken out of the lock for that.
+        let taken = (!destroy && !cancelled).then(|| {
+            let scratch = shared.world.scratch();
+            (
+                std::mem::replace(&mut shared.world, scratch),
+                std::mem::take(&mut shared.providers),
+            )
+        });
+        (shared.state.clone(), taken)
+    };
+    let checks = match taken {
+        Some((mut world, mut providers)) => {
+            crate::checks::evaluate(&mut world, &registry, &mut providers).await
+        }
+        None => Vec::new(),
+    };
     ApplyReport {
-        state: shared.state.clone(),
+        state,
         errors: Errors(errors),
         applied,
         skipped,
         cancelled,
+        checks,
     }
 }
 

@@ -25,14 +25,7 @@ pub(crate) fn check(
         match result {
             Value::Bool(true) | Value::Unknown(_) => {}
             Value::Bool(false) => {
-                let message = match skel_eval::eval_with(&condition.error_message, scope, ctx) {
-                    Ok(Value::String(s)) => s,
-                    // A message derived from a sensitive value is not shown.
-                    Ok(v) if v.is_sensitive() => {
-                        "(its error message is not shown: it refers to a sensitive value)".into()
-                    }
-                    _ => "the condition is false".into(),
-                };
+                let message = message(condition, scope, ctx);
                 return Err(EngineError::evaluation(format!("{what} failed: {message}"))
                     .at(addr.to_string(), Some(&condition.location)));
             }
@@ -68,5 +61,21 @@ impl Planner<'_> {
         let (scope, _, _) = self.world.scope(mi, &rc.references, repeat, self_value)?;
         let ctx = self.world.context(mi);
         crate::conditions::check(list, &scope, &ctx, what, &instance.to_string())
+    }
+}
+
+/// The error message of a false condition; a message derived from a sensitive value is not
+/// shown.
+pub(crate) fn message(
+    condition: &Validation,
+    scope: &MapScope,
+    ctx: &dyn skel_stdlib::Context,
+) -> String {
+    match skel_eval::eval_with(&condition.error_message, scope, ctx) {
+        Ok(Value::String(s)) => s,
+        Ok(v) if v.is_sensitive() => {
+            "(its error message is not shown: it refers to a sensitive value)".into()
+        }
+        _ => "the condition is false".into(),
     }
 }

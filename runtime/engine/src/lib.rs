@@ -5,6 +5,7 @@
 
 mod apply;
 mod body;
+mod checks;
 mod conditions;
 mod error;
 mod expand;
@@ -20,6 +21,7 @@ mod traits;
 mod world;
 
 pub use apply::{apply, ApplyOptions, ApplyReport, Cancel};
+pub use checks::{CheckOutcome, CheckStatus};
 pub use error::{EngineError, Errors};
 pub use plan::{plan, Drift, PlanOptions, Planned};
 pub use providers::{configure_provider, ProviderRegistry};

@@ -46,6 +46,8 @@ pub struct Planned {
     /// The state after refresh (what the plan compared against).
     pub prior: State,
     pub drift: Vec<Drift>,
+    /// The `check` blocks' assertions against the planned values (warnings, never errors).
+    pub checks: Vec<crate::checks::CheckOutcome>,
     pub(crate) world: World,
     pub(crate) providers: ProviderCache,
 }
@@ -132,6 +134,12 @@ pub async fn plan(
         return Err(Errors(planner.errors));
     }
     let outputs = planner.outputs(options.destroy);
+    // `check` blocks against the planned values: reported, never blocking.
+    let checks = if options.destroy {
+        Vec::new()
+    } else {
+        crate::checks::evaluate(&mut planner.world, planner.registry, &mut planner.providers).await
+    };
     for change in &mut planner.changes {
         if !change.deposed {
             change.moved_from = refactored.moved_from.get(&change.addr).cloned();
@@ -158,6 +166,7 @@ pub async fn plan(
         changes,
         prior: planner.prior,
         drift,
+        checks,
         world: planner.world,
         providers: planner.providers,
     })

@@ -529,6 +529,19 @@ impl World {
                 };
                 let (scope, deps, nodes) = self.scope(mi, &output.references, None, None)?;
                 self.depend(id, nodes);
+                // Preconditions first: a false one stops the plan (or apply) with its message;
+                // one known only after apply is decided then.
+                let addr = match mi.to_string() {
+                    m if m.is_empty() => format!("output.{name}"),
+                    m => format!("{m}.output.{name}"),
+                };
+                crate::conditions::check(
+                    &output.preconditions,
+                    &scope,
+                    &self.context(mi),
+                    "Output precondition",
+                    &addr,
+                )?;
                 let value =
                     skel_eval::eval_with(&output.expr, &scope, &self.context(mi)).map_err(|e| {
                         EngineError::evaluation(e.message)

@@ -55,6 +55,8 @@ codes! {
     MovedSourceExists = "moved-source-exists", Error, "A `moved` block's `from` is still declared in the configuration.";
     ImportTargetMissing = "import-target-missing", Error, "An `import` block's `to` names a resource the configuration does not declare.";
     UnsupportedEphemeralResource = "unsupported-ephemeral-resource", Error, "An `ephemeral` resource block: no provider offers ephemeral resource types yet.";
+    CheckWithoutAssert = "check-without-assert", Error, "A `check` block has no `assert` block: it would check nothing.";
+    CheckScopedData = "check-scoped-data", Error, "A data source declared inside a `check` block is referred to from outside that check, or a check declares more than one.";
     RemovedStillConfigured = "removed-still-configured", Error, "A `removed` block names a resource or module call the configuration still declares.";
     DuplicateDefinition = "duplicate-definition", Error, "Two definitions share one name in a module (or two attributes in one body).";
     UnresolvedReference = "unresolved-reference", Error, "A reference names something that is not defined.";

@@ -61,6 +61,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             );
         } else {
             print_drift(&planned);
+            print_checks(&planned.checks, true);
             if args.destroy && !planned.changes.has_changes() {
                 println!("{NOTHING_TO_DESTROY}");
             } else {
@@ -83,6 +84,26 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             ExitStatus::Success
         })
     })
+}
+
+/// The `check` blocks' outcomes: each failed assertion (or failed scoped data read) is a
+/// warning on stderr; at plan, a check whose condition is known only after apply says so.
+/// Never an error: checks do not block.
+pub fn print_checks(checks: &[skel_runtime::CheckOutcome], at_plan: bool) {
+    let mut later: Vec<&str> = Vec::new();
+    for outcome in checks {
+        if let Some(warning) = outcome.warning() {
+            eprintln!("warning[check-failed]: {warning}");
+        } else if at_plan
+            && outcome.status == skel_runtime::CheckStatus::Unknown
+            && !later.contains(&outcome.check.as_str())
+        {
+            later.push(&outcome.check);
+        }
+    }
+    for check in later {
+        eprintln!("note: {check} will be checked after apply (its condition depends on values known only then)");
+    }
 }
 
 /// Which objects changed outside skel, and which of their arguments (names only).

@@ -58,6 +58,7 @@ async fn show_and_apply(
     args: &ApplyArgs,
 ) -> anyhow::Result<ExitStatus> {
     super::plan::print_drift(&planned);
+    super::plan::print_checks(&planned.checks, true);
     super::warn_targeted(&planned.changes);
     if planned.changes.destroy && !planned.changes.has_changes() {
         println!("{}", super::plan::NOTHING_TO_DESTROY);
@@ -145,6 +146,7 @@ async fn finish(
             "\nApply complete! Resources: {imported}{add} added, {change} changed, {destroy} destroyed."
         );
     }
+    super::plan::print_checks(&report.checks, false);
     let outputs = &report.state.outputs;
     if !outputs.is_empty() {
         println!("\nOutputs:\n");

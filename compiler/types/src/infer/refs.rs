@@ -122,6 +122,9 @@ impl InferCtx<'_> {
                 let key = (type_name.name.clone(), name.name.clone());
                 match self.index.data.get(&key) {
                     Some(def) => queries::resource_type(self.db, def.item.file, def.item.index),
+                    None if self.index.check_data.contains_key(&key) => {
+                        self.scoped_data_type(expr, &key)
+                    }
                     None => {
                         let names: Vec<String> = self
                             .index
@@ -247,6 +250,33 @@ impl InferCtx<'_> {
             }
         };
         Some(ty)
+    }
+
+    /// `data.TYPE.NAME` declared inside a `check` block: its object inside that check, an
+    /// error anywhere else.
+    fn scoped_data_type(&mut self, expr: &Expr, key: &(String, String)) -> Type {
+        let Some((def, check)) = self.index.check_data.get(key).cloned() else {
+            return Type::Dynamic;
+        };
+        if def.item != self.item {
+            self.error(
+                Code::CheckScopedData,
+                expr.range,
+                format!(
+                    "`data.{}.{}` is declared inside `check.{check}` and is seen only there",
+                    key.0, key.1
+                ),
+            )
+            .with_span_message("referred to outside its check")
+            .help = Some(format!(
+                "move the `data` block out of `check.{check}` to the top level of the module to \
+                 use it elsewhere"
+            ));
+            return Type::Dynamic;
+        }
+        skel_schema::data_source(&key.0)
+            .map(|s| s.computed_object_type())
+            .unwrap_or(Type::Dynamic)
     }
 
     /// `ephemeral.TYPE`: an object of the module's ephemeral resources of that type, each of
