@@ -12,6 +12,7 @@
 //! by a worker per core, each with a moto of its own (`SKEL_CRASH_WORKERS=N` to choose).
 
 mod crash_support;
+mod moto_support;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use crash_support::{copy_dir, diff, points, skelc, Out, Point, Tally};
+use moto_support::Moto;
 
 const BASE: &[&str] = &[
     "-var",
@@ -42,121 +44,28 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// The SDK configured for moto at `url`, for checking through the AWS API (not through skel).
-async fn sdk(url: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
-/// A moto server of this test's own, stopped on drop.
-struct Moto {
-    dir: tempfile::TempDir,
-    port: u16,
-    /// A runtime and SDK configuration for checking through the API, made once.
-    api: std::sync::OnceLock<(tokio::runtime::Runtime, aws_config::SdkConfig)>,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(repo().join("scripts/moto"))
-            .arg("start")
-            .arg(dir.path())
-            .env("SKEL_MOTO_PARENT", std::process::id().to_string())
-            .output()
-            .expect("run scripts/moto");
-        let port = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT=").and_then(|p| p.trim().parse().ok()));
-        match port {
-            Some(port) if out.status.success() => Moto {
-                dir,
-                port,
-                api: std::sync::OnceLock::new(),
-            },
-            _ => panic!(
-                "could not start moto (scripts/moto installs it into .venv-moto; it needs python3 and PyPI): {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Runs `f` with an SDK configuration for this server.
-    fn with_sdk<T, F: std::future::Future<Output = T>>(
-        &self,
-        f: impl FnOnce(aws_config::SdkConfig) -> F,
-    ) -> T {
-        let (rt, config) = self.api.get_or_init(|| {
-            let rt = runtime();
-            let config = rt.block_on(sdk(&self.url()));
-            (rt, config)
-        });
-        rt.block_on(f(config.clone()))
-    }
-
-    /// Forgets every object, then makes moto set up its regions and load its AMI catalogue
-    /// with one call at a time: its lazy set-up is not safe under concurrent first requests
-    /// (an HTTP 500 with an empty body, seen here).
-    fn reset(&self) {
-        let status = Command::new(repo().join("scripts/moto"))
-            .args(["reset", &self.port.to_string()])
-            .status()
-            .expect("reset moto");
-        assert!(status.success(), "moto reset failed");
-        let leftovers = inventory(self);
-        assert!(
-            leftovers.is_empty(),
-            "moto kept objects after a reset: {leftovers:?}"
-        );
-        self.with_sdk(|sdk| async move {
-            let ec2 = aws_sdk_ec2::Client::new(&sdk);
-            ec2.describe_images()
-                .owners("099720109477")
-                .send()
-                .await
-                .expect("DescribeImages");
-        });
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        [
-            ("AWS_ENDPOINT_URL", self.url()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_MAX_ATTEMPTS", "1".into()),
-            ("AWS_PROFILE", String::new()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/moto"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
+/// Forgets every object, then makes moto set up its regions and load its AMI catalogue
+/// with one call at a time: its lazy set-up is not safe under concurrent first requests
+/// (an HTTP 500 with an empty body, seen here).
+fn reset(moto: &Moto) {
+    let status = Command::new(repo().join("scripts/moto"))
+        .args(["reset", &moto.port().to_string()])
+        .status()
+        .expect("reset moto");
+    assert!(status.success(), "moto reset failed");
+    let leftovers = inventory(moto);
+    assert!(
+        leftovers.is_empty(),
+        "moto kept objects after a reset: {leftovers:?}"
+    );
+    moto.with_sdk(|sdk| async move {
+        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        ec2.describe_images()
+            .owners("099720109477")
+            .send()
+            .await
+            .expect("DescribeImages");
+    });
 }
 
 /// Everything the walking skeleton can make, as the AWS API reports it: one line per object,
@@ -523,7 +432,7 @@ type Outcome = Option<Result<(), String>>;
 impl Worker {
     fn start() -> Worker {
         let moto = Moto::start();
-        moto.reset();
+        reset(&moto);
         let env = moto.env();
         Worker {
             moto,
@@ -596,7 +505,7 @@ impl Worker {
             }
             let outcome = self.kill_at(&dir, phase, point, &expected[*i]);
             stage = if matches!(outcome, Some(Err(_))) {
-                self.moto.reset();
+                reset(&self.moto);
                 dir = fresh_dir(self.tmp.path());
                 Stage::Empty
             } else {
@@ -605,7 +514,7 @@ impl Worker {
             outcomes.push(outcome);
         }
         if let Err(e) = self.destroy_all(&dir, stage) {
-            self.moto.reset();
+            reset(&self.moto);
             if let Some(last) = outcomes.last_mut() {
                 *last = Some(Err(e));
             }
@@ -848,7 +757,7 @@ fn the_journaled_token_is_the_one_sent() {
         ),
         ("aws:CreateHostedZone:1:after", "aws_route53_zone.main"),
     ] {
-        moto.reset();
+        reset(&moto);
         let dir = fresh_dir(tmp.path());
         let killed = skelc(&dir, &env, &args("run", &[]), Some(fault), None);
         assert!(killed.killed(), "{killed:?}");

@@ -3,10 +3,14 @@
 //! (text, `--json`, `--detailed-exitcode`), that apply rewrites state as one edit (also when
 //! killed around it), and that the objects on disk are untouched.
 
+mod moto_support;
+
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use moto_support::Moto;
 
 const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
 
@@ -522,81 +526,12 @@ fn importing_an_id_that_does_not_exist_fails_at_plan() {
     }
 }
 
-/// A moto server of this test's own, stopped on drop.
-struct Moto {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(repo.join("scripts/moto"))
-            .arg("start")
-            .arg(dir.path())
-            .env("SKEL_MOTO_PARENT", std::process::id().to_string())
-            .output()
-            .expect("run scripts/moto");
-        let port = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT=").and_then(|p| p.trim().parse().ok()));
-        match port {
-            Some(port) if out.status.success() => Moto { dir, port },
-            _ => panic!(
-                "could not start moto (scripts/moto installs it into .venv-moto): {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn ec2<T, F: std::future::Future<Output = T>>(
-        &self,
-        f: impl FnOnce(aws_sdk_ec2::Client) -> F,
-    ) -> T {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(self.url())
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                    "test", "test", None, None, "test",
-                ))
-                .load()
-                .await;
-            f(aws_sdk_ec2::Client::new(&sdk)).await
-        })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let _ = Command::new(repo.join("scripts/moto"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
-}
-
 fn skelc_env(dir: &Path, args: &[&str], moto: &Moto) -> Out {
     let output = Command::new(SKELC)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_PROFILE", "")
+        .envs(moto.env())
         .stdin(Stdio::null())
         .output()
         .expect("skelc runs");

@@ -8,57 +8,10 @@
 #![recursion_limit = "256"]
 
 mod cli_support;
+mod moto_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use moto_support::Moto;
 use serde_json::{json, Value};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A moto server of this test's own, stopped on drop.
-struct Moto {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(repo().join("scripts/moto"))
-            .arg("start")
-            .arg(dir.path())
-            .env("SKEL_MOTO_PARENT", std::process::id().to_string())
-            .output()
-            .expect("run scripts/moto");
-        let port = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix("PORT=").and_then(|p| p.trim().parse().ok()));
-        match port {
-            Some(port) if out.status.success() => Moto { dir, port },
-            _ => panic!(
-                "could not start moto (scripts/moto installs it into .venv-moto; it needs \
-                 python3 and PyPI): {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/moto"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// What the API made: the ids Terraform's state records.
 struct Made {

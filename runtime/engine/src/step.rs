@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use skel_plan_ir::{
     Action, InstanceAddr, InstanceStatus, ModuleInstance, ResourceChange, ResourceInstanceState,
-    ResourceMode,
 };
 use skel_provider::fault::{self, When};
 use skel_provider::{ApplyRequest, PlanRequest, ProviderError};
@@ -88,17 +87,7 @@ fn prepare(
         _ => None,
     };
     let mi = &addr.resource.module;
-    let rc = world.instances.get(mi).and_then(|i| {
-        world.config.modules[i.module]
-            .resources
-            .iter()
-            .find(|r| {
-                r.mode == addr.resource.mode
-                    && r.type_name == addr.resource.type_name
-                    && r.name == addr.resource.name
-            })
-            .cloned()
-    });
+    let rc = resource_config(world, addr).cloned();
     let configured = match &rc {
         Some(rc) if phase == Phase::Apply => {
             let site = resolve(world, mi, &rc.provider)?;
@@ -459,18 +448,10 @@ fn postconditions(s: &Step<'_>, value: Value) -> Result<(), StepError> {
     let mut shared = s.ctx.lock();
     let world = &mut shared.world;
     let mi = &addr.resource.module;
-    let Some((conditions, references)) = world.instances.get(mi).and_then(|i| {
-        world.config.modules[i.module]
-            .resources
-            .iter()
-            .find(|r| {
-                r.mode == addr.resource.mode
-                    && r.type_name == addr.resource.type_name
-                    && r.name == addr.resource.name
-            })
-            .filter(|r| !r.lifecycle.postconditions.is_empty())
-            .map(|r| (r.lifecycle.postconditions.clone(), r.references.clone()))
-    }) else {
+    let Some((conditions, references)) = resource_config(world, addr)
+        .filter(|r| !r.lifecycle.postconditions.is_empty())
+        .map(|r| (r.lifecycle.postconditions.clone(), r.references.clone()))
+    else {
         return Ok(());
     };
     let key = (
@@ -712,14 +693,14 @@ async fn creation_provisioners(
     Ok(())
 }
 
-/// The configuration of the managed resource `addr` is an instance of (for its provisioners).
+/// The configuration of the resource or data source `addr` is an instance of.
 fn resource_config<'w>(
     world: &'w World,
     addr: &InstanceAddr,
 ) -> Option<&'w skel_plan_ir::ResourceConfig> {
     let i = world.instances.get(&addr.resource.module)?;
     world.config.modules[i.module].resources.iter().find(|r| {
-        r.mode == ResourceMode::Managed
+        r.mode == addr.resource.mode
             && r.type_name == addr.resource.type_name
             && r.name == addr.resource.name
     })
