@@ -101,6 +101,33 @@ impl BlockCx<'_> {
         LowerError::at(self.at(relative), message)
     }
 
+    /// A `condition` + `error_message` block (`validation`, `precondition`, `postcondition`,
+    /// `assert`) as a [`Validation`].
+    pub(crate) fn condition(&self, block: &Block) -> Result<Validation, LowerError> {
+        let article = if block.ident.name.starts_with('a') {
+            "an"
+        } else {
+            "a"
+        };
+        let attr = |name: &str| {
+            block
+                .body
+                .attribute(name)
+                .map(|a| a.expr.clone())
+                .ok_or_else(|| {
+                    self.error(
+                        block.ident.range.start(),
+                        format!("{article} `{}` block needs `{name}`", block.ident.name),
+                    )
+                })
+        };
+        Ok(Validation {
+            condition: attr("condition")?,
+            error_message: attr("error_message")?,
+            location: self.block_location(block),
+        })
+    }
+
     pub(crate) fn label<'b>(
         &self,
         block: &'b Block,
@@ -176,26 +203,10 @@ impl BlockCx<'_> {
                 })?)
             }
         };
-        let mut validations = Vec::new();
-        for validation in body.blocks_of("validation") {
-            let attr = |what: &str| {
-                validation
-                    .body
-                    .attribute(what)
-                    .map(|a| a.expr.clone())
-                    .ok_or_else(|| {
-                        self.error(
-                            validation.ident.range.start(),
-                            format!("a `validation` block needs `{what}`"),
-                        )
-                    })
-            };
-            validations.push(Validation {
-                condition: attr("condition")?,
-                error_message: attr("error_message")?,
-                location: self.block_location(validation),
-            });
-        }
+        let validations = body
+            .blocks_of("validation")
+            .map(|v| self.condition(v))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(VariableConfig {
             name,
             default,
@@ -358,23 +369,7 @@ impl BlockCx<'_> {
                 "postcondition" => &mut lifecycle.postconditions,
                 _ => continue,
             };
-            let attr = |name: &str| {
-                condition
-                    .body
-                    .attribute(name)
-                    .map(|a| a.expr.clone())
-                    .ok_or_else(|| {
-                        self.error(
-                            condition.ident.range.start(),
-                            format!("a `{}` block needs `{name}`", condition.ident.name),
-                        )
-                    })
-            };
-            list.push(Validation {
-                condition: attr("condition")?,
-                error_message: attr("error_message")?,
-                location: self.block_location(condition),
-            });
+            list.push(self.condition(condition)?);
         }
         if let Some(attr) = body.attribute("replace_triggered_by") {
             match &attr.expr.kind {
@@ -570,26 +565,10 @@ impl BlockCx<'_> {
             Some(e) => self.depends_on(e)?,
             None => Vec::new(),
         };
-        let mut preconditions = Vec::new();
-        for condition in body.blocks_of("precondition") {
-            let attr = |name: &str| {
-                condition
-                    .body
-                    .attribute(name)
-                    .map(|a| a.expr.clone())
-                    .ok_or_else(|| {
-                        self.error(
-                            condition.ident.range.start(),
-                            format!("a `precondition` block needs `{name}`"),
-                        )
-                    })
-            };
-            preconditions.push(Validation {
-                condition: attr("condition")?,
-                error_message: attr("error_message")?,
-                location: self.block_location(condition),
-            });
-        }
+        let preconditions = body
+            .blocks_of("precondition")
+            .map(|c| self.condition(c))
+            .collect::<Result<Vec<_>, _>>()?;
         let references = self.references(|r| {
             r.expr(&expr);
             if let Some(e) = depends_on_expr {

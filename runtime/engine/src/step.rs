@@ -129,18 +129,7 @@ fn prepare(
         });
     }
     let schema = schema_for(addr.resource.mode, &addr.resource.type_name)?;
-    let key = (
-        mi.clone(),
-        addr.resource.mode,
-        addr.resource.type_name.clone(),
-        addr.resource.name.clone(),
-    );
-    let mut each = world.resources.get(&key).and_then(|e| {
-        e.keys
-            .iter()
-            .find(|(k, _)| *k == addr.key)
-            .and_then(|(_, v)| v.clone())
-    });
+    let mut each = each_value(world, addr);
     // `each.value` may have held values unknown at plan time (a map of resources being
     // created): evaluate `for_each` again now that they are known.
     if each.as_ref().is_some_and(|v| !v.is_known()) {
@@ -454,18 +443,7 @@ fn postconditions(s: &Step<'_>, value: Value) -> Result<(), StepError> {
     else {
         return Ok(());
     };
-    let key = (
-        mi.clone(),
-        addr.resource.mode,
-        addr.resource.type_name.clone(),
-        addr.resource.name.clone(),
-    );
-    let each = world.resources.get(&key).and_then(|e| {
-        e.keys
-            .iter()
-            .find(|(k, _)| *k == addr.key)
-            .and_then(|(_, v)| v.clone())
-    });
+    let each = each_value(world, addr);
     let repeat = (!addr.key.is_none()).then_some(Repeat {
         key: &addr.key,
         each_value: each.as_ref(),
@@ -691,6 +669,22 @@ async fn creation_provisioners(
         maybe_checkpoint(ctx, &mut shared)?;
     }
     Ok(())
+}
+
+/// The `each.value` the plan recorded for instance `addr` (`None` without `for_each`).
+fn each_value(world: &World, addr: &InstanceAddr) -> Option<Value> {
+    let key = (
+        addr.resource.module.clone(),
+        addr.resource.mode,
+        addr.resource.type_name.clone(),
+        addr.resource.name.clone(),
+    );
+    world.resources.get(&key).and_then(|e| {
+        e.keys
+            .iter()
+            .find(|(k, _)| *k == addr.key)
+            .and_then(|(_, v)| v.clone())
+    })
 }
 
 /// The configuration of the resource or data source `addr` is an instance of.
