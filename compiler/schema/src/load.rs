@@ -8,11 +8,13 @@
 //!   "resources": { "aws_vpc": { "description": "…", "import_id": "VPC id (vpc-…)",
 //!     "attributes": { "cidr_block": { "type": "string", "required": true, "force_new": true,
 //!                                      "description": "…" } },
+//!     (an attribute may add `"deprecated": "use … instead"` or `"removed": "removed in v5.0.0; …"`)
 //!     "blocks": { "route": { "nesting": "set", "description": "…", "attributes": { … } } } } },
 //!   "data_sources": { … } }
 //! ```
 //!
-//! A file holds one provider object or an array of them.
+//! A file holds one provider object or an array of them. One provider may be split over several
+//! files (`aws.json`, `aws-iam.json`, …): only the first has its `config`, the others add types.
 
 use std::collections::BTreeMap;
 
@@ -35,9 +37,16 @@ pub enum SchemaError {
         file: String,
         source: Box<SchemaError>,
     },
-    /// Two files (or one) define the same provider.
+    /// Two files (or one) define the same provider's configuration.
     #[error("schema file {file}: provider `{provider}` defined twice")]
     DuplicateProvider { file: String, provider: String },
+    /// Two files define the same resource type or data source of one provider.
+    #[error("schema file {file}: {kind} `{name}` is already defined by another file")]
+    DuplicateType {
+        file: String,
+        kind: &'static str,
+        name: String,
+    },
     /// `derived_from` names no attribute of the block.
     #[error("{path}: derived_from names `{missing}`, which is not an attribute")]
     UnknownDerivedFrom { path: String, missing: String },
@@ -56,6 +65,10 @@ pub enum SchemaError {
 pub const DATA_FILES: &[(&str, &str)] = &[
     ("builtin.json", include_str!("../data/builtin.json")),
     ("aws.json", include_str!("../data/aws.json")),
+    ("aws-iam.json", include_str!("../data/aws-iam.json")),
+    ("aws-s3.json", include_str!("../data/aws-s3.json")),
+    ("aws-eks.json", include_str!("../data/aws-eks.json")),
+    ("aws-lookup.json", include_str!("../data/aws-lookup.json")),
     ("kubernetes.json", include_str!("../data/kubernetes.json")),
 ];
 
@@ -67,16 +80,40 @@ pub(crate) fn load_embedded() -> Result<Vec<ProviderSchema>, SchemaError> {
             source: Box::new(e),
         })?;
         for p in loaded {
-            if out.iter().any(|q| q.name == p.name) {
-                return Err(SchemaError::DuplicateProvider {
-                    file: file.to_string(),
-                    provider: p.name,
-                });
+            match out.iter_mut().find(|q| q.name == p.name) {
+                Some(q) => extend(q, p, file)?,
+                None => out.push(p),
             }
-            out.push(p);
         }
     }
     Ok(out)
+}
+
+/// Adds the types of `more` (a later file's part of provider `into`, with no configuration of
+/// its own) to `into`: one provider's schema may be split by service over several files.
+fn extend(into: &mut ProviderSchema, more: ProviderSchema, file: &str) -> Result<(), SchemaError> {
+    if !more.config.attributes.is_empty() || !more.config.blocks.is_empty() {
+        return Err(SchemaError::DuplicateProvider {
+            file: file.to_string(),
+            provider: more.name,
+        });
+    }
+    for (kind, from, to) in [
+        ("resource", more.resources, &mut into.resources),
+        ("data source", more.data_sources, &mut into.data_sources),
+    ] {
+        for (name, schema) in from {
+            if to.contains_key(&name) {
+                return Err(SchemaError::DuplicateType {
+                    file: file.to_string(),
+                    kind,
+                    name,
+                });
+            }
+            to.insert(name, schema);
+        }
+    }
+    Ok(())
 }
 
 /// Parses one schema file (one provider object or an array of them).
@@ -151,6 +188,10 @@ struct RawAttribute {
     default: Option<serde_json::Value>,
     #[serde(default)]
     derived_from: Vec<String>,
+    #[serde(default)]
+    deprecated: Option<String>,
+    #[serde(default)]
+    removed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +279,8 @@ fn convert_block(
                     description: a.description,
                     default: a.default,
                     derived_from: a.derived_from,
+                    deprecated: a.deprecated,
+                    removed: a.removed,
                 },
             ))
         })
@@ -273,4 +316,40 @@ fn convert_block(
         blocks,
         description,
     })
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    fn one(text: &str) -> ProviderSchema {
+        load_str(text).unwrap().pop().unwrap()
+    }
+
+    const BASE: &str = r#"{ "name": "p", "config": { "attributes": { "region": { "type": "string", "optional": true, "description": "r" } } },
+        "resources": { "p_a": { "description": "a" } } }"#;
+
+    #[test]
+    fn a_later_file_adds_types_and_may_not_redefine_them_or_the_configuration() {
+        let mut base = one(BASE);
+        extend(
+            &mut base,
+            one(r#"{ "name": "p", "resources": { "p_b": { "description": "b" } }, "data_sources": { "p_c": { "description": "c" } } }"#),
+            "more.json",
+        )
+        .unwrap();
+        assert_eq!(base.resources.keys().collect::<Vec<_>>(), ["p_a", "p_b"]);
+        assert!(base.data_sources.contains_key("p_c"));
+        let again = extend(
+            &mut base,
+            one(r#"{ "name": "p", "resources": { "p_a": { "description": "again" } } }"#),
+            "dup.json",
+        );
+        assert_eq!(
+            again.unwrap_err().to_string(),
+            "schema file dup.json: resource `p_a` is already defined by another file"
+        );
+        let config = extend(&mut base, one(BASE), "config.json");
+        assert!(matches!(config, Err(SchemaError::DuplicateProvider { .. })));
+    }
 }

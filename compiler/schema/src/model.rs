@@ -55,6 +55,14 @@ pub struct AttributeSchema {
     /// is as sensitive as they are, which the provider cannot say itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub derived_from: Vec<String>,
+    /// Still accepted, but on its way out: what to use instead (a `deprecated-argument`
+    /// warning where it is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
+    /// No longer accepted: when and why it went, and what replaces it (a `removed-argument`
+    /// error where it is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
 }
 
 /// How a nested block repeats.

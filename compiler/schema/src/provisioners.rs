@@ -19,6 +19,8 @@ pub(crate) fn attr(ty: Type, required: bool, description: &str) -> AttributeSche
         derived_from: Vec::new(),
         description: description.into(),
         default: None,
+        deprecated: None,
+        removed: None,
     }
 }
 

@@ -69,7 +69,11 @@ fn every_type_string_parses_and_round_trips() {
                 _ => {}
             }
         }
-        assert!(found > 10, "{file}: only {found} attributes found");
+        // A file of a split provider may not have types yet; one that has any has attributes.
+        assert!(
+            found > 10 || !text.contains("\"attributes\""),
+            "{file}: only {found} attributes found"
+        );
     }
 }
 

@@ -177,6 +177,23 @@ impl InferCtx<'_> {
             Some(a) => {
                 let ty = a.ty.clone();
                 self.expect(&attr.expr, &ty, &format!("argument `{name}`"));
+                if let Some(why) = &a.removed {
+                    self.error(
+                        Code::RemovedArgument,
+                        attr.name.range,
+                        format!("Argument `{name}` was removed"),
+                    )
+                    .with_span_message("no longer accepted")
+                    .help = Some(why.clone());
+                } else if let Some(instead) = &a.deprecated {
+                    self.error(
+                        Code::DeprecatedArgument,
+                        attr.name.range,
+                        format!("Argument `{name}` is deprecated"),
+                    )
+                    .with_span_message("still accepted, for now")
+                    .help = Some(instead.clone());
+                }
             }
             None => {
                 self.infer(&attr.expr);

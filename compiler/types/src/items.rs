@@ -611,6 +611,8 @@ impl InferCtx<'_> {
                     derived_from: Vec::new(),
                     description: doc.into(),
                     default: None,
+                    deprecated: None,
+                    removed: None,
                 },
             );
         }

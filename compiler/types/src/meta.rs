@@ -23,6 +23,8 @@ fn attr(ty: Type, required: bool, description: &str) -> AttributeSchema {
         derived_from: Vec::new(),
         description: description.into(),
         default: None,
+        deprecated: None,
+        removed: None,
     }
 }
 

@@ -25,6 +25,8 @@ fn attr(
         description: String::new(),
         default,
         derived_from: Vec::new(),
+        deprecated: None,
+        removed: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Data sources: `aws_ami`, `aws_availability_zones`, `aws_region`, `aws_caller_identity`.
+//! Data sources: `aws_ami`, `aws_availability_zones`, `aws_region` here; the others by service
+//! module (IAM/STS, S3, EKS, lookups of EC2 and Route 53 objects), all shaped to their schema.
 
 use skel_value::ValueMap;
 
@@ -13,6 +14,13 @@ use crate::common::{
 use crate::error::SdkResultExt;
 use crate::AwsProvider;
 
+/// The error for a data source the schema lists but no module reads yet.
+pub(crate) fn unsupported(type_name: &str) -> ProviderError {
+    ProviderError::InvalidConfig(format!(
+        "data.{type_name}: not supported by skel's aws provider yet; pass the value in a variable instead."
+    ))
+}
+
 pub async fn read(
     p: &AwsProvider,
     type_name: &str,
@@ -23,11 +31,12 @@ pub async fn read(
         "aws_ami" => ami(p, config).await?,
         "aws_availability_zones" => zones(p, config).await?,
         "aws_region" => region(p, config).await?,
-        _ => {
-            return Err(ProviderError::InvalidConfig(format!(
-                "data.{type_name}: not supported by skel's aws provider yet; pass the value in a variable instead."
-            )))
+        t if t.starts_with("aws_iam_") || t == "aws_caller_identity" || t == "aws_partition" => {
+            crate::iam::read_data(p, t, config).await?
         }
+        t if t.starts_with("aws_s3_") => crate::s3::read_data(p, t, config).await?,
+        t if t.starts_with("aws_eks_") => crate::eks::read_data(p, t, config).await?,
+        t => crate::lookup::read_data(p, t, config).await?,
     };
     let mut out = ValueMap::new();
     for (name, attr) in &schema.block.attributes {

@@ -1,5 +1,5 @@
-//! The AWS provider: EC2 (VPC networking, security groups, instances, key pairs, volumes) and
-//! Route 53 (zones, records) on aws-sdk-rust, following compiler/schema/data/aws.json.
+//! The AWS provider: EC2 (VPC networking, security groups, instances, key pairs, volumes),
+//! Route 53 (zones, records), IAM and STS, S3 and EKS on aws-sdk-rust, following compiler/schema/data/aws.json.
 //!
 //! Configuration is the SDK's own: `aws_config::defaults` reads credentials, region, endpoints
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_ROUTE_53`) and retries
@@ -36,13 +36,17 @@ pub mod common;
 mod compute;
 mod data;
 mod dns;
+mod eks;
 pub mod error;
 mod gateways;
+mod iam;
 pub mod kms;
+mod lookup;
 mod network;
 pub mod origin;
 mod resource;
 mod routing;
+mod s3;
 mod security;
 mod storage;
 
@@ -80,6 +84,8 @@ pub struct Settings {
     pub token: Option<String>,
     pub max_retries: Option<u32>,
     pub default_tags: BTreeMap<String, String>,
+    /// `s3_use_path_style`: S3 requests as `ENDPOINT/BUCKET/KEY`.
+    pub s3_use_path_style: bool,
 }
 
 impl Settings {
@@ -107,6 +113,7 @@ impl Settings {
             max_retries: common::get_i64(config, "max_retries")
                 .map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
             default_tags,
+            s3_use_path_style: common::get_bool(config, "s3_use_path_style").unwrap_or(false),
         };
         if settings.access_key.is_some() != settings.secret_key.is_some() {
             return Err(ProviderError::InvalidConfig(
@@ -223,9 +230,14 @@ fn fault_point(cfg: &ConfigBag, when: fault::When) {
 
 /// The SDK clients of one configured provider.
 #[derive(Clone)]
+#[allow(dead_code)] // iam, sts, s3 and eks: used by the service modules as they are written
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub r53: aws_sdk_route53::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub eks: aws_sdk_eks::Client,
 }
 
 /// A configured `aws` provider.
@@ -330,9 +342,33 @@ impl AwsProvider {
                 let r53 = aws_sdk_route53::config::Builder::from(&sdk)
                     .interceptor(CountCalls(self.calls.clone()))
                     .build();
+                let iam = aws_sdk_iam::config::Builder::from(&sdk)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                let sts = aws_sdk_sts::config::Builder::from(&sdk)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                // Path-style addressing (`ENDPOINT/BUCKET/KEY`) when asked for, and always
+                // against a custom endpoint: emulators and S3-compatible stores rarely serve
+                // virtual-hosted buckets.
+                let path_style = s.s3_use_path_style
+                    || self.endpoint_url.is_some()
+                    || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+                    || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+                let s3 = aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(path_style)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
+                let eks = aws_sdk_eks::config::Builder::from(&sdk)
+                    .interceptor(CountCalls(self.calls.clone()))
+                    .build();
                 Ok(Clients {
                     ec2: aws_sdk_ec2::Client::from_conf(ec2),
                     r53: aws_sdk_route53::Client::from_conf(r53),
+                    iam: aws_sdk_iam::Client::from_conf(iam),
+                    sts: aws_sdk_sts::Client::from_conf(sts),
+                    s3: aws_sdk_s3::Client::from_conf(s3),
+                    eks: aws_sdk_eks::Client::from_conf(eks),
                 })
             })
             .await
@@ -344,6 +380,26 @@ impl AwsProvider {
 
     pub(crate) async fn r53(&self) -> Result<&aws_sdk_route53::Client, ProviderError> {
         Ok(&self.clients().await?.r53)
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn iam(&self) -> Result<&aws_sdk_iam::Client, ProviderError> {
+        Ok(&self.clients().await?.iam)
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn sts(&self) -> Result<&aws_sdk_sts::Client, ProviderError> {
+        Ok(&self.clients().await?.sts)
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn s3(&self) -> Result<&aws_sdk_s3::Client, ProviderError> {
+        Ok(&self.clients().await?.s3)
+    }
+
+    #[allow(dead_code)]
+    pub(crate) async fn eks(&self) -> Result<&aws_sdk_eks::Client, ProviderError> {
+        Ok(&self.clients().await?.eks)
     }
 }
 

@@ -191,7 +191,7 @@ pub(crate) async fn read_merged(p: &AwsProvider, kind: Kind, ids: &[String]) -> 
         })
 }
 
-/// Every AWS resource type the provider serves.
+/// The AWS resource types of EC2 and Route 53.
 static RESOURCES: &[&dyn AwsResource] = &[
     &crate::network::vpc::Vpc,
     &crate::network::subnet::Subnet,
@@ -210,18 +210,27 @@ static RESOURCES: &[&dyn AwsResource] = &[
     &crate::dns::record::Record,
 ];
 
+/// Every AWS resource type the provider serves, one list per service module.
+static SERVICES: &[&[&dyn AwsResource]] = &[
+    RESOURCES,
+    crate::iam::RESOURCES,
+    crate::s3::RESOURCES,
+    crate::eks::RESOURCES,
+];
+
+/// Every resource type's implementation.
+fn all() -> impl Iterator<Item = &'static dyn AwsResource> {
+    SERVICES.iter().flat_map(|s| s.iter().copied())
+}
+
 /// The implementation of resource type `type_name`; an error naming it for a type the
 /// provider does not serve.
 pub(crate) fn resource(type_name: &str) -> Result<&'static dyn AwsResource, ProviderError> {
-    RESOURCES
-        .iter()
-        .copied()
-        .find(|r| r.type_name() == type_name)
-        .ok_or_else(|| {
-            ProviderError::InvalidConfig(format!(
-                "The aws provider has no resource type `{type_name}`."
-            ))
-        })
+    all().find(|r| r.type_name() == type_name).ok_or_else(|| {
+        ProviderError::InvalidConfig(format!(
+            "The aws provider has no resource type `{type_name}`."
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -236,7 +245,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut listed: Vec<&str> = RESOURCES.iter().map(|r| r.type_name()).collect();
+        let mut listed: Vec<&str> = all().map(|r| r.type_name()).collect();
         listed.sort_unstable();
         let before = listed.len();
         listed.dedup();

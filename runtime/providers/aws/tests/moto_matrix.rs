@@ -6,6 +6,7 @@
 mod support;
 
 use aws_sdk_ec2::types::{Filter, Tag};
+use support::lifecycle::{gone_code, lifecycle, with, Case, Oracle, DRIFTED, UPDATED};
 use support::*;
 
 /// The objects a case builds on, made through the provider before the case runs.
@@ -23,35 +24,12 @@ struct Deps {
     zone: String,
 }
 
-/// One resource type's lifecycle: the configuration to create, an in-place update (with a
-/// text the Describe output must show afterwards), and a replacement (with the argument that
-/// forces it). `None` where the type has no such change.
-struct Case {
-    create: Value,
-    update: Option<(Value, String)>,
-    replace: Option<(Value, &'static str)>,
-    import_id: Option<String>,
-}
-
 /// A case's configurations: create, update in place (with its marker), replacement.
 type Changes = (
     Value,
     Option<(Value, String)>,
     Option<(Value, &'static str)>,
 );
-
-const UPDATED: &str = "skel-updated";
-const DRIFTED: &str = "skel-drifted";
-
-fn with(base: &Value, changes: Vec<(&str, Value)>) -> Value {
-    let mut out = base.clone();
-    if let Value::Object(m) = &mut out {
-        for (k, v) in changes {
-            m.insert(k.to_string(), v);
-        }
-    }
-    out
-}
 
 fn named(name: &str) -> Value {
     tags(&[("Name", name)])
@@ -410,10 +388,19 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
         other => panic!("no lifecycle case for {other}"),
     };
     Case {
-        create,
-        update,
-        replace,
         import_id,
+        // AWS never returns a key pair's public key, so an imported key pair cannot be
+        // compared with the configured key (Terraform has the same limitation).
+        unknowable: if ty == "aws_key_pair" {
+            &["public_key"]
+        } else {
+            &[]
+        },
+        // An EIP's other domain (EC2-Classic `standard`) no longer exists: its replacement is
+        // only planned; the delete-then-create it would do runs for the out-of-band delete.
+        replace_only_planned: ty == "aws_eip",
+        replace_keeps_id: ty == "aws_key_pair" || ty == "aws_volume_attachment",
+        ..Case::new(create, update, replace)
     }
 }
 
@@ -421,10 +408,6 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
 struct Api {
     ec2: aws_sdk_ec2::Client,
     r53: aws_sdk_route53::Client,
-}
-
-fn gone_code(code: Option<&str>) -> bool {
-    code.is_some_and(|c| c.ends_with("NotFound") || c.starts_with("NoSuch"))
 }
 
 macro_rules! described {
@@ -454,6 +437,36 @@ impl Api {
         Api {
             ec2: ec2().await,
             r53: r53().await,
+        }
+    }
+
+    /// AWS frees a NAT gateway's address when the gateway is deleted; moto keeps it
+    /// associated, so a new gateway could not take it.
+    async fn free_nat_address(&self, state: &Value) {
+        let ec2 = &self.ec2;
+        let eips = ec2
+            .describe_addresses()
+            .allocation_ids(str_of(state, "allocation_id"))
+            .send()
+            .await
+            .expect("DescribeAddresses");
+        for a in eips.addresses() {
+            if let Some(assoc) = a.association_id() {
+                ec2.disassociate_address()
+                    .association_id(assoc)
+                    .send()
+                    .await
+                    .expect("DisassociateAddress");
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Oracle for Api {
+    async fn replaced(&self, ty: &str, old: &Value) {
+        if ty == "aws_nat_gateway" {
+            self.free_nat_address(old).await;
         }
     }
 
@@ -644,27 +657,6 @@ impl Api {
         }
     }
 
-    /// AWS frees a NAT gateway's address when the gateway is deleted; moto keeps it
-    /// associated, so a new gateway could not take it.
-    async fn free_nat_address(&self, state: &Value) {
-        let ec2 = &self.ec2;
-        let eips = ec2
-            .describe_addresses()
-            .allocation_ids(str_of(state, "allocation_id"))
-            .send()
-            .await
-            .expect("DescribeAddresses");
-        for a in eips.addresses() {
-            if let Some(assoc) = a.association_id() {
-                ec2.disassociate_address()
-                    .association_id(assoc)
-                    .send()
-                    .await
-                    .expect("DisassociateAddress");
-            }
-        }
-    }
-
     /// Deletes the object behind skel's back, as an operator would.
     async fn delete(&self, ty: &str, state: &Value) {
         let id = str_of(state, "id");
@@ -850,179 +842,34 @@ impl Api {
     }
 }
 
-/// Plans the configuration from nothing and applies it: what `skelc plan` proposes once the
-/// refresh found the object gone.
-async fn create_again(p: &AwsProvider, ty: &str, cfg: &Value) -> Value {
-    let r = plan(p, ty, None, cfg).await;
-    assert!(
-        !get(&r.planned, "id").is_known(),
-        "{ty}: a create plans an unknown id: {:?}",
-        r.planned
-    );
-    let state = apply(p, ty, None, Some(&r.planned))
-        .await
-        .unwrap_or_else(|e| panic!("{ty}: re-create failed: {e}"));
-    let read = p.read(ty, &state).await.expect("read").expect("exists");
-    assert_eq!(read, state, "{ty}: read after re-create differs");
-    state
-}
-
-async fn lifecycle(ty: &'static str) {
+async fn lifecycle_ec2(ty: &'static str) {
     let _m = moto();
     let p = provider();
     let api = Api::new().await;
     let d = deps(&p).await;
     let c = case(&p, ty, &d).await;
-
-    // Create.
-    let mut state = create(&p, ty, &c.create).await;
-    assert!(
-        api.describe(ty, &state).await.is_some(),
-        "{ty}: created object not visible through Describe"
-    );
-    let mut cfg = c.create.clone();
-
-    // Update in place.
-    if let Some((b, marker)) = &c.update {
-        state = update(&p, ty, &state, b).await;
-        let seen = api.describe(ty, &state).await.expect("exists after update");
-        assert!(
-            seen.contains(marker.as_str()),
-            "{ty}: Describe does not show the update ({marker}): {seen}"
-        );
-        cfg = b.clone();
-    }
-
-    // Drift: a change made out of band shows in the refresh and plans an update that repairs
-    // it.
-    if api.drift(ty, &state).await {
-        let read = p.read(ty, &state).await.expect("read").expect("exists");
-        assert_ne!(read, state, "{ty}: out-of-band change not seen by refresh");
-        let r = plan(&p, ty, Some(&read), &cfg).await;
-        assert!(
-            r.requires_replace.is_empty(),
-            "{ty}: drift plans a replacement {:?}",
-            r.requires_replace
-        );
-        assert_ne!(r.planned, read, "{ty}: drift plans no change");
-        state = apply(&p, ty, Some(&read), Some(&r.planned))
-            .await
-            .unwrap_or_else(|e| panic!("{ty}: repairing drift failed: {e}"));
-        let seen = api.describe(ty, &state).await.expect("exists");
-        assert!(
-            !seen.contains(DRIFTED) && !seen.contains("4242"),
-            "{ty}: drift not repaired: {seen}"
-        );
-        let again = p.read(ty, &state).await.expect("read").expect("exists");
-        assert_eq!(plan(&p, ty, Some(&again), &cfg).await.planned, again);
-    }
-
-    // Import: the imported object is the same one and matches the configuration (no
-    // replacement planned).
-    let import_id = c.import_id.clone().unwrap_or_else(|| str_of(&state, "id"));
-    let imported = p
-        .import(ty, &import_id)
-        .await
-        .unwrap_or_else(|e| panic!("{ty}: import {import_id}: {e}"));
-    assert_eq!(
-        str_of(&imported, "id"),
-        str_of(&state, "id"),
-        "{ty}: import"
-    );
-    let r = plan(&p, ty, Some(&imported), &cfg).await;
-    // AWS never returns a key pair's public key, so an imported key pair cannot be compared
-    // with the configured key (Terraform has the same limitation).
-    let unknowable: &[&str] = if ty == "aws_key_pair" {
-        &["public_key"]
-    } else {
-        &[]
-    };
-    assert!(
-        r.requires_replace
-            .iter()
-            .all(|p| unknowable.contains(&p.join(".").as_str())),
-        "{ty}: the imported object plans a replacement {:?}",
-        r.requires_replace
-    );
-
-    // Deleted out of band: the refresh says gone, the plan creates it again.
-    api.delete(ty, &state).await;
-    assert!(
-        api.describe(ty, &state).await.is_none(),
-        "{ty}: still there after the out-of-band delete"
-    );
-    assert_eq!(
-        p.read(ty, &state).await.expect("read"),
-        None,
-        "{ty}: refresh does not see the out-of-band delete"
-    );
-    state = create_again(&p, ty, &cfg).await;
-    assert!(api.describe(ty, &state).await.is_some(), "{ty}: re-created");
-
-    // Replacement: planned for the argument, then delete and create, checked through the API.
-    if let Some((r_cfg, path)) = &c.replace {
-        let r = plan(&p, ty, Some(&state), r_cfg).await;
-        assert!(
-            r.requires_replace.iter().any(|x| x.join(".") == *path),
-            "{ty}: expected a replacement at {path}, got {:?}",
-            r.requires_replace
-        );
-    }
-    // An EIP's other domain (EC2-Classic `standard`) no longer exists: its replacement is only
-    // planned; the delete-then-create it would do ran above for the out-of-band delete.
-    if let Some((r_cfg, _)) = c.replace.as_ref().filter(|_| ty != "aws_eip") {
-        assert_eq!(
-            apply(&p, ty, Some(&state), None).await.expect("delete"),
-            Value::Null
-        );
-        assert!(
-            api.describe(ty, &state).await.is_none(),
-            "{ty}: the replaced object survived"
-        );
-        let old = state;
-        if ty == "aws_nat_gateway" {
-            api.free_nat_address(&old).await;
-        }
-        state = create_again(&p, ty, r_cfg).await;
-        assert!(
-            api.describe(ty, &state).await.is_some(),
-            "{ty}: replacement"
-        );
-        if ty != "aws_key_pair" && ty != "aws_volume_attachment" {
-            assert_ne!(str_of(&old, "id"), str_of(&state, "id"), "{ty}: same id");
-        }
-    }
-
-    // Destroy.
-    destroy(&p, ty, &state).await;
-    assert!(
-        api.describe(ty, &state).await.is_none(),
-        "{ty}: still there after destroy"
-    );
+    lifecycle(&p, &api, ty, c).await;
 }
 
-macro_rules! lifecycle_tests {
-    ($($name:ident => $ty:literal),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                lifecycle($ty).await;
-            }
-        )*
-
-        /// Every resource type in the schema has a lifecycle test here.
-        #[test]
-        fn every_resource_type_has_a_case() {
-            let covered = [$($ty),*];
-            let schema = skel_schema::provider("aws").expect("aws schema");
-            for ty in schema.resources.keys() {
-                assert!(covered.contains(&ty.as_str()), "{ty} has no lifecycle test");
-            }
-        }
-    };
+/// Every resource type in the schema has a lifecycle test in one of the matrix binaries.
+#[test]
+fn every_resource_type_has_a_case() {
+    let covered = support::lifecycle::covered_types();
+    assert!(covered.iter().any(|t| t == "aws_vpc"), "{covered:?}");
+    let schema = skel_schema::provider("aws").expect("aws schema");
+    for ty in schema.resources.keys() {
+        assert!(covered.contains(ty), "{ty} has no lifecycle test");
+    }
+    for ty in &covered {
+        assert!(
+            schema.resources.contains_key(ty),
+            "{ty} is not in the schema"
+        );
+    }
 }
 
 lifecycle_tests! {
+    lifecycle_ec2;
     vpc => "aws_vpc",
     subnet => "aws_subnet",
     internet_gateway => "aws_internet_gateway",

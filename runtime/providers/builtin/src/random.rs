@@ -1,5 +1,5 @@
-//! The `random` provider: `random_id`, `random_pet`, `random_string`, `random_password` and
-//! `random_integer`. Values are generated at apply from the operating system's randomness
+//! The `random` provider: `random_id`, `random_pet`, `random_string`, `random_password`,
+//! `random_integer`, `random_shuffle` and `random_uuid`. Values are generated at apply from the operating system's randomness
 //! (`rand::rng()`, a CSPRNG seeded from the OS) and kept in state; every argument forces a new
 //! value when it changes, `keepers` included.
 
@@ -167,7 +167,8 @@ fn string_params(type_name: &str, obj: &Value) -> Result<StringParams, ProviderE
     for (enabled, set) in [
         (flag("upper"), &upper),
         (flag("lower"), &lower),
-        (flag("numeric"), &numeric),
+        // `number` is the deprecated name of `numeric`; set, it wins (the checker warns).
+        (get_bool(obj, "number").unwrap_or(flag("numeric")), &numeric),
         (flag("special"), &special),
     ] {
         if enabled {
@@ -261,6 +262,16 @@ fn check(type_name: &str, obj: &Value) -> Result<(), ProviderError> {
         "random_string" | "random_password" if get(obj, "length").as_number().is_some() => {
             string_params(type_name, obj)?;
         }
+        "random_shuffle" => {
+            if let Some(n) = int_arg(type_name, obj, "result_count")? {
+                if !(0..=MAX_LENGTH).contains(&n) {
+                    return Err(invalid(
+                        type_name,
+                        format!("`result_count` must be between 0 and {MAX_LENGTH}."),
+                    ));
+                }
+            }
+        }
         "random_integer" => {
             let min = int_arg(type_name, obj, "min")?;
             let max = int_arg(type_name, obj, "max")?;
@@ -326,6 +337,36 @@ fn generate(type_name: &str, planned: &Value) -> Result<ValueMap, ProviderError>
             Ok(ValueMap::from([
                 ("id".to_string(), Value::string(result.to_string())),
                 ("result".to_string(), Value::number(result)),
+            ]))
+        }
+        "random_shuffle" => {
+            let input: Vec<Value> = get(planned, "input").as_sequence().unwrap_or(&[]).to_vec();
+            let count = match int_arg(type_name, planned, "result_count")? {
+                Some(n) => usize::try_from(n).unwrap_or(0),
+                None => input.len(),
+            };
+            let mut result = input.clone();
+            match get_str(planned, "seed") {
+                Some(seed) => result.shuffle(&mut seeded_rng(seed)),
+                None => result.shuffle(&mut rng),
+            }
+            // More than the input: the permutation repeats, as Terraform's does.
+            let result: Vec<Value> = if result.is_empty() {
+                Vec::new()
+            } else {
+                result.iter().cycle().take(count).cloned().collect()
+            };
+            Ok(ValueMap::from([
+                ("id".to_string(), Value::string("-")),
+                ("result".to_string(), Value::List(result)),
+            ]))
+        }
+        "random_uuid" => {
+            let uuid = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+            let text = uuid.hyphenated().to_string();
+            Ok(ValueMap::from([
+                ("id".to_string(), Value::string(text.clone())),
+                ("result".to_string(), Value::string(text)),
             ]))
         }
         other => Err(invalid(
@@ -416,10 +457,16 @@ fn import_values(
             values.insert("result".into(), Value::number(result));
             values.insert("id".into(), Value::string(result.to_string()));
         }
+        "random_uuid" => {
+            let uuid = uuid::Uuid::try_parse(id).map_err(|_| bad("a UUID"))?;
+            let text = uuid.hyphenated().to_string();
+            values.insert("result".into(), Value::string(text.clone()));
+            values.insert("id".into(), Value::string(text));
+        }
         other => {
             return Err(invalid(
                 other,
-                "not a resource type of the random provider.",
+                "not a resource type of the random provider (or one that cannot be imported).",
             ))
         }
     }

@@ -423,10 +423,135 @@ async fn every_resource_type_conforms_to_its_schema() {
                 "random_pet" => vec![],
                 "random_string" | "random_password" => vec![("length", n(3))],
                 "random_integer" => vec![("min", n(0)), ("max", n(1))],
+                "random_shuffle" => vec![("input", list(&["a", "b"]))],
+                "random_uuid" => vec![],
                 other => panic!("untested resource type {other}"),
             };
             let state = create(&p, ty, &config(ty, &args)).await;
             assert!(state.is_known());
         }
+    }
+}
+
+fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|i| s(i)).collect())
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_sequence()
+        .expect("a list")
+        .iter()
+        .map(|x| x.as_str().expect("a string").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn random_shuffle_permutes_counts_and_seeds() {
+    let p = provider("random");
+    let input = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let cfg = config("random_shuffle", &[("input", list(&input))]);
+    let mut orders = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let state = create(&p, "random_shuffle", &cfg).await;
+        let mut got = strings(attr(&state, "result"));
+        orders.insert(got.clone());
+        got.sort();
+        assert_eq!(got, input, "a permutation of the input");
+        assert_eq!(attr_str(&state, "id"), "-");
+        // Stable: the next plan keeps it.
+        let again = plan(&p, "random_shuffle", Some(&state), &cfg).await;
+        assert_eq!(again.planned, state);
+    }
+    assert!(orders.len() > 1, "ten shuffles of 8 gave one order");
+
+    let seeded = config(
+        "random_shuffle",
+        &[
+            ("input", list(&input)),
+            ("seed", s("x")),
+            ("result_count", n(3)),
+        ],
+    );
+    let a = create(&p, "random_shuffle", &seeded).await;
+    let b = create(&p, "random_shuffle", &seeded).await;
+    assert_eq!(strings(attr(&a, "result")).len(), 3);
+    assert_eq!(
+        attr(&a, "result"),
+        attr(&b, "result"),
+        "same seed, same result"
+    );
+
+    let more = config(
+        "random_shuffle",
+        &[("input", list(&["a", "b"])), ("result_count", n(5))],
+    );
+    let m = create(&p, "random_shuffle", &more).await;
+    assert_eq!(strings(attr(&m, "result")).len(), 5);
+
+    let bad = config(
+        "random_shuffle",
+        &[("input", list(&["a"])), ("result_count", n(-1))],
+    );
+    assert_eq!(p.validate("random_shuffle", &bad).len(), 1);
+}
+
+#[tokio::test]
+async fn random_uuid_is_a_v4_uuid_and_imports() {
+    let p = provider("random");
+    let a = create(&p, "random_uuid", &config("random_uuid", &[])).await;
+    let b = create(&p, "random_uuid", &config("random_uuid", &[])).await;
+    let text = attr_str(&a, "result");
+    let uuid = uuid::Uuid::parse_str(text).expect("a UUID");
+    assert_eq!(uuid.get_version_num(), 4);
+    assert_eq!(text, uuid.hyphenated().to_string(), "lower case, dashes");
+    assert_eq!(attr_str(&a, "id"), text);
+    assert_ne!(attr(&a, "result"), attr(&b, "result"));
+
+    let imported = p
+        .import("random_uuid", "6F9619FF-8B86-4011-B42D-00C04FC964FF")
+        .await
+        .unwrap();
+    assert_conforms(block("random_uuid"), &imported);
+    assert_eq!(
+        attr_str(&imported, "result"),
+        "6f9619ff-8b86-4011-b42d-00c04fc964ff"
+    );
+    assert!(p.import("random_uuid", "not-a-uuid").await.is_err());
+}
+
+#[tokio::test]
+async fn random_string_number_is_the_old_name_of_numeric() {
+    let p = provider("random");
+    for ty in ["random_string", "random_password"] {
+        // `number = false` wins over `numeric`'s default: no digits.
+        let cfg = config(
+            ty,
+            &[
+                ("length", n(200)),
+                ("number", Value::Bool(false)),
+                ("special", Value::Bool(false)),
+            ],
+        );
+        let state = create(&p, ty, &cfg).await;
+        let result = attr_str(&state, "result");
+        assert_eq!(result.chars().count(), 200);
+        assert!(
+            !result.chars().any(|c| c.is_ascii_digit()),
+            "{ty}: digits despite number = false"
+        );
+        // Nothing but digits allowed and `number` unset: digits.
+        let digits = config(
+            ty,
+            &[
+                ("length", n(20)),
+                ("upper", Value::Bool(false)),
+                ("lower", Value::Bool(false)),
+                ("special", Value::Bool(false)),
+            ],
+        );
+        let state = create(&p, ty, &digits).await;
+        assert!(attr_str(&state, "result")
+            .chars()
+            .all(|c| c.is_ascii_digit()));
     }
 }

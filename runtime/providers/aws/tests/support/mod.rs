@@ -14,6 +14,8 @@ pub use skel_provider::{ApplyRequest, PlanRequest, PlanResponse, Provider, Provi
 pub use skel_provider_aws::AwsProvider;
 pub use skel_value::Value;
 
+pub mod lifecycle;
+
 pub struct Moto {
     pub port: u16,
 }
