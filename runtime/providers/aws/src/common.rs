@@ -140,6 +140,7 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
         "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
             set_unknown(planned, "id");
         }
+        _ if type_name.starts_with("aws_s3_") => crate::s3::adjust_plan(type_name, prior, response),
         _ => {}
     }
 }
@@ -302,6 +303,9 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
         }
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
+        }
+        _ if type_name.starts_with("aws_s3_") => {
+            crate::s3::equivalent(type_name, attr, observed, state)
         }
         _ => false,
     }

@@ -479,9 +479,13 @@ impl Provider for AwsProvider {
         states: &[Value],
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         let schema = common::resource_schema(type_name)?;
+        let r = resource(type_name)?;
         let ids: Vec<String> = states
             .iter()
-            .map(|s| get_str(s, "id").unwrap_or_default().to_string())
+            .map(|s| match get_str(s, "id") {
+                Some(_) => r.read_id(s),
+                None => String::new(),
+            })
             .collect();
         let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
         let found = if wanted.is_empty() {

@@ -104,6 +104,12 @@ pub(crate) trait AwsResource: Send + Sync {
     /// Deletes object `prior`; one that is already gone counts as deleted.
     async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError>;
 
+    /// The id [`Self::describe`] reads the object of `state` by: its `id` (an S3 object is
+    /// read by its bucket and key, its `id` being the key alone).
+    fn read_id(&self, state: &Value) -> String {
+        crate::common::id_of(state)
+    }
+
     /// The objects `ids`, in order (`None`: gone): [`read_merged`].
     async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
         read_merged(p, self.kind(), ids).await
