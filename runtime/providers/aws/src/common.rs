@@ -120,6 +120,10 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             // ReplaceRouteTableAssociation returns a new association id.
             set_unknown(planned, "id");
         }
+        "aws_vpc_dhcp_options_association" if changed(planned, "dhcp_options_id") => {
+            // Terraform's id names the option set.
+            set_unknown(planned, "id");
+        }
         "aws_instance" if response.requires_replace.is_empty() => {
             if get_bool(planned, "user_data_replace_on_change") == Some(true)
                 && (changed(planned, "user_data") || changed(planned, "user_data_base64"))

@@ -284,6 +284,51 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
             import_id = Some(format!("{}_0.0.0.0/0", d.rt));
             (a, Some((b, eni)), Some((r, "destination_cidr_block")))
         }
+        "aws_egress_only_internet_gateway" => {
+            let a = config(
+                "aws_egress_only_internet_gateway",
+                vec![("vpc_id", s(&d.vpc)), ("tags", named("a"))],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("vpc_id", s(&d.vpc2))]);
+            (a, Some((b, UPDATED.into())), Some((r, "vpc_id")))
+        }
+        "aws_vpc_dhcp_options" => {
+            let a = config(
+                "aws_vpc_dhcp_options",
+                vec![
+                    ("domain_name", s("a.internal")),
+                    (
+                        "domain_name_servers",
+                        Value::List(vec![s("AmazonProvidedDNS")]),
+                    ),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("domain_name", s("b.internal"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "domain_name")))
+        }
+        "aws_vpc_dhcp_options_association" => {
+            let options =
+                |name: &str| config("aws_vpc_dhcp_options", vec![("domain_name", s(name))]);
+            let one = str_of(
+                &create(p, "aws_vpc_dhcp_options", &options("one.internal")).await,
+                "id",
+            );
+            let two = str_of(
+                &create(p, "aws_vpc_dhcp_options", &options("two.internal")).await,
+                "id",
+            );
+            let a = config(
+                "aws_vpc_dhcp_options_association",
+                vec![("vpc_id", s(&d.vpc)), ("dhcp_options_id", s(&one))],
+            );
+            let b = with(&a, vec![("dhcp_options_id", s(&two))]);
+            let r = with(&b, vec![("vpc_id", s(&d.vpc2))]);
+            import_id = Some(d.vpc.clone());
+            (a, Some((b, two)), Some((r, "vpc_id")))
+        }
         "aws_network_acl_rule" => {
             let acl = str_of(
                 &create(
@@ -583,6 +628,40 @@ impl Oracle for Api {
                     .find(|r| r.destination_cidr_block() == Some(dest.as_str()))
                     .map(|r| format!("{r:?}"))
             }
+            "aws_egress_only_internet_gateway" => {
+                let out = ec2
+                    .describe_egress_only_internet_gateways()
+                    .egress_only_internet_gateway_ids(&id)
+                    .send()
+                    .await
+                    .ok()?;
+                out.egress_only_internet_gateways()
+                    .iter()
+                    .find(|g| {
+                        !g.attachments().iter().any(|a| {
+                            a.state() == Some(&aws_sdk_ec2::types::AttachmentStatus::Detached)
+                        })
+                    })
+                    .map(|g| format!("{g:?}"))
+            }
+            "aws_vpc_dhcp_options" => {
+                described!(
+                    ec2.describe_dhcp_options().dhcp_options_ids(&id),
+                    dhcp_options
+                )
+            }
+            "aws_vpc_dhcp_options_association" => {
+                let out = ec2
+                    .describe_vpcs()
+                    .vpc_ids(str_of(state, "vpc_id"))
+                    .send()
+                    .await
+                    .ok()?;
+                out.vpcs()
+                    .iter()
+                    .find(|v| v.dhcp_options_id().is_some_and(|o| o != "default"))
+                    .map(|v| format!("{v:?}"))
+            }
             "aws_network_acl_rule" => {
                 let out = ec2
                     .describe_network_acls()
@@ -689,9 +768,10 @@ impl Oracle for Api {
         let ec2 = &self.ec2;
         match ty {
             // Every argument of a network ACL rule forces a new one: no drift to repair in place.
-            "aws_route_table_association" | "aws_volume_attachment" | "aws_network_acl_rule" => {
-                false
-            }
+            "aws_route_table_association"
+            | "aws_volume_attachment"
+            | "aws_network_acl_rule"
+            | "aws_vpc_dhcp_options_association" => false,
             "aws_route" => {
                 // The route pointed back at the internet gateway behind skel's back.
                 let igw = ec2
@@ -832,6 +912,28 @@ impl Oracle for Api {
                 .delete_route()
                 .route_table_id(str_of(state, "route_table_id"))
                 .destination_cidr_block(str_of(state, "destination_cidr_block"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_egress_only_internet_gateway" => ec2
+                .delete_egress_only_internet_gateway()
+                .egress_only_internet_gateway_id(&id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_vpc_dhcp_options" => ec2
+                .delete_dhcp_options()
+                .dhcp_options_id(&id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_vpc_dhcp_options_association" => ec2
+                .associate_dhcp_options()
+                .dhcp_options_id("default")
+                .vpc_id(str_of(state, "vpc_id"))
                 .send()
                 .await
                 .map(drop)
@@ -1017,6 +1119,9 @@ lifecycle_tests! {
     route_table_association => "aws_route_table_association",
     route => "aws_route",
     network_acl_rule => "aws_network_acl_rule",
+    egress_only_internet_gateway => "aws_egress_only_internet_gateway",
+    vpc_dhcp_options => "aws_vpc_dhcp_options",
+    vpc_dhcp_options_association => "aws_vpc_dhcp_options_association",
     network_acl => "aws_network_acl",
     security_group => "aws_security_group",
     key_pair => "aws_key_pair",
