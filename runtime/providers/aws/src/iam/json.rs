@@ -4,9 +4,6 @@
 //! is a one-element list, the order of actions, resources, principals and statements does not
 //! matter, an account id is its root ARN, IAM answers with URL-encoded documents).
 
-// The comparison is used by the IAM resources.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 
 /// A JSON value with its object keys in the order they are written.
