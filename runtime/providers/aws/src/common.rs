@@ -144,6 +144,7 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
         "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
             set_unknown(planned, "id");
         }
+        t if t.starts_with("aws_iam_") => crate::iam::adjust_plan(t, prior, planned),
         _ => {}
     }
 }
@@ -307,6 +308,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
+        (t, a) if t.starts_with("aws_iam_") => crate::iam::equivalent(t, a, observed, state),
         _ => false,
     }
 }
