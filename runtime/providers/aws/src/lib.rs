@@ -479,10 +479,8 @@ impl Provider for AwsProvider {
         states: &[Value],
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         let schema = common::resource_schema(type_name)?;
-        let ids: Vec<String> = states
-            .iter()
-            .map(|s| get_str(s, "id").unwrap_or_default().to_string())
-            .collect();
+        let kind = resource(type_name)?;
+        let ids: Vec<String> = states.iter().map(|s| kind.read_key(s)).collect();
         let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
         let found = if wanted.is_empty() {
             Vec::new()

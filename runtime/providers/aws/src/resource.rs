@@ -104,6 +104,12 @@ pub(crate) trait AwsResource: Send + Sync {
     /// Deletes object `prior`; one that is already gone counts as deleted.
     async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError>;
 
+    /// What [`Self::describe`] looks the object of `state` up by: its `id` (a security-group
+    /// rule, whose `id` is a hash, by what it is).
+    fn read_key(&self, state: &Value) -> String {
+        crate::common::id_of(state)
+    }
+
     /// The objects `ids`, in order (`None`: gone): [`read_merged`].
     async fn describe(&self, p: &AwsProvider, ids: &[String]) -> Described {
         read_merged(p, self.kind(), ids).await
@@ -202,6 +208,7 @@ static RESOURCES: &[&dyn AwsResource] = &[
     &crate::routing::association::Association,
     &crate::acl::nacl::NetworkAcl,
     &crate::security::sg::SecurityGroup,
+    &crate::security::rule::SecurityGroupRule,
     &crate::security::key_pair::KeyPair,
     &crate::compute::instance::Instance,
     &crate::storage::volume::Volume,
