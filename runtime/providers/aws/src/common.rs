@@ -332,7 +332,10 @@ pub fn protocol(p: &str) -> String {
 
 /// Checks beyond the schema's types.
 pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
+    let mut errors = match type_name {
+        "aws_security_group_rule" => crate::security::rule::validate(config),
+        _ => Vec::new(),
+    };
     let cidr_args: &[&str] = match type_name {
         "aws_vpc" | "aws_subnet" => &["cidr_block"],
         _ => &[],

@@ -217,6 +217,7 @@ static RESOURCES: &[&dyn AwsResource] = &[
     &crate::acl::nacl::NetworkAcl,
     &crate::acl_rule::NetworkAclRule,
     &crate::security::sg::SecurityGroup,
+    &crate::security::rule::SecurityGroupRule,
     &crate::security::key_pair::KeyPair,
     &crate::compute::instance::Instance,
     &crate::storage::volume::Volume,

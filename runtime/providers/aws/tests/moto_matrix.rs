@@ -3,6 +3,7 @@
 //! import, out-of-band delete (read says gone, the re-plan creates it again), replacement and
 //! destroy. Each step is checked through the AWS API (a Describe call), not skel's state.
 
+mod ec2_rules;
 mod support;
 
 use aws_sdk_ec2::types::{Filter, Tag};
@@ -22,6 +23,8 @@ struct Deps {
     instance: String,
     volume: String,
     zone: String,
+    /// A security group in `vpc` for the rule types.
+    sg: String,
 }
 
 /// A case's configurations: create, update in place (with its marker), replacement.
@@ -145,6 +148,18 @@ async fn deps(p: &AwsProvider) -> Deps {
         "id",
     );
     let zone = str_of(&zone(p, "deps.test").await, "zone_id");
+    let sg = str_of(
+        &create(
+            p,
+            "aws_security_group",
+            &config(
+                "aws_security_group",
+                vec![("name", s("deps-rules")), ("vpc_id", s(&vpc))],
+            ),
+        )
+        .await,
+        "id",
+    );
     Deps {
         vpc,
         vpc2,
@@ -157,6 +172,7 @@ async fn deps(p: &AwsProvider) -> Deps {
         instance,
         volume,
         zone,
+        sg,
     }
 }
 
@@ -404,6 +420,30 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
             );
             let r = with(&b, vec![("description", s("another"))]);
             (a, Some((b, UPDATED.into())), Some((r, "description")))
+        }
+        "aws_security_group_rule" => {
+            let a = config(
+                "aws_security_group_rule",
+                vec![
+                    ("type", s("ingress")),
+                    ("security_group_id", s(&d.sg)),
+                    ("protocol", s("tcp")),
+                    ("from_port", n(443)),
+                    ("to_port", n(443)),
+                    (
+                        "cidr_blocks",
+                        Value::List(vec![s("10.0.0.0/16"), s("10.1.0.0/16")]),
+                    ),
+                    ("description", s("https")),
+                ],
+            );
+            let b = with(&a, vec![("description", s(UPDATED))]);
+            let r = with(&b, vec![("from_port", n(8443)), ("to_port", n(8443))]);
+            import_id = Some(format!(
+                "{}_ingress_tcp_443_443_10.0.0.0/16_10.1.0.0/16",
+                d.sg
+            ));
+            (a, Some((b, UPDATED.into())), Some((r, "from_port")))
         }
         "aws_key_pair" => {
             let a = config(
@@ -701,6 +741,7 @@ impl Oracle for Api {
                     security_groups
                 )
             }
+            "aws_security_group_rule" => ec2_rules::describe_rule(ec2, state).await,
             "aws_key_pair" => described!(ec2.describe_key_pairs().key_names(&id), key_pairs),
             "aws_instance" => {
                 let out = match ec2.describe_instances().instance_ids(&id).send().await {
@@ -790,6 +831,10 @@ impl Oracle for Api {
                     .send()
                     .await
                     .expect("ReplaceRoute");
+                true
+            }
+            "aws_security_group_rule" => {
+                ec2_rules::drift_rule(ec2, state, DRIFTED).await;
                 true
             }
             "aws_route53_zone" => {
@@ -1001,6 +1046,10 @@ impl Oracle for Api {
                 .await
                 .map(drop)
                 .map_err(debug),
+            "aws_security_group_rule" => {
+                ec2_rules::delete_rule(ec2, state).await;
+                Ok(())
+            }
             "aws_key_pair" => ec2
                 .delete_key_pair()
                 .key_name(&id)
@@ -1124,6 +1173,7 @@ lifecycle_tests! {
     vpc_dhcp_options_association => "aws_vpc_dhcp_options_association",
     network_acl => "aws_network_acl",
     security_group => "aws_security_group",
+    security_group_rule => "aws_security_group_rule",
     key_pair => "aws_key_pair",
     instance => "aws_instance",
     ebs_volume => "aws_ebs_volume",
