@@ -30,6 +30,7 @@ use skel_value::Value;
 use tokio::sync::OnceCell;
 
 mod acl;
+mod acl_rule;
 mod batch;
 mod coalesce;
 pub mod common;
@@ -45,6 +46,7 @@ mod lookup;
 mod network;
 pub mod origin;
 mod resource;
+mod route;
 mod routing;
 mod s3;
 mod security;
@@ -479,14 +481,8 @@ impl Provider for AwsProvider {
         states: &[Value],
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         let schema = common::resource_schema(type_name)?;
-        let r = resource(type_name)?;
-        let ids: Vec<String> = states
-            .iter()
-            .map(|s| match get_str(s, "id") {
-                Some(_) => r.read_id(s),
-                None => String::new(),
-            })
-            .collect();
+        let kind = resource(type_name)?;
+        let ids: Vec<String> = states.iter().map(|s| kind.key(s)).collect();
         let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
         let found = if wanted.is_empty() {
             Vec::new()

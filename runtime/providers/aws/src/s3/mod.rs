@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use aws_sdk_s3::Client;
-use skel_provider::{PlanResponse, ProviderError};
+use skel_provider::ProviderError;
 use skel_value::{Value, ValueMap};
 
 use crate::common::Obs;
@@ -33,13 +33,13 @@ pub(crate) static RESOURCES: &[&dyn AwsResource] = &[
 
 /// The S3 rules of an update's plan: a policy that means the same document as the prior one
 /// is not a change (S3 may store it formatted differently).
-pub(crate) fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
+pub(crate) fn adjust_plan(type_name: &str, prior: &Value, planned: &mut Value) {
     if type_name == "aws_s3_bucket_policy" {
         use settings::policy::{same_policy, text};
-        if let (Some(new), Some(old)) = (text(&response.planned), text(prior)) {
+        if let (Some(new), Some(old)) = (text(planned), text(prior)) {
             if new != old && same_policy(new, old) {
                 let old = Value::string(old);
-                if let Value::Object(m) = &mut response.planned {
+                if let Value::Object(m) = planned {
                     m.insert("policy".into(), old);
                 }
             }

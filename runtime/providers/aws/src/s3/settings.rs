@@ -56,7 +56,7 @@ async fn find_by_bucket<R: AwsResource + ?Sized>(
         return Ok(None);
     };
     let _ = bucket;
-    let id = r.read_id(planned);
+    let id = r.key(planned);
     Ok(r.describe_one(p, &id).await?.map(|_| id))
 }
 
@@ -87,7 +87,7 @@ pub(crate) mod versioning {
             KIND
         }
 
-        fn read_id(&self, state: &Value) -> String {
+        fn key(&self, state: &Value) -> String {
             let bucket = get_str(state, "bucket").unwrap_or_default();
             match status(state) {
                 Some("Disabled") => format!("{bucket}{NEVER_VERSIONED}"),
@@ -102,7 +102,7 @@ pub(crate) mod versioning {
             origin: &Origin<'_>,
         ) -> Result<String, ProviderError> {
             put(p, planned, &format!("creating {TY} {origin}")).await?;
-            Ok(self.read_id(planned))
+            Ok(self.key(planned))
         }
 
         async fn update(
@@ -119,7 +119,7 @@ pub(crate) mod versioning {
                 )));
             }
             put(p, planned, &w).await?;
-            Ok(self.read_id(planned))
+            Ok(self.key(planned))
         }
 
         async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
