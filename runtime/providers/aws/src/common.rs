@@ -85,6 +85,9 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(planned);
         }
+        if type_name == "aws_s3_object" {
+            crate::s3::object::plan(None, planned);
+        }
     }
 
     fn plan_update(&self, type_name: &str, prior: &Value, response: &mut PlanResponse) {

@@ -136,6 +136,29 @@ async fn case(p: &AwsProvider, ty: &'static str) -> Case {
             let r = on(BUCKET_B, vec![("policy", s(&policy_text(BUCKET_B, "b")))]);
             Case::new(a, Some((b, UPDATED.into())), Some((r, "bucket")))
         }
+        "aws_s3_object" => {
+            let a = on(
+                BUCKET_A,
+                vec![
+                    ("key", s("dir/a.txt")),
+                    ("content", s("hello")),
+                    ("content_type", s("text/plain")),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(
+                &a,
+                vec![
+                    ("content", s(&format!("{UPDATED} body"))),
+                    ("tags", named(UPDATED)),
+                ],
+            );
+            let r = with(&b, vec![("key", s("dir/b.txt"))]);
+            Case {
+                import_id: Some(format!("s3://{BUCKET_A}/dir/a.txt")),
+                ..Case::new(a, Some((b, UPDATED.into())), Some((r, "key")))
+            }
+        }
         other => panic!("no case for {other}"),
     }
 }
@@ -261,6 +284,29 @@ impl Oracle for Api {
                 "NoSuchBucketPolicy"
             )
             .map(|o| o.policy().unwrap_or_default().to_string()),
+            "aws_s3_object" => {
+                let key = str_of(state, "key");
+                let out = seen!(
+                    s3.get_object().bucket(&bucket).key(&key),
+                    "GetObject",
+                    "NoSuchKey"
+                )?;
+                let content_type = out.content_type().map(str::to_string);
+                let body = out.body.collect().await.expect("object body").into_bytes();
+                let tags = s3
+                    .get_object_tagging()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .expect("GetObjectTagging");
+                Some(format!(
+                    "{} {:?} {:?}",
+                    String::from_utf8_lossy(&body),
+                    content_type,
+                    tags.tag_set()
+                ))
+            }
             other => panic!("no oracle for {other}"),
         }
     }
@@ -350,6 +396,9 @@ impl Oracle for Api {
                     .await
                     .expect("PutBucketPolicy");
             }
+            "aws_s3_object" => {
+                s3_support::put(s3, &bucket, &str_of(state, "key"), DRIFTED).await;
+            }
             _ => return false,
         }
         true
@@ -390,6 +439,14 @@ impl Oracle for Api {
                     .await
                     .expect("DeleteBucketPolicy");
             }
+            "aws_s3_object" => {
+                s3.delete_object()
+                    .bucket(&bucket)
+                    .key(str_of(state, "key"))
+                    .send()
+                    .await
+                    .expect("DeleteObject");
+            }
             other => panic!("no out-of-band delete for {other}"),
         }
     }
@@ -411,4 +468,5 @@ lifecycle_tests! {
     bucket_server_side_encryption_configuration => "aws_s3_bucket_server_side_encryption_configuration",
     bucket_public_access_block => "aws_s3_bucket_public_access_block",
     bucket_policy => "aws_s3_bucket_policy",
+    object => "aws_s3_object",
 }

@@ -499,3 +499,78 @@ async fn destroying_versioning_suspends_it_and_disabled_means_never_versioned() 
     let err = p.import(ty, "skel-plain").await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_source_file_is_put_again_when_its_etag_changes_and_metadata_is_copied_in_place() {
+    let _m = moto();
+    let p = provider();
+    let api = s3().await;
+    let ty = "aws_s3_object";
+    create(&p, "aws_s3_bucket", &bucket_config("skel-objects", vec![])).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("artefact.txt");
+    std::fs::write(&file, "one").unwrap();
+    let cfg = |etag: &str, meta: &str| {
+        setting(
+            ty,
+            "skel-objects",
+            vec![
+                ("key", s("artefact.txt")),
+                ("source", s(file.to_str().unwrap())),
+                ("etag", s(etag)),
+                ("metadata", tags(&[("build", meta)])),
+            ],
+        )
+    };
+    let state = create(&p, ty, &cfg(&md5_hex(b"one"), "1")).await;
+    assert_eq!(str_of(&state, "etag"), md5_hex(b"one"));
+    // The file changes; with the same configuration nothing is planned (as in Terraform).
+    std::fs::write(&file, "two!").unwrap();
+    let same = plan(&p, ty, Some(&state), &cfg(&md5_hex(b"one"), "1")).await;
+    assert_eq!(same.planned, state);
+    // etag = filemd5(...) changes with it: the object is put again.
+    let before = p.api_call_counts();
+    let state = update(&p, ty, &state, &cfg(&md5_hex(b"two!"), "1")).await;
+    assert_eq!(calls_since(&p, "PutObject", &before), 1);
+    let body = api
+        .get_object()
+        .bucket("skel-objects")
+        .key("artefact.txt")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert_eq!(&body[..], b"two!");
+    // Metadata alone: copied onto itself, not put again; the content stays.
+    let before = p.api_call_counts();
+    let state = update(&p, ty, &state, &cfg(&md5_hex(b"two!"), "2")).await;
+    assert_eq!(calls_since(&p, "PutObject", &before), 0);
+    assert_eq!(calls_since(&p, "CopyObject", &before), 1);
+    assert_eq!(get(&state, "metadata"), &tags(&[("build", "2")]));
+    assert_eq!(str_of(&state, "etag"), md5_hex(b"two!"));
+    // A missing source file is a clear error, not a panic.
+    let gone = dir.path().join("missing.txt");
+    let mut bad = cfg("x", "2");
+    if let Value::Object(m) = &mut bad {
+        m.insert("source".into(), s(gone.to_str().unwrap()));
+        m.insert("key".into(), s("other.txt"));
+    }
+    let planned = plan(&p, ty, None, &bad).await.planned;
+    let err = apply(&p, ty, None, Some(&planned)).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cannot read the source file"),
+        "{err}"
+    );
+}

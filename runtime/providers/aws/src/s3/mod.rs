@@ -20,6 +20,7 @@ use crate::resource::AwsResource;
 use crate::AwsProvider;
 
 pub(crate) mod bucket;
+pub(crate) mod object;
 pub(crate) mod settings;
 
 /// The S3 resource types.
@@ -29,11 +30,15 @@ pub(crate) static RESOURCES: &[&dyn AwsResource] = &[
     &settings::encryption::Encryption,
     &settings::public_access::PublicAccessBlock,
     &settings::policy::Policy,
+    &object::Object,
 ];
 
 /// The S3 rules of an update's plan: a policy that means the same document as the prior one
 /// is not a change (S3 may store it formatted differently).
 pub(crate) fn adjust_plan(type_name: &str, prior: &Value, planned: &mut Value) {
+    if type_name == "aws_s3_object" {
+        object::plan(Some(prior), planned);
+    }
     if type_name == "aws_s3_bucket_policy" {
         use settings::policy::{same_policy, text};
         if let (Some(new), Some(old)) = (text(planned), text(prior)) {
