@@ -115,10 +115,10 @@ fn block(out: &mut String, b: &BlockSchema, path: &str) {
             Nesting::Set => "set",
             Nesting::Map => "map (one label)",
         };
-        let replace = if nested.force_new {
-            "; changing it forces replacement"
-        } else {
-            ""
+        let replace = match (nested.force_new, nested.computed) {
+            (true, _) => "; changing it forces replacement",
+            (false, true) => "; when none is written, the existing ones are left alone",
+            (false, false) => "",
         };
         let _ = writeln!(
             out,
