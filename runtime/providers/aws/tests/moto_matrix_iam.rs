@@ -689,9 +689,10 @@ async fn an_access_key_secret_is_in_the_state_only() {
 }
 
 /// A no-op refresh of N roles costs N GetRole calls: IAM has no batch read, and ListRoles
-/// leaves out tags and permissions boundaries (the floor, measured here).
+/// leaves out tags and permissions boundaries (the floor, measured here); attachments cost
+/// one listing per role, managed policies and access keys two calls each.
 #[tokio::test]
-async fn refresh_costs_one_call_per_role_and_one_per_role_for_attachments() {
+async fn refresh_costs_one_call_per_object_and_one_listing_per_role_for_attachments() {
     let _m = moto();
     let p = provider();
     let mut roles = Vec::new();
@@ -724,6 +725,34 @@ async fn refresh_costs_one_call_per_role_and_one_per_role_for_attachments() {
         .unwrap();
     assert!(read.iter().all(Option::is_some));
     assert_eq!(calls_since(&p, "ListAttachedRolePolicies", &before), 1);
+    // Managed policies: GetPolicy and GetPolicyVersion each; access keys: GetAccessKeyLastUsed
+    // (which user) and ListAccessKeys each.
+    let policies: Vec<Value> = [&a, &b]
+        .iter()
+        .map(|arn| obj(vec![("id", s(arn))]))
+        .collect();
+    let before = p.api_call_counts();
+    let read = p.read_batch("aws_iam_policy", &policies).await.unwrap();
+    assert!(read.iter().all(Option::is_some));
+    assert_eq!(calls_since(&p, "GetPolicy", &before), 2);
+    assert_eq!(calls_since(&p, "GetPolicyVersion", &before), 2);
+    user(&p, "counted-user").await;
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        keys.push(
+            create(
+                &p,
+                "aws_iam_access_key",
+                &config("aws_iam_access_key", vec![("user", s("counted-user"))]),
+            )
+            .await,
+        );
+    }
+    let before = p.api_call_counts();
+    let read = p.read_batch("aws_iam_access_key", &keys).await.unwrap();
+    assert!(read.iter().all(Option::is_some));
+    assert_eq!(calls_since(&p, "GetAccessKeyLastUsed", &before), 2);
+    assert_eq!(calls_since(&p, "ListAccessKeys", &before), 2);
 }
 
 #[tokio::test]
