@@ -293,6 +293,17 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
                 _ => false,
             }
         }
+        // `6` is `tcp`, `all` is `-1`: AWS answers with the name.
+        (
+            "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule",
+            "ip_protocol",
+        ) => match (observed.as_str(), state.as_str()) {
+            (Some(a), Some(b)) => {
+                crate::security::rule::protocol_number(a)
+                    == crate::security::rule::protocol_number(b)
+            }
+            _ => false,
+        },
         ("aws_security_group", "ingress" | "egress") => {
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
@@ -328,6 +339,9 @@ pub fn protocol(p: &str) -> String {
 pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
     let mut errors = match type_name {
         "aws_security_group_rule" => crate::security::rule::validate(config),
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
+            crate::security::vpc_rule::validate(type_name, config)
+        }
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {
