@@ -490,3 +490,121 @@ fn with_sources(v: &Value, pairs: Vec<(&str, Value)>) -> Value {
     }
     v
 }
+
+/// Inline rules and standalone rules as in Terraform: a group configured without `ingress` /
+/// `egress` blocks leaves its rules to the rule resources (a refresh and plan after they were
+/// added changes nothing, and they survive an apply of the group); a group with inline rules
+/// owns them, so a rule added out of band is removed again.
+#[tokio::test]
+async fn a_group_without_inline_rules_leaves_them_to_the_rule_resources() {
+    let _m = moto();
+    let p = provider();
+    let ec2 = ec2().await;
+    let vpc = str_of(&support::vpc(&p, "10.44.0.0/16").await, "id");
+    let bare = config(
+        "aws_security_group",
+        vec![("name", s("coexist")), ("vpc_id", s(&vpc))],
+    );
+    let group_state = create(&p, "aws_security_group", &bare).await;
+    let sg = str_of(&group_state, "id");
+    create(
+        &p,
+        "aws_security_group_rule",
+        &rule(vec![
+            ("type", s("ingress")),
+            ("security_group_id", s(&sg)),
+            ("protocol", s("tcp")),
+            ("from_port", n(443)),
+            ("to_port", n(443)),
+            ("cidr_blocks", list(&["0.0.0.0/0"])),
+        ]),
+    )
+    .await;
+    create(
+        &p,
+        "aws_vpc_security_group_egress_rule",
+        &config(
+            "aws_vpc_security_group_egress_rule",
+            vec![
+                ("security_group_id", s(&sg)),
+                ("ip_protocol", s("-1")),
+                ("cidr_ipv4", s("0.0.0.0/0")),
+            ],
+        ),
+    )
+    .await;
+    let rules = ec2_rules::rules_of(&ec2, &sg).await;
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    // Refresh and plan the group: it sees the rules and plans nothing.
+    let read = p
+        .read("aws_security_group", &group_state)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        get(&read, "ingress").as_sequence().map(<[Value]>::len),
+        Some(1),
+        "the refresh shows the standalone rule: {read:?}"
+    );
+    let r = plan(&p, "aws_security_group", Some(&read), &bare).await;
+    assert_eq!(r.planned, read, "the group plans no change");
+    // Even an update of the group for something else leaves the rules alone.
+    let tagged = with_sources(&bare, vec![("tags", tags(&[("Name", "coexist")]))]);
+    let r = plan(&p, "aws_security_group", Some(&read), &tagged).await;
+    apply(&p, "aws_security_group", Some(&read), Some(&r.planned))
+        .await
+        .expect("update the group's tags");
+    assert_eq!(ec2_rules::rules_of(&ec2, &sg).await.len(), 2, "rules kept");
+
+    // A group with inline rules owns them: a rule added out of band is drift, repaired.
+    let inline = config(
+        "aws_security_group",
+        vec![
+            ("name", s("inline")),
+            ("vpc_id", s(&vpc)),
+            (
+                "ingress",
+                Value::set(vec![obj(vec![
+                    ("from_port", n(22)),
+                    ("to_port", n(22)),
+                    ("protocol", s("tcp")),
+                    ("cidr_blocks", list(&["10.0.0.0/8"])),
+                    ("ipv6_cidr_blocks", Value::Null),
+                    ("prefix_list_ids", Value::Null),
+                    ("security_groups", Value::Null),
+                    ("self", Value::Bool(false)),
+                    ("description", Value::Null),
+                ])]),
+            ),
+        ],
+    );
+    let state = create(&p, "aws_security_group", &inline).await;
+    let owned = str_of(&state, "id");
+    ec2.authorize_security_group_ingress()
+        .group_id(&owned)
+        .ip_protocol("tcp")
+        .from_port(80)
+        .to_port(80)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .expect("AuthorizeSecurityGroupIngress");
+    let read = p
+        .read("aws_security_group", &state)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_ne!(read, state, "the out-of-band rule shows in the refresh");
+    let r = plan(&p, "aws_security_group", Some(&read), &inline).await;
+    assert_ne!(r.planned, read, "the group plans to remove it");
+    apply(&p, "aws_security_group", Some(&read), Some(&r.planned))
+        .await
+        .expect("repair");
+    let ports: Vec<Option<i32>> = ec2_rules::rules_of(&ec2, &owned)
+        .await
+        .iter()
+        .filter(|r| r.is_egress() == Some(false))
+        .map(|r| r.from_port())
+        .collect();
+    assert_eq!(ports, [Some(22)], "only the inline rule is left");
+}
