@@ -155,6 +155,10 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             // ReplaceRouteTableAssociation returns a new association id.
             set_unknown(planned, "id");
         }
+        "aws_vpc_dhcp_options_association" if changed(planned, "dhcp_options_id") => {
+            // Terraform's id names the option set.
+            set_unknown(planned, "id");
+        }
         "aws_instance" if response.requires_replace.is_empty() => {
             if get_bool(planned, "user_data_replace_on_change") == Some(true)
                 && (changed(planned, "user_data") || changed(planned, "user_data_base64"))
@@ -175,6 +179,7 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
         "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
             set_unknown(planned, "id");
         }
+        t if t.starts_with("aws_iam_") => crate::iam::adjust_plan(t, prior, planned),
         _ => {}
     }
 }
@@ -349,6 +354,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
+        (t, a) if t.starts_with("aws_iam_") => crate::iam::equivalent(t, a, observed, state),
         _ => false,
     }
 }

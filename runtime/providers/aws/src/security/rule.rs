@@ -438,7 +438,7 @@ impl AwsResource for SecurityGroupRule {
         KIND
     }
 
-    fn read_key(&self, state: &Value) -> String {
+    fn key(&self, state: &Value) -> String {
         Rule::from_state(state).map_or_else(|_| id_of(state), |r| r.key())
     }
 
