@@ -355,6 +355,11 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
         (t, a) if t.starts_with("aws_iam_") => crate::iam::equivalent(t, a, observed, state),
+        // An instance profile given by ARN is read back by name.
+        ("aws_instance", "iam_instance_profile") => match (observed.as_str(), state.as_str()) {
+            (Some(a), Some(b)) => crate::compute::instance::profile_name(b) == a,
+            _ => false,
+        },
         _ => false,
     }
 }
