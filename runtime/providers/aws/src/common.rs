@@ -180,6 +180,7 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             set_unknown(planned, "id");
         }
         t if t.starts_with("aws_iam_") => crate::iam::adjust_plan(t, prior, planned),
+        t if t.starts_with("aws_s3_") => crate::s3::adjust_plan(t, prior, planned),
         _ => {}
     }
 }
@@ -360,6 +361,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             (Some(a), Some(b)) => crate::compute::instance::profile_name(b) == a,
             _ => false,
         },
+        (t, a) if t.starts_with("aws_s3_") => crate::s3::equivalent(t, a, observed, state),
         _ => false,
     }
 }
