@@ -9,6 +9,7 @@ mod load;
 mod model;
 mod parse_type;
 mod provisioners;
+mod reference;
 
 pub use duration::{parse_duration, DurationError, MAX_DURATION};
 pub use load::{load_str, SchemaError, DATA_FILES};
@@ -19,6 +20,7 @@ pub use model::{
 };
 pub use parse_type::{parse_type, TypeProblem, TypeSyntaxError};
 pub use provisioners::{connection_schema, provisioner_schema};
+pub use reference::reference_markdown;
 
 #[cfg(test)]
 mod tests;

@@ -204,6 +204,8 @@ struct RawNestedBlock {
     max_items: Option<u32>,
     #[serde(default)]
     force_new: bool,
+    #[serde(default)]
+    computed: bool,
     description: String,
     #[serde(default)]
     attributes: BTreeMap<String, RawAttribute>,
@@ -307,6 +309,7 @@ fn convert_block(
                     max_items: b.max_items,
                     block,
                     force_new: b.force_new,
+                    computed: b.computed,
                 },
             ))
         })

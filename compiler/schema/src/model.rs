@@ -88,6 +88,11 @@ pub struct NestedBlockSchema {
     pub block: BlockSchema,
     /// Changing any of its contents forces replacement.
     pub force_new: bool,
+    /// Terraform's optional+computed "attributes as blocks": when the configuration writes no
+    /// such block, the resource does not manage them and the plan keeps what the provider
+    /// observed (a route table's routes when `aws_route` resources add them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub computed: bool,
 }
 
 impl AttributeSchema {

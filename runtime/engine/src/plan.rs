@@ -121,10 +121,16 @@ pub async fn plan(
     } else {
         Vec::new()
     };
+    // The refreshed values of what drifted, to compare with the plan (which consumes them).
+    let refreshed: HashMap<InstanceAddr, Value> = drift
+        .iter()
+        .filter_map(|d| Some((d.addr.clone(), planner.prior_values.get(&d.addr)?.clone())))
+        .collect();
     if !options.destroy {
         planner.imported = planner.plan_imports().await;
         planner.plan_module(ModuleInstance::root()).await;
     }
+    let drift = planner.relevant_drift(drift, &refreshed);
     planner.plan_orphans(options.destroy);
     planner.check_replace();
     if !options.targets.is_empty() {
@@ -190,6 +196,47 @@ pub(crate) struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// The drift worth reporting: changes to a `computed` nested block (routes a table does
+    /// not manage, because `aws_route` resources do) only when the plan changes that block
+    /// back, i.e. when the configuration manages it.
+    fn relevant_drift(
+        &self,
+        drift: Vec<Drift>,
+        refreshed: &HashMap<InstanceAddr, Value>,
+    ) -> Vec<Drift> {
+        drift
+            .into_iter()
+            .filter_map(|mut d| {
+                let Some(attrs) = &mut d.attributes else {
+                    return Some(d);
+                };
+                let Ok(schema) = schema_for(ResourceMode::Managed, &d.addr.resource.type_name)
+                else {
+                    return Some(d);
+                };
+                let refreshed = refreshed.get(&d.addr);
+                let planned = self
+                    .changes
+                    .iter()
+                    .find(|c| c.addr == d.addr && !c.deposed)
+                    .and_then(|c| c.planned.as_ref());
+                attrs.retain(|a| {
+                    if !schema.block.block(a).is_some_and(|b| b.computed) {
+                        return true;
+                    }
+                    match (refreshed, planned) {
+                        (Some(now), Some(planned)) => !skel_provider::kit::same(
+                            skel_provider::kit::get(now, a),
+                            skel_provider::kit::get(planned, a),
+                        ),
+                        _ => true,
+                    }
+                });
+                (!attrs.is_empty()).then_some(d)
+            })
+            .collect()
+    }
+
     /// Read every instance in state back through its provider, one batch per provider and type.
     async fn refresh(&mut self) -> Vec<Drift> {
         let mut groups: BTreeMap<(String, String), Vec<InstanceAddr>> = BTreeMap::new();

@@ -65,6 +65,7 @@ fn schema() -> BlockSchema {
         max_items: None,
         block,
         force_new,
+        computed: false,
     };
     b.blocks
         .insert("disk".into(), nested(disk, Nesting::List, false));
@@ -275,6 +276,7 @@ fn deep_schema() -> BlockSchema {
         max_items: None,
         block,
         force_new: false,
+        computed: false,
     };
     server.blocks.insert("volume".into(), list(volume));
     let mut b = BlockSchema::default();
@@ -378,4 +380,52 @@ fn hook_replacements_follow_the_schema_and_leave_computed_values_unknown() {
 
 fn volume_id_of_disk(planned: &Value) -> &Value {
     get(&crate::kit::blocks(planned, "disk")[0], "id")
+}
+
+/// A set block `route` that is optional+computed (`computed: true`).
+fn computed_block_schema() -> BlockSchema {
+    let mut route = BlockSchema::default();
+    route
+        .attributes
+        .insert("cidr".into(), attr(Type::String, "required", false, None));
+    let mut b = BlockSchema::default();
+    b.attributes
+        .insert("id".into(), attr(Type::String, "computed", false, None));
+    b.blocks.insert(
+        "route".into(),
+        NestedBlockSchema {
+            nesting: Nesting::Set,
+            min_items: 0,
+            max_items: None,
+            block: route,
+            force_new: false,
+            computed: true,
+        },
+    );
+    b
+}
+
+#[test]
+fn an_omitted_computed_block_keeps_what_was_observed_and_a_written_one_is_managed() {
+    let schema = computed_block_schema();
+    let routes =
+        |cidrs: &[&str]| Value::Set(cidrs.iter().map(|c| obj(&[("cidr", text(c))])).collect());
+    // Routes another resource added, observed by the refresh.
+    let prior = obj(&[("id", text("rtb-1")), ("route", routes(&["10.0.0.0/8"]))]);
+    for omitted in [
+        obj(&[]),
+        obj(&[("route", Value::Null)]),
+        obj(&[("route", Value::Set(Vec::new()))]),
+    ] {
+        let r = plan("t", &schema, Some(&prior), &omitted, &NoHooks);
+        assert_eq!(r.planned, prior, "no blocks written: nothing to change");
+        assert!(r.requires_replace.is_empty());
+    }
+    // Written blocks are managed: exactly those.
+    let written = obj(&[("route", routes(&["192.168.0.0/16"]))]);
+    let r = plan("t", &schema, Some(&prior), &written, &NoHooks);
+    assert_eq!(get(&r.planned, "route"), &routes(&["192.168.0.0/16"]));
+    // A create with none plans none.
+    let r = plan("t", &schema, None, &obj(&[]), &NoHooks);
+    assert_eq!(get(&r.planned, "route"), &Value::Set(Vec::new()));
 }

@@ -76,7 +76,7 @@ pub mod nacl {
         out
     }
 
-    async fn put(
+    pub(crate) async fn put(
         ec2: &Client,
         w: &str,
         id: &str,
@@ -325,7 +325,7 @@ pub mod nacl {
         }
     }
 
-    fn entry_obs(e: &NetworkAclEntry) -> Value {
+    pub(crate) fn entry_obs(e: &NetworkAclEntry) -> Value {
         let ports = e.port_range();
         let icmp = e.icmp_type_code();
         let protocol = e.protocol().unwrap_or("-1");

@@ -120,6 +120,10 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             // ReplaceRouteTableAssociation returns a new association id.
             set_unknown(planned, "id");
         }
+        "aws_vpc_dhcp_options_association" if changed(planned, "dhcp_options_id") => {
+            // Terraform's id names the option set.
+            set_unknown(planned, "id");
+        }
         "aws_instance" if response.requires_replace.is_empty() => {
             if get_bool(planned, "user_data_replace_on_change") == Some(true)
                 && (changed(planned, "user_data") || changed(planned, "user_data_base64"))
@@ -140,6 +144,7 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
         "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
             set_unknown(planned, "id");
         }
+        t if t.starts_with("aws_iam_") => crate::iam::adjust_plan(t, prior, planned),
         _ => {}
     }
 }
@@ -303,6 +308,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
+        (t, a) if t.starts_with("aws_iam_") => crate::iam::equivalent(t, a, observed, state),
         _ => false,
     }
 }
@@ -326,7 +332,10 @@ pub fn protocol(p: &str) -> String {
 
 /// Checks beyond the schema's types.
 pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
+    let mut errors = match type_name {
+        "aws_security_group_rule" => crate::security::rule::validate(config),
+        _ => Vec::new(),
+    };
     let cidr_args: &[&str] = match type_name {
         "aws_vpc" | "aws_subnet" => &["cidr_block"],
         _ => &[],

@@ -263,24 +263,48 @@ async fn zones(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderErro
     ]))
 }
 
+/// `data "aws_region"`: the region named by `region` (or the deprecated `name`), the one whose
+/// EC2 endpoint is `endpoint`, or the provider's; no API call.
 async fn region(p: &AwsProvider, config: &Value) -> Result<ValueMap, ProviderError> {
-    let current = p
-        .ec2()
-        .await?
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    let name = get_str(config, "name")
-        .map(str::to_string)
-        .unwrap_or(current);
+    use crate::iam::account;
+    let w = "reading data.aws_region";
+    let by_endpoint = match get_str(config, "endpoint") {
+        Some(e) => Some(account::region_of_endpoint(e).ok_or_else(|| {
+            ProviderError::InvalidConfig(format!(
+                "{w}: `endpoint` {e:?} is no region's EC2 endpoint (such as \"ec2.us-east-1.amazonaws.com\")."
+            ))
+        })?),
+        None => None,
+    };
+    let named = get_str(config, "region")
+        .or_else(|| get_str(config, "name"))
+        .map(str::to_string);
+    let name = match (named, by_endpoint) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ProviderError::InvalidConfig(format!(
+                "{w}: `endpoint` is the endpoint of {b}, not of the region {a} that is asked for."
+            )))
+        }
+        (Some(a), _) => a,
+        (None, Some(b)) => b,
+        (None, None) => account::current_region(p).await?,
+    };
+    if !account::is_region_name(&name) {
+        return Err(ProviderError::InvalidConfig(format!(
+            "{w}: {name:?} is not a region name (such as \"us-east-1\")."
+        )));
+    }
     Ok(ValueMap::from([
         ("id".to_string(), Value::string(name.clone())),
         (
             "endpoint".to_string(),
-            Value::string(format!("ec2.{name}.amazonaws.com")),
+            Value::string(account::ec2_endpoint(&name)),
         ),
-        ("description".to_string(), Value::string(name.clone())),
+        (
+            "description".to_string(),
+            Value::string(account::region_description(&name).unwrap_or(&name)),
+        ),
+        ("region".to_string(), Value::string(name.clone())),
         ("name".to_string(), Value::string(name)),
     ]))
 }

@@ -30,6 +30,7 @@ use skel_value::Value;
 use tokio::sync::OnceCell;
 
 mod acl;
+mod acl_rule;
 mod batch;
 mod coalesce;
 pub mod common;
@@ -45,6 +46,7 @@ mod lookup;
 mod network;
 pub mod origin;
 mod resource;
+mod route;
 mod routing;
 mod s3;
 mod security;
@@ -230,13 +232,13 @@ fn fault_point(cfg: &ConfigBag, when: fault::When) {
 
 /// The SDK clients of one configured provider.
 #[derive(Clone)]
-#[allow(dead_code)] // iam, sts, s3 and eks: used by the service modules as they are written
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub r53: aws_sdk_route53::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub s3: aws_sdk_s3::Client,
+    #[allow(dead_code)] // until the EKS types are merged
     pub eks: aws_sdk_eks::Client,
     /// The credentials the clients sign with (for tokens signed locally: EKS auth).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -385,22 +387,19 @@ impl AwsProvider {
         Ok(&self.clients().await?.r53)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn iam(&self) -> Result<&aws_sdk_iam::Client, ProviderError> {
         Ok(&self.clients().await?.iam)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn sts(&self) -> Result<&aws_sdk_sts::Client, ProviderError> {
         Ok(&self.clients().await?.sts)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn s3(&self) -> Result<&aws_sdk_s3::Client, ProviderError> {
         Ok(&self.clients().await?.s3)
     }
 
-    #[allow(dead_code)]
+    #[allow(dead_code)] // until the EKS types are merged
     pub(crate) async fn eks(&self) -> Result<&aws_sdk_eks::Client, ProviderError> {
         Ok(&self.clients().await?.eks)
     }
@@ -482,10 +481,8 @@ impl Provider for AwsProvider {
         states: &[Value],
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         let schema = common::resource_schema(type_name)?;
-        let ids: Vec<String> = states
-            .iter()
-            .map(|s| get_str(s, "id").unwrap_or_default().to_string())
-            .collect();
+        let kind = resource(type_name)?;
+        let ids: Vec<String> = states.iter().map(|s| kind.key(s)).collect();
         let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
         let found = if wanted.is_empty() {
             Vec::new()

@@ -83,6 +83,16 @@ pub(crate) trait AwsResource: Send + Sync {
         self.kind().type_name
     }
 
+    /// What [`Self::describe`] reads the object `state` by: its `id`, unless the id does not
+    /// say where the object is (Terraform's `r-rtb-…1234` route ids are a hash), in which case
+    /// the type builds a key from the state's arguments (`rtb-…_10.0.0.0/16`), the same key
+    /// its import id and its `create` return.
+    fn key(&self, state: &Value) -> String {
+        crate::common::get_str(state, "id")
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Creates the object `planned` describes with `origin`'s creation token (see
     /// [`crate::origin`]); its id.
     async fn create(
@@ -196,12 +206,18 @@ static RESOURCES: &[&dyn AwsResource] = &[
     &crate::network::vpc::Vpc,
     &crate::network::subnet::Subnet,
     &crate::network::igw::InternetGateway,
+    &crate::network::eigw::EgressOnlyInternetGateway,
+    &crate::network::dhcp::options::DhcpOptions,
+    &crate::network::dhcp::association::DhcpOptionsAssociation,
     &crate::gateways::eip::Eip,
     &crate::gateways::nat::NatGateway,
     &crate::routing::route_table::RouteTable,
     &crate::routing::association::Association,
+    &crate::route::Route,
     &crate::acl::nacl::NetworkAcl,
+    &crate::acl_rule::NetworkAclRule,
     &crate::security::sg::SecurityGroup,
+    &crate::security::rule::SecurityGroupRule,
     &crate::security::key_pair::KeyPair,
     &crate::compute::instance::Instance,
     &crate::storage::volume::Volume,

@@ -63,7 +63,7 @@ pub mod route_table {
         };
     }
 
-    async fn put_route(
+    pub(crate) async fn put_route(
         ec2: &Client,
         w: &str,
         id: &str,
@@ -83,7 +83,7 @@ pub mod route_table {
         Ok(())
     }
 
-    async fn delete_route(
+    pub(crate) async fn delete_route(
         ec2: &Client,
         w: &str,
         id: &str,
@@ -208,7 +208,7 @@ pub mod route_table {
         }
     }
 
-    fn route_obs(r: &Route) -> Option<Value> {
+    pub(crate) fn route_obs(r: &Route) -> Option<Value> {
         if r.gateway_id() == Some("local")
             || r.origin() == Some(&RouteOrigin::EnableVgwRoutePropagation)
         {

@@ -3,6 +3,7 @@
 //! import, out-of-band delete (read says gone, the re-plan creates it again), replacement and
 //! destroy. Each step is checked through the AWS API (a Describe call), not skel's state.
 
+mod ec2_rules;
 mod support;
 
 use aws_sdk_ec2::types::{Filter, Tag};
@@ -22,6 +23,8 @@ struct Deps {
     instance: String,
     volume: String,
     zone: String,
+    /// A security group in `vpc` for the rule types.
+    sg: String,
 }
 
 /// A case's configurations: create, update in place (with its marker), replacement.
@@ -61,6 +64,21 @@ fn sg_rule(protocol: &str, port: i64, desc: &str) -> Value {
         ("self", Value::Bool(false)),
         ("description", s(desc)),
     ])
+}
+
+/// The primary network interface of `instance`.
+async fn instance_interface(instance: &str) -> String {
+    let out = ec2()
+        .await
+        .describe_instances()
+        .instance_ids(instance)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    out.reservations()[0].instances()[0].network_interfaces()[0]
+        .network_interface_id()
+        .expect("an interface")
+        .to_string()
 }
 
 async fn deps(p: &AwsProvider) -> Deps {
@@ -130,6 +148,18 @@ async fn deps(p: &AwsProvider) -> Deps {
         "id",
     );
     let zone = str_of(&zone(p, "deps.test").await, "zone_id");
+    let sg = str_of(
+        &create(
+            p,
+            "aws_security_group",
+            &config(
+                "aws_security_group",
+                vec![("name", s("deps-rules")), ("vpc_id", s(&vpc))],
+            ),
+        )
+        .await,
+        "id",
+    );
     Deps {
         vpc,
         vpc2,
@@ -142,6 +172,7 @@ async fn deps(p: &AwsProvider) -> Deps {
         instance,
         volume,
         zone,
+        sg,
     }
 }
 
@@ -247,6 +278,100 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
             import_id = Some(format!("{}/{}", d.subnet_a, d.rt2));
             (a, Some((b, d.rt2.clone())), Some((r, "subnet_id")))
         }
+        "aws_route" => {
+            let eni = instance_interface(&d.instance).await;
+            let a = config(
+                "aws_route",
+                vec![
+                    ("route_table_id", s(&d.rt)),
+                    ("destination_cidr_block", s("0.0.0.0/0")),
+                    ("gateway_id", s(&d.igw)),
+                ],
+            );
+            let b = config(
+                "aws_route",
+                vec![
+                    ("route_table_id", s(&d.rt)),
+                    ("destination_cidr_block", s("0.0.0.0/0")),
+                    ("network_interface_id", s(&eni)),
+                ],
+            );
+            let r = with(&b, vec![("destination_cidr_block", s("192.168.0.0/16"))]);
+            import_id = Some(format!("{}_0.0.0.0/0", d.rt));
+            (a, Some((b, eni)), Some((r, "destination_cidr_block")))
+        }
+        "aws_egress_only_internet_gateway" => {
+            let a = config(
+                "aws_egress_only_internet_gateway",
+                vec![("vpc_id", s(&d.vpc)), ("tags", named("a"))],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("vpc_id", s(&d.vpc2))]);
+            (a, Some((b, UPDATED.into())), Some((r, "vpc_id")))
+        }
+        "aws_vpc_dhcp_options" => {
+            let a = config(
+                "aws_vpc_dhcp_options",
+                vec![
+                    ("domain_name", s("a.internal")),
+                    (
+                        "domain_name_servers",
+                        Value::List(vec![s("AmazonProvidedDNS")]),
+                    ),
+                    ("tags", named("a")),
+                ],
+            );
+            let b = with(&a, vec![("tags", named(UPDATED))]);
+            let r = with(&b, vec![("domain_name", s("b.internal"))]);
+            (a, Some((b, UPDATED.into())), Some((r, "domain_name")))
+        }
+        "aws_vpc_dhcp_options_association" => {
+            let options =
+                |name: &str| config("aws_vpc_dhcp_options", vec![("domain_name", s(name))]);
+            let one = str_of(
+                &create(p, "aws_vpc_dhcp_options", &options("one.internal")).await,
+                "id",
+            );
+            let two = str_of(
+                &create(p, "aws_vpc_dhcp_options", &options("two.internal")).await,
+                "id",
+            );
+            let a = config(
+                "aws_vpc_dhcp_options_association",
+                vec![("vpc_id", s(&d.vpc)), ("dhcp_options_id", s(&one))],
+            );
+            let b = with(&a, vec![("dhcp_options_id", s(&two))]);
+            let r = with(&b, vec![("vpc_id", s(&d.vpc2))]);
+            import_id = Some(d.vpc.clone());
+            (a, Some((b, two)), Some((r, "vpc_id")))
+        }
+        "aws_network_acl_rule" => {
+            let acl = str_of(
+                &create(
+                    p,
+                    "aws_network_acl",
+                    &config("aws_network_acl", vec![("vpc_id", s(&d.vpc))]),
+                )
+                .await,
+                "id",
+            );
+            let rule = |no: i64| {
+                config(
+                    "aws_network_acl_rule",
+                    vec![
+                        ("network_acl_id", s(&acl)),
+                        ("rule_number", n(no)),
+                        ("protocol", s("tcp")),
+                        ("rule_action", s("allow")),
+                        ("cidr_block", s("10.0.0.0/8")),
+                        ("from_port", n(443)),
+                        ("to_port", n(443)),
+                    ],
+                )
+            };
+            import_id = Some(format!("{acl}:100:tcp:false"));
+            (rule(100), None, Some((rule(110), "rule_number")))
+        }
         "aws_network_acl" => {
             let a = config(
                 "aws_network_acl",
@@ -295,6 +420,30 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
             );
             let r = with(&b, vec![("description", s("another"))]);
             (a, Some((b, UPDATED.into())), Some((r, "description")))
+        }
+        "aws_security_group_rule" => {
+            let a = config(
+                "aws_security_group_rule",
+                vec![
+                    ("type", s("ingress")),
+                    ("security_group_id", s(&d.sg)),
+                    ("protocol", s("tcp")),
+                    ("from_port", n(443)),
+                    ("to_port", n(443)),
+                    (
+                        "cidr_blocks",
+                        Value::List(vec![s("10.0.0.0/16"), s("10.1.0.0/16")]),
+                    ),
+                    ("description", s("https")),
+                ],
+            );
+            let b = with(&a, vec![("description", s(UPDATED))]);
+            let r = with(&b, vec![("from_port", n(8443)), ("to_port", n(8443))]);
+            import_id = Some(format!(
+                "{}_ingress_tcp_443_443_10.0.0.0/16_10.1.0.0/16",
+                d.sg
+            ));
+            (a, Some((b, UPDATED.into())), Some((r, "from_port")))
         }
         "aws_key_pair" => {
             let a = config(
@@ -505,6 +654,68 @@ impl Oracle for Api {
                     route_tables
                 )
             }
+            "aws_route" => {
+                let out = ec2
+                    .describe_route_tables()
+                    .route_table_ids(str_of(state, "route_table_id"))
+                    .send()
+                    .await
+                    .ok()?;
+                let dest = str_of(state, "destination_cidr_block");
+                out.route_tables()
+                    .iter()
+                    .flat_map(|t| t.routes())
+                    .find(|r| r.destination_cidr_block() == Some(dest.as_str()))
+                    .map(|r| format!("{r:?}"))
+            }
+            "aws_egress_only_internet_gateway" => {
+                let out = ec2
+                    .describe_egress_only_internet_gateways()
+                    .egress_only_internet_gateway_ids(&id)
+                    .send()
+                    .await
+                    .ok()?;
+                out.egress_only_internet_gateways()
+                    .iter()
+                    .find(|g| {
+                        !g.attachments().iter().any(|a| {
+                            a.state() == Some(&aws_sdk_ec2::types::AttachmentStatus::Detached)
+                        })
+                    })
+                    .map(|g| format!("{g:?}"))
+            }
+            "aws_vpc_dhcp_options" => {
+                described!(
+                    ec2.describe_dhcp_options().dhcp_options_ids(&id),
+                    dhcp_options
+                )
+            }
+            "aws_vpc_dhcp_options_association" => {
+                let out = ec2
+                    .describe_vpcs()
+                    .vpc_ids(str_of(state, "vpc_id"))
+                    .send()
+                    .await
+                    .ok()?;
+                out.vpcs()
+                    .iter()
+                    .find(|v| v.dhcp_options_id().is_some_and(|o| o != "default"))
+                    .map(|v| format!("{v:?}"))
+            }
+            "aws_network_acl_rule" => {
+                let out = ec2
+                    .describe_network_acls()
+                    .network_acl_ids(str_of(state, "network_acl_id"))
+                    .send()
+                    .await
+                    .ok()?;
+                let no = get(state, "rule_number").as_number()?.as_i64()? as i32;
+                out.network_acls()
+                    .iter()
+                    .flat_map(|a| a.entries())
+                    .find(|e| e.rule_number() == Some(no) && e.egress() == Some(false))
+                    .map(|e| format!("{e:?}"))
+            }
             "aws_route_table_association" => {
                 let out = ec2
                     .describe_route_tables()
@@ -530,6 +741,7 @@ impl Oracle for Api {
                     security_groups
                 )
             }
+            "aws_security_group_rule" => ec2_rules::describe_rule(ec2, state).await,
             "aws_key_pair" => described!(ec2.describe_key_pairs().key_names(&id), key_pairs),
             "aws_instance" => {
                 let out = match ec2.describe_instances().instance_ids(&id).send().await {
@@ -596,7 +808,35 @@ impl Oracle for Api {
         let id = str_of(state, "id");
         let ec2 = &self.ec2;
         match ty {
-            "aws_route_table_association" | "aws_volume_attachment" => false,
+            // Every argument of a network ACL rule forces a new one: no drift to repair in place.
+            "aws_route_table_association"
+            | "aws_volume_attachment"
+            | "aws_network_acl_rule"
+            | "aws_vpc_dhcp_options_association" => false,
+            "aws_route" => {
+                // The route pointed back at the internet gateway behind skel's back.
+                let igw = ec2
+                    .describe_internet_gateways()
+                    .send()
+                    .await
+                    .expect("DescribeInternetGateways")
+                    .internet_gateways()[0]
+                    .internet_gateway_id()
+                    .unwrap()
+                    .to_string();
+                ec2.replace_route()
+                    .route_table_id(str_of(state, "route_table_id"))
+                    .destination_cidr_block(str_of(state, "destination_cidr_block"))
+                    .gateway_id(igw)
+                    .send()
+                    .await
+                    .expect("ReplaceRoute");
+                true
+            }
+            "aws_security_group_rule" => {
+                ec2_rules::drift_rule(ec2, state, DRIFTED).await;
+                true
+            }
             "aws_route53_zone" => {
                 self.r53
                     .update_hosted_zone_comment()
@@ -713,6 +953,51 @@ impl Oracle for Api {
                 .await
                 .map(drop)
                 .map_err(debug),
+            "aws_route" => ec2
+                .delete_route()
+                .route_table_id(str_of(state, "route_table_id"))
+                .destination_cidr_block(str_of(state, "destination_cidr_block"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_egress_only_internet_gateway" => ec2
+                .delete_egress_only_internet_gateway()
+                .egress_only_internet_gateway_id(&id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_vpc_dhcp_options" => ec2
+                .delete_dhcp_options()
+                .dhcp_options_id(&id)
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_vpc_dhcp_options_association" => ec2
+                .associate_dhcp_options()
+                .dhcp_options_id("default")
+                .vpc_id(str_of(state, "vpc_id"))
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
+            "aws_network_acl_rule" => ec2
+                .delete_network_acl_entry()
+                .network_acl_id(str_of(state, "network_acl_id"))
+                .egress(false)
+                .rule_number(
+                    get(state, "rule_number")
+                        .as_number()
+                        .unwrap()
+                        .as_i64()
+                        .unwrap() as i32,
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(debug),
             "aws_route_table_association" => ec2
                 .disassociate_route_table()
                 .association_id(&id)
@@ -761,6 +1046,10 @@ impl Oracle for Api {
                 .await
                 .map(drop)
                 .map_err(debug),
+            "aws_security_group_rule" => {
+                ec2_rules::delete_rule(ec2, state).await;
+                Ok(())
+            }
             "aws_key_pair" => ec2
                 .delete_key_pair()
                 .key_name(&id)
@@ -877,8 +1166,14 @@ lifecycle_tests! {
     nat_gateway => "aws_nat_gateway",
     route_table => "aws_route_table",
     route_table_association => "aws_route_table_association",
+    route => "aws_route",
+    network_acl_rule => "aws_network_acl_rule",
+    egress_only_internet_gateway => "aws_egress_only_internet_gateway",
+    vpc_dhcp_options => "aws_vpc_dhcp_options",
+    vpc_dhcp_options_association => "aws_vpc_dhcp_options_association",
     network_acl => "aws_network_acl",
     security_group => "aws_security_group",
+    security_group_rule => "aws_security_group_rule",
     key_pair => "aws_key_pair",
     instance => "aws_instance",
     ebs_volume => "aws_ebs_volume",

@@ -1,4 +1,5 @@
-//! VPC networking: `aws_vpc`, `aws_subnet`, `aws_internet_gateway`.
+//! VPC networking: `aws_vpc`, `aws_subnet`, `aws_internet_gateway`,
+//! `aws_egress_only_internet_gateway`, `aws_vpc_dhcp_options` and its association.
 
 use std::collections::BTreeMap;
 
@@ -70,3 +71,7 @@ pub mod vpc;
 pub mod subnet;
 
 pub mod igw;
+
+pub mod eigw;
+
+pub mod dhcp;
