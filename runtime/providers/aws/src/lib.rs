@@ -240,6 +240,8 @@ pub(crate) struct Clients {
     pub s3: aws_sdk_s3::Client,
     #[allow(dead_code)] // until the EKS types are merged
     pub eks: aws_sdk_eks::Client,
+    /// The credentials the clients sign with (for tokens signed locally: EKS auth).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 /// A configured `aws` provider.
@@ -371,6 +373,7 @@ impl AwsProvider {
                     sts: aws_sdk_sts::Client::from_conf(sts),
                     s3: aws_sdk_s3::Client::from_conf(s3),
                     eks: aws_sdk_eks::Client::from_conf(eks),
+                    credentials: sdk.credentials_provider(),
                 })
             })
             .await
