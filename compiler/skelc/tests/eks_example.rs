@@ -15,7 +15,10 @@ fn the_eks_walking_skeleton_checks_clean() {
         .expect("run skelc");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "skelc check failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "skelc check failed:\n{stdout}\n{stderr}"
+    );
     assert!(
         !stderr.contains("warning") && !stdout.contains("warning"),
         "skelc check warned:\n{stdout}\n{stderr}"

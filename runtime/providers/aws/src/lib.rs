@@ -238,7 +238,6 @@ pub(crate) struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub s3: aws_sdk_s3::Client,
-    #[allow(dead_code)] // until the EKS types are merged
     pub eks: aws_sdk_eks::Client,
     /// The credentials the clients sign with (for tokens signed locally: EKS auth).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
@@ -399,7 +398,6 @@ impl AwsProvider {
         Ok(&self.clients().await?.s3)
     }
 
-    #[allow(dead_code)] // until the EKS types are merged
     pub(crate) async fn eks(&self) -> Result<&aws_sdk_eks::Client, ProviderError> {
         Ok(&self.clients().await?.eks)
     }
