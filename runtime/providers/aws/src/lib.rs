@@ -238,8 +238,9 @@ pub(crate) struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub s3: aws_sdk_s3::Client,
-    #[allow(dead_code)] // until the EKS types are merged
     pub eks: aws_sdk_eks::Client,
+    /// The credentials the clients sign with (for tokens signed locally: EKS auth).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 /// A configured `aws` provider.
@@ -371,6 +372,7 @@ impl AwsProvider {
                     sts: aws_sdk_sts::Client::from_conf(sts),
                     s3: aws_sdk_s3::Client::from_conf(s3),
                     eks: aws_sdk_eks::Client::from_conf(eks),
+                    credentials: sdk.credentials_provider(),
                 })
             })
             .await
@@ -396,7 +398,6 @@ impl AwsProvider {
         Ok(&self.clients().await?.s3)
     }
 
-    #[allow(dead_code)] // until the EKS types are merged
     pub(crate) async fn eks(&self) -> Result<&aws_sdk_eks::Client, ProviderError> {
         Ok(&self.clients().await?.eks)
     }

@@ -246,3 +246,256 @@ async fn object_lock_is_set_at_creation() {
         vec![vec!["object_lock_enabled".to_string()]]
     );
 }
+
+/// The configuration of setting `ty` of bucket `bucket`.
+fn setting(ty: &str, bucket: &str, extra: Vec<(&str, Value)>) -> Value {
+    let mut values = vec![("bucket", s(bucket))];
+    values.extend(extra);
+    config(ty, values)
+}
+
+fn versioning(status: &str) -> Value {
+    Value::List(vec![obj(vec![
+        ("status", s(status)),
+        ("mfa_delete", Value::Null),
+    ])])
+}
+
+fn policy(bucket: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"read","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::123456789012:root"}},"Action":["s3:GetObject"],"Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    )
+}
+
+/// One bucket with all four settings.
+async fn bucket_with_settings(p: &AwsProvider, name: &str) -> Vec<(&'static str, Value)> {
+    let bucket = create(
+        p,
+        "aws_s3_bucket",
+        &bucket_config(name, vec![("tags", tags(&[("Name", name)]))]),
+    )
+    .await;
+    let mut out = vec![("aws_s3_bucket", bucket)];
+    let sse = Value::set(vec![obj(vec![
+        (
+            "apply_server_side_encryption_by_default",
+            Value::List(vec![obj(vec![
+                ("sse_algorithm", s("AES256")),
+                ("kms_master_key_id", Value::Null),
+            ])]),
+        ),
+        ("bucket_key_enabled", Value::Bool(false)),
+    ])]);
+    for (ty, extra) in [
+        (
+            "aws_s3_bucket_versioning",
+            vec![("versioning_configuration", versioning("Enabled"))],
+        ),
+        (
+            "aws_s3_bucket_server_side_encryption_configuration",
+            vec![("rule", sse)],
+        ),
+        (
+            "aws_s3_bucket_public_access_block",
+            vec![
+                ("block_public_acls", Value::Bool(true)),
+                ("block_public_policy", Value::Bool(true)),
+            ],
+        ),
+        ("aws_s3_bucket_policy", vec![("policy", s(&policy(name)))]),
+    ] {
+        out.push((ty, create(p, ty, &setting(ty, name, extra)).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_no_op_refresh_of_a_bucket_and_its_four_settings_costs_six_calls() {
+    let moto = moto();
+    s3_support::use_relay(moto.1);
+    let p = provider();
+    let objects = bucket_with_settings(&p, "skel-refresh").await;
+    let before = p.api_call_counts();
+    for (ty, state) in &objects {
+        let read = p.read(ty, state).await.expect("read").expect("exists");
+        assert_eq!(&read, state, "{ty}");
+    }
+    let after = p.api_call_counts();
+    let spent: BTreeMap<String, u64> = after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let expected: BTreeMap<String, u64> = [
+        "GetBucketTagging",
+        "GetObjectLockConfiguration",
+        "GetBucketVersioning",
+        "GetBucketEncryption",
+        "GetPublicAccessBlock",
+        "GetBucketPolicy",
+    ]
+    .iter()
+    .map(|op| (op.to_string(), 1))
+    .collect();
+    assert_eq!(spent, expected);
+}
+
+#[tokio::test]
+async fn every_setting_is_gone_with_its_bucket() {
+    let moto = moto();
+    s3_support::use_relay(moto.1);
+    let p = provider();
+    let api = s3().await;
+    let objects = bucket_with_settings(&p, "skel-gone").await;
+    api.delete_bucket()
+        .bucket("skel-gone")
+        .send()
+        .await
+        .expect("DeleteBucket");
+    for (ty, state) in &objects {
+        assert_eq!(p.read(ty, state).await.expect("read"), None, "{ty}");
+        // Destroying what is already gone succeeds.
+        assert_eq!(
+            apply(&p, ty, Some(state), None).await.expect("delete"),
+            Value::Null,
+            "{ty}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_policy_is_compared_as_json_not_as_text() {
+    let _m = moto();
+    let p = provider();
+    create(&p, "aws_s3_bucket", &bucket_config("skel-policy", vec![])).await;
+    let ty = "aws_s3_bucket_policy";
+    let state = create(
+        &p,
+        ty,
+        &setting(
+            ty,
+            "skel-policy",
+            vec![("policy", s(&policy("skel-policy")))],
+        ),
+    )
+    .await;
+    // The same document, formatted and ordered differently, with a one-item list as its item.
+    let same = r#"{
+  "Statement": [
+    {
+      "Resource": "arn:aws:s3:::skel-policy/*",
+      "Principal": {"AWS": ["arn:aws:iam::123456789012:root"]},
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Sid": "read"
+    }
+  ],
+  "Version": "2012-10-17"
+}
+"#;
+    let r = plan(
+        &p,
+        ty,
+        Some(&state),
+        &setting(ty, "skel-policy", vec![("policy", s(same))]),
+    )
+    .await;
+    assert_eq!(r.planned, state, "a reformatted policy is no change");
+    // A different document is a change.
+    let other = policy("skel-policy").replace("s3:GetObject", "s3:PutObject");
+    let r = plan(
+        &p,
+        ty,
+        Some(&state),
+        &setting(ty, "skel-policy", vec![("policy", s(&other))]),
+    )
+    .await;
+    assert_eq!(str_of(&r.planned, "policy"), other);
+    // S3 storing the document in another form is not drift either.
+    s3().await
+        .put_bucket_policy()
+        .bucket("skel-policy")
+        .policy(same)
+        .send()
+        .await
+        .expect("PutBucketPolicy");
+    let read = p.read(ty, &state).await.expect("read").expect("exists");
+    assert_eq!(read, state);
+    // Text that is not JSON is refused before any call.
+    let bad = plan(
+        &p,
+        ty,
+        Some(&state),
+        &setting(ty, "skel-policy", vec![("policy", s("{not json"))]),
+    )
+    .await;
+    let err = apply(&p, ty, Some(&state), Some(&bad.planned))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+}
+
+#[tokio::test]
+async fn destroying_versioning_suspends_it_and_disabled_means_never_versioned() {
+    let moto = moto();
+    s3_support::use_relay(moto.1);
+    let p = provider();
+    let api = s3().await;
+    let ty = "aws_s3_bucket_versioning";
+    create(&p, "aws_s3_bucket", &bucket_config("skel-ver", vec![])).await;
+    // Disabled on a bucket that was never versioned: nothing to set, and it reads back.
+    let disabled = create(
+        &p,
+        ty,
+        &setting(
+            ty,
+            "skel-ver",
+            vec![("versioning_configuration", versioning("Disabled"))],
+        ),
+    )
+    .await;
+    let status = || async {
+        api.get_bucket_versioning()
+            .bucket("skel-ver")
+            .send()
+            .await
+            .expect("GetBucketVersioning")
+            .status()
+            .map(|s| s.as_str().to_string())
+    };
+    assert_eq!(status().await, None);
+    let enabled_cfg = setting(
+        ty,
+        "skel-ver",
+        vec![("versioning_configuration", versioning("Enabled"))],
+    );
+    let enabled = update(&p, ty, &disabled, &enabled_cfg).await;
+    assert_eq!(status().await.as_deref(), Some("Enabled"));
+    // Back to Disabled is impossible, and the error says what to do instead.
+    let back = plan(
+        &p,
+        ty,
+        Some(&enabled),
+        &setting(
+            ty,
+            "skel-ver",
+            vec![("versioning_configuration", versioning("Disabled"))],
+        ),
+    )
+    .await;
+    let err = apply(&p, ty, Some(&enabled), Some(&back.planned))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Suspended"), "{err}");
+    assert_eq!(status().await.as_deref(), Some("Enabled"));
+    // Destroy suspends.
+    assert_eq!(
+        apply(&p, ty, Some(&enabled), None).await.expect("delete"),
+        Value::Null
+    );
+    assert_eq!(status().await.as_deref(), Some("Suspended"));
+    // A bucket without a versioning status has no versioning resource to import.
+    create(&p, "aws_s3_bucket", &bucket_config("skel-plain", vec![])).await;
+    let err = p.import(ty, "skel-plain").await.unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}

@@ -20,9 +20,47 @@ use crate::resource::AwsResource;
 use crate::AwsProvider;
 
 pub(crate) mod bucket;
+pub(crate) mod settings;
 
 /// The S3 resource types.
-pub(crate) static RESOURCES: &[&dyn AwsResource] = &[&bucket::Bucket];
+pub(crate) static RESOURCES: &[&dyn AwsResource] = &[
+    &bucket::Bucket,
+    &settings::versioning::Versioning,
+    &settings::encryption::Encryption,
+    &settings::public_access::PublicAccessBlock,
+    &settings::policy::Policy,
+];
+
+/// The S3 rules of an update's plan: a policy that means the same document as the prior one
+/// is not a change (S3 may store it formatted differently).
+pub(crate) fn adjust_plan(type_name: &str, prior: &Value, planned: &mut Value) {
+    if type_name == "aws_s3_bucket_policy" {
+        use settings::policy::{same_policy, text};
+        if let (Some(new), Some(old)) = (text(planned), text(prior)) {
+            if new != old && same_policy(new, old) {
+                let old = Value::string(old);
+                if let Value::Object(m) = planned {
+                    m.insert("policy".into(), old);
+                }
+            }
+        }
+    }
+}
+
+/// Whether an observed value of an S3 resource means what the state says although it is
+/// written differently (a policy as JSON; encryption rules without bucket keys).
+pub(crate) fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) -> bool {
+    match (type_name, attr) {
+        ("aws_s3_bucket_policy", "policy") => match (observed.as_str(), state.as_str()) {
+            (Some(a), Some(b)) => settings::policy::same_policy(a, b),
+            _ => false,
+        },
+        ("aws_s3_bucket_server_side_encryption_configuration", "rule") => {
+            settings::encryption::same_rules(observed, state)
+        }
+        _ => false,
+    }
+}
 
 /// Reads S3 data source `type_name`: its attributes.
 pub(crate) async fn read_data(

@@ -71,3 +71,77 @@ pub async fn put(s3: &aws_sdk_s3::Client, name: &str, key: &str, body: &str) {
         .await
         .unwrap_or_else(|e| panic!("PutObject {name}/{key}: {e:?}"));
 }
+
+/// moto 5.2.5 answers GetBucketVersioning with the root element `GetBucketVersioningResponse`
+/// where S3 (and the SDK's parser) has `VersioningConfiguration`, so the SDK cannot read any
+/// versioning status from it. This relay on 127.0.0.1 forwards every request to moto on
+/// `port` and renames that root element in the answer, nothing else; its URL is the endpoint
+/// the S3 tests use. (A moto quirk worked around in the tests only: the provider reads what
+/// S3 sends.)
+pub fn versioning_relay(port: u16) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    fn relay(mut client: TcpStream, port: u16) -> std::io::Result<()> {
+        // The request head, with `Connection: close` so moto's answer ends at EOF.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if client.read(&mut byte)? == 0 {
+                return Ok(());
+            }
+            head.push(byte[0]);
+        }
+        let text = String::from_utf8_lossy(&head);
+        let mut lines: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+            .collect();
+        lines.push("Connection: close");
+        let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
+        upstream.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())?;
+        // The request body, as it comes.
+        let (mut from, mut to) = (client.try_clone()?, upstream.try_clone()?);
+        std::thread::spawn(move || std::io::copy(&mut from, &mut to));
+        let mut answer = Vec::new();
+        upstream.read_to_end(&mut answer)?;
+        const WRONG: &str = "GetBucketVersioningResponse";
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n");
+        if let Some(at) = split {
+            let body = String::from_utf8_lossy(&answer[at + 4..]).to_string();
+            if body.contains(WRONG) {
+                let body = body.replace(WRONG, "VersioningConfiguration");
+                let head = String::from_utf8_lossy(&answer[..at]).to_string();
+                let head: Vec<String> = head
+                    .split("\r\n")
+                    .map(|l| {
+                        if l.to_ascii_lowercase().starts_with("content-length:") {
+                            format!("Content-Length: {}", body.len())
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect();
+                answer = format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes();
+            }
+        }
+        client.write_all(&answer)?;
+        client.shutdown(std::net::Shutdown::Both)
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+    let url = format!("http://{}", listener.local_addr().expect("relay address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || relay(stream, port));
+        }
+    });
+    url
+}
+
+static RELAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Points the SDK (the provider's and the tests' clients) at the versioning relay in front of
+/// moto on `port`; call it right after `support::moto()`.
+pub fn use_relay(port: u16) {
+    let url = RELAY.get_or_init(|| versioning_relay(port));
+    std::env::set_var("AWS_ENDPOINT_URL", url);
+}
