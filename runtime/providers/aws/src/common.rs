@@ -85,6 +85,7 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(planned);
         }
+        unmanaged_rules(type_name, None, planned);
         if type_name == "aws_s3_object" {
             crate::s3::object::plan(None, planned);
         }
@@ -94,7 +95,41 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(&mut response.planned);
         }
+        // A replacement is a new group: what it will have is known after the create.
+        let kept = Some(prior).filter(|_| response.requires_replace.is_empty());
+        unmanaged_rules(type_name, kept, &mut response.planned);
         adjust_plan(type_name, prior, response);
+    }
+}
+
+/// A security group whose configuration has no `ingress` (or `egress`) blocks does not manage
+/// those rules, as in Terraform (where they are optional and computed): standalone rule
+/// resources own them, and the group keeps whatever the group has (the prior value; on a
+/// create, what the group turns out to have). Never reverting them is what lets the group and
+/// `aws_security_group_rule` / `aws_vpc_security_group_*_rule` resources coexist.
+fn unmanaged_rules(type_name: &str, prior: Option<&Value>, planned: &mut Value) {
+    if type_name != "aws_security_group" {
+        return;
+    }
+    let Ok(schema) = resource_schema(type_name) else {
+        return;
+    };
+    let Value::Object(fields) = planned else {
+        return;
+    };
+    for name in ["ingress", "egress"] {
+        let empty = fields
+            .get(name)
+            .is_none_or(|v| v.as_sequence().is_some_and(|s| s.is_empty()));
+        if !empty {
+            continue;
+        }
+        let kept = match (prior, schema.block.blocks.get(name)) {
+            (Some(prior), _) => get(prior, name).clone(),
+            (None, Some(nested)) => Value::Unknown(nested.computed_type()),
+            (None, None) => continue,
+        };
+        fields.insert(name.to_string(), kept);
     }
 }
 
@@ -302,6 +337,17 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
                 _ => false,
             }
         }
+        // `6` is `tcp`, `all` is `-1`: AWS answers with the name.
+        (
+            "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule",
+            "ip_protocol",
+        ) => match (observed.as_str(), state.as_str()) {
+            (Some(a), Some(b)) => {
+                crate::security::rule::protocol_number(a)
+                    == crate::security::rule::protocol_number(b)
+            }
+            _ => false,
+        },
         ("aws_security_group", "ingress" | "egress") => {
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
@@ -313,6 +359,11 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
         (t, a) if t.starts_with("aws_iam_") => crate::iam::equivalent(t, a, observed, state),
+        // An instance profile given by ARN is read back by name.
+        ("aws_instance", "iam_instance_profile") => match (observed.as_str(), state.as_str()) {
+            (Some(a), Some(b)) => crate::compute::instance::profile_name(b) == a,
+            _ => false,
+        },
         (t, a) if t.starts_with("aws_s3_") => crate::s3::equivalent(t, a, observed, state),
         _ => false,
     }
@@ -339,6 +390,9 @@ pub fn protocol(p: &str) -> String {
 pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
     let mut errors = match type_name {
         "aws_security_group_rule" => crate::security::rule::validate(config),
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
+            crate::security::vpc_rule::validate(type_name, config)
+        }
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {

@@ -102,6 +102,7 @@ pub mod instance {
                 .set_ebs_optimized(get_bool(planned, "ebs_optimized"))
                 .set_disable_api_termination(get_bool(planned, "disable_api_termination"))
                 .set_client_token(origin.token.map(str::to_string))
+                .set_iam_instance_profile(profile_spec(planned))
                 .tag_specifications(tag_spec(p, ResourceType::Instance, planned, origin));
             let volume_tags = match get(planned, "volume_tags").as_mapping() {
                 Some(m) if !m.is_empty() => Value::Object(ValueMap::from([(
@@ -243,6 +244,9 @@ pub mod instance {
                     .await;
                 self.settled(p, &id, planned, waited.failed(&w, "running again"))
                     .await?;
+            }
+            if changed("iam_instance_profile") {
+                set_profile(ec2, &w, &id, planned).await?;
             }
             if changed("vpc_security_group_ids")
                 && !get(planned, "vpc_security_group_ids").is_null()
@@ -471,6 +475,86 @@ pub mod instance {
     }
 
     /// Every instance of `ids` AWS still lists, terminated ones too (with their [`STATUS`]).
+    /// The instance profile of `planned` for RunInstances: by ARN when it is one, else by
+    /// name.
+    fn profile_spec(
+        planned: &Value,
+    ) -> Option<aws_sdk_ec2::types::IamInstanceProfileSpecification> {
+        let profile = get_str(planned, "iam_instance_profile")?;
+        let spec = aws_sdk_ec2::types::IamInstanceProfileSpecification::builder();
+        Some(if profile.starts_with("arn:") {
+            spec.arn(profile).build()
+        } else {
+            spec.name(profile).build()
+        })
+    }
+
+    /// An instance profile's name from its ARN (`arn:aws:iam::1:instance-profile/path/NAME`),
+    /// as Terraform records it.
+    pub(crate) fn profile_name(arn: &str) -> &str {
+        arn.rsplit('/').next().unwrap_or(arn)
+    }
+
+    /// Gives the running instance `planned`'s instance profile in place: replaces the current
+    /// association, makes one, or removes it.
+    async fn set_profile(
+        ec2: &Client,
+        w: &str,
+        id: &str,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
+        let current = ec2
+            .describe_iam_instance_profile_associations()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("instance-id")
+                    .values(id)
+                    .build(),
+            )
+            .send()
+            .await
+            .or_fail(w)?;
+        let association = current
+            .iam_instance_profile_associations()
+            .iter()
+            .filter(|a| {
+                a.instance_id() == Some(id)
+                    && matches!(
+                        a.state().map(|s| s.as_str()),
+                        Some("associated" | "associating")
+                    )
+            })
+            .find_map(|a| a.association_id())
+            .map(str::to_string);
+        match (association, profile_spec(planned)) {
+            (Some(assoc), Some(spec)) => {
+                ec2.replace_iam_instance_profile_association()
+                    .association_id(assoc)
+                    .iam_instance_profile(spec)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+            }
+            (None, Some(spec)) => {
+                ec2.associate_iam_instance_profile()
+                    .instance_id(id)
+                    .iam_instance_profile(spec)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+            }
+            (Some(assoc), None) => {
+                ec2.disassociate_iam_instance_profile()
+                    .association_id(assoc)
+                    .send()
+                    .await
+                    .or_fail(w)?;
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
     async fn read(ec2: Client, ids: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
         let out = ec2
             .describe_instances()
@@ -557,7 +641,11 @@ pub mod instance {
                 );
                 o.insert(
                     "iam_instance_profile".into(),
-                    optional_string(i.iam_instance_profile().and_then(|p| p.arn())),
+                    optional_string(
+                        i.iam_instance_profile()
+                            .and_then(|p| p.arn())
+                            .map(profile_name),
+                    ),
                 );
                 o.insert("outpost_arn".into(), optional_string(i.outpost_arn()));
                 o.insert(

@@ -232,7 +232,6 @@ fn fault_point(cfg: &ConfigBag, when: fault::When) {
 
 /// The SDK clients of one configured provider.
 #[derive(Clone)]
-#[allow(dead_code)] // iam, sts, s3 and eks: used by the service modules as they are written
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub r53: aws_sdk_route53::Client,
@@ -240,6 +239,8 @@ pub(crate) struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub s3: aws_sdk_s3::Client,
     pub eks: aws_sdk_eks::Client,
+    /// The credentials the clients sign with (for tokens signed locally: EKS auth).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 /// A configured `aws` provider.
@@ -371,6 +372,7 @@ impl AwsProvider {
                     sts: aws_sdk_sts::Client::from_conf(sts),
                     s3: aws_sdk_s3::Client::from_conf(s3),
                     eks: aws_sdk_eks::Client::from_conf(eks),
+                    credentials: sdk.credentials_provider(),
                 })
             })
             .await
@@ -384,22 +386,18 @@ impl AwsProvider {
         Ok(&self.clients().await?.r53)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn iam(&self) -> Result<&aws_sdk_iam::Client, ProviderError> {
         Ok(&self.clients().await?.iam)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn sts(&self) -> Result<&aws_sdk_sts::Client, ProviderError> {
         Ok(&self.clients().await?.sts)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn s3(&self) -> Result<&aws_sdk_s3::Client, ProviderError> {
         Ok(&self.clients().await?.s3)
     }
 
-    #[allow(dead_code)]
     pub(crate) async fn eks(&self) -> Result<&aws_sdk_eks::Client, ProviderError> {
         Ok(&self.clients().await?.eks)
     }

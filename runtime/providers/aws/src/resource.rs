@@ -218,6 +218,8 @@ static RESOURCES: &[&dyn AwsResource] = &[
     &crate::acl_rule::NetworkAclRule,
     &crate::security::sg::SecurityGroup,
     &crate::security::rule::SecurityGroupRule,
+    &crate::security::vpc_rule::IngressRule,
+    &crate::security::vpc_rule::EgressRule,
     &crate::security::key_pair::KeyPair,
     &crate::compute::instance::Instance,
     &crate::storage::volume::Volume,

@@ -689,9 +689,10 @@ async fn an_access_key_secret_is_in_the_state_only() {
 }
 
 /// A no-op refresh of N roles costs N GetRole calls: IAM has no batch read, and ListRoles
-/// leaves out tags and permissions boundaries (the floor, measured here).
+/// leaves out tags and permissions boundaries (the floor, measured here); attachments cost
+/// one listing per role, managed policies and access keys two calls each.
 #[tokio::test]
-async fn refresh_costs_one_call_per_role_and_one_per_role_for_attachments() {
+async fn refresh_costs_one_call_per_object_and_one_listing_per_role_for_attachments() {
     let _m = moto();
     let p = provider();
     let mut roles = Vec::new();
@@ -724,6 +725,34 @@ async fn refresh_costs_one_call_per_role_and_one_per_role_for_attachments() {
         .unwrap();
     assert!(read.iter().all(Option::is_some));
     assert_eq!(calls_since(&p, "ListAttachedRolePolicies", &before), 1);
+    // Managed policies: GetPolicy and GetPolicyVersion each; access keys: GetAccessKeyLastUsed
+    // (which user) and ListAccessKeys each.
+    let policies: Vec<Value> = [&a, &b]
+        .iter()
+        .map(|arn| obj(vec![("id", s(arn))]))
+        .collect();
+    let before = p.api_call_counts();
+    let read = p.read_batch("aws_iam_policy", &policies).await.unwrap();
+    assert!(read.iter().all(Option::is_some));
+    assert_eq!(calls_since(&p, "GetPolicy", &before), 2);
+    assert_eq!(calls_since(&p, "GetPolicyVersion", &before), 2);
+    user(&p, "counted-user").await;
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        keys.push(
+            create(
+                &p,
+                "aws_iam_access_key",
+                &config("aws_iam_access_key", vec![("user", s("counted-user"))]),
+            )
+            .await,
+        );
+    }
+    let before = p.api_call_counts();
+    let read = p.read_batch("aws_iam_access_key", &keys).await.unwrap();
+    assert!(read.iter().all(Option::is_some));
+    assert_eq!(calls_since(&p, "GetAccessKeyLastUsed", &before), 2);
+    assert_eq!(calls_since(&p, "ListAccessKeys", &before), 2);
 }
 
 #[tokio::test]
@@ -757,4 +786,83 @@ async fn a_user_is_renamed_and_moved_in_place() {
         read
     );
     destroy(&p, "aws_iam_user", &moved).await;
+}
+
+/// `aws_instance.iam_instance_profile`: given by name in RunInstances, read back by name,
+/// changed in place (ReplaceIamInstanceProfileAssociation), here to a profile given by ARN.
+#[tokio::test]
+async fn an_instance_gets_its_profile_at_launch_and_changes_it_in_place() {
+    let _m = moto();
+    let p = provider();
+    role(&p, "node").await;
+    let profile = |name: &str| {
+        config(
+            "aws_iam_instance_profile",
+            vec![("name", s(name)), ("role", s("node"))],
+        )
+    };
+    let first = create(&p, "aws_iam_instance_profile", &profile("first")).await;
+    let second = create(&p, "aws_iam_instance_profile", &profile("second")).await;
+    let ami = ubuntu(&p).await;
+    let a = config(
+        "aws_instance",
+        vec![
+            ("ami", s(&ami)),
+            ("instance_type", s("t3.micro")),
+            ("iam_instance_profile", s("first")),
+        ],
+    );
+    let state = create(&p, "aws_instance", &a).await;
+    assert_eq!(str_of(&state, "iam_instance_profile"), "first");
+    let id = str_of(&state, "id");
+    let ec2 = ec2().await;
+    let profile_of = |out: aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput| {
+        out.reservations()[0].instances()[0]
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_string)
+    };
+    let seen = profile_of(
+        ec2.describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(seen.as_deref(), Some(str_of(&first, "arn").as_str()));
+    // By ARN: an in-place change, checked through the association (moto's
+    // ReplaceIamInstanceProfileAssociation leaves DescribeInstances showing the old profile;
+    // AWS shows the new one there too).
+    let b = with(
+        &a,
+        vec![("iam_instance_profile", s(&str_of(&second, "arn")))],
+    );
+    let r = plan(&p, "aws_instance", Some(&state), &b).await;
+    assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+    let moved = apply(&p, "aws_instance", Some(&state), Some(&r.planned))
+        .await
+        .expect("update");
+    assert_eq!(
+        str_of(&moved, "id"),
+        id,
+        "replaced instead of changed in place"
+    );
+    let associations = ec2
+        .describe_iam_instance_profile_associations()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-id")
+                .values(&id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = associations
+        .iam_instance_profile_associations()
+        .iter()
+        .filter_map(|a| a.iam_instance_profile().and_then(|p| p.arn()))
+        .collect();
+    assert_eq!(arns, vec![str_of(&second, "arn").as_str()]);
+    destroy(&p, "aws_instance", &moved).await;
 }

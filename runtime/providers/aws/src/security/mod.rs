@@ -1,7 +1,8 @@
 //! Access: `aws_key_pair`, `aws_security_group` with inline `ingress`/`egress` rules, and the
-//! standalone rules (`aws_security_group_rule`). Inline rules are compared as atomic
-//! tuples (protocol, ports, one source, description), because AWS groups the sources of rules
-//! with the same ports into one permission however the configuration splits them.
+//! standalone rules (`aws_security_group_rule`, `aws_vpc_security_group_{ingress,egress}_rule`).
+//! Inline rules are compared as atomic tuples (protocol, ports, one source, description),
+//! because AWS groups the sources of rules with the same ports into one permission however the
+//! configuration splits them.
 
 use skel_value::ValueMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -205,3 +206,4 @@ fn rules_obs(perms: &[IpPermission], self_id: &str) -> Value {
 pub mod key_pair;
 pub mod rule;
 pub mod sg;
+pub mod vpc_rule;
