@@ -420,7 +420,18 @@ impl Provider for AwsProvider {
     }
 
     fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
-        common::validate(type_name, config)
+        let mut errors = common::validate(type_name, config);
+        let configured = self.settings.region.clone().or_else(|| {
+            ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+        });
+        if let Some(provider) = configured {
+            if let Err(e) = other_region(type_name, config, &provider) {
+                errors.push(e.to_string());
+            }
+        }
+        errors
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
@@ -439,6 +450,10 @@ impl Provider for AwsProvider {
         common::resource_schema(ty)?;
         let prior = request.prior.filter(|p| !p.is_null());
         let planned = request.planned.filter(|p| !p.is_null());
+        if let Some(planned) = planned {
+            // Before any call: an object in another region is refused, not made here.
+            other_region(ty, planned, &self.region().await?)?;
+        }
         match (prior, planned) {
             (None, None) => Ok(Value::Null),
             (Some(prior), None) => {
@@ -505,6 +520,9 @@ impl Provider for AwsProvider {
     }
 
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        if type_name != "aws_region" {
+            other_region(type_name, config, &self.region().await?)?;
+        }
         Box::pin(data::read(self, type_name, config)).await
     }
 
@@ -525,6 +543,7 @@ impl Provider for AwsProvider {
                     "{type_name} `{id}` does not exist; check the id and the region."
                 ))
             })?;
+        let obs = self.with_region(&schema.block, obs).await?;
         Ok(common::imported(&self.settings, &schema.block, id, &obs))
     }
 
@@ -548,6 +567,10 @@ impl Provider for AwsProvider {
         // The object as it is, read back completely: what the plan left unknown is filled in
         // from it, and what the create had not got to yet (a route, a rule, a tag set after
         // the create call) is what it really is, so the next plan finishes the job.
+        let obs = match obs {
+            Some(obs) => Some(self.with_region(&schema.block, obs).await?),
+            None => None,
+        };
         Ok(obs.map(|obs| {
             if planned.is_null() {
                 common::imported(&self.settings, &schema.block, &id, &obs)
@@ -612,6 +635,38 @@ impl AwsProvider {
                 "{ty} `{id}` was created but cannot be read back; check the region and retry."
             ))
         })?;
+        let obs = self.with_region(&schema.block, obs).await?;
         Ok(common::fill_unknowns(&schema.block, planned, id, &obs))
+    }
+
+    /// The region the provider's clients work in.
+    async fn region(&self) -> Result<String, ProviderError> {
+        Ok(network::region(&self.clients().await?.ec2))
+    }
+
+    /// `obs` with the provider's region as `region` (v6), for a type that has the argument and
+    /// an observation that does not say.
+    async fn with_region(
+        &self,
+        block: &skel_schema::BlockSchema,
+        mut obs: Obs,
+    ) -> Result<Obs, ProviderError> {
+        if block.attributes.contains_key("region") && !obs.contains_key("region") {
+            obs.insert("region".into(), Value::string(self.region().await?));
+        }
+        Ok(obs)
+    }
+}
+
+/// An error for a configured `region` (v6's per-resource region) other than the provider's:
+/// skel runs every object of a provider configuration in that configuration's region, so an
+/// object elsewhere needs a provider alias for its region.
+fn other_region(type_name: &str, config: &Value, provider: &str) -> Result<(), ProviderError> {
+    match get_str(config, "region") {
+        Some(region) if region != provider => Err(ProviderError::InvalidConfig(format!(
+            "{type_name}: `region = \"{region}\"` is not the provider's region ({provider}); skel does not yet manage an object outside its provider configuration's region: declare `provider \"aws\" {{ alias = \"{alias}\" region = \"{region}\" }}` and set `provider = aws.{alias}` instead.",
+            alias = region.replace('-', "_")
+        ))),
+        _ => Ok(()),
     }
 }
