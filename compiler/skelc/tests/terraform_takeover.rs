@@ -411,7 +411,7 @@ fn refusals_write_nothing_and_show_no_values() {
             {"mode": "managed", "type": "google_compute_instance", "name": "vm",
              "provider": "provider[\"registry.terraform.io/hashicorp/google\"]",
              "instances": [{"attributes": {"id": "vm-1"}}]},
-            {"module": "module.store", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+            {"module": "module.store", "mode": "managed", "type": "aws_lambda_function", "name": "b",
              "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
              "instances": [{"attributes": {"id": "bucket"}}]},
             {"mode": "data", "type": "http", "name": "page",
@@ -425,7 +425,7 @@ fn refusals_write_nothing_and_show_no_values() {
     for needle in [
         "google_compute_instance.vm",
         "hashicorp/google",
-        "module.store.aws_s3_bucket.b",
+        "module.store.aws_lambda_function.b",
         "data.http.page",
         "providers skel does not have",
     ] {
