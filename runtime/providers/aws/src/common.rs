@@ -86,6 +86,9 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
             self.tags_all(planned);
         }
         unmanaged_rules(type_name, None, planned);
+        if type_name.starts_with("aws_eks_") {
+            crate::eks::plan_create(type_name, planned);
+        }
         if type_name == "aws_s3_object" {
             crate::s3::object::plan(None, planned);
         }
@@ -365,6 +368,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             _ => false,
         },
         (t, a) if t.starts_with("aws_s3_") => crate::s3::equivalent(t, a, observed, state),
+        (t, a) if t.starts_with("aws_eks_") => crate::eks::equivalent(t, a, observed, state),
         _ => false,
     }
 }
