@@ -3,8 +3,9 @@
 //! UpdateNodegroupVersion) and as DescribeNodegroup shows them.
 
 use aws_sdk_eks::types::{
-    LaunchTemplateSpecification, NodeRepairConfig, Nodegroup, NodegroupUpdateConfig,
-    RemoteAccessConfig, Taint, TaintEffect, UpdateTaintsPayload,
+    LaunchTemplateSpecification, NodeRepairConfig, NodeRepairConfigOverrides, Nodegroup,
+    NodegroupUpdateConfig, NodegroupUpdateStrategies, RemoteAccessConfig, RepairAction, Taint,
+    TaintEffect, UpdateTaintsPayload,
 };
 use skel_provider::kit::{blocks, first_block, object};
 use skel_value::Value;
@@ -83,6 +84,7 @@ pub(super) fn update_config(v: &Value) -> Option<NodegroupUpdateConfig> {
         NodegroupUpdateConfig::builder()
             .set_max_unavailable(n("max_unavailable"))
             .set_max_unavailable_percentage(n("max_unavailable_percentage"))
+            .set_update_strategy(get_str(b, "update_strategy").map(NodegroupUpdateStrategies::from))
             .build()
     })
 }
@@ -90,9 +92,36 @@ pub(super) fn update_config(v: &Value) -> Option<NodegroupUpdateConfig> {
 /// `node_repair_config` as a request; `None` without the block.
 pub(super) fn node_repair(v: &Value) -> Option<NodeRepairConfig> {
     let b = first_block(v, "node_repair_config");
+    let n = |v: &Value, k: &str| get_i64(v, k).and_then(|v| i32::try_from(v).ok());
     (!b.is_null()).then(|| {
+        let overrides: Vec<NodeRepairConfigOverrides> = blocks(b, "node_repair_config_overrides")
+            .iter()
+            .map(|o| {
+                NodeRepairConfigOverrides::builder()
+                    .set_min_repair_wait_time_mins(n(o, "min_repair_wait_time_mins"))
+                    .set_node_monitoring_condition(
+                        get_str(o, "node_monitoring_condition").map(str::to_string),
+                    )
+                    .set_node_unhealthy_reason(
+                        get_str(o, "node_unhealthy_reason").map(str::to_string),
+                    )
+                    .set_repair_action(get_str(o, "repair_action").map(RepairAction::from))
+                    .build()
+            })
+            .collect();
         NodeRepairConfig::builder()
             .set_enabled(get_bool(b, "enabled"))
+            .set_max_parallel_nodes_repaired_count(n(b, "max_parallel_nodes_repaired_count"))
+            .set_max_parallel_nodes_repaired_percentage(n(
+                b,
+                "max_parallel_nodes_repaired_percentage",
+            ))
+            .set_max_unhealthy_node_threshold_count(n(b, "max_unhealthy_node_threshold_count"))
+            .set_max_unhealthy_node_threshold_percentage(n(
+                b,
+                "max_unhealthy_node_threshold_percentage",
+            ))
+            .set_node_repair_config_overrides((!overrides.is_empty()).then_some(overrides))
             .build()
     })
 }
@@ -168,13 +197,65 @@ pub(super) fn observe(n: &Nodegroup, obs: &mut crate::common::Obs) {
                     "max_unavailable_percentage",
                     optional_number(u.max_unavailable_percentage().map(i64::from)),
                 ),
+                (
+                    "update_strategy",
+                    optional_string(u.update_strategy().map(|s| s.as_str())),
+                ),
             ])),
         );
     }
     if let Some(r) = n.node_repair_config() {
         obs.insert(
             "node_repair_config".into(),
-            one(object([("enabled", optional_bool(r.enabled()))])),
+            one(object([
+                ("enabled", optional_bool(r.enabled())),
+                (
+                    "max_parallel_nodes_repaired_count",
+                    optional_number(r.max_parallel_nodes_repaired_count().map(i64::from)),
+                ),
+                (
+                    "max_parallel_nodes_repaired_percentage",
+                    optional_number(r.max_parallel_nodes_repaired_percentage().map(i64::from)),
+                ),
+                (
+                    "max_unhealthy_node_threshold_count",
+                    optional_number(r.max_unhealthy_node_threshold_count().map(i64::from)),
+                ),
+                (
+                    "max_unhealthy_node_threshold_percentage",
+                    optional_number(r.max_unhealthy_node_threshold_percentage().map(i64::from)),
+                ),
+                (
+                    "node_repair_config_overrides",
+                    Value::List(
+                        r.node_repair_config_overrides()
+                            .iter()
+                            .map(|o| {
+                                object([
+                                    (
+                                        "min_repair_wait_time_mins",
+                                        optional_number(
+                                            o.min_repair_wait_time_mins().map(i64::from),
+                                        ),
+                                    ),
+                                    (
+                                        "node_monitoring_condition",
+                                        optional_string(o.node_monitoring_condition()),
+                                    ),
+                                    (
+                                        "node_unhealthy_reason",
+                                        optional_string(o.node_unhealthy_reason()),
+                                    ),
+                                    (
+                                        "repair_action",
+                                        optional_string(o.repair_action().map(|a| a.as_str())),
+                                    ),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+            ])),
         );
     }
 }

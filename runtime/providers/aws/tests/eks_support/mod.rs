@@ -322,11 +322,25 @@ pub fn node_group_v6(d: &Deps, name: &str) -> Value {
                 one(vec![
                     ("max_unavailable", n(1)),
                     ("max_unavailable_percentage", Value::Null),
+                    ("update_strategy", s("MINIMAL")),
                 ]),
             ),
             (
                 "node_repair_config",
-                one(vec![("enabled", Value::Bool(true))]),
+                one(vec![
+                    ("enabled", Value::Bool(true)),
+                    ("max_parallel_nodes_repaired_count", n(2)),
+                    ("max_unhealthy_node_threshold_percentage", n(40)),
+                    (
+                        "node_repair_config_overrides",
+                        one(vec![
+                            ("min_repair_wait_time_mins", n(15)),
+                            ("node_monitoring_condition", s("AcceleratedHardwareReady")),
+                            ("node_unhealthy_reason", s("NvidiaXID13Error")),
+                            ("repair_action", s("Reboot")),
+                        ]),
+                    ),
+                ]),
             ),
         ],
     )
@@ -352,6 +366,7 @@ pub fn node_group_v6_updated(a: &Value) -> Value {
                 one(vec![
                     ("max_unavailable", Value::Null),
                     ("max_unavailable_percentage", n(50)),
+                    ("update_strategy", s("DEFAULT")),
                 ]),
             ),
             (
