@@ -179,6 +179,10 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             set_unknown(planned, "private_ip");
             set_unknown(planned, "private_dns");
         }
+        "aws_subnet" if changed(planned, "ipv6_cidr_block") => {
+            // The new block is associated anew.
+            set_unknown(planned, "ipv6_cidr_block_association_id");
+        }
         "aws_route53_record" if changed(planned, "type") || changed(planned, "set_identifier") => {
             set_unknown(planned, "id");
         }
@@ -393,6 +397,7 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
         "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
             crate::security::vpc_rule::validate(type_name, config)
         }
+        "aws_subnet" => crate::network::subnet::validate(config),
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {

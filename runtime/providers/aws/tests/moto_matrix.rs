@@ -205,13 +205,22 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
                     ("vpc_id", s(&d.vpc)),
                     ("cidr_block", s("10.20.10.0/24")),
                     ("availability_zone", s("us-east-1a")),
+                    ("map_public_ip_on_launch", Value::Bool(true)),
+                    (
+                        "enable_resource_name_dns_a_record_on_launch",
+                        Value::Bool(true),
+                    ),
                     ("tags", named("a")),
                 ],
             );
             let b = with(
                 &a,
                 vec![
-                    ("map_public_ip_on_launch", Value::Bool(true)),
+                    ("map_public_ip_on_launch", Value::Bool(false)),
+                    (
+                        "enable_resource_name_dns_a_record_on_launch",
+                        Value::Bool(false),
+                    ),
                     ("tags", named(UPDATED)),
                 ],
             );
@@ -894,6 +903,27 @@ impl Oracle for Api {
             }
             "aws_security_group_rule" => {
                 ec2_rules::drift_rule(ec2, state, DRIFTED).await;
+                true
+            }
+            "aws_subnet" => {
+                // A flag turned on behind skel's back, besides the tag: the refresh must see
+                // it and the repair turn it off again.
+                ec2.modify_subnet_attribute()
+                    .subnet_id(&id)
+                    .map_public_ip_on_launch(
+                        aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                            .value(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("ModifySubnetAttribute");
+                ec2.create_tags()
+                    .resources(&id)
+                    .tags(tag("Name", DRIFTED))
+                    .send()
+                    .await
+                    .expect("CreateTags");
                 true
             }
             "aws_route53_zone" => {

@@ -1,0 +1,258 @@
+//! `aws_subnet`'s AWS provider v6 arguments against moto, each checked through the SDK's
+//! DescribeSubnets: created with non-default values, changed in place (the IPv6 block is
+//! re-associated, not the subnet replaced), changed out of band (the refresh sees it, the
+//! plan repairs it), and the attributes moto does not keep (sent, one
+//! ModifySubnetAttribute call each, as the API requires).
+
+mod support;
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, Subnet};
+use support::*;
+
+/// The `n`th /64 of the VPC's IPv6 /56 `block`.
+fn slash64(block: &str, n: u16) -> String {
+    let (addr, _) = block.split_once('/').expect("an IPv6 CIDR");
+    let mut seg = addr.parse::<std::net::Ipv6Addr>().expect("IPv6").segments();
+    seg[3] = (seg[3] & 0xff00) | n;
+    format!("{}/64", std::net::Ipv6Addr::from(seg))
+}
+
+async fn described(id: &str) -> Subnet {
+    ec2()
+        .await
+        .describe_subnets()
+        .subnet_ids(id)
+        .send()
+        .await
+        .expect("DescribeSubnets")
+        .subnets()[0]
+        .clone()
+}
+
+fn dns_a(s: &Subnet) -> Option<bool> {
+    s.private_dns_name_options_on_launch()
+        .and_then(|d| d.enable_resource_name_dns_a_record())
+}
+
+fn ipv6(s: &Subnet) -> Vec<(String, String)> {
+    s.ipv6_cidr_block_association_set()
+        .iter()
+        .map(|a| {
+            (
+                a.ipv6_cidr_block().unwrap_or_default().to_string(),
+                a.association_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn on(b: bool) -> AttributeBooleanValue {
+    AttributeBooleanValue::builder().value(b).build()
+}
+
+#[tokio::test]
+async fn subnet_v6_arguments_are_sent_read_back_and_repaired() {
+    let _m = moto();
+    let p = provider();
+    let vpc = create(
+        &p,
+        "aws_vpc",
+        &config(
+            "aws_vpc",
+            vec![
+                ("cidr_block", s("10.60.0.0/16")),
+                ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+            ],
+        ),
+    )
+    .await;
+    let block = str_of(&vpc, "ipv6_cidr_block");
+    assert!(block.ends_with("/56"), "the VPC's IPv6 block: {vpc:?}");
+    let (first, second) = (slash64(&block, 1), slash64(&block, 2));
+
+    // Created with non-default values: each one shows in DescribeSubnets.
+    let a = config(
+        "aws_subnet",
+        vec![
+            ("vpc_id", s(&str_of(&vpc, "id"))),
+            ("cidr_block", s("10.60.1.0/24")),
+            ("ipv6_cidr_block", s(&first)),
+            ("assign_ipv6_address_on_creation", Value::Bool(true)),
+            ("map_public_ip_on_launch", Value::Bool(true)),
+            (
+                "enable_resource_name_dns_a_record_on_launch",
+                Value::Bool(true),
+            ),
+            ("private_dns_hostname_type_on_launch", s("ip-name")),
+        ],
+    );
+    let state = create(&p, "aws_subnet", &a).await;
+    let id = str_of(&state, "id");
+    let seen = described(&id).await;
+    assert_eq!(seen.map_public_ip_on_launch(), Some(true));
+    assert_eq!(seen.assign_ipv6_address_on_creation(), Some(true));
+    assert_eq!(dns_a(&seen), Some(true));
+    assert_eq!(ipv6(&seen)[0].0, first);
+    assert_eq!(
+        str_of(&state, "ipv6_cidr_block_association_id"),
+        ipv6(&seen)[0].1
+    );
+    assert_eq!(
+        str_of(&state, "private_dns_hostname_type_on_launch"),
+        "ip-name"
+    );
+    assert_eq!(get(&state, "enable_dns64"), &Value::Bool(false));
+    assert_eq!(get(&state, "ipv6_native"), &Value::Bool(false));
+
+    // Changed in place: the subnet keeps its id, its IPv6 block is the new one (with a new
+    // association), the flags are off.
+    let b = support::lifecycle::with(
+        &a,
+        vec![
+            ("ipv6_cidr_block", s(&second)),
+            ("map_public_ip_on_launch", Value::Bool(false)),
+            (
+                "enable_resource_name_dns_a_record_on_launch",
+                Value::Bool(false),
+            ),
+        ],
+    );
+    let r = plan(&p, "aws_subnet", Some(&state), &b).await;
+    assert!(
+        !get(&r.planned, "ipv6_cidr_block_association_id").is_known(),
+        "a new IPv6 block plans a new association id: {:?}",
+        r.planned
+    );
+    let state = update(&p, "aws_subnet", &state, &b).await;
+    assert_eq!(str_of(&state, "id"), id);
+    let seen = described(&id).await;
+    assert_eq!(seen.map_public_ip_on_launch(), Some(false));
+    assert_eq!(dns_a(&seen), Some(false));
+    assert_eq!(
+        ipv6(&seen),
+        vec![(
+            second.clone(),
+            str_of(&state, "ipv6_cidr_block_association_id")
+        )]
+    );
+    assert_eq!(
+        seen.assign_ipv6_address_on_creation(),
+        Some(true),
+        "turned off to swap the block, then on again"
+    );
+
+    // Changed out of band: the refresh sees both flags, the plan repairs them in place.
+    let sdk = ec2().await;
+    sdk.modify_subnet_attribute()
+        .subnet_id(&id)
+        .map_public_ip_on_launch(on(true))
+        .send()
+        .await
+        .expect("ModifySubnetAttribute");
+    sdk.modify_subnet_attribute()
+        .subnet_id(&id)
+        .enable_resource_name_dns_a_record_on_launch(on(true))
+        .send()
+        .await
+        .expect("ModifySubnetAttribute");
+    let read = p
+        .read("aws_subnet", &state)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(get(&read, "map_public_ip_on_launch"), &Value::Bool(true));
+    assert_eq!(
+        get(&read, "enable_resource_name_dns_a_record_on_launch"),
+        &Value::Bool(true)
+    );
+    let before = p.api_call_counts();
+    let repaired = update(&p, "aws_subnet", &read, &b).await;
+    assert_eq!(
+        calls_since(&p, "ModifySubnetAttribute", &before),
+        2,
+        "one call per attribute"
+    );
+    let seen = described(&id).await;
+    assert_eq!(seen.map_public_ip_on_launch(), Some(false));
+    assert_eq!(dns_a(&seen), Some(false));
+
+    // Import reads every argument back: no replacement, no change.
+    let imported = p.import("aws_subnet", &id).await.expect("import");
+    let r = plan(&p, "aws_subnet", Some(&imported), &b).await;
+    assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
+    assert_eq!(
+        get(&r.planned, "ipv6_cidr_block"),
+        get(&repaired, "ipv6_cidr_block")
+    );
+
+    // `ipv6_native` cannot change in place: a replacement is planned. (moto cannot create an
+    // IPv6-only subnet the SDK can read: it answers with an available address count of 2^64,
+    // which is no 32-bit integer.)
+    let r = plan(
+        &p,
+        "aws_subnet",
+        Some(&repaired),
+        &support::lifecycle::with(&b, vec![("ipv6_native", Value::Bool(true))]),
+    )
+    .await;
+    assert!(
+        r.requires_replace
+            .iter()
+            .any(|x| x.join(".") == "ipv6_native"),
+        "{:?}",
+        r.requires_replace
+    );
+
+    destroy(&p, "aws_subnet", &repaired).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}
+
+/// moto 5.2.5 keeps neither DNS64, AAAA records nor the hostname type: that they are sent,
+/// one ModifySubnetAttribute call each, is what can be checked against it.
+#[tokio::test]
+async fn subnet_attributes_moto_does_not_keep_are_sent_one_call_each() {
+    let _m = moto();
+    let p = provider();
+    let vpc = support::vpc(&p, "10.61.0.0/16").await;
+    let cfg = config(
+        "aws_subnet",
+        vec![
+            ("vpc_id", s(&str_of(&vpc, "id"))),
+            ("cidr_block", s("10.61.1.0/24")),
+            ("enable_dns64", Value::Bool(true)),
+            (
+                "enable_resource_name_dns_aaaa_record_on_launch",
+                Value::Bool(true),
+            ),
+            ("private_dns_hostname_type_on_launch", s("resource-name")),
+        ],
+    );
+    let before = p.api_call_counts();
+    let r = plan(&p, "aws_subnet", None, &cfg).await;
+    let state = apply(&p, "aws_subnet", None, Some(&r.planned))
+        .await
+        .expect("create");
+    assert_eq!(calls_since(&p, "CreateSubnet", &before), 1);
+    assert_eq!(calls_since(&p, "ModifySubnetAttribute", &before), 3);
+
+    // Defaults send nothing.
+    let plain = support::subnet(&p, &str_of(&vpc, "id"), "10.61.2.0/24", None).await;
+    assert_eq!(calls_since(&p, "ModifySubnetAttribute", &before), 3);
+
+    // A hostname type that is neither of the two is refused before any call.
+    let bad = support::lifecycle::with(
+        &cfg,
+        vec![("private_dns_hostname_type_on_launch", s("name"))],
+    );
+    let errors = p.validate("aws_subnet", &bad);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("private_dns_hostname_type_on_launch")),
+        "{errors:?}"
+    );
+
+    destroy(&p, "aws_subnet", &state).await;
+    destroy(&p, "aws_subnet", &plain).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}
