@@ -179,6 +179,18 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             set_unknown(planned, "private_ip");
             set_unknown(planned, "private_dns");
         }
+        "aws_vpc" => {
+            let block = changed(planned, "assign_generated_ipv6_cidr_block")
+                || changed(planned, "ipv6_ipam_pool_id");
+            if block && !changed(planned, "ipv6_cidr_block") {
+                // AWS chooses the new block.
+                set_unknown(planned, "ipv6_cidr_block");
+                set_unknown(planned, "ipv6_cidr_block_network_border_group");
+            }
+            if block || changed(planned, "ipv6_cidr_block") {
+                set_unknown(planned, "ipv6_association_id");
+            }
+        }
         "aws_subnet" if changed(planned, "ipv6_cidr_block") => {
             // The new block is associated anew.
             set_unknown(planned, "ipv6_cidr_block_association_id");
@@ -398,6 +410,7 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
             crate::security::vpc_rule::validate(type_name, config)
         }
         "aws_subnet" => crate::network::subnet::validate(config),
+        "aws_vpc" => crate::network::vpc::validate(config),
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {
