@@ -368,9 +368,16 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
         // Without a `root_block_device` block the root volume is AWS's choice, not managed.
-        ("aws_instance", "root_block_device") => {
-            state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown()
-        }
+        // The same for the launch options AWS reports (metadata service, CPU, …).
+        (
+            "aws_instance",
+            "root_block_device"
+            | "metadata_options"
+            | "cpu_options"
+            | "enclave_options"
+            | "maintenance_options"
+            | "private_dns_name_options",
+        ) => state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown(),
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
@@ -481,7 +488,8 @@ pub fn tags_obs<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Value {
     Value::Map(
         tags.into_iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
-            .filter(|(k, _)| !k.starts_with("skel:"))
+            // `aws:` tags are AWS's own (a launch template's id), never the user's.
+            .filter(|(k, _)| !k.starts_with("skel:") && !k.starts_with("aws:"))
             .map(|(k, v)| (k, Value::string(v)))
             .collect(),
     )

@@ -470,3 +470,174 @@ async fn vpc_ipam_arguments_plan_and_conflicts() {
         "assign_generated_ipv6_cidr_block",
     );
 }
+
+fn metadata(tokens: &str, hops: i64) -> Value {
+    Value::List(vec![obj(vec![
+        ("http_endpoint", s("enabled")),
+        ("http_tokens", s(tokens)),
+        ("http_put_response_hop_limit", n(hops)),
+        ("instance_metadata_tags", s("enabled")),
+    ])])
+}
+
+async fn described_instance(id: &str) -> aws_sdk_ec2::types::Instance {
+    ec2()
+        .await
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .expect("DescribeInstances")
+        .reservations()[0]
+        .instances()[0]
+        .clone()
+}
+
+/// An instance from a launch template (no `ami`, no `instance_type`) with the metadata service
+/// and monitoring set: sent, read back, changed in place and repaired after an out-of-band
+/// change, each checked through DescribeInstances.
+#[tokio::test]
+async fn instance_from_a_launch_template_with_v6_options() {
+    let _m = moto();
+    let p = provider();
+    let ami = ubuntu(&p).await;
+    let sdk = ec2().await;
+    let template = sdk
+        .create_launch_template()
+        .launch_template_name("skel-v6")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(&ami)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    let template_id = template
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .expect("template id")
+        .to_string();
+    let vpc = support::vpc(&p, "10.63.0.0/16").await;
+    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.63.1.0/24", None).await;
+
+    let a = config(
+        "aws_instance",
+        vec![
+            ("subnet_id", s(&str_of(&subnet, "id"))),
+            (
+                "launch_template",
+                Value::List(vec![obj(vec![
+                    ("id", s(&template_id)),
+                    ("name", Value::Null),
+                    ("version", s("$Default")),
+                ])]),
+            ),
+            ("metadata_options", metadata("required", 2)),
+            ("monitoring", Value::Bool(true)),
+        ],
+    );
+    let state = create(&p, "aws_instance", &a).await;
+    let id = str_of(&state, "id");
+    assert_eq!(
+        str_of(&state, "ami"),
+        ami,
+        "the template's image, read back"
+    );
+    assert_eq!(str_of(&state, "instance_type"), "t3.small");
+    let seen = described_instance(&id).await;
+    assert_eq!(seen.image_id(), Some(ami.as_str()));
+    let md = seen.metadata_options().expect("metadata options");
+    assert_eq!(md.http_tokens().map(|t| t.as_str()), Some("required"));
+    assert_eq!(md.http_put_response_hop_limit(), Some(2));
+    assert_eq!(
+        seen.monitoring()
+            .and_then(|m| m.state())
+            .map(|s| s.as_str()),
+        Some("enabled")
+    );
+    // The template's `aws:` tags are AWS's, not the configuration's.
+    assert!(
+        seen.tags()
+            .iter()
+            .any(|t| t.key() == Some("aws:ec2launchtemplate:id")),
+        "{seen:?}"
+    );
+    assert!(
+        !format!("{:?}", get(&state, "tags_all")).contains("aws:"),
+        "{state:?}"
+    );
+
+    // In place: IMDSv1 allowed again, one hop.
+    let b = support::lifecycle::with(&a, vec![("metadata_options", metadata("optional", 1))]);
+    let state = update(&p, "aws_instance", &state, &b).await;
+    assert_eq!(str_of(&state, "id"), id);
+    let md = described_instance(&id)
+        .await
+        .metadata_options()
+        .cloned()
+        .expect("metadata options");
+    assert_eq!(md.http_tokens().map(|t| t.as_str()), Some("optional"));
+    assert_eq!(md.http_put_response_hop_limit(), Some(1));
+
+    // Out of band: IMDSv2 required again; the refresh sees it, the plan repairs it in place.
+    sdk.modify_instance_metadata_options()
+        .instance_id(&id)
+        .http_tokens(aws_sdk_ec2::types::HttpTokensState::Required)
+        .http_put_response_hop_limit(1)
+        .http_endpoint(aws_sdk_ec2::types::InstanceMetadataEndpointState::Enabled)
+        .instance_metadata_tags(aws_sdk_ec2::types::InstanceMetadataTagsState::Enabled)
+        .send()
+        .await
+        .expect("ModifyInstanceMetadataOptions");
+    let read = p
+        .read("aws_instance", &state)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_ne!(read, state, "the out-of-band change is not seen");
+    let repaired = update(&p, "aws_instance", &read, &b).await;
+    let md = described_instance(&id)
+        .await
+        .metadata_options()
+        .cloned()
+        .expect("metadata options");
+    assert_eq!(md.http_tokens().map(|t| t.as_str()), Some("optional"));
+
+    // Another template replaces the instance; a root volume without `ami` is refused clearly.
+    let r = plan(
+        &p,
+        "aws_instance",
+        Some(&repaired),
+        &support::lifecycle::with(
+            &b,
+            vec![(
+                "launch_template",
+                Value::List(vec![obj(vec![
+                    ("id", s("lt-0123456789abcdef0")),
+                    ("name", Value::Null),
+                    ("version", Value::Null),
+                ])]),
+            )],
+        ),
+    )
+    .await;
+    assert!(
+        r.requires_replace
+            .iter()
+            .any(|x| x.first().map(String::as_str) == Some("launch_template")),
+        "{:?}",
+        r.requires_replace
+    );
+    let rooted = support::lifecycle::with(&a, vec![("root_block_device", root_volume(10))]);
+    let planned = plan(&p, "aws_instance", None, &rooted).await.planned;
+    let err = apply(&p, "aws_instance", None, Some(&planned))
+        .await
+        .expect_err("a root volume without ami");
+    assert!(err.to_string().contains("`ami`"), "{err}");
+
+    destroy(&p, "aws_instance", &repaired).await;
+    destroy(&p, "aws_subnet", &subnet).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}
