@@ -183,6 +183,18 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             set_unknown(planned, "private_ip");
             set_unknown(planned, "private_dns");
         }
+        "aws_vpc" => {
+            let block = changed(planned, "assign_generated_ipv6_cidr_block")
+                || changed(planned, "ipv6_ipam_pool_id");
+            if block && !changed(planned, "ipv6_cidr_block") {
+                // AWS chooses the new block.
+                set_unknown(planned, "ipv6_cidr_block");
+                set_unknown(planned, "ipv6_cidr_block_network_border_group");
+            }
+            if block || changed(planned, "ipv6_cidr_block") {
+                set_unknown(planned, "ipv6_association_id");
+            }
+        }
         "aws_subnet" if changed(planned, "ipv6_cidr_block") => {
             // The new block is associated anew.
             set_unknown(planned, "ipv6_cidr_block_association_id");
@@ -360,9 +372,16 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
         // Without a `root_block_device` block the root volume is AWS's choice, not managed.
-        ("aws_instance", "root_block_device") => {
-            state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown()
-        }
+        // The same for the launch options AWS reports (metadata service, CPU, …).
+        (
+            "aws_instance",
+            "root_block_device"
+            | "metadata_options"
+            | "cpu_options"
+            | "enclave_options"
+            | "maintenance_options"
+            | "private_dns_name_options",
+        ) => state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown(),
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
@@ -403,6 +422,7 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
             crate::security::vpc_rule::validate(type_name, config)
         }
         "aws_subnet" => crate::network::subnet::validate(config),
+        "aws_vpc" => crate::network::vpc::validate(config),
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {
@@ -473,7 +493,8 @@ pub fn tags_obs<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Value {
     Value::Map(
         tags.into_iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
-            .filter(|(k, _)| !k.starts_with("skel:"))
+            // `aws:` tags are AWS's own (a launch template's id), never the user's.
+            .filter(|(k, _)| !k.starts_with("skel:") && !k.starts_with("aws:"))
             .map(|(k, v)| (k, Value::string(v)))
             .collect(),
     )

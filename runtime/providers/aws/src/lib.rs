@@ -41,6 +41,7 @@ mod eks;
 pub mod error;
 mod gateways;
 mod iam;
+mod instance_options;
 pub mod kms;
 mod lookup;
 mod network;
