@@ -55,8 +55,10 @@ async fn find_by_bucket<R: AwsResource + ?Sized>(
     let Some(bucket) = get_str(planned, "bucket") else {
         return Ok(None);
     };
-    let _ = bucket;
-    let id = r.key(planned);
+    // A planned object has no id yet: the id of a setting is its bucket's name.
+    let id = Some(r.key(planned))
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| bucket.to_string());
     Ok(r.describe_one(p, &id).await?.map(|_| id))
 }
 
