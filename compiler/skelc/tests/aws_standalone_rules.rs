@@ -132,7 +132,7 @@ fn output(dir: &Path, name: &str, moto: &Moto) -> String {
 }
 
 #[test]
-fn standalone_routes_and_rules_beside_a_table_and_acl_without_inline_ones_are_left_alone() {
+fn standalone_routes_and_rules_beside_a_table_acl_and_group_without_inline_ones_are_left_alone() {
     let moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -175,6 +175,31 @@ resource "aws_network_acl_rule" "out" {{
   protocol       = "-1"
   rule_action    = "allow"
   cidr_block     = "0.0.0.0/0"
+}}
+
+resource "aws_security_group" "nodes" {{
+  name   = "nodes"
+  vpc_id = aws_vpc.main.id
+}}
+
+resource "aws_security_group_rule" "each_other" {{
+  type              = "ingress"
+  security_group_id = aws_security_group.nodes.id
+  protocol          = "-1"
+  from_port         = 0
+  to_port           = 0
+  self              = true
+  description       = "Node to node"
+}}
+
+resource "aws_security_group_rule" "https" {{
+  type              = "ingress"
+  security_group_id = aws_security_group.nodes.id
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["10.50.0.0/16"]
+  description       = "API"
 }}
 
 output "table" {{
@@ -240,7 +265,12 @@ output "route_id" {{
     );
     assert_no_changes(dir, &moto);
 
-    ok(dir, &["destroy", "-auto-approve"], &moto);
+    // Nor does a destroy report the group's, table's or ACL's rules as drift.
+    let destroyed = ok(dir, &["destroy", "-auto-approve"], &moto);
+    assert!(
+        !destroyed.stdout.contains("changed outside"),
+        "destroy reports drift: {destroyed:?}"
+    );
     let left = moto.ec2(|ec2| async move {
         ec2.describe_vpcs()
             .filters(

@@ -81,13 +81,63 @@ pub(crate) fn remark(
     for (path, marks) in config_paths {
         value = value.mark_paths(std::iter::once(path), *marks);
     }
-    let value = mark_schema(value, schema);
+    let value = mark_echoes(mark_schema(value, schema));
     let paths = if value.deep_marks().is_empty() {
         Vec::new()
     } else {
         value.marked_paths().into_iter().map(|(p, _)| p).collect()
     };
     (value, paths)
+}
+
+/// `value` with every string that repeats one of its marked strings marked too: a computed
+/// attribute the provider copies a sensitive argument into (`tags_all` of `tags`, a name in an
+/// ARN) is as sensitive as the argument, though it is at no path the configuration marked.
+/// A string is an echo when it equals a marked string or contains one of at least
+/// [`FRAGMENT`] characters.
+fn mark_echoes(value: Value) -> Value {
+    let mut secrets = Vec::new();
+    collect_secrets(&value, false, &mut secrets);
+    if secrets.is_empty() {
+        return value;
+    }
+    secrets.sort();
+    secrets.dedup();
+    mark_echoes_of(value, &secrets)
+}
+
+fn mark_echoes_of(value: Value, secrets: &[String]) -> Value {
+    let (inner, own) = value.into_unmarked();
+    let each = |v: Vec<Value>| -> Vec<Value> {
+        v.into_iter().map(|e| mark_echoes_of(e, secrets)).collect()
+    };
+    let walked = match inner {
+        Value::String(s) if !own.hides() && echoes(&s, secrets) => {
+            return Value::String(s).mark(own | Marks::SENSITIVE)
+        }
+        Value::List(v) => Value::List(each(v)),
+        Value::Tuple(v) => Value::Tuple(each(v)),
+        // `Value::set` hoists the marks of elements to the set.
+        Value::Set(v) => Value::set(each(v)),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, e)| (k, mark_echoes_of(e, secrets)))
+                .collect::<ValueMap>(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, e)| (k, mark_echoes_of(e, secrets)))
+                .collect::<ValueMap>(),
+        ),
+        other => other,
+    };
+    walked.mark(own)
+}
+
+fn echoes(text: &str, secrets: &[String]) -> bool {
+    secrets
+        .iter()
+        .any(|s| text == s || (s.chars().count() >= FRAGMENT && text.contains(s.as_str())))
 }
 
 /// A configuration as a provider gets it: plain, with the paths its marks were at, and the
@@ -296,6 +346,41 @@ mod tests {
             "bad value (sensitive value) given"
         );
         assert_eq!(scrub("id none", &marked), "id none");
+    }
+
+    #[test]
+    fn a_computed_copy_of_a_sensitive_argument_is_marked() {
+        let schema = skel_schema::resource("aws_vpc").expect("schema");
+        let tags = |secret: &str| {
+            Value::Map(
+                [
+                    ("Name".to_string(), Value::string("web")),
+                    ("Key".to_string(), Value::string(secret)),
+                ]
+                .into(),
+            )
+        };
+        let value = Value::Object(
+            [
+                ("tags".to_string(), tags("QmFzZTY0c2VjcmV0")),
+                ("tags_all".to_string(), tags("QmFzZTY0c2VjcmV0")),
+                (
+                    "arn".to_string(),
+                    Value::string("arn:aws:ec2:::vpc/QmFzZTY0c2VjcmV0"),
+                ),
+            ]
+            .into(),
+        );
+        let path = vec!["tags".to_string(), "Key".to_string()];
+        let (marked, paths) = remark(value, &[(path.clone(), Marks::SENSITIVE)], &schema.block);
+        let at = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(paths.contains(&path), "{paths:?}");
+        assert!(paths.contains(&at(&["tags_all", "Key"])), "{paths:?}");
+        assert!(paths.contains(&at(&["arn"])), "{paths:?}");
+        assert!(!paths.contains(&at(&["tags_all", "Name"])), "{paths:?}");
+        // Nothing marked, nothing added.
+        let plain = Value::Object([("tags_all".to_string(), tags("x"))].into());
+        assert!(remark(plain, &[], &schema.block).1.is_empty());
     }
 
     #[test]

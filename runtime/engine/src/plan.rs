@@ -229,7 +229,9 @@ impl Planner<'_> {
                             skel_provider::kit::get(now, a),
                             skel_provider::kit::get(planned, a),
                         ),
-                        _ => true,
+                        // Being destroyed: what is inside it no longer matters.
+                        (Some(_), None) => false,
+                        (None, _) => true,
                     }
                 });
                 (!attrs.is_empty()).then_some(d)

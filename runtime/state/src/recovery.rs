@@ -293,6 +293,70 @@ pub fn apply_recovered(
     report
 }
 
+/// The paths of the strings of `object` that repeat a string at one of `sensitive` (a
+/// computed copy of a sensitive argument, as `tags_all` of `tags`): a recovered object records
+/// them as sensitive too, as the engine does for the objects it applies
+/// (`skel_runtime`'s `marks::mark_echoes`). A string repeats a secret when it equals it (3
+/// characters or more) or contains it (6 or more).
+fn echo_paths(object: &Value, sensitive: &[Vec<String>]) -> Vec<Vec<String>> {
+    fn at<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+        path.iter().try_fold(value, |v, step| match v {
+            Value::Object(m) => m.get(step),
+            Value::Array(a) => step.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        })
+    }
+    fn strings(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) if s.chars().count() >= 3 => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    fn walk(value: &Value, path: &mut Vec<String>, secrets: &[String], out: &mut Vec<Vec<String>>) {
+        match value {
+            Value::String(text) => {
+                let echoes = secrets
+                    .iter()
+                    .any(|s| text == s || (s.chars().count() >= 6 && text.contains(s.as_str())));
+                if echoes {
+                    out.push(path.clone());
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(v, path, secrets, out);
+                    path.pop();
+                }
+            }
+            Value::Object(m) => {
+                for (k, v) in m {
+                    path.push(k.clone());
+                    walk(v, path, secrets, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut secrets = Vec::new();
+    for path in sensitive {
+        if let Some(v) = at(object, path) {
+            strings(v, &mut secrets);
+        }
+    }
+    if secrets.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    walk(object, &mut Vec::new(), &secrets, &mut out);
+    // Paths inside a sensitive one are covered by it.
+    out.retain(|p| !sensitive.iter().any(|s| p.starts_with(s)));
+    out
+}
+
 /// Put `object` in state as the instance's current object, keeping its deposed objects and
 /// adding the replaced one for a create-before-destroy create.
 fn upsert(state: &mut State, intent: &JournalIntent, object: Value) {
@@ -316,6 +380,11 @@ fn upsert(state: &mut State, intent: &JournalIntent, object: Value) {
     entry.provider = intent.provider.clone();
     if !intent.sensitive_paths.is_empty() {
         entry.sensitive_paths = intent.sensitive_paths.clone();
+    }
+    for path in echo_paths(&entry.attributes, &entry.sensitive_paths) {
+        if !entry.sensitive_paths.contains(&path) {
+            entry.sensitive_paths.push(path);
+        }
     }
     if !intent.dependencies.is_empty() {
         entry.dependencies = intent.dependencies.clone();
@@ -365,5 +434,34 @@ impl PendingJournal {
         self.begin
             .as_ref()
             .is_none_or(|begin| begin.lineage == state.lineage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::echo_paths;
+
+    #[test]
+    fn copies_of_sensitive_strings_are_found_at_their_paths() {
+        let object = serde_json::json!({
+            "tags": { "Key": "QmFzZTY0c2VjcmV0", "Name": "web" },
+            "tags_all": { "Key": "QmFzZTY0c2VjcmV0", "Name": "web" },
+            "arn": "arn:aws:ec2:::vpc/QmFzZTY0c2VjcmV0",
+            "list": ["x", "QmFzZTY0c2VjcmV0"],
+            "id": "vpc-1"
+        });
+        let sensitive = vec![vec!["tags".to_string(), "Key".to_string()]];
+        let mut found = echo_paths(&object, &sensitive);
+        found.sort();
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            found,
+            vec![
+                path(&["arn"]),
+                path(&["list", "1"]),
+                path(&["tags_all", "Key"])
+            ]
+        );
+        assert!(echo_paths(&object, &[]).is_empty());
     }
 }

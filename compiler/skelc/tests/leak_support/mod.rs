@@ -101,9 +101,24 @@ fn escaped(s: &str) -> String {
     quoted[1..quoted.len() - 1].to_string()
 }
 
+/// A string URL-encoded (every byte but the unreserved ones as `%XX`), as a query string or
+/// a presigned URL carries it.
+fn url_encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Every form of `secret` a careless program could print: itself, base64, upper and lower
 /// case, its 7-character prefix, JSON-escaped once and twice (a JSON document in a JSON or HCL
-/// string), its SHA-256 and MD5 in hex, and each line of a multi-line secret.
+/// string), hex, URL-encoded, its SHA-256 and MD5 in hex, and each line of a multi-line
+/// secret.
 pub fn forms(secret: &str) -> Vec<String> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
     let mut out = vec![
@@ -116,6 +131,8 @@ pub fn forms(secret: &str) -> Vec<String> {
         escaped(secret),
         escaped(&escaped(secret)),
         escaped(&serde_json::json!({ "secret": secret }).to_string()),
+        hex(secret.as_bytes()),
+        url_encoded(secret),
         hex(&sha2::Sha256::digest(secret.as_bytes())),
         hex(&md5::Md5::digest(secret.as_bytes())),
     ];

@@ -3,7 +3,9 @@
 //! queue, and when the call returns their queries go out together as one call. Fifty instance
 //! creates finishing at about the same time thus wait with a handful of `DescribeInstances`
 //! instead of fifty. Also a map of values looked up once per key ([`OnceMap`]) and the
-//! objects a wait has just read, kept for the apply's read-back ([`Seen`]).
+//! objects a wait has just read, kept for the apply's read-back ([`Seen`]). Every key is
+//! qualified by the region of the call in progress ([`crate::region::scoped`]): queries of two
+//! regions never share a call, a lookup or a kept object.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -34,14 +36,16 @@ impl<Q, R> Default for Coalescer<Q, R> {
 }
 
 impl<Q: Send + 'static, R: Send + 'static> Coalescer<Q, R> {
-    /// The answer to `query` under `key`: `run` gets every query queued under `key` at the
-    /// moment it is called and returns one answer per query, in order. `None` when the call
-    /// was lost (the task running it panicked), which callers report as an error.
+    /// The answer to `query` under `key` (in the region of the call in progress): `run` gets
+    /// every query queued under `key` at the moment it is called and returns one answer per
+    /// query, in order. `None` when the call was lost (the task running it panicked), which
+    /// callers report as an error.
     pub async fn call<F, Fut>(&self, key: &str, query: Q, run: F) -> Option<R>
     where
         F: Fn(Vec<Q>) -> Fut + Send + 'static,
         Fut: Future<Output = Vec<R>> + Send + 'static,
     {
+        let key = &crate::region::scoped(key);
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -134,7 +138,7 @@ impl<V: Clone> OnceMap<V> {
 
     fn cell(&self, key: &str) -> Arc<OnceCell<V>> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(key.to_string()).or_default().clone()
+        map.entry(crate::region::scoped(key)).or_default().clone()
     }
 }
 
@@ -146,12 +150,12 @@ pub struct Seen(Mutex<HashMap<(String, String), crate::common::Obs>>);
 impl Seen {
     pub fn put(&self, type_name: &str, id: &str, obs: crate::common::Obs) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.insert((type_name.to_string(), id.to_string()), obs);
+        map.insert((type_name.to_string(), crate::region::scoped(id)), obs);
     }
 
     pub fn take(&self, type_name: &str, id: &str) -> Option<crate::common::Obs> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&(type_name.to_string(), id.to_string()))
+        map.remove(&(type_name.to_string(), crate::region::scoped(id)))
     }
 }
 
@@ -210,6 +214,41 @@ mod tests {
             })
             .await;
         assert_eq!((a.as_deref(), b.as_deref()), (Some("a:x"), Some("b:y")));
+    }
+
+    #[tokio::test]
+    async fn queries_of_two_regions_never_share_a_call() {
+        use crate::region::in_region;
+        let c: Arc<Coalescer<u32, Vec<u32>>> = Arc::default();
+        let mut tasks = Vec::new();
+        for i in 0..12u32 {
+            let c = c.clone();
+            let region = (i % 2 == 1).then(|| "us-west-2".to_string());
+            tasks.push(tokio::spawn(in_region(region.clone(), async move {
+                let answer = c
+                    .call("aws_vpc", i, |qs: Vec<u32>| async move {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        // Every query of a call answers with the whole batch.
+                        qs.iter().map(|_| qs.clone()).collect()
+                    })
+                    .await
+                    .unwrap();
+                (region, answer)
+            })));
+        }
+        for t in tasks {
+            let (region, batch) = t.await.unwrap();
+            let west = region.is_some();
+            assert!(
+                batch.iter().all(|q| (q % 2 == 1) == west),
+                "{region:?} shared a call with another region: {batch:?}"
+            );
+        }
+        let m: OnceMap<u32> = OnceMap::default();
+        let home: Result<u32, ()> = m.get("ami-1", || async { Ok(1) }).await;
+        let west: Result<u32, ()> =
+            in_region(Some("us-west-2".into()), m.get("ami-1", || async { Ok(2) })).await;
+        assert_eq!((home, west), (Ok(1), Ok(2)));
     }
 
     #[tokio::test]

@@ -85,7 +85,10 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(planned);
         }
-        unmanaged_rules(type_name, None, planned);
+        unmanaged_rules(type_name, planned);
+        if type_name.starts_with("aws_eks_") {
+            crate::eks::plan_create(type_name, planned);
+        }
         if type_name == "aws_s3_object" {
             crate::s3::object::plan(None, planned);
         }
@@ -95,19 +98,23 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(&mut response.planned);
         }
-        // A replacement is a new group: what it will have is known after the create.
-        let kept = Some(prior).filter(|_| response.requires_replace.is_empty());
-        unmanaged_rules(type_name, kept, &mut response.planned);
+        // A replacement is a new group: what it will have is known after the create. An
+        // update keeps unwritten rules already (the kit planner: `computed` blocks), and
+        // `ingress = []` written as an attribute removes them all.
+        if !response.requires_replace.is_empty() {
+            unmanaged_rules(type_name, &mut response.planned);
+        }
         adjust_plan(type_name, prior, response);
     }
 }
 
 /// A security group whose configuration has no `ingress` (or `egress`) blocks does not manage
 /// those rules, as in Terraform (where they are optional and computed): standalone rule
-/// resources own them, and the group keeps whatever the group has (the prior value; on a
-/// create, what the group turns out to have). Never reverting them is what lets the group and
-/// `aws_security_group_rule` / `aws_vpc_security_group_*_rule` resources coexist.
-fn unmanaged_rules(type_name: &str, prior: Option<&Value>, planned: &mut Value) {
+/// resources own them, and the group keeps whatever the group has (the prior value, kept by
+/// the kit planner; on a create or a replacement, what the group turns out to have, unknown
+/// here). Never reverting them is what lets the group and `aws_security_group_rule` /
+/// `aws_vpc_security_group_*_rule` resources coexist.
+fn unmanaged_rules(type_name: &str, planned: &mut Value) {
     if type_name != "aws_security_group" {
         return;
     }
@@ -124,12 +131,9 @@ fn unmanaged_rules(type_name: &str, prior: Option<&Value>, planned: &mut Value) 
         if !empty {
             continue;
         }
-        let kept = match (prior, schema.block.blocks.get(name)) {
-            (Some(prior), _) => get(prior, name).clone(),
-            (None, Some(nested)) => Value::Unknown(nested.computed_type()),
-            (None, None) => continue,
-        };
-        fields.insert(name.to_string(), kept);
+        if let Some(nested) = schema.block.blocks.get(name) {
+            fields.insert(name.to_string(), Value::Unknown(nested.computed_type()));
+        }
     }
 }
 
@@ -388,6 +392,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             _ => false,
         },
         (t, a) if t.starts_with("aws_s3_") => crate::s3::equivalent(t, a, observed, state),
+        (t, a) if t.starts_with("aws_eks_") => crate::eks::equivalent(t, a, observed, state),
         _ => false,
     }
 }

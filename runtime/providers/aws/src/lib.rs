@@ -46,6 +46,7 @@ pub mod kms;
 mod lookup;
 mod network;
 pub mod origin;
+mod region;
 mod resource;
 mod route;
 mod routing;
@@ -242,12 +243,18 @@ pub(crate) struct Clients {
     pub eks: aws_sdk_eks::Client,
     /// The credentials the clients sign with (for tokens signed locally: EKS auth).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// The region the clients work in.
+    pub region: String,
+    /// The settings they were made from (another region's clients are made from them).
+    sdk: aws_config::SdkConfig,
 }
 
 /// A configured `aws` provider.
 pub struct AwsProvider {
     pub(crate) settings: Settings,
     clients: OnceCell<Clients>,
+    /// The clients of other regions (v6's per-resource `region`), made on first use.
+    regional: region::RegionalClients,
     calls: Arc<CallCounter>,
     endpoint_url: Option<String>,
     /// Route 53 record changes waiting to be sent together.
@@ -273,6 +280,7 @@ impl AwsProvider {
         Ok(AwsProvider {
             settings: Settings::from_config(config)?,
             clients: OnceCell::new(),
+            regional: Default::default(),
             calls: Arc::new(CallCounter::from_env()),
             endpoint_url: None,
             dns: Arc::default(),
@@ -306,7 +314,33 @@ impl AwsProvider {
         self.calls.snapshot()
     }
 
+    /// The clients of the region of the call in progress ([`region::in_region`]): the
+    /// provider's own, or another region's, made from the same settings on first use.
     pub(crate) async fn clients(&self) -> Result<&Clients, ProviderError> {
+        let home = self.home_clients().await?;
+        match region::current() {
+            Some(r) if r != home.region => {
+                let sdk = home
+                    .sdk
+                    .to_builder()
+                    .region(aws_config::Region::new(r.clone()))
+                    .build();
+                self.regional
+                    .get(&r, || {
+                        let mut other = self.make_clients(&sdk);
+                        // IAM and Route 53 are global: the same clients in every region.
+                        other.iam = home.iam.clone();
+                        other.r53 = home.r53.clone();
+                        other
+                    })
+                    .await
+            }
+            _ => Ok(home),
+        }
+    }
+
+    /// The clients of the provider's own region.
+    async fn home_clients(&self) -> Result<&Clients, ProviderError> {
         self.clients
             .get_or_try_init(|| async {
                 let s = &self.settings;
@@ -340,43 +374,51 @@ impl AwsProvider {
                         "provider \"aws\": no region is set; set `region` in the provider block or AWS_REGION in the environment.".into(),
                     ));
                 }
-                let ec2 = aws_sdk_ec2::config::Builder::from(&sdk)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                let r53 = aws_sdk_route53::config::Builder::from(&sdk)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                let iam = aws_sdk_iam::config::Builder::from(&sdk)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                let sts = aws_sdk_sts::config::Builder::from(&sdk)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                // Path-style addressing (`ENDPOINT/BUCKET/KEY`) when asked for, and always
-                // against a custom endpoint: emulators and S3-compatible stores rarely serve
-                // virtual-hosted buckets.
-                let path_style = s.s3_use_path_style
-                    || self.endpoint_url.is_some()
-                    || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-                    || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-                let s3 = aws_sdk_s3::config::Builder::from(&sdk)
-                    .force_path_style(path_style)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                let eks = aws_sdk_eks::config::Builder::from(&sdk)
-                    .interceptor(CountCalls(self.calls.clone()))
-                    .build();
-                Ok(Clients {
-                    ec2: aws_sdk_ec2::Client::from_conf(ec2),
-                    r53: aws_sdk_route53::Client::from_conf(r53),
-                    iam: aws_sdk_iam::Client::from_conf(iam),
-                    sts: aws_sdk_sts::Client::from_conf(sts),
-                    s3: aws_sdk_s3::Client::from_conf(s3),
-                    eks: aws_sdk_eks::Client::from_conf(eks),
-                    credentials: sdk.credentials_provider(),
-                })
+                Ok(self.make_clients(&sdk))
             })
             .await
+    }
+
+    /// Every service's client for `sdk`'s region, each counting its calls.
+    fn make_clients(&self, sdk: &aws_config::SdkConfig) -> Clients {
+        let s = &self.settings;
+        let ec2 = aws_sdk_ec2::config::Builder::from(sdk)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        let r53 = aws_sdk_route53::config::Builder::from(sdk)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(sdk)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(sdk)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        // Path-style addressing (`ENDPOINT/BUCKET/KEY`) when asked for, and always
+        // against a custom endpoint: emulators and S3-compatible stores rarely serve
+        // virtual-hosted buckets.
+        let path_style = s.s3_use_path_style
+            || self.endpoint_url.is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(path_style)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        let eks = aws_sdk_eks::config::Builder::from(sdk)
+            .interceptor(CountCalls(self.calls.clone()))
+            .build();
+        Clients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            r53: aws_sdk_route53::Client::from_conf(r53),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            eks: aws_sdk_eks::Client::from_conf(eks),
+            credentials: sdk.credentials_provider(),
+            region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+            sdk: sdk.clone(),
+        }
     }
 
     pub(crate) async fn ec2(&self) -> Result<&aws_sdk_ec2::Client, ProviderError> {
@@ -422,13 +464,8 @@ impl Provider for AwsProvider {
 
     fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
         let mut errors = common::validate(type_name, config);
-        let configured = self.settings.region.clone().or_else(|| {
-            ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
-        });
-        if let Some(provider) = configured {
-            if let Err(e) = other_region(type_name, config, &provider) {
+        if type_name != "aws_region" {
+            if let Err(e) = region::of(type_name, config) {
                 errors.push(e.to_string());
             }
         }
@@ -451,10 +488,77 @@ impl Provider for AwsProvider {
         common::resource_schema(ty)?;
         let prior = request.prior.filter(|p| !p.is_null());
         let planned = request.planned.filter(|p| !p.is_null());
-        if let Some(planned) = planned {
-            // Before any call: an object in another region is refused, not made here.
-            other_region(ty, planned, &self.region().await?)?;
+        // The object's region: the planned one's, or the deleted one's (`region` forces a
+        // replacement, so an update never moves an object).
+        let object = planned.or(prior).unwrap_or(&Value::Null);
+        let at = region::of(ty, object)?;
+        region::in_region(at, self.apply_here(request, prior, planned)).await
+    }
+
+    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
+        let mut out = self
+            .read_batch(type_name, std::slice::from_ref(state))
+            .await?;
+        Ok(out.pop().flatten())
+    }
+
+    async fn read_batch(
+        &self,
+        type_name: &str,
+        states: &[Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        // One read per region: the objects of the provider's own region (those that name it
+        // and those that name none) together, each other region's apart.
+        let home = self.home_clients().await?.region.clone();
+        let mut groups: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+        for (i, state) in states.iter().enumerate() {
+            let at = region::of(type_name, state)?.filter(|r| *r != home);
+            groups.entry(at).or_default().push(i);
         }
+        let mut out: Vec<Option<Value>> = vec![None; states.len()];
+        for (at, indexes) in groups {
+            let group: Vec<Value> = indexes.iter().map(|&i| states[i].clone()).collect();
+            let read = region::in_region(at, self.read_here(type_name, &group)).await?;
+            for (i, found) in indexes.into_iter().zip(read) {
+                out[i] = found;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        // `aws_region`'s `region` is the region it describes, not where it is read.
+        let at = match type_name {
+            "aws_region" => None,
+            _ => region::of(type_name, config)?,
+        };
+        region::in_region(at, Box::pin(data::read(self, type_name, config))).await
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        let schema = common::resource_schema(type_name)?;
+        // `ID@REGION` (v6) imports the object of that region, for types that have a region.
+        let (id, at) = match region::split_import_id(id) {
+            (bare, Some(r)) if schema.block.attributes.contains_key("region") => (bare, Some(r)),
+            _ => (id, None),
+        };
+        region::in_region(at, self.import_here(type_name, id)).await
+    }
+
+    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+        let at = region::of(request.type_name, request.planned)?;
+        region::in_region(at, self.recover_here(request)).await
+    }
+}
+
+impl AwsProvider {
+    async fn apply_here(
+        &self,
+        request: ApplyRequest<'_>,
+        prior: Option<&Value>,
+        planned: Option<&Value>,
+    ) -> Result<Value, ProviderError> {
+        let ty = request.type_name;
         match (prior, planned) {
             (None, None) => Ok(Value::Null),
             (Some(prior), None) => {
@@ -482,14 +586,8 @@ impl Provider for AwsProvider {
         }
     }
 
-    async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
-        let mut out = self
-            .read_batch(type_name, std::slice::from_ref(state))
-            .await?;
-        Ok(out.pop().flatten())
-    }
-
-    async fn read_batch(
+    /// Reads `states`, all of the region in scope.
+    async fn read_here(
         &self,
         type_name: &str,
         states: &[Value],
@@ -520,14 +618,7 @@ impl Provider for AwsProvider {
             .collect())
     }
 
-    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
-        if type_name != "aws_region" {
-            other_region(type_name, config, &self.region().await?)?;
-        }
-        Box::pin(data::read(self, type_name, config)).await
-    }
-
-    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+    async fn import_here(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         let schema = common::resource_schema(type_name)?;
         if id.trim().is_empty() {
             return Err(ProviderError::InvalidConfig(format!(
@@ -541,14 +632,17 @@ impl Provider for AwsProvider {
             .flatten()
             .ok_or_else(|| {
                 ProviderError::Api(format!(
-                    "{type_name} `{id}` does not exist; check the id and the region."
+                    "{type_name} `{id}` does not exist; check the id and the region (an object outside the provider's region is imported as `ID@REGION`)."
                 ))
             })?;
         let obs = self.with_region(&schema.block, obs).await?;
         Ok(common::imported(&self.settings, &schema.block, id, &obs))
     }
 
-    async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
+    async fn recover_here(
+        &self,
+        request: RecoverRequest<'_>,
+    ) -> Result<Option<Value>, ProviderError> {
         let RecoverRequest {
             type_name,
             planned,
@@ -640,13 +734,13 @@ impl AwsProvider {
         Ok(common::fill_unknowns(&schema.block, planned, id, &obs))
     }
 
-    /// The region the provider's clients work in.
+    /// The region of the call in progress: the object's, or the provider's.
     async fn region(&self) -> Result<String, ProviderError> {
-        Ok(network::region(&self.clients().await?.ec2))
+        Ok(self.clients().await?.region.clone())
     }
 
-    /// `obs` with the provider's region as `region` (v6), for a type that has the argument and
-    /// an observation that does not say.
+    /// `obs` with the region it was read in as `region` (v6), for a type that has the argument
+    /// and an observation that does not say.
     async fn with_region(
         &self,
         block: &skel_schema::BlockSchema,
@@ -656,18 +750,5 @@ impl AwsProvider {
             obs.insert("region".into(), Value::string(self.region().await?));
         }
         Ok(obs)
-    }
-}
-
-/// An error for a configured `region` (v6's per-resource region) other than the provider's:
-/// skel runs every object of a provider configuration in that configuration's region, so an
-/// object elsewhere needs a provider alias for its region.
-fn other_region(type_name: &str, config: &Value, provider: &str) -> Result<(), ProviderError> {
-    match get_str(config, "region") {
-        Some(region) if region != provider => Err(ProviderError::InvalidConfig(format!(
-            "{type_name}: `region = \"{region}\"` is not the provider's region ({provider}); skel does not yet manage an object outside its provider configuration's region: declare `provider \"aws\" {{ alias = \"{alias}\" region = \"{region}\" }}` and set `provider = aws.{alias}` instead.",
-            alias = region.replace('-', "_")
-        ))),
-        _ => Ok(()),
     }
 }

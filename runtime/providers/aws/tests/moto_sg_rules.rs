@@ -77,6 +77,7 @@ async fn every_kind_of_source_is_created_read_imported_and_revoked() {
                 ("from_port", n(5432)),
                 ("to_port", n(5432)),
                 ("source_security_group_id", s(&other)),
+                ("description", s("database")),
             ]),
             format!("{sg}_ingress_tcp_5432_5432_{other}"),
             1,
@@ -89,6 +90,7 @@ async fn every_kind_of_source_is_created_read_imported_and_revoked() {
                 ("from_port", n(0)),
                 ("to_port", n(65535)),
                 ("self", Value::Bool(true)),
+                ("description", s("node to node")),
             ]),
             format!("{sg}_ingress_all_0_65535_self"),
             1,
@@ -114,6 +116,7 @@ async fn every_kind_of_source_is_created_read_imported_and_revoked() {
                 ("protocol", s("udp")),
                 ("from_port", n(53)),
                 ("to_port", n(53)),
+                // No description: moto 5.2.5 keeps none for a prefix-list source.
                 ("prefix_list_ids", list(&[&pl])),
             ]),
             format!("{sg}_egress_udp_53_53_{pl}"),
@@ -158,6 +161,16 @@ async fn every_kind_of_source_is_created_read_imported_and_revoked() {
             "{key}: imported rule plans a replacement {:?}",
             r.requires_replace
         );
+        // Read back as written, description included: planning it again changes nothing.
+        assert_eq!(
+            get(&imported, "description"),
+            get(cfg, "description"),
+            "{key}: description read back"
+        );
+        assert_eq!(
+            r.planned, imported,
+            "{key}: the imported rule plans no change"
+        );
         states.push(state);
     }
     // The AWS rule of the self rule references the group itself.
@@ -178,6 +191,11 @@ async fn every_kind_of_source_is_created_read_imported_and_revoked() {
         calls_since(&p, "DescribeSecurityGroupRules", &before),
         1,
         "a batch refresh lists the rules of their groups once"
+    );
+    assert_eq!(
+        calls_since(&p, "DescribeSecurityGroups", &before),
+        1,
+        "and reads the groups' permissions (the descriptions) once"
     );
     for state in &states {
         destroy(&p, "aws_security_group_rule", state).await;

@@ -4,7 +4,10 @@
 //! (`sg-1_ingress_tcp_443_443_10.0.0.0/16`, [`Rule::key`]) is what reads, recovery after a crash
 //! and imports look it up by, and the state's `id` is Terraform's `sgrule-` hash of it
 //! ([`Rule::terraform_id`]). Reads list the rules of every group asked about in one
-//! `DescribeSecurityGroupRules` call; a rule exists when each of its sources does.
+//! `DescribeSecurityGroupRules` call (a rule exists when each of its sources does; the rule ids
+//! come from it) and the groups in one `DescribeSecurityGroups` call, whose permissions carry
+//! each source's description, as Terraform reads them (moto 5.2.5 leaves the description of a
+//! rule that references a group out of `DescribeSecurityGroupRules`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -331,9 +334,51 @@ impl Rule {
             }
     }
 
+    /// The description of `source` in its group's permissions (as `DescribeSecurityGroups`
+    /// reports them).
+    fn description<'a>(
+        &self,
+        source: &Source,
+        groups: &'a [(String, bool, IpPermission)],
+    ) -> Option<&'a str> {
+        groups
+            .iter()
+            .filter(|(group, egress, perm)| {
+                *group == self.group
+                    && *egress == self.egress
+                    && perm.ip_protocol().map(protocol_number)
+                        == Some(protocol_number(&self.protocol))
+                    && (self.all_protocols()
+                        || (perm.from_port().map(i64::from) == Some(self.from)
+                            && perm.to_port().map(i64::from) == Some(self.to)))
+            })
+            .find_map(|(_, _, perm)| match source {
+                Source::Cidr(c) => perm
+                    .ip_ranges()
+                    .iter()
+                    .find(|r| r.cidr_ip() == Some(c.as_str()))
+                    .and_then(|r| r.description()),
+                Source::Ipv6(c) => perm
+                    .ipv6_ranges()
+                    .iter()
+                    .find(|r| r.cidr_ipv6().is_some_and(|s| s.eq_ignore_ascii_case(c)))
+                    .and_then(|r| r.description()),
+                Source::PrefixList(id) => perm
+                    .prefix_list_ids()
+                    .iter()
+                    .find(|r| r.prefix_list_id() == Some(id.as_str()))
+                    .and_then(|r| r.description()),
+                Source::Group(id) => perm
+                    .user_id_group_pairs()
+                    .iter()
+                    .find(|r| r.group_id() == Some(id.as_str()))
+                    .and_then(|r| r.description()),
+            })
+    }
+
     /// The rule as observed among the AWS rules of its group, `None` unless every source is
     /// there.
-    fn observe(&self, rules: &[ApiRule]) -> Option<Obs> {
+    fn observe(&self, rules: &[ApiRule], groups: &[(String, bool, IpPermission)]) -> Option<Obs> {
         let sources = self.sources();
         let mut seen = Vec::new();
         for source in &sources {
@@ -370,7 +415,7 @@ impl Rule {
         o.insert("self".into(), Value::Bool(self.is_self));
         o.insert(
             "description".into(),
-            text(seen.first().and_then(|r| r.description())),
+            text(sources.first().and_then(|s| self.description(s, groups))),
         );
         o.insert(
             "security_group_rule_id".into(),
@@ -515,7 +560,9 @@ impl AwsResource for SecurityGroupRule {
     async fn delete(&self, p: &AwsProvider, prior: &Value) -> Result<(), ProviderError> {
         let w = format!("deleting {TY} `{}`", id_of(prior));
         let rule = rule_of(prior, &w)?;
-        let perm = rule.permission(None);
+        // With its description, as Terraform revokes (moto matches a group source's
+        // description too; AWS ignores it).
+        let perm = rule.permission(get_str(prior, "description"));
         let ec2 = p.ec2().await?;
         let sent = if rule.egress {
             ec2.revoke_security_group_egress()
@@ -596,6 +643,51 @@ async fn rules_of(ec2: &Client, groups: &BTreeSet<String>) -> Result<Vec<ApiRule
     Ok(out)
 }
 
+/// Every permission of `groups` (group id, whether egress, the permission), from
+/// `DescribeSecurityGroups` (groups in chunks of 200); a group that is gone has none.
+async fn permissions_of(
+    ec2: &Client,
+    groups: &BTreeSet<String>,
+) -> Result<Vec<(String, bool, IpPermission)>, AwsErr> {
+    let groups: Vec<String> = groups.iter().cloned().collect();
+    let mut out = Vec::new();
+    for chunk in groups.chunks(200) {
+        let mut token: Option<String> = None;
+        loop {
+            let page = ec2
+                .describe_security_groups()
+                .filters(
+                    Filter::builder()
+                        .name("group-id")
+                        .set_values(Some(chunk.to_vec()))
+                        .build(),
+                )
+                .set_next_token(token.take())
+                .send()
+                .await
+                .aws()?;
+            for g in page.security_groups() {
+                let id = g.group_id().unwrap_or_default().to_string();
+                out.extend(
+                    g.ip_permissions()
+                        .iter()
+                        .map(|p| (id.clone(), false, p.clone())),
+                );
+                out.extend(
+                    g.ip_permissions_egress()
+                        .iter()
+                        .map(|p| (id.clone(), true, p.clone())),
+                );
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
 async fn read(ec2: Client, keys: Vec<String>) -> Result<BTreeMap<String, Obs>, AwsErr> {
     let rules: Vec<(String, Rule)> = keys
         .into_iter()
@@ -606,9 +698,10 @@ async fn read(ec2: Client, keys: Vec<String>) -> Result<BTreeMap<String, Obs>, A
         return Ok(BTreeMap::new());
     }
     let seen = rules_of(&ec2, &groups).await?;
+    let permissions = permissions_of(&ec2, &groups).await?;
     Ok(rules
         .into_iter()
-        .filter_map(|(k, r)| Some((k, r.observe(&seen)?)))
+        .filter_map(|(k, r)| Some((k, r.observe(&seen, &permissions)?)))
         .collect())
 }
 

@@ -178,6 +178,22 @@ impl AwsResource for SecurityGroup {
         Ok(id)
     }
 
+    /// The group the interrupted create made, by its token; the default allow-all egress
+    /// rules the create revokes right after are revoked here too (already revoked is fine):
+    /// killed between the two calls, the group would otherwise keep a rule the configuration
+    /// never declared, and a standalone rule equal to it could not be created.
+    async fn find(&self, p: &AwsProvider, planned: &Value, origin: &Origin<'_>) -> Recovered {
+        let Some(id) = crate::origin::find_by_tag(p, "security-group", origin).await? else {
+            return Ok(None);
+        };
+        // A `vpc_id` not known when the plan was made is a VPC's all the same.
+        if !get(planned, "vpc_id").is_null() {
+            let w = format!("recovering {origin}");
+            drop_default_egress(p.ec2().await?, &w, &id, planned).await?;
+        }
+        Ok(Some(id))
+    }
+
     async fn update(
         &self,
         p: &AwsProvider,
