@@ -33,7 +33,7 @@ fn each_annotated_aws_argument_produces_its_code() {
             let system = Arc::new(MemorySystem::new());
             system.write(
                 "/p/main.skel",
-                &format!(
+                format!(
                     "resource \"{ty}\" \"x\" {{\n  {name} = {}\n}}\n",
                     literal(&attr.ty.to_string())
                 ),
