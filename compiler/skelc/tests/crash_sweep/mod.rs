@@ -376,7 +376,10 @@ pub fn sweep<S: Subject>(subject: &S, suite: &str, phases: &[Phase]) -> Swept {
                 };
                 let at = std::time::Instant::now();
                 let outcomes = worker.run_chain(phases, &chain, expected);
-                let failed = outcomes.iter().filter(|o| matches!(o, Some(Err(_)))).count();
+                let failed = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Some(Err(_))))
+                    .count();
                 eprintln!(
                     "{suite}: chain of {} points done in {:.0?} ({failed} failed; {:.0?} in all)",
                     chain.len(),
