@@ -151,6 +151,35 @@ impl NestedBlockSchema {
             Nesting::Map => Type::map(obj),
         }
     }
+
+    /// The type of these blocks written as one attribute (`ingress = [{ … }]`, `route = []`),
+    /// which Terraform accepts for optional+computed blocks ("attributes as blocks"): a
+    /// collection of objects of the block's arguments, where what is optional in the block
+    /// may be left out (its default, or null).
+    pub fn attribute_type(&self) -> Type {
+        let mut obj = skel_value::ObjectType::default();
+        for (name, attr) in &self.block.attributes {
+            if !attr.is_argument() {
+                continue;
+            }
+            obj.attrs.insert(name.clone(), attr.ty.clone());
+            if !attr.required {
+                let default = attr.default.as_ref().map(skel_value::Value::from_json);
+                obj.optional.insert(name.clone(), default);
+            }
+        }
+        for (name, nested) in &self.block.blocks {
+            obj.attrs.insert(name.clone(), nested.attribute_type());
+            obj.optional.insert(name.clone(), None);
+        }
+        let obj = Type::Object(obj);
+        match self.nesting {
+            Nesting::Single => obj,
+            Nesting::List => Type::list(obj),
+            Nesting::Set => Type::set(obj),
+            Nesting::Map => Type::map(obj),
+        }
+    }
 }
 
 impl ResourceSchema {

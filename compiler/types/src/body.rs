@@ -97,6 +97,23 @@ impl InferCtx<'_> {
                 }
             }
         }
+        // A block type written as an attribute is written only so.
+        for (name, nested) in &schema.blocks {
+            let (Some(attr), Some(_)) = (body.attribute(name), counts.get(name.as_str())) else {
+                continue;
+            };
+            if nested.computed {
+                self.error(
+                    Code::BlockAsAttribute,
+                    attr.name.range,
+                    format!("`{name}` is written both as an attribute and as blocks"),
+                )
+                .with_span_message("the blocks are below")
+                .help = Some(format!(
+                    "use one form: `{name} = [ … ]` (all of them, or `[]` for none) or `{name} {{ … }}` blocks"
+                ));
+            }
+        }
         // Required arguments and block counts.
         let missing: Vec<&str> = schema
             .required_attributes()
@@ -195,6 +212,27 @@ impl InferCtx<'_> {
                     .help = Some(instead.clone());
                 }
             }
+            None if schema.block(name).is_some_and(|b| b.computed) => {
+                // Terraform's "attributes as blocks": `ingress = []` manages the rules, none.
+                let ty = schema.block(name).map(|b| b.attribute_type());
+                self.expect(
+                    &attr.expr,
+                    &ty.unwrap_or(Type::Dynamic),
+                    &format!("`{name}`"),
+                );
+            }
+            None if schema.block(name).is_some() => {
+                self.infer(&attr.expr);
+                self.error(
+                    Code::BlockAsAttribute,
+                    attr.name.range,
+                    format!("`{name}` is a block type, not an argument"),
+                )
+                .with_span_message("only blocks of this type are accepted")
+                .help = Some(format!(
+                    "write `{name} {{ … }}` blocks (or a `dynamic \"{name}\"` block for a computed list)"
+                ));
+            }
             None => {
                 self.infer(&attr.expr);
                 let mut e = self.error(
@@ -203,18 +241,14 @@ impl InferCtx<'_> {
                     format!("Unsupported argument `{name}`"),
                 );
                 e.span_message = "no argument of this name is expected here".into();
-                e.help = if schema.block(name).is_some() {
-                    Some(format!("`{name}` is a block: write `{name} {{ … }}`"))
-                } else {
-                    did_you_mean(
-                        name,
-                        schema
-                            .attributes
-                            .iter()
-                            .filter(|(_, a)| a.is_argument())
-                            .map(|(k, _)| k.as_str()),
-                    )
-                };
+                e.help = did_you_mean(
+                    name,
+                    schema
+                        .attributes
+                        .iter()
+                        .filter(|(_, a)| a.is_argument())
+                        .map(|(k, _)| k.as_str()),
+                );
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Evaluating a block body against its schema into an object value: arguments converted to
 //! their types, unset arguments given their defaults, nested blocks (static and `dynamic`)
-//! collected by nesting mode.
+//! collected by nesting mode. A `computed` block type (Terraform's "attributes as blocks") may
+//! be written as one attribute (`ingress = []`); when it is written neither way its value is
+//! null, which tells the provider the resource does not manage those blocks.
 
 use skel_value::ValueMap;
 
@@ -52,6 +54,22 @@ pub fn eval_body(
         object.insert(name.clone(), value);
     }
     for (name, nested) in &schema.blocks {
+        if nested.computed {
+            if let Some(a) = body.attribute(name) {
+                let v = skel_eval::eval_with(&a.expr, scope, ctx)?;
+                let v = convert(&v, &nested.attribute_type())
+                    .map_err(|e| EvalError::new(format!("`{name}`: {e}"), a.expr.range))?;
+                object.insert(name.clone(), block_shape(v, &nested.block));
+                continue;
+            }
+            let dynamic = body
+                .blocks_of("dynamic")
+                .any(|b| b.label(0) == Some(name.as_str()));
+            if body.blocks_of(name).next().is_none() && !dynamic {
+                object.insert(name.clone(), Value::Null);
+                continue;
+            }
+        }
         let mut items: Vec<(Option<String>, Value)> = Vec::new();
         let mut unknown = false;
         for block in body.blocks_of(name) {
@@ -91,6 +109,43 @@ pub fn eval_body(
         object.insert(name.clone(), value);
     }
     Ok(Value::Object(object))
+}
+
+/// Blocks written as an attribute, shaped as written blocks are: every attribute of the schema
+/// present (null when left out or computed), nested blocks likewise.
+fn block_shape(value: Value, schema: &BlockSchema) -> Value {
+    let shape_one = |v: Value| match v {
+        Value::Object(mut fields) => {
+            for name in schema.attributes.keys() {
+                if !fields.contains_key(name) {
+                    fields.insert(name.clone(), Value::Null);
+                }
+            }
+            for (name, nested) in &schema.blocks {
+                let inner = fields.remove(name).unwrap_or(Value::Null);
+                let inner = match inner {
+                    Value::Null if nested.nesting != Nesting::Single => match nested.nesting {
+                        Nesting::Set => Value::set(Vec::new()),
+                        Nesting::Map => Value::Map(ValueMap::new()),
+                        _ => Value::List(Vec::new()),
+                    },
+                    other => block_shape(other, &nested.block),
+                };
+                fields.insert(name.clone(), inner);
+            }
+            Value::Object(fields)
+        }
+        other => other,
+    };
+    match value {
+        Value::List(items) => Value::List(items.into_iter().map(shape_one).collect()),
+        Value::Set(items) => Value::set(items.into_iter().map(shape_one).collect()),
+        Value::Map(items) => {
+            Value::Map(items.into_iter().map(|(k, v)| (k, shape_one(v))).collect())
+        }
+        Value::Object(_) => shape_one(value),
+        other => other,
+    }
 }
 
 /// A generated block: its label (for map nesting) and its object value.

@@ -63,6 +63,7 @@ codes! {
     UnknownResourceType = "unknown-resource-type", Error, "A resource type no provider schema defines.";
     UnknownDataSource = "unknown-data-source", Error, "A data source type no provider schema defines.";
     UnknownArgument = "unknown-argument", Error, "An argument or nested block the schema does not define.";
+    BlockAsAttribute = "block-as-attribute", Error, "A nested block type written as an attribute (`name = [...]`) where only blocks are accepted, or written both ways.";
     RemovedArgument = "removed-argument", Error, "An argument the provider has removed (the message says in which version, and what replaces it).";
     MissingArgument = "missing-argument", Error, "A required argument or nested block is missing.";
     ComputedArgument = "computed-argument", Error, "An attribute the provider computes was set in configuration.";

@@ -4,7 +4,8 @@
 //! * arguments take their configured value (converted to their type), or the schema default
 //!   when omitted; an omitted optional+computed argument is the provider's choice (below);
 //! * nested blocks take their configured items (an omitted block is empty in its nesting mode,
-//!   except a `computed` block type with none written: it keeps the prior, observed, items);
+//!   except a `computed` block type with none written (null; `name = []` manages none): it
+//!   keeps the prior, observed, items);
 //! * computed attributes keep their prior value unless the object is replaced, and are unknown
 //!   otherwise (a create, a replacement, an item added to a list), also inside `List` blocks,
 //!   item by item, at every depth;
@@ -56,16 +57,6 @@ fn empty_block(nesting: Nesting) -> Value {
         Nesting::Map => Value::Map(ValueMap::new()),
         Nesting::Single => Value::Null,
         Nesting::List => Value::List(Vec::new()),
-    }
-}
-
-/// A configured nested block value with no items (none written).
-fn no_items(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::List(items) | Value::Set(items) => items.is_empty(),
-        Value::Map(items) => items.is_empty(),
-        _ => false,
     }
 }
 
@@ -122,8 +113,9 @@ pub fn plan(
     }
     for (name, nested) in &block.blocks {
         let value = match (get(config, name), prior) {
-            // Optional+computed blocks, none written: not managed, what was observed stays.
-            (v, Some(p)) if nested.computed && no_items(v) => get(p, name).clone(),
+            // Optional+computed blocks, none written (null): not managed, what was observed
+            // stays. Written as an empty attribute (`ingress = []`): managed, and none.
+            (Value::Null, Some(p)) if nested.computed => get(p, name).clone(),
             (Value::Null, _) => empty_block(nested.nesting),
             (v, _) => v.clone(),
         };

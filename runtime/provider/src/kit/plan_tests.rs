@@ -412,15 +412,16 @@ fn an_omitted_computed_block_keeps_what_was_observed_and_a_written_one_is_manage
         |cidrs: &[&str]| Value::Set(cidrs.iter().map(|c| obj(&[("cidr", text(c))])).collect());
     // Routes another resource added, observed by the refresh.
     let prior = obj(&[("id", text("rtb-1")), ("route", routes(&["10.0.0.0/8"]))]);
-    for omitted in [
-        obj(&[]),
-        obj(&[("route", Value::Null)]),
-        obj(&[("route", Value::Set(Vec::new()))]),
-    ] {
+    for omitted in [obj(&[]), obj(&[("route", Value::Null)])] {
         let r = plan("t", &schema, Some(&prior), &omitted, &NoHooks);
         assert_eq!(r.planned, prior, "no blocks written: nothing to change");
         assert!(r.requires_replace.is_empty());
     }
+    // `route = []` (attribute syntax): managed, and none, so the observed route goes.
+    let none = obj(&[("route", Value::Set(Vec::new()))]);
+    let r = plan("t", &schema, Some(&prior), &none, &NoHooks);
+    assert_eq!(get(&r.planned, "route"), &Value::Set(Vec::new()));
+    assert_ne!(r.planned, prior, "the plan removes the observed route");
     // Written blocks are managed: exactly those.
     let written = obj(&[("route", routes(&["192.168.0.0/16"]))]);
     let r = plan("t", &schema, Some(&prior), &written, &NoHooks);

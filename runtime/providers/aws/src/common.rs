@@ -85,7 +85,10 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(planned);
         }
-        unmanaged_rules(type_name, None, planned);
+        unmanaged_rules(type_name, planned);
+        if type_name.starts_with("aws_eks_") {
+            crate::eks::plan_create(type_name, planned);
+        }
         if type_name == "aws_s3_object" {
             crate::s3::object::plan(None, planned);
         }
@@ -95,19 +98,23 @@ impl kit::PlanHooks for AwsPlanHooks<'_> {
         if has_tags_all(type_name) {
             self.tags_all(&mut response.planned);
         }
-        // A replacement is a new group: what it will have is known after the create.
-        let kept = Some(prior).filter(|_| response.requires_replace.is_empty());
-        unmanaged_rules(type_name, kept, &mut response.planned);
+        // A replacement is a new group: what it will have is known after the create. An
+        // update keeps unwritten rules already (the kit planner: `computed` blocks), and
+        // `ingress = []` written as an attribute removes them all.
+        if !response.requires_replace.is_empty() {
+            unmanaged_rules(type_name, &mut response.planned);
+        }
         adjust_plan(type_name, prior, response);
     }
 }
 
 /// A security group whose configuration has no `ingress` (or `egress`) blocks does not manage
 /// those rules, as in Terraform (where they are optional and computed): standalone rule
-/// resources own them, and the group keeps whatever the group has (the prior value; on a
-/// create, what the group turns out to have). Never reverting them is what lets the group and
-/// `aws_security_group_rule` / `aws_vpc_security_group_*_rule` resources coexist.
-fn unmanaged_rules(type_name: &str, prior: Option<&Value>, planned: &mut Value) {
+/// resources own them, and the group keeps whatever the group has (the prior value, kept by
+/// the kit planner; on a create or a replacement, what the group turns out to have, unknown
+/// here). Never reverting them is what lets the group and `aws_security_group_rule` /
+/// `aws_vpc_security_group_*_rule` resources coexist.
+fn unmanaged_rules(type_name: &str, planned: &mut Value) {
     if type_name != "aws_security_group" {
         return;
     }
@@ -124,12 +131,9 @@ fn unmanaged_rules(type_name: &str, prior: Option<&Value>, planned: &mut Value) 
         if !empty {
             continue;
         }
-        let kept = match (prior, schema.block.blocks.get(name)) {
-            (Some(prior), _) => get(prior, name).clone(),
-            (None, Some(nested)) => Value::Unknown(nested.computed_type()),
-            (None, None) => continue,
-        };
-        fields.insert(name.to_string(), kept);
+        if let Some(nested) = schema.block.blocks.get(name) {
+            fields.insert(name.to_string(), Value::Unknown(nested.computed_type()));
+        }
     }
 }
 
@@ -178,6 +182,18 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             set_unknown(planned, "association_id");
             set_unknown(planned, "private_ip");
             set_unknown(planned, "private_dns");
+        }
+        "aws_vpc" => {
+            let block = changed(planned, "assign_generated_ipv6_cidr_block")
+                || changed(planned, "ipv6_ipam_pool_id");
+            if block && !changed(planned, "ipv6_cidr_block") {
+                // AWS chooses the new block.
+                set_unknown(planned, "ipv6_cidr_block");
+                set_unknown(planned, "ipv6_cidr_block_network_border_group");
+            }
+            if block || changed(planned, "ipv6_cidr_block") {
+                set_unknown(planned, "ipv6_association_id");
+            }
         }
         "aws_subnet" if changed(planned, "ipv6_cidr_block") => {
             // The new block is associated anew.
@@ -356,9 +372,16 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             crate::security::rule_tuples(observed) == crate::security::rule_tuples(state)
         }
         // Without a `root_block_device` block the root volume is AWS's choice, not managed.
-        ("aws_instance", "root_block_device") => {
-            state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown()
-        }
+        // The same for the launch options AWS reports (metadata service, CPU, …).
+        (
+            "aws_instance",
+            "root_block_device"
+            | "metadata_options"
+            | "cpu_options"
+            | "enclave_options"
+            | "maintenance_options"
+            | "private_dns_name_options",
+        ) => state.as_sequence().is_some_and(|s| s.is_empty()) && !observed.has_unknown(),
         ("aws_network_acl", "ingress" | "egress") => {
             crate::acl::nacl::entries(observed) == crate::acl::nacl::entries(state)
         }
@@ -369,6 +392,7 @@ pub fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) 
             _ => false,
         },
         (t, a) if t.starts_with("aws_s3_") => crate::s3::equivalent(t, a, observed, state),
+        (t, a) if t.starts_with("aws_eks_") => crate::eks::equivalent(t, a, observed, state),
         _ => false,
     }
 }
@@ -398,6 +422,7 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
             crate::security::vpc_rule::validate(type_name, config)
         }
         "aws_subnet" => crate::network::subnet::validate(config),
+        "aws_vpc" => crate::network::vpc::validate(config),
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {
@@ -468,7 +493,8 @@ pub fn tags_obs<'a>(tags: impl IntoIterator<Item = &'a Tag>) -> Value {
     Value::Map(
         tags.into_iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default())))
-            .filter(|(k, _)| !k.starts_with("skel:"))
+            // `aws:` tags are AWS's own (a launch template's id), never the user's.
+            .filter(|(k, _)| !k.starts_with("skel:") && !k.starts_with("aws:"))
             .map(|(k, v)| (k, Value::string(v)))
             .collect(),
     )

@@ -88,12 +88,13 @@ pub mod instance {
         ) -> Result<String, ProviderError> {
             let w = format!("creating {TY} {origin}");
             let ec2 = p.ec2().await?;
+            // Without `ami` the launch template names the image.
             let ami = get_str(planned, "ami").unwrap_or_default();
             let t = |n: &str| get_str(planned, n).map(str::to_string);
             let groups = get_strs(planned, "vpc_security_group_ids");
             let mut call = ec2
                 .run_instances()
-                .image_id(ami)
+                .set_image_id(Some(ami.to_string()).filter(|a| !a.is_empty()))
                 .set_instance_type(get_str(planned, "instance_type").map(InstanceType::from))
                 .min_count(1)
                 .max_count(1)
@@ -112,6 +113,8 @@ pub mod instance {
                 _ => planned.clone(),
             };
             call = call.tag_specifications(tag_spec(p, ResourceType::Volume, &volume_tags, origin));
+            call = crate::instance_options::run_options(call, planned);
+            let ipv6_count = get_i64(planned, "ipv6_address_count").map(|n| n as i32);
             if t("availability_zone").is_some()
                 || t("tenancy").is_some()
                 || t("placement_group").is_some()
@@ -125,6 +128,11 @@ pub mod instance {
                 );
             }
             if let Some(root) = blocks(planned, "root_block_device").first() {
+                if ami.is_empty() {
+                    return Err(ProviderError::InvalidConfig(format!(
+                        "{w}: a `root_block_device` needs `ami` (its root device name comes from the image); set `ami` as well as the launch template."
+                    )));
+                }
                 let ebs = EbsBlockDevice::builder()
                     .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
                     .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
@@ -149,11 +157,13 @@ pub mod instance {
                         .set_subnet_id(t("subnet_id"))
                         .set_private_ip_address(t("private_ip"))
                         .set_groups(Some(groups).filter(|g| !g.is_empty()))
+                        .set_ipv6_address_count(ipv6_count)
                         .delete_on_termination(true)
                         .build(),
                 );
             } else {
                 call = call
+                    .set_ipv6_address_count(ipv6_count)
                     .set_subnet_id(t("subnet_id"))
                     .set_private_ip_address(t("private_ip"))
                     .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
@@ -293,6 +303,7 @@ pub mod instance {
                         .or_fail(&w)?;
                 }
             }
+            crate::instance_options::update_options(ec2, &w, &id, prior, planned).await?;
             update_tags(p, &w, &id, prior, planned).await?;
             Ok(id)
         }
@@ -675,6 +686,7 @@ pub mod instance {
                     )),
                 );
                 o.insert("tags_all".into(), tags_obs(i.tags()));
+                crate::instance_options::observe(i, &mut o);
                 let root_name = i.root_device_name().unwrap_or_default();
                 if let Some(m) = i
                     .block_device_mappings()

@@ -41,6 +41,7 @@ mod eks;
 pub mod error;
 mod gateways;
 mod iam;
+mod instance_options;
 pub mod kms;
 mod lookup;
 mod network;
@@ -631,7 +632,7 @@ impl AwsProvider {
             .flatten()
             .ok_or_else(|| {
                 ProviderError::Api(format!(
-                    "{type_name} `{id}` does not exist; check the id and the region."
+                    "{type_name} `{id}` does not exist; check the id and the region (an object outside the provider's region is imported as `ID@REGION`)."
                 ))
             })?;
         let obs = self.with_region(&schema.block, obs).await?;

@@ -192,6 +192,9 @@ async fn case(p: &AwsProvider, ty: &'static str, d: &Deps) -> Case {
                 &a,
                 vec![
                     ("enable_dns_hostnames", Value::Bool(true)),
+                    // An Amazon-provided IPv6 block is associated in place.
+                    ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+                    ("enable_network_address_usage_metrics", Value::Bool(true)),
                     ("tags", named(UPDATED)),
                 ],
             );

@@ -3,140 +3,36 @@
 //! checked through the EKS API), recovery after an interrupted create, the errors and waits,
 //! and the data sources `aws_eks_cluster` and `aws_eks_cluster_auth`.
 //!
-//! moto 5.2.5 has no UpdateClusterVersion, DescribeUpdate or UpdateNodegroupVersion and its
-//! clusters are ACTIVE at once; [`Proxy`] sits in front of it to answer those calls and to
-//! show a cluster in another state, so the version upgrade and the failed wait are tested.
-//! moto answers a node group created without `disk_size` with the size as a string (AWS: a
-//! number), which the SDK cannot read, so the node groups here set it.
+//! The lifecycle runs through [`Proxy`] (tests/eks_support), which makes moto 5.2.5 answer as
+//! EKS does where it does not: it keeps the cluster settings moto drops (deletion protection,
+//! upgrade policy, zonal shift, Auto Mode, access, control plane tier), answers the version
+//! updates moto lacks, and can show a cluster in another state, so the full v6 argument set,
+//! the version upgrade and the failed wait are tested. Tests that make node groups without
+//! the proxy set `disk_size`: moto answers a node group created without it with the size as a
+//! string (AWS: a number), which the SDK cannot read.
 
+mod eks_support;
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-
 use base64::Engine;
+use eks_support::{
+    cluster_config, cluster_v6, cluster_v6_updated, deps, eks, eks_via, node_group_config,
+    node_group_v6, node_group_v6_updated, provider_via, vpc_config, Deps, Proxy, ROLE,
+};
 use skel_provider::RecoverRequest;
 use support::lifecycle::{lifecycle, with, Case, Oracle, DRIFTED, UPDATED};
 use support::*;
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/eks-cluster";
-const NODE_ROLE: &str = "arn:aws:iam::123456789012:role/eks-nodes";
-
-struct Deps {
-    subnets: Vec<String>,
-    /// A cluster made through the SDK for the node groups.
-    cluster: String,
-}
-
-async fn deps(p: &AwsProvider) -> Deps {
-    let vpc = str_of(&support::vpc(p, "10.90.0.0/16").await, "id");
-    let mut subnets = Vec::new();
-    for (i, az) in ["us-east-1a", "us-east-1b", "us-east-1c"]
-        .iter()
-        .enumerate()
-    {
-        let cidr = format!("10.90.{}.0/24", i + 1);
-        subnets.push(str_of(
-            &support::subnet(p, &vpc, &cidr, Some(az)).await,
-            "id",
-        ));
-    }
-    let cluster = "skel-ng-cluster".to_string();
-    eks()
-        .await
-        .create_cluster()
-        .name(&cluster)
-        .role_arn(ROLE)
-        .resources_vpc_config(
-            aws_sdk_eks::types::VpcConfigRequest::builder()
-                .set_subnet_ids(Some(subnets[..2].to_vec()))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateCluster");
-    Deps { subnets, cluster }
-}
-
-async fn eks() -> aws_sdk_eks::Client {
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    aws_sdk_eks::Client::new(&cfg)
-}
-
-fn strs(items: &[&str]) -> Value {
-    Value::set(items.iter().map(|x| s(x)).collect())
-}
-
-fn vpc_config(subnets: &[String]) -> Value {
-    Value::List(vec![obj(vec![
-        (
-            "subnet_ids",
-            Value::set(subnets.iter().map(|x| s(x)).collect()),
-        ),
-        ("security_group_ids", Value::Null),
-        ("endpoint_private_access", Value::Bool(false)),
-        ("endpoint_public_access", Value::Bool(true)),
-        ("public_access_cidrs", Value::Null),
-    ])])
-}
-
-fn cluster_config(name: &str, subnets: &[String]) -> Value {
-    config(
-        "aws_eks_cluster",
-        vec![
-            ("name", s(name)),
-            ("role_arn", s(ROLE)),
-            ("version", s("1.29")),
-            ("vpc_config", vpc_config(subnets)),
-            ("tags", tags(&[("Name", "a")])),
-        ],
-    )
-}
-
-fn scaling(desired: i64, max: i64, min: i64) -> Value {
-    Value::List(vec![obj(vec![
-        ("desired_size", n(desired)),
-        ("max_size", n(max)),
-        ("min_size", n(min)),
-    ])])
-}
-
-fn node_group_config(d: &Deps, name: &str) -> Value {
-    config(
-        "aws_eks_node_group",
-        vec![
-            ("cluster_name", s(&d.cluster)),
-            ("node_group_name", s(name)),
-            ("node_role_arn", s(NODE_ROLE)),
-            (
-                "subnet_ids",
-                Value::set(d.subnets[..2].iter().map(|x| s(x)).collect()),
-            ),
-            ("scaling_config", scaling(1, 3, 1)),
-            ("disk_size", n(20)),
-            ("labels", tags(&[("role", "a")])),
-            ("tags", tags(&[("Name", "a")])),
-        ],
-    )
-}
-
 fn case(ty: &str, d: &Deps) -> Case {
     match ty {
         "aws_eks_cluster" => {
-            let a = cluster_config("skel-matrix", &d.subnets[..2]);
-            let b = with(
-                &a,
-                vec![
-                    ("tags", tags(&[("Name", UPDATED)])),
-                    ("enabled_cluster_log_types", strs(&["api", "audit"])),
-                ],
-            );
+            let a = cluster_v6("skel-matrix", &d.subnets[..2]);
+            let b = cluster_v6_updated(&a);
             let r = with(&b, vec![("vpc_config", vpc_config(&d.subnets[1..]))]);
             Case {
                 replace_keeps_id: true,
+                // EKS never returns it (it only matters at create): an import cannot know it.
+                unknowable: &["bootstrap_self_managed_addons"],
                 ..Case::new(
                     a,
                     Some((b, UPDATED.into())),
@@ -145,14 +41,8 @@ fn case(ty: &str, d: &Deps) -> Case {
             }
         }
         "aws_eks_node_group" => {
-            let a = node_group_config(d, "ng");
-            let b = with(
-                &a,
-                vec![
-                    ("scaling_config", scaling(2, 3, 1)),
-                    ("labels", tags(&[("role", UPDATED)])),
-                ],
-            );
+            let a = node_group_v6(d, "ng");
+            let b = node_group_v6_updated(&a);
             let r = with(&b, vec![("node_group_name", s("ng2"))]);
             Case::new(a, Some((b, UPDATED.into())), Some((r, "node_group_name")))
         }
@@ -206,6 +96,20 @@ impl Oracle for Api {
                 .send()
                 .await
                 .expect("TagResource");
+            // A v6 setting changed out of band: the control plane tier.
+            self.eks
+                .update_cluster_config()
+                .name(str_of(state, "id"))
+                .control_plane_scaling_config(
+                    aws_sdk_eks::types::ControlPlaneScalingConfig::builder()
+                        .tier(aws_sdk_eks::types::ProvisionedControlPlaneTier::from(
+                            DRIFTED,
+                        ))
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("UpdateClusterConfig");
         } else {
             let id = str_of(state, "id");
             let (cluster, name) = id.split_once(':').expect("CLUSTER:NAME");
@@ -216,6 +120,18 @@ impl Oracle for Api {
                 .labels(
                     aws_sdk_eks::types::UpdateLabelsPayload::builder()
                         .add_or_update_labels("role", DRIFTED)
+                        .build(),
+                )
+                // A v6 setting changed out of band: the taint's value.
+                .taints(
+                    aws_sdk_eks::types::UpdateTaintsPayload::builder()
+                        .add_or_update_taints(
+                            aws_sdk_eks::types::Taint::builder()
+                                .key("dedicated")
+                                .value(DRIFTED)
+                                .effect(aws_sdk_eks::types::TaintEffect::NoSchedule)
+                                .build(),
+                        )
                         .build(),
                 )
                 .send()
@@ -248,10 +164,13 @@ impl Oracle for Api {
 }
 
 async fn lifecycle_eks(ty: &'static str) {
-    let _m = moto();
-    let p = provider();
+    let serial = moto();
+    let proxy = Proxy::start(serial.1);
+    let p = provider_via(&proxy);
     let d = deps(&p).await;
-    let api = Api { eks: eks().await };
+    let api = Api {
+        eks: eks_via(&proxy).await,
+    };
     lifecycle(&p, &api, ty, case(ty, &d)).await;
 }
 
@@ -385,8 +304,10 @@ async fn an_interrupted_create_is_found_by_its_name_and_token() {
 
 #[tokio::test]
 async fn a_cluster_with_node_groups_is_not_deleted_and_says_why() {
-    let _m = moto();
-    let p = provider();
+    // Through the proxy: moto makes up SSH access for a node group created without it.
+    let serial = moto();
+    let proxy = Proxy::start(serial.1);
+    let p = provider_via(&proxy);
     let d = deps(&p).await;
     let ng = create(&p, "aws_eks_node_group", &node_group_config(&d, "ng")).await;
     let cluster = p
@@ -477,145 +398,6 @@ async fn the_data_sources_read_the_cluster_and_sign_a_token_for_it() {
         "{url}"
     );
     assert_eq!(str_of(&auth, "id"), d.cluster);
-}
-
-/// A proxy in front of moto for EKS: it answers UpdateClusterVersion and DescribeUpdate
-/// (which moto lacks) and shows the upgraded version in DescribeCluster, and shows every
-/// cluster as `status` while `status` is set.
-struct Proxy {
-    url: String,
-    version: Arc<Mutex<Option<String>>>,
-    status: Arc<Mutex<Option<String>>>,
-    calls: Arc<Mutex<Vec<String>>>,
-}
-
-fn read_message(conn: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if conn.read(&mut byte)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head).to_string();
-    let len = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    conn.read_exact(&mut body)?;
-    Ok((head, body))
-}
-
-fn reply(conn: &mut TcpStream, body: &str) -> std::io::Result<()> {
-    write!(
-        conn,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-impl Proxy {
-    fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let proxy = Proxy {
-            url,
-            version: Arc::default(),
-            status: Arc::default(),
-            calls: Arc::default(),
-        };
-        let (version, status, calls) = (
-            proxy.version.clone(),
-            proxy.status.clone(),
-            proxy.calls.clone(),
-        );
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let (version, status, calls) = (version.clone(), status.clone(), calls.clone());
-                std::thread::spawn(move || {
-                    let _ = Proxy::exchange(conn, upstream, &version, &status, &calls);
-                });
-            }
-        });
-        proxy
-    }
-
-    fn exchange(
-        mut conn: TcpStream,
-        upstream: u16,
-        version: &Mutex<Option<String>>,
-        status: &Mutex<Option<String>>,
-        calls: &Mutex<Vec<String>>,
-    ) -> std::io::Result<()> {
-        let (head, body) = read_message(&mut conn)?;
-        let line = head.lines().next().unwrap_or_default().to_string();
-        let mut parts = line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        calls.lock().unwrap().push(format!("{method} {path}"));
-        if method == "POST" && path.ends_with("/updates") {
-            let sent: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            *version.lock().unwrap() = sent["version"].as_str().map(str::to_string);
-            return reply(
-                &mut conn,
-                r#"{"update":{"id":"u-1","status":"InProgress","type":"VersionUpdate"}}"#,
-            );
-        }
-        if method == "GET" && path.contains("/updates/") {
-            return reply(
-                &mut conn,
-                r#"{"update":{"id":"u-1","status":"Successful","type":"VersionUpdate"}}"#,
-            );
-        }
-        let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
-        let mut out = format!("{line}\r\n");
-        for l in head.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
-            let k = l
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if k != "connection" && k != "content-length" {
-                out.push_str(l);
-                out.push_str("\r\n");
-            }
-        }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        ));
-        up.write_all(out.as_bytes())?;
-        up.write_all(&body)?;
-        let (rhead, rbody) = read_message(&mut up)?;
-        let status_line = rhead.lines().next().unwrap_or_default().to_string();
-        let mut answer: serde_json::Value =
-            serde_json::from_slice(&rbody).unwrap_or(serde_json::Value::Null);
-        if method == "GET" && answer.get("cluster").is_some() {
-            if let Some(v) = version.lock().unwrap().clone() {
-                answer["cluster"]["version"] = serde_json::Value::String(v);
-            }
-            if let Some(s) = status.lock().unwrap().clone() {
-                answer["cluster"]["status"] = serde_json::Value::String(s);
-            }
-        }
-        let text = if answer.is_null() {
-            String::from_utf8_lossy(&rbody).to_string()
-        } else {
-            answer.to_string()
-        };
-        write!(
-            conn,
-            "{status_line}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-            text.len()
-        )
-    }
 }
 
 #[tokio::test]

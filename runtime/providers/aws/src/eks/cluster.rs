@@ -15,10 +15,10 @@ use skel_provider::kit::{timeout, Operation};
 use skel_provider::ProviderError;
 use skel_value::{Value, ValueMap};
 
+use super::cluster_config as settings;
 use super::{create_tags, made_by, tags_obs, update_tags, wait_for};
 use crate::common::{
-    get, get_bool, get_str, get_strs, id_of, optional_bool, optional_string, same, string_set, Obs,
-    Origin, STATUS,
+    get, get_bool, get_str, get_strs, id_of, optional_string, same, string_set, Obs, Origin, STATUS,
 };
 use crate::error::{AwsErr, SdkResultExt, WaitFailed};
 use crate::resource::{AwsResource, Kind, Recovered};
@@ -178,6 +178,15 @@ impl AwsResource for Cluster {
                     .build(),
             )
             .set_bootstrap_self_managed_addons(get_bool(planned, "bootstrap_self_managed_addons"))
+            .set_deletion_protection(get_bool(planned, "deletion_protection"))
+            .set_compute_config(settings::compute(planned))
+            .set_storage_config(settings::storage(planned))
+            .set_remote_network_config(settings::remote_network(planned))
+            .set_encryption_config(settings::encryption(planned))
+            .set_outpost_config(settings::outpost(planned, &w)?)
+            .set_upgrade_policy(settings::upgrade_policy(planned))
+            .set_zonal_shift_config(settings::zonal_shift(planned))
+            .set_control_plane_scaling_config(settings::scaling(planned))
             .set_tags(Some(create_tags(p, planned, origin)))
             .set_client_request_token(origin.token.map(str::to_string));
         let log_types = get_strs(planned, "enabled_cluster_log_types");
@@ -190,6 +199,7 @@ impl AwsResource for Cluster {
                 KubernetesNetworkConfigRequest::builder()
                     .set_service_ipv4_cidr(get_str(net, "service_ipv4_cidr").map(str::to_string))
                     .set_ip_family(get_str(net, "ip_family").map(IpFamily::from))
+                    .set_elastic_load_balancing(settings::load_balancing(planned))
                     .build(),
             );
         }
@@ -296,6 +306,14 @@ impl AwsResource for Cluster {
                 failed = wait_update(p, &w, &name, update, limit).await?;
             }
         }
+        for call in settings::updates(eks, &name, prior, planned) {
+            if failed.is_some() {
+                break;
+            }
+            let out = call.send().await.or_fail(&w)?;
+            let update = out.update().and_then(|u| u.id());
+            failed = wait_update(p, &w, &name, update, limit).await?;
+        }
         self.settled(p, &name, planned, failed).await?;
         if changed("tags") || changed("tags_all") {
             let arn = get_str(prior, "arn").unwrap_or_default();
@@ -312,6 +330,18 @@ impl AwsResource for Cluster {
         match eks.delete_cluster().name(&name).send().await.aws() {
             Ok(_) => {}
             Err(e) if e.is(&["ResourceNotFoundException"]) => return Ok(()),
+            Err(e)
+                if e.is(&["InvalidRequestException"])
+                    && get_bool(prior, "deletion_protection") == Some(true) =>
+            {
+                return Err(ProviderError::Conflict {
+                    code: e.code.clone(),
+                    message: format!(
+                        "{w}: the cluster has deletion protection ({}); apply `deletion_protection = false` first.",
+                        e.message.trim().trim_end_matches('.')
+                    ),
+                })
+            }
             Err(e) if e.is(&["ResourceInUseException"]) => {
                 return Err(ProviderError::Conflict {
                     code: e.code.clone(),
@@ -355,9 +385,10 @@ async fn read(eks: Client, names: Vec<String>) -> Result<BTreeMap<String, Obs>, 
     Ok(found)
 }
 
-/// What DescribeCluster shows of cluster `c`, by attribute. `access_config` and
-/// `kubernetes_network_config` are left out: the API fills them with its defaults when the
-/// configuration has no such block, which would read as a change that replaces the cluster.
+/// What DescribeCluster shows of cluster `c`, by attribute. `access_config`,
+/// `kubernetes_network_config`, `upgrade_policy` and `control_plane_scaling_config` are blocks
+/// EKS fills in when the configuration has none; being optional and computed, the plan keeps
+/// them then.
 fn observe(c: &EksCluster) -> Obs {
     let mut o = Obs::new();
     o.insert("id".into(), optional_string(c.name()));
@@ -441,6 +472,8 @@ fn observe(c: &EksCluster) -> Obs {
             ]))]),
         );
     }
+    settings::observe(c, &mut o);
+    settings::observe_access_and_network(c, &mut o);
     o.insert("tags_all".into(), tags_obs(c.tags()));
     o
 }
@@ -461,49 +494,5 @@ pub(super) async fn data(p: &AwsProvider, name: &str) -> Result<ValueMap, Provid
     if let Some(tags) = o.remove("tags_all") {
         o.insert("tags".into(), tags);
     }
-    o.insert(
-        "access_config".into(),
-        Value::List(
-            c.access_config()
-                .map(|a| {
-                    Value::Object(ValueMap::from([
-                        (
-                            "authentication_mode".to_string(),
-                            optional_string(a.authentication_mode().map(|m| m.as_str())),
-                        ),
-                        (
-                            "bootstrap_cluster_creator_admin_permissions".to_string(),
-                            optional_bool(a.bootstrap_cluster_creator_admin_permissions()),
-                        ),
-                    ]))
-                })
-                .into_iter()
-                .collect(),
-        ),
-    );
-    o.insert(
-        "kubernetes_network_config".into(),
-        Value::List(
-            c.kubernetes_network_config()
-                .map(|k| {
-                    Value::Object(ValueMap::from([
-                        (
-                            "service_ipv4_cidr".to_string(),
-                            optional_string(k.service_ipv4_cidr()),
-                        ),
-                        (
-                            "service_ipv6_cidr".to_string(),
-                            optional_string(k.service_ipv6_cidr()),
-                        ),
-                        (
-                            "ip_family".to_string(),
-                            optional_string(k.ip_family().map(|f| f.as_str())),
-                        ),
-                    ]))
-                })
-                .into_iter()
-                .collect(),
-        ),
-    );
     Ok(o)
 }

@@ -21,7 +21,9 @@ use crate::AwsProvider;
 
 mod auth;
 mod cluster;
+mod cluster_config;
 mod node_group;
+mod node_group_config;
 
 /// The EKS resource types.
 pub(crate) static RESOURCES: &[&dyn AwsResource] = &[&cluster::Cluster, &node_group::NodeGroup];
@@ -37,6 +39,33 @@ pub(crate) async fn read_data(
         "aws_eks_cluster" => cluster::data(p, &name).await,
         "aws_eks_cluster_auth" => auth::data(p, &name).await,
         _ => Err(crate::data::unsupported(type_name)),
+    }
+}
+
+/// Whether observed attribute `attr` of EKS type `type_name` means what the state says although
+/// it reads differently (a cluster capability that is off, shown as `enabled = false`).
+pub(crate) fn equivalent(type_name: &str, attr: &str, observed: &Value, state: &Value) -> bool {
+    type_name == "aws_eks_cluster" && cluster_config::equivalent(attr, observed, state)
+}
+
+/// Plans the create of EKS type `type_name`: an optional and computed block the configuration
+/// does not write is EKS's choice, known after the create (not an empty block, which the first
+/// refresh would contradict).
+pub(crate) fn plan_create(type_name: &str, planned: &mut Value) {
+    let Ok(schema) = crate::common::resource_schema(type_name) else {
+        return;
+    };
+    let Value::Object(fields) = planned else {
+        return;
+    };
+    for (name, nested) in &schema.block.blocks {
+        let written = fields
+            .get(name)
+            .and_then(Value::as_sequence)
+            .is_some_and(|items| !items.is_empty());
+        if nested.computed && !written {
+            fields.insert(name.clone(), Value::Unknown(nested.computed_type()));
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use skel_provider::kit::{timeout, Operation};
 use skel_provider::ProviderError;
 use skel_value::{Value, ValueMap};
 
+use super::node_group_config as settings;
 use super::{create_tags, made_by, tags_obs, update_tags, wait_for};
 use crate::common::{
     get, get_bool, get_i64, get_str, get_strs, id_of, optional_number, optional_string, same,
@@ -165,6 +166,11 @@ impl AwsResource for NodeGroup {
             )
             .set_version(get_str(planned, "version").map(str::to_string))
             .set_release_version(get_str(planned, "release_version").map(str::to_string))
+            .set_launch_template(settings::launch_template(planned))
+            .set_remote_access(settings::remote_access(planned))
+            .set_taints(settings::taints(planned))
+            .set_update_config(settings::update_config(planned))
+            .set_node_repair_config(settings::node_repair(planned))
             .set_tags(Some(create_tags(p, planned, origin)))
             .set_client_request_token(origin.token.map(str::to_string))
             .send()
@@ -191,7 +197,8 @@ impl AwsResource for NodeGroup {
         let eks = p.eks().await?;
         let changed = |arg: &str| !same(get(prior, arg), get(planned, arg));
         let mut failed = None;
-        if changed("version") || changed("release_version") {
+        let template = settings::template_version_changed(prior, planned);
+        if changed("version") || changed("release_version") || template {
             let out = eks
                 .update_nodegroup_version()
                 .cluster_name(cluster)
@@ -202,13 +209,23 @@ impl AwsResource for NodeGroup {
                         .filter(|_| changed("release_version"))
                         .map(str::to_string),
                 )
+                .set_launch_template(settings::launch_template(planned).filter(|_| template))
                 .set_force(get_bool(planned, "force_update_version"))
                 .send()
                 .await
                 .or_fail(&w)?;
             failed = wait_active(p, &w, (cluster, name), out.update(), limit).await?;
         }
-        if failed.is_none() && (changed("scaling_config") || changed("labels")) {
+        let config_changed = [
+            "scaling_config",
+            "labels",
+            "taint",
+            "update_config",
+            "node_repair_config",
+        ]
+        .iter()
+        .any(|a| changed(a));
+        if failed.is_none() && config_changed {
             let mut call = eks
                 .update_nodegroup_config()
                 .cluster_name(cluster)
@@ -232,6 +249,15 @@ impl AwsResource for NodeGroup {
                         .set_remove_labels(Some(removed).filter(|r| !r.is_empty()))
                         .build(),
                 );
+            }
+            if changed("taint") {
+                call = call.taints(settings::taint_changes(prior, planned));
+            }
+            if changed("update_config") {
+                call = call.set_update_config(settings::update_config(planned));
+            }
+            if changed("node_repair_config") {
+                call = call.set_node_repair_config(settings::node_repair(planned));
             }
             let out = call.send().await.or_fail(&w)?;
             failed = wait_active(p, &w, (cluster, name), out.update(), limit).await?;
@@ -412,6 +438,7 @@ fn observe(id: &str, n: &Nodegroup) -> Obs {
         "resources".into(),
         Value::List(resources.into_iter().collect()),
     );
+    settings::observe(n, &mut o);
     o.insert("tags_all".into(), tags_obs(n.tags()));
     o
 }

@@ -160,6 +160,105 @@ pub(crate) mod shared {
         (iam_tags(&changed), removed)
     }
 
+    /// An IAM object whose tags are changed with its own TagX/UntagX calls, by name (a policy
+    /// by ARN).
+    #[derive(Clone, Copy)]
+    pub(crate) enum Tagged<'a> {
+        Role(&'a str),
+        User(&'a str),
+        Policy(&'a str),
+        InstanceProfile(&'a str),
+    }
+
+    /// Brings the tags of `object` from `prior`'s to `planned`'s: UntagX for the keys that went,
+    /// then TagX for the tags that are new or changed (neither call when nothing changed).
+    pub(crate) async fn retag(
+        p: &AwsProvider,
+        iam: &aws_sdk_iam::Client,
+        what: &str,
+        object: Tagged<'_>,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<(), skel_provider::ProviderError> {
+        use crate::error::SdkResultExt;
+        let (added, removed) = tag_changes(p, prior, planned);
+        if !removed.is_empty() {
+            let keys = Some(removed);
+            match object {
+                Tagged::Role(n) => iam
+                    .untag_role()
+                    .role_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::User(n) => iam
+                    .untag_user()
+                    .user_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::Policy(arn) => iam
+                    .untag_policy()
+                    .policy_arn(arn)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::InstanceProfile(n) => iam
+                    .untag_instance_profile()
+                    .instance_profile_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+            }
+        }
+        if !added.is_empty() {
+            let tags = Some(added);
+            match object {
+                Tagged::Role(n) => iam
+                    .tag_role()
+                    .role_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::User(n) => iam
+                    .tag_user()
+                    .user_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::Policy(arn) => iam
+                    .tag_policy()
+                    .policy_arn(arn)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+                Tagged::InstanceProfile(n) => iam
+                    .tag_instance_profile()
+                    .instance_profile_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(drop)
+                    .or_fail(what)?,
+            }
+        }
+        Ok(())
+    }
+
     /// A date as Terraform writes it (RFC 3339).
     pub(crate) fn date(d: &aws_smithy_types::DateTime) -> Value {
         d.fmt(aws_smithy_types::date_time::Format::DateTime)

@@ -10,7 +10,7 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use super::json::decoded;
-use super::shared::{create_tags, date, each, name, tag_changes, tags_obs};
+use super::shared::{create_tags, date, each, name, retag, tags_obs, Tagged};
 use crate::common::{get, get_str, id_of, object_name, optional_string, same, Obs, Origin};
 use crate::error::{AwsErr, SdkResultExt};
 use crate::resource::{AwsResource, Kind, Recovered};
@@ -72,23 +72,7 @@ impl AwsResource for Policy {
                 .await
                 .or_fail(&w)?;
         }
-        let (added, removed) = tag_changes(p, prior, planned);
-        if !removed.is_empty() {
-            iam.untag_policy()
-                .policy_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
-        if !added.is_empty() {
-            iam.tag_policy()
-                .policy_arn(&arn)
-                .set_tags(Some(added))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
+        retag(p, iam, &w, Tagged::Policy(&arn), prior, planned).await?;
         Ok(arn)
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_iam::Client;
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use super::shared::{create_tags, date, each, name, tag_changes, tags_obs};
+use super::shared::{create_tags, date, each, name, retag, tags_obs, Tagged};
 use crate::common::{get, get_str, id_of, object_name, same, Obs, Origin};
 use crate::error::{AwsErr, SdkResultExt};
 use crate::resource::{AwsResource, Kind, Recovered};
@@ -67,23 +67,7 @@ impl AwsResource for InstanceProfile {
                 add_role(iam, &w, &id, role).await?;
             }
         }
-        let (added, removed) = tag_changes(p, prior, planned);
-        if !removed.is_empty() {
-            iam.untag_instance_profile()
-                .instance_profile_name(&id)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
-        if !added.is_empty() {
-            iam.tag_instance_profile()
-                .instance_profile_name(&id)
-                .set_tags(Some(added))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
+        retag(p, iam, &w, Tagged::InstanceProfile(&id), prior, planned).await?;
         Ok(id)
     }
 

@@ -11,7 +11,7 @@ use skel_provider::ProviderError;
 use skel_value::Value;
 
 use super::json::decoded;
-use super::shared::{create_tags, date, each, name, tag_changes, tags_obs};
+use super::shared::{create_tags, date, each, name, retag, tags_obs, Tagged};
 use crate::common::{
     get, get_bool, get_i64, get_str, id_of, object_name, optional_number, optional_string, same,
     Obs, Origin,
@@ -107,23 +107,7 @@ impl AwsResource for Role {
                     .or_fail(&w)?,
             }
         }
-        let (added, removed) = tag_changes(p, prior, planned);
-        if !removed.is_empty() {
-            iam.untag_role()
-                .role_name(&id)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
-        if !added.is_empty() {
-            iam.tag_role()
-                .role_name(&id)
-                .set_tags(Some(added))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
+        retag(p, iam, &w, Tagged::Role(&id), prior, planned).await?;
         Ok(id)
     }
 

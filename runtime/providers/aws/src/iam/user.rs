@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use skel_provider::ProviderError;
 use skel_value::Value;
 
-use super::shared::{create_tags, date, each, tag_changes, tags_obs};
+use super::shared::{create_tags, date, each, retag, tags_obs, Tagged};
 use crate::common::{
     get, get_bool, get_str, id_of, object_name, optional_string, same, Obs, Origin,
 };
@@ -95,23 +95,7 @@ impl AwsResource for User {
                     .or_fail(&w)?,
             }
         }
-        let (added, removed) = tag_changes(p, prior, planned);
-        if !removed.is_empty() {
-            iam.untag_user()
-                .user_name(&user)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
-        if !added.is_empty() {
-            iam.tag_user()
-                .user_name(&user)
-                .set_tags(Some(added))
-                .send()
-                .await
-                .or_fail(&w)?;
-        }
+        retag(p, iam, &w, Tagged::User(&user), prior, planned).await?;
         Ok(user)
     }
 

@@ -133,6 +133,9 @@ pub fn config(ty: &str, values: Vec<(&str, Value)>) -> Value {
         m.insert(
             name.clone(),
             match b.nesting {
+                // None written of a `computed` block type: null (an empty list would be
+                // `ingress = []`, managing none).
+                _ if b.computed => Value::Null,
                 skel_schema::Nesting::Set => Value::Set(Vec::new()),
                 _ => Value::List(Vec::new()),
             },
