@@ -170,7 +170,6 @@ fn tags_everywhere_aws_has_them() {
 fn replacement_matches_the_reference() {
     let rn: &[(&str, &[&str])] = &[
         ("aws_vpc", &["cidr_block"]),
-        ("aws_vpc", &["instance_tenancy"]),
         ("aws_subnet", &["availability_zone"]),
         ("aws_subnet", &["vpc_id"]),
         ("aws_subnet", &["cidr_block"]),

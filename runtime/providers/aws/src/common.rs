@@ -194,6 +194,14 @@ fn adjust_plan(type_name: &str, prior: &Value, response: &mut PlanResponse) {
             if block || changed(planned, "ipv6_cidr_block") {
                 set_unknown(planned, "ipv6_association_id");
             }
+            // ModifyVpcTenancy only goes back to `default`; any other change is a new VPC.
+            if changed(planned, "instance_tenancy")
+                && get_str(planned, "instance_tenancy") != Some("default")
+            {
+                response
+                    .requires_replace
+                    .push(vec!["instance_tenancy".into()]);
+            }
         }
         "aws_subnet" if changed(planned, "ipv6_cidr_block") => {
             // The new block is associated anew.

@@ -371,6 +371,14 @@ async fn vpc_v6_arguments_are_sent_read_back_and_repaired() {
             ("enable_network_address_usage_metrics", Value::Bool(true)),
         ],
     );
+    // Towards `dedicated` is impossible in place (ModifyVpcTenancy only goes to default):
+    // the plan replaces the VPC.
+    let dedicated = support::lifecycle::with(&b, vec![("instance_tenancy", s("dedicated"))]);
+    let r = plan(&p, "aws_vpc", Some(&state), &dedicated).await;
+    assert_eq!(
+        r.requires_replace,
+        vec![vec!["instance_tenancy".to_string()]]
+    );
     let state = update(&p, "aws_vpc", &state, &c).await;
     let seen = described_vpc(&id).await;
     let v6 = vpc_ipv6(&seen);
