@@ -372,7 +372,7 @@ mod tests {
             .into(),
         );
         let path = vec!["tags".to_string(), "Key".to_string()];
-        let (marked, paths) = remark(value, &[(path.clone(), Marks::SENSITIVE)], &schema.block);
+        let (_, paths) = remark(value, &[(path.clone(), Marks::SENSITIVE)], &schema.block);
         let at = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(paths.contains(&path), "{paths:?}");
         assert!(paths.contains(&at(&["tags_all", "Key"])), "{paths:?}");
