@@ -17,6 +17,9 @@ use std::sync::Mutex;
 use crate::crash_support::{diff, points, skelc, Out, Point, Tally};
 use crate::moto_support::Moto;
 
+/// How long requests in flight at a kill are given to finish before recovery starts.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// What the emulator and the state in a worker's directory hold between two points.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Stage {
@@ -233,6 +236,12 @@ impl<'s, S: Subject> Worker<'s, S> {
     fn kill_at(&self, dir: &Path, phase: &Phase, point: &Point, expected: &[String]) -> Outcome {
         let killed = self.run(dir, &self.command(phase), Some(&point.fault()), None);
         if killed.killed() {
+            // Requests the killed process had already sent are still being served by moto
+            // (a create it was making alongside the point, say); a restart after a real crash
+            // comes long after they finish. Recovery is checked against that settled world, not
+            // raced against moto's worker threads (which once made a route table appear after
+            // recovery had looked for it).
+            std::thread::sleep(SETTLE);
             Some(self.check_recovery(dir, phase, point, expected))
         } else if killed.ok() {
             None

@@ -431,6 +431,9 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
         }
         "aws_subnet" => crate::network::subnet::validate(config),
         "aws_vpc" => crate::network::vpc::validate(config),
+        "aws_eip" if get_bool(config, "vpc") == Some(false) => vec![
+            "aws_eip: `vpc = false` asks for an EC2-Classic address, and EC2-Classic is gone; remove `vpc` (every address is `domain = \"vpc\"`).".into(),
+        ],
         _ => Vec::new(),
     };
     let cidr_args: &[&str] = match type_name {

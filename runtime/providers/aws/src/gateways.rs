@@ -148,6 +148,11 @@ pub mod eip {
                 "domain".into(),
                 optional_string(a.domain().map(|d| d.as_str())),
             );
+            // The deprecated v5 flag, as Terraform still reports it: whether the domain is vpc.
+            o.insert(
+                "vpc".into(),
+                Value::Bool(a.domain().is_some_and(|d| d.as_str() == "vpc")),
+            );
             o.insert(
                 "instance".into(),
                 optional_string(a.instance_id().filter(|i| !i.is_empty())),

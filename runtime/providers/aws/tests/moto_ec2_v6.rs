@@ -649,3 +649,35 @@ async fn instance_from_a_launch_template_with_v6_options() {
     destroy(&p, "aws_subnet", &subnet).await;
     destroy(&p, "aws_vpc", &vpc).await;
 }
+
+/// `aws_eip.vpc`, deprecated since v5 and dropped by v6, is still accepted from older code:
+/// `vpc = true` makes a VPC address (AWS's only kind now), reads back as set, and plans no
+/// change; `vpc = false` (an EC2-Classic address) is refused before any call.
+#[tokio::test]
+async fn an_eip_written_with_the_deprecated_vpc_flag_is_a_vpc_address() {
+    let _m = moto();
+    let p = provider();
+    let cfg = config("aws_eip", vec![("vpc", Value::Bool(true))]);
+    let state = create(&p, "aws_eip", &cfg).await;
+    assert_eq!(get(&state, "vpc"), &Value::Bool(true));
+    assert_eq!(str_of(&state, "domain"), "vpc");
+    let seen = ec2()
+        .await
+        .describe_addresses()
+        .allocation_ids(str_of(&state, "id"))
+        .send()
+        .await
+        .expect("DescribeAddresses");
+    assert_eq!(
+        seen.addresses()[0].domain().map(|d| d.as_str()),
+        Some("vpc")
+    );
+    assert_eq!(plan(&p, "aws_eip", Some(&state), &cfg).await.planned, state);
+    let classic = config("aws_eip", vec![("vpc", Value::Bool(false))]);
+    let errors = p.validate("aws_eip", &classic);
+    assert!(
+        errors.iter().any(|e| e.contains("EC2-Classic")),
+        "{errors:?}"
+    );
+    destroy(&p, "aws_eip", &state).await;
+}
