@@ -187,10 +187,16 @@ fn argument(
 
 fn schema_arguments(ctx: &mut Ctx<'_>, schema: &BlockSchema, set: &[String]) {
     for (name, a) in &schema.attributes {
-        if !a.is_argument() || set.contains(name) {
+        // A removed argument is an error where written: never offered.
+        if !a.is_argument() || set.contains(name) || a.removed.is_some() {
             continue;
         }
-        let order = if a.required { 0 } else { 1 };
+        // Required first, deprecated last.
+        let order = match (a.required, a.deprecated.is_some()) {
+            (true, _) => 0,
+            (false, false) => 1,
+            (false, true) => 2,
+        };
         let detail = format!("{} ({})", a.ty, attribute_flags(a));
         argument(
             ctx,

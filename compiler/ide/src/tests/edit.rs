@@ -65,19 +65,33 @@ fn completes_resource_types_in_first_label() {
 #[test]
 fn completes_arguments_required_first_excluding_set() {
     check_completions(
-        "resource \"aws_instance\" \"x\" {\n  ami = \"a\"\n  $0\n}\n",
-        3,
-        &[
-            "instance_type : string (required)",
-            "associate_public_ip_address : bool (optional, computed)",
-            "availability_zone : string (optional, computed)",
-        ],
+        "resource \"aws_key_pair\" \"x\" {\n  key_name = \"a\"\n  $0\n}\n",
+        1,
+        &["public_key : string (required)"],
+    );
+    let set = fixture("resource \"aws_instance\" \"x\" {\n  ami = \"a\"\n  $0\n}\n");
+    let offered = crate::completions(set.db(), set.pos());
+    assert!(!offered.iter().any(|i| i.label == "ami"), "a set argument");
+    // Removed arguments (v6 dropped `cpu_core_count`) are never offered; deprecated ones last.
+    assert!(!offered.iter().any(|i| i.label == "cpu_core_count"));
+    let eip = fixture("resource \"aws_eip\" \"x\" {\n  $0\n}\n");
+    let eip_items = crate::completions(eip.db(), eip.pos());
+    let sort = |label: &str| {
+        eip_items
+            .iter()
+            .find(|i| i.label == label)
+            .and_then(|i| i.sort_text.clone())
+            .unwrap_or_else(|| panic!("{label} offered"))
+    };
+    assert!(
+        sort("vpc") > sort("domain"),
+        "deprecated `vpc` after `domain`"
     );
     let f = fixture("resource \"aws_instance\" \"x\" {\n  $0\n}\n");
     let items = crate::completions(f.db(), f.pos());
     let ami = items.iter().find(|i| i.label == "ami").expect("ami");
     assert_eq!(ami.insert_text, "ami = $0");
-    assert_eq!(ami.sort_text.as_deref(), Some("0_ami"));
+    assert_eq!(ami.sort_text.as_deref(), Some("1_ami"));
     let block = items
         .iter()
         .find(|i| i.label == "root_block_device")

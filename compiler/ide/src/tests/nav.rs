@@ -120,7 +120,7 @@ fn hover_local() {
 fn hover_argument_forces_replacement() {
     check_hover(
         &project_at("a$0mi           ="),
-        "ami\n---\n```skel\nami: string\n```\n\nrequired · **forces replacement**\n\nThe id of the AMI to launch.",
+        "ami\n---\n```skel\nami: string\n```\n\noptional, computed · **forces replacement**\n\nThe id of the AMI to launch.",
     );
 }
 
