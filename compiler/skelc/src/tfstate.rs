@@ -515,7 +515,14 @@ fn fit(value: &Value, block: &BlockSchema, path: &str, dropped: &mut BTreeSet<St
     };
     let mut out = serde_json::Map::new();
     for (name, v) in map {
-        if let Some(a) = block.attributes.get(name) {
+        if block
+            .attributes
+            .get(name)
+            .is_some_and(|a| a.removed.is_some())
+        {
+            // An argument the provider removed (v6's `cpu_core_count`): skel does not manage it.
+            dropped.insert(format!("{path}.{name}"));
+        } else if let Some(a) = block.attributes.get(name) {
             // Terraform's SDKv2 providers write an unset optional argument as its type's empty
             // value; skel writes null, which is what an unset argument plans to.
             let unset = a.optional && !a.computed && a.default.is_none() && is_empty(v);
@@ -557,10 +564,11 @@ fn fit(value: &Value, block: &BlockSchema, path: &str, dropped: &mut BTreeSet<St
     Value::Object(out)
 }
 
-/// `""`, `[]` or `{}`.
+/// `""`, `0`, `[]` or `{}`.
 fn is_empty(value: &Value) -> bool {
     match value {
         Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
         Value::Array(items) => items.is_empty(),
         Value::Object(map) => map.is_empty(),
         _ => false,

@@ -109,10 +109,10 @@ fn sensitive_paths_from_terraform_and_from_the_schema() {
 #[test]
 fn attributes_skel_lacks_are_dropped_and_named_blocks_reshaped() {
     let bytes = state(json!([
-        {"mode": "managed", "type": "aws_vpc", "name": "v",
+        {"mode": "managed", "type": "aws_instance", "name": "v",
          "provider": "provider[\"registry.terraform.io/hashicorp/aws\"].west",
-         "instances": [{"schema_version": 1, "attributes": {"id": "vpc-1", "cidr_block": "10.0.0.0/16",
-            "ipv6_ipam_pool_id": "", "tags": {"Name": "x"}}}]},
+         "instances": [{"schema_version": 1, "attributes": {"id": "i-1", "ami": "ami-1",
+            "host_resource_group_arn": "", "tags": {"Name": "x"}}}]},
         {"mode": "data", "type": "null_data_source", "name": "d", "provider": NULL,
          "instances": [{"attributes": {"id": "static", "inputs": {}, "outputs": {}}}]}
     ]));
@@ -120,13 +120,13 @@ fn attributes_skel_lacks_are_dropped_and_named_blocks_reshaped() {
     assert_eq!((m.managed, m.data), (1, 1));
     assert_eq!(
         m.dropped.iter().collect::<Vec<_>>(),
-        ["aws_vpc.ipv6_ipam_pool_id"]
+        ["aws_instance.host_resource_group_arn"]
     );
-    let vpc = &m.state.resources[&"aws_vpc.v".parse().unwrap()];
-    assert_eq!(vpc.provider, "aws.west");
-    assert_eq!(vpc.attributes["cidr_block"], json!("10.0.0.0/16"));
+    let vm = &m.state.resources[&"aws_instance.v".parse().unwrap()];
+    assert_eq!(vm.provider, "aws.west");
+    assert_eq!(vm.attributes["ami"], json!("ami-1"));
     // What the state lacks is null, as skel writes an unset attribute.
-    assert_eq!(vpc.attributes["owner_id"], Value::Null);
+    assert_eq!(vm.attributes["private_ip"], Value::Null);
     assert!(m
         .state
         .resources

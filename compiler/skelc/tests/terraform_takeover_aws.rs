@@ -369,9 +369,9 @@ fn aws_objects_taken_over_plan_no_changes() {
     );
     // Attributes skel's AWS schema does not have are named, not kept.
     for dropped in [
-        "aws_vpc.ipv4_ipam_pool_id",
-        "aws_subnet.enable_lni_at_device_index",
-        "aws_instance.cpu_core_count",
+        "aws_instance.capacity_reservation_specification",
+        "aws_instance.host_resource_group_arn",
+        "aws_instance.placement_partition_number",
     ] {
         assert!(out.stdout.contains(dropped), "{dropped}: {out:?}");
     }
@@ -380,8 +380,8 @@ fn aws_objects_taken_over_plan_no_changes() {
         state["resources"]["aws_subnet.public"]["dependencies"],
         json!(["aws_vpc.main"])
     );
-    assert!(state["resources"]["aws_vpc.main"]["attributes"]
-        .get("ipv4_ipam_pool_id")
+    assert!(state["resources"]["aws_instance.web"]["attributes"]
+        .get("host_resource_group_arn")
         .is_none());
 
     let plan = skelc(&["plan", "--detailed-exitcode"]);

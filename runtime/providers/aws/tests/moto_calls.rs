@@ -195,12 +195,12 @@ async fn no_op_refresh_calls_do_not_grow_with_the_objects() {
         let all = refresh_calls(&p, ty, states).await;
         report.push(format!("{ty} x{}: {all:?}", states.len()));
         if *ty == "aws_vpc" {
-            // DescribeVpcAttribute reads one attribute of one VPC: 2 per VPC; everything else
-            // is one call for all VPCs.
+            // DescribeVpcAttribute reads one attribute of one VPC: 3 per VPC (DNS support,
+            // DNS hostnames, address-usage metrics); everything else is one call for all VPCs.
             let vpcs = states.len() as u64;
             assert_eq!(
                 all.get("DescribeVpcAttribute"),
-                Some(&(2 * vpcs)),
+                Some(&(3 * vpcs)),
                 "{all:?}"
             );
             assert!(
