@@ -190,11 +190,10 @@ pub(crate) mod versioning {
             ),
             Err(e) => match e.raw_response().and_then(versioning_of_answer) {
                 Some(read) => read,
-                None => match Err::<(), _>(e).aws() {
-                    Err(e) if gone(&e) => return Ok(None),
-                    Err(e) => return Err(e),
-                    Ok(()) => unreachable!("an error stays an error"),
-                },
+                None => {
+                    let e = AwsErr::from(e);
+                    return if gone(&e) { Ok(None) } else { Err(e) };
+                }
             },
         };
         let status = match status {
