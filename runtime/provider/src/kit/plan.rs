@@ -8,7 +8,8 @@
 //!   keeps the prior, observed, items);
 //! * computed attributes keep their prior value unless the object is replaced, and are unknown
 //!   otherwise (a create, a replacement, an item added to a list), also inside `List` blocks,
-//!   item by item, at every depth;
+//!   item by item, at every depth; in `Set` blocks, from the prior item a configured one matches
+//!   (every value it sets is the prior's), unknown when none does;
 //! * `requires_replace` lists every `force_new` argument or block whose value is not
 //!   [`same`](super::same) as the prior one, and, inside `List` blocks at every depth, every
 //!   `force_new` attribute of an item that changed (`["root_block_device", "0", "volume_size"]`),
@@ -111,6 +112,7 @@ pub fn plan(
         }
         planned.insert(name.clone(), value);
     }
+    let mut raw_sets = Vec::new();
     for (name, nested) in &block.blocks {
         let value = match (get(config, name), prior) {
             // Optional+computed blocks, none written (null): not managed, what was observed
@@ -118,6 +120,13 @@ pub fn plan(
             (Value::Null, Some(p)) if nested.computed => get(p, name).clone(),
             (Value::Null, _) => empty_block(nested.nesting),
             (v, _) => v.clone(),
+        };
+        // Computed attributes of `Set` items (a volume's id) are matched, not positioned.
+        let value = if nested.nesting == Nesting::Set {
+            raw_sets.push((name, nested, value.clone(), get(config, name).is_null()));
+            fill_set_items(nested, &value, prior.map(|p| get(p, name)), false)
+        } else {
+            value
         };
         if let Some(p) = prior {
             block_replacements(
@@ -147,6 +156,13 @@ pub fn plan(
     }
     // Computed attributes inside list blocks (a root volume's id): kept or unknown.
     let kept = if replacing { None } else { prior };
+    if replacing && prior.is_some() {
+        // A new object: the computed attributes of its `Set` items are all AWS's choice again.
+        // Items kept from the prior object (none written) have every computed value AWS's.
+        for (name, nested, raw, kept) in raw_sets {
+            planned.insert(name.clone(), fill_set_items(nested, &raw, None, kept));
+        }
+    }
     fill_list_blocks(block, &mut planned, kept);
     let mut response = PlanResponse {
         planned: Value::Object(planned),
@@ -197,6 +213,62 @@ fn block_replacements(
         }
     }
     path.pop();
+}
+
+/// `value`'s items of `Set` block `nested` with the computed attributes the configuration leaves
+/// null filled: from the `prior` item it matches (one whose values equal every value the item
+/// sets), or unknown when none does (a create, an added item). `all_fresh`: every computed
+/// attribute is unknown (the items of a replaced object).
+fn fill_set_items(
+    nested: &NestedBlockSchema,
+    value: &Value,
+    prior: Option<&Value>,
+    all_fresh: bool,
+) -> Value {
+    let computed: Vec<(&String, &skel_schema::AttributeSchema)> = nested
+        .block
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.computed)
+        .collect();
+    let Value::Set(items) = value else {
+        return value.clone();
+    };
+    if computed.is_empty() {
+        return value.clone();
+    }
+    let old = prior.and_then(Value::as_sequence).unwrap_or(&[]);
+    let mut used = vec![false; old.len()];
+    let filled = items
+        .iter()
+        .map(|item| {
+            let Value::Object(fields) = item else {
+                return item.clone();
+            };
+            let found = old.iter().enumerate().find(|(i, o)| {
+                !used[*i]
+                    && fields
+                        .iter()
+                        .all(|(k, v)| v.is_null() || same(v, get(o, k)))
+            });
+            if let Some((i, _)) = found {
+                used[i] = true;
+            }
+            let mut out = fields.clone();
+            for (name, attr) in &computed {
+                if !all_fresh && !out.get(*name).unwrap_or(&Value::Null).is_null() {
+                    continue;
+                }
+                let v = match found {
+                    Some((_, o)) if !all_fresh => get(o, name).clone(),
+                    _ => Value::Unknown(attr.ty.clone()),
+                };
+                out.insert((*name).clone(), v);
+            }
+            Value::Object(out)
+        })
+        .collect();
+    Value::set(filled)
 }
 
 /// Fills the computed attributes the configuration leaves null in the items of the `List`

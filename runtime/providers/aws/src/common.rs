@@ -310,6 +310,29 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
                 Value::List(p.iter().zip(o).map(|(a, b)| fill(a, b)).collect())
             }
             (Value::List(p), _) => Value::List(p.iter().map(|a| fill(a, &Value::Null)).collect()),
+            // Set items are matched, not positioned: the observed item that has every known
+            // value of the planned one (an EBS device by its name, size, type…).
+            (Value::Set(p), Value::Set(o) | Value::List(o)) => {
+                let mut used = vec![false; o.len()];
+                Value::set(
+                    p.iter()
+                        .map(|a| {
+                            let found = o
+                                .iter()
+                                .enumerate()
+                                .position(|(i, b)| !used[i] && known_fields_agree(a, b));
+                            match found {
+                                Some(i) => {
+                                    used[i] = true;
+                                    fill(a, &o[i])
+                                }
+                                None => fill(a, &Value::Null),
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            (Value::Set(p), _) => Value::set(p.iter().map(|a| fill(a, &Value::Null)).collect()),
             (v, _) => v.clone(),
         }
     }
@@ -319,6 +342,18 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
         .collect();
     seen.entry("id".into()).or_insert_with(|| Value::string(id));
     fill(planned, &Value::Object(seen))
+}
+
+/// Whether every known, non-null scalar of object `planned` is the same in `seen` (maps such as
+/// a volume's own tags may be set after the observation was made).
+fn known_fields_agree(planned: &Value, seen: &Value) -> bool {
+    let scalar = |v: &Value| v.as_mapping().is_none() && v.as_sequence().is_none();
+    match planned {
+        Value::Object(m) => m
+            .iter()
+            .all(|(k, v)| !v.is_known() || v.is_null() || !scalar(v) || same(v, get(seen, k))),
+        _ => same(planned, seen),
+    }
 }
 
 /// The state of an imported object: what was observed, schema defaults for the rest.

@@ -13,8 +13,8 @@ use skel_value::Value;
 
 use crate::common::{
     blocks, get, get_bool, get_i64, get_str, get_strs, id_of, object_name, one_of, optional_bool,
-    optional_number, optional_string, same, string_list, string_set, tag_spec, tags_obs,
-    update_tags, Obs, Origin, ADDRESS_TAG, STATUS, TOKEN_TAG,
+    optional_string, same, string_list, string_set, tag_spec, tags_obs, update_tags, Obs, Origin,
+    ADDRESS_TAG, STATUS, TOKEN_TAG,
 };
 use crate::error::{created_id, waited, AwsErr, SdkResultExt, WaitFailed, WaiterResultExt, WAIT};
 use crate::resource::{read_merged, AwsResource, Described, Kind, Recovered};
@@ -30,8 +30,8 @@ fn region(ec2: &Client) -> String {
 pub mod instance {
     use super::*;
     use aws_sdk_ec2::types::{
-        BlockDeviceMapping, EbsBlockDevice, InstanceNetworkInterfaceSpecification, InstanceType,
-        Placement, Tenancy, VolumeType,
+        BlockDeviceMapping, InstanceNetworkInterfaceSpecification, InstanceType, Placement,
+        Tenancy, VolumeType,
     };
     use base64::Engine as _;
 
@@ -133,21 +133,16 @@ pub mod instance {
                         "{w}: a `root_block_device` needs `ami` (its root device name comes from the image); set `ami` as well as the launch template."
                     )));
                 }
-                let ebs = EbsBlockDevice::builder()
-                    .set_volume_size(get_i64(root, "volume_size").map(|n| n as i32))
-                    .set_volume_type(get_str(root, "volume_type").map(VolumeType::from))
-                    .set_encrypted(get_bool(root, "encrypted"))
-                    .set_kms_key_id(get_str(root, "kms_key_id").map(str::to_string))
-                    .set_iops(get_i64(root, "iops").map(|n| n as i32))
-                    .set_throughput(get_i64(root, "throughput").map(|n| n as i32))
-                    .delete_on_termination(get_bool(root, "delete_on_termination").unwrap_or(true))
-                    .build();
+                let ebs = crate::instance_storage::ebs(root, false);
                 call = call.block_device_mappings(
                     BlockDeviceMapping::builder()
                         .device_name(root_device(p, ec2, &w, ami).await?)
                         .ebs(ebs)
                         .build(),
                 );
+            }
+            for mapping in crate::instance_storage::ebs_mappings(planned) {
+                call = call.block_device_mappings(mapping);
             }
             if let Some(public) = get_bool(planned, "associate_public_ip_address") {
                 call = call.network_interfaces(
@@ -177,6 +172,9 @@ pub mod instance {
                 Ok(obs) => obs,
                 Err(failed) => return Err(p.not_ready(TY, &id, planned, failed).await),
             };
+            if let Some(obs) = &running {
+                crate::instance_storage::tag_devices(ec2, &w, planned, obs).await?;
+            }
             if get_bool(planned, "source_dest_check") == Some(false) {
                 ec2.modify_instance_attribute()
                     .instance_id(&id)
@@ -574,7 +572,7 @@ pub mod instance {
             .await
             .aws()?;
         let mut found = BTreeMap::new();
-        let mut roots: BTreeMap<String, (String, String, Option<bool>)> = BTreeMap::new();
+        let mut devices = crate::instance_storage::Devices::default();
         for r in out.reservations() {
             for i in r.instances() {
                 let Some(id) = i.instance_id() else { continue };
@@ -687,67 +685,11 @@ pub mod instance {
                 );
                 o.insert("tags_all".into(), tags_obs(i.tags()));
                 crate::instance_options::observe(i, &mut o);
-                let root_name = i.root_device_name().unwrap_or_default();
-                if let Some(m) = i
-                    .block_device_mappings()
-                    .iter()
-                    .find(|m| m.device_name() == Some(root_name))
-                {
-                    if let Some(vol) = m.ebs().and_then(|e| e.volume_id()) {
-                        roots.insert(
-                            vol.to_string(),
-                            (
-                                id.to_string(),
-                                root_name.to_string(),
-                                m.ebs().and_then(|e| e.delete_on_termination()),
-                            ),
-                        );
-                    }
-                }
+                devices.add(id, i, &o);
                 found.insert(id.to_string(), o);
             }
         }
-        if !roots.is_empty() {
-            let vols = ec2
-                .describe_volumes()
-                .set_volume_ids(Some(roots.keys().cloned().collect()))
-                .send()
-                .await
-                .aws()?;
-            for v in vols.volumes() {
-                let Some((instance, device, delete)) = v.volume_id().and_then(|id| roots.get(id))
-                else {
-                    continue;
-                };
-                let root = Value::Object(ValueMap::from([
-                    (
-                        "volume_size".to_string(),
-                        optional_number(v.size().map(i64::from)),
-                    ),
-                    (
-                        "volume_type".to_string(),
-                        optional_string(v.volume_type().map(|t| t.as_str())),
-                    ),
-                    ("encrypted".to_string(), optional_bool(v.encrypted())),
-                    ("kms_key_id".to_string(), optional_string(v.kms_key_id())),
-                    (
-                        "delete_on_termination".to_string(),
-                        Value::Bool(delete.unwrap_or(true)),
-                    ),
-                    ("iops".to_string(), optional_number(v.iops().map(i64::from))),
-                    (
-                        "throughput".to_string(),
-                        optional_number(v.throughput().map(i64::from)),
-                    ),
-                    ("tags".to_string(), Value::Null),
-                    ("volume_id".to_string(), optional_string(v.volume_id())),
-                    ("device_name".to_string(), Value::string(device.clone())),
-                ]));
-                if let Some(o) = found.get_mut(instance) {
-                    o.insert("root_block_device".into(), Value::List(vec![root]));
-                }
-            }
-        }
+        devices.observe(&ec2, &mut found).await?;
         Ok(found)
     }
 }

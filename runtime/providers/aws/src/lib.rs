@@ -42,6 +42,7 @@ pub mod error;
 mod gateways;
 mod iam;
 mod instance_options;
+mod instance_storage;
 pub mod kms;
 mod lookup;
 mod network;
