@@ -465,6 +465,7 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<String> {
             crate::security::vpc_rule::validate(type_name, config)
         }
         "aws_subnet" => crate::network::subnet::validate(config),
+        "aws_instance" => crate::instance_options::validate(config),
         "aws_vpc" => crate::network::vpc::validate(config),
         "aws_eip" if get_bool(config, "vpc") == Some(false) => vec![
             "aws_eip: `vpc = false` asks for an EC2-Classic address, and EC2-Classic is gone; remove `vpc` (every address is `domain = \"vpc\"`).".into(),

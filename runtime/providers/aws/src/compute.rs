@@ -144,13 +144,23 @@ pub mod instance {
             for mapping in crate::instance_storage::ebs_mappings(planned) {
                 call = call.block_device_mappings(mapping);
             }
-            if let Some(public) = get_bool(planned, "associate_public_ip_address") {
+            let public = get_bool(planned, "associate_public_ip_address");
+            let secondaries = get_strs(planned, "secondary_private_ips");
+            let attached = crate::instance_options::attached_interfaces(planned);
+            if !attached.is_empty() {
+                // Existing interfaces attached at launch: they carry the subnet and groups.
+                call = call.set_network_interfaces(Some(attached));
+            } else if public.is_some() || !secondaries.is_empty() {
                 call = call.network_interfaces(
                     InstanceNetworkInterfaceSpecification::builder()
                         .device_index(0)
-                        .associate_public_ip_address(public)
+                        .set_associate_public_ip_address(public)
                         .set_subnet_id(t("subnet_id"))
-                        .set_private_ip_address(t("private_ip"))
+                        .set_private_ip_address(t("private_ip").filter(|_| secondaries.is_empty()))
+                        .set_private_ip_addresses(crate::instance_options::private_ips(
+                            t("private_ip"),
+                            &secondaries,
+                        ))
                         .set_groups(Some(groups).filter(|g| !g.is_empty()))
                         .set_ipv6_address_count(ipv6_count)
                         .delete_on_termination(true)
@@ -345,6 +355,16 @@ pub mod instance {
                 .await
                 .map(|_| ())
                 .map_err(WaitFailed::into_error)
+        }
+
+        async fn observe_managed(
+            &self,
+            p: &AwsProvider,
+            ids: &[String],
+            states: &[&Value],
+            found: &mut [Option<Obs>],
+        ) -> Result<(), ProviderError> {
+            crate::instance_options::observe_managed(p.ec2().await?, ids, states, found).await
         }
 
         /// The instances by id; a terminated or terminating instance counts as gone.

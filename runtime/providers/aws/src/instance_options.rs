@@ -1,24 +1,28 @@
 //! `aws_instance`'s launch options (AWS provider v6): the launch template, the metadata service,
 //! CPU, enclaves, maintenance, the private DNS name, hibernation, monitoring, stop protection,
 //! CPU credits and the shutdown behaviour. Sent in RunInstances, changed in place with the call
-//! each one has, and read back from DescribeInstances where it reports them.
+//! each one has, and read back from DescribeInstances where it reports them, else (stop and
+//! termination protection, the shutdown behaviour, CPU credits) with their own calls, made only
+//! for the instances whose configuration manages them ([`observe_managed`]).
 
 use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{
-    AmdSevSnpSpecification, AttributeBooleanValue, AttributeValue, CpuOptionsRequest,
-    CreditSpecificationRequest, EnclaveOptionsRequest, HibernationOptionsRequest, HostnameType,
-    HttpTokensState, Instance, InstanceAutoRecoveryState, InstanceCreditSpecificationRequest,
+    AmdSevSnpSpecification, AttributeBooleanValue, CpuOptionsRequest, CreditSpecificationRequest,
+    EnclaveOptionsRequest, HibernationOptionsRequest, HostnameType, HttpTokensState, Instance,
+    InstanceAttributeName, InstanceAutoRecoveryState, InstanceCreditSpecificationRequest,
     InstanceMaintenanceOptionsRequest, InstanceMetadataEndpointState,
-    InstanceMetadataOptionsRequest, InstanceMetadataTagsState, LaunchTemplateSpecification,
-    PrivateDnsNameOptionsRequest, RunInstancesMonitoringEnabled, ShutdownBehavior,
+    InstanceMetadataOptionsRequest, InstanceMetadataTagsState,
+    InstanceNetworkInterfaceSpecification, LaunchTemplateSpecification,
+    PrivateDnsNameOptionsRequest, PrivateIpAddressSpecification, RunInstancesMonitoringEnabled,
+    ShutdownBehavior,
 };
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::{Value, ValueMap};
 
 use crate::common::{
-    blocks, get, get_bool, get_i64, get_str, optional_bool, optional_number, optional_string, same,
-    Obs,
+    blocks, get, get_bool, get_i64, get_str, get_strs, optional_bool, optional_number,
+    optional_string, same, string_set, Obs,
 };
 use crate::error::SdkResultExt;
 
@@ -118,6 +122,66 @@ pub(crate) fn run_options(
         )
 }
 
+/// The `network_interface` items of `planned`: existing interfaces attached at launch.
+pub(crate) fn attached_interfaces(planned: &Value) -> Vec<InstanceNetworkInterfaceSpecification> {
+    blocks(planned, "network_interface")
+        .iter()
+        .map(|n| {
+            InstanceNetworkInterfaceSpecification::builder()
+                .set_device_index(get_i64(n, "device_index").map(|i| i as i32))
+                .set_network_interface_id(text(n, "network_interface_id"))
+                .set_delete_on_termination(get_bool(n, "delete_on_termination"))
+                .set_network_card_index(get_i64(n, "network_card_index").map(|i| i as i32))
+                .build()
+        })
+        .collect()
+}
+
+/// The private addresses of the primary interface when it has `secondaries`: `primary` (when
+/// chosen) marked primary, then each secondary; `None` without secondaries.
+pub(crate) fn private_ips(
+    primary: Option<String>,
+    secondaries: &[String],
+) -> Option<Vec<PrivateIpAddressSpecification>> {
+    if secondaries.is_empty() {
+        return None;
+    }
+    let spec = |ip: &str, primary: bool| {
+        PrivateIpAddressSpecification::builder()
+            .private_ip_address(ip)
+            .primary(primary)
+            .build()
+    };
+    let mut out: Vec<PrivateIpAddressSpecification> =
+        primary.iter().map(|ip| spec(ip, true)).collect();
+    out.extend(secondaries.iter().map(|ip| spec(ip, false)));
+    Some(out)
+}
+
+/// Errors for arguments that cannot go together with `network_interface` (the interfaces
+/// attached at launch carry the subnet, groups and addresses).
+pub(crate) fn validate(config: &Value) -> Vec<String> {
+    if blocks(config, "network_interface").is_empty() {
+        return Vec::new();
+    }
+    [
+        "subnet_id",
+        "vpc_security_group_ids",
+        "security_groups",
+        "associate_public_ip_address",
+        "private_ip",
+        "secondary_private_ips",
+        "ipv6_address_count",
+    ]
+    .iter()
+    .filter(|n| {
+        let v = get(config, n);
+        !v.is_null() && v.as_sequence().is_none_or(|s| !s.is_empty())
+    })
+    .map(|n| format!("aws_instance: `{n}` cannot be set with `network_interface`: the attached interfaces carry it; set it on the `aws_network_interface` instead."))
+    .collect()
+}
+
 fn dns_request(b: &Value) -> PrivateDnsNameOptionsRequest {
     PrivateDnsNameOptionsRequest::builder()
         .set_hostname_type(get_str(b, "hostname_type").map(HostnameType::from))
@@ -204,6 +268,31 @@ pub(crate) async fn update_options(
             None => {}
         }
     }
+    if changed("secondary_private_ips") {
+        let (old, new) = (
+            get_strs(prior, "secondary_private_ips"),
+            get_strs(planned, "secondary_private_ips"),
+        );
+        let eni = get_str(prior, "primary_network_interface_id").unwrap_or_default();
+        let added: Vec<String> = new.iter().filter(|ip| !old.contains(ip)).cloned().collect();
+        let removed: Vec<String> = old.iter().filter(|ip| !new.contains(ip)).cloned().collect();
+        if !removed.is_empty() {
+            ec2.unassign_private_ip_addresses()
+                .network_interface_id(eni)
+                .set_private_ip_addresses(Some(removed))
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+        if !added.is_empty() {
+            ec2.assign_private_ip_addresses()
+                .network_interface_id(eni)
+                .set_private_ip_addresses(Some(added))
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+    }
     if changed("disable_api_stop") {
         if let Some(on) = get_bool(planned, "disable_api_stop") {
             ec2.modify_instance_attribute()
@@ -216,9 +305,11 @@ pub(crate) async fn update_options(
     }
     if changed("instance_initiated_shutdown_behavior") {
         if let Some(b) = get_str(planned, "instance_initiated_shutdown_behavior") {
+            // The `Attribute`/`Value` form: moto 5.2.5 ignores the structured one.
             ec2.modify_instance_attribute()
                 .instance_id(id)
-                .instance_initiated_shutdown_behavior(AttributeValue::builder().value(b).build())
+                .attribute(InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+                .value(b)
                 .send()
                 .await
                 .or_fail(w)?;
@@ -255,6 +346,50 @@ pub(crate) fn observe(i: &Instance, o: &mut Obs) {
     o.insert(
         "ipv6_address_count".into(),
         optional_number(Some(v6 as i64)),
+    );
+    let primary = i
+        .network_interfaces()
+        .iter()
+        .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0));
+    o.insert(
+        "secondary_private_ips".into(),
+        string_set(
+            primary
+                .map(|n| n.private_ip_addresses())
+                .unwrap_or_default()
+                .iter()
+                .filter(|a| a.primary() == Some(false))
+                .filter_map(|a| a.private_ip_address()),
+        ),
+    );
+    o.insert(
+        "network_interface".into(),
+        Value::set(
+            i.network_interfaces()
+                .iter()
+                .filter_map(|n| {
+                    let a = n.attachment()?;
+                    Some(Value::Object(ValueMap::from([
+                        (
+                            "device_index".to_string(),
+                            optional_number(a.device_index().map(i64::from)),
+                        ),
+                        (
+                            "network_interface_id".to_string(),
+                            optional_string(n.network_interface_id()),
+                        ),
+                        (
+                            "delete_on_termination".to_string(),
+                            Value::Bool(a.delete_on_termination().unwrap_or(false)),
+                        ),
+                        (
+                            "network_card_index".to_string(),
+                            optional_number(a.network_card_index().map(i64::from)),
+                        ),
+                    ])))
+                })
+                .collect(),
+        ),
     );
     if let Some(m) = i.metadata_options() {
         o.insert(
@@ -329,4 +464,100 @@ pub(crate) fn observe(i: &Instance, o: &mut Obs) {
             ]),
         );
     }
+}
+
+/// The attributes DescribeInstances does not report, each read with a call of its own per
+/// instance (DescribeInstanceAttribute): made only for the ones a state manages.
+const ATTRIBUTES: [(&str, InstanceAttributeName); 3] = [
+    ("disable_api_stop", InstanceAttributeName::DisableApiStop),
+    (
+        "disable_api_termination",
+        InstanceAttributeName::DisableApiTermination,
+    ),
+    (
+        "instance_initiated_shutdown_behavior",
+        InstanceAttributeName::InstanceInitiatedShutdownBehavior,
+    ),
+];
+
+/// Whether `state` manages `name`: it has a value for it (an import's null state manages all).
+fn manages(state: &Value, name: &str) -> bool {
+    let v = get(state, name);
+    state.is_null() || (v.is_known() && !v.is_null())
+}
+
+/// Reads back what DescribeInstances leaves out, for the instances `ids` observed as `found`,
+/// only as far as their `states` manage it: one DescribeInstanceAttribute per instance and
+/// managed attribute, one DescribeInstanceCreditSpecifications for every instance that manages
+/// its CPU credits. An unmanaged `network_interface` set is not observed (the interface AWS
+/// made at launch is not the configuration's).
+pub(crate) async fn observe_managed(
+    ec2: &Client,
+    ids: &[String],
+    states: &[&Value],
+    found: &mut [Option<Obs>],
+) -> Result<(), ProviderError> {
+    let mut credits: Vec<usize> = Vec::new();
+    for (k, (id, state)) in ids.iter().zip(states).enumerate() {
+        let Some(Some(o)) = found.get_mut(k) else {
+            continue;
+        };
+        let w = format!("reading aws_instance `{id}`");
+        for (name, attribute) in ATTRIBUTES {
+            if !manages(state, name) {
+                continue;
+            }
+            let out = ec2
+                .describe_instance_attribute()
+                .instance_id(id)
+                .attribute(attribute)
+                .send()
+                .await
+                .or_fail(&w)?;
+            let v = match name {
+                "disable_api_stop" => optional_bool(out.disable_api_stop().and_then(|b| b.value())),
+                "disable_api_termination" => {
+                    optional_bool(out.disable_api_termination().and_then(|b| b.value()))
+                }
+                _ => optional_string(
+                    out.instance_initiated_shutdown_behavior()
+                        .and_then(|b| b.value()),
+                ),
+            };
+            o.insert(name.into(), v);
+        }
+        if !state.is_null() && blocks(state, "network_interface").is_empty() {
+            o.remove("network_interface");
+        }
+        if state.is_null() || get_str(block(state, "credit_specification"), "cpu_credits").is_some()
+        {
+            credits.push(k);
+        }
+    }
+    if credits.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<String> = credits.iter().map(|&k| ids[k].clone()).collect();
+    let out = ec2
+        .describe_instance_credit_specifications()
+        .set_instance_ids(Some(wanted))
+        .send()
+        .await
+        .or_fail("reading the CPU credits of aws_instance")?;
+    for spec in out.instance_credit_specifications() {
+        let Some(k) = credits
+            .iter()
+            .copied()
+            .find(|&k| Some(ids[k].as_str()) == spec.instance_id())
+        else {
+            continue;
+        };
+        if let Some(Some(o)) = found.get_mut(k) {
+            o.insert(
+                "credit_specification".into(),
+                one(vec![("cpu_credits", optional_string(spec.cpu_credits()))]),
+            );
+        }
+    }
+    Ok(())
 }

@@ -597,11 +597,19 @@ impl AwsProvider {
         let kind = resource(type_name)?;
         let ids: Vec<String> = states.iter().map(|s| kind.key(s)).collect();
         let wanted: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
-        let found = if wanted.is_empty() {
+        let mut found = if wanted.is_empty() {
             Vec::new()
         } else {
             self.describe(type_name, &wanted).await?
         };
+        let managed: Vec<&Value> = states
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| !id.is_empty())
+            .map(|(s, _)| s)
+            .collect();
+        kind.observe_managed(self, &wanted, &managed, &mut found)
+            .await?;
         let mut by_id: BTreeMap<String, Obs> = BTreeMap::new();
         for (id, obs) in wanted.iter().zip(found) {
             if let Some(obs) = obs {
@@ -626,12 +634,11 @@ impl AwsProvider {
                 "{type_name}: the import id must not be empty."
             )));
         }
-        let obs = self
-            .describe(type_name, &[id.to_string()])
-            .await?
-            .pop()
-            .flatten()
-            .ok_or_else(|| {
+        let mut found = self.describe(type_name, &[id.to_string()]).await?;
+        resource(type_name)?
+            .observe_managed(self, &[id.to_string()], &[&Value::Null], &mut found)
+            .await?;
+        let obs = found.pop().flatten().ok_or_else(|| {
                 ProviderError::Api(format!(
                     "{type_name} `{id}` does not exist; check the id and the region (an object outside the provider's region is imported as `ID@REGION`)."
                 ))
@@ -655,11 +662,11 @@ impl AwsProvider {
             return Ok(None);
         };
         let schema = common::resource_schema(type_name)?;
-        let obs = self
-            .describe(type_name, std::slice::from_ref(&id))
-            .await?
-            .pop()
-            .flatten();
+        let mut found = self.describe(type_name, std::slice::from_ref(&id)).await?;
+        resource(type_name)?
+            .observe_managed(self, std::slice::from_ref(&id), &[planned], &mut found)
+            .await?;
+        let obs = found.pop().flatten();
         // The object as it is, read back completely: what the plan left unknown is filled in
         // from it, and what the create had not got to yet (a route, a rule, a tag set after
         // the create call) is what it really is, so the next plan finishes the job.
@@ -722,11 +729,14 @@ impl AwsProvider {
             "aws_route53_record" => dns::record::written(planned, id)?,
             _ => None,
         };
-        let obs = match written.or_else(|| self.seen.take(ty, id)) {
-            Some(obs) => Some(obs),
-            None => self.describe(ty, &[id.to_string()]).await?.pop().flatten(),
-        }
-        .ok_or_else(|| {
+        let mut found = match written.or_else(|| self.seen.take(ty, id)) {
+            Some(obs) => vec![Some(obs)],
+            None => self.describe(ty, &[id.to_string()]).await?,
+        };
+        resource(ty)?
+            .observe_managed(self, &[id.to_string()], &[planned], &mut found)
+            .await?;
+        let obs = found.pop().flatten().ok_or_else(|| {
             ProviderError::Api(format!(
                 "{ty} `{id}` was created but cannot be read back; check the region and retry."
             ))

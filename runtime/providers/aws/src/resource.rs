@@ -119,6 +119,19 @@ pub(crate) trait AwsResource: Send + Sync {
         read_merged(p, self.kind(), ids).await
     }
 
+    /// Adds to the observations `found` of objects `ids` (aligned) what only some objects need
+    /// read: the attributes their `states` manage (a null state, an import's: every one). By
+    /// default nothing: [`Self::describe`] reads everything.
+    async fn observe_managed(
+        &self,
+        _p: &AwsProvider,
+        _ids: &[String],
+        _states: &[&Value],
+        _found: &mut [Option<Obs>],
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     /// The id of the object `origin`'s interrupted create made, if it made one: by default
     /// the EC2 object of [`Kind::tag_type`] tagged with the create's token.
     async fn find(&self, p: &AwsProvider, _planned: &Value, origin: &Origin<'_>) -> Recovered {
