@@ -30,8 +30,7 @@ fn region(ec2: &Client) -> String {
 pub mod instance {
     use super::*;
     use aws_sdk_ec2::types::{
-        BlockDeviceMapping, InstanceNetworkInterfaceSpecification, InstanceType, Placement,
-        Tenancy, VolumeType,
+        BlockDeviceMapping, InstanceNetworkInterfaceSpecification, InstanceType, Placement, Tenancy,
     };
     use base64::Engine as _;
 
@@ -69,6 +68,21 @@ pub mod instance {
                     .to_string())
             })
             .await
+    }
+
+    /// The `ipv6_addresses` of `planned` for RunInstances (`None`: AWS chooses, or none).
+    fn ipv6_addresses(planned: &Value) -> Option<Vec<aws_sdk_ec2::types::InstanceIpv6Address>> {
+        let addresses = get_strs(planned, "ipv6_addresses");
+        (!addresses.is_empty()).then(|| {
+            addresses
+                .iter()
+                .map(|a| {
+                    aws_sdk_ec2::types::InstanceIpv6Address::builder()
+                        .ipv6_address(a)
+                        .build()
+                })
+                .collect()
+        })
     }
 
     /// `aws_instance`: found by its tags in a listing of live instances.
@@ -163,12 +177,14 @@ pub mod instance {
                         ))
                         .set_groups(Some(groups).filter(|g| !g.is_empty()))
                         .set_ipv6_address_count(ipv6_count)
+                        .set_ipv6_addresses(ipv6_addresses(planned))
                         .delete_on_termination(true)
                         .build(),
                 );
             } else {
                 call = call
                     .set_ipv6_address_count(ipv6_count)
+                    .set_ipv6_addresses(ipv6_addresses(planned))
                     .set_subnet_id(t("subnet_id"))
                     .set_private_ip_address(t("private_ip"))
                     .set_security_group_ids(Some(groups).filter(|g| !g.is_empty()))
@@ -290,27 +306,7 @@ pub mod instance {
                     }
                 }
             }
-            let (old_root, new_root) = (
-                blocks(prior, "root_block_device").first(),
-                blocks(planned, "root_block_device").first(),
-            );
-            if let (Some(old), Some(new)) = (old_root, new_root) {
-                let size =
-                    get_i64(new, "volume_size").filter(|n| Some(*n) != get_i64(old, "volume_size"));
-                let kind =
-                    get_str(new, "volume_type").filter(|t| Some(*t) != get_str(old, "volume_type"));
-                if let (Some(volume), true) =
-                    (get_str(old, "volume_id"), size.is_some() || kind.is_some())
-                {
-                    ec2.modify_volume()
-                        .volume_id(volume)
-                        .set_size(size.map(|n| n as i32))
-                        .set_volume_type(kind.map(VolumeType::from))
-                        .send()
-                        .await
-                        .or_fail(&w)?;
-                }
-            }
+            crate::instance_storage::update_devices(ec2, &w, &id, prior, planned).await?;
             crate::instance_options::update_options(ec2, &w, &id, prior, planned).await?;
             update_tags(p, &w, &id, prior, planned).await?;
             Ok(id)
@@ -705,7 +701,7 @@ pub mod instance {
                 );
                 o.insert("tags_all".into(), tags_obs(i.tags()));
                 crate::instance_options::observe(i, &mut o);
-                devices.add(id, i, &o);
+                devices.add(id, i);
                 found.insert(id.to_string(), o);
             }
         }

@@ -158,11 +158,20 @@ pub(crate) fn private_ips(
     Some(out)
 }
 
-/// Errors for arguments that cannot go together with `network_interface` (the interfaces
-/// attached at launch carry the subnet, groups and addresses).
+/// Errors for arguments that cannot go together: with `network_interface` (the interfaces
+/// attached at launch carry the subnet, groups and addresses), and security group names with
+/// what makes the launch describe the primary interface (it takes group ids only).
 pub(crate) fn validate(config: &Value) -> Vec<String> {
+    let set = |n: &str| {
+        let v = get(config, n);
+        !v.is_null() && v.as_sequence().is_none_or(|s| !s.is_empty())
+    };
     if blocks(config, "network_interface").is_empty() {
-        return Vec::new();
+        return ["associate_public_ip_address", "secondary_private_ips"]
+            .iter()
+            .filter(|n| set(n) && set("security_groups"))
+            .map(|n| format!("aws_instance: `security_groups` (group names) cannot be set with `{n}`: the primary interface it describes takes group ids; use `vpc_security_group_ids`."))
+            .collect();
     }
     [
         "subnet_id",
@@ -174,10 +183,7 @@ pub(crate) fn validate(config: &Value) -> Vec<String> {
         "ipv6_address_count",
     ]
     .iter()
-    .filter(|n| {
-        let v = get(config, n);
-        !v.is_null() && v.as_sequence().is_none_or(|s| !s.is_empty())
-    })
+    .filter(|n| set(n))
     .map(|n| format!("aws_instance: `{n}` cannot be set with `network_interface`: the attached interfaces carry it; set it on the `aws_network_interface` instead."))
     .collect()
 }
@@ -525,6 +531,19 @@ pub(crate) async fn observe_managed(
                 ),
             };
             o.insert(name.into(), v);
+        }
+        crate::instance_storage::device_tags(state, o);
+        if get_bool(state, "get_password_data") == Some(true) {
+            let out = ec2
+                .get_password_data()
+                .instance_id(id)
+                .send()
+                .await
+                .or_fail(&w)?;
+            o.insert(
+                "password_data".into(),
+                optional_string(out.password_data().map(str::trim).filter(|d| !d.is_empty())),
+            );
         }
         if !state.is_null() && blocks(state, "network_interface").is_empty() {
             o.remove("network_interface");

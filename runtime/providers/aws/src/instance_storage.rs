@@ -1,12 +1,14 @@
 //! `aws_instance`'s volumes: the `root_block_device` and the `ebs_block_device` set (AWS provider
 //! v6). Sent as RunInstances BlockDeviceMappings (a device's own `tags` by CreateTags on its
 //! volume once it exists), read back from the volumes attached to the instances of a refresh:
-//! one DescribeVolumes (filtered by `attachment.instance-id`) for the whole batch.
+//! one DescribeVolumes (filtered by `attachment.instance-id`) for the whole batch. The root
+//! volume and `volume_tags` change in place; any EBS device change replaces the instance.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, Filter, Instance, Volume, VolumeAttachmentState, VolumeType,
+    BlockDeviceMapping, EbsBlockDevice, EbsInstanceBlockDeviceSpecification, Filter, Instance,
+    InstanceBlockDeviceMappingSpecification, Tag, Volume, VolumeAttachmentState, VolumeType,
 };
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
@@ -14,7 +16,7 @@ use skel_value::{Value, ValueMap};
 
 use crate::common::{
     blocks, ec2_tags, get, get_bool, get_i64, get_str, optional_bool, optional_number,
-    optional_string, tags_obs, Obs,
+    optional_string, same, tags_obs, Obs,
 };
 use crate::error::{AwsErr, SdkResultExt};
 
@@ -50,64 +52,64 @@ pub(crate) fn ebs_mappings(planned: &Value) -> Vec<BlockDeviceMapping> {
         .collect()
 }
 
-/// Tags the volume of each `ebs_block_device` item of `planned` that has `tags` of its own,
-/// found by device name in `running` (the instance as read back after the create).
+/// Tags the volume of the `root_block_device` and of each `ebs_block_device` item of
+/// `planned` that has `tags` of its own, found in `running` (the instance as read back after
+/// the create; an EBS device by its name).
 pub(crate) async fn tag_devices(
     ec2: &Client,
     w: &str,
     planned: &Value,
     running: &Obs,
 ) -> Result<(), ProviderError> {
-    let seen = running
-        .get("ebs_block_device")
-        .and_then(Value::as_sequence)
-        .unwrap_or(&[]);
-    for b in blocks(planned, "ebs_block_device") {
-        let Some(tags) = get(b, "tags").as_mapping().filter(|m| !m.is_empty()) else {
+    let seen = |block: &str| {
+        running
+            .get(block)
+            .and_then(Value::as_sequence)
+            .unwrap_or(&[])
+            .to_vec()
+    };
+    let (roots, devices) = (seen("root_block_device"), seen("ebs_block_device"));
+    let wanted = blocks(planned, "root_block_device")
+        .iter()
+        .map(|b| (b, roots.first()))
+        .chain(blocks(planned, "ebs_block_device").iter().map(|b| {
+            let name = get_str(b, "device_name");
+            (
+                b,
+                devices.iter().find(|s| get_str(s, "device_name") == name),
+            )
+        }));
+    for (b, found) in wanted {
+        if get(b, "tags").as_mapping().is_none_or(|m| m.is_empty()) {
             continue;
-        };
-        let device = get_str(b, "device_name");
-        let Some(volume) = seen
-            .iter()
-            .find(|s| get_str(s, "device_name") == device)
-            .and_then(|s| get_str(s, "volume_id"))
-        else {
+        }
+        let Some(volume) = found.and_then(|s| get_str(s, "volume_id")) else {
             return Err(ProviderError::Api(format!(
-                "{w}: the volume of `ebs_block_device` {} is not attached to the new instance; it could not be tagged.",
-                device.unwrap_or_default()
+                "{w}: the volume of device {} is not attached to the new instance; it could not be tagged.",
+                get_str(b, "device_name").unwrap_or("(root)")
             )));
         };
-        let tags: BTreeMap<String, String> = tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect();
-        ec2.create_tags()
-            .resources(volume)
-            .set_tags(Some(ec2_tags(&tags)))
-            .send()
-            .await
-            .or_fail(w)?;
+        retag(ec2, w, volume, &Value::Null, get(b, "tags")).await?;
     }
     Ok(())
 }
 
-/// The instances of a refresh whose volumes are read: their root device names and tags.
+/// The instances of a refresh whose volumes are read, with their root device names.
 #[derive(Default)]
 pub(crate) struct Devices {
-    instances: BTreeMap<String, (String, Value)>,
+    instances: BTreeMap<String, String>,
     /// `delete_on_termination` by instance and device, as the instance's mappings say (a
     /// volume's attachment may not).
     delete: BTreeMap<(String, String), bool>,
 }
 
 impl Devices {
-    /// Notes instance `i` (id `id`), observed as `o`, when it has volumes.
-    pub(crate) fn add(&mut self, id: &str, i: &Instance, o: &Obs) {
+    /// Notes instance `i` (id `id`) when it has volumes.
+    pub(crate) fn add(&mut self, id: &str, i: &Instance) {
         if i.block_device_mappings().is_empty() {
             return;
         }
         let root = i.root_device_name().unwrap_or_default().to_string();
-        let tags = o.get("tags_all").cloned().unwrap_or(Value::Null);
         for m in i.block_device_mappings() {
             if let (Some(d), Some(on)) = (
                 m.device_name(),
@@ -116,7 +118,7 @@ impl Devices {
                 self.delete.insert((id.to_string(), d.to_string()), on);
             }
         }
-        self.instances.insert(id.to_string(), (root, tags));
+        self.instances.insert(id.to_string(), root);
     }
 
     /// Reads the volumes attached to the noted instances and records them in `found` as
@@ -170,8 +172,7 @@ impl Devices {
                 let (Some(instance), Some(device)) = (a.instance_id(), a.device()) else {
                     continue;
                 };
-                let Some((id, (root, instance_tags))) = self.instances.get_key_value(instance)
-                else {
+                let Some((id, root)) = self.instances.get_key_value(instance) else {
                     continue;
                 };
                 let delete = self
@@ -179,19 +180,22 @@ impl Devices {
                     .get(&(id.clone(), device.to_string()))
                     .copied()
                     .or(a.delete_on_termination());
+                let tags = match tags_obs(v.tags()) {
+                    Value::Map(m) if !m.is_empty() => Value::Map(m),
+                    _ => Value::Null,
+                };
                 if device == root {
                     if let Some(o) = found.get_mut(id) {
                         o.insert(
                             "root_block_device".into(),
-                            Value::List(vec![item(v, device, delete, None)]),
+                            Value::List(vec![item(v, device, delete, tags, true)]),
                         );
                     }
                 } else {
-                    let tags = own_tags(v, instance_tags);
                     extra
                         .entry(id)
                         .or_default()
-                        .push(item(v, device, delete, Some(tags)));
+                        .push(item(v, device, delete, tags, false));
                 }
             }
         }
@@ -205,28 +209,71 @@ impl Devices {
     }
 }
 
-/// A volume's tags that are its own: not the instance's (which the create gives every volume),
-/// none when there are none.
-fn own_tags(v: &Volume, instance_tags: &Value) -> Value {
-    let all = tags_obs(v.tags());
-    let Some(all) = all.as_mapping() else {
-        return Value::Null;
+/// The device tags observed in `o` reduced to the ones `state` manages: the keys of the
+/// state's own `tags` of the same device (the root one, an EBS one by name), none when it has
+/// none. A volume also carries the instance's or `volume_tags`' tags, which the read cannot tell
+/// apart; an import (null `state`) takes every tag the instance does not have as the volume's.
+pub(crate) fn device_tags(state: &Value, o: &mut Obs) {
+    let instance = o.get("tags_all").and_then(Value::as_mapping).cloned();
+    let managed = |block: &str, device: &Value| -> Option<Value> {
+        if state.is_null() {
+            return None;
+        }
+        let items = blocks(state, block);
+        let mine = match block {
+            "root_block_device" => items.first(),
+            _ => items
+                .iter()
+                .find(|i| get_str(i, "device_name") == get_str(device, "device_name")),
+        };
+        Some(mine.map(|i| get(i, "tags").clone()).unwrap_or(Value::Null))
     };
-    let inherited = instance_tags.as_mapping();
-    let own: ValueMap = all
-        .iter()
-        .filter(|(k, val)| inherited.and_then(|m| m.get(*k)) != Some(*val))
-        .map(|(k, val)| (k.clone(), val.clone()))
-        .collect();
-    if own.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(own)
+    let reduce = |block: &str, item: &mut Value| {
+        let wanted = managed(block, item);
+        let Value::Object(m) = item else { return };
+        let seen = m
+            .get("tags")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        let own: Option<ValueMap> = match &wanted {
+            // An import: what the instance does not have.
+            None => Some(
+                seen.iter()
+                    .filter(|(k, v)| instance.as_ref().and_then(|t| t.get(*k)) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            Some(w) => w.as_mapping().filter(|_| w.is_known()).map(|keys| {
+                seen.iter()
+                    .filter(|(k, _)| keys.contains_key(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }),
+        };
+        let v = match own {
+            Some(own) if !own.is_empty() || wanted.as_ref().is_some_and(|w| !w.is_null()) => {
+                Value::Map(own)
+            }
+            _ => Value::Null,
+        };
+        m.insert("tags".into(), v);
+    };
+    for block in ["root_block_device", "ebs_block_device"] {
+        match o.get_mut(block) {
+            Some(Value::List(items)) => items.iter_mut().for_each(|i| reduce(block, i)),
+            Some(Value::Set(items)) => {
+                let mut all = std::mem::take(items);
+                all.iter_mut().for_each(|i| reduce(block, i));
+                o.insert(block.into(), Value::set(all));
+            }
+            _ => {}
+        }
     }
 }
 
-/// A device as observed: a root device (`tags` None: not read back) or an EBS device.
-fn item(v: &Volume, device: &str, delete: Option<bool>, tags: Option<Value>) -> Value {
+/// A device as observed: the root device or an EBS device (which has a snapshot id).
+fn item(v: &Volume, device: &str, delete: Option<bool>, tags: Value, root: bool) -> Value {
     let mut m = ValueMap::from([
         (
             "volume_size".to_string(),
@@ -252,18 +299,139 @@ fn item(v: &Volume, device: &str, delete: Option<bool>, tags: Option<Value>) -> 
         ),
         ("volume_id".to_string(), optional_string(v.volume_id())),
         ("device_name".to_string(), Value::string(device)),
+        ("tags".to_string(), tags),
     ]);
-    match tags {
-        None => {
-            m.insert("tags".into(), Value::Null);
-        }
-        Some(tags) => {
-            m.insert("tags".into(), tags);
-            m.insert(
-                "snapshot_id".into(),
-                optional_string(v.snapshot_id().filter(|s| !s.is_empty())),
-            );
-        }
+    if !root {
+        m.insert(
+            "snapshot_id".into(),
+            optional_string(v.snapshot_id().filter(|s| !s.is_empty())),
+        );
     }
     Value::Object(m)
+}
+
+/// A map attribute as tags (none when it is no map).
+fn tag_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_mapping()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Brings the tags of `volume` from `old` to `new` (maps): DeleteTags for the keys that go,
+/// CreateTags for the ones that are new or changed.
+async fn retag(
+    ec2: &Client,
+    w: &str,
+    volume: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), ProviderError> {
+    let (old, new) = (tag_map(old), tag_map(new));
+    let gone: Vec<Tag> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !gone.is_empty() {
+        ec2.delete_tags()
+            .resources(volume)
+            .set_tags(Some(gone))
+            .send()
+            .await
+            .or_fail(w)?;
+    }
+    let set: BTreeMap<String, String> = new
+        .into_iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .collect();
+    if !set.is_empty() {
+        ec2.create_tags()
+            .resources(volume)
+            .set_tags(Some(ec2_tags(&set)))
+            .send()
+            .await
+            .or_fail(w)?;
+    }
+    Ok(())
+}
+
+/// Changes in place what differs in the volumes between `prior` and `planned` (EBS devices
+/// replace the instance): the root volume's size, type, IOPS and throughput (ModifyVolume), its
+/// `delete_on_termination` (ModifyInstanceAttribute) and tags, and `volume_tags` on every
+/// volume of the instance.
+pub(crate) async fn update_devices(
+    ec2: &Client,
+    w: &str,
+    id: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<(), ProviderError> {
+    let old_root = blocks(prior, "root_block_device").first().cloned();
+    let new_root = blocks(planned, "root_block_device").first().cloned();
+    if let (Some(old), Some(new), Some(volume)) = (
+        &old_root,
+        &new_root,
+        old_root.as_ref().and_then(|o| get_str(o, "volume_id")),
+    ) {
+        let differs = |n: &str| {
+            let v = get(new, n);
+            v.is_known() && !v.is_null() && !same(v, get(old, n))
+        };
+        let number = |n: &str| get_i64(new, n).filter(|_| differs(n)).map(|n| n as i32);
+        if ["volume_size", "volume_type", "iops", "throughput"]
+            .iter()
+            .any(|n| differs(n))
+        {
+            ec2.modify_volume()
+                .volume_id(volume)
+                .set_size(number("volume_size"))
+                .set_volume_type(
+                    get_str(new, "volume_type")
+                        .filter(|_| differs("volume_type"))
+                        .map(VolumeType::from),
+                )
+                .set_iops(number("iops"))
+                .set_throughput(number("throughput"))
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+        if differs("delete_on_termination") {
+            ec2.modify_instance_attribute()
+                .instance_id(id)
+                .block_device_mappings(
+                    InstanceBlockDeviceMappingSpecification::builder()
+                        .set_device_name(get_str(old, "device_name").map(str::to_string))
+                        .ebs(
+                            EbsInstanceBlockDeviceSpecification::builder()
+                                .set_delete_on_termination(get_bool(new, "delete_on_termination"))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .or_fail(w)?;
+        }
+        if get(new, "tags").is_known() && !same(get(new, "tags"), get(old, "tags")) {
+            retag(ec2, w, volume, get(old, "tags"), get(new, "tags")).await?;
+        }
+    }
+    let (old_tags, new_tags) = (get(prior, "volume_tags"), get(planned, "volume_tags"));
+    if new_tags.is_known() && !same(old_tags, new_tags) {
+        let volumes = blocks(prior, "root_block_device")
+            .iter()
+            .chain(blocks(prior, "ebs_block_device"))
+            .filter_map(|b| get_str(b, "volume_id"))
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        for volume in volumes {
+            retag(ec2, w, &volume, old_tags, new_tags).await?;
+        }
+    }
+    Ok(())
 }

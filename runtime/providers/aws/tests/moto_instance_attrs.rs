@@ -521,3 +521,71 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
     destroy(&p, "aws_subnet", &subnet).await;
     destroy(&p, "aws_vpc", &vpc).await;
 }
+
+/// `ipv6_addresses` is sent at launch, `get_password_data` reads the password data (one
+/// GetPasswordData per refresh, only when set), and security group names are refused with what
+/// describes the primary interface.
+#[tokio::test]
+async fn ipv6_addresses_password_data_and_group_names() {
+    let (_guard, port) = moto();
+    let p = provider();
+    let vpc = support::vpc(&p, "10.76.0.0/16").await;
+    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.76.1.0/24", None).await;
+    let ami = ubuntu(&p).await;
+    let base = |extra: Vec<(&str, Value)>| {
+        let mut values = vec![
+            ("ami", s(&ami)),
+            ("instance_type", s("t3.micro")),
+            ("subnet_id", s(&str_of(&subnet, "id"))),
+        ];
+        values.extend(extra);
+        config("aws_instance", values)
+    };
+    let v6 = base(vec![(
+        "ipv6_addresses",
+        Value::List(vec![s("2600:1f18:0:1::10")]),
+    )]);
+    let recorder = Recorder::start(port);
+    let r = plan(&p, "aws_instance", None, &v6).await;
+    let made = apply(&p, "aws_instance", None, Some(&r.planned)).await;
+    let sent = recorder.bodies("RunInstances");
+    drop(recorder);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("Ipv6Address.1.Ipv6Address=2600%3A1f18%3A0%3A1%3A%3A10")
+            || sent[0].contains("Ipv6Address.1.Ipv6Address=2600:1f18:0:1::10"),
+        "{}",
+        sent[0]
+    );
+    if let Ok(state) = made {
+        destroy(&p, "aws_instance", &state).await;
+    }
+
+    let with_password = base(vec![("get_password_data", Value::Bool(true))]);
+    let state = create(&p, "aws_instance", &with_password).await;
+    // moto has no password for a Linux instance: none.
+    assert_eq!(get(&state, "password_data"), &Value::Null);
+    let before = p.api_call_counts();
+    p.read("aws_instance", &state).await.expect("read");
+    assert_eq!(calls_since(&p, "GetPasswordData", &before), 1);
+    let plain = support::lifecycle::with(&state, vec![("get_password_data", Value::Bool(false))]);
+    let before = p.api_call_counts();
+    p.read("aws_instance", &plain).await.expect("read");
+    assert_eq!(calls_since(&p, "GetPasswordData", &before), 0);
+    destroy(&p, "aws_instance", &state).await;
+
+    let names = base(vec![
+        ("security_groups", Value::set(vec![s("default")])),
+        ("associate_public_ip_address", Value::Bool(true)),
+    ]);
+    let errors = p.validate("aws_instance", &names);
+    assert!(
+        errors.len() == 1
+            && errors[0].contains(
+                "`security_groups` (group names) cannot be set with `associate_public_ip_address`"
+            ),
+        "{errors:?}"
+    );
+    destroy(&p, "aws_subnet", &subnet).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}

@@ -287,3 +287,141 @@ async fn unwritten_devices_are_observed_not_managed() {
     destroy(&p, "aws_subnet", &subnet).await;
     destroy(&p, "aws_vpc", &vpc).await;
 }
+
+/// The root volume's tags, `delete_on_termination` and `volume_tags` change in place (they
+/// used to be accepted and ignored): each checked through the SDK.
+#[tokio::test]
+async fn root_volume_settings_and_volume_tags_change_in_place() {
+    let _m = moto();
+    let p = provider();
+    let sdk = ec2().await;
+    let vpc = support::vpc(&p, "10.75.0.0/16").await;
+    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.75.1.0/24", None).await;
+    let ami = ubuntu(&p).await;
+    let root = |delete: bool, own: Value| {
+        let Value::List(mut items) = root_volume(10) else {
+            unreachable!()
+        };
+        if let Value::Object(m) = &mut items[0] {
+            m.insert("delete_on_termination".into(), Value::Bool(delete));
+            m.insert("tags".into(), own);
+        }
+        Value::List(items)
+    };
+    let cfg = |delete: bool, own: Value| {
+        config(
+            "aws_instance",
+            vec![
+                ("ami", s(&ami)),
+                ("instance_type", s("t3.micro")),
+                ("subnet_id", s(&str_of(&subnet, "id"))),
+                ("root_block_device", root(delete, own)),
+            ],
+        )
+    };
+    let state = create(&p, "aws_instance", &cfg(true, tags(&[("Backup", "daily")]))).await;
+    let id = str_of(&state, "id");
+    let root_volume_id = |st: &Value| {
+        str_of(
+            &get(st, "root_block_device").as_sequence().expect("root")[0],
+            "volume_id",
+        )
+    };
+    let volume = root_volume_id(&state);
+    let volume_tags = |v: &str| {
+        let sdk = sdk.clone();
+        let v = v.to_string();
+        async move {
+            sdk.describe_volumes()
+                .volume_ids(v)
+                .send()
+                .await
+                .expect("DescribeVolumes")
+                .volumes()[0]
+                .tags()
+                .to_vec()
+        }
+    };
+    assert_eq!(
+        tag_of(&volume_tags(&volume).await, "Backup").as_deref(),
+        Some("daily")
+    );
+
+    // Tags and delete_on_termination changed in place.
+    let changed = cfg(false, tags(&[("Backup", "weekly"), ("Owner", "ops")]));
+    let state = update(&p, "aws_instance", &state, &changed).await;
+    assert_eq!(str_of(&state, "id"), id);
+    let now = volume_tags(&volume).await;
+    assert_eq!(tag_of(&now, "Backup").as_deref(), Some("weekly"));
+    assert_eq!(tag_of(&now, "Owner").as_deref(), Some("ops"));
+    let seen = sdk
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    let mapping = seen.reservations()[0].instances()[0].block_device_mappings()[0].clone();
+    assert_eq!(
+        mapping.ebs().and_then(|e| e.delete_on_termination()),
+        Some(false)
+    );
+    // Removed out of band: seen and put back.
+    sdk.delete_tags()
+        .resources(&volume)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Owner").build())
+        .send()
+        .await
+        .expect("DeleteTags");
+    let read = p
+        .read("aws_instance", &state)
+        .await
+        .expect("read")
+        .expect("exists");
+    let state = update(&p, "aws_instance", &read, &changed).await;
+    assert_eq!(
+        tag_of(&volume_tags(&volume).await, "Owner").as_deref(),
+        Some("ops")
+    );
+    destroy(&p, "aws_instance", &state).await;
+    // delete_on_termination = false: the root volume outlives the instance.
+    assert!(exists(&volume).await);
+    sdk.delete_volume()
+        .volume_id(&volume)
+        .send()
+        .await
+        .expect("DeleteVolume");
+
+    // volume_tags: on every volume, changed in place.
+    let with_tags = |value: &str| {
+        config(
+            "aws_instance",
+            vec![
+                ("ami", s(&ami)),
+                ("instance_type", s("t3.micro")),
+                ("subnet_id", s(&str_of(&subnet, "id"))),
+                ("root_block_device", root_volume(10)),
+                (
+                    "ebs_block_device",
+                    Value::set(vec![device("/dev/sdf", 2, "gp2", false, true, Value::Null)]),
+                ),
+                ("volume_tags", tags(&[("Cost", value)])),
+            ],
+        )
+    };
+    let state = create(&p, "aws_instance", &with_tags("a")).await;
+    let state = update(&p, "aws_instance", &state, &with_tags("b")).await;
+    let volumes = [
+        root_volume_id(&state),
+        str_of(item(&state, "/dev/sdf"), "volume_id"),
+    ];
+    for v in &volumes {
+        assert_eq!(
+            tag_of(&volume_tags(v).await, "Cost").as_deref(),
+            Some("b"),
+            "{v}"
+        );
+    }
+    destroy(&p, "aws_instance", &state).await;
+    destroy(&p, "aws_subnet", &subnet).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}
