@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crash_support::{copy_dir, skelc, Point};
-use crash_sweep::{sweep, Phase, Stage, Subject};
+use crash_sweep::{sweep, Stage, Subject, LIFE};
 use moto_support::Moto;
 
 const BASE: &[&str] = &[
@@ -405,30 +405,7 @@ fn fresh_dir(tmp: &Path) -> PathBuf {
 /// start), and destroy: every crash point of each, killed once.
 #[test]
 fn killed_at_every_crash_point_of_apply_update_and_destroy_recovers_exactly() {
-    let swept = sweep(
-        &WalkingSkeleton,
-        "walking skeleton",
-        &[
-            Phase {
-                name: "apply",
-                from: Stage::Empty,
-                verb: "run",
-                to: Stage::Applied,
-            },
-            Phase {
-                name: "update",
-                from: Stage::Applied,
-                verb: "run",
-                to: Stage::Updated,
-            },
-            Phase {
-                name: "destroy",
-                from: Stage::Applied,
-                verb: "destroy",
-                to: Stage::Empty,
-            },
-        ],
-    );
+    let swept = sweep(&WalkingSkeleton, "walking skeleton", &LIFE);
     // No point of the walking skeleton loses a secret: recovery never asks for a manual step.
     assert!(swept.manual.is_empty(), "{:?}", swept.manual);
 }

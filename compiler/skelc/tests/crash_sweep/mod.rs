@@ -63,6 +63,28 @@ pub struct Phase {
     pub to: Stage,
 }
 
+/// A configuration's whole life: apply from nothing, an update run, and destroy.
+pub const LIFE: [Phase; 3] = [
+    Phase {
+        name: "apply",
+        from: Stage::Empty,
+        verb: "run",
+        to: Stage::Applied,
+    },
+    Phase {
+        name: "update",
+        from: Stage::Applied,
+        verb: "run",
+        to: Stage::Updated,
+    },
+    Phase {
+        name: "destroy",
+        from: Stage::Applied,
+        verb: "destroy",
+        to: Stage::Empty,
+    },
+];
+
 impl Phase {
     /// Whether the phase's command can be killed in a directory at `stage`: a destroy can
     /// start from anything that is not empty.
