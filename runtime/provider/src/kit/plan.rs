@@ -256,7 +256,7 @@ fn fill_set_items(
             }
             let mut out = fields.clone();
             for (name, attr) in &computed {
-                if !all_fresh && !out.get(*name).unwrap_or(&Value::Null).is_null() {
+                if !all_fresh && !out.get(name).unwrap_or(&Value::Null).is_null() {
                     continue;
                 }
                 let v = match found {

@@ -240,13 +240,13 @@ pub(crate) fn device_tags(state: &Value, o: &mut Obs) {
             // An import: what the instance does not have.
             None => Some(
                 seen.iter()
-                    .filter(|(k, v)| instance.as_ref().and_then(|t| t.get(*k)) != Some(*v))
+                    .filter(|(k, v)| instance.as_ref().and_then(|t| t.get(k)) != Some(*v))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             ),
             Some(w) => w.as_mapping().filter(|_| w.is_known()).map(|keys| {
                 seen.iter()
-                    .filter(|(k, _)| keys.contains_key(*k))
+                    .filter(|(k, _)| keys.contains_key(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             }),

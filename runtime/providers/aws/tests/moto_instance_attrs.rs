@@ -104,8 +104,8 @@ fn changed(a: &Value, b: &Value) -> Vec<String> {
         .chain(b.keys())
         .filter(|k| {
             !skel_provider::kit::same(
-                a.get(*k).unwrap_or(&Value::Null),
-                b.get(*k).unwrap_or(&Value::Null),
+                a.get(k).unwrap_or(&Value::Null),
+                b.get(k).unwrap_or(&Value::Null),
             )
         })
         .cloned()
@@ -116,7 +116,8 @@ fn changed(a: &Value, b: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn secondary_private_ips_are_sent_changed_in_place_and_repaired() {
-    let (_guard, port) = moto();
+    let serial = moto();
+    let port = serial.1;
     let p = provider();
     let vpc = support::vpc(&p, "10.72.0.0/16").await;
     let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.72.1.0/24", None).await;
@@ -350,7 +351,8 @@ async fn attribute(id: &str, name: InstanceAttributeName) -> String {
 
 #[tokio::test]
 async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
-    let (_guard, port) = moto();
+    let serial = moto();
+    let port = serial.1;
     let p = provider();
     let sdk = ec2().await;
     let vpc = support::vpc(&p, "10.74.0.0/16").await;
@@ -527,7 +529,8 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
 /// describes the primary interface.
 #[tokio::test]
 async fn ipv6_addresses_password_data_and_group_names() {
-    let (_guard, port) = moto();
+    let serial = moto();
+    let port = serial.1;
     let p = provider();
     let vpc = support::vpc(&p, "10.76.0.0/16").await;
     let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.76.1.0/24", None).await;
