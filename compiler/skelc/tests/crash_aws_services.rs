@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crash_support::{copy_dir, Out};
-use crash_sweep::{sweep, Phase, Stage, Subject};
+use crash_sweep::{sweep, Stage, Subject, LIFE};
 use moto_support::Moto;
 
 fn repo() -> PathBuf {
@@ -669,30 +669,7 @@ async fn eks_inventory(eks: &aws_sdk_eks::Client, out: &mut Vec<String>) {
 /// point of each, killed once.
 #[test]
 fn services_killed_at_every_crash_point_of_apply_update_and_destroy_recover_exactly() {
-    let swept = sweep(
-        &Services,
-        "AWS services",
-        &[
-            Phase {
-                name: "apply",
-                from: Stage::Empty,
-                verb: "run",
-                to: Stage::Applied,
-            },
-            Phase {
-                name: "update",
-                from: Stage::Applied,
-                verb: "run",
-                to: Stage::Updated,
-            },
-            Phase {
-                name: "destroy",
-                from: Stage::Applied,
-                verb: "destroy",
-                to: Stage::Empty,
-            },
-        ],
-    );
+    let swept = sweep(&Services, "AWS services", &LIFE);
     // Every new type's mutating calls were killed around at least once.
     let groups: Vec<&String> = swept.tallies.iter().flat_map(|t| t.groups.keys()).collect();
     for op in [

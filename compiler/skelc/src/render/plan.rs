@@ -185,6 +185,21 @@ fn render_change(out: &mut String, change: &ResourceChange) {
     for name in names {
         let b = before_map.get(name).filter(|v| !v.is_null());
         let a = after_map.get(name).filter(|v| !v.is_null());
+        // What the plan counts as no change (null and an empty collection, a list and a tuple
+        // of the same elements) is not shown as one: `~ tags_all = {} -> {}` would be noise.
+        let changing = matches!(
+            change.action,
+            Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        if changing
+            && name != "id"
+            && shown_same(b.unwrap_or(&Value::Null), a.unwrap_or(&Value::Null))
+        {
+            if b.is_some() || a.is_some() {
+                hidden += 1;
+            }
+            continue;
+        }
         let marker = match change.action {
             Action::Create | Action::Read => "+ ",
             Action::Delete => "- ",
@@ -251,6 +266,24 @@ fn render_change(out: &mut String, change: &ResourceChange) {
     out.push_str("    }\n");
 }
 
+/// Whether the plan treats `before` (read back from state JSON, so its sets are lists) and
+/// `after` as the same value: the plan's own equality, with a set compared to a list as a set.
+fn shown_same(before: &Value, after: &Value) -> bool {
+    let as_set = |v: &Value| match v {
+        Value::List(l) | Value::Tuple(l) => Value::Set(l.clone()),
+        other => other.clone(),
+    };
+    match (before, after) {
+        (Value::List(_) | Value::Tuple(_), Value::Set(_)) => {
+            skel_provider::kit::same(&as_set(before), after)
+        }
+        (Value::Set(_), Value::List(_) | Value::Tuple(_)) => {
+            skel_provider::kit::same(before, &as_set(after))
+        }
+        _ => skel_provider::kit::same(before, after),
+    }
+}
+
 /// A value in HCL-like syntax; nested structures indented by `indent` spaces; a marked value
 /// (or part) is `(sensitive value)`.
 pub fn value_text(value: &Value, indent: usize) -> String {
@@ -310,5 +343,88 @@ pub fn marked_value_text(value: &Value, indent: usize, marker: &str) -> String {
             let _ = write!(out, "{:w$}}}", "", w = indent + marker.len());
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skel_value::ValueMap;
+
+    fn change(prior: serde_json::Value, planned: Value) -> ChangeSet {
+        ChangeSet {
+            state_serial: 1,
+            state_lineage: "l".into(),
+            outputs: vec![],
+            destroy: false,
+            forgotten: vec![],
+            targets: vec![],
+            replace: vec![],
+            changes: vec![ResourceChange {
+                addr: "aws_security_group.web".parse().unwrap(),
+                action: Action::Update,
+                provider: "aws".into(),
+                prior: Some(prior),
+                planned: Some(planned),
+                requires_replace: vec![],
+                reason: None,
+                sensitive_paths: vec![],
+                prior_sensitive_paths: vec![],
+                deposed: false,
+                dependencies: vec![],
+                moved_from: None,
+                imported_from: None,
+            }],
+        }
+    }
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        let mut m = ValueMap::new();
+        for (k, v) in pairs {
+            m.insert((*k).to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn what_the_plan_calls_unchanged_is_not_shown_as_a_change() {
+        let rule = |port: i64| object(&[("from_port", Value::number(port))]);
+        let prior = serde_json::json!({
+            "id": "sg-1",
+            "name": "web",
+            "egress": [],
+            "tags_all": {},
+            "tags": null,
+            "ingress": [{"from_port": 443}, {"from_port": 22}],
+        });
+        let planned = object(&[
+            ("id", Value::string("sg-1")),
+            ("name", Value::string("api")),
+            ("egress", Value::Set(vec![])),
+            ("tags_all", Value::Map(ValueMap::new())),
+            ("tags", Value::Map(ValueMap::new())),
+            ("ingress", Value::Set(vec![rule(22), rule(443)])),
+        ]);
+        let text = render(&change(prior, planned));
+        assert!(text.contains("~ name"), "{text}");
+        for noise in ["egress", "tags_all", "tags ", "ingress"] {
+            assert!(!text.contains(noise), "{noise} shown in:\n{text}");
+        }
+        assert!(text.contains("(4 unchanged attributes hidden)"), "{text}");
+    }
+
+    #[test]
+    fn a_changed_set_is_still_shown() {
+        let prior = serde_json::json!({"id": "sg-1", "ingress": [{"from_port": 443}]});
+        let planned = object(&[
+            ("id", Value::string("sg-1")),
+            (
+                "ingress",
+                Value::Set(vec![object(&[("from_port", Value::number(22))])]),
+            ),
+        ]);
+        let text = render(&change(prior, planned));
+        assert!(text.contains("~ ingress"), "{text}");
+        assert!(text.contains("22") && text.contains("443"), "{text}");
     }
 }

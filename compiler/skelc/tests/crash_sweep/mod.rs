@@ -1,13 +1,14 @@
-//! The kill-point sweep of a configuration against moto, for the crash suites of the AWS
-//! services (`crash_aws_services.rs`): a [`Subject`] says how to run the configuration and
-//! what the emulator holds; [`sweep`] surveys each [`Phase`] (apply, update, destroy) with a
-//! clean run, kills the real `skelc` once at every crash point that run passed, and checks
-//! that the next command converges to exactly the clean run's inventory and that a plan then
-//! finds nothing to do (after a destroy: the state is empty). Points are killed in chains (an
-//! apply point, then an update point from what that apply converged to, then a destroy point),
-//! so every recovered result is also destroyed, and checked empty, by the next point or at the
-//! chain's end. Chains share one queue served by a worker per core, each with a moto of its own
-//! (`SKEL_CRASH_WORKERS=N` to choose).
+//! The kill-point sweep of a configuration against moto, shared by the AWS crash suites (the
+//! walking skeleton in `crash_aws.rs`, the other services in `crash_aws_services.rs`): a
+//! [`Subject`] says how to run the configuration and what the emulator holds; [`sweep`]
+//! surveys each [`Phase`] (apply, update, destroy) with a clean run, kills the real `skelc`
+//! once at every crash point that run passed, and checks that the next command converges to
+//! exactly the clean run's inventory and that a plan then finds nothing to do (after a destroy:
+//! the state is empty). Points are killed in chains (an apply point, then an update point from
+//! what that apply converged to, then a destroy point), so every recovered result is also
+//! destroyed, and checked empty, by the next point or at the chain's end. Chains share one
+//! queue served by a worker per core, each with a moto of its own (`SKEL_CRASH_WORKERS=N` to
+//! choose).
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -61,6 +62,28 @@ pub struct Phase {
     pub verb: &'static str,
     pub to: Stage,
 }
+
+/// A configuration's whole life: apply from nothing, an update run, and destroy.
+pub const LIFE: [Phase; 3] = [
+    Phase {
+        name: "apply",
+        from: Stage::Empty,
+        verb: "run",
+        to: Stage::Applied,
+    },
+    Phase {
+        name: "update",
+        from: Stage::Applied,
+        verb: "run",
+        to: Stage::Updated,
+    },
+    Phase {
+        name: "destroy",
+        from: Stage::Applied,
+        verb: "destroy",
+        to: Stage::Empty,
+    },
+];
 
 impl Phase {
     /// Whether the phase's command can be killed in a directory at `stage`: a destroy can

@@ -613,31 +613,26 @@ impl AwsResource for SecurityGroupRule {
     }
 }
 
-/// The AWS rules of `groups`, one listing (pages of up to 1000, groups in chunks of 200, the
-/// most values a filter takes).
+/// The filter on these group ids (one chunk of at most 200, the most values a filter takes).
+fn group_filter(groups: &[String]) -> Filter {
+    Filter::builder()
+        .name("group-id")
+        .set_values(Some(groups.to_vec()))
+        .build()
+}
+
+/// The AWS rules of `groups`, one listing (pages of up to 1000, groups in chunks of 200).
 async fn rules_of(ec2: &Client, groups: &BTreeSet<String>) -> Result<Vec<ApiRule>, AwsErr> {
     let groups: Vec<String> = groups.iter().cloned().collect();
     let mut out = Vec::new();
     for chunk in groups.chunks(200) {
-        let mut token: Option<String> = None;
-        loop {
-            let page = ec2
-                .describe_security_group_rules()
-                .filters(
-                    Filter::builder()
-                        .name("group-id")
-                        .set_values(Some(chunk.to_vec()))
-                        .build(),
-                )
-                .set_next_token(token.take())
-                .send()
-                .await
-                .aws()?;
-            out.extend(page.security_group_rules().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
+        let mut pages = ec2
+            .describe_security_group_rules()
+            .filters(group_filter(chunk))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            out.extend(page.aws()?.security_group_rules().iter().cloned());
         }
     }
     Ok(out)
@@ -652,21 +647,13 @@ async fn permissions_of(
     let groups: Vec<String> = groups.iter().cloned().collect();
     let mut out = Vec::new();
     for chunk in groups.chunks(200) {
-        let mut token: Option<String> = None;
-        loop {
-            let page = ec2
-                .describe_security_groups()
-                .filters(
-                    Filter::builder()
-                        .name("group-id")
-                        .set_values(Some(chunk.to_vec()))
-                        .build(),
-                )
-                .set_next_token(token.take())
-                .send()
-                .await
-                .aws()?;
-            for g in page.security_groups() {
+        let mut pages = ec2
+            .describe_security_groups()
+            .filters(group_filter(chunk))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for g in page.aws()?.security_groups() {
                 let id = g.group_id().unwrap_or_default().to_string();
                 out.extend(
                     g.ip_permissions()
@@ -678,10 +665,6 @@ async fn permissions_of(
                         .iter()
                         .map(|p| (id.clone(), true, p.clone())),
                 );
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
             }
         }
     }

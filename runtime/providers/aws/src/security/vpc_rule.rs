@@ -310,16 +310,13 @@ async fn read(
     egress: bool,
 ) -> Result<BTreeMap<String, Obs>, AwsErr> {
     let mut found = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = ec2
-            .describe_security_group_rules()
-            .set_security_group_rule_ids(Some(ids.clone()))
-            .set_next_token(token.take())
-            .send()
-            .await
-            .aws()?;
-        for r in page.security_group_rules() {
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .set_security_group_rule_ids(Some(ids))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for r in page.aws()?.security_group_rules() {
             // A rule of the other direction is not this type's object.
             if r.is_egress() != Some(egress) {
                 continue;
@@ -327,10 +324,6 @@ async fn read(
             if let Some(id) = r.security_group_rule_id() {
                 found.insert(id.to_string(), observe(&ec2, r));
             }
-        }
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
         }
     }
     Ok(found)
