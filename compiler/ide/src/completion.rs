@@ -3,7 +3,7 @@
 //! functions. The context comes from a lexical scan, so it works while the text is broken.
 
 use skel_db::{Db, File, ItemRef};
-use skel_schema::BlockSchema;
+use skel_schema::{BlockSchema, NestedBlockSchema};
 use skel_syntax::{TextRange, TextSize};
 use skel_value::Type;
 
@@ -212,10 +212,29 @@ fn schema_arguments(ctx: &mut Ctx<'_>, schema: &BlockSchema, set: &[String]) {
         if single && set.contains(name) {
             continue;
         }
-        let order = if b.min_items > 0 { 0 } else { 1 };
-        let doc = (!b.block.description.is_empty()).then(|| b.block.description.clone());
+        let Some(order) = block_order(b) else {
+            continue;
+        };
+        let mut doc = b.block.description.clone();
+        if let Some(instead) = &b.deprecated {
+            doc = format!("**deprecated**: {instead}\n\n{doc}");
+        }
+        let doc = (!doc.trim().is_empty()).then(|| doc.trim_end().to_string());
         argument(ctx, name, true, order, Some("block".into()), doc);
     }
+}
+
+/// Where a nested block type sorts among the completions: required first, deprecated last;
+/// `None` for a removed one, an error where written, never offered.
+fn block_order(b: &NestedBlockSchema) -> Option<u8> {
+    if b.removed.is_some() {
+        return None;
+    }
+    Some(match (b.min_items > 0, b.deprecated.is_some()) {
+        (true, _) => 0,
+        (false, false) => 1,
+        (false, true) => 2,
+    })
 }
 
 fn fixed(ctx: &mut Ctx<'_>, attrs: &[&str], blocks: &[&str], set: &[String], order: u8) {
@@ -622,5 +641,31 @@ fn inferred_attributes(ctx: &mut Ctx<'_>, chain: &str, dot: usize) {
         for (name, t) in &o.attrs {
             ctx.add(name, CompletionKind::Attribute, Some(short_type(t, 80)));
         }
+    }
+}
+
+#[cfg(test)]
+mod block_order_tests {
+    use super::block_order;
+
+    #[test]
+    fn removed_block_types_are_not_offered_and_deprecated_ones_come_last() {
+        let schema = skel_schema::load_str(
+            r#"{ "name": "t", "resources": { "t_r": { "description": "r", "blocks": {
+                "need": { "nesting": "list", "min_items": 1, "description": "n" },
+                "plain": { "nesting": "list", "description": "p" },
+                "old": { "nesting": "list", "description": "o", "deprecated": "use `t_old`" },
+                "gone": { "nesting": "list", "description": "g", "removed": "use `t_gone`" } } } } }"#,
+        )
+        .unwrap()
+        .pop()
+        .unwrap();
+        let blocks = &schema.resources["t_r"].block.blocks;
+        let order = |n: &str| block_order(&blocks[n]);
+        assert_eq!(order("gone"), None);
+        assert!(order("need") < order("plain"));
+        assert!(order("plain") < order("old"));
+        // Arguments use the same scale: a deprecated block sorts with deprecated arguments.
+        assert_eq!(order("old"), Some(2));
     }
 }

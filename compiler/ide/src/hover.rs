@@ -120,6 +120,11 @@ fn nested_block_doc(name: &str, nested: &skel_schema::NestedBlockSchema) -> Stri
     if nested.force_new {
         md.push_str("\n\n**forces replacement**");
     }
+    push_note(
+        &mut md,
+        nested.removed.as_deref(),
+        nested.deprecated.as_deref(),
+    );
     if !nested.block.description.is_empty() {
         md.push_str("\n\n");
         md.push_str(&nested.block.description);
@@ -141,11 +146,23 @@ pub(crate) fn attribute_doc(name: &str, a: &AttributeSchema) -> String {
     if a.force_new {
         md.push_str(" · **forces replacement**");
     }
+    push_note(&mut md, a.removed.as_deref(), a.deprecated.as_deref());
     if !a.description.is_empty() {
         md.push_str("\n\n");
         md.push_str(&a.description);
     }
     md
+}
+
+/// The schema's note on an argument or block type that was removed or is deprecated.
+fn push_note(md: &mut String, removed: Option<&str>, deprecated: Option<&str>) {
+    if let Some(why) = removed {
+        md.push_str("\n\n**removed**: ");
+        md.push_str(why);
+    } else if let Some(instead) = deprecated {
+        md.push_str("\n\n**deprecated**: ");
+        md.push_str(instead);
+    }
 }
 
 pub(crate) fn attribute_flags(a: &AttributeSchema) -> String {
@@ -368,5 +385,22 @@ pub(crate) fn type_in_item(db: &dyn Db, item: ItemRef, target: &Expr) -> Type {
     match skel_types::item_types(db, item.file, item.index).get(target.range) {
         Some(ty) => ty.clone(),
         None => skel_types::expr_type_in_item(db, item, target),
+    }
+}
+
+#[cfg(test)]
+mod note_tests {
+    #[test]
+    fn a_deprecated_block_type_shows_its_replacement() {
+        let schema = skel_schema::load_str(
+            r#"{ "name": "t", "resources": { "t_r": { "description": "r", "blocks": {
+                "old": { "nesting": "list", "description": "Old.", "deprecated": "use `t_old`" } } } } }"#,
+        )
+        .unwrap()
+        .pop()
+        .unwrap();
+        let md = super::nested_block_doc("old", &schema.resources["t_r"].block.blocks["old"]);
+        assert!(md.contains("**deprecated**: use `t_old`"), "{md}");
+        assert!(md.ends_with("Old."), "{md}");
     }
 }

@@ -10,6 +10,8 @@
 //!                                      "description": "…" } },
 //!     (an attribute may add `"deprecated": "use … instead"` or `"removed": "removed in v5.0.0; …"`)
 //!     "blocks": { "route": { "nesting": "set", "description": "…", "attributes": { … } } } } },
+//!     (a block may add `"deprecated"` or `"removed"` the same way: every block of its type is
+//!     then reported, whether written as a block, as an attribute or by `dynamic`)
 //!   "data_sources": { … } }
 //! ```
 //!
@@ -208,6 +210,10 @@ struct RawNestedBlock {
     computed: bool,
     description: String,
     #[serde(default)]
+    deprecated: Option<String>,
+    #[serde(default)]
+    removed: Option<String>,
+    #[serde(default)]
     attributes: BTreeMap<String, RawAttribute>,
     #[serde(default)]
     blocks: BTreeMap<String, RawNestedBlock>,
@@ -310,6 +316,8 @@ fn convert_block(
                     block,
                     force_new: b.force_new,
                     computed: b.computed,
+                    deprecated: b.deprecated,
+                    removed: b.removed,
                 },
             ))
         })

@@ -93,6 +93,14 @@ pub struct NestedBlockSchema {
     /// observed (a route table's routes when `aws_route` resources add them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub computed: bool,
+    /// Still accepted, but on its way out: what replaces these blocks (a
+    /// `deprecated-argument` warning at each one written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
+    /// No longer accepted: when and why these blocks went, and what replaces them (a
+    /// `removed-argument` error at each one written, however it is written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
 }
 
 impl AttributeSchema {

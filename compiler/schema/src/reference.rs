@@ -120,12 +120,19 @@ fn block(out: &mut String, b: &BlockSchema, path: &str) {
             (false, true) => "; when none is written, the existing ones are left alone",
             (false, false) => "",
         };
+        let note = match (&nested.removed, &nested.deprecated) {
+            (Some(why), _) => format!("; **removed**: {}", one_line(why)),
+            (None, Some(instead)) => format!("; **deprecated**: {}", one_line(instead)),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "**Block `{path}{k}`** ({nesting}, {count}{replace}): {}\n",
+            "**Block `{path}{k}`** ({nesting}, {count}{replace}{note}): {}\n",
             one_line(&nested.block.description)
         );
-        block(out, &nested.block, &format!("{path}{k}."));
+        if nested.removed.is_none() {
+            block(out, &nested.block, &format!("{path}{k}."));
+        }
     }
 }
 
@@ -203,5 +210,15 @@ mod tests {
             assert!(page.contains(&format!("## data `{t}`")), "{t}");
         }
         assert!(page.contains("**removed**: removed in the AWS provider v5.0.0"));
+        // A removed block says so on its own line, with no arguments under it.
+        let bucket = page.split("## resource `aws_s3_bucket`").nth(1).unwrap();
+        let bucket = bucket.split("\n## ").next().unwrap();
+        assert!(
+            bucket.contains("**Block `versioning`** (")
+                && bucket.contains("**removed**: ")
+                && bucket.contains("`aws_s3_bucket_versioning`"),
+            "{bucket}"
+        );
+        assert!(!bucket.contains("`versioning.enabled`"), "{bucket}");
     }
 }

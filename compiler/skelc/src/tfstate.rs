@@ -519,8 +519,10 @@ fn fit(value: &Value, block: &BlockSchema, path: &str, dropped: &mut BTreeSet<St
             .attributes
             .get(name)
             .is_some_and(|a| a.removed.is_some())
+            || block.blocks.get(name).is_some_and(|b| b.removed.is_some())
         {
-            // An argument the provider removed (v6's `cpu_core_count`): skel does not manage it.
+            // An argument or block type the provider removed (v6's `cpu_core_count`, a
+            // bucket's inline `versioning`): skel does not manage it.
             dropped.insert(format!("{path}.{name}"));
         } else if let Some(a) = block.attributes.get(name) {
             // Terraform's SDKv2 providers write an unset optional argument as its type's empty

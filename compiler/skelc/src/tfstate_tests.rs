@@ -134,6 +134,32 @@ fn attributes_skel_lacks_are_dropped_and_named_blocks_reshaped() {
 }
 
 #[test]
+fn removed_block_types_are_dropped_and_named() {
+    // Terraform's state of a bucket has its inline (deprecated) `versioning` and `grant` blocks
+    // filled in; skel's schema marks them removed: they are not kept, and named.
+    let bytes = state(json!([
+        {"mode": "managed", "type": "aws_s3_bucket", "name": "b",
+         "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+         "instances": [{"schema_version": 0, "attributes": {"id": "b", "bucket": "b",
+            "versioning": [{"enabled": false, "mfa_delete": false}],
+            "grant": [{"id": "x", "type": "CanonicalUser", "permissions": ["FULL_CONTROL"]}],
+            "tags": null}}]}
+    ]));
+    let m = migrate("tf", &bytes).unwrap();
+    assert_eq!(
+        m.dropped.iter().collect::<Vec<_>>(),
+        ["aws_s3_bucket.grant", "aws_s3_bucket.versioning"]
+    );
+    let b = &m.state.resources[&"aws_s3_bucket.b".parse().unwrap()];
+    assert!(
+        b.attributes.get("versioning").is_none(),
+        "{:?}",
+        b.attributes
+    );
+    assert_eq!(b.attributes["bucket"], json!("b"));
+}
+
+#[test]
 fn deposed_objects_join_their_current_instance() {
     let bytes = state(json!([
         {"mode": "managed", "type": "null_resource", "name": "n", "provider": NULL,

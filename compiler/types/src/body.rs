@@ -9,7 +9,7 @@ pub const MAX_INSTANCES: usize = 100_000;
 
 use skel_db::{did_you_mean, Code};
 use skel_hir::resolve::{self, RESOURCE_META_ATTRS, RESOURCE_META_BLOCKS};
-use skel_schema::{BlockSchema, Nesting};
+use skel_schema::{BlockSchema, NestedBlockSchema, Nesting};
 use skel_syntax::{Attribute, Block, Body, Expr, ExprKind, TextRange};
 use skel_value::{conversion, Conversion, Type};
 
@@ -65,8 +65,14 @@ impl InferCtx<'_> {
                 continue; // checked by check_meta_arguments
             }
             match schema.block(name) {
+                Some(nested) if nested.removed.is_some() => {
+                    counts.entry(name).or_default().0 += 1;
+                    self.annotated_block(name, nested, block.header_range());
+                    self.infer_attributes(&block.body);
+                }
                 Some(nested) => {
                     counts.entry(name).or_default().0 += 1;
+                    self.annotated_block(name, nested, block.header_range());
                     let want_labels = usize::from(nested.nesting == Nesting::Map);
                     if block.labels.len() != want_labels {
                         self.error(
@@ -212,7 +218,16 @@ impl InferCtx<'_> {
                     .help = Some(instead.clone());
                 }
             }
+            None if schema.block(name).is_some_and(|b| b.removed.is_some()) => {
+                self.infer(&attr.expr);
+                if let Some(nested) = schema.block(name) {
+                    self.annotated_block(name, nested, attr.name.range);
+                }
+            }
             None if schema.block(name).is_some_and(|b| b.computed) => {
+                if let Some(nested) = schema.block(name) {
+                    self.annotated_block(name, nested, attr.name.range);
+                }
                 // Terraform's "attributes as blocks": `ingress = []` manages the rules, none.
                 let ty = schema.block(name).map(|b| b.attribute_type());
                 self.expect(
@@ -223,6 +238,9 @@ impl InferCtx<'_> {
             }
             None if schema.block(name).is_some() => {
                 self.infer(&attr.expr);
+                if let Some(nested) = schema.block(name) {
+                    self.annotated_block(name, nested, attr.name.range);
+                }
                 self.error(
                     Code::BlockAsAttribute,
                     attr.name.range,
@@ -265,7 +283,9 @@ impl InferCtx<'_> {
             return None;
         };
         let target = schema.blocks.get_key_value(label.value.as_str());
-        if target.is_none() {
+        if let Some((name, nested)) = target {
+            self.annotated_block(name, nested, block.header_range());
+        } else {
             self.error(
                 Code::UnknownArgument,
                 label.range,
@@ -329,19 +349,47 @@ impl InferCtx<'_> {
         }
         for content in contents {
             match target {
-                Some((_, nested)) => self.check_body(
+                Some((_, nested)) if nested.removed.is_none() => self.check_body(
                     &content.body,
                     &nested.block,
                     Meta::None,
                     content.ident.range,
                 ),
-                None => content.body.attributes().for_each(|a| {
-                    self.infer(&a.expr);
-                }),
+                _ => self.infer_attributes(&content.body),
             }
         }
         self.pop_scope();
         target.map(|(k, _)| k.as_str())
+    }
+
+    /// The diagnostic of a block type the schema marks `removed` (an error) or `deprecated` (a
+    /// warning) at `range`, where one is written (as a block, an attribute or by `dynamic`).
+    fn annotated_block(&mut self, name: &str, nested: &NestedBlockSchema, range: TextRange) {
+        if let Some(why) = &nested.removed {
+            self.error(
+                Code::RemovedArgument,
+                range,
+                format!("Block `{name}` was removed"),
+            )
+            .with_span_message("no longer accepted")
+            .help = Some(why.clone());
+        } else if let Some(instead) = &nested.deprecated {
+            self.error(
+                Code::DeprecatedArgument,
+                range,
+                format!("Block `{name}` is deprecated"),
+            )
+            .with_span_message("still accepted, for now")
+            .help = Some(instead.clone());
+        }
+    }
+
+    /// The attribute values of a body whose schema is not checked (a removed block, a dynamic
+    /// block of an unknown type): their expressions are still typed.
+    fn infer_attributes(&mut self, body: &Body) {
+        for a in body.attributes() {
+            self.infer(&a.expr);
+        }
     }
 
     /// `count` and `for_each`: set the context for `count.index` / `each`, and check their kinds.
@@ -526,3 +574,7 @@ fn instance_key_exprs(expr: &Expr) -> Vec<&Expr> {
         _ => vec![expr],
     }
 }
+
+#[cfg(test)]
+#[path = "body_tests.rs"]
+mod tests;

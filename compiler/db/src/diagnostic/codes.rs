@@ -64,7 +64,7 @@ codes! {
     UnknownDataSource = "unknown-data-source", Error, "A data source type no provider schema defines.";
     UnknownArgument = "unknown-argument", Error, "An argument or nested block the schema does not define.";
     BlockAsAttribute = "block-as-attribute", Error, "A nested block type written as an attribute (`name = [...]`) where only blocks are accepted, or written both ways.";
-    RemovedArgument = "removed-argument", Error, "An argument the provider has removed (the message says in which version, and what replaces it).";
+    RemovedArgument = "removed-argument", Error, "An argument or nested block type the provider has removed, or that skel does not accept (the message says in which version, and what replaces it).";
     MissingArgument = "missing-argument", Error, "A required argument or nested block is missing.";
     ComputedArgument = "computed-argument", Error, "An attribute the provider computes was set in configuration.";
     BlockCount = "block-count", Error, "A nested block appears fewer or more times than the schema allows.";
@@ -113,7 +113,7 @@ codes! {
     SensitiveForEach = "sensitive-for-each", Error, "`for_each` keys derived from a sensitive (or ephemeral) value: instance addresses would show them.";
     SensitiveProviderArgument = "sensitive-provider-argument", Error, "A sensitive value in a provider argument the provider does not keep secret (it shows it in messages).";
     EphemeralValuePersisted = "ephemeral-value-persisted", Error, "An ephemeral value where it would be persisted or passed on as not ephemeral: a resource argument, an output, a module variable.";
-    DeprecatedArgument = "deprecated-argument", Warning, "An argument the provider still accepts but will remove: the hint names its replacement.";
+    DeprecatedArgument = "deprecated-argument", Warning, "An argument or nested block type the provider still accepts but will remove: the hint names its replacement.";
     DeprecatedBlock = "deprecated-block", Warning, "A `terraform` block, accepted as an alias of `skel`.";
     ImplicitConversion = "implicit-conversion", Warning, "A string literal silently converted to a number or bool.";
     RedundantInterpolation = "redundant-interpolation", Warning, "A string that is only `\"${x}\"`: the quotes and `${}` add nothing.";

@@ -87,6 +87,16 @@ fn completes_arguments_required_first_excluding_set() {
         sort("vpc") > sort("domain"),
         "deprecated `vpc` after `domain`"
     );
+    // Removed block types (a bucket's inline `versioning`, a role's `inline_policy`) neither.
+    for (ty, removed, kept) in [
+        ("aws_s3_bucket", "versioning", "bucket"),
+        ("aws_iam_role", "inline_policy", "assume_role_policy"),
+    ] {
+        let f = fixture(&format!("resource \"{ty}\" \"x\" {{\n  $0\n}}\n"));
+        let items = crate::completions(f.db(), f.pos());
+        assert!(items.iter().any(|i| i.label == kept), "{ty}: {kept}");
+        assert!(!items.iter().any(|i| i.label == removed), "{ty}: {removed}");
+    }
     let f = fixture("resource \"aws_instance\" \"x\" {\n  $0\n}\n");
     let items = crate::completions(f.db(), f.pos());
     let ami = items.iter().find(|i| i.label == "ami").expect("ami");
@@ -456,5 +466,25 @@ fn completes_attributes_of_each_value() {
         "#,
         2,
         &["cidr : string", "zone : string"],
+    );
+}
+
+#[test]
+fn hover_on_a_removed_block_or_argument_shows_what_replaces_it() {
+    let f = fixture("resource \"aws_s3_bucket\" \"b\" {\n  versio$0ning {\n  }\n}\n");
+    let hover = crate::hover(f.db(), f.pos()).expect("hover");
+    assert_eq!(f.slice(f.pos().file, hover.range), "versioning");
+    assert!(
+        hover.markdown.contains("**removed**: ")
+            && hover.markdown.contains("`aws_s3_bucket_versioning`"),
+        "{}",
+        hover.markdown
+    );
+    let f = fixture("resource \"aws_eip\" \"e\" {\n  v$0pc = true\n}\n");
+    let hover = crate::hover(f.db(), f.pos()).expect("hover");
+    assert!(
+        hover.markdown.contains("**deprecated**: ") && hover.markdown.contains("domain"),
+        "{}",
+        hover.markdown
     );
 }

@@ -66,6 +66,8 @@ fn schema() -> BlockSchema {
         block,
         force_new,
         computed: false,
+        deprecated: None,
+        removed: None,
     };
     b.blocks
         .insert("disk".into(), nested(disk, Nesting::List, false));
@@ -277,6 +279,8 @@ fn deep_schema() -> BlockSchema {
         block,
         force_new: false,
         computed: false,
+        deprecated: None,
+        removed: None,
     };
     server.blocks.insert("volume".into(), list(volume));
     let mut b = BlockSchema::default();
@@ -400,6 +404,8 @@ fn computed_block_schema() -> BlockSchema {
             block: route,
             force_new: false,
             computed: true,
+            deprecated: None,
+            removed: None,
         },
     );
     b

@@ -29,8 +29,11 @@ use skel_provider::{
 use skel_value::Value;
 use tokio::sync::OnceCell;
 
+pub use assume_role::AssumeRole;
+
 mod acl;
 mod acl_rule;
+mod assume_role;
 mod batch;
 mod coalesce;
 pub mod common;
@@ -91,6 +94,8 @@ pub struct Settings {
     pub default_tags: BTreeMap<String, String>,
     /// `s3_use_path_style`: S3 requests as `ENDPOINT/BUCKET/KEY`.
     pub s3_use_path_style: bool,
+    /// `assume_role` blocks, in order: each role is assumed with the credentials before it.
+    pub assume_role: Vec<AssumeRole>,
 }
 
 impl Settings {
@@ -119,6 +124,12 @@ impl Settings {
                 .map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
             default_tags,
             s3_use_path_style: common::get_bool(config, "s3_use_path_style").unwrap_or(false),
+            assume_role: get(config, "assume_role")
+                .as_sequence()
+                .unwrap_or(&[])
+                .iter()
+                .map(AssumeRole::from_block)
+                .collect::<Result<_, _>>()?,
         };
         if settings.access_key.is_some() != settings.secret_key.is_some() {
             return Err(ProviderError::InvalidConfig(
@@ -369,7 +380,10 @@ impl AwsProvider {
                 if let Some(url) = &self.endpoint_url {
                     loader = loader.endpoint_url(url);
                 }
-                let sdk = loader.load().await;
+                let mut sdk = loader.load().await;
+                for role in &s.assume_role {
+                    sdk = role.assume(sdk).await;
+                }
                 if sdk.region().is_none() {
                     return Err(ProviderError::InvalidConfig(
                         "provider \"aws\": no region is set; set `region` in the provider block or AWS_REGION in the environment.".into(),

@@ -200,3 +200,65 @@ async fn a_rendered_policy_document_is_accepted_by_iam() {
         "{back}"
     );
 }
+
+/// The provider's `assume_role` blocks: every call is made with the assumed role's credentials
+/// (moto answers GetCallerIdentity with the role the access key was issued for), and several
+/// blocks chain, the last role being the one used.
+#[tokio::test]
+async fn provider_assume_role_blocks_are_the_credentials_used() {
+    let _m = moto();
+    let truth = sts().await.get_caller_identity().send().await.expect("sts");
+    let account = truth.account().unwrap().to_string();
+    let arn = |role: &str| format!("arn:aws:iam::{account}:role/{role}");
+    let block = |role: &str, session: &str| {
+        obj(vec![
+            ("role_arn", s(&arn(role))),
+            ("session_name", s(session)),
+            ("external_id", s("ext-1")),
+            ("duration", s("20m")),
+            ("policy_arns", Value::Set(Vec::new())),
+            ("tags", tags(&[("team", "infra")])),
+        ])
+    };
+    let identity = |blocks: Vec<Value>| async move {
+        let p =
+            AwsProvider::new(&obj(vec![("assume_role", Value::List(blocks))])).expect("provider");
+        p.read_data(
+            "aws_caller_identity",
+            &data_config("aws_caller_identity", vec![]),
+        )
+        .await
+        .expect("read")
+    };
+    let one = identity(vec![block("deployer", "skel-one")]).await;
+    assert_eq!(
+        str_of(&one, "arn"),
+        format!("arn:aws:sts::{account}:assumed-role/deployer/skel-one")
+    );
+    assert_eq!(str_of(&one, "account_id"), account);
+    let chained = identity(vec![
+        block("deployer", "skel-first"),
+        block("admin", "skel-second"),
+    ])
+    .await;
+    assert_eq!(
+        str_of(&chained, "arn"),
+        format!("arn:aws:sts::{account}:assumed-role/admin/skel-second")
+    );
+    // Without the block: the environment's own identity.
+    let plain = identity(vec![]).await;
+    assert_eq!(str_of(&plain, "arn"), truth.arn().unwrap());
+    // A duration that is none: a configuration error, before any call.
+    let bad = obj(vec![(
+        "assume_role",
+        Value::List(vec![obj(vec![
+            ("role_arn", s(&arn("deployer"))),
+            ("duration", s("forever")),
+        ])]),
+    )]);
+    match AwsProvider::new(&bad) {
+        Err(ProviderError::InvalidConfig(m)) => assert!(m.contains("duration"), "{m}"),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("accepted a bad duration"),
+    }
+}
