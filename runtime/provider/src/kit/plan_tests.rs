@@ -463,6 +463,8 @@ fn device_schema() -> BlockSchema {
             block: device,
             force_new: true,
             computed: true,
+            deprecated: None,
+            removed: None,
         },
     );
     b
