@@ -189,6 +189,11 @@ impl InferCtx<'_> {
         match schema.attribute(name) {
             Some(a) if a.is_computed_only() => {
                 self.infer(&attr.expr);
+                // As in Terraform, null is accepted (a module passes an unset variable through);
+                // a value that depends on anything is checked when the plan knows it.
+                if crate::constant::constant_value(&attr.expr).is_none_or(|v| v.is_null()) {
+                    return;
+                }
                 self.error(
                     Code::ComputedArgument,
                     attr.name.range,

@@ -29,7 +29,7 @@ impl Scope for Layered<'_> {
 }
 
 /// The object value of `body` under `schema`. Computed-only attributes are null (the provider
-/// fills them in when planning).
+/// fills them in when planning); one written with a value other than null is an error.
 pub fn eval_body(
     body: &Body,
     schema: &BlockSchema,
@@ -43,6 +43,21 @@ pub fn eval_body(
                 let v = skel_eval::eval_with(&a.expr, scope, ctx)?;
                 convert(&v, &attr.ty)
                     .map_err(|e| EvalError::new(format!("argument `{name}`: {e}"), a.expr.range))?
+            }
+            // A computed-only attribute may be written only as null (a module passing an unset
+            // variable through), as in Terraform; `check` refuses a literal value.
+            Some(a) => {
+                let v = skel_eval::eval_with(&a.expr, scope, ctx)?;
+                if !v.is_null() && v.is_known() {
+                    return Err(EvalError::new(
+                        format!(
+                            "`{name}` is computed by the provider and cannot be set (only null \
+                             is accepted); remove the argument and refer to the value after apply"
+                        ),
+                        a.expr.range,
+                    ));
+                }
+                Value::Null
             }
             _ => match (&attr.default, attr.is_argument()) {
                 (Some(default), true) => {

@@ -129,3 +129,72 @@ resource "aws_security_group" "d" {
     assert_eq!(field(rule, "self"), &Value::Bool(false), "default applied");
     assert_eq!(field(rule, "description"), &Value::Null, "left out: null");
 }
+
+/// A computed-only attribute written as a reference: null reaches the provider as if it were
+/// left out (Terraform accepts it; the published EKS module passes an unset variable through),
+/// and any other value refuses the plan with a message naming the attribute.
+#[tokio::test]
+async fn a_computed_attribute_may_be_written_only_as_null() {
+    let text = r#"
+variable "ipv6" {
+  type    = string
+  default = null
+}
+
+resource "aws_eks_cluster" "c" {
+  name     = "c"
+  role_arn = "arn:aws:iam::123456789012:role/eks"
+  vpc_config {
+    subnet_ids = ["subnet-1", "subnet-2"]
+  }
+  kubernetes_network_config {
+    service_ipv6_cidr = var.ipv6
+  }
+}
+"#;
+    let recorder = Arc::new(Recorder::default());
+    let registry =
+        ProviderRegistry::new([Arc::new(Factory(recorder.clone())) as Arc<dyn ProviderFactory>]);
+    let _ = plan(
+        common::config(text),
+        &State::new("l"),
+        &registry,
+        &PlanOptions::default(),
+        &Silent,
+    )
+    .await;
+    let seen = recorder.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let network = &field(&seen[0].1, "kubernetes_network_config")
+        .as_sequence()
+        .expect("a list")[0];
+    assert_eq!(field(network, "service_ipv6_cidr"), &Value::Null);
+
+    let recorder = Arc::new(Recorder::default());
+    let registry =
+        ProviderRegistry::new([Arc::new(Factory(recorder.clone())) as Arc<dyn ProviderFactory>]);
+    let options = PlanOptions {
+        variables: [("ipv6".to_string(), Value::string("fd00::/108"))].into(),
+        ..PlanOptions::default()
+    };
+    let refused = plan(
+        common::config(text),
+        &State::new("l"),
+        &registry,
+        &options,
+        &Silent,
+    )
+    .await;
+    let errors = match refused {
+        Ok(_) => panic!("a computed attribute with a value was planned"),
+        Err(e) => format!("{e:?}"),
+    };
+    assert!(
+        errors.contains("`service_ipv6_cidr` is computed by the provider"),
+        "{errors}"
+    );
+    assert!(
+        recorder.0.lock().unwrap().is_empty(),
+        "the provider was asked to plan it"
+    );
+}
