@@ -227,7 +227,12 @@ pub mod instance {
             let ec2 = p.ec2().await?;
             let changed =
                 |n: &str| !same(get(prior, n), get(planned, n)) && get(planned, n).is_known();
-            if changed("instance_type") || changed("user_data") || changed("user_data_base64") {
+            // These change only while the instance is stopped (as v6 does: stop, modify, start).
+            if changed("instance_type")
+                || changed("ebs_optimized")
+                || changed("user_data")
+                || changed("user_data_base64")
+            {
                 ec2.stop_instances()
                     .instance_ids(&id)
                     .send()
@@ -247,6 +252,18 @@ pub mod instance {
                         .instance_type(
                             aws_sdk_ec2::types::AttributeValue::builder()
                                 .set_value(get_str(planned, "instance_type").map(str::to_string))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .or_fail(&w)?;
+                }
+                if changed("ebs_optimized") {
+                    ec2.modify_instance_attribute()
+                        .instance_id(&id)
+                        .ebs_optimized(
+                            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                                .set_value(get_bool(planned, "ebs_optimized"))
                                 .build(),
                         )
                         .send()

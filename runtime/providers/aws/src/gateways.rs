@@ -88,6 +88,14 @@ pub mod eip {
                     get_str(planned, "domain").unwrap_or("vpc"),
                 ))
                 .set_public_ipv4_pool(get_str(planned, "public_ipv4_pool").map(str::to_string))
+                .set_address(get_str(planned, "address").map(str::to_string))
+                .set_network_border_group(
+                    get_str(planned, "network_border_group").map(str::to_string),
+                )
+                .set_customer_owned_ipv4_pool(
+                    get_str(planned, "customer_owned_ipv4_pool").map(str::to_string),
+                )
+                .set_ipam_pool_id(get_str(planned, "ipam_pool_id").map(str::to_string))
                 .tag_specifications(tag_spec(p, ResourceType::ElasticIp, planned, origin))
                 .send()
                 .await
@@ -169,6 +177,16 @@ pub mod eip {
                 optional_string(a.public_ipv4_pool()),
             );
             o.insert("carrier_ip".into(), optional_string(a.carrier_ip()));
+            // AWS reports both for every address it allocated from them; an answer without
+            // them (an emulator) says nothing about them.
+            for (name, value) in [
+                ("network_border_group", a.network_border_group()),
+                ("customer_owned_ipv4_pool", a.customer_owned_ipv4_pool()),
+            ] {
+                if let Some(v) = value.filter(|v| !v.is_empty()) {
+                    o.insert(name.into(), Value::string(v));
+                }
+            }
             o.insert(
                 "customer_owned_ip".into(),
                 optional_string(a.customer_owned_ip()),

@@ -681,3 +681,70 @@ async fn an_eip_written_with_the_deprecated_vpc_flag_is_a_vpc_address() {
     );
     destroy(&p, "aws_eip", &state).await;
 }
+
+/// `aws_eip`'s v6 allocation arguments: `address` takes back a released address (moto keeps
+/// that, so it is checked through the SDK); the network border group, customer-owned pool and
+/// IPAM pool moto accepts but does not keep, so the AllocateAddress request is checked. Each
+/// address plans no change after its create, and a different `address` replaces it.
+#[tokio::test]
+async fn eip_allocation_arguments_are_sent() {
+    let serial = moto();
+    let port = serial.1;
+    let p = provider();
+    let sdk = ec2().await;
+    let released = sdk
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .expect("AllocateAddress");
+    let ip = released.public_ip().expect("an address").to_string();
+    sdk.release_address()
+        .allocation_id(released.allocation_id().expect("an allocation"))
+        .send()
+        .await
+        .expect("ReleaseAddress");
+    let wanted = config("aws_eip", vec![("domain", s("vpc")), ("address", s(&ip))]);
+    let state = create(&p, "aws_eip", &wanted).await;
+    assert_eq!(str_of(&state, "public_ip"), ip);
+    let seen = sdk
+        .describe_addresses()
+        .allocation_ids(str_of(&state, "id"))
+        .send()
+        .await
+        .expect("DescribeAddresses");
+    assert_eq!(seen.addresses()[0].public_ip(), Some(ip.as_str()));
+    let other = config(
+        "aws_eip",
+        vec![("domain", s("vpc")), ("address", s("198.51.100.7"))],
+    );
+    let r = plan(&p, "aws_eip", Some(&state), &other).await;
+    assert_eq!(r.requires_replace, vec![vec!["address".to_string()]]);
+    destroy(&p, "aws_eip", &state).await;
+
+    let pools = config(
+        "aws_eip",
+        vec![
+            ("domain", s("vpc")),
+            ("network_border_group", s("us-east-1-bos-1")),
+            (
+                "customer_owned_ipv4_pool",
+                s("ipv4pool-coip-0123456789abcdef0"),
+            ),
+            ("ipam_pool_id", s("ipam-pool-0123456789abcdef0")),
+        ],
+    );
+    let recorder = Recorder::start(port);
+    let state = create(&p, "aws_eip", &pools).await;
+    let sent = recorder.bodies("AllocateAddress");
+    drop(recorder);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    for part in [
+        "NetworkBorderGroup=us-east-1-bos-1",
+        "CustomerOwnedIpv4Pool=ipv4pool-coip-0123456789abcdef0",
+        "IpamPoolId=ipam-pool-0123456789abcdef0",
+    ] {
+        assert!(sent[0].contains(part), "{part} not in {}", sent[0]);
+    }
+    destroy(&p, "aws_eip", &state).await;
+}

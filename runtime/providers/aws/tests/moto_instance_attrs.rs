@@ -11,65 +11,20 @@ mod support;
 use aws_sdk_ec2::types::{AttributeBooleanValue, InstanceAttributeName};
 use support::*;
 
-/// moto's request recorder: requests sent while it runs, as (action, decoded form body).
-struct Recorder(u16);
-
-impl Recorder {
-    fn post(&self, what: &str) {
-        let status = Command::new("curl")
-            .args(["-sf", "-o", "/dev/null", "-X", "POST"])
-            .arg(format!(
-                "http://127.0.0.1:{}/moto-api/recorder/{what}",
-                self.0
-            ))
-            .status()
-            .expect("curl");
-        assert!(status.success(), "moto recorder {what}");
+/// Creates `config` (an `aws_instance`) with moto's recorder on, and checks that its one
+/// RunInstances request carried every `part` (what moto itself drops is checked here).
+async fn launched_with(p: &AwsProvider, port: u16, config: &Value, parts: &[&str]) -> Value {
+    let recorder = Recorder::start(port);
+    let r = plan(p, "aws_instance", None, config).await;
+    let state = apply(p, "aws_instance", None, Some(&r.planned))
+        .await
+        .expect("create");
+    let sent = recorder.bodies("RunInstances");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    for part in parts {
+        assert!(sent[0].contains(part), "{part} not in {}", sent[0]);
     }
-
-    fn start(port: u16) -> Recorder {
-        let r = Recorder(port);
-        r.post("reset-recording");
-        r.post("start-recording");
-        r
-    }
-
-    /// The form bodies of the `action` requests recorded so far.
-    fn bodies(&self, action: &str) -> Vec<String> {
-        use base64::Engine as _;
-        let out = Command::new("curl")
-            .arg("-sf")
-            .arg(format!(
-                "http://127.0.0.1:{}/moto-api/recorder/download-recording",
-                self.0
-            ))
-            .output()
-            .expect("curl");
-        assert!(out.status.success(), "moto recorder download");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|row| {
-                let body = row.get("body")?.as_str()?.to_string();
-                if row.get("body_encoded").and_then(|b| b.as_bool()) == Some(true) {
-                    let raw = base64::engine::general_purpose::STANDARD
-                        .decode(body)
-                        .ok()?;
-                    Some(String::from_utf8_lossy(&raw).into_owned())
-                } else {
-                    Some(body)
-                }
-            })
-            .map(|b| b.replace("%2F", "/").replace("%24", "$"))
-            .filter(|b| b.contains(&format!("Action={action}&")))
-            .collect()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.post("stop-recording");
-    }
+    state
 }
 
 /// The secondary addresses of network interface `eni`, sorted.
@@ -135,25 +90,21 @@ async fn secondary_private_ips_are_sent_changed_in_place_and_repaired() {
         )
     };
     let a = cfg(&["10.72.1.11", "10.72.1.12"]);
-    let recorder = Recorder::start(port);
-    let r = plan(&p, "aws_instance", None, &a).await;
-    let state = apply(&p, "aws_instance", None, Some(&r.planned))
-        .await
-        .expect("create");
     // Sent at launch: the primary address marked primary, then each secondary one.
-    let sent = recorder.bodies("RunInstances");
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    for part in [
-        "NetworkInterface.1.PrivateIpAddresses.1.PrivateIpAddress=10.72.1.10",
-        "NetworkInterface.1.PrivateIpAddresses.1.Primary=true",
-        "NetworkInterface.1.PrivateIpAddresses.2.PrivateIpAddress=10.72.1.11",
-        "NetworkInterface.1.PrivateIpAddresses.2.Primary=false",
-        "NetworkInterface.1.PrivateIpAddresses.3.PrivateIpAddress=10.72.1.12",
-        "NetworkInterface.1.DeviceIndex=0",
-    ] {
-        assert!(sent[0].contains(part), "{part} not in {}", sent[0]);
-    }
-    drop(recorder);
+    let state = launched_with(
+        &p,
+        port,
+        &a,
+        &[
+            "NetworkInterface.1.PrivateIpAddresses.1.PrivateIpAddress=10.72.1.10",
+            "NetworkInterface.1.PrivateIpAddresses.1.Primary=true",
+            "NetworkInterface.1.PrivateIpAddresses.2.PrivateIpAddress=10.72.1.11",
+            "NetworkInterface.1.PrivateIpAddresses.2.Primary=false",
+            "NetworkInterface.1.PrivateIpAddresses.3.PrivateIpAddress=10.72.1.12",
+            "NetworkInterface.1.DeviceIndex=0",
+        ],
+    )
+    .await;
     let eni = str_of(&state, "primary_network_interface_id");
     assert_eq!(str_of(&state, "private_ip"), "10.72.1.10");
     // moto 5.2.5 drops a launch's secondary addresses (its RunInstances reads only the
@@ -371,22 +322,18 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
             ("credit_specification", credits("standard")),
         ],
     );
-    let recorder = Recorder::start(port);
-    let r = plan(&p, "aws_instance", None, &cfg).await;
-    let state = apply(&p, "aws_instance", None, Some(&r.planned))
-        .await
-        .expect("create");
-    let sent = recorder.bodies("RunInstances");
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    for part in [
-        "DisableApiStop=true",
-        "DisableApiTermination=true",
-        "InstanceInitiatedShutdownBehavior=stop",
-        "CreditSpecification.CpuCredits=standard",
-    ] {
-        assert!(sent[0].contains(part), "{part} not in {}", sent[0]);
-    }
-    drop(recorder);
+    let state = launched_with(
+        &p,
+        port,
+        &cfg,
+        &[
+            "DisableApiStop=true",
+            "DisableApiTermination=true",
+            "InstanceInitiatedShutdownBehavior=stop",
+            "CreditSpecification.CpuCredits=standard",
+        ],
+    )
+    .await;
     let id = str_of(&state, "id");
     use InstanceAttributeName as A;
     // moto 5.2.5 drops RunInstances' DisableApiTermination: the refresh now sees what the
@@ -589,6 +536,53 @@ async fn ipv6_addresses_password_data_and_group_names() {
             ),
         "{errors:?}"
     );
+    destroy(&p, "aws_subnet", &subnet).await;
+    destroy(&p, "aws_vpc", &vpc).await;
+}
+
+/// `ebs_optimized` changes in place as in v6 (stop, modify, start), not by replacement: the
+/// same instance id, the flag seen through the SDK, and the next plan empty.
+#[tokio::test]
+async fn ebs_optimized_changes_in_place() {
+    let _m = moto();
+    let p = provider();
+    let vpc = support::vpc(&p, "10.77.0.0/16").await;
+    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.77.1.0/24", None).await;
+    let ami = ubuntu(&p).await;
+    let cfg = |optimized: bool| {
+        config(
+            "aws_instance",
+            vec![
+                ("ami", s(&ami)),
+                ("instance_type", s("t3.micro")),
+                ("subnet_id", s(&str_of(&subnet, "id"))),
+                ("ebs_optimized", Value::Bool(optimized)),
+            ],
+        )
+    };
+    let state = create(&p, "aws_instance", &cfg(false)).await;
+    let id = str_of(&state, "id");
+    let updated = update(&p, "aws_instance", &state, &cfg(true)).await;
+    assert_eq!(
+        str_of(&updated, "id"),
+        id,
+        "replaced instead of changed in place"
+    );
+    let out = ec2()
+        .await
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    let instance = &out.reservations()[0].instances()[0];
+    assert_eq!(instance.ebs_optimized(), Some(true));
+    assert_eq!(
+        instance.state().and_then(|s| s.name()).map(|n| n.as_str()),
+        Some("running"),
+        "started again after the change"
+    );
+    destroy(&p, "aws_instance", &updated).await;
     destroy(&p, "aws_subnet", &subnet).await;
     destroy(&p, "aws_vpc", &vpc).await;
 }

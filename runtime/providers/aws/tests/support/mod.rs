@@ -15,6 +15,8 @@ pub use skel_provider_aws::AwsProvider;
 pub use skel_value::Value;
 
 pub mod lifecycle;
+pub mod recorder;
+pub use recorder::Recorder;
 
 pub struct Moto {
     pub port: u16,
