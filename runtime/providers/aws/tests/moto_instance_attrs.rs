@@ -74,9 +74,8 @@ async fn secondary_private_ips_are_sent_changed_in_place_and_repaired() {
     let serial = moto();
     let port = serial.1;
     let p = provider();
-    let vpc = support::vpc(&p, "10.72.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.72.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.72").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let cfg = |second: &[&str]| {
         config(
             "aws_instance",
@@ -158,8 +157,7 @@ async fn secondary_private_ips_are_sent_changed_in_place_and_repaired() {
         &ips(&["10.72.1.11", "10.72.1.13"])
     );
     destroy(&p, "aws_instance", &state).await;
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 #[tokio::test]
@@ -167,9 +165,8 @@ async fn existing_network_interfaces_are_attached_at_launch() {
     let _m = moto();
     let p = provider();
     let sdk = ec2().await;
-    let vpc = support::vpc(&p, "10.73.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.73.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.73").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let eni = |ip: &str| {
         let sdk = sdk.clone();
         let (subnet, ip) = (str_of(&subnet, "id"), ip.to_string());
@@ -276,8 +273,7 @@ async fn existing_network_interfaces_are_attached_at_launch() {
             .await
             .expect("DeleteNetworkInterface: the interface outlived the instance");
     }
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 async fn attribute(id: &str, name: InstanceAttributeName) -> String {
@@ -306,9 +302,8 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
     let port = serial.1;
     let p = provider();
     let sdk = ec2().await;
-    let vpc = support::vpc(&p, "10.74.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.74.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.74").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let credits = |c: &str| Value::List(vec![obj(vec![("cpu_credits", s(c))])]);
     let cfg = config(
         "aws_instance",
@@ -467,8 +462,7 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
     let state = update(&p, "aws_instance", &imported, &unprotected).await;
     destroy(&p, "aws_instance", &state).await;
     destroy(&p, "aws_instance", &plain_state).await;
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 /// `ipv6_addresses` is sent at launch, `get_password_data` reads the password data (one
@@ -479,9 +473,8 @@ async fn ipv6_addresses_password_data_and_group_names() {
     let serial = moto();
     let port = serial.1;
     let p = provider();
-    let vpc = support::vpc(&p, "10.76.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.76.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.76").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let base = |extra: Vec<(&str, Value)>| {
         let mut values = vec![
             ("ami", s(&ami)),
@@ -536,8 +529,7 @@ async fn ipv6_addresses_password_data_and_group_names() {
             ),
         "{errors:?}"
     );
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 /// `ebs_optimized` changes in place as in v6 (stop, modify, start), not by replacement: the
@@ -546,9 +538,8 @@ async fn ipv6_addresses_password_data_and_group_names() {
 async fn ebs_optimized_changes_in_place() {
     let _m = moto();
     let p = provider();
-    let vpc = support::vpc(&p, "10.77.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.77.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.77").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let cfg = |optimized: bool| {
         config(
             "aws_instance",
@@ -583,6 +574,5 @@ async fn ebs_optimized_changes_in_place() {
         "started again after the change"
     );
     destroy(&p, "aws_instance", &updated).await;
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }

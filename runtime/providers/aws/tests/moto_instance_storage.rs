@@ -85,9 +85,8 @@ async fn ebs_block_devices_are_sent_read_back_watched_and_deleted_with_the_insta
     let _m = moto();
     let p = provider();
     let sdk = ec2().await;
-    let vpc = support::vpc(&p, "10.70.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.70.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.70").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let devices = Value::set(vec![
         device("/dev/sdf", 20, "gp3", true, true, tags(&[("Name", "data")])),
         device("/dev/sdg", 30, "st1", false, true, Value::Null),
@@ -253,8 +252,7 @@ async fn ebs_block_devices_are_sent_read_back_watched_and_deleted_with_the_insta
         .send()
         .await
         .expect("DeleteVolume");
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 /// Devices not written in the configuration (the image's) are kept as observed: no change,
@@ -263,9 +261,8 @@ async fn ebs_block_devices_are_sent_read_back_watched_and_deleted_with_the_insta
 async fn unwritten_devices_are_observed_not_managed() {
     let _m = moto();
     let p = provider();
-    let vpc = support::vpc(&p, "10.71.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.71.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.71").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let with = config(
         "aws_instance",
         vec![
@@ -284,8 +281,7 @@ async fn unwritten_devices_are_observed_not_managed() {
     assert!(r.requires_replace.is_empty(), "{:?}", r.requires_replace);
     assert_eq!(r.planned, state);
     destroy(&p, "aws_instance", &state).await;
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }
 
 /// The root volume's tags, `delete_on_termination` and `volume_tags` change in place (they
@@ -295,9 +291,8 @@ async fn root_volume_settings_and_volume_tags_change_in_place() {
     let _m = moto();
     let p = provider();
     let sdk = ec2().await;
-    let vpc = support::vpc(&p, "10.75.0.0/16").await;
-    let subnet = support::subnet(&p, &str_of(&vpc, "id"), "10.75.1.0/24", None).await;
-    let ami = ubuntu(&p).await;
+    let site = site(&p, "10.75").await;
+    let (subnet, ami) = (&site.subnet, &site.ami);
     let root = |delete: bool, own: Value| {
         let Value::List(mut items) = root_volume(10) else {
             unreachable!()
@@ -422,6 +417,5 @@ async fn root_volume_settings_and_volume_tags_change_in_place() {
         );
     }
     destroy(&p, "aws_instance", &state).await;
-    destroy(&p, "aws_subnet", &subnet).await;
-    destroy(&p, "aws_vpc", &vpc).await;
+    site.destroy(&p).await;
 }

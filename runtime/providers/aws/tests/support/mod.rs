@@ -419,3 +419,26 @@ impl FakeAws {
         self.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// Where an instance test launches: a VPC (`PREFIX.0.0/16`), one subnet in it
+/// (`PREFIX.1.0/24`) and the Ubuntu AMI.
+pub struct Site {
+    pub vpc: Value,
+    pub subnet: Value,
+    pub ami: String,
+}
+
+pub async fn site(p: &AwsProvider, prefix: &str) -> Site {
+    let vpc = vpc(p, &format!("{prefix}.0.0/16")).await;
+    let subnet = subnet(p, &str_of(&vpc, "id"), &format!("{prefix}.1.0/24"), None).await;
+    let ami = ubuntu(p).await;
+    Site { vpc, subnet, ami }
+}
+
+impl Site {
+    /// Destroys the subnet and the VPC (the test's instances first).
+    pub async fn destroy(&self, p: &AwsProvider) {
+        destroy(p, "aws_subnet", &self.subnet).await;
+        destroy(p, "aws_vpc", &self.vpc).await;
+    }
+}
