@@ -75,7 +75,7 @@ async fn secondary_private_ips_are_sent_changed_in_place_and_repaired() {
     let port = serial.1;
     let p = provider();
     let site = site(&p, "10.72").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let cfg = |second: &[&str]| {
         config(
             "aws_instance",
@@ -166,7 +166,7 @@ async fn existing_network_interfaces_are_attached_at_launch() {
     let p = provider();
     let sdk = ec2().await;
     let site = site(&p, "10.73").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let eni = |ip: &str| {
         let sdk = sdk.clone();
         let (subnet, ip) = (str_of(&subnet, "id"), ip.to_string());
@@ -303,7 +303,7 @@ async fn protection_shutdown_and_credits_are_read_back_only_when_managed() {
     let p = provider();
     let sdk = ec2().await;
     let site = site(&p, "10.74").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let credits = |c: &str| Value::List(vec![obj(vec![("cpu_credits", s(c))])]);
     let cfg = config(
         "aws_instance",
@@ -474,7 +474,7 @@ async fn ipv6_addresses_password_data_and_group_names() {
     let port = serial.1;
     let p = provider();
     let site = site(&p, "10.76").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let base = |extra: Vec<(&str, Value)>| {
         let mut values = vec![
             ("ami", s(&ami)),
@@ -539,7 +539,7 @@ async fn ebs_optimized_changes_in_place() {
     let _m = moto();
     let p = provider();
     let site = site(&p, "10.77").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let cfg = |optimized: bool| {
         config(
             "aws_instance",

@@ -86,7 +86,7 @@ async fn ebs_block_devices_are_sent_read_back_watched_and_deleted_with_the_insta
     let p = provider();
     let sdk = ec2().await;
     let site = site(&p, "10.70").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let devices = Value::set(vec![
         device("/dev/sdf", 20, "gp3", true, true, tags(&[("Name", "data")])),
         device("/dev/sdg", 30, "st1", false, true, Value::Null),
@@ -262,7 +262,7 @@ async fn unwritten_devices_are_observed_not_managed() {
     let _m = moto();
     let p = provider();
     let site = site(&p, "10.71").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let with = config(
         "aws_instance",
         vec![
@@ -292,7 +292,7 @@ async fn root_volume_settings_and_volume_tags_change_in_place() {
     let p = provider();
     let sdk = ec2().await;
     let site = site(&p, "10.75").await;
-    let (subnet, ami) = (&site.subnet, &site.ami);
+    let (subnet, ami) = (site.subnet.clone(), site.ami.clone());
     let root = |delete: bool, own: Value| {
         let Value::List(mut items) = root_volume(10) else {
             unreachable!()
