@@ -5,12 +5,13 @@ use skel_value::ValueMap;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
 use skel_provider::kit;
 use skel_provider::{PlanResponse, ProviderError};
 use skel_schema::{BlockSchema, ResourceSchema};
 use skel_value::{convert, Value};
 
-use crate::error::{retry_on, AwsErr, DEPENDENCY};
+use crate::error::{retry_on, AwsErr, SdkResultExt, DEPENDENCY};
 use crate::{AwsProvider, Settings};
 
 /// What a Describe call observed of one object: attribute name → value, in the attribute's
@@ -557,7 +558,18 @@ pub async fn update_tags(
 ) -> Result<(), ProviderError> {
     let old = desired_tags(&p.settings, prior);
     let new = desired_tags(&p.settings, planned);
-    let ec2 = p.ec2().await?;
+    retag(p.ec2().await?, what, id, &old, new).await
+}
+
+/// Brings the tags of EC2 object `id` from `old` to `new`: one DeleteTags for the keys that go,
+/// one CreateTags for the ones that are new or changed (none when nothing differs).
+pub async fn retag(
+    ec2: &Client,
+    what: &str,
+    id: &str,
+    old: &BTreeMap<String, String>,
+    new: BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
     let removed: Vec<Tag> = old
         .keys()
         .filter(|k| !new.contains_key(*k))
@@ -569,7 +581,7 @@ pub async fn update_tags(
             .set_tags(Some(removed))
             .send()
             .await
-            .map_err(|e| AwsErr::from(e).into_provider(what))?;
+            .or_fail(what)?;
     }
     let changed: BTreeMap<String, String> = new
         .into_iter()
@@ -581,7 +593,7 @@ pub async fn update_tags(
             .set_tags(Some(ec2_tags(&changed)))
             .send()
             .await
-            .map_err(|e| AwsErr::from(e).into_provider(what))?;
+            .or_fail(what)?;
     }
     Ok(())
 }

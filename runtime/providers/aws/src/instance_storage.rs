@@ -8,15 +8,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     BlockDeviceMapping, EbsBlockDevice, EbsInstanceBlockDeviceSpecification, Filter, Instance,
-    InstanceBlockDeviceMappingSpecification, Tag, Volume, VolumeAttachmentState, VolumeType,
+    InstanceBlockDeviceMappingSpecification, Volume, VolumeAttachmentState, VolumeType,
 };
 use aws_sdk_ec2::Client;
 use skel_provider::ProviderError;
 use skel_value::{Value, ValueMap};
 
 use crate::common::{
-    blocks, ec2_tags, get, get_bool, get_i64, get_str, optional_bool, optional_number,
-    optional_string, same, tags_obs, Obs,
+    blocks, get, get_bool, get_i64, get_str, optional_bool, optional_number, optional_string, same,
+    tags_obs, Obs,
 };
 use crate::error::{AwsErr, SdkResultExt};
 
@@ -321,8 +321,7 @@ fn tag_map(v: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Brings the tags of `volume` from `old` to `new` (maps): DeleteTags for the keys that go,
-/// CreateTags for the ones that are new or changed.
+/// Brings the tags of `volume` from `old` to `new` (map attributes).
 async fn retag(
     ec2: &Client,
     w: &str,
@@ -330,33 +329,7 @@ async fn retag(
     old: &Value,
     new: &Value,
 ) -> Result<(), ProviderError> {
-    let (old, new) = (tag_map(old), tag_map(new));
-    let gone: Vec<Tag> = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
-    if !gone.is_empty() {
-        ec2.delete_tags()
-            .resources(volume)
-            .set_tags(Some(gone))
-            .send()
-            .await
-            .or_fail(w)?;
-    }
-    let set: BTreeMap<String, String> = new
-        .into_iter()
-        .filter(|(k, v)| old.get(k) != Some(v))
-        .collect();
-    if !set.is_empty() {
-        ec2.create_tags()
-            .resources(volume)
-            .set_tags(Some(ec2_tags(&set)))
-            .send()
-            .await
-            .or_fail(w)?;
-    }
-    Ok(())
+    crate::common::retag(ec2, w, volume, &tag_map(old), tag_map(new)).await
 }
 
 /// Changes in place what differs in the volumes between `prior` and `planned` (EBS devices
