@@ -18,5 +18,5 @@ pub use access::{
     string_list, string_set, with_default,
 };
 pub use equal::same;
-pub use plan::{empty_nested, plan, set_unknown, NoHooks, PlanHooks};
+pub use plan::{empty_nested, pair_items, plan, set_unknown, NoHooks, PlanHooks};
 pub use timeouts::{timeout, Operation, Timeouts, TimeoutsError};

@@ -238,29 +238,27 @@ fn fill_set_items(
         return value.clone();
     }
     let old = prior.and_then(Value::as_sequence).unwrap_or(&[]);
-    let mut used = vec![false; old.len()];
+    let pairs = pair_items(items, old, |item, o| match item {
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(k, v)| v.is_null() || same(v, get(o, k))),
+        _ => false,
+    });
     let filled = items
         .iter()
-        .map(|item| {
+        .zip(pairs)
+        .map(|(item, found)| {
             let Value::Object(fields) = item else {
                 return item.clone();
             };
-            let found = old.iter().enumerate().find(|(i, o)| {
-                !used[*i]
-                    && fields
-                        .iter()
-                        .all(|(k, v)| v.is_null() || same(v, get(o, k)))
-            });
-            if let Some((i, _)) = found {
-                used[i] = true;
-            }
+            let found = found.map(|i| &old[i]);
             let mut out = fields.clone();
             for (name, attr) in &computed {
                 if !all_fresh && !out.get(name).unwrap_or(&Value::Null).is_null() {
                     continue;
                 }
                 let v = match found {
-                    Some((_, o)) if !all_fresh => get(o, name).clone(),
+                    Some(o) if !all_fresh => get(o, name).clone(),
                     _ => Value::Unknown(attr.ty.clone()),
                 };
                 out.insert((*name).clone(), v);
@@ -269,6 +267,27 @@ fn fill_set_items(
         })
         .collect();
     Value::set(filled)
+}
+
+/// Pairs each of `items` with the first not yet paired element of `old` that `agree`s with it
+/// (set items are matched by content, not position): the index in `old` for each item, `None`
+/// when nothing is left that agrees.
+pub fn pair_items(
+    items: &[Value],
+    old: &[Value],
+    agree: impl Fn(&Value, &Value) -> bool,
+) -> Vec<Option<usize>> {
+    let mut used = vec![false; old.len()];
+    items
+        .iter()
+        .map(|item| {
+            let found = (0..old.len()).find(|&i| !used[i] && agree(item, &old[i]));
+            if let Some(i) = found {
+                used[i] = true;
+            }
+            found
+        })
+        .collect()
 }
 
 /// Fills the computed attributes the configuration leaves null in the items of the `List`

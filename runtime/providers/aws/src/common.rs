@@ -313,26 +313,12 @@ pub fn fill_unknowns(block: &BlockSchema, planned: &Value, id: &str, obs: &Obs) 
             (Value::List(p), _) => Value::List(p.iter().map(|a| fill(a, &Value::Null)).collect()),
             // Set items are matched, not positioned: the observed item that has every known
             // value of the planned one (an EBS device by its name, size, type…).
-            (Value::Set(p), Value::Set(o) | Value::List(o)) => {
-                let mut used = vec![false; o.len()];
-                Value::set(
-                    p.iter()
-                        .map(|a| {
-                            let found = o
-                                .iter()
-                                .enumerate()
-                                .position(|(i, b)| !used[i] && known_fields_agree(a, b));
-                            match found {
-                                Some(i) => {
-                                    used[i] = true;
-                                    fill(a, &o[i])
-                                }
-                                None => fill(a, &Value::Null),
-                            }
-                        })
-                        .collect(),
-                )
-            }
+            (Value::Set(p), Value::Set(o) | Value::List(o)) => Value::set(
+                p.iter()
+                    .zip(kit::pair_items(p, o, known_fields_agree))
+                    .map(|(a, found)| fill(a, found.map_or(&Value::Null, |i| &o[i])))
+                    .collect(),
+            ),
             (Value::Set(p), _) => Value::set(p.iter().map(|a| fill(a, &Value::Null)).collect()),
             (v, _) => v.clone(),
         }
