@@ -131,6 +131,33 @@ pub enum StateError {
         error: EncryptionError,
     },
 
+    /// A remote backend operation failed (missing bucket, no permission, unreachable).
+    #[error("could not {action} {url}: {detail}. Nothing was overwritten.")]
+    Remote {
+        action: &'static str,
+        url: String,
+        detail: String,
+    },
+
+    /// The remote lock object exists but is not a lock record.
+    #[error(
+        "the state is locked, but the lock object {url} cannot be read: {detail}. Nothing was \
+         changed. If no run holds it, remove that object by hand."
+    )]
+    LockUnreadable { url: String, detail: String },
+
+    /// A conditional write of a remote state found another writer's version.
+    #[error(
+        "the state {url} was written by someone else (it now has serial {found}; this run last \
+         saw serial {expected}): its ETag no longer matches, so nothing was overwritten. Run \
+         the command again to plan against the new state."
+    )]
+    ConcurrentWrite {
+        url: String,
+        expected: u64,
+        found: u64,
+    },
+
     /// A journal line other than the last one is unreadable.
     #[error(
         "the journal {} is corrupt at line {line}: {detail}. It was left untouched.",
@@ -144,6 +171,11 @@ pub enum StateError {
 }
 
 impl StateError {
+    /// Whether this is a lock held by someone else (worth waiting for with `--lock-timeout`).
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StateError::Locked { .. })
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StateError {
         let path = path.to_path_buf();
         move |error| StateError::Io {
@@ -167,15 +199,29 @@ fn backup_hint(path: &Path, backup: Option<&Path>) -> String {
 
 fn locked_message(path: &Path, info: Option<&LockInfo>) -> String {
     match info {
+        Some(info) if info.is_stale() => format!(
+            "the state is locked by {} for `{}` since {}{} (lock {}, id {}), but process {} no \
+             longer runs on this host: the lock is stale. If no skelc of yours is still \
+             running, release it with `skelc force-unlock {}`.",
+            info.who,
+            info.operation,
+            info.created,
+            age_text(info),
+            path.display(),
+            info.id,
+            info.pid,
+            info.id
+        ),
         Some(info) => format!(
-            "the state is locked by {} (pid {} on host {}) for `{}` since {} (lock file {}, lock \
-             id {}). Wait for that run to finish. If no skelc is running there, release the lock \
-             with `skelc force-unlock {}`.",
+            "the state is locked by {} (pid {} on host {}) for `{}` since {}{} (lock {}, lock \
+             id {}). Wait for that run to finish (or pass --lock-timeout). If no skelc is running \
+             there, release the lock with `skelc force-unlock {}`.",
             info.who,
             info.pid,
             info.host(),
             info.operation,
             info.created,
+            age_text(info),
             path.display(),
             info.id,
             info.id
@@ -185,5 +231,21 @@ fn locked_message(path: &Path, info: Option<&LockInfo>) -> String {
              for that run to finish.",
             path.display()
         ),
+    }
+}
+
+fn age_text(info: &LockInfo) -> String {
+    match info.age() {
+        Some(age) if age.num_seconds() >= 0 => {
+            let s = age.num_seconds();
+            if s < 120 {
+                format!(" ({s} s ago)")
+            } else if s < 7200 {
+                format!(" ({} min ago)", s / 60)
+            } else {
+                format!(" ({} h ago)", s / 3600)
+            }
+        }
+        _ => String::new(),
     }
 }

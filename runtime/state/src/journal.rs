@@ -1,6 +1,8 @@
 //! The write-ahead journal: JSON Lines, one fsynced line per event, recording each provider
 //! call's intent before it is made and its result after, so a run killed at any moment leaves
-//! enough behind to reconcile the state ([`crate::reconcile_plan`]).
+//! enough behind to reconcile the state ([`crate::reconcile_plan`]). For a remote state the
+//! lines go to objects next to the state instead, one object per durable flush
+//! ([`crate::remote::JOURNAL_PREFIX`]), so another machine can recover a killed run.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -15,6 +17,8 @@ use skel_plan_ir::{InstanceAddr, State};
 use crate::encryption::{Encryption, FileKey};
 use crate::fsutil::{make_private, private_options, read_optional, sync_dir};
 use crate::lock::LockGuard;
+use crate::remote::{Condition, ObjectStore, RemoteError, JOURNAL_PREFIX};
+use crate::store::Place;
 use crate::{StateError, JOURNAL_FILE};
 
 /// The journal's own format version, in its first line.
@@ -136,10 +140,8 @@ pub enum JournalEntry {
 /// The journal of the running apply. Shareable between threads (`&self` methods).
 #[derive(Debug)]
 pub struct Journal {
-    file: Mutex<File>,
-    /// A second handle on the same open file, so syncing does not hold up writers.
-    sync_handle: File,
-    /// Lines written so far (counted under the `file` lock, in file order).
+    sink: Sink,
+    /// Lines written so far (counted under the sink's lock, in order).
     written: AtomicU64,
     /// Lines known to be on disk. Group commit: one `fdatasync` covers every line written
     /// before it started, so concurrent operations share syncs instead of queueing for one each.
@@ -151,6 +153,25 @@ pub struct Journal {
     /// all with the journal's one key (`None`: plain lines).
     encryption: Arc<Encryption>,
     file_key: Option<FileKey>,
+}
+
+/// Where the lines go.
+#[derive(Debug)]
+enum Sink {
+    File {
+        file: Mutex<File>,
+        /// A second handle on the same open file, so syncing does not hold up writers.
+        sync_handle: File,
+    },
+    /// Lines buffered until the next durable append, which writes them as one new object.
+    Remote {
+        objects: Arc<dyn ObjectStore>,
+        /// `.journal/RUN/`.
+        prefix: String,
+        buffer: Mutex<Vec<u8>>,
+        /// The next object's number (under the `synced` lock).
+        chunk: AtomicU64,
+    },
 }
 
 impl Journal {
@@ -168,6 +189,37 @@ impl Journal {
         encryption: Arc<Encryption>,
     ) -> Result<Journal, StateError> {
         let dir = lock.dir().to_path_buf();
+        if let Place::Remote(remote) = lock.place() {
+            let objects = remote.objects.clone();
+            let path = PathBuf::from(objects.url(JOURNAL_PREFIX));
+            let file_key = encryption.file_key().map_err(|error| StateError::Encrypt {
+                path: path.clone(),
+                error,
+            })?;
+            let existing = objects
+                .list(JOURNAL_PREFIX)
+                .map_err(remote_failed("list the journal", &path))?;
+            if !existing.is_empty() {
+                return Err(StateError::JournalPending { path });
+            }
+            let journal = Journal {
+                sink: Sink::Remote {
+                    objects,
+                    prefix: format!("{JOURNAL_PREFIX}{run_id}/"),
+                    buffer: Mutex::new(Vec::new()),
+                    chunk: AtomicU64::new(1),
+                },
+                written: AtomicU64::new(0),
+                synced: Mutex::new(0),
+                path,
+                dir,
+                next_seq: AtomicU64::new(1),
+                file_key,
+                encryption,
+            };
+            journal.append(&begin_entry(run_id, state), true)?;
+            return Ok(journal);
+        }
         let path = dir.join(JOURNAL_FILE);
         let file_key = encryption.file_key().map_err(|error| StateError::Encrypt {
             path: path.clone(),
@@ -192,8 +244,10 @@ impl Journal {
             .try_clone()
             .map_err(StateError::io("open the journal", &path))?;
         let journal = Journal {
-            file: Mutex::new(file),
-            sync_handle,
+            sink: Sink::File {
+                file: Mutex::new(file),
+                sync_handle,
+            },
             written: AtomicU64::new(0),
             synced: Mutex::new(0),
             path,
@@ -202,17 +256,7 @@ impl Journal {
             file_key,
             encryption,
         };
-        journal.append(
-            &JournalEntry::Begin(JournalBegin {
-                format: JOURNAL_FORMAT_VERSION,
-                run_id: run_id.to_string(),
-                lineage: state.lineage.clone(),
-                serial: state.serial,
-                pid: std::process::id(),
-                created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            }),
-            true,
-        )?;
+        journal.append(&begin_entry(run_id, state), true)?;
         Ok(journal)
     }
 
@@ -251,12 +295,19 @@ impl Journal {
 
     /// The run is over and its final state written: remove the journal.
     pub fn commit(self) -> Result<(), StateError> {
+        if let Sink::Remote { objects, .. } = &self.sink {
+            return remove_remote(objects.as_ref(), &self.path);
+        }
         fs::remove_file(&self.path).map_err(StateError::io("remove the journal", &self.path))?;
         sync_dir(&self.dir)
     }
 
     /// Remove an earlier run's journal once its recovery has been written to state.
     pub fn discard(lock: &LockGuard) -> Result<(), StateError> {
+        if let Place::Remote(remote) = lock.place() {
+            let path = PathBuf::from(remote.objects.url(JOURNAL_PREFIX));
+            return remove_remote(remote.objects.as_ref(), &path);
+        }
         let path = lock.dir().join(JOURNAL_FILE);
         match fs::remove_file(&path) {
             Ok(()) => sync_dir(lock.dir()),
@@ -273,6 +324,36 @@ impl Journal {
     /// while writing it) is ignored; any other unreadable line is [`StateError::CorruptJournal`].
     pub fn pending(dir: &Path) -> Result<Option<PendingJournal>, StateError> {
         Journal::pending_with(dir, &Encryption::none("state"))
+    }
+
+    /// The pending journal of the store at `place` (see [`Journal::pending_with`]).
+    pub(crate) fn pending_in(
+        place: &Place,
+        encryption: &Encryption,
+    ) -> Result<Option<PendingJournal>, StateError> {
+        let Place::Remote(remote) = place else {
+            return Journal::pending_with(place.path(), encryption);
+        };
+        let objects = &remote.objects;
+        let path = PathBuf::from(objects.url(JOURNAL_PREFIX));
+        let names = objects
+            .list(JOURNAL_PREFIX)
+            .map_err(remote_failed("list the journal", &path))?;
+        if names.is_empty() {
+            return Ok(None);
+        }
+        // One run's objects, in order (numbers are zero-padded). A crash while a journal was
+        // being removed leaves a prefix of it (removal goes from the last object back).
+        let mut bytes = Vec::new();
+        for name in &names {
+            if let Some(object) = objects
+                .get(name)
+                .map_err(remote_failed("read the journal", &path))?
+            {
+                bytes.extend_from_slice(&object.bytes);
+            }
+        }
+        parse_journal(path, &bytes, encryption).map(Some)
     }
 
     /// [`Journal::pending`] for a journal whose lines may be sealed with `encryption`.
@@ -304,14 +385,18 @@ impl Journal {
             line
         };
         line.push(b'\n');
-        let mine = {
-            let mut file = self
-                .file
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            file.write_all(&line)
-                .map_err(StateError::io("write the journal", &self.path))?;
-            self.written.fetch_add(1, Ordering::SeqCst) + 1
+        let mine = match &self.sink {
+            Sink::File { file, .. } => {
+                let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                file.write_all(&line)
+                    .map_err(StateError::io("write the journal", &self.path))?;
+                self.written.fetch_add(1, Ordering::SeqCst) + 1
+            }
+            Sink::Remote { buffer, .. } => {
+                let mut buffer = buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                buffer.extend_from_slice(&line);
+                self.written.fetch_add(1, Ordering::SeqCst) + 1
+            }
         };
         if !durable {
             return Ok(());
@@ -326,12 +411,65 @@ impl Journal {
             return Ok(());
         }
         let upto = self.written.load(Ordering::SeqCst);
-        self.sync_handle
-            .sync_data()
-            .map_err(StateError::io("write the journal", &self.path))?;
+        match &self.sink {
+            Sink::File { sync_handle, .. } => sync_handle
+                .sync_data()
+                .map_err(StateError::io("write the journal", &self.path))?,
+            Sink::Remote {
+                objects,
+                prefix,
+                buffer,
+                chunk,
+            } => {
+                let lines = std::mem::take(
+                    &mut *buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+                );
+                let name = format!("{prefix}{:010}", chunk.fetch_add(1, Ordering::SeqCst));
+                if let Err(error) = objects.put(&name, lines.clone(), Condition::Absent) {
+                    // Not written: keep the lines for the next flush, in order.
+                    let mut buffer = buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let later = std::mem::replace(&mut *buffer, lines);
+                    buffer.extend_from_slice(&later);
+                    return Err(remote_failed("write the journal", &self.path)(error));
+                }
+            }
+        }
         *synced = upto;
         Ok(())
     }
+}
+
+fn begin_entry(run_id: &str, state: &State) -> JournalEntry {
+    JournalEntry::Begin(JournalBegin {
+        format: JOURNAL_FORMAT_VERSION,
+        run_id: run_id.to_string(),
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        pid: std::process::id(),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+fn remote_failed(action: &'static str, path: &Path) -> impl FnOnce(RemoteError) -> StateError {
+    let url = path.display().to_string();
+    move |error| StateError::Remote {
+        action,
+        url,
+        detail: error.to_string(),
+    }
+}
+
+/// Remove every journal object, the last first, so an interrupted removal leaves a prefix.
+fn remove_remote(objects: &dyn ObjectStore, path: &Path) -> Result<(), StateError> {
+    let names = objects
+        .list(JOURNAL_PREFIX)
+        .map_err(remote_failed("list the journal", path))?;
+    for name in names.iter().rev() {
+        objects
+            .delete(name, Condition::Any)
+            .map_err(remote_failed("remove the journal", path))?;
+    }
+    Ok(())
 }
 
 /// An earlier run's journal, as far as it was written.

@@ -31,6 +31,7 @@ mod fsutil;
 mod journal;
 mod lock;
 mod recovery;
+pub mod remote;
 mod store;
 
 pub use encryption::{
@@ -48,6 +49,7 @@ pub use recovery::{
     apply_recovered, reconcile_plan, DeposedObject, Recovery, RecoveryNote, RecoveryReport,
 };
 pub use skel_plan_ir::{State, STATE_FORMAT_VERSION};
+pub use remote::{Condition, Object, ObjectStore, RemoteError};
 pub use store::StateStore;
 
 /// The state file's name inside the store directory.

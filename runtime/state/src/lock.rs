@@ -1,6 +1,7 @@
-//! The state lock: an OS advisory lock on `skel.state.lock` (released by the OS when the holder
-//! dies, so a crash never leaves a state locked) plus JSON contents naming the holder, so a
-//! second run can say who has it.
+//! The state lock. Local: an OS advisory lock on `skel.state.lock` (released by the OS when the
+//! holder dies, so a crash never leaves a state locked) plus JSON contents naming the holder, so
+//! a second run can say who has it. Remote: a lock object created only if absent
+//! ([`crate::remote::LOCK_OBJECT`]), in Terraform's format, deleted only by its own holder.
 
 use std::fs::{self, File};
 use std::io::{Seek, Write};
@@ -11,7 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{is_same_file, make_private, private_options, read_optional, sync_dir};
-use crate::store::{StateStore, TEMP_PREFIX};
+use crate::remote::{parse_lock, Condition, RemoteError, TerraformLockInfo, LOCK_OBJECT};
+use crate::store::{Place, StateStore, TEMP_PREFIX};
 use crate::StateError;
 
 /// The lock file's contents: who holds the lock, and why.
@@ -29,7 +31,7 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
-    fn new(operation: &str) -> LockInfo {
+    pub(crate) fn new(operation: &str) -> LockInfo {
         LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             operation: operation.to_string(),
@@ -45,15 +47,34 @@ impl LockInfo {
             .rsplit_once('@')
             .map_or(self.who.as_str(), |(_, host)| host)
     }
+
+    /// How long ago the lock was taken, when [`created`](Self::created) is readable.
+    pub fn age(&self) -> Option<chrono::Duration> {
+        let created = chrono::DateTime::parse_from_rfc3339(&self.created).ok()?;
+        Some(chrono::Utc::now().signed_duration_since(created))
+    }
+
+    /// Whether the holder is certainly gone: it ran on this host, under a process id that no
+    /// longer exists. (A holder on another host, or one Terraform recorded without a pid,
+    /// cannot be checked from here.)
+    pub fn is_stale(&self) -> bool {
+        self.pid != 0
+            && self.host() == host_name()
+            && self.pid != std::process::id()
+            && !Path::new(&format!("/proc/{}", self.pid)).exists()
+            && Path::new("/proc/self").exists()
+    }
 }
 
-/// A held lock. Dropping it releases the lock and removes the lock file.
+/// A held lock. Dropping it releases the lock and removes the lock file (or object).
 #[derive(Debug)]
 pub struct LockGuard {
-    /// `Some` until drop; the OS lock lives as long as this handle.
+    /// `Some` until drop; a local lock's OS lock lives as long as this handle.
     file: Option<File>,
+    /// A remote lock object's ETag, to delete exactly the object this guard created.
+    remote_etag: Option<String>,
     path: PathBuf,
-    dir: PathBuf,
+    place: Place,
     info: LockInfo,
     taken_over: Option<LockInfo>,
 }
@@ -67,9 +88,13 @@ impl LockGuard {
         &self.info.id
     }
 
-    /// The store directory this lock is for.
+    /// Where the state this lock is for lives: the store directory, or a remote state's URL.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.place.path()
+    }
+
+    pub(crate) fn place(&self) -> &Place {
+        &self.place
     }
 
     /// The holder recorded in a lock file left by a process that died without releasing it
@@ -84,6 +109,13 @@ impl LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        if let (Some(etag), Place::Remote(remote)) = (self.remote_etag.take(), &self.place) {
+            // Only the object this guard created: after a force-unlock another run may hold a
+            // new lock object under the same name.
+            let _ = remote
+                .objects
+                .delete(LOCK_OBJECT, Condition::Matches(etag));
+        }
         if let Some(file) = self.file.take() {
             // Unlink before unlocking: once unlocked, another process may lock this same file,
             // and removing it then would remove its lock. A force-unlock may have replaced the
@@ -103,6 +135,32 @@ impl StateStore {
     /// Take the lock for `operation`, or fail at once with [`StateError::Locked`] naming the
     /// holder. A lock file whose OS lock is free (its process died) is taken over.
     pub fn lock(&self, operation: &str) -> Result<LockGuard, StateError> {
+        if let Place::Remote(remote) = self.place() {
+            let url = remote.objects.url(LOCK_OBJECT);
+            let info = LockInfo::new(operation);
+            let record = TerraformLockInfo::from_info(&info, remote.objects.url(""));
+            let bytes = serde_json::to_vec_pretty(&record).map_err(|error| StateError::Remote {
+                action: "write the lock",
+                url: url.clone(),
+                detail: error.to_string(),
+            })?;
+            return match remote.objects.put(LOCK_OBJECT, bytes, Condition::Absent) {
+                Ok(etag) => Ok(LockGuard {
+                    file: None,
+                    remote_etag: Some(etag),
+                    path: PathBuf::from(&url),
+                    place: self.place().clone(),
+                    info,
+                    taken_over: None,
+                }),
+                Err(RemoteError::PreconditionFailed) => Err(self.remote_holder(&url)),
+                Err(RemoteError::Failed(detail)) => Err(StateError::Remote {
+                    action: "create the lock",
+                    url,
+                    detail,
+                }),
+            };
+        }
         let path = self.lock_path();
         for _ in 0..LOCK_ATTEMPTS {
             let file = private_options()
@@ -141,8 +199,9 @@ impl StateStore {
             remove_stale_temp_files(self.dir());
             return Ok(LockGuard {
                 file: Some(file),
+                remote_etag: None,
                 path,
-                dir: self.dir().to_path_buf(),
+                place: self.place().clone(),
                 info,
                 taken_over,
             });
@@ -156,6 +215,45 @@ impl StateStore {
     /// Remove the lock file if its id is `id`, whatever process holds it: for a lock left by a
     /// run that cannot release it. Returns who held it. Refused when the id differs.
     pub fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        if let Place::Remote(remote) = self.place() {
+            let url = remote.objects.url(LOCK_OBJECT);
+            let failed = |action: &'static str, url: &str| {
+                let url = url.to_string();
+                move |error: RemoteError| StateError::Remote {
+                    action,
+                    url,
+                    detail: error.to_string(),
+                }
+            };
+            let Some(object) = remote
+                .objects
+                .get(LOCK_OBJECT)
+                .map_err(failed("read the lock", &url))?
+            else {
+                return Err(StateError::NotLocked {
+                    path: PathBuf::from(url),
+                });
+            };
+            return match parse_lock(&object.bytes) {
+                Ok(info) if info.id == id => {
+                    remote
+                        .objects
+                        .delete(LOCK_OBJECT, Condition::Matches(object.etag))
+                        .map_err(failed("remove the lock", &url))?;
+                    Ok(info)
+                }
+                Ok(info) => Err(StateError::LockIdMismatch {
+                    path: PathBuf::from(url),
+                    given: id.to_string(),
+                    actual: Some(info.id),
+                }),
+                Err(_) => Err(StateError::LockIdMismatch {
+                    path: PathBuf::from(url),
+                    given: id.to_string(),
+                    actual: None,
+                }),
+            };
+        }
         let path = self.lock_path();
         let Some(bytes) = read_optional(&path)? else {
             return Err(StateError::NotLocked { path });
@@ -176,6 +274,37 @@ impl StateStore {
                 given: id.to_string(),
                 actual: None,
             }),
+        }
+    }
+}
+
+impl StateStore {
+    /// The error for a remote lock someone else holds, naming them if the object says who.
+    fn remote_holder(&self, url: &str) -> StateError {
+        let Place::Remote(remote) = self.place() else {
+            unreachable!("remote_holder is called for remote stores only")
+        };
+        match remote.objects.get(LOCK_OBJECT) {
+            Ok(Some(object)) => match parse_lock(&object.bytes) {
+                Ok(info) => StateError::Locked {
+                    path: PathBuf::from(url),
+                    info: Some(Box::new(info)),
+                },
+                Err(detail) => StateError::LockUnreadable {
+                    url: url.to_string(),
+                    detail,
+                },
+            },
+            // Released between our write and our read: say locked; a retry will get it.
+            Ok(None) => StateError::Locked {
+                path: PathBuf::from(url),
+                info: None,
+            },
+            Err(error) => StateError::Remote {
+                action: "read the lock",
+                url: url.to_string(),
+                detail: error.to_string(),
+            },
         }
     }
 }
@@ -223,7 +352,7 @@ fn user_name() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .find_map(|path| {

@@ -1,9 +1,10 @@
 //! The state file: reading (with version checks and upgrades) and the atomic write procedure
-//! (temp file, fsync, backup, rename, directory fsync).
+//! (temp file, fsync, backup, rename, directory fsync); or, for a remote state, the state
+//! object read once and written as a compare-and-swap on its ETag.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use crate::encryption::{is_envelope, Encryption};
 use crate::fsutil::{read_optional, sync_dir, write_new_file, write_new_file_with};
 use crate::journal::{Journal, PendingJournal};
 use crate::lock::LockGuard;
+use crate::remote::{Condition, ObjectStore, RemoteError, STATE_OBJECT};
 use crate::{StateError, BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, STATE_FILE};
 
 /// Prefix of the temp files a write creates next to the state; a crash can leave one behind,
@@ -34,12 +36,69 @@ enum UpgradeError {
 }
 const UPGRADES: &[(u64, UpgradeStep)] = &[];
 
-/// The state of one directory: `skel.state.json` and its backup, lock and journal.
+/// The state of one directory (`skel.state.json` and its backup, lock and journal), or of one
+/// remote state (its object, lock object and journal objects).
 #[derive(Clone, Debug)]
 pub struct StateStore {
-    dir: PathBuf,
+    place: Place,
     /// How the state, its backup and the journal are written and read.
     encryption: Arc<Encryption>,
+}
+
+/// Where a store's files or objects are.
+#[derive(Clone, Debug)]
+pub(crate) enum Place {
+    /// A directory (canonical).
+    Local(PathBuf),
+    Remote(Arc<Remote>),
+}
+
+impl Place {
+    /// The directory, or for a remote state its URL as a path (for messages and identity).
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Place::Local(dir) => dir,
+            Place::Remote(remote) => &remote.url,
+        }
+    }
+}
+
+/// A remote state: its objects, and what this process last saw of the state object.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    pub(crate) objects: Arc<dyn ObjectStore>,
+    url: PathBuf,
+    seen: Mutex<Option<Seen>>,
+}
+
+/// The state object as last read or written by this process: the next write is conditioned
+/// on it, so a write by anyone else in between is detected, never overwritten.
+#[derive(Clone, Debug)]
+struct Seen {
+    /// `None`: the object did not exist.
+    etag: Option<String>,
+    serial: u64,
+    lineage: Option<String>,
+    /// Whether it is in the form the configured encryption writes.
+    current_form: bool,
+}
+
+impl Remote {
+    fn failed(&self, action: &'static str) -> impl FnOnce(RemoteError) -> StateError + '_ {
+        move |error| StateError::Remote {
+            action,
+            url: self.url.display().to_string(),
+            detail: error.to_string(),
+        }
+    }
+
+    fn seen(&self) -> Option<Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_seen(&self, seen: Option<Seen>) {
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = seen;
+    }
 }
 
 impl StateStore {
@@ -48,9 +107,57 @@ impl StateStore {
         fs::create_dir_all(dir).map_err(StateError::io("create the directory", dir))?;
         let dir = fs::canonicalize(dir).map_err(StateError::io("open the directory", dir))?;
         Ok(StateStore {
-            dir,
+            place: Place::Local(dir),
             encryption: Arc::new(Encryption::none("state")),
         })
+    }
+
+    /// The store of a remote state kept in `objects` (`docs/backends.md`). Nothing is read or
+    /// locked yet.
+    pub fn open_remote(objects: Arc<dyn ObjectStore>) -> StateStore {
+        let url = PathBuf::from(objects.url(STATE_OBJECT));
+        StateStore {
+            place: Place::Remote(Arc::new(Remote {
+                objects,
+                url,
+                seen: Mutex::new(None),
+            })),
+            encryption: Arc::new(Encryption::none("state")),
+        }
+    }
+
+    pub(crate) fn place(&self) -> &Place {
+        &self.place
+    }
+
+    /// Whether the state lives in a remote backend.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.place, Place::Remote(_))
+    }
+
+    /// Where the state is, for messages: the state file's path or the state object's URL.
+    pub fn location(&self) -> PathBuf {
+        match &self.place {
+            Place::Local(dir) => dir.join(STATE_FILE),
+            Place::Remote(remote) => remote.url.clone(),
+        }
+    }
+
+    /// Whether a state has been written here (the file or object exists).
+    pub fn exists(&self) -> Result<bool, StateError> {
+        match &self.place {
+            Place::Local(dir) => Ok(dir.join(STATE_FILE).exists()),
+            Place::Remote(remote) => {
+                if let Some(seen) = remote.seen() {
+                    return Ok(seen.etag.is_some());
+                }
+                Ok(remote
+                    .objects
+                    .get(STATE_OBJECT)
+                    .map_err(remote.failed("read the state from"))?
+                    .is_some())
+            }
+        }
     }
 
     /// The same store, reading and writing the state, its backup and the journal with
@@ -75,24 +182,25 @@ impl StateStore {
             })
     }
 
+    /// The store's directory; for a remote state, its URL as a path.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.place.path()
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.dir.join(STATE_FILE)
+        self.dir().join(STATE_FILE)
     }
 
     pub fn backup_path(&self) -> PathBuf {
-        self.dir.join(BACKUP_FILE)
+        self.dir().join(BACKUP_FILE)
     }
 
     pub fn lock_path(&self) -> PathBuf {
-        self.dir.join(LOCK_FILE)
+        self.dir().join(LOCK_FILE)
     }
 
     pub fn journal_path(&self) -> PathBuf {
-        self.dir.join(JOURNAL_FILE)
+        self.dir().join(JOURNAL_FILE)
     }
 
     /// The current state. A missing file gives a new empty state (fresh lineage, serial 0, or
@@ -100,6 +208,9 @@ impl StateStore {
     /// [`write`](Self::write). An older format is upgraded in
     /// memory; a newer one, or a corrupt file, is an error and the file is left untouched.
     pub fn read(&self) -> Result<State, StateError> {
+        if let Place::Remote(remote) = &self.place {
+            return self.read_remote(remote);
+        }
         let path = self.state_path();
         match read_optional(&path)? {
             Some(bytes) => {
@@ -113,7 +224,7 @@ impl StateStore {
     /// The state before its first write. If a run crashed before that write, its journal names
     /// the lineage the run used, and recovery must continue that lineage.
     fn new_state(&self) -> State {
-        let begun = Journal::pending_with(&self.dir, &self.encryption)
+        let begun = Journal::pending_in(&self.place, &self.encryption)
             .ok()
             .flatten()
             .and_then(|pending| pending.begin);
@@ -131,12 +242,22 @@ impl StateStore {
     /// (plain where it is sealed, sealed with a fallback's key, sealed where it is plain): the
     /// next write migrates it.
     pub fn needs_rewrite(&self) -> Result<bool, StateError> {
+        if let Place::Remote(remote) = &self.place {
+            if remote.seen().is_none() {
+                self.read_remote(remote)?;
+            }
+            return Ok(remote.seen().is_some_and(|seen| !seen.current_form));
+        }
         Ok(read_optional(&self.state_path())?
             .is_some_and(|bytes| !self.encryption.is_current(&bytes)))
     }
 
     /// The backup (the state before the last write), if there is one.
     pub fn read_backup(&self) -> Result<Option<State>, StateError> {
+        if self.is_remote() {
+            // A remote state keeps no backup object: the bucket's versioning does that.
+            return Ok(None);
+        }
         let path = self.backup_path();
         match read_optional(&path)? {
             Some(bytes) => {
@@ -171,6 +292,9 @@ impl StateStore {
         on_disk_serial: u64,
     ) -> Result<u64, StateError> {
         self.check_lock(lock)?;
+        if let Place::Remote(remote) = &self.place {
+            return self.write_remote(remote, state, on_disk_serial);
+        }
         let path = self.state_path();
         let current = read_optional(&path)?;
         let plain_current = match &current {
@@ -245,7 +369,7 @@ impl StateStore {
                 })?;
             }
             fs::rename(&temp, &path).map_err(StateError::io("replace the state file", &path))?;
-            sync_dir(&self.dir)
+            sync_dir(self.dir())
         };
         if let Err(error) = finish() {
             let _ = fs::remove_file(&temp);
@@ -256,7 +380,7 @@ impl StateStore {
 
     /// The unfinished journal of an earlier run, if any (see [`Journal::pending`]).
     pub fn pending_journal(&self) -> Result<Option<PendingJournal>, StateError> {
-        Journal::pending_with(&self.dir, &self.encryption)
+        Journal::pending_in(&self.place, &self.encryption)
     }
 
     /// Start a run's journal, written with this store's encryption (see [`Journal::begin`]).
@@ -284,23 +408,130 @@ impl StateStore {
     }
 
     pub(crate) fn check_lock(&self, lock: &LockGuard) -> Result<(), StateError> {
-        if lock.dir() == self.dir {
+        if lock.dir() == self.dir() {
             Ok(())
         } else {
             Err(StateError::WrongLock {
                 lock_dir: lock.dir().to_path_buf(),
-                state_dir: self.dir.clone(),
+                state_dir: self.dir().to_path_buf(),
             })
         }
     }
 
+    /// [`read`](Self::read) of a remote state: one GET, remembered for the next write.
+    fn read_remote(&self, remote: &Remote) -> Result<State, StateError> {
+        let object = remote
+            .objects
+            .get(STATE_OBJECT)
+            .map_err(remote.failed("read the state from"))?;
+        let Some(object) = object else {
+            remote.set_seen(Some(Seen {
+                etag: None,
+                serial: 0,
+                lineage: None,
+                current_form: true,
+            }));
+            return Ok(self.new_state());
+        };
+        let current_form = self.encryption.is_current(&object.bytes);
+        let bytes = self.decode(&remote.url, object.bytes)?;
+        let state = parse_state(&remote.url, &bytes, None)?;
+        remote.set_seen(Some(Seen {
+            etag: Some(object.etag),
+            serial: state.serial,
+            lineage: Some(state.lineage.clone()),
+            current_form,
+        }));
+        Ok(state)
+    }
+
+    /// [`write_snapshot`](Self::write_snapshot) of a remote state: a PUT conditioned on the
+    /// ETag this process last read or wrote, so a state written by anyone else since (even a
+    /// client that ignored the lock) is never overwritten.
+    fn write_remote(
+        &self,
+        remote: &Remote,
+        state: &State,
+        on_disk_serial: u64,
+    ) -> Result<u64, StateError> {
+        if remote.seen().is_none() {
+            self.read_remote(remote)?;
+        }
+        let seen = remote.seen().expect("read_remote records what it saw");
+        if let Some(lineage) = &seen.lineage {
+            if *lineage != state.lineage {
+                return Err(StateError::LineageMismatch {
+                    path: remote.url.clone(),
+                    expected: state.lineage.clone(),
+                    found: lineage.clone(),
+                });
+            }
+        }
+        if seen.etag.is_some() && seen.serial != on_disk_serial {
+            return Err(StateError::StaleWrite {
+                path: remote.url.clone(),
+                expected: on_disk_serial,
+                found: seen.serial,
+            });
+        }
+        let serial = if seen.etag.is_some() {
+            seen.serial + 1
+        } else {
+            on_disk_serial + 1
+        };
+        let mut plaintext = Vec::new();
+        render(&mut plaintext, state, serial)
+            .map_err(StateError::io("render the state for", &remote.url))?;
+        let bytes = if self.encryption.encrypts() {
+            self.seal(&remote.url, &plaintext)?
+        } else {
+            plaintext
+        };
+        let condition = match &seen.etag {
+            Some(etag) => Condition::Matches(etag.clone()),
+            None => Condition::Absent,
+        };
+        match remote.objects.put(STATE_OBJECT, bytes, condition) {
+            Ok(etag) => {
+                remote.set_seen(Some(Seen {
+                    etag: Some(etag),
+                    serial,
+                    lineage: Some(state.lineage.clone()),
+                    current_form: true,
+                }));
+                Ok(serial)
+            }
+            Err(RemoteError::PreconditionFailed) => {
+                // Someone else wrote it: say which serial is there now, and forget what we
+                // saw so nothing is written on top of it.
+                remote.set_seen(None);
+                let found = self.read_remote(remote).map(|s| s.serial).unwrap_or(0);
+                remote.set_seen(None);
+                Err(StateError::ConcurrentWrite {
+                    url: remote.url.display().to_string(),
+                    expected: seen.serial,
+                    found,
+                })
+            }
+            Err(error) => {
+                // The write may or may not have happened: forget the ETag, so the next write
+                // re-reads and refuses rather than guesses.
+                remote.set_seen(None);
+                Err(remote.failed("write the state to")(error))
+            }
+        }
+    }
+
     fn existing_backup(&self) -> Option<PathBuf> {
+        if self.is_remote() {
+            return None;
+        }
         let backup = self.backup_path();
         backup.exists().then_some(backup)
     }
 
     fn temp_path(&self) -> PathBuf {
-        self.dir
+        self.dir()
             .join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()))
     }
 }
