@@ -19,6 +19,7 @@
 //! The caller checks the project first (`skel_types::check_project`). Lowering does not repeat
 //! the checks, but never panics: anything it cannot lower is a [`LowerError`].
 
+mod backend;
 mod check;
 mod encryption;
 mod module;
@@ -77,7 +78,17 @@ pub fn lower(db: &dyn Db, root: Directory) -> Result<Config, LowerError> {
         next += 1;
     }
     config.encryption = encryption::lower_encryption(db, root)?;
+    config.backend = backend::lower_backend(db, root)?;
     Ok(config)
+}
+
+/// The `backend` block of the root module in `root` alone (for `skelc init`, which sets up the
+/// backend before the module tree can be lowered).
+pub fn backend_of(
+    db: &dyn Db,
+    root: Directory,
+) -> Result<Option<skel_plan_ir::BackendConfig>, LowerError> {
+    backend::lower_backend(db, root)
 }
 
 /// The modules found so far, in breadth-first order: a module's id is its position.

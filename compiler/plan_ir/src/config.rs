@@ -35,6 +35,18 @@ pub struct Config {
     pub modules: Vec<ModuleConfig>,
     /// The root module's `skel { encryption { } }`, if any (`docs/state-format.md`).
     pub encryption: Option<crate::EncryptionConfig>,
+    /// The root module's `skel { backend "TYPE" { } }`, if any (`docs/backends.md`).
+    pub backend: Option<BackendConfig>,
+}
+
+/// A `backend "TYPE" { … }` block: its arguments are constants (as in Terraform, no variables:
+/// the backend is needed before anything is evaluated); nested blocks (`endpoints`,
+/// `assume_role`) are objects.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BackendConfig {
+    pub kind: String,
+    pub arguments: std::collections::BTreeMap<String, Value>,
+    pub location: SourceLocation,
 }
 
 impl Config {

@@ -20,9 +20,9 @@ pub use addr::{
 };
 pub use change::{Action, ChangeSet, OutputChange, ResourceChange};
 pub use config::{
-    AddrPattern, CheckConfig, Config, IgnoreChanges, ImportConfig, Lifecycle, LocalConfig,
-    ModuleCall, ModuleConfig, ModuleId, MovedConfig, OutputConfig, ProviderConfig, ProviderRef,
-    Provisioner, Reference, RemovedConfig, ResourceConfig, SourceLocation, Validation,
+    AddrPattern, BackendConfig, CheckConfig, Config, IgnoreChanges, ImportConfig, Lifecycle,
+    LocalConfig, ModuleCall, ModuleConfig, ModuleId, MovedConfig, OutputConfig, ProviderConfig,
+    ProviderRef, Provisioner, Reference, RemovedConfig, ResourceConfig, SourceLocation, Validation,
     VariableConfig,
 };
 pub use encryption::{EncryptionConfig, EncryptionTarget, KeyProviderConfig, MethodConfig};

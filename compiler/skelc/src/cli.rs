@@ -247,6 +247,14 @@ pub struct InitArgs {
     /// everything anew, instead of keeping what is installed.
     #[arg(long)]
     pub upgrade: bool,
+    /// A backend setting the backend block leaves out (repeatable): `KEY=VALUE`, or a file of
+    /// `KEY = VALUE` lines.
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
+    /// Use the backend block's settings as they are now, forgetting the ones `skelc init`
+    /// saved before (no state is moved).
+    #[arg(long)]
+    pub reconfigure: bool,
     /// How to print the diagnostics of a failed installation: human (on standard error),
     /// or json, github, sarif (on standard output).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -424,6 +432,9 @@ pub struct UnlockArgs {
     pub id: String,
     #[command(flatten)]
     pub dir: DirArg,
+    /// Do not ask for confirmation (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]

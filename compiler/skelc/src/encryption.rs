@@ -219,14 +219,15 @@ fn key_provider(
 
 /// The state store of `project`, with its state encryption.
 pub fn store_for(project: &crate::project::Project) -> anyhow::Result<StateStore> {
-    Ok(StateStore::open(&project.root)?.with_encryption(project.encryption.state.clone()))
+    let backend = crate::backend::resolve(&project.root, project.config.backend.as_ref())?;
+    Ok(crate::backend::open(&project.root, &backend)?
+        .with_encryption(project.encryption.state.clone()))
 }
 
 /// The state store of the root module in `dir` for the commands that do not plan (`output`,
 /// `state`): the configuration there, if any, says how the state is encrypted; variables come
 /// from `*.skelvars` files and SKEL_VAR_* (`vars`).
 pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateStore> {
-    let store = StateStore::open(dir)?;
     let has_config = std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -235,10 +236,11 @@ pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateS
         })
         .unwrap_or(false);
     if !has_config {
-        return Ok(store);
+        let backend = crate::backend::resolve(dir, None)?;
+        return crate::backend::open(dir, &backend);
     }
     match crate::project::load_with(dir, Some(vars), false, false) {
-        Ok(project) => Ok(store.with_encryption(project.encryption.state.clone())),
+        Ok(project) => store_for(&project),
         Err(crate::project::LoadError::Diagnostics) => bail!(
             "the configuration in {} has errors (above); it says how the state is encrypted, so \
              fix them first",
@@ -249,7 +251,7 @@ pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateS
 }
 
 #[cfg(feature = "aws")]
-mod kms {
+pub(crate) mod kms {
     //! `key_provider "aws_kms"`: KMS data keys (through `skel_provider_aws::kms`), a new one for
     //! every file written, unwrapped once per wrapped key for reading. KMS is asynchronous and
     //! the state store is not: calls run on a small runtime of their own, from a scoped thread,
@@ -282,8 +284,9 @@ mod kms {
         })
     }
 
-    /// Run `future` to completion on the KMS runtime, from a thread outside any runtime.
-    fn block_on<T: Send>(future: impl std::future::Future<Output = T> + Send) -> T {
+    /// Run `future` to completion on the KMS runtime, from a thread outside any runtime (also
+    /// the S3 state backend's calls: `crate::backend`).
+    pub(crate) fn block_on<T: Send>(future: impl std::future::Future<Output = T> + Send) -> T {
         std::thread::scope(|scope| {
             scope
                 .spawn(|| runtime().block_on(future))

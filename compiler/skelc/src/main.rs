@@ -1,5 +1,6 @@
 //! The skel command-line tool: the composition root that wires the compiler, the runtime and the language server.
 
+mod backend;
 mod check;
 mod cli;
 mod cmd;

@@ -229,7 +229,7 @@ fn every_command_takes_the_directory_positionally_or_with_dir() {
         r#"{"id":"stale-7","operation":"run","who":"x@y","pid":999999,"created":"2026-01-01T00:00:00Z"}"#,
     )
     .unwrap();
-    let out = skelc(&base, &["force-unlock", "stale-7", "infra"]).ok();
+    let out = skelc(&base, &["force-unlock", "stale-7", "-force", "infra"]).ok();
     assert!(out.stdout.contains("Unlocked the state"), "{out:?}");
     skelc(&base, &["destroy", "infra", "--auto-approve"]).ok();
     assert!(addresses(&infra).is_empty());

@@ -775,7 +775,10 @@ fn held_lock_names_its_holder() {
     let run = skelc(&dir, &["run", d(&dir), "--auto-approve"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("the state is locked by"), "{run:?}");
-    let wrong = skelc(&dir, &["force-unlock", "not-the-id", "--dir", d(&dir)]);
+    let wrong = skelc(
+        &dir,
+        &["force-unlock", "not-the-id", "--force", "--dir", d(&dir)],
+    );
     assert_eq!(wrong.code, 1, "{wrong:?}");
     assert!(
         wrong.stderr.contains("refusing to force-unlock"),
@@ -802,11 +805,24 @@ fn force_unlock_removes_a_stale_lock_by_id() {
         r#"{"id":"stale-1","operation":"run","who":"ann@elsewhere","pid":999999,"created":"2026-01-01T00:00:00Z"}"#,
     )
     .unwrap();
-    let unlock = ok(&dir, &["force-unlock", "stale-1", "--dir", d(&dir)]);
+    let refused = skelc(&dir, &["force-unlock", "stale-1", "--dir", d(&dir)]);
+    assert_eq!(
+        refused.code, 1,
+        "no confirmation without a terminal: {refused:?}"
+    );
+    assert!(refused.stderr.contains("--force"), "{refused:?}");
+    assert!(lock.exists(), "still locked");
+    let unlock = ok(
+        &dir,
+        &["force-unlock", "stale-1", "--force", "--dir", d(&dir)],
+    );
     assert!(unlock.stdout.contains("Unlocked the state"), "{unlock:?}");
     assert!(unlock.stdout.contains("ann@elsewhere"), "{unlock:?}");
     assert!(!lock.exists());
-    let none = skelc(&dir, &["force-unlock", "stale-1", "--dir", d(&dir)]);
+    let none = skelc(
+        &dir,
+        &["force-unlock", "stale-1", "--force", "--dir", d(&dir)],
+    );
     assert_eq!(none.code, 1, "{none:?}");
     assert!(none.stderr.contains("not locked"), "{none:?}");
 

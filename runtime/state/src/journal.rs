@@ -393,7 +393,9 @@ impl Journal {
                 self.written.fetch_add(1, Ordering::SeqCst) + 1
             }
             Sink::Remote { buffer, .. } => {
-                let mut buffer = buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut buffer = buffer
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 buffer.extend_from_slice(&line);
                 self.written.fetch_add(1, Ordering::SeqCst) + 1
             }
@@ -422,12 +424,16 @@ impl Journal {
                 chunk,
             } => {
                 let lines = std::mem::take(
-                    &mut *buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+                    &mut *buffer
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()),
                 );
                 let name = format!("{prefix}{:010}", chunk.fetch_add(1, Ordering::SeqCst));
                 if let Err(error) = objects.put(&name, lines.clone(), Condition::Absent) {
                     // Not written: keep the lines for the next flush, in order.
-                    let mut buffer = buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let mut buffer = buffer
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
                     let later = std::mem::replace(&mut *buffer, lines);
                     buffer.extend_from_slice(&later);
                     return Err(remote_failed("write the journal", &self.path)(error));

@@ -48,8 +48,8 @@ pub use lock::{LockGuard, LockInfo};
 pub use recovery::{
     apply_recovered, reconcile_plan, DeposedObject, Recovery, RecoveryNote, RecoveryReport,
 };
-pub use skel_plan_ir::{State, STATE_FORMAT_VERSION};
 pub use remote::{Condition, Object, ObjectStore, RemoteError};
+pub use skel_plan_ir::{State, STATE_FORMAT_VERSION};
 pub use store::StateStore;
 
 /// The state file's name inside the store directory.

@@ -112,9 +112,7 @@ impl Drop for LockGuard {
         if let (Some(etag), Place::Remote(remote)) = (self.remote_etag.take(), &self.place) {
             // Only the object this guard created: after a force-unlock another run may hold a
             // new lock object under the same name.
-            let _ = remote
-                .objects
-                .delete(LOCK_OBJECT, Condition::Matches(etag));
+            let _ = remote.objects.delete(LOCK_OBJECT, Condition::Matches(etag));
         }
         if let Some(file) = self.file.take() {
             // Unlink before unlocking: once unlocked, another process may lock this same file,

@@ -62,8 +62,7 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// The object, or `None` when it does not exist.
     fn get(&self, name: &str) -> Result<Option<Object>, RemoteError>;
     /// Write the object if `condition` holds; returns its new tag.
-    fn put(&self, name: &str, bytes: Vec<u8>, condition: Condition)
-        -> Result<String, RemoteError>;
+    fn put(&self, name: &str, bytes: Vec<u8>, condition: Condition) -> Result<String, RemoteError>;
     /// Remove the object if `condition` holds; a missing object is not an error for
     /// [`Condition::Any`].
     fn delete(&self, name: &str, condition: Condition) -> Result<(), RemoteError>;

@@ -90,7 +90,11 @@ fn two_machines() -> (Arc<Memory>, StateStore, StateStore) {
 fn one_holder_at_a_time_and_the_refusal_names_it() {
     let (memory, a, b) = two_machines();
     let held = a.lock("run").unwrap();
-    let lock_text = memory.get(".tflock").unwrap().expect("the lock object").bytes;
+    let lock_text = memory
+        .get(".tflock")
+        .unwrap()
+        .expect("the lock object")
+        .bytes;
     let json: serde_json::Value = serde_json::from_slice(&lock_text).unwrap();
     assert_eq!(json["ID"], held.id(), "Terraform's field names: {json}");
     assert_eq!(json["Operation"], "run");
@@ -99,7 +103,10 @@ fn one_holder_at_a_time_and_the_refusal_names_it() {
     let message = refused.to_string();
     assert!(refused.is_locked(), "{message}");
     assert!(message.contains(held.id()), "{message}");
-    assert!(message.contains("mem://bucket/team.state.tflock"), "{message}");
+    assert!(
+        message.contains("mem://bucket/team.state.tflock"),
+        "{message}"
+    );
 
     drop(held);
     assert!(memory.get(".tflock").unwrap().is_none(), "released on drop");
@@ -126,10 +133,21 @@ fn a_write_after_someone_elses_write_is_refused_and_changes_nothing() {
     let lock = a.lock("run").unwrap();
     let error = a.write(&lock, &mut state).expect_err("a lost update");
     assert!(
-        matches!(error, StateError::ConcurrentWrite { found: 2, expected: 1, .. }),
+        matches!(
+            error,
+            StateError::ConcurrentWrite {
+                found: 2,
+                expected: 1,
+                ..
+            }
+        ),
         "{error}"
     );
-    assert_eq!(memory.get("").unwrap().unwrap(), after_b, "nothing overwritten");
+    assert_eq!(
+        memory.get("").unwrap().unwrap(),
+        after_b,
+        "nothing overwritten"
+    );
     // Reading again makes the next write succeed on top of B's.
     let mut fresh = a.read().unwrap();
     a.write(&lock, &mut fresh).unwrap();
@@ -147,7 +165,10 @@ fn another_lineage_is_never_overwritten() {
     b.read().unwrap();
     let mut other = State::new("another-lineage");
     let error = b.write(&lock, &mut other).expect_err("a different state");
-    assert!(matches!(error, StateError::LineageMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, StateError::LineageMismatch { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -160,7 +181,11 @@ fn a_journal_left_on_one_machine_is_read_and_discarded_on_another() {
         .intent(&intent(1, "null_resource.a", JournalAction::Create))
         .unwrap();
     journal
-        .result(&ok(1, "null_resource.a", Some(serde_json::json!({"id": "1"}))))
+        .result(&ok(
+            1,
+            "null_resource.a",
+            Some(serde_json::json!({"id": "1"})),
+        ))
         .unwrap();
     journal
         .intent(&intent(2, "null_resource.b", JournalAction::Create))
@@ -174,7 +199,9 @@ fn a_journal_left_on_one_machine_is_read_and_discarded_on_another() {
     // Another machine: locked out until force-unlock, then it sees every durable line.
     let held = b.lock("run").expect_err("still locked");
     let id = match &held {
-        StateError::Locked { info: Some(info), .. } => info.id.clone(),
+        StateError::Locked {
+            info: Some(info), ..
+        } => info.id.clone(),
         other => panic!("{other}"),
     };
     b.force_unlock(&id).unwrap();
@@ -205,7 +232,10 @@ fn a_lock_object_that_is_not_a_lock_is_named() {
         matches!(error, StateError::LockUnreadable { .. }),
         "{message}"
     );
-    assert!(message.contains("mem://bucket/team.state.tflock"), "{message}");
+    assert!(
+        message.contains("mem://bucket/team.state.tflock"),
+        "{message}"
+    );
     assert_eq!(
         memory.get(".tflock").unwrap().unwrap().bytes,
         b"held by bob".to_vec(),
@@ -216,9 +246,14 @@ fn a_lock_object_that_is_not_a_lock_is_named() {
 #[test]
 fn a_corrupt_or_newer_state_object_is_refused_and_left_alone() {
     let (memory, a, _) = two_machines();
-    memory.put("", b"{not json".to_vec(), Condition::Any).unwrap();
+    memory
+        .put("", b"{not json".to_vec(), Condition::Any)
+        .unwrap();
     let error = a.read().expect_err("corrupt");
-    assert!(error.to_string().contains("mem://bucket/team.state"), "{error}");
+    assert!(
+        error.to_string().contains("mem://bucket/team.state"),
+        "{error}"
+    );
     memory
         .put(
             "",
@@ -227,5 +262,8 @@ fn a_corrupt_or_newer_state_object_is_refused_and_left_alone() {
         )
         .unwrap();
     let error = a.read().expect_err("newer");
-    assert!(matches!(error, StateError::NewerVersion { found: 99, .. }), "{error}");
+    assert!(
+        matches!(error, StateError::NewerVersion { found: 99, .. }),
+        "{error}"
+    );
 }

@@ -23,20 +23,20 @@ pub fn run(from: &Path, dir: &Path, force: bool) -> anyhow::Result<ExitStatus> {
 
     let store = crate::encryption::store_in(dir, &Default::default())?;
     let locked = crate::glue::lock_state(store, "state migrate")?;
-    let target = workdir::shown(&locked.store.state_path())
+    let target = workdir::shown(&locked.store.location())
         .display()
         .to_string();
-    if locked.store.journal_path().exists() {
+    if let Some(pending) = locked.store.pending_journal()? {
         return Err(workdir::hinted(
             format!(
                 "an interrupted skel run left its journal ({}) next to the state; nothing was \
                  written",
-                workdir::shown(&locked.store.journal_path()).display()
+                workdir::shown(&pending.path).display()
             ),
             "run `skelc plan` once to recover it, then migrate",
         ));
     }
-    let exists = locked.store.state_path().exists();
+    let exists = locked.store.exists()?;
     if exists && !force {
         return Err(workdir::hinted(
             format!(

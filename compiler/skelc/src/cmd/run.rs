@@ -209,7 +209,7 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus
         let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "run")?;
         glue::recover(&mut locked, &registry, &project).await?;
         // A plan made before any state existed applies to a directory that still has none.
-        if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.state_path().exists() {
+        if saved.changes.state_serial == 0 && locked.state.serial == 0 && locked.state.resources.is_empty() && !locked.store.exists()? {
             locked.state.lineage = saved.changes.state_lineage.clone();
         }
         if locked.state.serial != saved.changes.state_serial || locked.state.lineage != saved.changes.state_lineage {

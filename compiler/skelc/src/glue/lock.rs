@@ -38,7 +38,9 @@ fn lock_waiting(store: &StateStore, operation: &str) -> anyhow::Result<LockGuard
                     eprintln!("The state is locked by another run; waiting for it…");
                     said = true;
                 }
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                // 150–350 ms, so waiters that started together do not retry in lockstep.
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 200 / 255;
+                std::thread::sleep(std::time::Duration::from_millis(150 + jitter));
             }
             other => return Ok(other?),
         }

@@ -33,6 +33,15 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
             "run `skelc init` in the root module's directory",
         ));
     }
+    let backend = skel_lower::backend_of(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(line) = crate::backend::init(
+        &root,
+        backend.as_ref(),
+        &args.backend_config,
+        args.reconfigure,
+    )? {
+        println!("{line}");
+    }
     let config = cli_config::CliConfig::load()?;
     let manifest_file = manifest_path(&root);
     let previous_text = std::fs::read_to_string(&manifest_file).ok();

@@ -56,6 +56,7 @@ mod route;
 mod routing;
 mod s3;
 mod security;
+pub mod state_objects;
 mod storage;
 
 use common::{get, get_str, Obs};

@@ -1,0 +1,457 @@
+//! The state backend of a working directory (`docs/backends.md`): the root module's
+//! `backend "TYPE" { … }` block merged with `skelc init -backend-config` values, remembered in
+//! `.skel/backend.json` by `skelc init`, and opened as a `skel_state::StateStore` (local
+//! directory, or an S3 bucket through `skel_state::ObjectStore`). Every command that reads or
+//! writes state comes through [`open`]; none knows which backend it talks to.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use skel_plan_ir::BackendConfig;
+use skel_state::StateStore;
+
+/// What `skelc init` remembers, relative to the root module.
+pub const BACKEND_FILE: &str = ".skel/backend.json";
+/// The selected workspace (Terraform's `.terraform/environment`).
+pub const WORKSPACE_FILE: &str = ".skel/environment";
+/// The workspace every state starts in.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// The settings `skelc init` resolved: the block as written (to notice a change) and the merged
+/// configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Saved {
+    #[serde(rename = "type")]
+    kind: String,
+    /// The backend block's own arguments, as `skelc init` saw them.
+    block: BTreeMap<String, Json>,
+    /// The block's arguments with every `-backend-config` value over them.
+    config: BTreeMap<String, Json>,
+}
+
+/// Where a working directory's state is.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Local,
+    #[cfg(feature = "aws")]
+    S3(S3Backend),
+}
+
+/// The `s3` backend's settings.
+#[cfg(feature = "aws")]
+#[derive(Clone, Debug)]
+pub struct S3Backend {
+    pub settings: skel_provider_aws::state_objects::S3Settings,
+    pub key: String,
+    pub workspace_key_prefix: String,
+}
+
+/// The arguments each backend accepts (Terraform's names), for the unknown-argument error.
+const S3_ARGUMENTS: &[&str] = &[
+    "bucket",
+    "key",
+    "region",
+    "endpoint",
+    "endpoints",
+    "use_path_style",
+    "force_path_style",
+    "workspace_key_prefix",
+    "use_lockfile",
+    "encrypt",
+    "kms_key_id",
+    "profile",
+    "access_key",
+    "secret_key",
+    "token",
+    "skip_credentials_validation",
+    "skip_region_validation",
+    "skip_metadata_api_check",
+    "skip_requesting_account_id",
+];
+
+fn block_json(block: &BackendConfig) -> BTreeMap<String, Json> {
+    block
+        .arguments
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect()
+}
+
+/// The backend of the root module in `root` whose lowered block is `block`. A backend other
+/// than `local` must have been set up by `skelc init` with this same block.
+pub fn resolve(root: &Path, block: Option<&BackendConfig>) -> anyhow::Result<Backend> {
+    let saved = read_saved(root)?;
+    let kind = block.map(|b| b.kind.as_str());
+    match (block, saved) {
+        (None, None) => Ok(Backend::Local),
+        (Some(b), None) if b.kind == "local" && b.arguments.is_empty() => Ok(Backend::Local),
+        (Some(b), None) => Err(crate::workdir::hinted(
+            format!(
+                "the `{}` backend ({}) is not initialized in this working directory",
+                b.kind, b.location
+            ),
+            "run `skelc init` (with -backend-config=KEY=VALUE for values the block leaves out)",
+        )),
+        (None, Some(saved)) if saved.kind == "local" => Ok(Backend::Local),
+        (None, Some(saved)) => Err(crate::workdir::hinted(
+            format!(
+                "the configuration has no backend block any more, but this working directory \
+                 was initialized with the `{}` backend",
+                saved.kind
+            ),
+            "put the backend block back, or run `skelc init -reconfigure` to use local state \
+             (the remote state is left where it is)",
+        )),
+        (Some(b), Some(saved)) if saved.kind != b.kind || saved.block != block_json(b) => {
+            Err(crate::workdir::hinted(
+                format!(
+                    "the backend configuration changed since `skelc init` ({}: it was `{}`, it is \
+                     now `{}`)",
+                    b.location,
+                    saved.kind,
+                    kind.unwrap_or_default()
+                ),
+                "run `skelc init -reconfigure` to use the new settings",
+            ))
+        }
+        (Some(_), Some(saved)) => from_config(&saved.kind, &saved.config),
+    }
+}
+
+fn read_saved(root: &Path) -> anyhow::Result<Option<Saved>> {
+    let path = root.join(BACKEND_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            anyhow!(
+                "{} is not valid ({e}); run `skelc init -reconfigure`",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow!("could not read {}: {e}", path.display())),
+    }
+}
+
+/// `skelc init`'s part: merge the block with `-backend-config` values, check the result, and
+/// remember it. Returns a line saying what was set up, or `None` for the default local state.
+pub fn init(
+    root: &Path,
+    block: Option<&BackendConfig>,
+    extra: &[String],
+    reconfigure: bool,
+) -> anyhow::Result<Option<String>> {
+    let path = root.join(BACKEND_FILE);
+    let previous = read_saved(root).ok().flatten();
+    let Some(block) = block else {
+        if !extra.is_empty() {
+            bail!("-backend-config was given, but the configuration has no backend block");
+        }
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        return Ok(None);
+    };
+    let mut config = block_json(block);
+    for item in extra {
+        merge_extra(&mut config, item)?;
+    }
+    let backend = from_config(&block.kind, &config)?;
+    if let Some(previous) = previous {
+        if (previous.kind != block.kind || previous.config != config) && !reconfigure {
+            return Err(crate::workdir::hinted(
+                format!(
+                    "the backend settings differ from the ones this working directory was \
+                     initialized with (`{}` before, `{}` now)",
+                    previous.kind, block.kind
+                ),
+                "run `skelc init -reconfigure` to switch to the new settings (the state stays \
+                 where it was; copy it with `skelc state pull` / `state push`)",
+            ));
+        }
+    }
+    let saved = Saved {
+        kind: block.kind.clone(),
+        block: block_json(block),
+        config,
+    };
+    std::fs::create_dir_all(root.join(".skel"))?;
+    let staging = path.with_extension("json.tmp");
+    std::fs::write(&staging, serde_json::to_vec_pretty(&saved)?)?;
+    std::fs::rename(&staging, &path)?;
+    Ok(Some(match backend {
+        Backend::Local => "Backend: local state in this directory.".to_string(),
+        #[cfg(feature = "aws")]
+        Backend::S3(s3) => format!(
+            "Backend: s3 — state at s3://{}/{}, locked with s3://{}/{}.tflock.",
+            s3.settings.bucket, s3.key, s3.settings.bucket, s3.key
+        ),
+    }))
+}
+
+/// One `-backend-config` argument: `KEY=VALUE` or a file of `KEY = VALUE` lines.
+fn merge_extra(config: &mut BTreeMap<String, Json>, item: &str) -> anyhow::Result<()> {
+    if let Some((key, value)) = item.split_once('=') {
+        if !key.contains('/') && !key.contains('.') {
+            config.insert(key.trim().to_string(), scalar(value.trim()));
+            return Ok(());
+        }
+    }
+    let text = std::fs::read_to_string(item).map_err(|e| {
+        anyhow!("-backend-config={item}: not KEY=VALUE, and not a readable file ({e})")
+    })?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            bail!("{item}:{}: expected `name = value`", n + 1);
+        };
+        config.insert(key.trim().to_string(), scalar(value.trim()));
+    }
+    Ok(())
+}
+
+/// A value from the command line or a file: a quoted string, a bool, a number, else the text.
+fn scalar(text: &str) -> Json {
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return Json::String(inner.to_string());
+    }
+    match text {
+        "true" => Json::Bool(true),
+        "false" => Json::Bool(false),
+        _ => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Json::String(text.to_string()), Json::Number),
+    }
+}
+
+fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow::Result<Backend> {
+    match kind {
+        "local" => {
+            if let Some(name) = config.keys().next() {
+                bail!(
+                    "backend \"local\": `{name}` is not supported; the local state is always \
+                     skel.state.json in the root module's directory (remove the argument)"
+                );
+            }
+            Ok(Backend::Local)
+        }
+        #[cfg(feature = "aws")]
+        "s3" => s3_from_config(config).map(Backend::S3),
+        "kubernetes" => bail!(
+            "the `kubernetes` backend is not available yet in this skelc; use `s3` or local state"
+        ),
+        other => bail!(
+            "unknown backend `{other}`: skelc has the `local` and `s3` backends{}",
+            if cfg!(feature = "aws") {
+                ""
+            } else {
+                " (this build has no AWS support: only `local`)"
+            }
+        ),
+    }
+}
+
+#[cfg(feature = "aws")]
+fn s3_from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<S3Backend> {
+    for name in config.keys() {
+        if !S3_ARGUMENTS.contains(&name.as_str()) {
+            let hint = if name == "dynamodb_table" {
+                " skelc locks S3 states with the S3 lock file (Terraform 1.11's `use_lockfile`), \
+                 which Terraform 1.11+ honours too; remove dynamodb_table"
+                    .to_string()
+            } else {
+                format!(" The s3 backend's arguments: {}.", S3_ARGUMENTS.join(", "))
+            };
+            bail!("backend \"s3\": unsupported argument `{name}`.{hint}");
+        }
+    }
+    let string = |name: &str| -> anyhow::Result<Option<String>> {
+        match config.get(name) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => bail!("backend \"s3\": `{name}` must be a string, not {other}"),
+        }
+    };
+    let boolean = |name: &str| -> anyhow::Result<Option<bool>> {
+        match config.get(name) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(Json::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
+            Some(other) => bail!("backend \"s3\": `{name}` must be true or false, not {other}"),
+        }
+    };
+    let required = |name: &str| -> anyhow::Result<String> {
+        string(name)?.filter(|s| !s.is_empty()).ok_or_else(|| {
+            anyhow!(
+                "backend \"s3\": `{name}` is required: set it in the backend block or with \
+                 `skelc init -backend-config={name}=…`"
+            )
+        })
+    };
+    let bucket = required("bucket")?;
+    let key = required("key")?;
+    if key.starts_with('/') || key.ends_with('/') {
+        bail!("backend \"s3\": `key` must not start or end with `/` (it is `{key}`)");
+    }
+    if boolean("use_lockfile")? == Some(false) {
+        bail!(
+            "backend \"s3\": skelc always locks an S3 state with its lock file (`{key}.tflock`); \
+             remove `use_lockfile = false`"
+        );
+    }
+    let endpoint = match config.get("endpoints") {
+        Some(Json::Object(map)) => match map.get("s3") {
+            Some(Json::String(s)) => Some(s.clone()),
+            None => None,
+            Some(other) => bail!("backend \"s3\": `endpoints.s3` must be a string, not {other}"),
+        },
+        Some(other) => bail!("backend \"s3\": `endpoints` must be a block, not {other}"),
+        None => string("endpoint")?,
+    };
+    let prefix = string("workspace_key_prefix")?.unwrap_or_else(|| "env:".to_string());
+    let settings = skel_provider_aws::state_objects::S3Settings {
+        bucket,
+        region: string("region")?,
+        endpoint,
+        use_path_style: boolean("use_path_style")?
+            .or(boolean("force_path_style")?)
+            .unwrap_or(false),
+        encrypt: boolean("encrypt")?.unwrap_or(false),
+        kms_key_id: string("kms_key_id")?,
+        profile: string("profile")?,
+        access_key: string("access_key")?,
+        secret_key: string("secret_key")?,
+        token: string("token")?,
+    };
+    Ok(S3Backend {
+        settings,
+        key,
+        workspace_key_prefix: prefix,
+    })
+}
+
+/// The selected workspace: `SKEL_WORKSPACE` (or Terraform's `TF_WORKSPACE`), else what
+/// `skelc workspace select` remembered, else `default`.
+pub fn workspace(root: &Path) -> String {
+    for var in ["SKEL_WORKSPACE", "TF_WORKSPACE"] {
+        if let Ok(name) = std::env::var(var) {
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    std::fs::read_to_string(root.join(WORKSPACE_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string())
+}
+
+/// The state store of `root` in its selected workspace.
+pub fn open(root: &Path, backend: &Backend) -> anyhow::Result<StateStore> {
+    let workspace = workspace(root);
+    match backend {
+        Backend::Local => {
+            if workspace != DEFAULT_WORKSPACE {
+                return Ok(StateStore::open(&local_workspace_dir(root, &workspace))?);
+            }
+            Ok(StateStore::open(root)?)
+        }
+        #[cfg(feature = "aws")]
+        Backend::S3(s3) => {
+            let key = if workspace == DEFAULT_WORKSPACE {
+                s3.key.clone()
+            } else {
+                format!("{}/{workspace}/{}", s3.workspace_key_prefix, s3.key)
+            };
+            let objects = crate::encryption::kms::block_on(
+                skel_provider_aws::state_objects::S3Objects::new(s3.settings.clone()),
+            )
+            .map_err(|e| anyhow!(e))?;
+            Ok(StateStore::open_remote(std::sync::Arc::new(
+                s3_store::S3Store { objects, key },
+            )))
+        }
+    }
+}
+
+/// A non-default workspace's local state directory (Terraform's `terraform.tfstate.d/NAME`).
+pub fn local_workspace_dir(root: &Path, workspace: &str) -> PathBuf {
+    root.join("skel.state.d").join(workspace)
+}
+
+#[cfg(feature = "aws")]
+mod s3_store {
+    //! `skel_state::ObjectStore` on `skel_provider_aws::state_objects`: object names relative
+    //! to the state's key, each call run to completion on the shared blocking runtime.
+
+    use skel_provider_aws::state_objects::{ObjectError, Precondition, S3Objects};
+    use skel_state::{Condition, Object, ObjectStore, RemoteError};
+
+    use crate::encryption::kms::block_on;
+
+    #[derive(Debug)]
+    pub struct S3Store {
+        pub objects: S3Objects,
+        pub key: String,
+    }
+
+    fn precondition(condition: Condition) -> Precondition {
+        match condition {
+            Condition::Any => Precondition::Any,
+            Condition::Absent => Precondition::Absent,
+            Condition::Matches(etag) => Precondition::Matches(etag),
+        }
+    }
+
+    fn error(error: ObjectError) -> RemoteError {
+        match error {
+            ObjectError::PreconditionFailed => RemoteError::PreconditionFailed,
+            ObjectError::Failed(message) => RemoteError::Failed(message),
+        }
+    }
+
+    impl ObjectStore for S3Store {
+        fn url(&self, name: &str) -> String {
+            format!("s3://{}/{}{name}", self.objects.bucket(), self.key)
+        }
+
+        fn get(&self, name: &str) -> Result<Option<Object>, RemoteError> {
+            let key = format!("{}{name}", self.key);
+            block_on(self.objects.get(&key))
+                .map(|found| found.map(|(bytes, etag)| Object { bytes, etag }))
+                .map_err(error)
+        }
+
+        fn put(
+            &self,
+            name: &str,
+            bytes: Vec<u8>,
+            condition: Condition,
+        ) -> Result<String, RemoteError> {
+            let key = format!("{}{name}", self.key);
+            block_on(self.objects.put(&key, bytes, precondition(condition))).map_err(error)
+        }
+
+        fn delete(&self, name: &str, condition: Condition) -> Result<(), RemoteError> {
+            let key = format!("{}{name}", self.key);
+            block_on(self.objects.delete(&key, precondition(condition))).map_err(error)
+        }
+
+        fn list(&self, prefix: &str) -> Result<Vec<String>, RemoteError> {
+            let full = format!("{}{prefix}", self.key);
+            let keys = block_on(self.objects.list(&full)).map_err(error)?;
+            Ok(keys
+                .into_iter()
+                .filter_map(|k| k.strip_prefix(&self.key).map(str::to_string))
+                .collect())
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! The `s3` backend through the real `skelc` against moto's S3 (`scripts/moto`): separate
+//! working copies sharing one state. Concurrent runs decided by the `.tflock` object, waiters
+//! served in turn by `--lock-timeout`, a writer that ignored the lock refused by the ETag,
+//! SIGKILL at the engine's and the backend's own kill points recovered from another working
+//! copy, and bad input (missing bucket, unreadable lock, corrupt or newer state, an
+//! uninitialized or unsupported backend) refused with a message naming the object and nothing
+//! overwritten.
+
+mod moto_support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use moto_support::Moto;
+
+const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
+const BUCKET: &str = "team-state";
+const KEY: &str = "app/state.json";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn finish(output: Output) -> Run {
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_ne!(run.code, 101, "skelc panicked: {run:?}");
+    run
+}
+
+fn command(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(SKELC);
+    cmd.args(args)
+        .current_dir(dir)
+        .envs(moto.env())
+        .env("NO_COLOR", "1")
+        .env_remove("SKEL_FAULT")
+        .env_remove("SKEL_WORKSPACE")
+        .env_remove("TF_WORKSPACE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn skelc(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
+    finish(command(moto, dir, args).output().expect("skelc runs"))
+}
+
+/// A working copy of a root module whose state is `s3://BUCKET/KEY` (the endpoint comes from
+/// the SDK's chain: `AWS_ENDPOINT_URL`), initialized.
+fn working_copy(moto: &Moto, root: &Path, name: &str, body: &str) -> PathBuf {
+    let dir = root.join(name);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("main.skel"),
+        format!(
+            "skel {{\n  backend \"s3\" {{\n    key            = \"{KEY}\"\n    region         = \
+             \"us-east-1\"\n    use_path_style = true\n  }}\n}}\n\n{body}"
+        ),
+    )
+    .unwrap();
+    // The bucket comes from the command line: partial configuration.
+    let init = skelc(
+        moto,
+        &dir,
+        &["init", &format!("-backend-config=bucket={BUCKET}")],
+    );
+    assert_eq!(init.code, 0, "{init:?}");
+    assert!(
+        init.stdout.contains(&format!("s3://{BUCKET}/{KEY}.tflock")),
+        "{init:?}"
+    );
+    dir
+}
+
+fn create_bucket(moto: &Moto, bucket: &str) {
+    moto.with_sdk(|sdk| async move {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create the bucket");
+    });
+}
+
+fn s3(moto: &Moto) -> impl Fn() -> aws_sdk_s3::Client + '_ {
+    move || {
+        moto.with_sdk(|sdk| async move {
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(true)
+                    .build(),
+            )
+        })
+    }
+}
+
+fn get_object(moto: &Moto, key: &str) -> Option<Vec<u8>> {
+    let client = s3(moto)();
+    moto.with_sdk(|_| async move {
+        match client.get_object().bucket(BUCKET).key(key).send().await {
+            Ok(out) => Some(out.body.collect().await.unwrap().into_bytes().to_vec()),
+            Err(_) => None,
+        }
+    })
+}
+
+fn put_object(moto: &Moto, key: &str, bytes: Vec<u8>) {
+    let client = s3(moto)();
+    moto.with_sdk(|_| async move {
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .expect("put");
+    });
+}
+
+fn list(moto: &Moto, prefix: &str) -> Vec<String> {
+    let client = s3(moto)();
+    moto.with_sdk(|_| async move {
+        client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .prefix(prefix)
+            .send()
+            .await
+            .expect("list")
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect()
+    })
+}
+
+fn remote_state(moto: &Moto) -> serde_json::Value {
+    let bytes = get_object(moto, KEY).expect("the state object");
+    serde_json::from_slice(&bytes).expect("the state is JSON")
+}
+
+/// The lock id a refusal names (`skelc force-unlock ID`).
+fn lock_id(stderr: &str) -> String {
+    let at = stderr
+        .find("skelc force-unlock ")
+        .unwrap_or_else(|| panic!("no force-unlock hint in: {stderr}"));
+    stderr[at + "skelc force-unlock ".len()..]
+        .split(|c: char| c == '`' || c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The `run` trigger a plan replaces: the plan renders the old map, then `} -> {`.
+fn replaced_value(stdout: &str) -> Option<String> {
+    let before = &stdout[..stdout.find("} -> {")?];
+    let line = before.lines().rev().find(|l| l.contains("\"run\" = "))?;
+    let value = line.split("= ").nth(1)?.trim().trim_matches('"');
+    Some(value.to_string())
+}
+
+const GATE: &str = r#"
+variable "run" {
+  type = string
+}
+
+resource "null_resource" "gate" {
+  triggers = {
+    run = var.run
+  }
+  provisioner "local-exec" {
+    command = "sleep 2"
+  }
+}
+"#;
+
+#[test]
+fn concurrent_runs_are_decided_by_the_lock_and_waiters_each_get_their_turn() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let copies: Vec<PathBuf> = (0..4)
+        .map(|i| working_copy(&moto, tmp.path(), &format!("copy{i}"), GATE))
+        .collect();
+
+    // Round 1: four runs at once, no waiting. Each holds the lock for at least the 2 s of its
+    // provisioner, far longer than the others take to start: exactly one can win.
+    let children: Vec<_> = copies
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            command(
+                &moto,
+                dir,
+                &["run", "--auto-approve", "-var", &format!("run=a{i}")],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| finish(c.wait_with_output().unwrap()))
+        .collect();
+    let winners: Vec<usize> = (0..4).filter(|i| runs[*i].code == 0).collect();
+    assert_eq!(winners.len(), 1, "exactly one winner: {runs:#?}");
+    let winner = winners[0];
+    for (i, run) in runs.iter().enumerate().filter(|(i, _)| *i != winner) {
+        assert_eq!(run.code, 1, "copy {i}: {run:?}");
+        assert!(
+            run.stderr.contains("the state is locked by")
+                && run.stderr.contains(&format!("s3://{BUCKET}/{KEY}.tflock"))
+                && run.stderr.contains("for `run`")
+                && run.stderr.contains("pid "),
+            "the loser names the holder: {run:?}"
+        );
+    }
+    let state = remote_state(&moto);
+    assert_eq!(
+        state["resources"]["null_resource.gate"]["attributes"]["triggers"]["run"],
+        format!("a{winner}"),
+        "the state is the winner's"
+    );
+    let serial_after_round_1 = state["serial"].as_u64().unwrap();
+    assert!(
+        get_object(&moto, &format!("{KEY}.tflock")).is_none(),
+        "released"
+    );
+
+    // Round 2: four runs at once, each waiting for the lock: all succeed, one after another,
+    // and each replaces what the one before it applied (its plan shows the previous value).
+    let children: Vec<_> = copies
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            command(
+                &moto,
+                dir,
+                &[
+                    "run",
+                    "--auto-approve",
+                    "--lock-timeout",
+                    "120s",
+                    "-var",
+                    &format!("run=b{i}"),
+                ],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| finish(c.wait_with_output().unwrap()))
+        .collect();
+    for (i, run) in runs.iter().enumerate() {
+        assert_eq!(run.code, 0, "copy {i} waited and ran: {run:?}");
+    }
+    let waited = runs.iter().filter(|r| r.stderr.contains("waiting")).count();
+    assert!(waited >= 3, "three of them had to wait: {runs:#?}");
+    // Every run's previous value is another run's value: a chain through all four, starting
+    // from round 1's winner, none lost.
+    let mut seen_before: BTreeSet<String> = BTreeSet::new();
+    for run in &runs {
+        seen_before.insert(
+            replaced_value(&run.stdout)
+                .unwrap_or_else(|| panic!("the plan shows the value it replaces: {run:?}")),
+        );
+    }
+    let state = remote_state(&moto);
+    let last = state["resources"]["null_resource.gate"]["attributes"]["triggers"]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut expected: BTreeSet<String> = (0..4).map(|i| format!("b{i}")).collect();
+    expected.remove(&last);
+    expected.insert(format!("a{winner}"));
+    assert_eq!(
+        seen_before, expected,
+        "each run replaced exactly the previous run's value"
+    );
+    assert!(
+        state["serial"].as_u64().unwrap() >= serial_after_round_1 + 4,
+        "four more writes: {state}"
+    );
+}
+
+#[test]
+fn a_writer_that_ignored_the_lock_is_refused_by_the_etag() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(&moto, tmp.path(), "copy", GATE);
+    let first = skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=one"]);
+    assert_eq!(first.code, 0, "{first:?}");
+
+    // While a run holds the lock (in its 2 s provisioner), someone who ignores locks (say,
+    // Terraform with -lock=false) writes the state object.
+    let child = command(&moto, &dir, &["run", "--auto-approve", "-var", "run=two"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let key_lock = format!("{KEY}.tflock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while get_object(&moto, &key_lock).is_none() {
+        assert!(std::time::Instant::now() < deadline, "the run never locked");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut intruder = remote_state(&moto);
+    intruder["serial"] = serde_json::json!(intruder["serial"].as_u64().unwrap() + 5);
+    let intruder_bytes = serde_json::to_vec_pretty(&intruder).unwrap();
+    put_object(&moto, KEY, intruder_bytes.clone());
+
+    let run = finish(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("was written by someone else")
+            && run.stderr.contains(&format!("s3://{BUCKET}/{KEY}")),
+        "{run:?}"
+    );
+    assert_eq!(
+        get_object(&moto, KEY).unwrap(),
+        intruder_bytes,
+        "the other writer's state was not overwritten"
+    );
+}
+
+const FILES: usize = 24;
+
+fn files_body(out: &Path) -> String {
+    format!(
+        r#"
+resource "local_file" "f" {{
+  count    = {FILES}
+  filename = "{}/f-${{count.index}}.txt"
+  content  = "file ${{count.index}}"
+}}
+"#,
+        out.display()
+    )
+}
+
+/// Kill a run at `fault`, then recover from another working copy: every file on disk is in the
+/// state exactly once, nothing of the journal or the lock is left, the next plan is empty.
+fn kill_and_recover(moto: &Moto, root: &Path, fault: &str) {
+    let out = root.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let a = working_copy(moto, root, "a", &files_body(&out));
+    let b = working_copy(moto, root, "b", &files_body(&out));
+    let killed = finish(
+        command(moto, &a, &["run", "--auto-approve"])
+            .env("SKEL_FAULT", fault)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(killed.code, -1, "{fault}: killed by SIGKILL: {killed:?}");
+
+    // The other working copy: the lock is stale (its holder's pid is gone on this host), the
+    // message gives the exact force-unlock command.
+    let refused = skelc(moto, &b, &["plan"]);
+    if refused.code != 0 {
+        assert!(
+            refused.stderr.contains("stale") && refused.stderr.contains("force-unlock"),
+            "{fault}: {refused:?}"
+        );
+        let id = lock_id(&refused.stderr);
+        let unlocked = skelc(moto, &b, &["force-unlock", &id, "-force"]);
+        assert_eq!(unlocked.code, 0, "{fault}: {unlocked:?}");
+    }
+    let recovered = skelc(moto, &b, &["run", "--auto-approve"]);
+    assert_eq!(recovered.code, 0, "{fault}: {recovered:?}");
+
+    let state = remote_state(moto);
+    let resources = state["resources"].as_object().unwrap();
+    let in_state: Vec<String> = resources
+        .values()
+        .map(|r| r["attributes"]["filename"].as_str().unwrap().to_string())
+        .collect();
+    let unique: BTreeSet<&String> = in_state.iter().collect();
+    assert_eq!(in_state.len(), FILES, "{fault}: {state}");
+    assert_eq!(unique.len(), FILES, "{fault}: nothing twice");
+    let on_disk: BTreeSet<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    assert_eq!(
+        on_disk,
+        unique.into_iter().cloned().collect::<BTreeSet<_>>(),
+        "{fault}: every file on disk is in state and the other way round"
+    );
+    assert!(list(moto, &format!("{KEY}.journal/")).is_empty(), "{fault}");
+    assert!(
+        get_object(moto, &format!("{KEY}.tflock")).is_none(),
+        "{fault}"
+    );
+    let plan = skelc(moto, &a, &["plan"]);
+    assert_eq!(plan.code, 0, "{fault}: {plan:?}");
+    assert!(plan.stdout.contains("No changes"), "{fault}: {plan:?}");
+}
+
+#[test]
+fn a_run_killed_anywhere_is_recovered_from_another_working_copy() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    // The engine's point (after a file is written, before its result is journaled) and the
+    // backend's own writes (journal flushes, state checkpoints, the lock), before and after
+    // S3 has them.
+    let faults = [
+        "engine:local_file:9:after",
+        "engine:local_file:1:after",
+        "s3backend:PutObject:1:after",
+        "s3backend:PutObject:3:before",
+        "s3backend:PutObject:3:after",
+        "s3backend:PutObject:8:after",
+        "s3backend:DeleteObject:1:before",
+    ];
+    for fault in faults {
+        let tmp = tempfile::tempdir().unwrap();
+        kill_and_recover(&moto, tmp.path(), fault);
+        // Next scenario on a fresh state.
+        for key in list(&moto, "app/") {
+            let client = s3(&moto)();
+            moto.with_sdk(|_| async move {
+                client
+                    .delete_object()
+                    .bucket(BUCKET)
+                    .key(key)
+                    .send()
+                    .await
+                    .unwrap();
+            });
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_refused_naming_the_object_and_nothing_is_overwritten() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(
+        &moto,
+        tmp.path(),
+        "copy",
+        "resource \"null_resource\" \"x\" {}\n",
+    );
+
+    // An unreadable lock object.
+    let lock_key = format!("{KEY}.tflock");
+    put_object(&moto, &lock_key, b"held by bob".to_vec());
+    let run = skelc(&moto, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("s3://{BUCKET}/{lock_key}"))
+            && run.stderr.contains("cannot be read"),
+        "{run:?}"
+    );
+    assert_eq!(get_object(&moto, &lock_key).unwrap(), b"held by bob");
+    assert!(get_object(&moto, KEY).is_none(), "nothing written");
+    let client = s3(&moto)();
+    let key = lock_key.clone();
+    moto.with_sdk(|_| async move {
+        client
+            .delete_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+    });
+
+    // A corrupt state object, then one from a newer skelc.
+    for (bytes, says) in [
+        (b"{ not json".to_vec(), "is corrupt"),
+        (
+            br#"{"version": 99, "serial": 3, "lineage": "x", "resources": {}, "outputs": {}}"#
+                .to_vec(),
+            "format version 99",
+        ),
+    ] {
+        put_object(&moto, KEY, bytes.clone());
+        let run = skelc(&moto, &dir, &["run", "--auto-approve"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr.contains(&format!("s3://{BUCKET}/{KEY}")) && run.stderr.contains(says),
+            "{run:?}"
+        );
+        assert_eq!(get_object(&moto, KEY).unwrap(), bytes, "left untouched");
+        assert!(
+            get_object(&moto, &lock_key).is_none(),
+            "the lock was released"
+        );
+    }
+
+    // A bucket that does not exist.
+    let missing = tmp.path().join("missing");
+    fs::create_dir_all(&missing).unwrap();
+    fs::write(
+        missing.join("main.skel"),
+        format!(
+            "skel {{\n  backend \"s3\" {{\n    bucket = \"no-such-bucket\"\n    key = \"{KEY}\"\n    \
+             region = \"us-east-1\"\n    use_path_style = true\n  }}\n}}\nresource \"null_resource\" \"x\" {{}}\n"
+        ),
+    )
+    .unwrap();
+    let init = skelc(&moto, &missing, &["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let plan = skelc(&moto, &missing, &["plan"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert!(
+        plan.stderr.contains("no-such-bucket") && plan.stderr.contains("does not exist"),
+        "{plan:?}"
+    );
+
+    // Not initialized, and arguments skelc does not support: clear errors before any call.
+    let fresh = tmp.path().join("fresh");
+    fs::create_dir_all(&fresh).unwrap();
+    fs::copy(dir.join("main.skel"), fresh.join("main.skel")).unwrap();
+    let plan = skelc(&moto, &fresh, &["plan"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert!(
+        plan.stderr.contains("not initialized") && plan.stderr.contains("skelc init"),
+        "{plan:?}"
+    );
+    let init = skelc(
+        &moto,
+        &fresh,
+        &[
+            "init",
+            "-backend-config=bucket=x",
+            "-backend-config=dynamodb_table=locks",
+        ],
+    );
+    assert_eq!(init.code, 1, "{init:?}");
+    assert!(init.stderr.contains("dynamodb_table"), "{init:?}");
+}
