@@ -37,7 +37,7 @@ struct Saved {
 pub enum Backend {
     Local,
     #[cfg(feature = "aws")]
-    S3(S3Backend),
+    S3(Box<S3Backend>),
 }
 
 /// The `s3` backend's settings.
@@ -243,7 +243,7 @@ fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow::Result<Ba
             Ok(Backend::Local)
         }
         #[cfg(feature = "aws")]
-        "s3" => s3_from_config(config).map(Backend::S3),
+        "s3" => s3_from_config(config).map(|s3| Backend::S3(Box::new(s3))),
         "kubernetes" => bail!(
             "the `kubernetes` backend is not available yet in this skelc; use `s3` or local state"
         ),
