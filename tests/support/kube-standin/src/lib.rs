@@ -44,7 +44,8 @@ impl Default for Options {
     }
 }
 
-/// The kinds served by default: the core ones the typed resources use, a cluster-scoped
+/// The kinds served by default: the core ones the typed resources use, `coordination.k8s.io`
+/// Leases (the `kubernetes` state backend's lock), a cluster-scoped
 /// `ClusterRole` and a namespaced custom kind `Widget` (group `skel.dev`) for `kubernetes_manifest`.
 pub fn default_kinds() -> Vec<Kind> {
     vec![
@@ -54,6 +55,7 @@ pub fn default_kinds() -> Vec<Kind> {
         Kind::new("", "v1", "Service", "services", true),
         Kind::new("", "v1", "ServiceAccount", "serviceaccounts", true),
         Kind::new("apps", "v1", "Deployment", "deployments", true),
+        Kind::new("coordination.k8s.io", "v1", "Lease", "leases", true),
         Kind::new(
             "rbac.authorization.k8s.io",
             "v1",

@@ -185,6 +185,9 @@ pub fn validate(kind: &Kind, name: &str, old: Option<&Value>, obj: &Value) -> Re
         return Err(ApiError::invalid(kind, name, "metadata.name", &format!(
             "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'")));
     }
+    if kind.kind == "Secret" && kind.group.is_empty() {
+        check_secret_size(kind, name, obj)?;
+    }
     match kind.kind.as_str() {
         "Deployment" if kind.group == "apps" => {
             let selector = &obj["spec"]["selector"];
@@ -398,4 +401,34 @@ pub fn settle(plural: &str, obj: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// The API server's limit on a Secret's data (`MaxSecretSize`): the decoded bytes of `data`
+/// and `stringData` together at most 1 MiB.
+pub const MAX_SECRET_SIZE: usize = 1024 * 1024;
+
+fn check_secret_size(kind: &Kind, name: &str, obj: &Value) -> Result<(), ApiError> {
+    use base64::Engine;
+    let mut total = 0usize;
+    for (field, encoded) in [("data", true), ("stringData", false)] {
+        for value in obj[field].as_object().into_iter().flat_map(|m| m.values()) {
+            let text = value.as_str().unwrap_or_default();
+            total += if encoded {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_or(text.len(), |b| b.len())
+            } else {
+                text.len()
+            };
+        }
+    }
+    if total > MAX_SECRET_SIZE {
+        return Err(ApiError::invalid(
+            kind,
+            name,
+            "data",
+            &format!("Too long: must have at most {MAX_SECRET_SIZE} bytes"),
+        ));
+    }
+    Ok(())
 }

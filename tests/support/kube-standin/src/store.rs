@@ -48,13 +48,52 @@ impl Kind {
     }
 
     fn resource_json(&self) -> Value {
-        json!({
+        let mut resource = json!({
             "name": self.plural,
             "singularName": self.kind.to_lowercase(),
             "namespaced": self.namespaced,
             "kind": self.kind,
             "verbs": ["create", "delete", "get", "list", "patch", "update"],
-        })
+        });
+        let (short_names, categories) = short_names_and_categories(&self.group, &self.plural);
+        if !short_names.is_empty() {
+            resource["shortNames"] = json!(short_names);
+        }
+        if !categories.is_empty() {
+            resource["categories"] = json!(categories);
+        }
+        resource
+    }
+}
+
+/// The `shortNames` and `categories` a real API server (1.31) reports for a resource, so
+/// `kubectl get deploy,svc,ns` and `kubectl get all` resolve as against a cluster.
+pub fn short_names_and_categories(
+    group: &str,
+    plural: &str,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    const ALL: &[&str] = &["all"];
+    match (group, plural) {
+        ("", "namespaces") => (&["ns"], &[]),
+        ("", "configmaps") => (&["cm"], &[]),
+        ("", "services") => (&["svc"], ALL),
+        ("", "serviceaccounts") => (&["sa"], &[]),
+        ("", "pods") => (&["po"], ALL),
+        ("", "persistentvolumeclaims") => (&["pvc"], &[]),
+        ("", "persistentvolumes") => (&["pv"], &[]),
+        ("", "replicationcontrollers") => (&["rc"], ALL),
+        ("", "endpoints") => (&["ep"], &[]),
+        ("", "events") => (&["ev"], &[]),
+        ("", "nodes") => (&["no"], &[]),
+        ("apps", "deployments") => (&["deploy"], ALL),
+        ("apps", "replicasets") => (&["rs"], ALL),
+        ("apps", "statefulsets") => (&["sts"], ALL),
+        ("apps", "daemonsets") => (&["ds"], ALL),
+        ("batch", "jobs") => (&[], ALL),
+        ("batch", "cronjobs") => (&["cj"], ALL),
+        ("networking.k8s.io", "ingresses") => (&["ing"], &[]),
+        ("autoscaling", "horizontalpodautoscalers") => (&["hpa"], ALL),
+        _ => (&[], &[]),
     }
 }
 
@@ -451,7 +490,22 @@ impl Store {
                     Ok(Write::Update(new))
                 })
             }
-            ("DELETE", Some(name)) => self.delete(&kind, &ns, name, req.dry_run()),
+            ("DELETE", Some(name)) => {
+                check_preconditions(
+                    &kind,
+                    name,
+                    self.objects
+                        .get(&(
+                            kind.group.clone(),
+                            kind.plural.clone(),
+                            ns.clone(),
+                            name.clone(),
+                        ))
+                        .map(|e| &e.obj),
+                    &req.body,
+                )?;
+                self.delete(&kind, &ns, name, req.dry_run())
+            }
             _ => Err(ApiError::new(
                 405,
                 "MethodNotAllowed",
@@ -691,6 +745,33 @@ fn check_version(
         "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
         kind.qualified()))
     .with_details(json!({"name": name, "group": kind.group, "kind": kind.plural})))
+}
+
+/// A delete's `DeleteOptions.preconditions` (`uid`, `resourceVersion`): 409 Conflict when the
+/// stored object differs, as the API server answers.
+fn check_preconditions(
+    kind: &Kind,
+    name: &str,
+    old: Option<&Value>,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let (Some(old), Ok(options)) = (old, serde_json::from_slice::<Value>(body)) else {
+        return Ok(());
+    };
+    let preconditions = &options["preconditions"];
+    for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+        let Some(wanted) = preconditions[field].as_str() else {
+            continue;
+        };
+        let actual = old["metadata"][field].as_str().unwrap_or_default();
+        if wanted != actual {
+            return Err(ApiError::new(409, "Conflict", format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {actual}",
+                kind.qualified()))
+            .with_details(json!({"name": name, "group": kind.group, "kind": kind.plural})));
+        }
+    }
+    Ok(())
 }
 
 /// RFC 7386 JSON merge patch.
