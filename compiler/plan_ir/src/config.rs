@@ -37,6 +37,9 @@ pub struct Config {
     pub encryption: Option<crate::EncryptionConfig>,
     /// The root module's `skel { backend "TYPE" { } }`, if any (`docs/backends.md`).
     pub backend: Option<BackendConfig>,
+    /// The selected workspace (`skel.workspace`, `terraform.workspace`); `None` is `default`.
+    /// Set by the caller, like variable values: it is not part of the configuration.
+    pub workspace: Option<String>,
 }
 
 /// A `backend "TYPE" { … }` block: its arguments are constants (as in Terraform, no variables:

@@ -102,8 +102,9 @@ pub fn resolve(root: &Path, block: Option<&BackendConfig>) -> anyhow::Result<Bac
                  was initialized with the `{}` backend",
                 saved.kind
             ),
-            "put the backend block back, or run `skelc init -reconfigure` to use local state \
-             (the remote state is left where it is)",
+            "put the backend block back; or run `skelc init -migrate-state` to copy the states \
+             back here, or `skelc init -reconfigure` to use local state (the remote state is \
+             left where it is)",
         )),
         (Some(b), Some(saved)) if saved.kind != b.kind || saved.block != block_json(b) => {
             Err(crate::workdir::hinted(
@@ -135,60 +136,216 @@ fn read_saved(root: &Path) -> anyhow::Result<Option<Saved>> {
     }
 }
 
-/// `skelc init`'s part: merge the block with `-backend-config` values, check the result, and
-/// remember it. Returns a line saying what was set up, or `None` for the default local state.
+/// How `skelc init` treats a change of backend settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InitMode {
+    /// Take the new settings, leaving every state where it is.
+    pub reconfigure: bool,
+    /// Copy every workspace's state from the old backend to the new one.
+    pub migrate_state: bool,
+    /// Do not ask before copying.
+    pub force_copy: bool,
+}
+
+/// `skelc init`'s part: merge the block with `-backend-config` values, check the result, move
+/// the states when asked to (`-migrate-state`), and remember the settings. Returns a line
+/// saying what was set up, or `None` for the default local state.
 pub fn init(
     root: &Path,
     block: Option<&BackendConfig>,
     extra: &[String],
-    reconfigure: bool,
+    mode: InitMode,
 ) -> anyhow::Result<Option<String>> {
     let path = root.join(BACKEND_FILE);
-    let previous = read_saved(root).ok().flatten();
-    let Some(block) = block else {
-        if !extra.is_empty() {
-            bail!("-backend-config was given, but the configuration has no backend block");
+    let previous = read_saved(root)?;
+    let new = match block {
+        None => {
+            if !extra.is_empty() {
+                bail!("-backend-config was given, but the configuration has no backend block");
+            }
+            None
         }
-        if path.exists() {
-            std::fs::remove_file(&path)?;
+        Some(block) => {
+            let mut config = block_json(block);
+            for item in extra {
+                merge_extra(&mut config, item)?;
+            }
+            Some(Saved {
+                kind: block.kind.clone(),
+                block: block_json(block),
+                config,
+            })
         }
-        return Ok(None);
     };
-    let mut config = block_json(block);
-    for item in extra {
-        merge_extra(&mut config, item)?;
-    }
-    let backend = from_config(&block.kind, &config)?;
-    if let Some(previous) = previous {
-        if (previous.kind != block.kind || previous.config != config) && !reconfigure {
+    let backend_of = |saved: &Option<Saved>| match saved {
+        Some(saved) => from_config(&saved.kind, &saved.config),
+        None => Ok(Backend::Local),
+    };
+    let is_local = |saved: &Option<Saved>| {
+        saved
+            .as_ref()
+            .is_none_or(|s| s.kind == "local" && s.config.is_empty())
+    };
+    let new_backend = backend_of(&new)?;
+    let same = match (&previous, &new) {
+        (Some(p), Some(n)) => p.kind == n.kind && p.config == n.config,
+        _ => is_local(&previous) && is_local(&new),
+    };
+    if !same {
+        if mode.migrate_state {
+            let old_backend = backend_of(&previous)?;
+            migrate(root, &old_backend, &new_backend, mode.force_copy)?;
+        } else if mode.reconfigure {
+            // Take the new settings as they are.
+        } else if previous.is_none() {
+            // First set-up of another backend: a local state must not be left behind unnoticed.
+            let local =
+                root.join(skel_state::STATE_FILE).exists() || root.join("skel.state.d").exists();
+            if local {
+                return Err(crate::workdir::hinted(
+                    format!(
+                        "this directory has a local state, and the configuration now keeps its \
+                         state in {}",
+                        describe(&new_backend)
+                    ),
+                    "run `skelc init -migrate-state` to copy the local state (every \
+                     workspace) there, or `skelc init -reconfigure` to start from what the new \
+                     backend holds",
+                ));
+            }
+        } else {
             return Err(crate::workdir::hinted(
                 format!(
                     "the backend settings differ from the ones this working directory was \
-                     initialized with (`{}` before, `{}` now)",
-                    previous.kind, block.kind
+                     initialized with (before: {}; now: {})",
+                    describe(&backend_of(&previous)?),
+                    describe(&new_backend)
                 ),
-                "run `skelc init -reconfigure` to switch to the new settings (the state stays \
-                 where it was; copy it with `skelc state pull` / `state push`)",
+                "run `skelc init -migrate-state` to copy every workspace's state to the new \
+                 backend, or `skelc init -reconfigure` to use the new settings and leave the \
+                 states where they are",
             ));
         }
     }
-    let saved = Saved {
-        kind: block.kind.clone(),
-        block: block_json(block),
-        config,
-    };
-    std::fs::create_dir_all(root.join(".skel"))?;
-    let staging = path.with_extension("json.tmp");
-    std::fs::write(&staging, serde_json::to_vec_pretty(&saved)?)?;
-    std::fs::rename(&staging, &path)?;
-    Ok(Some(match backend {
-        Backend::Local => "Backend: local state in this directory.".to_string(),
+    match new {
+        None => {
+            if path.exists() {
+                std::fs::remove_file(&path)?;
+            }
+            Ok(None)
+        }
+        Some(saved) => {
+            std::fs::create_dir_all(root.join(".skel"))?;
+            let staging = path.with_extension("json.tmp");
+            std::fs::write(&staging, serde_json::to_vec_pretty(&saved)?)?;
+            std::fs::rename(&staging, &path)?;
+            Ok(Some(format!("Backend: {}.", describe(&new_backend))))
+        }
+    }
+}
+
+/// Where a backend keeps the default workspace's state, for messages.
+pub fn describe(backend: &Backend) -> String {
+    match backend {
+        Backend::Local => "local state (skel.state.json in this directory)".to_string(),
         #[cfg(feature = "aws")]
         Backend::S3(s3) => format!(
-            "Backend: s3 — state at s3://{}/{}, locked with s3://{}/{}.tflock.",
+            "s3 — state at s3://{}/{}, locked with s3://{}/{}.tflock",
             s3.settings.bucket, s3.key, s3.settings.bucket, s3.key
         ),
-    }))
+    }
+}
+
+/// `skelc init -migrate-state`: copy every workspace's state from `old` to `new`, each under
+/// both locks, lineage kept, serial one higher. Refuses, before copying anything of a
+/// workspace, when its old state has an unfinished journal or the new backend already holds a
+/// different or newer state for it. The old states are left where they are.
+fn migrate(root: &Path, old: &Backend, new: &Backend, force_copy: bool) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    // The state encryption is the configuration's (both backends hold the same states).
+    let encryption = match crate::project::load_with(root, Some(&Default::default()), false, false)
+    {
+        Ok(project) => project.encryption.state.clone(),
+        Err(crate::project::LoadError::Diagnostics) => bail!(
+            "the configuration has errors (above); it says how the state is encrypted, so fix \
+             them before migrating the state"
+        ),
+        Err(crate::project::LoadError::Usage(e)) => return Err(e),
+    };
+    let names = workspaces(root, old)?;
+    if !force_copy {
+        if !std::io::stdin().is_terminal() {
+            return Err(crate::workdir::hinted(
+                "standard input is not a terminal, so the state migration cannot be confirmed",
+                "pass -force-copy to copy without asking",
+            ));
+        }
+        print!(
+            "Copy the state of {} workspace(s) ({}) from {} to {}? Only 'yes' is accepted: ",
+            names.len(),
+            names.join(", "),
+            describe(old),
+            describe(new)
+        );
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        if line.trim() != "yes" {
+            bail!(
+                "state migration cancelled; nothing was copied and the settings were not changed"
+            );
+        }
+    }
+    for name in names {
+        let from = open_workspace(root, old, &name)?.with_encryption(encryption.clone());
+        let from = crate::glue::lock_state(from, "init -migrate-state")?;
+        if let Some(pending) = from.store.pending_journal()? {
+            return Err(crate::workdir::hinted(
+                format!(
+                    "workspace `{name}`: an interrupted run left its journal ({}); nothing of \
+                     it was copied",
+                    pending.path.display()
+                ),
+                "run `skelc plan` with the old settings first to recover it",
+            ));
+        }
+        if !from.store.exists()? {
+            continue;
+        }
+        let to = open_workspace(root, new, &name)?.with_encryption(encryption.clone());
+        let to = crate::glue::lock_state(to, "init -migrate-state")?;
+        if to.store.exists()? {
+            let there = &to.state;
+            if there.lineage != from.state.lineage && !there.resources.is_empty() {
+                bail!(
+                    "workspace `{name}`: {} already holds another state (lineage {}, {} \
+                     resource instance(s)); nothing of it was copied",
+                    to.store.location().display(),
+                    there.lineage,
+                    there.resources.len()
+                );
+            }
+            if there.lineage == from.state.lineage && there.serial > from.state.serial {
+                bail!(
+                    "workspace `{name}`: {} holds a newer version of this state (serial {} > \
+                     {}); nothing of it was copied",
+                    to.store.location().display(),
+                    there.serial,
+                    from.state.serial
+                );
+            }
+            to.store.remove(&to.lock)?;
+        }
+        let serial = to
+            .store
+            .write_snapshot(&to.lock, &from.state, from.state.serial)?;
+        println!(
+            "- workspace {name}: copied {} resource instance(s) to {} (serial {serial})",
+            from.state.resources.len(),
+            to.store.location().display()
+        );
+    }
+    Ok(())
 }
 
 /// One `-backend-config` argument: `KEY=VALUE` or a file of `KEY = VALUE` lines.
@@ -356,7 +513,84 @@ pub fn workspace(root: &Path) -> String {
 
 /// The state store of `root` in its selected workspace.
 pub fn open(root: &Path, backend: &Backend) -> anyhow::Result<StateStore> {
-    let workspace = workspace(root);
+    open_workspace(root, backend, &workspace(root))
+}
+
+/// Whether `name` can be a workspace's name: letters, digits, `-`, `_`, `.`; not empty, at most
+/// 90 characters (it becomes part of object keys, Secret names and directory names).
+pub fn valid_workspace_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 90
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Every workspace that has a state in `backend` (`default` always).
+pub fn workspaces(root: &Path, backend: &Backend) -> anyhow::Result<Vec<String>> {
+    let mut names = std::collections::BTreeSet::from([DEFAULT_WORKSPACE.to_string()]);
+    match backend {
+        Backend::Local => {
+            if let Ok(entries) = std::fs::read_dir(root.join("skel.state.d")) {
+                for entry in entries.flatten() {
+                    if entry.path().join(skel_state::STATE_FILE).exists() {
+                        names.insert(entry.file_name().to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+        #[cfg(feature = "aws")]
+        Backend::S3(s3) => {
+            let objects = s3_objects(s3)?;
+            let prefix = format!("{}/", s3.workspace_key_prefix);
+            let keys = crate::encryption::kms::block_on(objects.list(&prefix)).map_err(|e| {
+                anyhow!(
+                    "could not list the workspaces under s3://{}/{prefix}: {}",
+                    s3.settings.bucket,
+                    match e {
+                        skel_provider_aws::state_objects::ObjectError::Failed(m) => m,
+                        skel_provider_aws::state_objects::ObjectError::PreconditionFailed =>
+                            "precondition failed".into(),
+                    }
+                )
+            })?;
+            for key in keys {
+                if let Some((name, rest)) = key
+                    .strip_prefix(&prefix)
+                    .and_then(|rest| rest.split_once('/'))
+                {
+                    if rest == s3.key {
+                        names.insert(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+#[cfg(feature = "aws")]
+fn s3_objects(s3: &S3Backend) -> anyhow::Result<skel_provider_aws::state_objects::S3Objects> {
+    crate::encryption::kms::block_on(skel_provider_aws::state_objects::S3Objects::new(
+        s3.settings.clone(),
+    ))
+    .map_err(|e| anyhow!(e))
+}
+
+/// The state store of `workspace` in `backend`.
+pub fn open_workspace(
+    root: &Path,
+    backend: &Backend,
+    workspace: &str,
+) -> anyhow::Result<StateStore> {
+    if !valid_workspace_name(workspace) {
+        bail!(
+            "`{workspace}` is not a valid workspace name: use letters, digits, `-`, `_` and `.` \
+             (check SKEL_WORKSPACE / TF_WORKSPACE and .skel/environment)"
+        );
+    }
     match backend {
         Backend::Local => {
             if workspace != DEFAULT_WORKSPACE {
@@ -371,10 +605,7 @@ pub fn open(root: &Path, backend: &Backend) -> anyhow::Result<StateStore> {
             } else {
                 format!("{}/{workspace}/{}", s3.workspace_key_prefix, s3.key)
             };
-            let objects = crate::encryption::kms::block_on(
-                skel_provider_aws::state_objects::S3Objects::new(s3.settings.clone()),
-            )
-            .map_err(|e| anyhow!(e))?;
+            let objects = s3_objects(s3)?;
             Ok(StateStore::open_remote(std::sync::Arc::new(
                 s3_store::S3Store { objects, key },
             )))

@@ -66,9 +66,59 @@ pub enum Command {
     /// Turn a Terraform module into a skel one: rename `.tf` to `.skel`, `.tfvars` to
     /// `.skelvars`, and `terraform { }` blocks to `skel { }`.
     Port(PortArgs),
-    /// Install the remote modules (registry, git, archives) the configuration calls, into
-    /// `.skel/modules/`.
+    /// Set up the state backend and install the remote modules (registry, git, archives) the
+    /// configuration calls, into `.skel/modules/`.
     Init(InitArgs),
+    /// Workspaces: several states for one configuration (`new`, `select`, `list`, `show`,
+    /// `delete`).
+    Workspace(WorkspaceArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WorkspaceArgs {
+    #[command(subcommand)]
+    pub command: WorkspaceCommand,
+    /// How long to wait for a state lock when another run holds it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub lock_timeout: Option<Duration>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// Create a workspace (an empty state) and select it: `skelc workspace new NAME [DIR]`.
+    New {
+        name: String,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Select a workspace: `skelc workspace select NAME [DIR]`.
+    Select {
+        name: String,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Create it first when it does not exist.
+        #[arg(long)]
+        or_create: bool,
+    },
+    /// Every workspace, the selected one marked with `*`.
+    List {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// The selected workspace's name.
+    Show {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Delete a workspace's state: refused while it holds resources, unless --force (the real
+    /// objects are not touched then: they are forgotten).
+    Delete {
+        name: String,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// The root module's directory: the positional `[DIR]` every command that reads a
@@ -253,8 +303,15 @@ pub struct InitArgs {
     pub backend_config: Vec<String>,
     /// Use the backend block's settings as they are now, forgetting the ones `skelc init`
     /// saved before (no state is moved).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "migrate_state")]
     pub reconfigure: bool,
+    /// Copy every workspace's state from the backend this directory was initialized with to
+    /// the one the configuration now names (asks first; -force-copy does not).
+    #[arg(long)]
+    pub migrate_state: bool,
+    /// With -migrate-state: copy without asking.
+    #[arg(long)]
+    pub force_copy: bool,
     /// How to print the diagnostics of a failed installation: human (on standard error),
     /// or json, github, sarif (on standard output).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -356,6 +413,24 @@ pub enum StateCommand {
         to: String,
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+    /// Write the state to standard output (or --out FILE, created 0600), for a backup or a
+    /// `state push` elsewhere. It holds every attribute value, secrets included, so it is
+    /// refused when standard output is a terminal.
+    Pull {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Replace the state with a state file (`state pull`'s output): refused when it is of
+    /// another lineage or an older serial than the current state, unless --force.
+    Push {
+        file: PathBuf,
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
     },
     /// Take over a Terraform state (format version 4): `skelc state migrate --from-terraform
     /// terraform.tfstate [DIR]`. Refuses to replace an existing skel state without --force.
@@ -601,6 +676,7 @@ impl Command {
             Command::Graph(a) => a.lock.lock_timeout,
             Command::Refresh(a) => a.lock.lock_timeout,
             Command::State(a) => a.lock_timeout,
+            Command::Workspace(a) => a.lock_timeout,
             _ => None,
         }
     }

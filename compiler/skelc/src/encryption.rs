@@ -228,6 +228,16 @@ pub fn store_for(project: &crate::project::Project) -> anyhow::Result<StateStore
 /// `state`): the configuration there, if any, says how the state is encrypted; variables come
 /// from `*.skelvars` files and SKEL_VAR_* (`vars`).
 pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateStore> {
+    let (backend, encryption) = backend_in(dir, vars)?;
+    Ok(crate::backend::open(dir, &backend)?.with_encryption(encryption))
+}
+
+/// The backend and the state encryption of the root module in `dir` (see [`store_in`]), for
+/// commands that open more than the selected workspace's store.
+pub fn backend_in(
+    dir: &Path,
+    vars: &crate::cli::VarArgs,
+) -> anyhow::Result<(crate::backend::Backend, Encryption)> {
     let has_config = std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -236,11 +246,16 @@ pub fn store_in(dir: &Path, vars: &crate::cli::VarArgs) -> anyhow::Result<StateS
         })
         .unwrap_or(false);
     if !has_config {
-        let backend = crate::backend::resolve(dir, None)?;
-        return crate::backend::open(dir, &backend);
+        return Ok((
+            crate::backend::resolve(dir, None)?,
+            Encryption::none("state"),
+        ));
     }
     match crate::project::load_with(dir, Some(vars), false, false) {
-        Ok(project) => store_for(&project),
+        Ok(project) => Ok((
+            crate::backend::resolve(&project.root, project.config.backend.as_ref())?,
+            project.encryption.state.clone(),
+        )),
         Err(crate::project::LoadError::Diagnostics) => bail!(
             "the configuration in {} has errors (above); it says how the state is encrypted, so \
              fix them first",

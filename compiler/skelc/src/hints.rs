@@ -13,11 +13,6 @@ pub fn terraform_hint(command: &str) -> Option<&'static str> {
             "skel's `init` fetches the remote modules (registry, git, archives): run \
                   `skelc init`"
         }
-        "workspace" => {
-            "skel has no workspaces: each root module directory has its own state \
-                        (skel.state.json); keep one directory per environment, each with its own \
-                        `skel.skelvars`"
-        }
         "taint" => {
             "skel has no `taint`: to have an object replaced, change an argument that \
                     forces replacement, or use `lifecycle { replace_triggered_by = [...] }`"

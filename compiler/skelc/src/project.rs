@@ -96,7 +96,8 @@ pub fn load_with(
             return Err(LoadError::Diagnostics);
         }
     }
-    let config = skel_lower::lower(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut config = skel_lower::lower(&db, directory).map_err(|e| anyhow::anyhow!("{e}"))?;
+    config.workspace = Some(crate::backend::workspace(&root));
     let variables = evaluate_vars(&db, &config, &values)?;
     let encryption = crate::encryption::from_config(&config, &variables)?;
     crate::workdir::enter(&root)?;

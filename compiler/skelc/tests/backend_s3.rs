@@ -562,3 +562,231 @@ fn bad_input_is_refused_naming_the_object_and_nothing_is_overwritten() {
     assert_eq!(init.code, 1, "{init:?}");
     assert!(init.stderr.contains("dynamodb_table"), "{init:?}");
 }
+
+const WORKSPACE_BODY: &str = r#"
+resource "null_resource" "n" {
+  triggers = {
+    ws = skel.workspace
+  }
+}
+
+output "ws" {
+  value = terraform.workspace
+}
+"#;
+
+#[test]
+fn workspaces_keep_separate_states_under_the_key_prefix() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(&moto, tmp.path(), "copy", WORKSPACE_BODY);
+    let run = skelc(&moto, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let new = skelc(&moto, &dir, &["workspace", "new", "dev"]);
+    assert_eq!(new.code, 0, "{new:?}");
+    let run = skelc(&moto, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("ws = \"dev\""), "{run:?}");
+    let list = skelc(&moto, &dir, &["workspace", "list"]);
+    assert_eq!(list.stdout, "  default\n* dev\n", "{list:?}");
+
+    // One object per workspace, each with its own value of skel.workspace.
+    let dev_key = format!("env:/dev/{KEY}");
+    let dev: serde_json::Value =
+        serde_json::from_slice(&get_object(&moto, &dev_key).unwrap()).unwrap();
+    assert_eq!(
+        dev["resources"]["null_resource.n"]["attributes"]["triggers"]["ws"],
+        "dev"
+    );
+    assert_eq!(
+        remote_state(&moto)["resources"]["null_resource.n"]["attributes"]["triggers"]["ws"],
+        "default"
+    );
+    // Another working copy sees both, and selects with the environment too.
+    let other = working_copy(&moto, tmp.path(), "other", WORKSPACE_BODY);
+    let list = skelc(&moto, &other, &["workspace", "list"]);
+    assert_eq!(list.stdout, "* default\n  dev\n", "{list:?}");
+    let plan = finish(
+        command(&moto, &other, &["plan"])
+            .env("SKEL_WORKSPACE", "dev")
+            .output()
+            .unwrap(),
+    );
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
+
+    // Deleting: not the selected one, not with resources unless --force.
+    let refused = skelc(&moto, &dir, &["workspace", "delete", "dev"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("selected"), "{refused:?}");
+    assert_eq!(
+        skelc(&moto, &dir, &["workspace", "select", "default"]).code,
+        0
+    );
+    let refused = skelc(&moto, &dir, &["workspace", "delete", "dev"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("1 resource instance(s)"),
+        "{refused:?}"
+    );
+    assert!(get_object(&moto, &dev_key).is_some(), "nothing deleted");
+    let deleted = skelc(&moto, &dir, &["workspace", "delete", "dev", "--force"]);
+    assert_eq!(deleted.code, 0, "{deleted:?}");
+    assert!(get_object(&moto, &dev_key).is_none());
+    assert!(get_object(&moto, KEY).is_some(), "default untouched");
+    let missing = skelc(&moto, &dir, &["workspace", "select", "nope"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(missing.stderr.contains("workspace new nope"), "{missing:?}");
+}
+
+#[test]
+fn states_migrate_local_to_s3_and_back_with_nothing_to_change() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("copy");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("main.skel"), WORKSPACE_BODY).unwrap();
+    // Local state in two workspaces.
+    assert_eq!(skelc(&moto, &dir, &["run", "--auto-approve"]).code, 0);
+    assert_eq!(skelc(&moto, &dir, &["workspace", "new", "dev"]).code, 0);
+    assert_eq!(skelc(&moto, &dir, &["run", "--auto-approve"]).code, 0);
+    assert_eq!(
+        skelc(&moto, &dir, &["workspace", "select", "default"]).code,
+        0
+    );
+    let local: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("skel.state.json")).unwrap()).unwrap();
+
+    fs::write(
+        dir.join("backend.skel"),
+        format!(
+            "skel {{\n  backend \"s3\" {{\n    bucket = \"{BUCKET}\"\n    key = \"{KEY}\"\n    \
+             region = \"us-east-1\"\n    use_path_style = true\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let plan = skelc(&moto, &dir, &["plan"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert!(plan.stderr.contains("skelc init"), "{plan:?}");
+    // A plain init does not leave the local state behind unnoticed.
+    let init = skelc(&moto, &dir, &["init"]);
+    assert_eq!(init.code, 1, "{init:?}");
+    assert!(init.stderr.contains("-migrate-state"), "{init:?}");
+    // Without a terminal the copy must be confirmed with -force-copy.
+    let init = skelc(&moto, &dir, &["init", "-migrate-state"]);
+    assert_eq!(init.code, 1, "{init:?}");
+    assert!(init.stderr.contains("-force-copy"), "{init:?}");
+    assert!(get_object(&moto, KEY).is_none(), "nothing copied");
+
+    let init = skelc(&moto, &dir, &["init", "-migrate-state", "-force-copy"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let remote = remote_state(&moto);
+    assert_eq!(remote["lineage"], local["lineage"], "the same state, moved");
+    assert_eq!(remote["resources"], local["resources"]);
+    assert!(
+        get_object(&moto, &format!("env:/dev/{KEY}")).is_some(),
+        "every workspace"
+    );
+    for workspace in ["default", "dev"] {
+        let plan = finish(
+            command(&moto, &dir, &["plan"])
+                .env("SKEL_WORKSPACE", workspace)
+                .output()
+                .unwrap(),
+        );
+        assert!(plan.stdout.contains("No changes"), "{workspace}: {plan:?}");
+    }
+    // A change made with the remote state, then back to local.
+    fs::write(
+        dir.join("main.skel"),
+        format!("{WORKSPACE_BODY}\nresource \"null_resource\" \"later\" {{}}\n"),
+    )
+    .unwrap();
+    assert_eq!(skelc(&moto, &dir, &["run", "--auto-approve"]).code, 0);
+    let remote = remote_state(&moto);
+    fs::remove_file(dir.join("backend.skel")).unwrap();
+    let init = skelc(&moto, &dir, &["init", "-migrate-state", "-force-copy"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let back: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("skel.state.json")).unwrap()).unwrap();
+    assert_eq!(back["lineage"], remote["lineage"]);
+    assert_eq!(back["resources"], remote["resources"]);
+    assert!(back["serial"].as_u64() > remote["serial"].as_u64());
+    for workspace in ["default", "dev"] {
+        let plan = finish(
+            command(&moto, &dir, &["plan"])
+                .env("SKEL_WORKSPACE", workspace)
+                .output()
+                .unwrap(),
+        );
+        assert!(plan.stdout.contains("No changes"), "{workspace}: {plan:?}");
+    }
+}
+
+#[test]
+fn state_push_refuses_an_older_or_foreign_state_and_pull_keeps_it_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(&moto, tmp.path(), "copy", GATE);
+    assert_eq!(
+        skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=one"]).code,
+        0
+    );
+    let saved = tmp.path().join("pulled.json");
+    let pull = skelc(
+        &moto,
+        &dir,
+        &["state", "pull", "--out", saved.to_str().unwrap()],
+    );
+    assert_eq!(pull.code, 0, "{pull:?}");
+    let mode = fs::metadata(&saved).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&fs::read(&saved).unwrap()).unwrap(),
+        remote_state(&moto)
+    );
+    assert_eq!(
+        skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=two"]).code,
+        0
+    );
+    let current = get_object(&moto, KEY).unwrap();
+    let push = skelc(&moto, &dir, &["state", "push", saved.to_str().unwrap()]);
+    assert_eq!(push.code, 1, "{push:?}");
+    assert!(push.stderr.contains("older"), "{push:?}");
+    assert_eq!(get_object(&moto, KEY).unwrap(), current, "nothing written");
+
+    let mut foreign: serde_json::Value = serde_json::from_slice(&current).unwrap();
+    foreign["lineage"] = "another-lineage".into();
+    foreign["serial"] = 99.into();
+    let foreign_file = tmp.path().join("foreign.json");
+    fs::write(&foreign_file, serde_json::to_vec(&foreign).unwrap()).unwrap();
+    let push = skelc(
+        &moto,
+        &dir,
+        &["state", "push", foreign_file.to_str().unwrap()],
+    );
+    assert_eq!(push.code, 1, "{push:?}");
+    assert!(push.stderr.contains("another state"), "{push:?}");
+    assert_eq!(get_object(&moto, KEY).unwrap(), current, "nothing written");
+
+    // With --force the old version goes back, as the successor of the current one.
+    let push = skelc(
+        &moto,
+        &dir,
+        &["state", "push", "--force", saved.to_str().unwrap()],
+    );
+    assert_eq!(push.code, 0, "{push:?}");
+    let state = remote_state(&moto);
+    assert_eq!(
+        state["resources"]["null_resource.gate"]["attributes"]["triggers"]["run"],
+        "one"
+    );
+    let before: serde_json::Value = serde_json::from_slice(&current).unwrap();
+    assert_eq!(
+        state["serial"].as_u64().unwrap(),
+        before["serial"].as_u64().unwrap() + 1
+    );
+}

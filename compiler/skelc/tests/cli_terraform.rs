@@ -136,7 +136,6 @@ fn every_flag_works_with_one_dash() {
 fn terraform_commands_get_a_hint() {
     let (_tmp, dir) = project(&[("main.skel", CONFIG)]);
     for (command, hint) in [
-        ("workspace", "skel has no workspaces"),
         ("taint", "replace_triggered_by"),
         ("untaint", "replaced by the next `skelc run`"),
         ("providers", "built in"),

@@ -783,7 +783,7 @@ impl World {
         );
         let workspace = Value::Object(ValueMap::from([(
             "workspace".into(),
-            Value::string("default"),
+            Value::string(self.config.workspace.as_deref().unwrap_or("default")),
         )]));
         scope.insert("terraform".into(), workspace.clone());
         scope.insert("skel".into(), workspace);

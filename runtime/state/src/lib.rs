@@ -50,7 +50,7 @@ pub use recovery::{
 };
 pub use remote::{Condition, Object, ObjectStore, RemoteError};
 pub use skel_plan_ir::{State, STATE_FORMAT_VERSION};
-pub use store::StateStore;
+pub use store::{parse_document, render_document, StateStore};
 
 /// The state file's name inside the store directory.
 pub const STATE_FILE: &str = "skel.state.json";

@@ -378,6 +378,69 @@ impl StateStore {
         Ok(serial)
     }
 
+    /// Remove the state (and its backup) under `lock`: for deleting a workspace, or replacing a
+    /// stale copy when a state is migrated. Refused while a journal is pending. A remote state
+    /// is deleted only if it is still the version this process last read.
+    pub fn remove(&self, lock: &LockGuard) -> Result<(), StateError> {
+        self.check_lock(lock)?;
+        if let Some(pending) = self.pending_journal()? {
+            return Err(StateError::JournalPending { path: pending.path });
+        }
+        match &self.place {
+            Place::Local(dir) => {
+                for path in [dir.join(STATE_FILE), dir.join(BACKUP_FILE)] {
+                    match fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(error) => {
+                            return Err(StateError::Io {
+                                action: "remove",
+                                path,
+                                error,
+                            })
+                        }
+                    }
+                }
+                sync_dir(dir)
+            }
+            Place::Remote(remote) => {
+                if remote.seen().is_none() {
+                    self.read_remote(remote)?;
+                }
+                let seen = remote.seen().expect("read_remote records what it saw");
+                let Some(etag) = seen.etag else {
+                    return Ok(());
+                };
+                match remote
+                    .objects
+                    .delete(STATE_OBJECT, Condition::Matches(etag))
+                {
+                    Ok(()) => {
+                        remote.set_seen(Some(Seen {
+                            etag: None,
+                            serial: 0,
+                            lineage: None,
+                            current_form: true,
+                        }));
+                        Ok(())
+                    }
+                    Err(RemoteError::PreconditionFailed) => {
+                        remote.set_seen(None);
+                        Err(StateError::ConcurrentWrite {
+                            url: remote.url.display().to_string(),
+                            expected: seen.serial,
+                            found: self.read_remote(remote).map(|s| s.serial).unwrap_or(0),
+                        })
+                    }
+                    Err(error) => {
+                        remote.set_seen(None);
+                        Err(remote.failed("remove the state")(error))
+                    }
+                }
+            }
+        }
+    }
+
     /// The unfinished journal of an earlier run, if any (see [`Journal::pending`]).
     pub fn pending_journal(&self) -> Result<Option<PendingJournal>, StateError> {
         Journal::pending_in(&self.place, &self.encryption)
@@ -534,6 +597,19 @@ impl StateStore {
         self.dir()
             .join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()))
     }
+}
+
+/// A state document (`skelc state pull`'s output, a state file) read as [`StateStore::read`]
+/// reads one: version checks and upgrades; `path` names it in errors.
+pub fn parse_document(path: &Path, bytes: &[u8]) -> Result<State, StateError> {
+    parse_state(path, bytes, None)
+}
+
+/// `state` as the store writes it (plain JSON), with its own serial.
+pub fn render_document(state: &State) -> Vec<u8> {
+    let mut out = Vec::new();
+    render(&mut out, state, state.serial).expect("writing to a Vec cannot fail");
+    out
 }
 
 /// Parse a state file's bytes: syntax, then the version, then upgrades, then the model.

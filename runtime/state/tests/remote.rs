@@ -267,3 +267,28 @@ fn a_corrupt_or_newer_state_object_is_refused_and_left_alone() {
         "{error}"
     );
 }
+
+#[test]
+fn a_state_is_removed_only_in_the_version_last_read() {
+    let (memory, a, b) = two_machines();
+    let lock = a.lock("run").unwrap();
+    let mut state = a.read().unwrap();
+    a.write(&lock, &mut state).unwrap();
+    drop(lock);
+    // B writes a newer version; A, which saw the older one, may not remove it.
+    let lock_b = b.lock("run").unwrap();
+    let mut theirs = b.read().unwrap();
+    b.write(&lock_b, &mut theirs).unwrap();
+    drop(lock_b);
+    let lock = a.lock("workspace delete").unwrap();
+    let error = a.remove(&lock).expect_err("a newer version");
+    assert!(
+        matches!(error, StateError::ConcurrentWrite { .. }),
+        "{error}"
+    );
+    assert!(memory.get("").unwrap().is_some());
+    a.read().unwrap();
+    a.remove(&lock).unwrap();
+    assert!(memory.get("").unwrap().is_none());
+    assert!(!a.exists().unwrap());
+}

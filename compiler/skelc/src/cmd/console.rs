@@ -148,7 +148,7 @@ fn base_scope(
     );
     let workspace = Value::Object(ValueMap::from([(
         "workspace".into(),
-        Value::string("default"),
+        Value::string(crate::backend::workspace(root)),
     )]));
     scope.insert("terraform".into(), workspace.clone());
     scope.insert("skel".into(), workspace);

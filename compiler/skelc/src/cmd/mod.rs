@@ -14,6 +14,7 @@ pub mod run;
 pub mod show;
 pub mod state;
 pub mod unlock;
+pub mod workspace;
 
 use crate::exit::{self, ExitStatus, Reported};
 use crate::project::{self, LoadError, Project};
@@ -73,6 +74,7 @@ fn dispatch(command: crate::cli::Command) -> anyhow::Result<ExitStatus> {
         Command::ForceUnlock(args) => unlock::run(args),
         Command::Port(args) => port::run(args),
         Command::Init(args) => crate::init::run(args),
+        Command::Workspace(args) => workspace::run(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO | migrate --from-terraform PATH`,
+//! `skelc state list | show ADDR | rm ADDR… | mv FROM TO | pull | push FILE |
+//! migrate --from-terraform PATH`,
 //! each with a trailing `[DIR]`: inspect and edit state safely (under the lock, written
 //! atomically with a backup).
 
@@ -38,6 +39,18 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             let dir = workdir::root_dir(&given, "state migrate", DirUse::Changes)?;
             return super::migrate::run(&from_terraform, &dir, force);
         }
+        StateCommand::Pull { dir, out } => {
+            (StateCommand::Pull { dir: None, out }, dir, DirUse::Reads)
+        }
+        StateCommand::Push { file, dir, force } => (
+            StateCommand::Push {
+                file,
+                dir: None,
+                force,
+            },
+            dir,
+            DirUse::Changes,
+        ),
         StateCommand::Rm { mut addresses } => {
             // The last argument is the directory when it is one and no address.
             let dir = match addresses.last() {
@@ -144,7 +157,113 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
             locked.store.write(&locked.lock, &mut locked.state)?;
             println!("Moved {from} to {to}.");
         }
+        StateCommand::Pull { out, .. } => pull(&dir, out.as_deref())?,
+        StateCommand::Push { file, force, .. } => push(&dir, &file, force)?,
         StateCommand::Migrate { .. } => unreachable!("`state migrate` returned above"),
     }
     Ok(ExitStatus::Success)
+}
+
+/// `state pull`: the state document, to a 0600 file or to a standard output that is not a
+/// terminal (it holds secrets).
+fn pull(dir: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let store = crate::encryption::store_in(dir, &Default::default())?;
+    let state = store.read()?;
+    let bytes = skel_state::render_document(&state);
+    match out {
+        Some(path) => {
+            let path = workdir::from_command_line(path);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options
+                .open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            file.write_all(&bytes)?;
+            eprintln!(
+                "Wrote the state (serial {}, {} resource instance(s)) to {} (mode 0600).",
+                state.serial,
+                state.resources.len(),
+                workdir::shown(&path).display()
+            );
+        }
+        None => {
+            if std::io::stdout().is_terminal() {
+                return Err(workdir::hinted(
+                    "the state holds every attribute value, secrets included: it is not printed \
+                     on a terminal",
+                    "redirect it (`skelc state pull > state.json`) or pass --out FILE",
+                ));
+            }
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// `state push FILE`: replace the state with FILE, under the lock. Refused for another lineage
+/// or an older serial without `force`.
+fn push(dir: &Path, file: &Path, force: bool) -> anyhow::Result<()> {
+    let path = workdir::from_command_line(file);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", workdir::shown(&path).display()))?;
+    let pushed = skel_state::parse_document(&path, &bytes)?;
+    let mut locked = crate::glue::lock_state(
+        crate::encryption::store_in(dir, &Default::default())?,
+        "state push",
+    )?;
+    let exists = locked.store.exists()?;
+    let current = &locked.state;
+    let shown = workdir::shown(&path).display().to_string();
+    if exists && !force {
+        if pushed.lineage != current.lineage {
+            return Err(workdir::hinted(
+                format!(
+                    "{shown} is another state (lineage {}), not a version of this one (lineage \
+                     {}); nothing was written",
+                    pushed.lineage, current.lineage
+                ),
+                "pass --force to replace this state with it anyway",
+            ));
+        }
+        if pushed.serial < current.serial {
+            return Err(workdir::hinted(
+                format!(
+                    "{shown} has serial {}, older than the current state's {}: pushing it would \
+                     undo later changes; nothing was written",
+                    pushed.serial, current.serial
+                ),
+                "pull the current state and change that, or pass --force",
+            ));
+        }
+    }
+    let mut state = pushed;
+    let serial = if exists && state.lineage == current.lineage {
+        // A later version of this state: written as the successor of the current one.
+        state.serial = current.serial;
+        locked.store.write(&locked.lock, &mut state)?
+    } else {
+        if exists {
+            locked.store.remove(&locked.lock)?;
+        }
+        let on_disk = state.serial;
+        locked.store.write_snapshot(&locked.lock, &state, on_disk)?
+    };
+    locked.state = state;
+    println!(
+        "Pushed {shown} to {} (now serial {serial}, {} resource instance(s)).",
+        workdir::shown(&locked.store.location()).display(),
+        locked.state.resources.len()
+    );
+    Ok(())
 }

@@ -38,7 +38,11 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
         &root,
         backend.as_ref(),
         &args.backend_config,
-        args.reconfigure,
+        crate::backend::InitMode {
+            reconfigure: args.reconfigure,
+            migrate_state: args.migrate_state,
+            force_copy: args.force_copy,
+        },
     )? {
         println!("{line}");
     }

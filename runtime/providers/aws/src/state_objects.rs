@@ -241,6 +241,9 @@ impl S3Objects {
             ),
             _ => error
                 .into_provider(&format!("could not {action} s3://{bucket}/{key}"))
+                .to_string()
+                .replace("in the provider block", "in the backend block")
+                .trim_end_matches('.')
                 .to_string(),
         };
         ObjectError::Failed(message)
