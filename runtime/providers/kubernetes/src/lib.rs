@@ -32,6 +32,7 @@ pub mod manifest;
 mod objects;
 pub mod ownership;
 pub mod plan;
+pub mod state_objects;
 pub mod typed;
 pub mod waits;
 
