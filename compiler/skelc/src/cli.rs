@@ -202,6 +202,10 @@ pub struct LockArgs {
     /// default: fail at once).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<Duration>,
+    /// `--lock=false`: read the state without taking its lock (read-only commands only: `plan`,
+    /// `graph`); a run that needs recovering is then refused.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub lock: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -679,6 +683,20 @@ impl Command {
             Command::Workspace(a) => a.lock_timeout,
             _ => None,
         }
+    }
+
+    /// `--lock=false` given: `Some(read_only)` with whether the command only reads state.
+    pub fn lock_disabled(&self) -> Option<bool> {
+        let (lock, read_only) = match self {
+            Command::Plan(a) => (a.lock.lock, true),
+            Command::Graph(a) => (a.lock.lock, true),
+            Command::Run(a) => (a.apply.lock.lock, false),
+            Command::Destroy(a) => (a.apply.lock.lock, false),
+            Command::Import(a) => (a.lock.lock, false),
+            Command::Refresh(a) => (a.lock.lock, false),
+            _ => return None,
+        };
+        (!lock).then_some(read_only)
     }
 }
 

@@ -802,3 +802,43 @@ fn state_push_refuses_an_older_or_foreign_state_and_pull_keeps_it_private() {
         before["serial"].as_u64().unwrap() + 1
     );
 }
+
+#[test]
+fn lock_false_reads_past_a_held_lock_and_only_for_reading() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(&moto, tmp.path(), "copy", GATE);
+    assert_eq!(
+        skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=one"]).code,
+        0
+    );
+    // Someone (Terraform, here by its lock record) holds the lock.
+    let lock_key = format!("{KEY}.tflock");
+    let record = br#"{"ID":"tf-lock-1","Operation":"OperationTypeApply","Info":"","Who":"ana@ci","Version":"1.11.0","Created":"2026-12-01T10:00:00Z","Path":"team-state/app/state.json"}"#;
+    put_object(&moto, &lock_key, record.to_vec());
+    let plan = skelc(&moto, &dir, &["plan", "-var", "run=one"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert!(
+        plan.stderr.contains("ana@ci") && plan.stderr.contains("tf-lock-1"),
+        "Terraform's lock is seen, its holder named: {plan:?}"
+    );
+    let plan = skelc(&moto, &dir, &["plan", "--lock=false", "-var", "run=one"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
+    let run = skelc(
+        &moto,
+        &dir,
+        &["run", "--lock=false", "--auto-approve", "-var", "run=two"],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("only for commands that do not change"),
+        "{run:?}"
+    );
+    assert_eq!(
+        get_object(&moto, &lock_key).unwrap(),
+        record.to_vec(),
+        "untouched"
+    );
+}

@@ -131,6 +131,14 @@ pub enum StateError {
         error: EncryptionError,
     },
 
+    /// A write was attempted with the guard of a read without the lock (`--lock=false`).
+    #[error(
+        "the state {} was read without its lock (--lock=false), so nothing may be written to it \
+         (an interrupted run needs recovering, for one): run the command without --lock=false",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf },
+
     /// A remote backend operation failed (missing bucket, no permission, unreachable).
     #[error("could not {action} {url}: {detail}. Nothing was overwritten.")]
     Remote {

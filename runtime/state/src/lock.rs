@@ -77,6 +77,8 @@ pub struct LockGuard {
     place: Place,
     info: LockInfo,
     taken_over: Option<LockInfo>,
+    /// `false` for [`StateStore::unlocked`]: a read without the lock, which writes nothing.
+    held: bool,
 }
 
 impl LockGuard {
@@ -101,6 +103,11 @@ impl LockGuard {
     /// (the OS lock was free): worth a note to the user.
     pub fn taken_over(&self) -> Option<&LockInfo> {
         self.taken_over.as_ref()
+    }
+
+    /// Whether the lock is really held ([`StateStore::unlocked`] gives one that is not).
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     /// Release now (same as dropping).
@@ -150,6 +157,7 @@ impl StateStore {
                     place: self.place().clone(),
                     info,
                     taken_over: None,
+                    held: true,
                 }),
                 Err(RemoteError::PreconditionFailed) => Err(self.remote_holder(&url)),
                 Err(RemoteError::Failed(detail)) => Err(StateError::Remote {
@@ -202,6 +210,7 @@ impl StateStore {
                 place: self.place().clone(),
                 info,
                 taken_over,
+                held: true,
             });
         }
         Err(StateError::Locked {
@@ -277,6 +286,20 @@ impl StateStore {
 }
 
 impl StateStore {
+    /// A guard that holds nothing, for reading without the lock (`--lock=false`): every write,
+    /// journal and removal with it is refused ([`StateError::ReadOnly`]).
+    pub fn unlocked(&self, operation: &str) -> LockGuard {
+        LockGuard {
+            file: None,
+            remote_etag: None,
+            path: self.lock_path(),
+            place: self.place().clone(),
+            info: LockInfo::new(operation),
+            taken_over: None,
+            held: false,
+        }
+    }
+
     /// The error for a remote lock someone else holds, naming them if the object says who.
     fn remote_holder(&self, url: &str) -> StateError {
         let Place::Remote(remote) = self.place() else {

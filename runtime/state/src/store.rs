@@ -471,6 +471,11 @@ impl StateStore {
     }
 
     pub(crate) fn check_lock(&self, lock: &LockGuard) -> Result<(), StateError> {
+        if !lock.is_held() {
+            return Err(StateError::ReadOnly {
+                path: self.location(),
+            });
+        }
         if lock.dir() == self.dir() {
             Ok(())
         } else {

@@ -35,6 +35,19 @@ pub(crate) fn run(cli: crate::cli::Cli) -> ExitStatus {
     }
     crate::workdir::init();
     crate::glue::set_lock_timeout(cli.command.lock_timeout());
+    match cli.command.lock_disabled() {
+        Some(true) => crate::glue::disable_lock(),
+        Some(false) => {
+            crate::render::print_error(
+                "--lock=false is only for commands that do not change the state (`plan`, \
+                 `graph`): this one writes it, and only the lock keeps two writers apart",
+                None,
+                Some("leave the lock on; wait for a held lock with --lock-timeout"),
+            );
+            return ExitStatus::Usage;
+        }
+        None => {}
+    }
     // Errors of the checking commands are usage errors (2); errors of the commands that touch
     // infrastructure (a held lock, an unreachable provider) are failures (1).
     let usage_errors = matches!(

@@ -24,6 +24,13 @@ pub fn set_lock_timeout(timeout: Option<std::time::Duration>) {
     }
 }
 
+/// `--lock=false` on a read-only command: [`lock_state`] reads without the lock.
+static NO_LOCK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn disable_lock() {
+    NO_LOCK.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Take the lock of `store`, waiting up to the `--lock-timeout` while another process
 /// holds it.
 fn lock_waiting(store: &StateStore, operation: &str) -> anyhow::Result<LockGuard> {
@@ -49,7 +56,11 @@ fn lock_waiting(store: &StateStore, operation: &str) -> anyhow::Result<LockGuard
 
 /// Lock `store` (see [`crate::encryption::store_for`]) and read its state.
 pub fn lock_state(store: StateStore, operation: &str) -> anyhow::Result<Locked> {
-    let lock = lock_waiting(&store, operation)?;
+    let lock = if NO_LOCK.load(std::sync::atomic::Ordering::Relaxed) {
+        store.unlocked(operation)
+    } else {
+        lock_waiting(&store, operation)?
+    };
     if let Some(previous) = lock.taken_over() {
         eprintln!(
             "note: took over a lock left by a process that is gone ({}, pid {})",

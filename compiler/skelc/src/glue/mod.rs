@@ -11,7 +11,7 @@ mod registry;
 mod signals;
 
 pub use journal::JournalSink;
-pub use lock::{lock_state, set_lock_timeout, Locked};
+pub use lock::{disable_lock, lock_state, set_lock_timeout, Locked};
 pub use progress::Progress;
 pub use recovery::recover;
 pub use registry::{registry, runtime, BuiltinProvisioners};
