@@ -395,7 +395,7 @@ fn scalar(text: &str) -> Json {
     }
 }
 
-fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow::Result<Backend> {
+pub(crate) fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow::Result<Backend> {
     match kind {
         "local" => {
             if let Some(name) = config.keys().next() {
@@ -602,12 +602,12 @@ pub fn open_workspace(
     match backend {
         Backend::Local => {
             if workspace != DEFAULT_WORKSPACE {
-                return Ok(StateStore::open(&local_workspace_dir(root, &workspace))?);
+                return Ok(StateStore::open(&local_workspace_dir(root, workspace))?);
             }
             Ok(StateStore::open(root)?)
         }
         #[cfg(feature = "kubernetes")]
-        Backend::Kubernetes(k) => kube_store::open(k, &workspace),
+        Backend::Kubernetes(k) => kube_store::open(k, workspace),
         #[cfg(feature = "aws")]
         Backend::S3(s3) => {
             let key = if workspace == DEFAULT_WORKSPACE {

@@ -114,6 +114,7 @@ pub struct KubeObjects {
     secret: String,
     /// The renewal task of the Lease this process holds: (lock id, task).
     renewal: Mutex<Option<(String, tokio::task::JoinHandle<()>)>>,
+    renew_every: Duration,
 }
 
 impl std::fmt::Debug for KubeObjects {
@@ -201,7 +202,14 @@ impl KubeObjects {
             workspace: workspace.to_string(),
             secret,
             renewal: Mutex::new(None),
+            renew_every: RENEW_EVERY,
         })
+    }
+
+    /// Renew a held Lease this often instead of [`RENEW_EVERY`] (tests).
+    pub fn with_renew_every(mut self, every: Duration) -> KubeObjects {
+        self.renew_every = every;
+        self
     }
 
     fn secrets(&self) -> Api<Secret> {
@@ -786,9 +794,10 @@ impl KubeObjects {
         let api = self.leases();
         let name = self.lease_name();
         let holder = id.to_string();
+        let every = self.renew_every;
         let task = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(RENEW_EVERY).await;
+                tokio::time::sleep(every).await;
                 let Ok(Some(mut lease)) = api.get_opt(&name).await else {
                     return;
                 };
