@@ -505,6 +505,9 @@ impl KubeObjects {
                 Err(e) => return Err(self.failed("read", name, e)),
             },
         };
+        // A 404 on a replace: the Secret was deleted since it was read (precondition); on a
+        // create: the namespace is missing (an error to report).
+        let replacing = rv.is_some();
         fault::point("kubebackend", "WriteSecret", When::Before);
         let written = match rv {
             None => api.create(&PostParams::default(), &secret).await,
@@ -517,7 +520,10 @@ impl KubeObjects {
         fault::point("kubebackend", "WriteSecret", When::After);
         match written {
             Ok(s) => Ok(s.metadata.resource_version.unwrap_or_default()),
-            Err(e) if matches!(Self::api_code(&e), Some(409 | 404)) => {
+            Err(e)
+                if Self::api_code(&e) == Some(409)
+                    || (replacing && Self::api_code(&e) == Some(404)) =>
+            {
                 Err(ObjectError::PreconditionFailed)
             }
             Err(e) => Err(self.failed("write", name, e)),

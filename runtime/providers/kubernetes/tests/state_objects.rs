@@ -303,3 +303,23 @@ async fn a_large_state_is_chunked_and_old_chunks_are_removed() {
     assert!(!first.contains(&second[0]), "the old chunks are gone");
     assert_eq!(objects.get("").await.unwrap().unwrap().0, other);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_namespace_is_an_error_naming_it_not_a_precondition() {
+    let f = fixture();
+    let settings = KubeBackendSettings {
+        namespace: "nope".into(),
+        ..f.settings.clone()
+    };
+    let objects = KubeObjects::new(settings, "default").await.unwrap();
+    for name in ["", ".tflock"] {
+        match objects.put(name, record("x"), Precondition::Absent).await {
+            Err(ObjectError::Failed(message)) => assert!(
+                message.contains("k8s://nope/")
+                    && message.contains("namespaces \"nope\" not found"),
+                "{message}"
+            ),
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+}
