@@ -842,3 +842,129 @@ fn lock_false_reads_past_a_held_lock_and_only_for_reading() {
         "untouched"
     );
 }
+
+#[test]
+fn remote_state_reads_another_configurations_outputs_and_keeps_secrets_secret() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = "s3cr3t-Remote-Value-42";
+    let producer = working_copy(
+        &moto,
+        tmp.path(),
+        "network",
+        &format!(
+            "variable \"pw\" {{\n  type = string\n  sensitive = true\n  default = \"{secret}\"\n}}\n\
+             output \"vpc_id\" {{\n  value = \"vpc-${{skel.workspace}}\"\n}}\n\
+             output \"pw\" {{\n  value = var.pw\n  sensitive = true\n}}\n"
+        ),
+    );
+    assert_eq!(skelc(&moto, &producer, &["run", "--auto-approve"]).code, 0);
+    assert_eq!(
+        skelc(&moto, &producer, &["workspace", "new", "dev"]).code,
+        0
+    );
+    assert_eq!(skelc(&moto, &producer, &["run", "--auto-approve"]).code, 0);
+
+    let consumer = tmp.path().join("app");
+    fs::create_dir_all(&consumer).unwrap();
+    fs::write(
+        consumer.join("main.skel"),
+        format!(
+            r#"
+data "terraform_remote_state" "net" {{
+  backend = "s3"
+  config = {{
+    bucket         = "{BUCKET}"
+    key            = "{KEY}"
+    region         = "us-east-1"
+    use_path_style = true
+  }}
+}}
+
+data "skel_remote_state" "dev" {{
+  backend   = "s3"
+  workspace = "dev"
+  config = {{
+    bucket         = "{BUCKET}"
+    key            = "{KEY}"
+    region         = "us-east-1"
+    use_path_style = true
+  }}
+}}
+
+output "vpc" {{
+  value = data.terraform_remote_state.net.outputs.vpc_id
+}}
+
+output "dev_vpc" {{
+  value = data.skel_remote_state.dev.outputs.vpc_id
+}}
+
+output "pw_length" {{
+  value     = length(data.terraform_remote_state.net.outputs.pw)
+  sensitive = true
+}}
+
+output "pw" {{
+  value     = data.terraform_remote_state.net.outputs.pw
+  sensitive = true
+}}
+"#
+        ),
+    )
+    .unwrap();
+    // Typed `any`: the checker reads no state (no endpoint is even set for it).
+    let check = finish(
+        Command::new(SKELC)
+            .args(["check"])
+            .current_dir(&consumer)
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(check.code, 0, "{check:?}");
+    let mut outputs = String::new();
+    for args in [
+        vec!["plan"],
+        vec!["run", "--auto-approve"],
+        vec!["output"],
+        vec!["show"],
+        vec!["output", "-json"],
+    ] {
+        let run = skelc(&moto, &consumer, &args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{args:?} printed the secret: {run:?}"
+        );
+        outputs.push_str(&run.stdout);
+    }
+    assert!(outputs.contains("vpc = \"vpc-default\""), "{outputs}");
+    assert!(outputs.contains("dev_vpc = \"vpc-dev\""), "{outputs}");
+    assert!(outputs.contains("(sensitive value)"), "{outputs}");
+    let raw = skelc(&moto, &consumer, &["output", "-raw", "pw"]);
+    assert_eq!(
+        raw.stdout.trim_end(),
+        secret,
+        "asked for by name, it is the producer's value"
+    );
+
+    // A state that is not there, and a bad setting: errors naming them.
+    fs::write(
+        consumer.join("main.skel"),
+        format!(
+            "data \"skel_remote_state\" \"x\" {{\n  backend = \"s3\"\n  workspace = \"nope\"\n  \
+             config = {{\n    bucket = \"{BUCKET}\"\n    key = \"{KEY}\"\n    region = \
+             \"us-east-1\"\n    use_path_style = true\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let plan = skelc(&moto, &consumer, &["plan"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert!(
+        plan.stderr
+            .contains(&format!("s3://{BUCKET}/env:/nope/{KEY}")),
+        "{plan:?}"
+    );
+}

@@ -8,6 +8,7 @@ use skel_value::Value;
 pub fn registry() -> ProviderRegistry {
     #[allow(unused_mut)]
     let mut factories = skel_provider_builtin::factories();
+    factories.extend(super::remote_state::factories());
     #[cfg(feature = "aws")]
     factories.extend(skel_provider_aws::factories());
     #[cfg(feature = "kubernetes")]
