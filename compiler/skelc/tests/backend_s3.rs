@@ -968,3 +968,80 @@ output "pw" {{
         "{plan:?}"
     );
 }
+
+/// With `"0"`, from now on moto checks every request's credentials against its IAM; with
+/// `"inf"`, it stops checking (POST /moto-api/reset-auth: how many requests go unchecked).
+fn moto_auth(moto: &Moto, unchecked: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", moto.port())).unwrap();
+    write!(
+        stream,
+        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{unchecked}",
+        unchecked.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn denied_and_rejected_credentials_are_clear_errors_and_nothing_is_written() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    // A user with no permission at all, made before moto starts checking.
+    let (key_id, secret) = moto.with_sdk(|sdk| async move {
+        let iam = aws_sdk_iam::Client::new(&sdk);
+        iam.create_user().user_name("nobody").send().await.unwrap();
+        let key = iam
+            .create_access_key()
+            .user_name("nobody")
+            .send()
+            .await
+            .unwrap()
+            .access_key
+            .unwrap();
+        (key.access_key_id, key.secret_access_key)
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(
+        &moto,
+        tmp.path(),
+        "copy",
+        "resource \"null_resource\" \"x\" {}\n",
+    );
+    moto_auth(&moto, "0");
+
+    let denied = finish(
+        command(&moto, &dir, &["run", "--auto-approve"])
+            .env("AWS_ACCESS_KEY_ID", &key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(denied.code, 1, "{denied:?}");
+    assert!(
+        denied.stderr.contains("access denied")
+            && denied
+                .stderr
+                .contains(&format!("s3://{BUCKET}/{KEY}.tflock")),
+        "{denied:?}"
+    );
+    assert!(!denied.stderr.contains(&secret), "{denied:?}");
+
+    let rejected = skelc(&moto, &dir, &["run", "--auto-approve"]);
+    assert_eq!(rejected.code, 1, "{rejected:?}");
+    assert!(
+        rejected.stderr.contains("rejected the credentials")
+            && rejected
+                .stderr
+                .contains(&format!("s3://{BUCKET}/{KEY}.tflock")),
+        "{rejected:?}"
+    );
+    assert!(!rejected.stderr.contains("provider block"), "{rejected:?}");
+
+    // Nothing was written: with checking off again, the bucket is as it was.
+    moto_auth(&moto, "inf");
+    assert_eq!(list(&moto, ""), Vec::<String>::new(), "nothing was written");
+}
