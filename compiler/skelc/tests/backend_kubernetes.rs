@@ -636,3 +636,107 @@ fn bad_input_is_refused_naming_the_object_and_nothing_is_overwritten() {
         "{init:?}"
     );
 }
+
+#[test]
+fn a_writer_that_ignored_the_lease_is_refused_by_the_resource_version() {
+    let cluster = Cluster::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(&cluster, tmp.path(), "copy", GATE);
+    let first = skelc(
+        &cluster,
+        &dir,
+        &["run", "--auto-approve", "-var", "run=one"],
+    );
+    assert_eq!(first.code, 0, "{first:?}");
+
+    // While a run holds the Lease (in its 2 s provisioner), someone who ignores locks (say,
+    // Terraform with -lock=false) replaces the state Secret.
+    let child = command(
+        &cluster,
+        &dir,
+        &["run", "--auto-approve", "-var", "run=two"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while cluster.lease_holder().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the run never locked");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut intruder = cluster.state();
+    intruder["serial"] = json!(intruder["serial"].as_u64().unwrap() + 5);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &serde_json::to_vec(&intruder).unwrap()).unwrap();
+    let mut secret = cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).unwrap();
+    secret["data"]["tfstate"] =
+        json!(base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap()));
+    let (code, _) = cluster.call("PUT", &format!("{SECRETS}/{STATE_SECRET}"), &secret);
+    assert_eq!(code, 200);
+
+    let run = finish(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("was written by someone else") && run.stderr.contains(STATE_URL),
+        "{run:?}"
+    );
+    assert_eq!(
+        cluster.state(),
+        intruder,
+        "the other writer's state was not overwritten"
+    );
+}
+
+#[test]
+fn workspaces_have_a_state_secret_each() {
+    let cluster = Cluster::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = working_copy(
+        &cluster,
+        tmp.path(),
+        "copy",
+        "resource \"null_resource\" \"x\" {\n  triggers = { ws = skel.workspace }\n}\n",
+    );
+    let run = skelc(&cluster, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let new = skelc(&cluster, &dir, &["workspace", "new", "dev"]);
+    assert_eq!(new.code, 0, "{new:?}");
+    let run = skelc(&cluster, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let dev = cluster
+        .get(&format!("{SECRETS}/tfstate-dev-app"))
+        .expect("the dev workspace's Secret");
+    assert_eq!(dev["metadata"]["labels"]["tfstateWorkspace"], "dev");
+    let list = skelc(&cluster, &dir, &["workspace", "list"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    assert!(
+        list.stdout.contains("  default") && list.stdout.contains("* dev"),
+        "{list:?}"
+    );
+    assert_eq!(
+        cluster.state()["resources"]["null_resource.x"]["attributes"]["triggers"]["ws"],
+        "default",
+        "the default state is its own"
+    );
+
+    // A workspace name a Secret cannot carry is refused before any write.
+    let bad = skelc(&cluster, &dir, &["workspace", "new", "Feature_1"]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("tfstate-Feature_1-app"), "{bad:?}");
+
+    // Deleting a workspace with resources needs --force; then its Secret and Lease are gone.
+    assert_eq!(
+        skelc(&cluster, &dir, &["workspace", "select", "default"]).code,
+        0
+    );
+    let refused = skelc(&cluster, &dir, &["workspace", "delete", "dev"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let deleted = skelc(&cluster, &dir, &["workspace", "delete", "dev", "--force"]);
+    assert_eq!(deleted.code, 0, "{deleted:?}");
+    assert!(cluster.get(&format!("{SECRETS}/tfstate-dev-app")).is_none());
+    assert!(cluster
+        .get(&format!("{LEASES}/lock-tfstate-dev-app"))
+        .is_none());
+    assert!(cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).is_some());
+}

@@ -612,10 +612,7 @@ impl KubeObjects {
     pub async fn delete(&self, name: &str, condition: Precondition) -> Result<(), ObjectError> {
         match target(name)? {
             Target::Lock => self.release_lock(condition).await,
-            Target::State => Err(ObjectError::Failed(format!(
-                "skelc does not delete the state Secret {}",
-                self.url(name)
-            ))),
+            Target::State => self.delete_state(condition).await,
             Target::Journal(n) => {
                 let mut params = DeleteParams::default();
                 match &condition {
@@ -660,6 +657,45 @@ impl KubeObjects {
                 }
             }
         }
+    }
+
+    /// Delete the state (`skelc workspace delete`): the primary Secret at the resourceVersion
+    /// read, then every chunk of this state.
+    async fn delete_state(&self, condition: Precondition) -> Result<(), ObjectError> {
+        let mut params = DeleteParams::default();
+        match &condition {
+            Precondition::Absent => return Ok(()),
+            Precondition::Matches(rv) => {
+                params = params.preconditions(Preconditions {
+                    resource_version: Some(rv.clone()),
+                    uid: None,
+                })
+            }
+            Precondition::Any => {}
+        }
+        match self.secrets().delete(&self.secret, &params).await {
+            Ok(_) => {}
+            Err(e) if Self::api_code(&e) == Some(404) && condition == Precondition::Any => {}
+            Err(e) if matches!(Self::api_code(&e), Some(404 | 409)) => {
+                return Err(ObjectError::PreconditionFailed)
+            }
+            Err(e) => return Err(self.failed("remove", "", e)),
+        }
+        let mut labels = self.labels(false);
+        labels.insert(CHUNK_LABEL.into(), "true".into());
+        if let Ok(list) = self
+            .secrets()
+            .list(&ListParams::default().labels(&selector(&labels)))
+            .await
+        {
+            for chunk in list.items.into_iter().filter_map(|s| s.metadata.name) {
+                let _ = self
+                    .secrets()
+                    .delete(&chunk, &DeleteParams::default())
+                    .await;
+            }
+        }
+        Ok(())
     }
 
     /// The names under `prefix` (only the journal's objects are listed), sorted.
@@ -871,7 +907,18 @@ impl KubeObjects {
             let written = api.replace(&name, &PostParams::default(), &lease).await;
             fault::point("kubebackend", "ReleaseLease", When::After);
             match written {
-                Ok(_) => return Ok(()),
+                Ok(released) => {
+                    // The Lease of a state that does not exist (a deleted workspace, a plan of
+                    // an empty one) goes too, unless someone took it meanwhile.
+                    if let Ok(None) = self.secrets().get_opt(&self.secret).await {
+                        let params = DeleteParams::default().preconditions(Preconditions {
+                            resource_version: released.metadata.resource_version,
+                            uid: None,
+                        });
+                        let _ = api.delete(&name, &params).await;
+                    }
+                    return Ok(());
+                }
                 // The holder's renewal wrote in between: read again.
                 Err(e) if Self::api_code(&e) == Some(409) => continue,
                 Err(e) => return Err(self.failed("release", ".tflock", e)),

@@ -1,8 +1,8 @@
 //! The `kubernetes` state backend's objects against the stand-in, one call at a time: the
 //! preconditions of every write (create-if-absent, replace-at-version, the Lease's holder),
-//! Lease take-over, renewal and release, a Lease gone unrenewed reported as such, journal
-//! objects listed by label, and a state larger than a Secret split into chunks that are
-//! cleaned up when replaced.
+//! Lease take-over, renewal and release (and removal with its state), a Lease gone unrenewed
+//! reported as such, journal objects listed by label, a missing namespace, and a state larger
+//! than a Secret split into chunks that are cleaned up when replaced.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -120,6 +120,10 @@ async fn the_lease_has_one_holder_is_renewed_and_released_by_it_alone() {
         .await
         .with_renew_every(Duration::from_millis(200));
     let b = f.objects().await;
+    let state = a
+        .put("", b"{}".to_vec(), Precondition::Absent)
+        .await
+        .unwrap();
     let etag = a
         .put(".tflock", record("lock-a"), Precondition::Absent)
         .await
@@ -177,6 +181,14 @@ async fn the_lease_has_one_holder_is_renewed_and_released_by_it_alone() {
     let (_, lease) = f.get(LEASE);
     assert_eq!(lease["spec"]["holderIdentity"], "lock-b");
     assert_eq!(lease["spec"]["leaseTransitions"], 1);
+
+    // The state removed (a deleted workspace): releasing removes the Lease too.
+    b.delete("", Precondition::Matches(state)).await.unwrap();
+    assert_eq!(b.get("").await.unwrap(), None);
+    b.delete(".tflock", Precondition::Matches("lock-b".into()))
+        .await
+        .unwrap();
+    assert_eq!(f.get(LEASE).0, 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]
