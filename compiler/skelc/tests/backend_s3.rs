@@ -306,9 +306,17 @@ fn concurrent_runs_are_decided_by_the_lock_and_waiters_each_get_their_turn() {
         seen_before, expected,
         "each run replaced exactly the previous run's value"
     );
+    let final_serial = state["serial"].as_u64().unwrap();
     assert!(
-        state["serial"].as_u64().unwrap() >= serial_after_round_1 + 4,
+        final_serial >= serial_after_round_1 + 4,
         "four more writes: {state}"
+    );
+    // The figures for the closing note (`--nocapture`).
+    eprintln!(
+        "concurrency: round 1: 4 processes, 1 winner (copy {winner}), 3 refused naming the \
+         holder, serial {serial_after_round_1}; round 2 (--lock-timeout 120s): 4 processes, 4 \
+         succeeded, {waited} waited, chain of replaced values complete, final serial \
+         {final_serial}"
     );
 }
 
@@ -1044,4 +1052,96 @@ fn denied_and_rejected_credentials_are_clear_errors_and_nothing_is_written() {
     // Nothing was written: with checking off again, the bucket is as it was.
     moto_auth(&moto, "inf");
     assert_eq!(list(&moto, ""), Vec::<String>::new(), "nothing was written");
+}
+
+#[test]
+fn an_encrypted_state_is_sealed_in_the_bucket_state_journal_and_all() {
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let tmp = tempfile::tempdir().unwrap();
+    let body = r#"
+variable "passphrase" {
+  type      = string
+  sensitive = true
+}
+
+skel {
+  encryption {
+    key_provider "pbkdf2" "k" {
+      passphrase = var.passphrase
+    }
+    method "aes_gcm" "k" {
+      keys = key_provider.pbkdf2.k
+    }
+    state {
+      method = method.aes_gcm.k
+    }
+  }
+}
+
+resource "local_file" "f" {
+  count    = 3
+  filename = "${path.module}/f-${count.index}.txt"
+  content  = "marker-plaintext-${count.index}"
+}
+"#;
+    let dir = working_copy(&moto, tmp.path(), "copy", body);
+    let pass = "correct horse battery staple 42";
+    // Killed after a journal flush: the journal objects hold what the state would.
+    let killed = finish(
+        command(&moto, &dir, &["run", "--auto-approve"])
+            .env("SKEL_VAR_passphrase", pass)
+            .env("SKEL_FAULT", "engine:local_file:2:after")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(killed.code, -1, "{killed:?}");
+    let journal = list(&moto, &format!("{KEY}.journal/"));
+    assert!(!journal.is_empty(), "the journal is in the bucket");
+    for key in &journal {
+        let bytes = get_object(&moto, key).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("marker-plaintext"),
+            "{key} is not sealed: {text}"
+        );
+    }
+    let with_pass = |args: &[&str]| {
+        finish(
+            command(&moto, &dir, args)
+                .env("SKEL_VAR_passphrase", pass)
+                .output()
+                .unwrap(),
+        )
+    };
+    let refused = with_pass(&["plan"]);
+    let id = lock_id(&refused.stderr);
+    assert_eq!(with_pass(&["force-unlock", &id, "--force"]).code, 0);
+    let run = with_pass(&["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        list(&moto, &format!("{KEY}.journal/")).is_empty(),
+        "recovered"
+    );
+    let object = get_object(&moto, KEY).unwrap();
+    let text = String::from_utf8_lossy(&object);
+    assert!(
+        !text.contains("marker-plaintext") && !text.contains("local_file.f"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"encrypted_data\"") && text.contains("\"encryption_version\""),
+        "an envelope: {text}"
+    );
+    // Without the passphrase nothing can be read, and nothing is overwritten.
+    let plan = skelc(&moto, &dir, &["plan", "--input=false"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert_eq!(get_object(&moto, KEY).unwrap(), object);
+    let plan = finish(
+        command(&moto, &dir, &["plan"])
+            .env("SKEL_VAR_passphrase", pass)
+            .output()
+            .unwrap(),
+    );
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
 }
