@@ -2,9 +2,10 @@
 //! (`tests/support/kube-standin`): separate working copies sharing one state Secret. Concurrent
 //! runs decided by the Lease (the losers name the holder), waiters served in turn by
 //! `--lock-timeout`, SIGKILL mid-apply recovered from another working copy after
-//! `force-unlock`, a state larger than a Secret may hold written as chunks, and bad input (a
-//! Lease held by another identity, a corrupt state Secret, unknown arguments) refused with a
-//! message naming the object and nothing overwritten.
+//! `force-unlock`, a writer that ignored the Lease refused by the resourceVersion, a state
+//! larger than a Secret may hold written as chunks, workspaces, an encrypted state, and bad
+//! input (a Lease held by another identity, a corrupt state Secret, unknown arguments) refused
+//! with a message naming the object and nothing overwritten.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -748,4 +749,98 @@ fn workspaces_have_a_state_secret_each() {
         .get(&format!("{LEASES}/lock-tfstate-dev-app"))
         .is_none());
     assert!(cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).is_some());
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut text)
+        .expect("gzip");
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[test]
+fn an_encrypted_state_is_sealed_in_the_secrets_state_journal_and_all() {
+    let cluster = Cluster::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let body = r#"
+variable "passphrase" {
+  type      = string
+  sensitive = true
+}
+
+skel {
+  encryption {
+    key_provider "pbkdf2" "k" {
+      passphrase = var.passphrase
+    }
+    method "aes_gcm" "k" {
+      keys = key_provider.pbkdf2.k
+    }
+    state {
+      method = method.aes_gcm.k
+    }
+  }
+}
+
+resource "local_file" "f" {
+  count    = 3
+  filename = "${path.module}/f-${count.index}.txt"
+  content  = "marker-plaintext-${count.index}"
+}
+"#;
+    let dir = working_copy(&cluster, tmp.path(), "copy", body);
+    let pass = "correct horse battery staple 42";
+    let with_pass = |args: &[&str], fault: Option<&str>| {
+        let mut cmd = command(&cluster, &dir, args);
+        cmd.env("SKEL_VAR_passphrase", pass);
+        if let Some(fault) = fault {
+            cmd.env("SKEL_FAULT", fault);
+        }
+        finish(cmd.output().unwrap())
+    };
+    // Killed after a journal flush: the journal Secrets hold what the state would.
+    let killed = with_pass(
+        &["run", "--auto-approve"],
+        Some("engine:local_file:2:after"),
+    );
+    assert_eq!(killed.code, -1, "{killed:?}");
+    let journal = cluster.secrets_labelled("skel.dev/journal");
+    assert!(!journal.is_empty(), "the journal is in the cluster");
+    for name in &journal {
+        let secret = cluster.get(&format!("{SECRETS}/{name}")).unwrap();
+        let text = gunzip(&decode(&secret["data"]["journal"]));
+        assert!(
+            !text.contains("marker-plaintext"),
+            "{name} is not sealed: {text}"
+        );
+    }
+    let refused = with_pass(&["plan"], None);
+    let id = lock_id(&refused.stderr);
+    assert_eq!(with_pass(&["force-unlock", &id, "--force"], None).code, 0);
+    let run = with_pass(&["run", "--auto-approve"], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        cluster.secrets_labelled("skel.dev/journal").is_empty(),
+        "recovered"
+    );
+    let secret = cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).unwrap();
+    let text = gunzip(&decode(&secret["data"]["tfstate"]));
+    assert!(
+        !text.contains("marker-plaintext") && !text.contains("local_file.f"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"encrypted_data\"") && text.contains("\"encryption_version\""),
+        "an envelope: {text}"
+    );
+    // Without the passphrase nothing can be read, and nothing is overwritten.
+    let plan = skelc(&cluster, &dir, &["plan", "--input=false"]);
+    assert_eq!(plan.code, 1, "{plan:?}");
+    assert_eq!(
+        cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).unwrap(),
+        secret
+    );
+    let plan = with_pass(&["plan"], None);
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
 }
