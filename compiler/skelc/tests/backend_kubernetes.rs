@@ -591,6 +591,25 @@ fn bad_input_is_refused_naming_the_object_and_nothing_is_overwritten() {
     assert_eq!(unlocked.code, 0, "{unlocked:?}");
     assert_eq!(cluster.lease_holder(), None);
 
+    // A Lease whose lock annotation is not a lock record: unreadable, by name, left alone.
+    // (Released with no state, the Lease was deleted: it is made anew.)
+    assert_eq!(cluster.get(&format!("{LEASES}/{LEASE}")), None);
+    let held = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": LEASE,
+            "annotations": {"app.terraform.io/lock-info": "held by bob"}},
+        "spec": {"holderIdentity": "bob"}});
+    let (code, held) = cluster.call("POST", LEASES, &held);
+    assert_eq!(code, 201, "{held}");
+    let run = skelc(&cluster, &dir, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(LEASE_URL) && run.stderr.contains("cannot be read"),
+        "{run:?}"
+    );
+    assert_eq!(cluster.get(&format!("{LEASES}/{LEASE}")).unwrap(), held);
+    let (code, _) = cluster.call("DELETE", &format!("{LEASES}/{LEASE}"), &Json::Null);
+    assert_eq!(code, 200);
+
     // A state Secret that is not gzip, then gzip of something that is not a state.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, b"{ not json").unwrap();
