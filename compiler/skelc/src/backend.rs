@@ -49,11 +49,17 @@ pub struct S3Backend {
     pub settings: skel_provider_aws::state_objects::S3Settings,
     pub key: String,
     pub workspace_key_prefix: String,
+    /// `dynamodb_table`: also lock in Terraform's DynamoDB table (for Terraform before 1.11).
+    pub dynamodb_table: Option<String>,
+    /// `endpoints { dynamodb = … }` (or the deprecated `dynamodb_endpoint`).
+    pub dynamodb_endpoint: Option<String>,
 }
 
 /// The arguments each backend accepts (Terraform's names), for the unknown-argument error.
 const S3_ARGUMENTS: &[&str] = &[
     "bucket",
+    "dynamodb_table",
+    "dynamodb_endpoint",
     "key",
     "region",
     "endpoint",
@@ -425,13 +431,7 @@ pub(crate) fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow
 fn s3_from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<S3Backend> {
     for name in config.keys() {
         if !S3_ARGUMENTS.contains(&name.as_str()) {
-            let hint = if name == "dynamodb_table" {
-                " skelc locks S3 states with the S3 lock file (Terraform 1.11's `use_lockfile`), \
-                 which Terraform 1.11+ honours too; remove dynamodb_table"
-                    .to_string()
-            } else {
-                format!(" The s3 backend's arguments: {}.", S3_ARGUMENTS.join(", "))
-            };
+            let hint = format!(" The s3 backend's arguments: {}.", S3_ARGUMENTS.join(", "));
             bail!("backend \"s3\": unsupported argument `{name}`.{hint}");
         }
     }
@@ -469,15 +469,33 @@ fn s3_from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<S3Backend> 
              remove `use_lockfile = false`"
         );
     }
-    let endpoint = match config.get("endpoints") {
-        Some(Json::Object(map)) => match map.get("s3") {
-            Some(Json::String(s)) => Some(s.clone()),
-            None => None,
-            Some(other) => bail!("backend \"s3\": `endpoints.s3` must be a string, not {other}"),
-        },
-        Some(other) => bail!("backend \"s3\": `endpoints` must be a block, not {other}"),
-        None => string("endpoint")?,
+    let endpoint_of = |service: &str, deprecated: &str| -> anyhow::Result<Option<String>> {
+        match config.get("endpoints") {
+            Some(Json::Object(map)) => {
+                if let Some(other) = map
+                    .keys()
+                    .find(|k| !["s3", "dynamodb"].contains(&k.as_str()))
+                {
+                    bail!(
+                        "backend \"s3\": `endpoints.{other}` is not used by the s3 backend (it \
+                         has `s3` and `dynamodb`)"
+                    );
+                }
+                match map.get(service) {
+                    Some(Json::String(s)) => Ok(Some(s.clone())),
+                    None => string(deprecated),
+                    Some(other) => {
+                        bail!("backend \"s3\": `endpoints.{service}` must be a string, not {other}")
+                    }
+                }
+            }
+            Some(other) => bail!("backend \"s3\": `endpoints` must be a block, not {other}"),
+            None => string(deprecated),
+        }
     };
+    let endpoint = endpoint_of("s3", "endpoint")?;
+    let dynamodb_endpoint = endpoint_of("dynamodb", "dynamodb_endpoint")?;
+    let dynamodb_table = string("dynamodb_table")?.filter(|t| !t.is_empty());
     let prefix = string("workspace_key_prefix")?.unwrap_or_else(|| "env:".to_string());
     let settings = skel_provider_aws::state_objects::S3Settings {
         bucket,
@@ -497,6 +515,8 @@ fn s3_from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<S3Backend> 
         settings,
         key,
         workspace_key_prefix: prefix,
+        dynamodb_table,
+        dynamodb_endpoint,
     })
 }
 
@@ -616,8 +636,21 @@ pub fn open_workspace(
                 format!("{}/{workspace}/{}", s3.workspace_key_prefix, s3.key)
             };
             let objects = s3_objects(s3)?;
+            let dynamo = match &s3.dynamodb_table {
+                Some(table) => Some(
+                    crate::encryption::kms::block_on(
+                        skel_provider_aws::state_objects::DynamoLocks::new(
+                            &s3.settings,
+                            table,
+                            s3.dynamodb_endpoint.as_deref(),
+                        ),
+                    )
+                    .map_err(|e| anyhow!(e))?,
+                ),
+                None => None,
+            };
             Ok(StateStore::open_remote(std::sync::Arc::new(
-                s3_store::S3Store { objects, key },
+                s3_store::S3Store::new(objects, key, dynamo),
             )))
         }
     }
@@ -631,17 +664,107 @@ pub fn local_workspace_dir(root: &Path, workspace: &str) -> PathBuf {
 #[cfg(feature = "aws")]
 mod s3_store {
     //! `skel_state::ObjectStore` on `skel_provider_aws::state_objects`: object names relative
-    //! to the state's key, each call run to completion on the shared blocking runtime.
+    //! to the state's key, each call run to completion on the shared blocking runtime. With
+    //! `dynamodb_table`, the lock is also Terraform's DynamoDB item (taken after the S3 lock
+    //! file, released after it, as Terraform 1.11 does with both) and every state write records
+    //! the state's MD5 digest there for Terraform versions that check it.
 
-    use skel_provider_aws::state_objects::{ObjectError, Precondition, S3Objects};
+    use std::sync::Mutex;
+
+    use skel_provider_aws::state_objects::{DynamoLocks, ObjectError, Precondition, S3Objects};
     use skel_state::{Condition, Object, ObjectStore, RemoteError};
 
     use crate::encryption::kms::block_on;
 
+    /// The tag a lock found only in DynamoDB is read with (no S3 object, so no ETag).
+    const DYNAMO_ONLY: &str = "dynamodb-lock";
+
     #[derive(Debug)]
     pub struct S3Store {
-        pub objects: S3Objects,
-        pub key: String,
+        objects: S3Objects,
+        key: String,
+        dynamo: Option<DynamoLocks>,
+        /// The lock record this process put in DynamoDB, to release exactly it.
+        held: Mutex<Option<String>>,
+    }
+
+    impl S3Store {
+        pub fn new(objects: S3Objects, key: String, dynamo: Option<DynamoLocks>) -> S3Store {
+            S3Store {
+                objects,
+                key,
+                dynamo,
+                held: Mutex::new(None),
+            }
+        }
+
+        /// Terraform's `LockID`: `BUCKET/KEY`.
+        fn lock_id(&self) -> String {
+            format!("{}/{}", self.objects.bucket(), self.key)
+        }
+
+        fn record_id(record: &[u8]) -> Option<String> {
+            serde_json::from_slice::<serde_json::Value>(record)
+                .ok()?
+                .get("ID")?
+                .as_str()
+                .map(str::to_string)
+        }
+
+        fn put_lock(&self, bytes: Vec<u8>, condition: Condition) -> Result<String, RemoteError> {
+            let key = format!("{}{}", self.key, skel_state::remote::LOCK_OBJECT);
+            let record = String::from_utf8_lossy(&bytes).into_owned();
+            let etag =
+                block_on(self.objects.put(&key, bytes, precondition(condition))).map_err(error)?;
+            let Some(dynamo) = &self.dynamo else {
+                return Ok(etag);
+            };
+            if let Err(failed) = block_on(dynamo.lock(&self.lock_id(), &record)) {
+                // Someone holds the DynamoDB lock (an older Terraform): give the S3 one back.
+                let _ = block_on(self.objects.delete(&key, Precondition::Matches(etag)));
+                return Err(error(failed));
+            }
+            *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(record);
+            Ok(etag)
+        }
+
+        fn get_lock(&self) -> Result<Option<Object>, RemoteError> {
+            let key = format!("{}{}", self.key, skel_state::remote::LOCK_OBJECT);
+            if let Some((bytes, etag)) = block_on(self.objects.get(&key)).map_err(error)? {
+                return Ok(Some(Object { bytes, etag }));
+            }
+            let Some(dynamo) = &self.dynamo else {
+                return Ok(None);
+            };
+            Ok(block_on(dynamo.holder(&self.lock_id()))
+                .map_err(error)?
+                .map(|info| Object {
+                    bytes: info.into_bytes(),
+                    etag: DYNAMO_ONLY.to_string(),
+                }))
+        }
+
+        fn delete_lock(&self, condition: Condition) -> Result<(), RemoteError> {
+            let key = format!("{}{}", self.key, skel_state::remote::LOCK_OBJECT);
+            // Which lock is being released: ours, or the one a force-unlock read.
+            let ours = self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let released_id = match (&ours, &condition) {
+                (Some(record), _) => Self::record_id(record.as_bytes()),
+                (None, _) => self.get_lock()?.and_then(|o| Self::record_id(&o.bytes)),
+            };
+            if condition != Condition::Matches(DYNAMO_ONLY.to_string()) {
+                block_on(self.objects.delete(&key, precondition(condition))).map_err(error)?;
+            }
+            let Some(dynamo) = &self.dynamo else {
+                return Ok(());
+            };
+            if let Some(info) = block_on(dynamo.holder(&self.lock_id())).map_err(error)? {
+                if released_id.is_some() && Self::record_id(info.as_bytes()) == released_id {
+                    block_on(dynamo.unlock(&self.lock_id(), &info)).map_err(error)?;
+                }
+            }
+            Ok(())
+        }
     }
 
     fn precondition(condition: Condition) -> Precondition {
@@ -665,6 +788,9 @@ mod s3_store {
         }
 
         fn get(&self, name: &str) -> Result<Option<Object>, RemoteError> {
+            if name == skel_state::remote::LOCK_OBJECT {
+                return self.get_lock();
+            }
             let key = format!("{}{name}", self.key);
             block_on(self.objects.get(&key))
                 .map(|found| found.map(|(bytes, etag)| Object { bytes, etag }))
@@ -677,13 +803,30 @@ mod s3_store {
             bytes: Vec<u8>,
             condition: Condition,
         ) -> Result<String, RemoteError> {
+            if name == skel_state::remote::LOCK_OBJECT {
+                return self.put_lock(bytes, condition);
+            }
             let key = format!("{}{name}", self.key);
-            block_on(self.objects.put(&key, bytes, precondition(condition))).map_err(error)
+            let digest = (name == skel_state::remote::STATE_OBJECT && self.dynamo.is_some())
+                .then(|| bytes.clone());
+            let etag =
+                block_on(self.objects.put(&key, bytes, precondition(condition))).map_err(error)?;
+            if let (Some(dynamo), Some(bytes)) = (&self.dynamo, digest) {
+                block_on(dynamo.set_digest(&self.lock_id(), Some(&bytes))).map_err(error)?;
+            }
+            Ok(etag)
         }
 
         fn delete(&self, name: &str, condition: Condition) -> Result<(), RemoteError> {
+            if name == skel_state::remote::LOCK_OBJECT {
+                return self.delete_lock(condition);
+            }
             let key = format!("{}{name}", self.key);
-            block_on(self.objects.delete(&key, precondition(condition))).map_err(error)
+            block_on(self.objects.delete(&key, precondition(condition))).map_err(error)?;
+            if let (Some(dynamo), true) = (&self.dynamo, name == skel_state::remote::STATE_OBJECT) {
+                block_on(dynamo.set_digest(&self.lock_id(), None)).map_err(error)?;
+            }
+            Ok(())
         }
 
         fn list(&self, prefix: &str) -> Result<Vec<String>, RemoteError> {

@@ -1145,3 +1145,173 @@ resource "local_file" "f" {
     );
     assert!(plan.stdout.contains("No changes"), "{plan:?}");
 }
+
+fn dynamo(moto: &Moto) -> aws_sdk_dynamodb::Client {
+    moto.with_sdk(|sdk| async move { aws_sdk_dynamodb::Client::new(&sdk) })
+}
+
+fn dynamo_item(moto: &Moto, lock_id: &str) -> Option<std::collections::HashMap<String, String>> {
+    let client = dynamo(moto);
+    let lock_id = lock_id.to_string();
+    moto.with_sdk(|_| async move {
+        let out = client
+            .get_item()
+            .table_name("locks")
+            .key(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(lock_id),
+            )
+            .send()
+            .await
+            .expect("get_item");
+        out.item().map(|item| {
+            item.iter()
+                .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+                .collect()
+        })
+    })
+}
+
+#[test]
+fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
+    use md5::Digest;
+    let moto = Moto::start();
+    create_bucket(&moto, BUCKET);
+    let client = dynamo(&moto);
+    moto.with_sdk(|_| async move {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        client
+            .create_table()
+            .table_name("locks")
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("LockID")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("LockID")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("create the table");
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("copy");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("main.skel"),
+        format!(
+            "skel {{\n  backend \"s3\" {{\n    bucket = \"{BUCKET}\"\n    key = \"{KEY}\"\n    \
+             region = \"us-east-1\"\n    use_path_style = true\n    dynamodb_table = \
+             \"locks\"\n  }}\n}}\n{GATE}"
+        ),
+    )
+    .unwrap();
+    assert_eq!(skelc(&moto, &dir, &["init"]).code, 0);
+    let lock_id = format!("{BUCKET}/{KEY}");
+
+    // While a run holds the lock, both the lock file and the DynamoDB item name it.
+    let child = command(&moto, &dir, &["run", "--auto-approve", "-var", "run=one"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let item = loop {
+        if let Some(item) = dynamo_item(&moto, &lock_id) {
+            break item;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never locked in DynamoDB"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let file = get_object(&moto, &format!("{KEY}.tflock")).expect("the lock file too");
+    let info: serde_json::Value = serde_json::from_str(&item["Info"]).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&file).unwrap();
+    assert_eq!(info["ID"], file["ID"], "one lock, two records");
+    let run = finish(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        dynamo_item(&moto, &lock_id).is_none(),
+        "released in DynamoDB"
+    );
+    assert!(
+        get_object(&moto, &format!("{KEY}.tflock")).is_none(),
+        "and in S3"
+    );
+    // The digest older Terraform versions check is the state's MD5.
+    let state = get_object(&moto, KEY).unwrap();
+    let digest: String = md5::Md5::digest(&state)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        dynamo_item(&moto, &format!("{lock_id}-md5")).unwrap()["Digest"],
+        digest
+    );
+
+    // An older Terraform holds only the DynamoDB lock: skel sees it and names the holder.
+    let record = r#"{"ID":"old-tf-7","Operation":"OperationTypeApply","Info":"","Who":"bo@old-tf","Version":"1.5.7","Created":"2026-12-01T10:00:00Z","Path":"team-state/app/state.json"}"#;
+    let client = dynamo(&moto);
+    let id = lock_id.clone();
+    moto.with_sdk(|_| async move {
+        client
+            .put_item()
+            .table_name("locks")
+            .item("LockID", aws_sdk_dynamodb::types::AttributeValue::S(id))
+            .item(
+                "Info",
+                aws_sdk_dynamodb::types::AttributeValue::S(record.to_string()),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let refused = skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=two"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("bo@old-tf") && refused.stderr.contains("old-tf-7"),
+        "{refused:?}"
+    );
+    assert!(
+        get_object(&moto, &format!("{KEY}.tflock")).is_none(),
+        "skel gave its S3 lock file back"
+    );
+    assert_eq!(get_object(&moto, KEY).unwrap(), state, "nothing written");
+    let unlock = skelc(&moto, &dir, &["force-unlock", "old-tf-7", "--force"]);
+    assert_eq!(unlock.code, 0, "{unlock:?}");
+    assert!(dynamo_item(&moto, &lock_id).is_none());
+
+    // Killed between the two locks: recovered like any stale lock.
+    let killed = finish(
+        command(&moto, &dir, &["run", "--auto-approve", "-var", "run=two"])
+            .env("SKEL_FAULT", "s3backend:DynamoPutItem:1:before")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(killed.code, -1, "{killed:?}");
+    let refused = skelc(&moto, &dir, &["plan", "-var", "run=two"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let id = lock_id(&refused.stderr);
+    assert_eq!(
+        skelc(&moto, &dir, &["force-unlock", &id, "--force"]).code,
+        0
+    );
+    let run = skelc(&moto, &dir, &["run", "--auto-approve", "-var", "run=two"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        remote_state(&moto)["resources"]["null_resource.gate"]["attributes"]["triggers"]["run"],
+        "two"
+    );
+}

@@ -249,3 +249,164 @@ impl S3Objects {
         ObjectError::Failed(message)
     }
 }
+
+/// `dynamodb_table`: Terraform's DynamoDB state lock, kept beside the S3 lock file for teams
+/// that still run Terraform before 1.11. The lock is the item `LockID = "BUCKET/KEY"` holding
+/// the lock record in `Info`, put only if absent; the item `"BUCKET/KEY-md5"` holds the hex MD5
+/// of the state last written (`Digest`), which those Terraform versions compare with what they
+/// read from S3.
+#[derive(Clone, Debug)]
+pub struct DynamoLocks {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoLocks {
+    /// A client for `table`, with the same credentials and region as the bucket's; `endpoint`
+    /// from `endpoints { dynamodb = … }`, else the SDK's chain (`AWS_ENDPOINT_URL_DYNAMODB`,
+    /// `AWS_ENDPOINT_URL`).
+    pub async fn new(
+        settings: &S3Settings,
+        table: &str,
+        endpoint: Option<&str>,
+    ) -> Result<DynamoLocks, String> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &settings.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let (Some(access), Some(secret)) = (&settings.access_key, &settings.secret_key) {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                access.clone(),
+                secret.clone(),
+                settings.token.clone(),
+                None,
+                "skel-backend",
+            ));
+        }
+        let sdk = loader.load().await;
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Ok(DynamoLocks {
+            client: aws_sdk_dynamodb::Client::from_conf(config.build()),
+            table: table.to_string(),
+        })
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn s(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+        aws_sdk_dynamodb::types::AttributeValue::S(value.to_string())
+    }
+
+    fn failed(&self, action: &str, lock_id: &str, error: AwsErr) -> ObjectError {
+        let table = &self.table;
+        match error.code.as_deref() {
+            Some("ResourceNotFoundException") => ObjectError::Failed(format!(
+                "the DynamoDB table `{table}` does not exist (create it with the partition key \
+                 `LockID` of type string, or remove dynamodb_table)"
+            )),
+            Some("ConditionalCheckFailedException") => ObjectError::PreconditionFailed,
+            _ => ObjectError::Failed(
+                error
+                    .into_provider(&format!(
+                        "could not {action} item `{lock_id}` of DynamoDB table `{table}`"
+                    ))
+                    .to_string()
+                    .replace("in the provider block", "in the backend block")
+                    .trim_end_matches('.')
+                    .to_string(),
+            ),
+        }
+    }
+
+    /// Take the lock `lock_id` with the record `info`, only if nobody holds it.
+    pub async fn lock(&self, lock_id: &str, info: &str) -> Result<(), ObjectError> {
+        fault::point("s3backend", "DynamoPutItem", When::Before);
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("LockID", Self::s(lock_id))
+            .item("Info", Self::s(info))
+            .condition_expression("attribute_not_exists(LockID)")
+            .send()
+            .await;
+        fault::point("s3backend", "DynamoPutItem", When::After);
+        sent.map(|_| ())
+            .map_err(|e| self.failed("lock with", lock_id, AwsErr::from(e)))
+    }
+
+    /// The record of whoever holds `lock_id`, if anyone.
+    pub async fn holder(&self, lock_id: &str) -> Result<Option<String>, ObjectError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("LockID", Self::s(lock_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", lock_id, AwsErr::from(e)))?;
+        Ok(out
+            .item()
+            .and_then(|item| item.get("Info"))
+            .and_then(|v| v.as_s().ok())
+            .cloned())
+    }
+
+    /// Release `lock_id` if its record is still `info`.
+    pub async fn unlock(&self, lock_id: &str, info: &str) -> Result<(), ObjectError> {
+        fault::point("s3backend", "DynamoDeleteItem", When::Before);
+        let sent = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("LockID", Self::s(lock_id))
+            .condition_expression("Info = :info")
+            .expression_attribute_values(":info", Self::s(info))
+            .send()
+            .await;
+        fault::point("s3backend", "DynamoDeleteItem", When::After);
+        sent.map(|_| ())
+            .map_err(|e| self.failed("unlock", lock_id, AwsErr::from(e)))
+    }
+
+    /// Record the MD5 of the state just written (`Some`), or forget it (`None`: the state was
+    /// deleted).
+    pub async fn set_digest(&self, lock_id: &str, state: Option<&[u8]>) -> Result<(), ObjectError> {
+        use md5::Digest;
+        let id = format!("{lock_id}-md5");
+        let sent = match state {
+            Some(bytes) => {
+                let digest = md5::Md5::digest(bytes);
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .item("LockID", Self::s(&id))
+                    .item("Digest", Self::s(&hex))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsErr::from)
+            }
+            None => self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("LockID", Self::s(&id))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsErr::from),
+        };
+        sent.map_err(|e| self.failed("write", &id, e))
+    }
+}
