@@ -1217,7 +1217,7 @@ fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
     )
     .unwrap();
     assert_eq!(skelc(&moto, &dir, &["init"]).code, 0);
-    let lock_id = format!("{BUCKET}/{KEY}");
+    let item_id = format!("{BUCKET}/{KEY}");
 
     // While a run holds the lock, both the lock file and the DynamoDB item name it.
     let child = command(&moto, &dir, &["run", "--auto-approve", "-var", "run=one"])
@@ -1227,7 +1227,7 @@ fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let item = loop {
-        if let Some(item) = dynamo_item(&moto, &lock_id) {
+        if let Some(item) = dynamo_item(&moto, &item_id) {
             break item;
         }
         assert!(
@@ -1243,7 +1243,7 @@ fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
     let run = finish(child.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        dynamo_item(&moto, &lock_id).is_none(),
+        dynamo_item(&moto, &item_id).is_none(),
         "released in DynamoDB"
     );
     assert!(
@@ -1257,14 +1257,14 @@ fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(
-        dynamo_item(&moto, &format!("{lock_id}-md5")).unwrap()["Digest"],
+        dynamo_item(&moto, &format!("{item_id}-md5")).unwrap()["Digest"],
         digest
     );
 
     // An older Terraform holds only the DynamoDB lock: skel sees it and names the holder.
     let record = r#"{"ID":"old-tf-7","Operation":"OperationTypeApply","Info":"","Who":"bo@old-tf","Version":"1.5.7","Created":"2026-12-01T10:00:00Z","Path":"team-state/app/state.json"}"#;
     let client = dynamo(&moto);
-    let id = lock_id.clone();
+    let id = item_id.clone();
     moto.with_sdk(|_| async move {
         client
             .put_item()
@@ -1291,7 +1291,7 @@ fn dynamodb_locks_beside_the_lock_file_for_older_terraform() {
     assert_eq!(get_object(&moto, KEY).unwrap(), state, "nothing written");
     let unlock = skelc(&moto, &dir, &["force-unlock", "old-tf-7", "--force"]);
     assert_eq!(unlock.code, 0, "{unlock:?}");
-    assert!(dynamo_item(&moto, &lock_id).is_none());
+    assert!(dynamo_item(&moto, &item_id).is_none());
 
     // Killed between the two locks: recovered like any stale lock.
     let killed = finish(
