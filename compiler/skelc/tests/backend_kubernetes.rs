@@ -3,9 +3,10 @@
 //! runs decided by the Lease (the losers name the holder), waiters served in turn by
 //! `--lock-timeout`, SIGKILL mid-apply recovered from another working copy after
 //! `force-unlock`, a writer that ignored the Lease refused by the resourceVersion, a state
-//! larger than a Secret may hold written as chunks, workspaces, an encrypted state, and bad
-//! input (a Lease held by another identity, a corrupt state Secret, unknown arguments) refused
-//! with a message naming the object and nothing overwritten.
+//! larger than a Secret may hold written as chunks, workspaces, an encrypted state, another
+//! configuration's outputs through `terraform_remote_state`, and bad input (a Lease held by
+//! another identity, a corrupt state Secret, unknown arguments) refused with a message naming
+//! the object and nothing overwritten.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -869,4 +870,41 @@ resource "local_file" "f" {
     );
     let plan = with_pass(&["plan"], None);
     assert!(plan.stdout.contains("No changes"), "{plan:?}");
+}
+
+#[test]
+fn another_configuration_reads_the_outputs_through_skel_remote_state() {
+    let cluster = Cluster::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let producer = working_copy(
+        &cluster,
+        tmp.path(),
+        "network",
+        "output \"vpc_id\" {\n  value = \"vpc-0abc\"\n}\n",
+    );
+    let run = skelc(&cluster, &producer, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let secret = cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).unwrap();
+    let consumer = tmp.path().join("app");
+    fs::create_dir_all(&consumer).unwrap();
+    fs::write(
+        consumer.join("main.tf"),
+        format!(
+            "data \"terraform_remote_state\" \"net\" {{\n  backend = \"kubernetes\"\n  config = \
+             {{\n    secret_suffix = \"app\"\n    config_path   = \"{}\"\n  }}\n}}\n\noutput \
+             \"vpc\" {{\n  value = data.terraform_remote_state.net.outputs.vpc_id\n}}\n",
+            cluster.kubeconfig().display()
+        ),
+    )
+    .unwrap();
+    let run = skelc(&cluster, &consumer, &["run", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let output = skelc(&cluster, &consumer, &["output", "-raw", "vpc"]);
+    assert_eq!(output.stdout.trim(), "vpc-0abc", "{output:?}");
+    // Reading writes nothing: the producer's state Secret is as it was, the Lease free.
+    assert_eq!(
+        cluster.get(&format!("{SECRETS}/{STATE_SECRET}")).unwrap(),
+        secret
+    );
+    assert_eq!(cluster.lease_holder(), None);
 }
