@@ -55,30 +55,10 @@ pub struct S3Backend {
     pub dynamodb_endpoint: Option<String>,
 }
 
-/// The arguments each backend accepts (Terraform's names), for the unknown-argument error.
-const S3_ARGUMENTS: &[&str] = &[
-    "bucket",
-    "dynamodb_table",
-    "dynamodb_endpoint",
-    "key",
-    "region",
-    "endpoint",
-    "endpoints",
-    "use_path_style",
-    "force_path_style",
-    "workspace_key_prefix",
-    "use_lockfile",
-    "encrypt",
-    "kms_key_id",
-    "profile",
-    "access_key",
-    "secret_key",
-    "token",
-    "skip_credentials_validation",
-    "skip_region_validation",
-    "skip_metadata_api_check",
-    "skip_requesting_account_id",
-];
+/// The arguments the `s3` backend accepts (Terraform's names); the checker reads the same list.
+fn s3_arguments() -> &'static [&'static str] {
+    skel_types::backend_arguments("s3").unwrap_or_default()
+}
 
 fn block_json(block: &BackendConfig) -> BTreeMap<String, Json> {
     block
@@ -430,8 +410,11 @@ pub(crate) fn from_config(kind: &str, config: &BTreeMap<String, Json>) -> anyhow
 #[cfg(feature = "aws")]
 fn s3_from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<S3Backend> {
     for name in config.keys() {
-        if !S3_ARGUMENTS.contains(&name.as_str()) {
-            let hint = format!(" The s3 backend's arguments: {}.", S3_ARGUMENTS.join(", "));
+        if !s3_arguments().contains(&name.as_str()) {
+            let hint = format!(
+                " The s3 backend's arguments: {}.",
+                s3_arguments().join(", ")
+            );
             bail!("backend \"s3\": unsupported argument `{name}`.{hint}");
         }
     }
@@ -861,35 +844,18 @@ mod kube_store {
     use crate::encryption::kms::block_on;
 
     /// The arguments the `kubernetes` backend accepts (Terraform's names).
-    const ARGUMENTS: &[&str] = &[
-        "secret_suffix",
-        "namespace",
-        "labels",
-        "in_cluster_config",
-        "load_config_file",
-        "config_path",
-        "config_paths",
-        "config_context",
-        "config_context_auth_info",
-        "config_context_cluster",
-        "host",
-        "username",
-        "password",
-        "token",
-        "insecure",
-        "client_certificate",
-        "client_key",
-        "cluster_ca_certificate",
-        "exec",
-    ];
+    /// The arguments (Terraform's names); the checker reads the same list.
+    fn arguments() -> &'static [&'static str] {
+        skel_types::backend_arguments("kubernetes").unwrap_or_default()
+    }
 
     pub fn from_config(config: &BTreeMap<String, Json>) -> anyhow::Result<KubeBackendSettings> {
         for name in config.keys() {
-            if !ARGUMENTS.contains(&name.as_str()) {
+            if !arguments().contains(&name.as_str()) {
                 bail!(
                     "backend \"kubernetes\": unsupported argument `{name}`. The kubernetes \
                      backend's arguments: {}.",
-                    ARGUMENTS.join(", ")
+                    arguments().join(", ")
                 );
             }
         }

@@ -653,7 +653,8 @@ impl InferCtx<'_> {
                         }
                     }
                 }
-                "backend" | "cloud" | "provider_meta" => {}
+                "backend" => self.check_backend(inner),
+                "cloud" | "provider_meta" => {}
                 "encryption" => self.check_encryption(inner),
                 other => {
                     self.error(

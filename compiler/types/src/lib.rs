@@ -3,6 +3,7 @@
 //! Entry points: [`check_module`] (every diagnostic of one module) and [`check_project`] (the
 //! module tree under a root, with `-var` values). Diagnostics are data returned from queries.
 
+mod backend;
 mod body;
 mod check;
 mod constant;
@@ -20,6 +21,7 @@ mod refactor;
 mod sensitivity;
 mod validate;
 
+pub use backend::{backend_arguments, backend_kinds};
 pub use constant::constant_value;
 pub use constraint::{type_from_expr, ConstraintError};
 pub use encryption::block_reference;

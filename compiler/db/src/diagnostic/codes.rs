@@ -104,6 +104,8 @@ codes! {
     UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
     UnknownKeyProvider = "unknown-key-provider", Error, "A `key_provider` block of a type skel does not support.";
     UnknownEncryptionMethod = "unknown-encryption-method", Error, "An encryption `method` block of a type skel does not support.";
+    UnknownBackend = "unknown-backend", Error, "A `backend` block of a type skel does not have.";
+    InvalidBackendArgument = "invalid-backend-argument", Error, "A backend argument that backend does not have, or a backend setting that is not a constant.";
     InvalidDuration = "invalid-duration", Error, "A duration (`timeout`, `timeouts`) that is malformed or longer than 720h.";
     InvalidEncryptionReference = "invalid-encryption-reference", Error, "An encryption setting refers to an undeclared key provider or method, or to something other than a variable.";
     InvalidMetaArgument = "invalid-meta-argument", Error, "A meta-argument (`depends_on`, `lifecycle`, `provider`, …) with an invalid value.";
