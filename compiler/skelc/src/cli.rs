@@ -316,6 +316,9 @@ pub struct InitArgs {
     /// With -migrate-state: copy without asking.
     #[arg(long)]
     pub force_copy: bool,
+    /// With -migrate-state: how long to wait for the states' locks.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
     /// How to print the diagnostics of a failed installation: human (on standard error),
     /// or json, github, sarif (on standard output).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -681,6 +684,7 @@ impl Command {
             Command::Refresh(a) => a.lock.lock_timeout,
             Command::State(a) => a.lock_timeout,
             Command::Workspace(a) => a.lock_timeout,
+            Command::Init(a) => a.lock_timeout,
             _ => None,
         }
     }
