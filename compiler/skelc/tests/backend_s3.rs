@@ -564,11 +564,19 @@ fn bad_input_is_refused_naming_the_object_and_nothing_is_overwritten() {
         &[
             "init",
             "-backend-config=bucket=x",
-            "-backend-config=dynamodb_table=locks",
+            "-backend-config=sse_customer_key=c2VjcmV0",
         ],
     );
     assert_eq!(init.code, 1, "{init:?}");
-    assert!(init.stderr.contains("dynamodb_table"), "{init:?}");
+    assert!(
+        init.stderr
+            .contains("unsupported argument `sse_customer_key`"),
+        "{init:?}"
+    );
+    assert!(
+        !fresh.join(".skel/backend.json").exists(),
+        "nothing remembered"
+    );
 }
 
 const WORKSPACE_BODY: &str = r#"

@@ -29,6 +29,39 @@ pub struct S3Settings {
     pub token: Option<String>,
 }
 
+/// The SDK configuration of the backend: the standard chain, with the block's region,
+/// profile and static credentials over it.
+async fn sdk_config(settings: &S3Settings) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let (Some(access), Some(secret)) = (&settings.access_key, &settings.secret_key) {
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            access.clone(),
+            secret.clone(),
+            settings.token.clone(),
+            None,
+            "skel-backend",
+        ));
+    }
+    loader.load().await
+}
+
+/// The provider's one-sentence message for `error`, worded for the backend block (without the
+/// final period: the state store's message goes on).
+fn backend_message(error: AwsErr, what: &str) -> String {
+    error
+        .into_provider(what)
+        .to_string()
+        .replace("in the provider block", "in the backend block")
+        .trim_end_matches('.')
+        .to_string()
+}
+
 /// The precondition of a write or delete.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Precondition {
@@ -55,23 +88,7 @@ pub struct S3Objects {
 
 impl S3Objects {
     pub async fn new(settings: S3Settings) -> Result<S3Objects, String> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &settings.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let (Some(access), Some(secret)) = (&settings.access_key, &settings.secret_key) {
-            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-                access.clone(),
-                secret.clone(),
-                settings.token.clone(),
-                None,
-                "skel-backend",
-            ));
-        }
-        let sdk = loader.load().await;
+        let sdk = sdk_config(&settings).await;
         if sdk.region().is_none() {
             return Err(format!(
                 "the s3 backend for bucket `{}` has no region: set `region` in the backend block \
@@ -239,12 +256,7 @@ impl S3Objects {
                 "the bucket `{bucket}` does not exist (create it first, or fix `bucket` in the \
                  backend block)"
             ),
-            _ => error
-                .into_provider(&format!("could not {action} s3://{bucket}/{key}"))
-                .to_string()
-                .replace("in the provider block", "in the backend block")
-                .trim_end_matches('.')
-                .to_string(),
+            _ => backend_message(error, &format!("could not {action} s3://{bucket}/{key}")),
         };
         ObjectError::Failed(message)
     }
@@ -270,23 +282,7 @@ impl DynamoLocks {
         table: &str,
         endpoint: Option<&str>,
     ) -> Result<DynamoLocks, String> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &settings.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let (Some(access), Some(secret)) = (&settings.access_key, &settings.secret_key) {
-            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-                access.clone(),
-                secret.clone(),
-                settings.token.clone(),
-                None,
-                "skel-backend",
-            ));
-        }
-        let sdk = loader.load().await;
+        let sdk = sdk_config(settings).await;
         let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
@@ -313,16 +309,10 @@ impl DynamoLocks {
                  `LockID` of type string, or remove dynamodb_table)"
             )),
             Some("ConditionalCheckFailedException") => ObjectError::PreconditionFailed,
-            _ => ObjectError::Failed(
-                error
-                    .into_provider(&format!(
-                        "could not {action} item `{lock_id}` of DynamoDB table `{table}`"
-                    ))
-                    .to_string()
-                    .replace("in the provider block", "in the backend block")
-                    .trim_end_matches('.')
-                    .to_string(),
-            ),
+            _ => ObjectError::Failed(backend_message(
+                error,
+                &format!("could not {action} item `{lock_id}` of DynamoDB table `{table}`"),
+            )),
         }
     }
 
