@@ -317,6 +317,17 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
         return;
     }
     match inner_kind {
+        // `skel { backend "s3" { … } }`: the backend's own arguments (the lists skelc and the
+        // checker use).
+        "backend" if path.len() == 2 && matches!(kind, "skel" | "terraform") => {
+            if let Some(arguments) = inner
+                .header
+                .get(1)
+                .and_then(|backend| skel_types::backend_arguments(backend))
+            {
+                fixed(ctx, arguments, &[], set, 0);
+            }
+        }
         "lifecycle" => fixed(
             ctx,
             &[

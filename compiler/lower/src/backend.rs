@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use skel_db::{Db, Directory};
 use skel_plan_ir::BackendConfig;
-use skel_syntax::{Body, Item};
+use skel_syntax::Body;
 use skel_value::{Value, ValueMap};
 
 use crate::LowerError;
@@ -16,25 +16,13 @@ pub(crate) fn lower_backend(
     db: &dyn Db,
     dir: Directory,
 ) -> Result<Option<BackendConfig>, LowerError> {
-    let index = skel_hir::module_index(db, dir);
     let mut found = None;
-    for item in &index.settings {
-        let parse = skel_db::parse(db, item.file);
-        let Some(top) = parse.file.items.get(item.index as usize) else {
-            continue;
-        };
-        let Some(ast) = skel_db::item_ast(db, item.file, item.index) else {
-            continue;
-        };
-        let Item::Block(settings) = &*ast else {
+    for item in crate::Settings::of(db, dir) {
+        let Some(settings) = item.block() else {
             continue;
         };
         for block in settings.body.blocks_of("backend") {
-            let location = crate::location(
-                db,
-                item.file,
-                top.offset.saturating_add(block.ident.range.start()),
-            );
+            let location = item.at(db, block);
             let Some(kind) = block.label(0) else {
                 return Err(LowerError::at(
                     location,

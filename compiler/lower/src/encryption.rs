@@ -3,7 +3,7 @@
 
 use skel_db::{Db, Directory};
 use skel_plan_ir::{EncryptionConfig, EncryptionTarget, KeyProviderConfig, MethodConfig};
-use skel_syntax::{Block, Item};
+use skel_syntax::Block;
 use skel_types::block_reference;
 
 use crate::LowerError;
@@ -13,25 +13,11 @@ pub(crate) fn lower_encryption(
     db: &dyn Db,
     dir: Directory,
 ) -> Result<Option<EncryptionConfig>, LowerError> {
-    let index = skel_hir::module_index(db, dir);
-    for item in &index.settings {
-        let parse = skel_db::parse(db, item.file);
-        let Some(top) = parse.file.items.get(item.index as usize) else {
+    for item in crate::Settings::of(db, dir) {
+        let Some(settings) = item.block() else {
             continue;
         };
-        let Some(ast) = skel_db::item_ast(db, item.file, item.index) else {
-            continue;
-        };
-        let Item::Block(settings) = &*ast else {
-            continue;
-        };
-        let at = |block: &Block| {
-            crate::location(
-                db,
-                item.file,
-                top.offset.saturating_add(block.ident.range.start()),
-            )
-        };
+        let at = |block: &Block| item.at(db, block);
         let Some(block) = settings.body.blocks_of("encryption").next() else {
             continue;
         };

@@ -107,6 +107,51 @@ impl ModuleTree {
     }
 }
 
+/// One settings block (`skel { … }`, or `terraform { … }`) of a module, with where it is, so
+/// that the location of any block inside it can be given.
+pub(crate) struct Settings {
+    pub(crate) ast: std::sync::Arc<skel_syntax::Item>,
+    file: skel_db::File,
+    offset: skel_syntax::TextSize,
+}
+
+impl Settings {
+    /// The settings blocks of the module in `dir`, in the order the index has them.
+    pub(crate) fn of(db: &dyn Db, dir: Directory) -> Vec<Settings> {
+        let index = skel_hir::module_index(db, dir);
+        index
+            .settings
+            .iter()
+            .filter_map(|item| {
+                let parse = skel_db::parse(db, item.file);
+                let top = parse.file.items.get(item.index as usize)?;
+                Some(Settings {
+                    ast: skel_db::item_ast(db, item.file, item.index)?,
+                    file: item.file,
+                    offset: top.offset,
+                })
+            })
+            .collect()
+    }
+
+    /// The settings block itself.
+    pub(crate) fn block(&self) -> Option<&skel_syntax::Block> {
+        match &*self.ast {
+            skel_syntax::Item::Block(block) => Some(block),
+            _ => None,
+        }
+    }
+
+    /// Where `block` (this settings block or one inside it) starts.
+    pub(crate) fn at(&self, db: &dyn Db, block: &skel_syntax::Block) -> SourceLocation {
+        location(
+            db,
+            self.file,
+            self.offset.saturating_add(block.ident.range.start()),
+        )
+    }
+}
+
 /// An absolute form of `path` (lexical: the file system is not touched).
 pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())

@@ -488,3 +488,23 @@ fn hover_on_a_removed_block_or_argument_shows_what_replaces_it() {
         hover.markdown
     );
 }
+
+#[test]
+fn completes_a_backends_own_arguments() {
+    let f = fixture("skel {\n  backend \"s3\" {\n    bucket = \"b\"\n    $0\n  }\n}\n");
+    let labels: Vec<String> = crate::completions(f.db(), f.pos())
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    for wanted in ["key", "region", "use_path_style", "dynamodb_table", "endpoints"] {
+        assert!(labels.contains(&wanted.to_string()), "{wanted}: {labels:?}");
+    }
+    assert!(!labels.contains(&"bucket".to_string()), "already set: {labels:?}");
+    assert!(!labels.contains(&"secret_suffix".to_string()), "kubernetes's: {labels:?}");
+    let k = fixture("terraform {\n  backend \"kubernetes\" {\n    $0\n  }\n}\n");
+    let labels: Vec<String> = crate::completions(k.db(), k.pos())
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert!(labels.contains(&"secret_suffix".to_string()), "{labels:?}");
+}
