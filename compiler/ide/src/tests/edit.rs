@@ -496,11 +496,23 @@ fn completes_a_backends_own_arguments() {
         .into_iter()
         .map(|i| i.label)
         .collect();
-    for wanted in ["key", "region", "use_path_style", "dynamodb_table", "endpoints"] {
+    for wanted in [
+        "key",
+        "region",
+        "use_path_style",
+        "dynamodb_table",
+        "endpoints",
+    ] {
         assert!(labels.contains(&wanted.to_string()), "{wanted}: {labels:?}");
     }
-    assert!(!labels.contains(&"bucket".to_string()), "already set: {labels:?}");
-    assert!(!labels.contains(&"secret_suffix".to_string()), "kubernetes's: {labels:?}");
+    assert!(
+        !labels.contains(&"bucket".to_string()),
+        "already set: {labels:?}"
+    );
+    assert!(
+        !labels.contains(&"secret_suffix".to_string()),
+        "kubernetes's: {labels:?}"
+    );
     let k = fixture("terraform {\n  backend \"kubernetes\" {\n    $0\n  }\n}\n");
     let labels: Vec<String> = crate::completions(k.db(), k.pos())
         .into_iter()
