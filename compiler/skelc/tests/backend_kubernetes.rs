@@ -12,45 +12,23 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use base64::Engine;
 use serde_json::{json, Value as Json};
 use skel_kube_standin::StandIn;
 
-const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
+mod backend_support;
+use backend_support::{
+    files_body, finish, lock_id, replaced_value, run_all, Run, FILES, GATE, SKELC,
+};
+
 const SECRETS: &str = "/api/v1/namespaces/default/secrets";
 const LEASES: &str = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
 const STATE_SECRET: &str = "tfstate-default-app";
 const LEASE: &str = "lock-tfstate-default-app";
 const LEASE_URL: &str = "k8s://default/leases/lock-tfstate-default-app";
 const STATE_URL: &str = "k8s://default/secrets/tfstate-default-app";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn finish(output: Output) -> Run {
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert_ne!(run.code, 101, "skelc panicked: {run:?}");
-    run
-}
 
 /// A stand-in and a kubeconfig for it in a home directory of its own.
 struct Cluster {
@@ -192,63 +170,22 @@ fn working_copy(cluster: &Cluster, root: &Path, name: &str, body: &str) -> PathB
     dir
 }
 
-/// The lock id a refusal names (`skelc force-unlock ID`).
-fn lock_id(stderr: &str) -> String {
-    let at = stderr
-        .find("skelc force-unlock ")
-        .unwrap_or_else(|| panic!("no force-unlock hint in: {stderr}"));
-    stderr[at + "skelc force-unlock ".len()..]
-        .split(|c: char| c == '`' || c.is_whitespace())
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-/// The `run` trigger a plan replaces: the plan renders the old map, then `} -> {`.
-fn replaced_value(stdout: &str) -> Option<String> {
-    let before = &stdout[..stdout.find("} -> {")?];
-    let line = before.lines().rev().find(|l| l.contains("\"run\" = "))?;
-    let value = line.split("= ").nth(1)?.trim().trim_matches('"');
-    Some(value.to_string())
-}
-
-const GATE: &str = r#"
-variable "run" {
-  type = string
-}
-
-resource "null_resource" "gate" {
-  triggers = {
-    run = var.run
-  }
-  provisioner "local-exec" {
-    command = "sleep 2"
-  }
-}
-"#;
-
 fn spawn_all(
     cluster: &Cluster,
     copies: &[PathBuf],
     args: &dyn Fn(usize) -> Vec<String>,
 ) -> Vec<Run> {
-    let children: Vec<_> = copies
-        .iter()
-        .enumerate()
-        .map(|(i, dir)| {
-            let args = args(i);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            command(cluster, dir, &args)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| finish(c.wait_with_output().unwrap()))
-        .collect()
+    run_all(
+        copies
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let args = args(i);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                command(cluster, dir, &args)
+            })
+            .collect(),
+    )
 }
 
 #[test]
@@ -347,21 +284,6 @@ fn concurrent_runs_are_decided_by_the_lease_and_waiters_each_get_their_turn() {
          succeeded, {waited} waited; serial {serial_after_round_1} after round 1, \
          {final_serial} at the end"
     );
-}
-
-const FILES: usize = 24;
-
-fn files_body(out: &Path) -> String {
-    format!(
-        r#"
-resource "local_file" "f" {{
-  count    = {FILES}
-  filename = "{}/f-${{count.index}}.txt"
-  content  = "file ${{count.index}}"
-}}
-"#,
-        out.display()
-    )
 }
 
 /// Kill a run at `fault`, then recover from another working copy: every file on disk is in the

@@ -6,44 +6,21 @@
 //! uninitialized or unsupported backend) refused with a message naming the object and nothing
 //! overwritten.
 
+mod backend_support;
 mod moto_support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use backend_support::{
+    files_body, finish, lock_id, replaced_value, run_all, Run, FILES, GATE, SKELC,
+};
 use moto_support::Moto;
 
-const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
 const BUCKET: &str = "team-state";
 const KEY: &str = "app/state.json";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn finish(output: Output) -> Run {
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert_ne!(run.code, 101, "skelc panicked: {run:?}");
-    run
-}
 
 fn command(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(SKELC);
@@ -162,41 +139,6 @@ fn remote_state(moto: &Moto) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("the state is JSON")
 }
 
-/// The lock id a refusal names (`skelc force-unlock ID`).
-fn lock_id(stderr: &str) -> String {
-    let at = stderr
-        .find("skelc force-unlock ")
-        .unwrap_or_else(|| panic!("no force-unlock hint in: {stderr}"));
-    stderr[at + "skelc force-unlock ".len()..]
-        .split(|c: char| c == '`' || c.is_whitespace())
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-/// The `run` trigger a plan replaces: the plan renders the old map, then `} -> {`.
-fn replaced_value(stdout: &str) -> Option<String> {
-    let before = &stdout[..stdout.find("} -> {")?];
-    let line = before.lines().rev().find(|l| l.contains("\"run\" = "))?;
-    let value = line.split("= ").nth(1)?.trim().trim_matches('"');
-    Some(value.to_string())
-}
-
-const GATE: &str = r#"
-variable "run" {
-  type = string
-}
-
-resource "null_resource" "gate" {
-  triggers = {
-    run = var.run
-  }
-  provisioner "local-exec" {
-    command = "sleep 2"
-  }
-}
-"#;
-
 #[test]
 fn concurrent_runs_are_decided_by_the_lock_and_waiters_each_get_their_turn() {
     let moto = Moto::start();
@@ -208,25 +150,19 @@ fn concurrent_runs_are_decided_by_the_lock_and_waiters_each_get_their_turn() {
 
     // Round 1: four runs at once, no waiting. Each holds the lock for at least the 2 s of its
     // provisioner, far longer than the others take to start: exactly one can win.
-    let children: Vec<_> = copies
-        .iter()
-        .enumerate()
-        .map(|(i, dir)| {
-            command(
-                &moto,
-                dir,
-                &["run", "--auto-approve", "-var", &format!("run=a{i}")],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    let runs: Vec<Run> = children
-        .into_iter()
-        .map(|c| finish(c.wait_with_output().unwrap()))
-        .collect();
+    let runs = run_all(
+        copies
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                command(
+                    &moto,
+                    dir,
+                    &["run", "--auto-approve", "-var", &format!("run=a{i}")],
+                )
+            })
+            .collect(),
+    );
     let winners: Vec<usize> = (0..4).filter(|i| runs[*i].code == 0).collect();
     assert_eq!(winners.len(), 1, "exactly one winner: {runs:#?}");
     let winner = winners[0];
@@ -254,32 +190,27 @@ fn concurrent_runs_are_decided_by_the_lock_and_waiters_each_get_their_turn() {
 
     // Round 2: four runs at once, each waiting for the lock: all succeed, one after another,
     // and each replaces what the one before it applied (its plan shows the previous value).
-    let children: Vec<_> = copies
-        .iter()
-        .enumerate()
-        .map(|(i, dir)| {
-            command(
-                &moto,
-                dir,
-                &[
-                    "run",
-                    "--auto-approve",
-                    "--lock-timeout",
-                    "120s",
-                    "-var",
-                    &format!("run=b{i}"),
-                ],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    let runs: Vec<Run> = children
-        .into_iter()
-        .map(|c| finish(c.wait_with_output().unwrap()))
-        .collect();
+    let runs = run_all(
+        copies
+            .iter()
+            .enumerate()
+            .map(|(i, dir)| {
+                let run = format!("run=b{i}");
+                command(
+                    &moto,
+                    dir,
+                    &[
+                        "run",
+                        "--auto-approve",
+                        "--lock-timeout",
+                        "120s",
+                        "-var",
+                        &run,
+                    ],
+                )
+            })
+            .collect(),
+    );
     for (i, run) in runs.iter().enumerate() {
         assert_eq!(run.code, 0, "copy {i} waited and ran: {run:?}");
     }
@@ -359,21 +290,6 @@ fn a_writer_that_ignored_the_lock_is_refused_by_the_etag() {
         intruder_bytes,
         "the other writer's state was not overwritten"
     );
-}
-
-const FILES: usize = 24;
-
-fn files_body(out: &Path) -> String {
-    format!(
-        r#"
-resource "local_file" "f" {{
-  count    = {FILES}
-  filename = "{}/f-${{count.index}}.txt"
-  content  = "file ${{count.index}}"
-}}
-"#,
-        out.display()
-    )
 }
 
 /// Kill a run at `fault`, then recover from another working copy: every file on disk is in the
