@@ -189,65 +189,58 @@ impl Journal {
         encryption: Arc<Encryption>,
     ) -> Result<Journal, StateError> {
         let dir = lock.dir().to_path_buf();
-        if let Place::Remote(remote) = lock.place() {
-            let objects = remote.objects.clone();
-            let path = PathBuf::from(objects.url(JOURNAL_PREFIX));
-            let file_key = encryption.file_key().map_err(|error| StateError::Encrypt {
-                path: path.clone(),
-                error,
-            })?;
-            let existing = objects
-                .list(JOURNAL_PREFIX)
-                .map_err(remote_failed("list the journal", &path))?;
-            if !existing.is_empty() {
-                return Err(StateError::JournalPending { path });
-            }
-            let journal = Journal {
-                sink: Sink::Remote {
-                    objects,
-                    prefix: format!("{JOURNAL_PREFIX}{run_id}/"),
-                    buffer: Mutex::new(Vec::new()),
-                    chunk: AtomicU64::new(1),
-                },
-                written: AtomicU64::new(0),
-                synced: Mutex::new(0),
-                path,
-                dir,
-                next_seq: AtomicU64::new(1),
-                file_key,
-                encryption,
-            };
-            journal.append(&begin_entry(run_id, state), true)?;
-            return Ok(journal);
-        }
-        let path = dir.join(JOURNAL_FILE);
+        let path = match lock.place() {
+            Place::Remote(remote) => PathBuf::from(remote.objects.url(JOURNAL_PREFIX)),
+            Place::Local(_) => dir.join(JOURNAL_FILE),
+        };
+        // The key first: a journal is never begun that could not be written.
         let file_key = encryption.file_key().map_err(|error| StateError::Encrypt {
             path: path.clone(),
             error,
         })?;
-        let file = match private_options().append(true).create_new(true).open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(StateError::JournalPending { path })
+        let sink = match lock.place() {
+            Place::Remote(remote) => {
+                let objects = remote.objects.clone();
+                let existing = objects
+                    .list(JOURNAL_PREFIX)
+                    .map_err(remote_failed("list the journal", &path))?;
+                if !existing.is_empty() {
+                    return Err(StateError::JournalPending { path });
+                }
+                Sink::Remote {
+                    objects,
+                    prefix: format!("{JOURNAL_PREFIX}{run_id}/"),
+                    buffer: Mutex::new(Vec::new()),
+                    chunk: AtomicU64::new(1),
+                }
             }
-            Err(error) => {
-                return Err(StateError::Io {
-                    action: "create the journal",
-                    path,
-                    error,
-                })
+            Place::Local(_) => {
+                let file = match private_options().append(true).create_new(true).open(&path) {
+                    Ok(file) => file,
+                    Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                        return Err(StateError::JournalPending { path })
+                    }
+                    Err(error) => {
+                        return Err(StateError::Io {
+                            action: "create the journal",
+                            path,
+                            error,
+                        })
+                    }
+                };
+                make_private(&file).map_err(StateError::io("create the journal", &path))?;
+                sync_dir(&dir)?;
+                let sync_handle = file
+                    .try_clone()
+                    .map_err(StateError::io("open the journal", &path))?;
+                Sink::File {
+                    file: Mutex::new(file),
+                    sync_handle,
+                }
             }
         };
-        make_private(&file).map_err(StateError::io("create the journal", &path))?;
-        sync_dir(&dir)?;
-        let sync_handle = file
-            .try_clone()
-            .map_err(StateError::io("open the journal", &path))?;
         let journal = Journal {
-            sink: Sink::File {
-                file: Mutex::new(file),
-                sync_handle,
-            },
+            sink,
             written: AtomicU64::new(0),
             synced: Mutex::new(0),
             path,
