@@ -188,7 +188,9 @@ fn kubectl_resolves_short_names_and_the_all_category() {
         .expect("kubectl runs");
     assert!(version.status.success());
     let s = skel_kube_standin::start().expect("start");
-    let dir = tempfile_dir();
+    // Removed when the test ends, passed or failed.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_path_buf();
     let kubeconfig = dir.join("kubeconfig");
     s.write_kubeconfig(&kubeconfig, None).unwrap();
     let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -248,14 +250,4 @@ fn kubectl_resolves_short_names_and_the_all_category() {
         "name",
     ]);
     assert!(leases.contains("leases.coordination.k8s.io"), "{leases}");
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kube-standin-kubectl-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
