@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
-use kube::api::{DeleteParams, ListParams, Preconditions};
+use kube::api::{DeleteParams, ListParams};
 use skel_provider::fault::{self, When};
 
 use super::{
@@ -130,17 +130,9 @@ impl KubeObjects {
         n: &str,
         condition: Precondition,
     ) -> Result<(), ObjectError> {
-        let mut params = DeleteParams::default();
-        match &condition {
-            Precondition::Absent => return Ok(()),
-            Precondition::Matches(rv) => {
-                params = params.preconditions(Preconditions {
-                    resource_version: Some(rv.clone()),
-                    uid: None,
-                })
-            }
-            Precondition::Any => {}
-        }
+        let Some(params) = super::delete_params(&condition) else {
+            return Ok(());
+        };
         let main = self.journal_secret(n);
         let parts: usize = match self.secrets().get_opt(&main).await {
             Ok(found) => found

@@ -514,17 +514,9 @@ impl KubeObjects {
     /// Delete the state (`skelc workspace delete`): the primary Secret at the resourceVersion
     /// read, then every chunk of this state.
     async fn delete_state(&self, condition: Precondition) -> Result<(), ObjectError> {
-        let mut params = DeleteParams::default();
-        match &condition {
-            Precondition::Absent => return Ok(()),
-            Precondition::Matches(rv) => {
-                params = params.preconditions(Preconditions {
-                    resource_version: Some(rv.clone()),
-                    uid: None,
-                })
-            }
-            Precondition::Any => {}
-        }
+        let Some(params) = delete_params(&condition) else {
+            return Ok(());
+        };
         match self.secrets().delete(&self.secret, &params).await {
             Ok(_) => {}
             Err(e) if Self::api_code(&e) == Some(404) && condition == Precondition::Any => {}
@@ -593,6 +585,19 @@ pub async fn workspaces(objects: &KubeObjects) -> Result<Vec<String>, ObjectErro
     names.dedup();
     names.insert(0, "default".to_string());
     Ok(names)
+}
+
+/// The delete parameters of `condition`: the resourceVersion precondition for `Matches`;
+/// `None` for `Absent` (there is nothing to delete then).
+pub(crate) fn delete_params(condition: &Precondition) -> Option<DeleteParams> {
+    match condition {
+        Precondition::Absent => None,
+        Precondition::Matches(rv) => Some(DeleteParams::default().preconditions(Preconditions {
+            resource_version: Some(rv.clone()),
+            uid: None,
+        })),
+        Precondition::Any => Some(DeleteParams::default()),
+    }
 }
 
 #[cfg(test)]
