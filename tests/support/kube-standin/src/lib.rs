@@ -15,6 +15,7 @@ use std::time::Duration;
 pub mod apply;
 pub mod client;
 mod http;
+pub mod kubectl;
 pub mod schema;
 mod sim;
 pub mod store;
