@@ -10,10 +10,11 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::store::{self, ApiError};
 use crate::Shared;
+use crate::{discovery, fieldcheck};
 
 /// Serves connections until `stop` fires.
 pub(crate) async fn serve(
@@ -94,6 +95,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     let auth = header(hyper::header::AUTHORIZATION);
     let content_type = header(hyper::header::CONTENT_TYPE);
     let user_agent = header(hyper::header::USER_AGENT);
+    let accept = header(hyper::header::ACCEPT);
     let expected = shared.token.lock().ok().and_then(|t| t.clone());
     if let Some(token) = expected {
         if auth.strip_prefix("Bearer ") != Some(token.as_str()) {
@@ -102,6 +104,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
     let query: HashMap<String, String> = req
         .uri()
         .query()
@@ -134,12 +137,6 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         );
         return error(&ApiError::new(403, "Forbidden", message));
     }
-    if segments == ["version"] {
-        return respond(
-            200,
-            &json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0-skel-standin", "platform": "linux/amd64"}),
-        );
-    }
     let Ok(mut store) = shared.store.lock() else {
         return error(&ApiError::new(
             500,
@@ -147,10 +144,14 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             "the store is poisoned",
         ));
     };
-    if method == "GET" {
-        if let Some(doc) = store.discovery(&segments) {
-            return respond(200, &doc);
-        }
+    if let Some(doc) = discovery::serve(
+        &store.options.kinds,
+        &method,
+        &segments,
+        &raw_query,
+        &accept,
+    ) {
+        return document(doc);
     }
     let (group, version, rest) = match segments.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
@@ -179,7 +180,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             ))
         }
     };
-    let request = store::Request {
+    let mut request = store::Request {
         method,
         group: group.into(),
         version: version.into(),
@@ -192,8 +193,32 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         user_agent,
         body,
     };
-    match store.handle(&request) {
+    let warnings = match fieldcheck::check(&store.options.kinds, &mut request) {
+        Ok(warnings) => warnings,
+        Err(doc) => return document(doc),
+    };
+    let mut response = match store.handle(&request) {
         Ok((code, body)) => respond(code, &body),
         Err(e) => error(&e),
+    };
+    for warning in warnings {
+        // `299 - "text"`, the form of the API server's warnings (RFC 7234 warn-text quoting).
+        let text = format!("299 - {}", Value::from(warning));
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&text) {
+            response.headers_mut().append(hyper::header::WARNING, value);
+        }
     }
+    response
+}
+
+fn document(doc: discovery::Doc) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(doc.body)));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(doc.code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&doc.content_type) {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
 }

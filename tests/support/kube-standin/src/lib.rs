@@ -14,8 +14,11 @@ use std::time::Duration;
 
 pub mod apply;
 pub mod client;
+pub mod discovery;
+mod fieldcheck;
 mod http;
 pub mod kubectl;
+pub mod openapi;
 pub mod schema;
 mod sim;
 pub mod store;

@@ -1,4 +1,4 @@
-//! The object store: the kind registry and discovery documents, CRUD with `resourceVersion`
+//! The object store: the kind registry, CRUD with `resourceVersion`
 //! and optimistic concurrency, merge patch, `dryRun`, deletion and `Status` errors.
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,24 +45,6 @@ impl Kind {
         } else {
             format!("{}.{}", self.plural, self.group)
         }
-    }
-
-    fn resource_json(&self) -> Value {
-        let mut resource = json!({
-            "name": self.plural,
-            "singularName": self.kind.to_lowercase(),
-            "namespaced": self.namespaced,
-            "kind": self.kind,
-            "verbs": ["create", "delete", "get", "list", "patch", "update"],
-        });
-        let (short_names, categories) = short_names_and_categories(&self.group, &self.plural);
-        if !short_names.is_empty() {
-            resource["shortNames"] = json!(short_names);
-        }
-        if !categories.is_empty() {
-            resource["categories"] = json!(categories);
-        }
-        resource
     }
 }
 
@@ -238,44 +220,6 @@ impl Store {
             user_agent: manager.into(),
             body: body.to_string().into_bytes(),
             ..Request::default()
-        }
-    }
-
-    /// The discovery document at `/api`, `/api/v1`, `/apis` or `/apis/{group}/{version}`.
-    pub fn discovery(&self, path: &[&str]) -> Option<Value> {
-        let kinds = &self.options.kinds;
-        let list = |group: &str, version: &str| {
-            let resources: Vec<Value> = kinds
-                .iter()
-                .filter(|k| k.group == group && k.version == version)
-                .map(Kind::resource_json)
-                .collect();
-            let gv = Kind::new(group, version, "", "", false).api_version();
-            (!resources.is_empty()).then(|| {
-                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
-            })
-        };
-        match path {
-            ["api"] => Some(json!({"kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
-            ["api", "v1"] => list("", "v1"),
-            ["apis"] => {
-                let mut groups: Vec<Value> = Vec::new();
-                let mut seen: Vec<&str> = Vec::new();
-                for k in kinds.iter().filter(|k| !k.group.is_empty()) {
-                    if seen.contains(&k.group.as_str()) {
-                        continue;
-                    }
-                    seen.push(&k.group);
-                    let gv = json!({"groupVersion": k.api_version(), "version": k.version});
-                    groups.push(
-                        json!({"name": k.group, "versions": [gv.clone()], "preferredVersion": gv}),
-                    );
-                }
-                Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
-            }
-            ["apis", group, version] => list(group, version),
-            _ => None,
         }
     }
 
