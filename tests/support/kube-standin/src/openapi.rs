@@ -8,7 +8,8 @@
 //! server declares, so kubectl finds `fieldValidation` on PATCH and trusts the server with field
 //! validation.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha512};
@@ -24,10 +25,39 @@ pub(crate) fn serve(kinds: &[Kind], path: &[&str], _query: &str, accept: &str) -
     match path {
         ["v2"] => Some(v2_answer(kinds, accept)),
         ["v3"] => Some(Doc::json(&v3_index(kinds))),
-        ["v3", "api", "v1"] => v3_document(kinds, "", "v1").map(|d| Doc::json(&d)),
-        ["v3", "apis", group, version] => v3_document(kinds, group, version).map(|d| Doc::json(&d)),
+        ["v3", "api", "v1"] => v3_bytes(kinds, "", "v1").map(json_doc),
+        ["v3", "apis", group, version] => v3_bytes(kinds, group, version).map(json_doc),
         _ => None,
     }
+}
+
+fn json_doc(body: Arc<Vec<u8>>) -> Doc {
+    Doc {
+        code: 200,
+        content_type: "application/json".into(),
+        body: body.to_vec(),
+    }
+}
+
+/// A document, serialized once per set of kinds (building one walks hundreds of definitions).
+fn memo(key: String, make: impl FnOnce() -> Option<Value>) -> Option<Arc<Vec<u8>>> {
+    type Cache = Mutex<HashMap<String, Option<Arc<Vec<u8>>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let made = make().map(|doc| Arc::new(doc.to_string().into_bytes()));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, made.clone());
+    }
+    made
+}
+
+fn v3_bytes(kinds: &[Kind], group: &str, version: &str) -> Option<Arc<Vec<u8>>> {
+    memo(format!("v3 {group}/{version} {kinds:?}"), || {
+        v3_document(kinds, group, version)
+    })
 }
 
 fn v2_answer(kinds: &[Kind], accept: &str) -> Doc {
@@ -36,8 +66,11 @@ fn v2_answer(kinds: &[Kind], accept: &str) -> Doc {
             let m = m.split(';').next().unwrap_or("").trim();
             matches!(m, "application/json" | "*/*" | "application/*")
         });
-    if wants_json {
-        return Doc::json(&v2_document(kinds));
+    if let (true, Some(body)) = (
+        wants_json,
+        memo(format!("v2 {kinds:?}"), || Some(v2_document(kinds))),
+    ) {
+        return json_doc(body);
     }
     Doc::status(
         406,
@@ -713,8 +746,8 @@ pub fn v3_document(kinds: &[Kind], group: &str, version: &str) -> Option<Value> 
 }
 
 /// The `?hash=` of a document: the upper-case hex SHA-512 of its JSON, as the API server's.
-fn hash(doc: &Value) -> String {
-    Sha512::digest(doc.to_string().as_bytes())
+fn hash(doc: &[u8]) -> String {
+    Sha512::digest(doc)
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect()
@@ -733,7 +766,7 @@ pub fn v3_index(kinds: &[Kind]) -> Value {
         if !seen.insert(key.clone()) {
             continue;
         }
-        if let Some(doc) = v3_document(kinds, &group, &version) {
+        if let Some(doc) = v3_bytes(kinds, &group, &version) {
             let url = format!("/openapi/v3/{key}?hash={}", hash(&doc));
             paths.insert(key, json!({"serverRelativeURL": url}));
         }
