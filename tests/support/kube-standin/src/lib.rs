@@ -19,6 +19,7 @@ mod fieldcheck;
 mod http;
 pub mod kubectl;
 pub mod openapi;
+mod openapi_pb;
 pub mod schema;
 mod sim;
 pub mod store;

@@ -40,14 +40,14 @@ fn json_doc(body: Arc<Vec<u8>>) -> Doc {
 }
 
 /// A document, serialized once per set of kinds (building one walks hundreds of definitions).
-fn memo(key: String, make: impl FnOnce() -> Option<Value>) -> Option<Arc<Vec<u8>>> {
+fn memo(key: String, make: impl FnOnce() -> Option<Vec<u8>>) -> Option<Arc<Vec<u8>>> {
     type Cache = Mutex<HashMap<String, Option<Arc<Vec<u8>>>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return hit;
     }
-    let made = make().map(|doc| Arc::new(doc.to_string().into_bytes()));
+    let made = make().map(Arc::new);
     if let Ok(mut c) = cache.lock() {
         c.insert(key, made.clone());
     }
@@ -56,29 +56,56 @@ fn memo(key: String, make: impl FnOnce() -> Option<Value>) -> Option<Arc<Vec<u8>
 
 fn v3_bytes(kinds: &[Kind], group: &str, version: &str) -> Option<Arc<Vec<u8>>> {
     memo(format!("v3 {group}/{version} {kinds:?}"), || {
-        v3_document(kinds, group, version)
+        v3_document(kinds, group, version).map(|d| d.to_string().into_bytes())
     })
 }
 
+/// The protobuf media type clients before 1.27 ask `/openapi/v2` for (not a valid media type:
+/// `@` is a separator) and the one a server labels its answer with (and newer clients ask for).
+const V2_PROTOBUF_ASKED: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// See [`V2_PROTOBUF_ASKED`].
+pub const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// `/openapi/v2` in the first form the `Accept` header names that the server has: JSON
+/// (`application/json`, `*/*`, or no header) or gnostic's protobuf, labelled with the valid
+/// media type whichever of the two protobuf names was asked for (as kube-openapi does: echoing
+/// the `@` form breaks clients' media type parsing).
 fn v2_answer(kinds: &[Kind], accept: &str) -> Doc {
-    let wants_json = accept.is_empty()
-        || accept.split(',').any(|m| {
-            let m = m.split(';').next().unwrap_or("").trim();
-            matches!(m, "application/json" | "*/*" | "application/*")
+    let accept = if accept.trim().is_empty() {
+        "*/*"
+    } else {
+        accept
+    };
+    let wanted = accept
+        .split(',')
+        .find_map(|m| match m.split(';').next().unwrap_or("").trim() {
+            "application/json" | "*/*" | "application/*" => Some("application/json"),
+            V2_PROTOBUF_ASKED | V2_PROTOBUF => Some(V2_PROTOBUF),
+            _ => None,
         });
-    if let (true, Some(body)) = (
-        wants_json,
-        memo(format!("v2 {kinds:?}"), || Some(v2_document(kinds))),
-    ) {
-        return json_doc(body);
-    }
-    Doc::status(
-        406,
-        "NotAcceptable",
-        &format!(
-            "only the following media types are accepted: application/json (asked for {accept})"
+    let body = match wanted {
+        Some("application/json") => memo(format!("v2 {kinds:?}"), || {
+            Some(v2_document(kinds).to_string().into_bytes())
+        }),
+        Some(_) => memo(format!("v2 protobuf {kinds:?}"), || {
+            Some(crate::openapi_pb::encode(&v2_document(kinds)))
+        }),
+        None => None,
+    };
+    match (wanted, body) {
+        (Some(content_type), Some(body)) => Doc {
+            code: 200,
+            content_type: content_type.to_string(),
+            body: body.to_vec(),
+        },
+        _ => Doc::status(
+            406,
+            "NotAcceptable",
+            &format!(
+                "only the following media types are accepted: application/json, {V2_PROTOBUF}"
+            ),
         ),
-    )
+    }
 }
 
 /// The group versions served, in registry order.

@@ -248,13 +248,7 @@ fn kubectl_uses_aggregated_discovery_and_the_legacy_documents_remain() {
     assert_eq!(apps["resources"][0]["singularName"], "deployment");
     let group = get(standin.url(), "/apis/apps", "application/json").json();
     assert_eq!(group["preferredVersion"]["groupVersion"], "apps/v1");
-    // kubectl reads the same through the legacy path when told to.
-    let legacy = kubectl.run_with(
-        &["api-resources", "-o", "name"],
-        &[("KUBECTL_DISABLE_AGGREGATED_DISCOVERY", "true")],
-        None,
-    );
-    assert!(legacy.success && legacy.stdout.contains("deployments.apps"));
+    // (Debian's kubectl 1.20, which knows no aggregated discovery, reads these: see below.)
 }
 
 #[test]
@@ -640,4 +634,143 @@ fn field_validation_directives_over_http() {
             "message": "failed to create typed patch object (default/applied; /v1, Kind=ConfigMap): .dataa: field not declared in schema",
             "code": 500})
     );
+}
+
+/// Runs Debian's kubectl 1.20 (`SKEL_KUBECTL=debian scripts/kubectl-install`) against a
+/// stand-in, its kubeconfig and cache in `dir`.
+fn debian_kubectl(
+    standin: &skel_kube_standin::StandIn,
+    dir: &std::path::Path,
+) -> impl Fn(&[&str]) -> (bool, String, String) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../scripts/kubectl-install");
+    let out = std::process::Command::new(&script)
+        .env("SKEL_KUBECTL", "debian")
+        .output()
+        .expect("run scripts/kubectl-install");
+    assert!(
+        out.status.success(),
+        "no Debian kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let kubeconfig = dir.join("kubeconfig-debian");
+    standin
+        .write_kubeconfig(&kubeconfig, None)
+        .expect("write the kubeconfig");
+    let home = dir.to_path_buf();
+    move |args: &[&str]| {
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", &home)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run kubectl");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn debian_kubectl_1_20_discovers_validates_and_explains_from_the_protobuf_document() {
+    let standin = skel_kube_standin::start().expect("start");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubectl = debian_kubectl(&standin, dir.path());
+    let (ok, version, _) = kubectl(&["version", "--client", "--short"]);
+    assert!(ok && version.contains("v1.20."), "{version}");
+    // 1.20 knows no aggregated discovery: it reads the legacy documents.
+    let (ok, _, log) = kubectl(&["get", "deploy", "-v=6"]);
+    assert!(ok, "{log}");
+    assert!(log.contains("GET http://127.0.0.1"), "{log}");
+    assert!(log.contains("/apis/apps/v1?timeout"), "{log}");
+    let (ok, resources, _) = kubectl(&["api-resources", "-o", "wide"]);
+    assert!(ok);
+    assert!(
+        resources
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == [
+                    "deployments",
+                    "deploy",
+                    "apps/v1",
+                    "true",
+                    "Deployment",
+                    "[create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch]"
+                ]),
+        "{resources}"
+    );
+    // `apply` validates on the client against /openapi/v2 in protobuf.
+    let manifest = write(dir.path(), "d.yaml", DEPLOYMENT);
+    let (ok, out, err) = kubectl(&["apply", "-f", &manifest, "-v=6"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    assert!(err.contains("GET http://127.0.0.1"), "{err}");
+    assert!(err.contains("/openapi/v2?timeout=32s 200 OK"), "{err}");
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        &DEPLOYMENT.replace("replicas: 2", "replica: 2"),
+    );
+    let (ok, _, err) = kubectl(&["apply", "-f", &bad]);
+    assert!(!ok);
+    assert!(
+        err.contains("ValidationError(Deployment.spec): unknown field \"replica\" in io.k8s.api.apps.v1.DeploymentSpec"),
+        "{err}"
+    );
+    // Without validation it sends no directive: the server warns (the default) and drops it.
+    let (ok, _, err) = kubectl(&["apply", "-f", &bad, "--validate=false"]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("Warning: unknown field \"spec.replica\""),
+        "{err}"
+    );
+    let (ok, explained, err) = kubectl(&["explain", "deployment.spec.replicas"]);
+    assert!(ok, "{err}");
+    assert!(
+        explained.contains("FIELD:    replicas <integer>"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("Number of desired pods. This is a pointer to distinguish between"),
+        "{explained}"
+    );
+    let (ok, recursive, _) = kubectl(&["explain", "deployment", "--recursive"]);
+    assert!(
+        ok && recursive.contains("      replicas\t<integer>"),
+        "{recursive}"
+    );
+}
+
+#[test]
+fn openapi_v2_is_served_as_protobuf_when_asked() {
+    let standin = skel_kube_standin::start().expect("start");
+    for asked in [
+        "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+    ] {
+        let pb = get(standin.url(), "/openapi/v2", asked);
+        assert_eq!(pb.code, 200);
+        assert_eq!(
+            pb.header("content-type"),
+            ["application/com.github.proto-openapi.spec.v2.v1.0+protobuf"]
+        );
+        // Document { swagger = 1: "2.0", … }
+        assert!(pb.body.as_bytes().starts_with(b"\x0a\x032.0\x12"));
+        assert!(pb.body.contains("io.k8s.api.apps.v1.DeploymentSpec"));
+    }
+    let json = get(standin.url(), "/openapi/v2", "");
+    assert_eq!(json.header("content-type"), ["application/json"]);
+    let refused = get(standin.url(), "/openapi/v2", "application/xml");
+    assert_eq!(refused.code, 406);
 }
