@@ -50,19 +50,13 @@ impl Doc {
 
 /// The answer to a GET of `/version`, a discovery path or an OpenAPI path; `None` for every
 /// other request (resource paths, which the store answers).
-pub(crate) fn serve(
-    kinds: &[Kind],
-    method: &str,
-    path: &[&str],
-    query: &str,
-    accept: &str,
-) -> Option<Doc> {
+pub(crate) fn serve(kinds: &[Kind], method: &str, path: &[&str], accept: &str) -> Option<Doc> {
     if method != "GET" {
         return None;
     }
     match path {
         ["version"] => Some(Doc::json(&version())),
-        ["openapi", ..] => openapi::serve(kinds, &path[1..], query, accept),
+        ["openapi", ..] => openapi::serve(kinds, &path[1..], accept),
         ["api"] | ["apis"] if aggregated(accept).is_some() => {
             let v = aggregated(accept).unwrap_or("v2");
             let core = path == ["api"];
@@ -74,7 +68,7 @@ pub(crate) fn serve(
         }
         ["api"] => Some(Doc::json(
             &json!({"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}),
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
         )),
         ["api", "v1"] => resource_list(kinds, "", "v1").map(|l| Doc::json(&l)),
         ["apis"] => {

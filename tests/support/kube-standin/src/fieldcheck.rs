@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::discovery::Doc;
 use crate::schema::{schemas, ListType, Node};
-use crate::store::{Kind, Request};
+use crate::store::{Request, Store};
 
 /// How a request asks unknown fields to be handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,11 +34,13 @@ enum Body {
 /// The `Warning` header values for a request, or the error answering it. Under `Warn` and
 /// `Ignore` the unknown fields are dropped from the request's body, as decoding into the typed
 /// object drops them on a real server.
-pub(crate) fn check(kinds: &[Kind], req: &mut Request) -> Result<Vec<String>, Doc> {
+pub(crate) fn check(store: &Store, req: &mut Request) -> Result<Vec<String>, Doc> {
     if !matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
         return Ok(Vec::new());
     }
-    let Some(kind) = kinds
+    let Some(kind) = store
+        .options
+        .kinds
         .iter()
         .find(|k| k.group == req.group && k.version == req.version && k.plural == req.plural)
     else {
@@ -112,6 +114,21 @@ pub(crate) fn check(kinds: &[Kind], req: &mut Request) -> Result<Vec<String>, Do
             "",
             &format!("failed to create typed patch object ({namespace}/{name}; {gv}, Kind={kind_name}): {listed}"),
         ));
+    }
+    // A patch is decoded after the object is read: patching a missing object is a 404 first.
+    let missing = || {
+        let name = req.name.as_deref().unwrap_or_default();
+        store
+            .get(
+                &kind.api_version(),
+                &kind.plural,
+                req.namespace.as_deref(),
+                name,
+            )
+            .is_none()
+    };
+    if req.method == "PATCH" && missing() {
+        return Ok(Vec::new());
     }
     let Ok(mut body) = serde_json::from_slice::<Value>(&req.body) else {
         // Not JSON: the store answers the decoding error.

@@ -104,7 +104,6 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let raw_query = req.uri().query().unwrap_or("").to_string();
     let query: HashMap<String, String> = req
         .uri()
         .query()
@@ -144,13 +143,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             "the store is poisoned",
         ));
     };
-    if let Some(doc) = discovery::serve(
-        &store.options.kinds,
-        &method,
-        &segments,
-        &raw_query,
-        &accept,
-    ) {
+    if let Some(doc) = discovery::serve(&store.options.kinds, &method, &segments, &accept) {
         return document(doc);
     }
     let (group, version, rest) = match segments.as_slice() {
@@ -193,7 +186,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         user_agent,
         body,
     };
-    let warnings = match fieldcheck::check(&store.options.kinds, &mut request) {
+    let warnings = match fieldcheck::check(&store, &mut request) {
         Ok(warnings) => warnings,
         Err(doc) => return document(doc),
     };

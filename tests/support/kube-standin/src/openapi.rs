@@ -21,7 +21,7 @@ use crate::store::Kind;
 const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 
 /// Answers `/openapi/...` (`path` without the leading `openapi`).
-pub(crate) fn serve(kinds: &[Kind], path: &[&str], _query: &str, accept: &str) -> Option<Doc> {
+pub(crate) fn serve(kinds: &[Kind], path: &[&str], accept: &str) -> Option<Doc> {
     match path {
         ["v2"] => Some(v2_answer(kinds, accept)),
         ["v3"] => Some(Doc::json(&v3_index(kinds))),

@@ -487,9 +487,15 @@ fn strict_field_validation_rejects_a_misspelled_field() {
         err.contains("strict decoding error: unknown field \"spec.replica\""),
         "{err}"
     );
-    // --validate=false: no directive; the server drops the unknown field.
-    let run = kubectl.run(&["apply", "-f", &bad, "--validate=false"]);
+    // --validate=false sends fieldValidation=Ignore: the server drops the unknown field silently.
+    let run = kubectl.run(&["apply", "-f", &bad, "--validate=false", "-v=6"]);
     assert!(run.success, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fieldValidation=Ignore"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Warning:"), "{}", run.stderr);
     let stored = standin
         .object("apps/v1", "deployments", Some("default"), "web")
         .expect("created");
@@ -609,6 +615,15 @@ fn field_validation_directives_over_http() {
         json_patch.json()["message"],
         "strict decoding error: unknown field \"spec\""
     );
+    // Patching a missing object is a 404 before any decoding.
+    let missing = http(
+        base,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/nothing?fieldValidation=Strict",
+        &[("Content-Type", "application/merge-patch+json")],
+        &json!({"dataa": {}}).to_string(),
+    );
+    assert_eq!(missing.code, 404, "{}", missing.body);
     // A custom kind has no schema: anything goes.
     let widget = http(
         base,
