@@ -4,6 +4,8 @@
 //! discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`, when the `Accept` header asks
 //! for it), `/openapi/v2` and `/openapi/v3` (see [`crate::openapi`]).
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +20,8 @@ pub(crate) struct Doc {
     pub code: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// Other response headers (`Etag`, `Cache-Control`, `Location`, …).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Doc {
@@ -30,6 +34,7 @@ impl Doc {
             code: 200,
             content_type: content_type.to_string(),
             body: value.to_string().into_bytes(),
+            headers: Vec::new(),
         }
     }
 
@@ -50,13 +55,19 @@ impl Doc {
 
 /// The answer to a GET of `/version`, a discovery path or an OpenAPI path; `None` for every
 /// other request (resource paths, which the store answers).
-pub(crate) fn serve(kinds: &[Kind], method: &str, path: &[&str], accept: &str) -> Option<Doc> {
+pub(crate) fn serve(
+    kinds: &[Kind],
+    method: &str,
+    path: &[&str],
+    query: &HashMap<String, String>,
+    accept: &str,
+) -> Option<Doc> {
     if method != "GET" {
         return None;
     }
     match path {
         ["version"] => Some(Doc::json(&version())),
-        ["openapi", ..] => openapi::serve(kinds, &path[1..], accept),
+        ["openapi", ..] => openapi::serve(kinds, &path[1..], query, accept),
         ["api"] | ["apis"] if aggregated(accept).is_some() => {
             let v = aggregated(accept).unwrap_or("v2");
             let core = path == ["api"];

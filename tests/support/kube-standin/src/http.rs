@@ -143,7 +143,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             "the store is poisoned",
         ));
     };
-    if let Some(doc) = discovery::serve(&store.options.kinds, &method, &segments, &accept) {
+    if let Some(doc) = discovery::serve(&store.options.kinds, &method, &segments, &query, &accept) {
         return document(doc);
     }
     let (group, version, rest) = match segments.as_slice() {
@@ -208,10 +208,13 @@ fn document(doc: discovery::Doc) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(doc.body)));
     *response.status_mut() =
         hyper::StatusCode::from_u16(doc.code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(value) = hyper::header::HeaderValue::from_str(&doc.content_type) {
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, value);
+    let headers = [("Content-Type", doc.content_type)]
+        .into_iter()
+        .chain(doc.headers);
+    for (name, value) in headers {
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
     }
     response
 }

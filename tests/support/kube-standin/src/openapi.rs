@@ -21,14 +21,61 @@ use crate::store::Kind;
 const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.";
 
 /// Answers `/openapi/...` (`path` without the leading `openapi`).
-pub(crate) fn serve(kinds: &[Kind], path: &[&str], accept: &str) -> Option<Doc> {
+pub(crate) fn serve(
+    kinds: &[Kind],
+    path: &[&str],
+    query: &HashMap<String, String>,
+    accept: &str,
+) -> Option<Doc> {
     match path {
         ["v2"] => Some(v2_answer(kinds, accept)),
         ["v3"] => Some(Doc::json(&v3_index(kinds))),
-        ["v3", "api", "v1"] => v3_bytes(kinds, "", "v1").map(json_doc),
-        ["v3", "apis", group, version] => v3_bytes(kinds, group, version).map(json_doc),
+        ["v3", "api", "v1"] => v3_answer(kinds, "", "v1", query),
+        ["v3", "apis", group, version] => v3_answer(kinds, group, version, query),
         _ => None,
     }
+}
+
+/// A group version's document as the API server's v3 handler serves it: with its hash as
+/// `Etag`; for a request naming the current `?hash=`, cacheable for a year; for a stale one, a
+/// 301 to the current URL.
+fn v3_answer(
+    kinds: &[Kind],
+    group: &str,
+    version: &str,
+    query: &HashMap<String, String>,
+) -> Option<Doc> {
+    let body = v3_bytes(kinds, group, version)?;
+    let etag = hash(&body);
+    let path = if group.is_empty() {
+        format!("/openapi/v3/api/{version}")
+    } else {
+        format!("/openapi/v3/apis/{group}/{version}")
+    };
+    let asked = query.get("hash").filter(|h| !h.is_empty());
+    if asked.is_some_and(|h| *h != etag) {
+        let location = format!("{path}?hash={etag}");
+        return Some(Doc {
+            code: 301,
+            content_type: "text/html; charset=utf-8".into(),
+            body: format!("<a href=\"{location}\">Moved Permanently</a>.\n\n").into_bytes(),
+            headers: vec![("Location", location)],
+        });
+    }
+    let mut doc = json_doc(body);
+    doc.headers.push(("Etag", format!("\"{etag}\"")));
+    if asked.is_some() {
+        let expires = chrono::Utc::now() + chrono::Duration::days(365);
+        doc.headers.extend([
+            ("Vary", "Accept".to_string()),
+            ("Cache-Control", "public, immutable".to_string()),
+            (
+                "Expires",
+                expires.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            ),
+        ]);
+    }
+    Some(doc)
 }
 
 fn json_doc(body: Arc<Vec<u8>>) -> Doc {
@@ -36,6 +83,7 @@ fn json_doc(body: Arc<Vec<u8>>) -> Doc {
         code: 200,
         content_type: "application/json".into(),
         body: body.to_vec(),
+        headers: Vec::new(),
     }
 }
 
@@ -97,6 +145,7 @@ fn v2_answer(kinds: &[Kind], accept: &str) -> Doc {
             code: 200,
             content_type: content_type.to_string(),
             body: body.to_vec(),
+            headers: vec![("Vary", "Accept".to_string())],
         },
         _ => Doc::status(
             406,

@@ -333,7 +333,27 @@ fn openapi_documents_carry_the_kubernetes_schemas_and_operations() {
     for gv in ["api/v1", "apis/coordination.k8s.io/v1", "apis/skel.dev/v1"] {
         assert!(index["paths"][gv].is_object(), "{gv} in {index}");
     }
-    let apps = get(standin.url(), &url, "application/json").json();
+    let fresh = get(standin.url(), &url, "application/json");
+    assert_eq!(fresh.header("cache-control"), ["public, immutable"]);
+    let hash = url.rsplit_once("hash=").map(|(_, h)| h).unwrap_or_default();
+    assert_eq!(fresh.header("etag"), [format!("\"{hash}\"")]);
+    // A stale hash is redirected to the current document, as the API server does.
+    let stale = get(
+        standin.url(),
+        "/openapi/v3/apis/apps/v1?hash=0BAD",
+        "application/json",
+    );
+    assert_eq!(
+        (stale.code, stale.header("location")),
+        (301, vec![url.as_str()])
+    );
+    let unhashed = get(
+        standin.url(),
+        "/openapi/v3/apis/apps/v1",
+        "application/json",
+    );
+    assert!(unhashed.header("cache-control").is_empty());
+    let apps = fresh.json();
     assert_eq!(apps["openapi"], "3.0.0");
     let schemas = &apps["components"]["schemas"];
     let deployment = &schemas["io.k8s.api.apps.v1.Deployment"];
