@@ -14,11 +14,14 @@ use std::time::Duration;
 
 pub mod apply;
 pub mod client;
+pub mod fieldpath;
 mod http;
 pub mod kubectl;
+pub mod patch;
 pub mod schema;
 mod sim;
 pub mod store;
+pub mod typed;
 
 pub use store::Kind;
 
