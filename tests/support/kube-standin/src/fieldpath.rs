@@ -5,6 +5,7 @@
 //! {"k:{\"name\":\"web\"}":{".":{},"f:image":{}}}}}`, `.` marking a member that also has
 //! children) and printed as in conflict messages (`.spec.containers[name="web"].image`).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -66,6 +67,45 @@ pub fn element_string(e: &str) -> String {
 /// A path as a conflict message prints it: `.spec.template.spec.containers[name="web"].image`.
 pub fn path_string(path: &[Element]) -> String {
     path.iter().map(|e| element_string(e)).collect()
+}
+
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Object(x), Value::Object(y)) => {
+            for ((ka, va), (kb, vb)) in x.iter().zip(y.iter()) {
+                let o = ka.cmp(kb).then_with(|| compare_values(va, vb));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+/// The order structured-merge-diff sorts path elements in: fields by name, then keys, values and
+/// indexes, keys and values compared as values (`80` before `443`).
+pub fn compare_elements(a: &str, b: &str) -> Ordering {
+    let rank = |e: &str| match &e[..e.len().min(2)] {
+        "f:" => 0,
+        "k:" => 1,
+        "v:" => 2,
+        "i:" => 3,
+        _ => 4,
+    };
+    let parse =
+        |e: &str| serde_json::from_str::<Value>(e.get(2..).unwrap_or("")).unwrap_or_default();
+    rank(a).cmp(&rank(b)).then_with(|| match rank(a) {
+        1..=3 => compare_values(&parse(a), &parse(b)),
+        _ => a.cmp(b),
+    })
 }
 
 /// A set of paths: a trie whose nodes may be members.
@@ -199,10 +239,14 @@ impl Set {
         if self.member && self.children.values().any(|c| !c.is_empty()) {
             m.insert(".".into(), Value::Object(Map::new()));
         }
-        for (e, c) in &self.children {
-            if !c.is_empty() {
-                m.insert(e.clone(), c.to_fields_v1());
-            }
+        let mut children: Vec<(&Element, &Set)> = self
+            .children
+            .iter()
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
+        children.sort_by(|a, b| compare_elements(a.0, b.0));
+        for (e, c) in children {
+            m.insert(e.clone(), c.to_fields_v1());
         }
         Value::Object(m)
     }

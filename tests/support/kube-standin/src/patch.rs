@@ -161,7 +161,10 @@ fn merge_map(
         let order = order
             .as_array()
             .ok_or_else(|| bad(format!("invalid {k}: must be a list")))?;
-        let key = ty.field(field).0.and_then(|n| n.patch_strategy().merge_key);
+        let key = ty
+            .field(field)
+            .node()
+            .and_then(|n| n.patch_strategy().merge_key);
         if let Some(Value::Array(items)) = out.get_mut(field) {
             sort_by_order(items, order, key.as_deref());
         }
@@ -209,7 +212,7 @@ fn clear_directives(v: &Value) -> Value {
 
 /// Merges a patch list into an original list by the field's patch strategy.
 fn merge_list(original: &[Value], patch: &[Value], ty: Ty) -> Result<Vec<Value>, ApiError> {
-    let strategy = ty.0.map(|n| n.patch_strategy()).unwrap_or_default();
+    let strategy = ty.node().map(|n| n.patch_strategy()).unwrap_or_default();
     // `[{"$patch": "replace"}, ...]` replaces the list whatever the strategy.
     if patch
         .iter()

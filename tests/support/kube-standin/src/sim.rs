@@ -56,7 +56,7 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             default(pod, "schedulerName", json!("default-scheduler"));
             default(pod, "securityContext", json!({}));
             for list in ["containers", "initContainers"] {
-                if let Some(cs) = pod[list].as_array_mut() {
+                if let Some(cs) = pod.get_mut(list).and_then(Value::as_array_mut) {
                     cs.iter_mut().for_each(default_container);
                 }
             }

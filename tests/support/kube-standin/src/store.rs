@@ -481,8 +481,8 @@ impl Store {
                 }
                 let patch_type = req.content_type.split(';').next().unwrap_or("").trim();
                 let ty = crate::typed::Ty::of_kind(&kind.group, &kind.version, &kind.kind);
-                if !patch::accepted_types(ty.0.is_some()).contains(&patch_type) {
-                    return Err(patch::unsupported(ty.0.is_some()));
+                if !patch::accepted_types(ty.is_typed()).contains(&patch_type) {
+                    return Err(patch::unsupported(ty.is_typed()));
                 }
                 let patch = parse_json(&req.body)?;
                 self.write(&kind, req, &ns, &name, |old| {

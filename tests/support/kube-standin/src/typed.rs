@@ -13,9 +13,16 @@ use serde_json::{Map, Value};
 use crate::fieldpath::{self, Element, Path, Set};
 use crate::schema::{ListType, Node};
 
-/// A schema node, or none (untyped).
+/// A schema node, or none (untyped). The root of an untyped kind still has a typed `metadata`
+/// (`ObjectMeta`), as a CRD without a structural schema does.
 #[derive(Clone, Copy, Debug)]
-pub struct Ty<'a>(pub Option<Node<'a>>);
+pub struct Ty<'a> {
+    node: Option<Node<'a>>,
+    untyped_root: bool,
+}
+
+/// The definition of `metadata`.
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// How a node merges.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,12 +40,34 @@ pub enum Shape {
 impl<'a> Ty<'a> {
     /// The type of a kind's objects.
     pub fn of_kind(group: &str, version: &str, kind: &str) -> Ty<'static> {
-        Ty(crate::schema::schemas().kind(group, version, kind))
+        let node = crate::schema::schemas().kind(group, version, kind);
+        Ty {
+            node,
+            untyped_root: node.is_none(),
+        }
+    }
+
+    /// A node of the schema (`None`: untyped).
+    pub fn new(node: Option<Node<'a>>) -> Ty<'a> {
+        Ty {
+            node,
+            untyped_root: false,
+        }
+    }
+
+    /// The schema node, `None` when untyped.
+    pub fn node(&self) -> Option<Node<'a>> {
+        self.node
+    }
+
+    /// Whether the kind has a schema.
+    pub fn is_typed(&self) -> bool {
+        self.node.is_some()
     }
 
     /// The shape of `v` under this type.
     pub fn shape(&self, v: &Value) -> Shape {
-        let Some(node) = self.0 else {
+        let Some(node) = self.node else {
             return match v {
                 Value::Object(_) => Shape::Map,
                 _ => Shape::Leaf,
@@ -69,7 +98,10 @@ impl<'a> Ty<'a> {
 
     /// Whether `name` is a declared field of this struct.
     pub fn declares(&self, name: &str) -> bool {
-        self.0
+        if self.untyped_root {
+            return matches!(name, "apiVersion" | "kind" | "metadata");
+        }
+        self.node
             .and_then(|n| n.raw().get("properties"))
             .and_then(|p| p.get(name))
             .is_some()
@@ -77,12 +109,15 @@ impl<'a> Ty<'a> {
 
     /// The type of a field (untyped when the schema does not know it).
     pub fn field(&self, name: &str) -> Ty<'a> {
-        Ty(self.0.and_then(|n| n.field(name)))
+        if self.untyped_root && name == "metadata" {
+            return Ty::new(crate::schema::schemas().named(OBJECT_META));
+        }
+        Ty::new(self.node.and_then(|n| n.field(name)))
     }
 
     /// The type of a list's items.
     pub fn items(&self) -> Ty<'a> {
-        Ty(self.0.and_then(|n| n.items()))
+        Ty::new(self.node.and_then(|n| n.items()))
     }
 }
 
@@ -210,17 +245,7 @@ fn walk_compare(
                 c.removed.insert(&full);
             }
         }
-        (None, Some(n)) => {
-            let shape = ty.shape(n);
-            let empty = n.as_object().is_some_and(Map::is_empty);
-            if !path.is_empty() && (shape != Shape::Struct || empty) {
-                c.added.insert(path);
-            }
-            for m in field_set(n, ty).members() {
-                let full: Path = path.iter().cloned().chain(m).collect();
-                c.added.insert(&full);
-            }
-        }
+        (None, Some(n)) => walk_added(n, ty, path, &mut c.added),
         (Some(o), Some(n)) => {
             let shape = ty.shape(n);
             if ty.shape(o) != shape {
@@ -258,15 +283,7 @@ fn walk_compare(
                                 walk_compare(Some(ov), Some(nv), ity, path, c)
                             }
                             Some(_) => {}
-                            None => {
-                                c.added.insert(path);
-                                if lt != ListType::Set {
-                                    for m in field_set(nv, ity).members() {
-                                        let full: Path = path.iter().cloned().chain(m).collect();
-                                        c.added.insert(&full);
-                                    }
-                                }
-                            }
+                            None => walk_added(nv, ity, path, &mut c.added),
                         }
                         path.pop();
                     }
@@ -283,6 +300,42 @@ fn walk_compare(
                         c.modified.insert(path);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// What an update adds with a value that was not there: its leaves and list items, and the value
+/// itself when it is a map, a list item or empty (a struct of fields is not a field of its own).
+fn walk_added(n: &Value, ty: Ty, path: &mut Path, out: &mut Set) {
+    let shape = ty.shape(n);
+    let item = path.last().is_some_and(|e| !e.starts_with("f:"));
+    match (&shape, n) {
+        (Shape::Struct | Shape::Map, Value::Object(m)) => {
+            if !path.is_empty() && (shape == Shape::Map || item || m.is_empty()) {
+                out.insert(path);
+            }
+            for (k, child) in m.iter().filter(|(_, v)| !v.is_null()) {
+                path.push(fieldpath::field(k));
+                walk_added(child, ty.field(k), path, out);
+                path.pop();
+            }
+        }
+        (Shape::List(lt), Value::Array(items)) => {
+            let ity = ty.items();
+            for (i, v) in items.iter().enumerate() {
+                path.push(item_element(lt, v, i));
+                if *lt == ListType::Set {
+                    out.insert(path);
+                } else {
+                    walk_added(v, ity, path, out);
+                }
+                path.pop();
+            }
+        }
+        _ => {
+            if !path.is_empty() {
+                out.insert(path);
             }
         }
     }
@@ -399,7 +452,8 @@ fn merge_list(lt: &ListType, live: &[Value], config: &[Value], ity: Ty) -> Vec<V
     out
 }
 
-/// Removes the value at `path` (an object field, a list item by its element); `true` if found.
+/// Removes the value at `path` (an object field, a list item by its element) and the objects it
+/// leaves empty; `true` if found.
 pub fn remove(v: &mut Value, path: &[Element], ty: Ty) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return false;
@@ -412,7 +466,15 @@ pub fn remove(v: &mut Value, path: &[Element], ty: Ty) -> bool {
             return m.shift_remove(name).is_some();
         }
         let cty = ty.field(name);
-        return m.get_mut(name).is_some_and(|c| remove(c, rest, cty));
+        let found = m.get_mut(name).is_some_and(|c| remove(c, rest, cty));
+        // An object left empty goes with its last field.
+        if m.get(name)
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
+            m.shift_remove(name);
+        }
+        return found;
     }
     let lt = match ty.shape(v) {
         Shape::List(lt) => lt,
@@ -466,9 +528,14 @@ mod tests {
 
     #[test]
     fn untyped_objects_are_maps_and_their_lists_atomic() {
-        let w = json!({"spec": {"size": 1, "tags": ["a"]}});
-        let fs = field_set(&w, Ty(None)).to_fields_v1();
-        assert_eq!(fs, json!({"f:spec": {".": {}, "f:size": {}, "f:tags": {}}}));
+        let w = json!({"metadata": {"name": "w", "labels": {"a": "b"}},
+            "spec": {"size": 1, "tags": ["a"]}});
+        let fs = field_set(&w, Ty::of_kind("skel.dev", "v1", "Widget")).to_fields_v1();
+        assert_eq!(
+            fs,
+            json!({"f:metadata": {"f:labels": {"f:a": {}}, "f:name": {}},
+                "f:spec": {".": {}, "f:size": {}, "f:tags": {}}})
+        );
     }
 
     #[test]
