@@ -28,7 +28,7 @@ fn default_container(c: &mut Value) {
     );
     default(c, "terminationMessagePath", json!("/dev/termination-log"));
     default(c, "terminationMessagePolicy", json!("File"));
-    if let Some(ports) = c["ports"].as_array_mut() {
+    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             default(p, "protocol", json!("TCP"));
         }

@@ -452,8 +452,8 @@ fn merge_list(lt: &ListType, live: &[Value], config: &[Value], ity: Ty) -> Vec<V
     out
 }
 
-/// Removes the value at `path` (an object field, a list item by its element) and the objects it
-/// leaves empty; `true` if found.
+/// Removes the value at `path` (an object field, a list item by its element) and the objects and
+/// lists it leaves empty; `true` if found.
 pub fn remove(v: &mut Value, path: &[Element], ty: Ty) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return false;
@@ -467,11 +467,13 @@ pub fn remove(v: &mut Value, path: &[Element], ty: Ty) -> bool {
         }
         let cty = ty.field(name);
         let found = m.get_mut(name).is_some_and(|c| remove(c, rest, cty));
-        // An object left empty goes with its last field.
-        if m.get(name)
-            .and_then(Value::as_object)
-            .is_some_and(Map::is_empty)
-        {
+        // An object or list left empty goes with its last field or item.
+        let emptied = match m.get(name) {
+            Some(Value::Object(o)) => o.is_empty(),
+            Some(Value::Array(a)) => a.is_empty(),
+            _ => false,
+        };
+        if found && emptied {
             m.shift_remove(name);
         }
         return found;
