@@ -146,6 +146,10 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
     strip_untracked(&mut c.modified);
     strip_untracked(&mut c.removed);
     if c.is_same() {
+        // Nothing changed, but managers a request set are written back as the server keeps
+        // them (`[{}]` strips them all).
+        let mgrs = managers(new);
+        write_managers(new, mgrs);
         return;
     }
     let mut changed = c.added.clone();
@@ -214,6 +218,17 @@ pub fn apply(
     let av = kind.api_version();
     let ty = Ty::of_kind(&kind.group, &kind.version, &kind.kind);
     let config = strip_config(intent);
+    typed::validate(&config, ty).map_err(|e| {
+        let ns = config["metadata"]["namespace"].as_str().unwrap_or("");
+        ApiError::new(
+            500,
+            "",
+            format!(
+                "failed to create typed patch object ({ns}/{name}; {}/{}, Kind={}): {e}",
+                kind.group, kind.version, kind.kind
+            ),
+        )
+    })?;
     let live = old.cloned().unwrap_or_else(|| json!({}));
     let mut mgrs = managers(&live);
     let mut new_set = typed::field_set(&config, ty);

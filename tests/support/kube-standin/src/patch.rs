@@ -33,6 +33,42 @@ pub fn unsupported(typed: bool) -> ApiError {
     )
 }
 
+/// The API server's `PatchOptions` validation: an apply names its `fieldManager`; only an apply
+/// may `force`. 422 as `PatchOptions.meta.k8s.io "" is invalid`.
+pub fn validate_options(
+    apply: bool,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let (field, reason, message) = if apply {
+        if query.get("fieldManager").is_some_and(|m| !m.is_empty()) {
+            return Ok(());
+        }
+        (
+            "fieldManager",
+            "FieldValueRequired",
+            "Required value: is required for apply patch",
+        )
+    } else {
+        if !query.contains_key("force") {
+            return Ok(());
+        }
+        (
+            "force",
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch",
+        )
+    };
+    Err(ApiError::new(
+        422,
+        "Invalid",
+        format!("PatchOptions.meta.k8s.io \"\" is invalid: {field}: {message}"),
+    )
+    .with_details(
+        serde_json::json!({"group": "meta.k8s.io", "kind": "PatchOptions",
+        "causes": [{"reason": reason, "message": message, "field": field}]}),
+    ))
+}
+
 /// RFC 7386 JSON merge patch.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {

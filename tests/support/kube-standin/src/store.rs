@@ -149,10 +149,16 @@ impl ApiError {
 
     /// The `Status` body.
     pub fn status(&self) -> Value {
-        json!({
+        let mut status = json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": self.message, "reason": self.reason, "details": self.details, "code": self.code,
-        })
+        });
+        // A plain error (no reason, no details) is answered without them, as the API server does.
+        if let Some(m) = status.as_object_mut().filter(|_| self.reason.is_empty()) {
+            m.shift_remove("reason");
+            m.shift_remove("details");
+        }
+        status
     }
 }
 
@@ -472,7 +478,9 @@ impl Store {
             }
             ("PATCH", Some(name)) => {
                 let name = name.clone();
-                if req.content_type.starts_with("application/apply-patch") {
+                let is_apply = req.content_type.starts_with("application/apply-patch");
+                patch::validate_options(is_apply, &req.query)?;
+                if is_apply {
                     let intent: Value = serde_yaml_ng::from_slice(&req.body).map_err(|e| {
                         ApiError::new(400, "BadRequest", format!("error decoding YAML: {e}"))
                     })?;

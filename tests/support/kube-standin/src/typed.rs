@@ -153,6 +153,73 @@ pub fn item_element(list: &ListType, item: &Value, index: usize) -> Element {
     }
 }
 
+/// Checks an applied configuration as structured-merge-diff converts it to a typed value: every
+/// field declared by the schema, every associative-list item with its keys and no two with the
+/// same. The error text is structured-merge-diff's (`.spec.foo: field not declared in schema`).
+pub fn validate(config: &Value, ty: Ty) -> Result<(), String> {
+    let mut errors = Vec::new();
+    walk_validate(config, ty, &mut Vec::new(), &mut errors);
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(std::iter::once("errors:".to_string())
+            .chain(errors.iter().map(|e| format!("  {e}")))
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
+}
+
+fn walk_validate(v: &Value, ty: Ty, path: &mut Path, errors: &mut Vec<String>) {
+    match (ty.shape(v), v) {
+        (shape @ (Shape::Struct | Shape::Map), Value::Object(m)) => {
+            for (k, child) in m {
+                path.push(fieldpath::field(k));
+                if shape == Shape::Struct && !ty.declares(k) {
+                    errors.push(format!(
+                        "{}: field not declared in schema",
+                        fieldpath::path_string(path)
+                    ));
+                } else {
+                    walk_validate(child, ty.field(k), path, errors);
+                }
+                path.pop();
+            }
+        }
+        (Shape::List(lt), Value::Array(items)) => {
+            let ity = ty.items();
+            let mut seen: Vec<Element> = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                if let ListType::Map(keys) = &lt {
+                    let missing = keys.iter().find(|k| {
+                        item.get(k.as_str()).is_none_or(Value::is_null) && key_default(k).is_none()
+                    });
+                    if let Some(k) = missing {
+                        errors.push(format!(
+                            "{}: element {i}: associative list with keys has an element that omits key field {k:?} (and doesn't have default value)",
+                            fieldpath::path_string(path)
+                        ));
+                        continue;
+                    }
+                }
+                let e = item_element(&lt, item, i);
+                if seen.contains(&e) {
+                    errors.push(format!(
+                        "{}: duplicate entries for key {}",
+                        fieldpath::path_string(path),
+                        fieldpath::element_string(&e)
+                    ));
+                    continue;
+                }
+                seen.push(e.clone());
+                path.push(e);
+                walk_validate(item, ity, path, errors);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The set of paths a value sets (structured-merge-diff's `ToFieldSet`): leaves; list items
 /// and the values of sets; fields of maps (not of structs) and empty objects.
 pub fn field_set(v: &Value, ty: Ty) -> Set {
@@ -526,6 +593,22 @@ mod tests {
                         "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {},
                             "f:containerPort": {}}}}}}}}})
         );
+    }
+
+    #[test]
+    fn applied_configurations_are_checked_against_the_schema() {
+        let d = json!({"metadata": {"name": "web"}, "spec": {"replicaz": 1, "template": {"spec": {
+            "containers": [{"name": "a"}, {"name": "a"}, {"image": "x"}]}}}});
+        let e = validate(&d, deployment()).unwrap_err();
+        assert_eq!(
+            e,
+            "errors:\n  .spec.replicaz: field not declared in schema\n  .spec.template.spec.containers: duplicate entries for key [name=\"a\"]\n  .spec.template.spec.containers: element 2: associative list with keys has an element that omits key field \"name\" (and doesn't have default value)"
+        );
+        assert!(validate(
+            &json!({"spec": {"anything": {"goes": [1]}}}),
+            Ty::of_kind("skel.dev", "v1", "Widget")
+        )
+        .is_ok());
     }
 
     #[test]
