@@ -92,7 +92,54 @@ pub fn managers(obj: &Value) -> Vec<Manager> {
         .collect()
 }
 
-fn write_managers(obj: &mut Value, managers: Vec<Manager>) {
+/// How many `Update` entries the API server keeps before it merges the oldest into
+/// `ancient-changes`.
+const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// Merges the oldest `Update` entries into `ancient-changes` while there are too many.
+fn cap_updaters(managers: &mut Vec<Manager>) {
+    loop {
+        let mut updaters: Vec<usize> = (0..managers.len())
+            .filter(|&i| managers[i].operation == "Update" && !managers[i].set.is_empty())
+            .collect();
+        if updaters.len() <= MAX_UPDATE_MANAGERS {
+            return;
+        }
+        updaters.retain(|&i| managers[i].name != "ancient-changes");
+        let Some(&oldest) = updaters
+            .iter()
+            .min_by(|&&a, &&b| managers[a].time.cmp(&managers[b].time))
+        else {
+            return;
+        };
+        let old = managers.remove(oldest);
+        let bucket = entry(managers, "ancient-changes", "Update", &old.api_version);
+        bucket.set.union(&old.set);
+        if old.time > bucket.time {
+            bucket.time = old.time;
+        }
+    }
+}
+
+fn write_managers(obj: &mut Value, mut managers: Vec<Manager>) {
+    cap_updaters(&mut managers);
+    // The API server's order: Apply before Update, then by time, manager, version.
+    managers.sort_by(|a, b| {
+        (
+            &a.operation,
+            &a.time,
+            &a.name,
+            &a.api_version,
+            &a.subresource,
+        )
+            .cmp(&(
+                &b.operation,
+                &b.time,
+                &b.name,
+                &b.api_version,
+                &b.subresource,
+            ))
+    });
     let entries: Vec<Value> = managers
         .into_iter()
         .filter(|m| !m.set.is_empty())
@@ -231,6 +278,20 @@ pub fn apply(
     })?;
     let live = old.cloned().unwrap_or_else(|| json!({}));
     let mut mgrs = managers(&live);
+    if old.is_some() && mgrs.is_empty() {
+        // An object nobody manages yet (its managed fields stripped): the API server first
+        // gives everything it has to `before-first-apply`.
+        let mut all = typed::compare(None, Some(&live), ty).added;
+        strip_untracked(&mut all);
+        mgrs.push(Manager {
+            name: "before-first-apply".into(),
+            operation: "Update".into(),
+            api_version: av.clone(),
+            time: now(),
+            subresource: String::new(),
+            set: all,
+        });
+    }
     let mut new_set = typed::field_set(&config, ty);
     strip_untracked(&mut new_set);
     let last_set = mgrs
@@ -421,6 +482,50 @@ mod tests {
             .members()
             .iter()
             .any(|p| p.last().is_some_and(|e| e == "f:image")));
+    }
+
+    #[test]
+    fn more_than_ten_updaters_fold_the_oldest_into_ancient_changes() {
+        let k = deployments();
+        let mut obj = apply(&k, None, manifest("nginx", &["web"]), "a", false).unwrap();
+        for i in 0..12 {
+            let mut next = obj.clone();
+            next["metadata"]["labels"][format!("l{i}")] = json!("x");
+            // Distinct, increasing times, as seconds pass between real updates.
+            record_update(Some(&obj), &mut next, &format!("m{i:02}"), "apps/v1");
+            if let Some(entries) = next["metadata"]["managedFields"].as_array_mut() {
+                for e in entries
+                    .iter_mut()
+                    .filter(|e| e["manager"] == format!("m{i:02}"))
+                {
+                    e["time"] = json!(format!("2026-01-01T00:00:{i:02}Z"));
+                }
+            }
+            obj = next;
+        }
+        let mgrs = managers(&obj);
+        let names: Vec<&str> = mgrs.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            mgrs.iter().filter(|m| m.operation == "Update").count(),
+            10,
+            "{names:?}"
+        );
+        let ancient = mgrs
+            .iter()
+            .find(|m| m.name == "ancient-changes")
+            .expect("the bucket");
+        // m00 added the labels map (owning it too), m01 and m02 one label each.
+        assert_eq!(
+            ancient.set.members().len(),
+            4,
+            "{:?}",
+            ancient.set.members()
+        );
+        assert!(
+            !names.contains(&"m00") && names.contains(&"m11"),
+            "{names:?}"
+        );
+        assert_eq!(names[0], "a", "Apply entries come first");
     }
 
     #[test]

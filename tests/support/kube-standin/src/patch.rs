@@ -201,30 +201,51 @@ fn merge_map(
             .field(field)
             .node()
             .and_then(|n| n.patch_strategy().merge_key);
+        let live: Vec<Value> = original
+            .get(field)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if let Some(Value::Array(items)) = out.get_mut(field) {
-            sort_by_order(items, order, key.as_deref());
+            sort_by_order(items, order, &live, key.as_deref());
         }
     }
     Ok(Some(out))
 }
 
-/// Orders `items` as `$setElementOrder` lists them; items it does not name keep their order
-/// after them.
-fn sort_by_order(items: &mut Vec<Value>, order: &[Value], key: Option<&str>) {
+/// Orders `items` as `$setElementOrder` lists them, as the API server's
+/// `normalizeElementOrder` does: the items it names in its order, the others (server-only) in
+/// their live order, the two interleaved by their positions in the live list.
+fn sort_by_order(items: &mut Vec<Value>, order: &[Value], live: &[Value], key: Option<&str>) {
     let id = |v: &Value| -> Value {
         match key {
             Some(k) => v.get(k).cloned().unwrap_or(Value::Null),
             None => v.clone(),
         }
     };
-    let mut rest = std::mem::take(items);
-    for o in order {
-        let want = id(o);
-        if let Some(i) = rest.iter().position(|v| id(v) == want) {
-            items.push(rest.remove(i));
-        }
+    let position = |list: &[Value], v: &Value| list.iter().position(|x| id(x) == id(v));
+    let (mut named, mut server_only): (Vec<Value>, Vec<Value>) = std::mem::take(items)
+        .into_iter()
+        .partition(|v| position(order, v).is_some());
+    named.sort_by_key(|v| position(order, v));
+    server_only.sort_by_key(|v| position(live, v).unwrap_or(usize::MAX));
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        named.into_iter().peekable(),
+    );
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(l), Some(r)) => match (position(live, l), position(live, r)) {
+                (Some(li), Some(ri)) => li < ri,
+                _ => false,
+            },
+        };
+        let next = if take_left { left.next() } else { right.next() };
+        items.extend(next);
     }
-    items.append(&mut rest);
 }
 
 fn clear_directives(v: &Value) -> Value {
@@ -530,6 +551,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ordered["containers"][0]["name"], "b");
+        // Items the order does not name keep their live place among the named ones.
+        let live = json!({"containers": [{"name": "a"}, {"name": "s"}, {"name": "b"}]});
+        let out = strategic_merge(
+            &live,
+            &json!({"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}, {"name": "n"}],
+                "containers": [{"name": "n"}]}),
+            pod_spec(),
+        )
+        .unwrap();
+        let names: Vec<&str> = out["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "s", "b", "n"]);
         let deleted = strategic_merge(
             &orig,
             &json!({"nodeSelector": {"$patch": "delete"}}),

@@ -518,3 +518,84 @@ fn untyped_kinds_refuse_strategic_merge_patch_and_apply_with_atomic_lists() {
         "{err}"
     );
 }
+
+#[test]
+fn undeclared_fields_and_missing_keys_fail_an_apply_as_the_api_server_does() {
+    let e = env();
+    let out = e.apply(
+        &CHANGED.replace("replicas: 2", "replicaz: 2"),
+        &["--server-side"],
+    );
+    assert!(!out.success);
+    assert_eq!(
+        out.stderr.trim(),
+        "Error from server: failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.replicaz: field not declared in schema"
+    );
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{name: a, targetPort: 80}]\n";
+    let out = e.apply(svc, &["--server-side"]);
+    assert_eq!(
+        out.stderr.trim(),
+        r#"Error from server: failed to create typed patch object (default/s; /v1, Kind=Service): .spec.ports: element 0: associative list with keys has an element that omits key field "port" (and doesn't have default value)"#
+    );
+    let out = e.apply(CHANGED, &["--server-side", "--field-manager="]);
+    assert_eq!(
+        out.stderr.trim(),
+        r#"The PatchOptions "" is invalid: fieldManager: Required value: is required for apply patch"#
+    );
+    assert!(e
+        .standin
+        .object("apps/v1", "deployments", Some("default"), "web")
+        .is_none());
+}
+
+#[test]
+fn stripped_managed_fields_go_to_before_first_apply() {
+    let e = env();
+    let out = e.apply(CHANGED, &["--server-side"]);
+    assert!(out.success, "{}", out.stderr);
+    // `[{}]` strips managedFields (an empty list would keep them).
+    e.ok(&[
+        "patch",
+        "deployment",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/metadata/managedFields","value":[]}]"#,
+    ]);
+    assert!(
+        fields(&e.deployment(), "kubectl", "Apply").is_some(),
+        "an empty list keeps them"
+    );
+    e.ok(&[
+        "patch",
+        "deployment",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/metadata/managedFields","value":[{}]}]"#,
+    ]);
+    assert_eq!(e.deployment()["metadata"].get("managedFields"), None);
+    let out = e.apply(
+        &CHANGED.replace("nginx:1.25", "nginx:1.26"),
+        &["--server-side"],
+    );
+    assert!(
+        out.stderr.contains(r#"conflict with "before-first-apply" using apps/v1: .spec.template.spec.containers[name="web"].image"#),
+        "{}",
+        out.stderr
+    );
+    let out = e.apply(CHANGED, &["--server-side"]);
+    assert!(out.success, "{}", out.stderr);
+    let obj = e.deployment();
+    let before = fields(&obj, "before-first-apply", "Update").expect("everything that was there");
+    assert_eq!(
+        web_container(&before)["f:image"],
+        json!({}),
+        "shared with the applier"
+    );
+    assert_eq!(before["f:spec"]["f:progressDeadlineSeconds"], json!({}));
+    assert_eq!(
+        managers(&obj),
+        ["kubectl/Apply", "before-first-apply/Update"]
+    );
+}
