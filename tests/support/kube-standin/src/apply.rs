@@ -529,6 +529,20 @@ mod tests {
     }
 
     #[test]
+    fn an_applied_null_removes_the_field_and_is_owned() {
+        let k = deployments();
+        let mut m = manifest("nginx", &["web"]);
+        m["spec"]["replicas"] = json!(3);
+        let a = apply(&k, None, m.clone(), "a", false).unwrap();
+        m["spec"]["replicas"] = Value::Null;
+        let b = apply(&k, Some(&a), m, "a", false).unwrap();
+        assert!(b["spec"].get("replicas").is_none(), "{b}");
+        assert!(managers(&b)[0]
+            .set
+            .contains(&["f:spec".to_string(), "f:replicas".to_string()]));
+    }
+
+    #[test]
     fn updates_take_over_changed_fields() {
         let k = deployments();
         let a = apply(&k, None, manifest("nginx", &["web"]), "a", false).unwrap();

@@ -93,7 +93,7 @@ fn compare_values(a: &Value, b: &Value) -> Ordering {
 /// The order structured-merge-diff sorts path elements in: fields by name, then keys, values and
 /// indexes, keys and values compared as values (`80` before `443`).
 pub fn compare_elements(a: &str, b: &str) -> Ordering {
-    let rank = |e: &str| match &e[..e.len().min(2)] {
+    let rank = |e: &str| match e.get(..2).unwrap_or("") {
         "f:" => 0,
         "k:" => 1,
         "v:" => 2,

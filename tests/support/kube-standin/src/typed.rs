@@ -232,13 +232,11 @@ fn walk_field_set(v: &Value, ty: Ty, path: &mut Path, out: &mut Set) {
     match (ty.shape(v), v) {
         (Shape::Struct | Shape::Map, Value::Object(m)) => {
             for (k, child) in m {
-                if child.is_null() {
-                    continue;
-                }
                 path.push(fieldpath::field(k));
                 let cty = ty.field(k);
                 walk_field_set(child, cty, path, out);
-                let empty = child.as_object().is_some_and(Map::is_empty);
+                // A null is owned too: applying it removes the field.
+                let empty = child.is_null() || child.as_object().is_some_and(Map::is_empty);
                 if empty || !ty.declares(k) {
                     out.insert(path);
                 }
@@ -421,6 +419,7 @@ pub fn merge(live: &Value, config: &Value, ty: Ty) -> Value {
             let mut out = lm.clone();
             for (k, cv) in cm {
                 if cv.is_null() {
+                    out.shift_remove(k);
                     continue;
                 }
                 let merged = match lm.get(k) {
