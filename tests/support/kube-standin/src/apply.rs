@@ -352,9 +352,10 @@ pub fn apply(
     for m in mgrs.iter_mut().filter(|m| !m.is(manager, "Apply")) {
         m.set = m.set.difference(&c.removed);
     }
+    // The entry's time moves when the apply changes the object (not for a no-op).
     let object_changed = !c.is_same();
     let mine = entry(&mut mgrs, manager, "Apply", &av);
-    if mine.set != new_set || object_changed {
+    if object_changed {
         mine.time = now();
     }
     mine.set = new_set;
@@ -526,6 +527,27 @@ mod tests {
             "{names:?}"
         );
         assert_eq!(names[0], "a", "Apply entries come first");
+    }
+
+    #[test]
+    fn sets_are_unioned_and_each_value_owned() {
+        let k = Kind::new("", "v1", "ConfigMap", "configmaps", true);
+        let cm = |f: &[&str]| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "finalizers": f}})
+        };
+        let a = apply(&k, None, cm(&["x", "y"]), "a", false).unwrap();
+        let b = apply(&k, Some(&a), cm(&["y", "z"]), "b", false).unwrap();
+        assert_eq!(b["metadata"]["finalizers"], json!(["x", "y", "z"]));
+        let mgrs = managers(&b);
+        let b_set = &mgrs.iter().find(|m| m.name == "b").unwrap().set;
+        assert_eq!(
+            b_set.to_fields_v1(),
+            json!({"f:metadata": {"f:finalizers": {"v:\"y\"": {}, "v:\"z\"": {}}}})
+        );
+        // a stops applying x and y: x goes, y stays (b owns it).
+        let a2 = apply(&k, Some(&b), cm(&[]), "a", false).unwrap();
+        assert_eq!(a2["metadata"]["finalizers"], json!(["y", "z"]));
     }
 
     #[test]
