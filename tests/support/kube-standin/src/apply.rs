@@ -30,7 +30,11 @@ pub struct Manager {
 
 impl Manager {
     fn is(&self, name: &str, operation: &str) -> bool {
-        self.name == name && self.operation == operation && self.subresource.is_empty()
+        self.is_on(name, operation, "")
+    }
+
+    fn is_on(&self, name: &str, operation: &str, subresource: &str) -> bool {
+        self.name == name && self.operation == operation && self.subresource == subresource
     }
 
     /// How a conflict message names it: `"kubectl"` for an applier, `"x" using apps/v1` for an
@@ -166,7 +170,17 @@ fn write_managers(obj: &mut Value, mut managers: Vec<Manager>) {
 }
 
 fn entry<'a>(managers: &'a mut Vec<Manager>, name: &str, op: &str, av: &str) -> &'a mut Manager {
-    let i = match managers.iter().position(|m| m.is(name, op)) {
+    entry_on(managers, name, op, av, "")
+}
+
+fn entry_on<'a>(
+    managers: &'a mut Vec<Manager>,
+    name: &str,
+    op: &str,
+    av: &str,
+    subresource: &str,
+) -> &'a mut Manager {
+    let i = match managers.iter().position(|m| m.is_on(name, op, subresource)) {
         Some(i) => i,
         None => {
             managers.push(Manager {
@@ -174,7 +188,7 @@ fn entry<'a>(managers: &'a mut Vec<Manager>, name: &str, op: &str, av: &str) -> 
                 operation: op.into(),
                 api_version: av.into(),
                 time: now(),
-                subresource: String::new(),
+                subresource: subresource.into(),
                 set: Set::new(),
             });
             managers.len() - 1
@@ -187,11 +201,35 @@ fn entry<'a>(managers: &'a mut Vec<Manager>, name: &str, op: &str, av: &str) -> 
 /// changed, the others lose that and what was removed. `new` carries the managers to start from
 /// (the live ones, or those the request set); its `apiVersion` and `kind` pick the schema.
 pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str) {
+    record_update_on(old, new, manager, api_version, "");
+}
+
+/// [`record_update`] through a subresource (`status`, `scale`): its own entry
+/// (`subresource: status`); a `status` update owns only status fields, as the API server resets
+/// everything else for that subresource.
+pub fn record_update_on(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    subresource: &str,
+) {
     let ty = ty_of(new);
     let mut c = typed::compare(old, Some(new), ty);
-    strip_untracked(&mut c.added);
-    strip_untracked(&mut c.modified);
-    strip_untracked(&mut c.removed);
+    let track = |set: &mut Set| {
+        if subresource == "status" {
+            let status = set.children.remove("f:status");
+            *set = Set::new();
+            if let Some(status) = status {
+                set.children.insert("f:status".into(), status);
+            }
+        } else {
+            strip_untracked(set);
+        }
+    };
+    track(&mut c.added);
+    track(&mut c.modified);
+    track(&mut c.removed);
     if c.is_same() {
         // Nothing changed, but managers a request set are written back as the server keeps
         // them (`[{}]` strips them all).
@@ -202,10 +240,13 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
     let mut changed = c.added.clone();
     changed.union(&c.modified);
     let mut mgrs = managers(new);
-    for m in mgrs.iter_mut().filter(|m| !m.is(manager, "Update")) {
+    for m in mgrs
+        .iter_mut()
+        .filter(|m| !m.is_on(manager, "Update", subresource))
+    {
         m.set = m.set.difference(&changed).difference(&c.removed);
     }
-    let mine = entry(&mut mgrs, manager, "Update", api_version);
+    let mine = entry_on(&mut mgrs, manager, "Update", api_version, subresource);
     mine.time = now();
     mine.api_version = api_version.to_string();
     mine.set.union(&changed);
@@ -562,6 +603,32 @@ mod tests {
         assert!(managers(&b)[0]
             .set
             .contains(&["f:spec".to_string(), "f:replicas".to_string()]));
+    }
+
+    #[test]
+    fn a_status_update_is_its_own_entry_owning_status_only() {
+        let k = deployments();
+        let a = apply(&k, None, manifest("nginx", &["web"]), "a", false).unwrap();
+        let mut s = a.clone();
+        s["status"] = json!({"replicas": 1});
+        s["spec"]["paused"] = json!(true);
+        record_update_on(
+            Some(&a),
+            &mut s,
+            "kube-controller-manager",
+            "apps/v1",
+            "status",
+        );
+        let entries = s["metadata"]["managedFields"].as_array().unwrap();
+        let e = entries
+            .iter()
+            .find(|e| e["manager"] == "kube-controller-manager")
+            .unwrap();
+        assert_eq!(e["subresource"], "status");
+        assert_eq!(
+            e["fieldsV1"],
+            json!({"f:status": {".": {}, "f:replicas": {}}})
+        );
     }
 
     #[test]
