@@ -627,7 +627,8 @@ mod tests {
         assert_eq!(e["subresource"], "status");
         assert_eq!(
             e["fieldsV1"],
-            json!({"f:status": {".": {}, "f:replicas": {}}})
+            json!({"f:status": {"f:replicas": {}}}),
+            "status is a struct of the object: no `.`, and spec.paused is not taken"
         );
     }
 
