@@ -325,7 +325,16 @@ spec:
             .map(|c| c["name"].as_str().unwrap_or("").to_string())
             .collect()
     };
-    assert_eq!(names(&e.deployment()), ["web", "side", "extra"]);
+    let shared = e.deployment();
+    assert_eq!(names(&shared), ["web", "side", "extra"]);
+    for manager in ["a", "b"] {
+        let f = fields(&shared, manager, "Apply").expect("an applier");
+        assert_eq!(
+            web_container(&f)["f:image"],
+            json!({}),
+            "{manager} shares the image"
+        );
+    }
     // a drops web and side: web stays (b owns fields in it), side goes.
     let a2 = r#"apiVersion: apps/v1
 kind: Deployment
@@ -598,4 +607,34 @@ fn stripped_managed_fields_go_to_before_first_apply() {
         managers(&obj),
         ["kubectl/Apply", "before-first-apply/Update"]
     );
+}
+
+#[test]
+fn force_conflicts_takes_a_field_from_client_side_apply() {
+    let e = env();
+    let out = e.apply(CREATED, &[]);
+    assert!(out.success, "{}", out.stderr);
+    let newer = CREATED.replace("nginx:1.25", "nginx:1.26");
+    let out = e.apply(&newer, &["--server-side"]);
+    assert!(
+        out.stderr.contains(
+            r#"conflict with "kubectl-client-side-apply" using apps/v1: .spec.template.spec.containers[name="web"].image"#
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = e.apply(&newer, &["--server-side", "--force-conflicts"]);
+    assert!(out.success, "{}", out.stderr);
+    let obj = e.deployment();
+    assert_eq!(containers(&obj)[0]["image"], "nginx:1.26");
+    let ssa = fields(&obj, "kubectl", "Apply").expect("the applier");
+    assert_eq!(web_container(&ssa)["f:image"], json!({}));
+    let owners: Vec<String> = obj["metadata"]["managedFields"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|m| web_container(&m["fieldsV1"]).get("f:image").is_some())
+        .map(|m| m["manager"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(owners, ["kubectl"], "the image has one owner now");
 }
