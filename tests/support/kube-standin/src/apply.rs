@@ -274,6 +274,27 @@ fn strip_config(mut config: Value) -> Value {
     config
 }
 
+/// What the API server refuses in an applied configuration before merging: `managedFields`
+/// (400 `metadata.managedFields must be nil`) and a name other than the URL's.
+pub fn check_intent(kind: &Kind, name: &str, intent: &Value) -> Result<(), ApiError> {
+    if !intent["metadata"]["managedFields"].is_null() {
+        return Err(ApiError::new(
+            400,
+            "BadRequest",
+            "metadata.managedFields must be nil",
+        ));
+    }
+    match intent["metadata"]["name"].as_str() {
+        Some(n) if n != name => Err(ApiError::new(
+            400,
+            "BadRequest",
+            format!("the name of the object ({n}) does not match the name on the URL ({name})"),
+        )
+        .with_details(json!({"name": name, "group": kind.group, "kind": kind.plural}))),
+        _ => Ok(()),
+    }
+}
+
 /// Server-side apply of `intent` by `manager`: the new object, or a 409 conflict.
 pub fn apply(
     kind: &Kind,

@@ -485,7 +485,11 @@ impl Store {
                         ApiError::new(400, "BadRequest", format!("error decoding YAML: {e}"))
                     })?;
                     let force = req.query.get("force").is_some_and(|f| f == "true");
-                    return self.write(&kind, req, &ns, &name, |_| Ok(Write::Apply(intent, force)));
+                    return self.write(&kind, req, &ns, &name, |old| {
+                        apply::check_intent(&kind, &name, &intent)?;
+                        check_version(&kind, &name, old, &intent)?;
+                        Ok(Write::Apply(intent, force))
+                    });
                 }
                 let patch_type = req.content_type.split(';').next().unwrap_or("").trim();
                 let ty = crate::typed::Ty::of_kind(&kind.group, &kind.version, &kind.kind);

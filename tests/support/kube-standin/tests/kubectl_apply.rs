@@ -638,3 +638,59 @@ fn force_conflicts_takes_a_field_from_client_side_apply() {
         .collect();
     assert_eq!(owners, ["kubectl"], "the image has one owner now");
 }
+
+#[test]
+fn apply_requests_are_checked_as_the_api_server_checks_them() {
+    use skel_kube_standin::client::request;
+    let e = env();
+    let url = e.standin.url().to_string();
+    let deploy = "/apis/apps/v1/namespaces/default/deployments";
+    let apply = "application/apply-patch+yaml";
+    let body = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+        "spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+        "spec":{"containers":[{"name":"web","image":"nginx"}]}}}}"#;
+    let (code, _) = request(
+        &url,
+        "PATCH",
+        &format!("{deploy}/web?fieldManager=x"),
+        apply,
+        body,
+    )
+    .expect("apply");
+    assert_eq!(code, 201);
+    let cases = [
+        (format!("{deploy}/other?fieldManager=x"), apply, body.to_string(), 400,
+            "the name of the object (web) does not match the name on the URL (other)"),
+        (format!("{deploy}/web?fieldManager=x"), apply,
+            body.replace(r#""name":"web"}"#, r#""name":"web","managedFields":[{"manager":"y"}]}"#), 400,
+            "metadata.managedFields must be nil"),
+        (format!("{deploy}/web?fieldManager=x"), apply,
+            body.replace(r#""name":"web"}"#, r#""name":"web","resourceVersion":"1"}"#), 409,
+            "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"),
+        (format!("{deploy}/web"), apply, body.to_string(), 422,
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"),
+        (format!("{deploy}/web?force=true"), "application/merge-patch+json", "{}".to_string(), 422,
+            "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"),
+        (format!("{deploy}/web"), "application/json", "{}".to_string(), 415,
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml"),
+    ];
+    for (path, content_type, body, want_code, want_message) in cases {
+        let (code, status) = request(&url, "PATCH", &path, content_type, &body).expect("request");
+        assert_eq!(
+            (code, status["message"].as_str()),
+            (want_code, Some(want_message)),
+            "{path} {status}"
+        );
+        assert_eq!(status["code"], want_code);
+    }
+    // A strategic merge patch keeps the charset parameter out of the media type.
+    let (code, obj) = request(
+        &url,
+        "PATCH",
+        &format!("{deploy}/web"),
+        "application/strategic-merge-patch+json; charset=utf-8",
+        r#"{"spec":{"replicas":3}}"#,
+    )
+    .expect("patch");
+    assert_eq!((code, &obj["spec"]["replicas"]), (200, &json!(3)));
+}
