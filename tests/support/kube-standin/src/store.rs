@@ -616,7 +616,17 @@ impl Store {
             ));
         }
         let manager = req.manager();
-        let mut new = match change(old)? {
+        let write = change(old)?;
+        if let Write::Create(body) | Write::Update(body) = &write {
+            if !body.is_object() {
+                return Err(ApiError::new(
+                    400,
+                    "BadRequest",
+                    "the body of the request was in an unknown format: the object is not a JSON object",
+                ));
+            }
+        }
+        let mut new = match write {
             Write::Create(body) => {
                 if old.is_some() {
                     return Err(ApiError::new(
