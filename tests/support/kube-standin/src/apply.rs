@@ -592,6 +592,29 @@ mod tests {
     }
 
     #[test]
+    fn several_conflicts_are_listed_by_manager() {
+        let k = deployments();
+        let mut m = manifest("nginx", &["web"]);
+        m["spec"]["replicas"] = json!(1);
+        let a = apply(&k, None, m.clone(), "a", false).unwrap();
+        let mut u = a.clone();
+        u["spec"]["replicas"] = json!(2);
+        record_update(Some(&a), &mut u, "kubectl-edit", "apps/v1");
+        m["spec"]["replicas"] = json!(3);
+        m["spec"]["template"]["spec"]["containers"][0]["image"] = json!("redis");
+        let e = apply(&k, Some(&u), m, "b", false).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Apply failed with 2 conflicts: conflicts with \"a\":\n\
+             - .spec.template.spec.containers[name=\"web\"].image\n\
+             conflicts with \"kubectl-edit\" using apps/v1:\n- .spec.replicas",
+            "the edit took replicas from a"
+        );
+        assert_eq!(e.details["causes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(e.details["causes"][0]["reason"], "FieldManagerConflict");
+    }
+
+    #[test]
     fn sets_are_unioned_and_each_value_owned() {
         let k = Kind::new("", "v1", "ConfigMap", "configmaps", true);
         let cm = |f: &[&str]| {

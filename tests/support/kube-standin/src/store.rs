@@ -1,5 +1,6 @@
 //! The object store: the kind registry and discovery documents, CRUD with `resourceVersion`
-//! and optimistic concurrency, patch dispatch by content type, `dryRun`, deletion and `Status` errors.
+//! and optimistic concurrency, patch dispatch by content type, `dryRun`, deletion and `Status`
+//! errors.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
