@@ -526,6 +526,19 @@ fn untyped_kinds_refuse_strategic_merge_patch_and_apply_with_atomic_lists() {
         err.contains(r#"conflict with "kubectl-patch" using skel.dev/v1: .spec.size"#),
         "{err}"
     );
+    // Client-side apply of an untyped kind: kubectl falls back to a JSON merge patch.
+    let other = widget.replace("w1", "w2");
+    assert!(e.apply(&other, &[]).success);
+    let out = e.apply(
+        &other.replace("size: 1", "size: 5").replace("[a, b]", "[c]"),
+        &[],
+    );
+    assert!(out.success, "{}", out.stderr);
+    let w2 = e
+        .standin
+        .object("skel.dev/v1", "widgets", Some("default"), "w2")
+        .expect("w2");
+    assert_eq!(w2["spec"], json!({"size": 5, "tags": ["c"]}));
 }
 
 #[test]
