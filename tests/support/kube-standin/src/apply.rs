@@ -5,7 +5,7 @@
 //! (`k:{"name":"web"}`), set members by value (`v:"a"`), atomic lists and maps as one leaf.
 //! An apply merges the configuration into the live object, owns exactly the configuration's
 //! field set, removes what the manager applied before and no longer applies when nobody else
-//! owns it (a list item goes when nobody owns anything in it), and conflicts (409) where the
+//! owns it (a list item goes unless someone owns the item itself), and conflicts (409) where the
 //! merge would change a field another manager owns — unless forced, which takes the fields
 //! over; applying the same value shares the field. An update (create, PUT, any other patch)
 //! gives its manager what it added or changed and takes those fields from the others.
@@ -363,19 +363,40 @@ pub fn apply(
         .unwrap_or_default();
     let mut merged = typed::merge(&live, &config, ty);
 
-    // Prune what this manager applied before and nobody owns now.
+    // Prune what this manager applied before and nobody owns now, as structured-merge-diff
+    // prunes: a declared (struct) field stays while anyone owns anything in it; a list item, a
+    // set member, a map entry or a leaf stays only while someone owns it itself (an updater
+    // owning just `image` in a container does not keep the container).
     let mut owners: Vec<&Set> = mgrs
         .iter()
         .filter(|m| !m.is(manager, "Apply"))
         .map(|m| &m.set)
         .collect();
     owners.push(&new_set);
-    let mut gone: Vec<Path> = last_set
-        .members()
-        .into_iter()
-        .filter(|p| !owners.iter().any(|s| s.owns_within(p)))
-        .collect();
-    // An item removed takes its fields with it: remove the outermost paths only.
+    let mut candidates: Vec<Path> = Vec::new();
+    for p in last_set.members() {
+        for len in 1..p.len() {
+            let prefix = p[..len].to_vec();
+            if typed::is_declared_field(ty, &prefix)
+                && prefix != ["f:metadata"]
+                && !candidates.contains(&prefix)
+            {
+                candidates.push(prefix);
+            }
+        }
+        if !candidates.contains(&p) {
+            candidates.push(p);
+        }
+    }
+    let owned = |p: &Path| {
+        if typed::is_declared_field(ty, p) {
+            owners.iter().any(|s| s.owns_within(p))
+        } else {
+            owners.iter().any(|s| s.contains(p))
+        }
+    };
+    let mut gone: Vec<Path> = candidates.into_iter().filter(|p| !owned(p)).collect();
+    // What is removed takes what is in it along: remove the outermost paths only.
     gone.sort_by_key(Vec::len);
     let mut removed: Vec<&Path> = Vec::new();
     for p in &gone {
@@ -522,6 +543,38 @@ mod tests {
             mgrs.len(),
             1,
             "a owns nothing and its entry is dropped: {mgrs:?}"
+        );
+    }
+
+    #[test]
+    fn an_item_stays_only_while_someone_owns_the_item_itself() {
+        let k = deployments();
+        let a = apply(&k, None, manifest("nginx", &["web", "side"]), "a", false).unwrap();
+        // An updater changes side's image: it owns that field, not the item.
+        let mut u = a.clone();
+        u["spec"]["template"]["spec"]["containers"][1]["image"] = json!("httpd");
+        record_update(Some(&a), &mut u, "kubectl-set", "apps/v1");
+        // An updater adds a third container: it owns that item.
+        let mut v = u.clone();
+        if let Some(cs) = v["spec"]["template"]["spec"]["containers"].as_array_mut() {
+            cs.push(json!({"name": "third", "image": "redis"}));
+        }
+        record_update(Some(&u), &mut v, "kubectl-edit", "apps/v1");
+        // a now applies web only: side is pruned, third (never a's) stays.
+        let a2 = apply(&k, Some(&v), manifest("nginx", &["web"]), "a", false).unwrap();
+        assert_eq!(
+            containers(&a2),
+            ["web", "third"],
+            "side goes with kubectl-set's image"
+        );
+        let set = &managers(&a2)
+            .into_iter()
+            .find(|m| m.name == "kubectl-set")
+            .map(|m| m.set)
+            .unwrap_or_default();
+        assert!(
+            set.is_empty(),
+            "the removed image is no longer owned: {set:?}"
         );
     }
 

@@ -121,6 +121,22 @@ impl<'a> Ty<'a> {
     }
 }
 
+/// Whether `path` ends in a field its parent struct declares (structured-merge-diff's "named
+/// field"), as opposed to a list item, a set member or a map entry.
+pub fn is_declared_field(ty: Ty, path: &[Element]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut t = ty;
+    for e in parents {
+        t = match e.strip_prefix("f:") {
+            Some(name) => t.field(name),
+            None => t.items(),
+        };
+    }
+    last.strip_prefix("f:").is_some_and(|name| t.declares(name))
+}
+
 /// The default Kubernetes 1.32 declares (`+default="TCP"`) for the `protocol` key of container,
 /// service and endpoint ports, which the OpenAPI v2 definitions do not carry.
 fn key_default(name: &str) -> Option<Value> {
