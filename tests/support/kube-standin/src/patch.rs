@@ -92,9 +92,38 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 const SET_ORDER: &str = "$setElementOrder/";
 const DELETE_PRIMITIVE: &str = "$deleteFromPrimitiveList/";
 
-/// A strategic merge patch error (the API server answers them as 400 BadRequest or 422).
+/// A malformed strategic merge patch: 400 BadRequest, as the API server answers the
+/// patch library's format errors.
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "BadRequest", message)
+}
+
+/// Any other strategic merge patch failure: the API server passes the library's error on as a
+/// plain 500 without a reason.
+fn failed(message: impl Into<String>) -> ApiError {
+    ApiError::new(500, "", message)
+}
+
+/// A value as Go's `%v` prints it (`map[image:x name:web]`), for the patch library's messages.
+fn go_format(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(go_format).collect::<Vec<_>>().join(" ")
+        ),
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let parts: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", go_format(v)))
+                .collect();
+            format!("map[{}]", parts.join(" "))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Applies a strategic merge patch to `original` of type `ty`.
@@ -126,13 +155,11 @@ fn merge_map(
             return Ok(Some(out));
         }
         Some(Some("delete")) => return Ok(None),
-        Some(other) => {
-            return Err(bad(format!(
-                "Unknown patch type: {}, value: {}",
-                "$patch",
-                other
-                    .map(str::to_string)
-                    .unwrap_or_else(|| patch["$patch"].to_string())
+        Some(_) => {
+            return Err(failed(format!(
+                "unknown patch type: {} in map: {}",
+                go_format(&patch["$patch"]),
+                go_format(&Value::Object(patch.clone()))
             )))
         }
     }
@@ -140,10 +167,17 @@ fn merge_map(
     if let Some(retain) = patch.get("$retainKeys") {
         let keys: Vec<&str> = retain
             .as_array()
-            .ok_or_else(|| bad("invalid $retainKeys: must be a list of strings"))?
+            .ok_or_else(|| bad("invalid patch format of retainKeys"))?
             .iter()
             .filter_map(Value::as_str)
             .collect();
+        // Every field the patch sets must be listed.
+        if patch
+            .keys()
+            .any(|k| !k.starts_with('$') && !keys.contains(&k.as_str()))
+        {
+            return Err(unprocessable("patch content doesn't match retainKeys list"));
+        }
         out.retain(|k, _| keys.contains(&k.as_str()));
     }
     for (k, v) in patch {
@@ -152,7 +186,7 @@ fn merge_map(
         };
         let gone = v
             .as_array()
-            .ok_or_else(|| bad(format!("invalid {k}: must be a list")))?;
+            .ok_or_else(|| bad("invalid patch format of primitive list"))?;
         if let Some(Value::Array(items)) = out.get_mut(field) {
             items.retain(|i| !gone.contains(i));
         }
@@ -196,7 +230,7 @@ fn merge_map(
         };
         let order = order
             .as_array()
-            .ok_or_else(|| bad(format!("invalid {k}: must be a list")))?;
+            .ok_or_else(|| bad("invalid patch format of setElementOrder list"))?;
         let key = ty
             .field(field)
             .node()
@@ -298,14 +332,12 @@ fn merge_list(original: &[Value], patch: &[Value], ty: Ty) -> Result<Vec<Value>,
     let mut out = original.to_vec();
     for p in patch {
         let Some(pm) = p.as_object() else {
-            return Err(bad(format!(
-                "unable to find api field in struct {} for the json field \"{key}\"",
-                "Unstructured"
-            )));
+            return Err(bad("invalid JSON document"));
         };
         let Some(kv) = pm.get(&key) else {
-            return Err(bad(format!(
-                "map: {p} does not contain declared merge key: {key}"
+            return Err(failed(format!(
+                "map: {} does not contain declared merge key: {key}",
+                go_format(p)
             )));
         };
         let found = out.iter().position(|o| o.get(&key) == Some(kv));
@@ -331,6 +363,11 @@ fn merge_list(original: &[Value], patch: &[Value], ty: Ty) -> Result<Vec<Value>,
         }
     }
     Ok(out)
+}
+
+/// 422 `Invalid` as the API server's generic server response wraps a patch library message.
+fn unprocessable(message: &str) -> ApiError {
+    json_patch_failed(message.to_string())
 }
 
 /// The error a failed JSON patch gets: 422, as the API server wraps the patch library's message.
@@ -594,6 +631,45 @@ mod tests {
         .unwrap();
         // finalizers is a merge-strategy list of scalars: merged as a set.
         assert_eq!(out, json!({"finalizers": ["a", "c", "d"]}));
+    }
+
+    #[test]
+    fn malformed_strategic_patches_fail_as_the_api_server_answers() {
+        let orig = json!({"containers": [{"name": "a", "image": "1"}]});
+        let e = strategic_merge(&orig, &json!({"containers": [{"image": "2"}]}), pod_spec())
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                500,
+                "map: map[image:2] does not contain declared merge key: name"
+            )
+        );
+        assert_eq!(e.status().get("reason"), None);
+        let e = strategic_merge(&orig, &json!({"$patch": "bogus"}), pod_spec()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown patch type: bogus in map: map[$patch:bogus]"
+        );
+        let e = strategic_merge(&orig, &json!({"$retainKeys": "x"}), pod_spec()).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (400, "invalid patch format of retainKeys")
+        );
+        let e =
+            strategic_merge(&orig, &json!({"$retainKeys": ["a"], "b": 1}), pod_spec()).unwrap_err();
+        assert_eq!(e.code, 422);
+        assert_eq!(
+            e.details["causes"][0]["message"],
+            "patch content doesn't match retainKeys list"
+        );
+        let e = strategic_merge(
+            &orig,
+            &json!({"$setElementOrder/containers": {"name": "a"}}),
+            pod_spec(),
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "invalid patch format of setElementOrder list");
     }
 
     #[test]
