@@ -2,14 +2,14 @@
 //! a Kubernetes 1.32 API server does it: the fields of a create, update or patch body that the
 //! kind's schema does not declare are a 400 `strict decoding error: unknown field "spec.replica"`
 //! (Strict), a `Warning: 299 - "unknown field \"spec.replica\""` header (Warn) or dropped
-//! silently (Ignore). A server-side apply with an undeclared field fails whatever the directive
-//! (a 500 `failed to create typed patch object (…): .spec.replica: field not declared in
-//! schema`, the real server's answer). Kinds without a definition (custom kinds) accept anything.
+//! silently (Ignore). A server-side apply is typed by the apply itself (`typed`), which refuses
+//! undeclared fields whatever the directive. Kinds without a definition (custom kinds) accept
+//! anything.
 
 use serde_json::Value;
 
 use crate::discovery::Doc;
-use crate::schema::{schemas, ListType, Node};
+use crate::schema::{schemas, Node};
 use crate::store::{Request, Store};
 
 /// How a request asks unknown fields to be handled.
@@ -46,16 +46,14 @@ pub(crate) fn check(store: &Store, req: &mut Request) -> Result<Vec<String>, Doc
     else {
         return Ok(Vec::new());
     };
-    let (node, group, version, kind_name) = match req.subresource.as_deref() {
+    let (node, version, kind_name) = match req.subresource.as_deref() {
         None | Some("status") => (
             schemas().kind(&kind.group, &kind.version, &kind.kind),
-            kind.group.as_str(),
             kind.version.as_str(),
             kind.kind.as_str(),
         ),
         Some("scale") => (
             schemas().named("io.k8s.api.autoscaling.v1.Scale"),
-            "autoscaling",
             "v1",
             "Scale",
         ),
@@ -86,34 +84,9 @@ pub(crate) fn check(store: &Store, req: &mut Request) -> Result<Vec<String>, Doc
     };
     let ct = req.content_type.split(';').next().unwrap_or("").trim();
     if ct == "application/apply-patch+yaml" {
-        let Ok(intent) = serde_yaml_ng::from_slice::<Value>(&req.body) else {
-            return Ok(Vec::new());
-        };
-        let mut errors = Vec::new();
-        undeclared(node, &intent, &mut String::new(), &mut errors);
-        if errors.is_empty() {
-            return Ok(Vec::new());
-        }
-        let name = intent["metadata"]["name"]
-            .as_str()
-            .or(req.name.as_deref())
-            .unwrap_or_default();
-        let namespace = req.namespace.as_deref().unwrap_or_default();
-        let gv = if group.is_empty() {
-            format!("/{version}")
-        } else {
-            format!("{group}/{version}")
-        };
-        let listed = if errors.len() == 1 {
-            errors.concat()
-        } else {
-            format!("errors:\n  {}", errors.join("\n  "))
-        };
-        return Err(Doc::status(
-            500,
-            "",
-            &format!("failed to create typed patch object ({namespace}/{name}; {gv}, Kind={kind_name}): {listed}"),
-        ));
+        // An apply configuration is typed by the apply itself (`typed::validate`), which
+        // refuses undeclared fields whatever the directive, as structured-merge-diff does.
+        return Ok(Vec::new());
     }
     // A patch is decoded after the object is read: patching a missing object is a 404 first.
     let missing = || {
@@ -274,47 +247,6 @@ fn json_patch_op(node: Node, op: &mut Value, out: &mut Vec<String>) -> bool {
     true
 }
 
-/// The fields of an apply configuration the schema does not declare, as structured-merge-diff
-/// names them (`.spec.template.spec.containers[name="web"].imagee: field not declared in
-/// schema`).
-fn undeclared(node: Node, value: &Value, path: &mut String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(fields) => {
-            if open(&node) {
-                return;
-            }
-            for (name, child) in fields {
-                let mut inner = format!("{path}.{name}");
-                match node.field(name) {
-                    Some(field) => undeclared(field, child, &mut inner, out),
-                    None => out.push(format!("{inner}: field not declared in schema")),
-                }
-            }
-        }
-        Value::Array(items) => {
-            let Some(item) = node.items() else { return };
-            let list_type = node.list_type();
-            for (i, child) in items.iter().enumerate() {
-                let element = match &list_type {
-                    ListType::Map(keys) => {
-                        let parts: Vec<String> = keys
-                            .iter()
-                            .filter(|k| !child[k.as_str()].is_null())
-                            .map(|k| format!("{k}={}", child[k.as_str()]))
-                            .collect();
-                        format!("[{}]", parts.join(","))
-                    }
-                    ListType::Set => format!("[={child}]"),
-                    ListType::Atomic => format!("[{i}]"),
-                };
-                let mut inner = format!("{path}{element}");
-                undeclared(item, child, &mut inner, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,12 +279,6 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": {"name": "web", "labels": {"any": "thing"}},
                 "spec": {"template": {"spec": {"containers": [{"name": "web"}]}}}})
-        );
-        let mut out = Vec::new();
-        undeclared(deployment(), &body, &mut String::new(), &mut out);
-        assert_eq!(
-            out[2],
-            ".spec.template.spec.containers[name=\"web\"].imagee: field not declared in schema"
         );
     }
 

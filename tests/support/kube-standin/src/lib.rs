@@ -3,7 +3,8 @@
 //! It speaks plain JSON over HTTP/1.1 on 127.0.0.1 and implements enough of the API for kube-rs:
 //! discovery (`/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`), CRUD for the kinds of a
 //! small registry ([`default_kinds`]), `resourceVersion` with optimistic concurrency, `Status`
-//! bodies, JSON merge patch, server-side apply with `managedFields` (see [`apply`]), `dryRun=All`,
+//! bodies, strategic merge, JSON merge and JSON patch (see [`patch`]), server-side apply with
+//! Kubernetes' structured-merge semantics and `managedFields` (see [`apply`]), `dryRun=All`,
 //! namespace termination, defaulting and a status simulation (deployments roll out, load
 //! balancers get an ingress). docs/kubernetes-standin.md lists what it does and does not do.
 
@@ -16,13 +17,16 @@ pub mod apply;
 pub mod client;
 pub mod discovery;
 mod fieldcheck;
+pub mod fieldpath;
 mod http;
 pub mod kubectl;
 pub mod openapi;
 mod openapi_pb;
+pub mod patch;
 pub mod schema;
 mod sim;
 pub mod store;
+pub mod typed;
 
 pub use store::Kind;
 

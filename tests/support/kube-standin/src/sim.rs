@@ -28,7 +28,7 @@ fn default_container(c: &mut Value) {
     );
     default(c, "terminationMessagePath", json!("/dev/termination-log"));
     default(c, "terminationMessagePolicy", json!("File"));
-    if let Some(ports) = c["ports"].as_array_mut() {
+    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             default(p, "protocol", json!("TCP"));
         }
@@ -56,7 +56,7 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             default(pod, "schedulerName", json!("default-scheduler"));
             default(pod, "securityContext", json!({}));
             for list in ["containers", "initContainers"] {
-                if let Some(cs) = pod[list].as_array_mut() {
+                if let Some(cs) = pod.get_mut(list).and_then(Value::as_array_mut) {
                     cs.iter_mut().for_each(default_container);
                 }
             }

@@ -1,12 +1,12 @@
-//! The object store: the kind registry, CRUD with `resourceVersion`
-//! and optimistic concurrency, merge patch, `dryRun`, deletion and `Status` errors.
+//! The object store: the kind registry, CRUD with `resourceVersion` and optimistic concurrency,
+//! patch dispatch by content type, `dryRun`, deletion and `Status` errors.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::{apply, sim, Options};
+use crate::{apply, patch, sim, Options};
 
 /// A kind the stand-in serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,10 +131,16 @@ impl ApiError {
 
     /// The `Status` body.
     pub fn status(&self) -> Value {
-        json!({
+        let mut status = json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": self.message, "reason": self.reason, "details": self.details, "code": self.code,
-        })
+        });
+        // A plain error (no reason, no details) is answered without them, as the API server does.
+        if let Some(m) = status.as_object_mut().filter(|_| self.reason.is_empty()) {
+            m.shift_remove("reason");
+            m.shift_remove("details");
+        }
+        status
     }
 }
 
@@ -416,21 +422,41 @@ impl Store {
             }
             ("PATCH", Some(name)) => {
                 let name = name.clone();
-                if req.content_type.starts_with("application/apply-patch") {
+                let is_apply = req.content_type.starts_with("application/apply-patch");
+                patch::validate_options(is_apply, &req.query)?;
+                if is_apply {
                     let intent: Value = serde_yaml_ng::from_slice(&req.body).map_err(|e| {
                         ApiError::new(400, "BadRequest", format!("error decoding YAML: {e}"))
                     })?;
                     let force = req.query.get("force").is_some_and(|f| f == "true");
-                    return self.write(&kind, req, &ns, &name, |_| Ok(Write::Apply(intent, force)));
+                    return self.write(&kind, req, &ns, &name, |old| {
+                        apply::check_intent(&kind, &name, &intent)?;
+                        check_version(&kind, &name, old, &intent)?;
+                        Ok(Write::Apply(intent, force))
+                    });
+                }
+                let patch_type = req.content_type.split(';').next().unwrap_or("").trim();
+                let ty = crate::typed::Ty::of_kind(&kind.group, &kind.version, &kind.kind);
+                if !patch::accepted_types(ty.is_typed()).contains(&patch_type) {
+                    return Err(patch::unsupported(ty.is_typed()));
                 }
                 let patch = parse_json(&req.body)?;
                 self.write(&kind, req, &ns, &name, |old| {
                     let Some(old) = old else {
                         return Err(ApiError::not_found(&kind, &name));
                     };
-                    check_version(&kind, &name, Some(old), &patch)?;
-                    let mut new = old.clone();
-                    merge_patch(&mut new, &patch);
+                    let new = match patch_type {
+                        "application/json-patch+json" => patch::json_patch(old, &patch)?,
+                        "application/strategic-merge-patch+json" => {
+                            patch::strategic_merge(old, &patch, ty)?
+                        }
+                        _ => {
+                            let mut new = old.clone();
+                            patch::merge_patch(&mut new, &patch);
+                            new
+                        }
+                    };
+                    check_version(&kind, &name, Some(old), &new)?;
                     Ok(Write::Update(new))
                 })
             }
@@ -534,7 +560,17 @@ impl Store {
             ));
         }
         let manager = req.manager();
-        let mut new = match change(old)? {
+        let write = change(old)?;
+        if let Write::Create(body) | Write::Update(body) = &write {
+            if !body.is_object() {
+                return Err(ApiError::new(
+                    400,
+                    "BadRequest",
+                    "the body of the request was in an unknown format: the object is not a JSON object",
+                ));
+            }
+        }
+        let mut new = match write {
             Write::Create(body) => {
                 if old.is_some() {
                     return Err(ApiError::new(
@@ -546,17 +582,20 @@ impl Store {
                         json!({"name": name, "group": kind.group, "kind": kind.plural}),
                     ));
                 }
-                let mut new = strip(body);
-                apply::record_update(None, &mut new, &manager, &kind.api_version());
-                new
+                strip(body)
             }
             Write::Update(body) => {
                 let Some(old) = old else {
                     return Err(ApiError::not_found(kind, name));
                 };
+                // Managed fields the request sets replace the live ones (kubectl's migration
+                // from client-side apply sends them); otherwise the live ones carry over.
+                let sent = body["metadata"]["managedFields"].clone();
                 let mut new = strip(body);
-                new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
-                apply::record_update(Some(old), &mut new, &manager, &kind.api_version());
+                new["metadata"]["managedFields"] = match sent {
+                    Value::Array(a) if !a.is_empty() => Value::Array(a),
+                    _ => old["metadata"]["managedFields"].clone(),
+                };
                 new
             }
             Write::Apply(intent, force) => apply::apply(kind, old, intent, &manager, force)?,
@@ -572,6 +611,9 @@ impl Store {
             m.remove("namespace");
         }
         sim::default_object(self, kind, old, &mut new);
+        if !req.content_type.starts_with("application/apply-patch") {
+            apply::record_update(old, &mut new, &manager, &kind.api_version());
+        }
         sim::validate(kind, name, old, &new)?;
         if let Some(old) = old {
             for field in ["uid", "creationTimestamp", "generation", "resourceVersion"] {
@@ -718,25 +760,7 @@ fn check_preconditions(
     Ok(())
 }
 
-/// RFC 7386 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(t) = target {
-        for (k, v) in patch {
-            if v.is_null() {
-                t.remove(k);
-            } else {
-                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-    }
-}
+pub use crate::patch::merge_patch;
 
 /// The body without what clients cannot set (server-owned metadata and status).
 fn strip(mut body: Value) -> Value {

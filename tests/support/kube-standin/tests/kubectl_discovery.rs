@@ -655,7 +655,8 @@ fn field_validation_directives_over_http() {
         .to_string(),
     );
     assert_eq!(widget.code, 201, "{}", widget.body);
-    // Server-side apply with an undeclared field: a 500 with no reason, as a 1.32 server answers.
+    // Server-side apply with an undeclared field: a 500 with no reason, as a 1.32 server answers
+    // (the object named by the applied configuration's own metadata, here without a namespace).
     let apply = http(
         base,
         "PATCH",
@@ -666,7 +667,7 @@ fn field_validation_directives_over_http() {
     assert_eq!(
         apply.json(),
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": "failed to create typed patch object (default/applied; /v1, Kind=ConfigMap): .dataa: field not declared in schema",
+            "message": "failed to create typed patch object (/applied; /v1, Kind=ConfigMap): .dataa: field not declared in schema",
             "code": 500})
     );
 }
