@@ -1,7 +1,8 @@
 //! Helpers for the Kubernetes end-to-end tests: a stand-in API server with a kubeconfig in a
 //! home directory of its own, running the real `skelc` against it, copies of the examples, and
 //! reading which attributes a `plan --json` changes. The tests of objects that do not become
-//! ready after they were created live in `not_ready.rs`.
+//! ready after they were created live in `not_ready.rs`; those of skel beside the real `kubectl`
+//! in `kubectl.rs`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -11,6 +12,7 @@ use std::process::{Command, Stdio};
 use serde_json::{json, Value as Json};
 use skel_kube_standin::StandIn;
 
+mod kubectl;
 mod not_ready;
 
 pub const SKELC: &str = env!("CARGO_BIN_EXE_skelc");
