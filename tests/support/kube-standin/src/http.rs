@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -13,7 +14,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 use crate::store::{self, ApiError};
-use crate::Shared;
+use crate::{watch, Shared};
+
+/// A response body: a whole JSON document, or a watch's stream of events.
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
 /// Serves connections until `stop` fires.
 pub(crate) async fn serve(
@@ -34,7 +38,7 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(answer(&shared, req).await) }
+                async move { Ok::<_, Infallible>(answer(shared, req).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -43,8 +47,8 @@ pub(crate) async fn serve(
     }
 }
 
-fn respond(code: u16, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+pub(crate) fn respond(code: u16, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
     *response.status_mut() =
         hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
@@ -54,7 +58,7 @@ fn respond(code: u16, body: &Value) -> Response<Full<Bytes>> {
     response
 }
 
-fn error(e: &ApiError) -> Response<Full<Bytes>> {
+fn error(e: &ApiError) -> Response<Body> {
     respond(e.code, &e.status())
 }
 
@@ -83,7 +87,7 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let header = |name: hyper::header::HeaderName| {
         req.headers()
             .get(name)
@@ -192,6 +196,9 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         user_agent,
         body,
     };
+    if watch::requested(&request) {
+        return watch::start(&shared, &mut store, request);
+    }
     match store.handle(&request) {
         Ok((code, body)) => respond(code, &body),
         Err(e) => error(&e),

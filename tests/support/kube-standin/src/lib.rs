@@ -14,11 +14,14 @@ use std::time::Duration;
 
 pub mod apply;
 pub mod client;
+mod controllers;
 mod http;
 pub mod kubectl;
 pub mod schema;
 mod sim;
 pub mod store;
+mod subresource;
+mod watch;
 
 pub use store::Kind;
 
@@ -33,6 +36,10 @@ pub struct Options {
     pub settle_delay: Duration,
     /// How long a deleted namespace stays `Terminating`.
     pub terminating_delay: Duration,
+    /// How many watch events are kept: a watch from an older `resourceVersion` gets 410 Expired.
+    pub watch_history: usize,
+    /// How often a watch with `allowWatchBookmarks=true` gets a `BOOKMARK`.
+    pub bookmark_interval: Duration,
 }
 
 impl Default for Options {
@@ -42,6 +49,8 @@ impl Default for Options {
             token: None,
             settle_delay: Duration::from_millis(150),
             terminating_delay: Duration::from_millis(300),
+            watch_history: 1000,
+            bookmark_interval: Duration::from_secs(1),
         }
     }
 }
@@ -57,6 +66,9 @@ pub fn default_kinds() -> Vec<Kind> {
         Kind::new("", "v1", "Service", "services", true),
         Kind::new("", "v1", "ServiceAccount", "serviceaccounts", true),
         Kind::new("apps", "v1", "Deployment", "deployments", true),
+        Kind::new("apps", "v1", "ReplicaSet", "replicasets", true),
+        Kind::new("", "v1", "Pod", "pods", true),
+        Kind::new("", "v1", "Event", "events", true),
         Kind::new("coordination.k8s.io", "v1", "Lease", "leases", true),
         Kind::new(
             "rbac.authorization.k8s.io",
