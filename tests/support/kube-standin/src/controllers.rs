@@ -98,7 +98,7 @@ fn suffix(seed: &str) -> String {
     (0..5)
         .map(|_| {
             let c = ALPHANUMS[(h % ALPHANUMS.len() as u32) as usize] as char;
-            h = h / ALPHANUMS.len() as u32 ^ fnv32a(&format!("{seed}{h}"));
+            h = (h / ALPHANUMS.len() as u32) ^ fnv32a(&format!("{seed}{h}"));
             c
         })
         .collect()

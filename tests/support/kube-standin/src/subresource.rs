@@ -27,11 +27,10 @@ pub(crate) fn handle(
     req: &Request,
 ) -> Result<(u16, Value), ApiError> {
     let sub = req.subresource.as_deref().unwrap_or("");
-    let served = match (kind.group.as_str(), kind.plural.as_str(), sub) {
-        ("apps", "deployments" | "replicasets", "status" | "scale") => true,
-        ("", "pods", "status") => true,
-        _ => false,
-    };
+    let served = matches!(
+        (kind.group.as_str(), kind.plural.as_str(), sub),
+        ("apps", "deployments" | "replicasets", "status" | "scale") | ("", "pods", "status")
+    );
     if !served || kind.namespaced != req.namespace.is_some() {
         return Err(not_found());
     }
@@ -235,7 +234,7 @@ fn take_over(
         e["fieldsV1"] = apply::fields_v1(&owned);
     }
     entries.retain(|e| e["fieldsV1"].as_object().is_some_and(|m| !m.is_empty()) || mine(e));
-    let position = entries.iter().position(|e| mine(e));
+    let position = entries.iter().position(mine);
     let index = match position {
         Some(i) => i,
         None => {

@@ -363,11 +363,10 @@ fn prepare(store: &mut Store, req: &Request) -> Result<Prepared, ApiError> {
     let asked = req.query.get("resourceVersion").map(String::as_str);
     let send_initial = req.query.get("sendInitialEvents").map(|v| v == "true");
     let mut first = Vec::new();
-    let synthetic = match (asked, send_initial) {
-        (_, Some(true)) => true,
-        (None | Some("") | Some("0"), None) => true,
-        _ => false,
-    };
+    let synthetic = matches!(
+        (asked, send_initial),
+        (_, Some(true)) | (None | Some("") | Some("0"), None)
+    );
     if synthetic {
         for (key, entry) in &store.objects {
             if filter.matches(key, &entry.obj) {
