@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use crate::apply;
 use crate::store::{now, Entry, Key, Kind, Request, Store};
+use crate::{apply, subresource};
 
 /// Who writes what the controllers change.
 const CONTROLLER: &str = "kube-controller-manager";
@@ -177,7 +177,7 @@ fn put(store: &mut Store, key: &Key, mut new: Value, settle_at: Option<Instant>)
             new["metadata"]["generation"] = json!(g);
         }
     }
-    apply::record_update(old.as_ref(), &mut new, CONTROLLER, &api_version);
+    record(old.as_ref(), &mut new, &key.1, &api_version);
     new["metadata"]["resourceVersion"] = json!(rv);
     let created = old.is_none();
     let entry = store.objects.entry(key.clone()).or_insert(Entry {
@@ -190,6 +190,75 @@ fn put(store: &mut Store, key: &Key, mut new: Value, settle_at: Option<Instant>)
         entry.settle_at = settle_at;
     }
     store.emit(if created { "ADDED" } else { "MODIFIED" }, key);
+}
+
+/// Records the controller's write in `managedFields` as a real cluster shows it: a write of a
+/// workload's status (and the annotations the controllers keep there, such as
+/// `deployment.kubernetes.io/revision`) goes through the `status` subresource; anything else
+/// (creates, a ReplicaSet's `spec.replicas`) is an update of the object.
+fn record(old: Option<&Value>, new: &mut Value, plural: &str, api_version: &str) {
+    let status_write = old
+        .is_some_and(|o| o["spec"] == new["spec"] && without_status(o) == without_status(new))
+        && matches!(plural, "deployments" | "replicasets" | "pods");
+    match old {
+        Some(old) if status_write => {
+            let candidates = json!({"metadata": {"annotations": new["metadata"]["annotations"]},
+                "status": new["status"]});
+            let mut paths = Vec::new();
+            leaves(&candidates, &mut Vec::new(), &mut paths);
+            leaves(
+                &json!({"metadata": {"annotations": old["metadata"]["annotations"]},
+                    "status": old["status"]}),
+                &mut Vec::new(),
+                &mut paths,
+            );
+            paths.sort();
+            paths.dedup();
+            let changed: Vec<Vec<String>> = paths
+                .into_iter()
+                .filter(|p| apply::get_at(old, p) != apply::get_at(new, p))
+                .filter(|p| apply::get_at(new, p).is_some())
+                .collect();
+            if !changed.is_empty() {
+                subresource::take_over(new, &changed, CONTROLLER, api_version, "status");
+            }
+        }
+        _ => apply::record_update(old, new, CONTROLLER, api_version),
+    }
+}
+
+/// The paths to the values that are not objects (lists are leaves, as in `FieldsV1` here).
+fn leaves(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, child) in m {
+                prefix.push(k.clone());
+                leaves(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Null => {}
+        _ => out.push(prefix.clone()),
+    }
+}
+
+/// The object without its status, annotations and server-owned metadata.
+fn without_status(obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.remove("status");
+    }
+    if let Some(m) = o["metadata"].as_object_mut() {
+        for k in [
+            "annotations",
+            "resourceVersion",
+            "managedFields",
+            "generation",
+        ] {
+            m.remove(k);
+        }
+    }
+    o
 }
 
 fn replicas(obj: &Value) -> i64 {

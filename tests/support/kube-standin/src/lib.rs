@@ -4,8 +4,9 @@
 //! discovery (`/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`), CRUD for the kinds of a
 //! small registry ([`default_kinds`]), `resourceVersion` with optimistic concurrency, `Status`
 //! bodies, JSON merge patch, server-side apply with `managedFields` (see [`apply`]), `dryRun=All`,
-//! namespace termination, defaulting and a status simulation (deployments roll out, load
-//! balancers get an ingress). docs/kubernetes-standin.md lists what it does and does not do.
+//! namespace termination, defaulting and a status simulation (deployments roll out through
+//! simulated ReplicaSets and Pods, load balancers get an ingress), watches, and the `status` and
+//! `scale` subresources. docs/kubernetes-standin.md lists what it does and does not do.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -55,7 +56,8 @@ impl Default for Options {
     }
 }
 
-/// The kinds served by default: the core ones the typed resources use, `coordination.k8s.io`
+/// The kinds served by default: the core ones the typed resources use, the ReplicaSets, Pods
+/// and Events the simulated controllers make, `coordination.k8s.io`
 /// Leases (the `kubernetes` state backend's lock), a cluster-scoped
 /// `ClusterRole` and a namespaced custom kind `Widget` (group `skel.dev`) for `kubernetes_manifest`.
 pub fn default_kinds() -> Vec<Kind> {

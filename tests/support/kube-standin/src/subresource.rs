@@ -212,7 +212,7 @@ fn scale_of(obj: &Value) -> Value {
 
 /// Gives `paths` to `manager`'s entry for `subresource` in `managedFields` and takes them from
 /// every other entry.
-fn take_over(
+pub(crate) fn take_over(
     obj: &mut Value,
     paths: &[Vec<String>],
     manager: &str,
@@ -247,6 +247,7 @@ fn take_over(
     let entry = &mut entries[index];
     let mut owned = apply::parse_fields_v1(&entry["fieldsV1"]);
     owned.extend(paths.iter().cloned());
+    owned.retain(|p| apply::get_at(obj, p).is_some());
     entry["fieldsV1"] = apply::fields_v1(&owned);
     entry["time"] = json!(now());
     let mut ordered = Map::new();
