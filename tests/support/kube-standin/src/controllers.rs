@@ -219,8 +219,14 @@ fn record(old: Option<&Value>, new: &mut Value, plural: &str, api_version: &str)
                 .filter(|p| apply::get_at(old, p) != apply::get_at(new, p))
                 .filter(|p| apply::get_at(new, p).is_some())
                 .collect();
+            // The kubelet reports a pod's status, the controller manager the rest.
+            let manager = if plural == "pods" {
+                "kubelet"
+            } else {
+                CONTROLLER
+            };
             if !changed.is_empty() {
-                subresource::take_over(new, &changed, CONTROLLER, api_version, "status");
+                subresource::take_over(new, &changed, manager, api_version, "status");
             }
         }
         _ => apply::record_update(old, new, CONTROLLER, api_version),
