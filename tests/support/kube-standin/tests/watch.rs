@@ -1,6 +1,6 @@
 //! Watch semantics at the HTTP level (as client-go's reflectors use them): resuming after a
 //! `resourceVersion`, 410 `Expired` for a version older than the history, synthetic `ADDED`
-//! events without a version, bookmarks, `timeoutSeconds`, label and field selectors, events of
+//! events without a version, bookmarks (and the streaming list's end-of-initial-events one), `timeoutSeconds`, label and field selectors, events of
 //! deletes, namespace termination and the simulation; and the `status` / `scale` subresources.
 
 use std::io::{Read, Write};
@@ -305,6 +305,25 @@ fn bookmarks_come_only_when_allowed() {
         Duration::from_secs(5),
     );
     assert!(w.events.is_empty(), "{:?}", w.events);
+    // A streaming list (`sendInitialEvents`, client-go's WatchList): the objects, then the
+    // bookmark that marks the end of the initial events.
+    let w = watch(
+        s.url(),
+        &format!("{CM}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1"),
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        summary(&w.events[..2]),
+        vec![
+            ("ADDED".into(), "a".into()),
+            ("BOOKMARK".into(), String::new())
+        ]
+    );
+    assert_eq!(
+        w.events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    assert!(rv(&w.events[1]["object"]) >= from);
 }
 
 #[test]
