@@ -362,21 +362,22 @@ fn reconcile_deployment(store: &mut Store, key: &Key, due: Instant) {
         .any(|k| count(&obj(store, k), "replicas") > 0);
     let mut created = None;
     if !paused {
-        let target = if recreate && old_running { 0 } else { desired };
+        let old_specs: i64 = old_keys.iter().map(|k| replicas(&obj(store, k))).sum();
+        let (surge, unavailable) = rolling_limits(&dep, desired);
+        let first = if recreate {
+            if old_running {
+                0
+            } else {
+                desired
+            }
+        } else if old_specs == 0 {
+            desired
+        } else {
+            (desired + surge - old_specs).clamp(0, desired)
+        };
         let new_key = match new_key.clone() {
             Some(k) => {
                 let mut rs = obj(store, &k);
-                let from = replicas(&rs);
-                if from != target {
-                    let way = if target > from { "up" } else { "down" };
-                    record_event(
-                        store,
-                        &dep,
-                        "ScalingReplicaSet",
-                        &format!("Scaled {way} replica set {} from {from} to {target}", k.3),
-                    );
-                }
-                rs["spec"]["replicas"] = json!(target);
                 rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
                     json!(desired.to_string());
                 if revision(&rs) < max_revision {
@@ -387,7 +388,7 @@ fn reconcile_deployment(store: &mut Store, key: &Key, due: Instant) {
                 k
             }
             None => {
-                let rs = new_replica_set(&dep, &hash, max_revision + 1, target);
+                let rs = new_replica_set(&dep, &hash, max_revision + 1, first);
                 let name = rs["metadata"]["name"].as_str().unwrap_or("").to_string();
                 let k = (
                     "apps".to_string(),
@@ -401,43 +402,165 @@ fn reconcile_deployment(store: &mut Store, key: &Key, due: Instant) {
                     store,
                     &dep,
                     "ScalingReplicaSet",
-                    &format!("Scaled up replica set {} from 0 to {target}", k.3),
+                    &format!("Scaled up replica set {} from 0 to {first}", k.3),
                 );
+                reconcile_replica_set(store, &k, due);
                 k
             }
         };
-        reconcile_replica_set(store, &new_key, due);
-        let new_available = count(&obj(store, &new_key), "availableReplicas");
-        for k in &old_keys {
-            let mut rs = obj(store, k);
-            let from = replicas(&rs);
-            if from > 0 && (recreate || new_available >= desired) {
-                rs["spec"]["replicas"] = json!(0);
-                put(store, k, rs, None);
-                record_event(
-                    store,
-                    &dep,
-                    "ScalingReplicaSet",
-                    &format!("Scaled down replica set {} from {from} to 0", k.3),
-                );
+        if recreate {
+            for k in &old_keys {
+                scale(store, &dep, k, 0, due);
             }
-            reconcile_replica_set(store, k, due);
-        }
-        if recreate && new_key_target_pending(store, &new_key, desired, &old_keys) {
-            let mut rs = obj(store, &new_key);
-            rs["spec"]["replicas"] = json!(desired);
-            put(store, &new_key, rs, None);
-            reconcile_replica_set(store, &new_key, due);
+            let old_gone = old_keys
+                .iter()
+                .all(|k| count(&obj(store, k), "replicas") == 0);
+            scale(
+                store,
+                &dep,
+                &new_key,
+                if old_gone { desired } else { 0 },
+                due,
+            );
+        } else {
+            let limits = (desired, surge, unavailable);
+            for _ in 0..2 * desired + 4 {
+                if !rolling_step(store, &dep, &new_key, &old_keys, limits, due) {
+                    break;
+                }
+            }
         }
         trim_history(store, &dep, &old_keys);
     }
     deployment_status(store, key, &hash, created);
 }
 
-/// With `Recreate`, the new ReplicaSet scales up once the old pods are gone.
-fn new_key_target_pending(store: &Store, new_key: &Key, desired: i64, old: &[Key]) -> bool {
-    replicas(&obj(store, new_key)) < desired
-        && old.iter().all(|k| count(&obj(store, k), "replicas") == 0)
+/// `maxSurge` (rounded up) and `maxUnavailable` (rounded down) of a rolling update, resolved
+/// against `desired`; both 0 makes `maxUnavailable` 1, as the deployment controller does.
+fn rolling_limits(dep: &Value, desired: i64) -> (i64, i64) {
+    let rolling = &dep["spec"]["strategy"]["rollingUpdate"];
+    let resolve = |v: &Value, up: bool| match v {
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        Value::String(s) => {
+            let p = s
+                .strip_suffix('%')
+                .and_then(|p| p.parse::<i64>().ok())
+                .unwrap_or(25);
+            if up {
+                (desired * p + 99) / 100
+            } else {
+                desired * p / 100
+            }
+        }
+        _ => {
+            if up {
+                (desired + 3) / 4
+            } else {
+                desired / 4
+            }
+        }
+    };
+    let surge = resolve(&rolling["maxSurge"], true);
+    let unavailable = resolve(&rolling["maxUnavailable"], false);
+    if surge == 0 && unavailable == 0 {
+        (0, 1)
+    } else {
+        (surge, unavailable)
+    }
+}
+
+/// Scales the ReplicaSet at `key` to `to` (with the controller's event) and lets it act.
+fn scale(store: &mut Store, dep: &Value, key: &Key, to: i64, due: Instant) {
+    let mut rs = obj(store, key);
+    if rs.is_null() {
+        return;
+    }
+    let from = replicas(&rs);
+    if from != to {
+        let way = if to > from { "up" } else { "down" };
+        record_event(
+            store,
+            dep,
+            "ScalingReplicaSet",
+            &format!("Scaled {way} replica set {} from {from} to {to}", key.3),
+        );
+        rs["spec"]["replicas"] = json!(to);
+        put(store, key, rs, None);
+    }
+    reconcile_replica_set(store, key, due);
+}
+
+/// One step of a rolling update, as the deployment controller takes it: the new ReplicaSet
+/// grows while all pods stay within `desired + maxSurge`, old ones shrink (unhealthy pods
+/// first, oldest first) while at least `desired - maxUnavailable` pods stay available. Whether
+/// anything was scaled.
+fn rolling_step(
+    store: &mut Store,
+    dep: &Value,
+    new_key: &Key,
+    old_keys: &[Key],
+    (desired, surge, unavailable): (i64, i64, i64),
+    due: Instant,
+) -> bool {
+    let mut changed = false;
+    let new_spec = replicas(&obj(store, new_key));
+    let old_specs: i64 = old_keys.iter().map(|k| replicas(&obj(store, k))).sum();
+    let target = if old_specs == 0 || new_spec > desired {
+        desired
+    } else {
+        let current = new_spec + old_specs;
+        let max_total = desired + surge;
+        if current >= max_total {
+            new_spec
+        } else {
+            new_spec + (max_total - current).min(desired - new_spec)
+        }
+    };
+    if target != new_spec {
+        changed = true;
+    }
+    scale(store, dep, new_key, target, due);
+    if old_specs == 0 {
+        return changed;
+    }
+    let mut olds: Vec<Key> = old_keys.to_vec();
+    olds.sort_by_key(|k| revision(&obj(store, k)));
+    let min_available = desired - unavailable;
+    let new_unavailable = (target - count(&obj(store, new_key), "availableReplicas")).max(0);
+    let mut max_down = target + old_specs - min_available - new_unavailable;
+    if max_down <= 0 {
+        return changed;
+    }
+    for k in &olds {
+        let rs = obj(store, k);
+        let spec = replicas(&rs);
+        let down = (spec - count(&rs, "availableReplicas"))
+            .min(max_down)
+            .max(0);
+        if down > 0 {
+            scale(store, dep, k, spec - down, due);
+            max_down -= down;
+            changed = true;
+        }
+    }
+    let available: i64 = std::iter::once(new_key)
+        .chain(olds.iter())
+        .map(|k| count(&obj(store, k), "availableReplicas"))
+        .sum();
+    let mut total_down = available - min_available;
+    for k in &olds {
+        if total_down <= 0 {
+            break;
+        }
+        let spec = replicas(&obj(store, k));
+        let down = spec.min(total_down);
+        if down > 0 {
+            scale(store, dep, k, spec - down, due);
+            total_down -= down;
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// Deletes scaled-down ReplicaSets beyond `revisionHistoryLimit`, oldest first.
@@ -788,11 +911,14 @@ fn record_event(store: &mut Store, involved: &Value, reason: &str, message: &str
         .as_str()
         .unwrap_or("default")
         .to_string();
+    // Named as the event recorder names them: the object's name and a hex time (so they sort
+    // in the order they happened).
+    let micros = chrono::Utc::now().timestamp_micros().max(0);
     let name = format!(
-        "{}.{:x}{:08x}",
+        "{}.{:014x}{:04x}",
         involved["metadata"]["name"].as_str().unwrap_or(""),
-        store.revision,
-        fnv32a(message)
+        micros,
+        store.revision % 0x10000
     );
     let key = (
         String::new(),

@@ -209,6 +209,15 @@ fn rollout_to_a_new_template_scales_the_old_replica_set_down_and_back_reuses_it(
         )),
         "{described}"
     );
+    // The rolling update went one pod at a time (maxSurge 1, maxUnavailable 0 for 2 replicas).
+    for step in [
+        format!("Scaled up replica set {} from 0 to 1", second[0]),
+        format!("Scaled down replica set {} from 2 to 1", first[0]),
+        format!("Scaled up replica set {} from 1 to 2", second[0]),
+        format!("Scaled down replica set {} from 1 to 0", first[0]),
+    ] {
+        assert!(described.contains(&step), "missing {step:?}:\n{described}");
+    }
     let pods = names(&kubectl, "pods");
     assert_eq!(pods.len(), 2, "{pods:?}");
     assert!(
@@ -260,13 +269,18 @@ fn a_failing_rollout_exceeds_its_progress_deadline() {
         "-o",
         "jsonpath={range .items[*]}{.status.containerStatuses[0].state.waiting.reason}{\"\\n\"}{end}",
     ]);
+    // maxSurge 25% of 2 is 1 new pod (it never starts), maxUnavailable 0: both old pods stay.
     assert_eq!(
         waiting.lines().filter(|l| *l == "ImagePullBackOff").count(),
-        2,
+        1,
         "{waiting}"
     );
-    // The old pods keep serving while the new ones cannot start.
-    assert_eq!(names(&kubectl, "pods").len(), 4);
+    assert_eq!(names(&kubectl, "pods").len(), 3);
+    let described = kubectl.ok(&["describe", "deployment", "web"]);
+    assert!(
+        described.contains("2 desired | 1 updated | 3 total | 2 available | 0 unavailable"),
+        "{described}"
+    );
 }
 
 #[test]
