@@ -88,6 +88,8 @@ pub(crate) struct Shared {
     pub store: Mutex<store::Store>,
     pub token: Mutex<Option<String>>,
     pub forbidden: Mutex<bool>,
+    /// Watches answer 403 (RBAC granting get and list but not watch).
+    pub watch_forbidden: Mutex<bool>,
 }
 
 /// A running stand-in; it stops when this is dropped.
@@ -117,6 +119,7 @@ pub fn start_on(options: Options, addr: SocketAddr) -> std::io::Result<StandIn> 
         token: Mutex::new(options.token.clone()),
         store: Mutex::new(store::Store::new(options)),
         forbidden: Mutex::new(false),
+        watch_forbidden: Mutex::new(false),
     });
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -143,6 +146,14 @@ impl StandIn {
     /// Answers every request with 403 Forbidden while `on`.
     pub fn set_forbidden(&self, on: bool) {
         if let Ok(mut f) = self.shared.forbidden.lock() {
+            *f = on;
+        }
+    }
+
+    /// Answers every watch with 403 Forbidden while `on` (gets and lists still work), as for a
+    /// user whose RBAC role lacks the `watch` verb.
+    pub fn set_watch_forbidden(&self, on: bool) {
+        if let Ok(mut f) = self.shared.watch_forbidden.lock() {
             *f = on;
         }
     }

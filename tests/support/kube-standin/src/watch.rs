@@ -338,6 +338,20 @@ impl hyper::body::Body for Stream {
 /// Starts a watch: the response streams until `timeoutSeconds`, an expired version or the
 /// client going away.
 pub(crate) fn start(shared: &Arc<Shared>, store: &mut Store, req: Request) -> Response<Body> {
+    if shared.watch_forbidden.lock().is_ok_and(|f| *f) {
+        let resource = match req.group.as_str() {
+            "" => req.plural.clone(),
+            g => format!("{}.{g}", req.plural),
+        };
+        let scope = match &req.namespace {
+            Some(ns) => format!("in the namespace \"{ns}\""),
+            None => "at the cluster scope".to_string(),
+        };
+        let e = ApiError::new(403, "Forbidden", format!(
+            "{resource} is forbidden: User \"system:serviceaccount:default:skel\" cannot watch resource \"{}\" in API group \"{}\" {scope}",
+            req.plural, req.group));
+        return respond(e.code, &e.status());
+    }
     match prepare(store, &req) {
         Ok((kind, filter, first, cursor)) => {
             stream(shared.clone(), store, kind, filter, first, cursor, &req)

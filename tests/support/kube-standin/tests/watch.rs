@@ -486,6 +486,33 @@ fn the_simulation_and_namespace_termination_send_events() {
 }
 
 #[test]
+fn forbidden_watches_answer_403_while_lists_work() {
+    let s = skel_kube_standin::start().expect("start");
+    s.set_watch_forbidden(true);
+    let (code, status) = call(
+        s.url(),
+        "GET",
+        &format!("{DEPLOY}?watch=true"),
+        JSON,
+        Value::Null,
+    );
+    assert_eq!((code, status["reason"].clone()), (403, json!("Forbidden")));
+    assert_eq!(
+        status["message"],
+        "deployments.apps is forbidden: User \"system:serviceaccount:default:skel\" cannot watch resource \"deployments\" in API group \"apps\" in the namespace \"default\""
+    );
+    let (code, _) = call(s.url(), "GET", DEPLOY, JSON, Value::Null);
+    assert_eq!(code, 200);
+    s.set_watch_forbidden(false);
+    let w = watch(
+        s.url(),
+        &format!("{DEPLOY}?watch=true&timeoutSeconds=1"),
+        Duration::from_secs(5),
+    );
+    assert_eq!((w.code, w.ended), (200, true));
+}
+
+#[test]
 fn status_and_scale_subresources() {
     let s = skel_kube_standin::start().expect("start");
     let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
