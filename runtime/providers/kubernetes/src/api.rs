@@ -131,6 +131,47 @@ impl Kube {
         }
     }
 
+    /// The objects named `name` as a watch reports them, after `version`, for at most
+    /// `seconds`: `Some(obj)` for an added or changed object, `None` for a deletion; bookmarks
+    /// are skipped. The stream ends with the watch (its timeout, a 410 for an old version).
+    pub async fn watch_named(
+        &self,
+        target: &Target,
+        ns: Option<&str>,
+        name: &str,
+        version: &str,
+        seconds: u32,
+    ) -> Result<impl futures_util::Stream<Item = Option<Json>> + use<>, ProviderError> {
+        use futures_util::StreamExt;
+        use kube::api::{WatchEvent, WatchParams};
+        let api = self.api(self.client().await?, target, ns);
+        let params = WatchParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .timeout(seconds);
+        let events = api
+            .watch(&params, version)
+            .await
+            .map_err(|e| self.error(e, &describe(target, ns, name)))?;
+        Ok(events
+            .take_while(|e| {
+                let go_on = matches!(
+                    e,
+                    Ok(WatchEvent::Added(_)
+                        | WatchEvent::Modified(_)
+                        | WatchEvent::Deleted(_)
+                        | WatchEvent::Bookmark(_))
+                );
+                std::future::ready(go_on)
+            })
+            .filter_map(|e| {
+                std::future::ready(match e {
+                    Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => Some(to_json(&o).ok()),
+                    Ok(WatchEvent::Deleted(_)) => Some(None),
+                    _ => None,
+                })
+            }))
+    }
+
     /// Every object of the kind in `ns` (all namespaces when `None`).
     pub async fn list(
         &self,

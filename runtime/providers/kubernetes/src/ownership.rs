@@ -4,7 +4,8 @@
 //! had it and some manager owns it (someone changed a field skel set: that is drift the plan
 //! shows and the next apply reverts). Fields nobody applied (server defaults) and fields only
 //! others set are left out, so they never show as changes. Objects without `managedFields`
-//! (and imports, which have no prior state) keep every field some manager owns.
+//! (and imports, which have no prior state) keep every field some manager owns. Entries of the
+//! `status` subresource (controllers' status and bookkeeping annotations) own nothing here.
 
 use std::collections::BTreeSet;
 
@@ -39,6 +40,11 @@ pub fn owned(obj: &Json, manager: &str) -> (BTreeSet<Path>, BTreeSet<Path>, bool
     let mut any = BTreeSet::new();
     let entries = obj["metadata"]["managedFields"].as_array();
     for e in entries.into_iter().flatten() {
+        // What the cluster's controllers write through the status subresource (the status, and
+        // annotations such as `deployment.kubernetes.io/revision`) is never configuration.
+        if e["subresource"].as_str() == Some("status") {
+            continue;
+        }
         let mut paths = BTreeSet::new();
         parse_fields(&e["fieldsV1"], &mut Vec::new(), &mut paths);
         if e["manager"].as_str() == Some(manager) && e["operation"].as_str() == Some("Apply") {
@@ -152,4 +158,24 @@ fn walk(
         path.pop();
     }
     Json::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::restrict;
+
+    #[test]
+    fn fields_written_through_the_status_subresource_are_not_configuration() {
+        let live = json!({"metadata": {"name": "web",
+            "annotations": {"deployment.kubernetes.io/revision": "1", "team": "a"},
+            "managedFields": [
+                {"manager": "kubectl", "operation": "Update",
+                 "fieldsV1": {"f:metadata": {"f:annotations": {"f:team": {}}}}},
+                {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+                 "fieldsV1": {"f:metadata": {"f:annotations": {"f:deployment.kubernetes.io/revision": {}}}}}]}});
+        let imported = restrict(&live, None, "skel");
+        assert_eq!(imported["metadata"]["annotations"], json!({"team": "a"}));
+    }
 }

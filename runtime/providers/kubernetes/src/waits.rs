@@ -1,10 +1,13 @@
 //! The waits after a change: a deployment's rollout, a LoadBalancer service's ingress, a new
 //! namespace's `default` service account, a service-account-token secret's token, a manifest's
-//! `wait` conditions, a deletion until the object is gone. A wait polls the object until a
+//! `wait` conditions, a deletion until the object is gone. A wait reads the object, then watches
+//! it (falling back to reading every 200 ms when a watch is refused or ends) until a
 //! condition holds, fails, or its timeout (`timeouts`, [`skel_provider::kit::timeout`]) runs
 //! out; running out is a typed [`WaitError::TimedOut`], never a message to recognise.
 
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 
 use serde_json::Value as Json;
 use skel_provider::kit::{first_block, get, timeout, Operation};
@@ -51,7 +54,10 @@ fn show_duration(d: Duration) -> String {
 }
 
 impl Kube {
-    /// Polls until `done` says the object is ready (`Ok(true)`), failed (`Err`), or `timeout`.
+    /// Waits until `done` says the object is ready (`Ok(true)`), failed (`Err`), or `timeout`:
+    /// it reads the object, then watches it from the version read (one long request instead of a
+    /// read every 200 ms) and checks every change. A watch the server refuses (RBAC without
+    /// `watch`) or ends (its timeout, 410 Expired) falls back to reading again after 200 ms.
     pub async fn wait_for(
         &self,
         target: &Target,
@@ -62,19 +68,58 @@ impl Kube {
         mut done: impl FnMut(Option<&Json>) -> Result<bool, ProviderError>,
     ) -> Result<Option<Json>, WaitError> {
         let start = Instant::now();
+        let timed_out = || WaitError::TimedOut {
+            after: timeout,
+            what: what.to_string(),
+            object: describe(target, ns, name),
+        };
         loop {
             let obj = self.get(target, ns, name).await?;
             if done(obj.as_ref())? {
                 return Ok(obj);
             }
-            if start.elapsed() >= timeout {
-                return Err(WaitError::TimedOut {
-                    after: timeout,
-                    what: what.to_string(),
-                    object: describe(target, ns, name),
-                });
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Err(timed_out());
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            let version = obj
+                .as_ref()
+                .and_then(|o| o["metadata"]["resourceVersion"].as_str())
+                .map(str::to_string);
+            // Without the object there is no version to watch from: read again.
+            let watched = match version {
+                Some(v) => {
+                    let seconds = u32::try_from(left.as_secs().clamp(1, 290)).unwrap_or(290);
+                    self.watch_named(target, ns, name, &v, seconds).await.ok()
+                }
+                None => None,
+            };
+            if let Some(events) = watched {
+                let mut events = std::pin::pin!(events);
+                let next = async {
+                    while let Some(changed) = events.next().await {
+                        match done(changed.as_ref()) {
+                            Ok(false) => {}
+                            Ok(true) => return Some(Ok(changed)),
+                            Err(e) => return Some(Err(e)),
+                        }
+                    }
+                    None
+                };
+                match tokio::time::timeout(left, next).await {
+                    Ok(Some(Ok(obj))) => return Ok(obj),
+                    Ok(Some(Err(e))) => return Err(e.into()),
+                    Err(_) => return Err(timed_out()),
+                    Ok(None) => {}
+                }
+            }
+            if start.elapsed() >= timeout {
+                return Err(timed_out());
+            }
+            tokio::time::sleep(
+                Duration::from_millis(200).min(timeout.saturating_sub(start.elapsed())),
+            )
+            .await;
         }
     }
 }

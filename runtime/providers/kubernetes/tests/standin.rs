@@ -55,6 +55,35 @@ async fn deployment_rollout_drift_import_and_progress_deadline() {
 }
 
 #[tokio::test]
+async fn rollout_waits_read_again_when_watches_are_forbidden() {
+    // RBAC that grants get but not watch: the waits fall back to reading every 200 ms.
+    let e = env(None);
+    e.standin.set_watch_forbidden(true);
+    let p = provider(&e.kubeconfig);
+    let t = "kubernetes_deployment";
+    let s = converge(&p, t, None, &scenarios::deployment("default", "nginx", 2))
+        .await
+        .expect("the create waits for the rollout without a watch");
+    let live = e
+        .standin
+        .object("apps/v1", "deployments", Some("default"), "web")
+        .expect("stored");
+    assert_eq!(live["status"]["readyReplicas"], 2, "{live}");
+    let err = converge(
+        &p,
+        t,
+        Some(&s),
+        &scenarios::deployment("default", "fail:nginx", 2),
+    )
+    .await
+    .expect_err("the rollout fails");
+    assert!(
+        err.to_string().contains("ProgressDeadlineExceeded"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn deployment_selector_change_replaces() {
     let e = env(None);
     let p = provider(&e.kubeconfig);

@@ -205,8 +205,8 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
 }
 
 /// [`record_update`] through a subresource (`status`, `scale`): its own entry
-/// (`subresource: status`); a `status` update owns only status fields, as the API server resets
-/// everything else for that subresource.
+/// (`subresource: status`); a `status` update owns no `spec` or labels, which the API server
+/// resets for that subresource.
 pub fn record_update_on(
     old: Option<&Value>,
     new: &mut Value,
@@ -218,8 +218,12 @@ pub fn record_update_on(
     let mut c = typed::compare(old, Some(new), ty);
     let track = |set: &mut Set| {
         if subresource == "status" {
+            // The status strategies reset `spec` and the labels (their reset fields): a status
+            // write owns the status and the annotations it changed (a Deployment's revision).
             let status = set.children.remove("f:status");
-            *set = Set::new();
+            set.remove_subtree(&["f:spec".to_string()]);
+            set.remove_subtree(&["f:metadata".to_string(), fieldpath::field("labels")]);
+            strip_untracked(set);
             if let Some(status) = status {
                 set.children.insert("f:status".into(), status);
             }

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -13,8 +14,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use crate::store::{self, ApiError};
-use crate::Shared;
-use crate::{discovery, fieldcheck};
+use crate::{discovery, fieldcheck, watch, Shared};
+
+/// A response body: a whole JSON document, or a watch's stream of events.
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
 /// Serves connections until `stop` fires.
 pub(crate) async fn serve(
@@ -35,7 +38,7 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(answer(&shared, req).await) }
+                async move { Ok::<_, Infallible>(answer(shared, req).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -44,8 +47,8 @@ pub(crate) async fn serve(
     }
 }
 
-fn respond(code: u16, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+pub(crate) fn respond(code: u16, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
     *response.status_mut() =
         hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
@@ -55,7 +58,7 @@ fn respond(code: u16, body: &Value) -> Response<Full<Bytes>> {
     response
 }
 
-fn error(e: &ApiError) -> Response<Full<Bytes>> {
+fn error(e: &ApiError) -> Response<Body> {
     respond(e.code, &e.status())
 }
 
@@ -84,7 +87,7 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let header = |name: hyper::header::HeaderName| {
         req.headers()
             .get(name)
@@ -186,6 +189,9 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         user_agent,
         body,
     };
+    if watch::requested(&request) {
+        return watch::start(&shared, &mut store, request);
+    }
     let warnings = match fieldcheck::check(&store, &mut request) {
         Ok(warnings) => warnings,
         Err(doc) => return document(doc),
@@ -204,8 +210,8 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     response
 }
 
-fn document(doc: discovery::Doc) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(doc.body)));
+fn document(doc: discovery::Doc) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(doc.body)).boxed());
     *response.status_mut() =
         hyper::StatusCode::from_u16(doc.code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = [("Content-Type", doc.content_type)]

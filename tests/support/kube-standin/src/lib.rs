@@ -5,8 +5,9 @@
 //! small registry ([`default_kinds`]), `resourceVersion` with optimistic concurrency, `Status`
 //! bodies, strategic merge, JSON merge and JSON patch (see [`patch`]), server-side apply with
 //! Kubernetes' structured-merge semantics and `managedFields` (see [`apply`]), `dryRun=All`,
-//! namespace termination, defaulting and a status simulation (deployments roll out, load
-//! balancers get an ingress). docs/kubernetes-standin.md lists what it does and does not do.
+//! namespace termination, defaulting and a status simulation (deployments roll out through
+//! simulated ReplicaSets and Pods, load balancers get an ingress), watches, and the `status` and
+//! `scale` subresources. docs/kubernetes-standin.md lists what it does and does not do.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub mod apply;
 pub mod client;
+mod controllers;
 pub mod discovery;
 mod fieldcheck;
 pub mod fieldpath;
@@ -26,7 +28,9 @@ pub mod patch;
 pub mod schema;
 mod sim;
 pub mod store;
+mod subresource;
 pub mod typed;
+mod watch;
 
 pub use store::Kind;
 
@@ -41,6 +45,10 @@ pub struct Options {
     pub settle_delay: Duration,
     /// How long a deleted namespace stays `Terminating`.
     pub terminating_delay: Duration,
+    /// How many watch events are kept: a watch from an older `resourceVersion` gets 410 Expired.
+    pub watch_history: usize,
+    /// How often a watch with `allowWatchBookmarks=true` gets a `BOOKMARK`.
+    pub bookmark_interval: Duration,
 }
 
 impl Default for Options {
@@ -50,11 +58,14 @@ impl Default for Options {
             token: None,
             settle_delay: Duration::from_millis(150),
             terminating_delay: Duration::from_millis(300),
+            watch_history: 1000,
+            bookmark_interval: Duration::from_secs(1),
         }
     }
 }
 
-/// The kinds served by default: the core ones the typed resources use, `coordination.k8s.io`
+/// The kinds served by default: the core ones the typed resources use, the ReplicaSets, Pods
+/// and Events the simulated controllers make, `coordination.k8s.io`
 /// Leases (the `kubernetes` state backend's lock), a cluster-scoped
 /// `ClusterRole` and a namespaced custom kind `Widget` (group `skel.dev`) for `kubernetes_manifest`.
 pub fn default_kinds() -> Vec<Kind> {
@@ -65,6 +76,9 @@ pub fn default_kinds() -> Vec<Kind> {
         Kind::new("", "v1", "Service", "services", true),
         Kind::new("", "v1", "ServiceAccount", "serviceaccounts", true),
         Kind::new("apps", "v1", "Deployment", "deployments", true),
+        Kind::new("apps", "v1", "ReplicaSet", "replicasets", true),
+        Kind::new("", "v1", "Pod", "pods", true),
+        Kind::new("", "v1", "Event", "events", true),
         Kind::new("coordination.k8s.io", "v1", "Lease", "leases", true),
         Kind::new(
             "rbac.authorization.k8s.io",
@@ -82,6 +96,8 @@ pub(crate) struct Shared {
     pub store: Mutex<store::Store>,
     pub token: Mutex<Option<String>>,
     pub forbidden: Mutex<bool>,
+    /// Watches answer 403 (RBAC granting get and list but not watch).
+    pub watch_forbidden: Mutex<bool>,
 }
 
 /// A running stand-in; it stops when this is dropped.
@@ -111,6 +127,7 @@ pub fn start_on(options: Options, addr: SocketAddr) -> std::io::Result<StandIn> 
         token: Mutex::new(options.token.clone()),
         store: Mutex::new(store::Store::new(options)),
         forbidden: Mutex::new(false),
+        watch_forbidden: Mutex::new(false),
     });
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -137,6 +154,14 @@ impl StandIn {
     /// Answers every request with 403 Forbidden while `on`.
     pub fn set_forbidden(&self, on: bool) {
         if let Ok(mut f) = self.shared.forbidden.lock() {
+            *f = on;
+        }
+    }
+
+    /// Answers every watch with 403 Forbidden while `on` (gets and lists still work), as for a
+    /// user whose RBAC role lacks the `watch` verb.
+    pub fn set_watch_forbidden(&self, on: bool) {
+        if let Ok(mut f) = self.shared.watch_forbidden.lock() {
             *f = on;
         }
     }

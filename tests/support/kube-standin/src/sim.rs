@@ -39,6 +39,7 @@ fn default_container(c: &mut Value) {
 pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: &mut Value) {
     match (kind.group.as_str(), kind.kind.as_str()) {
         ("", "Secret") => default(obj, "type", json!("Opaque")),
+        ("apps", "ReplicaSet") => default(&mut obj["spec"], "replicas", json!(1)),
         ("apps", "Deployment") => {
             let spec = &mut obj["spec"];
             default(spec, "replicas", json!(1));
@@ -339,6 +340,12 @@ pub fn initial_status(kind: &Kind, obj: &mut Value) {
         }
         "Service" => default(obj, "status", json!({"loadBalancer": {}})),
         "Deployment" => default(obj, "status", json!({})),
+        "ReplicaSet" => default(obj, "status", json!({"replicas": 0})),
+        "Pod" => default(
+            obj,
+            "status",
+            json!({"phase": "Pending", "qosClass": "BestEffort"}),
+        ),
         _ => {}
     }
 }
@@ -346,9 +353,12 @@ pub fn initial_status(kind: &Kind, obj: &mut Value) {
 /// Whether the object's status changes a little later (rollout, load balancer).
 pub fn needs_settling(kind: &Kind, old: Option<&Value>, new: &Value) -> bool {
     match kind.kind.as_str() {
-        "Deployment" => {
+        // The deployment and replica-set controllers act on a new generation, the kubelet on a
+        // new pod (crate::controllers).
+        "Deployment" | "ReplicaSet" => {
             old.is_none_or(|o| o["metadata"]["generation"] != new["metadata"]["generation"])
         }
+        "Pod" => old.is_none(),
         "Service" => {
             new["spec"]["type"] == json!("LoadBalancer")
                 && new["status"]["loadBalancer"]["ingress"].is_null()

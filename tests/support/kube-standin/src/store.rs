@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::{apply, patch, sim, Options};
+use crate::{apply, controllers, patch, sim, watch, Options};
 
 /// A kind the stand-in serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,11 +161,11 @@ pub struct Request {
 }
 
 impl Request {
-    fn dry_run(&self) -> bool {
+    pub(crate) fn dry_run(&self) -> bool {
         self.query.get("dryRun").is_some_and(|v| v == "All")
     }
 
-    fn manager(&self) -> String {
+    pub(crate) fn manager(&self) -> String {
         match self.query.get("fieldManager") {
             Some(m) if !m.is_empty() => m.clone(),
             _ => self
@@ -179,23 +179,25 @@ impl Request {
     }
 }
 
-type Key = (String, String, String, String);
+pub(crate) type Key = (String, String, String, String);
 
 /// The cluster CA the token controller puts into service-account-token secrets.
 const STANDIN_CA: &str =
     "-----BEGIN CERTIFICATE-----\nc2tlbCBrdWJlIHN0YW5kLWluIENB\n-----END CERTIFICATE-----\n";
 
-struct Entry {
-    obj: Value,
-    settle_at: Option<Instant>,
-    delete_at: Option<Instant>,
+pub(crate) struct Entry {
+    pub(crate) obj: Value,
+    pub(crate) settle_at: Option<Instant>,
+    pub(crate) delete_at: Option<Instant>,
 }
 
 /// All objects, by (group, plural, namespace, name).
 pub struct Store {
     pub(crate) options: Options,
-    objects: BTreeMap<Key, Entry>,
-    revision: u64,
+    pub(crate) objects: BTreeMap<Key, Entry>,
+    pub(crate) revision: u64,
+    /// The watch events of recent writes.
+    pub(crate) events: watch::Log,
     pub(crate) next_ip: u32,
     pub(crate) next_node_port: u32,
 }
@@ -203,6 +205,7 @@ pub struct Store {
 impl Store {
     pub fn new(options: Options) -> Store {
         let mut store = Store {
+            events: watch::Log::new(options.watch_history),
             options,
             objects: BTreeMap::new(),
             revision: 1,
@@ -229,7 +232,7 @@ impl Store {
         }
     }
 
-    fn kind(&self, req: &Request) -> Result<Kind, ApiError> {
+    pub(crate) fn kind(&self, req: &Request) -> Result<Kind, ApiError> {
         self.options
             .kinds
             .iter()
@@ -244,7 +247,7 @@ impl Store {
             })
     }
 
-    fn bump(&mut self) -> String {
+    pub(crate) fn bump(&mut self) -> String {
         self.revision += 1;
         self.revision.to_string()
     }
@@ -270,24 +273,33 @@ impl Store {
     /// Applies simulated status changes and finishes terminations whose time has come.
     pub fn settle(&mut self) {
         let now = Instant::now();
-        let due: Vec<Key> = self
-            .objects
-            .iter()
-            .filter(|(_, e)| e.settle_at.is_some_and(|t| t <= now))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            if let Some(e) = self.objects.get_mut(&key) {
-                e.settle_at = None;
+        // Controllers schedule more work (pods after their replica set); run until none is due.
+        for _ in 0..64 {
+            let mut due: Vec<(Instant, Key)> = self
+                .objects
+                .iter()
+                .filter_map(|(k, e)| e.settle_at.filter(|t| *t <= now).map(|t| (t, k.clone())))
+                .collect();
+            if due.is_empty() {
+                break;
             }
-            match key.1.as_str() {
-                "namespaces" => self.create_default_service_account(&key.3),
-                "secrets" => self.fill_service_account_token(&key),
-                _ => {
-                    let rv = self.bump();
-                    if let Some(e) = self.objects.get_mut(&key) {
-                        sim::settle(&key.1, &mut e.obj);
-                        e.obj["metadata"]["resourceVersion"] = json!(rv);
+            due.sort();
+            for (at, key) in due {
+                match self.objects.get_mut(&key) {
+                    Some(e) if e.settle_at == Some(at) => e.settle_at = None,
+                    _ => continue,
+                }
+                match key.1.as_str() {
+                    "namespaces" => self.create_default_service_account(&key.3),
+                    "secrets" => self.fill_service_account_token(&key),
+                    "deployments" | "replicasets" | "pods" => controllers::settle(self, &key, at),
+                    _ => {
+                        let rv = self.bump();
+                        if let Some(e) = self.objects.get_mut(&key) {
+                            sim::settle(&key.1, &mut e.obj);
+                            e.obj["metadata"]["resourceVersion"] = json!(rv);
+                        }
+                        self.emit("MODIFIED", &key);
                     }
                 }
             }
@@ -299,11 +311,34 @@ impl Store {
             .map(|(k, _)| k.clone())
             .collect();
         for key in gone {
-            self.objects.remove(&key);
+            self.remove_object(&key);
             if key.1 == "namespaces" {
-                self.objects.retain(|k, _| k.2 != key.3);
+                let inside: Vec<Key> = self
+                    .objects
+                    .keys()
+                    .filter(|k| k.2 == key.3)
+                    .cloned()
+                    .collect();
+                for k in inside {
+                    self.remove_object(&k);
+                }
             }
         }
+    }
+
+    /// Records a watch event of `kind` for the stored object at `key`.
+    pub(crate) fn emit(&mut self, kind: &'static str, key: &Key) {
+        if let Some(e) = self.objects.get(key) {
+            self.events.push(kind, key, &e.obj);
+        }
+    }
+
+    /// Removes the object at `key` for good: a new `resourceVersion` and a `DELETED` event.
+    pub(crate) fn remove_object(&mut self, key: &Key) -> Option<Value> {
+        let mut obj = self.objects.remove(key)?.obj;
+        obj["metadata"]["resourceVersion"] = json!(self.bump());
+        self.events.push("DELETED", key, &obj);
+        Some(obj)
     }
 
     /// The service-account controller: every namespace gets a `default` service account a
@@ -368,12 +403,16 @@ impl Store {
         if let Some(e) = self.objects.get_mut(key) {
             e.obj = new;
         }
+        self.emit("MODIFIED", key);
     }
 
     /// Answers one resource request: the status code and body.
     pub fn handle(&mut self, req: &Request) -> Result<(u16, Value), ApiError> {
         self.settle();
         let kind = self.kind(req)?;
+        if req.subresource.is_some() {
+            return crate::subresource::handle(self, &kind, req);
+        }
         if kind.namespaced != req.namespace.is_some()
             && !(req.name.is_none() && req.method == "GET")
         {
@@ -385,7 +424,7 @@ impl Store {
         }
         let ns = req.namespace.clone().unwrap_or_default();
         match (req.method.as_str(), &req.name) {
-            ("GET", None) => Ok((200, self.list(&kind, req))),
+            ("GET", None) => Ok((200, self.list(&kind, req)?)),
             ("GET", Some(name)) => {
                 let key = (kind.group.clone(), kind.plural.clone(), ns, name.clone());
                 let entry = self
@@ -474,7 +513,11 @@ impl Store {
                         .map(|e| &e.obj),
                     &req.body,
                 )?;
-                self.delete(&kind, &ns, name, req.dry_run())
+                let (code, gone) = self.delete(&kind, &ns, name, req.dry_run())?;
+                if !req.dry_run() && kind.plural != "namespaces" {
+                    controllers::collect_garbage(self, &gone, &controllers::propagation(req));
+                }
+                Ok((code, gone))
             }
             _ => Err(ApiError::new(
                 405,
@@ -484,22 +527,12 @@ impl Store {
         }
     }
 
-    fn list(&self, kind: &Kind, req: &Request) -> Value {
-        let selector: Vec<(&str, &str)> = req
-            .query
-            .get("labelSelector")
-            .map(|s| s.split(',').filter_map(|p| p.split_once('=')).collect())
-            .unwrap_or_default();
+    fn list(&self, kind: &Kind, req: &Request) -> Result<Value, ApiError> {
+        let filter = watch::Filter::new(kind, req)?;
         let items: Vec<Value> = self
             .objects
             .iter()
-            .filter(|(k, _)| k.0 == kind.group && k.1 == kind.plural)
-            .filter(|(k, _)| req.namespace.as_ref().is_none_or(|ns| &k.2 == ns))
-            .filter(|(_, e)| {
-                selector.iter().all(|(l, v)| {
-                    e.obj["metadata"]["labels"][*l].as_str() == Some(v.trim_start_matches('='))
-                })
-            })
+            .filter(|(k, e)| filter.matches(k, &e.obj))
             .map(|(_, e)| {
                 let mut item = e.obj.clone();
                 if let Some(m) = item.as_object_mut() {
@@ -509,8 +542,10 @@ impl Store {
                 item
             })
             .collect();
-        json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(),
-            "metadata": {"resourceVersion": self.revision.to_string()}, "items": items})
+        Ok(
+            json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(),
+            "metadata": {"resourceVersion": self.revision.to_string()}, "items": items}),
+        )
     }
 
     fn write(
@@ -647,15 +682,16 @@ impl Store {
         }
         new["metadata"]["resourceVersion"] = json!(self.bump());
         let settle_at = sim::needs_settling(kind, old, &new)
-            .then(|| Instant::now() + self.options.settle_delay);
+            .then(|| Instant::now() + controllers::first_delay(kind, self.options.settle_delay));
         self.objects.insert(
-            key,
+            key.clone(),
             Entry {
                 obj: new.clone(),
                 settle_at,
                 delete_at: None,
             },
         );
+        self.emit(if created { "ADDED" } else { "MODIFIED" }, &key);
         Ok((if created { 201 } else { 200 }, new))
     }
 
@@ -680,20 +716,22 @@ impl Store {
         }
         if kind.plural == "namespaces" {
             let when = Instant::now() + self.options.terminating_delay;
+            if entry.delete_at.is_some() {
+                return Ok((200, entry.obj.clone()));
+            }
             let rv = self.bump();
             let Some(entry) = self.objects.get_mut(&key) else {
                 return Err(ApiError::not_found(kind, name));
             };
-            if entry.delete_at.is_none() {
-                entry.delete_at = Some(when);
-                entry.obj["metadata"]["deletionTimestamp"] = json!(now());
-                entry.obj["metadata"]["resourceVersion"] = json!(rv);
-                entry.obj["status"] = json!({"phase": "Terminating"});
-            }
-            return Ok((200, entry.obj.clone()));
+            entry.delete_at = Some(when);
+            entry.obj["metadata"]["deletionTimestamp"] = json!(now());
+            entry.obj["metadata"]["resourceVersion"] = json!(rv);
+            entry.obj["status"] = json!({"phase": "Terminating"});
+            let obj = entry.obj.clone();
+            self.emit("MODIFIED", &key);
+            return Ok((200, obj));
         }
-        let entry = self.objects.remove(&key).map(|e| e.obj).unwrap_or_default();
-        self.bump();
+        let entry = self.remove_object(&key).unwrap_or_default();
         Ok((200, entry))
     }
 }

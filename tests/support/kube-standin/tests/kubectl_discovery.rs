@@ -196,7 +196,26 @@ fn get_resolves_short_names_and_the_all_category() {
     let all = kubectl.ok(&["get", "all", "-o", "name"]);
     let mut all: Vec<&str> = all.lines().collect();
     all.sort();
-    assert_eq!(all, ["deployment.apps/web", "service/web"]);
+    // `all` is the workload kinds and services: the Deployment, its ReplicaSet and Pods (the
+    // simulated controllers made them), never config maps, service accounts or namespaces.
+    let kinds: Vec<&str> = all
+        .iter()
+        .map(|n| n.split('/').next().unwrap_or(""))
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .all(|k| ["deployment.apps", "replicaset.apps", "pod", "service"].contains(k)),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"deployment.apps/web") && all.contains(&"service/web"),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|n| n.starts_with("replicaset.apps/web-")),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -236,7 +255,14 @@ fn kubectl_uses_aggregated_discovery_and_the_legacy_documents_remain() {
         .unwrap_or_default();
     assert_eq!(
         names,
-        ["deployments", "deployments/scale", "deployments/status"]
+        [
+            "deployments",
+            "deployments/scale",
+            "deployments/status",
+            "replicasets",
+            "replicasets/scale",
+            "replicasets/status"
+        ]
     );
     assert_eq!(
         apps["resources"][1],
