@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::store::{self, ApiError};
 use crate::Shared;
-use crate::{discovery, fieldcheck};
+use crate::{discovery, fieldcheck, protobuf, table};
 
 /// Serves connections until `stop` fires.
 pub(crate) async fn serve(
@@ -186,12 +186,18 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         user_agent,
         body,
     };
+    if let Err(e) = protobuf::decode_request(&store.options.kinds, &mut request) {
+        return error(&e);
+    }
     let warnings = match fieldcheck::check(&store, &mut request) {
         Ok(warnings) => warnings,
         Err(doc) => return document(doc),
     };
     let mut response = match store.handle(&request) {
-        Ok((code, body)) => respond(code, &body),
+        Ok((code, body)) => match table::respond(&store.options.kinds, &request, &accept, &body) {
+            Some(doc) => document(doc),
+            None => respond(code, &body),
+        },
         Err(e) => error(&e),
     };
     for warning in warnings {

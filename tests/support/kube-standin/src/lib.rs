@@ -20,9 +20,11 @@ mod http;
 pub mod kubectl;
 pub mod openapi;
 mod openapi_pb;
+pub mod protobuf;
 pub mod schema;
 mod sim;
 pub mod store;
+pub mod table;
 
 pub use store::Kind;
 
