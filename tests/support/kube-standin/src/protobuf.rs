@@ -291,7 +291,7 @@ pub(crate) fn decode_request(kinds: &[Kind], req: &mut Request) -> Result<(), Ap
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"),
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
         ));
     }
     let value = decode(kind, &req.body)?;

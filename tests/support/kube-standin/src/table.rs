@@ -90,8 +90,8 @@ pub(crate) fn respond(kinds: &[Kind], req: &Request, accept: &str, body: &Value)
         .iter()
         .find(|k| k.group == req.group && k.version == req.version && k.plural == req.plural)?;
     let include = Include::from_query(req.query.get("includeObject").map(String::as_str));
-    let headers = req.query.get("noHeaders").is_none_or(|v| v != "true");
-    let table = table(kind, body, version, include, headers);
+    // `TableOptions.NoHeaders` is not a query parameter (`json:"-"`): only watches drop headers.
+    let table = table(kind, body, version, include, true);
     let mut doc = Doc::json(&table);
     doc.content_type = version.content_type();
     Some(doc)
