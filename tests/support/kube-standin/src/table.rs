@@ -649,12 +649,22 @@ fn pod_state(pod: &Value) -> (String, String, String) {
         initializing = true;
         break;
     }
+    // The latest `lastState.terminated.finishedAt` (RFC 3339 strings compare as times).
+    let mut last_restart: Option<String> = None;
+    let mut note_restart = |c: &Value| {
+        if let Some(t) = c["lastState"]["terminated"]["finishedAt"].as_str() {
+            if last_restart.as_deref().is_none_or(|l| l < t) {
+                last_restart = Some(t.to_string());
+            }
+        }
+    };
     if !initializing {
         restarts = 0;
         let mut has_running = false;
         let statuses = status["containerStatuses"].as_array();
         for c in statuses.into_iter().flatten().rev() {
             restarts += int_of(&c["restartCount"]);
+            note_restart(c);
             let state = &c["state"];
             if let Some(r) = state["waiting"]["reason"]
                 .as_str()
@@ -698,7 +708,11 @@ fn pod_state(pod: &Value) -> (String, String, String) {
             reason = "Terminating".to_string();
         }
     }
-    (format!("{ready}/{total}"), reason, restarts.to_string())
+    let restarts = match last_restart {
+        Some(t) if restarts != 0 => format!("{restarts} ({} ago)", age(&json!(t))),
+        _ => restarts.to_string(),
+    };
+    (format!("{ready}/{total}"), reason, restarts)
 }
 
 /// An event's cells (the wide layout: `LAST SEEN TYPE REASON OBJECT SUBOBJECT SOURCE MESSAGE

@@ -689,7 +689,8 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
             "containerStatuses": [
                 {"name": "a", "ready": true, "restartCount": 1, "state": {"running": {}}},
                 {"name": "b", "ready": false, "restartCount": 2,
-                 "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
+                 "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": now}}}]}});
     let t = table::table(&pod_kind, &pod, TableVersion::V1, Include::None, true);
     let names: Vec<&str> = t["columnDefinitions"]
         .as_array()
@@ -718,7 +719,7 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
             "web-1",
             "1/2",
             "CrashLoopBackOff",
-            "3",
+            "3 (0s ago)",
             "0s",
             "10.244.0.5",
             "node-1",
