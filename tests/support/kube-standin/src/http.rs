@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use crate::store::{self, ApiError};
-use crate::{discovery, fieldcheck, watch, Shared};
+use crate::{discovery, fieldcheck, protobuf, table, watch, Shared};
 
 /// A response body: a whole JSON document, or a watch's stream of events.
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
@@ -189,15 +189,21 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         user_agent,
         body,
     };
+    if let Err(e) = protobuf::decode_request(&store.options.kinds, &mut request) {
+        return error(&e);
+    }
     if watch::requested(&request) {
-        return watch::start(&shared, &mut store, request);
+        return watch::start(&shared, &mut store, request, &accept);
     }
     let warnings = match fieldcheck::check(&store, &mut request) {
         Ok(warnings) => warnings,
         Err(doc) => return document(doc),
     };
     let mut response = match store.handle(&request) {
-        Ok((code, body)) => respond(code, &body),
+        Ok((code, body)) => match table::respond(&store.options.kinds, &request, &accept, &body) {
+            Some(doc) => document(doc),
+            None => respond(code, &body),
+        },
         Err(e) => error(&e),
     };
     for warning in warnings {

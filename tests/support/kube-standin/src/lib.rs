@@ -25,10 +25,12 @@ pub mod kubectl;
 pub mod openapi;
 mod openapi_pb;
 pub mod patch;
+pub mod protobuf;
 pub mod schema;
 mod sim;
 pub mod store;
 mod subresource;
+pub mod table;
 pub mod typed;
 mod watch;
 

@@ -45,11 +45,16 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             default(spec, "replicas", json!(1));
             default(spec, "revisionHistoryLimit", json!(10));
             default(spec, "progressDeadlineSeconds", json!(600));
-            default(
-                spec,
-                "strategy",
-                json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
-            );
+            // SetDefaults_Deployment: an empty strategy (`strategy: {}`, as `kubectl create
+            // deployment` sends) is a RollingUpdate, whose parameters default to 25%.
+            default(spec, "strategy", json!({}));
+            default(&mut spec["strategy"], "type", json!("RollingUpdate"));
+            if spec["strategy"]["type"] == json!("RollingUpdate") {
+                default(&mut spec["strategy"], "rollingUpdate", json!({}));
+                let rolling = &mut spec["strategy"]["rollingUpdate"];
+                default(rolling, "maxUnavailable", json!("25%"));
+                default(rolling, "maxSurge", json!("25%"));
+            }
             let pod = &mut spec["template"]["spec"];
             default(pod, "restartPolicy", json!("Always"));
             default(pod, "dnsPolicy", json!("ClusterFirst"));
@@ -57,6 +62,7 @@ pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: 
             default(pod, "schedulerName", json!("default-scheduler"));
             default(pod, "securityContext", json!({}));
             for list in ["containers", "initContainers"] {
+                // `get_mut`: indexing would add `initContainers: null` to every pod template.
                 if let Some(cs) = pod.get_mut(list).and_then(Value::as_array_mut) {
                     cs.iter_mut().for_each(default_container);
                 }

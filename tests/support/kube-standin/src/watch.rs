@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::http::{respond, Body};
 use crate::store::{ApiError, Key, Kind, Request, Store};
-use crate::Shared;
+use crate::{table, Shared};
 
 /// How often an open watch looks for new events.
 const POLL: Duration = Duration::from_millis(20);
@@ -294,6 +294,39 @@ fn line(kind: &str, obj: &Value) -> Bytes {
     Bytes::from(text)
 }
 
+/// How a watch writes its objects: as they are, or (when the client asked for `Table`s, as
+/// `kubectl get -w` does) as one-row Tables, the column definitions in the first one only.
+struct Render {
+    kind: Kind,
+    table: Option<(table::TableVersion, table::Include)>,
+    headers_sent: bool,
+}
+
+impl Render {
+    fn new(kind: &Kind, req: &Request, accept: &str) -> Render {
+        let include =
+            table::Include::from_query(req.query.get("includeObject").map(String::as_str));
+        Render {
+            kind: kind.clone(),
+            table: table::negotiate(accept).map(|v| (v, include)),
+            headers_sent: false,
+        }
+    }
+
+    fn event(&mut self, ty: &str, obj: &Value) -> Bytes {
+        match self.table {
+            Some((version, include)) => {
+                let headers = !std::mem::replace(&mut self.headers_sent, true);
+                line(
+                    ty,
+                    &table::watch_event_object(&self.kind, obj, version, include, headers),
+                )
+            }
+            None => line(ty, obj),
+        }
+    }
+}
+
 fn expired(asked: u64, floor: u64) -> Bytes {
     let status = ApiError::new(
         410,
@@ -337,7 +370,12 @@ impl hyper::body::Body for Stream {
 
 /// Starts a watch: the response streams until `timeoutSeconds`, an expired version or the
 /// client going away.
-pub(crate) fn start(shared: &Arc<Shared>, store: &mut Store, req: Request) -> Response<Body> {
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+    store: &mut Store,
+    req: Request,
+    accept: &str,
+) -> Response<Body> {
     if shared.watch_forbidden.lock().is_ok_and(|f| *f) {
         let resource = match req.group.as_str() {
             "" => req.plural.clone(),
@@ -352,18 +390,18 @@ pub(crate) fn start(shared: &Arc<Shared>, store: &mut Store, req: Request) -> Re
             req.plural, req.group));
         return respond(e.code, &e.status());
     }
-    match prepare(store, &req) {
-        Ok((kind, filter, first, cursor)) => {
-            stream(shared.clone(), store, kind, filter, first, cursor, &req)
+    match prepare(store, &req, accept) {
+        Ok((render, filter, first, cursor)) => {
+            stream(shared.clone(), store, render, filter, first, cursor, &req)
         }
         Err(e) => respond(e.code, &e.status()),
     }
 }
 
-type Prepared = (Kind, Filter, Vec<Bytes>, Option<u64>);
+type Prepared = (Render, Filter, Vec<Bytes>, Option<u64>);
 
 /// The kind, filter, first lines and the version to continue after (`None`: expired).
-fn prepare(store: &mut Store, req: &Request) -> Result<Prepared, ApiError> {
+fn prepare(store: &mut Store, req: &Request, accept: &str) -> Result<Prepared, ApiError> {
     store.settle();
     let kind = store.kind(req)?;
     if !kind.namespaced && req.namespace.is_some() {
@@ -374,6 +412,7 @@ fn prepare(store: &mut Store, req: &Request) -> Result<Prepared, ApiError> {
         ));
     }
     let filter = Filter::new(&kind, req)?;
+    let mut render = Render::new(&kind, req, accept);
     let asked = req.query.get("resourceVersion").map(String::as_str);
     let send_initial = req.query.get("sendInitialEvents").map(|v| v == "true");
     let mut first = Vec::new();
@@ -384,13 +423,13 @@ fn prepare(store: &mut Store, req: &Request) -> Result<Prepared, ApiError> {
     if synthetic {
         for (key, entry) in &store.objects {
             if filter.matches(key, &entry.obj) {
-                first.push(line("ADDED", &entry.obj));
+                first.push(render.event("ADDED", &entry.obj));
             }
         }
         if send_initial == Some(true) {
             first.push(bookmark(&kind, store.revision, true));
         }
-        return Ok((kind, filter, first, Some(store.revision)));
+        return Ok((render, filter, first, Some(store.revision)));
     }
     let asked = asked.unwrap_or("0");
     let Ok(n) = asked.parse::<u64>() else {
@@ -401,13 +440,18 @@ fn prepare(store: &mut Store, req: &Request) -> Result<Prepared, ApiError> {
         ));
     };
     if n < store.events.floor {
-        return Ok((kind, filter, vec![expired(n, store.events.floor)], None));
+        return Ok((render, filter, vec![expired(n, store.events.floor)], None));
     }
-    Ok((kind, filter, first, Some(n)))
+    Ok((render, filter, first, Some(n)))
 }
 
 /// The lines of the events after `cursor`, and the new cursor (`None`: the history moved past).
-fn since(store: &mut Store, filter: &Filter, cursor: u64) -> (Vec<Bytes>, Option<u64>) {
+fn since(
+    store: &mut Store,
+    filter: &Filter,
+    render: &mut Render,
+    cursor: u64,
+) -> (Vec<Bytes>, Option<u64>) {
     store.settle();
     if cursor < store.events.floor {
         return (vec![expired(cursor, store.events.floor)], None);
@@ -417,7 +461,7 @@ fn since(store: &mut Store, filter: &Filter, cursor: u64) -> (Vec<Bytes>, Option
         .events
         .iter()
         .filter(|e| e.rv > cursor && filter.matches(&e.key, &e.obj))
-        .map(|e| line(e.kind, &e.obj))
+        .map(|e| render.event(e.kind, &e.obj))
         .collect();
     (lines, Some(store.revision.max(cursor)))
 }
@@ -425,7 +469,7 @@ fn since(store: &mut Store, filter: &Filter, cursor: u64) -> (Vec<Bytes>, Option
 fn stream(
     shared: Arc<Shared>,
     store: &mut Store,
-    kind: Kind,
+    mut render: Render,
     filter: Filter,
     first: Vec<Bytes>,
     cursor: Option<u64>,
@@ -462,7 +506,7 @@ fn stream(
                 let Ok(mut store) = shared.store.lock() else {
                     return;
                 };
-                since(&mut store, &filter, cursor)
+                since(&mut store, &filter, &mut render, cursor)
             };
             let Some(next) = next else {
                 for l in lines {
@@ -472,7 +516,7 @@ fn stream(
             };
             cursor = next;
             if bookmarks && last_bookmark.elapsed() >= interval {
-                lines.push(bookmark(&kind, cursor, false));
+                lines.push(bookmark(&render.kind, cursor, false));
                 last_bookmark = Instant::now();
             }
             for l in lines {

@@ -366,3 +366,37 @@ fn set_image_then_rollout_undo_returns_to_the_first_replica_set() {
         .collect();
     assert_eq!(revisions, ["2", "3"], "{history}");
 }
+
+/// `kubectl get deploy -w` asks for Tables: every event is a one-row Table, so the watch prints
+/// the Deployment columns as against a cluster (the header once), not just NAME and AGE.
+#[test]
+fn get_watch_prints_table_rows() {
+    let (_standin, _dir, kubectl) = started();
+    kubectl.ok(&["rollout", "status", "deployment/web", "--timeout=30s"]);
+    let run = kubectl.run(&["get", "deploy", "-w", "--request-timeout=2s"]);
+    assert!(run.success, "{}", run.stderr);
+    let lines: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines.first().map(Vec::as_slice),
+        Some(&["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"][..]),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.first() == Some(&"NAME")).count(),
+        1,
+        "one header: {}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.get(..4) == Some(&["web", "2/2", "2", "2"][..])),
+        "{}",
+        run.stdout
+    );
+}
