@@ -38,7 +38,10 @@ fn default_container(c: &mut Value) {
 /// Fills in the defaults the API server would (only where the field is absent).
 pub fn default_object(store: &mut Store, kind: &Kind, old: Option<&Value>, obj: &mut Value) {
     match (kind.group.as_str(), kind.kind.as_str()) {
-        ("", "Secret") => default(obj, "type", json!("Opaque")),
+        ("", "Secret") => {
+            default(obj, "type", json!("Opaque"));
+            merge_string_data(obj);
+        }
         ("apps", "ReplicaSet") => default(&mut obj["spec"], "replicas", json!(1)),
         ("apps", "Deployment") => {
             let spec = &mut obj["spec"];
@@ -416,6 +419,23 @@ pub fn settle(plural: &str, obj: &mut Value) {
                 json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10", "ipMode": "VIP"}]}});
         }
         _ => {}
+    }
+}
+
+/// A Secret's `stringData` is write-only: the API server moves each entry into `data`
+/// (base64), over an entry of the same key, and never stores `stringData`.
+fn merge_string_data(obj: &mut Value) {
+    use base64::Engine as _;
+    let Some(Value::Object(strings)) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
+    else {
+        return;
+    };
+    if !obj["data"].is_object() {
+        obj["data"] = json!({});
+    }
+    for (key, value) in strings {
+        let text = value.as_str().unwrap_or_default();
+        obj["data"][key] = json!(base64::engine::general_purpose::STANDARD.encode(text));
     }
 }
 

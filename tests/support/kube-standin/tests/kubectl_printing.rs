@@ -791,3 +791,30 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
     assert!(later.get("columnDefinitions").is_none());
     assert_eq!(later["rows"][0]["cells"][3], "deployment/web");
 }
+
+/// A Secret's `stringData` is write-only: the server moves it into `data` (base64, over an
+/// entry of the same key), so `kubectl get secret` counts it and `-o yaml` never shows it.
+#[test]
+fn secret_string_data_is_merged_into_data() {
+    let standin = skel_kube_standin::start().expect("start");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubectl = Kubectl::for_standin(&standin, dir.path());
+    kubectl.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: eA==\n  b: eQ==\nstringData:\n  b: override\n  c: plain\n",
+    );
+    let secret = standin
+        .object("v1", "secrets", Some("default"), "s")
+        .expect("stored");
+    assert_eq!(
+        secret["data"],
+        json!({"a": "eA==", "b": "b3ZlcnJpZGU=", "c": "cGxhaW4="})
+    );
+    assert!(secret.get("stringData").is_none(), "{secret}");
+    let out = kubectl.ok(&["get", "secret", "s"]);
+    assert_eq!(
+        rows(&out).get(1).map(|r| r[..3].to_vec()),
+        Some(vec!["s".to_string(), "Opaque".to_string(), "3".to_string()]),
+        "{out}"
+    );
+}
