@@ -737,6 +737,17 @@ pub fn v2_document(kinds: &[Kind]) -> Value {
     let all: Vec<&Kind> = kinds.iter().collect();
     let mut definitions: Map<String, Value> = definitions_for(&all).into_iter().collect();
     definitions.insert(format!("{META}Patch"), patch_definition());
+    // As the API server publishes a CRD that preserves unknown fields in v2: without properties,
+    // so clients validating from v2 (kubectl 1.20) take it as arbitrary, not as a closed object.
+    for kind in kinds {
+        if let Some(def) = definitions
+            .get_mut(&definition_name(kind))
+            .and_then(Value::as_object_mut)
+            .filter(|d| d.get("x-kubernetes-preserve-unknown-fields") == Some(&json!(true)))
+        {
+            def.remove("properties");
+        }
+    }
     let mut paths = Map::new();
     for kind in kinds {
         for item in kind_paths(kind) {
