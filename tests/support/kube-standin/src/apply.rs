@@ -258,26 +258,6 @@ pub fn record_update_on(
     write_managers(new, mgrs);
 }
 
-/// What a client cannot set through apply.
-fn strip_config(mut config: Value) -> Value {
-    if let Some(m) = config["metadata"].as_object_mut() {
-        for f in [
-            "uid",
-            "creationTimestamp",
-            "generation",
-            "resourceVersion",
-            "managedFields",
-            "deletionTimestamp",
-        ] {
-            m.shift_remove(f);
-        }
-    }
-    if let Some(m) = config.as_object_mut() {
-        m.shift_remove("status");
-    }
-    config
-}
-
 /// What the API server refuses in an applied configuration before merging: `managedFields`
 /// (400 `metadata.managedFields must be nil`) and a name other than the URL's.
 pub fn check_intent(kind: &Kind, name: &str, intent: &Value) -> Result<(), ApiError> {
@@ -330,7 +310,7 @@ pub fn apply(
     }
     let av = kind.api_version();
     let ty = Ty::of_kind(&kind.group, &kind.version, &kind.kind);
-    let config = strip_config(intent);
+    let config = crate::store::strip(intent);
     typed::validate(&config, ty).map_err(|e| {
         let ns = config["metadata"]["namespace"].as_str().unwrap_or("");
         ApiError::new(

@@ -800,8 +800,9 @@ fn check_preconditions(
 
 pub use crate::patch::merge_patch;
 
-/// The body without what clients cannot set (server-owned metadata and status).
-fn strip(mut body: Value) -> Value {
+/// The body without what clients cannot set (server-owned metadata and status), in the order
+/// sent.
+pub(crate) fn strip(mut body: Value) -> Value {
     if let Some(m) = body["metadata"].as_object_mut() {
         for f in [
             "uid",
@@ -811,11 +812,11 @@ fn strip(mut body: Value) -> Value {
             "managedFields",
             "deletionTimestamp",
         ] {
-            m.remove(f);
+            m.shift_remove(f);
         }
     }
     if let Some(m) = body.as_object_mut() {
-        m.remove("status");
+        m.shift_remove("status");
     }
     body
 }

@@ -3,10 +3,8 @@
 //! `apply`/`create` validating on the server, strict field validation) and over plain HTTP
 //! (the aggregated discovery and OpenAPI documents, `Warning` headers).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use serde_json::{json, Value};
+use skel_kube_standin::client::{exchange, Answer};
 use skel_kube_standin::kubectl::Kubectl;
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
@@ -38,59 +36,9 @@ spec:
 
 const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
-/// One HTTP exchange: status code, response headers (lower-cased names) and body.
-struct Answer {
-    code: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
 fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write");
-    stream.write_all(body.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let mut lines = head.lines();
-    let code = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Answer {
-        code,
-        headers,
-        body: body.to_string(),
-    }
+    exchange(base, method, path, headers, body.as_bytes())
+        .expect("an HTTP exchange with the stand-in")
 }
 
 fn get(base: &str, path: &str, accept: &str) -> Answer {
@@ -246,7 +194,7 @@ fn kubectl_uses_aggregated_discovery_and_the_legacy_documents_remain() {
 
     // Without the Accept header, the legacy documents.
     let api = get(standin.url(), "/api", "application/json");
-    assert_eq!(api.header("content-type"), ["application/json"]);
+    assert_eq!(api.header_values("content-type"), ["application/json"]);
     assert_eq!(api.json()["kind"], "APIVersions");
     let apps = get(standin.url(), "/apis/apps/v1", "application/json").json();
     let names: Vec<&str> = apps["resources"]
@@ -283,7 +231,7 @@ fn aggregated_discovery_documents_are_a_real_servers() {
     let kubectl_accept = format!("{AGGREGATED},application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json");
     let apis = get(standin.url(), "/apis", &kubectl_accept);
     assert_eq!(apis.code, 200);
-    assert_eq!(apis.header("content-type"), [AGGREGATED]);
+    assert_eq!(apis.header_values("content-type"), [AGGREGATED]);
     let doc = apis.json();
     assert_eq!(doc["kind"], "APIGroupDiscoveryList");
     assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
@@ -360,9 +308,9 @@ fn openapi_documents_carry_the_kubernetes_schemas_and_operations() {
         assert!(index["paths"][gv].is_object(), "{gv} in {index}");
     }
     let fresh = get(standin.url(), &url, "application/json");
-    assert_eq!(fresh.header("cache-control"), ["public, immutable"]);
+    assert_eq!(fresh.header_values("cache-control"), ["public, immutable"]);
     let hash = url.rsplit_once("hash=").map(|(_, h)| h).unwrap_or_default();
-    assert_eq!(fresh.header("etag"), [format!("\"{hash}\"")]);
+    assert_eq!(fresh.header_values("etag"), [format!("\"{hash}\"")]);
     // A stale hash is redirected to the current document, as the API server does.
     let stale = get(
         standin.url(),
@@ -370,7 +318,7 @@ fn openapi_documents_carry_the_kubernetes_schemas_and_operations() {
         "application/json",
     );
     assert_eq!(
-        (stale.code, stale.header("location")),
+        (stale.code, stale.header_values("location")),
         (301, vec![url.as_str()])
     );
     let unhashed = get(
@@ -378,7 +326,7 @@ fn openapi_documents_carry_the_kubernetes_schemas_and_operations() {
         "/openapi/v3/apis/apps/v1",
         "application/json",
     );
-    assert!(unhashed.header("cache-control").is_empty());
+    assert!(unhashed.header_values("cache-control").is_empty());
     let apps = fresh.json();
     assert_eq!(apps["openapi"], "3.0.0");
     let schemas = &apps["components"]["schemas"];
@@ -614,7 +562,7 @@ fn field_validation_directives_over_http() {
     let warn = cm("Warn", &body("warn"));
     assert_eq!(warn.code, 201);
     assert_eq!(
-        warn.header("warning"),
+        warn.header_values("warning"),
         ["299 - \"unknown field \\\"dataa\\\"\""]
     );
     assert!(warn.json().get("dataa").is_none());
@@ -626,12 +574,18 @@ fn field_validation_directives_over_http() {
         &[("Content-Type", "application/json")],
         &body("default").to_string(),
     );
-    assert_eq!((default.code, default.header("warning").len()), (201, 1));
+    assert_eq!(
+        (default.code, default.header_values("warning").len()),
+        (201, 1)
+    );
     let ignore = cm("Ignore", &body("ignore"));
-    assert_eq!((ignore.code, ignore.header("warning").len()), (201, 0));
+    assert_eq!(
+        (ignore.code, ignore.header_values("warning").len()),
+        (201, 0)
+    );
     assert!(ignore.json().get("dataa").is_none());
     let invalid = cm("Loose", &body("loose"));
-    assert_eq!(invalid.code, 422, "{}", invalid.body);
+    assert_eq!(invalid.code, 422, "{}", invalid.text());
 
     let patch = |ct: &str, body: Value| {
         http(
@@ -669,7 +623,7 @@ fn field_validation_directives_over_http() {
         &[("Content-Type", "application/merge-patch+json")],
         &json!({"dataa": {}}).to_string(),
     );
-    assert_eq!(missing.code, 404, "{}", missing.body);
+    assert_eq!(missing.code, 404, "{}", missing.text());
     // A custom kind has no schema: anything goes.
     let widget = http(
         base,
@@ -680,7 +634,7 @@ fn field_validation_directives_over_http() {
             "spec": {"whatever": 1}})
         .to_string(),
     );
-    assert_eq!(widget.code, 201, "{}", widget.body);
+    assert_eq!(widget.code, 201, "{}", widget.text());
     // Server-side apply with an undeclared field: a 500 with no reason, as a 1.32 server answers
     // (the object named by the applied configuration's own metadata, here without a namespace).
     let apply = http(
@@ -824,15 +778,15 @@ fn openapi_v2_is_served_as_protobuf_when_asked() {
         let pb = get(standin.url(), "/openapi/v2", asked);
         assert_eq!(pb.code, 200);
         assert_eq!(
-            pb.header("content-type"),
+            pb.header_values("content-type"),
             ["application/com.github.proto-openapi.spec.v2.v1.0+protobuf"]
         );
         // Document { swagger = 1: "2.0", … }
-        assert!(pb.body.as_bytes().starts_with(b"\x0a\x032.0\x12"));
-        assert!(pb.body.contains("io.k8s.api.apps.v1.DeploymentSpec"));
+        assert!(pb.body.starts_with(b"\x0a\x032.0\x12"));
+        assert!(pb.text().contains("io.k8s.api.apps.v1.DeploymentSpec"));
     }
     let json = get(standin.url(), "/openapi/v2", "");
-    assert_eq!(json.header("content-type"), ["application/json"]);
+    assert_eq!(json.header_values("content-type"), ["application/json"]);
     let refused = get(standin.url(), "/openapi/v2", "application/xml");
     assert_eq!(refused.code, 406);
 }

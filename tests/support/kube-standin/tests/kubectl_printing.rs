@@ -2,11 +2,10 @@
 //! `-o wide`), checked with the real kubectl (1.32, and Debian's 1.20) and over plain HTTP; and
 //! kubectl's protobuf writes (`kubectl create configmap|secret generic|deployment|…`).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
+use skel_kube_standin::client::{exchange, Answer};
 use skel_kube_standin::kubectl::Kubectl;
 use skel_kube_standin::table::{self, Include, TableVersion};
 use skel_kube_standin::Kind;
@@ -38,61 +37,8 @@ metadata: {name: w1}
 spec: {size: 3}
 ";
 
-/// One HTTP exchange: status code, response headers (lower-cased names) and body.
-struct Answer {
-    code: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-}
-
 fn http(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write");
-    stream.write_all(body).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let code = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Answer {
-        code,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    exchange(base, method, path, headers, body).expect("an HTTP exchange with the stand-in")
 }
 
 /// The lines of kubectl's table output, each split into its cells (kubectl pads with two or
