@@ -1,0 +1,34 @@
+//! Provider plugins: run any Terraform/OpenTofu provider executable and speak the plugin
+//! protocol (5 or 6) to it over gRPC, in skel's terms (types, values, schemas).
+
+pub mod proto {
+    //! The generated protocol messages and clients.
+    #![allow(clippy::all, missing_docs)]
+    pub mod tfplugin5 {
+        //! Protocol 5.
+        tonic::include_proto!("tfplugin5");
+    }
+    pub mod tfplugin6 {
+        //! Protocol 6.
+        tonic::include_proto!("tfplugin6");
+    }
+    pub mod plugin {
+        //! go-plugin's controller and stdio services.
+        tonic::include_proto!("plugin");
+    }
+}
+
+pub mod client;
+pub mod cty;
+pub mod error;
+pub mod handshake;
+pub mod schema;
+mod tls;
+
+pub use client::{
+    fetch_schema, fetch_schema_named, Applied, AttributePath, Diagnostic, Imported, PathStep,
+    Planned, PluginClient, ReadState, Response, Severity, TERRAFORM_VERSION,
+};
+pub use error::{PluginError, PluginId};
+pub use handshake::StartOptions;
+pub use schema::{schema_json, ConvertedSchema};
