@@ -306,6 +306,11 @@ impl PluginClient {
         self.process.startup
     }
 
+    /// Whether the connection uses mutual TLS (the plugin answered with a certificate).
+    pub fn uses_tls(&self) -> bool {
+        self.process.tls
+    }
+
     /// The last lines the plugin wrote on stderr.
     pub fn stderr_tail(&self) -> Vec<String> {
         self.process.stderr_tail()

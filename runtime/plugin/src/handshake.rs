@@ -60,6 +60,8 @@ pub struct PluginProcess {
     pub channel: Channel,
     /// From spawning the process to a connected channel.
     pub startup: Duration,
+    /// Whether the connection uses (mutual) TLS: the plugin gave a certificate.
+    pub tls: bool,
     child: Mutex<Option<Child>>,
     stderr: Arc<Mutex<VecDeque<String>>>,
 }
@@ -218,6 +220,7 @@ impl PluginProcess {
             protocol: handshake.protocol,
             channel,
             startup: started.elapsed(),
+            tls: uses_tls,
             child: Mutex::new(Some(child)),
             stderr,
         })
