@@ -39,24 +39,54 @@ async fn the_lxd_schema_converts_and_configure_fails_with_the_plugins_own_diagno
     let json = skel_plugin::schema_json(schema);
     assert_eq!(skel_schema::load_str(&json).unwrap(), vec![schema.clone()]);
 
-    // Configure with a remote that cannot be reached: the plugin's own words.
     let config_ty = schema.config.computed_object_type();
     let Type::Object(o) = &config_ty else { panic!() };
-    let config = Value::Object(o.attrs.keys().map(|k| (k.clone(), Value::Null)).collect());
+    // No remote configured: the local daemon's socket, which does not exist here.
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = Value::Object(
+        o.attrs
+            .keys()
+            .map(|k| {
+                let v = match k.as_str() {
+                    "config_dir" => Value::string(config_dir.path().to_string_lossy()),
+                    _ => Value::Null,
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    );
     let (prepared, _) = client
         .validate_provider_config(&config)
         .await
         .unwrap()
         .ok()
         .unwrap();
-    let response = client.configure(&prepared).await.unwrap();
+    // lxd 1.5.0 connects lazily: configuring succeeds, and the first call that needs the
+    // daemon fails with the plugin's own diagnostic.
+    client.configure(&prepared).await.unwrap().ok().unwrap();
+    let container_ty = schema.resources["lxd_container"].computed_object_type();
+    let Type::Object(o) = &container_ty else { panic!() };
+    let state = Value::Object(
+        o.attrs
+            .keys()
+            .map(|k| {
+                let v = match k.as_str() {
+                    "name" | "id" => Value::string("c1"),
+                    "image" => Value::string("ubuntu"),
+                    _ => Value::Null,
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    );
+    let response = client.read_resource("lxd_container", &state, &[]).await.unwrap();
     assert!(response.has_errors(), "{:?}", response.diagnostics);
     let e = response.ok().unwrap_err();
     let PluginError::Diagnostics { diagnostics, .. } = &e else { panic!("{e}") };
-    println!("lxd configure: {e}");
+    println!("lxd read without a daemon: {e}");
     assert!(!diagnostics[0].summary.is_empty());
     assert!(e.to_string().starts_with(&format!(
-        "provider `lxd` ({}): ConfigureProvider: ",
+        "provider `lxd` ({}): ReadResource: ",
         exe.display()
     )));
     client.shutdown().await;
