@@ -256,6 +256,9 @@ fn path_from_v6(p: v6::AttributePath) -> AttributePath {
 diagnostics_from!(diagnostics_v5, v5);
 diagnostics_from!(diagnostics_v6, v6);
 
+/// An imported object before decoding: type name, msgpack, JSON, private data.
+type RawImport = (String, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// Which kind of schema a type is looked up in.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -338,7 +341,7 @@ impl PluginClient {
             plugin: plugin.clone(),
             rpc,
             what: what.clone(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -410,7 +413,7 @@ impl PluginClient {
             plugin: self.process.id.clone(),
             rpc: RPC,
             what: format!("the type of {}", e.path),
-            source: e.source,
+            source: Box::new(e.source),
         })
     }
 
@@ -877,10 +880,7 @@ impl PluginClient {
     ) -> Result<Response<Vec<Imported>>, PluginError> {
         const RPC: &str = "ImportResourceState";
         self.type_of(Kind::Resource, type_name, RPC).await?;
-        let (raw, diagnostics): (Vec<(String, Vec<u8>, Vec<u8>, Vec<u8>)>, _) = match self
-            .proto
-            .clone()
-        {
+        let (raw, diagnostics): (Vec<RawImport>, _) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
                     .import_resource_state(v5::import_resource_state::Request {

@@ -81,7 +81,7 @@ pub enum PluginError {
         plugin: PluginId,
         rpc: &'static str,
         what: String,
-        source: crate::cty::DecodeError,
+        source: Box<crate::cty::DecodeError>,
     },
     /// A resource or data-source type the plugin's schema does not have.
     #[error("{plugin}: {rpc}: the provider has no {kind} type `{type_name}`")]

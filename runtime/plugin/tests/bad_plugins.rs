@@ -30,7 +30,11 @@ async fn start_err(exe: &Path, options: &StartOptions) -> PluginError {
 #[tokio::test]
 async fn an_executable_that_is_not_a_plugin() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = script(dir.path(), "not-a-plugin", "echo 'Usage: not-a-plugin [options]'\nexit 0");
+    let exe = script(
+        dir.path(),
+        "not-a-plugin",
+        "echo 'Usage: not-a-plugin [options]'\nexit 0",
+    );
     let e = start_err(&exe, &StartOptions::default()).await;
     assert!(matches!(e, PluginError::BadHandshake { .. }), "{e:?}");
     assert_eq!(
@@ -41,7 +45,11 @@ async fn an_executable_that_is_not_a_plugin() {
         )
     );
     // Binary garbage without a newline is no better.
-    let exe = script(dir.path(), "garbage", "head -c 3000 /dev/urandom | tr -d '\\n'");
+    let exe = script(
+        dir.path(),
+        "garbage",
+        "head -c 3000 /dev/urandom | tr -d '\\n'",
+    );
     let e = start_err(&exe, &StartOptions::default()).await;
     assert!(matches!(e, PluginError::BadHandshake { .. }), "{e:?}");
     // A file that cannot run at all.
@@ -59,7 +67,10 @@ async fn a_plugin_that_exits_during_the_handshake_shows_its_stderr() {
         "echo 'starting up' >&2\necho 'fatal: the credentials file is unreadable' >&2\nexit 3",
     );
     let e = start_err(&exe, &StartOptions::default()).await;
-    assert!(matches!(e, PluginError::ExitedDuringHandshake { .. }), "{e:?}");
+    assert!(
+        matches!(e, PluginError::ExitedDuringHandshake { .. }),
+        "{e:?}"
+    );
     assert_eq!(
         e.to_string(),
         format!(
@@ -74,17 +85,27 @@ async fn a_plugin_that_exits_during_the_handshake_shows_its_stderr() {
         ..Default::default()
     };
     let e = start_err(null, &options).await;
-    assert!(matches!(e, PluginError::ExitedDuringHandshake { .. }), "{e:?}");
+    assert!(
+        matches!(e, PluginError::ExitedDuringHandshake { .. }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("This binary is a plugin"), "{e}");
 }
 
 #[tokio::test]
 async fn a_plugin_that_only_speaks_an_unsupported_protocol_version() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = script(dir.path(), "old", "echo '1|4|tcp|127.0.0.1:1|grpc|'\nsleep 5");
+    let exe = script(
+        dir.path(),
+        "old",
+        "echo '1|4|tcp|127.0.0.1:1|grpc|'\nsleep 5",
+    );
     let started = Instant::now();
     let e = start_err(&exe, &StartOptions::default()).await;
-    assert!(matches!(e, PluginError::UnsupportedProtocol { .. }), "{e:?}");
+    assert!(
+        matches!(e, PluginError::UnsupportedProtocol { .. }),
+        "{e:?}"
+    );
     assert_eq!(
         e.to_string(),
         format!(
@@ -92,7 +113,10 @@ async fn a_plugin_that_only_speaks_an_unsupported_protocol_version() {
             exe.display()
         )
     );
-    assert!(started.elapsed() < Duration::from_secs(4), "the plugin is not waited for");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the plugin is not waited for"
+    );
 }
 
 #[tokio::test]
@@ -115,10 +139,18 @@ async fn a_plugin_that_never_answers_the_handshake_times_out() {
         )
     );
     // A plugin that names an address nobody listens on.
-    let exe = script(dir.path(), "nowhere", "echo '1|6|unix|/nonexistent/plugin.sock|grpc|'\nsleep 30");
+    let exe = script(
+        dir.path(),
+        "nowhere",
+        "echo '1|6|unix|/nonexistent/plugin.sock|grpc|'\nsleep 30",
+    );
     let e = start_err(&exe, &StartOptions::default()).await;
     assert!(matches!(e, PluginError::Transport { .. }), "{e:?}");
-    assert!(e.to_string().contains("connecting to unix /nonexistent/plugin.sock"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("connecting to unix /nonexistent/plugin.sock"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -126,14 +158,23 @@ async fn malformed_msgpack_from_a_plugin_is_a_clear_error() {
     let store = tempfile::tempdir().unwrap();
     let (exe, mut options) = support::skeltest(store.path());
     options.env.push(("SKELTEST_MALFORMED".into(), "1".into()));
-    let client = PluginClient::start("skeltest", &exe, &options).await.unwrap();
+    let client = PluginClient::start("skeltest", &exe, &options)
+        .await
+        .unwrap();
     let ds_cfg = Value::Object(
-        [("input", Value::string("hi")), ("output", Value::Null), ("prefix", Value::Null)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        [
+            ("input", Value::string("hi")),
+            ("output", Value::Null),
+            ("prefix", Value::Null),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
     );
-    let e = client.read_data_source("skeltest_echo", &ds_cfg).await.unwrap_err();
+    let e = client
+        .read_data_source("skeltest_echo", &ds_cfg)
+        .await
+        .unwrap_err();
     assert!(matches!(e, PluginError::Malformed { .. }), "{e:?}");
     assert_eq!(
         e.to_string(),

@@ -40,7 +40,9 @@ async fn the_lxd_schema_converts_and_configure_fails_with_the_plugins_own_diagno
     assert_eq!(skel_schema::load_str(&json).unwrap(), vec![schema.clone()]);
 
     let config_ty = schema.config.computed_object_type();
-    let Type::Object(o) = &config_ty else { panic!() };
+    let Type::Object(o) = &config_ty else {
+        panic!()
+    };
     // No remote configured: the local daemon's socket, which does not exist here.
     let config_dir = tempfile::tempdir().unwrap();
     let config = Value::Object(
@@ -65,7 +67,9 @@ async fn the_lxd_schema_converts_and_configure_fails_with_the_plugins_own_diagno
     // daemon fails with the plugin's own diagnostic.
     client.configure(&prepared).await.unwrap().ok().unwrap();
     let container_ty = schema.resources["lxd_container"].computed_object_type();
-    let Type::Object(o) = &container_ty else { panic!() };
+    let Type::Object(o) = &container_ty else {
+        panic!()
+    };
     let state = Value::Object(
         o.attrs
             .keys()
@@ -79,10 +83,15 @@ async fn the_lxd_schema_converts_and_configure_fails_with_the_plugins_own_diagno
             })
             .collect(),
     );
-    let response = client.read_resource("lxd_container", &state, &[]).await.unwrap();
+    let response = client
+        .read_resource("lxd_container", &state, &[])
+        .await
+        .unwrap();
     assert!(response.has_errors(), "{:?}", response.diagnostics);
     let e = response.ok().unwrap_err();
-    let PluginError::Diagnostics { diagnostics, .. } = &e else { panic!("{e}") };
+    let PluginError::Diagnostics { diagnostics, .. } = &e else {
+        panic!("{e}")
+    };
     println!("lxd read without a daemon: {e}");
     assert!(!diagnostics[0].summary.is_empty());
     assert!(e.to_string().starts_with(&format!(

@@ -8,11 +8,20 @@ use skel_plugin::{PathStep, PluginClient, StartOptions};
 use skel_value::{Value, ValueMap};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 
 fn triggers(v: &str) -> Value {
-    Value::Map([("t".to_string(), Value::string(v))].into_iter().collect::<ValueMap>())
+    Value::Map(
+        [("t".to_string(), Value::string(v))]
+            .into_iter()
+            .collect::<ValueMap>(),
+    )
 }
 
 #[tokio::test]
@@ -23,7 +32,10 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
         .await
         .unwrap();
     assert_eq!(client.protocol(), 5);
-    assert!(client.uses_tls(), "the null plugin answers with a certificate: mutual TLS");
+    assert!(
+        client.uses_tls(),
+        "the null plugin answers with a certificate: mutual TLS"
+    );
     let schema = client.schema().await.unwrap();
     println!(
         "null plugin: handshake {:?}, first RPC answered {:?} after start",
@@ -31,9 +43,15 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
         started.elapsed()
     );
 
+    // null 2.1.2 predates GetMetadata.
+    assert_eq!(client.metadata().await.unwrap(), None);
+
     // The schema as the plugin tells it.
     let resource = &schema.resources["null_resource"].block;
-    assert_eq!(resource.attributes["triggers"].ty.to_string(), "map(string)");
+    assert_eq!(
+        resource.attributes["triggers"].ty.to_string(),
+        "map(string)"
+    );
     assert!(resource.attributes["triggers"].optional);
     assert!(resource.attributes["id"].computed);
     let data = &schema.data_sources["null_data_source"].block;
@@ -45,7 +63,12 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
 
     // Plan and apply a create.
     let cfg = obj(&[("id", Value::Null), ("triggers", triggers("1"))]);
-    client.validate_resource_config("null_resource", &cfg).await.unwrap().ok().unwrap();
+    client
+        .validate_resource_config("null_resource", &cfg)
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
     let (planned, _) = client
         .plan_resource_change("null_resource", &Value::Null, &cfg, &cfg, &[])
         .await
@@ -53,16 +76,29 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
         .ok()
         .unwrap();
     let planned_state = planned.planned_state.clone();
-    assert!(matches!(planned_state, Value::Object(ref o) if matches!(o.get("id"), Some(Value::Unknown(_)))), "{planned_state:?}");
+    assert!(
+        matches!(planned_state, Value::Object(ref o) if matches!(o.get("id"), Some(Value::Unknown(_)))),
+        "{planned_state:?}"
+    );
     let (applied, _) = client
-        .apply_resource_change("null_resource", &Value::Null, &planned_state, &cfg, &planned.planned_private)
+        .apply_resource_change(
+            "null_resource",
+            &Value::Null,
+            &planned_state,
+            &cfg,
+            &planned.planned_private,
+        )
         .await
         .unwrap()
         .ok()
         .unwrap();
     let state = applied.new_state.clone();
-    let Value::Object(o) = &state else { panic!("{state:?}") };
-    let Some(Value::String(id)) = o.get("id") else { panic!("{state:?}") };
+    let Value::Object(o) = &state else {
+        panic!("{state:?}")
+    };
+    let Some(Value::String(id)) = o.get("id") else {
+        panic!("{state:?}")
+    };
     assert!(!id.is_empty());
     assert_eq!(o.get("triggers"), Some(&triggers("1")));
 
@@ -76,7 +112,10 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
     assert_eq!(read.new_state, state);
 
     // No change: the plan is the state.
-    let same = obj(&[("id", Value::string(id.clone())), ("triggers", triggers("1"))]);
+    let same = obj(&[
+        ("id", Value::string(id.clone())),
+        ("triggers", triggers("1")),
+    ]);
     let (noop, _) = client
         .plan_resource_change("null_resource", &state, &same, &cfg, &read.private)
         .await
@@ -88,7 +127,10 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
 
     // Changed triggers force replacement.
     let cfg2 = obj(&[("id", Value::Null), ("triggers", triggers("2"))]);
-    let proposed = obj(&[("id", Value::string(id.clone())), ("triggers", triggers("2"))]);
+    let proposed = obj(&[
+        ("id", Value::string(id.clone())),
+        ("triggers", triggers("2")),
+    ]);
     let (replace, _) = client
         .plan_resource_change("null_resource", &state, &proposed, &cfg2, &read.private)
         .await
@@ -96,21 +138,36 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
         .ok()
         .unwrap();
     assert!(
-        replace.requires_replace.iter().any(|p| p.0 == [PathStep::Attribute("triggers".into())]),
+        replace
+            .requires_replace
+            .iter()
+            .any(|p| p.0 == [PathStep::Attribute("triggers".into())]),
         "{:?}",
         replace.requires_replace
     );
 
     // Destroy: plan and apply to null.
     let (destroy, _) = client
-        .plan_resource_change("null_resource", &state, &Value::Null, &Value::Null, &read.private)
+        .plan_resource_change(
+            "null_resource",
+            &state,
+            &Value::Null,
+            &Value::Null,
+            &read.private,
+        )
         .await
         .unwrap()
         .ok()
         .unwrap();
     assert_eq!(destroy.planned_state, Value::Null);
     let (gone, _) = client
-        .apply_resource_change("null_resource", &state, &Value::Null, &Value::Null, &destroy.planned_private)
+        .apply_resource_change(
+            "null_resource",
+            &state,
+            &Value::Null,
+            &Value::Null,
+            &destroy.planned_private,
+        )
         .await
         .unwrap()
         .ok()
@@ -118,9 +175,15 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
     assert_eq!(gone.new_state, Value::Null);
 
     // Import: null 2.1.2 does not support it, and says so in a diagnostic, which is data.
-    let imported = client.import_resource_state("null_resource", "1234").await.unwrap();
+    let imported = client
+        .import_resource_state("null_resource", "1234")
+        .await
+        .unwrap();
     assert!(imported.value.is_empty());
-    assert_eq!(imported.diagnostics[0].summary, "resource null_resource doesn't support import");
+    assert_eq!(
+        imported.diagnostics[0].summary,
+        "resource null_resource doesn't support import"
+    );
     let e = imported.ok().unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -131,17 +194,32 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
     );
 
     // Upgrade a stored state (JSON) to the current schema.
-    let version = client.schema_version("null_resource").await.unwrap().unwrap();
+    let version = client
+        .schema_version("null_resource")
+        .await
+        .unwrap()
+        .unwrap();
     let (upgraded, _) = client
-        .upgrade_resource_state("null_resource", version, br#"{"id":"77","triggers":{"t":"1"}}"#)
+        .upgrade_resource_state(
+            "null_resource",
+            version,
+            br#"{"id":"77","triggers":{"t":"1"}}"#,
+        )
         .await
         .unwrap()
         .ok()
         .unwrap();
-    assert_eq!(upgraded, obj(&[("id", Value::string("77")), ("triggers", triggers("1"))]));
+    assert_eq!(
+        upgraded,
+        obj(&[("id", Value::string("77")), ("triggers", triggers("1"))])
+    );
 
     // The data source.
-    let inputs = Value::Map([("a".to_string(), Value::string("b"))].into_iter().collect());
+    let inputs = Value::Map(
+        [("a".to_string(), Value::string("b"))]
+            .into_iter()
+            .collect(),
+    );
     let ds_cfg = obj(&[
         ("inputs", inputs.clone()),
         ("has_computed_default", Value::Null),
@@ -149,13 +227,28 @@ async fn the_null_plugin_through_its_whole_lifecycle() {
         ("outputs", Value::Null),
         ("random", Value::Null),
     ]);
-    client.validate_data_resource_config("null_data_source", &ds_cfg).await.unwrap().ok().unwrap();
-    let (ds, _) = client.read_data_source("null_data_source", &ds_cfg).await.unwrap().ok().unwrap();
-    let Value::Object(o) = &ds else { panic!("{ds:?}") };
+    client
+        .validate_data_resource_config("null_data_source", &ds_cfg)
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+    let (ds, _) = client
+        .read_data_source("null_data_source", &ds_cfg)
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+    let Value::Object(o) = &ds else {
+        panic!("{ds:?}")
+    };
     assert_eq!(o.get("outputs"), Some(&inputs));
 
     // Unknown types are refused before any call.
-    let e = client.read_data_source("null_nothing", &Value::Null).await.unwrap_err();
+    let e = client
+        .read_data_source("null_nothing", &Value::Null)
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("provider `null` ({}): ReadDataSource: the provider has no data source type `null_nothing`", exe.display())

@@ -43,7 +43,6 @@ pub fn plugins() -> &'static Plugins {
     })
 }
 
-
 /// The protocol 6 test provider (tests/plugins/skeltest) and the environment it needs: the
 /// virtualenv's Python, a store directory, and a HOME of its own (the `tf` framework caches its
 /// certificate there).
@@ -53,11 +52,20 @@ pub fn skeltest(store: &std::path::Path) -> (PathBuf, skel_plugin::StartOptions)
         .join("tests/plugins/skeltest/terraform-provider-skeltest")
         .canonicalize()
         .expect("the skeltest provider exists");
-    let home = plugins().python.parent().unwrap().parent().unwrap().join("home");
+    let home = plugins()
+        .python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("home");
     std::fs::create_dir_all(&home).unwrap();
     let options = skel_plugin::StartOptions {
         env: vec![
-            ("SKELTEST_PYTHON".into(), plugins().python.display().to_string()),
+            (
+                "SKELTEST_PYTHON".into(),
+                plugins().python.display().to_string(),
+            ),
             ("SKELTEST_STORE".into(), store.display().to_string()),
             ("HOME".into(), home.display().to_string()),
         ],
