@@ -58,7 +58,9 @@ async fn a_protocol_6_provider_through_its_whole_lifecycle() {
     // GetMetadata answers (tf 1.2.0 lists no types there); whatever it names is in the schema.
     if let Some((resources, data_sources)) = client.metadata().await.unwrap() {
         assert!(resources.iter().all(|r| schema.resources.contains_key(r)));
-        assert!(data_sources.iter().all(|d| schema.data_sources.contains_key(d)));
+        assert!(data_sources
+            .iter()
+            .all(|d| schema.data_sources.contains_key(d)));
     }
 
     // The schema: nested attribute, sensitive, computed, required.
