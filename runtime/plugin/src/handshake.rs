@@ -179,7 +179,7 @@ impl PluginProcess {
         ));
 
         let tls = match handshake.server_cert {
-            Some(der) => Some(tls::client_config(&cert, der).map_err(tls_error)?),
+            Some(der) => Some(tls::client_config(cert, der).map_err(tls_error)?),
             None => None,
         };
         let uses_tls = tls.is_some();

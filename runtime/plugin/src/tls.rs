@@ -34,9 +34,19 @@ pub(crate) struct ClientCert {
     key_der: Vec<u8>,
 }
 
+/// The client certificate of this process: made once and presented to every plugin it starts
+/// (each plugin only learns the certificate; the key never leaves skel), so a run that starts
+/// several plugins pays for one key generation.
+pub(crate) fn client_cert() -> Result<&'static ClientCert, String> {
+    static CERT: OnceLock<Result<ClientCert, String>> = OnceLock::new();
+    CERT.get_or_init(new_client_cert)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// A self-signed certificate as go-plugin's own client makes them (a CA usable for client and
 /// server authentication, for `localhost`), with an ECDSA P-256 key.
-pub(crate) fn client_cert() -> Result<ClientCert, String> {
+fn new_client_cert() -> Result<ClientCert, String> {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
         KeyUsagePurpose,
@@ -325,7 +335,79 @@ mod tests {
         let cert = client_cert().unwrap();
         assert!(cert.pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert_eq!(rsa_modulus_bits(cert.der.as_ref()), None);
-        assert!(client_config(&cert, cert.der.to_vec()).is_ok());
+        assert!(client_config(cert, cert.der.to_vec()).is_ok());
+        assert!(std::ptr::eq(cert, client_cert().unwrap()), "made once");
+    }
+
+    /// Self-signed RSA certificates made with `openssl req -x509 -newkey rsa:BITS`.
+    const RSA_1024: &[&str] = &[
+        "MIICBDCCAW2gAwIBAgIUVmDnutyTC0FOi1i88wnUWe6vgAEwDQYJKoZIhvcNAQELBQAwFDESMBAGA1UEAwwJbG9j",
+        "YWxob3N0MB4XDTI2MTIwNzA5MjMwOFoXDTI2MTIwODA5MjMwOFowFDESMBAGA1UEAwwJbG9jYWxob3N0MIGfMA0G",
+        "CSqGSIb3DQEBAQUAA4GNADCBiQKBgQDqc10y4fThJMreIqimhZ67CBmqybJ8DqIrzIomaYfA7NKCIh/2EQF/IqH7",
+        "k76z/Mu1Mb+g2+KZ3oLbz+tpCLvoDNNCcQXQd7TyVYtWq+ZLAepXEMkdlqxEWGQZQG260iJL6Mz3xDXwYnuZQ+yF",
+        "Arl5RvCdc0dj90LPoCuZIiOxwwIDAQABo1MwUTAdBgNVHQ4EFgQU2jhNNaOSx8DhjlK0+/FYh0cUqeEwHwYDVR0j",
+        "BBgwFoAU2jhNNaOSx8DhjlK0+/FYh0cUqeEwDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOBgQAS5a5Q",
+        "GP/ZpSazWXuVwxO5i/eOa82j53Dij7HPlsUJoY4wcW7Q3pGUEmGF0YBnJrzmXcF2pwMf+aubJuFDJuTvbLD8jYO7",
+        "RaLXgO1yrn/R03S/7HiMgYD2biOYo4/8gpz6AOfvEbya5wS2BsqxV8MaJmRWI47Hxs85WTBgJFgxaA==",
+    ];
+    const RSA_2048: &[&str] = &[
+        "MIIDCTCCAfGgAwIBAgIUNXeeRCAo2k9QmRDJ9Q/lcZqM6x8wDQYJKoZIhvcNAQELBQAwFDESMBAGA1UEAwwJbG9j",
+        "YWxob3N0MB4XDTI2MTIwNzA5MjMwOFoXDTI2MTIwODA5MjMwOFowFDESMBAGA1UEAwwJbG9jYWxob3N0MIIBIjAN",
+        "BgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAou/tenl4d+Enni17gIfyZpS2N2NvGdPhXjYb8MLAyyuijUDhhgXB",
+        "DeNxyNGht6Z5ISWTj+JNbb4nNel4sY3RWDzectGd+Xb9EFuoq+9ikxYqc3WU9Zri6PwW/56jLlntVgDgxs9AdiQl",
+        "QFL/P35QSBPnwO4q4Xcs+DPscMC1dkUr9lNgrbgkdAsz7jzXTgQYeN9XNCT8rXfJLO72rBUKvy/4vbXHlkM5F0d9",
+        "Kl/TO5Y/FZiTbVBNIzFZm1j9LTZpHCmxkS9qPyZGzcjl3G3wvTSgtOcyCKI2RvC8nl+mPIVYTL5arceTese7YwQn",
+        "AKKYm5WAr1Yf/SMkNdvMThqtkwIDAQABo1MwUTAdBgNVHQ4EFgQUz/uZ8GzRNwCCljtksh/kcu4jzJIwHwYDVR0j",
+        "BBgwFoAUz/uZ8GzRNwCCljtksh/kcu4jzJIwDwYDVR0TAQH/BAUwAwEB/zANBgkqhkiG9w0BAQsFAAOCAQEAjQL0",
+        "FT4nMcXWah5Vv0Df23NowHtOGpu558z/w5TakWyPbIeybwhGgFfU94M0JDyfd+02kig40YHItHGxBrRqthSanOdP",
+        "BYArrzx5ZqZwQYx3STm19dc3tKpJrU4YZceRVnhojVDTP10yPscq2vc0+I4FpC+Wb7dV8FuH7VV8fpkG6RBwEdzs",
+        "zePhVCboKKJojufmgDCC/sL2srETI8wkjZyiQWa/Qjn5RCf3xm+srKjYLYH1DUg3mNG+jdHo3YrjR7rck43MAgfx",
+        "lUvsBD/P76PPzKthf8ZKScz42g6qtzdJw1RZv4nYrnryzjgXhkjCXQQucirOYOqSQzSWmK05ig==",
+    ];
+
+    fn der(lines: &[&str]) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(lines.concat())
+            .unwrap()
+    }
+
+    #[test]
+    fn small_rsa_keys_get_the_legacy_configuration() {
+        assert_eq!(rsa_modulus_bits(&der(RSA_1024)), Some(1024));
+        assert_eq!(rsa_modulus_bits(&der(RSA_2048)), Some(2048));
+        let cert = client_cert().unwrap();
+        let legacy = PinnedServer {
+            cert: CertificateDer::from(der(RSA_1024)),
+            algorithms: legacy_rsa_algorithms(),
+        };
+        assert_eq!(
+            legacy.supported_verify_schemes(),
+            [
+                SignatureScheme::RSA_PKCS1_SHA256,
+                SignatureScheme::RSA_PKCS1_SHA512
+            ]
+        );
+        assert!(client_config(cert, der(RSA_1024)).is_ok());
+    }
+
+    #[test]
+    fn only_the_pinned_certificate_is_trusted() {
+        let pinned = PinnedServer {
+            cert: CertificateDer::from(der(RSA_2048)),
+            algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms,
+        };
+        let name = ServerName::try_from("localhost").unwrap();
+        let now = UnixTime::now();
+        let same = CertificateDer::from(der(RSA_2048));
+        assert!(pinned
+            .verify_server_cert(&same, &[], &name, &[], now)
+            .is_ok());
+        let other = CertificateDer::from(der(RSA_1024));
+        assert!(pinned
+            .verify_server_cert(&other, &[], &name, &[], now)
+            .is_err());
     }
 
     #[test]
