@@ -325,13 +325,16 @@ impl PluginClient {
             rpc,
             message: match status.message() {
                 "" => format!("{:?}", status.code()),
-                m => format!(
-                    "{:?}: {}",
-                    status.code(),
-                    chain(&status).replace(&format!("{m}: {m}"), m)
-                ),
+                _ => format!("{:?}: {}", status.code(), chain(&status)),
             },
+            stderr: self.process.stderr_tail(),
         }
+    }
+
+    /// Kills the plugin process at once (an interrupted run); later calls fail as transport
+    /// errors.
+    pub fn kill(&self) {
+        self.process.kill();
     }
 
     fn malformed(&self, rpc: &'static str, what: &str) -> impl Fn(cty::DecodeError) -> PluginError {

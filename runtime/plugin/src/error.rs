@@ -68,12 +68,14 @@ pub enum PluginError {
     /// Setting up mutual TLS failed (a certificate skel cannot use, a failed TLS handshake).
     #[error("{plugin}: TLS: {message}")]
     Tls { plugin: PluginId, message: String },
-    /// The connection or a call failed at the gRPC level.
-    #[error("{plugin}: {rpc}: {message}")]
+    /// The connection or a call failed at the gRPC level (a plugin that crashed: its last
+    /// stderr lines say why).
+    #[error("{plugin}: {rpc}: {message}{}", stderr_tail(stderr))]
     Transport {
         plugin: PluginId,
         rpc: &'static str,
         message: String,
+        stderr: Vec<String>,
     },
     /// An answer that cannot be read: malformed msgpack or JSON, a type that is no cty type.
     #[error("{plugin}: {rpc}: the plugin's answer is malformed: {what}: {source}")]

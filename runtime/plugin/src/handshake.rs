@@ -204,6 +204,7 @@ impl PluginProcess {
                         plugin: id,
                         rpc: "connect",
                         message,
+                        stderr: tail(&stderr),
                     },
                 });
             }

@@ -185,3 +185,31 @@ async fn malformed_msgpack_from_a_plugin_is_a_clear_error() {
     );
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_plugin_that_dies_mid_run_is_a_transport_error_naming_it() {
+    let exe = &support::plugins().null;
+    let client = PluginClient::start("null", exe, &StartOptions::default())
+        .await
+        .unwrap();
+    client.schema().await.unwrap();
+    client.kill();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let e = client
+        .configure(&Value::Object(Default::default()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PluginError::Transport { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "provider `null` ({}): ConfigureProvider: ",
+            exe.display()
+        )),
+        "{text}"
+    );
+    // Shutting down a dead plugin returns without hanging.
+    tokio::time::timeout(Duration::from_secs(10), client.shutdown())
+        .await
+        .unwrap();
+}
