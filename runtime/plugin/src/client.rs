@@ -1052,3 +1052,52 @@ pub async fn fetch_schema_named(
     let json = schema::schema_json(&schema);
     Ok((schema, json))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+
+    /// The engine shares one client between tasks and spawns its calls.
+    #[test]
+    fn clients_and_their_calls_can_cross_threads() {
+        send_sync::<PluginClient>();
+        send_sync::<PluginError>();
+        let call = |c: std::sync::Arc<PluginClient>| async move {
+            let v = Value::Null;
+            c.plan_resource_change("t", &v, &v, &v, &[])
+                .await
+                .map(|_| ())?;
+            c.apply_resource_change("t", &v, &v, &v, &[])
+                .await
+                .map(|_| ())?;
+            c.read_resource("t", &v, &[]).await.map(|_| ())?;
+            c.import_resource_state("t", "id").await.map(|_| ())?;
+            Ok::<(), PluginError>(())
+        };
+        let future = call;
+        send(&future);
+        fn returns_send<F: Fn(std::sync::Arc<PluginClient>) -> Fut, Fut: Send>(_: &F) {}
+        returns_send(&future);
+    }
+
+    #[test]
+    fn diagnostics_read_as_one_line_with_their_path() {
+        let d = Diagnostic {
+            severity: Severity::Error,
+            summary: "Invalid value".into(),
+            detail: "Must be positive.".into(),
+            attribute: AttributePath(vec![
+                PathStep::Attribute("rule".into()),
+                PathStep::Index(0),
+                PathStep::Key("k".into()),
+            ]),
+        };
+        assert_eq!(
+            d.to_string(),
+            "Invalid value: Must be positive. (at .rule[0][\"k\"])"
+        );
+    }
+}

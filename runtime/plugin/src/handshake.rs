@@ -45,7 +45,7 @@ pub struct StartOptions {
 impl Default for StartOptions {
     fn default() -> Self {
         StartOptions {
-            handshake_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(60),
             ports: (10000, 25000),
             env: Vec::new(),
         }
@@ -82,7 +82,13 @@ impl PluginProcess {
             plugin: id.clone(),
             message,
         };
-        let cert = tls::client_cert().map_err(tls_error)?;
+        // Key generation is CPU work (and the crypto library's first use is slow): off the
+        // async threads.
+        let cert = tokio::task::spawn_blocking(tls::client_cert)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|c| c)
+            .map_err(tls_error)?;
         let mut command = Command::new(executable);
         command
             .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)

@@ -32,3 +32,4 @@ pub use client::{
 pub use error::{PluginError, PluginId};
 pub use handshake::StartOptions;
 pub use schema::{schema_json, ConvertedSchema};
+pub use tls::prepare;

@@ -8,7 +8,8 @@
 //!   descriptions as they are); `deprecated` becomes a deprecation note;
 //! - a protocol 6 nested attribute becomes an attribute whose type is an object (or a list,
 //!   set or map of objects) of its nested attributes, those that are not required being
-//!   `optional(...)` object attributes; the inner attributes' own flags are not kept;
+//!   `optional(...)` object attributes; the inner attributes' own flags are not kept, except
+//!   that a sensitive one makes the whole attribute sensitive;
 //! - nested blocks keep their nesting (`GROUP` is `Single`), min and max items (0 = no max);
 //! - no attribute is `force_new`: a plugin says what forces replacement when it plans;
 //! - every resource type may be imported (the plugin decides which ids it accepts).
@@ -162,7 +163,7 @@ fn block(b: &v6::schema::Block, path: &str) -> Result<BlockSchema, SchemaDecodeE
                 required: a.required,
                 optional: a.optional,
                 computed: a.computed,
-                sensitive: a.sensitive,
+                sensitive: a.sensitive || nested_sensitive(a),
                 force_new: false,
                 description: a.description.clone(),
                 default: None,
@@ -225,6 +226,16 @@ fn attribute_type(a: &v6::schema::Attribute, path: &str) -> Result<Type, SchemaD
     cty::type_from_json_bytes(&a.r#type).map_err(|source| SchemaDecodeError {
         path: path.to_string(),
         source,
+    })
+}
+
+/// Whether any attribute nested in `a` is sensitive: the model has no flags inside a type, so
+/// the whole attribute is (plans never show a nested secret).
+fn nested_sensitive(a: &v6::schema::Attribute) -> bool {
+    a.nested_type.as_ref().is_some_and(|o| {
+        o.attributes
+            .iter()
+            .any(|inner| inner.sensitive || nested_sensitive(inner))
     })
 }
 

@@ -28,6 +28,14 @@ fn sample() -> v6::get_provider_schema::Response {
     let mut port = attr("port", r#""number""#);
     port.optional = false;
     port.required = true;
+    let mut secret = attr("secret", r#""string""#);
+    secret.sensitive = true;
+    let mut vault = attr("vault", "");
+    vault.nested_type = Some(v6::schema::Object {
+        attributes: vec![secret],
+        nesting: ObjNesting::Single as i32,
+        ..Default::default()
+    });
     let mut listeners = attr("listeners", "");
     listeners.nested_type = Some(v6::schema::Object {
         attributes: vec![port, attr("tags", r#"["map","string"]"#)],
@@ -58,7 +66,14 @@ fn sample() -> v6::get_provider_schema::Response {
     let resource = v6::Schema {
         version: 2,
         block: Some(v6::schema::Block {
-            attributes: vec![id, name, password, listeners, attr("extra", r#""dynamic""#)],
+            attributes: vec![
+                id,
+                name,
+                password,
+                listeners,
+                vault,
+                attr("extra", r#""dynamic""#),
+            ],
             block_types: vec![rule, timeouts],
             description: "A **thing**.".into(),
             description_kind: v6::StringKind::Markdown as i32,
@@ -118,7 +133,8 @@ fn a_protocol_6_schema_converts_with_its_flags_nesting_and_nested_attributes() {
     assert_eq!(
         thing.computed_object_type().to_string(),
         "object({extra = any, id = string, listeners = list(object({port = number, tags = optional(map(string))})), \
-         name = string, password = string, rule = set(object({cidr = string})), timeouts = object({create = string})})"
+         name = string, password = string, rule = set(object({cidr = string})), timeouts = object({create = string}), \
+         vault = object({secret = optional(string)})})"
     );
 }
 

@@ -38,10 +38,23 @@ pub(crate) struct ClientCert {
 /// (each plugin only learns the certificate; the key never leaves skel), so a run that starts
 /// several plugins pays for one key generation.
 pub(crate) fn client_cert() -> Result<&'static ClientCert, String> {
-    static CERT: OnceLock<Result<ClientCert, String>> = OnceLock::new();
-    CERT.get_or_init(new_client_cert)
+    CLIENT_CERT
+        .get_or_init(new_client_cert)
         .as_ref()
         .map_err(Clone::clone)
+}
+
+static CLIENT_CERT: OnceLock<Result<ClientCert, String>> = OnceLock::new();
+
+/// Makes the client certificate on a background thread. The crypto library's first use costs
+/// tens of milliseconds (the key generation after it, microseconds): a caller that knows it will
+/// start a plugin can have that done while it does other work.
+pub fn prepare() {
+    if CLIENT_CERT.get().is_none() {
+        std::thread::spawn(|| {
+            let _ = client_cert();
+        });
+    }
 }
 
 /// A self-signed certificate as go-plugin's own client makes them (a CA usable for client and
