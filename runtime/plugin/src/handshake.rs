@@ -64,6 +64,9 @@ pub struct PluginProcess {
     pub tls: bool,
     child: Mutex<Option<Child>>,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Where go-plugin (1.4.4 and later) puts the plugin's Unix socket: removed with the
+    /// process, even a killed one.
+    _socket_dir: Option<tempfile::TempDir>,
 }
 
 impl PluginProcess {
@@ -89,7 +92,14 @@ impl PluginProcess {
             .map_err(|e| e.to_string())
             .and_then(|c| c)
             .map_err(tls_error)?;
+        let socket_dir = tempfile::Builder::new()
+            .prefix("skel-plugin-")
+            .tempdir()
+            .ok();
         let mut command = Command::new(executable);
+        if let Some(dir) = &socket_dir {
+            command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
+        }
         command
             .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
             .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
@@ -229,6 +239,7 @@ impl PluginProcess {
             startup: started.elapsed(),
             tls: uses_tls,
             child: Mutex::new(Some(child)),
+            _socket_dir: socket_dir,
             stderr,
         })
     }
