@@ -256,6 +256,24 @@ fn path_from_v6(p: v6::AttributePath) -> AttributePath {
 diagnostics_from!(diagnostics_v5, v5);
 diagnostics_from!(diagnostics_v6, v6);
 
+/// A gRPC status as one line: its code, its message and what caused it (tonic's own `Display`
+/// lists metadata too).
+fn status_text(status: &tonic::Status) -> String {
+    let mut out = format!("{:?}", status.code());
+    if !status.message().is_empty() {
+        out.push_str(": ");
+        out.push_str(status.message());
+    }
+    if let Some(source) = std::error::Error::source(status) {
+        let causes = chain(source);
+        if !out.contains(&causes) && !causes.ends_with(status.message()) {
+            out.push_str(": ");
+            out.push_str(&causes);
+        }
+    }
+    out
+}
+
 /// An imported object before decoding: type name, msgpack, JSON, private data.
 type RawImport = (String, Vec<u8>, Vec<u8>, Vec<u8>);
 
@@ -323,10 +341,7 @@ impl PluginClient {
         move |status| PluginError::Transport {
             plugin: self.process.id.clone(),
             rpc,
-            message: match status.message() {
-                "" => format!("{:?}", status.code()),
-                _ => format!("{:?}: {}", status.code(), chain(&status)),
-            },
+            message: status_text(&status),
             stderr: self.process.stderr_tail(),
         }
     }

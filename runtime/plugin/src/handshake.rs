@@ -363,11 +363,12 @@ async fn forward(
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let raw = String::from_utf8_lossy(&line);
+        let (text, level) = log_line(raw.trim_end());
         if text.is_empty() {
             continue;
         }
-        if text.contains("[ERROR]") || text.starts_with("panic:") {
+        if matches!(level.as_deref(), Some("error" | "warn")) || text.starts_with("panic:") {
             tracing::warn!(target: "skel_plugin::output", provider = %provider, stream, "{text}");
         } else {
             tracing::debug!(target: "skel_plugin::output", provider = %provider, stream, "{text}");
@@ -379,6 +380,40 @@ async fn forward(
             t.push_back(text);
         }
     }
+}
+
+/// A plugin's log line for people: go-plugin's JSON lines (hclog: `@level`, `@message`, more
+/// fields) as `[LEVEL] message key=value …`, anything else as it is; and the level, where known.
+fn log_line(line: &str) -> (String, Option<String>) {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(line)
+    else {
+        let level = ["ERROR", "WARN"]
+            .into_iter()
+            .find(|l| line.contains(&format!("[{l}]")))
+            .map(str::to_lowercase);
+        return (line.to_string(), level);
+    };
+    let Some(message) = fields.get("@message").and_then(|m| m.as_str()) else {
+        return (line.to_string(), None);
+    };
+    let level = fields
+        .get("@level")
+        .and_then(|l| l.as_str())
+        .map(str::to_string);
+    let mut out = format!(
+        "[{}] {message}",
+        level.as_deref().unwrap_or("info").to_uppercase()
+    );
+    for (k, v) in &fields {
+        if k.starts_with('@') {
+            continue;
+        }
+        match v {
+            serde_json::Value::String(s) => out.push_str(&format!(" {k}={s}")),
+            other => out.push_str(&format!(" {k}={other}")),
+        }
+    }
+    (out, level)
 }
 
 /// An error with its causes, as one line.
@@ -399,6 +434,19 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_log_lines_read_as_text() {
+        let (text, level) = log_line(
+            r#"{"@level":"debug","@message":"plugin address","@timestamp":"2026-12-07T09:34:29Z","address":"/tmp/p","network":"unix"}"#,
+        );
+        assert_eq!(text, "[DEBUG] plugin address address=/tmp/p network=unix");
+        assert_eq!(level.as_deref(), Some("debug"));
+        let (text, level) = log_line("2026/12/07 [ERROR] something broke");
+        assert_eq!(text, "2026/12/07 [ERROR] something broke");
+        assert_eq!(level.as_deref(), Some("error"));
+        assert_eq!(log_line("plain").1, None);
+    }
 
     #[test]
     fn handshake_lines() {

@@ -201,6 +201,8 @@ async fn a_plugin_that_dies_mid_run_is_a_transport_error_naming_it() {
         .unwrap_err();
     assert!(matches!(e, PluginError::Transport { .. }), "{e:?}");
     let text = e.to_string();
+    println!("{text}");
+    assert!(!text.contains("metadata"), "{text}");
     assert!(
         text.starts_with(&format!(
             "provider `null` ({}): ConfigureProvider: ",
