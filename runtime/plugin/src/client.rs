@@ -7,7 +7,6 @@
 //! reached); [`Response::ok`] turns it into [`PluginError::Diagnostics`] where the caller wants
 //! that. Transport failures and answers that do not decode are errors.
 
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,141 +14,22 @@ use skel_schema::ProviderSchema;
 use skel_value::{Type, Value};
 use tokio::sync::OnceCell;
 
+use crate::answer::{
+    Applied, AttributePath, Diagnostic, Imported, Planned, ReadState, Response, Severity,
+};
 use crate::cty;
 use crate::error::{PluginError, PluginId};
-use crate::handshake::{chain, PluginProcess, StartOptions};
+use crate::handshake::{PluginProcess, StartOptions};
 use crate::proto::plugin::{grpc_controller_client::GrpcControllerClient, Empty};
 use crate::proto::tfplugin5 as v5;
 use crate::proto::tfplugin6 as v6;
 use crate::schema::{self, ConvertedSchema};
+use crate::wire::{diagnostics_v5, diagnostics_v6, encode, path_from_v6, status_text, IntoV6Path};
 
 /// The Terraform version skel tells providers it is (some check for a minimum).
 pub const TERRAFORM_VERSION: &str = "1.5.7";
 /// The largest message accepted from a plugin (large providers' schemas are tens of MB).
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
-
-/// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// One step of an attribute path: `.name`, `["key"]`, `[0]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathStep {
-    Attribute(String),
-    Key(String),
-    Index(i64),
-}
-
-/// A path into a value, as the plugin gave it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AttributePath(pub Vec<PathStep>);
-
-impl fmt::Display for AttributePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for step in &self.0 {
-            match step {
-                PathStep::Attribute(a) => write!(f, ".{a}")?,
-                PathStep::Key(k) => write!(f, "[{k:?}]")?,
-                PathStep::Index(i) => write!(f, "[{i}]")?,
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A diagnostic from the plugin.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub summary: String,
-    pub detail: String,
-    /// Where in the configuration or value it applies; empty for the whole.
-    pub attribute: AttributePath,
-}
-
-impl Diagnostic {
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.summary)?;
-        if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
-        }
-        if !self.attribute.0.is_empty() {
-            write!(f, " (at {})", self.attribute)?;
-        }
-        Ok(())
-    }
-}
-
-/// An answer and the plugin's diagnostics.
-#[derive(Clone, Debug)]
-pub struct Response<T> {
-    pub value: T,
-    pub diagnostics: Vec<Diagnostic>,
-    /// The call that answered (for errors).
-    rpc: &'static str,
-    plugin: PluginId,
-}
-
-impl<T> Response<T> {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// The answer and its warnings, or the error diagnostics as an error.
-    pub fn ok(self) -> Result<(T, Vec<Diagnostic>), PluginError> {
-        if self.has_errors() {
-            return Err(PluginError::Diagnostics {
-                plugin: self.plugin,
-                rpc: self.rpc,
-                diagnostics: self.diagnostics,
-            });
-        }
-        Ok((self.value, self.diagnostics))
-    }
-}
-
-/// `PlanResourceChange`'s answer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Planned {
-    pub planned_state: Value,
-    /// Paths whose change forces replacement.
-    pub requires_replace: Vec<AttributePath>,
-    pub planned_private: Vec<u8>,
-    /// Set by the legacy SDK: its answers may differ from the plan in ways Terraform tolerates.
-    pub legacy_type_system: bool,
-}
-
-/// `ApplyResourceChange`'s answer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Applied {
-    pub new_state: Value,
-    pub private: Vec<u8>,
-    pub legacy_type_system: bool,
-}
-
-/// `ReadResource`'s answer: null when the object is gone.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReadState {
-    pub new_state: Value,
-    pub private: Vec<u8>,
-}
-
-/// One object `ImportResourceState` found.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Imported {
-    pub type_name: String,
-    pub state: Value,
-    pub private: Vec<u8>,
-}
 
 #[derive(Clone)]
 enum Proto {
@@ -162,116 +42,6 @@ pub struct PluginClient {
     process: PluginProcess,
     proto: Proto,
     schema: OnceCell<ConvertedSchema>,
-}
-
-macro_rules! dynamic_value {
-    ($module:ident) => {
-        pub(super) fn $module(bytes: Vec<u8>) -> $module::DynamicValue {
-            $module::DynamicValue {
-                msgpack: bytes,
-                json: Vec::new(),
-            }
-        }
-    };
-}
-
-mod encode {
-    use super::{v5, v6};
-    dynamic_value!(v5);
-    dynamic_value!(v6);
-}
-
-macro_rules! diagnostics_from {
-    ($name:ident, $module:ident) => {
-        fn $name(diagnostics: Vec<$module::Diagnostic>) -> Vec<Diagnostic> {
-            diagnostics
-                .into_iter()
-                .map(|d| Diagnostic {
-                    severity: match $module::diagnostic::Severity::try_from(d.severity) {
-                        Ok($module::diagnostic::Severity::Warning) => Severity::Warning,
-                        _ => Severity::Error,
-                    },
-                    summary: d.summary,
-                    detail: d.detail,
-                    attribute: d
-                        .attribute
-                        .map(|p| path_from_v6(into_v6_path(p)))
-                        .unwrap_or_default(),
-                })
-                .collect()
-        }
-    };
-}
-
-fn into_v6_path(p: impl IntoV6Path) -> v6::AttributePath {
-    p.into_v6()
-}
-
-trait IntoV6Path {
-    fn into_v6(self) -> v6::AttributePath;
-}
-
-impl IntoV6Path for v6::AttributePath {
-    fn into_v6(self) -> v6::AttributePath {
-        self
-    }
-}
-
-impl IntoV6Path for v5::AttributePath {
-    fn into_v6(self) -> v6::AttributePath {
-        use v5::attribute_path::step::Selector as S5;
-        use v6::attribute_path::step::Selector as S6;
-        v6::AttributePath {
-            steps: self
-                .steps
-                .into_iter()
-                .map(|s| v6::attribute_path::Step {
-                    selector: s.selector.map(|sel| match sel {
-                        S5::AttributeName(a) => S6::AttributeName(a),
-                        S5::ElementKeyString(k) => S6::ElementKeyString(k),
-                        S5::ElementKeyInt(i) => S6::ElementKeyInt(i),
-                    }),
-                })
-                .collect(),
-        }
-    }
-}
-
-fn path_from_v6(p: v6::AttributePath) -> AttributePath {
-    use v6::attribute_path::step::Selector as S;
-    AttributePath(
-        p.steps
-            .into_iter()
-            .filter_map(|s| {
-                s.selector.map(|sel| match sel {
-                    S::AttributeName(a) => PathStep::Attribute(a),
-                    S::ElementKeyString(k) => PathStep::Key(k),
-                    S::ElementKeyInt(i) => PathStep::Index(i),
-                })
-            })
-            .collect(),
-    )
-}
-
-diagnostics_from!(diagnostics_v5, v5);
-diagnostics_from!(diagnostics_v6, v6);
-
-/// A gRPC status as one line: its code, its message and what caused it (tonic's own `Display`
-/// lists metadata too).
-fn status_text(status: &tonic::Status) -> String {
-    let mut out = format!("{:?}", status.code());
-    if !status.message().is_empty() {
-        out.push_str(": ");
-        out.push_str(status.message());
-    }
-    if let Some(source) = std::error::Error::source(status) {
-        let causes = chain(source);
-        if !out.contains(&causes) && !causes.ends_with(status.message()) {
-            out.push_str(": ");
-            out.push_str(&causes);
-        }
-    }
-    out
 }
 
 /// An imported object before decoding: type name, msgpack, JSON, private data.
@@ -1096,23 +866,5 @@ mod tests {
         send(&future);
         fn returns_send<F: Fn(std::sync::Arc<PluginClient>) -> Fut, Fut: Send>(_: &F) {}
         returns_send(&future);
-    }
-
-    #[test]
-    fn diagnostics_read_as_one_line_with_their_path() {
-        let d = Diagnostic {
-            severity: Severity::Error,
-            summary: "Invalid value".into(),
-            detail: "Must be positive.".into(),
-            attribute: AttributePath(vec![
-                PathStep::Attribute("rule".into()),
-                PathStep::Index(0),
-                PathStep::Key("k".into()),
-            ]),
-        };
-        assert_eq!(
-            d.to_string(),
-            "Invalid value: Must be positive. (at .rule[0][\"k\"])"
-        );
     }
 }

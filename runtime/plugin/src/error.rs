@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client::Diagnostic;
+use crate::answer::Diagnostic;
 
 /// Which plugin an error is about.
 #[derive(Clone, Debug, PartialEq, Eq)]

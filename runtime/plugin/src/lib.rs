@@ -18,17 +18,19 @@ pub mod proto {
     }
 }
 
+pub mod answer;
 pub mod client;
 pub mod cty;
 pub mod error;
 pub mod handshake;
 pub mod schema;
 mod tls;
+mod wire;
 
-pub use client::{
-    fetch_schema, fetch_schema_named, Applied, AttributePath, Diagnostic, Imported, PathStep,
-    Planned, PluginClient, ReadState, Response, Severity, TERRAFORM_VERSION,
+pub use answer::{
+    Applied, AttributePath, Diagnostic, Imported, PathStep, Planned, ReadState, Response, Severity,
 };
+pub use client::{fetch_schema, fetch_schema_named, PluginClient, TERRAFORM_VERSION};
 pub use error::{PluginError, PluginId};
 pub use handshake::StartOptions;
 pub use schema::{schema_json, ConvertedSchema};
