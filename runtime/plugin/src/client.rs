@@ -47,6 +47,20 @@ pub struct PluginClient {
 /// An imported object before decoding: type name, msgpack, JSON, private data.
 type RawImport = (String, Vec<u8>, Vec<u8>, Vec<u8>);
 
+/// What values of one block are encoded and decoded against.
+struct Shape<'a> {
+    block: &'a skel_schema::BlockSchema,
+    ty: &'a Type,
+}
+
+impl Shape<'_> {
+    /// The value normalized as the protocol expects (every attribute, empty collections for
+    /// absent blocks) and encoded as msgpack.
+    fn encode(&self, value: &Value) -> Vec<u8> {
+        cty::to_msgpack(&schema::normalize(self.block, value), self.ty)
+    }
+}
+
 /// Which kind of schema a type is looked up in.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -232,29 +246,46 @@ impl PluginClient {
         }
     }
 
-    async fn type_of(
+    /// The schema and type of a resource or data-source type.
+    async fn shape_of(
         &self,
         kind: Kind,
         type_name: &str,
         rpc: &'static str,
-    ) -> Result<Type, PluginError> {
-        let schema = self.schema().await?;
-        let (map, kind_name) = match kind {
-            Kind::Resource => (&schema.resources, "resource"),
-            Kind::DataSource => (&schema.data_sources, "data source"),
+    ) -> Result<Shape<'_>, PluginError> {
+        let converted = self.converted_schema().await?;
+        let (blocks, types, kind_name) = match kind {
+            Kind::Resource => (
+                &converted.schema.resources,
+                &converted.resource_types,
+                "resource",
+            ),
+            Kind::DataSource => (
+                &converted.schema.data_sources,
+                &converted.data_source_types,
+                "data source",
+            ),
         };
-        map.get(type_name)
-            .map(|r| r.computed_object_type())
-            .ok_or_else(|| PluginError::UnknownType {
+        match (blocks.get(type_name), types.get(type_name)) {
+            (Some(r), Some(ty)) => Ok(Shape {
+                block: &r.block,
+                ty,
+            }),
+            _ => Err(PluginError::UnknownType {
                 plugin: self.process.id.clone(),
                 rpc,
                 kind: kind_name,
                 type_name: type_name.to_string(),
-            })
+            }),
+        }
     }
 
-    async fn config_type(&self) -> Result<Type, PluginError> {
-        Ok(self.schema().await?.config.computed_object_type())
+    async fn config_shape(&self) -> Result<Shape<'_>, PluginError> {
+        let converted = self.converted_schema().await?;
+        Ok(Shape {
+            block: &converted.schema.config,
+            ty: &converted.config_type,
+        })
     }
 
     fn decode(
@@ -282,8 +313,8 @@ impl PluginClient {
         config: &Value,
     ) -> Result<Response<Value>, PluginError> {
         const RPC: &str = "ValidateProviderConfig";
-        let ty = self.config_type().await?;
-        let bytes = cty::to_msgpack(config, &ty);
+        let shape = self.config_shape().await?;
+        let bytes = shape.encode(config);
         match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -295,7 +326,7 @@ impl PluginClient {
                     .into_inner();
                 let prepared = match r.prepared_config {
                     Some(dv) if !dv.msgpack.is_empty() || !dv.json.is_empty() => {
-                        self.decode(RPC, "prepared_config", &dv.msgpack, &dv.json, &ty)?
+                        self.decode(RPC, "prepared_config", &dv.msgpack, &dv.json, shape.ty)?
                     }
                     _ => config.clone(),
                 };
@@ -321,8 +352,8 @@ impl PluginClient {
         config: &Value,
     ) -> Result<Response<()>, PluginError> {
         const RPC: &str = "ValidateResourceConfig";
-        let ty = self.type_of(Kind::Resource, type_name, RPC).await?;
-        let bytes = cty::to_msgpack(config, &ty);
+        let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
+        let bytes = shape.encode(config);
         let diagnostics = match self.proto.clone() {
             Proto::V5(mut c) => diagnostics_v5(
                 c.validate_resource_type_config(v5::validate_resource_type_config::Request {
@@ -357,8 +388,8 @@ impl PluginClient {
         config: &Value,
     ) -> Result<Response<()>, PluginError> {
         const RPC: &str = "ValidateDataResourceConfig";
-        let ty = self.type_of(Kind::DataSource, type_name, RPC).await?;
-        let bytes = cty::to_msgpack(config, &ty);
+        let shape = self.shape_of(Kind::DataSource, type_name, RPC).await?;
+        let bytes = shape.encode(config);
         let diagnostics = match self.proto.clone() {
             Proto::V5(mut c) => diagnostics_v5(
                 c.validate_data_source_config(v5::validate_data_source_config::Request {
@@ -393,7 +424,7 @@ impl PluginClient {
         raw_state_json: &[u8],
     ) -> Result<Response<Value>, PluginError> {
         const RPC: &str = "UpgradeResourceState";
-        let ty = self.type_of(Kind::Resource, type_name, RPC).await?;
+        let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
         let (state, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -433,15 +464,15 @@ impl PluginClient {
             }
         };
         let (msgpack, json) = state.unwrap_or_default();
-        let value = self.decode(RPC, "upgraded_state", &msgpack, &json, &ty)?;
+        let value = self.decode(RPC, "upgraded_state", &msgpack, &json, shape.ty)?;
         Ok(self.response(RPC, value, diagnostics))
     }
 
     /// `ConfigureProvider` (protocol 5: `Configure`).
     pub async fn configure(&self, config: &Value) -> Result<Response<()>, PluginError> {
         const RPC: &str = "ConfigureProvider";
-        let ty = self.config_type().await?;
-        let bytes = cty::to_msgpack(config, &ty);
+        let shape = self.config_shape().await?;
+        let bytes = shape.encode(config);
         let diagnostics = match self.proto.clone() {
             Proto::V5(mut c) => diagnostics_v5(
                 c.configure(v5::configure::Request {
@@ -477,8 +508,8 @@ impl PluginClient {
         private: &[u8],
     ) -> Result<Response<ReadState>, PluginError> {
         const RPC: &str = "ReadResource";
-        let ty = self.type_of(Kind::Resource, type_name, RPC).await?;
-        let bytes = cty::to_msgpack(current_state, &ty);
+        let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
+        let bytes = shape.encode(current_state);
         let (state, private, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -518,7 +549,7 @@ impl PluginClient {
             }
         };
         let (msgpack, json) = state.unwrap_or_default();
-        let new_state = self.decode(RPC, "new_state", &msgpack, &json, &ty)?;
+        let new_state = self.decode(RPC, "new_state", &msgpack, &json, shape.ty)?;
         Ok(self.response(RPC, ReadState { new_state, private }, diagnostics))
     }
 
@@ -533,8 +564,8 @@ impl PluginClient {
         prior_private: &[u8],
     ) -> Result<Response<Planned>, PluginError> {
         const RPC: &str = "PlanResourceChange";
-        let ty = self.type_of(Kind::Resource, type_name, RPC).await?;
-        let [prior, proposed, config] = [prior, proposed, config].map(|v| cty::to_msgpack(v, &ty));
+        let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
+        let [prior, proposed, config] = [prior, proposed, config].map(|v| shape.encode(v));
         let (planned, replace, private, legacy, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -585,7 +616,7 @@ impl PluginClient {
             }
         };
         let (msgpack, json) = planned.unwrap_or_default();
-        let planned_state = self.decode(RPC, "planned_state", &msgpack, &json, &ty)?;
+        let planned_state = self.decode(RPC, "planned_state", &msgpack, &json, shape.ty)?;
         let planned = Planned {
             planned_state,
             requires_replace: replace,
@@ -606,8 +637,8 @@ impl PluginClient {
         planned_private: &[u8],
     ) -> Result<Response<Applied>, PluginError> {
         const RPC: &str = "ApplyResourceChange";
-        let ty = self.type_of(Kind::Resource, type_name, RPC).await?;
-        let [prior, planned, config] = [prior, planned, config].map(|v| cty::to_msgpack(v, &ty));
+        let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
+        let [prior, planned, config] = [prior, planned, config].map(|v| shape.encode(v));
         let (state, private, legacy, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -651,7 +682,7 @@ impl PluginClient {
             }
         };
         let (msgpack, json) = state.unwrap_or_default();
-        let new_state = self.decode(RPC, "new_state", &msgpack, &json, &ty)?;
+        let new_state = self.decode(RPC, "new_state", &msgpack, &json, shape.ty)?;
         let applied = Applied {
             new_state,
             private,
@@ -667,7 +698,7 @@ impl PluginClient {
         id: &str,
     ) -> Result<Response<Vec<Imported>>, PluginError> {
         const RPC: &str = "ImportResourceState";
-        self.type_of(Kind::Resource, type_name, RPC).await?;
+        self.shape_of(Kind::Resource, type_name, RPC).await?;
         let (raw, diagnostics): (Vec<RawImport>, _) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -714,8 +745,8 @@ impl PluginClient {
         };
         let mut imported = Vec::with_capacity(raw.len());
         for (imported_type, msgpack, json, private) in raw {
-            let ty = self.type_of(Kind::Resource, &imported_type, RPC).await?;
-            let state = self.decode(RPC, "imported state", &msgpack, &json, &ty)?;
+            let shape = self.shape_of(Kind::Resource, &imported_type, RPC).await?;
+            let state = self.decode(RPC, "imported state", &msgpack, &json, shape.ty)?;
             imported.push(Imported {
                 type_name: imported_type,
                 state,
@@ -732,8 +763,8 @@ impl PluginClient {
         config: &Value,
     ) -> Result<Response<Value>, PluginError> {
         const RPC: &str = "ReadDataSource";
-        let ty = self.type_of(Kind::DataSource, type_name, RPC).await?;
-        let bytes = cty::to_msgpack(config, &ty);
+        let shape = self.shape_of(Kind::DataSource, type_name, RPC).await?;
+        let bytes = shape.encode(config);
         let (state, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -769,7 +800,7 @@ impl PluginClient {
             }
         };
         let (msgpack, json) = state.unwrap_or_default();
-        let value = self.decode(RPC, "state", &msgpack, &json, &ty)?;
+        let value = self.decode(RPC, "state", &msgpack, &json, shape.ty)?;
         Ok(self.response(RPC, value, diagnostics))
     }
 

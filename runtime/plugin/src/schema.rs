@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value as J};
 use skel_schema::{
     AttributeSchema, BlockSchema, NestedBlockSchema, Nesting, ProviderSchema, ResourceSchema,
 };
-use skel_value::{ObjectType, Type};
+use skel_value::{ObjectType, Type, Value, ValueMap};
 
 use crate::cty::{self, DecodeError};
 use crate::proto::{tfplugin5 as v5, tfplugin6 as v6};
@@ -35,6 +35,11 @@ const DEPRECATED: &str = "deprecated by the provider";
 pub struct ConvertedSchema {
     pub schema: ProviderSchema,
     pub resource_versions: BTreeMap<String, i64>,
+    /// The object type of each resource type, data source and the configuration (what values
+    /// are encoded and decoded with), worked out once.
+    pub resource_types: BTreeMap<String, Type>,
+    pub data_source_types: BTreeMap<String, Type>,
+    pub config_type: Type,
 }
 
 /// A schema element whose type is no cty type: where, and what is wrong.
@@ -77,7 +82,15 @@ pub fn from_v6(
     };
     let resources = types(&response.resource_schemas, "resource")?;
     let data_sources = types(&response.data_source_schemas, "data source")?;
+    let types = |map: &BTreeMap<String, ResourceSchema>| {
+        map.iter()
+            .map(|(k, r)| (k.clone(), r.computed_object_type()))
+            .collect()
+    };
     Ok(ConvertedSchema {
+        resource_types: types(&resources),
+        data_source_types: types(&data_sources),
+        config_type: config.computed_object_type(),
         schema: ProviderSchema {
             name: name.to_string(),
             config,
@@ -267,6 +280,51 @@ fn nested_type(o: &v6::schema::Object, path: &str) -> Result<Type, SchemaDecodeE
             },
         }),
     }
+}
+
+/// A block's value as the protocol expects it: every attribute present (null when the value has
+/// none), nested blocks of `list`, `set` and `map` nesting an empty collection when absent or
+/// null (`single` ones null), the same inside every nested block. Null and unknown values are
+/// left as they are.
+pub fn normalize(block: &BlockSchema, value: &Value) -> Value {
+    let map = match value {
+        Value::Object(m) | Value::Map(m) => m,
+        Value::Marked(inner, marks) => {
+            return Value::Marked(Box::new(normalize(block, inner)), *marks)
+        }
+        other => return other.clone(),
+    };
+    let mut out = ValueMap::with_capacity(block.attributes.len() + block.blocks.len());
+    for name in block.attributes.keys() {
+        out.insert(name.clone(), map.get(name).cloned().unwrap_or(Value::Null));
+    }
+    for (name, nested) in &block.blocks {
+        let given = map.get(name).filter(|v| !matches!(v, Value::Null));
+        let each = |items: &[Value]| -> Vec<Value> {
+            items.iter().map(|v| normalize(&nested.block, v)).collect()
+        };
+        let v = match (nested.nesting, given) {
+            (Nesting::Single, None) => Value::Null,
+            (Nesting::Single, Some(v)) => normalize(&nested.block, v),
+            (Nesting::List, None) => Value::List(Vec::new()),
+            (Nesting::Set, None) => Value::Set(Vec::new()),
+            (Nesting::Map, None) => Value::Map(ValueMap::new()),
+            (Nesting::List, Some(Value::List(items) | Value::Tuple(items))) => {
+                Value::List(each(items))
+            }
+            (Nesting::Set, Some(Value::Set(items) | Value::List(items) | Value::Tuple(items))) => {
+                Value::set(each(items))
+            }
+            (Nesting::Map, Some(Value::Map(m) | Value::Object(m))) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), normalize(&nested.block, v)))
+                    .collect(),
+            ),
+            (_, Some(other)) => other.clone(),
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::Object(out)
 }
 
 /// The schema in the JSON format of `compiler/schema/data` (what `skel_schema::load_str` reads).

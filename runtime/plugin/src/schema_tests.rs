@@ -3,6 +3,7 @@
 //! `skel_schema::load_str`.
 
 use super::*;
+use skel_value::ValueMap;
 use v6::schema::{nested_block::NestingMode as BlockNesting, object::NestingMode as ObjNesting};
 
 fn attr(name: &str, ty: &str) -> v6::schema::Attribute {
@@ -212,4 +213,45 @@ fn provider_names_come_from_executable_names() {
             name
         );
     }
+}
+
+#[test]
+fn values_are_normalized_as_the_protocol_expects() {
+    let converted = from_v6("t", &sample()).unwrap();
+    let block = &converted.schema.resources["t_thing"].block;
+    let given = Value::Object(
+        [
+            ("name".to_string(), Value::string("x")),
+            (
+                "rule".to_string(),
+                Value::List(vec![Value::Object(ValueMap::new())]),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let normalized = normalize(block, &given);
+    assert_eq!(
+        normalized.to_json(),
+        serde_json::json!({
+            "extra": null, "id": null, "listeners": null, "name": "x", "password": null,
+            "rule": [{"cidr": null}], "timeouts": null, "vault": null,
+        })
+    );
+    let Value::Object(o) = &normalized else {
+        panic!()
+    };
+    assert!(
+        matches!(o.get("rule"), Some(Value::Set(_))),
+        "a set block is a set"
+    );
+    // An absent list block is an empty list; null and unknown stay as they are.
+    let empty = normalize(block, &Value::Object(ValueMap::new()));
+    let Value::Object(o) = &empty else { panic!() };
+    assert_eq!(o.get("rule"), Some(&Value::Set(Vec::new())));
+    assert_eq!(normalize(block, &Value::Null), Value::Null);
+    assert_eq!(
+        normalize(block, &Value::Unknown(Type::Dynamic)),
+        Value::Unknown(Type::Dynamic)
+    );
 }
