@@ -232,6 +232,7 @@ impl PluginProcess {
                 })
             }
         };
+        tokio::spawn(stream_stdio(channel.clone(), id.provider.clone()));
         Ok(PluginProcess {
             id,
             protocol: handshake.protocol,
@@ -378,6 +379,31 @@ async fn forward(
                 t.pop_front();
             }
             t.push_back(text);
+        }
+    }
+}
+
+/// Reads go-plugin's stdio stream: what the plugin writes to its own stdout and stderr after
+/// start-up travels there (go-plugin 1.3+), and a plugin whose stream nobody reads can block
+/// on a full pipe. Forwarded like the process's output; a plugin without the service is fine.
+async fn stream_stdio(channel: Channel, provider: String) {
+    use crate::proto::plugin::{grpc_stdio_client::GrpcStdioClient, stdio_data::Channel as Ch};
+    let Ok(response) = GrpcStdioClient::new(channel)
+        .stream_stdio(crate::proto::plugin::Empty {})
+        .await
+    else {
+        return;
+    };
+    let mut stream = response.into_inner();
+    while let Ok(Some(data)) = stream.message().await {
+        let stream_name = match Ch::try_from(data.channel) {
+            Ok(Ch::Stdout) => "stdout",
+            _ => "stderr",
+        };
+        for line in String::from_utf8_lossy(&data.data).lines() {
+            if !line.trim().is_empty() {
+                tracing::debug!(target: "skel_plugin::output", provider = %provider, stream = stream_name, "{line}");
+            }
         }
     }
 }
