@@ -101,7 +101,12 @@ fn layering_rules_hold() {
     problems.extend(violations(
         &deps,
         |p| p != "skelc" && !RUNTIME.contains(&p),
-        &["skel_runtime", "skel_state", "skel_provider_builtin", "skel_plugin"],
+        &[
+            "skel_runtime",
+            "skel_state",
+            "skel_provider_builtin",
+            "skel_plugin",
+        ],
     ));
     // The language server can never call a provider.
     problems.extend(violations(
