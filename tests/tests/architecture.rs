@@ -70,6 +70,7 @@ const RUNTIME: &[&str] = &[
     "skel_state",
     "skel_provider",
     "skel_provider_builtin",
+    "skel_plugin",
 ];
 const COMPILER_SEMANTICS: &[&str] = &[
     "salsa",
@@ -100,7 +101,12 @@ fn layering_rules_hold() {
     problems.extend(violations(
         &deps,
         |p| p != "skelc" && !RUNTIME.contains(&p),
-        &["skel_runtime", "skel_state", "skel_provider_builtin"],
+        &[
+            "skel_runtime",
+            "skel_state",
+            "skel_provider_builtin",
+            "skel_plugin",
+        ],
     ));
     // The language server can never call a provider.
     problems.extend(violations(
