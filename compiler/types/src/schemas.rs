@@ -134,7 +134,11 @@ fn dir_of(db: &dyn Db, file: File) -> Directory {
 
 /// Which schema serves types of local name `name` in the module of `file`: `None` = built-in.
 fn plugin_of(db: &dyn Db, file: File, name: &str) -> Option<PluginSchema> {
-    let dir = dir_of(db, file);
+    plugin_in(db, dir_of(db, file), name)
+}
+
+/// Which schema serves types of local name `name` in the module `dir`: `None` = built-in.
+fn plugin_in(db: &dyn Db, dir: Directory, name: &str) -> Option<PluginSchema> {
     if module_providers(db, dir).plugin(name).is_none() {
         return None;
     }
@@ -143,7 +147,16 @@ fn plugin_of(db: &dyn Db, file: File, name: &str) -> Option<PluginSchema> {
 
 /// The schema of managed resource type `type_name` in the module of `file`.
 pub fn resource(db: &dyn Db, file: File, type_name: &str) -> Option<&'static ResourceSchema> {
-    match plugin_of(db, file, skel_schema::provider_for_type(type_name)) {
+    resource_in(db, dir_of(db, file), type_name)
+}
+
+/// The schema of managed resource type `type_name` in the module `dir`.
+pub fn resource_in(
+    db: &dyn Db,
+    dir: Directory,
+    type_name: &str,
+) -> Option<&'static ResourceSchema> {
+    match plugin_in(db, dir, skel_schema::provider_for_type(type_name)) {
         None => skel_schema::resource(type_name),
         Some(PluginSchema::Stored(p)) => p.resources.get(type_name),
         Some(PluginSchema::Missing { .. }) => None,
