@@ -29,8 +29,8 @@ pub struct Fetched {
     pub origin: String,
     /// `zh:` of the zip it came from, if it came as one.
     pub zip_hash: Option<String>,
-    /// The `zh:` hashes to lock: the zip's, or every platform's from the registry's
-    /// `SHA256SUMS`.
+    /// The `zh:` hashes to lock: every platform's from the registry's `SHA256SUMS` (none
+    /// from a mirror or the cache, as Terraform locks them).
     pub zip_hashes: Vec<String>,
 }
 
@@ -125,11 +125,12 @@ impl<'a> Sources<'a> {
                     if zip.is_file() {
                         let bytes = std::fs::read(&zip)?;
                         unzip(&bytes, staging)?;
-                        let zh = zip_hash(&bytes);
+                        // As Terraform: a mirror's package is locked by its `h1:` only
+                        // (`zh:` hashes come from a registry's SHA256SUMS).
                         return Ok(Fetched {
                             origin: format!("the mirror {}", mirror.display()),
-                            zip_hash: Some(zh.clone()),
-                            zip_hashes: vec![zh],
+                            zip_hash: Some(zip_hash(&bytes)),
+                            zip_hashes: Vec::new(),
                         });
                     }
                 }
