@@ -64,7 +64,7 @@ fn stored_schema(db: &dyn Db, file: File) -> Result<&'static ProviderSchema, Str
     let Some(text) = file.text(db) else {
         return Err(format!("no stored schema {}", file.path(db).display()));
     };
-    intern(&text)
+    intern(text)
 }
 
 /// The schema in `text` (one provider), parsed once per distinct text.
@@ -139,9 +139,7 @@ fn plugin_of(db: &dyn Db, file: File, name: &str) -> Option<PluginSchema> {
 
 /// Which schema serves types of local name `name` in the module `dir`: `None` = built-in.
 fn plugin_in(db: &dyn Db, dir: Directory, name: &str) -> Option<PluginSchema> {
-    if module_providers(db, dir).plugin(name).is_none() {
-        return None;
-    }
+    module_providers(db, dir).plugin(name)?;
     module_schemas(db, dir).plugin(name).cloned()
 }
 

@@ -91,7 +91,7 @@ pub fn install(
         Some(Err(e)) => {
             return Err(hinted(
                 format!("{LOCK_FILE}: {e}"),
-                format!("fix the file, or delete it and run `skelc init` to write it again"),
+                "fix the file, or delete it and run `skelc init` to write it again",
             ))
         }
     };
@@ -346,6 +346,3 @@ pub fn verify_installed(root: &Path, source: &ProviderSource) -> anyhow::Result<
     executable(&dir, source)
         .ok_or_else(|| anyhow::anyhow!("provider {source}: no executable in {}", dir.display()))
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,1 +1,0 @@
-//! Tests of plugin installation: filled below.
