@@ -132,9 +132,17 @@ fn dir_of(db: &dyn Db, file: File) -> Directory {
     skel_hir::module_of(db, file)
 }
 
+/// The module of `file` when it requires plugins (memoized per file: most modules have none,
+/// and every schema lookup of the checker asks).
+#[salsa::tracked(returns(copy))]
+fn plugin_module(db: &dyn Db, file: File) -> Option<Directory> {
+    let dir = dir_of(db, file);
+    module_providers(db, dir).has_plugins().then_some(dir)
+}
+
 /// Which schema serves types of local name `name` in the module of `file`: `None` = built-in.
 fn plugin_of(db: &dyn Db, file: File, name: &str) -> Option<PluginSchema> {
-    plugin_in(db, dir_of(db, file), name)
+    plugin_in(db, plugin_module(db, file)?, name)
 }
 
 /// Which schema serves types of local name `name` in the module `dir`: `None` = built-in.
@@ -145,7 +153,10 @@ fn plugin_in(db: &dyn Db, dir: Directory, name: &str) -> Option<PluginSchema> {
 
 /// The schema of managed resource type `type_name` in the module of `file`.
 pub fn resource(db: &dyn Db, file: File, type_name: &str) -> Option<&'static ResourceSchema> {
-    resource_in(db, dir_of(db, file), type_name)
+    resource_from(
+        plugin_of(db, file, skel_schema::provider_for_type(type_name)),
+        type_name,
+    )
 }
 
 /// The schema of managed resource type `type_name` in the module `dir`.
@@ -154,7 +165,14 @@ pub fn resource_in(
     dir: Directory,
     type_name: &str,
 ) -> Option<&'static ResourceSchema> {
-    match plugin_in(db, dir, skel_schema::provider_for_type(type_name)) {
+    resource_from(
+        plugin_in(db, dir, skel_schema::provider_for_type(type_name)),
+        type_name,
+    )
+}
+
+fn resource_from(plugin: Option<PluginSchema>, type_name: &str) -> Option<&'static ResourceSchema> {
+    match plugin {
         None => skel_schema::resource(type_name),
         Some(PluginSchema::Stored(p)) => p.resources.get(type_name),
         Some(PluginSchema::Missing { .. }) => None,
