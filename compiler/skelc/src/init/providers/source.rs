@@ -170,7 +170,7 @@ impl<'a> Sources<'a> {
         let response = self.http()?.get(url, token.as_deref()).map_err(|e| {
             hinted(
                 format!("GET {url}: {e}"),
-                format!("check the network, or install provider from {host} through a `filesystem_mirror`"),
+                format!("check the network, or serve {host}'s providers from a `filesystem_mirror` (provider_installation in the CLI configuration)"),
             )
         })?;
         if response.status != 200 {
