@@ -166,6 +166,8 @@ impl LanguageServer for Backend {
                     "**/*.tf",
                     "**/*.tf.json",
                     "**/.skel/modules/modules.json",
+                    "**/.skel.lock.hcl",
+                    "**/.skel/providers/**/schema.json",
                 ]
                 .into_iter()
                 .map(|glob| FileSystemWatcher {

@@ -261,8 +261,8 @@ impl Session {
         }
         self.force.insert(path.to_path_buf());
         self.enqueue_with_dependents(dir);
-        // `skelc init` rewrote the module manifest: remote module calls resolve anew, so
-        // every module is checked again.
+        // `skelc init` rewrote the module manifest, the lock file or a stored schema: remote
+        // module calls and plugin types resolve anew, so every module is checked again.
         if is_module_manifest(path) {
             let known: Vec<PathBuf> = self.known_dirs.iter().cloned().collect();
             for dir in known {
@@ -386,7 +386,13 @@ fn module_dirs_under(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Whether `path` is the module manifest `skelc init` writes (`.skel/modules/modules.json`).
+/// Whether `path` is a file `skelc init` writes that the checker reads: the module manifest
+/// (`.skel/modules/modules.json`), the lock file (`.skel.lock.hcl`) or a plugin's stored
+/// schema (`.skel/providers/…/schema.json`).
 fn is_module_manifest(path: &Path) -> bool {
+    use skel_hir::provider_lock::{LOCK_FILE, SCHEMA_FILE};
     path.ends_with(Path::new(skel_hir::source::MODULES_DIR).join(skel_hir::source::MANIFEST_FILE))
+        || path.file_name().is_some_and(|n| n == LOCK_FILE)
+        || (path.file_name().is_some_and(|n| n == SCHEMA_FILE)
+            && path.to_string_lossy().contains("/.skel/providers/"))
 }

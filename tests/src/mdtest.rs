@@ -13,6 +13,9 @@
 //! - A fence ```` ```registry ```` describes a stand-in module registry
 //!   ([`crate::fake_registry`]); the case then runs `skelc init`'s installation walk against it
 //!   and asserts its diagnostics (instead of the check's).
+//! - A fence ```` ```json ```` or ```` ```hcl ```` holds another file of the project, written as
+//!   is (a stored plugin schema, the lock file `.skel.lock.hcl`); it needs a title, in which
+//!   `OS_ARCH` stands for the platform plugins are installed for (`linux_amd64`).
 //! - An assertion is a trailing comment on the line where a diagnostic starts:
 //!   `# error: [code]`, `# warning: [code] "message substring"`, several per line allowed.
 //!   Every diagnostic must be asserted and every assertion matched.
@@ -169,7 +172,7 @@ pub fn parse_markdown(text: &str) -> Suite {
             let info = rest.trim_start_matches('`').trim();
             let (lang, options) = info.split_once(char::is_whitespace).unwrap_or((info, ""));
             let kind = match lang {
-                "skel" => Some(FileKind::Skel),
+                "skel" | "json" | "hcl" => Some(FileKind::Skel),
                 "skelvars" => Some(FileKind::VarFile),
                 "vars" => Some(FileKind::CliVars),
                 "registry" => Some(FileKind::Registry),
@@ -402,7 +405,10 @@ pub fn run_case(case: &Case) -> Vec<String> {
             text.push('\n');
         }
         if file.kind != FileKind::CliVars {
-            system.write(root.join(&file.title), text);
+            let title = file
+                .title
+                .replace("OS_ARCH", &skel_hir::provider_lock::current_platform());
+            system.write(root.join(title), text);
         }
     }
     let db = SkelDatabase::new(Arc::new(CaseSystem(system)));

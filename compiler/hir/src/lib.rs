@@ -7,6 +7,8 @@
 
 mod index;
 mod paths;
+pub mod provider_lock;
+pub mod providers;
 pub mod refactor;
 pub mod resolve;
 pub mod source;

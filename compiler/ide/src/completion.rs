@@ -109,18 +109,21 @@ fn label_types(ctx: &mut Ctx<'_>, scan: &scan::Scan, word_start: usize) {
         return;
     }
     let names: Vec<&str> = match kind {
-        "resource" => skel_schema::all_resource_types(),
-        "data" => skel_schema::all_data_source_types(),
-        "provider" => skel_schema::providers()
-            .iter()
+        "resource" => skel_types::schemas::all_resource_types(ctx.db, ctx.file),
+        "data" => skel_types::schemas::all_data_source_types(ctx.db, ctx.file),
+        "provider" => skel_types::schemas::providers(ctx.db, ctx.file)
+            .into_iter()
             .map(|p| p.name.as_str())
             .collect(),
         _ => return,
     };
     for name in names {
         let description = match kind {
-            "resource" => skel_schema::resource(name).map(|s| s.description.clone()),
-            "data" => skel_schema::data_source(name).map(|s| s.description.clone()),
+            "resource" => {
+                skel_types::schemas::resource(ctx.db, ctx.file, name).map(|s| s.description.clone())
+            }
+            "data" => skel_types::schemas::data_source(ctx.db, ctx.file, name)
+                .map(|s| s.description.clone()),
             _ => None,
         };
         let item = ctx.add(name, CompletionKind::ResourceType, None);
@@ -257,7 +260,7 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
     if path.len() == 1 {
         match kind {
             "resource" | "data" => {
-                if let Some(schema) = schema_for(path) {
+                if let Some(schema) = schema_for(ctx.db, ctx.file, path) {
                     schema_arguments(ctx, schema, set);
                 }
                 fixed(
@@ -272,7 +275,7 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
                 }
             }
             "provider" => {
-                if let Some(schema) = schema_for(path) {
+                if let Some(schema) = schema_for(ctx.db, ctx.file, path) {
                     schema_arguments(ctx, schema, set);
                 }
                 fixed(ctx, &["alias"], &[], set, 2);
@@ -348,7 +351,7 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
             fixed(ctx, &["iterator", "labels"], &[], set, 1);
         }
         _ => {
-            if let Some(schema) = schema_for(path) {
+            if let Some(schema) = schema_for(ctx.db, ctx.file, path) {
                 schema_arguments(ctx, schema, set);
             }
             if path.len() >= 2 && inner_kind != "content" {
@@ -359,13 +362,13 @@ fn body_arguments(ctx: &mut Ctx<'_>, path: &[&ScannedBlock]) {
 }
 
 /// The schema of the innermost scanned block.
-fn schema_for(path: &[&ScannedBlock]) -> Option<&'static BlockSchema> {
+fn schema_for(db: &dyn Db, file: File, path: &[&ScannedBlock]) -> Option<&'static BlockSchema> {
     let top = &path.first()?.header;
     let label = top.get(1)?;
     let mut schema = match top[0].as_str() {
-        "resource" => &skel_schema::resource(label)?.block,
-        "data" => &skel_schema::data_source(label)?.block,
-        "provider" => &skel_schema::provider(label)?.config,
+        "resource" => &skel_types::schemas::resource(db, file, label)?.block,
+        "data" => &skel_types::schemas::data_source(db, file, label)?.block,
+        "provider" => &skel_types::schemas::provider(db, file, label)?.config,
         _ => return None,
     };
     let mut i = 1;
@@ -529,7 +532,7 @@ fn expression(ctx: &mut Ctx<'_>, path: &[&ScannedBlock], word_start: usize) {
                 }
             }
             ["data", t, _] => {
-                if let Some(s) = skel_schema::data_source(t) {
+                if let Some(s) = skel_types::schemas::data_source(ctx.db, ctx.file, t) {
                     schema_attributes(ctx, &s.block);
                 }
             }
@@ -555,8 +558,11 @@ fn expression(ctx: &mut Ctx<'_>, path: &[&ScannedBlock], word_start: usize) {
                     }
                 }
             }
-            [t, _] if index.has_resource_type(t) || skel_schema::resource(t).is_some() => {
-                if let Some(s) = skel_schema::resource(t) {
+            [t, _]
+                if index.has_resource_type(t)
+                    || skel_types::schemas::resource(ctx.db, ctx.file, t).is_some() =>
+            {
+                if let Some(s) = skel_types::schemas::resource(ctx.db, ctx.file, t) {
                     schema_attributes(ctx, &s.block);
                 }
             }

@@ -1,7 +1,7 @@
 //! Hover: the type of the expression or reference under the cursor, with documentation from
 //! variable and output descriptions, provider schemas and the stdlib.
 
-use skel_db::{Db, ItemRef};
+use skel_db::{Db, File, ItemRef};
 use skel_schema::{AttributeSchema, BlockSchema};
 use skel_syntax::{Block, Expr, Item, TextRange};
 use skel_value::Type;
@@ -15,7 +15,7 @@ pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> 
     let parse = skel_db::parse(db, file);
     let (index, top) = resolve::top_at(parse, offset)?;
     if let Some(r) = resolve::symbol_at(db, file, offset) {
-        if let Some(markdown) = symbol_hover(db, &r.symbol) {
+        if let Some(markdown) = symbol_hover(db, file, &r.symbol) {
             return Some(HoverResult {
                 markdown,
                 range: r.hit,
@@ -34,7 +34,7 @@ pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> 
                     block_doc(&b.ident.name)?
                 )
             } else {
-                let parent = resolve::schema_of_path(&path[..path.len() - 1])?;
+                let parent = resolve::schema_of_path(db, file, &path[..path.len() - 1])?;
                 let nested = parent.block(&b.ident.name)?;
                 nested_block_doc(&b.ident.name, nested)
             };
@@ -50,10 +50,12 @@ pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> 
             }
             let ty = b.label(0)?;
             let markdown = match b.ident.name.as_str() {
-                "resource" => type_doc("resource", ty, skel_schema::resource(ty)?),
-                "data" => type_doc("data", ty, skel_schema::data_source(ty)?),
+                "resource" => {
+                    type_doc("resource", ty, skel_types::schemas::resource(db, file, ty)?)
+                }
+                "data" => type_doc("data", ty, skel_types::schemas::data_source(db, file, ty)?),
                 "provider" => {
-                    let p = skel_schema::provider(ty)?;
+                    let p = skel_types::schemas::provider(db, file, ty)?;
                     format!(
                         "```skel\nprovider \"{ty}\"\n```\n\n{} resource types, {} data sources",
                         p.resources.len(),
@@ -72,7 +74,7 @@ pub(crate) fn hover(db: &dyn Db, position: FilePosition) -> Option<HoverResult> 
             let markdown = match path.first().map(|b| b.ident.name.as_str()) {
                 Some("locals") => return None,
                 _ => {
-                    let schema = resolve::schema_of_path(&path)?;
+                    let schema = resolve::schema_of_path(db, file, &path)?;
                     attribute_doc(name, schema.attribute(name)?)
                 }
             };
@@ -204,7 +206,7 @@ fn with_description(mut md: String, description: Option<String>) -> String {
     md
 }
 
-pub(crate) fn symbol_hover(db: &dyn Db, symbol: &Symbol) -> Option<String> {
+pub(crate) fn symbol_hover(db: &dyn Db, file: File, symbol: &Symbol) -> Option<String> {
     Some(match symbol {
         Symbol::Variable { dir, name } => {
             let index = skel_hir::module_index(db, *dir);
@@ -254,9 +256,9 @@ pub(crate) fn symbol_hover(db: &dyn Db, symbol: &Symbol) -> Option<String> {
             let kind = if data { "data" } else { "resource" };
             let mut md = format!("```skel\n{kind} \"{ty}\" \"{name}\"\n```");
             let schema = if data {
-                skel_schema::data_source(ty)
+                skel_types::schemas::data_source(db, def.item.file, ty)
             } else {
-                skel_schema::resource(ty)
+                skel_types::schemas::resource(db, def.item.file, ty)
             };
             let rty = skel_types::resource_type(db, def.item.file, def.item.index);
             match rty {
@@ -301,9 +303,9 @@ pub(crate) fn symbol_hover(db: &dyn Db, symbol: &Symbol) -> Option<String> {
         }
         Symbol::ResourceAttr { data, ty, attr } => {
             let schema = if *data {
-                skel_schema::data_source(ty)
+                skel_types::schemas::data_source(db, file, ty)
             } else {
-                skel_schema::resource(ty)
+                skel_types::schemas::resource(db, file, ty)
             }?;
             attr_or_block_doc(&schema.block, attr)?
         }

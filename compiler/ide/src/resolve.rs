@@ -240,7 +240,7 @@ fn classify(
                     },
                     Target::Resource { ty, name }
                         if index.has_resource_type(&ty.name)
-                            || skel_schema::resource(&ty.name).is_some() =>
+                            || skel_types::schemas::resource_in(db, dir, &ty.name).is_some() =>
                     {
                         Symbol::Resource {
                             dir,
@@ -313,7 +313,13 @@ fn attr_of_instance(
             attr,
         },
         (root, _) if Root::from_name(root).is_some() => return,
-        (ty, [_]) if index.has_resource_type(ty) || skel_schema::resource(ty).is_some() => {
+        (ty, [_])
+            if index.has_resource_type(ty)
+                || index
+                    .files
+                    .first()
+                    .is_some_and(|f| skel_types::schemas::resource(db, *f, ty).is_some()) =>
+        {
             Symbol::ResourceAttr {
                 data: false,
                 ty: ty.to_string(),
@@ -514,12 +520,16 @@ pub(crate) fn module_refs(db: &dyn Db, dir: Directory) -> Vec<Ref> {
 }
 
 /// The schema of the block at the end of `path` (top-level block first), if known.
-pub(crate) fn schema_of_path(path: &[&Block]) -> Option<&'static BlockSchema> {
+pub(crate) fn schema_of_path(
+    db: &dyn Db,
+    file: File,
+    path: &[&Block],
+) -> Option<&'static BlockSchema> {
     let (top, rest) = path.split_first()?;
     let mut schema = match top.ident.name.as_str() {
-        "resource" => &skel_schema::resource(top.label(0)?)?.block,
-        "data" => &skel_schema::data_source(top.label(0)?)?.block,
-        "provider" => &skel_schema::provider(top.label(0)?)?.config,
+        "resource" => &skel_types::schemas::resource(db, file, top.label(0)?)?.block,
+        "data" => &skel_types::schemas::data_source(db, file, top.label(0)?)?.block,
+        "provider" => &skel_types::schemas::provider(db, file, top.label(0)?)?.config,
         _ => return None,
     };
     let mut i = 0;

@@ -32,6 +32,18 @@ pub(crate) fn lower_module(
         module_calls: Vec::new(),
         outputs: Vec::new(),
         providers: Vec::new(),
+        required_providers: skel_hir::providers::module_providers(db, dir)
+            .requirements
+            .iter()
+            .filter_map(|r| {
+                Some(skel_plan_ir::RequiredProvider {
+                    local_name: r.local_name.clone(),
+                    source: r.source.as_ref()?.to_string(),
+                    constraint: r.constraint.clone(),
+                    builtin: r.builtin,
+                })
+            })
+            .collect(),
         moved: Vec::new(),
         removed: Vec::new(),
         imports: Vec::new(),

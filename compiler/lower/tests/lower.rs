@@ -838,3 +838,54 @@ fn depends_on_rejects_built_in_values_like_the_checker() {
         assert!(lower(&db, root).is_err(), "{entry}");
     }
 }
+
+#[test]
+fn required_providers_are_lowered_with_the_builtin_rule() {
+    let (db, root) = project(&[(
+        "/p/main.tf",
+        r#"terraform {
+  required_providers {
+    aws  = { source = "hashicorp/aws", version = ">= 5.0" }
+    null = { source = "hashicorp/null", version = "2.1.2" }
+    lxd  = { source = "terraform-lxd/lxd" }
+  }
+}
+"#,
+    )]);
+    let config = lower(&db, root).expect("lowers");
+    let got: Vec<(String, String, Option<String>, bool)> = config.modules[0]
+        .required_providers
+        .iter()
+        .map(|r| {
+            (
+                r.local_name.clone(),
+                r.source.clone(),
+                r.constraint.clone(),
+                r.builtin,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "aws".into(),
+                "registry.terraform.io/hashicorp/aws".into(),
+                Some(">= 5.0".into()),
+                true
+            ),
+            (
+                "null".into(),
+                "registry.terraform.io/hashicorp/null".into(),
+                Some("2.1.2".into()),
+                false
+            ),
+            (
+                "lxd".into(),
+                "registry.terraform.io/terraform-lxd/lxd".into(),
+                None,
+                false
+            ),
+        ]
+    );
+}

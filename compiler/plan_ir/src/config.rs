@@ -85,6 +85,8 @@ pub struct ModuleConfig {
     pub module_calls: Vec<ModuleCall>,
     pub outputs: Vec<OutputConfig>,
     pub providers: Vec<ProviderConfig>,
+    /// The `required_providers` entries, in source order: which local names are plugins.
+    pub required_providers: Vec<RequiredProvider>,
     /// `moved` blocks, in source order.
     pub moved: Vec<MovedConfig>,
     /// `removed` blocks, in source order.
@@ -93,6 +95,21 @@ pub struct ModuleConfig {
     pub imports: Vec<ImportConfig>,
     /// `check` blocks, in source order: assertions reported as warnings, never blocking.
     pub checks: Vec<CheckConfig>,
+}
+
+/// One `required_providers` entry of a module.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct RequiredProvider {
+    /// The local name (`null`): the `provider` blocks and resource-type prefixes it serves.
+    pub local_name: String,
+    /// The source address `HOST/NAMESPACE/TYPE` (`registry.terraform.io/hashicorp/null`).
+    pub source: String,
+    /// The `version` constraint as written.
+    pub constraint: Option<String>,
+    /// Served by skel's own provider (`skel/NAME`, or a `hashicorp/NAME` skel builds in whose
+    /// constraint admits the version skel implements); otherwise a plugin `skelc init`
+    /// installed under `.skel/providers/SOURCE/VERSION/OS_ARCH/`.
+    pub builtin: bool,
 }
 
 /// `check "NAME" { data … assert { … } }`.

@@ -22,8 +22,8 @@ pub use change::{Action, ChangeSet, OutputChange, ResourceChange};
 pub use config::{
     AddrPattern, BackendConfig, CheckConfig, Config, IgnoreChanges, ImportConfig, Lifecycle,
     LocalConfig, ModuleCall, ModuleConfig, ModuleId, MovedConfig, OutputConfig, ProviderConfig,
-    ProviderRef, Provisioner, Reference, RemovedConfig, ResourceConfig, SourceLocation, Validation,
-    VariableConfig,
+    ProviderRef, Provisioner, Reference, RemovedConfig, RequiredProvider, ResourceConfig,
+    SourceLocation, Validation, VariableConfig,
 };
 pub use encryption::{EncryptionConfig, EncryptionTarget, KeyProviderConfig, MethodConfig};
 pub use state::{InstanceStatus, OutputState, ResourceInstanceState, State, STATE_FORMAT_VERSION};

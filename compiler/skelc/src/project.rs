@@ -22,6 +22,11 @@ pub struct Project {
     pub variables: BTreeMap<String, Value>,
     /// How its state and saved plans are encrypted (`skel { encryption { } }`).
     pub encryption: crate::encryption::Encryptions,
+    /// The plugin providers the configuration requires, by source address
+    /// (`registry.terraform.io/hashicorp/null`): the executable, checked against the lock
+    /// file's hashes. What the engine starts for the modules' plugin requirements.
+    #[allow(dead_code)] // read once the engine runs plugins
+    pub plugins: BTreeMap<String, PathBuf>,
 }
 
 /// Why loading stopped: diagnostics were printed (exit 1) or the input is unusable (exit 2).
@@ -100,13 +105,42 @@ pub fn load_with(
     config.workspace = Some(crate::backend::workspace(&root));
     let variables = evaluate_vars(&db, &config, &values)?;
     let encryption = crate::encryption::from_config(&config, &variables)?;
+    let plugins = installed_plugins(&root, &config)?;
+    // Until the engine drives plugins, a configuration that needs one stops here rather than
+    // being served by a built-in provider of the same name.
+    if let Some(source) = plugins.keys().next() {
+        return Err(crate::workdir::hinted(
+            format!("provider {source} is a plugin, and running plugins is not connected yet"),
+            "`skelc check` types it from its stored schema; plan and run come with the plugin engine",
+        )
+        .into());
+    }
     crate::workdir::enter(&root)?;
     Ok(Project {
         root,
         config: Arc::new(config),
         variables,
         encryption,
+        plugins,
     })
+}
+
+/// Every plugin the modules require, verified against the lock file: a plugin whose files do
+/// not match a locked hash (or is not installed) stops the command before anything runs.
+fn installed_plugins(root: &Path, config: &Config) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let mut out = BTreeMap::new();
+    for module in &config.modules {
+        for req in module.required_providers.iter().filter(|r| !r.builtin) {
+            if out.contains_key(&req.source) {
+                continue;
+            }
+            let source = skel_hir::providers::ProviderSource::parse(&req.source)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let exe = crate::init::providers::verify_installed(root, &source)?;
+            out.insert(req.source.clone(), exe);
+        }
+    }
+    Ok(out)
 }
 
 /// Asks for a required variable's value on the terminal, as Terraform does; `None` at the end

@@ -493,7 +493,7 @@ impl InferCtx<'_> {
             {
                 return;
             }
-            let computed = skel_schema::resource(&root.name)
+            let computed = crate::schemas::resource(self.db, self.item.file, &root.name)
                 .and_then(|s| s.block.attribute(attr))
                 .is_some_and(|a| a.is_computed_only());
             if computed {

@@ -245,10 +245,17 @@ impl InferCtx<'_> {
 
     pub(crate) fn check_resource(&mut self, block: &Block, kind: DefKind) {
         let type_name = block.label(0).unwrap_or_default();
+        let file = self.item.file;
         let (schema, meta) = if kind == DefKind::Resource {
-            (skel_schema::resource(type_name), Meta::Resource)
+            (
+                crate::schemas::resource(self.db, file, type_name),
+                Meta::Resource,
+            )
         } else {
-            (skel_schema::data_source(type_name), Meta::Data)
+            (
+                crate::schemas::data_source(self.db, file, type_name),
+                Meta::Data,
+            )
         };
         self.check_repetition(&block.body);
         self.check_durations(block);
@@ -257,33 +264,45 @@ impl InferCtx<'_> {
                 (
                     Code::UnknownResourceType,
                     "resource",
-                    skel_schema::all_resource_types(),
+                    crate::schemas::all_resource_types(self.db, file),
                 )
             } else {
                 (
                     Code::UnknownDataSource,
                     "data source",
-                    skel_schema::all_data_source_types(),
+                    crate::schemas::all_data_source_types(self.db, file),
                 )
             };
             let label = &block.labels[0];
             let provider = skel_schema::provider_for_type(type_name);
-            self.error(
-                code,
-                label.range,
-                format!("Unknown {what} type `{type_name}`"),
-            )
-            .with_span_message(format!("no provider defines this {what} type"))
-            .help = did_you_mean(type_name, all.iter().copied()).or_else(|| {
-                skel_schema::provider(provider).map(|p| {
-                    let names: Vec<&str> = if kind == DefKind::Resource {
-                        p.resources.keys().map(String::as_str).collect()
-                    } else {
-                        p.data_sources.keys().map(String::as_str).collect()
-                    };
-                    format!("provider `{provider}` has: {}", names.join(", "))
-                })
-            });
+            if let Some((source, why)) = crate::schemas::missing_plugin(self.db, file, provider) {
+                self.error(
+                    Code::ProviderNotInstalled,
+                    label.range,
+                    format!("The schema of provider `{source}` is not installed"),
+                )
+                .with_span_message(why)
+                .help = Some(format!(
+                    "run `skelc init` to install `{source}` and store its schema"
+                ));
+            } else {
+                self.error(
+                    code,
+                    label.range,
+                    format!("Unknown {what} type `{type_name}`"),
+                )
+                .with_span_message(format!("no provider defines this {what} type"))
+                .help = did_you_mean(type_name, all.iter().copied()).or_else(|| {
+                    crate::schemas::provider(self.db, file, provider).map(|p| {
+                        let names: Vec<&str> = if kind == DefKind::Resource {
+                            p.resources.keys().map(String::as_str).collect()
+                        } else {
+                            p.data_sources.keys().map(String::as_str).collect()
+                        };
+                        format!("provider `{provider}` has: {}", names.join(", "))
+                    })
+                });
+            }
             // Still check the expressions for unresolved references and type errors (not
             // `provider = aws.west`, which names a provider configuration, not a value).
             for attr in block
@@ -572,9 +591,22 @@ impl InferCtx<'_> {
 
     fn check_provider(&mut self, block: &Block) {
         let name = block.label(0).unwrap_or_default();
-        let Some(provider) = skel_schema::provider(name) else {
-            let names: Vec<&str> = skel_schema::providers()
-                .iter()
+        let file = self.item.file;
+        let Some(provider) = crate::schemas::provider(self.db, file, name) else {
+            if let Some((source, why)) = crate::schemas::missing_plugin(self.db, file, name) {
+                self.error(
+                    Code::ProviderNotInstalled,
+                    block.labels[0].range,
+                    format!("The schema of provider `{source}` is not installed"),
+                )
+                .with_span_message(why)
+                .help = Some(format!(
+                    "run `skelc init` to install `{source}` and store its schema"
+                ));
+                return;
+            }
+            let names: Vec<&str> = crate::schemas::providers(self.db, file)
+                .into_iter()
                 .map(|p| p.name.as_str())
                 .collect();
             self.error(
@@ -620,6 +652,15 @@ impl InferCtx<'_> {
     }
 
     fn check_settings(&mut self, block: &Block) {
+        let item = self.item;
+        let providers = skel_hir::providers::module_providers(self.db, self.dir);
+        self.diagnostics.extend(
+            providers
+                .diagnostics
+                .iter()
+                .filter(|d| d.span.file == item.file && d.span.item == Some(item.index))
+                .cloned(),
+        );
         for attr in block.body.attributes() {
             match attr.name.name.as_str() {
                 "required_version" => {

@@ -18,6 +18,7 @@ mod module_sources;
 mod project;
 mod queries;
 mod refactor;
+pub mod schemas;
 mod sensitivity;
 mod validate;
 

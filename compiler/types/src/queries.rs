@@ -93,8 +93,8 @@ pub fn resource_type(db: &dyn Db, file: File, index: u32) -> Type {
     };
     let block = as_block(&item);
     let schema = match (block.ident.name.as_str(), block.label(0)) {
-        ("resource", Some(t)) => skel_schema::resource(t),
-        ("data", Some(t)) => skel_schema::data_source(t),
+        ("resource", Some(t)) => crate::schemas::resource(db, file, t),
+        ("data", Some(t)) => crate::schemas::data_source(db, file, t),
         _ => None,
     };
     let object = schema

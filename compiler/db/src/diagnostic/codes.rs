@@ -101,6 +101,9 @@ codes! {
     MissingVariableValue = "missing-variable-value", Error, "A required root variable (no `default`) has no value (`skelc check --require-vars`, `plan`, `run`).";
     ValidationFailed = "validation-failed", Error, "A known value fails its variable's `validation` condition.";
     InvalidValidationReference = "invalid-validation-reference", Error, "A validation condition refers to something other than its own variable.";
+    InvalidProviderSource = "invalid-provider-source", Error, "A `required_providers` `source` that is not a provider address (`NAMESPACE/TYPE` or `HOST/NAMESPACE/TYPE`).";
+    InvalidProviderVersion = "invalid-provider-version", Error, "A `required_providers` `version` that is not a valid version constraint.";
+    ProviderNotInstalled = "provider-not-installed", Error, "A resource or data source of a plugin provider whose schema `skelc init` has not stored (init not run, or run for another version).";
     UnknownProvider = "unknown-provider", Error, "A reference to a provider configuration (alias) that is not declared.";
     UnknownKeyProvider = "unknown-key-provider", Error, "A `key_provider` block of a type skel does not support.";
     UnknownEncryptionMethod = "unknown-encryption-method", Error, "An encryption `method` block of a type skel does not support.";

@@ -3,6 +3,7 @@
 
 mod edit;
 mod nav;
+mod plugins;
 mod robust;
 
 use std::path::Path;

@@ -4,11 +4,13 @@
 //! through. Idempotent: a module whose source and constraint are unchanged and whose directory
 //! is there is kept, and the manifest is rewritten only when it changes; `-upgrade` resolves
 //! every version again. The walk is `skel_hir::source::install`; the network and git are
-//! [`fetch::RealFetcher`].
+//! [`fetch::RealFetcher`]. Then the provider plugins the module tree requires
+//! ([`providers`]), with the lock file `.skel.lock.hcl`.
 
 mod cli_config;
 mod fetch;
 mod http;
+pub mod providers;
 
 use std::path::PathBuf;
 
@@ -53,7 +55,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
         .as_deref()
         .and_then(Manifest::parse)
         .unwrap_or_default();
-    let mut fetcher = fetch::RealFetcher::new(config);
+    let mut fetcher = fetch::RealFetcher::new(cli_config::CliConfig::load()?);
     let outcome = skel_hir::source::install(&db, &root, &previous, &mut fetcher, args.upgrade);
     if !outcome.diagnostics.is_empty() {
         let cwd = workdir::started_in();
@@ -66,17 +68,42 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
         render::print(&resolved, args.format, true)?;
         return Err(Reported::errors());
     }
-    let text = outcome.manifest.to_json();
-    let modules_dir = root.join(MODULES_DIR);
     if outcome.manifest.modules.is_empty() && previous_text.is_none() {
         println!("No remote modules to install.");
-        return Ok(ExitStatus::Success);
+    } else {
+        report_modules(&root, &outcome, previous_text.as_deref(), &manifest_file)?;
     }
-    if previous_text.as_deref() != Some(text.as_str()) {
+    // A fresh database: the module tree now includes what was just installed.
+    let db = SkelDatabase::default();
+    let plugins = providers::install(&db, &root, &config, args.upgrade)?;
+    for p in &plugins {
+        println!("- provider {} {}: {}", p.source, p.version, p.how);
+    }
+    if !plugins.is_empty() {
+        println!(
+            "Providers: {} installed, {} kept; versions locked in {}.",
+            plugins.iter().filter(|p| p.how != "kept").count(),
+            plugins.iter().filter(|p| p.how == "kept").count(),
+            skel_hir::provider_lock::LOCK_FILE
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the manifest if it changed, removes unused packages and prints what was installed.
+fn report_modules(
+    root: &std::path::Path,
+    outcome: &skel_hir::source::InstallOutcome,
+    previous_text: Option<&str>,
+    manifest_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text = outcome.manifest.to_json();
+    let modules_dir = root.join(MODULES_DIR);
+    if previous_text != Some(text.as_str()) {
         std::fs::create_dir_all(&modules_dir)?;
         let staging = manifest_file.with_extension("json.tmp");
         std::fs::write(&staging, &text)?;
-        std::fs::rename(&staging, &manifest_file)?;
+        std::fs::rename(&staging, manifest_file)?;
     }
     let used: Vec<PathBuf> = outcome
         .manifest
@@ -111,5 +138,5 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
         outcome.downloaded.len(),
         outcome.kept.len()
     );
-    Ok(ExitStatus::Success)
+    Ok(())
 }

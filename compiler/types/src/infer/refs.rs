@@ -37,7 +37,7 @@ impl InferCtx<'_> {
                 Type::Dynamic
             }
             None if self.index.has_resource_type(&ident.name)
-                || skel_schema::resource(&ident.name).is_some() =>
+                || crate::schemas::resource(self.db, self.item.file, &ident.name).is_some() =>
             {
                 let name = &ident.name;
                 self.error(
@@ -227,7 +227,8 @@ impl InferCtx<'_> {
                         queries::resource_type(self.db, def.item.file, def.item.index)
                     }
                     None if self.index.has_resource_type(type_name)
-                        || skel_schema::resource(type_name).is_some() =>
+                        || crate::schemas::resource(self.db, self.item.file, type_name)
+                            .is_some() =>
                     {
                         let names: Vec<&str> = self
                             .index
@@ -274,7 +275,7 @@ impl InferCtx<'_> {
             ));
             return Type::Dynamic;
         }
-        skel_schema::data_source(&key.0)
+        crate::schemas::data_source(self.db, self.item.file, &key.0)
             .map(|s| s.computed_object_type())
             .unwrap_or(Type::Dynamic)
     }

@@ -274,9 +274,9 @@ impl<'a, 'db> Module<'a, 'db> {
         name: &str,
     ) -> Sens {
         let schema = if data {
-            skel_schema::data_source(type_name)
+            crate::schemas::data_source(self.db(), item.file, type_name)
         } else {
-            skel_schema::resource(type_name)
+            crate::schemas::resource(self.db(), item.file, type_name)
         };
         let (mut w, repeated) = self.repeated(item, &block.body);
         let Some(schema) = schema else {
@@ -457,7 +457,7 @@ impl<'a, 'db> Module<'a, 'db> {
     /// region, a host): providers print those in messages.
     fn check_providers(&self) {
         for ((name, _), def) in &self.index.providers {
-            let Some(schema) = skel_schema::provider(name) else {
+            let Some(schema) = crate::schemas::provider(self.db(), def.item.file, name) else {
                 continue;
             };
             let Some(Item::Block(block)) = self.block(def.item).as_deref().cloned() else {
