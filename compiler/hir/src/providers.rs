@@ -3,7 +3,8 @@
 //!
 //! A local name with no entry, `source = "skel/NAME"`, or a `hashicorp/NAME` source for a
 //! provider skel builds in (see [`BUILTIN_PROVIDERS`]) whose constraint admits the version
-//! skel implements, is the built-in provider. Everything else is a plugin that `skelc init`
+//! skel implements (any constraint for `aws` and `kubernetes`, [`ALWAYS_BUILTIN`]), is the
+//! built-in provider. Everything else is a plugin that `skelc init`
 //! installs (`.skel/providers/HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/`). Read from the settings
 //! blocks' ASTs; malformed sources and constraints are diagnostics at the value.
 
@@ -157,11 +158,20 @@ pub fn is_builtin(source: &ProviderSource, constraint: Option<&VersionConstraint
     else {
         return false;
     };
+    // Published modules bound the big providers' majors (`hashicorp/aws` `< 6.0`, `~> 5.0`)
+    // and no plugin of theirs can be had offline: skel's own `aws` and `kubernetes` serve every
+    // `hashicorp/` constraint, so Terraform code keeps working.
+    if ALWAYS_BUILTIN.contains(&source.type_name.as_str()) {
+        return true;
+    }
     match constraint {
         None => true,
         Some(c) => Version::parse(implemented).is_ok_and(|v| c.matches(&v)),
     }
 }
+
+/// The built-in providers that serve a `hashicorp/` source whatever its version constraint.
+pub const ALWAYS_BUILTIN: &[&str] = &["aws", "kubernetes"];
 
 /// The provider requirements of the module in `dir`, from its settings blocks.
 #[salsa::tracked(returns(ref))]
@@ -332,7 +342,8 @@ mod tests {
         ));
         assert!(is_builtin(&src("skel/anything"), Some(&c("1.0.0"))));
         assert!(!is_builtin(&src("hashicorp/null"), Some(&c("2.1.2"))));
-        assert!(!is_builtin(&src("hashicorp/aws"), Some(&c("~> 5.0"))));
+        assert!(is_builtin(&src("hashicorp/aws"), Some(&c("~> 5.0"))));
+        assert!(is_builtin(&src("hashicorp/kubernetes"), Some(&c("~> 1.13"))));
         assert!(!is_builtin(&src("hashicorp/lxd"), None));
         assert!(!is_builtin(&src("terraform-lxd/lxd"), None));
         assert!(!is_builtin(
