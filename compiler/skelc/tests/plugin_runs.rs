@@ -217,7 +217,7 @@ fn the_plugin_reads_its_data_source() {
     let d = run(&dir, &["output", "d"]);
     assert_eq!(
         d.stdout.trim(),
-        "\"1\"",
+        "1",
         "the data source read by the plugin: {d:?}"
     );
     assert_eq!(run(&dir, &["destroy", "--auto-approve"]).code, 0);
