@@ -15,8 +15,8 @@ pub use duration::{parse_duration, DurationError, MAX_DURATION};
 pub use load::{load_str, SchemaError, DATA_FILES};
 pub use model::{
     all_data_source_types, all_resource_types, data_source, provider, provider_for_type, providers,
-    resource, AttributeSchema, BlockSchema, NestedBlockSchema, Nesting, ProviderSchema,
-    ResourceSchema,
+    register_running, resource, AttributeSchema, BlockSchema, NestedBlockSchema, Nesting,
+    ProviderSchema, ResourceSchema,
 };
 pub use parse_type::{parse_type, TypeProblem, TypeSyntaxError};
 pub use provisioners::{connection_schema, provisioner_schema};

@@ -206,9 +206,28 @@ pub fn providers() -> &'static [ProviderSchema] {
     PROVIDERS.get_or_init(|| crate::load::load_embedded().unwrap_or_else(|e| panic!("{e}")))
 }
 
+static RUNNING: std::sync::RwLock<Vec<&'static ProviderSchema>> =
+    std::sync::RwLock::new(Vec::new());
+
+/// Makes a plugin's schema the one [`provider`], [`resource`] and [`data_source`] answer for
+/// its provider's name and types, ahead of a built-in provider of the same name: what a run
+/// that starts the plugin evaluates and plans with.
+pub fn register_running(schema: &'static ProviderSchema) {
+    let mut running = RUNNING.write().unwrap_or_else(|e| e.into_inner());
+    running.retain(|p| p.name != schema.name);
+    running.push(schema);
+}
+
+/// The first answer of `f` among the registered plugin schemas.
+fn running<T>(f: impl Fn(&'static ProviderSchema) -> Option<T>) -> Option<T> {
+    let running = RUNNING.read().unwrap_or_else(|e| e.into_inner());
+    running.iter().find_map(|p| f(p))
+}
+
 /// The provider with this local name (`"aws"`).
 pub fn provider(name: &str) -> Option<&'static ProviderSchema> {
-    providers().iter().find(|p| p.name == name)
+    running(|p| (p.name == name).then_some(p))
+        .or_else(|| providers().iter().find(|p| p.name == name))
 }
 
 /// The provider a resource or data-source type belongs to by default: the prefix before the
@@ -221,14 +240,17 @@ pub fn provider_for_type(type_name: &str) -> &str {
 
 /// The schema of a managed resource type.
 pub fn resource(type_name: &str) -> Option<&'static ResourceSchema> {
-    providers().iter().find_map(|p| p.resources.get(type_name))
+    running(|p| p.resources.get(type_name))
+        .or_else(|| providers().iter().find_map(|p| p.resources.get(type_name)))
 }
 
 /// The schema of a data-source type.
 pub fn data_source(type_name: &str) -> Option<&'static ResourceSchema> {
-    providers()
-        .iter()
-        .find_map(|p| p.data_sources.get(type_name))
+    running(|p| p.data_sources.get(type_name)).or_else(|| {
+        providers()
+            .iter()
+            .find_map(|p| p.data_sources.get(type_name))
+    })
 }
 
 /// Every resource type name, sorted (for "did you mean" suggestions and completion).

@@ -23,10 +23,18 @@ pub struct Project {
     /// How its state and saved plans are encrypted (`skel { encryption { } }`).
     pub encryption: crate::encryption::Encryptions,
     /// The plugin providers the configuration requires, by source address
-    /// (`registry.terraform.io/hashicorp/null`): the executable, checked against the lock
-    /// file's hashes. What the engine starts for the modules' plugin requirements.
-    #[allow(dead_code)] // read once the engine runs plugins
-    pub plugins: BTreeMap<String, PathBuf>,
+    /// (`registry.terraform.io/hashicorp/null`), checked against the lock file's hashes: what
+    /// the provider registry starts for the modules' plugin requirements.
+    #[allow(dead_code)] // the registry reads them through `glue::use_plugins`
+    pub plugins: BTreeMap<String, Plugin>,
+}
+
+/// A plugin provider of the project.
+pub struct Plugin {
+    /// The local name it serves (`null`): its `provider` blocks and resource types.
+    pub local_name: String,
+    /// The executable, verified against the lock file.
+    pub executable: PathBuf,
 }
 
 /// Why loading stopped: diagnostics were printed (exit 1) or the input is unusable (exit 2).
@@ -106,15 +114,12 @@ pub fn load_with(
     let variables = evaluate_vars(&db, &config, &values)?;
     let encryption = crate::encryption::from_config(&config, &variables)?;
     let plugins = installed_plugins(&root, &config)?;
-    // Until the engine drives plugins, a configuration that needs one stops here rather than
-    // being served by a built-in provider of the same name.
-    if let Some(source) = plugins.keys().next() {
-        return Err(crate::workdir::hinted(
-            format!("provider {source} is a plugin, and running plugins is not connected yet"),
-            "`skelc check` types it from its stored schema; plan and run come with the plugin engine",
-        )
-        .into());
-    }
+    crate::glue::use_plugins(
+        plugins
+            .values()
+            .map(|p| (p.local_name.clone(), p.executable.clone()))
+            .collect(),
+    );
     crate::workdir::enter(&root)?;
     Ok(Project {
         root,
@@ -126,8 +131,9 @@ pub fn load_with(
 }
 
 /// Every plugin the modules require, verified against the lock file: a plugin whose files do
-/// not match a locked hash (or is not installed) stops the command before anything runs.
-fn installed_plugins(root: &Path, config: &Config) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+/// not match a locked hash (or is not installed) stops the command before anything runs. Its
+/// stored schema becomes the one the engine evaluates and plans its types with.
+fn installed_plugins(root: &Path, config: &Config) -> anyhow::Result<BTreeMap<String, Plugin>> {
     let mut out = BTreeMap::new();
     for module in &config.modules {
         for req in module.required_providers.iter().filter(|r| !r.builtin) {
@@ -137,7 +143,30 @@ fn installed_plugins(root: &Path, config: &Config) -> anyhow::Result<BTreeMap<St
             let source = skel_hir::providers::ProviderSource::parse(&req.source)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let exe = crate::init::providers::verify_installed(root, &source)?;
-            out.insert(req.source.clone(), exe);
+            let schema_path = exe
+                .parent()
+                .map(|dir| dir.join(skel_hir::provider_lock::SCHEMA_FILE))
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&schema_path).map_err(|e| {
+                crate::workdir::hinted(
+                    format!(
+                        "provider {source}: its stored schema {} cannot be read: {e}",
+                        schema_path.display()
+                    ),
+                    "run `skelc init` again",
+                )
+            })?;
+            let schema = skel_types::schemas::intern(&text).map_err(|e| {
+                anyhow::anyhow!("provider {source}: its stored schema does not load: {e}")
+            })?;
+            skel_schema::register_running(schema);
+            out.insert(
+                req.source.clone(),
+                Plugin {
+                    local_name: req.local_name.clone(),
+                    executable: exe,
+                },
+            );
         }
     }
     Ok(out)

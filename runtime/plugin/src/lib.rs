@@ -23,6 +23,7 @@ pub mod client;
 pub mod cty;
 pub mod error;
 pub mod handshake;
+pub mod provider;
 pub mod schema;
 mod tls;
 mod wire;
@@ -33,5 +34,6 @@ pub use answer::{
 pub use client::{fetch_schema, fetch_schema_named, PluginClient, TERRAFORM_VERSION};
 pub use error::{PluginError, PluginId};
 pub use handshake::StartOptions;
+pub use provider::{PluginFactory, PluginProvider, Processes};
 pub use schema::{schema_json, ConvertedSchema};
 pub use tls::prepare;

@@ -186,7 +186,6 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus
         ));
     }
     let root = super::plan::plan_root(path)?;
-    let registry = glue::registry();
     // The configuration says how the plan is encrypted; the variables given now supply the key
     // material, which a plan file never holds.
     let keyed = super::load_saved(&root, &args.vars)?;
@@ -204,6 +203,7 @@ fn run_saved(args: RunArgs, path: &std::path::Path) -> anyhow::Result<ExitStatus
             project.variables.insert(name.clone(), value.clone());
         }
     }
+    let registry = glue::registry();
     let rt = glue::runtime()?;
     rt.block_on(async {
         let mut locked = glue::lock_state(crate::encryption::store_for(&project)?, "run")?;

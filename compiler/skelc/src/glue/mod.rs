@@ -16,5 +16,5 @@ pub use journal::JournalSink;
 pub use lock::{disable_lock, lock_state, set_lock_timeout, Locked};
 pub use progress::Progress;
 pub use recovery::recover;
-pub use registry::{registry, runtime, BuiltinProvisioners};
+pub use registry::{kill_plugins, registry, runtime, use_plugins, BuiltinProvisioners};
 pub use signals::install_ctrl_c;

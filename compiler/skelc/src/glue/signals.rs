@@ -1,4 +1,4 @@
-//! Ctrl-C during a run.
+//! Ctrl-C during a run (the second also kills the provider plugins started).
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ pub fn install_ctrl_c(cancel: Arc<Cancel>) {
             eprintln!("\nInterrupt received: starting nothing new, waiting for operations in flight to finish (Ctrl-C again to stop now)…");
             cancel.request();
             if tokio::signal::ctrl_c().await.is_ok() {
+                super::kill_plugins();
                 eprintln!("Stopped. The next command will reconcile the journal.");
                 std::process::exit(crate::exit::ExitStatus::Interrupted.code().into());
             }
