@@ -289,19 +289,29 @@ fn store_schema(source: &ProviderSource, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The seam to the plugin protocol: the schema of the plugin `executable`, in
-/// `skel_schema`'s JSON format. `skel_plugin::fetch_schema` starts the plugin and asks it;
-/// until that is connected, a fixture directory named by `SKEL_PLUGIN_SCHEMA_FIXTURES` (a file
-/// `TYPE.json` per provider type) stands in for it (the tests' seam).
+/// `skel_schema`'s JSON format: `skel_plugin` starts the plugin and asks it. A fixture
+/// directory named by `SKEL_PLUGIN_SCHEMA_FIXTURES` (a file `TYPE.json` per provider type)
+/// stands in for the plugin (the tests' seam for plugins that cannot run here).
 pub fn plugin_schema(executable: &Path, source: &ProviderSource) -> Result<String, String> {
     if let Some(dir) = std::env::var_os("SKEL_PLUGIN_SCHEMA_FIXTURES") {
         let path = Path::new(&dir).join(format!("{}.json", source.type_name));
         return std::fs::read_to_string(&path)
             .map_err(|e| format!("schema fixture {}: {e}", path.display()));
     }
-    Err(format!(
-        "reading a schema from {} needs the plugin protocol client (skel_plugin::fetch_schema), which is not connected yet",
-        executable.display()
-    ))
+    // The plugin's `GetProviderSchema`, within the handshake timeout (`SKEL_PLUGIN_TIMEOUT`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let options = skel_plugin::StartOptions::default();
+    runtime
+        .block_on(skel_plugin::fetch_schema_named(
+            &source.type_name,
+            executable,
+            &options,
+        ))
+        .map(|(_, json)| json)
+        .map_err(|e| e.to_string())
 }
 
 /// Checks an installed plugin against the lock file before it is run: its package must match
