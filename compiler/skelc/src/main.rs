@@ -14,6 +14,7 @@ mod init;
 mod lsp;
 mod project;
 mod render;
+mod state_schemas;
 mod tfstate;
 mod vars;
 mod workdir;

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::Value;
+use skel_hir::providers::ProviderSource;
 use skel_plan_ir::{InstanceAddr, InstanceStatus, OutputState, ResourceInstanceState, State};
-use skel_schema::{BlockSchema, Nesting};
+use skel_schema::{BlockSchema, Nesting, ProviderSchema, ResourceSchema};
 
 /// The providers skel has, by Terraform's provider type name.
 pub const PROVIDERS: &[&str] = &["null", "local", "random", "aws", "kubernetes"];
@@ -126,8 +127,26 @@ struct TfPathStep {
     value: Value,
 }
 
-/// Convert the Terraform state `bytes` read from `path` (named in messages).
+/// What the target configuration says of a provider source: `None` when it does not require
+/// it as a plugin; else the local name and the plugin's stored schema (or why there is none).
+pub type PluginLookup<'a> =
+    &'a dyn Fn(&ProviderSource) -> Option<(String, Result<&'static ProviderSchema, String>)>;
+
+/// Convert the Terraform state `bytes` read from `path` (named in messages), for a
+/// configuration without plugins.
+#[cfg(test)]
 pub fn migrate(path: &str, bytes: &[u8]) -> Result<Migrated, MigrateError> {
+    migrate_with(path, bytes, &|_| None)
+}
+
+/// Convert the Terraform state `bytes` read from `path` (named in messages). A resource of a
+/// provider the configuration requires as a plugin (`plugins`) carries over as Terraform wrote
+/// it, under the plugin's stored schema; the others go to skel's built-in providers.
+pub fn migrate_with(
+    path: &str,
+    bytes: &[u8],
+    plugins: PluginLookup,
+) -> Result<Migrated, MigrateError> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let raw: Value = serde_json::from_slice(text).map_err(|e| MigrateError::NotJson {
         path: path.into(),
@@ -183,7 +202,7 @@ pub fn migrate(path: &str, bytes: &[u8]) -> Result<Migrated, MigrateError> {
             category_plain(&e.to_string())
         ),
     })?;
-    convert(path, tf)
+    convert(path, tf, plugins)
 }
 
 /// A JSON parse error's kind without any of the input's text.
@@ -206,13 +225,21 @@ fn category_plain(message: &str) -> String {
         .to_string()
 }
 
-fn convert(path: &str, tf: TfState) -> Result<Migrated, MigrateError> {
+/// How one Terraform resource carries over: its provider, the schema, and whether that is a
+/// plugin's (attributes kept as written) or skel's built-in one (fitted to skel's names).
+struct Target {
+    provider: TfProvider,
+    schema: &'static ResourceSchema,
+    plugin: bool,
+}
+
+fn convert(path: &str, tf: TfState, plugins: PluginLookup) -> Result<Migrated, MigrateError> {
     // First every refusal, so the user sees the whole list at once.
     let mut unsupported = Vec::new();
-    let mut providers = Vec::with_capacity(tf.resources.len());
+    let mut providers: Vec<Option<Target>> = Vec::with_capacity(tf.resources.len());
     for r in &tf.resources {
         let address = resource_address(r);
-        let provider = match parse_provider(&r.provider) {
+        let mut provider = match parse_provider(&r.provider) {
             Ok(p) => p,
             Err(why) => {
                 unsupported.push(format!("{address}: {why}"));
@@ -220,14 +247,55 @@ fn convert(path: &str, tf: TfState) -> Result<Migrated, MigrateError> {
                 continue;
             }
         };
+        if !matches!(r.mode.as_str(), "managed" | "data") {
+            unsupported.push(format!("{address}: unknown mode `{}`", r.mode));
+            providers.push(None);
+            continue;
+        }
+        let kind = if r.mode == "data" {
+            "data source"
+        } else {
+            "resource"
+        };
+        if let Some((local_name, stored)) = provider.source().as_ref().and_then(plugins) {
+            let source = provider.source_text();
+            match stored {
+                Err(why) => unsupported.push(format!(
+                    "{address}: provider {source} is a plugin of this configuration without a                      stored schema ({why}); run `skelc init` first"
+                )),
+                Ok(schema) => {
+                    let found = match r.mode.as_str() {
+                        "managed" => schema.resources.get(&r.type_name),
+                        _ => schema.data_sources.get(&r.type_name),
+                    };
+                    match found {
+                        None => unsupported.push(format!(
+                            "{address}: the plugin {source} has no {kind} type `{}`",
+                            r.type_name
+                        )),
+                        Some(schema) => {
+                            provider.type_name = local_name;
+                            providers.push(Some(Target {
+                                provider,
+                                schema,
+                                plugin: true,
+                            }));
+                            continue;
+                        }
+                    }
+                }
+            }
+            providers.push(None);
+            continue;
+        }
+        if let Err(why) = provider.check_builtin() {
+            unsupported.push(format!("{address}: {why}"));
+            providers.push(None);
+            continue;
+        }
         let schema = match r.mode.as_str() {
             "managed" => skel_schema::resource(&r.type_name),
-            "data" => skel_schema::data_source(&r.type_name),
-            _ => {
-                unsupported.push(format!("{address}: unknown mode `{}`", r.mode));
-                providers.push(None);
-                continue;
-            }
+            _ => skel_schema::data_source(&r.type_name),
         };
         if !PROVIDERS.contains(&provider.type_name.as_str()) {
             unsupported.push(format!(
@@ -235,20 +303,18 @@ fn convert(path: &str, tf: TfState) -> Result<Migrated, MigrateError> {
                 r.provider.replace('"', "")
             ));
             providers.push(None);
-        } else if schema.is_none() {
+        } else if let Some(schema) = schema {
+            providers.push(Some(Target {
+                provider,
+                schema,
+                plugin: false,
+            }));
+        } else {
             unsupported.push(format!(
-                "{address}: skel's {} provider has no {} type `{}`",
-                provider.type_name,
-                if r.mode == "data" {
-                    "data source"
-                } else {
-                    "resource"
-                },
-                r.type_name
+                "{address}: skel's {} provider has no {kind} type `{}`",
+                provider.type_name, r.type_name
             ));
             providers.push(None);
-        } else {
-            providers.push(Some(provider));
         }
     }
     if !unsupported.is_empty() {
@@ -280,13 +346,15 @@ fn convert(path: &str, tf: TfState) -> Result<Migrated, MigrateError> {
     let mut dropped = BTreeSet::new();
     let (mut managed, mut data) = (0, 0);
     let mut deposed: Vec<(InstanceAddr, Value)> = Vec::new();
-    for (r, provider) in tf.resources.iter().zip(providers) {
-        let provider = provider.expect("refused above");
-        let schema = match r.mode.as_str() {
-            "managed" => skel_schema::resource(&r.type_name),
-            _ => skel_schema::data_source(&r.type_name),
-        }
-        .expect("refused above");
+    for (r, target) in tf.resources.iter().zip(providers) {
+        let Some(Target {
+            provider,
+            schema,
+            plugin,
+        }) = target
+        else {
+            continue; // refused above
+        };
         let base = resource_address(r);
         for instance in &r.instances {
             let text = format!("{base}{}", key_text(instance.index_key.as_ref()));
@@ -306,8 +374,11 @@ fn convert(path: &str, tf: TfState) -> Result<Migrated, MigrateError> {
                     })
                 }
             };
-            rename(&r.type_name, &mut attributes);
-            let attributes = fit(&attributes, &schema.block, &r.type_name, &mut dropped);
+            // A plugin reads back what it wrote: its attributes stay as Terraform kept them.
+            if !plugin {
+                rename(&r.type_name, &mut attributes);
+                attributes = fit(&attributes, &schema.block, &r.type_name, &mut dropped);
+            }
             if instance.deposed.is_some() {
                 deposed.push((addr, attributes));
                 continue;
@@ -426,9 +497,49 @@ struct TfProvider {
     module: String,
     type_name: String,
     alias: Option<String>,
+    /// `HOST/NAMESPACE/TYPE` as written; `None` in the 0.12 form (`hashicorp/TYPE`).
+    source: Option<(String, String, String)>,
 }
 
 impl TfProvider {
+    /// The source address, parsed (`None` when it is not one a configuration can require).
+    fn source(&self) -> Option<ProviderSource> {
+        match &self.source {
+            Some((host, namespace, type_name)) => {
+                ProviderSource::parse(&format!("{host}/{namespace}/{type_name}")).ok()
+            }
+            None => ProviderSource::parse(&self.type_name).ok(),
+        }
+    }
+
+    /// The source as the state wrote it, for messages.
+    fn source_text(&self) -> String {
+        match &self.source {
+            Some((host, namespace, type_name)) => format!("{host}/{namespace}/{type_name}"),
+            None => format!("hashicorp/{}", self.type_name),
+        }
+    }
+
+    /// A provider skel's built-in ones can stand for: `hashicorp` (or `-`) on Terraform's or
+    /// OpenTofu's registry. Someone else's provider is not, even with a known type name.
+    fn check_builtin(&self) -> Result<(), String> {
+        let Some((host, namespace, type_name)) = &self.source else {
+            return Ok(());
+        };
+        let known_host = matches!(
+            host.as_str(),
+            "registry.terraform.io" | "registry.opentofu.org"
+        );
+        if !known_host || !matches!(namespace.as_str(), "hashicorp" | "-") {
+            return Err(format!(
+                "provider {host}/{namespace}/{type_name} is not one of skel's (skel has \
+                 hashicorp/{}); require it as a plugin in the configuration to migrate it",
+                PROVIDERS.join(", hashicorp/")
+            ));
+        }
+        Ok(())
+    }
+
     /// skel's provider key: `aws`, `aws.west`, `module.net.aws`.
     fn key(&self) -> String {
         let mut key = self.module.clone();
@@ -456,7 +567,7 @@ fn parse_provider(text: &str) -> Result<TfProvider, String> {
     };
     let module = text[..start].trim_end_matches('.').to_string();
     let rest = &text[start + "provider".len()..];
-    let (type_name, alias) = if let Some(rest) = rest.strip_prefix("[\"") {
+    let (type_name, alias, source) = if let Some(rest) = rest.strip_prefix("[\"") {
         let end = rest.find("\"]").ok_or_else(bad)?;
         let source = &rest[..end];
         let alias = rest[end + 2..].strip_prefix('.').map(str::to_string);
@@ -466,18 +577,19 @@ fn parse_provider(text: &str) -> Result<TfProvider, String> {
             [namespace, type_name] => ("registry.terraform.io", *namespace, *type_name),
             _ => return Err(bad()),
         };
-        let known_host = matches!(host, "registry.terraform.io" | "registry.opentofu.org");
-        if !known_host || !matches!(namespace, "hashicorp" | "-") {
-            return Err(format!(
-                "provider {source} is not one of skel's (skel has hashicorp/{})",
-                PROVIDERS.join(", hashicorp/")
-            ));
-        }
-        (type_name.to_string(), alias)
+        (
+            type_name.to_string(),
+            alias,
+            Some((
+                host.to_string(),
+                namespace.to_string(),
+                type_name.to_string(),
+            )),
+        )
     } else if let Some(rest) = rest.strip_prefix('.') {
         let mut parts = rest.splitn(2, '.');
         let type_name = parts.next().unwrap_or_default().to_string();
-        (type_name, parts.next().map(str::to_string))
+        (type_name, parts.next().map(str::to_string), None)
     } else {
         return Err(bad());
     };
@@ -488,6 +600,7 @@ fn parse_provider(text: &str) -> Result<TfProvider, String> {
         module,
         type_name,
         alias,
+        source,
     })
 }
 

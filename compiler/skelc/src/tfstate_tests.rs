@@ -246,3 +246,82 @@ fn provider_addresses() {
     );
     assert!(parse_provider("example.com/hashicorp/aws").is_err());
 }
+
+/// A plugin's schema as `skelc init` stores it: `acme/widget` with `widget_box`.
+fn widget_schema() -> &'static ProviderSchema {
+    skel_types::schemas::intern(
+        r#"{"name": "widget", "resources": {"widget_box": {"description": "A box.",
+            "attributes": {"id": {"type": "string", "computed": true, "description": "Id."},
+                           "label": {"type": "string", "optional": true, "description": "Label."},
+                           "secret": {"type": "string", "optional": true, "sensitive": true,
+                                      "description": "Secret."}}}},
+            "data_sources": {}}"#,
+    )
+    .unwrap()
+}
+
+const WIDGET: &str = "provider[\"registry.terraform.io/acme/widget\"]";
+
+#[test]
+fn plugin_resources_carry_over_unchanged_under_the_plugins_schema() {
+    let bytes = state(json!([
+        {"mode": "managed", "type": "widget_box", "name": "b", "provider": WIDGET,
+         "instances": [{"attributes": {"id": "w-1", "label": "", "secret": "s3", "extra": [1]},
+                        "sensitive_attributes": []}]},
+        {"mode": "managed", "type": "null_resource", "name": "n", "provider": NULL,
+         "instances": [instance(Value::Null, "1")]}
+    ]));
+    let lookup = |source: &ProviderSource| {
+        (source.namespace == "acme" && source.type_name == "widget")
+            .then(|| ("wdg".to_string(), Ok(widget_schema())))
+    };
+    let m = migrate_with("tf", &bytes, &lookup).unwrap();
+    let b: InstanceAddr = "widget_box.b".parse().unwrap();
+    let b = &m.state.resources[&b];
+    // Exactly Terraform's attributes: the empty string and the attribute the schema lacks
+    // stay, as the plugin wrote them; the provider is the configuration's local name.
+    assert_eq!(
+        b.attributes,
+        json!({"id": "w-1", "label": "", "secret": "s3", "extra": [1]})
+    );
+    assert_eq!(b.provider, "wdg");
+    assert_eq!(b.sensitive_paths, vec![vec!["secret".to_string()]]);
+    assert!(m.dropped.is_empty(), "{:?}", m.dropped);
+    assert_eq!(m.managed, 2);
+    // Without the plugin in the configuration, it is someone else's provider.
+    let e = migrate("tf", &bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("widget_box.b") && e.contains("require it as a plugin"),
+        "{e}"
+    );
+}
+
+#[test]
+fn plugin_resources_without_a_stored_schema_or_type_are_refused() {
+    let bytes = state(json!([
+        {"mode": "managed", "type": "widget_box", "name": "b", "provider": WIDGET,
+         "instances": [{"attributes": {"id": "w-1"}}]},
+        {"mode": "data", "type": "widget_box", "name": "d", "provider": WIDGET,
+         "instances": [{"attributes": {"id": "w-2"}}]}
+    ]));
+    let missing = |_: &ProviderSource| {
+        Some((
+            "widget".to_string(),
+            Err("no .skel.lock.hcl: `skelc init` has not installed it".to_string()),
+        ))
+    };
+    let e = migrate_with("tf", &bytes, &missing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("widget_box.b: provider registry.terraform.io/acme/widget is a plugin")
+            && e.contains("run `skelc init` first"),
+        "{e}"
+    );
+    let stored = |_: &ProviderSource| Some(("widget".to_string(), Ok(widget_schema())));
+    let e = migrate_with("tf", &bytes, &stored).unwrap_err().to_string();
+    assert!(
+        e.contains("data.widget_box.d: the plugin registry.terraform.io/acme/widget has no data source type `widget_box`"),
+        "{e}"
+    );
+}

@@ -244,3 +244,32 @@ pub fn all_data_source_types(db: &dyn Db, file: File) -> Vec<&'static str> {
     v.sort_unstable();
     v
 }
+
+/// The schema of data-source type `type_name` in the module `dir`.
+pub fn data_source_in(
+    db: &dyn Db,
+    dir: Directory,
+    type_name: &str,
+) -> Option<&'static ResourceSchema> {
+    match plugin_in(db, dir, skel_schema::provider_for_type(type_name)) {
+        None => skel_schema::data_source(type_name),
+        Some(PluginSchema::Stored(p)) => p.data_sources.get(type_name),
+        Some(PluginSchema::Missing { .. }) => None,
+    }
+}
+
+/// The plugin requirement of the module `dir` whose source is `source`: its local name and
+/// what is known of its schema. `None` when the module does not require that plugin.
+pub fn plugin_by_source(
+    db: &dyn Db,
+    dir: Directory,
+    source: &ProviderSource,
+) -> Option<(String, PluginSchema)> {
+    let providers = module_providers(db, dir);
+    let req = providers
+        .requirements
+        .iter()
+        .find(|r| r.plugin_source() == Some(source))?;
+    let schema = module_schemas(db, dir).plugin(&req.local_name)?.clone();
+    Some((req.local_name.clone(), schema))
+}

@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use skel_provider::fault;
 use skel_schema::ProviderSchema;
 use skel_value::{Type, Value};
 use tokio::sync::OnceCell;
@@ -639,6 +640,8 @@ impl PluginClient {
         const RPC: &str = "ApplyResourceChange";
         let shape = self.shape_of(Kind::Resource, type_name, RPC).await?;
         let [prior, planned, config] = [prior, planned, config].map(|v| shape.encode(v));
+        // The crash suites' kill point before the plugin is asked to change anything.
+        fault::point("plugin", RPC, fault::When::Before);
         let (state, private, legacy, diagnostics) = match self.proto.clone() {
             Proto::V5(mut c) => {
                 let r = c
@@ -681,6 +684,8 @@ impl PluginClient {
                 )
             }
         };
+        // … and after it answered: the change made, nobody has recorded it yet.
+        fault::point("plugin", RPC, fault::When::After);
         let (msgpack, json) = state.unwrap_or_default();
         let new_state = self.decode(RPC, "new_state", &msgpack, &json, shape.ty)?;
         let applied = Applied {

@@ -42,10 +42,27 @@ pub struct StartOptions {
     pub env: Vec<(String, String)>,
 }
 
+/// The environment variable that sets the handshake timeout, in seconds (`2`, `0.5`).
+pub const TIMEOUT_ENV: &str = "SKEL_PLUGIN_TIMEOUT";
+/// The handshake timeout without [`TIMEOUT_ENV`].
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The handshake timeout [`TIMEOUT_ENV`] sets, or the default when it is unset or not a
+/// positive number of seconds.
+pub fn handshake_timeout_from_env() -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT)
+}
+
 impl Default for StartOptions {
+    /// The handshake timeout is [`handshake_timeout_from_env`].
     fn default() -> Self {
         StartOptions {
-            handshake_timeout: Duration::from_secs(60),
+            handshake_timeout: handshake_timeout_from_env(),
             ports: (10000, 25000),
             env: Vec::new(),
         }

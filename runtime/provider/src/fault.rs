@@ -7,8 +7,9 @@
 //! enable (its dev-dependencies) and release builds never do; without it [`point`] is an empty
 //! inline function. With the feature, two environment variables steer it:
 //! - `SKEL_FAULT=SOURCE:OPERATION:N:WHEN` kills the process with SIGKILL the N-th time (from 1)
-//!   that `SOURCE` (`aws`, `kubernetes`, `engine`, `provisioner`) reaches `WHEN` (`before`,
-//!   `after`) of `OPERATION` (`RunInstances`, `apply`, `aws_instance`);
+//!   that `SOURCE` (`aws`, `kubernetes`, `engine`, `provisioner`, `plugin`) reaches `WHEN`
+//!   (`before`, `after`) of `OPERATION` (`RunInstances`, `apply`, `aws_instance`,
+//!   `ApplyResourceChange`);
 //! - `SKEL_FAULT_LOG=FILE` appends every point reached, one `SOURCE:OPERATION:WHEN` line each,
 //!   so a test can first list the points of a clean run and then kill at each of them.
 

@@ -92,6 +92,7 @@ fn base_scope(
     state: &State,
     root: &Path,
 ) -> BTreeMap<String, Value> {
+    let schemas = crate::state_schemas::StateSchemas::new(root, None);
     let mut scope = BTreeMap::new();
     let mut vars = ValueMap::new();
     for var in &module.variables {
@@ -113,7 +114,7 @@ fn base_scope(
         if !addr.resource.module.is_root() {
             continue;
         }
-        let value = super::show::marked_attributes(addr, instance);
+        let value = super::show::marked_attributes(&schemas, addr, instance);
         let by_type = match addr.resource.mode {
             ResourceMode::Managed => &mut managed,
             ResourceMode::Data => &mut data,

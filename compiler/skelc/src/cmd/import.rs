@@ -43,7 +43,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitStatus> {
         let provider = skel_runtime::configure_provider(project.config.clone(), &project.variables, &registry, &key)
             .map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
         let object = provider.import(&addr.resource.type_name, &args.id).await.map_err(|e| anyhow::anyhow!("importing `{addr}`: {e}"))?;
-        let schema = skel_schema::resource(&addr.resource.type_name).ok_or_else(|| anyhow::anyhow!("no schema for `{}`", addr.resource.type_name))?;
+        let schema = crate::state_schemas::StateSchemas::new(&project.root, Some(&*project.config))
+            .resource(ResourceMode::Managed, &addr.resource.module, &addr.resource.type_name)
+            .ok_or_else(|| anyhow::anyhow!("importing `{addr}`: no schema for `{}` (provider `{key}`)", addr.resource.type_name))?;
         let mut record = ResourceInstanceState {
             provider: key,
             attributes: object.to_json(),

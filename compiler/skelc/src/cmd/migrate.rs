@@ -1,7 +1,8 @@
 //! `skelc state migrate --from-terraform PATH [DIR] [--force]`: take over a Terraform state
 //! (converted by [`crate::tfstate`]) as the skel state of DIR, through the state store: under
 //! the lock, with the configuration's state encryption, 0600, the previous file kept as the
-//! backup. Prints counts and addresses, never a value.
+//! backup. Resources of a provider the configuration requires as a plugin carry over
+//! unchanged under the plugin's stored schema. Prints counts and addresses, never a value.
 
 use std::path::Path;
 
@@ -19,7 +20,20 @@ pub fn run(from: &Path, dir: &Path, force: bool) -> anyhow::Result<ExitStatus> {
     }
     let bytes = std::fs::read(&path)
         .map_err(|e| anyhow::anyhow!("cannot read the Terraform state {shown}: {e}"))?;
-    let migrated = crate::tfstate::migrate(&shown, &bytes)?;
+    // Providers the configuration in DIR requires as plugins keep their resources as
+    // Terraform wrote them, under the schema `skelc init` stored.
+    let schemas = crate::state_schemas::StateSchemas::new(dir, None);
+    let plugins = |source: &skel_hir::providers::ProviderSource| {
+        let (local_name, schema) = schemas.plugin(source)?;
+        Some((
+            local_name,
+            match schema {
+                skel_types::schemas::PluginSchema::Stored(s) => Ok(s),
+                skel_types::schemas::PluginSchema::Missing { why, .. } => Err(why),
+            },
+        ))
+    };
+    let migrated = crate::tfstate::migrate_with(&shown, &bytes, &plugins)?;
 
     let store = crate::encryption::store_in(dir, &Default::default())?;
     let locked = crate::glue::lock_state(store, "state migrate")?;

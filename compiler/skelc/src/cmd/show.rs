@@ -13,6 +13,7 @@ use skel_value::{Marks, Value};
 use crate::cli::ShowArgs;
 use crate::exit::ExitStatus;
 use crate::render::sensitive::{sensitive_as_bool, shown_json, with_paths, SENSITIVE};
+use crate::state_schemas::StateSchemas;
 use crate::workdir::{self, DirUse};
 
 pub fn run(args: ShowArgs) -> anyhow::Result<ExitStatus> {
@@ -27,10 +28,14 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitStatus> {
     }
     let dir = workdir::root_dir(&given, "show", DirUse::Reads)?;
     let state = crate::encryption::store_in(&dir, &args.vars)?.read()?;
+    let schemas = StateSchemas::new(&dir, None);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&state_json(&state))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&state_json(&state, &schemas))?
+        );
     } else {
-        print!("{}", state_text(&state));
+        print!("{}", state_text(&state, &schemas));
     }
     Ok(ExitStatus::Success)
 }
@@ -65,16 +70,29 @@ fn show_plan(path: &Path, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
 
 /// An instance's attributes with every sensitive part marked: the paths state recorded and
 /// the attributes its schema marks sensitive (a state written before a path was recorded
-/// still hides them).
-pub fn marked_attributes(addr: &InstanceAddr, instance: &ResourceInstanceState) -> Value {
-    marked(addr, &instance.attributes, &instance.sensitive_paths)
+/// still hides them). The schema is the built-in one or the stored schema of the plugin the
+/// module requires.
+pub fn marked_attributes(
+    schemas: &StateSchemas,
+    addr: &InstanceAddr,
+    instance: &ResourceInstanceState,
+) -> Value {
+    marked(
+        schemas,
+        addr,
+        &instance.attributes,
+        &instance.sensitive_paths,
+    )
 }
 
-fn marked(addr: &InstanceAddr, attributes: &Json, paths: &[Vec<String>]) -> Value {
-    let schema = match addr.resource.mode {
-        ResourceMode::Managed => skel_schema::resource(&addr.resource.type_name),
-        ResourceMode::Data => skel_schema::data_source(&addr.resource.type_name),
-    };
+fn marked(
+    schemas: &StateSchemas,
+    addr: &InstanceAddr,
+    attributes: &Json,
+    paths: &[Vec<String>],
+) -> Value {
+    let r = &addr.resource;
+    let schema = schemas.resource(r.mode, &r.module, &r.type_name);
     let schema_paths: Vec<Vec<String>> = schema
         .map(|schema| {
             schema
@@ -90,7 +108,7 @@ fn marked(addr: &InstanceAddr, attributes: &Json, paths: &[Vec<String>]) -> Valu
 }
 
 /// The state as `terraform show` prints it: a block per instance, then the outputs.
-fn state_text(state: &State) -> String {
+fn state_text(state: &State, schemas: &StateSchemas) -> String {
     if state.resources.is_empty() && state.outputs.is_empty() {
         return "The state is empty: nothing has been created yet (`skelc run` creates what \
                 the configuration declares).\n"
@@ -123,7 +141,7 @@ fn state_text(state: &State) -> String {
             ResourceMode::Data => "data",
         };
         let _ = writeln!(out, "{keyword} \"{}\" \"{}\" {{", r.type_name, r.name);
-        out.push_str(&body(&marked_attributes(addr, instance)));
+        out.push_str(&body(&marked_attributes(schemas, addr, instance)));
         out.push_str("}\n\n");
     }
     if !state.outputs.is_empty() {
@@ -164,12 +182,12 @@ fn body(value: &Value) -> String {
 
 /// The state as JSON (`docs/cli.md`, `skelc show --json`): sensitive parts replaced by
 /// `(sensitive value)` and located in `sensitive_values`.
-fn state_json(state: &State) -> Json {
+fn state_json(state: &State, schemas: &StateSchemas) -> Json {
     let resources: Vec<Json> = state
         .resources
         .iter()
         .map(|(addr, instance)| {
-            let value = marked_attributes(addr, instance);
+            let value = marked_attributes(schemas, addr, instance);
             let r = &addr.resource;
             let mut entry = json!({
                 "address": addr.to_string(),
@@ -199,7 +217,7 @@ fn state_json(state: &State) -> Json {
                     instance
                         .deposed
                         .iter()
-                        .map(|old| shown_json(&marked(addr, old, &instance.sensitive_paths)))
+                        .map(|old| shown_json(&marked(schemas, addr, old, &instance.sensitive_paths)))
                         .collect(),
                 );
             }

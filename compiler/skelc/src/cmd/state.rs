@@ -81,6 +81,7 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
         }
         StateCommand::Show { address, .. } => {
             let state = crate::encryption::store_in(&dir, &Default::default())?.read()?;
+            let schemas = crate::state_schemas::StateSchemas::new(&dir, None);
             let addr: skel_plan_ir::InstanceAddr = address.parse()?;
             // Without an index, a resource with `count` or `for_each`: each of its instances.
             let instances: Vec<_> = match state.resources.get_key_value(&addr) {
@@ -107,7 +108,7 @@ pub fn run(args: StateArgs) -> anyhow::Result<ExitStatus> {
                 );
             }
             for (addr, instance) in instances {
-                let value = super::show::marked_attributes(addr, instance);
+                let value = super::show::marked_attributes(&schemas, addr, instance);
                 let attributes = crate::render::sensitive::shown_json(&value);
                 println!("# {addr} (provider {})", instance.provider);
                 println!("{}", serde_json::to_string_pretty(&attributes)?);

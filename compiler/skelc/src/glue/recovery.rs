@@ -26,13 +26,25 @@ pub async fn recover(
     }
     eprintln!("An earlier run was interrupted; reconciling its journal with the real objects…");
     let plan = skel_state::reconcile_plan(&pending, &locked.state);
+    // Every schema first (built in, or the plugin's stored one), before any provider call.
+    let schemas: BTreeMap<u64, &'static skel_schema::ResourceSchema> = {
+        let lookup = crate::state_schemas::StateSchemas::new(&project.root, Some(&*project.config));
+        plan.iter()
+            .filter(|s| s.needs_provider())
+            .filter_map(|s| {
+                let r = &s.intent().addr.resource;
+                let schema = lookup.resource(r.mode, &r.module, &r.type_name)?;
+                Some((s.intent().seq, schema))
+            })
+            .collect()
+    };
     let mut answers: BTreeMap<u64, Option<serde_json::Value>> = BTreeMap::new();
     for step in plan.iter().filter(|s| s.needs_provider()) {
         let intent = step.intent();
         let provider = provider_for(registry, project, &intent.provider)?;
         let type_name = &intent.addr.resource.type_name;
         let typed = |json: &Option<serde_json::Value>| -> Option<Value> {
-            let schema = skel_schema::resource(type_name)?;
+            let schema = schemas.get(&intent.seq)?;
             json.as_ref().and_then(|j| {
                 skel_value::convert(&Value::from_json(j), &schema.computed_object_type()).ok()
             })
