@@ -343,7 +343,10 @@ mod tests {
         assert!(is_builtin(&src("skel/anything"), Some(&c("1.0.0"))));
         assert!(!is_builtin(&src("hashicorp/null"), Some(&c("2.1.2"))));
         assert!(is_builtin(&src("hashicorp/aws"), Some(&c("~> 5.0"))));
-        assert!(is_builtin(&src("hashicorp/kubernetes"), Some(&c("~> 1.13"))));
+        assert!(is_builtin(
+            &src("hashicorp/kubernetes"),
+            Some(&c("~> 1.13"))
+        ));
         assert!(!is_builtin(&src("hashicorp/lxd"), None));
         assert!(!is_builtin(&src("terraform-lxd/lxd"), None));
         assert!(!is_builtin(
