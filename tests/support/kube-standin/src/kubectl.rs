@@ -85,6 +85,8 @@ impl Kubectl {
         cmd.args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("HOME", &self.home)
+            // `kubectl edit` writes its temporary file here, removed with the caller's dir.
+            .env("TMPDIR", &self.home)
             .env_remove("KUBE_EDITOR")
             .stdin(Stdio::null());
         cmd
