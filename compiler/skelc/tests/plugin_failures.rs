@@ -12,8 +12,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cli_support::{d, project, skelc, Out};
-use plugin_support::{mirror_rc, script_mirror};
+use cli_support::{d, project, Out};
+use plugin_support::{mirror_rc, script_mirror, skelc_rc};
 
 const SOURCE: &str = "registry.terraform.io/example/broken";
 
@@ -103,9 +103,7 @@ const BAD: &[Bad] = &[
 
 /// `skelc ARGS` in `dir` with the CLI configuration `rc` and the short handshake timeout.
 fn run(dir: &Path, rc: &str, args: &[&str], fixtures: Option<&Path>) -> (Out, Duration) {
-    let mut cmd = skelc(dir, args)
-        .env("SKEL_CLI_CONFIG_FILE", rc)
-        .env("SKEL_PLUGIN_TIMEOUT", TIMEOUT);
+    let mut cmd = skelc_rc(dir, rc, args).env("SKEL_PLUGIN_TIMEOUT", TIMEOUT);
     if let Some(fixtures) = fixtures {
         cmd = cmd.env("SKEL_PLUGIN_SCHEMA_FIXTURES", d(fixtures));
     }

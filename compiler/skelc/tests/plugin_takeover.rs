@@ -10,10 +10,10 @@ mod cli_support;
 mod plugin_support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use cli_support::{d, project, skelc, state_json, Out, SKELC};
-use plugin_support::{mirror_rc, null_config, terraform, tf_home, NULL_SOURCE};
+use cli_support::{d, project, state_json, Out};
+use plugin_support::{mirror_rc, null_config, run, terraform, tf_home, NULL_SOURCE};
 use serde_json::Value;
 
 const BODY: &str = r#"resource "null_resource" "counted" {
@@ -29,11 +29,6 @@ output "first" {
 }
 "#;
 
-/// `skelc ARGS` in `dir` with the CLI configuration `rc`.
-fn run(dir: &Path, rc: &str, args: &[&str]) -> Out {
-    skelc(dir, args).env("SKEL_CLI_CONFIG_FILE", rc).run()
-}
-
 /// Terraform's state of [`BODY`] applied with the null 2.1.2 plugin, and a skel directory with
 /// the same configuration, initialized from the same plugin and migrated from that state.
 struct TakenOver {
@@ -46,7 +41,7 @@ struct TakenOver {
 }
 
 fn taken_over() -> TakenOver {
-    let home = tf_home(SKELC);
+    let home = tf_home();
     let config = null_config(BODY);
     let (tf_tmp, tf_dir) = project(&[("main.tf", &config)]);
     let plugins = home.join("plugins");

@@ -8,6 +8,7 @@
 //! `SKEL_PLUGIN_SCHEMA_FIXTURES`; `plugin_runs.rs` reads the plugin's own).
 
 mod cli_support;
+mod plugin_support;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,12 +16,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-use cli_support::{project, skelc, Out, SKELC};
+use cli_support::{project, Out};
+use plugin_support::{mirror_rc, rc, real_mirror, skelc_rc, tf_home, NULL_SOURCE};
 use sha2::{Digest, Sha256};
 
-const NULL_SOURCE: &str = "registry.terraform.io/hashicorp/null";
 const PLUGIN_FILE: &str = "terraform-provider-null_v2.1.2_x4";
 
 fn main_tf(constraint: &str) -> String {
@@ -41,36 +42,6 @@ resource "null_resource" "a" {{
     )
 }
 
-/// The Terraform install with the null 2.1.2 mirror (`scripts/terraform-install`, once per
-/// test binary; a failed install fails the test: these tests never skip).
-fn tf_home() -> &'static Path {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let home = std::env::var_os("TF_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let target = Path::new(SKELC).ancestors().nth(2).expect("target dir");
-                target.join("terraform-1.0.3")
-            });
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/terraform-install");
-        let out = Command::new(&script)
-            .env("TF_HOME", &home)
-            .output()
-            .expect("run scripts/terraform-install");
-        assert!(
-            out.status.success(),
-            "scripts/terraform-install failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        home
-    })
-}
-
-/// The unpacked filesystem mirror holding the real null 2.1.2 plugin.
-fn real_mirror() -> PathBuf {
-    tf_home().join("plugins")
-}
-
 fn real_plugin() -> PathBuf {
     real_mirror()
         .join(NULL_SOURCE)
@@ -85,27 +56,9 @@ fn fixtures() -> String {
         .to_string()
 }
 
-/// A CLI configuration file in `dir` with `body`.
-fn rc(dir: &Path, body: &str) -> String {
-    let path = dir.join("skelrc");
-    fs::write(&path, body).unwrap();
-    path.display().to_string()
-}
-
-fn mirror_rc(dir: &Path, mirror: &Path) -> String {
-    rc(
-        dir,
-        &format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            mirror.display()
-        ),
-    )
-}
-
 /// `skelc ARGS` with the CLI configuration `rc` and the schema fixtures.
 fn run(dir: &Path, rc: &str, args: &[&str]) -> Out {
-    skelc(dir, args)
-        .env("SKEL_CLI_CONFIG_FILE", rc)
+    skelc_rc(dir, rc, args)
         .env("SKEL_PLUGIN_SCHEMA_FIXTURES", &fixtures())
         .run()
 }

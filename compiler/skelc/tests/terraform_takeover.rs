@@ -8,14 +8,15 @@
 //! files) writes nothing, and no output shows a sensitive value.
 
 mod cli_support;
+mod plugin_support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use cli_support::{project, skelc, state_json, Out, SKELC};
+use cli_support::{project, skelc, state_json, Out};
+use plugin_support::tf_home;
 use serde_json::{json, Value};
 
 /// A sensitive value that must never appear in what skel prints.
@@ -82,53 +83,9 @@ output "id" {
 }
 "#;
 
-/// The Terraform install: `$TF_HOME`, else `terraform-1.0.3` in the target directory (where
-/// `scripts/terraform-install` puts it by default), installed once per test binary. A failed
-/// install fails the test with the script's message: these tests never skip.
-fn tf_home() -> &'static Path {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let home = std::env::var_os("TF_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                // …/target/debug/skelc → …/target
-                let target = Path::new(SKELC).ancestors().nth(2).expect("target dir");
-                target.join("terraform-1.0.3")
-            });
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/terraform-install");
-        let out = Command::new(&script)
-            .env("TF_HOME", &home)
-            .output()
-            .expect("run scripts/terraform-install");
-        assert!(
-            out.status.success(),
-            "scripts/terraform-install could not install Terraform 1.0.3 into {} (these tests \
-             need it; see the script):\n{}",
-            home.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        home
-    })
-}
-
 /// `terraform ARGS` in `dir`, which must succeed; its standard output.
 fn terraform(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(tf_home().join("terraform"))
-        .args(args)
-        .current_dir(dir)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env_remove("TF_PLUGIN_CACHE_DIR")
-        .output()
-        .expect("run terraform");
-    assert!(
-        out.status.success(),
-        "terraform {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    plugin_support::terraform(tf_home(), dir, args)
 }
 
 /// A directory with the configuration above, applied by Terraform.

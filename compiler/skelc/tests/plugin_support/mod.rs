@@ -1,7 +1,9 @@
 //! What the plugin suites share: the Terraform 1.0.3 install with the real null 2.1.2 plugin
 //! in a filesystem mirror (`scripts/terraform-install`, run once per test binary; a failed
-//! install fails the test: these suites never skip), `terraform` itself, a CLI configuration
-//! naming a mirror, and a filesystem mirror holding a made-up executable.
+//! install fails the test: these suites never skip), `terraform` itself, the plugins of
+//! `scripts/plugins-install` (lxd 1.5.0, the Python `tf` framework for tests/plugins/skeltest),
+//! CLI configurations naming a mirror, `skelc` run with one, and mirrors holding a made-up
+//! executable or the skeltest provider.
 #![allow(dead_code)]
 
 use std::fs;
@@ -9,6 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+use crate::cli_support::{skelc, Out, Skelc, SKELC};
 
 /// The null plugin's source address.
 pub const NULL_SOURCE: &str = "registry.terraform.io/hashicorp/null";
@@ -22,13 +26,14 @@ pub fn null_config(body: &str) -> String {
 }
 
 /// `$TF_HOME`, else `terraform-1.0.3` in the target directory of the `skelc` under test.
-pub fn tf_home(skelc: &str) -> &'static Path {
+pub fn tf_home() -> &'static Path {
     static HOME: OnceLock<PathBuf> = OnceLock::new();
     HOME.get_or_init(|| {
         let home = std::env::var_os("TF_HOME")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                let target = Path::new(skelc).ancestors().nth(2).expect("target dir");
+                // …/target/debug/skelc → …/target
+                let target = Path::new(SKELC).ancestors().nth(2).expect("target dir");
                 target.join("terraform-1.0.3")
             });
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/terraform-install");
@@ -44,6 +49,11 @@ pub fn tf_home(skelc: &str) -> &'static Path {
         );
         home
     })
+}
+
+/// The unpacked filesystem mirror of [`tf_home`] holding the real null 2.1.2 plugin.
+pub fn real_mirror() -> PathBuf {
+    tf_home().join("plugins")
 }
 
 /// `terraform ARGS` in `dir` (the install of [`tf_home`]), which must succeed; its stdout.
@@ -66,19 +76,33 @@ pub fn terraform(home: &Path, dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A CLI configuration file `skelrc` in `dir` with `body`; its path.
+pub fn rc(dir: &Path, body: &str) -> String {
+    let path = dir.join("skelrc");
+    fs::write(&path, body).unwrap();
+    path.display().to_string()
+}
+
 /// A CLI configuration file in `dir` whose only installation method is the filesystem
 /// mirror `mirror`; its path.
 pub fn mirror_rc(dir: &Path, mirror: &Path) -> String {
-    let path = dir.join("skelrc");
-    fs::write(
-        &path,
-        format!(
+    rc(
+        dir,
+        &format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
             mirror.display()
         ),
     )
-    .unwrap();
-    path.display().to_string()
+}
+
+/// `skelc ARGS` in `dir` with the CLI configuration file `rc`, to add to and run.
+pub fn skelc_rc(dir: &Path, rc: &str, args: &[&str]) -> Skelc {
+    skelc(dir, args).env("SKEL_CLI_CONFIG_FILE", rc)
+}
+
+/// `skelc ARGS` in `dir` with the CLI configuration file `rc`.
+pub fn run(dir: &Path, rc: &str, args: &[&str]) -> Out {
+    skelc_rc(dir, rc, args).run()
 }
 
 /// An unpacked filesystem mirror under `mirror` holding `example/TYPE` 1.0.0 whose executable
@@ -91,4 +115,77 @@ pub fn script_mirror(mirror: &Path, type_name: &str, body: &str) {
     let exe = dir.join(format!("terraform-provider-{type_name}_v1.0.0"));
     fs::write(&exe, format!("#!/bin/sh\n{body}\n")).unwrap();
     fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The plugins `scripts/plugins-install` installs (once per test binary; a failed install
+/// fails the test).
+pub struct Plugins {
+    /// terraform-provider-lxd 1.5.0 (Go, protocol 5).
+    pub lxd: PathBuf,
+    /// The virtualenv's Python with the `tf` framework 1.2.0.
+    pub python: PathBuf,
+}
+
+pub fn plugins() -> &'static Plugins {
+    static PLUGINS: OnceLock<Plugins> = OnceLock::new();
+    PLUGINS.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/plugins-install");
+        let target = Path::new(SKELC).ancestors().nth(2).expect("target dir");
+        let out = Command::new(&script)
+            .env("CARGO_TARGET_DIR", target)
+            .output()
+            .expect("run scripts/plugins-install");
+        assert!(
+            out.status.success(),
+            "scripts/plugins-install failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("paths are UTF-8");
+        let path = |key: &str| {
+            let line = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("scripts/plugins-install printed no {key}=: {text}"));
+            let path = PathBuf::from(line);
+            assert!(path.exists(), "{} is missing", path.display());
+            path
+        };
+        Plugins {
+            lxd: path("lxd"),
+            python: path("python"),
+        }
+    })
+}
+
+/// The skeltest provider's source address (what tests/plugins/skeltest calls itself).
+pub const SKELTEST_SOURCE: &str = "skel.test/skel/skeltest";
+
+/// An unpacked filesystem mirror under `mirror` holding the protocol 6 provider
+/// tests/plugins/skeltest as `skel.test/skel/skeltest` 1.0.0: its `provider.py` and an
+/// executable that starts it with `$SKELTEST_PYTHON` (see [`skeltest_env`]).
+pub fn skeltest_mirror(mirror: &Path) {
+    let dir = mirror.join(format!("{SKELTEST_SOURCE}/1.0.0/linux_amd64"));
+    fs::create_dir_all(&dir).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/plugins/skeltest");
+    fs::copy(source.join("provider.py"), dir.join("provider.py")).expect("copy provider.py");
+    let exe = dir.join("terraform-provider-skeltest_v1.0.0");
+    fs::write(
+        &exe,
+        "#!/bin/sh\nexec \"$SKELTEST_PYTHON\" \"$(dirname \"$0\")/provider.py\" \"$@\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The environment the skeltest plugin needs under `skelc`: the virtualenv's Python, its
+/// object store `store`, and a HOME of its own (the `tf` framework keeps its certificate there).
+pub fn skeltest_env(store: &Path) -> Vec<(String, String)> {
+    let python = &plugins().python;
+    let home = python.ancestors().nth(2).expect("the venv").join("home");
+    fs::create_dir_all(&home).unwrap();
+    vec![
+        ("SKELTEST_PYTHON".into(), python.display().to_string()),
+        ("SKELTEST_STORE".into(), store.display().to_string()),
+        ("HOME".into(), home.display().to_string()),
+    ]
 }
