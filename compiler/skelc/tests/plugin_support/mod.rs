@@ -157,11 +157,12 @@ pub fn plugins() -> &'static Plugins {
     })
 }
 
-/// The skeltest provider's source address (what tests/plugins/skeltest calls itself).
-pub const SKELTEST_SOURCE: &str = "skel.test/skel/skeltest";
+/// The skeltest provider's source address in the tests' mirrors (not `…/skel/skeltest`, the
+/// name the provider gives itself: the namespace `skel` is skel's built-in providers).
+pub const SKELTEST_SOURCE: &str = "skel.test/testing/skeltest";
 
 /// An unpacked filesystem mirror under `mirror` holding the protocol 6 provider
-/// tests/plugins/skeltest as `skel.test/skel/skeltest` 1.0.0: its `provider.py` and an
+/// tests/plugins/skeltest as `skel.test/testing/skeltest` 1.0.0: its `provider.py` and an
 /// executable that starts it with `$SKELTEST_PYTHON` (see [`skeltest_env`]).
 pub fn skeltest_mirror(mirror: &Path) {
     let dir = mirror.join(format!("{SKELTEST_SOURCE}/1.0.0/linux_amd64"));
