@@ -655,14 +655,15 @@ fn provider_ref(expr: &Expr) -> Option<ProviderRef> {
     if let ExprKind::Parens(inner) = &expr.kind {
         return provider_ref(inner);
     }
-    let (root, steps) = expr.as_traversal()?;
+    // `null.west` too: HCL reads the meta-argument as traversal syntax.
+    let (root, steps) = expr.as_abs_traversal()?;
     let alias = match steps.as_slice() {
         [] => None,
         [Step::Attr(alias)] => Some(alias.name.clone()),
         _ => return None,
     };
     Some(ProviderRef {
-        name: root.name.clone(),
+        name: root.name,
         alias,
     })
 }

@@ -6,13 +6,13 @@
 //! its data source read by the plugin.
 
 mod cli_support;
+mod plugin_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
-use cli_support::{project, skelc, Out, SKELC};
+use cli_support::project;
+use plugin_support::{mirror_rc, real_mirror, run};
 
 fn main_tf(triggers: &str) -> String {
     format!(
@@ -34,49 +34,6 @@ output "id" {{
 }}
 "#
     )
-}
-
-/// The Terraform install with the null 2.1.2 mirror (`scripts/terraform-install`, once per
-/// test binary; a failed install fails the test: these tests never skip).
-fn real_mirror() -> &'static Path {
-    static MIRROR: OnceLock<PathBuf> = OnceLock::new();
-    MIRROR.get_or_init(|| {
-        let home = std::env::var_os("TF_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let target = Path::new(SKELC).ancestors().nth(2).expect("target dir");
-                target.join("terraform-1.0.3")
-            });
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/terraform-install");
-        let out = Command::new(&script)
-            .env("TF_HOME", &home)
-            .output()
-            .expect("run scripts/terraform-install");
-        assert!(
-            out.status.success(),
-            "scripts/terraform-install failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        home.join("plugins")
-    })
-}
-
-/// `skelc ARGS` with a CLI configuration whose only installation method is the mirror.
-fn run(dir: &Path, args: &[&str]) -> Out {
-    let rc = dir.join("skelrc");
-    if !rc.exists() {
-        fs::write(
-            &rc,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-                real_mirror().display()
-            ),
-        )
-        .unwrap();
-    }
-    skelc(dir, args)
-        .env("SKEL_CLI_CONFIG_FILE", &rc.display().to_string())
-        .run()
 }
 
 /// How many processes run the executable at `exe` (from /proc).
@@ -111,7 +68,8 @@ fn installed_plugin(dir: &Path) -> PathBuf {
 #[test]
 fn the_null_plugin_through_its_whole_lifecycle() {
     let (_tmp, dir) = project(&[("main.tf", &main_tf("triggers = { x = \"1\" }"))]);
-    let init = run(&dir, &["init"]);
+    let rc = mirror_rc(&dir, &real_mirror());
+    let init = run(&dir, &rc, &["init"]);
     assert_eq!(init.code, 0, "{init:?}");
     // The schema stored is the plugin's own answer to GetProviderSchema.
     let schema_json = fs::read_to_string(
@@ -126,7 +84,7 @@ fn the_null_plugin_through_its_whole_lifecycle() {
 
     // A misspelled argument is a typed error from the stored schema.
     fs::write(dir.join("main.tf"), main_tf("trigers = { x = \"1\" }")).unwrap();
-    let check = run(&dir, &["check"]);
+    let check = run(&dir, &rc, &["check"]);
     assert_eq!(check.code, 1, "{check:?}");
     assert!(check.stderr.contains("unknown-argument"), "{check:?}");
     assert!(
@@ -135,7 +93,7 @@ fn the_null_plugin_through_its_whole_lifecycle() {
     );
     fs::write(dir.join("main.tf"), main_tf("triggers = { x = \"1\" }")).unwrap();
 
-    let plan = run(&dir, &["plan"]);
+    let plan = run(&dir, &rc, &["plan"]);
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(
         plan.stdout.contains("null_resource.a will be created"),
@@ -146,13 +104,13 @@ fn the_null_plugin_through_its_whole_lifecycle() {
         "{plan:?}"
     );
 
-    let created = run(&dir, &["run", "--auto-approve"]);
+    let created = run(&dir, &rc, &["run", "--auto-approve"]);
     assert_eq!(created.code, 0, "{created:?}");
     assert!(created.stdout.contains("Resources: 1 added"), "{created:?}");
     let state = fs::read_to_string(dir.join("terraform.tfstate"))
         .or_else(|_| fs::read_to_string(dir.join(".skel/state.json")))
         .unwrap_or_default();
-    let output = run(&dir, &["output", "id"]);
+    let output = run(&dir, &rc, &["output", "id"]);
     assert_eq!(output.code, 0, "{output:?}");
     let id = output.stdout.trim().trim_matches('"').to_string();
     assert!(
@@ -160,12 +118,12 @@ fn the_null_plugin_through_its_whole_lifecycle() {
         "the plugin's id is a number: {output:?} {state}"
     );
 
-    let noop = run(&dir, &["plan", "--detailed-exitcode"]);
+    let noop = run(&dir, &rc, &["plan", "--detailed-exitcode"]);
     assert_eq!(noop.code, 0, "{noop:?}");
     assert!(noop.stdout.contains("No changes"), "{noop:?}");
 
     fs::write(dir.join("main.tf"), main_tf("triggers = { x = \"2\" }")).unwrap();
-    let replace = run(&dir, &["plan"]);
+    let replace = run(&dir, &rc, &["plan"]);
     assert_eq!(replace.code, 0, "{replace:?}");
     assert!(replace.stdout.contains("must be replaced"), "{replace:?}");
     let forced: Vec<&str> = replace
@@ -180,23 +138,23 @@ fn the_null_plugin_through_its_whole_lifecycle() {
             .contains(&format!("~ id       = \"{id}\" -> (known after apply)")),
         "{replace:?}"
     );
-    let replaced = run(&dir, &["run", "--auto-approve"]);
+    let replaced = run(&dir, &rc, &["run", "--auto-approve"]);
     assert_eq!(replaced.code, 0, "{replaced:?}");
     assert!(
         replaced.stdout.contains("1 added, 0 changed, 1 destroyed"),
         "{replaced:?}"
     );
-    let new_id = run(&dir, &["output", "id"])
+    let new_id = run(&dir, &rc, &["output", "id"])
         .stdout
         .trim()
         .trim_matches('"')
         .to_string();
     assert_ne!(new_id, id, "a new object");
 
-    let destroyed = run(&dir, &["destroy", "--auto-approve"]);
+    let destroyed = run(&dir, &rc, &["destroy", "--auto-approve"]);
     assert_eq!(destroyed.code, 0, "{destroyed:?}");
     assert!(destroyed.stdout.contains("1 destroyed"), "{destroyed:?}");
-    let after = run(&dir, &["plan", "--detailed-exitcode"]);
+    let after = run(&dir, &rc, &["plan", "--detailed-exitcode"]);
     assert_eq!(after.code, 2, "everything to create again: {after:?}");
     // Every command stopped the plugin it started.
     assert_eq!(processes_of(&installed_plugin(&dir)), 0);
@@ -211,14 +169,88 @@ fn the_plugin_reads_its_data_source() {
             "data \"null_data_source\" \"d\" {\n  inputs = { a = \"1\" }\n}\n\noutput \"d\" {\n  value = data.null_data_source.d.outputs.a\n}\n\noutput \"id\"",
         ),
     )]);
-    assert_eq!(run(&dir, &["init"]).code, 0);
-    let created = run(&dir, &["run", "--auto-approve"]);
+    let rc = mirror_rc(&dir, &real_mirror());
+    assert_eq!(run(&dir, &rc, &["init"]).code, 0);
+    let created = run(&dir, &rc, &["run", "--auto-approve"]);
     assert_eq!(created.code, 0, "{created:?}");
-    let d = run(&dir, &["output", "d"]);
+    let d = run(&dir, &rc, &["output", "d"]);
     assert_eq!(
         d.stdout.trim(),
         "1",
         "the data source read by the plugin: {d:?}"
     );
-    assert_eq!(run(&dir, &["destroy", "--auto-approve"]).code, 0);
+    assert_eq!(run(&dir, &rc, &["destroy", "--auto-approve"]).code, 0);
+}
+
+/// `provider = null.one`: `null` followed by `.` names the provider, as in Terraform (not the
+/// literal), in resources, data sources and a module call's `providers`.
+#[test]
+fn aliased_configurations_of_the_null_plugin() {
+    let config = main_tf("triggers = { x = \"1\" }").replace(
+        "resource \"null_resource\" \"a\" {",
+        r#"provider "null" {
+  alias = "one"
+}
+
+provider "null" {
+  alias = "two"
+}
+
+data "null_data_source" "d" {
+  provider = null.two
+  inputs   = { a = "from two" }
+}
+
+module "m" {
+  source    = "./m"
+  providers = { null = null.two }
+}
+
+output "d" {
+  value = data.null_data_source.d.outputs.a
+}
+
+resource "null_resource" "a" {
+  provider = null.one"#,
+    );
+    let child = "terraform {\n  required_providers {\n    null = {\n      source  = \"hashicorp/null\"\n      version = \"2.1.2\"\n    }\n  }\n}\n\nresource \"null_resource\" \"t\" {}\n";
+    let (_tmp, dir) = project(&[("main.tf", &config), ("m/main.tf", child)]);
+    let rc = mirror_rc(&dir, &real_mirror());
+    let init = run(&dir, &rc, &["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let check = run(&dir, &rc, &["check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+    let created = run(&dir, &rc, &["run", "--auto-approve"]);
+    assert_eq!(created.code, 0, "{created:?}");
+    assert!(created.stdout.contains("2 added"), "{created:?}");
+    let d = run(&dir, &rc, &["output", "--raw", "d"]);
+    assert_eq!(d.stdout.trim_end(), "from two", "{d:?}");
+    let state = cli_support::state_json(&dir);
+    let provider = |addr: &str| state["resources"][addr]["provider"].clone();
+    assert_eq!(provider("null_resource.a"), "null.one", "{state:#}");
+    let in_module = provider("module.m.null_resource.t");
+    assert!(
+        in_module.as_str().is_some_and(|p| p.ends_with("null.two")),
+        "{state:#}"
+    );
+    let noop = run(&dir, &rc, &["plan", "--detailed-exitcode"]);
+    assert_eq!(noop.code, 0, "{noop:?}");
+    // An alias nobody declared is an error with its place.
+    fs::write(
+        dir.join("main.tf"),
+        config.replace("= null.one", "= null.three"),
+    )
+    .unwrap();
+    let check = run(&dir, &rc, &["check"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(
+        check
+            .stderr
+            .contains("Unknown provider configuration `null.three`"),
+        "{check:?}"
+    );
+    fs::write(dir.join("main.tf"), &config).unwrap();
+    let destroyed = run(&dir, &rc, &["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
+    assert!(destroyed.stdout.contains("2 destroyed"), "{destroyed:?}");
 }

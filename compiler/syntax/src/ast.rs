@@ -419,6 +419,35 @@ impl Expr {
         }
     }
 
+    /// [`Expr::as_traversal`] read as traversal syntax, as HCL's `AbsTraversalForExpr` reads
+    /// `provider = null.west`: traversal syntax has no keywords, so a `null`, `true` or `false`
+    /// literal at the root is the name it spells.
+    pub fn as_abs_traversal(&self) -> Option<(Ident, Vec<Step<'_>>)> {
+        let mut steps = Vec::new();
+        let mut expr = self;
+        loop {
+            let root = match &expr.kind {
+                ExprKind::Variable(root) => root.clone(),
+                ExprKind::Null => keyword_ident("null", expr.range),
+                ExprKind::Bool(true) => keyword_ident("true", expr.range),
+                ExprKind::Bool(false) => keyword_ident("false", expr.range),
+                ExprKind::GetAttr { expr: inner, name } => {
+                    steps.push(Step::Attr(name));
+                    expr = inner;
+                    continue;
+                }
+                ExprKind::Index { expr: inner, index } => {
+                    steps.push(Step::Index(index));
+                    expr = inner;
+                    continue;
+                }
+                _ => return None,
+            };
+            steps.reverse();
+            return Some((root, steps));
+        }
+    }
+
     /// Visit this expression and every expression nested in it, templates included.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         self.walk_events(&mut |event| {
@@ -562,4 +591,12 @@ fn walk_parts<'a>(parts: &'a [TemplatePart], f: &mut dyn FnMut(WalkEvent<'a>)) {
 pub enum Step<'a> {
     Attr(&'a Ident),
     Index(&'a Expr),
+}
+
+/// The name a keyword literal spells, where traversal syntax reads it as a name.
+fn keyword_ident(name: &str, range: TextRange) -> Ident {
+    Ident {
+        name: name.to_string(),
+        range,
+    }
 }

@@ -199,3 +199,35 @@ fn standalone_expressions() {
         "expected an expression, found end of file"
     );
 }
+
+/// `null.one` is the literal `null` with an attribute step, as in HCL; read as traversal
+/// syntax (a resource's `provider`), the keyword is the name it spells.
+#[test]
+fn keywords_read_as_traversal_roots() {
+    check("null.one", "(. null one)");
+    for (src, root, alias) in [
+        ("null.one", "null", Some("one")),
+        ("true.x", "true", Some("x")),
+        ("false", "false", None),
+        ("aws.west", "aws", Some("west")),
+        ("aws", "aws", None),
+    ] {
+        let (expr, errors) = parse_expr(src);
+        assert!(errors.is_empty(), "{src}: {errors:?}");
+        let (name, steps) = expr.as_abs_traversal().expect(src);
+        assert_eq!(name.name, root, "{src}");
+        let got = match steps.as_slice() {
+            [] => None,
+            [Step::Attr(a)] => Some(a.name.as_str()),
+            _ => panic!("{src}: {steps:?}"),
+        };
+        assert_eq!(got, alias, "{src}");
+    }
+    // Literals that are no names are no traversals.
+    for src in ["1.x", "\"aws\".west", "null + 1"] {
+        let (expr, _) = parse_expr(src);
+        assert!(expr.as_abs_traversal().is_none(), "{src}");
+    }
+    // The plain reading keeps `null` a literal.
+    assert!(parse_expr("null.one").0.as_traversal().is_none());
+}

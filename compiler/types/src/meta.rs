@@ -150,7 +150,7 @@ impl InferCtx<'_> {
 
     /// `provider = aws.west`: the configuration must be declared in this module.
     pub fn check_provider_ref(&mut self, expr: &Expr) {
-        let Some((root, steps)) = expr.as_traversal() else {
+        let Some((root, steps)) = expr.as_abs_traversal() else {
             self.error(
                 Code::InvalidMetaArgument,
                 expr.range,
