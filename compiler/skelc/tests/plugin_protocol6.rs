@@ -307,10 +307,18 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
         assert_eq!(out.code, 0, "{args:?}: {out:?}");
     }
     let address = p.run(&["output", "--raw", "address"]);
-    assert_eq!(address.stdout.trim_end(), "web.skeltest.internal", "{address:?}");
+    assert_eq!(
+        address.stdout.trim_end(),
+        "web.skeltest.internal",
+        "{address:?}"
+    );
     // The data source, read by the plugin with the provider's configuration.
     let echo = p.run(&["output", "--raw", "echo"]);
-    assert_eq!(echo.stdout.trim_end(), "echo: web.skeltest.internal", "{echo:?}");
+    assert_eq!(
+        echo.stdout.trim_end(),
+        "echo: web.skeltest.internal",
+        "{echo:?}"
+    );
 
     // Nothing to do.
     let noop = p.run(&["plan", "--detailed-exitcode"]);
@@ -357,7 +365,11 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     let new_id = stored.keys().next().unwrap().clone();
     assert_ne!(new_id, id);
     let echo = p.run(&["output", "--raw", "echo"]);
-    assert_eq!(echo.stdout.trim_end(), "echo: api.skeltest.internal", "{echo:?}");
+    assert_eq!(
+        echo.stdout.trim_end(),
+        "echo: api.skeltest.internal",
+        "{echo:?}"
+    );
 
     // `skelc import`: forgotten, then adopted again from the plugin.
     let rm = p.run(&["state", "rm", "skeltest_server.web"]);
