@@ -1,6 +1,7 @@
 //! A protocol 6 plugin through the real `skelc`: tests/plugins/skeltest (written with the Python
 //! `tf` framework of `scripts/plugins-install`) packaged as a filesystem mirror entry. `init`
-//! installs and locks it and stores its schema; `check` types its nested attribute; then plan,
+//! installs and locks it and stores its schema; `check` types its nested attribute; its own
+//! checks (`ValidateResourceConfig`) fail the plan; then plan,
 //! run, a no-op plan, an update in place, a replacement its requires-replace attribute forces,
 //! its data source, `skelc import` and an `import` block, and destroy. Its sensitive attribute
 //! (`password`) never appears, in any form, in what any command prints or in the saved plan
@@ -239,6 +240,27 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     p.write(&config(&server("web", 2)));
     let check = p.run(&["check"]);
     assert_eq!(check.code, 0, "{check:?}");
+
+    // The plugin's own check (ValidateResourceConfig) before it plans: its error, with the
+    // attribute, and nothing created.
+    p.write(&config(&server("web", 0)));
+    let invalid = p.run(&["plan"]);
+    assert_eq!(invalid.code, 1, "{invalid:?}");
+    assert!(
+        invalid.stderr.contains("provider `skeltest`"),
+        "{invalid:?}"
+    );
+    assert!(
+        invalid
+            .stderr
+            .contains("A server's size is at least 1, not 0."),
+        "{invalid:?}"
+    );
+    assert!(invalid.stderr.contains("size"), "{invalid:?}");
+    let failed_run = p.run(&["run", "--auto-approve"]);
+    assert_eq!(failed_run.code, 1, "{failed_run:?}");
+    assert!(p.stored().is_empty(), "{:?}", p.stored());
+    p.write(&config(&server("web", 2)));
 
     // Plan: the nested attribute's objects, the password hidden.
     let plan = p.run(&["plan"]);

@@ -164,6 +164,15 @@ impl Provider for PluginProvider {
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
         let client = self.client().await?;
+        if !request.config.is_null() {
+            // The plugin's own checks (its validators, conflicting arguments) first, as
+            // Terraform validates before it plans.
+            client
+                .validate_resource_config(request.type_name, request.config)
+                .await
+                .and_then(|r| r.ok())
+                .map_err(|e| self.error(e))?;
+        }
         let prior = request.prior.cloned().unwrap_or(Value::Null);
         let proposed = match self.schema(request.type_name) {
             Some(block) => proposed_new_state(block, &prior, request.config),
@@ -255,6 +264,11 @@ impl Provider for PluginProvider {
 
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
         let client = self.client().await?;
+        client
+            .validate_data_resource_config(type_name, config)
+            .await
+            .and_then(|r| r.ok())
+            .map_err(|e| self.error(e))?;
         let (value, _) = client
             .read_data_source(type_name, config)
             .await

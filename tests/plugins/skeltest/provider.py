@@ -1,9 +1,10 @@
 """skeltest: a small protocol 6 provider written with the Python `tf` framework, for
-skel's plugin tests (runtime/plugin/tests/protocol6.rs).
+skel's plugin tests (runtime/plugin/tests/protocol6.rs, compiler/skelc/tests/plugin_protocol6.rs).
 
 `skeltest_server` has a protocol 6 nested attribute (`listeners`, a list of objects), a
 sensitive attribute (`password`), computed ones (`id`, `address`), a requires-replace one
-(`name`); `skeltest_echo` is a data source. Objects live in a JSON file in
+(`name`), a check of its own (`size` at least 1, in ValidateResourceConfig); `skeltest_echo`
+is a data source. Objects live in a JSON file in
 $SKELTEST_STORE (a directory), so read, import and a second process see them.
 
 `tf` has no nested attributes of its own: `NestedAttribute` sends the schema's `nested_type`
@@ -111,6 +112,11 @@ class Server(Resource):
 
     def __init__(self, provider):
         self.provider = provider
+
+    def validate(self, diags, type_name, config):
+        size = config.get("size")
+        if isinstance(size, (int, float)) and size < 1:
+            diags.add_error("Invalid size", f"A server's size is at least 1, not {size}.", path=["size"])
 
     def create(self, ctx, planned):
         state = dict(planned)
