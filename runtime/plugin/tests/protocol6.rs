@@ -163,6 +163,15 @@ async fn a_protocol_6_provider_through_its_whole_lifecycle() {
         .ok()
         .unwrap();
     assert_eq!(read.new_state, state);
+    // The `tf` framework 1.2.0 keeps no private data: nothing for skel to carry between calls
+    // (docs/providers.md, what is not done: skel does not keep private bytes yet).
+    assert!(
+        planned.planned_private.is_empty(),
+        "{:?}",
+        planned.planned_private
+    );
+    assert!(applied.private.is_empty(), "{:?}", applied.private);
+    assert!(read.private.is_empty(), "{:?}", read.private);
 
     // Update in place: more listeners.
     let mut proposed = state.clone();
