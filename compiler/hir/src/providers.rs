@@ -146,10 +146,14 @@ impl ModuleProviders {
 
 /// Whether `source` with constraint `constraint` names skel's built-in provider.
 pub fn is_builtin(source: &ProviderSource, constraint: Option<&VersionConstraint>) -> bool {
+    if source.host != DEFAULT_PROVIDER_HOST {
+        // A private registry's or mirror's `skel` namespace is somebody's plugin.
+        return false;
+    }
     if source.namespace == "skel" {
         return true;
     }
-    if source.host != DEFAULT_PROVIDER_HOST || source.namespace != "hashicorp" {
+    if source.namespace != "hashicorp" {
         return false;
     }
     let Some((_, implemented)) = BUILTIN_PROVIDERS
@@ -341,6 +345,7 @@ mod tests {
             Some(&c(">= 5.0"))
         ));
         assert!(is_builtin(&src("skel/anything"), Some(&c("1.0.0"))));
+        assert!(!is_builtin(&src("example.com/skel/anything"), None));
         assert!(!is_builtin(&src("hashicorp/null"), Some(&c("2.1.2"))));
         assert!(is_builtin(&src("hashicorp/aws"), Some(&c("~> 5.0"))));
         assert!(is_builtin(
