@@ -137,7 +137,15 @@ pub async fn recover(
     locked.store.write(&locked.lock, &mut locked.state)?;
     if report.is_complete() {
         Journal::discard(&locked.lock)?;
-        eprintln!("Recovered: state now accounts for every object the interrupted run touched.\n");
+        match report.unverified.len() {
+            0 => eprintln!(
+                "Recovered: state now accounts for every object the interrupted run touched.\n"
+            ),
+            n => eprintln!(
+                "Recovered: state now accounts for every object the interrupted run touched, \
+                 except what the {n} create(s) reported above may have made.\n"
+            ),
+        }
     } else {
         anyhow::bail!("recovery is incomplete for {} object(s); the journal is kept — check the provider's access and run the command again", report.unresolved.len());
     }
