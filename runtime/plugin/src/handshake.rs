@@ -5,8 +5,8 @@
 //! `CORE|APP|NETWORK|ADDRESS|grpc|CERT`, and serves gRPC there. Everything the plugin writes on
 //! stderr afterwards (and on stdout after the handshake line) is forwarded to `tracing` under
 //! the target `skel_plugin::output`, naming the provider; the last lines are kept for errors.
-//! The process is killed when the [`PluginProcess`] is dropped; [`PluginProcess::shutdown`] asks
-//! it to stop first.
+//! The process is killed when the [`PluginProcess`] is dropped (and by the kernel when skelc
+//! dies: [`crate::lifetime`]); `PluginClient::shutdown` asks it to stop first.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ use tokio::process::{Child, Command};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::error::{PluginError, PluginId};
+use crate::lifetime::{self, PluginDir};
 use crate::tls::{self, Address, Connector};
 
 /// The cookie every Terraform provider plugin checks before it serves.
@@ -81,9 +82,9 @@ pub struct PluginProcess {
     pub tls: bool,
     child: Mutex<Option<Child>>,
     stderr: Arc<Mutex<VecDeque<String>>>,
-    /// Where go-plugin (1.4.4 and later) puts the plugin's Unix socket: removed with the
-    /// process, even a killed one.
-    _socket_dir: Option<tempfile::TempDir>,
+    /// The plugin's `TMPDIR`, where go-plugin puts its Unix socket: removed when the process
+    /// is ended (see [`crate::lifetime`]).
+    dir: Mutex<Option<PluginDir>>,
 }
 
 impl PluginProcess {
@@ -109,15 +110,17 @@ impl PluginProcess {
             .map_err(|e| e.to_string())
             .and_then(|c| c)
             .map_err(tls_error)?;
-        let socket_dir = tempfile::Builder::new()
-            .prefix("skel-plugin-")
-            .tempdir()
-            .ok();
+        let plugin_dir = PluginDir::new().map_err(|e| PluginError::Spawn {
+            plugin: id.clone(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("making the plugin's temporary directory: {e}"),
+            ),
+        })?;
         let mut command = Command::new(executable);
-        if let Some(dir) = &socket_dir {
-            command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
-        }
         command
+            .env("TMPDIR", plugin_dir.path())
+            .env("PLUGIN_UNIX_SOCKET_DIR", plugin_dir.path())
             .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
             .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
             .env("PLUGIN_MIN_PORT", options.ports.0.to_string())
@@ -128,10 +131,12 @@ impl PluginProcess {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|source| PluginError::Spawn {
-            plugin: id.clone(),
-            source,
-        })?;
+        let mut child = lifetime::spawn(command)
+            .await
+            .map_err(|source| PluginError::Spawn {
+                plugin: id.clone(),
+                source,
+            })?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let stderr_done = child
             .stderr
@@ -257,7 +262,7 @@ impl PluginProcess {
             startup: started.elapsed(),
             tls: uses_tls,
             child: Mutex::new(Some(child)),
-            _socket_dir: socket_dir,
+            dir: Mutex::new(Some(plugin_dir)),
             stderr,
         })
     }
@@ -278,13 +283,20 @@ impl PluginProcess {
         if tokio::time::timeout(grace, child.wait()).await.is_err() {
             let _ = child.kill().await;
         }
+        self.remove_dir();
     }
 
-    /// Kills the process now.
+    /// Kills the process now (SIGKILL: it can write nothing more) and removes its directory.
     pub fn kill(&self) {
         if let Some(mut child) = self.child.lock().ok().and_then(|mut c| c.take()) {
             let _ = child.start_kill();
         }
+        self.remove_dir();
+    }
+
+    fn remove_dir(&self) {
+        let dir = self.dir.lock().ok().and_then(|mut d| d.take());
+        drop(dir);
     }
 }
 

@@ -23,6 +23,7 @@ pub mod client;
 pub mod cty;
 pub mod error;
 pub mod handshake;
+mod lifetime;
 pub mod provider;
 pub mod schema;
 mod tls;

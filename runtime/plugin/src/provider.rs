@@ -45,6 +45,21 @@ impl Processes {
         self.lock().len()
     }
 
+    /// Sends `StopProvider` to every plugin at once (a first Ctrl-C): each may cancel what it
+    /// is doing; the processes keep serving, so calls in flight can finish and be recorded.
+    /// How many plugins acknowledged within two seconds.
+    pub async fn request_stop(&self) -> usize {
+        let clients: Vec<Arc<PluginClient>> = self.lock().clone();
+        let stops = clients
+            .iter()
+            .map(|client| tokio::time::timeout(Duration::from_secs(2), client.stop()));
+        futures::future::join_all(stops)
+            .await
+            .into_iter()
+            .filter(|r| matches!(r, Ok(Ok(_))))
+            .count()
+    }
+
     /// Asks every plugin to stop (`StopProvider`, a short grace) and kills its process.
     pub async fn stop_all(&self) {
         let clients: Vec<Arc<PluginClient>> = std::mem::take(&mut *self.lock());
@@ -304,6 +319,9 @@ impl Provider for PluginProvider {
         Ok(read.new_state)
     }
 
+    /// An interrupted create is read back (`ReadResource`) from the journaled planned object
+    /// when its id was known at plan time; otherwise the plugin cannot tell whether the create
+    /// made an object ([`ProviderError::CannotTell`]).
     async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
         let id_known = match request.planned {
             Value::Object(map) => map
@@ -312,8 +330,10 @@ impl Provider for PluginProvider {
             _ => false,
         };
         if !id_known {
-            return Err(ProviderError::Other(format!(
-                "provider `{}` (a plugin) cannot tell whether the interrupted create of `{}` made an object: the plugin protocol has no way to look one up before its id is known",
+            // `ReadResource` needs the object's id, which only the create's answer gives.
+            return Err(ProviderError::CannotTell(format!(
+                "provider `{}` is a plugin, and the plugin protocol reads an object only by its \
+                 id, which the interrupted create of `{}` never returned",
                 self.name, request.address
             )));
         }
@@ -486,5 +506,54 @@ mod tests {
         assert_eq!(proposed, prior);
         let applied = config_from_planned(&schema.block, &prior);
         assert_eq!(applied, config);
+    }
+
+    /// Without a known id nothing can be looked up: the answer says so, as its own kind,
+    /// before any plugin process is started.
+    #[tokio::test]
+    async fn an_interrupted_create_without_an_id_cannot_be_told() {
+        let processes = Arc::new(Processes::default());
+        let factory = PluginFactory::new(
+            "null",
+            PathBuf::from("/nonexistent/terraform-provider-null"),
+            processes.clone(),
+        );
+        let provider = factory.configure(&Value::Null).unwrap();
+        let planned = Value::Object(ValueMap::from([
+            ("id".to_string(), Value::Unknown(skel_value::Type::String)),
+            ("triggers".to_string(), Value::Null),
+        ]));
+        let answer = provider
+            .recover(RecoverRequest {
+                type_name: "null_resource",
+                planned: &planned,
+                address: "null_resource.a",
+                token: None,
+            })
+            .await;
+        let Err(e) = answer else {
+            panic!("{answer:?}");
+        };
+        assert_eq!(e.kind(), skel_provider::ErrorKind::CannotTell);
+        assert!(e.to_string().contains("`null_resource.a`"), "{e}");
+        assert_eq!(processes.started(), 0);
+        // With an id, the plugin is asked (here it cannot even start: an error of another
+        // kind, naming the executable).
+        let planned = Value::Object(ValueMap::from([
+            ("id".to_string(), Value::string("123")),
+            ("triggers".to_string(), Value::Null),
+        ]));
+        let answer = provider
+            .recover(RecoverRequest {
+                type_name: "null_resource",
+                planned: &planned,
+                address: "null_resource.a",
+                token: None,
+            })
+            .await;
+        let Err(e) = answer else {
+            panic!("{answer:?}");
+        };
+        assert_ne!(e.kind(), skel_provider::ErrorKind::CannotTell, "{e}");
     }
 }

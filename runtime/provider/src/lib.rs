@@ -82,6 +82,13 @@ pub enum ProviderError {
     /// `message`, so nothing created is forgotten.
     #[error("{message}")]
     NotReady { object: Box<Value>, message: String },
+    /// Only from [`Provider::recover`]: the provider has no way to establish whether an
+    /// interrupted create made an object (a plugin, whose protocol looks objects up only by an
+    /// id the create never returned). Recovery records the create as not made, so the next
+    /// apply creates the instance, and reports the address loudly: an object it made, if any,
+    /// is outside state. The message says why the provider cannot tell.
+    #[error("{0}")]
+    CannotTell(String),
 }
 
 /// The kind of a [`ProviderError`], for callers that decide by it (retry, taint, exit status).
@@ -98,6 +105,7 @@ pub enum ErrorKind {
     Provisioner,
     Other,
     NotReady,
+    CannotTell,
 }
 
 impl ProviderError {
@@ -139,6 +147,7 @@ impl ProviderError {
             ProviderError::Provisioner(_) => ErrorKind::Provisioner,
             ProviderError::Other(_) => ErrorKind::Other,
             ProviderError::NotReady { .. } => ErrorKind::NotReady,
+            ProviderError::CannotTell(_) => ErrorKind::CannotTell,
         }
     }
 
@@ -270,7 +279,10 @@ pub trait Provider: Send + Sync {
     /// attributes that make it unique), so nothing created is ever forgotten, and read it back
     /// completely. `Ok(None)` only when the provider has established that no such object
     /// exists; when it cannot tell (several candidates), an error naming them and the
-    /// `skelc import` command that settles it.
+    /// `skelc import` command that settles it (recovery then keeps the journal and stops).
+    /// A provider that has no way at all to look for the object (a plugin before the create
+    /// returned an id) answers [`ProviderError::CannotTell`]: recovery then goes on as if
+    /// nothing was created and reports the address.
     async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {
         let _ = request;
         Ok(None)
@@ -321,6 +333,10 @@ mod tests {
             (
                 ProviderError::not_ready(Value::Null, "a."),
                 ErrorKind::NotReady,
+            ),
+            (
+                ProviderError::CannotTell("a.".into()),
+                ErrorKind::CannotTell,
             ),
         ];
         for (err, kind) in cases {

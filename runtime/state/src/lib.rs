@@ -46,7 +46,8 @@ pub use journal::{
 };
 pub use lock::{LockGuard, LockInfo};
 pub use recovery::{
-    apply_recovered, reconcile_plan, DeposedObject, Recovery, RecoveryNote, RecoveryReport,
+    apply_recovered, apply_recovered_with, reconcile_plan, DeposedObject, Recovery, RecoveryNote,
+    RecoveryReport, UnverifiedCreate,
 };
 pub use remote::{Condition, Object, ObjectStore, RemoteError};
 pub use skel_plan_ir::{State, STATE_FORMAT_VERSION};

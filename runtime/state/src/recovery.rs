@@ -152,6 +152,21 @@ pub struct RecoveryReport {
     /// Steps that needed a provider answer the engine did not give: their state was left as it
     /// was, and the journal must be kept until they are resolved.
     pub unresolved: Vec<InstanceAddr>,
+    /// Interrupted creates whose provider cannot tell whether they made an object: recorded as
+    /// not made (the next apply creates the instance); an object one made, if any, is outside
+    /// state, and the user must be told.
+    pub unverified: Vec<UnverifiedCreate>,
+}
+
+/// An interrupted create its provider cannot look for ([`apply_recovered_with`]'s
+/// `cannot_tell`): it is recorded as not made, and an object it made, if any, is outside state.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UnverifiedCreate {
+    pub addr: InstanceAddr,
+    /// The provider's state key.
+    pub provider: String,
+    /// Why the provider cannot tell, in its words.
+    pub reason: String,
 }
 
 impl RecoveryReport {
@@ -168,6 +183,20 @@ pub fn apply_recovered(
     state: &mut State,
     plan: &[Recovery],
     answers: &BTreeMap<u64, Option<Value>>,
+) -> RecoveryReport {
+    apply_recovered_with(state, plan, answers, &BTreeMap::new())
+}
+
+/// [`apply_recovered`], where `cannot_tell` holds, by [`Recovery::seq`], the
+/// [`Recovery::RecoverCreate`] steps whose provider answered that it has no way to tell whether
+/// the create made an object, with its reason. Such a create is resolved as not made (the
+/// journal can go, the next apply creates the instance) and listed in
+/// [`RecoveryReport::unverified`].
+pub fn apply_recovered_with(
+    state: &mut State,
+    plan: &[Recovery],
+    answers: &BTreeMap<u64, Option<Value>>,
+    cannot_tell: &BTreeMap<u64, String>,
 ) -> RecoveryReport {
     let mut report = RecoveryReport::default();
     let mut unresolved = BTreeSet::new();
@@ -233,12 +262,24 @@ pub fn apply_recovered(
                     "the create was interrupted before it made anything; nothing to recover"
                         .to_string()
                 }
-                None => {
-                    unresolved.insert(intent.addr.clone());
-                    "the create was interrupted and the provider was not asked whether it made \
-                     the object; state left as it was"
-                        .to_string()
-                }
+                None => match cannot_tell.get(&intent.seq) {
+                    Some(reason) => {
+                        report.unverified.push(UnverifiedCreate {
+                            addr: intent.addr.clone(),
+                            provider: intent.provider.clone(),
+                            reason: reason.clone(),
+                        });
+                        "the create was interrupted and the provider cannot tell whether it made \
+                         an object; it is recorded as not created, and the next apply creates it"
+                            .to_string()
+                    }
+                    None => {
+                        unresolved.insert(intent.addr.clone());
+                        "the create was interrupted and the provider was not asked whether it \
+                         made the object; state left as it was"
+                            .to_string()
+                    }
+                },
             },
             Recovery::ReadBack { .. } if intent.deposed => match answer {
                 Some(None) => {

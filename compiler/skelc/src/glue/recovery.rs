@@ -39,6 +39,10 @@ pub async fn recover(
             .collect()
     };
     let mut answers: BTreeMap<u64, Option<serde_json::Value>> = BTreeMap::new();
+    // Interrupted creates whose provider has no way to look for what they made (a plugin).
+    let mut cannot_tell: BTreeMap<u64, String> = BTreeMap::new();
+    // How the report names their providers (state key → the plugin's source address).
+    let mut shown: BTreeMap<String, String> = BTreeMap::new();
     for step in plan.iter().filter(|s| s.needs_provider()) {
         let intent = step.intent();
         let provider = provider_for(registry, project, &intent.provider)?;
@@ -74,6 +78,20 @@ pub async fn recover(
             Ok(v) => {
                 answers.insert(intent.seq, v.map(|v| v.to_json()));
             }
+            Err(skel_provider::ProviderError::CannotTell(reason))
+                if matches!(step, skel_state::Recovery::RecoverCreate { .. }) =>
+            {
+                cannot_tell.insert(intent.seq, reason);
+                let source = project
+                    .plugins
+                    .iter()
+                    .find(|(_, p)| p.local_name == provider.name())
+                    .map(|(source, _)| format!("plugin `{source}`"));
+                shown.insert(
+                    intent.provider.clone(),
+                    source.unwrap_or_else(|| format!("provider `{}`", intent.provider)),
+                );
+            }
             Err(e) => {
                 // A provider's message may quote the values it was given: scrub what the
                 // journal recorded as sensitive, in the planned and the prior object.
@@ -92,9 +110,23 @@ pub async fn recover(
             }
         }
     }
-    let report = skel_state::apply_recovered(&mut locked.state, &plan, &answers);
+    let report = skel_state::apply_recovered_with(&mut locked.state, &plan, &answers, &cannot_tell);
     for note in &report.notes {
         eprintln!("  {note}");
+    }
+    for create in &report.unverified {
+        eprintln!(
+            "  warning: {}: the interrupted create went through {}, which cannot say \
+             whether it made an object ({}). It is recorded as not created and the next apply \
+             creates it; if the interrupted create did make one, that object is outside state: \
+             check, and `skelc import` it or delete it.",
+            create.addr,
+            shown
+                .get(&create.provider)
+                .map(String::as_str)
+                .unwrap_or(&create.provider),
+            create.reason
+        );
     }
     for orphan in &report.orphaned {
         eprintln!(
@@ -105,7 +137,15 @@ pub async fn recover(
     locked.store.write(&locked.lock, &mut locked.state)?;
     if report.is_complete() {
         Journal::discard(&locked.lock)?;
-        eprintln!("Recovered: state now accounts for every object the interrupted run touched.\n");
+        match report.unverified.len() {
+            0 => eprintln!(
+                "Recovered: state now accounts for every object the interrupted run touched.\n"
+            ),
+            n => eprintln!(
+                "Recovered: state now accounts for every object the interrupted run touched, \
+                 except what the {n} create(s) reported above may have made.\n"
+            ),
+        }
     } else {
         anyhow::bail!("recovery is incomplete for {} object(s); the journal is kept — check the provider's access and run the command again", report.unresolved.len());
     }

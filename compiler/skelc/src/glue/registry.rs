@@ -43,6 +43,15 @@ async fn stop_plugins() {
     }
 }
 
+/// Sends `StopProvider` to every plugin process started (a first Ctrl-C); how many answered.
+pub async fn request_plugin_stop() -> usize {
+    let processes = plugins().as_ref().map(|p| p.processes.clone());
+    match processes {
+        Some(processes) => processes.request_stop().await,
+        None => 0,
+    }
+}
+
 /// Kills every plugin process started at once (a second Ctrl-C, an exit).
 pub fn kill_plugins() {
     if let Some(p) = plugins().as_ref() {
