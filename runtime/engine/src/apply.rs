@@ -229,6 +229,7 @@ pub async fn apply(
                 observer: observer.clone(),
                 provisioners: options.provisioners.clone(),
                 global: global.clone(),
+                cancel: options.cancel.clone(),
                 seq: seq.clone(),
                 checkpoint_every: options.checkpoint_every,
             };
@@ -249,6 +250,10 @@ pub async fn apply(
                 continue;
             }
         };
+        if matches!(result, Err(StepError::NotStarted)) {
+            // Interrupted before it began: counted with the steps not started.
+            continue;
+        }
         done.insert(step);
         match result {
             Ok(()) => {
@@ -266,6 +271,7 @@ pub async fn apply(
                 errors.push(e);
                 failed.insert(step);
             }
+            Err(StepError::NotStarted) => {}
             Err(StepError::Engine(e)) => {
                 errors.push(e);
                 // Nothing that depends on a failed step runs; independent branches go on.

@@ -31,6 +31,7 @@ pub(crate) struct StepContext {
     pub observer: Arc<dyn Observer>,
     pub provisioners: Option<Arc<dyn Provisioners>>,
     pub global: Arc<Semaphore>,
+    pub cancel: Arc<crate::apply::Cancel>,
     pub seq: Arc<AtomicU64>,
     pub checkpoint_every: Duration,
 }
@@ -40,6 +41,8 @@ pub(crate) enum StepError {
     Engine(EngineError),
     /// The journal or state could not be written: stop starting anything.
     Sink(EngineError),
+    /// Cancellation came while the step waited for its turn: it never started.
+    NotStarted,
 }
 
 impl From<EngineError> for StepError {
@@ -241,11 +244,19 @@ fn compatible(planned: &Value, actual: &Value, path: &mut Vec<String>) -> Result
 pub(crate) async fn run_step(ctx: &StepContext, step: StepId) -> Result<(), StepError> {
     let change = &ctx.changes[step.change];
     let addr = &change.addr;
+    // A step spawned before a Ctrl-C waits here for a slot; once it has one, it starts only if
+    // nobody asked to stop in the meantime ("starts nothing new" holds for queued steps too).
+    let Ok(_global) = ctx.global.acquire().await else {
+        return Err(StepError::NotStarted);
+    };
+    if ctx.cancel.is_requested() {
+        return Err(StepError::NotStarted);
+    }
     ctx.observer.instance_started(addr, change.action);
     let result = run_step_inner(ctx, step, change).await;
     let message = match &result {
         Err(StepError::Engine(e)) | Err(StepError::Sink(e)) => Some(e.message.clone()),
-        Ok(()) => None,
+        Err(StepError::NotStarted) | Ok(()) => None,
     };
     ctx.observer
         .instance_finished(addr, change.action, message.as_deref());
@@ -273,7 +284,6 @@ async fn run_step_inner(
         provisioners,
     } = prepared;
     let cancelled = || EngineError::new("cancelled").at(addr.to_string(), location.as_ref());
-    let _global = ctx.global.acquire().await.map_err(|_| cancelled())?;
     // The permit borrows the semaphore, not `configured` (which the step takes).
     let limit = configured.limit.clone();
     let _limit = match &limit {

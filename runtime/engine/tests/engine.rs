@@ -51,6 +51,8 @@ struct Script {
     remote: Mutex<BTreeMap<String, Value>>,
     /// (address, token) of every create call.
     tokens: Mutex<Vec<(String, String)>>,
+    /// Requested (as a Ctrl-C would) by the first apply call, when set.
+    cancel_on_apply: Mutex<Option<Arc<Cancel>>>,
 }
 
 struct Mock(Arc<Script>);
@@ -106,6 +108,9 @@ impl Provider for MockProvider {
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
         let script = &self.0;
+        if let Some(cancel) = script.cancel_on_apply.lock().unwrap().take() {
+            cancel.request();
+        }
         let now = script.running.fetch_add(1, Ordering::SeqCst) + 1;
         script.max_running.fetch_max(now, Ordering::SeqCst);
         let delay = *script.delay.lock().unwrap();
@@ -626,6 +631,35 @@ async fn cancellation_starts_nothing_new() {
     assert!(report.cancelled);
     assert_eq!(report.applied, 0);
     assert!(run.log().is_empty());
+}
+
+#[tokio::test]
+async fn cancellation_stops_steps_still_waiting_for_a_slot() {
+    // Twelve independent creates, one at a time: every one is spawned at once and waits for
+    // the slot. A Ctrl-C during the first must leave the other eleven not started.
+    let run = Run::new();
+    let config = config(&[(
+        "main.skel",
+        "resource \"null_resource\" \"n\" {\n  count = 12\n}\n",
+    )]);
+    let planned = run.plan(&config, &State::new("l")).await;
+    let cancel = Arc::new(Cancel::default());
+    *run.script.cancel_on_apply.lock().unwrap() = Some(cancel.clone());
+    let report = run
+        .apply(
+            planned,
+            ApplyOptions {
+                cancel,
+                parallelism: 1,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(report.cancelled);
+    assert_eq!(report.applied, 1, "{:?}", run.log());
+    assert_eq!(run.log().len(), 1, "{:?}", run.log());
+    assert_eq!(report.state.resources.len(), 1);
+    assert!(report.errors.0.is_empty(), "{}", report.errors);
 }
 
 #[tokio::test]
