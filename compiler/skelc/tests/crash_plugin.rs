@@ -15,6 +15,7 @@
 //! stops the run gracefully: `StopProvider` is sent, the call in flight finishes and is
 //! recorded, nothing new starts, exit 1 with a clear message; the next `run` finishes the rest.
 
+mod cli_support;
 mod crash_support;
 mod plugin_support;
 
@@ -54,7 +55,7 @@ impl Bench {
         let root = tmp.path().to_path_buf();
         let tmpdir = root.join("tmp");
         std::fs::create_dir_all(&tmpdir).unwrap();
-        let rc = mirror_rc(&root, &tf_home(SKELC).join("plugins"));
+        let rc = mirror_rc(&root, &tf_home().join("plugins"));
         let env = vec![
             ("SKEL_CLI_CONFIG_FILE".to_string(), rc),
             ("TMPDIR".to_string(), tmpdir.display().to_string()),
