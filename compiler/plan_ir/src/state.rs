@@ -72,6 +72,11 @@ pub struct ResourceInstanceState {
         serialize_with = "sorted_json_list"
     )]
     pub deposed: Vec<serde_json::Value>,
+    /// The provider's private data of the object, base64 (a plugin's opaque `private` bytes,
+    /// Terraform's `private`): handed back to the plugin on the object's next plan, apply and
+    /// read. Omitted when the provider keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
 }
 
 fn is_ready(status: &InstanceStatus) -> bool {

@@ -116,6 +116,9 @@ struct TfInstance {
     status: Option<String>,
     #[serde(default)]
     deposed: Option<String>,
+    /// The provider's private data, base64, as skel keeps it too.
+    #[serde(default)]
+    private: Option<String>,
 }
 
 /// One step of a cty path as Terraform writes it: `{"type":"get_attr","value":"triggers"}` or
@@ -426,6 +429,7 @@ fn convert(path: &str, tf: TfState, plugins: PluginLookup) -> Result<Migrated, M
                         _ => InstanceStatus::Ready,
                     },
                     deposed: Vec::new(),
+                    private: instance.private.clone().filter(|p| !p.is_empty()),
                 },
             );
         }

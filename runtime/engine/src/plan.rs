@@ -264,9 +264,18 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            let states: Vec<Value> = addrs.iter().map(|a| self.prior_values[a].clone()).collect();
+            let objects: Vec<(Value, skel_provider::Private)> = addrs
+                .iter()
+                .map(|a| {
+                    let private = crate::private::of(self.prior.resources.get(a));
+                    (self.prior_values[a].clone(), private)
+                })
+                .collect();
             tasks.spawn(async move {
-                let result = configured.provider.read_batch(&type_name, &states).await;
+                let result = configured
+                    .provider
+                    .read_batch_private(&type_name, &objects)
+                    .await;
                 (addrs, result)
             });
         }
@@ -300,7 +309,10 @@ impl Planner<'_> {
                                     attributes: None,
                                 });
                             }
-                            Some(new) => {
+                            Some((new, private)) => {
+                                if let Some(entry) = self.prior.resources.get_mut(&addr) {
+                                    entry.private = crate::private::to_state(&private);
+                                }
                                 let old = &self.prior_values[&addr];
                                 if *old != new {
                                     // Report drift only in arguments the configuration manages,
@@ -572,16 +584,20 @@ impl Planner<'_> {
             {
                 apply_ignore_changes(&mut config, prior, &rc.lifecycle.ignore_changes, schema);
             }
+            let prior_private = crate::private::of(self.prior.resources.get(&instance));
             let mut response = match configured
                 .provider
-                .plan(PlanRequest {
-                    type_name: &rc.type_name,
-                    prior: prior_value.as_ref(),
-                    config: &config,
-                })
+                .plan_private(
+                    PlanRequest {
+                        type_name: &rc.type_name,
+                        prior: prior_value.as_ref(),
+                        config: &config,
+                    },
+                    prior_private,
+                )
                 .await
             {
-                Ok(r) => r,
+                Ok((r, _)) => r,
                 Err(e) => {
                     self.errors.push(
                         EngineError::provider(scrub(&format!("planning: {e}")))

@@ -68,6 +68,7 @@ fn child_entry() {
                 create_before_destroy: false,
                 status: Default::default(),
                 deposed: Vec::new(),
+                private: None,
             },
         );
 
@@ -91,6 +92,7 @@ fn child_entry() {
                     outcome: Outcome::Ok {
                         new_state: None,
                         tainted: false,
+                        private: None,
                     },
                 })
                 .unwrap();

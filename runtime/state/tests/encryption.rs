@@ -50,6 +50,7 @@ fn with_secret(state: &mut State) {
             create_before_destroy: false,
             status: Default::default(),
             deposed: Vec::new(),
+            private: None,
         },
     );
 }

@@ -24,6 +24,7 @@ fn resource(attributes: serde_json::Value) -> ResourceInstanceState {
         create_before_destroy: false,
         status: Default::default(),
         deposed: Vec::new(),
+        private: None,
     }
 }
 
@@ -410,6 +411,7 @@ fn a_result_journaled_as_tainted_is_recovered_tainted_until_superseded() {
     tainted.outcome = Outcome::Ok {
         new_state: Some(made.clone()),
         tainted: true,
+        private: None,
     };
     let state = State::new("L");
     let status = |state: &State| state.resources[&addr("null_resource.a")].status;

@@ -20,6 +20,7 @@ fn sample(state: &mut State) {
             create_before_destroy: false,
             status: Default::default(),
         deposed: Vec::new(),
+        private: None,
         },
     );
     state.outputs.insert(
