@@ -432,3 +432,86 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
         assert_no_secret(what, text);
     }
 }
+
+/// The private-data calls skeltest recorded (`rpc private` per line), and clears the record.
+fn private_calls(p: &Setup) -> Vec<String> {
+    let path = p.store.path().join("private.log");
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    let _ = fs::remove_file(&path);
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!(
+                "{} {}",
+                v["rpc"].as_str().unwrap(),
+                v["private"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The `private` state records for `skeltest_server.web`, decoded.
+fn state_private(p: &Setup) -> Option<String> {
+    use base64::Engine;
+    let text = fs::read_to_string(p.dir.join("skel.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let private = state["resources"]["skeltest_server.web"]["private"].as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(private)
+        .unwrap();
+    Some(String::from_utf8(bytes).unwrap())
+}
+
+#[test]
+fn a_plugins_private_data_is_kept_in_state_and_handed_back() {
+    let mut p = Setup::new(&config(&server("web", 2)));
+    let init = p.run(&["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+
+    // Create: the plan's private data goes to the apply; the apply's is stored.
+    let created = p.run(&["run", "--auto-approve"]);
+    assert_eq!(created.code, 0, "{created:?}");
+    // (Planned twice: at plan and again at apply, with the values known then.)
+    assert_eq!(
+        private_calls(&p),
+        ["plan ", "plan ", "apply planned:"],
+        "{created:?}"
+    );
+    assert_eq!(state_private(&p).as_deref(), Some("applied-1"));
+
+    // Plan: the stored private data goes to the read, the read's to the plan.
+    let plan = p.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(
+        private_calls(&p),
+        ["read applied-1", "plan applied-1+read"],
+        "{plan:?}"
+    );
+
+    // Update: to the read, the plan and the apply; the new one stored.
+    p.write(&config(&server("web", 3)));
+    let updated = p.run(&["run", "--auto-approve"]);
+    assert_eq!(updated.code, 0, "{updated:?}");
+    assert_eq!(
+        private_calls(&p),
+        [
+            "read applied-1",
+            "plan applied-1+read",
+            "plan applied-1+read",
+            "apply planned:applied-1+read"
+        ],
+        "{updated:?}"
+    );
+    assert_eq!(state_private(&p).as_deref(), Some("applied-2"));
+
+    // Destroy: the stored private data goes to the delete.
+    let destroyed = p.run(&["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
+    assert_eq!(
+        private_calls(&p),
+        ["read applied-2", "apply applied-2+read"],
+        "{destroyed:?}"
+    );
+    let state = fs::read_to_string(p.dir.join("skel.state.json")).unwrap();
+    assert!(!state.contains("skeltest_server.web"), "{state}");
+}
