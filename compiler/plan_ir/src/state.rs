@@ -77,6 +77,11 @@ pub struct ResourceInstanceState {
     /// read. Omitted when the provider keeps none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<String>,
+    /// The version of the resource type's schema the object was written under (a plugin's;
+    /// Terraform's `schema_version`): an older one is upgraded by the plugin before the next
+    /// plan. Omitted for unversioned (built-in) providers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u64>,
 }
 
 fn is_ready(status: &InstanceStatus) -> bool {

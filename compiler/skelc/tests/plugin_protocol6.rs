@@ -515,3 +515,44 @@ fn a_plugins_private_data_is_kept_in_state_and_handed_back() {
     let state = fs::read_to_string(p.dir.join("skel.state.json")).unwrap();
     assert!(!state.contains("skeltest_server.web"), "{state}");
 }
+
+/// An object state recorded under schema version 0 (`flavor` where version 1 has `size`) is
+/// upgraded by the plugin (`UpgradeResourceState`) before the plan reads it: the plan shows no
+/// change, and the next write records version 1 and the new shape.
+#[test]
+fn an_object_of_an_older_schema_version_is_upgraded_by_the_plugin() {
+    let mut p = Setup::new(&config(&server("web", 2)));
+    let init = p.run(&["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let created = p.run(&["run", "--auto-approve"]);
+    assert_eq!(created.code, 0, "{created:?}");
+    let path = p.dir.join("skel.state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let web = &mut state["resources"]["skeltest_server.web"];
+    assert_eq!(web["schema_version"], 1, "{web}");
+    // Rewritten as version 0 wrote it.
+    web["schema_version"] = 0.into();
+    let attributes = web["attributes"].as_object_mut().unwrap();
+    let size = attributes.remove("size").unwrap();
+    attributes.insert("flavor".into(), size);
+    state["serial"] = (state["serial"].as_u64().unwrap() + 1).into();
+    fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+
+    let plan = p.run(&["plan", "--no-refresh"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
+
+    // An update writes the upgraded object, under version 1.
+    p.write(&config(&server("web", 3)));
+    let updated = p.run(&["run", "--auto-approve"]);
+    assert_eq!(updated.code, 0, "{updated:?}");
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let web = &state["resources"]["skeltest_server.web"];
+    assert_eq!(web["schema_version"], 1, "{web}");
+    assert_eq!(web["attributes"]["size"], 3, "{web}");
+    assert!(web["attributes"].get("flavor").is_none(), "{web}");
+    let destroyed = p.run(&["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
+}

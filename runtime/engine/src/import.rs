@@ -203,6 +203,7 @@ impl Planner<'_> {
             status: Default::default(),
             deposed: Vec::new(),
             private: None,
+            schema_version: None,
         };
         let typed = typed_state(addr, &record.attributes).map_err(at)?;
         self.prior.resources.insert(addr.clone(), record);

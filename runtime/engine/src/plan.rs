@@ -108,6 +108,23 @@ pub async fn plan(
         replace: options.replace.iter().cloned().collect(),
     };
     for (addr, instance) in &state.resources {
+        // A plugin's objects are upgraded to its current schema first (`UpgradeResourceState`,
+        // as Terraform does for every object it reads from state, whatever its version).
+        if addr.resource.mode == ResourceMode::Managed
+            && crate::providers::versioned(registry, &instance.provider)
+        {
+            match planner.upgrade(addr, instance).await {
+                Ok(Some(v)) => {
+                    planner.prior_values.insert(addr.clone(), v);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    planner.errors.push(e);
+                    continue;
+                }
+            }
+        }
         match typed_state(addr, &instance.attributes) {
             Ok(v) => {
                 planner.prior_values.insert(addr.clone(), v);
@@ -237,6 +254,39 @@ impl Planner<'_> {
                 (!attrs.is_empty()).then_some(d)
             })
             .collect()
+    }
+
+    /// An object in state upgraded by its provider to the provider's current schema, recorded
+    /// so in the prior state with the new version; `None` when the provider does not upgrade.
+    async fn upgrade(
+        &mut self,
+        addr: &InstanceAddr,
+        instance: &skel_plan_ir::ResourceInstanceState,
+    ) -> Result<Option<Value>, EngineError> {
+        let configured = configured_from_key(
+            &mut self.world,
+            &mut self.providers,
+            self.registry,
+            &instance.provider,
+        )?;
+        let raw = instance.attributes.to_string();
+        let upgraded = configured
+            .provider
+            .upgrade(&addr.resource.type_name, instance.schema_version, &raw)
+            .await
+            .map_err(|e| {
+                EngineError::provider(format!("upgrading its state: {e}")).at(addr.to_string(), None)
+            })?;
+        let Some((value, version)) = upgraded else {
+            return Ok(None);
+        };
+        let json = value.to_json();
+        let typed = typed_state(addr, &json)?;
+        if let Some(entry) = self.prior.resources.get_mut(addr) {
+            entry.attributes = json;
+            entry.schema_version = Some(version);
+        }
+        Ok(Some(typed))
     }
 
     /// Read every instance in state back through its provider, one batch per provider and type.

@@ -43,6 +43,7 @@ mod tests {
             status: Default::default(),
             deposed: Vec::new(),
             private: text,
+            schema_version: None,
         };
         assert_eq!(of(Some(&state)), bytes);
         assert_eq!(to_state(&Some(Vec::new().into())), None);

@@ -567,6 +567,14 @@ async fn create_or_update(
     let provisioned = has_provisioners && not_ready.is_none();
     let journal_tainted = (not_ready.is_some() && prior.is_none()) || provisioned;
     let private_text = crate::private::to_state(&private);
+    // The schema version the new object is written under (a plugin's; none for built-ins).
+    let schema_version = s
+        .configured
+        .provider
+        .schema_version(&addr.resource.type_name)
+        .await
+        .ok()
+        .flatten();
     s.sink(ctx.sink.result_private(
         s.seq,
         addr,
@@ -608,6 +616,7 @@ async fn create_or_update(
                 status,
                 deposed,
                 private: private_text,
+                schema_version,
             },
         );
         shared.world.set_instance_value(addr, marked_new.clone());

@@ -87,6 +87,10 @@ impl ProviderFactory for PluginFactory {
         &self.name
     }
 
+    fn versioned(&self) -> bool {
+        true
+    }
+
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
         Ok(Arc::new(PluginProvider {
             name: self.name.clone(),
@@ -361,6 +365,36 @@ impl Provider for PluginProvider {
             )));
         }
         Ok(read.new_state)
+    }
+
+    async fn schema_version(&self, type_name: &str) -> Result<Option<u64>, ProviderError> {
+        let client = self.client().await?;
+        let version = client
+            .schema_version(type_name)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
+    }
+
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: Option<u64>,
+        raw_json: &str,
+    ) -> Result<Option<(Value, u64)>, ProviderError> {
+        let current = self.schema_version(type_name).await?.unwrap_or(0);
+        let stored = version.unwrap_or(current);
+        let client = self.client().await?;
+        let (upgraded, _) = client
+            .upgrade_resource_state(
+                type_name,
+                i64::try_from(stored).unwrap_or(i64::MAX),
+                raw_json.as_bytes(),
+            )
+            .await
+            .and_then(|r| r.ok())
+            .map_err(|e| self.error(e))?;
+        Ok(Some((upgraded, current)))
     }
 
     async fn recover(&self, request: RecoverRequest<'_>) -> Result<Option<Value>, ProviderError> {

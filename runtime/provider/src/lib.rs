@@ -310,6 +310,26 @@ pub trait Provider: Send + Sync {
         let read = self.read_batch(type_name, &states).await?;
         Ok(read.into_iter().map(|v| v.map(|v| (v, None))).collect())
     }
+
+    /// The schema version of `type_name`'s objects, which state records with each object
+    /// (`None`: unversioned, as built-in providers are).
+    async fn schema_version(&self, type_name: &str) -> Result<Option<u64>, ProviderError> {
+        let _ = type_name;
+        Ok(None)
+    }
+
+    /// A stored object, as its state JSON text written under schema `version` (`None`: not
+    /// recorded, taken as the current one), upgraded to the current schema: the object and the
+    /// version it now has. `None` when the provider does not upgrade (built-in providers).
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: Option<u64>,
+        raw_json: &str,
+    ) -> Result<Option<(Value, u64)>, ProviderError> {
+        let _ = (type_name, version, raw_json);
+        Ok(None)
+    }
 }
 
 /// A provider's private data of one object (a plugin's opaque `private` bytes), kept in state
@@ -321,6 +341,11 @@ pub type Private = Option<Arc<[u8]>>;
 pub trait ProviderFactory: Send + Sync {
     fn name(&self) -> &str;
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError>;
+    /// Whether its objects carry schema versions and are upgraded before each plan
+    /// ([`Provider::upgrade`]): a plugin's are.
+    fn versioned(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

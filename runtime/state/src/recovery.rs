@@ -388,6 +388,7 @@ fn upsert(state: &mut State, intent: &JournalIntent, object: Value) {
             status: InstanceStatus::Ready,
             deposed: Vec::new(),
             private: None,
+            schema_version: None,
         });
     entry.attributes = object;
     entry.provider = intent.provider.clone();

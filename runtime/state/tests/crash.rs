@@ -69,6 +69,7 @@ fn child_entry() {
                 status: Default::default(),
                 deposed: Vec::new(),
                 private: None,
+                schema_version: None,
             },
         );
 

@@ -51,6 +51,7 @@ fn with_secret(state: &mut State) {
             status: Default::default(),
             deposed: Vec::new(),
             private: None,
+            schema_version: None,
         },
     );
 }

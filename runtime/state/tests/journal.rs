@@ -25,6 +25,7 @@ fn resource(attributes: serde_json::Value) -> ResourceInstanceState {
         status: Default::default(),
         deposed: Vec::new(),
         private: None,
+        schema_version: None,
     }
 }
 

@@ -21,6 +21,7 @@ fn sample(state: &mut State) {
             status: Default::default(),
         deposed: Vec::new(),
         private: None,
+        schema_version: None,
         },
     );
     state.outputs.insert(

@@ -55,6 +55,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitStatus> {
             status: Default::default(),
             deposed: Vec::new(),
             private: None,
+            schema_version: None,
         };
         // Arguments the configuration writes differently for the same thing (a relative path
         // to the same file) are recorded as the configuration writes them, so the next plan
