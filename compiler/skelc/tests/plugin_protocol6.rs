@@ -222,17 +222,19 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     assert!(check.stderr.contains("main.tf:"), "{check:?}");
     assert!(check.stderr.contains("port = [443]"), "a span: {check:?}");
     // A misspelled attribute in a nested attribute's object: an error at it, with a hint.
-    p.write(&config(&server("web", 2).replace(
-        "{ port = 443 }",
-        "{ port = 443, protocl = \"udp\" }",
-    )));
+    p.write(&config(
+        &server("web", 2).replace("{ port = 443 }", "{ port = 443, protocl = \"udp\" }"),
+    ));
     let check = p.run(&["check"]);
     assert_eq!(check.code, 1, "{check:?}");
     assert!(
         check.stderr.contains("Unsupported attribute `protocl`"),
         "{check:?}"
     );
-    assert!(check.stderr.contains("protocl = \"udp\""), "a span: {check:?}");
+    assert!(
+        check.stderr.contains("protocl = \"udp\""),
+        "a span: {check:?}"
+    );
     assert!(
         check.stderr.contains("did you mean `protocol`?"),
         "{check:?}"

@@ -302,21 +302,18 @@ impl InferCtx<'_> {
                                 format!("Unsupported attribute `{key}`"),
                             )
                             .with_span_message("this object type has no attribute of that name")
-                            .help = did_you_mean(
-                                &key,
-                                object.attrs.keys().map(String::as_str),
-                            )
-                            .or_else(|| {
-                                Some(format!(
-                                    "its attributes are: {}",
-                                    object
-                                        .attrs
-                                        .keys()
-                                        .map(|k| format!("`{k}`"))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ))
-                            });
+                            .help = did_you_mean(&key, object.attrs.keys().map(String::as_str))
+                                .or_else(|| {
+                                    Some(format!(
+                                        "its attributes are: {}",
+                                        object
+                                            .attrs
+                                            .keys()
+                                            .map(|k| format!("`{k}`"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ))
+                                });
                         }
                     }
                 }

@@ -275,7 +275,8 @@ impl Planner<'_> {
             .upgrade(&addr.resource.type_name, instance.schema_version, &raw)
             .await
             .map_err(|e| {
-                EngineError::provider(format!("upgrading its state: {e}")).at(addr.to_string(), None)
+                EngineError::provider(format!("upgrading its state: {e}"))
+                    .at(addr.to_string(), None)
             })?;
         let Some((value, version)) = upgraded else {
             return Ok(None);

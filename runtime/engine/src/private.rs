@@ -1,8 +1,8 @@
 //! A provider's private data of an object as the state keeps it (base64 text) and as the
 //! provider takes it (`skel_provider::Private` bytes).
 
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use skel_plan_ir::ResourceInstanceState;
 use skel_provider::Private;
 

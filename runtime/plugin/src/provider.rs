@@ -154,7 +154,11 @@ impl PluginProvider {
     ) -> Result<Option<(Value, Private)>, ProviderError> {
         let client = self.client().await?;
         let (read, _) = client
-            .read_resource(type_name, state, prior_private.as_deref().unwrap_or_default())
+            .read_resource(
+                type_name,
+                state,
+                prior_private.as_deref().unwrap_or_default(),
+            )
             .await
             .and_then(|r| r.ok())
             .map_err(|e| self.error(e))?;
@@ -300,7 +304,10 @@ impl Provider for PluginProvider {
     }
 
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
-        Ok(self.read_private(type_name, state, None).await?.map(|r| r.0))
+        Ok(self
+            .read_private(type_name, state, None)
+            .await?
+            .map(|r| r.0))
     }
 
     async fn read_batch(

@@ -171,7 +171,8 @@ async fn a_protocol_6_provider_through_its_whole_lifecycle() {
     let log = std::fs::read_to_string(store.path().join("private.log")).unwrap();
     assert!(
         log.contains(r#"{"rpc": "apply", "type": "skeltest_server", "private": "planned:"}"#)
-            && log.contains(r#"{"rpc": "read", "type": "skeltest_server", "private": "applied-1"}"#),
+            && log
+                .contains(r#"{"rpc": "read", "type": "skeltest_server", "private": "applied-1"}"#),
         "{log}"
     );
 
