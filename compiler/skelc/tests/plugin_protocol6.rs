@@ -297,6 +297,9 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     ] {
         assert!(plan.stdout.contains(shown), "{shown}: {plan:?}");
     }
+    // The nested attribute's objects as Terraform shows object attributes: names bare.
+    assert!(plan.stdout.contains("+ port     = 80"), "{plan:?}");
+    assert!(!plan.stdout.contains("\"port\""), "{plan:?}");
     let json = p.run(&["plan", "--json"]);
     assert_eq!(json.code, 0, "{json:?}");
     let saved = p.dir.join("saved.plan");
