@@ -72,6 +72,16 @@ pub struct ResourceInstanceState {
         serialize_with = "sorted_json_list"
     )]
     pub deposed: Vec<serde_json::Value>,
+    /// The provider's private data of the object, base64 (a plugin's opaque `private` bytes,
+    /// Terraform's `private`): handed back to the plugin on the object's next plan, apply and
+    /// read. Omitted when the provider keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
+    /// The version of the resource type's schema the object was written under (a plugin's;
+    /// Terraform's `schema_version`): an older one is upgraded by the plugin before the next
+    /// plan. Omitted for unversioned (built-in) providers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u64>,
 }
 
 fn is_ready(status: &InstanceStatus) -> bool {

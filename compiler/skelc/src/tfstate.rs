@@ -116,6 +116,12 @@ struct TfInstance {
     status: Option<String>,
     #[serde(default)]
     deposed: Option<String>,
+    /// The provider's private data, base64, as skel keeps it too.
+    #[serde(default)]
+    private: Option<String>,
+    /// The version of the resource schema the object was written under.
+    #[serde(default)]
+    schema_version: Option<u64>,
 }
 
 /// One step of a cty path as Terraform writes it: `{"type":"get_attr","value":"triggers"}` or
@@ -426,6 +432,8 @@ fn convert(path: &str, tf: TfState, plugins: PluginLookup) -> Result<Migrated, M
                         _ => InstanceStatus::Ready,
                     },
                     deposed: Vec::new(),
+                    private: instance.private.clone().filter(|p| !p.is_empty()),
+                    schema_version: instance.schema_version,
                 },
             );
         }

@@ -71,6 +71,9 @@ fn maps_addresses_keys_modules_dependencies_and_outputs() {
         json!({"id": "2", "triggers": {"k": "v"}})
     );
     assert_eq!(counted.status, InstanceStatus::Ready);
+    // Terraform's private data is carried over as it is (base64); none stays none.
+    assert_eq!(counted.private.as_deref(), Some("bnVsbA=="));
+    assert_eq!(each.private, None);
     assert!(m.state.outputs["secret"].sensitive);
     assert!(!m.state.outputs["ids"].sensitive);
     assert_eq!(m.state.outputs["ids"].value, json!(["1", "2"]));

@@ -221,6 +221,24 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     assert_eq!(check.code, 1, "{check:?}");
     assert!(check.stderr.contains("main.tf:"), "{check:?}");
     assert!(check.stderr.contains("port = [443]"), "a span: {check:?}");
+    // A misspelled attribute in a nested attribute's object: an error at it, with a hint.
+    p.write(&config(
+        &server("web", 2).replace("{ port = 443 }", "{ port = 443, protocl = \"udp\" }"),
+    ));
+    let check = p.run(&["check"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(
+        check.stderr.contains("Unsupported attribute `protocl`"),
+        "{check:?}"
+    );
+    assert!(
+        check.stderr.contains("protocl = \"udp\""),
+        "a span: {check:?}"
+    );
+    assert!(
+        check.stderr.contains("did you mean `protocol`?"),
+        "{check:?}"
+    );
     // An attribute of the wrong type too.
     p.write(&config(
         &server("web", 2).replace("size     = 2", "size     = [2]"),
@@ -279,6 +297,9 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     ] {
         assert!(plan.stdout.contains(shown), "{shown}: {plan:?}");
     }
+    // The nested attribute's objects as Terraform shows object attributes: names bare.
+    assert!(plan.stdout.contains("+ port     = 80"), "{plan:?}");
+    assert!(!plan.stdout.contains("\"port\""), "{plan:?}");
     let json = p.run(&["plan", "--json"]);
     assert_eq!(json.code, 0, "{json:?}");
     let saved = p.dir.join("saved.plan");
@@ -431,4 +452,128 @@ fn a_protocol_6_plugin_through_its_whole_lifecycle() {
     for (what, text) in &p.printed {
         assert_no_secret(what, text);
     }
+}
+
+/// The private-data calls skeltest recorded (`rpc private` per line), and clears the record.
+fn private_calls(p: &Setup) -> Vec<String> {
+    let path = p.store.path().join("private.log");
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    let _ = fs::remove_file(&path);
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!(
+                "{} {}",
+                v["rpc"].as_str().unwrap(),
+                v["private"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The `private` state records for `skeltest_server.web`, decoded.
+fn state_private(p: &Setup) -> Option<String> {
+    use base64::Engine;
+    let text = fs::read_to_string(p.dir.join("skel.state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let private = state["resources"]["skeltest_server.web"]["private"].as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(private)
+        .unwrap();
+    Some(String::from_utf8(bytes).unwrap())
+}
+
+#[test]
+fn a_plugins_private_data_is_kept_in_state_and_handed_back() {
+    let mut p = Setup::new(&config(&server("web", 2)));
+    let init = p.run(&["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+
+    // Create: the plan's private data goes to the apply; the apply's is stored.
+    let created = p.run(&["run", "--auto-approve"]);
+    assert_eq!(created.code, 0, "{created:?}");
+    // (Planned twice: at plan and again at apply, with the values known then.)
+    assert_eq!(
+        private_calls(&p),
+        ["plan ", "plan ", "apply planned:"],
+        "{created:?}"
+    );
+    assert_eq!(state_private(&p).as_deref(), Some("applied-1"));
+
+    // Plan: the stored private data goes to the read, the read's to the plan.
+    let plan = p.run(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(
+        private_calls(&p),
+        ["read applied-1", "plan applied-1+read"],
+        "{plan:?}"
+    );
+
+    // Update: to the read, the plan and the apply; the new one stored.
+    p.write(&config(&server("web", 3)));
+    let updated = p.run(&["run", "--auto-approve"]);
+    assert_eq!(updated.code, 0, "{updated:?}");
+    assert_eq!(
+        private_calls(&p),
+        [
+            "read applied-1",
+            "plan applied-1+read",
+            "plan applied-1+read",
+            "apply planned:applied-1+read"
+        ],
+        "{updated:?}"
+    );
+    assert_eq!(state_private(&p).as_deref(), Some("applied-2"));
+
+    // Destroy: the stored private data goes to the delete.
+    let destroyed = p.run(&["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
+    assert_eq!(
+        private_calls(&p),
+        ["read applied-2", "apply applied-2+read"],
+        "{destroyed:?}"
+    );
+    let state = fs::read_to_string(p.dir.join("skel.state.json")).unwrap();
+    assert!(!state.contains("skeltest_server.web"), "{state}");
+}
+
+/// An object state recorded under schema version 0 (`flavor` where version 1 has `size`) is
+/// upgraded by the plugin (`UpgradeResourceState`) before the plan reads it: the plan shows no
+/// change, and the next write records version 1 and the new shape.
+#[test]
+fn an_object_of_an_older_schema_version_is_upgraded_by_the_plugin() {
+    let mut p = Setup::new(&config(&server("web", 2)));
+    let init = p.run(&["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    let created = p.run(&["run", "--auto-approve"]);
+    assert_eq!(created.code, 0, "{created:?}");
+    let path = p.dir.join("skel.state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let web = &mut state["resources"]["skeltest_server.web"];
+    assert_eq!(web["schema_version"], 1, "{web}");
+    // Rewritten as version 0 wrote it.
+    web["schema_version"] = 0.into();
+    let attributes = web["attributes"].as_object_mut().unwrap();
+    let size = attributes.remove("size").unwrap();
+    attributes.insert("flavor".into(), size);
+    state["serial"] = (state["serial"].as_u64().unwrap() + 1).into();
+    fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+
+    let plan = p.run(&["plan", "--no-refresh"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains("No changes"), "{plan:?}");
+
+    // An update writes the upgraded object, under version 1.
+    p.write(&config(&server("web", 3)));
+    let updated = p.run(&["run", "--auto-approve"]);
+    assert_eq!(updated.code, 0, "{updated:?}");
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let web = &state["resources"]["skeltest_server.web"];
+    assert_eq!(web["schema_version"], 1, "{web}");
+    assert_eq!(web["attributes"]["size"], 3, "{web}");
+    assert!(web["attributes"].get("flavor").is_none(), "{web}");
+    let destroyed = p.run(&["destroy", "--auto-approve"]);
+    assert_eq!(destroyed.code, 0, "{destroyed:?}");
 }

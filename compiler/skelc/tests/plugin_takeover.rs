@@ -120,6 +120,11 @@ fn plugin_resources_carry_over_unchanged_with_the_plugins_schema() {
             let ours = &resources[&addr];
             assert_eq!(ours["attributes"], i["attributes"], "{addr}");
             assert_eq!(ours["provider"], "null", "{addr}");
+            // The schema version (0: null 2.1.2's, which the next plan upgrades from) and the
+            // plugin's private data, as Terraform recorded them.
+            assert_eq!(i["schema_version"], 0, "{i}");
+            assert_eq!(ours["schema_version"], i["schema_version"], "{addr}");
+            assert_eq!(ours.get("private"), i.get("private"), "{addr}");
             seen += 1;
         }
     }

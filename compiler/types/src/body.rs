@@ -205,6 +205,7 @@ impl InferCtx<'_> {
             Some(a) => {
                 let ty = a.ty.clone();
                 self.expect(&attr.expr, &ty, &format!("argument `{name}`"));
+                self.check_object_literals(&attr.expr, &ty);
                 if let Some(why) = &a.removed {
                     self.error(
                         Code::RemovedArgument,
@@ -234,12 +235,12 @@ impl InferCtx<'_> {
                     self.annotated_block(name, nested, attr.name.range);
                 }
                 // Terraform's "attributes as blocks": `ingress = []` manages the rules, none.
-                let ty = schema.block(name).map(|b| b.attribute_type());
-                self.expect(
-                    &attr.expr,
-                    &ty.unwrap_or(Type::Dynamic),
-                    &format!("`{name}`"),
-                );
+                let ty = schema
+                    .block(name)
+                    .map(|b| b.attribute_type())
+                    .unwrap_or(Type::Dynamic);
+                self.expect(&attr.expr, &ty, &format!("`{name}`"));
+                self.check_object_literals(&attr.expr, &ty);
             }
             None if schema.block(name).is_some() => {
                 self.infer(&attr.expr);
@@ -273,6 +274,66 @@ impl InferCtx<'_> {
                         .map(|(k, _)| k.as_str()),
                 );
             }
+        }
+    }
+
+    /// Object literals written for a schema's object type (a protocol 6 nested attribute's
+    /// objects, an attribute of object type, attributes as blocks), through the lists, sets,
+    /// maps and tuples around them: an attribute the object type does not have is an error, as
+    /// in Terraform, where a conversion would drop it silently. Other expressions, computed
+    /// keys and `any` are left to the conversion.
+    fn check_object_literals(&mut self, expr: &Expr, ty: &Type) {
+        match (&expr.kind, ty) {
+            (ExprKind::Parens(inner), _) => self.check_object_literals(inner, ty),
+            (ExprKind::Object(items), Type::Object(object)) => {
+                for item in items {
+                    let key = match &item.key.kind {
+                        ExprKind::Variable(ident) => Some(ident.name.clone()),
+                        ExprKind::Template(t) => t.as_literal(),
+                        _ => None,
+                    };
+                    let Some(key) = key else { continue };
+                    match object.attrs.get(&key) {
+                        Some(inner) => self.check_object_literals(&item.value, inner),
+                        None => {
+                            self.error(
+                                Code::UnknownAttribute,
+                                item.key.range,
+                                format!("Unsupported attribute `{key}`"),
+                            )
+                            .with_span_message("this object type has no attribute of that name")
+                            .help = did_you_mean(&key, object.attrs.keys().map(String::as_str))
+                                .or_else(|| {
+                                    Some(format!(
+                                        "its attributes are: {}",
+                                        object
+                                            .attrs
+                                            .keys()
+                                            .map(|k| format!("`{k}`"))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    ))
+                                });
+                        }
+                    }
+                }
+            }
+            (ExprKind::Object(items), Type::Map(element)) => {
+                for item in items {
+                    self.check_object_literals(&item.value, element);
+                }
+            }
+            (ExprKind::Tuple(items), Type::List(element) | Type::Set(element)) => {
+                for item in items {
+                    self.check_object_literals(item, element);
+                }
+            }
+            (ExprKind::Tuple(items), Type::Tuple(types)) => {
+                for (item, ty) in items.iter().zip(types) {
+                    self.check_object_literals(item, ty);
+                }
+            }
+            _ => {}
         }
     }
 

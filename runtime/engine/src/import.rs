@@ -202,6 +202,8 @@ impl Planner<'_> {
             create_before_destroy: resource.lifecycle.create_before_destroy,
             status: Default::default(),
             deposed: Vec::new(),
+            private: None,
+            schema_version: None,
         };
         let typed = typed_state(addr, &record.attributes).map_err(at)?;
         self.prior.resources.insert(addr.clone(), record);

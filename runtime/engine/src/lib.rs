@@ -13,6 +13,7 @@ mod import;
 mod marks;
 mod order;
 mod plan;
+mod private;
 mod providers;
 mod refactor;
 mod step;

@@ -108,6 +108,23 @@ pub async fn plan(
         replace: options.replace.iter().cloned().collect(),
     };
     for (addr, instance) in &state.resources {
+        // A plugin's objects are upgraded to its current schema first (`UpgradeResourceState`,
+        // as Terraform does for every object it reads from state, whatever its version).
+        if addr.resource.mode == ResourceMode::Managed
+            && crate::providers::versioned(registry, &instance.provider)
+        {
+            match planner.upgrade(addr, instance).await {
+                Ok(Some(v)) => {
+                    planner.prior_values.insert(addr.clone(), v);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    planner.errors.push(e);
+                    continue;
+                }
+            }
+        }
         match typed_state(addr, &instance.attributes) {
             Ok(v) => {
                 planner.prior_values.insert(addr.clone(), v);
@@ -239,6 +256,40 @@ impl Planner<'_> {
             .collect()
     }
 
+    /// An object in state upgraded by its provider to the provider's current schema, recorded
+    /// so in the prior state with the new version; `None` when the provider does not upgrade.
+    async fn upgrade(
+        &mut self,
+        addr: &InstanceAddr,
+        instance: &skel_plan_ir::ResourceInstanceState,
+    ) -> Result<Option<Value>, EngineError> {
+        let configured = configured_from_key(
+            &mut self.world,
+            &mut self.providers,
+            self.registry,
+            &instance.provider,
+        )?;
+        let raw = instance.attributes.to_string();
+        let upgraded = configured
+            .provider
+            .upgrade(&addr.resource.type_name, instance.schema_version, &raw)
+            .await
+            .map_err(|e| {
+                EngineError::provider(format!("upgrading its state: {e}"))
+                    .at(addr.to_string(), None)
+            })?;
+        let Some((value, version)) = upgraded else {
+            return Ok(None);
+        };
+        let json = value.to_json();
+        let typed = typed_state(addr, &json)?;
+        if let Some(entry) = self.prior.resources.get_mut(addr) {
+            entry.attributes = json;
+            entry.schema_version = Some(version);
+        }
+        Ok(Some(typed))
+    }
+
     /// Read every instance in state back through its provider, one batch per provider and type.
     async fn refresh(&mut self) -> Vec<Drift> {
         let mut groups: BTreeMap<(String, String), Vec<InstanceAddr>> = BTreeMap::new();
@@ -264,9 +315,18 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            let states: Vec<Value> = addrs.iter().map(|a| self.prior_values[a].clone()).collect();
+            let objects: Vec<(Value, skel_provider::Private)> = addrs
+                .iter()
+                .map(|a| {
+                    let private = crate::private::of(self.prior.resources.get(a));
+                    (self.prior_values[a].clone(), private)
+                })
+                .collect();
             tasks.spawn(async move {
-                let result = configured.provider.read_batch(&type_name, &states).await;
+                let result = configured
+                    .provider
+                    .read_batch_private(&type_name, &objects)
+                    .await;
                 (addrs, result)
             });
         }
@@ -300,7 +360,10 @@ impl Planner<'_> {
                                     attributes: None,
                                 });
                             }
-                            Some(new) => {
+                            Some((new, private)) => {
+                                if let Some(entry) = self.prior.resources.get_mut(&addr) {
+                                    entry.private = crate::private::to_state(&private);
+                                }
                                 let old = &self.prior_values[&addr];
                                 if *old != new {
                                     // Report drift only in arguments the configuration manages,
@@ -572,16 +635,20 @@ impl Planner<'_> {
             {
                 apply_ignore_changes(&mut config, prior, &rc.lifecycle.ignore_changes, schema);
             }
+            let prior_private = crate::private::of(self.prior.resources.get(&instance));
             let mut response = match configured
                 .provider
-                .plan(PlanRequest {
-                    type_name: &rc.type_name,
-                    prior: prior_value.as_ref(),
-                    config: &config,
-                })
+                .plan_private(
+                    PlanRequest {
+                        type_name: &rc.type_name,
+                        prior: prior_value.as_ref(),
+                        config: &config,
+                    },
+                    prior_private,
+                )
                 .await
             {
-                Ok(r) => r,
+                Ok((r, _)) => r,
                 Err(e) => {
                     self.errors.push(
                         EngineError::provider(scrub(&format!("planning: {e}")))

@@ -189,6 +189,15 @@ fn register_path(world: &mut World, module: &ModuleInstance) -> bool {
     true
 }
 
+/// Whether the provider serving state key `key` versions its objects' schemas (a plugin):
+/// they are upgraded before each plan.
+pub fn versioned(registry: &ProviderRegistry, key: &str) -> bool {
+    key.parse::<ProviderKey>()
+        .ok()
+        .and_then(|k| registry.factory(&k.provider.name).map(|f| f.versioned()))
+        .unwrap_or(false)
+}
+
 /// Configured providers, created on first use.
 #[derive(Default)]
 pub struct ProviderCache {

@@ -374,16 +374,25 @@ async fn destroy(
             ..IntentInfo::default()
         },
     ))?;
+    // A deposed object's private data is not kept (only the current object's is).
+    let prior_private = if change.deposed || change.action == Action::CreateThenDelete {
+        None
+    } else {
+        crate::private::of(ctx.lock().state.resources.get(addr))
+    };
     let outcome = s
         .configured
         .provider
-        .apply(ApplyRequest {
-            type_name: &addr.resource.type_name,
-            prior: prior.as_ref(),
-            planned: None,
-            address: &addr.to_string(),
-            token: None,
-        })
+        .apply_private(
+            ApplyRequest {
+                type_name: &addr.resource.type_name,
+                prior: prior.as_ref(),
+                planned: None,
+                address: &addr.to_string(),
+                token: None,
+            },
+            prior_private,
+        )
         .await;
     fault::point("engine", &addr.resource.type_name, When::After);
     match outcome {
@@ -484,14 +493,21 @@ async fn create_or_update(
     let (ctx, change, addr) = (s.ctx, s.change, s.addr());
     let (config, config_paths) = (&split.plain, &split.paths);
     let scrub = |message: String| split.scrub(&message);
-    let response = s
+    let prior_private = match prior {
+        Some(_) => crate::private::of(ctx.lock().state.resources.get(addr)),
+        None => None,
+    };
+    let (response, planned_private) = s
         .configured
         .provider
-        .plan(PlanRequest {
-            type_name: &addr.resource.type_name,
-            prior: prior.as_ref(),
-            config,
-        })
+        .plan_private(
+            PlanRequest {
+                type_name: &addr.resource.type_name,
+                prior: prior.as_ref(),
+                config,
+            },
+            prior_private,
+        )
         .await
         .map_err(|e| s.at(EngineError::provider(scrub(format!("planning: {e}")))))?;
     if let Some(planned) = &change.planned {
@@ -520,13 +536,16 @@ async fn create_or_update(
     let outcome = s
         .configured
         .provider
-        .apply(ApplyRequest {
-            type_name: &addr.resource.type_name,
-            prior: prior.as_ref(),
-            planned: Some(&response.planned),
-            address: &addr.to_string(),
-            token: token.as_deref(),
-        })
+        .apply_private(
+            ApplyRequest {
+                type_name: &addr.resource.type_name,
+                prior: prior.as_ref(),
+                planned: Some(&response.planned),
+                address: &addr.to_string(),
+                token: token.as_deref(),
+            },
+            planned_private,
+        )
         .await;
     fault::point("engine", &addr.resource.type_name, When::After);
     let verb = if prior.is_some() {
@@ -536,9 +555,9 @@ async fn create_or_update(
     };
     // A change made whose object did not become ready: recorded like a success (a create
     // as tainted), then reported.
-    let (new, not_ready) = match outcome {
-        Ok(v) => (v, None),
-        Err(ProviderError::NotReady { object, message }) => (*object, Some(message)),
+    let (new, private, not_ready) = match outcome {
+        Ok((v, private)) => (v, private, None),
+        Err(ProviderError::NotReady { object, message }) => (*object, None, Some(message)),
         Err(e) => {
             let message = scrub(e.to_string());
             s.sink(ctx.sink.result(s.seq, addr, Err(&message), false))?;
@@ -557,10 +576,22 @@ async fn create_or_update(
     // never as a finished object.
     let provisioned = has_provisioners && not_ready.is_none();
     let journal_tainted = (not_ready.is_some() && prior.is_none()) || provisioned;
-    s.sink(
-        ctx.sink
-            .result(s.seq, addr, Ok(Some(&new_json)), journal_tainted),
-    )?;
+    let private_text = crate::private::to_state(&private);
+    // The schema version the new object is written under (a plugin's; none for built-ins).
+    let schema_version = s
+        .configured
+        .provider
+        .schema_version(&addr.resource.type_name)
+        .await
+        .ok()
+        .flatten();
+    s.sink(ctx.sink.result_private(
+        s.seq,
+        addr,
+        Ok(Some(&new_json)),
+        journal_tainted,
+        private_text.as_deref(),
+    ))?;
     let finished_json = provisioned.then(|| new_json.clone());
     let consistent = compatible(&response.planned, &new, &mut Vec::new());
     // An object whose creation provisioners have not all run is tainted in state too, until
@@ -594,6 +625,8 @@ async fn create_or_update(
                 create_before_destroy: change.action == Action::CreateThenDelete,
                 status,
                 deposed,
+                private: private_text,
+                schema_version,
             },
         );
         shared.world.set_instance_value(addr, marked_new.clone());
@@ -671,7 +704,14 @@ async fn creation_provisioners(
     }
     if let Some(finished) = finished {
         // Every provisioner ran: the object is complete.
-        s.sink(ctx.sink.result(s.seq, addr, Ok(Some(finished)), false))?;
+        let private = (ctx.lock().state.resources.get(addr)).and_then(|e| e.private.clone());
+        s.sink(ctx.sink.result_private(
+            s.seq,
+            addr,
+            Ok(Some(finished)),
+            false,
+            private.as_deref(),
+        ))?;
         let mut shared = ctx.lock();
         if let Some(entry) = shared.state.resources.get_mut(addr) {
             entry.status = InstanceStatus::Ready;

@@ -58,6 +58,19 @@ pub trait StateSink: Send + Sync {
         outcome: Result<Option<&serde_json::Value>, &str>,
         tainted: bool,
     ) -> Result<(), SinkError>;
+    /// [`StateSink::result`] with the new object's private data from its provider (base64, as
+    /// the state keeps it), journaled beside the object. The default drops it.
+    fn result_private(
+        &self,
+        seq: u64,
+        addr: &InstanceAddr,
+        outcome: Result<Option<&serde_json::Value>, &str>,
+        tainted: bool,
+        private: Option<&str>,
+    ) -> Result<(), SinkError> {
+        let _ = private;
+        self.result(seq, addr, outcome, tainted)
+    }
     /// Persist the state (called every few seconds and at the end).
     fn checkpoint(&self, state: &State) -> Result<(), SinkError>;
 }

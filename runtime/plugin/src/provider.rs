@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use skel_provider::{
-    ApplyRequest, AttrPath, PlanRequest, PlanResponse, Provider, ProviderError, ProviderFactory,
-    RecoverRequest,
+    ApplyRequest, AttrPath, PlanRequest, PlanResponse, Private, Provider, ProviderError,
+    ProviderFactory, RecoverRequest,
 };
 use skel_schema::BlockSchema;
 use skel_value::{Value, ValueMap};
@@ -102,6 +102,10 @@ impl ProviderFactory for PluginFactory {
         &self.name
     }
 
+    fn versioned(&self) -> bool {
+        true
+    }
+
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError> {
         Ok(Arc::new(PluginProvider {
             name: self.name.clone(),
@@ -155,6 +159,27 @@ impl PluginProvider {
         Ok(client)
     }
 
+    /// `ReadResource` with the object's private data; the new object and private data, or
+    /// `None` when the object is gone.
+    async fn read_private(
+        &self,
+        type_name: &str,
+        state: &Value,
+        prior_private: Private,
+    ) -> Result<Option<(Value, Private)>, ProviderError> {
+        let client = self.client().await?;
+        let (read, _) = client
+            .read_resource(
+                type_name,
+                state,
+                prior_private.as_deref().unwrap_or_default(),
+            )
+            .await
+            .and_then(|r| r.ok())
+            .map_err(|e| self.error(e))?;
+        Ok((!read.new_state.is_null()).then(|| (read.new_state, private(read.private))))
+    }
+
     fn schema(&self, type_name: &str) -> Option<&'static BlockSchema> {
         skel_schema::resource(type_name).map(|s| &s.block)
     }
@@ -178,6 +203,14 @@ impl Provider for PluginProvider {
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+        Ok(self.plan_private(request, None).await?.0)
+    }
+
+    async fn plan_private(
+        &self,
+        request: PlanRequest<'_>,
+        prior_private: Private,
+    ) -> Result<(PlanResponse, Private), ProviderError> {
         let client = self.client().await?;
         if !request.config.is_null() {
             // The plugin's own checks (its validators, conflicting arguments) first, as
@@ -194,7 +227,13 @@ impl Provider for PluginProvider {
             None => request.config.clone(),
         };
         let (planned, _) = client
-            .plan_resource_change(request.type_name, &prior, &proposed, request.config, &[])
+            .plan_resource_change(
+                request.type_name,
+                &prior,
+                &proposed,
+                request.config,
+                prior_private.as_deref().unwrap_or_default(),
+            )
             .await
             .and_then(|r| r.ok())
             .map_err(|e| self.error(e))?;
@@ -210,10 +249,14 @@ impl Provider for PluginProvider {
             })
             .collect();
         if requires_replace.is_empty() || prior.is_null() {
-            return Ok(PlanResponse {
-                planned: planned.planned_state,
-                requires_replace,
-            });
+            let private = private(planned.planned_private);
+            return Ok((
+                PlanResponse {
+                    planned: planned.planned_state,
+                    requires_replace,
+                },
+                private,
+            ));
         }
         // A replacement: the new object is planned as a create, as Terraform does.
         let (created, _) = client
@@ -227,13 +270,25 @@ impl Provider for PluginProvider {
             .await
             .and_then(|r| r.ok())
             .map_err(|e| self.error(e))?;
-        Ok(PlanResponse {
-            planned: created.planned_state,
-            requires_replace,
-        })
+        let private = private(created.planned_private);
+        Ok((
+            PlanResponse {
+                planned: created.planned_state,
+                requires_replace,
+            },
+            private,
+        ))
     }
 
     async fn apply(&self, request: ApplyRequest<'_>) -> Result<Value, ProviderError> {
+        Ok(self.apply_private(request, None).await?.0)
+    }
+
+    async fn apply_private(
+        &self,
+        request: ApplyRequest<'_>,
+        planned_private: Private,
+    ) -> Result<(Value, Private), ProviderError> {
         let client = self.client().await?;
         let prior = request.prior.cloned().unwrap_or(Value::Null);
         let planned = request.planned.cloned().unwrap_or(Value::Null);
@@ -243,12 +298,18 @@ impl Provider for PluginProvider {
             (None, _) => Value::Null,
         };
         let response = client
-            .apply_resource_change(request.type_name, &prior, &planned, &config, &[])
+            .apply_resource_change(
+                request.type_name,
+                &prior,
+                &planned,
+                &config,
+                planned_private.as_deref().unwrap_or_default(),
+            )
             .await
             .map_err(|e| self.error(e))?;
         let state = response.value.new_state.clone();
         match response.ok() {
-            Ok((applied, _)) => Ok(applied.new_state),
+            Ok((applied, _)) => Ok((applied.new_state, private(applied.private))),
             // A partial apply: the object the plugin says exists is kept.
             Err(e) if !state.is_null() && request.planned.is_some() => {
                 Err(ProviderError::not_ready(state, self.error(e).to_string()))
@@ -258,13 +319,10 @@ impl Provider for PluginProvider {
     }
 
     async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, ProviderError> {
-        let client = self.client().await?;
-        let (read, _) = client
-            .read_resource(type_name, state, &[])
-            .await
-            .and_then(|r| r.ok())
-            .map_err(|e| self.error(e))?;
-        Ok((!read.new_state.is_null()).then_some(read.new_state))
+        Ok(self
+            .read_private(type_name, state, None)
+            .await?
+            .map(|r| r.0))
     }
 
     async fn read_batch(
@@ -274,6 +332,18 @@ impl Provider for PluginProvider {
     ) -> Result<Vec<Option<Value>>, ProviderError> {
         self.client().await?;
         let reads = states.iter().map(|state| self.read(type_name, state));
+        futures::future::join_all(reads).await.into_iter().collect()
+    }
+
+    async fn read_batch_private(
+        &self,
+        type_name: &str,
+        objects: &[(Value, Private)],
+    ) -> Result<Vec<Option<(Value, Private)>>, ProviderError> {
+        self.client().await?;
+        let reads = objects
+            .iter()
+            .map(|(state, private)| self.read_private(type_name, state, private.clone()));
         futures::future::join_all(reads).await.into_iter().collect()
     }
 
@@ -319,6 +389,36 @@ impl Provider for PluginProvider {
         Ok(read.new_state)
     }
 
+    async fn schema_version(&self, type_name: &str) -> Result<Option<u64>, ProviderError> {
+        let client = self.client().await?;
+        let version = client
+            .schema_version(type_name)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
+    }
+
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: Option<u64>,
+        raw_json: &str,
+    ) -> Result<Option<(Value, u64)>, ProviderError> {
+        let current = self.schema_version(type_name).await?.unwrap_or(0);
+        let stored = version.unwrap_or(current);
+        let client = self.client().await?;
+        let (upgraded, _) = client
+            .upgrade_resource_state(
+                type_name,
+                i64::try_from(stored).unwrap_or(i64::MAX),
+                raw_json.as_bytes(),
+            )
+            .await
+            .and_then(|r| r.ok())
+            .map_err(|e| self.error(e))?;
+        Ok(Some((upgraded, current)))
+    }
+
     /// An interrupted create is read back (`ReadResource`) from the journaled planned object
     /// when its id was known at plan time; otherwise the plugin cannot tell whether the create
     /// made an object ([`ProviderError::CannotTell`]).
@@ -339,6 +439,11 @@ impl Provider for PluginProvider {
         }
         self.read(request.type_name, request.planned).await
     }
+}
+
+/// A plugin's private bytes as the engine keeps them (none when empty).
+fn private(bytes: Vec<u8>) -> Private {
+    (!bytes.is_empty()).then(|| bytes.into())
 }
 
 /// The protocol's "proposed new state": the configuration, with the prior values of computed

@@ -155,23 +155,26 @@ async fn a_protocol_6_provider_through_its_whole_lifecycle() {
     );
     assert_eq!(get(&state, "password"), &Value::string("hunter2"));
 
-    // Read.
+    // Read, with the private data the apply returned.
     let (read, _) = client
-        .read_resource("skeltest_server", &state, &[])
+        .read_resource("skeltest_server", &state, &applied.private)
         .await
         .unwrap()
         .ok()
         .unwrap();
     assert_eq!(read.new_state, state);
-    // The `tf` framework 1.2.0 keeps no private data: nothing for skel to carry between calls
-    // (docs/providers.md, what is not done: skel does not keep private bytes yet).
+    // skeltest answers with private data of its own (the `tf` framework keeps none) and
+    // records what it receives: the client carries both ways.
+    assert_eq!(planned.planned_private, b"planned:");
+    assert_eq!(applied.private, b"applied-1");
+    assert_eq!(read.private, b"applied-1+read");
+    let log = std::fs::read_to_string(store.path().join("private.log")).unwrap();
     assert!(
-        planned.planned_private.is_empty(),
-        "{:?}",
-        planned.planned_private
+        log.contains(r#"{"rpc": "apply", "type": "skeltest_server", "private": "planned:"}"#)
+            && log
+                .contains(r#"{"rpc": "read", "type": "skeltest_server", "private": "applied-1"}"#),
+        "{log}"
     );
-    assert!(applied.private.is_empty(), "{:?}", applied.private);
-    assert!(read.private.is_empty(), "{:?}", read.private);
 
     // Update in place: more listeners.
     let mut proposed = state.clone();

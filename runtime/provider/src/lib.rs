@@ -287,12 +287,77 @@ pub trait Provider: Send + Sync {
         let _ = request;
         Ok(None)
     }
+
+    /// [`Provider::plan`] with the object's [`Private`] data: the prior object's in, the
+    /// planned object's out (handed to [`Provider::apply_private`]). The default plans without
+    /// any (built-in providers keep none).
+    async fn plan_private(
+        &self,
+        request: PlanRequest<'_>,
+        prior_private: Private,
+    ) -> Result<(PlanResponse, Private), ProviderError> {
+        let _ = prior_private;
+        Ok((self.plan(request).await?, None))
+    }
+
+    /// [`Provider::apply`] with the planned object's [`Private`] data in and the new object's
+    /// out (kept in state beside it).
+    async fn apply_private(
+        &self,
+        request: ApplyRequest<'_>,
+        planned_private: Private,
+    ) -> Result<(Value, Private), ProviderError> {
+        let _ = planned_private;
+        Ok((self.apply(request).await?, None))
+    }
+
+    /// [`Provider::read_batch`] with each object's [`Private`] data in and out. The default
+    /// reads without any.
+    async fn read_batch_private(
+        &self,
+        type_name: &str,
+        objects: &[(Value, Private)],
+    ) -> Result<Vec<Option<(Value, Private)>>, ProviderError> {
+        let states: Vec<Value> = objects.iter().map(|(v, _)| v.clone()).collect();
+        let read = self.read_batch(type_name, &states).await?;
+        Ok(read.into_iter().map(|v| v.map(|v| (v, None))).collect())
+    }
+
+    /// The schema version of `type_name`'s objects, which state records with each object
+    /// (`None`: unversioned, as built-in providers are).
+    async fn schema_version(&self, type_name: &str) -> Result<Option<u64>, ProviderError> {
+        let _ = type_name;
+        Ok(None)
+    }
+
+    /// A stored object, as its state JSON text written under schema `version` (`None`: not
+    /// recorded, taken as the current one), upgraded to the current schema: the object and the
+    /// version it now has. `None` when the provider does not upgrade (built-in providers).
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: Option<u64>,
+        raw_json: &str,
+    ) -> Result<Option<(Value, u64)>, ProviderError> {
+        let _ = (type_name, version, raw_json);
+        Ok(None)
+    }
 }
+
+/// A provider's private data of one object (a plugin's opaque `private` bytes), kept in state
+/// beside the object and handed back on the object's next plan, apply and read; `None` for
+/// built-in providers, which keep none.
+pub type Private = Option<Arc<[u8]>>;
 
 /// Creates a configured provider from a `provider` block's evaluated arguments.
 pub trait ProviderFactory: Send + Sync {
     fn name(&self) -> &str;
     fn configure(&self, config: &Value) -> Result<Arc<dyn Provider>, ProviderError>;
+    /// Whether its objects carry schema versions and are upgraded before each plan
+    /// ([`Provider::upgrade`]): a plugin's are.
+    fn versioned(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

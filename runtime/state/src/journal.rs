@@ -110,6 +110,9 @@ pub enum Outcome {
         /// replaces it. A later result line for the same call clears it.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         tainted: bool,
+        /// The provider's private data of the new object, base64 (the state's `private`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        private: Option<String>,
     },
     Err {
         message: String,

@@ -26,6 +26,8 @@ pub enum Recovery {
         object: Option<Value>,
         /// Recorded as tainted (see [`Outcome::Ok`]).
         tainted: bool,
+        /// The provider's private data of the object (base64), as journaled.
+        private: Option<String>,
     },
     /// A create may or may not have happened. Ask
     /// `Provider::recover(addr.resource.type_name, intent.planned, addr.to_string())` and pass
@@ -104,9 +106,17 @@ pub fn reconcile_plan(pending: &PendingJournal, state: &State) -> Vec<Recovery> 
             (Some(Outcome::Ok { .. }), JournalAction::Delete) if intent.deposed => {
                 Some(Recovery::DropDeposed { intent })
             }
-            (Some(Outcome::Ok { new_state, tainted }), _) => Some(Recovery::Apply {
+            (
+                Some(Outcome::Ok {
+                    new_state,
+                    tainted,
+                    private,
+                }),
+                _,
+            ) => Some(Recovery::Apply {
                 object: new_state.clone(),
                 tainted: *tainted,
+                private: private.clone(),
                 intent,
             }),
             (_, JournalAction::Read) => None,
@@ -208,10 +218,12 @@ pub fn apply_recovered_with(
             Recovery::Apply {
                 object: Some(object),
                 tainted,
+                private,
                 ..
             } => {
                 upsert(state, intent, object.clone());
                 if let Some(entry) = state.resources.get_mut(&intent.addr) {
+                    entry.private = private.clone();
                     entry.status = if *tainted {
                         InstanceStatus::Tainted
                     } else {
@@ -416,6 +428,8 @@ fn upsert(state: &mut State, intent: &JournalIntent, object: Value) {
             create_before_destroy: false,
             status: InstanceStatus::Ready,
             deposed: Vec::new(),
+            private: None,
+            schema_version: None,
         });
     entry.attributes = object;
     entry.provider = intent.provider.clone();

@@ -68,6 +68,8 @@ fn child_entry() {
                 create_before_destroy: false,
                 status: Default::default(),
                 deposed: Vec::new(),
+                private: None,
+                schema_version: None,
             },
         );
 
@@ -91,6 +93,7 @@ fn child_entry() {
                     outcome: Outcome::Ok {
                         new_state: None,
                         tainted: false,
+                        private: None,
                     },
                 })
                 .unwrap();

@@ -50,6 +50,8 @@ fn with_secret(state: &mut State) {
             create_before_destroy: false,
             status: Default::default(),
             deposed: Vec::new(),
+            private: None,
+            schema_version: None,
         },
     );
 }

@@ -24,6 +24,8 @@ fn resource(attributes: serde_json::Value) -> ResourceInstanceState {
         create_before_destroy: false,
         status: Default::default(),
         deposed: Vec::new(),
+        private: None,
+        schema_version: None,
     }
 }
 
@@ -410,6 +412,7 @@ fn a_result_journaled_as_tainted_is_recovered_tainted_until_superseded() {
     tainted.outcome = Outcome::Ok {
         new_state: Some(made.clone()),
         tainted: true,
+        private: None,
     };
     let state = State::new("L");
     let status = |state: &State| state.resources[&addr("null_resource.a")].status;
@@ -442,4 +445,29 @@ fn a_result_journaled_as_tainted_is_recovered_tainted_until_superseded() {
     let mut recovered = state.clone();
     apply_recovered(&mut recovered, &plan, &BTreeMap::new());
     assert_eq!(status(&recovered), InstanceStatus::Ready);
+}
+
+/// A result's private data (a plugin's) is journaled with its object and recovered into state
+/// with it.
+#[test]
+fn a_journaled_results_private_data_is_recovered_with_its_object() {
+    let create = intent(1, "skeltest_server.a", JournalAction::Create);
+    let made = json!({ "id": "srv-1" });
+    let mut result = ok(1, "skeltest_server.a", Some(made.clone()));
+    result.outcome = Outcome::Ok {
+        new_state: Some(made.clone()),
+        tainted: false,
+        private: Some("YXBwbGllZC0x".into()),
+    };
+    let line = serde_json::to_string(&JournalEntry::Result(result.clone())).unwrap();
+    assert!(line.contains(r#""private":"YXBwbGllZC0x""#), "{line}");
+    let pending = pending_with(&[JournalEntry::Intent(create), JournalEntry::Result(result)]);
+    let state = State::new("L");
+    let plan = reconcile_plan(&pending, &state);
+    let mut recovered = state.clone();
+    let report = apply_recovered(&mut recovered, &plan, &BTreeMap::new());
+    assert!(report.is_complete());
+    let entry = &recovered.resources[&addr("skeltest_server.a")];
+    assert_eq!(entry.attributes, made);
+    assert_eq!(entry.private.as_deref(), Some("YXBwbGllZC0x"));
 }

@@ -20,6 +20,8 @@ fn sample(state: &mut State) {
             create_before_destroy: false,
             status: Default::default(),
         deposed: Vec::new(),
+        private: None,
+        schema_version: None,
         },
     );
     state.outputs.insert(

@@ -11,6 +11,12 @@ $SKELTEST_STORE (a directory), so read, import and a second process see them.
 and `Objects` is the value type of a list of objects.
 
 With SKELTEST_MALFORMED=1 in the environment, every answer that carries a value carries msgpack that does not decode.
+
+Private data (which `tf` 1.2.0 neither sends nor reads): `PrivateData` wraps the framework's
+RPCs. Every `PlanResourceChange`, `ApplyResourceChange` and `ReadResource` appends the private
+bytes it received to $SKELTEST_STORE/private.log (a JSON line: rpc, type, private), and answers
+with its own: a plan `planned:` + the prior's, an apply `applied-N` (N counts applies), a read
+what it received with `+read` appended once.
 """
 
 import json
@@ -207,6 +213,58 @@ class SkelTest(Provider):
     def get_functions(self):
         return []
 
+
+def log_private(rpc, request, private):
+    line = {"rpc": rpc, "type": request.type_name, "private": private.decode("utf-8", "replace")}
+    with open(os.path.join(os.environ["SKELTEST_STORE"], "private.log"), "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def next_apply():
+    path = os.path.join(os.environ["SKELTEST_STORE"], "applies")
+    try:
+        with open(path) as f:
+            n = int(f.read()) + 1
+    except FileNotFoundError:
+        n = 1
+    with open(path, "w") as f:
+        f.write(str(n))
+    return n
+
+
+def private_data():
+    """Wraps the framework's resource RPCs so they record and return private data."""
+    import tf.provider as tf_provider
+
+    servicer = tf_provider.ProviderServicer
+    plan, apply, read = servicer.PlanResourceChange, servicer.ApplyResourceChange, servicer.ReadResource
+
+    def plan_private(self, request, context):
+        log_private("plan", request, request.prior_private)
+        response = plan(self, request, context)
+        response.planned_private = b"planned:" + request.prior_private
+        return response
+
+    def apply_private(self, request, context):
+        log_private("apply", request, request.planned_private)
+        response = apply(self, request, context)
+        if request.planned_state.msgpack not in (b"", b"\xc0"):  # not a delete
+            response.private = b"applied-%d" % next_apply()
+        return response
+
+    def read_private(self, request, context):
+        log_private("read", request, request.private)
+        response = read(self, request, context)
+        received = request.private
+        response.private = received if received.endswith(b"+read") or not received else received + b"+read"
+        return response
+
+    servicer.PlanResourceChange = plan_private
+    servicer.ApplyResourceChange = apply_private
+    servicer.ReadResource = read_private
+
+
+private_data()
 
 if MALFORMED:
     import tf.provider as tf_provider

@@ -54,6 +54,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitStatus> {
             create_before_destroy: resource.lifecycle.create_before_destroy,
             status: Default::default(),
             deposed: Vec::new(),
+            private: None,
+            schema_version: None,
         };
         // Arguments the configuration writes differently for the same thing (a relative path
         // to the same file) are recorded as the configuration writes them, so the next plan

@@ -116,10 +116,22 @@ impl StateSink for JournalSink {
         outcome: Result<Option<&serde_json::Value>, &str>,
         tainted: bool,
     ) -> Result<(), SinkError> {
+        self.result_private(seq, addr, outcome, tainted, None)
+    }
+
+    fn result_private(
+        &self,
+        seq: u64,
+        addr: &InstanceAddr,
+        outcome: Result<Option<&serde_json::Value>, &str>,
+        tainted: bool,
+        private: Option<&str>,
+    ) -> Result<(), SinkError> {
         let outcome = match outcome {
             Ok(v) => Outcome::Ok {
                 new_state: v.cloned(),
                 tainted,
+                private: private.map(str::to_string),
             },
             Err(message) => Outcome::Err {
                 message: message.to_string(),

@@ -163,7 +163,10 @@ fn render_change(out: &mut String, change: &ResourceChange) {
         .map(|v| v.mark_paths(paths.iter().copied(), skel_value::Marks::SENSITIVE));
     // A no-op (shown when it moved) keeps no prior attributes: they are its planned value.
     let before = match &change.prior {
-        Some(p) => Some(with_paths(p, paths.iter().copied())),
+        Some(p) => Some(typed_prior(change, p).map_or_else(
+            || with_paths(p, paths.iter().copied()),
+            |v| v.mark_paths(paths.iter().copied(), skel_value::Marks::SENSITIVE),
+        )),
         None if change.action == Action::NoOp => after.clone(),
         None => None,
     };
@@ -268,6 +271,17 @@ fn render_change(out: &mut String, change: &ResourceChange) {
 
 /// Whether the plan treats `before` (read back from state JSON, so its sets are lists) and
 /// `after` as the same value: the plan's own equality, with a set compared to a list as a set.
+/// The prior object (JSON in the plan) typed by its schema, so its maps and objects show as
+/// such; `None` where no schema is registered or it does not convert.
+fn typed_prior(change: &ResourceChange, prior: &serde_json::Value) -> Option<Value> {
+    let r = &change.addr.resource;
+    let schema = match r.mode {
+        skel_plan_ir::ResourceMode::Managed => skel_schema::resource(&r.type_name),
+        skel_plan_ir::ResourceMode::Data => skel_schema::data_source(&r.type_name),
+    }?;
+    skel_value::convert(&Value::from_json(prior), &schema.computed_object_type()).ok()
+}
+
 fn shown_same(before: &Value, after: &Value) -> bool {
     let as_set = |v: &Value| match v {
         Value::List(l) | Value::Tuple(l) => Value::Set(l.clone()),
@@ -287,11 +301,25 @@ fn shown_same(before: &Value, after: &Value) -> bool {
 /// A value in HCL-like syntax; nested structures indented by `indent` spaces; a marked value
 /// (or part) is `(sensitive value)`.
 pub fn value_text(value: &Value, indent: usize) -> String {
-    marked_value_text(value, indent, "")
+    text(value, indent, "", false)
 }
 
-/// Like [`value_text`], with `marker` (`+ `, `- `) before each nested entry.
+/// A resource attribute's value in a plan, as Terraform shows it: like [`value_text`], with
+/// `marker` (`+ `, `- `) before each nested entry, and an object's attribute names bare
+/// (`port = 80`; a map's keys stay quoted, `"Name" = "web"`).
 pub fn marked_value_text(value: &Value, indent: usize, marker: &str) -> String {
+    text(value, indent, marker, true)
+}
+
+/// Whether `name` can be written bare in HCL (an identifier).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// [`value_text`] and [`marked_value_text`]: `bare` writes object attribute names unquoted.
+fn text(value: &Value, indent: usize, marker: &str, bare: bool) -> String {
     match value {
         Value::Marked(..) => SENSITIVE.to_string(),
         Value::Unknown(_) => UNKNOWN.to_string(),
@@ -317,7 +345,7 @@ pub fn marked_value_text(value: &Value, indent: usize, marker: &str) -> String {
                     out,
                     "{:w$}{marker}{},",
                     "",
-                    marked_value_text(e, indent + 4, marker),
+                    text(e, indent + 4, marker, bare),
                     w = indent + 4
                 );
             }
@@ -328,15 +356,23 @@ pub fn marked_value_text(value: &Value, indent: usize, marker: &str) -> String {
             if m.is_empty() {
                 return "{}".into();
             }
-            let width = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
+            let bare_keys = bare && matches!(value, Value::Object(_));
+            let key_text = |k: &str| {
+                if bare_keys && is_identifier(k) {
+                    k.to_string()
+                } else {
+                    format!("{k:?}")
+                }
+            };
+            let width = m.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
             let mut out = String::from("{\n");
             for (k, e) in m {
-                let key = format!("{k:?}");
+                let key = key_text(k);
                 let _ = writeln!(
                     out,
                     "{:w$}{marker}{key:<width$} = {}",
                     "",
-                    marked_value_text(e, indent + 4, marker),
+                    text(e, indent + 4, marker, bare),
                     w = indent + 4
                 );
             }
@@ -411,6 +447,33 @@ mod tests {
             assert!(!text.contains(noise), "{noise} shown in:\n{text}");
         }
         assert!(text.contains("(4 unchanged attributes hidden)"), "{text}");
+    }
+
+    #[test]
+    fn object_attributes_are_bare_and_map_keys_quoted_in_a_plan() {
+        let listener = object(&[
+            ("port", Value::number(80i64)),
+            ("protocol", Value::string("tcp")),
+        ]);
+        let tags = Value::Map(ValueMap::from([("Name".to_string(), Value::string("web"))]));
+        let value = object(&[("listeners", Value::List(vec![listener])), ("tags", tags)]);
+        let expected = [
+            "{",
+            "    + listeners = [",
+            "        + {",
+            "            + port     = 80",
+            "            + protocol = \"tcp\"",
+            "          },",
+            "      ]",
+            "    + tags      = {",
+            "        + \"Name\" = \"web\"",
+            "      }",
+            "  }",
+        ]
+        .join("\n");
+        assert_eq!(marked_value_text(&value, 0, "+ "), expected);
+        // Outputs and the console keep Terraform's quoted form.
+        assert!(value_text(&value, 0).contains("\"port\""));
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn ok(seq: u64, address: &str, new_state: Option<Value>) -> JournalResult {
         outcome: Outcome::Ok {
             new_state,
             tainted: false,
+            private: None,
         },
     }
 }
