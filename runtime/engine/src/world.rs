@@ -104,6 +104,10 @@ impl Scope for MapScope {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.0.get(name).cloned()
     }
+
+    fn lookup_ref(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
 }
 
 /// `count.index` / `each.key` / `each.value` for one instance.
