@@ -37,7 +37,9 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     pub cancel: Arc<Cancel>,
     pub provisioners: Option<Arc<dyn Provisioners>>,
-    /// How often to persist state while applying (the journal covers the time between).
+    /// How often to persist state while applying (the journal covers the time between); at
+    /// least ten times as long as the last write took, so a large state is not written over
+    /// and over.
     pub checkpoint_every: Duration,
 }
 
@@ -71,6 +73,9 @@ pub(crate) struct Shared {
     pub providers: ProviderCache,
     pub state: State,
     pub last_checkpoint: Instant,
+    /// How long the last checkpoint took: the next waits at least ten times that, so writing
+    /// a large state stays a small part of the apply (the journal covers the time between).
+    pub checkpoint_took: Duration,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -183,6 +188,7 @@ pub async fn apply(
         providers,
         state: prior,
         last_checkpoint: Instant::now(),
+        checkpoint_took: Duration::ZERO,
     }));
     if edited {
         use skel_provider::fault::{point, When};
