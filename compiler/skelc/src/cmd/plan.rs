@@ -65,7 +65,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             if args.destroy && !planned.changes.has_changes() {
                 println!("{NOTHING_TO_DESTROY}");
             } else {
-                print!("{}", crate::render::plan::render(&planned.changes));
+                crate::render::plan::print(&planned.changes)?;
             }
         }
         if let (Some(out), Some(given)) = (&out, &args.out) {
