@@ -693,11 +693,12 @@ fn resource_config<'w>(
     addr: &InstanceAddr,
 ) -> Option<&'w skel_plan_ir::ResourceConfig> {
     let i = world.instances.get(&addr.resource.module)?;
-    world.config.modules[i.module].resources.iter().find(|r| {
-        r.mode == addr.resource.mode
-            && r.type_name == addr.resource.type_name
-            && r.name == addr.resource.name
-    })
+    world.resource(
+        i.module,
+        addr.resource.mode,
+        &addr.resource.type_name,
+        &addr.resource.name,
+    )
 }
 
 async fn run_provisioner(
