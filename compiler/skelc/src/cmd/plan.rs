@@ -78,11 +78,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
                 );
             }
         }
-        Ok(if args.detailed_exitcode && planned.changes.has_changes() {
+        let status = if args.detailed_exitcode && planned.changes.has_changes() {
             ExitStatus::ChangesPresent
         } else {
             ExitStatus::Success
-        })
+        };
+        planned.discard();
+        Ok(status)
     })
 }
 
