@@ -57,6 +57,37 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// `a.b.c` read where the scope holds `a`, copying only the value selected: the general
+    /// evaluation copies `a` whole first (quadratic for a root output listing thousands of
+    /// `module.x.id`). `None` unless every step is an attribute of an unmarked object or map,
+    /// which is when both give the same value; otherwise the general evaluation gives the
+    /// value or the error.
+    fn path_in_place(&self, expr: &Expr) -> Option<Value> {
+        let mut names = Vec::new();
+        let mut at = expr;
+        let root = loop {
+            match &at.kind {
+                ExprKind::GetAttr { expr, name } => {
+                    names.push(name.name.as_str());
+                    at = expr;
+                }
+                ExprKind::Variable(root) => break root,
+                _ => return None,
+            }
+        };
+        if self.locals.iter().any(|(n, _)| *n == root.name) {
+            return None;
+        }
+        let mut value = self.scope.lookup_ref(&root.name)?;
+        for name in names.iter().rev() {
+            value = match value {
+                Value::Object(m) | Value::Map(m) => m.get(name)?,
+                _ => return None,
+            };
+        }
+        Some(value.clone())
+    }
+
     pub(crate) fn eval(&mut self, expr: &Expr) -> Result<Value, EvalError> {
         let range = expr.range;
         match &expr.kind {
@@ -79,7 +110,11 @@ impl<'a> Evaluator<'a> {
                 args,
                 expand_final,
             } => self.call(name, args, *expand_final, range),
-            ExprKind::GetAttr { expr, name } => {
+            ExprKind::GetAttr { expr: inner, name } => {
+                if let Some(v) = self.path_in_place(expr) {
+                    return Ok(v);
+                }
+                let expr = inner;
                 let (v, marks) = self.eval(expr)?.into_unmarked();
                 get_attr(&v, &name.name, name.range).map(|r| r.mark(marks))
             }

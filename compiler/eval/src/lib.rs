@@ -24,17 +24,34 @@ pub use context::FsContext;
 pub trait Scope {
     /// The value of a root name, or `None` when the name is not declared.
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// The value of a root name without copying it, when the scope holds it as is. A path
+    /// `module.a.id` is then read in place and only `id` is copied, not the whole `module`
+    /// object (thousands of calls in a large configuration). `None` means "use [`lookup`]".
+    ///
+    /// [`lookup`]: Scope::lookup
+    fn lookup_ref(&self, _name: &str) -> Option<&Value> {
+        None
+    }
 }
 
 impl Scope for BTreeMap<String, Value> {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.get(name).cloned()
     }
+
+    fn lookup_ref(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
 }
 
 impl Scope for skel_value::ValueMap {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.get(name).cloned()
+    }
+
+    fn lookup_ref(&self, name: &str) -> Option<&Value> {
+        self.get(name)
     }
 }
 

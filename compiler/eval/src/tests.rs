@@ -304,3 +304,65 @@ fn hand_built_ast_and_error_expr() {
     }
     assert_eq!(eval(&parse("count.index * 2"), &One), Ok(n(4.0)));
 }
+
+/// A scope that counts whole-root copies: a path `module.a.id` must be read in place.
+struct Counting {
+    roots: BTreeMap<String, Value>,
+    copies: std::cell::Cell<usize>,
+}
+
+impl Scope for Counting {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.copies.set(self.copies.get() + 1);
+        self.roots.get(name).cloned()
+    }
+
+    fn lookup_ref(&self, name: &str) -> Option<&Value> {
+        self.roots.get(name)
+    }
+}
+
+#[test]
+fn attribute_paths_are_read_in_place_with_the_same_values_and_errors() {
+    let call = |id: &str| Value::Object([("id".into(), Value::string(id))].into());
+    let secret = Value::Object([("id".into(), Value::string("s"))].into())
+        .mark(skel_value::Marks::SENSITIVE);
+    let module = Value::Object(
+        [
+            ("a".into(), call("i-a")),
+            ("b".into(), call("i-b")),
+            ("secret".into(), secret),
+            ("later".into(), Value::Unknown(Type::Dynamic)),
+        ]
+        .into(),
+    );
+    let scope = Counting {
+        roots: BTreeMap::from([("module".to_string(), module)]),
+        copies: std::cell::Cell::new(0),
+    };
+    let run = |src: &str| eval_with(&parse(src), &scope, &NoContext);
+    assert_eq!(
+        run("[module.a.id, module.b.id]"),
+        Ok(Value::Tuple(vec![s("i-a"), s("i-b")]))
+    );
+    assert_eq!(
+        scope.copies.get(),
+        0,
+        "no copy of the whole `module` object"
+    );
+    // Through a marked object: the general path, which keeps the mark.
+    assert_eq!(
+        run("module.secret.id"),
+        Ok(s("s").mark(skel_value::Marks::SENSITIVE))
+    );
+    // Through an unknown value: unknown, as before.
+    assert!(matches!(run("module.later.id"), Ok(Value::Unknown(_))));
+    // A missing attribute is the general path's error.
+    let e = run("module.c.id").unwrap_err();
+    assert!(e.message.contains("\"c\""), "{}", e.message);
+    // A `for` variable of the same name hides the scope's root.
+    assert_eq!(
+        run("[for module in [{ a = { id = 1 } }] : module.a.id]"),
+        Ok(Value::Tuple(vec![n(1.0)]))
+    );
+}

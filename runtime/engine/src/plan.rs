@@ -2,7 +2,7 @@
 //! instance in dependency order, ask each resource's provider what would change, and collect
 //! one action per instance (plus deletes for instances no longer configured).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use skel_plan_ir::{
@@ -52,6 +52,23 @@ pub struct Planned {
     pub(crate) providers: ProviderCache,
 }
 
+impl Planned {
+    /// Done with the plan without applying it: the providers are closed here, the rest (the
+    /// world and state of perhaps 50,000 instances) freed off this thread.
+    pub fn discard(self) {
+        let Planned {
+            changes,
+            prior,
+            drift,
+            checks,
+            world,
+            providers,
+        } = self;
+        drop(providers);
+        crate::apply::drop_in_background((changes, prior, drift, checks, world));
+    }
+}
+
 /// The object type of a resource or data source's schema.
 pub(crate) fn schema_for(
     mode: ResourceMode,
@@ -92,14 +109,16 @@ pub async fn plan(
     let cwd = std::env::current_dir().unwrap_or_default();
     let world = World::new(config.clone(), &options.variables, cwd).map_err(Errors)?;
     // `moved` and `removed` blocks edit the prior state first: the plan compares against it.
-    let mut refactored_state = state.clone();
-    let refactored = crate::refactor::apply(&config, &mut refactored_state);
-    let state = &refactored_state;
+    // One copy of the prior state, edited and then refreshed in place (a second copy of
+    // 50,000 instances was a tenth of a no-op plan).
+    let mut prior = state.clone();
+    let refactored = crate::refactor::apply(&config, &mut prior);
+    let (state_serial, state_lineage) = (prior.serial, prior.lineage.clone());
     let mut planner = Planner {
         world,
         registry,
         providers: ProviderCache::default(),
-        prior: state.clone(),
+        prior,
         prior_values: HashMap::new(),
         changes: Vec::new(),
         errors: Vec::new(),
@@ -107,23 +126,36 @@ pub async fn plan(
         imported: BTreeMap::new(),
         replace: options.replace.iter().cloned().collect(),
     };
-    for (addr, instance) in &state.resources {
-        // A plugin's objects are upgraded to its current schema first (`UpgradeResourceState`,
-        // as Terraform does for every object it reads from state, whatever its version).
-        if addr.resource.mode == ResourceMode::Managed
-            && crate::providers::versioned(registry, &instance.provider)
-        {
-            match planner.upgrade(addr, instance).await {
-                Ok(Some(v)) => {
-                    planner.prior_values.insert(addr.clone(), v);
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    planner.errors.push(e);
-                    continue;
-                }
+    // A plugin's objects are upgraded to its current schema first (`UpgradeResourceState`, as
+    // Terraform does for every object it reads from state, whatever its version).
+    let versioned: Vec<InstanceAddr> = planner
+        .prior
+        .resources
+        .iter()
+        .filter(|(addr, instance)| {
+            addr.resource.mode == ResourceMode::Managed
+                && crate::providers::versioned(registry, &instance.provider)
+        })
+        .map(|(addr, _)| addr.clone())
+        .collect();
+    let mut upgraded = HashSet::new();
+    for addr in versioned {
+        let instance = planner.prior.resources[&addr].clone();
+        match planner.upgrade(&addr, &instance).await {
+            Ok(Some(v)) => {
+                planner.prior_values.insert(addr.clone(), v);
+                upgraded.insert(addr);
             }
+            Ok(None) => {}
+            Err(e) => {
+                planner.errors.push(e);
+                upgraded.insert(addr);
+            }
+        }
+    }
+    for (addr, instance) in &planner.prior.resources {
+        if upgraded.contains(addr) {
+            continue;
         }
         match typed_state(addr, &instance.attributes) {
             Ok(v) => {
@@ -132,8 +164,8 @@ pub async fn plan(
             Err(e) => planner.errors.push(e),
         }
     }
-    let drift = if options.refresh && !state.resources.is_empty() {
-        observer.refresh_started(state.resources.len());
+    let drift = if options.refresh && !planner.prior.resources.is_empty() {
+        observer.refresh_started(planner.prior.resources.len());
         planner.refresh().await
     } else {
         Vec::new()
@@ -178,8 +210,8 @@ pub async fn plan(
     let changes = ChangeSet {
         targets: options.targets.clone(),
         replace: options.replace.clone(),
-        state_serial: state.serial,
-        state_lineage: state.lineage.clone(),
+        state_serial,
+        state_lineage,
         changes: planner.changes,
         outputs,
         destroy: options.destroy,
@@ -418,15 +450,17 @@ impl Planner<'_> {
             for node in order {
                 match &node {
                     NodeKey::Resource(mode, type_name, name) => {
-                        let Some(rc) = module.resources.iter().find(|r| {
-                            r.mode == *mode && &r.type_name == type_name && &r.name == name
-                        }) else {
+                        let Some(rc) = self
+                            .world
+                            .resource_position(self.world.module_id(&mi), *mode, type_name, name)
+                            .and_then(|i| module.resources.get(i))
+                        else {
                             continue;
                         };
                         self.plan_resource(&mi, rc).await;
                     }
                     NodeKey::Call(name) => {
-                        let Some(index) = module.module_calls.iter().position(|c| &c.name == name)
+                        let Some(index) = self.world.call_position(self.world.module_id(&mi), name)
                         else {
                             continue;
                         };

@@ -743,11 +743,12 @@ fn resource_config<'w>(
     addr: &InstanceAddr,
 ) -> Option<&'w skel_plan_ir::ResourceConfig> {
     let i = world.instances.get(&addr.resource.module)?;
-    world.config.modules[i.module].resources.iter().find(|r| {
-        r.mode == addr.resource.mode
-            && r.type_name == addr.resource.type_name
-            && r.name == addr.resource.name
-    })
+    world.resource(
+        i.module,
+        addr.resource.mode,
+        &addr.resource.type_name,
+        &addr.resource.name,
+    )
 }
 
 async fn run_provisioner(
@@ -806,8 +807,12 @@ async fn run_provisioner(
     )
 }
 
+/// Persist the state when the checkpoint interval has passed: `checkpoint_every`, or ten
+/// times what the last write took if that is longer (linear in the state's size, so writing
+/// it every couple of seconds would make the apply quadratic).
 fn maybe_checkpoint(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {
-    if shared.last_checkpoint.elapsed() >= ctx.checkpoint_every {
+    let interval = ctx.checkpoint_every.max(shared.checkpoint_took * 10);
+    if shared.last_checkpoint.elapsed() >= interval {
         checkpoint_now(ctx, shared)?;
     }
     Ok(())
@@ -816,10 +821,12 @@ fn maybe_checkpoint(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepEr
 /// Persist the state at once (a taint must not wait for the next checkpoint: recovering from
 /// the journal alone would bring the object back as ready).
 fn checkpoint_now(ctx: &StepContext, shared: &mut Shared) -> Result<(), StepError> {
+    let started = Instant::now();
     ctx.sink
         .checkpoint(&shared.state)
         .map_err(|e| StepError::Sink(EngineError::new(format!("saving state: {e}"))))?;
     shared.last_checkpoint = Instant::now();
+    shared.checkpoint_took = shared.last_checkpoint - started;
     Ok(())
 }
 

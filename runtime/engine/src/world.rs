@@ -92,9 +92,42 @@ pub struct World {
     pub resources: HashMap<(ModuleInstance, ResourceMode, String, String), Expanded>,
     /// Module call instances: (calling instance, call name) → (repetition, keys).
     pub calls: HashMap<(ModuleInstance, String), (Repetition, Keys)>,
-    /// Per module, each local's position in `locals`: finding a local by name must not cost a
-    /// scan of them all (a module of 50,000 locals would make planning quadratic).
-    local_index: Vec<HashMap<String, usize>>,
+    /// Per module, where each local, call, output and resource is in its list: finding one by
+    /// name must not cost a scan of them all (a root module of 5,000 module calls, or 50,000
+    /// locals, would make planning and applying quadratic).
+    index: Vec<ModuleIndex>,
+}
+
+/// Positions by name in one module's lists.
+#[derive(Default)]
+struct ModuleIndex {
+    locals: HashMap<String, usize>,
+    calls: HashMap<String, usize>,
+    outputs: HashMap<String, usize>,
+    resources: HashMap<(ResourceMode, String, String), usize>,
+}
+
+impl ModuleIndex {
+    fn new(m: &ModuleConfig) -> ModuleIndex {
+        // The first of duplicate names wins, as a scan would find it.
+        fn positions<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
+            let mut map = HashMap::new();
+            for (i, k) in keys.enumerate() {
+                map.entry(k).or_insert(i);
+            }
+            map
+        }
+        ModuleIndex {
+            locals: positions(m.locals.iter().map(|l| l.name.clone())),
+            calls: positions(m.module_calls.iter().map(|c| c.name.clone())),
+            outputs: positions(m.outputs.iter().map(|o| o.name.clone())),
+            resources: positions(
+                m.resources
+                    .iter()
+                    .map(|r| (r.mode, r.type_name.clone(), r.name.clone())),
+            ),
+        }
+    }
 }
 
 /// A plain scope of root names.
@@ -103,6 +136,10 @@ pub struct MapScope(pub BTreeMap<String, Value>);
 impl Scope for MapScope {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.0.get(name).cloned()
+    }
+
+    fn lookup_ref(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
     }
 }
 
@@ -192,20 +229,9 @@ impl World {
             dependents: HashMap::new(),
             resources: HashMap::new(),
             calls: HashMap::new(),
-            local_index: Vec::new(),
+            index: Vec::new(),
         };
-        world.local_index = world
-            .config
-            .modules
-            .iter()
-            .map(|m| {
-                m.locals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (l.name.clone(), i))
-                    .collect()
-            })
-            .collect();
+        world.index = world.config.modules.iter().map(ModuleIndex::new).collect();
         world.instances.insert(
             ModuleInstance::root(),
             InstanceInfo {
@@ -256,7 +282,45 @@ impl World {
 
     /// Where a module's local of that name is in its `locals`.
     fn local_position(&self, module: ModuleId, name: &str) -> Option<usize> {
-        self.local_index.get(module)?.get(name).copied()
+        self.index.get(module)?.locals.get(name).copied()
+    }
+
+    /// Where a module's call of that name is in its `module_calls`.
+    pub fn call_position(&self, module: ModuleId, name: &str) -> Option<usize> {
+        self.index.get(module)?.calls.get(name).copied()
+    }
+
+    /// A module's output, by name.
+    pub fn output(&self, module: ModuleId, name: &str) -> Option<&skel_plan_ir::OutputConfig> {
+        let index = *self.index.get(module)?.outputs.get(name)?;
+        self.config.modules.get(module)?.outputs.get(index)
+    }
+
+    /// Where a module's resource or data source is in its `resources`.
+    pub fn resource_position(
+        &self,
+        module: ModuleId,
+        mode: ResourceMode,
+        type_name: &str,
+        name: &str,
+    ) -> Option<usize> {
+        self.index
+            .get(module)?
+            .resources
+            .get(&(mode, type_name.to_string(), name.to_string()))
+            .copied()
+    }
+
+    /// A module's resource or data source, by mode, type and name.
+    pub fn resource(
+        &self,
+        module: ModuleId,
+        mode: ResourceMode,
+        type_name: &str,
+        name: &str,
+    ) -> Option<&skel_plan_ir::ResourceConfig> {
+        let index = self.resource_position(module, mode, type_name, name)?;
+        self.config.modules.get(module)?.resources.get(index)
     }
 
     /// A local of a module, by name.
@@ -461,10 +525,8 @@ impl World {
                 .local(self.module_id(mi), name)
                 .map(|l| from(mi, &l.references))
                 .unwrap_or_default(),
-            NodeKey::Output(name) => module
-                .outputs
-                .iter()
-                .find(|o| &o.name == name)
+            NodeKey::Output(name) => self
+                .output(self.module_id(mi), name)
                 .map(|o| from(mi, &o.references))
                 .unwrap_or_default(),
             NodeKey::Var(_) => match self.instances.get(mi).and_then(|i| i.parent.as_ref()) {
@@ -482,7 +544,10 @@ impl World {
                 let Some((_, keys)) = self.calls.get(&(mi.clone(), name.clone())) else {
                     return Vec::new();
                 };
-                let Some(call) = module.module_calls.iter().find(|c| &c.name == name) else {
+                let Some(call) = self
+                    .call_position(self.module_id(mi), name)
+                    .and_then(|i| module.module_calls.get(i))
+                else {
                     return Vec::new();
                 };
                 let outputs = &self.config.modules[call.module].outputs;
@@ -524,7 +589,8 @@ impl World {
                 Ok((value, Arc::new(deps)))
             }
             NodeKey::Output(name) => {
-                let Some(output) = module.outputs.iter().find(|o| &o.name == name) else {
+                let position = self.index[self.module_id(mi)].outputs.get(name).copied();
+                let Some(output) = position.and_then(|i| module.outputs.get(i)) else {
                     return Err(EngineError::new(format!("unknown output `{name}`")));
                 };
                 let (scope, deps, nodes) = self.scope(mi, &output.references, None, None)?;
@@ -608,8 +674,7 @@ impl World {
                 else {
                     return Ok((Value::Unknown(Type::Dynamic), Arc::default()));
                 };
-                let Some(call_index) = module.module_calls.iter().position(|c| &c.name == name)
-                else {
+                let Some(call_index) = self.call_position(self.module_id(mi), name) else {
                     return Err(EngineError::new(format!("unknown module call `{name}`")));
                 };
                 let child_module = module.module_calls[call_index].module;

@@ -65,7 +65,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
             if args.destroy && !planned.changes.has_changes() {
                 println!("{NOTHING_TO_DESTROY}");
             } else {
-                print!("{}", crate::render::plan::render(&planned.changes));
+                crate::render::plan::print(&planned.changes)?;
             }
         }
         if let (Some(out), Some(given)) = (&out, &args.out) {
@@ -78,11 +78,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitStatus> {
                 );
             }
         }
-        Ok(if args.detailed_exitcode && planned.changes.has_changes() {
+        let status = if args.detailed_exitcode && planned.changes.has_changes() {
             ExitStatus::ChangesPresent
         } else {
             ExitStatus::Success
-        })
+        };
+        planned.discard();
+        Ok(status)
     })
 }
 

@@ -63,7 +63,7 @@ async fn show_and_apply(
     if planned.changes.destroy && !planned.changes.has_changes() {
         println!("{}", super::plan::NOTHING_TO_DESTROY);
     } else {
-        print!("{}", crate::render::plan::render(&planned.changes));
+        crate::render::plan::print(&planned.changes)?;
     }
     if !planned.changes.has_changes() {
         // Still record refreshed objects (drift) and outputs.

@@ -52,7 +52,7 @@ fn show_plan(path: &Path, args: &ShowArgs) -> anyhow::Result<ExitStatus> {
             serde_json::to_string_pretty(&crate::render::plan_json::to_json(&saved.changes))?
         );
     } else {
-        print!("{}", crate::render::plan::render(&saved.changes));
+        crate::render::plan::print(&saved.changes)?;
     }
     let state = crate::encryption::store_for(&keyed)?.read()?;
     let (plan_serial, plan_lineage) = (saved.changes.state_serial, &saved.changes.state_lineage);

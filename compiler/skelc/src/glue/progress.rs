@@ -1,7 +1,7 @@
 //! The progress display: a live one on a terminal, timestamped lines otherwise.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -9,11 +9,16 @@ use skel_plan_ir::{Action, InstanceAddr};
 use skel_runtime::Observer;
 
 /// Progress: a live display on a terminal, timestamped lines otherwise.
+///
+/// The live display is one bar, whatever the number of operations: the count done, how many
+/// are in progress and the last one started. (A spinner per operation in flight cost a redraw
+/// of all of them at every start and finish.) Its redraws are rate-limited by `indicatif`.
 pub struct Progress {
     start: Instant,
     live: Option<indicatif::MultiProgress>,
-    bars: Mutex<BTreeMap<String, indicatif::ProgressBar>>,
     total: Mutex<Option<indicatif::ProgressBar>>,
+    /// Operations started and not finished.
+    in_flight: AtomicUsize,
 }
 
 /// Progress lines show addresses, actions and engine messages; the engine's messages never
@@ -27,8 +32,26 @@ impl Progress {
         Progress {
             start: Instant::now(),
             live,
-            bars: Mutex::default(),
             total: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    /// The live bar's message: what is in progress.
+    fn show_in_flight(&self, in_flight: usize, last: Option<(&InstanceAddr, Action)>) {
+        if let Some(total) = self
+            .total
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            match last {
+                Some((addr, action)) => total.set_message(format!(
+                    "{in_flight} in progress: {addr}: {}",
+                    verb(action, false)
+                )),
+                None => total.set_message(format!("{in_flight} in progress")),
+            }
         }
     }
 
@@ -68,42 +91,29 @@ impl Observer for Progress {
             let bar = m.add(indicatif::ProgressBar::new(total as u64));
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} operations, {elapsed}",
+                    "{bar:30} {pos}/{len} operations, {elapsed} {msg}",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
+            // One tick keeps the elapsed time moving during a long operation.
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
             *self.total.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
         }
     }
 
     fn instance_started(&self, addr: &InstanceAddr, action: Action) {
+        let in_flight = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.live {
-            Some(m) => {
-                let bar = m.add(indicatif::ProgressBar::new_spinner());
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-                );
-                bar.set_message(format!("{}: {}", addr, verb(action, false)));
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                self.bars
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(addr.to_string(), bar);
-            }
+            Some(_) => self.show_in_flight(in_flight, Some((addr, action))),
             None => self.line(&format!("{addr}: {}…", verb(action, false))),
         }
     }
 
     fn instance_finished(&self, addr: &InstanceAddr, action: Action, error: Option<&str>) {
-        if let Some(bar) = self
-            .bars
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&addr.to_string())
-        {
-            bar.finish_and_clear();
-        }
+        let in_flight = self
+            .in_flight
+            .fetch_sub(1, Ordering::Relaxed)
+            .saturating_sub(1);
         if let Some(total) = self
             .total
             .lock()
@@ -111,6 +121,9 @@ impl Observer for Progress {
             .as_ref()
         {
             total.inc(1);
+        }
+        if self.live.is_some() {
+            self.show_in_flight(in_flight, None);
         }
         match error {
             None => self.line(&format!("{addr}: {}", verb(action, true))),

@@ -12,7 +12,30 @@ use super::sensitive::{with_paths, SENSITIVE};
 const UNKNOWN: &str = "(known after apply)";
 
 /// The whole plan as text.
+#[cfg(test)]
 pub fn render(changes: &ChangeSet) -> String {
+    let mut text = String::new();
+    write(changes, &mut |part| text.push_str(part));
+    text
+}
+
+/// The plan written to stdout as it is rendered, one change at a time: a plan of 50,000
+/// changes is never one string in memory.
+pub fn print(changes: &ChangeSet) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut result = Ok(());
+    write(changes, &mut |part| {
+        if result.is_ok() {
+            result = stdout.write_all(part.as_bytes());
+        }
+    });
+    result?;
+    stdout.flush()
+}
+
+/// Renders the plan, handing each finished part (the header, a change, the summary) to `emit`.
+fn write(changes: &ChangeSet, emit: &mut dyn FnMut(&str)) {
     let mut out = String::new();
     let shown: Vec<&ResourceChange> = changes
         .changes
@@ -20,8 +43,8 @@ pub fn render(changes: &ChangeSet) -> String {
         .filter(|c| c.action != Action::NoOp || c.moved_from.is_some() || c.imported_from.is_some())
         .collect();
     if shown.is_empty() && changes.forgotten.is_empty() && !outputs_change(changes) {
-        out.push_str("No changes. Your infrastructure matches the configuration.\n");
-        return out;
+        emit("No changes. Your infrastructure matches the configuration.\n");
+        return;
     }
     if !shown.is_empty() || !changes.forgotten.is_empty() {
         out.push_str("skel will perform the following actions:\n\n");
@@ -29,6 +52,8 @@ pub fn render(changes: &ChangeSet) -> String {
     for change in shown {
         render_change(&mut out, change);
         out.push('\n');
+        emit(&out);
+        out.clear();
     }
     for addr in &changes.forgotten {
         let _ = writeln!(out, "  # {addr} will no longer be managed by skel");
@@ -86,7 +111,7 @@ pub fn render(changes: &ChangeSet) -> String {
             }
         }
     }
-    out
+    emit(&out);
 }
 
 /// Whether any output changes, comparing as JSON (state holds JSON, which does not tell lists
