@@ -627,7 +627,10 @@ fn protobuf_bodies_over_http() {
 #[test]
 fn pod_replicaset_and_event_cells_follow_the_printers() {
     let pod_kind = Kind::new("", "v1", "Pod", "pods", true);
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // Ten and a half minutes ago: every age prints "10m" however slowly the test runs.
+    let now = (chrono::Utc::now() - chrono::Duration::seconds(630))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let pod = json!({"metadata": {"name": "web-1", "creationTimestamp": now},
         "spec": {"containers": [{"name": "a"}, {"name": "b"}], "nodeName": "node-1",
                  "readinessGates": [{"conditionType": "x/ready"}]},
@@ -666,8 +669,8 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
             "web-1",
             "1/2",
             "CrashLoopBackOff",
-            "3 (0s ago)",
-            "0s",
+            "3 (10m ago)",
+            "10m",
             "10.244.0.5",
             "node-1",
             "<none>",
@@ -689,7 +692,7 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
             3,
             3,
             1,
-            "0s",
+            "10m",
             "nginx",
             "nginx:1.27",
             "app=web,pod-template-hash=5d8f7c9b6"
@@ -704,14 +707,14 @@ fn pod_replicaset_and_event_cells_follow_the_printers() {
     assert_eq!(
         t["rows"][0]["cells"],
         json!([
-            "0s",
+            "10m",
             "Normal",
             "ScalingReplicaSet",
             "deployment/web",
             "",
             "deployment-controller",
             "Scaled up",
-            "0s",
+            "10m",
             2,
             "web.1"
         ])
