@@ -1,5 +1,6 @@
 //! The skel command-line tool: the composition root that wires the compiler, the runtime and the language server.
 
+mod alloc;
 mod backend;
 mod check;
 mod cli;
@@ -22,10 +23,6 @@ mod workdir;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Parse the command line, run the command, exit with its [`exit::ExitStatus`].
 fn main() -> ExitCode {

@@ -224,8 +224,11 @@ pub async fn apply(
     let mut failed: HashSet<StepId> = HashSet::new();
     let mut done: HashSet<StepId> = HashSet::new();
     let mut sink_broken = false;
+    // Steps are started only as slots come free: 50,000 ready steps spawned at once each held
+    // a task and its future (121 MB of a 50,000-resource run) while waiting for a slot.
+    let in_flight = options.parallelism.max(1).saturating_mul(2);
     loop {
-        while !options.cancel.is_requested() && !sink_broken {
+        while !options.cancel.is_requested() && !sink_broken && tasks.len() < in_flight {
             let Some(step) = ready.pop() else { break };
             let ctx = StepContext {
                 shared: shared.clone(),

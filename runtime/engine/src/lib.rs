@@ -24,7 +24,7 @@ mod world;
 pub use apply::{apply, ApplyOptions, ApplyReport, Cancel};
 pub use checks::{CheckOutcome, CheckStatus};
 pub use error::{EngineError, Errors};
-pub use plan::{plan, Drift, PlanOptions, Planned};
+pub use plan::{plan, plan_owned, Drift, PlanOptions, Planned};
 pub use providers::{configure_provider, ProviderRegistry};
 pub use traits::{IntentInfo, Observer, Phase, Provisioners, Silent, SinkError, StateSink};
 pub use world::MAX_INSTANCES;

@@ -100,6 +100,7 @@ pub(crate) fn typed_state(
     })
 }
 
+/// Plan `config` against a copy of `state`; [`plan_owned`] when the caller no longer needs it.
 pub async fn plan(
     config: Arc<Config>,
     state: &State,
@@ -107,21 +108,34 @@ pub async fn plan(
     options: &PlanOptions,
     observer: &dyn Observer,
 ) -> Result<Planned, Errors> {
+    plan_owned(config, state.clone(), registry, options, observer).await
+}
+
+/// Plan `config` against `state`, which becomes the plan's prior state: edited by `moved` and
+/// `removed` blocks, then refreshed in place — no copy of 50,000 instances.
+pub async fn plan_owned(
+    config: Arc<Config>,
+    state: State,
+    registry: &ProviderRegistry,
+    options: &PlanOptions,
+    observer: &dyn Observer,
+) -> Result<Planned, Errors> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let world = World::new(config.clone(), &options.variables, cwd).map_err(Errors)?;
     // `moved` and `removed` blocks edit the prior state first: the plan compares against it.
-    // One copy of the prior state, edited and then refreshed in place (a second copy of
-    // 50,000 instances was a tenth of a no-op plan).
-    let mut prior = state.clone();
+    let mut prior = state;
     let refactored = crate::refactor::apply(&config, &mut prior);
     let (state_serial, state_lineage) = (prior.serial, prior.lineage.clone());
+    // Every instance in state gets a change (a no-op at least): sized once, not doubled up to
+    // it (the last doubling of 50,000 changes held both the old and the new buffer).
+    let changes = Vec::with_capacity(prior.resources.len());
     let mut planner = Planner {
         world,
         registry,
         providers: ProviderCache::default(),
         prior,
-        prior_values: HashMap::new(),
-        changes: Vec::new(),
+        prior_values: HashMap::with_capacity(changes.capacity()),
+        changes,
         errors: Vec::new(),
         seen: BTreeSet::new(),
         imported: BTreeMap::new(),

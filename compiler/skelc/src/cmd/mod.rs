@@ -130,20 +130,23 @@ pub(crate) async fn lock_and_plan(
 ) -> anyhow::Result<(crate::glue::Locked, skel_runtime::Planned)> {
     let mut locked = crate::glue::lock_state(crate::encryption::store_for(project)?, operation)?;
     crate::glue::recover(&mut locked, registry, project).await?;
+    // The plan takes the state's instances (it refreshes them in place, and apply records its
+    // work in them); what stays locked is the rest: serial, lineage and outputs, which is all
+    // the callers read afterwards.
+    let rest = skel_plan_ir::State {
+        resources: Default::default(),
+        outputs: locked.state.outputs.clone(),
+        lineage: locked.state.lineage.clone(),
+        ..locked.state
+    };
+    let state = std::mem::replace(&mut locked.state, rest);
     let result = if show_progress {
         let progress = crate::glue::Progress::new();
-        skel_runtime::plan(
-            project.config.clone(),
-            &locked.state,
-            registry,
-            &options,
-            &progress,
-        )
-        .await
+        skel_runtime::plan_owned(project.config.clone(), state, registry, &options, &progress).await
     } else {
-        skel_runtime::plan(
+        skel_runtime::plan_owned(
             project.config.clone(),
-            &locked.state,
+            state,
             registry,
             &options,
             &skel_runtime::Silent,
