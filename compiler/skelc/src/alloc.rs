@@ -20,7 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// (`_rjem_` is the prefix tikv-jemalloc-sys gives every jemalloc symbol).
 #[cfg(not(feature = "mimalloc"))]
 #[repr(transparent)]
-pub struct MallocConf(*const u8);
+pub struct MallocConf(*const std::ffi::c_char);
 
 // SAFETY: the pointer is to a `'static` byte string that is never written.
 #[cfg(not(feature = "mimalloc"))]
@@ -30,4 +30,4 @@ unsafe impl Sync for MallocConf {}
 #[cfg(not(feature = "mimalloc"))]
 #[allow(unsafe_code, non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: MallocConf = MallocConf(b"narenas:1\0".as_ptr());
+pub static malloc_conf: MallocConf = MallocConf(c"narenas:1".as_ptr());

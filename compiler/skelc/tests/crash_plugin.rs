@@ -428,7 +428,7 @@ fn check_chain(state: &serde_json::Map<String, Value>) -> Result<(), String> {
         let object = state
             .get(&format!("null_resource.c{i}"))
             .ok_or_else(|| format!("c{i} missing: {state:?}"))?;
-        if !object["id"].as_str().is_some_and(|id| !id.is_empty()) {
+        if object["id"].as_str().is_none_or(|id| id.is_empty()) {
             return Err(format!("c{i} has no id: {state:?}"));
         }
         if i > 0 && object["triggers"]["prev"] != state[&format!("null_resource.c{}", i - 1)]["id"]

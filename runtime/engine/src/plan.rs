@@ -153,21 +153,7 @@ pub async fn plan_owned(
         })
         .map(|(addr, _)| addr.clone())
         .collect();
-    let mut upgraded = HashSet::new();
-    for addr in versioned {
-        let instance = planner.prior.resources[&addr].clone();
-        match planner.upgrade(&addr, &instance).await {
-            Ok(Some(v)) => {
-                planner.prior_values.insert(addr.clone(), v);
-                upgraded.insert(addr);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                planner.errors.push(e);
-                upgraded.insert(addr);
-            }
-        }
-    }
+    let upgraded = planner.upgrade_all(versioned).await;
     for (addr, instance) in &planner.prior.resources {
         if upgraded.contains(addr) {
             continue;
@@ -303,28 +289,63 @@ impl Planner<'_> {
             .collect()
     }
 
-    /// An object in state upgraded by its provider to the provider's current schema, recorded
-    /// so in the prior state with the new version; `None` when the provider does not upgrade.
-    async fn upgrade(
+    /// The objects at `addrs` upgraded by their providers to the providers' current schemas
+    /// (up to [`PLAN_CONCURRENCY`] calls at a time), recorded so in the prior state with the new
+    /// versions and their typed values in `prior_values`. Returns the addresses dealt with,
+    /// upgraded or failed; the others' providers do not upgrade.
+    async fn upgrade_all(&mut self, addrs: Vec<InstanceAddr>) -> HashSet<InstanceAddr> {
+        // The providers first, one configuration at a time (they are cached by key).
+        let mut jobs = Vec::with_capacity(addrs.len());
+        let mut dealt = HashSet::new();
+        for addr in addrs {
+            let key = self.prior.resources[&addr].provider.clone();
+            match configured_from_key(&mut self.world, &mut self.providers, self.registry, &key) {
+                Ok(configured) => jobs.push((addr, configured.provider)),
+                Err(e) => {
+                    self.errors.push(e);
+                    dealt.insert(addr);
+                }
+            }
+        }
+        let prior = &self.prior;
+        let answers: Vec<_> = futures::stream::iter(jobs)
+            .map(|(addr, provider)| async move {
+                let instance = &prior.resources[&addr];
+                let raw = instance.attributes.to_string();
+                let answer = provider
+                    .upgrade(&addr.resource.type_name, instance.schema_version, &raw)
+                    .await;
+                (addr, answer)
+            })
+            .buffered(PLAN_CONCURRENCY)
+            .collect()
+            .await;
+        for (addr, answer) in answers {
+            match self.upgraded(&addr, answer) {
+                Ok(Some(v)) => {
+                    self.prior_values.insert(addr.clone(), v);
+                    dealt.insert(addr);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.errors.push(e);
+                    dealt.insert(addr);
+                }
+            }
+        }
+        dealt
+    }
+
+    /// A provider's answer to upgrading the object at `addr`, recorded in the prior state with
+    /// its new version; its typed value, `None` when the provider does not upgrade.
+    fn upgraded(
         &mut self,
         addr: &InstanceAddr,
-        instance: &skel_plan_ir::ResourceInstanceState,
+        answer: Result<Option<(Value, u64)>, skel_provider::ProviderError>,
     ) -> Result<Option<Value>, EngineError> {
-        let configured = configured_from_key(
-            &mut self.world,
-            &mut self.providers,
-            self.registry,
-            &instance.provider,
-        )?;
-        let raw = instance.attributes.to_string();
-        let upgraded = configured
-            .provider
-            .upgrade(&addr.resource.type_name, instance.schema_version, &raw)
-            .await
-            .map_err(|e| {
-                EngineError::provider(format!("upgrading its state: {e}"))
-                    .at(addr.to_string(), None)
-            })?;
+        let upgraded = answer.map_err(|e| {
+            EngineError::provider(format!("upgrading its state: {e}")).at(addr.to_string(), None)
+        })?;
         let Some((value, version)) = upgraded else {
             return Ok(None);
         };
