@@ -195,6 +195,8 @@ impl FromStr for InstanceAddr {
         if !parser.rest.is_empty() {
             return Err(err(&format!("unexpected `{}`", parser.rest)));
         }
+        // Exactly as long as the path: a state of 50,000 addresses keeps every one.
+        module.shrink_to_fit();
         Ok(InstanceAddr {
             resource: ResourceAddr {
                 module: ModuleInstance(module),

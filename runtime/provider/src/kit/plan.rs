@@ -94,7 +94,7 @@ pub fn plan(
         };
     }
     let prior = prior.filter(|p| !p.is_null());
-    let mut planned = ValueMap::new();
+    let mut planned = ValueMap::with_capacity(block.attributes.len() + block.blocks.len());
     let mut requires_replace: Vec<AttrPath> = Vec::new();
     for (name, attr) in &block.attributes {
         if !attr.is_argument() {
