@@ -103,8 +103,8 @@ impl PluginProcess {
             plugin: id.clone(),
             message,
         };
-        // Key generation is CPU work (and the crypto library's first use is slow): off the
-        // async threads.
+        // The certificate's key generation is CPU work (under a millisecond, as `ring` does
+        // it): off the async threads.
         let cert = tokio::task::spawn_blocking(tls::client_cert)
             .await
             .map_err(|e| e.to_string())
@@ -137,6 +137,8 @@ impl PluginProcess {
                 plugin: id.clone(),
                 source,
             })?;
+        // The TLS library's first use costs tens of milliseconds: paid while the plugin starts.
+        let warm = tokio::task::spawn_blocking(tls::warm_up);
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let stderr_done = child
             .stderr
@@ -216,6 +218,7 @@ impl PluginProcess {
             Arc::new(Mutex::new(VecDeque::new())),
         ));
 
+        let _ = warm.await;
         let tls = match handshake.server_cert {
             Some(der) => Some(tls::client_config(cert, der).map_err(tls_error)?),
             None => None,

@@ -46,15 +46,35 @@ pub(crate) fn client_cert() -> Result<&'static ClientCert, String> {
 
 static CLIENT_CERT: OnceLock<Result<ClientCert, String>> = OnceLock::new();
 
-/// Makes the client certificate on a background thread. The crypto library's first use costs
-/// tens of milliseconds (the key generation after it, microseconds): a caller that knows it will
-/// start a plugin can have that done while it does other work.
+/// Makes the client certificate and warms up the TLS library on a background thread, for a
+/// caller that knows it will start a plugin and has other work to do first.
 pub fn prepare() {
     if CLIENT_CERT.get().is_none() {
         std::thread::spawn(|| {
             let _ = client_cert();
+            warm_up();
         });
     }
+}
+
+/// aws-lc (the TLS connection's crypto; `ring` cannot verify go-plugin's P-521 certificates)
+/// sets itself up on first use: 15–45 ms measured here, which a plugin's first connection
+/// would wait for. Called while the plugin process starts (30–45 ms for the null plugin), it
+/// costs nothing; later calls return at once. The certificate's key is made with `ring`, which
+/// needs no such set-up, so the plugin is spawned without waiting for this.
+pub(crate) fn warm_up() {
+    static WARM: OnceLock<()> = OnceLock::new();
+    WARM.get_or_init(|| {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let _ = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &rng,
+        );
+        let _ = aws_lc_rs::agreement::EphemeralPrivateKey::generate(
+            &aws_lc_rs::agreement::X25519,
+            &rng,
+        );
+    });
 }
 
 /// A self-signed certificate as go-plugin's own client makes them (a CA usable for client and
