@@ -151,7 +151,10 @@ fn the_null_plugin_through_its_whole_lifecycle() {
         .to_string();
     // The replacement is the "1 added, 1 destroyed" above. Its id need not differ: null 2.1.2
     // draws ids from Go's unseeded `math/rand`, the same sequence in every plugin process.
-    assert!(new_id.parse::<u64>().is_ok(), "the new object's id: {new_id:?}");
+    assert!(
+        new_id.parse::<u64>().is_ok(),
+        "the new object's id: {new_id:?}"
+    );
 
     let destroyed = run(&dir, &rc, &["destroy", "--auto-approve"]);
     assert_eq!(destroyed.code, 0, "{destroyed:?}");
