@@ -73,6 +73,7 @@ pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSen
         versions: HashMap::new(),
         published: HashMap::new(),
         dirty: VecDeque::new(),
+        dirty_set: HashSet::new(),
         force: HashSet::new(),
         publish,
     };
@@ -94,6 +95,9 @@ struct Session {
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
     /// Modules to re-check, in order (the edited module before its callers).
     dirty: VecDeque<PathBuf>,
+    /// The members of `dirty` (2,000 module directories make a linear search per insertion
+    /// quadratic).
+    dirty_set: HashSet<PathBuf>,
     /// Files whose diagnostics are published even when unchanged (they were just edited).
     force: HashSet<PathBuf>,
     publish: mpsc::UnboundedSender<Publish>,
@@ -112,6 +116,7 @@ impl Session {
                     Ok(event) => event,
                     Err(mpsc::error::TryRecvError::Empty) => {
                         if let Some(dir) = self.dirty.pop_front() {
+                            self.dirty_set.remove(&dir);
                             self.guarded("checking a module", |s| s.check_dir(&dir));
                         }
                         continue;
@@ -271,6 +276,10 @@ impl Session {
         }
     }
 
+    /// Queue the module in `dir` and every known module that calls it, transitively. `dir`
+    /// goes to the front: it holds what the user just touched (or what changed on disk), so
+    /// its diagnostics never wait behind a workspace check in progress; its callers follow in
+    /// queue order.
     fn enqueue_with_dependents(&mut self, dir: &Path) {
         let known: Vec<Directory> = self
             .known_dirs
@@ -278,14 +287,23 @@ impl Session {
             .map(|d| self.db.directory(d))
             .collect();
         let changed = self.db.directory(dir);
-        for dir in with_dependents(&self.db, &known, &[changed]) {
+        let mut order = with_dependents(&self.db, &known, &[changed]).into_iter();
+        if let Some(first) = order.next() {
+            let path = first.path(&self.db).clone();
+            if self.dirty_set.contains(&path) {
+                self.dirty.retain(|d| *d != path);
+            }
+            self.dirty_set.insert(path.clone());
+            self.dirty.push_front(path);
+        }
+        for dir in order {
             let path = dir.path(&self.db).clone();
             self.mark_dirty(path);
         }
     }
 
     fn mark_dirty(&mut self, dir: PathBuf) {
-        if !self.dirty.contains(&dir) {
+        if self.dirty_set.insert(dir.clone()) {
             self.dirty.push_back(dir);
         }
     }
@@ -299,6 +317,7 @@ impl Session {
             self.known_cache = None;
         }
         self.dirty.retain(|d| d != dir);
+        self.dirty_set.remove(dir);
         self.clear_published(dir, &HashSet::new());
     }
 

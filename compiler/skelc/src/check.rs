@@ -34,6 +34,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitStatus> {
         .map(|d| Resolved::hiding(&db, d, &cwd, &hidden))
         .collect();
     render::print(&resolved, args.format, true)?;
+    // The process ends here: freeing every memoized query of a large workspace one by one
+    // (tens of thousands of files) takes longer than the exit, which frees it all at once.
+    drop(resolved);
+    std::mem::forget(db);
     Ok(ExitStatus::failed_if(errors > 0))
 }
 
