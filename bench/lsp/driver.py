@@ -109,13 +109,13 @@ t0 = time.perf_counter()
 notify("initialized", {})
 notify("textDocument/didOpen", {"textDocument": {"uri": uri(svc), "languageId": "skel",
                                                  "version": 1, "text": text}})
-seen, t_last, n_diags, t_open = set(), t0, 0, None
-while seen != set(skel_files) or t_open is None:
+seen, t_last, n_diags, t_open, all_files = set(), t0, 0, None, set(skel_files)
+while len(seen) < len(all_files) or t_open is None:
     t_last, msg = wait(is_publish)
     u = msg["params"]["uri"]
     if u == uri(svc) and msg["params"].get("version") == 1 and t_open is None:
         t_open = t_last
-    if u not in seen:
+    if u in all_files and u not in seen:
         seen.add(u)
         n_diags += len(msg["params"]["diagnostics"])
         t_all = t_last

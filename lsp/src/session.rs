@@ -91,8 +91,10 @@ struct Session {
     known_dirs: BTreeSet<PathBuf>,
     known_cache: Option<Arc<[PathBuf]>>,
     versions: HashMap<PathBuf, i32>,
-    /// What was last published per file, to skip identical republishing for unchanged files.
-    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// What was last published per file, by module directory, to skip identical republishing
+    /// for unchanged files (by directory: a module's check looks at its own files only, not at
+    /// the 20,000 of a large workspace).
+    published: HashMap<PathBuf, HashMap<PathBuf, Vec<lsp::Diagnostic>>>,
     /// Modules to re-check, in order (the edited module before its callers).
     dirty: VecDeque<PathBuf>,
     /// The members of `dirty` (2,000 module directories make a linear search per insertion
@@ -142,12 +144,15 @@ impl Session {
                 self.encoding = encoding;
             }
             Event::Initialized => {
+                let mut all = Vec::new();
                 for root in self.roots.clone() {
                     for dir in module_dirs_under(&root) {
                         self.add_known(dir.clone());
+                        all.push(self.db.directory(&dir));
                         self.mark_dirty(dir);
                     }
                 }
+                self.check_on_other_cores(all);
             }
             Event::Open {
                 path,
@@ -226,6 +231,39 @@ impl Session {
                     known_dirs,
                 });
             }
+        }
+    }
+
+    /// The workspace's first check, shared with helper threads on the other cores: each takes
+    /// modules from the end of the queue this thread takes from the front, and checks them in a
+    /// database clone (the memoized results are shared), so the session mostly publishes what
+    /// they computed. A helper stops when the queue is empty, or at the first edit: setting an
+    /// input cancels its query (salsa), it drops its clone, and the session checks the rest.
+    fn check_on_other_cores(&self, dirs: Vec<Directory>) {
+        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) - 1;
+        if helpers == 0 || dirs.len() < 2 {
+            return;
+        }
+        let queue = Arc::new(std::sync::Mutex::new(dirs));
+        for _ in 0..helpers {
+            let db = self.db.clone();
+            let queue = queue.clone();
+            let helper = move || loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let Some(dir) = next else { return };
+                let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    salsa::Cancelled::catch(AssertUnwindSafe(|| {
+                        let _ = skel_types::check_module(&db, dir);
+                    }))
+                }));
+                if !matches!(checked, Ok(Ok(()))) {
+                    return;
+                }
+            };
+            // Without the thread, the session checks every module itself.
+            let _ = std::thread::Builder::new()
+                .name("skel-check-helper".into())
+                .spawn(helper);
         }
     }
 
@@ -323,14 +361,21 @@ impl Session {
 
     /// Publish empty diagnostics for files in `dir` that had some and are not in `keep`.
     fn clear_published(&mut self, dir: &Path, keep: &HashSet<PathBuf>) {
-        let stale: Vec<PathBuf> = self
-            .published
+        let Some(files) = self.published.get_mut(dir) else {
+            return;
+        };
+        let stale: Vec<PathBuf> = files
             .keys()
-            .filter(|p| p.parent() == Some(dir) && !keep.contains(*p))
+            .filter(|p| !keep.contains(*p))
             .cloned()
             .collect();
+        for path in &stale {
+            files.remove(path);
+        }
+        if files.is_empty() {
+            self.published.remove(dir);
+        }
         for path in stale {
-            self.published.remove(&path);
             self.send(&path, Vec::new());
         }
     }
@@ -348,11 +393,12 @@ impl Session {
         let keep: HashSet<PathBuf> = by_file.keys().cloned().collect();
         for (path, diagnostics) in by_file {
             let forced = self.force.remove(&path);
-            if !forced && self.published.get(&path) == Some(&diagnostics) {
+            let files = self.published.entry(dir_path.to_path_buf()).or_default();
+            if !forced && files.get(&path) == Some(&diagnostics) {
                 continue;
             }
-            self.send(&path, diagnostics.clone());
-            self.published.insert(path, diagnostics);
+            files.insert(path.clone(), diagnostics.clone());
+            self.send(&path, diagnostics);
         }
         self.clear_published(dir_path, &keep);
         self.force.retain(|p| p.parent() != Some(dir_path));
