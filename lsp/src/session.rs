@@ -13,6 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use salsa::Durability;
 use skel_db::{Db, Directory, SkelDatabase};
 use tokio::sync::{mpsc, oneshot};
 use tower_lsp::lsp_types::{self as lsp, FileChangeType, TextDocumentContentChangeEvent, Url};
@@ -161,7 +162,7 @@ impl Session {
             } => {
                 self.versions.insert(path.clone(), version);
                 self.overlay.set(path.clone(), Arc::from(text));
-                self.file_changed(&path, true);
+                self.file_changed(&path, true, Some(Durability::LOW));
             }
             Event::Change {
                 path,
@@ -176,7 +177,7 @@ impl Session {
                     .unwrap_or_else(|| Arc::from(""));
                 let new = apply_changes(&old, changes, self.encoding);
                 self.overlay.set(path.clone(), Arc::from(new));
-                self.file_changed(&path, false);
+                self.file_changed(&path, false, Some(Durability::LOW));
             }
             Event::Save { path } => {
                 self.force.insert(path.clone());
@@ -187,7 +188,7 @@ impl Session {
             Event::Close { path } => {
                 self.versions.remove(&path);
                 self.overlay.remove(&path);
-                self.file_changed(&path, true);
+                self.file_changed(&path, true, Some(skel_db::DISK));
                 if !self.in_roots(&path) {
                     if let Some(dir) = path.parent() {
                         self.forget_dir(dir);
@@ -216,7 +217,7 @@ impl Session {
                         || skel_db::is_json_config_file(&path)
                         || is_module_manifest(&path)
                     {
-                        self.file_changed(&path, false);
+                        self.file_changed(&path, false, None);
                     }
                 }
             }
@@ -284,11 +285,15 @@ impl Session {
 
     /// A file's text may differ from the database's (an open buffer or the disk): update the
     /// input, the directory listing (it may have appeared or gone), and queue its module.
-    fn file_changed(&mut self, path: &Path, relist: bool) {
+    /// `durability`: set the text with it (`LOW` for a buffer being edited, `skel_db::DISK` for
+    /// a closed one), so that a keystroke re-verifies only what read an open buffer.
+    fn file_changed(&mut self, path: &Path, relist: bool, durability: Option<Durability>) {
         let existed = self.db.files().existing_file(path);
         let file = self.db.file(path);
-        if existed.is_some() {
-            skel_db::refresh_file(&mut self.db, file);
+        match durability {
+            Some(durability) => skel_db::set_file_durability(&mut self.db, file, durability),
+            None if existed.is_some() => skel_db::refresh_file(&mut self.db, file),
+            None => {}
         }
         let Some(dir) = path.parent() else { return };
         let listed = self
