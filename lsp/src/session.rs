@@ -11,6 +11,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use salsa::Durability;
@@ -75,8 +76,11 @@ pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSen
         published: HashMap::new(),
         dirty: VecDeque::new(),
         dirty_set: HashSet::new(),
+        dependents_of: Vec::new(),
         force: HashSet::new(),
         publish,
+        helper_queue: None,
+        helpers_running: Arc::new(AtomicUsize::new(0)),
     };
     std::thread::Builder::new()
         .name("skel-session".into())
@@ -101,15 +105,21 @@ struct Session {
     /// The members of `dirty` (2,000 module directories make a linear search per insertion
     /// quadratic).
     dirty_set: HashSet<PathBuf>,
+    /// Modules just queued whose callers are still to be queued.
+    dependents_of: Vec<PathBuf>,
     /// Files whose diagnostics are published even when unchanged (they were just edited).
     force: HashSet<PathBuf>,
     publish: mpsc::UnboundedSender<Publish>,
+    /// The modules of the first check the helper threads have not taken yet.
+    helper_queue: Option<Arc<std::sync::Mutex<Vec<Directory>>>>,
+    /// Helper threads still holding a database clone.
+    helpers_running: Arc<AtomicUsize>,
 }
 
 impl Session {
     fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         loop {
-            let event = if self.dirty.is_empty() {
+            let event = if self.dirty.is_empty() && self.dependents_of.is_empty() {
                 match events.blocking_recv() {
                     Some(event) => event,
                     None => return,
@@ -122,12 +132,16 @@ impl Session {
                             self.dirty_set.remove(&dir);
                             self.guarded("checking a module", |s| s.check_dir(&dir));
                         }
+                        if !self.dependents_of.is_empty() {
+                            self.guarded("finding callers", Session::enqueue_dependents);
+                        }
                         continue;
                     }
                     Err(mpsc::error::TryRecvError::Disconnected) => return,
                 }
             };
             self.guarded("handling an event", |s| s.handle(event));
+            self.resume_helpers();
         }
     }
 
@@ -236,35 +250,72 @@ impl Session {
     }
 
     /// The workspace's first check, shared with helper threads on the other cores: each takes
-    /// modules from the end of the queue this thread takes from the front, and checks them in a
-    /// database clone (the memoized results are shared), so the session mostly publishes what
-    /// they computed. A helper stops when the queue is empty, or at the first edit: setting an
-    /// input cancels its query (salsa), it drops its clone, and the session checks the rest.
-    fn check_on_other_cores(&self, dirs: Vec<Directory>) {
-        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) - 1;
-        if helpers == 0 || dirs.len() < 2 {
+    /// modules from the end of a queue (this thread takes its own from the front) and checks
+    /// them in a database clone (the memoized results are shared), so the session mostly
+    /// publishes what they computed. Setting an input (an edit, an opened file) cancels their
+    /// queries (salsa) and waits for their clones to be dropped: they stop, and
+    /// [`Session::resume_helpers`] starts them again on the new revision, until the queue is
+    /// empty.
+    fn check_on_other_cores(&mut self, dirs: Vec<Directory>) {
+        if dirs.len() < 2 {
             return;
         }
-        let queue = Arc::new(std::sync::Mutex::new(dirs));
+        self.helper_queue = Some(Arc::new(std::sync::Mutex::new(dirs)));
+        self.resume_helpers();
+    }
+
+    fn resume_helpers(&mut self) {
+        let Some(queue) = &self.helper_queue else {
+            return;
+        };
+        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) - 1;
+        let lock = |q: &std::sync::Mutex<Vec<Directory>>| {
+            q.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+        };
+        if helpers == 0 || lock(queue) {
+            self.helper_queue = None;
+            return;
+        }
+        if self.helpers_running.load(Ordering::Acquire) > 0 {
+            return;
+        }
         for _ in 0..helpers {
             let db = self.db.clone();
             let queue = queue.clone();
-            let helper = move || loop {
-                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let Some(dir) = next else { return };
-                let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    salsa::Cancelled::catch(AssertUnwindSafe(|| {
-                        let _ = skel_types::check_module(&db, dir);
-                    }))
-                }));
-                if !matches!(checked, Ok(Ok(()))) {
-                    return;
+            let running = self.helpers_running.clone();
+            running.fetch_add(1, Ordering::AcqRel);
+            let helper = move || {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some(dir) = next else { break };
+                    let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        salsa::Cancelled::catch(AssertUnwindSafe(|| {
+                            let _ = skel_hir::module_sources(&db, dir);
+                            let _ = skel_types::check_module(&db, dir);
+                        }))
+                    }));
+                    match checked {
+                        Ok(Ok(())) => {}
+                        // Cancelled: this module is taken again on the next revision.
+                        Ok(Err(_)) => {
+                            queue.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+                            break;
+                        }
+                        // A bug (the panic is printed): the session checks it itself.
+                        Err(_) => break,
+                    }
                 }
+                running.fetch_sub(1, Ordering::AcqRel);
+                drop(db);
             };
             // Without the thread, the session checks every module itself.
-            let _ = std::thread::Builder::new()
+            if std::thread::Builder::new()
                 .name("skel-check-helper".into())
-                .spawn(helper);
+                .spawn(helper)
+                .is_err()
+            {
+                self.helpers_running.fetch_sub(1, Ordering::AcqRel);
+            }
         }
     }
 
@@ -319,29 +370,40 @@ impl Session {
         }
     }
 
-    /// Queue the module in `dir` and every known module that calls it, transitively. `dir`
-    /// goes to the front: it holds what the user just touched (or what changed on disk), so
-    /// its diagnostics never wait behind a workspace check in progress; its callers follow in
-    /// queue order.
+    /// Queue the module in `dir`, and later every known module that calls it, transitively.
+    /// `dir` goes to the front: it holds what the user just touched (or what changed on disk),
+    /// so its diagnostics never wait behind a workspace check in progress. Its callers are
+    /// found after it is checked ([`Session::enqueue_dependents`]): finding them reads every
+    /// known module's calls, which at the first open of a large workspace means parsing all
+    /// of it, work the helper threads share meanwhile.
     fn enqueue_with_dependents(&mut self, dir: &Path) {
+        let path = dir.to_path_buf();
+        if self.dirty_set.contains(&path) {
+            self.dirty.retain(|d| *d != path);
+        }
+        self.dirty_set.insert(path.clone());
+        self.dirty.push_front(path.clone());
+        if !self.dependents_of.contains(&path) {
+            self.dependents_of.push(path);
+        }
+    }
+
+    /// Queue (at the back) every known module calling one whose change is pending.
+    fn enqueue_dependents(&mut self) {
+        let changed: Vec<Directory> = std::mem::take(&mut self.dependents_of)
+            .iter()
+            .map(|d| self.db.directory(d))
+            .collect();
         let known: Vec<Directory> = self
             .known_dirs
             .iter()
             .map(|d| self.db.directory(d))
             .collect();
-        let changed = self.db.directory(dir);
-        let mut order = with_dependents(&self.db, &known, &[changed]).into_iter();
-        if let Some(first) = order.next() {
-            let path = first.path(&self.db).clone();
-            if self.dirty_set.contains(&path) {
-                self.dirty.retain(|d| *d != path);
+        for dir in with_dependents(&self.db, &known, &changed) {
+            if !changed.contains(&dir) {
+                let path = dir.path(&self.db).clone();
+                self.mark_dirty(path);
             }
-            self.dirty_set.insert(path.clone());
-            self.dirty.push_front(path);
-        }
-        for dir in order {
-            let path = dir.path(&self.db).clone();
-            self.mark_dirty(path);
         }
     }
 
