@@ -46,8 +46,7 @@ fn generated_module_tree_checks_clean() {
     generate(&ws, &["--dirs", "20", "--files", "10"]);
     let files = skel_files(&ws);
     assert_eq!(files.len(), 200, "{files:?}");
-    let dirs: std::collections::BTreeSet<&Path> =
-        files.iter().filter_map(|f| f.parent()).collect();
+    let dirs: std::collections::BTreeSet<&Path> = files.iter().filter_map(|f| f.parent()).collect();
     assert_eq!(dirs.len(), 20);
     // Modules call modules (not only the root), two levels down, and module 10 has
     // two callers (module 2, its parent, and module 3).
