@@ -6,7 +6,9 @@
 //! until every snapshot is dropped (snapshots are cancelled and unwind quickly, but the wait
 //! must not stall the async runtime). Read requests ask it for a snapshot through the same
 //! channel, so a request always sees every edit sent before it. Between two module checks the
-//! actor looks at its queue again, so edits and requests never wait for a whole workspace check.
+//! actor looks at its queue again, so edits and requests never wait for a whole workspace check;
+//! a changed module is checked before anything else queued, its callers after it. The first
+//! check of the workspace is shared with helper threads on the other cores.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
