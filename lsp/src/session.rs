@@ -6,13 +6,17 @@
 //! until every snapshot is dropped (snapshots are cancelled and unwind quickly, but the wait
 //! must not stall the async runtime). Read requests ask it for a snapshot through the same
 //! channel, so a request always sees every edit sent before it. Between two module checks the
-//! actor looks at its queue again, so edits and requests never wait for a whole workspace check.
+//! actor looks at its queue again, so edits and requests never wait for a whole workspace check;
+//! a changed module is checked before anything else queued, its callers after it. The first
+//! check of the workspace is shared with helper threads on the other cores.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use salsa::Durability;
 use skel_db::{Db, Directory, SkelDatabase};
 use tokio::sync::{mpsc, oneshot};
 use tower_lsp::lsp_types::{self as lsp, FileChangeType, TextDocumentContentChangeEvent, Url};
@@ -73,8 +77,12 @@ pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSen
         versions: HashMap::new(),
         published: HashMap::new(),
         dirty: VecDeque::new(),
+        dirty_set: HashSet::new(),
+        dependents_of: Vec::new(),
         force: HashSet::new(),
         publish,
+        helper_queue: None,
+        helpers_running: Arc::new(AtomicUsize::new(0)),
     };
     std::thread::Builder::new()
         .name("skel-session".into())
@@ -90,19 +98,30 @@ struct Session {
     known_dirs: BTreeSet<PathBuf>,
     known_cache: Option<Arc<[PathBuf]>>,
     versions: HashMap<PathBuf, i32>,
-    /// What was last published per file, to skip identical republishing for unchanged files.
-    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// What was last published per file, by module directory, to skip identical republishing
+    /// for unchanged files (by directory: a module's check looks at its own files only, not at
+    /// the 20,000 of a large workspace).
+    published: HashMap<PathBuf, HashMap<PathBuf, Vec<lsp::Diagnostic>>>,
     /// Modules to re-check, in order (the edited module before its callers).
     dirty: VecDeque<PathBuf>,
+    /// The members of `dirty` (2,000 module directories make a linear search per insertion
+    /// quadratic).
+    dirty_set: HashSet<PathBuf>,
+    /// Modules just queued whose callers are still to be queued.
+    dependents_of: Vec<PathBuf>,
     /// Files whose diagnostics are published even when unchanged (they were just edited).
     force: HashSet<PathBuf>,
     publish: mpsc::UnboundedSender<Publish>,
+    /// The modules of the first check the helper threads have not taken yet.
+    helper_queue: Option<Arc<std::sync::Mutex<Vec<Directory>>>>,
+    /// Helper threads still holding a database clone.
+    helpers_running: Arc<AtomicUsize>,
 }
 
 impl Session {
     fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         loop {
-            let event = if self.dirty.is_empty() {
+            let event = if self.dirty.is_empty() && self.dependents_of.is_empty() {
                 match events.blocking_recv() {
                     Some(event) => event,
                     None => return,
@@ -112,7 +131,11 @@ impl Session {
                     Ok(event) => event,
                     Err(mpsc::error::TryRecvError::Empty) => {
                         if let Some(dir) = self.dirty.pop_front() {
+                            self.dirty_set.remove(&dir);
                             self.guarded("checking a module", |s| s.check_dir(&dir));
+                        }
+                        if !self.dependents_of.is_empty() {
+                            self.guarded("finding callers", Session::enqueue_dependents);
                         }
                         continue;
                     }
@@ -120,6 +143,7 @@ impl Session {
                 }
             };
             self.guarded("handling an event", |s| s.handle(event));
+            self.resume_helpers();
         }
     }
 
@@ -137,12 +161,15 @@ impl Session {
                 self.encoding = encoding;
             }
             Event::Initialized => {
+                let mut all = Vec::new();
                 for root in self.roots.clone() {
                     for dir in module_dirs_under(&root) {
                         self.add_known(dir.clone());
+                        all.push(self.db.directory(&dir));
                         self.mark_dirty(dir);
                     }
                 }
+                self.check_on_other_cores(all);
             }
             Event::Open {
                 path,
@@ -151,7 +178,7 @@ impl Session {
             } => {
                 self.versions.insert(path.clone(), version);
                 self.overlay.set(path.clone(), Arc::from(text));
-                self.file_changed(&path, true);
+                self.file_changed(&path, true, Some(Durability::LOW));
             }
             Event::Change {
                 path,
@@ -166,7 +193,7 @@ impl Session {
                     .unwrap_or_else(|| Arc::from(""));
                 let new = apply_changes(&old, changes, self.encoding);
                 self.overlay.set(path.clone(), Arc::from(new));
-                self.file_changed(&path, false);
+                self.file_changed(&path, false, Some(Durability::LOW));
             }
             Event::Save { path } => {
                 self.force.insert(path.clone());
@@ -177,7 +204,7 @@ impl Session {
             Event::Close { path } => {
                 self.versions.remove(&path);
                 self.overlay.remove(&path);
-                self.file_changed(&path, true);
+                self.file_changed(&path, true, Some(skel_db::DISK));
                 if !self.in_roots(&path) {
                     if let Some(dir) = path.parent() {
                         self.forget_dir(dir);
@@ -206,7 +233,7 @@ impl Session {
                         || skel_db::is_json_config_file(&path)
                         || is_module_manifest(&path)
                     {
-                        self.file_changed(&path, false);
+                        self.file_changed(&path, false, None);
                     }
                 }
             }
@@ -220,6 +247,76 @@ impl Session {
                     encoding: self.encoding,
                     known_dirs,
                 });
+            }
+        }
+    }
+
+    /// The workspace's first check, shared with helper threads on the other cores: each takes
+    /// modules from the end of a queue (this thread takes its own from the front) and checks
+    /// them in a database clone (the memoized results are shared), so the session mostly
+    /// publishes what they computed. Setting an input (an edit, an opened file) cancels their
+    /// queries (salsa) and waits for their clones to be dropped: they stop, and
+    /// [`Session::resume_helpers`] starts them again on the new revision, until the queue is
+    /// empty.
+    fn check_on_other_cores(&mut self, dirs: Vec<Directory>) {
+        if dirs.len() < 2 {
+            return;
+        }
+        self.helper_queue = Some(Arc::new(std::sync::Mutex::new(dirs)));
+        self.resume_helpers();
+    }
+
+    fn resume_helpers(&mut self) {
+        let Some(queue) = &self.helper_queue else {
+            return;
+        };
+        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8)) - 1;
+        let lock = |q: &std::sync::Mutex<Vec<Directory>>| {
+            q.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+        };
+        if helpers == 0 || lock(queue) {
+            self.helper_queue = None;
+            return;
+        }
+        if self.helpers_running.load(Ordering::Acquire) > 0 {
+            return;
+        }
+        for _ in 0..helpers {
+            let db = self.db.clone();
+            let queue = queue.clone();
+            let running = self.helpers_running.clone();
+            running.fetch_add(1, Ordering::AcqRel);
+            let helper = move || {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some(dir) = next else { break };
+                    let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        salsa::Cancelled::catch(AssertUnwindSafe(|| {
+                            let _ = skel_hir::module_sources(&db, dir);
+                            let _ = skel_types::check_module(&db, dir);
+                        }))
+                    }));
+                    match checked {
+                        Ok(Ok(())) => {}
+                        // Cancelled: this module is taken again on the next revision.
+                        Ok(Err(_)) => {
+                            queue.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+                            break;
+                        }
+                        // A bug (the panic is printed): the session checks it itself.
+                        Err(_) => break,
+                    }
+                }
+                running.fetch_sub(1, Ordering::AcqRel);
+                drop(db);
+            };
+            // Without the thread, the session checks every module itself.
+            if std::thread::Builder::new()
+                .name("skel-check-helper".into())
+                .spawn(helper)
+                .is_err()
+            {
+                self.helpers_running.fetch_sub(1, Ordering::AcqRel);
             }
         }
     }
@@ -241,11 +338,15 @@ impl Session {
 
     /// A file's text may differ from the database's (an open buffer or the disk): update the
     /// input, the directory listing (it may have appeared or gone), and queue its module.
-    fn file_changed(&mut self, path: &Path, relist: bool) {
+    /// `durability`: set the text with it (`LOW` for a buffer being edited, `skel_db::DISK` for
+    /// a closed one), so that a keystroke re-verifies only what read an open buffer.
+    fn file_changed(&mut self, path: &Path, relist: bool, durability: Option<Durability>) {
         let existed = self.db.files().existing_file(path);
         let file = self.db.file(path);
-        if existed.is_some() {
-            skel_db::refresh_file(&mut self.db, file);
+        match durability {
+            Some(durability) => skel_db::set_file_durability(&mut self.db, file, durability),
+            None if existed.is_some() => skel_db::refresh_file(&mut self.db, file),
+            None => {}
         }
         let Some(dir) = path.parent() else { return };
         let listed = self
@@ -271,21 +372,45 @@ impl Session {
         }
     }
 
+    /// Queue the module in `dir`, and later every known module that calls it, transitively.
+    /// `dir` goes to the front: it holds what the user just touched (or what changed on disk),
+    /// so its diagnostics never wait behind a workspace check in progress. Its callers are
+    /// found after it is checked ([`Session::enqueue_dependents`]): finding them reads every
+    /// known module's calls, which at the first open of a large workspace means parsing all
+    /// of it, work the helper threads share meanwhile.
     fn enqueue_with_dependents(&mut self, dir: &Path) {
+        let path = dir.to_path_buf();
+        if self.dirty_set.contains(&path) {
+            self.dirty.retain(|d| *d != path);
+        }
+        self.dirty_set.insert(path.clone());
+        self.dirty.push_front(path.clone());
+        if !self.dependents_of.contains(&path) {
+            self.dependents_of.push(path);
+        }
+    }
+
+    /// Queue (at the back) every known module calling one whose change is pending.
+    fn enqueue_dependents(&mut self) {
+        let changed: Vec<Directory> = std::mem::take(&mut self.dependents_of)
+            .iter()
+            .map(|d| self.db.directory(d))
+            .collect();
         let known: Vec<Directory> = self
             .known_dirs
             .iter()
             .map(|d| self.db.directory(d))
             .collect();
-        let changed = self.db.directory(dir);
-        for dir in with_dependents(&self.db, &known, &[changed]) {
-            let path = dir.path(&self.db).clone();
-            self.mark_dirty(path);
+        for dir in with_dependents(&self.db, &known, &changed) {
+            if !changed.contains(&dir) {
+                let path = dir.path(&self.db).clone();
+                self.mark_dirty(path);
+            }
         }
     }
 
     fn mark_dirty(&mut self, dir: PathBuf) {
-        if !self.dirty.contains(&dir) {
+        if self.dirty_set.insert(dir.clone()) {
             self.dirty.push_back(dir);
         }
     }
@@ -299,19 +424,27 @@ impl Session {
             self.known_cache = None;
         }
         self.dirty.retain(|d| d != dir);
+        self.dirty_set.remove(dir);
         self.clear_published(dir, &HashSet::new());
     }
 
     /// Publish empty diagnostics for files in `dir` that had some and are not in `keep`.
     fn clear_published(&mut self, dir: &Path, keep: &HashSet<PathBuf>) {
-        let stale: Vec<PathBuf> = self
-            .published
+        let Some(files) = self.published.get_mut(dir) else {
+            return;
+        };
+        let stale: Vec<PathBuf> = files
             .keys()
-            .filter(|p| p.parent() == Some(dir) && !keep.contains(*p))
+            .filter(|p| !keep.contains(*p))
             .cloned()
             .collect();
+        for path in &stale {
+            files.remove(path);
+        }
+        if files.is_empty() {
+            self.published.remove(dir);
+        }
         for path in stale {
-            self.published.remove(&path);
             self.send(&path, Vec::new());
         }
     }
@@ -329,11 +462,12 @@ impl Session {
         let keep: HashSet<PathBuf> = by_file.keys().cloned().collect();
         for (path, diagnostics) in by_file {
             let forced = self.force.remove(&path);
-            if !forced && self.published.get(&path) == Some(&diagnostics) {
+            let files = self.published.entry(dir_path.to_path_buf()).or_default();
+            if !forced && files.get(&path) == Some(&diagnostics) {
                 continue;
             }
-            self.send(&path, diagnostics.clone());
-            self.published.insert(path, diagnostics);
+            files.insert(path.clone(), diagnostics.clone());
+            self.send(&path, diagnostics);
         }
         self.clear_published(dir_path, &keep);
         self.force.retain(|p| p.parent() != Some(dir_path));

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use salsa::Setter;
+use salsa::{Durability, Setter};
 
 use crate::{Db, System};
 
@@ -32,6 +32,12 @@ pub struct Directory {
     pub exists: bool,
 }
 
+/// The durability of files and directories as read from disk: `MEDIUM`, so that when only
+/// `LOW` inputs change (the buffers an editor has open, [`set_file_durability`]), salsa
+/// verifies every result that read nothing else in constant time, instead of walking its
+/// dependencies down to the 20,000 files of a large workspace after each keystroke.
+pub const DISK: Durability = Durability::MEDIUM;
+
 /// The registry of inputs by path. Each path gets exactly one input for the database's life.
 #[derive(Default, Clone)]
 pub struct Files {
@@ -55,7 +61,9 @@ impl Files {
             return *file;
         }
         let text = db.system().read_to_string(path).ok().map(Arc::from);
-        let file = File::new(db, path.to_path_buf(), text);
+        let file = File::builder(path.to_path_buf(), text)
+            .durability(DISK)
+            .new(db);
         *self.lock().files.entry(path.to_path_buf()).or_insert(file)
     }
 
@@ -65,13 +73,14 @@ impl Files {
             return *dir;
         }
         let listing = list_module_files(db.system(), path);
-        let dir = Directory::new(
-            db,
+        let dir = Directory::builder(
             path.to_path_buf(),
             listing.files,
             listing.json,
             listing.exists,
-        );
+        )
+        .durability(DISK)
+        .new(db);
         *self.lock().dirs.entry(path.to_path_buf()).or_insert(dir)
     }
 
@@ -156,6 +165,15 @@ pub fn refresh_file(db: &mut dyn Db, file: File) {
     if file.text(db) != &text {
         file.set_text(db).to(text);
     }
+}
+
+/// Re-read a file's text from the system and give it `durability`: [`Durability::LOW`] while
+/// an editor has it open and changes it at every keystroke, [`DISK`] again when it is closed.
+/// The text is set even when equal: the durability changes with it.
+pub fn set_file_durability(db: &mut dyn Db, file: File, durability: Durability) {
+    let path = file.path(db).clone();
+    let text = db.system().read_to_string(&path).ok().map(Arc::from);
+    file.set_text(db).with_durability(durability).to(text);
 }
 
 /// Re-list a directory (after files were created or deleted).

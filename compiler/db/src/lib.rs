@@ -14,7 +14,7 @@ pub use database::{Db, SkelDatabase};
 pub use diagnostic::{did_you_mean, did_you_mean_for, Code, Diagnostic, Label, Severity, Span};
 pub use files::{
     is_config_file, is_json_config_file, is_override_file, list_module_files, refresh_directory,
-    refresh_file, Directory, File, Files, Listing,
+    refresh_file, set_file_durability, Directory, File, Files, Listing, DISK,
 };
 pub use lines::{LineCol, LineIndex};
 pub use system::{MemorySystem, OsSystem, System};

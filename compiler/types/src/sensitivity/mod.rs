@@ -104,6 +104,7 @@ pub(crate) fn dedup(diagnostics: &mut Vec<Diagnostic>) {
 
 /// What a calling module sees of a module: its outputs' declared marks and the marks their
 /// values may carry.
+#[derive(PartialEq, Eq, Debug)]
 pub(crate) struct ModuleResult {
     outputs: BTreeMap<String, (Marks, Sens)>,
 }
@@ -130,6 +131,21 @@ impl Analysis<'_> {
         if let Some(done) = self.memo.borrow().get(&key) {
             return done.clone();
         }
+        // A called module outside any module-call cycle is analysed by a query, once per
+        // set of variable marks for the whole database: every module of a tree, the editor's
+        // per-module analyses and the project's share the analyses of their callees (in a
+        // workspace without secrets, one per module). Without it, each module's analysis
+        // analysed its whole subtree again: O(modules x depth), and again after every edit.
+        // A module in a cycle (an error reported elsewhere) is analysed here, where `active`
+        // ends the recursion.
+        if !is_root && !in_call_cycle(self.db, dir) {
+            let analysed = analysed_module(self.db, dir, key.1.clone());
+            self.diagnostics
+                .borrow_mut()
+                .extend(analysed.diagnostics.iter().cloned());
+            self.memo.borrow_mut().insert(key, analysed.result.clone());
+            return analysed.result.clone();
+        }
         if !self.active.borrow_mut().insert(dir) {
             return Arc::new(ModuleResult {
                 outputs: BTreeMap::new(),
@@ -142,4 +158,45 @@ impl Analysis<'_> {
         self.memo.borrow_mut().insert(key, result.clone());
         result
     }
+}
+
+/// A called module analysed with the marks its variables may carry: what its caller sees of
+/// it, and the diagnostics of it and of the modules it calls.
+#[derive(PartialEq, Eq, Debug)]
+struct Analysed {
+    result: Arc<ModuleResult>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+#[salsa::tracked(returns(clone))]
+fn analysed_module(db: &dyn Db, dir: Directory, vars: Vec<(String, Sens)>) -> Arc<Analysed> {
+    let analysis = Analysis {
+        db,
+        memo: RefCell::default(),
+        active: RefCell::default(),
+        diagnostics: RefCell::default(),
+    };
+    let (result, mut diagnostics) =
+        module::Module::new(&analysis, dir, vars.into_iter().collect()).analyse(false);
+    diagnostics.extend(analysis.diagnostics.into_inner());
+    Arc::new(Analysed {
+        result: Arc::new(result),
+        diagnostics,
+    })
+}
+
+/// Whether the module in `dir` reaches itself through its module calls.
+#[salsa::tracked]
+fn in_call_cycle(db: &dyn Db, dir: Directory) -> bool {
+    let mut stack: Vec<Directory> = skel_hir::module_sources(db, dir).to_vec();
+    let mut seen = HashSet::new();
+    while let Some(next) = stack.pop() {
+        if next == dir {
+            return true;
+        }
+        if seen.insert(next) {
+            stack.extend(skel_hir::module_sources(db, next).iter().copied());
+        }
+    }
+    false
 }
