@@ -116,19 +116,26 @@ fn check_modules_in_parallel(db: &SkelDatabase, root: Directory) {
                         w = changed.wait(w).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                let children = skel_hir::module_sources(&db, dir).clone();
-                {
-                    let mut w = lock();
-                    for &child in children.iter() {
-                        if child.exists(&db) && w.seen.insert(child) {
-                            w.queue.push(child);
+                // A panic is caught so that the slot is given back first: the other threads
+                // would otherwise wait for it forever; it is re-raised after.
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let children = skel_hir::module_sources(&db, dir).clone();
+                    {
+                        let mut w = lock();
+                        for &child in children.iter() {
+                            if child.exists(&db) && w.seen.insert(child) {
+                                w.queue.push(child);
+                            }
                         }
                     }
-                }
-                changed.notify_all();
-                let _ = skel_types::check_module(&db, dir);
+                    changed.notify_all();
+                    let _ = skel_types::check_module(&db, dir);
+                }));
                 lock().busy -= 1;
                 changed.notify_all();
+                if let Err(panic) = checked {
+                    std::panic::resume_unwind(panic);
+                }
             });
         }
     });
