@@ -4,11 +4,14 @@
 //!   diagnostics for the changed module and its callers.
 //! - [`server`]: the tower-lsp handlers; read requests on snapshots on blocking threads.
 //! - [`requests`]: one module per request, LSP types to and from `skel_ide`'s plain data.
+//! - [`progress`]: sends the session's diagnostics in order, and reports the workspace's
+//!   first check as work-done progress (its end: every file with diagnostics was published).
 //! - [`diagnostics`], [`position`], [`system`], [`snapshot`]: conversions and the overlay file
 //!   system that lets open buffers override the disk.
 
 pub mod diagnostics;
 pub mod position;
+pub mod progress;
 pub mod requests;
 pub mod server;
 pub mod session;
@@ -32,24 +35,23 @@ pub fn run_stdio() -> anyhow::Result<bool> {
         .build()?;
     let clean = runtime.block_on(async {
         let (events, events_rx) = mpsc::unbounded_channel();
-        let (publish, mut publish_rx) = mpsc::unbounded_channel::<session::Publish>();
+        let (publish, publish_rx) = mpsc::unbounded_channel::<session::Outgoing>();
         session::spawn(events_rx, publish);
         let shut_down = Arc::new(AtomicBool::new(false));
         let flag = shut_down.clone();
+        let progress = Arc::new(AtomicBool::new(false));
         let (service, socket) = LspService::new(|client| {
-            let publisher = client.clone();
             // One task sends the notifications, so they reach the client in the actor's order.
-            tokio::spawn(async move {
-                while let Some(p) = publish_rx.recv().await {
-                    publisher
-                        .publish_diagnostics(p.uri, p.diagnostics, p.version)
-                        .await;
-                }
-            });
+            tokio::spawn(progress::forward(
+                client.clone(),
+                publish_rx,
+                progress.clone(),
+            ));
             server::Backend {
                 client,
                 events,
                 shut_down: flag,
+                progress,
             }
         });
         let (exit, exited) = oneshot::channel();

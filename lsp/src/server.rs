@@ -22,6 +22,8 @@ pub struct Backend {
     pub events: mpsc::UnboundedSender<Event>,
     /// Set by `shutdown`: `exit` then ends the process with status 0.
     pub shut_down: Arc<AtomicBool>,
+    /// The client accepts server-initiated work-done progress (`window.workDoneProgress`).
+    pub progress: Arc<AtomicBool>,
 }
 
 fn internal_error(message: &str) -> Error {
@@ -142,6 +144,13 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|g| g.position_encodings.as_deref());
         let encoding = Encoding::negotiate(offered);
+        let progress = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        self.progress.store(progress, Ordering::SeqCst);
         self.send(Event::Initialize {
             roots: workspace_roots(&params),
             encoding,

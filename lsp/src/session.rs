@@ -54,6 +54,20 @@ pub enum Event {
     Snapshot(oneshot::Sender<Snapshot>),
 }
 
+/// What the session tells the client, in order.
+pub enum Outgoing {
+    /// A `publishDiagnostics` notification.
+    Diagnostics(Publish),
+    /// The workspace's first check started (`modules` module directories).
+    CheckStarted { modules: usize },
+    /// The first check is complete: every module was checked once and every file with
+    /// diagnostics published (a clean file nobody opened gets no notification).
+    CheckDone {
+        modules: usize,
+        files_with_diagnostics: usize,
+    },
+}
+
 /// A `publishDiagnostics` notification to send.
 pub struct Publish {
     pub uri: Url,
@@ -62,7 +76,7 @@ pub struct Publish {
 }
 
 /// Start the actor thread.
-pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSender<Publish>) {
+pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSender<Outgoing>) {
     let overlay = Overlay::default();
     let system = OverlaySystem {
         overlay: overlay.clone(),
@@ -83,6 +97,7 @@ pub fn spawn(events: mpsc::UnboundedReceiver<Event>, publish: mpsc::UnboundedSen
         publish,
         helper_queue: None,
         helpers_running: Arc::new(AtomicUsize::new(0)),
+        first_check: None,
     };
     std::thread::Builder::new()
         .name("skel-session".into())
@@ -98,9 +113,12 @@ struct Session {
     known_dirs: BTreeSet<PathBuf>,
     known_cache: Option<Arc<[PathBuf]>>,
     versions: HashMap<PathBuf, i32>,
-    /// What was last published per file, by module directory, to skip identical republishing
-    /// for unchanged files (by directory: a module's check looks at its own files only, not at
-    /// the 20,000 of a large workspace).
+    /// The files whose last published diagnostics were not empty, by module directory: what
+    /// a later check must clear, and what it need not republish when unchanged (by directory:
+    /// a module's check looks at its own files only, not at the 20,000 of a large workspace).
+    /// A clean file absent here is not published unless it was just opened, edited or saved:
+    /// the client shows nothing for it either way, and 20,000 empty notifications at start
+    /// were most of the first check's time.
     published: HashMap<PathBuf, HashMap<PathBuf, Vec<lsp::Diagnostic>>>,
     /// Modules to re-check, in order (the edited module before its callers).
     dirty: VecDeque<PathBuf>,
@@ -111,7 +129,9 @@ struct Session {
     dependents_of: Vec<PathBuf>,
     /// Files whose diagnostics are published even when unchanged (they were just edited).
     force: HashSet<PathBuf>,
-    publish: mpsc::UnboundedSender<Publish>,
+    publish: mpsc::UnboundedSender<Outgoing>,
+    /// The number of modules of the workspace's first check, while it runs.
+    first_check: Option<usize>,
     /// The modules of the first check the helper threads have not taken yet.
     helper_queue: Option<Arc<std::sync::Mutex<Vec<Directory>>>>,
     /// Helper threads still holding a database clone.
@@ -122,6 +142,13 @@ impl Session {
     fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         loop {
             let event = if self.dirty.is_empty() && self.dependents_of.is_empty() {
+                if let Some(modules) = self.first_check.take() {
+                    let files_with_diagnostics = self.published.values().map(HashMap::len).sum();
+                    let _ = self.publish.send(Outgoing::CheckDone {
+                        modules,
+                        files_with_diagnostics,
+                    });
+                }
                 match events.blocking_recv() {
                     Some(event) => event,
                     None => return,
@@ -169,6 +196,10 @@ impl Session {
                         self.mark_dirty(dir);
                     }
                 }
+                let _ = self
+                    .publish
+                    .send(Outgoing::CheckStarted { modules: all.len() });
+                self.first_check = Some(all.len());
                 self.check_on_other_cores(all);
             }
             Event::Open {
@@ -462,11 +493,22 @@ impl Session {
         let keep: HashSet<PathBuf> = by_file.keys().cloned().collect();
         for (path, diagnostics) in by_file {
             let forced = self.force.remove(&path);
-            let files = self.published.entry(dir_path.to_path_buf()).or_default();
-            if !forced && files.get(&path) == Some(&diagnostics) {
+            let files = self.published.get_mut(dir_path);
+            let before = files.as_ref().and_then(|f| f.get(&path));
+            if !forced && before.map_or(diagnostics.is_empty(), |b| *b == diagnostics) {
                 continue;
             }
-            files.insert(path.clone(), diagnostics.clone());
+            if diagnostics.is_empty() {
+                if let Some(files) = files {
+                    files.remove(&path);
+                    if files.is_empty() {
+                        self.published.remove(dir_path);
+                    }
+                }
+            } else {
+                let files = self.published.entry(dir_path.to_path_buf()).or_default();
+                files.insert(path.clone(), diagnostics.clone());
+            }
             self.send(&path, diagnostics);
         }
         self.clear_published(dir_path, &keep);
@@ -479,11 +521,11 @@ impl Session {
 
     fn send(&self, path: &Path, diagnostics: Vec<lsp::Diagnostic>) {
         if let Some(uri) = path_to_uri(path) {
-            let _ = self.publish.send(Publish {
+            let _ = self.publish.send(Outgoing::Diagnostics(Publish {
                 uri,
                 diagnostics,
                 version: self.versions.get(path).copied(),
-            });
+            }));
         }
     }
 }

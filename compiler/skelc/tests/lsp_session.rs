@@ -30,9 +30,12 @@ fn diagnostics_follow_edits_in_utf16() {
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
     assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 2);
 
-    // The whole workspace is checked at startup: the clean example has no diagnostics.
+    // The whole workspace is checked at startup: the clean example has no diagnostics, so
+    // nothing is published before the end of the first check.
+    let (published, end) = server.first_check();
+    assert_eq!(published, Vec::<String>::new());
+    assert!(end.ends_with("0 files with diagnostics"), "{end}");
     let main = root.join("walking-skeleton/main.skel");
-    assert_eq!(server.diagnostics(&uri(&main)), Vec::<Value>::new());
     let outputs = root.join("walking-skeleton/outputs.skel");
     let text = std::fs::read_to_string(&outputs).unwrap();
     server.open(&outputs, &text);
@@ -107,6 +110,56 @@ fn diagnostics_follow_edits_in_utf16() {
     server.notify("workspace/didChangeWatchedFiles", watched(3));
     server.diagnostics_where(&uri(&extra), |l| l.is_empty());
 
+    server.shutdown();
+}
+
+/// At startup only files with diagnostics are published (20,000 empty notifications were most
+/// of a large workspace's first check), all of them before the end of the first check; a clean
+/// file is published once opened, and a file whose diagnostics went away is cleared.
+/// Directories under `dir` holding `.skel` files.
+fn module_dirs(dir: &std::path::Path) -> usize {
+    let mut has = 0;
+    let mut below = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            below += module_dirs(&path);
+        } else if path.extension().is_some_and(|e| e == "skel") {
+            has = 1;
+        }
+    }
+    has + below
+}
+
+#[test]
+fn first_check_publishes_the_files_with_diagnostics_then_ends() {
+    let (_tmp, root) = example_workspace();
+    let broken = root.join("modules/vpc/broken.skel");
+    std::fs::write(&broken, "output \"b\" {\n  value = local.nope\n}\n").unwrap();
+    let (mut server, _) = Server::start(&root, &[]);
+    let (published, end) = server.first_check();
+    assert_eq!(published, [uri(&broken)]);
+    assert!(
+        end.ends_with("modules checked, 1 file with diagnostics"),
+        "{end}"
+    );
+    let modules: usize = end.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(modules, module_dirs(&root), "{end}");
+    let list = server.diagnostics(&uri(&broken));
+    assert_eq!(codes(&list), ["unresolved-reference"]);
+
+    // A clean file the editor opens gets its (empty) diagnostics.
+    let main = root.join("walking-skeleton/main.skel");
+    server.open(&main, &std::fs::read_to_string(&main).unwrap());
+    assert_eq!(server.diagnostics(&uri(&main)), Vec::<Value>::new());
+
+    // Fixed on disk: cleared.
+    std::fs::write(&broken, "output \"b\" {\n  value = 1\n}\n").unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&broken), "type": 2 }] }),
+    );
+    assert_eq!(server.diagnostics(&uri(&broken)), Vec::<Value>::new());
     server.shutdown();
 }
 

@@ -111,6 +111,7 @@ impl Server {
                 "capabilities": {
                     "general": { "positionEncodings": position_encodings },
                     "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } },
+                    "window": { "workDoneProgress": true },
                 },
             }),
         );
@@ -205,6 +206,45 @@ impl Server {
                 continue;
             }
             let message = self.recv(deadline);
+            self.handle_other(message);
+        }
+    }
+
+    /// Wait for the end of the workspace's first check (work-done progress with the token
+    /// `skel/first-check`, which the server must have created and begun first). Returns the
+    /// URIs published before the end, in order, and the end's message.
+    pub fn first_check(&mut self) -> (Vec<String>, String) {
+        let deadline = Instant::now() + TIMEOUT;
+        let (mut created, mut begun) = (false, false);
+        loop {
+            let message = self.recv(deadline);
+            let method = message["method"].as_str().unwrap_or_default();
+            if method == "window/workDoneProgress/create" {
+                assert_eq!(message["params"]["token"], "skel/first-check");
+                created = true;
+            }
+            if method == "$/progress" && message["params"]["token"] == "skel/first-check" {
+                let value = &message["params"]["value"];
+                match value["kind"].as_str() {
+                    Some("begin") => {
+                        assert!(created, "progress begun before its token was created");
+                        begun = true;
+                    }
+                    Some("end") => {
+                        assert!(begun, "progress ended before it began");
+                        let published = self
+                            .pending
+                            .iter()
+                            .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+                            .map(|m| m["params"]["uri"].as_str().unwrap_or_default().to_string())
+                            .collect();
+                        let text = value["message"].as_str().unwrap_or_default().to_string();
+                        return (published, text);
+                    }
+                    other => panic!("unexpected progress {other:?}: {message}"),
+                }
+                continue;
+            }
             self.handle_other(message);
         }
     }
