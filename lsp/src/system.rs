@@ -82,4 +82,17 @@ impl System for OverlaySystem {
     fn is_file(&self, path: &Path) -> bool {
         self.overlay.contains(path) || OsSystem.is_file(path)
     }
+
+    fn files_in(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let extra = self.overlay.children_of(path);
+        let mut files = match OsSystem.files_in(path) {
+            Ok(files) => files,
+            Err(_) if !extra.is_empty() => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        files.extend(extra);
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
 }

@@ -131,14 +131,14 @@ pub fn is_override_file(path: &Path) -> bool {
 
 /// The configuration files of a directory, sorted, and whether the directory exists.
 pub fn list_module_files(system: &dyn System, path: &Path) -> Listing {
-    match system.read_dir(path) {
+    match system.files_in(path) {
         Ok(entries) => {
             let mut files = Vec::new();
             let mut json = Vec::new();
             for p in entries {
-                if is_config_file(&p) && system.is_file(&p) {
+                if is_config_file(&p) {
                     files.push(p);
-                } else if is_json_config_file(&p) && system.is_file(&p) {
+                } else if is_json_config_file(&p) {
                     json.push(p);
                 }
             }

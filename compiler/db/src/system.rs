@@ -12,6 +12,16 @@ pub trait System: Send + Sync + 'static {
     fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
     fn is_dir(&self, path: &Path) -> bool;
     fn is_file(&self, path: &Path) -> bool;
+
+    /// The entries of a directory that are files (following symbolic links), sorted. The
+    /// default asks [`System::is_file`] of each entry; the real file system answers from the
+    /// directory listing itself, without a `stat` per file (20,000 of them in a large
+    /// workspace).
+    fn files_in(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut files = self.read_dir(path)?;
+        files.retain(|p| self.is_file(p));
+        Ok(files)
+    }
 }
 
 /// The real file system.
@@ -37,6 +47,23 @@ impl System for OsSystem {
 
     fn is_file(&self, path: &Path) -> bool {
         path.is_file()
+    }
+
+    fn files_in(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let Ok(entry) = entry else { continue };
+            let is_file = match entry.file_type() {
+                Ok(t) if t.is_symlink() => entry.path().is_file(),
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+            if is_file {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        Ok(files)
     }
 }
 
@@ -116,5 +143,28 @@ mod tests {
         assert!(system.is_dir(Path::new("/p/sub")));
         // A missing directory is an error, not a hang (the lock is not held twice).
         assert!(system.read_dir(Path::new("/p/missing")).is_err());
+    }
+
+    /// `files_in` answers from the directory listing: regular files and links to files, not
+    /// directories, links to directories or dangling links, and the same as the default
+    /// (`read_dir` + `is_file`) would.
+    #[test]
+    fn os_files_in_follows_links_to_files_only() {
+        let dir = std::env::temp_dir().join(format!("skel-files-in-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub.skel")).unwrap();
+        std::fs::write(dir.join("main.skel"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.join("main.skel"), dir.join("link.skel")).unwrap();
+        std::os::unix::fs::symlink(dir.join("sub.skel"), dir.join("dirlink.skel")).unwrap();
+        std::os::unix::fs::symlink(dir.join("gone.skel"), dir.join("dangling.skel")).unwrap();
+        let files = OsSystem.files_in(&dir);
+        let mut by_default = OsSystem.read_dir(&dir).unwrap();
+        by_default.retain(|p| OsSystem.is_file(p));
+        let missing = OsSystem.files_in(&dir.join("missing"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let files = files.unwrap();
+        assert_eq!(files, [dir.join("link.skel"), dir.join("main.skel")]);
+        assert_eq!(files, by_default);
+        assert!(missing.is_err());
     }
 }
