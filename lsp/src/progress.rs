@@ -1,6 +1,7 @@
 //! Sends what the session produces to the client, in the session's order: diagnostics, and the
 //! workspace's first check as work-done progress (`window/workDoneProgress/create`, then
-//! `$/progress` begin and end), when the client accepts it. The end tells the client (and
+//! `$/progress` begin, reports at most ten times a second, and end), when the client accepts
+//! it. The end tells the client (and
 //! `bench/lsp/driver.py`) that the first check is complete: clean files nobody opened are not
 //! published, so without it a client could not tell "clean" from "not checked yet".
 
@@ -57,9 +58,19 @@ pub async fn forward(
                         title: "skel: checking the workspace".into(),
                         cancellable: Some(false),
                         message: Some(format!("{modules} modules")),
-                        percentage: None,
+                        percentage: Some(0),
                     };
                     send(&client, &token, WorkDoneProgress::Begin(begin)).await;
+                }
+            }
+            Outgoing::CheckProgress { checked, modules } => {
+                if reporting {
+                    let report = WorkDoneProgressReport {
+                        cancellable: Some(false),
+                        message: Some(format!("{checked} of {modules} modules")),
+                        percentage: Some(percent(checked, modules)),
+                    };
+                    send(&client, &token, WorkDoneProgress::Report(report)).await;
                 }
             }
             Outgoing::CheckDone {
@@ -84,6 +95,12 @@ pub async fn forward(
     }
 }
 
+/// `checked` of `modules` as a whole percentage, 0 to 100.
+fn percent(checked: usize, modules: usize) -> u32 {
+    let share = checked.min(modules) * 100 / modules.max(1);
+    u32::try_from(share).unwrap_or(100)
+}
+
 async fn send(client: &Client, token: &NumberOrString, value: WorkDoneProgress) {
     client
         .send_notification::<Progress>(ProgressParams {
@@ -91,4 +108,18 @@ async fn send(client: &Client, token: &NumberOrString, value: WorkDoneProgress) 
             value: ProgressParamsValue::WorkDone(value),
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_stay_between_0_and_100() {
+        assert_eq!(percent(0, 2000), 0);
+        assert_eq!(percent(999, 2000), 49);
+        assert_eq!(percent(2000, 2000), 100);
+        assert_eq!(percent(2500, 2000), 100);
+        assert_eq!(percent(0, 0), 0);
+    }
 }

@@ -60,6 +60,8 @@ pub enum Outgoing {
     Diagnostics(Publish),
     /// The workspace's first check started (`modules` module directories).
     CheckStarted { modules: usize },
+    /// How far the first check is (sent at most ten times a second, [`progress_interval`]).
+    CheckProgress { checked: usize, modules: usize },
     /// The first check is complete: every module was checked once and every file with
     /// diagnostics published (a clean file nobody opened gets no notification).
     CheckDone {
@@ -130,22 +132,29 @@ struct Session {
     /// Files whose diagnostics are published even when unchanged (they were just edited).
     force: HashSet<PathBuf>,
     publish: mpsc::UnboundedSender<Outgoing>,
-    /// The number of modules of the workspace's first check, while it runs.
-    first_check: Option<usize>,
+    /// The workspace's first check, while it runs.
+    first_check: Option<FirstCheck>,
     /// The modules of the first check the helper threads have not taken yet.
     helper_queue: Option<Arc<std::sync::Mutex<Vec<Directory>>>>,
     /// Helper threads still holding a database clone.
     helpers_running: Arc<AtomicUsize>,
 }
 
+/// The progress of the workspace's first check.
+struct FirstCheck {
+    modules: usize,
+    checked: usize,
+    reported: std::time::Instant,
+}
+
 impl Session {
     fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
         loop {
             let event = if self.dirty.is_empty() && self.dependents_of.is_empty() {
-                if let Some(modules) = self.first_check.take() {
+                if let Some(first) = self.first_check.take() {
                     let files_with_diagnostics = self.published.values().map(HashMap::len).sum();
                     let _ = self.publish.send(Outgoing::CheckDone {
-                        modules,
+                        modules: first.modules,
                         files_with_diagnostics,
                     });
                 }
@@ -160,6 +169,7 @@ impl Session {
                         if let Some(dir) = self.dirty.pop_front() {
                             self.dirty_set.remove(&dir);
                             self.guarded("checking a module", |s| s.check_dir(&dir));
+                            self.first_check_progress();
                         }
                         if !self.dependents_of.is_empty() {
                             self.guarded("finding callers", Session::enqueue_dependents);
@@ -199,7 +209,11 @@ impl Session {
                 let _ = self
                     .publish
                     .send(Outgoing::CheckStarted { modules: all.len() });
-                self.first_check = Some(all.len());
+                self.first_check = Some(FirstCheck {
+                    modules: all.len(),
+                    checked: 0,
+                    reported: std::time::Instant::now(),
+                });
                 self.check_on_other_cores(all);
             }
             Event::Open {
@@ -349,6 +363,21 @@ impl Session {
             {
                 self.helpers_running.fetch_sub(1, Ordering::AcqRel);
             }
+        }
+    }
+
+    /// Count a module checked during the first check; report it at most ten times a second.
+    fn first_check_progress(&mut self) {
+        let Some(first) = &mut self.first_check else {
+            return;
+        };
+        first.checked += 1;
+        if first.reported.elapsed() >= progress_interval() {
+            first.reported = std::time::Instant::now();
+            let _ = self.publish.send(Outgoing::CheckProgress {
+                checked: first.checked.min(first.modules),
+                modules: first.modules,
+            });
         }
     }
 
@@ -528,6 +557,19 @@ impl Session {
             }));
         }
     }
+}
+
+/// How often the first check's progress is reported: 100 ms, or `SKEL_LSP_PROGRESS_MS` (the
+/// tests set 0 to see a report after every module).
+fn progress_interval() -> std::time::Duration {
+    static INTERVAL: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *INTERVAL.get_or_init(|| {
+        let ms = std::env::var("SKEL_LSP_PROGRESS_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        std::time::Duration::from_millis(ms)
+    })
 }
 
 /// Every directory under `root` holding `.skel` or `.tf` files (skipping hidden and build

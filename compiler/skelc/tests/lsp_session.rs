@@ -32,7 +32,7 @@ fn diagnostics_follow_edits_in_utf16() {
 
     // The whole workspace is checked at startup: the clean example has no diagnostics, so
     // nothing is published before the end of the first check.
-    let (published, end) = server.first_check();
+    let (published, end, _) = server.first_check();
     assert_eq!(published, Vec::<String>::new());
     assert!(end.ends_with("0 files with diagnostics"), "{end}");
     let main = root.join("walking-skeleton/main.skel");
@@ -136,9 +136,13 @@ fn first_check_publishes_the_files_with_diagnostics_then_ends() {
     let (_tmp, root) = example_workspace();
     let broken = root.join("modules/vpc/broken.skel");
     std::fs::write(&broken, "output \"b\" {\n  value = local.nope\n}\n").unwrap();
-    let (mut server, _) = Server::start(&root, &[]);
-    let (published, end) = server.first_check();
+    // A report after every module checked (not ten a second), so the test sees them.
+    let (mut server, _) = Server::start_with_env(&root, &[], &[("SKEL_LSP_PROGRESS_MS", "0")]);
+    let (published, end, reports) = server.first_check();
     assert_eq!(published, [uri(&broken)]);
+    // One report per module checked (the harness checks they never go backwards).
+    assert!(reports.len() >= module_dirs(&root), "{reports:?}");
+    assert_eq!(reports.last(), Some(&100), "{reports:?}");
     assert!(
         end.ends_with("modules checked, 1 file with diagnostics"),
         "{end}"

@@ -77,8 +77,18 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 impl Server {
     /// Start `skelc lsp` and complete the initialize handshake with `root` as the workspace.
     pub fn start(root: &Path, position_encodings: &[&str]) -> (Server, Value) {
+        Server::start_with_env(root, position_encodings, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables for `skelc lsp`.
+    pub fn start_with_env(
+        root: &Path,
+        position_encodings: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Server, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_skelc"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -211,11 +221,13 @@ impl Server {
     }
 
     /// Wait for the end of the workspace's first check (work-done progress with the token
-    /// `skel/first-check`, which the server must have created and begun first). Returns the
-    /// URIs published before the end, in order, and the end's message.
-    pub fn first_check(&mut self) -> (Vec<String>, String) {
+    /// `skel/first-check`, which the server must have created and begun first; reports in
+    /// between must not go backwards). Returns the
+    /// URIs published before the end, in order, the end's message and the reports'
+    /// percentages.
+    pub fn first_check(&mut self) -> (Vec<String>, String, Vec<u64>) {
         let deadline = Instant::now() + TIMEOUT;
-        let (mut created, mut begun) = (false, false);
+        let (mut created, mut begun, mut reports) = (false, false, Vec::new());
         loop {
             let message = self.recv(deadline);
             let method = message["method"].as_str().unwrap_or_default();
@@ -230,6 +242,13 @@ impl Server {
                         assert!(created, "progress begun before its token was created");
                         begun = true;
                     }
+                    Some("report") => {
+                        assert!(begun, "progress reported before it began");
+                        let percentage = value["percentage"].as_u64().unwrap_or(0);
+                        let last = reports.last().copied().unwrap_or(0);
+                        assert!(percentage >= last && percentage <= 100, "{message}");
+                        reports.push(percentage);
+                    }
                     Some("end") => {
                         assert!(begun, "progress ended before it began");
                         let published = self
@@ -239,7 +258,7 @@ impl Server {
                             .map(|m| m["params"]["uri"].as_str().unwrap_or_default().to_string())
                             .collect();
                         let text = value["message"].as_str().unwrap_or_default().to_string();
-                        return (published, text);
+                        return (published, text, reports);
                     }
                     other => panic!("unexpected progress {other:?}: {message}"),
                 }
