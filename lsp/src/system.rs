@@ -63,16 +63,7 @@ impl System for OverlaySystem {
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
-        let extra = self.overlay.children_of(path);
-        let mut entries = match OsSystem.read_dir(path) {
-            Ok(entries) => entries,
-            Err(_) if !extra.is_empty() => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        entries.extend(extra);
-        entries.sort();
-        entries.dedup();
-        Ok(entries)
+        self.with_open_buffers(path, OsSystem.read_dir(path))
     }
 
     fn is_dir(&self, path: &Path) -> bool {
@@ -84,15 +75,27 @@ impl System for OverlaySystem {
     }
 
     fn files_in(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
-        let extra = self.overlay.children_of(path);
-        let mut files = match OsSystem.files_in(path) {
-            Ok(files) => files,
+        self.with_open_buffers(path, OsSystem.files_in(path))
+    }
+}
+
+impl OverlaySystem {
+    /// A listing of `dir` from the disk, with the open buffers inside it added (sorted, once
+    /// each); a directory missing on disk but holding open buffers lists just those.
+    fn with_open_buffers(
+        &self,
+        dir: &Path,
+        on_disk: io::Result<Vec<PathBuf>>,
+    ) -> io::Result<Vec<PathBuf>> {
+        let extra = self.overlay.children_of(dir);
+        let mut entries = match on_disk {
+            Ok(entries) => entries,
             Err(_) if !extra.is_empty() => Vec::new(),
             Err(e) => return Err(e),
         };
-        files.extend(extra);
-        files.sort();
-        files.dedup();
-        Ok(files)
+        entries.extend(extra);
+        entries.sort();
+        entries.dedup();
+        Ok(entries)
     }
 }
