@@ -626,11 +626,14 @@ fn parse_state(path: &Path, bytes: &[u8], backup: Option<PathBuf>) -> Result<Sta
     };
     // The common case, a state in the current format, is read straight into the model: at
     // 50,000 resources an intermediate `Value` tree costs a second parse's time and memory.
-    if let Ok(VersionProbe {
-        version: Some(Value::Number(version)),
-    }) = serde_json::from_slice::<VersionProbe>(bytes)
+    // The header a write checks says which; anything odd in it takes the general path below,
+    // which reports it.
+    if let Ok(Header {
+        version: Some(version),
+        ..
+    }) = serde_json::from_slice::<Header>(bytes)
     {
-        if version.as_u64() == Some(u64::from(STATE_FORMAT_VERSION)) {
+        if version == u64::from(STATE_FORMAT_VERSION) {
             return serde_json::from_slice(bytes)
                 .map_err(|error| corrupt(format!("it is not a valid state ({error})")));
         }
@@ -672,12 +675,6 @@ fn upgrade(mut value: Value, from: u64) -> Result<Value, UpgradeError> {
         object.insert("version".into(), Value::from(STATE_FORMAT_VERSION));
     }
     Ok(value)
-}
-
-/// A state document's format version, the rest skipped (validated as JSON, not kept).
-#[derive(Deserialize)]
-struct VersionProbe {
-    version: Option<Value>,
 }
 
 /// What a write checks of the file it replaces; the rest is validated but not kept.
