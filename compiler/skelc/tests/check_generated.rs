@@ -6,10 +6,10 @@
 
 mod cli_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use cli_support::skelc;
+use cli_support::{skel_files, skelc};
 
 fn generate(out: &Path, args: &[&str]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/gen_skel.py");
@@ -20,23 +20,6 @@ fn generate(out: &Path, args: &[&str]) {
         .status()
         .expect("python3 runs bench/gen_skel.py");
     assert!(status.success(), "gen_skel.py {args:?} failed: {status}");
-}
-
-fn skel_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("a generated directory") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "skel") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

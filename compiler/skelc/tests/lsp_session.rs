@@ -2,8 +2,10 @@
 //! examples. Diagnostics (incremental edits, UTF-16 and UTF-8 positions, broken files, a child
 //! module's change reaching its caller, deletion) and every request answering well-formed.
 
+mod cli_support;
 mod lsp_harness;
 
+use cli_support::skel_files;
 use lsp_harness::{example_workspace, uri, Server};
 use serde_json::{json, Value};
 
@@ -113,24 +115,16 @@ fn diagnostics_follow_edits_in_utf16() {
     server.shutdown();
 }
 
+/// Directories under `dir` holding `.skel` files.
+fn module_dirs(dir: &std::path::Path) -> usize {
+    let files = skel_files(dir);
+    let dirs: std::collections::BTreeSet<_> = files.iter().filter_map(|f| f.parent()).collect();
+    dirs.len()
+}
+
 /// At startup only files with diagnostics are published (20,000 empty notifications were most
 /// of a large workspace's first check), all of them before the end of the first check; a clean
 /// file is published once opened, and a file whose diagnostics went away is cleared.
-/// Directories under `dir` holding `.skel` files.
-fn module_dirs(dir: &std::path::Path) -> usize {
-    let mut has = 0;
-    let mut below = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            below += module_dirs(&path);
-        } else if path.extension().is_some_and(|e| e == "skel") {
-            has = 1;
-        }
-    }
-    has + below
-}
-
 #[test]
 fn first_check_publishes_the_files_with_diagnostics_then_ends() {
     let (_tmp, root) = example_workspace();

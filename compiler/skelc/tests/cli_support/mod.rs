@@ -191,6 +191,24 @@ pub fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
+/// Every `.skel` file under `dir`, sorted.
+pub fn skel_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("a readable directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "skel") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 pub fn d(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
