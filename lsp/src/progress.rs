@@ -1,9 +1,9 @@
 //! Sends what the session produces to the client, in the session's order: diagnostics, and the
 //! workspace's first check as work-done progress (`window/workDoneProgress/create`, then
 //! `$/progress` begin, reports at most ten times a second, and end), when the client accepts
-//! it. The end tells the client (and
-//! `bench/lsp/driver.py`) that the first check is complete: clean files nobody opened are not
-//! published, so without it a client could not tell "clean" from "not checked yet".
+//! it. The end tells the client (and `bench/lsp/driver.py`) that the first check is complete:
+//! clean files nobody opened are not published, so without it a client could not tell "clean"
+//! from "not checked yet".
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
