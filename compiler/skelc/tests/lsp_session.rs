@@ -6,7 +6,7 @@ mod cli_support;
 mod lsp_harness;
 
 use cli_support::skel_files;
-use lsp_harness::{example_workspace, uri, Server};
+use lsp_harness::{example_workspace, uri, ClientOptions, Server};
 use serde_json::{json, Value};
 
 fn codes(list: &[Value]) -> Vec<String> {
@@ -131,7 +131,11 @@ fn first_check_publishes_the_files_with_diagnostics_then_ends() {
     let broken = root.join("modules/vpc/broken.skel");
     std::fs::write(&broken, "output \"b\" {\n  value = local.nope\n}\n").unwrap();
     // A report after every module checked (not ten a second), so the test sees them.
-    let (mut server, _) = Server::start_with_env(&root, &[], &[("SKEL_LSP_PROGRESS_MS", "0")]);
+    let options = ClientOptions {
+        env: &[("SKEL_LSP_PROGRESS_MS", "0")],
+        ..ClientOptions::default()
+    };
+    let (mut server, _) = Server::start_with(&root, &[], &options);
     let (published, end, reports) = server.first_check();
     assert_eq!(published, [uri(&broken)]);
     // One report per module checked (the harness checks they never go backwards).
@@ -159,6 +163,40 @@ fn first_check_publishes_the_files_with_diagnostics_then_ends() {
     );
     assert_eq!(server.diagnostics(&uri(&broken)), Vec::<Value>::new());
     server.shutdown();
+}
+
+/// A client without `window.workDoneProgress`, and one that refuses the progress token: no
+/// progress is sent to either, and diagnostics reach both (they never wait for the token).
+#[test]
+fn clients_without_progress_still_get_their_diagnostics() {
+    for refuse in [false, true] {
+        let (_tmp, root) = example_workspace();
+        let broken = root.join("modules/vpc/broken.skel");
+        std::fs::write(&broken, "output \"b\" {\n  value = local.nope\n}\n").unwrap();
+        let options = ClientOptions {
+            env: &[("SKEL_LSP_PROGRESS_MS", "0")],
+            work_done_progress: refuse,
+        };
+        let (mut server, _) = Server::start_with(&root, &[], &options);
+        if refuse {
+            server.refuse.push("window/workDoneProgress/create".into());
+        }
+        let list = server.diagnostics(&uri(&broken));
+        assert_eq!(codes(&list), ["unresolved-reference"]);
+        let main = root.join("walking-skeleton/main.skel");
+        server.open(&main, &std::fs::read_to_string(&main).unwrap());
+        assert_eq!(server.diagnostics(&uri(&main)), Vec::<Value>::new());
+        // Everything the server sent until it exited.
+        let (rest, requests) = server.shutdown_collect();
+        let created = requests
+            .iter()
+            .any(|m| m == "window/workDoneProgress/create");
+        assert_eq!(created, refuse, "{requests:?}");
+        assert!(
+            !rest.iter().any(|m| m["method"] == "$/progress"),
+            "progress sent to a client that does not take it: {rest:?}"
+        );
+    }
 }
 
 #[test]

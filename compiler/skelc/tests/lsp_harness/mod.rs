@@ -21,6 +21,27 @@ pub struct Server {
     /// Notifications received while waiting for something else.
     pending: VecDeque<Value>,
     next_id: i64,
+    /// The methods of the requests the server sent, in order.
+    requests_seen: Vec<String>,
+    /// Server requests answered with an error instead of a result (a client refusing them).
+    pub refuse: Vec<String>,
+}
+
+/// What the test client says of itself and how `skelc lsp` is started.
+pub struct ClientOptions<'a> {
+    /// Extra environment variables for `skelc lsp`.
+    pub env: &'a [(&'a str, &'a str)],
+    /// The client's `window.workDoneProgress` capability.
+    pub work_done_progress: bool,
+}
+
+impl Default for ClientOptions<'_> {
+    fn default() -> Self {
+        ClientOptions {
+            env: &[],
+            work_done_progress: true,
+        }
+    }
 }
 
 /// `file://` URI of a path.
@@ -77,18 +98,18 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 impl Server {
     /// Start `skelc lsp` and complete the initialize handshake with `root` as the workspace.
     pub fn start(root: &Path, position_encodings: &[&str]) -> (Server, Value) {
-        Server::start_with_env(root, position_encodings, &[])
+        Server::start_with(root, position_encodings, &ClientOptions::default())
     }
 
-    /// [`Server::start`] with extra environment variables for `skelc lsp`.
-    pub fn start_with_env(
+    /// [`Server::start`] with other client options.
+    pub fn start_with(
         root: &Path,
         position_encodings: &[&str],
-        env: &[(&str, &str)],
+        options: &ClientOptions,
     ) -> (Server, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_skelc"))
             .arg("lsp")
-            .envs(env.iter().copied())
+            .envs(options.env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -111,6 +132,8 @@ impl Server {
             incoming,
             pending: VecDeque::new(),
             next_id: 1,
+            requests_seen: Vec::new(),
+            refuse: Vec::new(),
         };
         let result = server.request(
             "initialize",
@@ -121,7 +144,7 @@ impl Server {
                 "capabilities": {
                     "general": { "positionEncodings": position_encodings },
                     "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } },
-                    "window": { "workDoneProgress": true },
+                    "window": { "workDoneProgress": options.work_done_progress },
                 },
             }),
         );
@@ -180,12 +203,20 @@ impl Server {
         response["result"].clone()
     }
 
-    /// Answer requests from the server (capability registration); keep notifications.
+    /// Answer requests from the server (capability registration, progress tokens; an error
+    /// for those in `refuse`); keep notifications.
     fn handle_other(&mut self, message: Value) {
         match (message.get("id"), message.get("method")) {
-            (Some(id), Some(_)) => {
+            (Some(id), Some(method)) => {
                 let id = id.clone();
-                self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+                let method = method.as_str().unwrap_or_default().to_string();
+                if self.refuse.contains(&method) {
+                    let error = json!({ "code": -32603, "message": "refused by the test client" });
+                    self.send(json!({ "jsonrpc": "2.0", "id": id, "error": error }));
+                } else {
+                    self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+                }
+                self.requests_seen.push(method);
             }
             (None, Some(_)) => self.pending.push_back(message),
             _ => {}
@@ -307,15 +338,33 @@ impl Server {
     }
 
     /// `shutdown`, `exit`, and the process must end with status 0.
-    pub fn shutdown(mut self) {
+    pub fn shutdown(self) {
+        self.shutdown_collect();
+    }
+
+    /// [`Server::shutdown`], returning every notification not taken yet (the pending ones and
+    /// all the server sent until its output closed) and the methods of every request the
+    /// server sent.
+    pub fn shutdown_collect(mut self) -> (Vec<Value>, Vec<String>) {
         let result = self.request("shutdown", Value::Null);
         assert_eq!(result, Value::Null);
         self.notify("exit", Value::Null);
         let deadline = Instant::now() + TIMEOUT;
         loop {
+            match self
+                .incoming
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(message) => self.handle_other(message),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("skelc lsp kept its output open"),
+            }
+        }
+        loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 assert!(status.success(), "skelc lsp exited with {status}");
-                return;
+                let requests = std::mem::take(&mut self.requests_seen);
+                return (self.pending.drain(..).collect(), requests);
             }
             assert!(
                 Instant::now() < deadline,
